@@ -1,0 +1,33 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/xbarsim.js', import.meta.url));
+
+/** Lines the native Vulkan loader and Dawn print on their own; not ours to count. */
+function isDriverNoise(line: string): boolean {
+  return /^(Warning|Info): /.test(line) || /^\s+at \S+ \(.*\.(cpp|h):\d+\)$/.test(line) || line.trim() === '';
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stderr without driver noise: what xbarsim itself said. */
+  ownStderrLines: string[];
+}
+
+/** Runs the xbarsim command as a user would. */
+export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 300_000): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: timeoutMs,
+  });
+  const stderr = r.stderr ?? '';
+  return {
+    code: r.status ?? -1,
+    stdout: r.stdout ?? '',
+    stderr,
+    ownStderrLines: stderr.split('\n').filter((l) => !isDriverNoise(l)),
+  };
+}
