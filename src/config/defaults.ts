@@ -1,0 +1,69 @@
+import type { XbarConfig } from './types.ts';
+
+/** Deep-freezes a plain object tree so shared defaults and presets cannot be mutated by callers. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * The documented default of every config field (DESIGN.md section 7). A user's JSON, and any
+ * preset, override these. Frozen: resolveConfig returns fresh copies.
+ */
+export const DEFAULT_CONFIG: XbarConfig = deepFreeze<XbarConfig>({
+  array: {
+    rows: 128, // crossbar rows (word lines) per array: inputs are cut into row blocks of this size
+    cols: 128, // crossbar columns (bit lines) per array
+  },
+  weights: {
+    bits: 8, // weight precision in bits, sign included (Qw = 2^(bits-1) - 1)
+    perChannel: true, // one weight scale per output column (false: one per tensor)
+    mapping: 'differential', // signed mapping: separate positive/negative columns ("offset": biased weights)
+    cellBits: 2, // bits stored per RRAM cell (bit slicing)
+    onOffRatio: 100, // Gmax/Gmin; Gmin = 1/onOffRatio (0 = infinite ratio, Gmin = 0)
+  },
+  inputs: {
+    bits: 8, // input (activation) precision in bits, magnitude (sign handled by two passes)
+    dacBits: 1, // bits applied per input cycle by the row DAC (1 = bit-serial)
+  },
+  adc: {
+    bits: 8, // ADC resolution (0 = ideal, no quantization)
+    range: 'calibrated', // ADC full scale: "full" (worst case), "calibrated" (max seen), or an absolute number
+    subtract: 'digital', // digital-sa only: subtract the two polarities after ("digital") or before ("analog") the ADC
+    noise: 0, // Gaussian ADC input noise, sigma in LSB
+  },
+  dataflow: 'digital-sa', // where shift-and-add happens: "digital-sa", "buffered" or "analog-sa"
+  noise: {
+    programming: {
+      sigma: 0, // conductance programming error sigma (units of Gmax, or relative when proportional)
+      model: 'additive', // "additive": G + sigma*n; "proportional": G*(1 + sigma*n)
+    },
+    read: {
+      sigma: 0, // per-read cell current noise sigma
+      model: 'additive', // "additive" or "proportional" (to the cell's conductance)
+    },
+    drift: {
+      nu: 0, // mean drift exponent: G(t) = G*(t/t0)^(-nu)
+      nuStd: 0, // per-cell standard deviation of nu
+      t: 1, // read time (seconds after programming)
+      t0: 1, // reference time of programming
+      compensation: 'none', // "global": rescale each layer's output by the measured mean drift
+    },
+    stuckAt: {
+      sa0: 0, // probability a cell is stuck at Gmin
+      sa1: 0, // probability a cell is stuck at Gmax
+    },
+  },
+  analog: {
+    gainSigma: 0, // per-chip gain error sigma of the analog accumulators (buffered, analog-sa)
+    noise: 0, // Gaussian noise added to each analog accumulation, relative to the ADC's range
+  },
+  calibration: {
+    samples: 256, // number of calibration inputs for the input scale and a "calibrated" ADC range
+  },
+  layers: {}, // per-layer overrides by node name or index (none: every Linear/Conv layer is analog)
+  seed: 0, // random seed (Philox key) for all noise
+});

@@ -1,0 +1,102 @@
+import { deepFreeze } from './defaults.ts';
+import type { XbarConfigInput } from './types.ts';
+
+/** Names of the built-in presets, in the order they are listed to users. */
+export const PRESET_NAMES = ['ideal', 'isaac', 'prime', 'cascade', 'neural-pim'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+/**
+ * Built-in base configs. Each is a partial config applied over DEFAULT_CONFIG (fields it does not
+ * set keep their defaults), and a user's JSON overrides it. Presets describe architectures, not
+ * devices: all device noise stays at the default 0 unless the user sets it.
+ */
+export const PRESETS: Readonly<Record<PresetName, XbarConfigInput>> = deepFreeze<Record<PresetName, XbarConfigInput>>({
+  /**
+   * ideal: not a published design; the noise-free, quantization-free reference of DESIGN.md
+   * section 3 ("with no noise and adc.bits = 0, every dataflow returns exactly sw·sx·xq·q").
+   * Weights and inputs are still quantized (8 bits, the defaults).
+   */
+  ideal: {
+    adc: { bits: 0, noise: 0 },
+    noise: {
+      programming: { sigma: 0 },
+      read: { sigma: 0 },
+      drift: { nu: 0, nuStd: 0 },
+      stuckAt: { sa0: 0, sa1: 0 },
+    },
+    analog: { gainSigma: 0, noise: 0 },
+  },
+
+  /**
+   * ISAAC: A. Shafiee et al., "ISAAC: A Convolutional Neural Network Accelerator with In-Situ
+   * Analog Arithmetic in Crossbars", ISCA 2016, pp. 14–26. 128x128 crossbars of 2-bit cells,
+   * 1-bit (bit-serial) input DACs, 8-bit ADCs, every column current converted and shifted-and-added
+   * digitally in each in-situ multiply-accumulate unit (IMA). ISAAC stores weights biased to be
+   * non-negative and removes the bias digitally (its handling of signed arithmetic): mapping
+   * "offset", digital subtract. ISAAC itself uses 16-bit weights and inputs; here it runs at 8-bit
+   * weights and inputs, as the Neural-PIM paper (Cao et al., IEEE TC 2022) compares it.
+   */
+  isaac: {
+    array: { rows: 128, cols: 128 },
+    weights: { bits: 8, mapping: 'offset', cellBits: 2 },
+    inputs: { bits: 8, dacBits: 1 },
+    adc: { bits: 8, subtract: 'digital' },
+    dataflow: 'digital-sa',
+  },
+
+  /**
+   * PRIME: P. Chi et al., "PRIME: A Novel Processing-in-Memory Architecture for Neural Network
+   * Computation in ReRAM-based Main Memory", ISCA 2016, pp. 27–39. 256x256 ReRAM mats, 4-bit
+   * (MLC) cells, 3-bit input drivers, 6-bit sense-amplifier outputs, positive and negative weights
+   * in separate crossbars (differential), digital composition of partial results (its "input and
+   * synapse composing" scheme).
+   * PRIME composes 6-bit inputs from two 3-bit phases and 8-bit weights from two 4-bit cells; here
+   * inputs and weights stay at the 8-bit defaults (3 input cycles, 2 slices of the 7 magnitude bits)
+   * so PRIME is compared at the same precision as the other presets.
+   */
+  prime: {
+    array: { rows: 256, cols: 256 },
+    weights: { mapping: 'differential', cellBits: 4 },
+    inputs: { dacBits: 3 },
+    adc: { bits: 6 },
+    dataflow: 'digital-sa',
+  },
+
+  /**
+   * CASCADE: T. Chou, W. Tang, J. Botimer, Z. Zhang, "CASCADE: Connecting RRAMs to Extend Analog
+   * Dataflow In An End-To-End In-Memory Processing Paradigm", MICRO 2019, pp. 114–125. Partial
+   * sums are buffered and accumulated in analog (buffer RRAM arrays) over the input cycles and
+   * converted once per weight slice: dataflow "buffered", differential columns. Assumed here, where
+   * the paper's own design point differs: the array size, cell and converter resolutions follow
+   * the Neural-PIM comparison setup (128x128 arrays, 2-bit cells, 1-bit DACs, 8-bit ADC, 8-bit
+   * weights and inputs) rather than CASCADE's circuit-level choices, and the buffer arrays are ideal
+   * accumulators apart from analog.gainSigma / analog.noise.
+   */
+  cascade: {
+    array: { rows: 128, cols: 128 },
+    weights: { mapping: 'differential', cellBits: 2 },
+    inputs: { dacBits: 1 },
+    adc: { bits: 8 },
+    dataflow: 'buffered',
+  },
+
+  /**
+   * Neural-PIM: W. Cao, Y. Zhao, A. Boloor, Y. Han, X. Zhang, L. Jiang, "Neural-PIM: Efficient
+   * Processing-In-Memory With Neural Approximation of Peripherals", IEEE Transactions on Computers
+   * 71(9), 2022, pp. 2142–2155. Shift-and-add over input cycles and weight slices in analog, one
+   * (neural-approximated) 8-bit conversion per row block and output: dataflow "analog-sa".
+   * 128x128 arrays, 1-bit cells, 1-bit DACs, 8-bit weights and inputs, differential columns.
+   */
+  'neural-pim': {
+    array: { rows: 128, cols: 128 },
+    weights: { bits: 8, mapping: 'differential', cellBits: 1 },
+    inputs: { bits: 8, dacBits: 1 },
+    adc: { bits: 8 },
+    dataflow: 'analog-sa',
+  },
+});
+
+/** Whether `name` is a built-in preset name. */
+export function isPresetName(name: string): name is PresetName {
+  return (PRESET_NAMES as readonly string[]).includes(name);
+}

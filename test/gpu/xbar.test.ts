@@ -1,0 +1,139 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { openTestGpu } from '../helpers/gpu.ts';
+import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
+import { COMBOS, comboName, config, integerProduct, problem } from '../helpers/vmm-cases.ts';
+import { programLayer } from '../../src/crossbar/program.ts';
+import { adcIsSigned, adcLevels, blockRanges } from '../../src/crossbar/adc.ts';
+import { referenceVmm } from '../../src/reference/vmm.ts';
+import { quantizeInputs } from '../../src/crossbar/quantize.ts';
+import { simulateVmm } from '../../src/nn/crossbar-layer.ts';
+import { xbarSource } from '../../src/kernels/xbar.ts';
+import type { Backend } from '../../src/gpu/backend.ts';
+import type { XbarConfigInput } from '../../src/config/types.ts';
+
+const gpu = await openTestGpu();
+afterAll(() => gpu?.runtime.release());
+const CPU: Backend = { kind: 'cpu', reason: 'test' };
+const GPU = (): Backend => ({ kind: 'webgpu', runtime: gpu!.runtime, session: gpu!.session });
+
+const ROWS = 16;
+const SHAPES: [number, number][] = [
+  [10, 1],
+  [16, 7],
+  [40, 7],
+];
+
+describe.skipIf(!gpu)('crossbar kernel, ideal ADC: equals the integer product within 1e-5 of max |Y|', () => {
+  for (const combo of COMBOS) {
+    for (const dacBits of [1, 2, 4]) {
+      for (const cellBits of [1, 2, 4]) {
+        it(`${comboName(combo)} dac=${dacBits} cell=${cellBits}`, async () => {
+          const cfg = config({ preset: 'ideal', array: { rows: ROWS, cols: 8 }, inputs: { dacBits }, weights: { cellBits } }, combo);
+          for (const [K, N] of SHAPES) {
+            for (const signed of [false, true]) {
+              const { W, X } = problem(K, N, 5, signed, K * 31 + N + (signed ? 7 : 0));
+              const r = await simulateVmm(GPU(), cfg, W, X);
+              const layer = programLayer(W.data, K, N, cfg);
+              const want = integerProduct(layer.q, layer.sw, quantizeInputs(X.data, r.sx, layer.geom.Qx), r.sx, X.rows, K, N);
+              expect(maxAbsDiff(r.Y, want)).toBeLessThanOrEqual(1e-5 * maxAbs(want));
+            }
+          }
+        });
+      }
+    }
+  }
+});
+
+/** Largest change of one output from one ADC code: the heaviest plane's LSB, in output units. */
+function oneCodeBound(cfg: ReturnType<typeof config>, sx: number, swMax: number, hi: number): number {
+  const layer = programLayer(new Float64Array([1]), 1, 1, cfg).geom;
+  const signed = cfg.dataflow !== 'digital-sa' || cfg.adc.subtract === 'analog';
+  const L = signed ? 2 ** (cfg.adc.bits - 1) - 1 : 2 ** cfg.adc.bits - 1;
+  const wmax = cfg.dataflow === 'analog-sa' ? 1 : 2 ** ((cfg.dataflow === 'buffered' ? 0 : (layer.T - 1) * layer.b) + (layer.S - 1) * layer.c);
+  return (swMax * sx * wmax * layer.Vm * (hi / L)) / layer.dG;
+}
+
+describe.skipIf(!gpu)('crossbar kernel with quantizing ADCs: GPU equals CPU', () => {
+  const cases: [string, XbarConfigInput][] = [];
+  for (const combo of COMBOS) {
+    for (const range of ['full', 'calibrated', 3.4567] as const) cases.push([`${comboName(combo)} range=${range}`, { ...combo, adc: { ...combo.adc, range, bits: 6 } }]);
+  }
+  it.each(cases)('%s', async (_n, over) => {
+    // Non-round device constants: with onOffRatio 100 and 0/1 voltages many currents are sums of
+    // 0.01 and 0.33 that sit exactly on a half-LSB, where f32 and f64 legitimately round apart.
+    const cfg = config({ array: { rows: 32, cols: 64 }, inputs: { dacBits: 2 }, weights: { cellBits: 2, onOffRatio: 87.3 } }, over);
+    const K = 80, N = 13, B = 24;
+    const { W, X } = problem(K, N, B, true, 99);
+    const cpu = await simulateVmm(CPU, cfg, W, X);
+    const gpuR = await simulateVmm(GPU(), cfg, W, X);
+    if (cfg.adc.range === 'calibrated') expect(Math.abs(gpuR.calibratedHi - cpu.calibratedHi)).toBeLessThanOrEqual(1e-5 * cpu.calibratedHi);
+    // Conversions whose ideal input lies within float rounding of a code boundary (half an LSB):
+    // there f32 and f64 may legitimately pick neighbouring codes. Count them on the CPU.
+    const layer = programLayer(W.data, K, N, cfg);
+    const g = layer.geom;
+    const ranges = blockRanges(g, cfg, cpu.calibratedHi);
+    const L = adcLevels(cfg.adc.bits, adcIsSigned(cfg));
+    let nearTies = 0;
+    let p = 0;
+    const xq = quantizeInputs(X.data, cpu.sx, g.Qx);
+    for (p = 0; p < g.blocks.length; p++) {
+      const step = ranges[p] / L;
+      const blockOnly = { ...layer, geom: { ...g, blocks: [g.blocks[p]] } };
+      referenceVmm(blockOnly, cfg, xq, B, cpu.sx, {
+        hi: () => ranges[p],
+        trace: (x) => {
+          const r = Math.abs(x / step);
+          if (r <= L + 0.5 && Math.abs((r % 1) - 0.5) < 1e-4) nearTies++;
+        },
+      });
+    }
+    const bound = oneCodeBound(cfg, cpu.sx, Math.max(...layer.sw), Math.max(...ranges));
+    let differing = 0;
+    let worst = 0;
+    const scale = maxAbs(cpu.Y);
+    for (let i = 0; i < cpu.Y.length; i++) {
+      const d = Math.abs(cpu.Y[i] - gpuR.Y[i]);
+      if (d > 1e-5 * scale) differing++;
+      worst = Math.max(worst, d);
+    }
+    console.log(`${_n}: ${differing}/${cpu.Y.length} outputs differ; ${nearTies} conversions lie at a code boundary`);
+    expect(differing).toBeLessThanOrEqual(nearTies);
+    // Each boundary conversion moves its output by at most one code of the heaviest plane (x2: f32 range).
+    expect(worst).toBeLessThanOrEqual(Math.max(1e-5 * scale, 2 * bound * Math.min(nearTies, 4)));
+  });
+});
+
+describe.skipIf(!gpu)('results do not depend on the dispatch size', () => {
+  it.each(COMBOS.map((c) => [comboName(c), c] as const))('%s: 1, 7, 256 vectors per dispatch', async (_n, combo) => {
+    const cfg = config({ array: { rows: 32, cols: 32 }, adc: { bits: 5, range: 'calibrated' } }, combo);
+    const { W, X } = problem(50, 9, 40, true, 5);
+    const runs = [];
+    for (const vpd of [1, 7, 256]) runs.push(await simulateVmm(GPU(), cfg, W, X, { vectorsPerDispatch: vpd }));
+    expect(Array.from(runs[1].Y)).toEqual(Array.from(runs[0].Y));
+    expect(Array.from(runs[2].Y)).toEqual(Array.from(runs[0].Y));
+    expect(runs[1].calibratedHi).toBe(runs[0].calibratedHi);
+  });
+
+  it('calibration covers the whole input set, not one dispatch', async () => {
+    const cfg = config({ array: { rows: 32, cols: 32 }, adc: { bits: 5, range: 'calibrated' } });
+    const X = { data: randomArray(20 * 8, 3, 0, 0.1), rows: 20, cols: 8 };
+    (X.data as Float32Array)[19 * 8 + 3] = 5; // the largest input is in the last vector
+    const W = { data: randomArray(8 * 4, 4), rows: 8, cols: 4 };
+    const a = await simulateVmm(GPU(), cfg, W, X, { vectorsPerDispatch: 1 });
+    const b = await simulateVmm(CPU, cfg, W, X);
+    expect(a.sx).toBe(b.sx);
+    expect(a.sx).toBeCloseTo(5 / 255, 12);
+    expect(Math.abs(a.calibratedHi - b.calibratedHi)).toBeLessThanOrEqual(1e-5 * b.calibratedHi);
+  });
+});
+
+describe('crossbar program descriptors', () => {
+  const base = { tm: 4, wgx: 8, wgy: 8, npl: 8, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false };
+  it('generate WGSL for valid programs and reject invalid ones', () => {
+    expect(xbarSource(base)).toMatch(/const NPL: u32 = 8u;/);
+    expect(() => xbarSource({ ...base, pc: 3 })).toThrow(/must divide/);
+    expect(() => xbarSource({ ...base, collapsed: true })).toThrow(/one cycle/);
+    expect(() => xbarSource({ ...base, wgx: 64, wgy: 64 })).toThrow(/exceeds/);
+    expect(() => xbarSource({ ...base, tm: 9 })).toThrow(/tm=9/);
+  });
+});

@@ -1,0 +1,55 @@
+import type { XbarConfig, XbarConfigInput } from '../../src/config/types.ts';
+import { resolveConfig } from '../../src/config/schema.ts';
+import type { Matrix } from '../../src/nn/crossbar-layer.ts';
+import { randomArray } from './random.ts';
+
+/** The valid (dataflow, mapping, subtract) combinations of DESIGN.md section 3. */
+export const COMBOS: XbarConfigInput[] = [
+  { dataflow: 'digital-sa', weights: { mapping: 'differential' }, adc: { subtract: 'digital' } },
+  { dataflow: 'digital-sa', weights: { mapping: 'differential' }, adc: { subtract: 'analog' } },
+  { dataflow: 'digital-sa', weights: { mapping: 'offset' }, adc: { subtract: 'digital' } },
+  { dataflow: 'buffered', weights: { mapping: 'differential' } },
+  { dataflow: 'analog-sa', weights: { mapping: 'differential' } },
+];
+
+/** Short label for a combination. */
+export function comboName(c: XbarConfigInput): string {
+  return `${c.dataflow}/${c.weights?.mapping}${c.dataflow === 'digital-sa' ? `/${c.adc?.subtract}` : ''}`;
+}
+
+/** Deep-merges test overrides into a validated config. */
+export function config(...parts: XbarConfigInput[]): XbarConfig {
+  const merged: Record<string, unknown> = {};
+  const merge = (dst: Record<string, unknown>, src: Record<string, unknown>): void => {
+    for (const [k, v] of Object.entries(src)) {
+      if (v && typeof v === 'object' && !Array.isArray(v)) {
+        const d = (dst[k] ??= {}) as Record<string, unknown>;
+        merge(d, v as Record<string, unknown>);
+      } else dst[k] = v;
+    }
+  };
+  for (const p of parts) merge(merged, p as Record<string, unknown>);
+  return resolveConfig(merged);
+}
+
+/** Random weights [K, N] and inputs [B, K] (signed, or non-negative). */
+export function problem(K: number, N: number, B: number, signed: boolean, seed: number): { W: Matrix; X: Matrix } {
+  return {
+    W: { data: randomArray(K * N, seed), rows: K, cols: N },
+    X: { data: randomArray(B * K, seed + 1, signed ? -1 : 0, 1), rows: B, cols: K },
+  };
+}
+
+/** The exact integer product of section 3: sw·sx·(sign(X)·xq)·q, in f64. */
+export function integerProduct(q: Int32Array, sw: Float64Array, xq: Int32Array, sx: number, B: number, K: number, N: number): Float64Array {
+  const Y = new Float64Array(B * N);
+  for (let v = 0; v < B; v++) {
+    for (let k = 0; k < K; k++) {
+      const x = xq[v * K + k];
+      if (x === 0) continue;
+      for (let j = 0; j < N; j++) Y[v * N + j] += x * q[k * N + j];
+    }
+    for (let j = 0; j < N; j++) Y[v * N + j] *= sw[j] * sx;
+  }
+  return Y;
+}
