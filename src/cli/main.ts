@@ -3,6 +3,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { messageOf, UsageError } from '../errors.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../gpu/backend.ts';
 import { formatInfo, gatherInfo } from './info.ts';
+import { runVmm, type VmmFlags } from './vmm.ts';
+import { PRESET_NAMES } from '../config/presets.ts';
 import { stderrLine } from './gpu-open.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -29,6 +31,22 @@ function buildProgram(): Command {
       const report = await gatherInfo(opts.backend, pkg.version);
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatInfo(report)}\n`);
     });
+
+  program
+    .command('vmm')
+    .description('simulate one crossbar layer Y = X·W (DESIGN.md section 3) and write Y as .npy')
+    .requiredOption('--weights <W.npy>', 'weights [K, N], float32 or float64')
+    .requiredOption('--inputs <X.npy>', 'inputs [B, K], float32 or float64')
+    .requiredOption('--out <Y.npy>', 'output [B, N], float32')
+    .option('--config <cfg.json>', 'hardware config (JSON, DESIGN.md section 7)')
+    .addOption(new Option('--preset <name>', 'base preset (a --config file overrides its fields)').choices(PRESET_NAMES))
+    .addOption(backendOption())
+    .option('--seed <n>', 'random seed (overrides the config)')
+    .option('--chip <k>', 'chip instance', '0')
+    .option('--counts <counts.json>', 'write the event counts (DESIGN.md section 5) as JSON')
+    .option('--calibrate <C.npy>', 'calibration inputs for sx and the calibrated ADC range (default: all of X)')
+    .option('--vectors-per-dispatch <n>', 'GPU dispatch size (results do not depend on it; default: adapter limit)')
+    .action(async (opts: VmmFlags) => runVmm(opts));
 
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   return program;

@@ -30,6 +30,8 @@ export interface VmmOptions {
   calibration?: Matrix;
   /** Vectors per GPU dispatch; results do not depend on it. */
   vectorsPerDispatch?: number;
+  /** Chip instance (selects the static-noise draw; DESIGN.md section 4). */
+  chip?: number;
 }
 
 /** Computes the layer's `calibrated` ADC range on the chosen backend. */
