@@ -5,37 +5,25 @@ import { layerCounts, totalPasses } from '../../src/crossbar/counts.ts';
 import { adcConvert } from '../../src/crossbar/adc.ts';
 import { roundHalfEven } from '../../src/crossbar/rounding.ts';
 import { simulateVmm } from '../../src/nn/crossbar-layer.ts';
-import { COMBOS, comboName, config, integerProduct, problem } from '../helpers/vmm-cases.ts';
+import { COMBOS, comboName, config, forEachIdealCase, integerProduct, problem } from '../helpers/vmm-cases.ts';
 import { maxAbs, maxAbsDiff } from '../helpers/random.ts';
 
 const CPU = { kind: 'cpu', reason: 'test' } as const;
-const ROWS = 16;
-const SHAPES: [number, number][] = [
-  [10, 1], // K < rows, one output
-  [16, 7], // K = rows, N not a multiple of 4
-  [40, 7], // K = 2.5 × rows: ragged last row block
-];
 
 describe('CPU reference, ideal ADC: equals the integer product of section 3', () => {
-  for (const combo of COMBOS) {
-    for (const dacBits of [1, 2, 4]) {
-      for (const cellBits of [1, 2, 4]) {
-        it(`${comboName(combo)} dac=${dacBits} cell=${cellBits}`, async () => {
-          const cfg = config({ preset: 'ideal', array: { rows: ROWS, cols: 8 }, inputs: { dacBits }, weights: { cellBits } }, combo);
-          for (const [K, N] of SHAPES) {
-            for (const signed of [false, true]) {
-              const { W, X } = problem(K, N, 3, signed, K * 31 + N + (signed ? 7 : 0));
-              const r = await simulateVmm(CPU, cfg, W, X);
-              const layer = programLayer(W.data, K, N, cfg);
-              const xq = quantizeInputs(X.data, r.sx, layer.geom.Qx);
-              const want = integerProduct(layer.q, layer.sw, xq, r.sx, X.rows, K, N);
-              expect(maxAbsDiff(r.Y, want)).toBeLessThanOrEqual(1e-6 * Math.max(maxAbs(want), 1e-30));
-            }
-          }
-        });
+  forEachIdealCase((name, cfg, shapes) => {
+    it(name, async () => {
+      for (const [K, N] of shapes) {
+        for (const signed of [false, true]) {
+          const { W, X } = problem(K, N, 3, signed, K * 31 + N + (signed ? 7 : 0));
+          const r = await simulateVmm(CPU, cfg, W, X);
+          const layer = programLayer(W.data, K, N, cfg);
+          const want = integerProduct(layer.q, layer.sw, quantizeInputs(X.data, r.sx, layer.geom.Qx), r.sx, X.rows, K, N);
+          expect(maxAbsDiff(r.Y, want)).toBeLessThanOrEqual(1e-6 * Math.max(maxAbs(want), 1e-30));
+        }
       }
-    }
-  }
+    });
+  });
 });
 
 describe('quantization primitives', () => {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
 import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
-import { COMBOS, comboName, config, integerProduct, problem } from '../helpers/vmm-cases.ts';
+import { COMBOS, comboName, config, forEachIdealCase, integerProduct, problem } from '../helpers/vmm-cases.ts';
 import { programLayer } from '../../src/crossbar/program.ts';
 import { adcIsSigned, adcLevels, blockRanges } from '../../src/crossbar/adc.ts';
 import { referenceVmm } from '../../src/reference/vmm.ts';
@@ -16,32 +16,21 @@ afterAll(() => gpu?.runtime.release());
 const CPU: Backend = { kind: 'cpu', reason: 'test' };
 const GPU = (): Backend => ({ kind: 'webgpu', runtime: gpu!.runtime, session: gpu!.session });
 
-const ROWS = 16;
-const SHAPES: [number, number][] = [
-  [10, 1],
-  [16, 7],
-  [40, 7],
-];
 
 describe.skipIf(!gpu)('crossbar kernel, ideal ADC: equals the integer product within 1e-5 of max |Y|', () => {
-  for (const combo of COMBOS) {
-    for (const dacBits of [1, 2, 4]) {
-      for (const cellBits of [1, 2, 4]) {
-        it(`${comboName(combo)} dac=${dacBits} cell=${cellBits}`, async () => {
-          const cfg = config({ preset: 'ideal', array: { rows: ROWS, cols: 8 }, inputs: { dacBits }, weights: { cellBits } }, combo);
-          for (const [K, N] of SHAPES) {
-            for (const signed of [false, true]) {
-              const { W, X } = problem(K, N, 5, signed, K * 31 + N + (signed ? 7 : 0));
-              const r = await simulateVmm(GPU(), cfg, W, X);
-              const layer = programLayer(W.data, K, N, cfg);
-              const want = integerProduct(layer.q, layer.sw, quantizeInputs(X.data, r.sx, layer.geom.Qx), r.sx, X.rows, K, N);
-              expect(maxAbsDiff(r.Y, want)).toBeLessThanOrEqual(1e-5 * maxAbs(want));
-            }
-          }
-        });
+  forEachIdealCase((name, cfg, shapes) => {
+    it(name, async () => {
+      for (const [K, N] of shapes) {
+        for (const signed of [false, true]) {
+          const { W, X } = problem(K, N, 5, signed, K * 31 + N + (signed ? 7 : 0));
+          const r = await simulateVmm(GPU(), cfg, W, X);
+          const layer = programLayer(W.data, K, N, cfg);
+          const want = integerProduct(layer.q, layer.sw, quantizeInputs(X.data, r.sx, layer.geom.Qx), r.sx, X.rows, K, N);
+          expect(maxAbsDiff(r.Y, want)).toBeLessThanOrEqual(1e-5 * maxAbs(want));
+        }
       }
-    }
-  }
+    });
+  });
 });
 
 /** Largest change of one output from one ADC code: the heaviest plane's LSB, in output units. */

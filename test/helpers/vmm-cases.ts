@@ -53,3 +53,21 @@ export function integerProduct(q: Int32Array, sw: Float64Array, xq: Int32Array, 
   }
   return Y;
 }
+
+/** The ideal-ADC exactness matrix of issue 3: every combination × dacBits × cellBits × shape × sign. */
+export function forEachIdealCase(register: (name: string, cfg: XbarConfig, shapes: [number, number][]) => void): void {
+  const ROWS = 16;
+  const SHAPES: [number, number][] = [
+    [10, 1], // K < rows, one output
+    [16, 7], // K = rows, N not a multiple of 4
+    [40, 7], // K = 2.5 × rows: ragged last row block
+  ];
+  for (const combo of COMBOS) {
+    for (const dacBits of [1, 2, 4]) {
+      for (const cellBits of [1, 2, 4]) {
+        const cfg = config({ preset: 'ideal', array: { rows: ROWS, cols: 8 }, inputs: { dacBits }, weights: { cellBits } }, combo);
+        register(`${comboName(combo)} dac=${dacBits} cell=${cellBits}`, cfg, SHAPES);
+      }
+    }
+  }
+}
