@@ -1,7 +1,7 @@
 import type { XbarConfig } from '../config/types.ts';
 import { blockRanges } from '../crossbar/adc.ts';
 import { layerCounts, totalPasses, type EventCounts } from '../crossbar/counts.ts';
-import { programLayer, type ProgrammedLayer } from '../crossbar/program.ts';
+import { programLayer } from '../crossbar/program.ts';
 import { inputScale, negativeFlags, quantizeInputs } from '../crossbar/quantize.ts';
 import type { Backend } from '../gpu/backend.ts';
 import { GpuCrossbarLayer } from '../kernels/xbar.ts';
@@ -34,12 +34,6 @@ export interface VmmOptions {
   chip?: number;
 }
 
-/** Computes the layer's `calibrated` ADC range on the chosen backend. */
-async function calibrate(backend: Backend, layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32Array, B: number, sx: number, gpuLayer?: GpuCrossbarLayer): Promise<number> {
-  if (backend.kind === 'cpu' || !gpuLayer) return calibrateAdcRangeReference(layer, cfg, xq, B);
-  return (await gpuLayer.run(xq, negativeFlags(xq, B, layer.geom.K), B, sx, { trace: true })) as number;
-}
-
 /** Simulates Y = X·W on a crossbar chip as DESIGN.md section 3 defines, with section 5's counts. */
 export async function simulateVmm(backend: Backend, cfg: XbarConfig, W: Matrix, X: Matrix, opts: VmmOptions = {}): Promise<VmmResult> {
   const K = W.rows;
@@ -65,7 +59,8 @@ export async function simulateVmm(backend: Backend, cfg: XbarConfig, W: Matrix, 
   try {
     let calHi = 0;
     if (needCal) {
-      calHi = await calibrate(backend, layer, cfg, quantizeInputs(cal.data, sx, g.Qx), cal.rows, sx, gpuLayer);
+      const xqCal = quantizeInputs(cal.data, sx, g.Qx);
+      calHi = (await gpuLayer.run(xqCal, negativeFlags(xqCal, cal.rows, K), cal.rows, sx, { trace: true })) as number;
       gpuLayer.setRanges(blockRanges(g, cfg, calHi));
     }
     const Y = (await gpuLayer.run(xq, flags, X.rows, sx, { vectorsPerDispatch: opts.vectorsPerDispatch })) as Float32Array;
