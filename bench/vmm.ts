@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { resolveConfig } from '../src/config/schema.ts';
 import { blockRanges } from '../src/crossbar/adc.ts';
 import { programLayer } from '../src/crossbar/program.ts';
-import { inputScale, negativeFlags, quantizeInputs } from '../src/crossbar/quantize.ts';
+import { inputScale, quantizeInputs } from '../src/crossbar/quantize.ts';
 import { adapterLine } from '../src/gpu/gpu-context.ts';
 import { openNodeGpu } from '../src/gpu/node-gpu.ts';
 import { GpuRuntime } from '../src/gpu/runtime.ts';
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '256' },
     reps: { type: 'string', default: '3' },
     presets: { type: 'string', default: 'isaac,cascade,neural-pim' },
+    'read-sigma': { type: 'string', default: '0.01' },
     'cpu-vectors': { type: 'string', default: '2' },
   },
 });
@@ -55,8 +56,9 @@ if (!s) {
 }
 console.log(`adapter: ${adapterLine(s.ctx.adapter)} [${s.ctx.adapter.source}]`);
 console.log(`B = ${B}, best of ${reps}; GEMM = our register-blocked f32 GEMM [B,K]x[K,N]; CPU = reference on ${cpuVectors} vectors`);
-console.log('| preset | K=N | cell-MACs | xbar ms | xbar Gcell-MAC/s | GEMM ms | GEMM GMAC/s | xbar/GEMM rate | xbar time / GEMM time | CPU ref Gcell-MAC/s | GPU/CPU |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log(`read noise: sigma ${values['read-sigma']}; "+read add." / "+read prop." = kernel time with additive / proportional read noise over the noise-free kernel`);
+console.log('| preset | K=N | cell-MACs | xbar ms | xbar Gcell-MAC/s | GEMM ms | GEMM GMAC/s | xbar/GEMM rate | xbar time / GEMM time | CPU ref Gcell-MAC/s | GPU/CPU | +read add. | +read prop. |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const K of sizes) {
   const N = K;
   const W = rand(K * N, K, -1);
@@ -76,11 +78,23 @@ for (const K of sizes) {
     const g = layer.geom;
     const sx = inputScale(X, g.Qx);
     const xq = quantizeInputs(X, sx, g.Qx);
-    const flags = negativeFlags(xq, B, K);
+    const xf = Float32Array.from(xq);
     const calHi = calibrateAdcRangeReference(layer, cfg, xq.subarray(0, 8 * K), 8);
-    const gl = GpuCrossbarLayer.upload(s, layer, cfg, blockRanges(g, cfg, calHi));
-    const xbarS = await timeIt(reps, () => gl.run(xq, flags, B, sx));
-    gl.destroy();
+    // The same chip kernel without and with read noise (per-read draws, keyed per vector).
+    const timeKernel = async (c: typeof cfg): Promise<number> => {
+      const gl = GpuCrossbarLayer.upload(s, layer, c, blockRanges(g, c, calHi));
+      const chip = gl.programChip(c.seed, 0);
+      try {
+        return await timeIt(reps, () => gl.run(chip, xf, B, { sxq: 1, outScale: sx }));
+      } finally {
+        chip.destroy();
+        gl.destroy();
+      }
+    };
+    const xbarS = await timeKernel(cfg);
+    const sigma = Number(values['read-sigma']);
+    const addS = await timeKernel({ ...cfg, noise: { ...cfg.noise, read: { sigma, model: 'additive' } } });
+    const propS = await timeKernel({ ...cfg, noise: { ...cfg.noise, read: { sigma, model: 'proportional' } } });
     const cellMacs = g.T * g.S * g.pol * B * K * N;
     const ranges = blockRanges(g, cfg, calHi);
     const t0 = performance.now();
@@ -88,7 +102,7 @@ for (const K of sizes) {
     const cpuRate = (g.T * g.S * g.pol * cpuVectors * K * N) / ((performance.now() - t0) / 1000);
     const xbarRate = cellMacs / xbarS;
     console.log(
-      `| ${preset} | ${K} | ${(cellMacs / 1e9).toFixed(2)}G | ${(xbarS * 1e3).toFixed(1)} | ${(xbarRate / 1e9).toFixed(2)} | ${(gemmS * 1e3).toFixed(1)} | ${(gemmRate / 1e9).toFixed(2)} | ${(xbarRate / gemmRate).toFixed(2)} | ${(xbarS / gemmS).toFixed(2)} | ${(cpuRate / 1e9).toFixed(3)} | ${(xbarRate / cpuRate).toFixed(0)}x |`,
+      `| ${preset} | ${K} | ${(cellMacs / 1e9).toFixed(2)}G | ${(xbarS * 1e3).toFixed(1)} | ${(xbarRate / 1e9).toFixed(2)} | ${(gemmS * 1e3).toFixed(1)} | ${(gemmRate / 1e9).toFixed(2)} | ${(xbarRate / gemmRate).toFixed(2)} | ${(xbarS / gemmS).toFixed(2)} | ${(cpuRate / 1e9).toFixed(3)} | ${(xbarRate / cpuRate).toFixed(0)}x | ${(addS / xbarS).toFixed(2)}x | ${(propS / xbarS).toFixed(2)}x |`,
     );
   }
 }

@@ -1,21 +1,35 @@
-// Crossbar VMM (DESIGN.md section 3), one dispatch for every row block, cycle, slice and ph.
+// Crossbar VMM (DESIGN.md sections 3 and 4), one dispatch for every row block, cycle, slice and pass.
 // Each invocation owns TM input vectors x 4 output columns. For every row block and input cycle it
 // runs a small GEMM against NPL conductance "planes" (PC planes at a time, sharing one decode of the
-// input bits), converts each current with the ADC in registers and shift-adds it, so currents never
-// reach memory. In TRACE mode it records the largest |ADC input| instead (calibration).
+// input bits), adds per-read noise, converts each current with the ADC in registers and shift-adds it,
+// so currents never reach memory. In TRACE mode it records the largest |ADC input| instead (calibration).
+// Inputs arrive as f32 and are quantized here (sign(x)·clamp(round(|x|/sxq), 0, Qx)), so a network's
+// activations never leave the GPU; `xbarsim vmm` passes pre-quantized integers with sxq = 1.
 struct Params {
-  K: u32,          // rows of W
-  N4: u32,         // output columns / 4
-  rows: u32,       // input vectors in this dispatch
-  rowOffset: u32,  // index of this dispatch's first vector in the whole input set
-  blockRows: u32,  // array.rows
+  K: u32,
+  N: u32,
+  N4: u32,
+  rows: u32,        // input vectors in this dispatch
+  rowStart: u32,    // first of them in the bound input buffer
+  rowOffset: u32,   // ... and in the whole input set (keys the per-read noise)
+  blockRows: u32,   // array.rows
   nBlocks: u32,
   adcBits: u32,
   dacBits: u32,
-  invVm: f32,      // 1 / (2^dacBits - 1)
-  gminSub: f32,    // Gmin for digital subtraction of the Gmin·ΣV offset, else 0
-  offsetQw: f32,   // Qw for the offset mapping's digital correction, else 0
-  sx: f32,
+  seed: u32,
+  chip: u32,
+  layer: u32,
+  Tfull: u32,       // input cycles T (the kernel runs one when collapsed)
+  Qx: f32,
+  sxq: f32,         // quantization scale of the inputs
+  outScale: f32,    // sx times any drift compensation
+  invVm: f32,       // 1 / (2^dacBits - 1)
+  gminSub: f32,     // Gmin for digital subtraction of the Gmin·ΣV offset, else 0
+  offsetQw: f32,    // Qw for the offset mapping's digital correction, else 0
+  readVar: f32,     // noise.read.sigma²
+  adcNoise: f32,    // adc.noise, in LSB
+  analogNoise: f32, // analog.noise, relative to hi
+  biasScale: f32,  // 1 to add the bias, 0 to leave it out (drift compensation measures without it)
 }
 
 const TM: u32 = {{TM}}u;
@@ -25,17 +39,26 @@ const T: u32 = {{T}}u;
 const SIGNED: bool = {{SIGNED}};
 const COLLAPSED: bool = {{COLLAPSED}};
 const TRACE: bool = {{TRACE}};
+const READ: u32 = {{READ}}u;      // 0 none, 1 additive, 2 proportional (needs the G² planes)
+const GAIN: bool = {{GAIN}};
+const ANALOGN: bool = {{ANALOGN}};
+const ADCN: bool = {{ADCN}};
+const NOISY: bool = READ != 0u || GAIN || ANALOGN || ADCN;
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> xq: array<i32>;            // [rows, K] signed quantized inputs
-@group(0) @binding(2) var<storage, read> negFlags: array<u32>;      // [rows] 1 if the vector needs the X- ph
-@group(0) @binding(3) var<storage, read> R: array<vec4<f32>>;       // [K, NPL, N4] conductance planes
-@group(0) @binding(4) var<storage, read> consts: array<f32>;        // [NPL plane weights, nBlocks ADC ranges]
-@group(0) @binding(5) var<storage, read> sw: array<vec4<f32>>;      // [N4] weight scales
-@group(0) @binding(6) var<storage, read_write> Y: array<vec4<f32>>; // [rows, N4]
+@group(0) @binding(1) var<storage, read> x: array<f32>;             // [.., K] inputs
+@group(0) @binding(2) var<storage, read> R: array<vec4<f32>>;       // [K, NPL, N4] conductance planes
+@group(0) @binding(3) var<storage, read> consts: array<f32>;        // [NPL plane weights, NPL variance factors, nBlocks ranges]
+@group(0) @binding(4) var<storage, read> ep: array<vec4<f32>>;      // [N4] weight scales, [N4] bias
+@group(0) @binding(5) var<storage, read> Q: array<vec4<f32>>;       // [K, NPL, N4] read-noise variance planes (proportional)
+@group(0) @binding(6) var<storage, read> gains: array<vec4<f32>>;   // [nBlocks, N4] 1 + analog gain error
+@group(0) @binding(7) var<storage, read_write> Y: array<f32>;       // [rows, N]
 
-fn magnitude(x: i32, ph: u32) -> u32 {
-  return u32(select(max(x, 0), max(-x, 0), ph == 1u));
+{{PHILOX}}
+
+fn magnitude(v: f32, ph: u32) -> u32 {
+  let m = select(max(v, 0.0), max(-v, 0.0), ph == 1u);
+  return u32(clamp(round(m / P.sxq), 0.0, P.Qx));
 }
 
 // Row voltage of cycle t: the t-th dacBits digit over Vm; collapsed dataflows drive Σ_t 2^(t·b)·V_t = u/Vm.
@@ -44,14 +67,36 @@ fn level(u: u32, t: u32) -> f32 {
   return f32((u >> (t * P.dacBits)) & ((1u << P.dacBits) - 1u)) * P.invVm;
 }
 
-fn adc4(x: vec4<f32>, hi: f32) -> vec4<f32> {
-  if (P.adcBits == 0u) { return x; }
+// Σ_t 4^(t·b)·V_t² of one input: the input side of an analog accumulation's read-noise variance.
+fn levelSq(u: u32, t: u32) -> f32 {
+  if (!COLLAPSED) { let l = level(u, t); return l * l; }
+  var s = 0.0;
+  for (var c = 0u; c < P.Tfull; c++) {
+    let d = f32((u >> (c * P.dacBits)) & ((1u << P.dacBits) - 1u)) * P.invVm;
+    let w = f32(1u << (c * P.dacBits));
+    s += w * w * d * d;
+  }
+  return s;
+}
+
+fn adcLevels() -> f32 {
+  if (SIGNED) { return f32((1u << (P.adcBits - 1u)) - 1u); }
+  return f32((1u << P.adcBits) - 1u);
+}
+
+fn adc4(v: vec4<f32>, hi: f32) -> vec4<f32> {
+  if (P.adcBits == 0u) { return v; }
   if (hi <= 0.0) { return vec4<f32>(0.0); }
-  var L: f32;
-  if (SIGNED) { L = f32((1u << (P.adcBits - 1u)) - 1u); } else { L = f32((1u << P.adcBits) - 1u); }
+  let L = adcLevels();
   let step = hi / L;
   let lo = select(0.0, -L, SIGNED);
-  return clamp(round(x / step), vec4<f32>(lo), vec4<f32>(L)) * step;
+  return clamp(round(v / step), vec4<f32>(lo), vec4<f32>(L)) * step;
+}
+
+// Gaussians for the 4 columns of col4: element lo counts column pairs (src/random/philox.ts).
+fn normals4(lo: u32, hi: u32, stream: u32) -> vec4<f32> {
+  let key = vec2<u32>(P.seed, P.chip);
+  return vec4<f32>(normal2(vec4<u32>(lo, hi, P.layer, stream), key), normal2(vec4<u32>(lo + 1u, hi, P.layer, stream), key));
 }
 
 // Loop-local accumulators are zeroed with explicit `T()` initializers: on Dawn + lavapipe a bare
@@ -62,31 +107,36 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let r0 = gid.y * TM;
   if (col4 >= P.N4 || r0 >= P.rows) { return; }
 
-  var base: array<u32, TM>;
-  var neg: array<bool, TM>;
+  var base = array<u32, TM>();
+  var neg = array<bool, TM>();
   var anyNeg = false;
   for (var m = 0u; m < TM; m++) {
     let r = min(r0 + m, P.rows - 1u);
-    base[m] = r * P.K;
-    neg[m] = negFlags[r] != 0u;
-    anyNeg = anyNeg || neg[m];
+    base[m] = (P.rowStart + r) * P.K;
+    var isNeg = false;
+    for (var k = 0u; k < P.K; k++) { isNeg = isNeg || magnitude(x[base[m] + k], 1u) > 0u; }
+    neg[m] = isNeg;
+    anyNeg = anyNeg || isNeg;
   }
 
+  let TK = select(P.Tfull, 1u, COLLAPSED);
   var out = array<vec4<f32>, TM>();
   let passes = select(1u, 2u, anyNeg);
   for (var ph = 0u; ph < passes; ph++) {
     for (var p = 0u; p < P.nBlocks; p++) {
       let k0 = p * P.blockRows;
       let k1 = min(P.K, k0 + P.blockRows);
-      let hi = consts[NPL + p];
+      let hi = consts[2u * NPL + p];
       var blk = array<vec4<f32>, TM>();
       var sumU = array<f32, TM>();
       for (var t = 0u; t < T; t++) {
         var sumV = array<f32, TM>();
+        var sumSq = array<f32, TM>();
         for (var k = k0; k < k1; k++) {
           for (var m = 0u; m < TM; m++) {
-            let u = magnitude(xq[base[m] + k], ph);
+            let u = magnitude(x[base[m] + k], ph);
             sumV[m] += level(u, t);
+            if (READ == 1u) { sumSq[m] += levelSq(u, t); }
             if (t == 0u) { sumU[m] += f32(u); }
           }
         }
@@ -94,24 +144,44 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         if (!COLLAPSED) { wt = f32(1u << (t * P.dacBits)); }
         for (var c = 0u; c < NPL; c += PC) {
           var acc = array<vec4<f32>, {{TMPC}}>();
+          var accQ = array<vec4<f32>, {{TMPCQ}}>();
           for (var k = k0; k < k1; k++) {
-            var lv: array<f32, TM>;
-            for (var m = 0u; m < TM; m++) { lv[m] = level(magnitude(xq[base[m] + k], ph), t); }
+            var lv = array<f32, TM>();
+            var lsq = array<f32, TM>();
+            for (var m = 0u; m < TM; m++) {
+              let u = magnitude(x[base[m] + k], ph);
+              lv[m] = level(u, t);
+              if (READ == 2u) { lsq[m] = levelSq(u, t); }
+            }
             let rb = (k * NPL + c) * P.N4 + col4;
             for (var pc = 0u; pc < PC; pc++) {
               let g = R[rb + pc * P.N4];
               for (var m = 0u; m < TM; m++) { acc[pc * TM + m] = fma(vec4<f32>(lv[m]), g, acc[pc * TM + m]); }
+              if (READ == 2u) {
+                let q = Q[rb + pc * P.N4];
+                for (var m = 0u; m < TM; m++) { accQ[pc * TM + m] = fma(vec4<f32>(lsq[m]), q, accQ[pc * TM + m]); }
+              }
             }
           }
           for (var pc = 0u; pc < PC; pc++) {
-            let w = wt * consts[c + pc];
+            let plane = c + pc;
+            let w = wt * consts[plane];
             for (var m = 0u; m < TM; m++) {
-              let i = acc[pc * TM + m];
+              var i = acc[pc * TM + m];
               if (TRACE) {
                 if (ph == 0u || neg[m]) { out[m] = max(out[m], abs(i)); }
-              } else {
-                blk[m] += w * (adc4(i, hi) - vec4<f32>(P.gminSub * sumV[m]));
+                continue;
               }
+              if (NOISY) {
+                let hiC = 2u * (P.rowOffset + r0 + m) + ph;
+                let lo = ((p * TK + t) * NPL + plane) * 2u * P.N4 + col4 * 2u;
+                if (READ == 1u) { i += sqrt(vec4<f32>(P.readVar * consts[NPL + plane] * sumSq[m])) * normals4(lo, hiC, 5u); }
+                if (READ == 2u) { i += sqrt(P.readVar * accQ[pc * TM + m]) * normals4(lo, hiC, 5u); }
+                if (GAIN) { i *= gains[p * P.N4 + col4]; }
+                if (ANALOGN) { i += P.analogNoise * hi * normals4(lo, hiC, 7u); }
+                if (ADCN) { i += P.adcNoise * (hi / adcLevels()) * normals4(lo, hiC, 6u); }
+              }
+              blk[m] += w * (adc4(i, hi) - vec4<f32>(P.gminSub * sumV[m]));
             }
           }
         }
@@ -124,9 +194,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
     }
   }
+  let j0 = col4 * 4u;
   for (var m = 0u; m < TM; m++) {
-    if (r0 + m < P.rows) {
-      if (TRACE) { Y[(r0 + m) * P.N4 + col4] = out[m]; } else { Y[(r0 + m) * P.N4 + col4] = out[m] * sw[col4] * P.sx; }
+    if (r0 + m >= P.rows) { continue; }
+    var y = out[m];
+    if (!TRACE) { y = y * ep[col4] * P.outScale + P.biasScale * ep[P.N4 + col4]; }
+    let o = (P.rowStart + r0 + m) * P.N;
+    for (var e = 0u; e < 4u; e++) {
+      if (j0 + e < P.N) { Y[o + j0 + e] = y[e]; }
     }
   }
 }

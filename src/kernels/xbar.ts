@@ -1,10 +1,13 @@
 import xbarWgsl from '../../shaders/xbar.wgsl?raw';
+import philoxWgsl from '../../shaders/philox.wgsl?raw';
 import type { XbarConfig } from '../config/types.ts';
 import { adcIsSigned } from '../crossbar/adc.ts';
-import { cellIndex, type ProgrammedLayer } from '../crossbar/program.ts';
+import type { ProgrammedLayer } from '../crossbar/program.ts';
 import type { ProgramKey } from '../gpu/pipeline-cache.ts';
 import type { GpuSession } from '../gpu/runtime.ts';
 import { readBuffer, uploadStorage, uploadUniform, UniformWriter } from '../gpu/buffers.ts';
+import { analogGains, type ChipId } from '../reference/chip.ts';
+import { planeLayout, programChipGpu, type GpuChip, type PlaneLayout } from './program.ts';
 import { ceilDiv, checkParam, instantiate } from './template.ts';
 
 /** Compile-time shape of a crossbar kernel: everything baked into its WGSL. */
@@ -23,6 +26,11 @@ export interface XbarProgram {
   collapsed: boolean;
   /** Record max |ADC input| instead of converting (calibration). */
   trace: boolean;
+  /** Per-read noise of DESIGN.md section 4 compiled in. */
+  read: 'none' | 'additive' | 'proportional';
+  gain: boolean;
+  analogNoise: boolean;
+  adcNoise: boolean;
 }
 
 /** Pipeline cache key: exactly the parameters baked into the WGSL. */
@@ -41,15 +49,23 @@ export function xbarSource(p: XbarProgram, maxInvocations = 256): string {
   if (p.npl % p.pc !== 0) throw new Error(`xbar: pc=${p.pc} must divide npl=${p.npl}`);
   if (p.collapsed && p.cycles !== 1) throw new Error('xbar: a collapsed program runs one cycle');
   if (p.wgx * p.wgy > maxInvocations) throw new Error(`xbar: workgroup ${p.wgx}x${p.wgy} exceeds ${maxInvocations} invocations`);
+  if (p.trace && (p.read !== 'none' || p.gain || p.analogNoise || p.adcNoise)) throw new Error('xbar: calibration traces the noise-free chip');
+  if ((p.gain || p.analogNoise) && !p.collapsed) throw new Error('xbar: analog gain and noise apply to buffered and analog-sa only');
   return instantiate(xbarWgsl, {
     TM: p.tm,
     NPL: p.npl,
     PC: p.pc,
     T: p.cycles,
     TMPC: p.tm * p.pc,
+    TMPCQ: p.read === 'proportional' ? p.tm * p.pc : 1,
     SIGNED: String(p.signed),
     COLLAPSED: String(p.collapsed),
     TRACE: String(p.trace),
+    READ: p.read === 'none' ? 0 : p.read === 'additive' ? 1 : 2,
+    GAIN: String(p.gain),
+    ANALOGN: String(p.analogNoise),
+    ADCN: String(p.adcNoise),
+    PHILOX: philoxWgsl,
     WGX: p.wgx,
     WGY: p.wgy,
   });
@@ -61,201 +77,208 @@ function planeChunk(n: number, cap: number): number {
   return 1;
 }
 
-/** The conductance planes a dataflow's kernel multiplies by, with each plane's digital weight. */
-export interface PlaneSet {
-  npl: number;
-  collapsed: boolean;
-  /** [K, npl, N4·4] f32, zero-padded columns. */
-  planes: Float32Array;
-  /** Per plane: ±2^(s·c)·Vm/ΔG, the factor its converted value is shift-added with. */
-  weights: Float64Array;
-  /** Subtract Gmin·ΣV (digital subtraction of the Gmin offset). */
-  gminSub: number;
-}
-
-/**
- * Builds the planes of DESIGN.md section 9: each (slice, polarity) current for digital subtraction;
- * analog differences G⁺−G⁻ per slice for analog subtract and `buffered`; the slice-weighted
- * difference Σ_s 2^(s·c)(G⁺_s − G⁻_s) for `analog-sa` (exact, with any static noise already in G).
- */
-export function buildPlanes(layer: ProgrammedLayer, cfg: XbarConfig): PlaneSet {
-  const g = layer.geom;
-  const { K, N, S, c, Vm, dG, Gmin } = g;
-  const N4 = ceilDiv(N, 4);
-  const digitalSub = cfg.dataflow === 'digital-sa' && (cfg.weights.mapping === 'offset' || cfg.adc.subtract === 'digital');
-  const collapsed = cfg.dataflow !== 'digital-sa';
-  const npl = digitalSub ? S * g.pol : cfg.dataflow === 'analog-sa' ? 1 : S;
-  const planes = new Float32Array(K * npl * N4 * 4);
-  const weights = new Float64Array(npl);
-  const G = layer.G;
-  const at = (k: number, plane: number, j: number): number => (k * npl + plane) * N4 * 4 + j;
-  for (let k = 0; k < K; k++) {
-    for (let j = 0; j < N; j++) {
-      if (digitalSub) {
-        for (let s = 0; s < S; s++) for (let q = 0; q < g.pol; q++) planes[at(k, s * g.pol + q, j)] = G[cellIndex(g, k, s, q, j)];
-      } else if (cfg.dataflow === 'analog-sa') {
-        let sum = 0;
-        for (let s = 0; s < S; s++) sum += 2 ** (s * c) * (G[cellIndex(g, k, s, 0, j)] - G[cellIndex(g, k, s, 1, j)]);
-        planes[at(k, 0, j)] = sum;
-      } else {
-        for (let s = 0; s < S; s++) planes[at(k, s, j)] = G[cellIndex(g, k, s, 0, j)] - G[cellIndex(g, k, s, 1, j)];
-      }
-    }
-  }
-  if (digitalSub) {
-    for (let s = 0; s < S; s++) for (let q = 0; q < g.pol; q++) weights[s * g.pol + q] = ((q === 0 ? 1 : -1) * 2 ** (s * c) * Vm) / dG;
-  } else if (cfg.dataflow === 'analog-sa') {
-    weights[0] = Vm / dG;
-  } else {
-    for (let s = 0; s < S; s++) weights[s] = (2 ** (s * c) * Vm) / dG;
-  }
-  return { npl, collapsed, planes, weights, gminSub: digitalSub ? Gmin : 0 };
-}
-
 /** Tile choices per adapter kind. Software drivers vectorize across invocations, so small tiles and wide workgroups. */
 export function defaultTiles(isSoftware: boolean): { tm: number; wgx: number; wgy: number; pcMax: number } {
   return isSoftware ? { tm: 4, wgx: 8, wgy: 8, pcMax: 4 } : { tm: 4, wgx: 16, wgy: 4, pcMax: 4 };
 }
 
-/** Options for one run of a programmed crossbar layer on the GPU. */
-export interface XbarRunOptions {
-  /** Vectors per dispatch (results never depend on it); default: as many as the adapter's limits allow. */
-  vectorsPerDispatch?: number;
-  /** Calibration: return max |ADC input| instead of outputs. */
+/** What one encoded run reads and writes. */
+export interface XbarEncodeOptions {
+  /** Row-major [rowStart + rows, K] f32 inputs; outputs go to the same rows of `out` ([.., N]). */
+  input: GPUBuffer;
+  out: GPUBuffer;
+  rows: number;
+  /** First row used in `input`/`out`. */
+  rowStart?: number;
+  /** Position of that row in the whole input set: keys the per-read noise, so batching never changes results. */
+  rowOffset: number;
+  /** Inputs are quantized as round(|x| / sxq); pass 1 for pre-quantized integers. */
+  sxq: number;
+  /** Output scale: sx times any drift compensation. */
+  outScale: number;
+  /** Calibration: write max |ADC input| per output instead of outputs. */
   trace?: boolean;
+  /** Draw the config's per-read noise: read, analog and ADC noise (default true; off for drift compensation). */
+  perRead?: boolean;
+  /** Add the layer's bias (default true). */
+  bias?: boolean;
+  /** Vectors per dispatch (results never depend on it); default: the adapter's limits. */
+  vectorsPerDispatch?: number;
+}
+
+/** Where recorded work goes and who frees its temporaries. */
+export interface XbarRecorder {
+  encoder: GPUCommandEncoder;
+  temp(buf: GPUBuffer): GPUBuffer;
 }
 
 /**
- * A chip layer programmed onto the GPU: conductance planes uploaded once and reused for every batch.
+ * One crossbar layer of one config on the GPU: its noise-free cells (uploaded once), the noise-free
+ * chip used for calibration, the ADC ranges and the output epilogue (weight scales, bias). Chips are
+ * programmed from it on the GPU (`programChip`) and kept there across batches.
  */
 export class GpuCrossbarLayer {
-  private readonly planesBuf: GPUBuffer;
-  private readonly swBuf: GPUBuffer;
-  private constsBuf: GPUBuffer;
+  readonly layout: PlaneLayout;
+  /** The noise-free chip (calibration, drift compensation's reference). */
+  readonly ideal: GpuChip;
+  private readonly baseCells: GPUBuffer;
+  private readonly epilogue: GPUBuffer;
+  private consts: GPUBuffer;
   private readonly N4: number;
 
   private constructor(
     private readonly s: GpuSession,
     readonly layer: ProgrammedLayer,
     readonly cfg: XbarConfig,
-    private readonly ps: PlaneSet,
+    /** The layer's index in its network: the `layer` field of every noise counter. */
+    readonly layerIndex: number,
+    bias: ArrayLike<number> | null,
     ranges: Float64Array,
   ) {
     const { device } = s.ctx;
-    this.N4 = ceilDiv(layer.geom.N, 4);
-    const maxBinding = s.ctx.limits.maxStorageBufferBindingSize;
-    if (ps.planes.byteLength > maxBinding) {
-      throw new Error(`crossbar layer needs ${ps.planes.byteLength} bytes of conductances; this adapter binds at most ${maxBinding}`);
-    }
-    this.planesBuf = uploadStorage(device, ps.planes, 'xbar.planes');
-    const sw = new Float32Array(this.N4 * 4);
-    sw.set(layer.sw);
-    this.swBuf = uploadStorage(device, sw, 'xbar.sw');
-    this.constsBuf = this.makeConsts(ranges);
+    const g = layer.geom;
+    this.N4 = ceilDiv(g.N, 4);
+    this.layout = planeLayout(g, cfg);
+    this.baseCells = uploadStorage(device, Float32Array.from(layer.G), 'xbar.baseCells');
+    const ep = new Float32Array(this.N4 * 8);
+    ep.set(layer.sw);
+    if (bias) ep.set(bias, this.N4 * 4);
+    this.epilogue = uploadStorage(device, ep, 'xbar.epilogue');
+    this.consts = this.makeConsts(ranges);
+    this.ideal = programChipGpu(s, this.baseCells, g, cfg, this.layout, null, new Float64Array(g.blocks.length * g.N).fill(1));
   }
 
-  /** Uploads a programmed layer; `ranges` is the ADC range of each row block. */
-  static upload(s: GpuSession, layer: ProgrammedLayer, cfg: XbarConfig, ranges: Float64Array): GpuCrossbarLayer {
-    return new GpuCrossbarLayer(s, layer, cfg, buildPlanes(layer, cfg), ranges);
+  /** Uploads a noise-free programmed layer; `ranges` is the ADC range of each row block; `bias` is added digitally. */
+  static upload(s: GpuSession, layer: ProgrammedLayer, cfg: XbarConfig, ranges: Float64Array, opts: { layerIndex?: number; bias?: ArrayLike<number> | null } = {}): GpuCrossbarLayer {
+    return new GpuCrossbarLayer(s, layer, cfg, opts.layerIndex ?? 0, opts.bias ?? null, ranges);
   }
 
   private makeConsts(ranges: Float64Array): GPUBuffer {
-    const consts = new Float32Array(this.ps.npl + ranges.length);
-    consts.set(this.ps.weights);
-    consts.set(ranges, this.ps.npl);
+    const { npl } = this.layout;
+    const consts = new Float32Array(2 * npl + ranges.length);
+    consts.set(this.layout.weights);
+    consts.set(this.layout.varFactors, npl);
+    consts.set(ranges, 2 * npl);
     return uploadStorage(this.s.ctx.device, consts, 'xbar.consts');
   }
 
   /** Replaces the per-block ADC ranges (after calibration). */
   setRanges(ranges: Float64Array): void {
-    this.constsBuf.destroy();
-    this.constsBuf = this.makeConsts(ranges);
+    this.consts.destroy();
+    this.consts = this.makeConsts(ranges);
   }
 
-  private program(trace: boolean): XbarProgram {
+  /** Programs chip `chip` of seed `seed` on the GPU: the static noise of DESIGN.md section 4 and analog gains. */
+  programChip(seed: number, chip: number): GpuChip {
+    const id: ChipId = { seed, chip, layer: this.layerIndex };
+    const g = this.layer.geom;
+    return programChipGpu(this.s, this.baseCells, g, this.cfg, this.layout, id, analogGains(this.cfg, g.blocks.length, g.N, id));
+  }
+
+  private program(trace: boolean, perRead: boolean): XbarProgram {
     const tiles = defaultTiles(this.s.ctx.adapter.isSoftware);
+    const cfg = this.cfg;
+    const on = perRead && !trace;
+    const collapsed = this.layout.collapsed;
     return {
       tm: tiles.tm,
       wgx: tiles.wgx,
       wgy: tiles.wgy,
-      npl: this.ps.npl,
-      pc: planeChunk(this.ps.npl, tiles.pcMax),
-      cycles: this.ps.collapsed ? 1 : this.layer.geom.T,
-      signed: adcIsSigned(this.cfg),
-      collapsed: this.ps.collapsed,
+      npl: this.layout.npl,
+      pc: planeChunk(this.layout.npl, tiles.pcMax),
+      cycles: collapsed ? 1 : this.layer.geom.T,
+      signed: adcIsSigned(cfg),
+      collapsed,
       trace,
+      read: on && cfg.noise.read.sigma > 0 ? cfg.noise.read.model : 'none',
+      gain: !trace && collapsed && cfg.analog.gainSigma > 0,
+      analogNoise: on && collapsed && cfg.analog.noise > 0,
+      adcNoise: on && cfg.adc.bits > 0 && cfg.adc.noise > 0,
     };
   }
 
-  /** Vectors per dispatch that fit the adapter's binding size and grid limits. */
+  /** Vectors per dispatch that fit the adapter's grid limits. */
   maxVectorsPerDispatch(): number {
-    const { K } = this.layer.geom;
-    const lim = this.s.ctx.limits;
-    const tm = defaultTiles(this.s.ctx.adapter.isSoftware);
-    const byBinding = Math.floor(lim.maxStorageBufferBindingSize / Math.max(K * 4, this.N4 * 16));
-    const byGrid = lim.maxComputeWorkgroupsPerDimension * tm.wgy * tm.tm;
-    return Math.max(1, Math.min(byBinding, byGrid, 65536));
+    const t = defaultTiles(this.s.ctx.adapter.isSoftware);
+    return Math.max(1, Math.min(this.s.ctx.limits.maxComputeWorkgroupsPerDimension * t.wgy * t.tm, 1 << 20));
   }
 
-  /**
-   * Runs B vectors of signed quantized inputs (row-major [B, K]); returns Y [B, N] (before bias), or
-   * with `trace`, the largest |ADC input| seen.
-   */
-  async run(xq: Int32Array, negFlags: Uint32Array, B: number, sx: number, opts: XbarRunOptions = {}): Promise<Float32Array | number> {
+  /** Rows of inputs that fit one storage binding (input [rows, K] and output [rows, N]). */
+  maxRowsPerBinding(): number {
+    const { K, N } = this.layer.geom;
+    return Math.max(1, Math.floor(this.s.ctx.limits.maxStorageBufferBindingSize / (4 * Math.max(K, N))));
+  }
+
+  /** Records a run of `chip` over rows of `input` into `rec` (DESIGN.md sections 3 and 4). */
+  encode(rec: XbarRecorder, chip: GpuChip, o: XbarEncodeOptions): void {
     const { device } = this.s.ctx;
     const g = this.layer.geom;
-    const trace = opts.trace ?? false;
-    const prog = this.program(trace);
+    const cfg = this.cfg;
+    const trace = o.trace ?? false;
+    const prog = this.program(trace, o.perRead ?? true);
     const pipeline = this.s.pipelines.get(xbarKey(prog), () => xbarSource(prog, this.s.ctx.limits.maxComputeInvocationsPerWorkgroup));
-    const chunk = Math.max(1, Math.min(opts.vectorsPerDispatch ?? Infinity, this.maxVectorsPerDispatch()));
-    const enc = device.createCommandEncoder();
-    const temps: GPUBuffer[] = [];
-    const outs: { buf: GPUBuffer; start: number; rows: number }[] = [];
-    for (let start = 0; start < B; start += chunk) {
-      const rows = Math.min(chunk, B - start);
-      const params = new UniformWriter(12)
-        .u32(g.K).u32(this.N4).u32(rows).u32(start)
-        .u32(this.cfg.array.rows).u32(g.blocks.length).u32(trace ? 0 : this.cfg.adc.bits).u32(g.b)
-        .f32(1 / g.Vm).f32(this.ps.gminSub).f32(this.cfg.weights.mapping === 'offset' ? g.Qw : 0).f32(sx);
-      const u = uploadUniform(device, params.buffer, 'xbar.params');
-      const xb = uploadStorage(device, xq.subarray(start * g.K, (start + rows) * g.K), 'xbar.xq');
-      const fb = uploadStorage(device, negFlags.subarray(start, start + rows), 'xbar.neg');
-      const yb = device.createBuffer({ size: rows * this.N4 * 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, label: 'xbar.Y' });
-      temps.push(u, xb, fb, yb);
-      outs.push({ buf: yb, start, rows });
+    const chunk = Math.max(1, Math.min(o.vectorsPerDispatch ?? Infinity, this.maxVectorsPerDispatch()));
+    const rowStart = o.rowStart ?? 0;
+    for (let start = 0; start < o.rows; start += chunk) {
+      const rows = Math.min(chunk, o.rows - start);
+      const params = new UniformWriter(24)
+        .u32(g.K).u32(g.N).u32(this.N4).u32(rows)
+        .u32(rowStart + start).u32(o.rowOffset + start).u32(cfg.array.rows).u32(g.blocks.length)
+        .u32(trace ? 0 : cfg.adc.bits).u32(g.b).u32(chip.seed >>> 0).u32(chip.chip >>> 0)
+        .u32(this.layerIndex).u32(g.T).f32(g.Qx).f32(o.sxq)
+        .f32(o.outScale).f32(1 / g.Vm).f32(this.layout.gminSub).f32(cfg.weights.mapping === 'offset' ? g.Qw : 0)
+        .f32(cfg.noise.read.sigma ** 2).f32(cfg.adc.noise).f32(cfg.analog.noise).f32(o.bias === false ? 0 : 1);
+      const u = rec.temp(uploadUniform(device, params.buffer, 'xbar.params'));
       const bind = device.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
-        entries: [u, xb, fb, this.planesBuf, this.constsBuf, this.swBuf, yb].map((buffer, binding) => ({ binding, resource: { buffer } })),
+        entries: [u, o.input, chip.planes, this.consts, this.epilogue, chip.varPlanes, chip.gains, o.out].map((buffer, binding) => ({ binding, resource: { buffer } })),
       });
-      const pass = enc.beginComputePass();
+      const pass = rec.encoder.beginComputePass();
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bind);
       pass.dispatchWorkgroups(ceilDiv(this.N4, prog.wgx), ceilDiv(ceilDiv(rows, prog.tm), prog.wgy));
       pass.end();
     }
-    device.queue.submit([enc.finish()]);
-    try {
-      const N = g.N;
-      const Y = new Float32Array(B * N);
-      let maxAbs = 0;
-      for (const o of outs) {
-        const padded = new Float32Array(await readBuffer(device, o.buf, o.rows * this.N4 * 16));
-        for (let r = 0; r < o.rows; r++) {
-          const row = padded.subarray(r * this.N4 * 4, r * this.N4 * 4 + N);
-          if (trace) for (const v of row) maxAbs = Math.max(maxAbs, v);
-          else Y.set(row, (o.start + r) * N);
-        }
+  }
+
+  /**
+   * Host convenience: runs B vectors `x` (row-major [B, K] f32) through `chip` and returns Y [B, N]
+   * (with bias), or with `trace` the largest |ADC input| seen. Uploads in slices that fit the adapter.
+   */
+  async run(chip: GpuChip, x: Float32Array, B: number, o: Omit<XbarEncodeOptions, 'input' | 'out' | 'rows' | 'rowStart' | 'rowOffset'> & { rowOffset?: number }): Promise<Float32Array> {
+    const { device } = this.s.ctx;
+    const { K, N } = this.layer.geom;
+    const Y = new Float32Array(B * N);
+    const slice = this.maxRowsPerBinding();
+    for (let s0 = 0; s0 < B; s0 += slice) {
+      const rows = Math.min(slice, B - s0);
+      const temps: GPUBuffer[] = [];
+      try {
+        const input = uploadStorage(device, x.subarray(s0 * K, (s0 + rows) * K), 'xbar.x');
+        const out = device.createBuffer({ size: Math.max(16, rows * N * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, label: 'xbar.Y' });
+        temps.push(input, out);
+        const encoder = device.createCommandEncoder();
+        this.encode({ encoder, temp: (b) => (temps.push(b), b) }, chip, { ...o, input, out, rows, rowOffset: (o.rowOffset ?? 0) + s0 });
+        device.queue.submit([encoder.finish()]);
+        Y.set(new Float32Array(await readBuffer(device, out, rows * N * 4)), s0 * N);
+        this.s.ctx.checkErrors();
+      } finally {
+        for (const b of temps) b.destroy();
       }
-      this.s.ctx.checkErrors();
-      return trace ? maxAbs : Y;
-    } finally {
-      for (const b of temps) b.destroy();
     }
+    return Y;
+  }
+
+  /** Reads a chip's cell conductances back (tests: GPU and CPU programme the same chip). */
+  async readCells(chip: GpuChip): Promise<Float32Array> {
+    const g = this.layer.geom;
+    return new Float32Array(await readBuffer(this.s.ctx.device, chip.cells, g.K * g.S * g.pol * g.N * 4));
   }
 
   destroy(): void {
-    this.planesBuf.destroy();
-    this.swBuf.destroy();
-    this.constsBuf.destroy();
+    this.ideal.destroy();
+    this.baseCells.destroy();
+    this.epilogue.destroy();
+    this.consts.destroy();
   }
 }

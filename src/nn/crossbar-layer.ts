@@ -1,11 +1,12 @@
 import type { XbarConfig } from '../config/types.ts';
 import { blockRanges } from '../crossbar/adc.ts';
 import { layerCounts, totalPasses, type EventCounts } from '../crossbar/counts.ts';
-import { programLayer } from '../crossbar/program.ts';
+import { programLayer, type ProgrammedLayer } from '../crossbar/program.ts';
 import { inputScale, negativeFlags, quantizeInputs } from '../crossbar/quantize.ts';
 import type { Backend } from '../gpu/backend.ts';
 import { GpuCrossbarLayer } from '../kernels/xbar.ts';
-import { calibrateAdcRangeReference, referenceVmm } from '../reference/vmm.ts';
+import { analogGains, hasStaticNoise, perturbConductancesReference, type ChipId } from '../reference/chip.ts';
+import { calibrateAdcRangeReference, referenceVmm, type ReadNoise } from '../reference/vmm.ts';
 
 /** A dense matrix, row-major. */
 export interface Matrix {
@@ -22,6 +23,8 @@ export interface VmmResult {
   /** Input scale sx and the calibrated ADC range (0 when not calibrated). */
   sx: number;
   calibratedHi: number;
+  /** Global drift compensation factor (1 when off). */
+  compensation: number;
   backend: 'webgpu' | 'cpu';
 }
 
@@ -30,11 +33,39 @@ export interface VmmOptions {
   calibration?: Matrix;
   /** Vectors per GPU dispatch; results do not depend on it. */
   vectorsPerDispatch?: number;
-  /** Chip instance (selects the static-noise draw; DESIGN.md section 4). */
+  /** Chip instance (selects the static and per-read noise draws; DESIGN.md section 4). */
   chip?: number;
+  /** The layer's index in its network (the `layer` field of the noise counters); 0 for one layer. */
+  layerIndex?: number;
 }
 
-/** Simulates Y = X·W on a crossbar chip as DESIGN.md section 3 defines, with section 5's counts. */
+/** Whether the ADC range must be calibrated: a `calibrated` range that something reads (the ADC, or analog noise scaled by hi). */
+export function needsCalibration(cfg: XbarConfig): boolean {
+  return cfg.adc.range === 'calibrated' && (cfg.adc.bits > 0 || (cfg.dataflow !== 'digital-sa' && cfg.analog.noise > 0));
+}
+
+/** Whether global drift compensation is active (section 4: drift on and compensation "global"). */
+export function needsDriftCompensation(cfg: XbarConfig): boolean {
+  const d = cfg.noise.drift;
+  return d.compensation === 'global' && d.t !== d.t0 && (d.nu > 0 || d.nuStd > 0);
+}
+
+/** `mean|Y_ideal| / mean|Y_drifted|` (1 when the drifted output is all zero). */
+export function compensationFactor(ideal: ArrayLike<number>, drifted: ArrayLike<number>): number {
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < ideal.length; i++) a += Math.abs(ideal[i]);
+  for (let i = 0; i < drifted.length; i++) b += Math.abs(drifted[i]);
+  return b === 0 ? 1 : a / b;
+}
+
+/** A programmed chip on the CPU reference: perturbed conductances and analog gains. */
+export function programChipReference(layer: ProgrammedLayer, cfg: XbarConfig, id: ChipId): { chip: ProgrammedLayer; gains: Float64Array } {
+  const chip = hasStaticNoise(cfg) ? { ...layer, G: perturbConductancesReference(layer, cfg, id) } : layer;
+  return { chip, gains: analogGains(cfg, layer.geom.blocks.length, layer.geom.N, id) };
+}
+
+/** Simulates Y = X·W on chip `chip` as DESIGN.md sections 3 and 4 define, with section 5's counts. */
 export async function simulateVmm(backend: Backend, cfg: XbarConfig, W: Matrix, X: Matrix, opts: VmmOptions = {}): Promise<VmmResult> {
   const K = W.rows;
   const N = W.cols;
@@ -44,28 +75,48 @@ export async function simulateVmm(backend: Backend, cfg: XbarConfig, W: Matrix, 
   const cal = opts.calibration ?? X;
   const sx = inputScale(cal.data, g.Qx);
   const xq = quantizeInputs(X.data, sx, g.Qx);
-  const flags = negativeFlags(xq, X.rows, K);
-  const needCal = cfg.adc.range === 'calibrated' && cfg.adc.bits > 0;
-  const counts = layerCounts(g, cfg, totalPasses(flags));
+  const xqCal = cal === X ? xq : quantizeInputs(cal.data, sx, g.Qx);
+  const counts = layerCounts(g, cfg, totalPasses(negativeFlags(xq, X.rows, K)));
+  const id: ChipId = { seed: cfg.seed, chip: opts.chip ?? 0, layer: opts.layerIndex ?? 0 };
 
   if (backend.kind === 'cpu') {
-    const calHi = needCal ? calibrateAdcRangeReference(layer, cfg, quantizeInputs(cal.data, sx, g.Qx), cal.rows) : 0;
+    const calHi = needsCalibration(cfg) ? calibrateAdcRangeReference(layer, cfg, xqCal, cal.rows) : 0;
     const ranges = blockRanges(g, cfg, calHi);
-    const Y = referenceVmm(layer, cfg, xq, X.rows, sx, { hi: (p) => ranges[p] });
-    return { Y: Float32Array.from(Y), counts, sx, calibratedHi: calHi, backend: 'cpu' };
+    const { chip, gains } = programChipReference(layer, cfg, id);
+    const hook = (noise: ReadNoise | undefined) => ({ hi: (p: number) => ranges[p], noise });
+    let comp = 1;
+    if (needsDriftCompensation(cfg)) {
+      const ideal = referenceVmm(layer, cfg, xqCal, cal.rows, sx, hook(undefined));
+      const drifted = referenceVmm(chip, cfg, xqCal, cal.rows, sx, hook({ id, vectorOffset: 0, gains, perRead: false }));
+      comp = compensationFactor(ideal, drifted);
+    }
+    const Y = referenceVmm(chip, cfg, xq, X.rows, sx * comp, hook({ id, vectorOffset: 0, gains }));
+    return { Y: Float32Array.from(Y), counts, sx, calibratedHi: calHi, compensation: comp, backend: 'cpu' };
   }
 
-  const gpuLayer = GpuCrossbarLayer.upload(backend.session, layer, cfg, blockRanges(g, cfg, 0));
+  const gl = GpuCrossbarLayer.upload(backend.session, layer, cfg, blockRanges(g, cfg, 0), { layerIndex: id.layer });
+  const chip = gl.programChip(id.seed, id.chip);
   try {
+    // Pre-quantized integers (sxq = 1): the GPU sees exactly the CPU reference's xq.
+    const xf = Float32Array.from(xq);
+    const xfCal = cal === X ? xf : Float32Array.from(xqCal);
+    const vpd = opts.vectorsPerDispatch;
     let calHi = 0;
-    if (needCal) {
-      const xqCal = quantizeInputs(cal.data, sx, g.Qx);
-      calHi = (await gpuLayer.run(xqCal, negativeFlags(xqCal, cal.rows, K), cal.rows, sx, { trace: true })) as number;
-      gpuLayer.setRanges(blockRanges(g, cfg, calHi));
+    if (needsCalibration(cfg)) {
+      const trace = await gl.run(gl.ideal, xfCal, cal.rows, { sxq: 1, outScale: 1, trace: true, vectorsPerDispatch: vpd });
+      for (const v of trace) calHi = Math.max(calHi, v);
+      gl.setRanges(blockRanges(g, cfg, calHi));
     }
-    const Y = (await gpuLayer.run(xq, flags, X.rows, sx, { vectorsPerDispatch: opts.vectorsPerDispatch })) as Float32Array;
-    return { Y, counts, sx, calibratedHi: calHi, backend: 'webgpu' };
+    let comp = 1;
+    if (needsDriftCompensation(cfg)) {
+      const ideal = await gl.run(gl.ideal, xfCal, cal.rows, { sxq: 1, outScale: sx, perRead: false, bias: false, vectorsPerDispatch: vpd });
+      const drifted = await gl.run(chip, xfCal, cal.rows, { sxq: 1, outScale: sx, perRead: false, bias: false, vectorsPerDispatch: vpd });
+      comp = compensationFactor(ideal, drifted);
+    }
+    const Y = await gl.run(chip, xf, X.rows, { sxq: 1, outScale: sx * comp, vectorsPerDispatch: vpd });
+    return { Y, counts, sx, calibratedHi: calHi, compensation: comp, backend: 'webgpu' };
   } finally {
-    gpuLayer.destroy();
+    chip.destroy();
+    gl.destroy();
   }
 }

@@ -1,6 +1,19 @@
 import type { XbarConfig } from '../config/types.ts';
-import { adcConvert, adcIsSigned } from '../crossbar/adc.ts';
+import { adcConvert, adcIsSigned, adcLevels } from '../crossbar/adc.ts';
 import type { ProgrammedLayer } from '../crossbar/program.ts';
+import { NoiseDraws, NOISE_STREAM } from '../random/philox.ts';
+import type { ChipId } from './chip.ts';
+
+/** Per-read noise of DESIGN.md section 4 for one run: which chip, and where the vectors sit in the input set. */
+export interface ReadNoise {
+  id: ChipId;
+  /** Position of the first vector of this call in the whole input set (keys the draws). */
+  vectorOffset: number;
+  /** `1 + g` per (row block, output column), index p·N + j (see analogGains). */
+  gains: Float64Array;
+  /** Draw read, analog and ADC noise (default true); gains always apply. Off for drift compensation. */
+  perRead?: boolean;
+}
 
 /** What the reference does at each ADC: convert (with the block's range), or record the ideal input. */
 export interface AdcHook {
@@ -8,11 +21,14 @@ export interface AdcHook {
   hi(p: number): number;
   /** Called with every ADC input when tracing calibration. */
   trace?(x: number): void;
+  /** Per-read noise (read, analog gain and noise, ADC noise); absent = noise-free reads. */
+  noise?: ReadNoise;
 }
 
 /**
- * The CPU oracle of DESIGN.md section 3: Y[B, N] (before bias) for signed quantized inputs `xq`
- * with input scale `sx`. Follows the spec literally, cycle by cycle and slice by slice, in f64.
+ * The CPU oracle of DESIGN.md sections 3 and 4: Y[B, N] (before bias) for signed quantized inputs `xq`
+ * with input scale `sx`. Follows the spec literally, cycle by cycle and slice by slice, in f64; read
+ * noise variance is summed cell by cell from section 4's formulas.
  */
 export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32Array, B: number, sx: number, hook: AdcHook): Float64Array {
   const { geom: g, G, sw } = layer;
@@ -22,6 +38,7 @@ export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32A
   const signed = adcIsSigned(cfg);
   const offset = cfg.weights.mapping === 'offset';
   const digitalSubtract = cfg.adc.subtract === 'digital' || offset;
+  const collapsed = cfg.dataflow !== 'digital-sa';
   const mask = 2 ** b - 1;
   const Y = new Float64Array(B * N);
   const u = new Float64Array(K);
@@ -31,7 +48,45 @@ export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32A
   const acc = new Float64Array(N);
   const blockOut = new Float64Array(N);
 
-  const convert = (x: number, p: number): number => {
+  const nz = hook.noise;
+  const reads = nz !== undefined && nz.perRead !== false;
+  const readSigma = reads ? cfg.noise.read.sigma : 0;
+  const proportional = cfg.noise.read.model === 'proportional';
+  const adcNoise = reads && bits > 0 ? cfg.adc.noise : 0;
+  const analogNoise = reads && collapsed ? cfg.analog.noise : 0;
+  const draws = nz && {
+    read: new NoiseDraws(nz.id.seed, nz.id.chip, nz.id.layer, NOISE_STREAM.read),
+    adc: new NoiseDraws(nz.id.seed, nz.id.chip, nz.id.layer, NOISE_STREAM.adc),
+    analog: new NoiseDraws(nz.id.seed, nz.id.chip, nz.id.layer, NOISE_STREAM.analog),
+  };
+  const planes = collapsed ? (cfg.dataflow === 'analog-sa' ? 1 : S) : digitalSubtract ? S * pol : S;
+  const cyclesKeyed = collapsed ? 1 : T;
+  const pairsPerPlane = 2 * Math.ceil(N / 4);
+  // σ²(G) of one cell: read noise variance per unit squared voltage.
+  const cellVar = (gk: number): number => (proportional ? readSigma * readSigma * gk * gk : readSigma * readSigma);
+  // Σ_k weight[k]·Σ_{cells} σ² over a row block, for the cells of column j that feed one ADC input.
+  const sumVar = (start: number, rows: number, weight: Float64Array, cells: (k: number) => number): number => {
+    let v = 0;
+    for (let k = start; k < start + rows; k++) if (weight[k] !== 0) v += weight[k] * cells(k);
+    return v;
+  };
+  const vsq = new Float64Array(K);
+
+  let vector = 0;
+  let pass = 0;
+  // The ADC of section 3 with the per-read noise of section 4 in front of it, in the normative order:
+  // read noise, analog gain, analog noise, ADC input noise.
+  const convert = (x: number, p: number, t: number, plane: number, j: number, variance: number): number => {
+    if (draws) {
+      const lo = ((p * cyclesKeyed + t) * planes + plane) * pairsPerPlane + Math.floor(j / 2);
+      const hi = 2 * (nz.vectorOffset + vector) + pass;
+      const which = (j % 2) as 0 | 1;
+      if (readSigma > 0) x += Math.sqrt(variance) * draws.read.normal(lo, hi, which);
+      if (collapsed) x *= nz.gains[p * N + j];
+      const range = hook.hi(p);
+      if (analogNoise > 0) x += analogNoise * range * draws.analog.normal(lo, hi, which);
+      if (adcNoise > 0) x += adcNoise * (range / adcLevels(bits, signed)) * draws.adc.normal(lo, hi, which);
+    }
     hook.trace?.(x);
     return adcConvert(x, bits, hook.hi(p), signed);
   };
@@ -49,11 +104,13 @@ export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32A
     }
     return sumV;
   };
+  const cell = (k: number, s: number, q: number, j: number): number => G[((k * S + s) * pol + q) * N + j];
 
   for (let v = 0; v < B; v++) {
+    vector = v;
     let hasNeg = false;
     for (let k = 0; k < K; k++) if (xq[v * K + k] < 0) hasNeg = true;
-    for (let pass = 0; pass < (hasNeg ? 2 : 1); pass++) {
+    for (pass = 0; pass < (hasNeg ? 2 : 1); pass++) {
       for (let k = 0; k < K; k++) {
         const x = xq[v * K + k];
         u[k] = pass === 0 ? Math.max(x, 0) : Math.max(-x, 0);
@@ -64,6 +121,7 @@ export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32A
         if (cfg.dataflow === 'digital-sa') {
           for (let t = 0; t < T; t++) {
             const sumV = currents(blk.start, blk.rows, t);
+            if (readSigma > 0) for (let k = blk.start; k < blk.start + blk.rows; k++) vsq[k] = V[k] * V[k];
             for (let s = 0; s < S; s++) {
               const w = 2 ** (t * b + s * g.c);
               for (let j = 0; j < N; j++) {
@@ -72,10 +130,12 @@ export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32A
                   D = 0;
                   for (let q = 0; q < pol; q++) {
                     const I = cur[(s * pol + q) * N + j];
-                    D += (q === 0 ? 1 : -1) * Vm * (convert(I, p) - Gmin * sumV) / dG;
+                    const variance = readSigma > 0 ? sumVar(blk.start, blk.rows, vsq, (k) => cellVar(cell(k, s, q, j))) : 0;
+                    D += (q === 0 ? 1 : -1) * Vm * (convert(I, p, t, s * pol + q, j, variance) - Gmin * sumV) / dG;
                   }
                 } else {
-                  D = (Vm * convert(cur[(s * 2) * N + j] - cur[(s * 2 + 1) * N + j], p)) / dG;
+                  const variance = readSigma > 0 ? sumVar(blk.start, blk.rows, vsq, (k) => cellVar(cell(k, s, 0, j)) + cellVar(cell(k, s, 1, j))) : 0;
+                  D = (Vm * convert(cur[(s * 2) * N + j] - cur[(s * 2 + 1) * N + j], p, t, s, j, variance)) / dG;
                 }
                 blockOut[j] += w * D;
               }
@@ -83,21 +143,34 @@ export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32A
           }
         } else {
           accJ.fill(0);
+          vsq.fill(0);
           for (let t = 0; t < T; t++) {
             currents(blk.start, blk.rows, t);
             const wt = 2 ** (t * b);
             for (let i = 0; i < rowLen; i++) accJ[i] += wt * cur[i];
+            // Σ_t 4^(t·b)·V_t[k]²: the input side of section 4's variance of an analog accumulation.
+            if (readSigma > 0) for (let k = blk.start; k < blk.start + blk.rows; k++) vsq[k] += wt * wt * V[k] * V[k];
           }
           for (let j = 0; j < N; j++) {
+            const diffVar = (k: number, s: number): number => cellVar(cell(k, s, 0, j)) + cellVar(cell(k, s, 1, j));
             if (cfg.dataflow === 'buffered') {
               for (let s = 0; s < S; s++) {
                 const J = accJ[s * 2 * N + j] - accJ[(s * 2 + 1) * N + j];
-                blockOut[j] += (2 ** (s * g.c) * Vm * convert(J, p)) / dG;
+                const variance = readSigma > 0 ? sumVar(blk.start, blk.rows, vsq, (k) => diffVar(k, s)) : 0;
+                blockOut[j] += (2 ** (s * g.c) * Vm * convert(J, p, 0, s, j, variance)) / dG;
               }
             } else {
               let J = 0;
               for (let s = 0; s < S; s++) J += 2 ** (s * g.c) * (accJ[s * 2 * N + j] - accJ[(s * 2 + 1) * N + j]);
-              blockOut[j] += (Vm * convert(J, p)) / dG;
+              const variance =
+                readSigma > 0
+                  ? sumVar(blk.start, blk.rows, vsq, (k) => {
+                      let c = 0;
+                      for (let s = 0; s < S; s++) c += 4 ** (s * g.c) * diffVar(k, s);
+                      return c;
+                    })
+                  : 0;
+              blockOut[j] += (Vm * convert(J, p, 0, 0, j, variance)) / dG;
             }
           }
         }

@@ -117,12 +117,14 @@ describe.skipIf(!gpu)('results do not depend on the dispatch size', () => {
 });
 
 describe('crossbar program descriptors', () => {
-  const base = { tm: 4, wgx: 8, wgy: 8, npl: 8, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false };
+  const base = { tm: 4, wgx: 8, wgy: 8, npl: 8, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, read: 'none', gain: false, analogNoise: false, adcNoise: false } as const;
   it('generate WGSL for valid programs and reject invalid ones', () => {
     expect(xbarSource(base)).toMatch(/const NPL: u32 = 8u;/);
     expect(() => xbarSource({ ...base, pc: 3 })).toThrow(/must divide/);
     expect(() => xbarSource({ ...base, collapsed: true })).toThrow(/one cycle/);
     expect(() => xbarSource({ ...base, wgx: 64, wgy: 64 })).toThrow(/exceeds/);
     expect(() => xbarSource({ ...base, tm: 9 })).toThrow(/tm=9/);
+    expect(() => xbarSource({ ...base, trace: true, read: 'additive' })).toThrow(/noise-free/);
+    expect(() => xbarSource({ ...base, gain: true })).toThrow(/buffered and analog-sa/);
   });
 });
