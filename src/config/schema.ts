@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_CONFIG } from './defaults.ts';
 import { PRESETS, PRESET_NAMES, isPresetName } from './presets.ts';
+import { NOISE_PRESETS, NOISE_PRESET_NAMES, isNoisePresetName } from './noise-presets.ts';
 import type { PresetName } from './presets.ts';
 import type { LayerOverride, XbarConfig, XbarConfigInput } from './types.ts';
 
@@ -61,6 +62,7 @@ export const configInputSchema = z
     dataflow: z.enum(DATAFLOWS),
     noise: z
       .strictObject({
+        preset: z.string(),
         programming: noiseSpecSchema,
         read: noiseSpecSchema,
         drift: z
@@ -327,6 +329,17 @@ export function resolveLayerConfig(base: XbarConfig, override: LayerOverride): X
   return mergeConfig(c, fields);
 }
 
+/** Replaces `noise.preset` by that device preset's noise block with the rest of `noise` merged over it. */
+function expandNoisePreset(input: XbarConfigInput): XbarConfigInput {
+  const noise = input.noise as (XbarConfigInput['noise'] & { preset?: string }) | undefined;
+  if (noise?.preset === undefined) return input;
+  const { preset, ...fields } = noise;
+  if (!isNoisePresetName(preset)) fail('noise.preset', `unknown noise preset ${show(preset)} (allowed: ${NOISE_PRESET_NAMES.join(', ')})`);
+  const merged = structuredClone(NOISE_PRESETS[preset]) as Record<string, unknown>;
+  mergeInto(merged, fields as Record<string, unknown>, 'noise');
+  return { ...input, noise: merged as XbarConfigInput['noise'] };
+}
+
 /**
  * Validates a user's config JSON and resolves it: DEFAULT_CONFIG <- preset <- input. The preset is
  * `opts.preset` when given (then `input.preset` is ignored), else `input.preset`. `undefined`
@@ -348,7 +361,7 @@ export function resolveConfig(input: unknown, opts: { preset?: string } = {}): X
   if (presetName !== undefined) c = mergeConfig(c, PRESETS[presetName]);
   const rest: XbarConfigInput = { ...parsed };
   delete rest.preset;
-  c = mergeConfig(c, rest);
+  c = mergeConfig(c, expandNoisePreset(rest));
   if (presetName !== undefined) c.preset = presetName;
   else delete c.preset;
   checkConfig(c);

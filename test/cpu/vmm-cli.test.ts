@@ -35,6 +35,26 @@ describe('xbarsim vmm on the CPU backend', () => {
   });
 });
 
+describe('xbarsim vmm --seed and --chip select the simulated chip', () => {
+  it('same seed and chip give the same file; another chip or seed gives another', () => {
+    const cfg = join(dir, 'noisy.json');
+    writeFileSync(cfg, JSON.stringify({ preset: 'isaac', noise: { preset: 'wan2022-rram' } }));
+    const run = (name: string, extra: string[]): Float32Array => {
+      const out = join(dir, name);
+      const r = runCli(['vmm', '--weights', W, '--inputs', X, '--config', cfg, '--out', out, '--backend', 'cpu', ...extra]);
+      expect(r.code).toBe(0);
+      return new Float32Array(parseNpy(readFileSync(out), 'Y').data);
+    };
+    const a = run('a.npy', ['--seed', '5', '--chip', '2']);
+    const b = run('b.npy', ['--seed', '5', '--chip', '2']);
+    const c = run('c.npy', ['--seed', '5', '--chip', '3']);
+    const d = run('d.npy', ['--seed', '6', '--chip', '2']);
+    expect(Array.from(b)).toEqual(Array.from(a));
+    expect(Array.from(c)).not.toEqual(Array.from(a));
+    expect(Array.from(d)).not.toEqual(Array.from(a));
+  });
+});
+
 describe('xbarsim vmm bad input: one line, exit 2, nothing written', () => {
   const cases: [string, () => string[]][] = [
     ['malformed .npy', () => {

@@ -1,0 +1,128 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import philoxWgsl from '../../shaders/philox.wgsl?raw';
+import { openTestGpu } from '../helpers/gpu.ts';
+import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
+import { config } from '../helpers/vmm-cases.ts';
+import { PHILOX_KATS } from '../helpers/philox-kats.ts';
+import { readBuffer, uploadStorage } from '../../src/gpu/buffers.ts';
+import { programLayer } from '../../src/crossbar/program.ts';
+import { blockRanges } from '../../src/crossbar/adc.ts';
+import { GpuCrossbarLayer } from '../../src/kernels/xbar.ts';
+import { perturbConductancesReference } from '../../src/reference/chip.ts';
+import { simulateVmm } from '../../src/nn/crossbar-layer.ts';
+import type { XbarConfigInput } from '../../src/config/types.ts';
+
+const gpu = await openTestGpu();
+afterAll(() => gpu?.runtime.release());
+const CPU = { kind: 'cpu', reason: 'test' } as const;
+const GPU = () => ({ kind: 'webgpu', runtime: gpu!.runtime, session: gpu!.session }) as const;
+
+describe.skipIf(!gpu)('Philox4x32-10 in WGSL', () => {
+  it('matches the known-answer vectors bit for bit', async () => {
+    const { device } = gpu!.session.ctx;
+    const code = `${philoxWgsl}
+@group(0) @binding(0) var<storage, read_write> io: array<vec4<u32>>;
+@compute @workgroup_size(1) fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  let i = g.x * 2u;
+  io[i] = philox4x32(io[i], io[i + 1u].xy);
+}`;
+    const words = new Uint32Array(PHILOX_KATS.length * 8);
+    PHILOX_KATS.forEach((k, i) => {
+      words.set(k.counter, i * 8);
+      words.set(k.key, i * 8 + 4);
+    });
+    const buf = uploadStorage(device, words, 'kat');
+    const pipe = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipe);
+    pass.setBindGroup(0, device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: buf } }] }));
+    pass.dispatchWorkgroups(PHILOX_KATS.length);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+    const out = new Uint32Array(await readBuffer(device, buf, words.byteLength));
+    buf.destroy();
+    PHILOX_KATS.forEach((k, i) => {
+      const got = Array.from(out.subarray(i * 8, i * 8 + 4), (x) => x.toString(16).padStart(8, '0')).join(' ');
+      expect(got).toBe(k.want);
+    });
+  });
+});
+
+const allStatic: XbarConfigInput = {
+  preset: 'ideal',
+  array: { rows: 16, cols: 32 },
+  weights: { bits: 6, cellBits: 2, onOffRatio: 20 },
+  inputs: { bits: 4, dacBits: 2 },
+  noise: {
+    programming: { sigma: 0.02, model: 'proportional' },
+    stuckAt: { sa0: 0.02, sa1: 0.01 },
+    drift: { nu: 0.05, nuStd: 0.02, t: 100, t0: 1, compensation: 'none' },
+  },
+};
+
+describe.skipIf(!gpu)('chips programmed on the GPU', () => {
+  it('GPU and CPU programme identical conductances for the same seed and chip; other chips differ', async () => {
+    const cfg = config(allStatic, { seed: 77 });
+    const K = 40, N = 13;
+    const layer = programLayer(randomArray(K * N, 3), K, N, cfg);
+    const gl = GpuCrossbarLayer.upload(gpu!.session, layer, cfg, blockRanges(layer.geom, cfg, 0), { layerIndex: 2 });
+    try {
+      for (const chipNo of [0, 5]) {
+        const chip = gl.programChip(77, chipNo);
+        const got = await gl.readCells(chip);
+        chip.destroy();
+        const want = perturbConductancesReference(layer, cfg, { seed: 77, chip: chipNo, layer: 2 });
+        expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(1e-5);
+        const other = perturbConductancesReference(layer, cfg, { seed: 77, chip: chipNo + 1, layer: 2 });
+        expect(maxAbsDiff(got, other)).toBeGreaterThan(1e-3);
+      }
+    } finally {
+      gl.destroy();
+    }
+  });
+});
+
+describe.skipIf(!gpu)('every noise on: batch-invariant on the GPU and equal to the CPU reference', () => {
+  const cases: [string, XbarConfigInput][] = [
+    ['digital-sa, digital subtract, proportional read', { dataflow: 'digital-sa', noise: { read: { sigma: 0.03, model: 'proportional' } }, adc: { bits: 0 } }],
+    ['digital-sa, analog subtract, additive read', { dataflow: 'digital-sa', adc: { subtract: 'analog' }, noise: { read: { sigma: 0.01, model: 'additive' } } }],
+    ['buffered, additive read + analog noise and gain', { dataflow: 'buffered', noise: { read: { sigma: 0.01, model: 'additive' } }, analog: { gainSigma: 0.05, noise: 0.002 } }],
+    ['analog-sa, proportional read + analog noise and gain', { dataflow: 'analog-sa', noise: { read: { sigma: 0.03, model: 'proportional' } }, analog: { gainSigma: 0.05, noise: 0.002 } }],
+  ];
+  it.each(cases)('%s', async (_name, over) => {
+    const cfg = config(allStatic, over, { seed: 1234 });
+    const K = 40, N = 13, B = 30;
+    const W = { data: randomArray(K * N, 5), rows: K, cols: N };
+    const X = { data: randomArray(B * K, 6, -1, 1), rows: B, cols: K };
+    const runs = [];
+    for (const vpd of [1, 7, 256]) runs.push(await simulateVmm(GPU(), cfg, W, X, { chip: 3, vectorsPerDispatch: vpd }));
+    expect(Array.from(runs[1].Y)).toEqual(Array.from(runs[0].Y));
+    expect(Array.from(runs[2].Y)).toEqual(Array.from(runs[0].Y));
+    const cpu = await simulateVmm(CPU, cfg, W, X, { chip: 3 });
+    // Ideal ADC: the only differences are f32 accumulation and WGSL log/cos precision.
+    expect(maxAbsDiff(runs[0].Y, cpu.Y)).toBeLessThanOrEqual(2e-4 * maxAbs(cpu.Y));
+    const otherChip = await simulateVmm(GPU(), cfg, W, X, { chip: 4 });
+    expect(maxAbsDiff(otherChip.Y, cpu.Y)).toBeGreaterThan(1e-2 * maxAbs(cpu.Y));
+  });
+
+  it('quantizing ADC with ADC noise and drift compensation: GPU codes equal CPU codes except at rounding ties', async () => {
+    const cfg = config(allStatic, {
+      dataflow: 'analog-sa',
+      adc: { bits: 8, range: 'calibrated', noise: 0.7 },
+      noise: { read: { sigma: 0.01, model: 'additive' }, drift: { compensation: 'global' } },
+      analog: { gainSigma: 0.02 },
+      seed: 99,
+    });
+    const K = 40, N = 13, B = 30;
+    const W = { data: randomArray(K * N, 15), rows: K, cols: N };
+    const X = { data: randomArray(B * K, 16, -1, 1), rows: B, cols: K };
+    const g = await simulateVmm(GPU(), cfg, W, X, { chip: 1, vectorsPerDispatch: 7 });
+    const c = await simulateVmm(CPU, cfg, W, X, { chip: 1 });
+    expect(Math.abs(g.compensation - c.compensation)).toBeLessThanOrEqual(1e-4 * c.compensation);
+    let differ = 0;
+    for (let i = 0; i < c.Y.length; i++) if (Math.abs(g.Y[i] - c.Y[i]) > 1e-4 * maxAbs(c.Y)) differ++;
+    // A noisy ADC input lands within f32 rounding of a code boundary rarely; allow 1 %.
+    expect(differ).toBeLessThanOrEqual(Math.ceil(0.01 * c.Y.length));
+  });
+});
