@@ -1,0 +1,56 @@
+// Max / average pooling over NCHW with ONNX pads, strides and dilations; one invocation per output
+// element (grid as in elementwise.wgsl). Window taps outside the input are skipped for max and for
+// the average's sum; with count_include_pad the divisor also counts taps inside the declared pads,
+// but never the ceil_mode overhang beyond them (the ONNX reference's behaviour).
+struct Params {
+  n: u32, stride: u32, H: u32, W: u32,
+  OH: u32, OW: u32, kh: u32, kw: u32,
+  sh: u32, sw: u32, dh: u32, dw: u32,
+  pt: i32, pl: i32, pb: i32, pr: i32,
+  include_pad: u32, p0: u32, p1: u32, p2: u32,
+}
+
+const MAX_MODE: bool = {{MAX_MODE}};
+// -FLT_MAX, what ONNX Runtime leaves in a window with no valid tap.
+const LOWEST: f32 = bitcast<f32>(0xff7fffffu);
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+
+@compute @workgroup_size({{WG}})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.y * P.stride + gid.x;
+  if (i >= P.n) { return; }
+  let ow = i % P.OW;
+  let t = i / P.OW;
+  let oh = t % P.OH;
+  let plane = t / P.OH;
+  let base = plane * P.H * P.W;
+  let H = i32(P.H);
+  let W = i32(P.W);
+  var acc = select(0.0, LOWEST, MAX_MODE);
+  var taps = 0u;
+  var pad_taps = 0u;
+  for (var ki = 0u; ki < P.kh; ki++) {
+    let ih = i32(oh * P.sh + ki * P.dh) - P.pt;
+    let row_in = ih >= 0 && ih < H;
+    let row_pad = ih >= -P.pt && ih < H + P.pb;
+    for (var kj = 0u; kj < P.kw; kj++) {
+      let iw = i32(ow * P.sw + kj * P.dw) - P.pl;
+      if (row_in && iw >= 0 && iw < W) {
+        let v = X[base + u32(ih) * P.W + u32(iw)];
+        if (MAX_MODE) { acc = max(acc, v); } else { acc = acc + v; }
+        taps = taps + 1u;
+      } else if (row_pad && iw >= -P.pl && iw < W + P.pr) {
+        pad_taps = pad_taps + 1u;
+      }
+    }
+  }
+  if (MAX_MODE) {
+    Y[i] = acc;
+  } else {
+    let count = taps + select(0u, pad_taps, P.include_pad != 0u);
+    Y[i] = select(0.0, acc / f32(max(count, 1u)), count > 0u);
+  }
+}

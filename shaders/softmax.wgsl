@@ -1,0 +1,25 @@
+// Numerically stable softmax along one axis: the tensor is viewed as [outer, L, inner] and each
+// invocation owns one line (o, j), reading X[o·L·inner + k·inner + j] for k < L, so neighbouring
+// invocations touch neighbouring addresses when inner > 1. Grid as in elementwise.wgsl.
+struct Params { lines: u32, stride: u32, L: u32, inner: u32 }
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+
+@compute @workgroup_size({{WG}})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.y * P.stride + gid.x;
+  if (t >= P.lines) { return; }
+  let j = t % P.inner;
+  let o = t / P.inner;
+  let base = o * P.L * P.inner + j;
+  var m = X[base];
+  for (var k = 1u; k < P.L; k++) { m = max(m, X[base + k * P.inner]); }
+  var sum = 0.0;
+  for (var k = 0u; k < P.L; k++) { sum = sum + exp(X[base + k * P.inner] - m); }
+  for (var k = 0u; k < P.L; k++) {
+    let idx = base + k * P.inner;
+    Y[idx] = exp(X[idx] - m) / sum;
+  }
+}

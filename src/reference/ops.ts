@@ -1,0 +1,240 @@
+/**
+ * Plain-TS oracle of the digital (non-crossbar) ops, written straight from the ONNX definitions
+ * (coordinates, not the GPU kernels' stride tables) so it can check them. Arithmetic in f64, results
+ * rounded to f32 once.
+ */
+import type { ConvOp, PoolOp, UnaryOp } from '../nn/graph.ts';
+import { gemmCpu } from './gemm.ts';
+
+/** Product of dims. */
+function count(dims: readonly number[]): number {
+  return dims.reduce((a, b) => a * b, 1);
+}
+
+/** Calls f with every coordinate of `dims` in row-major order. */
+function forEachIndex(dims: readonly number[], f: (coord: readonly number[], flat: number) => void): void {
+  const n = count(dims);
+  const c = new Array<number>(dims.length).fill(0);
+  for (let i = 0; i < n; i++) {
+    f(c, i);
+    for (let d = dims.length - 1; d >= 0; d--) {
+      if (++c[d] < dims[d]) break;
+      c[d] = 0;
+    }
+  }
+}
+
+/** ONNX Relu, LeakyRelu, Clip, Sigmoid, Tanh. */
+export function unaryRef(op: Pick<UnaryOp, 'fn' | 'alpha' | 'min' | 'max'>, x: Float32Array): Float32Array {
+  const f: (v: number) => number =
+    op.fn === 'relu'
+      ? (v) => Math.max(v, 0)
+      : op.fn === 'leaky-relu'
+        ? (v) => (v >= 0 ? v : op.alpha * v)
+        : op.fn === 'clip'
+          ? (v) => Math.min(Math.max(v, op.min), op.max)
+          : op.fn === 'sigmoid'
+            ? (v) => 1 / (1 + Math.exp(-v))
+            : Math.tanh;
+  return x.map(f);
+}
+
+/** numpy broadcasting of a and b (full shapes, right-aligned) with fn. */
+export function binaryRef(
+  fn: 'add' | 'sub' | 'mul' | 'div',
+  a: Float32Array,
+  aDims: readonly number[],
+  b: Float32Array,
+  bDims: readonly number[],
+): { data: Float32Array; dims: number[] } {
+  const rank = Math.max(aDims.length, bDims.length);
+  const pa = [...new Array<number>(rank - aDims.length).fill(1), ...aDims];
+  const pb = [...new Array<number>(rank - bDims.length).fill(1), ...bDims];
+  const dims = pa.map((d, k) => {
+    if (d !== pb[k] && d !== 1 && pb[k] !== 1) throw new Error(`cannot broadcast [${aDims.join(', ')}] with [${bDims.join(', ')}]`);
+    return d === 1 ? pb[k] : d;
+  });
+  const index = (p: readonly number[], c: readonly number[]): number => {
+    let i = 0;
+    for (let d = 0; d < rank; d++) i = i * p[d] + (p[d] === 1 ? 0 : c[d]);
+    return i;
+  };
+  const op: (x: number, y: number) => number =
+    fn === 'add' ? (x, y) => x + y : fn === 'sub' ? (x, y) => x - y : fn === 'mul' ? (x, y) => x * y : (x, y) => x / y;
+  const out = new Float32Array(count(dims));
+  forEachIndex(dims, (c, i) => {
+    out[i] = op(a[index(pa, c)], b[index(pb, c)]);
+  });
+  return { data: out, dims };
+}
+
+/** y = x·scale[c] + shift[c] along axis 1 of a full shape. */
+export function affineRef(x: Float32Array, dims: readonly number[], scale: Float32Array, shift: Float32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  forEachIndex(dims, (c, i) => {
+    out[i] = x[i] * scale[c[1]] + shift[c[1]];
+  });
+  return out;
+}
+
+/** Softmax along `axis` of a full shape: exp(x − max) / Σ exp(x − max). */
+export function softmaxRef(x: Float32Array, dims: readonly number[], axis: number): Float32Array {
+  const out = new Float32Array(x.length);
+  const L = dims[axis];
+  const inner = count(dims.slice(axis + 1));
+  const outer = count(dims.slice(0, axis));
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const at = (k: number): number => (o * L + k) * inner + j;
+      let m = -Infinity;
+      for (let k = 0; k < L; k++) m = Math.max(m, x[at(k)]);
+      let sum = 0;
+      for (let k = 0; k < L; k++) sum += Math.exp(x[at(k)] - m);
+      for (let k = 0; k < L; k++) out[at(k)] = Math.exp(x[at(k)] - m) / sum;
+    }
+  }
+  return out;
+}
+
+/** -FLT_MAX: a max-pool window with no tap inside the input (ONNX Runtime's initial value). */
+export const POOL_LOWEST = -3.4028234663852886e38;
+
+/**
+ * Max / average pooling of B samples (ONNX MaxPool / AveragePool). Taps outside the input are
+ * ignored; with countIncludePad the average's divisor also counts taps inside the declared pads, not
+ * those in the ceil_mode overhang beyond them.
+ */
+export function poolRef(op: Pick<PoolOp, 'mode' | 'kernel' | 'strides' | 'pads' | 'dilations' | 'countIncludePad' | 'inShape' | 'outShape'>, x: Float32Array, B: number): Float32Array {
+  const [C, H, W] = op.inShape;
+  const [, OH, OW] = op.outShape;
+  const [pt, pl, pb, pr] = op.pads;
+  const out = new Float32Array(B * C * OH * OW);
+  for (let bc = 0; bc < B * C; bc++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        let acc = op.mode === 'max' ? POOL_LOWEST : 0;
+        let taps = 0;
+        let padTaps = 0;
+        for (let ki = 0; ki < op.kernel[0]; ki++) {
+          const ih = oh * op.strides[0] + ki * op.dilations[0] - pt;
+          for (let kj = 0; kj < op.kernel[1]; kj++) {
+            const iw = ow * op.strides[1] + kj * op.dilations[1] - pl;
+            if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
+              const v = x[(bc * H + ih) * W + iw];
+              acc = op.mode === 'max' ? Math.max(acc, v) : acc + v;
+              taps++;
+            } else if (ih >= -pt && ih < H + pb && iw >= -pl && iw < W + pr) {
+              padTaps++;
+            }
+          }
+        }
+        const n = taps + (op.countIncludePad ? padTaps : 0);
+        out[(bc * OH + oh) * OW + ow] = op.mode === 'max' ? acc : n > 0 ? acc / n : 0;
+      }
+    }
+  }
+  return out;
+}
+
+/** Permutes the axes of a full shape: out dim d is input dim perm[d]. */
+export function transposeRef(x: Float32Array, dims: readonly number[], perm: readonly number[]): { data: Float32Array; dims: number[] } {
+  const outDims = perm.map((p) => dims[p]);
+  const out = new Float32Array(x.length);
+  forEachIndex(outDims, (c, i) => {
+    let src = 0;
+    for (let d = 0; d < dims.length; d++) src = src * dims[d] + c[perm.indexOf(d)];
+    out[i] = x[src];
+  });
+  return { data: out, dims: outDims };
+}
+
+/** Concatenates tensors (full shapes equal except along `axis`) along `axis`. */
+export function concatRef(xs: readonly { data: Float32Array; dims: readonly number[] }[], axis: number): { data: Float32Array; dims: number[] } {
+  const dims = [...xs[0].dims];
+  dims[axis] = xs.reduce((a, x) => a + x.dims[axis], 0);
+  const out = new Float32Array(count(dims));
+  let start = 0;
+  for (const x of xs) {
+    forEachIndex(x.dims, (c, i) => {
+      let dst = 0;
+      for (let d = 0; d < dims.length; d++) dst = dst * dims[d] + (d === axis ? c[d] + start : c[d]);
+      out[dst] = x.data[i];
+    });
+    start += x.dims[axis];
+  }
+  return { data: out, dims };
+}
+
+type ConvGeom = Pick<ConvOp, 'cin' | 'cout' | 'group' | 'kh' | 'kw' | 'strides' | 'pads' | 'dilations' | 'inShape' | 'outShape'>;
+
+/** im2col of group g: [B·OH·OW, (cin/g)·kh·kw], rows (b, oh, ow), columns (ci, ki, kj), zero padding. */
+export function im2colRef(op: ConvGeom, x: Float32Array, B: number, g: number): Float32Array {
+  const [, H, W] = op.inShape;
+  const [, OH, OW] = op.outShape;
+  const cinG = op.cin / op.group;
+  const kc = cinG * op.kh * op.kw;
+  const out = new Float32Array(B * OH * OW * kc);
+  let i = 0;
+  for (let b = 0; b < B; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        for (let ci = 0; ci < cinG; ci++) {
+          const plane = (b * op.cin + g * cinG + ci) * H;
+          for (let ki = 0; ki < op.kh; ki++) {
+            const ih = oh * op.strides[0] + ki * op.dilations[0] - op.pads[0];
+            for (let kj = 0; kj < op.kw; kj++) {
+              const iw = ow * op.strides[1] + kj * op.dilations[1] - op.pads[1];
+              out[i++] = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[(plane + ih) * W + iw] : 0;
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Scatters cols [B·OH·OW, cout/g] of group g into channels g·cout/g… of NCHW `out`, adding that slice of the bias. */
+export function colsToNchwRef(op: Pick<ConvOp, 'cout' | 'group' | 'bias' | 'outShape'>, cols: ArrayLike<number>, out: Float32Array, B: number, g: number): void {
+  const [, OH, OW] = op.outShape;
+  const P = OH * OW;
+  const cg = op.cout / op.group;
+  for (let b = 0; b < B; b++) {
+    for (let p = 0; p < P; p++) {
+      for (let c = 0; c < cg; c++) {
+        const ch = g * cg + c;
+        out[(b * op.cout + ch) * P + p] = cols[(b * P + p) * cg + c] + (op.bias ? op.bias[ch] : 0);
+      }
+    }
+  }
+}
+
+/** Group g's [(cin/g)·kh·kw, cout/g] matrix of an ONNX conv weight [cout, cin/g, kh, kw]. */
+export function convGroupMatrixRef(op: Pick<ConvOp, 'weight' | 'cin' | 'cout' | 'group' | 'kh' | 'kw'>, g: number): Float64Array {
+  const cg = op.cout / op.group;
+  const kc = (op.cin / op.group) * op.kh * op.kw;
+  const m = new Float64Array(kc * cg);
+  for (let c = 0; c < cg; c++) for (let k = 0; k < kc; k++) m[k * cg + c] = op.weight[(g * cg + c) * kc + k];
+  return m;
+}
+
+/** Convolution through im2col and an f64 GEMM per group (the crossbar path's arithmetic, in f32 out). */
+export function convRef(op: ConvGeom & Pick<ConvOp, 'weight' | 'bias'>, x: Float32Array, B: number): Float32Array {
+  const [, OH, OW] = op.outShape;
+  const out = new Float32Array(B * op.cout * OH * OW);
+  const cg = op.cout / op.group;
+  const kc = (op.cin / op.group) * op.kh * op.kw;
+  for (let g = 0; g < op.group; g++) {
+    const y = gemmCpu(im2colRef(op, x, B, g), convGroupMatrixRef(op, g), B * OH * OW, kc, cg);
+    colsToNchwRef(op, y, out, B, g);
+  }
+  return out;
+}
+
+/** Y[B, N] = X[B, K]·W[K, N] + bias, in f64. */
+export function linearRef(x: ArrayLike<number>, w: ArrayLike<number>, bias: ArrayLike<number> | null, B: number, K: number, N: number): Float32Array {
+  const y = gemmCpu(x, w, B, K, N);
+  const out = new Float32Array(B * N);
+  for (let i = 0; i < B * N; i++) out[i] = y[i] + (bias ? bias[i % N] : 0);
+  return out;
+}
