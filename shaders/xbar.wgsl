@@ -53,6 +53,7 @@ const NOISY: bool = READ != 0u || GAIN || ANALOGN || ADCN;
 @group(0) @binding(5) var<storage, read> Q: array<vec4<f32>>;       // [K, NPL, N4] read-noise variance planes (proportional)
 @group(0) @binding(6) var<storage, read> gains: array<vec4<f32>>;   // [nBlocks, N4] 1 + analog gain error
 @group(0) @binding(7) var<storage, read_write> Y: array<f32>;       // [rows, N]
+@group(0) @binding(8) var<storage, read_write> negCount: array<atomic<u32>>; // [0]: vectors run in two passes (counts)
 
 {{PHILOX}}
 
@@ -117,6 +118,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var k = 0u; k < P.K; k++) { isNeg = isNeg || magnitude(x[base[m] + k], 1u) > 0u; }
     neg[m] = isNeg;
     anyNeg = anyNeg || isNeg;
+    if (isNeg && col4 == 0u && r0 + m < P.rows && !TRACE) { atomicAdd(&negCount[0], 1u); }
   }
 
   let TK = select(P.Tfull, 1u, COLLAPSED);

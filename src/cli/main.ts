@@ -4,6 +4,7 @@ import { messageOf, UsageError } from '../errors.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../gpu/backend.ts';
 import { formatInfo, gatherInfo } from './info.ts';
 import { runVmm, type VmmFlags } from './vmm.ts';
+import { runEval, type EvalFlags } from './eval.ts';
 import { PRESET_NAMES } from '../config/presets.ts';
 import { stderrLine } from './gpu-open.ts';
 
@@ -47,6 +48,25 @@ function buildProgram(): Command {
     .option('--calibrate <C.npy>', 'calibration inputs for sx and the calibrated ADC range (default: all of X)')
     .option('--vectors-per-dispatch <n>', 'GPU dispatch size (results do not depend on it; default: adapter limit)')
     .action(async (opts: VmmFlags) => runVmm(opts));
+
+  program
+    .command('eval')
+    .description('evaluate an ONNX network on simulated crossbar chips: accuracy over chips, event counts, images/s')
+    .requiredOption('--model <m.onnx>', 'ONNX model (opsets 9-21)')
+    .option('--dataset <name>', 'built-in dataset: mnist (its 2,000 test digits)')
+    .option('--inputs <X.npy>', 'inputs shaped [N, ...model input]')
+    .option('--labels <y.npy>', 'integer class labels [N]')
+    .option('--calibrate <C.npy>', 'calibration inputs with --inputs (default: the first calibration.samples of X)')
+    .option('--config <cfg.json>', 'hardware config (JSON, DESIGN.md section 7)')
+    .addOption(new Option('--preset <name>', `base preset (default: ${'ideal'} when no --config)`).choices(PRESET_NAMES))
+    .option('--digital', 'run the whole network in f32, no crossbar')
+    .option('--chips <n>', 'simulated chip instances (0..n-1)', '1')
+    .option('--limit <n>', 'evaluate only the first n items')
+    .option('--seed <n>', 'random seed (overrides the config)')
+    .option('--batch <n>', 'samples per batch (results do not depend on it; default: what the adapter fits)')
+    .option('--json', 'print one JSON object')
+    .addOption(backendOption())
+    .action(async (opts: EvalFlags) => runEval(opts));
 
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   return program;

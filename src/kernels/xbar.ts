@@ -104,6 +104,8 @@ export interface XbarEncodeOptions {
   bias?: boolean;
   /** Vectors per dispatch (results never depend on it); default: the adapter's limits. */
   vectorsPerDispatch?: number;
+  /** A u32 buffer whose first word is incremented once per vector that needs the X⁻ pass (event counts). */
+  negCounter?: GPUBuffer;
 }
 
 /** Where recorded work goes and who frees its temporaries. */
@@ -123,6 +125,7 @@ export class GpuCrossbarLayer {
   readonly ideal: GpuChip;
   private readonly baseCells: GPUBuffer;
   private readonly epilogue: GPUBuffer;
+  private readonly scratchCounter: GPUBuffer;
   private consts: GPUBuffer;
   private readonly N4: number;
 
@@ -145,6 +148,7 @@ export class GpuCrossbarLayer {
     if (bias) ep.set(bias, this.N4 * 4);
     this.epilogue = uploadStorage(device, ep, 'xbar.epilogue');
     this.consts = this.makeConsts(ranges);
+    this.scratchCounter = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'xbar.negScratch' });
     this.ideal = programChipGpu(s, this.baseCells, g, cfg, this.layout, null, new Float64Array(g.blocks.length * g.N).fill(1));
   }
 
@@ -231,7 +235,7 @@ export class GpuCrossbarLayer {
       const u = rec.temp(uploadUniform(device, params.buffer, 'xbar.params'));
       const bind = device.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
-        entries: [u, o.input, chip.planes, this.consts, this.epilogue, chip.varPlanes, chip.gains, o.out].map((buffer, binding) => ({ binding, resource: { buffer } })),
+        entries: [u, o.input, chip.planes, this.consts, this.epilogue, chip.varPlanes, chip.gains, o.out, o.negCounter ?? this.scratchCounter].map((buffer, binding) => ({ binding, resource: { buffer } })),
       });
       const pass = rec.encoder.beginComputePass();
       pass.setPipeline(pipeline);
@@ -280,5 +284,6 @@ export class GpuCrossbarLayer {
     this.baseCells.destroy();
     this.epilogue.destroy();
     this.consts.destroy();
+    this.scratchCounter.destroy();
   }
 }

@@ -50,13 +50,17 @@ export function needsDriftCompensation(cfg: XbarConfig): boolean {
   return d.compensation === 'global' && d.t !== d.t0 && (d.nu > 0 || d.nuStd > 0);
 }
 
-/** `mean|Y_ideal| / mean|Y_drifted|` (1 when the drifted output is all zero). */
-export function compensationFactor(ideal: ArrayLike<number>, drifted: ArrayLike<number>): number {
+/** Σ|v|. */
+export function sumAbs(v: ArrayLike<number>): number {
   let a = 0;
-  let b = 0;
-  for (let i = 0; i < ideal.length; i++) a += Math.abs(ideal[i]);
-  for (let i = 0; i < drifted.length; i++) b += Math.abs(drifted[i]);
-  return b === 0 ? 1 : a / b;
+  for (let i = 0; i < v.length; i++) a += Math.abs(v[i]);
+  return a;
+}
+
+/** `mean|Y_ideal| / mean|Y_drifted|` over equally many outputs (1 when the drifted output is all zero). */
+export function compensationFactor(ideal: ArrayLike<number>, drifted: ArrayLike<number>): number {
+  const b = sumAbs(drifted);
+  return b === 0 ? 1 : sumAbs(ideal) / b;
 }
 
 /** A programmed chip on the CPU reference: perturbed conductances and analog gains. */

@@ -1,0 +1,131 @@
+import { SingleBar, Presets } from 'cli-progress';
+import type { XbarConfig } from '../config/types.ts';
+import { UsageError } from '../errors.ts';
+import { releaseBackend, type Backend, type BackendChoice } from '../gpu/backend.ts';
+import { adapterLine } from '../gpu/gpu-context.ts';
+import { mnistEvalData, npyEvalData, type EvalData } from '../io/datasets/eval-data.ts';
+import { evaluateChip, openNetwork, type ChipEvaluation } from '../nn/evaluate.ts';
+import { loadModel } from '../nn/load-model.ts';
+import { meanStdCi } from '../sweep/summary.ts';
+import { cliBackend, stderrLine } from './gpu-open.ts';
+import { configFromFlags, intFlag } from './vmm.ts';
+
+/** Flags of `xbarsim eval` (DESIGN.md section 8). */
+export interface EvalFlags {
+  model: string;
+  dataset?: string;
+  inputs?: string;
+  labels?: string;
+  calibrate?: string;
+  config?: string;
+  preset?: string;
+  digital?: boolean;
+  chips: string;
+  limit?: string;
+  json?: boolean;
+  backend: BackendChoice;
+  seed?: string;
+  batch?: string;
+}
+
+/** The preset `eval` uses when neither --config nor --preset is given. */
+export const EVAL_DEFAULT_PRESET = 'ideal';
+
+/** The evaluated data from --dataset or --inputs/--labels, checked against the model's input shape. */
+export function evalDataFromFlags(f: Pick<EvalFlags, 'dataset' | 'inputs' | 'labels' | 'calibrate'>, inputShape: readonly number[], limit: number | undefined, calSamples: number): EvalData {
+  if (f.dataset !== undefined && (f.inputs !== undefined || f.labels !== undefined)) throw new UsageError('give either --dataset or --inputs with --labels, not both');
+  if (f.dataset !== undefined) {
+    if (f.dataset !== 'mnist') throw new UsageError(`--dataset: unknown dataset "${f.dataset}" (allowed: mnist; other data: --inputs X.npy --labels y.npy)`);
+    if (f.calibrate !== undefined) throw new UsageError('--calibrate: MNIST calibrates on its training split; --calibrate goes with --inputs');
+    return mnistEvalData(inputShape, limit, calSamples);
+  }
+  if (f.inputs === undefined || f.labels === undefined) throw new UsageError('one of --dataset mnist or --inputs X.npy --labels y.npy is required');
+  return npyEvalData(f.inputs, f.labels, f.calibrate, inputShape, limit, calSamples);
+}
+
+/** Resolved config of --config/--preset/--seed (default preset when neither is given). */
+export function evalConfig(f: Pick<EvalFlags, 'config' | 'preset' | 'seed'>): XbarConfig {
+  const cfg = configFromFlags(f.config, f.config === undefined && f.preset === undefined ? EVAL_DEFAULT_PRESET : f.preset);
+  const seed = intFlag('--seed', f.seed, 0, 2 ** 32 - 1);
+  return seed === undefined ? cfg : { ...cfg, seed };
+}
+
+/** Where a result was computed, for every report. */
+export function backendLine(b: Backend): string {
+  return b.kind === 'webgpu' ? `webgpu: ${adapterLine(b.session.ctx.adapter)}` : `cpu (${b.reason})`;
+}
+
+const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
+
+/** `xbarsim eval`: accuracy over chips, event counts, images per second. */
+export async function runEval(f: EvalFlags): Promise<void> {
+  // Everything is validated before the GPU is opened.
+  const chips = intFlag('--chips', f.chips, 1, 100000) ?? 1;
+  const limit = intFlag('--limit', f.limit, 1, 2 ** 31);
+  const batch = intFlag('--batch', f.batch, 1, 65536);
+  const cfg = evalConfig(f);
+  const net = loadModel(f.model);
+  const data = evalDataFromFlags(f, net.input.shape, limit, cfg.calibration.samples);
+  const digital = f.digital ?? false;
+  const backend = await cliBackend(f.backend);
+  try {
+    const runner = openNetwork(backend, net, cfg, digital);
+    try {
+      if (!digital) await runner.calibrate(data.calibration!.x, data.calibration!.n);
+      const bar = !f.json && process.stderr.isTTY ? new SingleBar({ format: 'eval [{bar}] {percentage}% | chip {chip} | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : null;
+      const runs = digital ? 1 : chips;
+      bar?.start(runs * data.n, 0, { chip: 0 });
+      const results: ChipEvaluation[] = [];
+      for (let c = 0; c < runs; c++) {
+        results.push(await evaluateChip(runner, data, c, digital, (done) => bar?.update(c * data.n + done, { chip: c }), batch ?? runner.maxBatch));
+        if (!bar && !f.json && runs > 1) stderrLine(`eval: chip ${c + 1}/${runs} done, accuracy ${pct(results[c].accuracy)}`);
+      }
+      bar?.stop();
+      report(f, cfg, backend, data, results, digital);
+    } finally {
+      runner.destroy();
+    }
+  } finally {
+    releaseBackend(backend);
+  }
+}
+
+function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData, results: ChipEvaluation[], digital: boolean): void {
+  const acc = meanStdCi(results.map((r) => r.accuracy));
+  const seconds = results.reduce((a, r) => a + r.seconds, 0);
+  const ips = (data.n * results.length) / Math.max(seconds, 1e-9);
+  const counts = results[0].counts;
+  const perInference = Object.fromEntries(Object.entries(counts.total).map(([k, v]) => [k, k === 'arrays' ? v : v / data.n]));
+  if (f.json) {
+    const out = {
+      model: f.model,
+      dataset: data.name,
+      images: data.n,
+      mode: digital ? 'digital' : 'crossbar',
+      preset: digital ? null : (cfg.preset ?? null),
+      backend: backend.kind,
+      adapter: backendLine(backend),
+      chips: results.map(({ chip, accuracy, correct, total, seconds: s }) => ({ chip, accuracy, correct, total, seconds: s })),
+      accuracy: { mean: acc.mean, std: acc.std, ci95: acc.ci95 === null ? null : [acc.mean - acc.ci95, acc.mean + acc.ci95] },
+      counts,
+      countsPerInference: perInference,
+      imagesPerSecond: ips,
+      config: digital ? null : cfg,
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
+  const lines = [
+    `xbarsim eval: ${f.model} on ${data.name} (${data.n} images) | ${digital ? 'digital f32 (no crossbar)' : `${cfg.preset ?? 'custom config'} (${cfg.dataflow})`} | ${backendLine(backend)}`,
+  ];
+  for (const r of results) lines.push(`  chip ${r.chip}: accuracy ${pct(r.accuracy)} (${r.correct}/${r.total})`);
+  if (results.length > 1) {
+    lines.push(`accuracy over ${results.length} chips: mean ${pct(acc.mean)}, std ${pct(acc.std ?? 0)}, 95% CI [${pct(acc.mean - (acc.ci95 ?? 0))}, ${pct(acc.mean + (acc.ci95 ?? 0))}]`);
+  } else lines.push(`accuracy: ${pct(acc.mean)}`);
+  if (!digital) {
+    lines.push(`per inference: ${Math.round(perInference.adcConversions ?? 0)} ADC conversions, ${Math.round(perInference.dacActivations ?? 0)} DAC activations, ${Math.round(perInference.cellReads ?? 0)} cell reads, ${counts.total.arrays} arrays`);
+    for (const l of counts.layers) lines.push(`  ${l.name}: ${Math.round(l.adcConversions / data.n)} ADC conversions/inference, ${l.arrays} arrays`);
+  }
+  lines.push(`speed: ${ips.toFixed(1)} images/s (forward passes only)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

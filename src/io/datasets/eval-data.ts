@@ -1,0 +1,82 @@
+import { UsageError } from '../../errors.ts';
+import { checkFinite, readNpyFile } from '../npy.ts';
+import { loadMnist } from './mnist-node.ts';
+
+/** Inputs and labels to evaluate, plus the calibration inputs DESIGN.md section 6 prescribes. */
+export interface EvalData {
+  name: string;
+  /** [n, ...sampleShape] row-major f32. */
+  x: Float32Array;
+  labels: Int32Array;
+  n: number;
+  /** Elements per sample. */
+  sampleSize: number;
+  /** Calibration inputs: the first calibration.samples of the training split (MNIST) or of --calibrate, else of x. */
+  calibration: { x: Float32Array; n: number } | null;
+}
+
+/** Elements per sample of a model input shape. */
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** The built-in MNIST test split, reshaped to the model's declared input (`[N,1,28,28]` or `[N,784]`: same data). */
+export function mnistEvalData(modelShape: readonly number[], limit: number | undefined, calSamples: number): EvalData {
+  if (sizeOf(modelShape) !== 784) {
+    throw new UsageError(`--dataset mnist: the model's input has shape [N, ${modelShape.join(', ')}] but MNIST images are [N, 784] or [N, 1, 28, 28]`);
+  }
+  const { train, test } = loadMnist();
+  const n = Math.min(limit ?? test.n, test.n);
+  const calN = Math.min(calSamples, train.n);
+  return {
+    name: 'mnist',
+    x: test.images.subarray(0, n * 784),
+    labels: test.labels.subarray(0, n),
+    n,
+    sampleSize: 784,
+    calibration: { x: train.images.subarray(0, calN * 784), n: calN },
+  };
+}
+
+/** Integer class labels from any integer or integral float dtype. */
+function readLabels(path: string): Int32Array {
+  const a = readNpyFile(path, `--labels ${path}`, { allowIntegers: true });
+  if (a.shape.length !== 1) throw new UsageError(`--labels ${path}: must be 1-D [N] class indices (got shape [${a.shape.join(', ')}])`);
+  const out = new Int32Array(a.shape[0]);
+  for (let i = 0; i < out.length; i++) {
+    const v = Number(a.data[i]);
+    if (!Number.isInteger(v) || v < 0) throw new UsageError(`--labels ${path}: entry ${i} is ${v}; labels must be non-negative integers (class indices)`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Reads `--inputs`, whose shape must be [N, ...model input shape], as f32. */
+function readInputs(path: string, flag: string, modelShape: readonly number[]): { x: Float32Array; n: number } {
+  const a = readNpyFile(path, `${flag} ${path}`);
+  checkFinite(a.data, a.shape, `${flag} ${path}`);
+  const want = modelShape.join(', ');
+  if (a.shape.length !== modelShape.length + 1 || a.shape.slice(1).some((d, i) => d !== modelShape[i])) {
+    throw new UsageError(`${flag} ${path}: has shape [${a.shape.join(', ')}] but the model takes [N, ${want}]`);
+  }
+  return { x: Float32Array.from(a.data), n: a.shape[0] };
+}
+
+/** `--inputs X.npy --labels y.npy` (and `--calibrate C.npy`), checked against the model's input shape. */
+export function npyEvalData(inputs: string, labels: string, calibrate: string | undefined, modelShape: readonly number[], limit: number | undefined, calSamples: number): EvalData {
+  const X = readInputs(inputs, '--inputs', modelShape);
+  const y = readLabels(labels);
+  if (y.length !== X.n) throw new UsageError(`--labels ${labels}: has ${y.length} labels but --inputs ${inputs} has ${X.n} samples`);
+  const size = sizeOf(modelShape);
+  const n = Math.min(limit ?? X.n, X.n);
+  const C = calibrate !== undefined ? readInputs(calibrate, '--calibrate', modelShape) : X;
+  const calN = Math.min(calSamples, C.n);
+  return {
+    name: inputs,
+    x: X.x.subarray(0, n * size),
+    labels: y.subarray(0, n),
+    n,
+    sampleSize: size,
+    calibration: { x: C.x.subarray(0, calN * size), n: calN },
+  };
+}

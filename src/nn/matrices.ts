@@ -1,0 +1,77 @@
+import type { XbarConfig } from '../config/types.ts';
+import { addCounts, layerCounts, zeroCounts, type EventCounts } from '../crossbar/counts.ts';
+import type { LayerGeometry } from '../crossbar/geometry.ts';
+import { resolveLayerConfig } from '../config/schema.ts';
+import { UsageError } from '../errors.ts';
+import { isMatrixOp, type ConvOp, type LinearOp, type Network } from './graph.ts';
+
+/** One crossbar matrix: a linear layer, or one group of a convolution (DESIGN.md section 6). */
+export interface MatrixPart {
+  /** Row-major [K, N]. */
+  W: Float32Array;
+  K: number;
+  N: number;
+  group: number;
+  /**
+   * Position among all crossbar matrices of the network, in op order then group order: the `layer`
+   * field of every noise counter of this matrix (src/random/philox.ts).
+   */
+  matrixIndex: number;
+}
+
+/** A linear or conv layer with the config it runs with (null: kept digital, f32). */
+export interface MatrixLayer {
+  op: LinearOp | ConvOp;
+  cfg: XbarConfig | null;
+  parts: MatrixPart[];
+  /** Input vectors per sample: 1 (linear) or OH·OW (conv, per group). */
+  vectorsPerSample: number;
+}
+
+/** Splits a conv weight [cout, cin/g, kh, kw] into per-group matrices with rows (cin, kh, kw). */
+function convParts(op: ConvOp): { W: Float32Array; K: number; N: number }[] {
+  const Ng = op.cout / op.group;
+  const Kg = (op.cin / op.group) * op.kh * op.kw;
+  const parts = [];
+  for (let g = 0; g < op.group; g++) {
+    const W = new Float32Array(Kg * Ng);
+    for (let n = 0; n < Ng; n++) for (let k = 0; k < Kg; k++) W[k * Ng + n] = op.weight[(g * Ng + n) * Kg + k];
+    parts.push({ W, K: Kg, N: Ng });
+  }
+  return parts;
+}
+
+/**
+ * The network's matrix layers with their configs: `cfg.layers` overrides apply by ONNX node name or
+ * by layer index (position among Linear/Conv layers, from 0); `digital` keeps a layer in f32, and
+ * `allDigital` (--digital) keeps every layer in f32. An override key that names no layer is an error.
+ */
+export function planMatrices(net: Network, cfg: XbarConfig, allDigital: boolean): MatrixLayer[] {
+  const ops = net.ops.filter(isMatrixOp);
+  for (const key of Object.keys(cfg.layers)) {
+    if (!ops.some((op) => op.name === key || String(op.layerIndex) === key)) {
+      const names = ops.map((op) => `${op.layerIndex}:${op.name}`).join(', ');
+      throw new UsageError(`layers.${key}: no Linear/Conv layer has this name or index (layers: ${names})`);
+    }
+  }
+  let matrixIndex = 0;
+  return ops.map((op) => {
+    const override = cfg.layers[op.name] ?? cfg.layers[String(op.layerIndex)];
+    const digital = allDigital || override?.digital === true;
+    const layerCfg = digital ? null : override ? resolveLayerConfig(cfg, override) : cfg;
+    const raw = op.kind === 'linear' ? [{ W: op.weight, K: op.K, N: op.N }] : convParts(op);
+    const parts = raw.map((p, group) => ({ ...p, group, matrixIndex: digital ? -1 : matrixIndex++ }));
+    const vectorsPerSample = op.kind === 'linear' ? 1 : op.outShape[1] * op.outShape[2];
+    return { op, cfg: layerCfg, parts, vectorsPerSample };
+  });
+}
+
+/** Section 5's counts of a matrix layer over `samples` samples: each group's matrix sees vectorsPerSample vectors per sample. */
+export function matrixLayerCounts(l: MatrixLayer, geoms: readonly (LayerGeometry | null)[], samples: number, negVectors: readonly number[]): EventCounts {
+  if (!l.cfg) return zeroCounts();
+  let c = zeroCounts();
+  geoms.forEach((g, i) => {
+    if (g) c = addCounts(c, layerCounts(g, l.cfg!, samples * l.vectorsPerSample + (negVectors[i] ?? 0)));
+  });
+  return c;
+}
