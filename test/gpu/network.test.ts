@@ -1,0 +1,67 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { openTestGpu } from '../helpers/gpu.ts';
+import { checkDigitalMatchesF32, checkIdealMatchesQuantized } from '../helpers/network-cases.ts';
+import { convBnModel, residualModel, testInput } from '../helpers/onnx-models.ts';
+import { importOnnx } from '../../src/io/onnx/import.ts';
+import { openNetwork } from '../../src/nn/evaluate.ts';
+import { resolveConfig } from '../../src/config/schema.ts';
+import type { Backend } from '../../src/gpu/backend.ts';
+
+const gpu = await openTestGpu();
+afterAll(() => gpu?.runtime.release());
+const CPU: Backend = { kind: 'cpu', reason: 'test' };
+const GPU = (): Backend => ({ kind: 'webgpu', runtime: gpu!.runtime, session: gpu!.session });
+
+const argmaxes = (a: Float32Array, B: number): number[] => {
+  const n = a.length / B;
+  return Array.from({ length: B }, (_, b) => {
+    let best = 0;
+    for (let i = 1; i < n; i++) if (a[b * n + i] > a[b * n + best]) best = i;
+    return best;
+  });
+};
+
+describe.skipIf(!gpu)('networks on WebGPU', () => {
+  it('--digital equals a plain f32 forward of every test model', () => checkDigitalMatchesF32(GPU()));
+  it('ideal 8-bit equals a quantized f32 forward', () => checkIdealMatchesQuantized(GPU()));
+
+  it.each([
+    ['conv+bn, isaac with RRAM noise', convBnModel(), { preset: 'isaac', noise: { preset: 'wan2022-rram' } }],
+    ['residual, neural-pim with read noise and gain', residualModel(), { preset: 'neural-pim', noise: { read: { sigma: 0.02 }, programming: { sigma: 0.02 } }, analog: { gainSigma: 0.02 } }],
+  ] as const)('%s: GPU predictions equal the CPU reference; batching never changes outputs', async (_n, m, cfgIn) => {
+    const cfg = resolveConfig({ ...cfgIn, seed: 3 });
+    const net = importOnnx(m.bytes, m.name);
+    const B = 60;
+    const x = testInput(m, B, 11);
+    const cal = testInput(m, 32, 12);
+    const outs: Float32Array[] = [];
+    for (const backend of [GPU(), CPU]) {
+      const runner = openNetwork(backend, net, cfg, false);
+      try {
+        await runner.calibrate(cal, 32);
+        const chip = await runner.program(1);
+        outs.push((await runner.forward(chip, x, B, 0)).output);
+        if (backend.kind === 'webgpu') {
+          // The same 60 samples in batches of 7 (offsets keep each sample's noise draws).
+          const parts: Float32Array[] = [];
+          for (let s = 0; s < B; s += 7) {
+            const b = Math.min(7, B - s);
+            const per = x.length / B;
+            parts.push((await runner.forward(chip, x.subarray(s * per, (s + b) * per), b, s)).output);
+          }
+          const joined = new Float32Array(outs[0].length);
+          let o = 0;
+          for (const p of parts) (joined.set(p, o), (o += p.length));
+          expect(Array.from(joined)).toEqual(Array.from(outs[0]));
+        }
+        chip.release();
+      } finally {
+        runner.destroy();
+      }
+    }
+    const g = argmaxes(outs[0], B);
+    const c = argmaxes(outs[1], B);
+    const same = g.filter((v, i) => v === c[i]).length;
+    expect(same / B).toBeGreaterThanOrEqual(0.995);
+  });
+});
