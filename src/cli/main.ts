@@ -5,6 +5,8 @@ import { BACKEND_CHOICES, type BackendChoice } from '../gpu/backend.ts';
 import { formatInfo, gatherInfo } from './info.ts';
 import { runVmm, type VmmFlags } from './vmm.ts';
 import { runEval, type EvalFlags } from './eval.ts';
+import { registerSweepCommands } from './sweep.ts';
+import { NetworkEvaluator } from '../nn/network-evaluator.ts';
 import { PRESET_NAMES } from '../config/presets.ts';
 import { stderrLine } from './gpu-open.ts';
 
@@ -67,6 +69,8 @@ function buildProgram(): Command {
     .option('--json', 'print one JSON object')
     .addOption(backendOption())
     .action(async (opts: EvalFlags) => runEval(opts));
+
+  registerSweepCommands(program, (setup) => NetworkEvaluator.open(setup));
 
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   return program;

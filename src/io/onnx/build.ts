@@ -1,0 +1,178 @@
+/**
+ * Builds ONNX ModelProto bytes from a plain description: used by tests, examples and training
+ * scripts that export models without a Python toolchain.
+ */
+import type { onnx } from 'onnx-proto';
+import { AttrType, DataType, proto } from './proto.ts';
+
+/**
+ * An attribute value. An integral number is INT, any other number FLOAT, except for the float
+ * attributes of standard ops listed in FLOAT_ATTRS (Gemm alpha = 1 is FLOAT 1.0); a bare number[] is
+ * INTS. Use `{ floats }` / `{ ints }` when a list's type must not depend on its values. A tensor is
+ * float32 or, from a BigInt64Array, int64 (PyTorch's Constant shapes and indices).
+ */
+export type AttrValue =
+  | number
+  | number[]
+  | string
+  | { ints: number[] }
+  | { floats: number[] }
+  | { tensor: { dims: number[]; data: Float32Array | BigInt64Array } };
+
+/** Scalar attributes that the ONNX spec types FLOAT, by op: an integral JS number there is still a float. */
+const FLOAT_ATTRS: Readonly<Record<string, readonly string[]>> = {
+  BatchNormalization: ['epsilon', 'momentum'],
+  Clip: ['min', 'max'],
+  Constant: ['value_float'],
+  Dropout: ['ratio'],
+  Elu: ['alpha'],
+  Gemm: ['alpha', 'beta'],
+  HardSigmoid: ['alpha', 'beta'],
+  InstanceNormalization: ['epsilon'],
+  LayerNormalization: ['epsilon'],
+  LeakyRelu: ['alpha'],
+  Selu: ['alpha', 'gamma'],
+  ThresholdedRelu: ['alpha'],
+};
+
+/** List attributes typed FLOATS by the spec, by op. */
+const FLOATS_ATTRS: Readonly<Record<string, readonly string[]>> = {
+  Constant: ['value_floats'],
+};
+
+export interface BuildNode {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  name?: string;
+  attrs?: Record<string, AttrValue>;
+}
+
+export interface BuildTensor {
+  name: string;
+  dims: number[];
+  data: Float32Array | Float64Array | BigInt64Array;
+  /** Store in raw_data (little-endian) rather than the typed fields; default true. */
+  raw?: boolean;
+}
+
+/** A graph input or output: float32, dims numeric or symbolic (a string names the dim). */
+export interface BuildValue {
+  name: string;
+  dims: (number | string)[];
+}
+
+export interface BuildModel {
+  /** Default-domain opset; default 13. */
+  opset?: number;
+  inputs: BuildValue[];
+  outputs: BuildValue[];
+  initializers?: BuildTensor[];
+  nodes: BuildNode[];
+  graphName?: string;
+  producer?: string;
+}
+
+/** Encodes an ONNX ModelProto (float32 I/O). */
+export function buildOnnxModel(m: BuildModel): Uint8Array {
+  const opset = m.opset ?? 13;
+  const model: onnx.IModelProto = {
+    irVersion: irVersionFor(opset),
+    producerName: m.producer ?? 'xbarsim',
+    producerVersion: '0.1.0',
+    opsetImport: [{ domain: '', version: opset }],
+    graph: {
+      name: m.graphName ?? 'graph',
+      input: m.inputs.map(valueInfo),
+      output: m.outputs.map(valueInfo),
+      initializer: (m.initializers ?? []).map(tensorProto),
+      node: m.nodes.map((n, i) => nodeProto(n, i)),
+    },
+  };
+  // In Node protobufjs hands back a Buffer, possibly a slice of a shared pool: return plain, owned bytes.
+  return new Uint8Array(proto.ModelProto.encode(model).finish());
+}
+
+/** The IR version that the ONNX release introducing `opset` writes, so strict checkers accept the file. */
+function irVersionFor(opset: number): number {
+  if (opset <= 8) return 3;
+  if (opset === 9) return 4;
+  if (opset === 10) return 5;
+  if (opset === 11) return 6;
+  if (opset <= 14) return 7;
+  if (opset <= 18) return 8;
+  if (opset <= 20) return 9;
+  return 10;
+}
+
+function valueInfo(v: BuildValue): onnx.IValueInfoProto {
+  return {
+    name: v.name,
+    type: {
+      tensorType: {
+        elemType: DataType.FLOAT,
+        shape: { dim: v.dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+      },
+    },
+  };
+}
+
+/** Encodes a tensor's values; raw_data is little-endian whatever the host's byte order. */
+function tensorProto(t: BuildTensor): onnx.ITensorProto {
+  const n = t.dims.reduce((a, b) => a * b, 1);
+  if (n !== t.data.length) {
+    throw new Error(`tensor ${t.name}: dims [${t.dims.join(', ')}] hold ${n} values, data has ${t.data.length}`);
+  }
+  const raw = t.raw ?? true;
+  const out: onnx.ITensorProto = { name: t.name, dims: t.dims };
+  if (t.data instanceof Float32Array) {
+    out.dataType = DataType.FLOAT;
+    if (raw) out.rawData = rawBytes(t.data, 4, (v, i, x) => v.setFloat32(i, x[i / 4], true));
+    else out.floatData = Array.from(t.data);
+  } else if (t.data instanceof Float64Array) {
+    out.dataType = DataType.DOUBLE;
+    if (raw) out.rawData = rawBytes(t.data, 8, (v, i, x) => v.setFloat64(i, x[i / 8], true));
+    else out.doubleData = Array.from(t.data);
+  } else {
+    out.dataType = DataType.INT64;
+    if (raw) out.rawData = rawBytes(t.data, 8, (v, i, x) => v.setBigInt64(i, x[i / 8], true));
+    else out.int64Data = Array.from(t.data, (x) => Number(x));
+  }
+  return out;
+}
+
+function rawBytes<T extends { length: number }>(
+  data: T,
+  bytesPer: number,
+  put: (view: DataView, byteIndex: number, data: T) => void,
+): Uint8Array {
+  const bytes = new Uint8Array(data.length * bytesPer);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < bytes.length; i += bytesPer) put(view, i, data);
+  return bytes;
+}
+
+function nodeProto(n: BuildNode, index: number): onnx.INodeProto {
+  return {
+    opType: n.op,
+    name: n.name ?? `${n.op}_${index}`,
+    input: n.inputs,
+    output: n.outputs,
+    attribute: Object.entries(n.attrs ?? {}).map(([name, v]) => attribute(n.op, name, v)),
+  };
+}
+
+function attribute(op: string, name: string, v: AttrValue): onnx.IAttributeProto {
+  if (typeof v === 'number') {
+    const isFloat = !Number.isInteger(v) || (FLOAT_ATTRS[op] ?? []).includes(name);
+    return isFloat ? { name, type: AttrType.FLOAT, f: v } : { name, type: AttrType.INT, i: v };
+  }
+  if (typeof v === 'string') return { name, type: AttrType.STRING, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) {
+    if ((FLOATS_ATTRS[op] ?? []).includes(name)) return { name, type: AttrType.FLOATS, floats: v };
+    return { name, type: AttrType.INTS, ints: v };
+  }
+  if ('ints' in v) return { name, type: AttrType.INTS, ints: v.ints };
+  if ('floats' in v) return { name, type: AttrType.FLOATS, floats: v.floats };
+  return { name, type: AttrType.TENSOR, t: tensorProto({ name: '', dims: v.tensor.dims, data: v.tensor.data }) };
+}

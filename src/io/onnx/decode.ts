@@ -1,0 +1,175 @@
+/**
+ * ONNX bytes → ModelProto, and TensorProto → typed arrays, with one-line UsageErrors for bad files.
+ */
+import type { onnx } from 'onnx-proto';
+import { UsageError, messageOf } from '../../errors.ts';
+import { DataType, int64ToNumber, proto, quote } from './proto.ts';
+
+/**
+ * A decoded model. protobufjs decodes every nested message into a class instance, whose repeated
+ * fields are always arrays; these types say so, down to nodes and their attributes.
+ */
+export type DecodedModel = Omit<onnx.ModelProto, 'graph' | 'opsetImport'> & {
+  graph: DecodedGraph;
+  opsetImport: onnx.OperatorSetIdProto[];
+};
+export type DecodedGraph = Omit<onnx.GraphProto, 'node' | 'initializer' | 'input' | 'output' | 'valueInfo'> & {
+  node: DecodedNode[];
+  initializer: onnx.TensorProto[];
+  input: onnx.ValueInfoProto[];
+  output: onnx.ValueInfoProto[];
+  valueInfo: onnx.ValueInfoProto[];
+};
+export type DecodedNode = Omit<onnx.NodeProto, 'attribute'> & { attribute: onnx.AttributeProto[] };
+
+/** Decodes and sanity-checks a ModelProto; any malformed input becomes a one-line UsageError. */
+export function decodeModel(bytes: Uint8Array, fileLabel: string): DecodedModel {
+  let model: onnx.ModelProto;
+  try {
+    model = proto.ModelProto.decode(bytes);
+  } catch (e) {
+    throw new UsageError(`${fileLabel}: not a valid ONNX file (${messageOf(e)})`);
+  }
+  // protobuf skips unknown fields, so arbitrary bytes can decode "successfully": insist on the basics.
+  if (!model.graph) throw new UsageError(`${fileLabel}: not a valid ONNX file (no graph)`);
+  if (int64ToNumber(model.irVersion) <= 0 && model.opsetImport.length === 0) {
+    throw new UsageError(`${fileLabel}: not a valid ONNX file (no IR version or opset)`);
+  }
+  return model as unknown as DecodedModel;
+}
+
+/** Human name of a TensorProto data type code. */
+export function dataTypeName(code: number): string {
+  const names: Record<number, string> = {
+    0: 'undefined', 1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64',
+    8: 'string', 9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 14: 'complex64',
+    15: 'complex128', 16: 'bfloat16',
+  };
+  return names[code] ?? `type ${code}`;
+}
+
+/** A decoded tensor: floating types as f32, integer and bool types as JS numbers. */
+export type DecodedTensor =
+  | { kind: 'float'; dims: number[]; data: Float32Array }
+  | { kind: 'int'; dims: number[]; data: number[] };
+
+/** Reads a TensorProto's values (raw_data or typed fields); `where` prefixes error messages. */
+export function decodeTensor(t: onnx.ITensorProto, where: string): DecodedTensor {
+  const label = t.name ? `${where}: tensor ${quote(t.name)}` : `${where}: tensor`;
+  if (t.dataLocation === 1 || (t.externalData && t.externalData.length > 0)) {
+    throw new UsageError(`${label} uses external data, which is not supported (save the model with its weights embedded)`);
+  }
+  if (t.segment) throw new UsageError(`${label} is segmented, which is not supported`);
+  const dims = (t.dims ?? []).map(int64ToNumber);
+  if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new UsageError(`${label} has invalid dims [${dims.join(', ')}]`);
+  const n = dims.reduce((a, b) => a * b, 1);
+  const type = t.dataType ?? 0;
+  const raw = t.rawData && t.rawData.length > 0 ? t.rawData : null;
+  const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : null;
+  const check = (have: number): void => {
+    if (have !== n) {
+      throw new UsageError(`${label} (${dataTypeName(type)}, dims [${dims.join(', ')}]) should hold ${n} values, has ${have}`);
+    }
+  };
+  const rawCount = (bytesPer: number): number => {
+    if (raw!.length % bytesPer !== 0) throw new UsageError(`${label}: raw_data length ${raw!.length} is not a multiple of ${bytesPer}`);
+    return raw!.length / bytesPer;
+  };
+
+  switch (type) {
+    case DataType.FLOAT: {
+      let data: Float32Array;
+      if (view) {
+        check(rawCount(4));
+        data = new Float32Array(n);
+        for (let i = 0; i < n; i++) data[i] = view.getFloat32(4 * i, true);
+      } else {
+        check(t.floatData?.length ?? 0);
+        data = Float32Array.from(t.floatData ?? []);
+      }
+      return { kind: 'float', dims, data };
+    }
+    case DataType.DOUBLE: {
+      let data: Float32Array;
+      if (view) {
+        check(rawCount(8));
+        data = new Float32Array(n);
+        for (let i = 0; i < n; i++) data[i] = view.getFloat64(8 * i, true);
+      } else {
+        check(t.doubleData?.length ?? 0);
+        data = Float32Array.from(t.doubleData ?? []);
+      }
+      return { kind: 'float', dims, data };
+    }
+    case DataType.FLOAT16: {
+      // Typed float16 values travel as their bit patterns in int32_data.
+      const bits: number[] = [];
+      if (view) {
+        check(rawCount(2));
+        for (let i = 0; i < n; i++) bits.push(view.getUint16(2 * i, true));
+      } else {
+        check(t.int32Data?.length ?? 0);
+        for (const b of t.int32Data ?? []) bits.push(b & 0xffff);
+      }
+      return { kind: 'float', dims, data: Float32Array.from(bits, halfToFloat) };
+    }
+    case DataType.INT64:
+    case DataType.UINT64: {
+      const data: number[] = [];
+      if (view) {
+        check(rawCount(8));
+        for (let i = 0; i < n; i++) {
+          data.push(Number(type === DataType.INT64 ? view.getBigInt64(8 * i, true) : view.getBigUint64(8 * i, true)));
+        }
+      } else {
+        const src = type === DataType.INT64 ? t.int64Data : t.uint64Data;
+        check(src?.length ?? 0);
+        for (const v of src ?? []) data.push(int64ToNumber(v));
+      }
+      return { kind: 'int', dims, data };
+    }
+    case DataType.INT32:
+    case DataType.INT16:
+    case DataType.INT8:
+    case DataType.UINT16:
+    case DataType.UINT8:
+    case DataType.BOOL:
+    case DataType.UINT32: {
+      const data: number[] = [];
+      if (view) {
+        const size = type === DataType.INT32 || type === DataType.UINT32 ? 4 : type === DataType.INT16 || type === DataType.UINT16 ? 2 : 1;
+        check(rawCount(size));
+        for (let i = 0; i < n; i++) {
+          const o = i * size;
+          switch (type) {
+            case DataType.INT32: data.push(view.getInt32(o, true)); break;
+            case DataType.UINT32: data.push(view.getUint32(o, true)); break;
+            case DataType.INT16: data.push(view.getInt16(o, true)); break;
+            case DataType.UINT16: data.push(view.getUint16(o, true)); break;
+            case DataType.INT8: data.push(view.getInt8(o)); break;
+            default: data.push(view.getUint8(o)); break;
+          }
+        }
+      } else if (type === DataType.UINT32) {
+        check(t.uint64Data?.length ?? 0);
+        for (const v of t.uint64Data ?? []) data.push(int64ToNumber(v));
+      } else {
+        check(t.int32Data?.length ?? 0);
+        for (const v of t.int32Data ?? []) data.push(v);
+      }
+      return { kind: 'int', dims, data };
+    }
+    default:
+      throw new UsageError(`${label} has data type ${dataTypeName(type)}, which is not supported (float32, float64, float16 and integers are)`);
+  }
+}
+
+/** IEEE 754 half-precision bits → number. */
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}

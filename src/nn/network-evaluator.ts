@@ -1,0 +1,61 @@
+import type { XbarConfig } from '../config/types.ts';
+import { releaseBackend, type Backend } from '../gpu/backend.ts';
+import type { EvalData } from '../io/datasets/eval-data.ts';
+import { mnistEvalData, npyEvalData } from '../io/datasets/eval-data.ts';
+import type { EvalRequest, EvalResult, Evaluator, SweepEvalSetup } from '../sweep/types.ts';
+import { backendLine } from '../cli/eval.ts';
+import { cliBackend } from '../cli/gpu-open.ts';
+import { evaluateChip, openNetwork } from './evaluate.ts';
+import type { Network } from './graph.ts';
+import { loadModel } from './load-model.ts';
+import type { NetworkRunner } from './network-runner.ts';
+
+/**
+ * The sweep's evaluator: the model, the data and the device are opened once; each config is
+ * calibrated once (DESIGN.md section 6: calibration is per config, not per chip) and kept while its
+ * chips run, so a grid point's chips share one calibration.
+ */
+export class NetworkEvaluator implements Evaluator {
+  private current: { key: string; runner: NetworkRunner; data: EvalData } | null = null;
+
+  private constructor(
+    private readonly backend: Backend,
+    private readonly net: Network,
+    private readonly setup: SweepEvalSetup,
+  ) {}
+
+  /** Opens the model and the backend of a sweep. */
+  static async open(setup: SweepEvalSetup): Promise<NetworkEvaluator> {
+    const net = loadModel(setup.model);
+    return new NetworkEvaluator(await cliBackend(setup.backend), net, setup);
+  }
+
+  private data(cfg: XbarConfig, limit: number | undefined): EvalData {
+    const d = this.setup.dataset;
+    return d === 'mnist'
+      ? mnistEvalData(this.net.input.shape, limit, cfg.calibration.samples)
+      : npyEvalData(d.inputs, d.labels, undefined, this.net.input.shape, limit, cfg.calibration.samples);
+  }
+
+  async evaluate(req: EvalRequest): Promise<EvalResult> {
+    const limit = req.limit ?? this.setup.limit;
+    const key = JSON.stringify([req.config, limit]);
+    if (this.current?.key !== key) {
+      this.current?.runner.destroy();
+      this.current = null;
+      const data = this.data(req.config, limit);
+      const runner = openNetwork(this.backend, this.net, req.config, false);
+      await runner.calibrate(data.calibration!.x, data.calibration!.n);
+      this.current = { key, runner, data };
+    }
+    const { runner, data } = this.current;
+    const r = await evaluateChip(runner, data, req.chip, false);
+    return { accuracy: r.accuracy, correct: r.correct, total: r.total, counts: r.counts, seconds: r.seconds, adapter: backendLine(this.backend), seed: req.config.seed };
+  }
+
+  close(): void {
+    this.current?.runner.destroy();
+    this.current = null;
+    releaseBackend(this.backend);
+  }
+}
