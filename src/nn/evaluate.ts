@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { XbarConfig } from '../config/types.ts';
 import { addCounts, zeroCounts, type EventCounts } from '../crossbar/counts.ts';
 import type { Backend } from '../gpu/backend.ts';
