@@ -11,7 +11,7 @@ import { adapterLine } from '../src/gpu/gpu-context.ts';
 import { openNodeGpu } from '../src/gpu/node-gpu.ts';
 import { GpuRuntime } from '../src/gpu/runtime.ts';
 import { planGemm } from '../src/kernels/gemm.ts';
-import { GpuCrossbarLayer } from '../src/kernels/xbar.ts';
+import { defaultTiles, GpuCrossbarLayer, setTileOverride } from '../src/kernels/xbar.ts';
 import { calibrateAdcRangeReference, referenceVmm } from '../src/reference/vmm.ts';
 
 const { values } = parseArgs({
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '3' },
     presets: { type: 'string', default: 'isaac,cascade,neural-pim' },
     'read-sigma': { type: 'string', default: '0.01' },
+    variant: { type: 'string', default: 'auto' },
     'cpu-vectors': { type: 'string', default: '2' },
   },
 });
@@ -55,6 +56,12 @@ if (!s) {
   process.exit(1);
 }
 console.log(`adapter: ${adapterLine(s.ctx.adapter)} [${s.ctx.adapter.source}]`);
+// --variant shared|registers forces a kernel variant (compare them side by side on one adapter).
+if (values.variant !== 'auto') {
+  if (values.variant !== 'shared' && values.variant !== 'registers') throw new Error('--variant: auto, shared or registers');
+  setTileOverride(defaultTiles(values.variant === 'registers'));
+}
+console.log(`crossbar kernel variant: ${values.variant === 'auto' ? (s.ctx.adapter.isSoftware ? 'registers (auto)' : 'shared (auto)') : values.variant}`);
 console.log(`B = ${B}, best of ${reps}; GEMM = our register-blocked f32 GEMM [B,K]x[K,N]; CPU = reference on ${cpuVectors} vectors`);
 console.log(`read noise: sigma ${values['read-sigma']}; "+read add." / "+read prop." = kernel time with additive / proportional read noise over the noise-free kernel`);
 console.log('| preset | K=N | cell-MACs | xbar ms | xbar Gcell-MAC/s | GEMM ms | GEMM GMAC/s | xbar/GEMM rate | xbar time / GEMM time | CPU ref Gcell-MAC/s | GPU/CPU | +read add. | +read prop. |');

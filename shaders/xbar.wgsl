@@ -102,11 +102,26 @@ fn normals4(lo: u32, hi: u32, stream: u32) -> vec4<f32> {
 
 // Loop-local accumulators are zeroed with explicit `T()` initializers: on Dawn + lavapipe a bare
 // `var x: T;` inside a loop body kept the previous iteration's value.
+// SHARED: real GPUs want the input levels decoded once per workgroup into shared memory (KT rows of W
+// at a time) instead of once per invocation; CPU drivers run faster without the barriers. Threads past
+// the edges stay alive (clamped reads, guarded writes) so every barrier is reached uniformly.
+const SHARED: bool = {{SHARED}};
+const KT: u32 = {{KT}}u;
+const ROWS_WG: u32 = {{WGY}}u * TM;
+const WG_SIZE: u32 = {{WGX}}u * {{WGY}}u;
+var<workgroup> tileLv: array<f32, {{TILE}}>;
+var<workgroup> tileSq: array<f32, {{TILESQ}}>;
+var<workgroup> wgNegA: atomic<u32>;
+var<workgroup> wgNeg: u32;
+
 @compute @workgroup_size({{WGX}}, {{WGY}})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let col4 = gid.x;
   let r0 = gid.y * TM;
-  if (col4 >= P.N4 || r0 >= P.rows) { return; }
+  let inRange = col4 < P.N4 && r0 < P.rows;
+  {{EARLY_RETURN}}
+  let colc = min(col4, P.N4 - 1u);
 
   var base = array<u32, TM>();
   var neg = array<bool, TM>();
@@ -120,10 +135,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     anyNeg = anyNeg || isNeg;
     if (isNeg && col4 == 0u && r0 + m < P.rows && !TRACE) { atomicAdd(&negCount[0], 1u); }
   }
+  if (SHARED) {
+    // The X⁻ pass runs for the whole workgroup if any of its vectors needs it (barriers stay uniform).
+    if (anyNeg && inRange) { atomicOr(&wgNegA, 1u); }
+    {{BARRIER}}
+    if (li == 0u) { wgNeg = atomicLoad(&wgNegA); }
+  }
 
   let TK = select(P.Tfull, 1u, COLLAPSED);
   var out = array<vec4<f32>, TM>();
-  let passes = select(1u, 2u, anyNeg);
+  let passes = {{PASSES}};
   for (var ph = 0u; ph < passes; ph++) {
     for (var p = 0u; p < P.nBlocks; p++) {
       let k0 = p * P.blockRows;
@@ -147,21 +168,53 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         for (var c = 0u; c < NPL; c += PC) {
           var acc = array<vec4<f32>, {{TMPC}}>();
           var accQ = array<vec4<f32>, {{TMPCQ}}>();
-          for (var k = k0; k < k1; k++) {
-            var lv = array<f32, TM>();
-            var lsq = array<f32, TM>();
-            for (var m = 0u; m < TM; m++) {
-              let u = magnitude(x[base[m] + k], ph);
-              lv[m] = level(u, t);
-              if (READ == 2u) { lsq[m] = levelSq(u, t); }
+          let kstep = select(k1 - k0, KT, SHARED);
+          for (var kt = k0; kt < k1; kt += kstep) {
+            if (SHARED) {
+              {{BARRIER}}
+              // A loop bound that depends on the invocation would make the barrier below non-uniform.
+              for (var j = 0u; j < (KT * ROWS_WG + WG_SIZE - 1u) / WG_SIZE; j++) {
+                let i = li + j * WG_SIZE;
+                if (i < KT * ROWS_WG) {
+                  let kk = i % KT;
+                  let row = min(wid.y * ROWS_WG + i / KT, P.rows - 1u);
+                  var v = 0.0;
+                  var v2 = 0.0;
+                  if (kt + kk < k1) {
+                    let u = magnitude(x[(P.rowStart + row) * P.K + kt + kk], ph);
+                    v = level(u, t);
+                    if (READ == 2u) { v2 = levelSq(u, t); }
+                  }
+                  tileLv[i] = v;
+                  if (READ == 2u) { tileSq[i] = v2; }
+                }
+              }
+              {{BARRIER}}
             }
-            let rb = (k * NPL + c) * P.N4 + col4;
-            for (var pc = 0u; pc < PC; pc++) {
-              let g = R[rb + pc * P.N4];
-              for (var m = 0u; m < TM; m++) { acc[pc * TM + m] = fma(vec4<f32>(lv[m]), g, acc[pc * TM + m]); }
-              if (READ == 2u) {
-                let q = Q[rb + pc * P.N4];
-                for (var m = 0u; m < TM; m++) { accQ[pc * TM + m] = fma(vec4<f32>(lsq[m]), q, accQ[pc * TM + m]); }
+            let kn = min(kstep, k1 - kt);
+            for (var kk = 0u; kk < kn; kk++) {
+              let k = kt + kk;
+              var lv = array<f32, TM>();
+              var lsq = array<f32, TM>();
+              for (var m = 0u; m < TM; m++) {
+                if (SHARED) {
+                  let ti = (lid.y * TM + m) * KT + kk;
+                  lv[m] = tileLv[ti];
+                  if (READ == 2u) { lsq[m] = tileSq[ti]; }
+                } else {
+                  let u = magnitude(x[base[m] + k], ph);
+                  lv[m] = level(u, t);
+                  if (READ == 2u) { lsq[m] = levelSq(u, t); }
+                }
+              }
+              let rb = (k * NPL + c) * P.N4 + colc;
+              for (var pc = 0u; pc < PC; pc++) {
+                let g = R[rb + pc * P.N4];
+                for (var m = 0u; m < TM; m++) { acc[pc * TM + m] = fma(vec4<f32>(lv[m]), g, acc[pc * TM + m]); }
+                if (READ == 2u) {
+                  let q = Q[rb + pc * P.N4];
+                  for (var m = 0u; m < TM; m++) { accQ[pc * TM + m] = fma(vec4<f32>(lsq[m]), q, accQ[pc * TM + m]); }
+                }
               }
             }
           }
@@ -176,10 +229,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
               }
               if (NOISY) {
                 let hiC = 2u * (P.rowOffset + r0 + m) + ph;
-                let lo = ((p * TK + t) * NPL + plane) * 2u * P.N4 + col4 * 2u;
+                let lo = ((p * TK + t) * NPL + plane) * 2u * P.N4 + colc * 2u;
                 if (READ == 1u) { i += sqrt(vec4<f32>(P.readVar * consts[NPL + plane] * sumSq[m])) * normals4(lo, hiC, 5u); }
                 if (READ == 2u) { i += sqrt(P.readVar * accQ[pc * TM + m]) * normals4(lo, hiC, 5u); }
-                if (GAIN) { i *= gains[p * P.N4 + col4]; }
+                if (GAIN) { i *= gains[p * P.N4 + colc]; }
                 if (ANALOGN) { i += P.analogNoise * hi * normals4(lo, hiC, 7u); }
                 if (ADCN) { i += P.adcNoise * (hi / adcLevels()) * normals4(lo, hiC, 6u); }
               }
@@ -196,6 +249,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
     }
   }
+  if (!inRange) { return; }
   let j0 = col4 * 4u;
   for (var m = 0u; m < TM; m++) {
     if (r0 + m >= P.rows) { continue; }

@@ -26,6 +26,8 @@ export interface XbarProgram {
   collapsed: boolean;
   /** Record max |ADC input| instead of converting (calibration). */
   trace: boolean;
+  /** Decode each block of KT input rows once per workgroup into shared memory (real GPUs); 0 = register-only variant (CPU drivers). */
+  kt: number;
   /** Per-read noise of DESIGN.md section 4 compiled in. */
   read: 'none' | 'additive' | 'proportional';
   gain: boolean;
@@ -46,6 +48,8 @@ export function xbarSource(p: XbarProgram, maxInvocations = 256): string {
   checkParam('npl', p.npl, 1, 64);
   checkParam('pc', p.pc, 1, 8);
   checkParam('cycles', p.cycles, 1, 16);
+  checkParam('kt', p.kt, 0, 64);
+  if (p.kt > 0 && p.kt * p.wgy * p.tm * (p.read === 'proportional' ? 8 : 4) > 16384) throw new Error(`xbar: shared tile of ${p.kt}x${p.wgy * p.tm} exceeds 16 KiB of workgroup memory`);
   if (p.npl % p.pc !== 0) throw new Error(`xbar: pc=${p.pc} must divide npl=${p.npl}`);
   if (p.collapsed && p.cycles !== 1) throw new Error('xbar: a collapsed program runs one cycle');
   if (p.wgx * p.wgy > maxInvocations) throw new Error(`xbar: workgroup ${p.wgx}x${p.wgy} exceeds ${maxInvocations} invocations`);
@@ -66,6 +70,16 @@ export function xbarSource(p: XbarProgram, maxInvocations = 256): string {
     ANALOGN: String(p.analogNoise),
     ADCN: String(p.adcNoise),
     PHILOX: philoxWgsl,
+    SHARED: String(p.kt > 0),
+    // The register variant has no barriers, so edge invocations may leave at once; the shared one must not.
+    EARLY_RETURN: p.kt > 0 ? '' : 'if (!inRange) { return; }',
+    // Barriers are emitted only where every invocation reaches them (not after an early return).
+    BARRIER: p.kt > 0 ? 'workgroupBarrier();' : '',
+    // Loops around barriers need a workgroup-uniform pass count.
+    PASSES: p.kt > 0 ? 'select(1u, 2u, workgroupUniformLoad(&wgNeg) != 0u)' : 'select(1u, 2u, anyNeg)',
+    KT: Math.max(1, p.kt),
+    TILE: p.kt > 0 ? p.kt * p.wgy * p.tm : 1,
+    TILESQ: p.kt > 0 && p.read === 'proportional' ? p.kt * p.wgy * p.tm : 1,
     WGX: p.wgx,
     WGY: p.wgy,
   });
@@ -77,9 +91,30 @@ function planeChunk(n: number, cap: number): number {
   return 1;
 }
 
-/** Tile choices per adapter kind. Software drivers vectorize across invocations, so small tiles and wide workgroups. */
-export function defaultTiles(isSoftware: boolean): { tm: number; wgx: number; wgy: number; pcMax: number } {
-  return isSoftware ? { tm: 4, wgx: 8, wgy: 8, pcMax: 4 } : { tm: 4, wgx: 16, wgy: 4, pcMax: 4 };
+/** A kernel variant's tiling. */
+export interface XbarTiles {
+  tm: number;
+  wgx: number;
+  wgy: number;
+  pcMax: number;
+  /** Shared-memory tile depth (0: register-only variant). */
+  kt: number;
+}
+
+/**
+ * Tile choices per adapter kind (DESIGN.md section 2). CPU drivers (lavapipe, SwiftShader) vectorize
+ * across invocations and pay dearly for barriers: register-only, small tiles, wide workgroups. Real
+ * GPUs: inputs decoded once per workgroup into shared memory, 32 rows of W per tile.
+ */
+export function defaultTiles(isSoftware: boolean): XbarTiles {
+  return isSoftware ? { tm: 4, wgx: 8, wgy: 8, pcMax: 4, kt: 0 } : { tm: 4, wgx: 16, wgy: 4, pcMax: 4, kt: 32 };
+}
+
+let tileOverride: XbarTiles | null = null;
+
+/** Forces a kernel variant regardless of the adapter, or clears it (tests run the real-GPU variant on software drivers; benches compare). */
+export function setTileOverride(t: XbarTiles | null): void {
+  tileOverride = t;
 }
 
 /** What one encoded run reads and writes. */
@@ -180,7 +215,7 @@ export class GpuCrossbarLayer {
   }
 
   private program(trace: boolean, perRead: boolean): XbarProgram {
-    const tiles = defaultTiles(this.s.ctx.adapter.isSoftware);
+    const tiles = this.tiles();
     const cfg = this.cfg;
     const on = perRead && !trace;
     const collapsed = this.layout.collapsed;
@@ -194,6 +229,7 @@ export class GpuCrossbarLayer {
       signed: adcIsSigned(cfg),
       collapsed,
       trace,
+      kt: tiles.kt,
       read: on && cfg.noise.read.sigma > 0 ? cfg.noise.read.model : 'none',
       gain: !trace && collapsed && cfg.analog.gainSigma > 0,
       analogNoise: on && collapsed && cfg.analog.noise > 0,
@@ -201,9 +237,13 @@ export class GpuCrossbarLayer {
     };
   }
 
+  private tiles(): XbarTiles {
+    return tileOverride ?? defaultTiles(this.s.ctx.adapter.isSoftware);
+  }
+
   /** Vectors per dispatch that fit the adapter's grid limits. */
   maxVectorsPerDispatch(): number {
-    const t = defaultTiles(this.s.ctx.adapter.isSoftware);
+    const t = this.tiles();
     return Math.max(1, Math.min(this.s.ctx.limits.maxComputeWorkgroupsPerDimension * t.wgy * t.tm, 1 << 20));
   }
 

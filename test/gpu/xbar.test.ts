@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
 import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
 import { COMBOS, comboName, config, forEachIdealCase, integerProduct, problem } from '../helpers/vmm-cases.ts';
@@ -7,7 +7,7 @@ import { adcIsSigned, adcLevels, blockRanges } from '../../src/crossbar/adc.ts';
 import { referenceVmm } from '../../src/reference/vmm.ts';
 import { quantizeInputs } from '../../src/crossbar/quantize.ts';
 import { simulateVmm } from '../../src/nn/crossbar-layer.ts';
-import { xbarSource } from '../../src/kernels/xbar.ts';
+import { setTileOverride, xbarSource } from '../../src/kernels/xbar.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
 import type { XbarConfigInput } from '../../src/config/types.ts';
 
@@ -117,7 +117,7 @@ describe.skipIf(!gpu)('results do not depend on the dispatch size', () => {
 });
 
 describe('crossbar program descriptors', () => {
-  const base = { tm: 4, wgx: 8, wgy: 8, npl: 8, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, read: 'none', gain: false, analogNoise: false, adcNoise: false } as const;
+  const base = { tm: 4, wgx: 8, wgy: 8, npl: 8, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, kt: 0, read: 'none', gain: false, analogNoise: false, adcNoise: false } as const;
   it('generate WGSL for valid programs and reject invalid ones', () => {
     expect(xbarSource(base)).toMatch(/const NPL: u32 = 8u;/);
     expect(() => xbarSource({ ...base, pc: 3 })).toThrow(/must divide/);
@@ -126,5 +126,35 @@ describe('crossbar program descriptors', () => {
     expect(() => xbarSource({ ...base, tm: 9 })).toThrow(/tm=9/);
     expect(() => xbarSource({ ...base, trace: true, read: 'additive' })).toThrow(/noise-free/);
     expect(() => xbarSource({ ...base, gain: true })).toThrow(/buffered and analog-sa/);
+    expect(xbarSource({ ...base, kt: 16 })).toMatch(/const SHARED: bool = true;/);
+    expect(() => xbarSource({ ...base, kt: 64, wgy: 32, tm: 8, wgx: 1 })).toThrow(/16 KiB/);
+  });
+});
+
+describe.skipIf(!gpu)('real-GPU variant (shared-memory input tiles), run on this adapter', () => {
+  // Small tiles so K spans several tiles, ragged, and the grid has partial workgroups at both edges.
+  beforeAll(() => setTileOverride({ tm: 2, wgx: 4, wgy: 4, pcMax: 2, kt: 8 }));
+  afterAll(() => setTileOverride(null));
+  forEachIdealCase((name, cfg, shapes) => {
+    if (cfg.inputs.dacBits !== 2 || cfg.weights.cellBits === 1) return;
+    it(`ideal ADC equals the integer product: ${name}`, async () => {
+      for (const [K, N] of shapes) {
+        const { W, X } = problem(K, N, 11, true, K * 17 + N);
+        const r = await simulateVmm(GPU(), cfg, W, X);
+        const layer = programLayer(W.data, K, N, cfg);
+        const want = integerProduct(layer.q, layer.sw, quantizeInputs(X.data, r.sx, layer.geom.Qx), r.sx, X.rows, K, N);
+        expect(maxAbsDiff(r.Y, want)).toBeLessThanOrEqual(1e-5 * maxAbs(want));
+      }
+    });
+  });
+  it('with proportional read noise and a calibrated ADC: equals the register variant bit for bit', async () => {
+    const cfg = config({ dataflow: 'analog-sa', array: { rows: 32, cols: 64 }, adc: { bits: 6, range: 'calibrated' }, noise: { read: { sigma: 0.02, model: 'proportional' } } });
+    const { W, X } = problem(70, 9, 21, true, 5);
+    const shared = await simulateVmm(GPU(), cfg, W, X, { chip: 2 });
+    setTileOverride(null);
+    const regs = await simulateVmm(GPU(), cfg, W, X, { chip: 2 });
+    setTileOverride({ tm: 2, wgx: 4, wgy: 4, pcMax: 2, kt: 8 });
+    expect(shared.calibratedHi).toBe(regs.calibratedHi);
+    expect(maxAbsDiff(shared.Y, regs.Y)).toBeLessThanOrEqual(1e-6 * maxAbs(regs.Y));
   });
 });
