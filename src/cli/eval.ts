@@ -1,8 +1,7 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { XbarConfig } from '../config/types.ts';
 import { UsageError } from '../errors.ts';
-import { releaseBackend, type Backend, type BackendChoice } from '../gpu/backend.ts';
-import { adapterLine } from '../gpu/gpu-context.ts';
+import { backendLine, releaseBackend, type Backend, type BackendChoice } from '../gpu/backend.ts';
 import { mnistEvalData, npyEvalData, type EvalData } from '../io/datasets/eval-data.ts';
 import { evaluateChip, openNetwork, type ChipEvaluation } from '../nn/evaluate.ts';
 import { loadModel } from '../nn/load-model.ts';
@@ -48,11 +47,6 @@ export function evalConfig(f: Pick<EvalFlags, 'config' | 'preset' | 'seed'>): Xb
   const cfg = configFromFlags(f.config, f.config === undefined && f.preset === undefined ? EVAL_DEFAULT_PRESET : f.preset);
   const seed = intFlag('--seed', f.seed, 0, 2 ** 32 - 1);
   return seed === undefined ? cfg : { ...cfg, seed };
-}
-
-/** Where a result was computed, for every report. */
-export function backendLine(b: Backend): string {
-  return b.kind === 'webgpu' ? `webgpu: ${adapterLine(b.session.ctx.adapter)}` : `cpu (${b.reason})`;
 }
 
 const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;

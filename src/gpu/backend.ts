@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.ts';
-import type { GpuContext } from './gpu-context.ts';
+import { adapterLine, type GpuContext } from './gpu-context.ts';
 import { GpuRuntime, type GpuSession } from './runtime.ts';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
@@ -33,4 +33,9 @@ export async function selectBackend(
 /** Releases whatever GPU resources a backend holds. */
 export function releaseBackend(b: Backend): void {
   if (b.kind === 'webgpu') b.runtime.release();
+}
+
+/** Where a result was computed, for every report (CLI, sweep results, browser app). */
+export function backendLine(b: Backend): string {
+  return b.kind === 'webgpu' ? `webgpu: ${adapterLine(b.session.ctx.adapter)}` : `cpu (${b.reason})`;
 }

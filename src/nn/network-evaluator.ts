@@ -1,9 +1,8 @@
 import type { XbarConfig } from '../config/types.ts';
-import { releaseBackend, type Backend } from '../gpu/backend.ts';
+import { backendLine, releaseBackend, type Backend } from '../gpu/backend.ts';
 import type { EvalData } from '../io/datasets/eval-data.ts';
 import { mnistEvalData, npyEvalData } from '../io/datasets/eval-data.ts';
 import type { EvalRequest, EvalResult, Evaluator, SweepEvalSetup } from '../sweep/types.ts';
-import { backendLine } from '../cli/eval.ts';
 import { cliBackend } from '../cli/gpu-open.ts';
 import { evaluateChip, openNetwork } from './evaluate.ts';
 import type { Network } from './graph.ts';

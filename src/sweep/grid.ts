@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { canonicalJson, taskId } from './ids.ts';
+
+export { canonicalJson, taskId } from './ids.ts';
 import { applyOverrides, mergeConfig, resolveConfig } from '../config/schema.ts';
 import type { XbarConfig, XbarConfigInput } from '../config/types.ts';
 import { UsageError, messageOf } from '../errors.ts';
@@ -43,30 +45,11 @@ export interface Shard {
   count: number;
 }
 
-/** JSON with object keys sorted at every level, so equal values always give equal text. */
-export function canonicalJson(v: unknown): string {
-  return JSON.stringify(sortKeys(v));
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
-    return out;
-  }
-  return v;
-}
-
 /** The key that identifies a grid point (series + varied values). */
 export function pointKey(series: string, point: Record<string, VaryValue>): string {
   return canonicalJson({ series, point });
 }
 
-/** The stable id of a (point, chip) task. */
-export function taskId(series: string, point: Record<string, VaryValue>, chip: number): string {
-  return createHash('sha256').update(canonicalJson({ series, point, chip })).digest('hex').slice(0, 16);
-}
 
 /** A nested config fragment setting each dotted path of `point`. */
 function pointInput(point: Record<string, VaryValue>): XbarConfigInput {

@@ -7,6 +7,8 @@ import { resolveConfig } from '../../src/config/schema.ts';
 import { UsageError } from '../../src/errors.ts';
 import type { SweepFile } from '../../src/sweep/definition.ts';
 import { buildPoints, buildTasks, canonicalJson, parseShard, shardTasks, taskId } from '../../src/sweep/grid.ts';
+import { sha256Hex } from '../../src/sweep/ids.ts';
+import { createHash } from 'node:crypto';
 import type { Series } from '../../src/sweep/grid.ts';
 import { LineProgress, formatDuration, silentProgress } from '../../src/sweep/progress.ts';
 import { RESULTS_FILE, readResults, readResultsFile, repairResults } from '../../src/sweep/results.ts';
@@ -155,6 +157,10 @@ describe('grid, ids and shards', () => {
     expect(tasks[5].id).toMatch(/^[0-9a-f]{16}$/);
     // Key order of the point does not matter.
     expect(taskId('a', { x: 1, y: 2 }, 0)).toBe(taskId('a', { y: 2, x: 1 }, 0));
+    // The pure-TypeScript SHA-256 (shared with the browser app) equals node:crypto's, non-ASCII included.
+    for (const text of ['', 'abc', 'x'.repeat(1000), '{"series":"ünïcödé σ","chip":3}']) {
+      expect(sha256Hex(text)).toBe(createHash('sha256').update(text).digest('hex'));
+    }
     expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: 0 } })).toBe('{"a":{"c":0,"d":[1,{"e":3,"f":2}]},"b":1}');
   });
 

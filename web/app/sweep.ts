@@ -1,0 +1,273 @@
+// A sweep in the browser: presets side by side × one varied config path × chips, on MNIST. The CLI's
+// grid (src/sweep/grid.ts) and runner (src/sweep/run.ts) write files through node: modules, so the
+// browser builds its small grid here from the same browser-safe pieces (parseVary, resolveConfig,
+// applyOverrides) and writes result lines of the CLI's results.jsonl shape.
+import { applyOverrides, resolveConfig } from '../../src/config/schema.ts';
+import type { XbarConfig } from '../../src/config/types.ts';
+import { COUNT_NAMES, type EventCounts } from '../../src/crossbar/counts.ts';
+import { messageOf } from '../../src/errors.ts';
+import { backendLine, type Backend } from '../../src/gpu/backend.ts';
+import { evaluateChip, openNetwork } from '../../src/nn/evaluate.ts';
+import type { NetworkRunner } from '../../src/nn/network-runner.ts';
+import type { ResultLine } from '../../src/sweep/results.ts';
+import { parseVary, type Vary } from '../../src/sweep/spec.ts';
+import type { VaryValue } from '../../src/sweep/types.ts';
+import { taskId } from '../../src/sweep/ids.ts';
+import { mnistEvalDataBrowser } from './mnist-browser.ts';
+import type { LoadedModel } from './models.ts';
+import { meanStdCi } from '../../src/sweep/stats.ts';
+
+/** What the form asks for, as text and numbers (validated by planSweep). */
+export interface SweepForm {
+  presets: string[];
+  chips: number;
+  digits: number;
+  /** A configPaths() entry. */
+  path: string;
+  /** parseVary's SPEC: `start:stop:count`, `log:start:stop:count` or a comma list. */
+  spec: string;
+  seed: number;
+  /** JSON object of extra config fields applied over every preset (empty: none). */
+  overrides: string;
+}
+
+/** One grid point: a preset at one value of the varied path. */
+export interface PlanPoint {
+  index: number;
+  series: string;
+  point: Record<string, VaryValue>;
+  value: VaryValue;
+  config: XbarConfig;
+}
+
+export interface SweepPlan {
+  vary: Vary;
+  series: string[];
+  /** Value-major (every preset at the first value, then the next), so the chart's lines grow together. */
+  points: PlanPoint[];
+  chips: number;
+  digits: number;
+}
+
+/** Most chips and digits one run may ask for: MNIST's test split is 2,000 digits. */
+export const MAX_CHIPS = 1000;
+export const MAX_DIGITS = 2000;
+
+function intIn(name: string, v: number, lo: number, hi: number): number {
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`${name} must be an integer from ${lo} to ${hi} (got ${Number.isNaN(v) ? 'nothing' : v})`);
+  return v;
+}
+
+/** Parses the overrides textarea: empty means none; otherwise a JSON object without `preset`. */
+export function parseOverrides(text: string): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`overrides: not valid JSON (${messageOf(e)})`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('overrides: must be a JSON object, e.g. {"adc": {"bits": 6}}');
+  if ('preset' in v) throw new Error('overrides: "preset" is chosen with the preset checkboxes, not here');
+  return v as Record<string, unknown>;
+}
+
+/** Validates the form and builds every grid point's config; throws an Error with a one-line message. */
+export function planSweep(f: SweepForm): SweepPlan {
+  if (f.presets.length === 0) throw new Error('pick at least one preset');
+  const chips = intIn('chips', f.chips, 1, MAX_CHIPS);
+  const digits = intIn('digits', f.digits, 1, MAX_DIGITS);
+  const seed = intIn('seed', f.seed, 0, 2 ** 32 - 1);
+  const overrides = parseOverrides(f.overrides);
+  let vary: Vary;
+  try {
+    vary = parseVary(`${f.path}=${f.spec}`);
+  } catch (e) {
+    // parseVary speaks in CLI flags; the form has no --vary.
+    throw new Error(messageOf(e).replace(/^--vary /, 'varied '));
+  }
+  const bases = f.presets.map((preset) => {
+    try {
+      return { preset, config: { ...resolveConfig(overrides, { preset }), seed } };
+    } catch (e) {
+      throw new Error(`overrides (preset ${preset}): ${messageOf(e)}`);
+    }
+  });
+  const points: PlanPoint[] = [];
+  for (const value of vary.values) {
+    for (const b of bases) {
+      let config: XbarConfig;
+      try {
+        config = applyOverrides(b.config, vary.path, value);
+      } catch (e) {
+        throw new Error(`varied ${vary.path}: value ${String(value)} (preset ${b.preset}): ${messageOf(e)}`);
+      }
+      points.push({ index: points.length, series: b.preset, point: { [vary.path]: value }, value, config });
+    }
+  }
+  return { vary, series: f.presets, points, chips, digits };
+}
+
+/** Where results were computed, worded as in the CLI. */
+export const backendText = backendLine;
+
+/** Thrown through evaluateChip's progress callback to end a chip early when the user stops. */
+class Stopped extends Error {}
+
+export interface SweepCallbacks {
+  /** Called after each (point, chip) with the new line; awaited, so the chart is drawn before going on. */
+  onResult(line: ResultLine): Promise<void>;
+  onProgress(text: string): void;
+  shouldStop(): boolean;
+}
+
+/** Samples per batch: small enough that progress and Stop respond within a moment on a slow adapter. */
+const BATCH = 128;
+
+/**
+ * Runs every (point, chip) of `plan`, point-major with chips fastest, calibrating once per point
+ * (DESIGN.md section 6). Returns 'stopped' if the user stopped it; throws on a failure.
+ */
+export async function runSweep(plan: SweepPlan, model: LoadedModel, backend: Backend, cb: SweepCallbacks): Promise<'done' | 'stopped'> {
+  const total = plan.points.length * plan.chips;
+  let done = 0;
+  for (const p of plan.points) {
+    if (cb.shouldStop()) return 'stopped';
+    const where = `${p.series}, ${plan.vary.path} = ${String(p.value)}`;
+    cb.onProgress(`${where}: loading MNIST and calibrating (${done}/${total} evaluations done)`);
+    const data = await mnistEvalDataBrowser(plan.digits, p.config.calibration.samples);
+    // A lost device is replaced by the runtime; each point takes the live session.
+    const live = await currentBackend(backend);
+    const adapter = backendText(live);
+    let runner: NetworkRunner | null = null;
+    try {
+      runner = openNetwork(live, model.net, p.config, false);
+      const cal = data.calibration ?? { x: data.x, n: data.n };
+      await runner.calibrate(cal.x, cal.n);
+      for (let chip = 0; chip < plan.chips; chip++) {
+        if (cb.shouldStop()) return 'stopped';
+        const r = await evaluateChip(
+          runner,
+          data,
+          chip,
+          false,
+          (n) => {
+            if (cb.shouldStop()) throw new Stopped();
+            cb.onProgress(`${where}, chip ${chip + 1}/${plan.chips}: ${n}/${data.n} digits (${done}/${total} evaluations done)`);
+          },
+          Math.min(BATCH, runner.maxBatch),
+        );
+        done++;
+        await cb.onResult({
+          id: taskId(p.series, p.point, chip),
+          preset: p.series,
+          point: p.point,
+          chip,
+          seed: p.config.seed,
+          accuracy: r.accuracy,
+          correct: r.correct,
+          total: r.total,
+          counts: r.counts,
+          seconds: r.seconds,
+          adapter,
+          config: p.config,
+        });
+      }
+    } catch (e) {
+      if (e instanceof Stopped) return 'stopped';
+      throw e;
+    } finally {
+      runner?.destroy();
+    }
+  }
+  return 'done';
+}
+
+async function currentBackend(b: Backend): Promise<Backend> {
+  if (b.kind === 'cpu') return b;
+  const session = await b.runtime.session();
+  if (!session) throw new Error('the WebGPU device was lost and no adapter is available any more');
+  return { ...b, session };
+}
+
+/** One chart point and table row: a grid point's chips summarized. */
+export interface SummaryRow {
+  preset: string;
+  /** The varied value (the chart's x). */
+  x: VaryValue;
+  pointIndex: number;
+  chips: number;
+  images: number;
+  mean: number;
+  std: number | null;
+  /** 95% CI of the mean (Student's t); null with one chip. */
+  lo: number | null;
+  hi: number | null;
+  /** Per inference (image): Σ counts.total / Σ total, as the CLI's summary.csv. */
+  adcPerInference: number;
+  seconds: number;
+}
+
+/** Summary rows, in plan order, of the points that have at least one result. */
+export function summarize(plan: SweepPlan, lines: readonly ResultLine[]): SummaryRow[] {
+  const byId = new Map<string, ResultLine[]>();
+  for (const l of lines) {
+    const k = `${l.preset}\u0000${JSON.stringify(l.point)}`;
+    const list = byId.get(k);
+    if (list) list.push(l);
+    else byId.set(k, [l]);
+  }
+  const rows: SummaryRow[] = [];
+  for (const p of plan.points) {
+    const rs = byId.get(`${p.series}\u0000${JSON.stringify(p.point)}`);
+    if (!rs || rs.length === 0) continue;
+    const s = meanStdCi(rs.map((r) => r.accuracy));
+    const images = rs.reduce((a, r) => a + r.total, 0);
+    const adc = rs.reduce((a, r) => a + r.counts.total.adcConversions, 0);
+    rows.push({
+      preset: p.series,
+      x: p.value,
+      pointIndex: p.index,
+      chips: rs.length,
+      images: images / rs.length,
+      mean: s.mean,
+      std: s.std,
+      lo: s.ci95 === null ? null : s.mean - s.ci95,
+      hi: s.ci95 === null ? null : s.mean + s.ci95,
+      adcPerInference: images > 0 ? adc / images : 0,
+      seconds: rs.reduce((a, r) => a + r.seconds, 0),
+    });
+  }
+  return rows;
+}
+
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+function csvCell(v: string | number | boolean | null): string {
+  if (v === null) return '';
+  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(Number(v.toPrecision(12))) : '') : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** results.jsonl: one JSON object per (point, chip), the CLI's line format. */
+export function resultsJsonl(lines: readonly ResultLine[]): string {
+  return lines.map((l) => `${JSON.stringify(l)}\n`).join('');
+}
+
+/**
+ * results.csv: one row per (point, chip). Columns: id, preset, the varied path, chip, seed,
+ * accuracy, correct, total, seconds, adapter, then DESIGN.md section 5's counts summed over the
+ * evaluated images (`adc_conversions`, …; `arrays` per chip).
+ */
+export function resultsCsv(path: string, lines: readonly ResultLine[]): string {
+  const header = ['id', 'preset', path, 'chip', 'seed', 'accuracy', 'correct', 'total', 'seconds', 'adapter', ...COUNT_NAMES.map(snake)];
+  const out = [header.map(csvCell).join(',')];
+  for (const l of lines) {
+    const counts: EventCounts = l.counts.total;
+    const cells = [l.id, l.preset, l.point[path] ?? null, l.chip, l.seed, l.accuracy, l.correct, l.total, l.seconds, l.adapter, ...COUNT_NAMES.map((k) => counts[k])];
+    out.push(cells.map(csvCell).join(','));
+  }
+  return `${out.join('\n')}\n`;
+}
