@@ -3,15 +3,16 @@
 // runs a small GEMM against NPL conductance "planes" (PC planes at a time, sharing one decode of the
 // input bits), adds per-read noise, converts each current with the ADC in registers and shift-adds it,
 // so currents never reach memory. In TRACE mode it records the largest |ADC input| instead (calibration).
-// Inputs arrive as f32 and are quantized here (sign(x)·clamp(round(|x|/sxq), 0, Qx)), so a network's
-// activations never leave the GPU; `xbarsim vmm` passes pre-quantized integers with sxq = 1.
+// Inputs arrive quantized by shaders/quantize.wgsl (once per run, on the GPU, so a network's
+// activations never leave it), with a per-vector flag for the X⁻ pass.
 struct Params {
   K: u32,
   N: u32,
   N4: u32,
   rows: u32,        // input vectors in this dispatch
-  rowStart: u32,    // first of them in the bound input buffer
-  rowOffset: u32,   // ... and in the whole input set (keys the per-read noise)
+  rowStart: u32,    // first of them in the quantized inputs and flags
+  rowOffset: u32,   // ... in the whole input set (keys the per-read noise)
+  outRow: u32,      // ... and in the output buffer
   blockRows: u32,   // array.rows
   nBlocks: u32,
   adcBits: u32,
@@ -20,8 +21,6 @@ struct Params {
   chip: u32,
   layer: u32,
   Tfull: u32,       // input cycles T (the kernel runs one when collapsed)
-  Qx: f32,
-  sxq: f32,         // quantization scale of the inputs
   outScale: f32,    // sx times any drift compensation
   invVm: f32,       // 1 / (2^dacBits - 1)
   gminSub: f32,     // Gmin for digital subtraction of the Gmin·ΣV offset, else 0
@@ -46,20 +45,20 @@ const ADCN: bool = {{ADCN}};
 const NOISY: bool = READ != 0u || GAIN || ANALOGN || ADCN;
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;             // [.., K] inputs
-@group(0) @binding(2) var<storage, read> R: array<vec4<f32>>;       // [K, NPL, N4] conductance planes
-@group(0) @binding(3) var<storage, read> consts: array<f32>;        // [NPL plane weights, NPL variance factors, nBlocks ranges]
-@group(0) @binding(4) var<storage, read> ep: array<vec4<f32>>;      // [N4] weight scales, [N4] bias
-@group(0) @binding(5) var<storage, read> Q: array<vec4<f32>>;       // [K, NPL, N4] read-noise variance planes (proportional)
-@group(0) @binding(6) var<storage, read> gains: array<vec4<f32>>;   // [nBlocks, N4] 1 + analog gain error
-@group(0) @binding(7) var<storage, read_write> Y: array<f32>;       // [rows, N]
-@group(0) @binding(8) var<storage, read_write> negCount: array<atomic<u32>>; // [0]: vectors run in two passes (counts)
+@group(0) @binding(1) var<storage, read> xq: array<i32>;            // [.., K] signed quantized inputs
+@group(0) @binding(2) var<storage, read> negFlags: array<u32>;      // [..] 1 if the vector needs the X⁻ pass
+@group(0) @binding(3) var<storage, read> R: array<vec4<f32>>;       // [K, NPL, N4] conductance planes
+@group(0) @binding(4) var<storage, read> consts: array<f32>;        // [NPL plane weights, NPL variance factors, nBlocks ranges]
+@group(0) @binding(5) var<storage, read> ep: array<vec4<f32>>;      // [N4] weight scales, [N4] bias
+@group(0) @binding(6) var<storage, read> Q: array<vec4<f32>>;       // [K, NPL, N4] read-noise variance planes (proportional)
+@group(0) @binding(7) var<storage, read> gains: array<vec4<f32>>;   // [nBlocks, N4] 1 + analog gain error
+@group(0) @binding(8) var<storage, read_write> Y: array<f32>;       // [rows, N]
+@group(0) @binding(9) var<storage, read> sqStats: array<f32>;       // [.., 2, nBlocks, TK] Σ V² per vector (additive read noise)
 
 {{PHILOX}}
 
-fn magnitude(v: f32, ph: u32) -> u32 {
-  let m = select(max(v, 0.0), max(-v, 0.0), ph == 1u);
-  return u32(clamp(round(m / P.sxq), 0.0, P.Qx));
+fn magnitude(v: i32, ph: u32) -> u32 {
+  return u32(select(max(v, 0), max(-v, 0), ph == 1u));
 }
 
 // Row voltage of cycle t: the t-th dacBits digit over Vm; collapsed dataflows drive Σ_t 2^(t·b)·V_t = u/Vm.
@@ -129,11 +128,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
   for (var m = 0u; m < TM; m++) {
     let r = min(r0 + m, P.rows - 1u);
     base[m] = (P.rowStart + r) * P.K;
-    var isNeg = false;
-    for (var k = 0u; k < P.K; k++) { isNeg = isNeg || magnitude(x[base[m] + k], 1u) > 0u; }
-    neg[m] = isNeg;
-    anyNeg = anyNeg || isNeg;
-    if (isNeg && col4 == 0u && r0 + m < P.rows && !TRACE) { atomicAdd(&negCount[0], 1u); }
+    neg[m] = negFlags[P.rowStart + r] != 0u;
+    anyNeg = anyNeg || neg[m];
   }
   if (SHARED) {
     // The X⁻ pass runs for the whole workgroup if any of its vectors needs it (barriers stay uniform).
@@ -155,11 +151,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
       for (var t = 0u; t < T; t++) {
         var sumV = array<f32, TM>();
         var sumSq = array<f32, TM>();
+        if (READ == 1u) {
+          for (var m = 0u; m < TM; m++) {
+            let r = min(r0 + m, P.rows - 1u);
+            sumSq[m] = sqStats[(((P.rowStart + r) * 2u + ph) * P.nBlocks + p) * TK + t];
+          }
+        }
         for (var k = k0; k < k1; k++) {
           for (var m = 0u; m < TM; m++) {
-            let u = magnitude(x[base[m] + k], ph);
+            let u = magnitude(xq[base[m] + k], ph);
             sumV[m] += level(u, t);
-            if (READ == 1u) { sumSq[m] += levelSq(u, t); }
             if (t == 0u) { sumU[m] += f32(u); }
           }
         }
@@ -181,7 +182,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
                   var v = 0.0;
                   var v2 = 0.0;
                   if (kt + kk < k1) {
-                    let u = magnitude(x[(P.rowStart + row) * P.K + kt + kk], ph);
+                    let u = magnitude(xq[(P.rowStart + row) * P.K + kt + kk], ph);
                     v = level(u, t);
                     if (READ == 2u) { v2 = levelSq(u, t); }
                   }
@@ -202,7 +203,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
                   lv[m] = tileLv[ti];
                   if (READ == 2u) { lsq[m] = tileSq[ti]; }
                 } else {
-                  let u = magnitude(x[base[m] + k], ph);
+                  let u = magnitude(xq[base[m] + k], ph);
                   lv[m] = level(u, t);
                   if (READ == 2u) { lsq[m] = levelSq(u, t); }
                 }
@@ -255,7 +256,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     if (r0 + m >= P.rows) { continue; }
     var y = out[m];
     if (!TRACE) { y = y * ep[col4] * P.outScale + P.biasScale * ep[P.N4 + col4]; }
-    let o = (P.rowStart + r0 + m) * P.N;
+    let o = (P.outRow + r0 + m) * P.N;
     for (var e = 0u; e < 4u; e++) {
       if (j0 + e < P.N) { Y[o + j0 + e] = y[e]; }
     }

@@ -8,6 +8,7 @@ import type { GpuSession } from '../gpu/runtime.ts';
 import { readBuffer, uploadStorage, uploadUniform, UniformWriter } from '../gpu/buffers.ts';
 import { analogGains, type ChipId } from '../reference/chip.ts';
 import { planeLayout, programChipGpu, type GpuChip, type PlaneLayout } from './program.ts';
+import { encodeQuantize, encodeReadVariance } from './quantize.ts';
 import { ceilDiv, checkParam, instantiate } from './template.ts';
 
 /** Compile-time shape of a crossbar kernel: everything baked into its WGSL. */
@@ -127,7 +128,7 @@ export interface XbarEncodeOptions {
   rowStart?: number;
   /** Position of that row in the whole input set: keys the per-read noise, so batching never changes results. */
   rowOffset: number;
-  /** Inputs are quantized as round(|x| / sxq); pass 1 for pre-quantized integers. */
+  /** Inputs are quantized as round(|x| / sxq) (shaders/quantize.wgsl); pass 1 for pre-quantized integers. */
   sxq: number;
   /** Output scale: sx times any drift compensation. */
   outScale: number;
@@ -262,20 +263,33 @@ export class GpuCrossbarLayer {
     const prog = this.program(trace, o.perRead ?? true);
     const pipeline = this.s.pipelines.get(xbarKey(prog), () => xbarSource(prog, this.s.ctx.limits.maxComputeInvocationsPerWorkgroup));
     const chunk = Math.max(1, Math.min(o.vectorsPerDispatch ?? Infinity, this.maxVectorsPerDispatch()));
-    const rowStart = o.rowStart ?? 0;
+    const outStart = o.rowStart ?? 0;
+    // Quantize once per run; every output column's invocations then read small integers.
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+    const xq = rec.temp(device.createBuffer({ size: Math.max(16, o.rows * g.K * 4), usage, label: 'xbar.xq' }));
+    const flags = rec.temp(device.createBuffer({ size: Math.max(16, o.rows * 4), usage, label: 'xbar.negFlags' }));
+    rec.encoder.clearBuffer(flags);
+    const negCount = trace ? this.scratchCounter : (o.negCounter ?? this.scratchCounter);
+    rec.temp(encodeQuantize(this.s, rec.encoder, { input: o.input, rowStart: outStart, rows: o.rows, K: g.K, sx: o.sxq, Qx: g.Qx, xq, negFlags: flags, negCount }));
+    let sqStats = this.scratchCounter;
+    if (prog.read === 'additive') {
+      const TK = prog.collapsed ? 1 : g.T;
+      sqStats = rec.temp(device.createBuffer({ size: Math.max(16, o.rows * 2 * g.blocks.length * TK * 4), usage: GPUBufferUsage.STORAGE, label: 'xbar.sqStats' }));
+      rec.temp(encodeReadVariance(this.s, rec.encoder, { xq, rows: o.rows, K: g.K, blockRows: cfg.array.rows, nBlocks: g.blocks.length, dacBits: g.b, T: g.T, TK, Vm: g.Vm, stats: sqStats }));
+    }
     for (let start = 0; start < o.rows; start += chunk) {
       const rows = Math.min(chunk, o.rows - start);
-      const params = new UniformWriter(24)
+      const params = new UniformWriter(23)
         .u32(g.K).u32(g.N).u32(this.N4).u32(rows)
-        .u32(rowStart + start).u32(o.rowOffset + start).u32(cfg.array.rows).u32(g.blocks.length)
+        .u32(start).u32(o.rowOffset + start).u32(outStart + start).u32(cfg.array.rows).u32(g.blocks.length)
         .u32(trace ? 0 : cfg.adc.bits).u32(g.b).u32(chip.seed >>> 0).u32(chip.chip >>> 0)
-        .u32(this.layerIndex).u32(g.T).f32(g.Qx).f32(o.sxq)
+        .u32(this.layerIndex).u32(g.T)
         .f32(o.outScale).f32(1 / g.Vm).f32(this.layout.gminSub).f32(cfg.weights.mapping === 'offset' ? g.Qw : 0)
         .f32(cfg.noise.read.sigma ** 2).f32(cfg.adc.noise).f32(cfg.analog.noise).f32(o.bias === false ? 0 : 1);
       const u = rec.temp(uploadUniform(device, params.buffer, 'xbar.params'));
       const bind = device.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
-        entries: [u, o.input, chip.planes, this.consts, this.epilogue, chip.varPlanes, chip.gains, o.out, o.negCounter ?? this.scratchCounter].map((buffer, binding) => ({ binding, resource: { buffer } })),
+        entries: [u, xq, flags, chip.planes, this.consts, this.epilogue, chip.varPlanes, chip.gains, o.out, sqStats].map((buffer, binding) => ({ binding, resource: { buffer } })),
       });
       const pass = rec.encoder.beginComputePass();
       pass.setPipeline(pipeline);
