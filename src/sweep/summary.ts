@@ -7,6 +7,7 @@ import { pointKey } from './grid.ts';
 import type { ResultLine } from './results.ts';
 import type { Vary } from './spec.ts';
 import { meanStdCi } from './stats.ts';
+import { csvCell, snake } from './csv.ts';
 
 export { meanStdCi, tCdf, tQuantile } from './stats.ts';
 import type { VaryValue } from './types.ts';
@@ -61,16 +62,6 @@ export function summarize(points: readonly GridPoint[], results: readonly Result
   return rows;
 }
 
-function snake(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-function csvCell(v: string | number | boolean | null): string {
-  if (v === null) return '';
-  // 12 significant digits: drops float noise (0.7349999999999999) but keeps every real digit.
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(Number(v.toPrecision(12))) : '') : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /**
  * summary.csv, one row per point in grid order. Columns: `preset`; one column per varied path

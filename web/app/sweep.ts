@@ -16,6 +16,7 @@ import { taskId } from '../../src/sweep/ids.ts';
 import { mnistEvalDataBrowser } from './mnist-browser.ts';
 import type { LoadedModel } from './models.ts';
 import { meanStdCi } from '../../src/sweep/stats.ts';
+import { csvCell, snake } from '../../src/sweep/csv.ts';
 
 /** What the form asks for, as text and numbers (validated by planSweep). */
 export interface SweepForm {
@@ -241,15 +242,6 @@ export function summarize(plan: SweepPlan, lines: readonly ResultLine[]): Summar
   return rows;
 }
 
-function snake(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-function csvCell(v: string | number | boolean | null): string {
-  if (v === null) return '';
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(Number(v.toPrecision(12))) : '') : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /** results.jsonl: one JSON object per (point, chip), the CLI's line format. */
 export function resultsJsonl(lines: readonly ResultLine[]): string {
