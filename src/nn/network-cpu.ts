@@ -111,6 +111,11 @@ export class CpuNetwork implements NetworkRunner {
     });
   }
 
+  adoptCalibration(scales: readonly { sx: number; hi: readonly number[] }[], x: Float32Array, n: number): void {
+    this.cal = { x, n };
+    scales.forEach((sc, i) => (this.scales[i] = { sx: sc.sx, hi: [...sc.hi] }));
+  }
+
   async program(chip: number): Promise<ChipHandle> {
     const chips = this.layers.map((l, i) =>
       l.parts.map((p) => {

@@ -7,7 +7,7 @@ import { cliBackend } from '../cli/gpu-open.ts';
 import { evaluateChip, openNetwork } from './evaluate.ts';
 import type { Network } from './graph.ts';
 import { loadModel } from './load-model.ts';
-import type { NetworkRunner } from './network-runner.ts';
+import { calibrationKey, type NetworkRunner } from './network-runner.ts';
 
 /**
  * The sweep's evaluator: the model, the data and the device are opened once; each config is
@@ -16,6 +16,8 @@ import type { NetworkRunner } from './network-runner.ts';
  */
 export class NetworkEvaluator implements Evaluator {
   private current: { key: string; runner: NetworkRunner; data: EvalData } | null = null;
+  /** Calibrations done so far, by calibrationKey (small: one scale and range per layer). */
+  private readonly calibrations = new Map<string, NetworkRunner['scales']>();
 
   private constructor(
     private readonly backend: Backend,
@@ -40,11 +42,17 @@ export class NetworkEvaluator implements Evaluator {
     const limit = req.limit ?? this.setup.limit;
     const key = JSON.stringify([req.config, limit]);
     if (this.current?.key !== key) {
-      this.current?.runner.destroy();
+      const prev = this.current;
       this.current = null;
       const data = this.data(req.config, limit);
       const runner = openNetwork(this.backend, this.net, req.config, false);
-      await runner.calibrate(data.calibration!.x, data.calibration!.n);
+      const calKey = calibrationKey(req.config);
+      // Points that differ only in noise or seed share one calibration (it never sees the noise).
+      const known = this.calibrations.get(calKey);
+      if (known) runner.adoptCalibration(known, data.calibration!.x, data.calibration!.n);
+      else await runner.calibrate(data.calibration!.x, data.calibration!.n);
+      this.calibrations.set(calKey, runner.scales.map((sc) => ({ sx: sc.sx, hi: [...sc.hi] })));
+      prev?.runner.destroy();
       this.current = { key, runner, data };
     }
     const { runner, data } = this.current;

@@ -215,6 +215,15 @@ export class GpuNetwork implements NetworkRunner {
     });
   }
 
+  adoptCalibration(scales: readonly { sx: number; hi: readonly number[] }[], x: Float32Array, n: number): void {
+    this.calInputs = { x, n };
+    scales.forEach((sc, i) => {
+      this.scales[i] = { sx: sc.sx, hi: [...sc.hi] };
+      const l = this.layers[i];
+      if (l.cfg && needsCalibration(l.cfg)) this.xbars[i].forEach((xl, g) => xl!.setRanges(blockRanges(xl!.layer.geom, l.cfg!, sc.hi[g])));
+    });
+  }
+
   /** Runs `f` over the calibration inputs in batches that fit. */
   private async overCalibration(f: (x: Float32Array, B: number) => Promise<void>, perSample: number): Promise<void> {
     const cal = this.calInputs!;

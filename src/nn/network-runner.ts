@@ -1,3 +1,4 @@
+import type { XbarConfig } from '../config/types.ts';
 import type { EventCounts } from '../crossbar/counts.ts';
 
 /** What one batch through a simulated chip returns. */
@@ -26,6 +27,12 @@ export interface NetworkRunner {
   readonly scales: readonly { sx: number; hi: number[] }[];
   /** Calibrates input scales and ADC ranges on `n` samples (per-sample layout of the model input). */
   calibrate(x: Float32Array, n: number): Promise<void>;
+  /**
+   * Adopts another runner's calibration of the same network on the same calibration inputs. Exact
+   * whenever the two configs share a calibrationKey: sx and the noise-free chip's ranges do not
+   * depend on device noise or the seed.
+   */
+  adoptCalibration(scales: readonly { sx: number; hi: readonly number[] }[], x: Float32Array, n: number): void;
   /** Programs chip `chip` (static noise, gains; drift compensation measured on the calibration inputs). */
   program(chip: number): Promise<ChipHandle>;
   /** Runs B samples; `offset` is the first sample's position in the whole evaluated set (keys per-read noise). */
@@ -35,4 +42,13 @@ export interface NetworkRunner {
   /** Samples per batch that fit the adapter. */
   readonly maxBatch: number;
   destroy(): void;
+}
+
+/**
+ * What a network's calibration depends on (DESIGN.md section 6): the config without its device noise,
+ * analog non-idealities and seed, which only the programmed chips and the reads see.
+ */
+export function calibrationKey(cfg: XbarConfig): string {
+  const { noise: _n, analog: _a, seed: _s, preset: _p, ...rest } = cfg;
+  return JSON.stringify(rest);
 }

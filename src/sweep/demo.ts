@@ -12,7 +12,7 @@ export const DEMO_PRESETS: readonly string[] = ['isaac', 'neural-pim'];
 export const DEMO_POINTS = 6;
 export const DEMO_SIGMA_MAX = 0.1;
 /** Chips per point: enough for visible 95% confidence bands. */
-export const DEMO_CHIPS = 5;
+export const DEMO_CHIPS = 8;
 /** MNIST test digits per evaluation. */
 export const DEMO_LIMIT = 100;
 /** Where the demo writes (relative to the working folder) unless --out is given. */

@@ -5,6 +5,10 @@ import { checkDigitalMatchesF32, checkIdealMatchesQuantized } from '../helpers/n
 import { convBnModel, mlpModel, testInput } from '../helpers/onnx-models.ts';
 import { buildOnnxModel } from '../../src/io/onnx/build.ts';
 import { encodeNpy } from '../../src/io/npy.ts';
+import { importOnnx } from '../../src/io/onnx/import.ts';
+import { openNetwork } from '../../src/nn/evaluate.ts';
+import { calibrationKey } from '../../src/nn/network-runner.ts';
+import { resolveConfig } from '../../src/config/schema.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/files.ts';
 
@@ -13,6 +17,29 @@ const CPU = { kind: 'cpu', reason: 'test' } as const;
 describe('networks on the CPU reference', () => {
   it('--digital equals a plain f32 forward of every test model', () => checkDigitalMatchesF32(CPU));
   it('ideal 8-bit equals a quantized f32 forward', () => checkIdealMatchesQuantized(CPU));
+});
+
+describe('calibration reuse', () => {
+  it('a config differing only in noise and seed adopts the calibration exactly', async () => {
+    const m = convBnModel();
+    const net = importOnnx(m.bytes, m.name);
+    const cal = testInput(m, 16, 3);
+    const x = testInput(m, 12, 4);
+    const a = resolveConfig({ preset: 'isaac', adc: { range: 'calibrated' } });
+    const b = resolveConfig({ preset: 'isaac', adc: { range: 'calibrated' }, noise: { preset: 'wan2022-rram' }, analog: { gainSigma: 0.1 }, seed: 9 });
+    expect(calibrationKey(a)).toBe(calibrationKey(b));
+    expect(calibrationKey(a)).not.toBe(calibrationKey(resolveConfig({ preset: 'isaac', adc: { bits: 6 } })));
+    const first = openNetwork(CPU, net, a, false);
+    await first.calibrate(cal, 16);
+    const own = openNetwork(CPU, net, b, false);
+    await own.calibrate(cal, 16);
+    const adopted = openNetwork(CPU, net, b, false);
+    adopted.adoptCalibration(first.scales, cal, 16);
+    expect(adopted.scales).toEqual(own.scales);
+    const y1 = (await own.forward(await own.program(2), x, 12, 0)).output;
+    const y2 = (await adopted.forward(await adopted.program(2), x, 12, 0)).output;
+    expect(Array.from(y2)).toEqual(Array.from(y1));
+  });
 });
 
 describe('xbarsim eval: bad input is one line, exit 2', () => {

@@ -8,7 +8,7 @@ import { COUNT_NAMES, type EventCounts } from '../../src/crossbar/counts.ts';
 import { messageOf } from '../../src/errors.ts';
 import { backendLine, type Backend } from '../../src/gpu/backend.ts';
 import { evaluateChip, openNetwork } from '../../src/nn/evaluate.ts';
-import type { NetworkRunner } from '../../src/nn/network-runner.ts';
+import { calibrationKey, type NetworkRunner } from '../../src/nn/network-runner.ts';
 import type { ResultLine } from '../../src/sweep/results.ts';
 import { parseVary, type Vary } from '../../src/sweep/spec.ts';
 import type { VaryValue } from '../../src/sweep/types.ts';
@@ -126,12 +126,15 @@ export interface SweepCallbacks {
 const BATCH = 128;
 
 /**
- * Runs every (point, chip) of `plan`, point-major with chips fastest, calibrating once per point
- * (DESIGN.md section 6). Returns 'stopped' if the user stopped it; throws on a failure.
+ * Runs every (point, chip) of `plan`, point-major with chips fastest, calibrating once per config
+ * (DESIGN.md section 6; points that differ only in noise or seed share it). Returns 'stopped' if the
+ * user stopped it; throws on a failure.
  */
 export async function runSweep(plan: SweepPlan, model: LoadedModel, backend: Backend, cb: SweepCallbacks): Promise<'done' | 'stopped'> {
   const total = plan.points.length * plan.chips;
   let done = 0;
+  type CalRecord = { key: string; scales: NetworkRunner['scales'] };
+  const calByKey = new Map<string, CalRecord>();
   for (const p of plan.points) {
     if (cb.shouldStop()) return 'stopped';
     const where = `${p.series}, ${plan.vary.path} = ${String(p.value)}`;
@@ -144,7 +147,11 @@ export async function runSweep(plan: SweepPlan, model: LoadedModel, backend: Bac
     try {
       runner = openNetwork(live, model.net, p.config, false);
       const cal = data.calibration ?? { x: data.x, n: data.n };
-      await runner.calibrate(cal.x, cal.n);
+      const key = calibrationKey(p.config);
+      const known = calByKey.get(key);
+      if (known) runner.adoptCalibration(known.scales, cal.x, cal.n);
+      else await runner.calibrate(cal.x, cal.n);
+      calByKey.set(key, { key, scales: runner.scales.map((sc) => ({ sx: sc.sx, hi: [...sc.hi] })) });
       for (let chip = 0; chip < plan.chips; chip++) {
         if (cb.shouldStop()) return 'stopped';
         const r = await evaluateChip(
