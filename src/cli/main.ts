@@ -37,7 +37,7 @@ function buildProgram(): Command {
 
   program
     .command('vmm')
-    .description('simulate one crossbar layer Y = X·W (DESIGN.md section 3) and write Y as .npy')
+    .description('simulate one crossbar layer Y = X·W on chip --chip (DESIGN.md sections 3 and 4) and write Y as .npy')
     .requiredOption('--weights <W.npy>', 'weights [K, N], float32 or float64')
     .requiredOption('--inputs <X.npy>', 'inputs [B, K], float32 or float64')
     .requiredOption('--out <Y.npy>', 'output [B, N], float32')
@@ -60,7 +60,7 @@ function buildProgram(): Command {
     .option('--labels <y.npy>', 'integer class labels [N]')
     .option('--calibrate <C.npy>', 'calibration inputs with --inputs (default: the first calibration.samples of X)')
     .option('--config <cfg.json>', 'hardware config (JSON, DESIGN.md section 7)')
-    .addOption(new Option('--preset <name>', `base preset (default: ${'ideal'} when no --config)`).choices(PRESET_NAMES))
+    .addOption(new Option('--preset <name>', 'base preset (default: ideal when no --config)').choices(PRESET_NAMES))
     .option('--digital', 'run the whole network in f32, no crossbar')
     .option('--chips <n>', 'simulated chip instances (0..n-1)', '1')
     .option('--limit <n>', 'evaluate only the first n items')
