@@ -28,7 +28,9 @@ export interface ConvGeometry {
   group: number;
   kh: number;
   kw: number;
+  /** [sh, sw] */
   strides: readonly [number, number];
+  /** [top, left, bottom, right] (ONNX order is [t, l, b, r] = [x1_begin, x2_begin, x1_end, x2_end]). */
   pads: readonly [number, number, number, number];
   dilations: readonly [number, number];
   /** Per sample [cin, H, W] and [cout, OH, OW]. */

@@ -30,6 +30,7 @@ export interface PoolGeometry {
   strides: readonly [number, number];
   pads: readonly [number, number, number, number];
   dilations: readonly [number, number];
+  /** AveragePool count_include_pad. */
   countIncludePad: boolean;
   /** Per sample [C, H, W] and [C, OH, OW]. */
   inShape: readonly [number, number, number];

@@ -6,6 +6,8 @@
  * Shape/Gather/Unsqueeze/Concat shape computation and every Reshape target to constants.
  * Ops are listed in an order where every input is produced before it is used.
  */
+import type { ConvGeometry } from '../kernels/im2col.ts';
+import type { PoolGeometry } from '../kernels/pool.ts';
 
 /** Per-sample shape (batch dimension excluded). */
 export type Shape = readonly number[];
@@ -45,25 +47,12 @@ export interface LinearOp extends OpBase {
  * 2-D convolution on NCHW inputs, through im2col on a crossbar: group g is its own matrix with rows
  * ordered (cin, kh, kw) (DESIGN.md section 6).
  */
-export interface ConvOp extends OpBase {
+export interface ConvOp extends OpBase, ConvGeometry {
   kind: 'conv';
   layerIndex: number;
   /** Row-major [cout, cin/group, kh, kw] (ONNX layout), BatchNormalization folded in. */
   weight: Float32Array;
   bias: Float32Array | null;
-  cin: number;
-  cout: number;
-  group: number;
-  kh: number;
-  kw: number;
-  /** [sh, sw] */
-  strides: readonly [number, number];
-  /** [top, left, bottom, right] (ONNX order is [t, l, b, r] = [x1_begin, x2_begin, x1_end, x2_end]). */
-  pads: readonly [number, number, number, number];
-  dilations: readonly [number, number];
-  /** Input [cin, H, W] and output [cout, OH, OW] per sample. */
-  inShape: readonly [number, number, number];
-  outShape: readonly [number, number, number];
 }
 
 /** Elementwise function of one input. */
@@ -109,17 +98,8 @@ export interface SoftmaxOp extends OpBase {
 }
 
 /** Max or average pooling over NCHW (GlobalAveragePool is an average pool over the whole plane). */
-export interface PoolOp extends OpBase {
+export interface PoolOp extends OpBase, PoolGeometry {
   kind: 'pool';
-  mode: 'max' | 'avg';
-  kernel: readonly [number, number];
-  strides: readonly [number, number];
-  pads: readonly [number, number, number, number];
-  dilations: readonly [number, number];
-  /** AveragePool count_include_pad. */
-  countIncludePad: boolean;
-  inShape: readonly [number, number, number];
-  outShape: readonly [number, number, number];
 }
 
 /** Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout: same data, new per-sample shape. */
