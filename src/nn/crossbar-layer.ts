@@ -57,10 +57,14 @@ export function sumAbs(v: ArrayLike<number>): number {
   return a;
 }
 
+/** Global drift compensation from Σ|Y_ideal| and Σ|Y_drifted| over the same outputs (1 when the drifted sum is 0). */
+export function compensationFromSums(ideal: number, drifted: number): number {
+  return drifted === 0 ? 1 : ideal / drifted;
+}
+
 /** `mean|Y_ideal| / mean|Y_drifted|` over equally many outputs (1 when the drifted output is all zero). */
 export function compensationFactor(ideal: ArrayLike<number>, drifted: ArrayLike<number>): number {
-  const b = sumAbs(drifted);
-  return b === 0 ? 1 : sumAbs(ideal) / b;
+  return compensationFromSums(sumAbs(ideal), sumAbs(drifted));
 }
 
 /** A programmed chip on the CPU reference: perturbed conductances and analog gains. */

@@ -4,7 +4,7 @@ import type { EventCounts } from '../crossbar/counts.ts';
 import { programLayer, type ProgrammedLayer } from '../crossbar/program.ts';
 import { negativeFlags, quantizeInputs } from '../crossbar/quantize.ts';
 import { calibrateAdcRangeReference, referenceVmm, type ReadNoise } from '../reference/vmm.ts';
-import { needsCalibration, needsDriftCompensation, programChipReference, sumAbs } from './crossbar-layer.ts';
+import { compensationFactor, needsCalibration, needsDriftCompensation, programChipReference } from './crossbar-layer.ts';
 import { cpuColsToNchw, cpuConvF32, cpuDigitalOp, cpuIm2col, cpuLinearF32, type DigitalOp } from './digital-ops.ts';
 import { isMatrixOp, sizeOf, type Network } from './graph.ts';
 import { matrixLayerCounts, planMatrices, type MatrixLayer } from './matrices.ts';
@@ -131,10 +131,10 @@ export class CpuNetwork implements NetworkRunner {
         if (l.cfg && needsDriftCompensation(l.cfg)) {
           for (const p of l.parts) {
             const c = chips[layer][p.group]!;
-            const ideal = this.vmm(layer, p.group, this.rows(layer, t, B, p.group), this.programmed[layer][p.group]!, undefined, 1);
-            const drifted = this.vmm(layer, p.group, this.rows(layer, t, B, p.group), c.layer, { id: { seed: this.cfg.seed, chip, layer: p.matrixIndex }, vectorOffset: 0, gains: c.gains, perRead: false }, 1);
-            const d = sumAbs(drifted);
-            c.comp = d === 0 ? 1 : sumAbs(ideal) / d;
+            const rows = this.rows(layer, t, B, p.group);
+            const ideal = this.vmm(layer, p.group, rows, this.programmed[layer][p.group]!, undefined, 1);
+            const drifted = this.vmm(layer, p.group, rows, c.layer, { id: { seed: this.cfg.seed, chip, layer: p.matrixIndex }, vectorOffset: 0, gains: c.gains, perRead: false }, 1);
+            c.comp = compensationFactor(ideal, drifted);
           }
         }
         return this.f32(layer, t, B);

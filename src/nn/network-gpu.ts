@@ -6,7 +6,7 @@ import { readBuffer, uploadStorage } from '../gpu/buffers.ts';
 import type { GpuSession } from '../gpu/runtime.ts';
 import type { GpuChip } from '../kernels/program.ts';
 import { GpuCrossbarLayer } from '../kernels/xbar.ts';
-import { needsCalibration, needsDriftCompensation, sumAbs } from './crossbar-layer.ts';
+import { compensationFromSums, needsCalibration, needsDriftCompensation, sumAbs } from './crossbar-layer.ts';
 import {
   encodeColsToNchw,
   encodeConvF32,
@@ -276,7 +276,7 @@ export class GpuNetwork implements NetworkRunner {
         for (const t of temps) t.destroy();
       }
     }, sizeOf(this.net.input.shape));
-    sums.forEach((groups, i) => groups.forEach(([a, d], g) => (set.comp[i][g] = d === 0 ? 1 : a / d)));
+    sums.forEach((groups, i) => groups.forEach(([a, d], g) => (set.comp[i][g] = compensationFromSums(a, d))));
   }
 
   async forward(handle: ChipHandle | null, x: Float32Array, B: number, offset: number): Promise<ForwardResult> {
