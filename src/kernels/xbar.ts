@@ -161,7 +161,7 @@ export class GpuCrossbarLayer {
   readonly ideal: GpuChip;
   private readonly baseCells: GPUBuffer;
   private readonly epilogue: GPUBuffer;
-  private readonly scratchCounter: GPUBuffer;
+  private readonly scratch: GPUBuffer;
   private consts: GPUBuffer;
   private readonly N4: number;
 
@@ -184,7 +184,8 @@ export class GpuCrossbarLayer {
     if (bias) ep.set(bias, this.N4 * 4);
     this.epilogue = uploadStorage(device, ep, 'xbar.epilogue');
     this.consts = this.makeConsts(ranges);
-    this.scratchCounter = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'xbar.negScratch' });
+    // Stands in for optional bindings: the two-pass counter nobody reads, and ΣV² when read noise is not additive.
+    this.scratch = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'xbar.scratch' });
     this.ideal = programChipGpu(s, this.baseCells, g, cfg, this.layout, null, new Float64Array(g.blocks.length * g.N).fill(1));
   }
 
@@ -269,9 +270,9 @@ export class GpuCrossbarLayer {
     const xq = rec.temp(device.createBuffer({ size: Math.max(16, o.rows * g.K * 4), usage, label: 'xbar.xq' }));
     const flags = rec.temp(device.createBuffer({ size: Math.max(16, o.rows * 4), usage, label: 'xbar.negFlags' }));
     rec.encoder.clearBuffer(flags);
-    const negCount = trace ? this.scratchCounter : (o.negCounter ?? this.scratchCounter);
+    const negCount = trace ? this.scratch : (o.negCounter ?? this.scratch);
     rec.temp(encodeQuantize(this.s, rec.encoder, { input: o.input, rowStart: outStart, rows: o.rows, K: g.K, sx: o.sxq, Qx: g.Qx, xq, negFlags: flags, negCount }));
-    let sqStats = this.scratchCounter;
+    let sqStats = this.scratch;
     if (prog.read === 'additive') {
       const TK = prog.collapsed ? 1 : g.T;
       sqStats = rec.temp(device.createBuffer({ size: Math.max(16, o.rows * 2 * g.blocks.length * TK * 4), usage: GPUBufferUsage.STORAGE, label: 'xbar.sqStats' }));
@@ -338,6 +339,6 @@ export class GpuCrossbarLayer {
     this.baseCells.destroy();
     this.epilogue.destroy();
     this.consts.destroy();
-    this.scratchCounter.destroy();
+    this.scratch.destroy();
   }
 }

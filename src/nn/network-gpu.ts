@@ -33,7 +33,7 @@ interface GpuChipSet extends ChipHandle {
   comp: number[][];
 }
 
-/** The per-sample input size of a matrix layer's crossbar and the rows it presents per sample. */
+/** Per-sample output shape of a linear ([N]) or conv ([cout, OH, OW]) layer. */
 function outputShape(op: LinearOp | ConvOp): number[] {
   return op.kind === 'linear' ? [op.N] : [...op.outShape];
 }
