@@ -6,7 +6,12 @@ export interface QuantizedWeights {
   sw: Float64Array;
 }
 
-/** `q = clamp(round(W / sw), -Qw, Qw)` with `sw[j] = max|W[:,j]| / Qw` (per channel) or per tensor; 1 if zero. */
+/**
+ * `q = clamp(round(W / sw), -Qw, Qw)` with `sw[j] = max|W[:,j]| / Qw` (per channel) or `max|W| / Qw`
+ * (per tensor). A column whose weights are all zero gets `sw = 0` and `q = 0` in either mode
+ * (DESIGN.md section 3): its output is then exactly 0, so a pruned column never picks up the offset
+ * mapping's or the ADC's error through a scale it does not need.
+ */
 export function quantizeWeights(W: ArrayLike<number>, K: number, N: number, Qw: number, perChannel: boolean): QuantizedWeights {
   const sw = new Float64Array(N);
   if (perChannel) {
@@ -14,12 +19,14 @@ export function quantizeWeights(W: ArrayLike<number>, K: number, N: number, Qw: 
   } else {
     let mx = 0;
     for (let i = 0; i < K * N; i++) mx = Math.max(mx, Math.abs(W[i]));
-    sw.fill(mx);
+    const colMax = new Float64Array(N);
+    for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) colMax[j] = Math.max(colMax[j], Math.abs(W[k * N + j]));
+    for (let j = 0; j < N; j++) sw[j] = colMax[j] === 0 ? 0 : mx;
   }
-  for (let j = 0; j < N; j++) sw[j] = sw[j] === 0 ? 1 : sw[j] / Qw;
+  for (let j = 0; j < N; j++) sw[j] /= Qw;
   const q = new Int32Array(K * N);
   for (let k = 0; k < K; k++) {
-    for (let j = 0; j < N; j++) q[k * N + j] = clamp(roundHalfEven(W[k * N + j] / sw[j]), -Qw, Qw);
+    for (let j = 0; j < N; j++) q[k * N + j] = sw[j] === 0 ? 0 : clamp(roundHalfEven(W[k * N + j] / sw[j]), -Qw, Qw);
   }
   return { q, sw };
 }

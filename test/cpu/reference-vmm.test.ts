@@ -5,7 +5,8 @@ import { layerCounts, totalPasses } from '../../src/crossbar/counts.ts';
 import { adcConvert } from '../../src/crossbar/adc.ts';
 import { roundHalfEven } from '../../src/crossbar/rounding.ts';
 import { simulateVmm } from '../../src/nn/crossbar-layer.ts';
-import { COMBOS, comboName, config, forEachIdealCase, integerProduct, problem } from '../helpers/vmm-cases.ts';
+import { COMBOS, comboName, config, forEachIdealCase, integerProduct, problem, prunedProblem, PRUNED_CONFIGS } from '../helpers/vmm-cases.ts';
+import { quantizeWeights } from '../../src/crossbar/quantize.ts';
 import { maxAbs, maxAbsDiff } from '../helpers/random.ts';
 
 const CPU = { kind: 'cpu', reason: 'test' } as const;
@@ -23,6 +24,29 @@ describe('CPU reference, ideal ADC: equals the integer product of section 3', ()
         }
       }
     });
+  });
+});
+
+describe('pruned columns (all-zero weights) output exactly 0 (DESIGN.md section 3)', () => {
+  it.each(PRUNED_CONFIGS)('%s', async (_n, over) => {
+    const { W, X } = prunedProblem();
+    const r = await simulateVmm(CPU, config(over), W, X);
+    for (let b = 0; b < X.rows; b++) for (let j = 1; j < 16; j++) expect(r.Y[b * 16 + j]).toBe(0);
+    // The one live column still carries the product.
+    expect(maxAbs(Float64Array.from({ length: X.rows }, (_, b) => r.Y[b * 16]))).toBeGreaterThan(0.1);
+  });
+
+  it('sw = 0 and q = 0 for a zero column, per channel and per tensor; an all-zero matrix is all zero', () => {
+    const W = [0, 2, 0, -1, 0, 0.5]; // [3, 2]: column 0 all zero
+    for (const perChannel of [true, false]) {
+      const { q, sw } = quantizeWeights(W, 3, 2, 127, perChannel);
+      expect(sw[0]).toBe(0);
+      expect([q[0], q[2], q[4]]).toEqual([0, 0, 0]);
+      expect(sw[1]).toBeCloseTo(2 / 127, 15);
+    }
+    const z = quantizeWeights([0, 0, 0, 0], 2, 2, 127, false);
+    expect(Array.from(z.sw)).toEqual([0, 0]);
+    expect(Array.from(z.q)).toEqual([0, 0, 0, 0]);
   });
 });
 

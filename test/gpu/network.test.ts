@@ -6,6 +6,10 @@ import { importOnnx } from '../../src/io/onnx/import.ts';
 import { openNetwork } from '../../src/nn/evaluate.ts';
 import { resolveConfig } from '../../src/config/schema.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
+import { evaluateChip } from '../../src/nn/evaluate.ts';
+import { loadModel } from '../../src/nn/load-model.ts';
+import { mnistEvalData } from '../../src/io/datasets/eval-data.ts';
+import type { LinearOp } from '../../src/nn/graph.ts';
 
 const gpu = await openTestGpu();
 afterAll(() => gpu?.runtime.release());
@@ -63,5 +67,31 @@ describe.skipIf(!gpu)('networks on WebGPU', () => {
     const c = argmaxes(outs[1], B);
     const same = g.filter((v, i) => v === c[i]).length;
     expect(same / B).toBeGreaterThanOrEqual(0.995);
+  });
+});
+
+describe.skipIf(!gpu)('pruned networks (issue 10, item 1)', () => {
+  it('the MLP with 32 of fc1\'s 256 units zeroed stays within 1.5 points of digital on isaac', async () => {
+    const net = loadModel('models/mlp.onnx');
+    const fc1 = net.ops.find((op) => op.kind === 'linear') as LinearOp;
+    // Zero every weight and the bias of 32 output units (a structured pruning of fc1).
+    for (let j = 0; j < 256; j += 8) {
+      for (let k = 0; k < fc1.K; k++) fc1.weight[k * fc1.N + j] = 0;
+      if (fc1.bias) fc1.bias[j] = 0;
+    }
+    const cfg = resolveConfig({ preset: 'isaac' });
+    const data = mnistEvalData(net.input.shape, 500, cfg.calibration.samples);
+    const acc: number[] = [];
+    for (const digital of [true, false]) {
+      const runner = openNetwork(GPU(), net, cfg, digital);
+      try {
+        await runner.calibrate(data.calibration!.x, data.calibration!.n);
+        acc.push((await evaluateChip(runner, data, 0, digital)).accuracy);
+      } finally {
+        runner.destroy();
+      }
+    }
+    expect(acc[0]).toBeGreaterThan(0.9);
+    expect(acc[1]).toBeGreaterThanOrEqual(acc[0] - 0.015);
   });
 });

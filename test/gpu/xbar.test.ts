@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
 import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
-import { COMBOS, comboName, config, forEachIdealCase, integerProduct, problem } from '../helpers/vmm-cases.ts';
+import { COMBOS, comboName, config, forEachIdealCase, integerProduct, problem, prunedProblem, PRUNED_CONFIGS } from '../helpers/vmm-cases.ts';
 import { programLayer } from '../../src/crossbar/program.ts';
 import { adcIsSigned, adcLevels, blockRanges } from '../../src/crossbar/adc.ts';
 import { referenceVmm } from '../../src/reference/vmm.ts';
@@ -30,6 +30,14 @@ describe.skipIf(!gpu)('crossbar kernel, ideal ADC: equals the integer product wi
         }
       }
     });
+  });
+});
+
+describe.skipIf(!gpu)('crossbar kernel: pruned columns output exactly 0', () => {
+  it.each(PRUNED_CONFIGS)('%s', async (_n, over) => {
+    const { W, X } = prunedProblem();
+    const r = await simulateVmm(GPU(), config(over), W, X);
+    for (let b = 0; b < X.rows; b++) for (let j = 1; j < 16; j++) expect(r.Y[b * 16 + j]).toBe(0);
   });
 });
 

@@ -37,7 +37,7 @@ function quantizedLinear(op: LinearOp, x: Float32Array, B: number, sx: number, b
   const { K, N, weight, bias } = op;
   const sw = new Float64Array(N);
   for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) sw[j] = Math.max(sw[j], Math.abs(weight[k * N + j]));
-  for (let j = 0; j < N; j++) sw[j] = sw[j] === 0 ? 1 : sw[j] / Qw;
+  for (let j = 0; j < N; j++) sw[j] /= Qw; // an all-zero column: sw = 0, q = 0 (DESIGN.md section 3)
   const y = new Float32Array(B * N);
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < N; j++) {
@@ -45,7 +45,7 @@ function quantizedLinear(op: LinearOp, x: Float32Array, B: number, sx: number, b
       for (let k = 0; k < K; k++) {
         const v = x[b * K + k];
         const xq = Math.sign(v) * Math.min(roundHalfEven(Math.abs(v) / sx), Qx);
-        const q = Math.max(-Qw, Math.min(Qw, roundHalfEven(weight[k * N + j] / sw[j])));
+        const q = sw[j] === 0 ? 0 : Math.max(-Qw, Math.min(Qw, roundHalfEven(weight[k * N + j] / sw[j])));
         acc += xq * q;
       }
       y[b * N + j] = sw[j] * sx * acc + (bias ? bias[j] : 0);

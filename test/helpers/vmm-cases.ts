@@ -71,3 +71,21 @@ export function forEachIdealCase(register: (name: string, cfg: XbarConfig, shape
     }
   }
 }
+
+/**
+ * A pruned layer (issue 10, item 1): W [64, 16] all zero except W[0, 0] = 1, random signed inputs.
+ * Under every dataflow, mapping and scaling, columns 1..15 must come out exactly 0.
+ */
+export function prunedProblem(): { W: Matrix; X: Matrix } {
+  const W = new Float64Array(64 * 16);
+  W[0] = 1;
+  return { W: { data: W, rows: 64, cols: 16 }, X: { data: randomArray(8 * 64, 5, -1, 1), rows: 8, cols: 64 } };
+}
+
+/** The configs the pruned-layer check runs: the presets, with a noisy ADC and both weight scalings. */
+export const PRUNED_CONFIGS: [string, XbarConfigInput][] = ['isaac', 'prime', 'cascade', 'neural-pim'].flatMap((preset) =>
+  [true, false].map((perChannel): [string, XbarConfigInput] => [
+    `${preset} perChannel=${perChannel}`,
+    { preset, weights: { perChannel }, adc: { noise: 0.5 }, noise: { read: { sigma: 0.05 } }, seed: 4 },
+  ]),
+);
