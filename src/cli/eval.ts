@@ -6,7 +6,7 @@ import { mnistEvalData, npyEvalData, type EvalData } from '../io/datasets/eval-d
 import { evaluateChip, openNetwork, type ChipEvaluation } from '../nn/evaluate.ts';
 import { loadModel } from '../nn/load-model.ts';
 import { meanStdCi } from '../sweep/summary.ts';
-import { cliBackend, stderrLine } from './gpu-open.ts';
+import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
 
 /** Flags of `xbarsim eval` (DESIGN.md section 8). */
@@ -61,7 +61,7 @@ export async function runEval(f: EvalFlags): Promise<void> {
   const net = loadModel(f.model);
   const data = evalDataFromFlags(f, net.input.shape, limit, cfg.calibration.samples);
   const digital = f.digital ?? false;
-  const backend = await cliBackend(f.backend);
+  const backend = await nodeBackend(f.backend);
   try {
     const runner = openNetwork(backend, net, cfg, digital);
     try {

@@ -1,6 +1,6 @@
 import { adapterLine } from '../gpu/gpu-context.ts';
 import { releaseBackend, type BackendChoice } from '../gpu/backend.ts';
-import { cliBackend } from './gpu-open.ts';
+import { nodeBackend } from '../gpu/node-backend.ts';
 
 /** What `xbarsim info --json` prints. */
 export interface InfoReport {
@@ -15,7 +15,7 @@ export interface InfoReport {
 
 /** Gathers the adapter, limits and features of the backend that `choice` selects. */
 export async function gatherInfo(choice: BackendChoice, version: string): Promise<InfoReport> {
-  const backend = await cliBackend(choice);
+  const backend = await nodeBackend(choice);
   try {
     if (backend.kind === 'cpu') return { version, backend: 'cpu', reason: backend.reason };
     const { ctx } = backend.session;

@@ -6,9 +6,9 @@ import { formatInfo, gatherInfo } from './info.ts';
 import { runVmm, type VmmFlags } from './vmm.ts';
 import { runEval, type EvalFlags } from './eval.ts';
 import { registerSweepCommands } from './sweep.ts';
-import { NetworkEvaluator } from '../nn/network-evaluator.ts';
+import { NetworkEvaluator } from '../sweep/network-evaluator.ts';
 import { PRESET_NAMES } from '../config/presets.ts';
-import { stderrLine } from './gpu-open.ts';
+import { stderrLine } from '../gpu/node-backend.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 

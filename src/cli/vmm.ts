@@ -7,8 +7,8 @@ import { checkFinite, readNpyFile, writeNpyFloat32, type NpyArray } from '../io/
 import { releaseBackend, type BackendChoice } from '../gpu/backend.ts';
 import { adapterLine } from '../gpu/gpu-context.ts';
 import { simulateVmm, type Matrix } from '../nn/crossbar-layer.ts';
-import { checkWritableTarget, writeTextAtomic } from './atomic-write.ts';
-import { cliBackend, stderrLine } from './gpu-open.ts';
+import { checkWritableTarget, writeTextAtomic } from '../io/atomic-write.ts';
+import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
 
 /** Flags of `xbarsim vmm` (DESIGN.md section 8). */
 export interface VmmFlags {
@@ -67,7 +67,7 @@ export async function runVmm(f: VmmFlags): Promise<void> {
   checkWritableTarget(f.out, '--out');
   if (f.counts !== undefined) checkWritableTarget(f.counts, '--counts');
 
-  const backend = await cliBackend(f.backend);
+  const backend = await nodeBackend(f.backend);
   try {
     const t0 = performance.now();
     const r = await simulateVmm(backend, cfg, W, X, { calibration: C, vectorsPerDispatch: vpd, chip });

@@ -2,7 +2,7 @@ import elementwiseWgsl from '../../shaders/elementwise.wgsl?raw';
 import type { ProgramKey } from '../gpu/pipeline-cache.ts';
 import type { GpuSession } from '../gpu/runtime.ts';
 import { uploadUniform, UniformWriter } from '../gpu/buffers.ts';
-import type { OpEncoder } from '../nn/tensor.ts';
+import type { OpEncoder } from '../gpu/encoder.ts';
 import { ceilDiv, checkParam, instantiate } from './template.ts';
 
 /** Invocations per workgroup of the 1-D digital kernels (elementwise, layout, pool, softmax, im2col). */

@@ -1,8 +1,9 @@
 import im2colWgsl from '../../shaders/im2col.wgsl?raw';
 import type { ProgramKey } from '../gpu/pipeline-cache.ts';
 import { UniformWriter } from '../gpu/buffers.ts';
-import type { OpEncoder } from '../nn/tensor.ts';
+import type { OpEncoder } from '../gpu/encoder.ts';
 import { binding, DEFAULT_WG, dispatch, linearGrid, tempUniform } from './elementwise.ts';
+import type { ConvGeometry } from '../ir/geometry.ts';
 import { checkParam, instantiate } from './template.ts';
 
 /** The im2col family's programs. */
@@ -19,44 +20,6 @@ export function im2colKey(p: Im2colProgram): ProgramKey {
 export function im2colSource(p: Im2colProgram, maxInvocations = 256): string {
   checkParam('wg', p.wg, 1, maxInvocations, true);
   return instantiate(im2colWgsl, { WG: p.wg });
-}
-
-/** A 2-D convolution's geometry (ONNX attributes; pads [top, left, bottom, right]). */
-export interface ConvGeometry {
-  cin: number;
-  cout: number;
-  group: number;
-  kh: number;
-  kw: number;
-  /** [sh, sw] */
-  strides: readonly [number, number];
-  /** [top, left, bottom, right] (ONNX order is [t, l, b, r] = [x1_begin, x2_begin, x1_end, x2_end]). */
-  pads: readonly [number, number, number, number];
-  dilations: readonly [number, number];
-  /** Per sample [cin, H, W] and [cout, OH, OW]. */
-  inShape: readonly [number, number, number];
-  outShape: readonly [number, number, number];
-}
-
-/** Output extent of one spatial axis (ONNX Conv, no ceil mode). */
-export function convOutSize(size: number, k: number, stride: number, dilation: number, padBegin: number, padEnd: number): number {
-  return Math.floor((size + padBegin + padEnd - dilation * (k - 1) - 1) / stride) + 1;
-}
-
-/** Checks a convolution's attributes and that its shapes agree with them; throws naming `name`. */
-export function checkConvGeometry(name: string, g: ConvGeometry): void {
-  const pos = [g.cin, g.cout, g.group, g.kh, g.kw, ...g.strides, ...g.dilations];
-  if (![...pos, ...g.pads, ...g.inShape, ...g.outShape].every(Number.isInteger) || pos.some((v) => v < 1) || g.pads.some((v) => v < 0)) {
-    throw new Error(`conv ${name}: channels, group, kernel, strides and dilations must be positive integers and pads non-negative`);
-  }
-  if (g.cin % g.group !== 0 || g.cout % g.group !== 0) throw new Error(`conv ${name}: group ${g.group} must divide cin ${g.cin} and cout ${g.cout}`);
-  const [c, H, W] = g.inShape;
-  const oh = convOutSize(H, g.kh, g.strides[0], g.dilations[0], g.pads[0], g.pads[2]);
-  const ow = convOutSize(W, g.kw, g.strides[1], g.dilations[1], g.pads[1], g.pads[3]);
-  const want = [g.cout, oh, ow];
-  if (c !== g.cin || g.outShape.some((v, k) => v !== want[k]) || oh < 1 || ow < 1) {
-    throw new Error(`conv ${name}: input [${g.inShape.join(', ')}] gives output [${want.join(', ')}], not [${g.outShape.join(', ')}] (cin ${g.cin})`);
-  }
 }
 
 /** Columns of one group's im2col matrix: (cin/group)·kh·kw. */

@@ -1,7 +1,7 @@
 import layoutWgsl from '../../shaders/layout.wgsl?raw';
 import type { ProgramKey } from '../gpu/pipeline-cache.ts';
 import { UniformWriter } from '../gpu/buffers.ts';
-import type { OpEncoder } from '../nn/tensor.ts';
+import type { OpEncoder } from '../gpu/encoder.ts';
 import { binding, collapseDims, DEFAULT_WG, dispatch, linearGrid, MAX_TABLE_RANK, rowMajorStrides, tempUniform, writeTable } from './elementwise.ts';
 import { checkParam, instantiate } from './template.ts';
 

@@ -1,9 +1,10 @@
 import type { GpuSession } from '../gpu/runtime.ts';
 import { uploadStorage, uploadUniform, UniformWriter } from '../gpu/buffers.ts';
-import type { OpEncoder } from '../nn/tensor.ts';
+import type { OpEncoder } from '../gpu/encoder.ts';
 import { DEFAULT_GEMM, gemmKey, gemmSource, padColumns, type GemmProgram } from './gemm.ts';
 import { binding, dispatch, encodeRowBias } from './elementwise.ts';
-import { checkConvGeometry, encodeIm2colKernel, im2colColumns, type ConvGeometry } from './im2col.ts';
+import { checkConvGeometry, type ConvGeometry } from '../ir/geometry.ts';
+import { encodeIm2colKernel, im2colColumns } from './im2col.ts';
 import { colsToNchwPlan, encodeStridedCopy, unpadRowsPlan } from './layout.ts';
 import { ceilDiv } from './template.ts';
 

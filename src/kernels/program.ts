@@ -5,7 +5,7 @@ import type { LayerGeometry } from '../crossbar/geometry.ts';
 import type { ProgramKey } from '../gpu/pipeline-cache.ts';
 import type { GpuSession } from '../gpu/runtime.ts';
 import { uploadStorage, uploadUniform, UniformWriter } from '../gpu/buffers.ts';
-import type { ChipId } from '../reference/chip.ts';
+import type { ChipId } from '../crossbar/chip.ts';
 import { ceilDiv, checkParam, instantiate } from './template.ts';
 
 /** How a dataflow's conductance planes are formed from cells (DESIGN.md section 9). */

@@ -1,7 +1,7 @@
 import softmaxWgsl from '../../shaders/softmax.wgsl?raw';
 import type { ProgramKey } from '../gpu/pipeline-cache.ts';
 import { UniformWriter } from '../gpu/buffers.ts';
-import type { OpEncoder } from '../nn/tensor.ts';
+import type { OpEncoder } from '../gpu/encoder.ts';
 import { binding, DEFAULT_WG, dispatch, linearGrid, tempUniform } from './elementwise.ts';
 import { checkParam, instantiate } from './template.ts';
 

@@ -6,7 +6,7 @@ import type { ProgrammedLayer } from '../crossbar/program.ts';
 import type { ProgramKey } from '../gpu/pipeline-cache.ts';
 import type { GpuSession } from '../gpu/runtime.ts';
 import { readBuffer, uploadStorage, uploadUniform, UniformWriter } from '../gpu/buffers.ts';
-import { analogGains, type ChipId } from '../reference/chip.ts';
+import { analogGains, type ChipId } from '../crossbar/chip.ts';
 import { planeLayout, programChipGpu, type GpuChip, type PlaneLayout } from './program.ts';
 import { encodeQuantize, encodeReadVariance } from './quantize.ts';
 import { ceilDiv, checkParam, instantiate } from './template.ts';

@@ -5,7 +5,8 @@ import { programLayer, type ProgrammedLayer } from '../crossbar/program.ts';
 import { inputScale, negativeFlags, quantizeInputs } from '../crossbar/quantize.ts';
 import type { Backend } from '../gpu/backend.ts';
 import { GpuCrossbarLayer } from '../kernels/xbar.ts';
-import { analogGains, hasStaticNoise, perturbConductancesReference, type ChipId } from '../reference/chip.ts';
+import { analogGains, hasStaticNoise, type ChipId } from '../crossbar/chip.ts';
+import { perturbConductancesReference } from '../reference/chip.ts';
 import { calibrateAdcRangeReference, referenceVmm, type ReadNoise } from '../reference/vmm.ts';
 
 /** A dense matrix, row-major. */

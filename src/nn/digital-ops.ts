@@ -7,10 +7,11 @@
 import type { GpuSession } from '../gpu/runtime.ts';
 import { uploadStorage } from '../gpu/buffers.ts';
 import { encodeAffine, encodeBinary, encodeRowBias, encodeUnary, rowMajorStrides, type BroadcastOperand } from '../kernels/elementwise.ts';
-import { checkConvGeometry, encodeIm2colKernel, im2colColumns } from '../kernels/im2col.ts';
+import { checkConvGeometry, checkPoolGeometry } from '../ir/geometry.ts';
+import { encodeIm2colKernel, im2colColumns } from '../kernels/im2col.ts';
 import { colsToNchwPlan, concatPlan, encodeStridedCopy, transposePlan } from '../kernels/layout.ts';
 import { ConvF32Weights, LinearF32Weights, type F32Weights } from '../kernels/linear-f32.ts';
-import { checkPoolGeometry, encodePool } from '../kernels/pool.ts';
+import { encodePool } from '../kernels/pool.ts';
 import { encodeSoftmax } from '../kernels/softmax.ts';
 import {
   affineRef,
@@ -25,8 +26,9 @@ import {
   transposeRef,
   unaryRef,
 } from '../reference/ops.ts';
-import { sizeOf, type AffineOp, type BinaryOp, type ConcatOp, type ConvOp, type LinearOp, type NetOp, type Shape, type SoftmaxOp, type TransposeOp } from './graph.ts';
-import { elementCount, type GpuTensor, type HostTensor, type OpEncoder } from './tensor.ts';
+import { sizeOf, type AffineOp, type BinaryOp, type ConcatOp, type ConvOp, type LinearOp, type NetOp, type Shape, type SoftmaxOp, type TransposeOp } from '../ir/graph.ts';
+import { elementCount, type HostTensor } from '../ir/tensor.ts';
+import { type GpuTensor, type OpEncoder } from '../gpu/encoder.ts';
 
 export type { F32Weights } from '../kernels/linear-f32.ts';
 

@@ -2,7 +2,7 @@ import type { XbarConfig } from '../config/types.ts';
 import { addCounts, zeroCounts, type EventCounts } from '../crossbar/counts.ts';
 import type { Backend } from '../gpu/backend.ts';
 import type { EvalData } from '../io/datasets/eval-data.ts';
-import type { Network } from './graph.ts';
+import type { Network } from '../ir/graph.ts';
 import { CpuNetwork } from './network-cpu.ts';
 import { GpuNetwork } from './network-gpu.ts';
 import type { NetworkRunner } from './network-runner.ts';

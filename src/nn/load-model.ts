@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { importOnnx } from '../io/onnx/import.ts';
-import type { Network } from './graph.ts';
+import type { Network } from '../ir/graph.ts';
 
 /** Reads and imports an ONNX model file; every problem is a one-line UsageError naming the file. */
 export function loadModel(path: string): Network {

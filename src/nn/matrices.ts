@@ -3,7 +3,7 @@ import { addCounts, layerCounts, zeroCounts, type EventCounts } from '../crossba
 import type { LayerGeometry } from '../crossbar/geometry.ts';
 import { resolveLayerConfig } from '../config/schema.ts';
 import { UsageError } from '../errors.ts';
-import { isMatrixOp, type ConvOp, type LinearOp, type Network } from './graph.ts';
+import { isMatrixOp, type ConvOp, type LinearOp, type Network } from '../ir/graph.ts';
 
 /** One crossbar matrix: a linear layer, or one group of a convolution (DESIGN.md section 6). */
 export interface MatrixPart {

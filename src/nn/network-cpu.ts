@@ -6,10 +6,10 @@ import { negativeFlags, quantizeInputs } from '../crossbar/quantize.ts';
 import { calibrateAdcRangeReference, referenceVmm, type ReadNoise } from '../reference/vmm.ts';
 import { compensationFactor, needsCalibration, needsDriftCompensation, programChipReference } from './crossbar-layer.ts';
 import { cpuColsToNchw, cpuConvF32, cpuDigitalOp, cpuIm2col, cpuLinearF32, type DigitalOp } from './digital-ops.ts';
-import { isMatrixOp, sizeOf, type Network } from './graph.ts';
+import { isMatrixOp, sizeOf, type Network } from '../ir/graph.ts';
 import { matrixLayerCounts, planMatrices, type MatrixLayer } from './matrices.ts';
 import type { ChipHandle, ForwardResult, NetworkRunner } from './network-runner.ts';
-import type { HostTensor } from './tensor.ts';
+import type { HostTensor } from '../ir/tensor.ts';
 
 type HostHandler = (layer: number, x: HostTensor, B: number) => HostTensor;
 

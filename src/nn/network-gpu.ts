@@ -18,10 +18,10 @@ import {
   type DigitalOp,
   type F32Weights,
 } from './digital-ops.ts';
-import { isMatrixOp, sizeOf, type ConvOp, type LinearOp, type Network } from './graph.ts';
+import { isMatrixOp, sizeOf, type ConvOp, type LinearOp, type Network } from '../ir/graph.ts';
 import { matrixLayerCounts, planMatrices, type MatrixLayer } from './matrices.ts';
 import type { ChipHandle, ForwardResult, NetworkRunner } from './network-runner.ts';
-import type { GpuTensor, OpEncoder } from './tensor.ts';
+import type { GpuTensor, OpEncoder } from '../gpu/encoder.ts';
 
 /** Records one matrix op: given its input tensor, returns its output tensor. */
 type MatrixHandler = (e: OpEncoder, layer: number, x: GpuTensor, B: number) => GpuTensor;

@@ -3,7 +3,7 @@
  * (coordinates, not the GPU kernels' stride tables) so it can check them. Arithmetic in f64, results
  * rounded to f32 once.
  */
-import type { ConvOp, PoolOp, UnaryOp } from '../nn/graph.ts';
+import type { ConvOp, PoolOp, UnaryOp } from '../ir/graph.ts';
 import { gemmCpu } from './gemm.ts';
 
 /** Product of dims. */

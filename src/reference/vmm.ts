@@ -2,7 +2,7 @@ import type { XbarConfig } from '../config/types.ts';
 import { adcConvert, adcIsSigned, adcLevels } from '../crossbar/adc.ts';
 import type { ProgrammedLayer } from '../crossbar/program.ts';
 import { NoiseDraws, NOISE_STREAM } from '../random/philox.ts';
-import type { ChipId } from './chip.ts';
+import type { ChipId } from '../crossbar/chip.ts';
 
 /** Per-read noise of DESIGN.md section 4 for one run: which chip, and where the vectors sit in the input set. */
 export interface ReadNoise {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { resolveConfig } from '../config/schema.ts';
 import { UsageError, messageOf } from '../errors.ts';
-import { writeTextAtomic } from '../cli/atomic-write.ts';
+import { writeTextAtomic } from '../io/atomic-write.ts';
 import { canonicalJson } from './grid.ts';
 import type { Series, Shard } from './grid.ts';
 import type { Vary } from './spec.ts';

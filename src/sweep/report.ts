@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeTextAtomic } from '../cli/atomic-write.ts';
+import { writeTextAtomic } from '../io/atomic-write.ts';
 import type { SweepDefinition } from './definition.ts';
 import type { ResultLine } from './results.ts';
 import type { Vary } from './spec.ts';

@@ -5,7 +5,7 @@ import type { XbarConfig } from '../config/types.ts';
 import { COUNT_NAMES } from '../crossbar/counts.ts';
 import type { EventCounts } from '../crossbar/counts.ts';
 import { UsageError } from '../errors.ts';
-import { writeTextAtomic } from '../cli/atomic-write.ts';
+import { writeTextAtomic } from '../io/atomic-write.ts';
 import type { EvalResult, VaryValue } from './types.ts';
 
 /** The results file in a sweep folder: one JSON object per line, one line per finished task. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeTextAtomic } from '../cli/atomic-write.ts';
+import { writeTextAtomic } from '../io/atomic-write.ts';
 import { COUNT_NAMES } from '../crossbar/counts.ts';
 import type { EventCounts } from '../crossbar/counts.ts';
 import type { GridPoint } from './grid.ts';

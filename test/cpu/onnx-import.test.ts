@@ -6,7 +6,7 @@ import type { BuildModel, BuildNode, BuildTensor } from '../../src/io/onnx/build
 import { decodeModel, decodeTensor } from '../../src/io/onnx/decode.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
 import { int64ToNumber, proto } from '../../src/io/onnx/proto.ts';
-import type { BinaryOp, ConvOp, LinearOp, NetOp, Network, ReshapeOp, SoftmaxOp } from '../../src/nn/graph.ts';
+import type { BinaryOp, ConvOp, LinearOp, NetOp, Network, ReshapeOp, SoftmaxOp } from '../../src/ir/graph.ts';
 import {
   allTestModels,
   convBnModel,

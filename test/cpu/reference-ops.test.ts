@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
-import type { BinaryOp, ConvOp, LinearOp, PoolOp, Shape, UnaryOp } from '../../src/nn/graph.ts';
-import type { HostTensor } from '../../src/nn/tensor.ts';
+import type { BinaryOp, ConvOp, LinearOp, PoolOp, Shape, UnaryOp } from '../../src/ir/graph.ts';
+import type { HostTensor } from '../../src/ir/tensor.ts';
 import { cpuColsToNchw, cpuConvF32, cpuDigitalOp, cpuIm2col, cpuLinearF32 } from '../../src/nn/digital-ops.ts';
 
 const base = { inputs: ['x'], output: 'y' };

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { programLayer } from '../../src/crossbar/program.ts';
-import { inputScale, negativeFlags, quantizeInputs } from '../../src/crossbar/quantize.ts';
+import { inputScale, negativeFlags, quantizeInputs, quantizeWeights } from '../../src/crossbar/quantize.ts';
 import { layerCounts, totalPasses } from '../../src/crossbar/counts.ts';
 import { adcConvert } from '../../src/crossbar/adc.ts';
 import { roundHalfEven } from '../../src/crossbar/rounding.ts';
 import { simulateVmm } from '../../src/nn/crossbar-layer.ts';
 import { COMBOS, comboName, config, forEachIdealCase, integerProduct, problem, prunedProblem, PRUNED_CONFIGS } from '../helpers/vmm-cases.ts';
-import { quantizeWeights } from '../../src/crossbar/quantize.ts';
 import { maxAbs, maxAbsDiff } from '../helpers/random.ts';
 
 const CPU = { kind: 'cpu', reason: 'test' } as const;

@@ -3,9 +3,10 @@ import { openTestGpu } from '../helpers/gpu.ts';
 import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
 import type { GpuSession } from '../../src/gpu/runtime.ts';
 import { readBuffer, uploadStorage } from '../../src/gpu/buffers.ts';
-import type { BinaryOp, ConcatOp, ConvOp, LinearOp, PoolOp, Shape, SoftmaxOp, TransposeOp, UnaryOp } from '../../src/nn/graph.ts';
-import { sizeOf } from '../../src/nn/graph.ts';
-import { elementCount, type GpuTensor, type HostTensor, type OpEncoder } from '../../src/nn/tensor.ts';
+import type { BinaryOp, ConcatOp, ConvOp, LinearOp, PoolOp, Shape, SoftmaxOp, TransposeOp, UnaryOp } from '../../src/ir/graph.ts';
+import { sizeOf } from '../../src/ir/graph.ts';
+import { elementCount, type HostTensor } from '../../src/ir/tensor.ts';
+import { type GpuTensor, type OpEncoder } from '../../src/gpu/encoder.ts';
 import {
   cpuColsToNchw,
   cpuConvF32,

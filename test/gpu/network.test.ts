@@ -3,13 +3,12 @@ import { openTestGpu } from '../helpers/gpu.ts';
 import { checkDigitalMatchesF32, checkIdealMatchesQuantized } from '../helpers/network-cases.ts';
 import { convBnModel, residualModel, testInput } from '../helpers/onnx-models.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
-import { openNetwork } from '../../src/nn/evaluate.ts';
+import { evaluateChip, openNetwork } from '../../src/nn/evaluate.ts';
 import { resolveConfig } from '../../src/config/schema.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
-import { evaluateChip } from '../../src/nn/evaluate.ts';
 import { loadModel } from '../../src/nn/load-model.ts';
 import { mnistEvalData } from '../../src/io/datasets/eval-data.ts';
-import type { LinearOp } from '../../src/nn/graph.ts';
+import type { LinearOp } from '../../src/ir/graph.ts';
 
 const gpu = await openTestGpu();
 afterAll(() => gpu?.runtime.release());

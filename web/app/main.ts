@@ -6,7 +6,7 @@ import { messageOf } from '../../src/errors.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
 import { openBrowserGpu } from '../../src/gpu/browser-gpu.ts';
 import { GpuRuntime } from '../../src/gpu/runtime.ts';
-import { isMatrixOp } from '../../src/nn/graph.ts';
+import { isMatrixOp } from '../../src/ir/graph.ts';
 import type { ResultLine } from '../../src/sweep/results.ts';
 import { pathKind } from '../../src/sweep/spec.ts';
 import { LiveChart } from './chart.ts';

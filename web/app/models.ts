@@ -3,7 +3,7 @@
 // building while a shipped model is missing: it is then simply not offered.
 import { messageOf } from '../../src/errors.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
-import { sizeOf, type Network } from '../../src/nn/graph.ts';
+import { sizeOf, type Network } from '../../src/ir/graph.ts';
 import { MNIST_CLASSES, MNIST_PIXELS } from '../../src/io/datasets/mnist.ts';
 
 const SHIPPED_URLS = import.meta.glob<string>('../../models/*.onnx', { query: '?url', import: 'default', eager: true });

@@ -19,7 +19,7 @@ import type {
   ReshapeOp,
   Shape,
   UnaryOp,
-} from '../../nn/graph.ts';
+} from '../../ir/graph.ts';
 import { Attrs } from './attrs.ts';
 import {
   BATCH,

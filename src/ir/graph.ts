@@ -6,8 +6,7 @@
  * Shape/Gather/Unsqueeze/Concat shape computation and every Reshape target to constants.
  * Ops are listed in an order where every input is produced before it is used.
  */
-import type { ConvGeometry } from '../kernels/im2col.ts';
-import type { PoolGeometry } from '../kernels/pool.ts';
+import type { ConvGeometry, PoolGeometry } from './geometry.ts';
 
 /** Per-sample shape (batch dimension excluded). */
 export type Shape = readonly number[];

@@ -1,10 +1,4 @@
-import type { GpuSession } from '../gpu/runtime.ts';
-
-/** A host tensor: full shape including the batch dimension, row-major f32. */
-export interface HostTensor {
-  shape: readonly number[];
-  data: Float32Array;
-}
+import type { GpuSession } from './runtime.ts';
 
 /** A tensor resident on the GPU: full shape including the batch dimension, row-major f32, tightly packed. */
 export interface GpuTensor {
@@ -23,9 +17,4 @@ export interface OpEncoder {
   alloc(bytes: number, label: string): GPUBuffer;
   /** Registers a buffer the op created itself (uniforms, constants) to be destroyed after the batch. */
   temp(buf: GPUBuffer): GPUBuffer;
-}
-
-/** Element count of a full shape. */
-export function elementCount(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }

@@ -1,5 +1,5 @@
-import { openNodeGpu } from '../gpu/node-gpu.ts';
-import { selectBackend, type Backend, type BackendChoice } from '../gpu/backend.ts';
+import { openNodeGpu } from './node-gpu.ts';
+import { selectBackend, type Backend, type BackendChoice } from './backend.ts';
 
 /** Writes one line to stderr. */
 export function stderrLine(line: string): void {
@@ -7,6 +7,6 @@ export function stderrLine(line: string): void {
 }
 
 /** The backend a CLI command runs on (Node: Dawn, with the software-driver fallback). */
-export function cliBackend(choice: BackendChoice): Promise<Backend> {
+export function nodeBackend(choice: BackendChoice): Promise<Backend> {
   return selectBackend(choice, () => openNodeGpu(stderrLine), stderrLine);
 }

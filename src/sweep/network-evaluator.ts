@@ -2,12 +2,12 @@ import type { XbarConfig } from '../config/types.ts';
 import { backendLine, releaseBackend, type Backend } from '../gpu/backend.ts';
 import type { EvalData } from '../io/datasets/eval-data.ts';
 import { mnistEvalData, npyEvalData } from '../io/datasets/eval-data.ts';
-import type { EvalRequest, EvalResult, Evaluator, SweepEvalSetup } from '../sweep/types.ts';
-import { cliBackend } from '../cli/gpu-open.ts';
-import { evaluateChip, openNetwork } from './evaluate.ts';
-import type { Network } from './graph.ts';
-import { loadModel } from './load-model.ts';
-import { calibrationKey, type NetworkRunner } from './network-runner.ts';
+import type { EvalRequest, EvalResult, Evaluator, SweepEvalSetup } from './types.ts';
+import { nodeBackend } from '../gpu/node-backend.ts';
+import { evaluateChip, openNetwork } from '../nn/evaluate.ts';
+import type { Network } from '../ir/graph.ts';
+import { loadModel } from '../nn/load-model.ts';
+import { calibrationKey, type NetworkRunner } from '../nn/network-runner.ts';
 
 /**
  * The sweep's evaluator: the model, the data and the device are opened once; each config is
@@ -28,7 +28,7 @@ export class NetworkEvaluator implements Evaluator {
   /** Opens the model and the backend of a sweep. */
   static async open(setup: SweepEvalSetup): Promise<NetworkEvaluator> {
     const net = loadModel(setup.model);
-    return new NetworkEvaluator(await cliBackend(setup.backend), net, setup);
+    return new NetworkEvaluator(await nodeBackend(setup.backend), net, setup);
   }
 
   private data(cfg: XbarConfig, limit: number | undefined): EvalData {
