@@ -124,17 +124,24 @@ function tempName(target: string): string {
   return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${tempCounter}`);
 }
 
-/** Proves the folder takes a new file by creating and removing one: access() answers for root as if every permission bit were set, and misses ACLs. */
-function probeFolder(target: string, what: string): void {
-  const tmp = tempName(target);
-  let fd: number;
+/**
+ * Why the folder `dir` cannot take a new file, or null if it can: proved by creating and removing
+ * one, since access() answers for root as if every permission bit were set, and misses ACLs.
+ */
+export function folderRefusal(dir: string): string | null {
+  const tmp = tempName(join(dir, 'probe'));
   try {
-    fd = openSync(tmp, 'wx');
+    closeSync(openSync(tmp, 'wx'));
   } catch (e) {
-    fail(what, `cannot write in folder ${dirname(target)}: ${reason(e)}`);
+    return reason(e);
   }
-  closeSync(fd);
   unlinkSync(tmp);
+  return null;
+}
+
+function probeFolder(target: string, what: string): void {
+  const why = folderRefusal(dirname(target));
+  if (why !== null) fail(what, `cannot write in folder ${dirname(target)}: ${why}`);
 }
 
 /** Checks one output path before any work; see checkOutputs. */

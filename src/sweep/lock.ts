@@ -7,9 +7,18 @@
 import { readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { lockSync } from 'proper-lockfile';
+import { createRequire } from 'node:module';
 import { RuntimeFailure, UsageError, messageOf } from '../errors.ts';
 import { writeTextAtomic } from '../io/atomic-write.ts';
+
+/**
+ * proper-lockfile, loaded on first use: loading it hooks process signals (signal-exit, to remove
+ * locks on any exit), which only the commands that lock should carry.
+ */
+function lockSync(...args: Parameters<typeof import('proper-lockfile').lockSync>): () => void {
+  const mod = createRequire(import.meta.url)('proper-lockfile') as typeof import('proper-lockfile');
+  return mod.lockSync(...args);
+}
 
 /** The lock itself (a folder, proper-lockfile's). */
 export const LOCK_DIR = '.xbarsim.lock';

@@ -1,6 +1,7 @@
-import { accessSync, constants, existsSync, lstatSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
+import { folderRefusal } from '../io/atomic-write.ts';
 import { SWEEP_FILE } from './definition.ts';
 import { LOCK_DIR, LOCK_OWNER } from './lock.ts';
 import { ACCURACY_SVG, REPORT_FILE } from './report.ts';
@@ -17,12 +18,7 @@ function isOurTemp(name: string): boolean {
 }
 
 function writable(path: string): boolean {
-  try {
-    accessSync(path, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return folderRefusal(path) === null;
 }
 
 function kindOf(path: string): string {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../errors.ts';
+import { UsageError, messageOf } from '../errors.ts';
 import { SWEEP_FILE, definitionDifference, readSweepFile, writeSweepFile } from './definition.ts';
 import { acquireSweepLock, type SweepLock } from './lock.ts';
 import { checkSweepFolder, removeStaleTemps } from './outdir.ts';
@@ -96,18 +96,32 @@ export async function writeSweepOutputs(dir: string, def: SweepDefinition): Prom
  * releases the lock and removes the folder again if this call created it.
  */
 function openFolder(dir: string, flag: string): { lock: SweepLock; created: boolean; undo(): void } {
-  const created = !existsSync(dir);
-  if (created) mkdirSync(dir, { recursive: true });
+  // Not recursive: of two runs starting together only one creates the folder, and only an
+  // empty folder of our own making is ever removed again.
+  let created = false;
+  try {
+    mkdirSync(dir);
+    created = true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UsageError(`${flag} ${dir}: cannot create the folder: ${messageOf(e)}`);
+  }
+  const removeIfEmpty = (): void => {
+    try {
+      if (created && readdirSync(dir).length === 0) rmdirSync(dir);
+    } catch {
+      // another run's files appeared: they stay
+    }
+  };
   let lock: SweepLock;
   try {
     lock = acquireSweepLock(dir, flag);
   } catch (e) {
-    if (created) rmSync(dir, { recursive: true, force: true });
+    removeIfEmpty();
     throw e;
   }
   const undo = (): void => {
     lock.release();
-    if (created && readdirSync(dir).length === 0) rmdirSync(dir);
+    removeIfEmpty();
   };
   try {
     checkSweepFolder(dir, flag);

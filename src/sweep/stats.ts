@@ -139,13 +139,13 @@ export function accuracyStats(accuracies: readonly number[]): AccuracyStats {
   return { ...s, interval };
 }
 
-/** The interval's flags as a short note: '', 'clipped', 'few chips' or 'few chips, clipped'. */
+/** The interval's flags as a short note: '', 'clipped', 'few chips' or 'few chips; clipped' (no comma: a plain CSV cell). */
 export function intervalNote(i: AccuracyInterval | null): string {
   if (i === null) return '';
-  return [i.fewChips ? 'few chips' : '', i.clipped ? 'clipped' : ''].filter((x) => x !== '').join(', ');
+  return [i.fewChips ? 'few chips' : '', i.clipped ? 'clipped' : ''].filter((x) => x !== '').join('; ');
 }
 
-/** The interval as text, e.g. `95.10% – 96.40%` or `0.00% – 100.00% (few chips, clipped)`; '–' when there is none. */
+/** The interval as text, e.g. `95.10% – 96.40%` or `0.00% – 100.00% (few chips; clipped)`; '–' when there is none. */
 export function formatInterval(i: AccuracyInterval | null, pct: (v: number) => string): string {
   if (i === null) return '–';
   const note = intervalNote(i);
