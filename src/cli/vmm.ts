@@ -2,8 +2,8 @@ import { performance } from 'node:perf_hooks';
 import type { XbarConfig } from '../config/types.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { resolveConfig } from '../config/schema.ts';
-import { UsageError } from '../errors.ts';
-import { checkFinite, encodeNpy, readNpyFile, type NpyArray } from '../io/npy.ts';
+import { RuntimeFailure, UsageError } from '../errors.ts';
+import { checkFinite, checkFloat32Range, encodeNpy, readNpyFile, type NpyArray } from '../io/npy.ts';
 import { releaseBackend, type BackendChoice } from '../gpu/backend.ts';
 import { adapterLine } from '../gpu/gpu-context.ts';
 import { simulateVmm, type Matrix } from '../nn/crossbar-layer.ts';
@@ -44,7 +44,30 @@ function readMatrix(path: string, flag: string): Matrix {
   const what = `${flag} ${path}`;
   const a = readNpyFile(path, what);
   checkFinite(a.data, a.shape, what);
+  checkFloat32Range(a.data, a.shape, what);
   return matrixFrom(a, what);
+}
+
+function maxAbs(xs: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < xs.length; i++) m = Math.max(m, Math.abs(xs[i]));
+  return m;
+}
+
+/**
+ * Y must be finite: past float32's range it is the inputs' doing (bad input, exit 2, saying so);
+ * a NaN from finite, moderate inputs would be a simulator bug (exit 1). Nothing is written either way.
+ */
+function checkOutput(Y: ArrayLike<number>, W: Matrix, X: Matrix, f: VmmFlags): void {
+  for (let i = 0; i < Y.length; i++) {
+    if (Number.isFinite(Y[i])) continue;
+    const at = `[${Math.floor(i / W.cols)}, ${i % W.cols}]`;
+    const bound = maxAbs(X.data) * maxAbs(W.data) * W.rows;
+    if (!(bound < 1e37)) {
+      throw new UsageError(`--inputs ${f.inputs}: X·W reaches ${Y[i]} at ${at}, beyond float32's range (max |X| ${maxAbs(X.data).toPrecision(3)}, max |W| ${maxAbs(W.data).toPrecision(3)}, ${W.rows} rows); scale the inputs or weights down`);
+    }
+    throw new RuntimeFailure(`vmm: Y is ${Y[i]} at ${at} from finite inputs (max |X|·|W|·K = ${bound.toPrecision(3)}): a simulator bug, please report it with the inputs`);
+  }
 }
 
 /** The config from --config and/or --preset (the preset is the base, the file overrides it). */
@@ -82,6 +105,7 @@ export async function runVmm(f: VmmFlags): Promise<void> {
     const t0 = performance.now();
     const r = await simulateVmm(backend, cfg, W, X, { calibration: C, vectorsPerDispatch: vpd, chip });
     const ms = performance.now() - t0;
+    checkOutput(r.Y, W, X, f);
     const counts = { layers: [{ name: 'vmm', ...r.counts }], total: { ...r.counts }, vectors: X.rows };
     // Both files or neither: a failed --counts must not leave a new Y.npy behind.
     writeOutputs([

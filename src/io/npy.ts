@@ -504,6 +504,22 @@ export function checkFinite(data: ArrayLike<number>, shape: number[], what: stri
   }
 }
 
+/** The largest finite float32. */
+const F32_MAX = 3.4028234663852886e38;
+
+/**
+ * Throws a UsageError naming the first value beyond float32's range by its multi-index: the GPU
+ * computes in float32, where it would be Inf (and the CPU path would disagree with it).
+ */
+export function checkFloat32Range(data: ArrayLike<number>, shape: number[], what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (Math.abs(v) <= F32_MAX) continue;
+    const at = product(shape) === data.length ? multiIndex(i, shape) : [i];
+    fail(what, `${v} at [${at.join(', ')}] is beyond float32's range (±3.4e38), which the simulator computes in`);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Writing
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.ts';
-import { checkFinite, encodeNpy, parseNpy, parseNpyFloat, readNpyFile, writeNpyFloat32 } from '../../src/io/npy.ts';
+import { checkFinite, checkFloat32Range, encodeNpy, parseNpy, parseNpyFloat, readNpyFile, writeNpyFloat32 } from '../../src/io/npy.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xbarsim-npy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -292,6 +292,15 @@ describe('checkFinite', () => {
     expect(usageMessage(() => checkFinite([0, 0, -Infinity], [3], 'Y'), 'Y')).toBe('Y: -Inf at [2]');
     expect(usageMessage(() => checkFinite(new Float32Array([Infinity]), [], 'Z'), 'Z')).toBe('Z: Inf at []');
     expect(usageMessage(() => checkFinite([0, 0, 0, 0, 0, 0, NaN, 0], [2, 2, 2], 'W'), 'W')).toBe('W: NaN at [1, 1, 0]');
+  });
+});
+
+describe('checkFloat32Range', () => {
+  it('names the first value a float32 cannot hold (found by fuzzing: 6.8e38 in a float64 X gave Y = -Inf)', () => {
+    expect(() => checkFloat32Range([3.4e38, -3.4e38, 1e-45, 0], [4], 'X')).not.toThrow();
+    expect(usageMessage(() => checkFloat32Range([1, 6.8e38, -1e39], [1, 3], '--inputs X.npy'), '--inputs X.npy')).toBe(
+      "--inputs X.npy: 6.8e+38 at [0, 1] is beyond float32's range (±3.4e38), which the simulator computes in",
+    );
   });
 });
 

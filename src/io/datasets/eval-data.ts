@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.ts';
-import { checkFinite, readNpyFile } from '../npy.ts';
+import { checkFinite, checkFloat32Range, readNpyFile } from '../npy.ts';
 import { MNIST_CLASSES } from './mnist.ts';
 import { loadMnist } from './mnist-node.ts';
 
@@ -67,6 +67,7 @@ function readLabels(path: string, classes: number | undefined): Int32Array {
 function readInputs(path: string, flag: string, modelShape: readonly number[]): { x: Float32Array; n: number } {
   const a = readNpyFile(path, `${flag} ${path}`);
   checkFinite(a.data, a.shape, `${flag} ${path}`);
+  checkFloat32Range(a.data, a.shape, `${flag} ${path}`);
   const want = modelShape.join(', ');
   if (a.shape.length !== modelShape.length + 1 || a.shape.slice(1).some((d, i) => d !== modelShape[i])) {
     throw new UsageError(`${flag} ${path}: has shape [${a.shape.join(', ')}] but the model takes [N, ${want}]`);
