@@ -12,7 +12,7 @@
  */
 import type { XbarConfig } from '../config/types.ts';
 import type { Network } from '../ir/graph.ts';
-import type { Batch, ChipSet, CrossbarRun, Executor } from './exec/types.ts';
+import type { ExecBatch, ChipSet, CrossbarRun, Executor } from './exec/types.ts';
 import type { MatrixLayer } from './matrices.ts';
 import { forEachMatrix, walkNetwork } from './walk.ts';
 
@@ -102,7 +102,7 @@ async function overCalibration<T>(
   net: Network,
   ex: Executor<T>,
   cal: CalibrationInputs,
-  visit: (b: Batch<T>, layer: number, x: T, B: number, later: (f: () => void) => void) => void,
+  visit: (b: ExecBatch<T>, layer: number, x: T, B: number, later: (f: () => void) => void) => void,
 ): Promise<void> {
   const per = cal.n === 0 ? 0 : cal.x.length / cal.n;
   const step = Math.max(1, Math.min(cal.n, ex.calibrationBatch));

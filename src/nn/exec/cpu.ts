@@ -10,7 +10,7 @@ import { programChipReference } from '../../reference/chip.ts';
 import type { MatrixLayer } from '../matrices.ts';
 import { cpuColsToNchw, cpuConvF32, cpuIm2col, cpuLinearF32 } from '../ops/matrix.ts';
 import { cpuDigitalOp } from '../ops/registry.ts';
-import type { Batch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
+import type { ExecBatch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
 
 /** One analog matrix of a chip instance: perturbed conductances and analog gains. */
 interface CpuMatrixChip {
@@ -60,14 +60,14 @@ export class CpuExecutor implements Executor<HostTensor> {
     return set;
   }
 
-  batch(): Batch<HostTensor> {
+  batch(): ExecBatch<HostTensor> {
     return new CpuBatch(this.inputShape, this.layers, this.programmed, this.hi, this.seed);
   }
 
   destroy(): void {}
 }
 
-class CpuBatch implements Batch<HostTensor> {
+class CpuBatch implements ExecBatch<HostTensor> {
   constructor(
     private readonly inputShape: readonly number[],
     private readonly layers: readonly MatrixLayer[],

@@ -16,7 +16,7 @@ import { sumAbs } from '../calibration.ts';
 import type { MatrixLayer } from '../matrices.ts';
 import { encodeColsToNchw, encodeConvF32, encodeIm2col, encodeLinearF32, prepareConvF32, prepareLinearF32, type F32Weights } from '../ops/matrix.ts';
 import { encodeDigitalOp } from '../ops/registry.ts';
-import type { Batch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
+import type { ExecBatch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
 
 interface GpuChipSet extends ChipSet {
   /** Per matrix layer, per group (null: digital layer). */
@@ -74,7 +74,7 @@ export class GpuExecutor implements Executor<GpuTensor> {
     return set;
   }
 
-  batch(): Batch<GpuTensor> {
+  batch(): ExecBatch<GpuTensor> {
     return new GpuBatch(this.s, this.net, this.layers, this.f32, this.xbars);
   }
 
@@ -92,7 +92,7 @@ interface Readback {
   value: ArrayBuffer | null;
 }
 
-class GpuBatch implements Batch<GpuTensor> {
+class GpuBatch implements ExecBatch<GpuTensor> {
   private readonly temps: GPUBuffer[] = [];
   private readonly reads: Readback[] = [];
   private readBytes = 0;

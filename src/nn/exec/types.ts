@@ -37,7 +37,7 @@ export interface CrossbarRun {
 }
 
 /** One batch of recorded work: tensors are the backend's own (host arrays or GPU buffers). */
-export interface Batch<T> {
+export interface ExecBatch<T> {
   /** The network input [B, ...inShape]. */
   input(x: Float32Array, B: number): T;
   digital(op: DigitalOp, inputs: readonly T[], B: number): T;
@@ -69,7 +69,7 @@ export interface Executor<T> {
   readonly maxBatch: number;
   /** Samples per calibration batch (the CPU takes them all at once). */
   readonly calibrationBatch: number;
-  batch(): Batch<T>;
+  batch(): ExecBatch<T>;
   /** Installs one layer's calibrated ADC range per group. */
   setRanges(layer: number, hi: readonly number[]): void;
   /** Programs chip instance `chip` of every analog matrix (static noise, analog gains). */

@@ -27,7 +27,7 @@ export function checkArity(op: Named, inputs: readonly unknown[], n: number): vo
 }
 
 /** An axis in [0, rank), accepting negative axes as ONNX does. */
-export function normAxis(op: Named, axis: number, rank: number): number {
+export function opAxis(op: Named, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= rank) fail(op, `axis ${axis} out of range for rank ${rank}`);
   return a;
@@ -68,7 +68,7 @@ export function transposeShape(op: TransposeOp): number[] {
 export function concatShape(op: ConcatOp): { axis: number; shape: number[] } {
   if (op.inShapes.length < 1) fail(op, 'no inputs');
   const r = op.inShapes[0].length;
-  const axis = normAxis(op, op.axis, r);
+  const axis = opAxis(op, op.axis, r);
   const shape = [...op.inShapes[0]];
   shape[axis] = 0;
   for (const s of op.inShapes) {
@@ -80,7 +80,7 @@ export function concatShape(op: ConcatOp): { axis: number; shape: number[] } {
 
 /** A softmax as outer × L × inner rows over its axis. */
 export function softmaxView(op: SoftmaxOp, B: number): { axis: number; outer: number; L: number; inner: number } {
-  const axis = normAxis(op, op.axis, op.inShape.length);
+  const axis = opAxis(op, op.axis, op.inShape.length);
   return { axis, outer: B * sizeOf(op.inShape.slice(0, axis)), L: op.inShape[axis], inner: sizeOf(op.inShape.slice(axis + 1)) };
 }
 
