@@ -10,7 +10,7 @@
 import type { onnx } from 'onnx-proto';
 import { UsageError, messageOf } from '../../errors.ts';
 import type { NetOp, Network, Shape } from '../../ir/graph.ts';
-import { FoldError } from './consts.ts';
+import { FoldError, checkFiniteConst } from './consts.ts';
 import type { Const } from './consts.ts';
 import { dataTypeName, decodeModel, decodeTensor } from './decode.ts';
 import type { DecodedModel } from './decode.ts';
@@ -48,6 +48,8 @@ class Importer implements ImportState {
   private readonly defined = new Set<string>();
   private readonly ops: NetOp[] = [];
   private inputName = '';
+  /** `file: node "name" (Op)` of the node being imported, for messages about the constants it makes. */
+  private where = '';
   declaredBatch: number | null = null;
 
   constructor(
@@ -61,7 +63,9 @@ class Importer implements ImportState {
   run(): Network {
     const g = this.graph;
     for (const t of g.initializer ?? []) {
-      this.consts.set(t.name ?? '', this.tensor(t, `${this.file}: initializer`));
+      const c = this.tensor(t, `${this.file}: initializer`);
+      checkFiniteConst(c, `${this.file}: initializer ${quote(t.name)}`);
+      this.consts.set(t.name ?? '', c);
       this.defined.add(t.name ?? '');
     }
     if ((g.sparseInitializer ?? []).length > 0) throw new UsageError(`${this.file}: sparse initializers are not supported`);
@@ -183,6 +187,7 @@ class Importer implements ImportState {
       }
       throw new UsageError(`${where} reads ${quote(x)}, which is not a graph input, an initializer or the output of an earlier node`);
     }
+    this.where = where;
     try {
       importNode(importer, new NodeContext(this, node, name, where));
     } catch (e) {
@@ -201,6 +206,8 @@ class Importer implements ImportState {
     return this.consts.get(this.resolve(name));
   }
   setConst(name: string, c: Const): void {
+    // Constant nodes and folded weights are weights too: NaN or Inf in them is refused like in initializers.
+    checkFiniteConst(c, `${this.where}: output ${quote(name)}`);
     this.consts.set(name, c);
   }
   shapeOf(name: string): number[] | undefined {
