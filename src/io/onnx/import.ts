@@ -271,7 +271,8 @@ class Importer implements ImportState {
 function importNode(imp: OpImporter, n: NodeContext): void {
   if (imp.always) return imp.always(n);
   const present = n.ins.filter((x) => x);
-  if (present.length > 0 && present.every((x) => n.imp.constOf(x))) {
+  if (present.length === 0) throw new NodeError('has no inputs');
+  if (present.every((x) => n.imp.constOf(x))) {
     if (!imp.fold) throw new NodeError('has only constant inputs, and folding this op is not supported');
     n.imp.setConst(n.out, imp.fold(n));
     return;
