@@ -41,7 +41,7 @@ export function checkLayerKeys(keys: readonly LayerKey[], layers: readonly Layer
   const seen = new Map<number, LayerKey>();
   for (const k of keys) {
     const l = layerOf(k.key, layers);
-    if (l === undefined) throw new UsageError(`${k.where}: the model has no Linear/Conv layer named or numbered ${JSON.stringify(k.key)} (layers: ${layerList(layers)})`);
+    if (l === undefined) throw new UsageError(`${k.where}: no Linear/Conv layer of the model has the name or index ${JSON.stringify(k.key)} (layers: ${layerList(layers)})`);
     const other = seen.get(l.index);
     if (other !== undefined && other.key !== k.key) {
       throw new UsageError(`${k.where}: names layer ${l.index} ${l.name}, as ${other.where} does; use one key per layer`);

@@ -17,6 +17,14 @@ function isOurTemp(name: string): boolean {
   return m !== null && (SWEEP_OUTPUTS.includes(m[1]) || m[1] === LOCK_OWNER);
 }
 
+/**
+ * Files the system itself drops into any folder (Finder, Explorer, NFS's silly renames of files
+ * replaced while open): never a sweep's name, so never overwritten, and no sign the folder is someone's.
+ */
+function isSystemFile(name: string): boolean {
+  return name === '.DS_Store' || name === 'Thumbs.db' || name === 'desktop.ini' || /^\.nfs[0-9a-fA-F]+$/.test(name);
+}
+
 function writable(path: string): boolean {
   return folderRefusal(path) === null;
 }
@@ -48,7 +56,7 @@ export function checkSweepFolder(dir: string, flag = '--out'): void {
       if (kind !== 'a file') throw new UsageError(`${flag} ${dir}: ${name} is ${kind}; a sweep writes only plain files there (choose another folder)`);
       continue;
     }
-    foreign.push(name);
+    if (!isSystemFile(name)) foreign.push(name);
   }
   if (foreign.length > 0) {
     const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? `, … (${foreign.length} in all)` : '');

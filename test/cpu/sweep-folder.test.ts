@@ -161,6 +161,14 @@ describe('a sweep folder holds only a sweep', () => {
     expect(readFileSync(join(d, 'report.html'), 'utf8')).toBe('my report');
   });
 
+  it('files the system drops (.DS_Store, NFS silly renames) do not make a folder foreign', async () => {
+    const d = tempDir();
+    writeFileSync(join(d, '.DS_Store'), 'finder');
+    writeFileSync(join(d, '.nfs000000000123abcd'), 'nfs');
+    await expect(runSweep({ dir: d, sweep: sweepFile() }, new FakeEvaluator(), silentProgress)).resolves.toMatchObject({ ran: 12 });
+    expect(readFileSync(join(d, '.DS_Store'), 'utf8')).toBe('finder');
+  });
+
   it('a symlink under a sweep file name is refused (a write would go elsewhere)', async () => {
     const d = tempDir();
     const elsewhere = join(tempDir(), 'precious.csv');
@@ -258,7 +266,7 @@ describe('--vary layers.<name or index>.<field> (issue 10 item 11)', () => {
   it('layer keys are checked against the model: unknown names list the layers, two keys for one layer are refused', () => {
     const layers = [{ index: 0, name: 'fc1' }, { index: 1, name: 'fc2' }, { index: 2, name: 'fc3' }];
     const v = parseVaries(['layers.fc9.adc.bits=4,8']);
-    expect(usageMessage(() => checkLayerKeys(varyLayerKeys(v), layers))).toBe('--vary layers.fc9.adc.bits=4,8: the model has no Linear/Conv layer named or numbered "fc9" (layers: 0 fc1, 1 fc2, 2 fc3)');
+    expect(usageMessage(() => checkLayerKeys(varyLayerKeys(v), layers))).toBe('--vary layers.fc9.adc.bits=4,8: no Linear/Conv layer of the model has the name or index "fc9" (layers: 0 fc1, 1 fc2, 2 fc3)');
     expect(() => checkLayerKeys(varyLayerKeys(parseVaries(['layers.fc1.adc.bits=4', 'layers.2.digital=true'])), layers)).not.toThrow();
     const cfg = resolveConfig({ layers: { fc1: { digital: true } } });
     expect(usageMessage(() => checkLayerKeys([...configLayerKeys(cfg, '--config c.json'), ...varyLayerKeys(parseVaries(['layers.0.adc.bits=4']))], layers))).toMatch(
@@ -270,7 +278,7 @@ describe('--vary layers.<name or index>.<field> (issue 10 item 11)', () => {
     const out = join(tempDir(), 'layers');
     const r = await runMain(['sweep', '--model', MLP, '--dataset', 'mnist', '--preset', 'isaac', '--vary', 'layers.fc9.adc.bits=4,8', '--limit', '5', '--out', out, '--backend', 'cpu']);
     expect(r.code).toBe(2);
-    expect(r.ownStderrLines.filter((l) => l.startsWith('xbarsim: '))).toEqual(['xbarsim: --vary layers.fc9.adc.bits=4,8: the model has no Linear/Conv layer named or numbered "fc9" (layers: 0 fc1, 1 fc2, 2 fc3)']);
+    expect(r.ownStderrLines.filter((l) => l.startsWith('xbarsim: '))).toEqual(['xbarsim: --vary layers.fc9.adc.bits=4,8: no Linear/Conv layer of the model has the name or index "fc9" (layers: 0 fc1, 1 fc2, 2 fc3)']);
     expect(existsSync(out)).toBe(false);
   });
 });
