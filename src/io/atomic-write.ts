@@ -116,6 +116,9 @@ function identity(path: string): string | undefined {
   }
 }
 
+/** The name folderRefusal's probe files are made from (`..xbarsim-probe.tmp-<pid>-<n>`), so a folder's checks know them as ours. */
+export const PROBE_NAME = '.xbarsim-probe';
+
 let tempCounter = 0;
 
 /** A fresh temp name beside `target`; `.tmp-` marks it as ours. */
@@ -129,13 +132,17 @@ function tempName(target: string): string {
  * one, since access() answers for root as if every permission bit were set, and misses ACLs.
  */
 export function folderRefusal(dir: string): string | null {
-  const tmp = tempName(join(dir, 'probe'));
+  const tmp = tempName(join(dir, PROBE_NAME));
   try {
     closeSync(openSync(tmp, 'wx'));
   } catch (e) {
     return reason(e);
   }
-  unlinkSync(tmp);
+  try {
+    unlinkSync(tmp);
+  } catch {
+    // already removed (a folder's owner cleaning up): the folder took the file all the same
+  }
   return null;
 }
 

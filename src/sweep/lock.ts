@@ -101,7 +101,9 @@ function lockedError(dir: string, flag: string, o: Owner | undefined): UsageErro
 export function refuseIfLocked(dir: string, flag = '--out'): void {
   if (!lockExists(dir)) return;
   const o = readOwner(dir);
-  if (o !== undefined && ownerAlive(o) === false) return; // a dead holder: acquireSweepLock takes it over
+  const alive = o === undefined ? undefined : ownerAlive(o);
+  if (alive === false) return; // a dead holder: acquireSweepLock takes it over
+  if (alive === true) throw lockedError(dir, flag, o); // alive here, however long since its heartbeat (a busy CPU run)
   let fresh = true;
   try {
     fresh = statSync(join(dir, LOCK_DIR)).mtimeMs >= Date.now() - STALE_MS;
@@ -130,7 +132,11 @@ function awaitOwner(dir: string, ms: number): Owner | undefined {
 export function acquireSweepLock(dir: string, flag = '--out'): SweepLock {
   const lockPath = join(dir, LOCK_DIR);
   const previous = lockExists(dir) ? readOwner(dir) : undefined;
-  if (previous !== undefined && ownerAlive(previous) === false) {
+  const alive = previous === undefined ? undefined : ownerAlive(previous);
+  // A live holder on this machine keeps the lock even if its heartbeat is late (an event loop
+  // busy with a long CPU batch): only a lock from another machine is judged by its age.
+  if (alive === true) throw lockedError(dir, flag, previous);
+  if (alive === false) {
     // Dead on this machine: make its lock look stale, so proper-lockfile's own takeover (remove,
     // then an exclusive mkdir) decides between runs starting now.
     try {

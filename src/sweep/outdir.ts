@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
-import { folderRefusal } from '../io/atomic-write.ts';
+import { PROBE_NAME, folderRefusal } from '../io/atomic-write.ts';
 import { SWEEP_FILE } from './definition.ts';
 import { LOCK_DIR, LOCK_OWNER } from './lock.ts';
 import { ACCURACY_SVG, REPORT_FILE } from './report.ts';
@@ -11,10 +11,15 @@ import { SUMMARY_FILE } from './summary.ts';
 /** Every regular file a sweep or merge writes in its folder. */
 export const SWEEP_OUTPUTS: readonly string[] = [SWEEP_FILE, RESULTS_FILE, SUMMARY_FILE, REPORT_FILE, ACCURACY_SVG];
 
-/** A temp file of ours (io/atomic-write.ts `.<name>.tmp-<pid>-<n>`, or the older `<name>.tmp-<pid>`), left by a killed write. */
+/** The file a temp file of ours is for (io/atomic-write.ts `.<name>.tmp-<pid>-<n>`, or the older `<name>.tmp-<pid>`), or undefined. */
+function tempOf(name: string): string | undefined {
+  return /^\.?(.+?)\.tmp-\d+(-\d+)?$/.exec(name)?.[1];
+}
+
+/** A temp file of ours: a write's (left by a kill) or another run's writability probe (there for a moment). */
 function isOurTemp(name: string): boolean {
-  const m = /^\.?(.+?)\.tmp-\d+(-\d+)?$/.exec(name);
-  return m !== null && (SWEEP_OUTPUTS.includes(m[1]) || m[1] === LOCK_OWNER);
+  const of = tempOf(name);
+  return of !== undefined && (SWEEP_OUTPUTS.includes(of) || of === LOCK_OWNER || of === PROBE_NAME);
 }
 
 /**
@@ -66,7 +71,8 @@ export function checkSweepFolder(dir: string, flag = '--out'): void {
 
 /** Removes temp files that killed writes left in a sweep folder (call with the folder's lock held). */
 export function removeStaleTemps(dir: string): void {
-  for (const name of readdirSync(dir)) if (isOurTemp(name)) rmSync(join(dir, name), { force: true });
+  // Probes belong to other runs checking the folder right now, not to a killed write.
+  for (const name of readdirSync(dir)) if (isOurTemp(name) && tempOf(name) !== PROBE_NAME) rmSync(join(dir, name), { force: true });
 }
 
 /**
