@@ -6,6 +6,7 @@ import { formatInfo, gatherInfo } from './info.ts';
 import { runVmm, type VmmFlags } from './vmm.ts';
 import { runEval, type EvalFlags } from './eval.ts';
 import { registerSweepCommands } from './sweep.ts';
+import { registerEnergyCommand } from './energy.ts';
 import { NetworkEvaluator } from '../sweep/network-evaluator.ts';
 import { PRESET_NAMES } from '../config/presets.ts';
 import { stderrLine } from '../gpu/node-backend.ts';
@@ -71,6 +72,7 @@ function buildProgram(): Command {
     .action(async (opts: EvalFlags) => runEval(opts));
 
   registerSweepCommands(program, (setup) => NetworkEvaluator.open(setup));
+  registerEnergyCommand(program);
 
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   return program;
