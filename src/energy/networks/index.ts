@@ -60,6 +60,6 @@ export function builtInNetwork(name: NetworkName, shape: readonly number[] = NET
   try {
     return NETWORKS[name].build(shape[1], shape[2]);
   } catch (e) {
-    throw new UsageError(`${flag}: ${shape.join(',')} is too small for ${name} (${e instanceof Error ? e.message : String(e)})`);
+    throw new UsageError(`${flag}: a ${shape[1]}×${shape[2]} input is too small for ${name} (${e instanceof Error ? e.message : String(e)})`);
   }
 }
