@@ -6,7 +6,7 @@ import { buildOnnxModel } from '../../src/io/onnx/build.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
 import type { Network } from '../../src/ir/graph.ts';
 import { countsOnlyLayers, runCostLayers } from '../../src/nn/cost.ts';
-import { CpuNetwork } from '../../src/nn/network-cpu.ts';
+import { openNetwork } from '../../src/nn/runner.ts';
 import { convBnModel, mlpModel, residualModel } from '../helpers/onnx-models.ts';
 import { randomArray } from '../helpers/random.ts';
 
@@ -57,12 +57,12 @@ const B = 6;
 
 async function fullRunCounts(net: Network, cfgIn: XbarConfigInput, x: Float32Array): Promise<EventCounts[]> {
   const cfg = resolveConfig(cfgIn);
-  const runner = new CpuNetwork(net, cfg, false);
+  const runner = openNetwork({ kind: 'cpu', reason: 'test' }, net, cfg, false);
   await runner.calibrate(x, B);
   const chip = await runner.program(0);
   const r = await runner.forward(chip, x, B, 0);
   chip.release();
-  return runner.layers.map((_, i) => runner.layerCounts(i, B, r.negVectors[i]));
+  return runner.layerNames.map((_, i) => runner.layerCounts(i, B, r.negVectors[i]));
 }
 
 describe('counts-only equals a full run', () => {
