@@ -58,8 +58,8 @@ export interface ArchitectureCost {
   accumulator: AnalogAccumulatorCost | null;
   /** One digital shift-and-add. */
   shiftAdd_J: number;
-  /** Register and sample-and-hold energies: input-register bit per DAC activation, output-register update per shift-and-add, one sample per conversion. */
-  inputRegisterPerDac_J: number;
+  /** Register and sample-and-hold energies: one input-register bit read, one output-register update per shift-and-add, one sample per conversion. */
+  inputRegisterBit_J: number;
   outputRegisterPerShiftAdd_J: number;
   sampleHoldPerConversion_J: number;
   /** The tile's digital units per row-block output (partial-sum addition, activation, pooling, output register). */
@@ -108,7 +108,7 @@ const ISAAC_BASE = {
   cellArea_mm2: ISAAC_IMA.crossbar.area_mm2 / (ISAAC_IMA.crossbar.count * 128 * 128),
   sampleHoldArea_mm2: ISAAC_IMA.sampleHold.area_mm2 / ISAAC_IMA.sampleHold.count,
   shiftAdd_J: ISAAC_EVENT_J.shiftAdd,
-  inputRegisterPerDac_J: ISAAC_REGISTER_EVENT_J.inputRegisterPerDac,
+  inputRegisterBit_J: ISAAC_REGISTER_EVENT_J.inputRegisterBit,
   outputRegisterPerShiftAdd_J: ISAAC_REGISTER_EVENT_J.outputRegisterPerShiftAdd,
   sampleHoldPerConversion_J: ISAAC_REGISTER_EVENT_J.sampleHoldPerConversion,
   tileDigitalPerBlockOutput_J: ISAAC_REGISTER_EVENT_J.tileDigitalPerBlockOutput,

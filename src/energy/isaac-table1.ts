@@ -124,8 +124,8 @@ const TILE_BLOCK_OUTPUTS_PER_PERIOD = ISAAC_ORG.imasPerTile * 128;
 /**
  * Per-event energies of the Table I rows Accelergy's library leaves out, derived the same way
  * (Table I power × event period / events in the period, at full activity):
- * - input register: it feeds one bit to each of the IMA's 1024 DACs per 100 ns cycle, so one DAC
- *   activation reads one bit: 1.24 mW · 100 ns / 1024 = 0.121 pJ;
+ * - input register: it holds 1024 inputs and gives one bit of each per 100 ns cycle to the IMA's
+ *   1024 DACs: 1.24 mW · 100 ns / 1024 = 0.121 pJ per bit read;
  * - output register: it takes one shift-and-add result per conversion, 8 ADCs at 1.28 GS/s:
  *   0.23 mW / (8 · 1.28 G/s) = 0.0225 pJ per shift-and-add;
  * - sample-and-hold: one sample per conversion: 10 µW / (8 · 1.28 G/s) = 0.00098 pJ;
@@ -135,7 +135,7 @@ const TILE_BLOCK_OUTPUTS_PER_PERIOD = ISAAC_ORG.imasPerTile * 128;
  *   and pooling).
  */
 export const ISAAC_REGISTER_EVENT_J = {
-  inputRegisterPerDac: (ISAAC_IMA.inputRegister.power_W / ISAAC_IMA.dac.count) * ISAAC_CYCLE_S,
+  inputRegisterBit: (ISAAC_IMA.inputRegister.power_W / ISAAC_IMA.dac.count) * ISAAC_CYCLE_S,
   outputRegisterPerShiftAdd: ISAAC_IMA.outputRegister.power_W / (ISAAC_IMA.adc.count * ISAAC_ADC_RATE_HZ),
   sampleHoldPerConversion: ISAAC_IMA.sampleHold.power_W / (ISAAC_IMA.adc.count * ISAAC_ADC_RATE_HZ),
   tileDigitalPerBlockOutput:

@@ -85,7 +85,7 @@ function layerDynamic(l: CostLayer, t: TrafficCounts, chip: ArchitectureCost): B
     }
     b.shiftAdd = c.digitalShiftAdds * arch.shiftAdd_J;
   }
-  b.buffers = (t.bufferReadBits + t.bufferWriteBits) * arch.edramBit_J + c.dacActivations * arch.inputRegisterPerDac_J + c.digitalShiftAdds * arch.outputRegisterPerShiftAdd_J;
+  b.buffers = (t.bufferReadBits + t.bufferWriteBits) * arch.edramBit_J + t.inputRegisterBits * arch.inputRegisterBit_J + c.digitalShiftAdds * arch.outputRegisterPerShiftAdd_J;
   b.interconnect = t.busBits * arch.busBit_J + t.routerBits * arch.routerBit_J;
   b.digital = t.blockOutputs * arch.tileDigitalPerBlockOutput_J + t.digitalMacs * DIGITAL_MAC_J;
   return b;
@@ -131,7 +131,7 @@ export function estimate(presetLabel: string, layers: readonly CostLayer[], cfg:
   let traffic = zeroTraffic();
   const total = zeroBreakdown();
   const out: LayerEstimate[] = layers.map((l, i) => {
-    const t = layerTraffic(l, cfg);
+    const t = layerTraffic(l, cfg, arch.arraysPerIma);
     events = addCounts(events, l.counts);
     traffic = addTraffic(traffic, t);
     const b = layerDynamic(l, t, arch);

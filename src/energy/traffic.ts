@@ -5,6 +5,7 @@
  * they cross one router to the tile of the next layer.
  */
 import type { XbarConfig } from '../config/types.ts';
+import { layerGeometry } from '../crossbar/geometry.ts';
 import { layerMacs, type CostLayer } from './layers.ts';
 import { PARTIAL_SUM_BITS } from './isaac-table1.ts';
 
@@ -14,6 +15,12 @@ export interface TrafficCounts {
   bufferReadBits: number;
   /** Output bits written to eDRAM, at the activation precision (inputs.bits). */
   bufferWriteBits: number;
+  /**
+   * Bits read from the IMAs' input registers: each row of a row block, each input cycle and pass,
+   * once per IMA the block's arrays occupy (arrays of one IMA fan the same register bit out to their
+   * DACs; section 5's dacActivations count every array's row separately).
+   */
+  inputRegisterBits: number;
   /** Bits over the eDRAM–IMA bus: the reads and writes above (Accelergy's "bus BW = eDRAM BW") plus a 16-bit partial sum for every row-block output beyond one per output. */
   busBits: number;
   /** Bits through a router: every output once, to the tiles of the layer that reads it. */
@@ -24,20 +31,26 @@ export interface TrafficCounts {
   digitalMacs: number;
 }
 
-export const TRAFFIC_NAMES: readonly (keyof TrafficCounts)[] = ['bufferReadBits', 'bufferWriteBits', 'busBits', 'routerBits', 'blockOutputs', 'digitalMacs'];
+export const TRAFFIC_NAMES: readonly (keyof TrafficCounts)[] = ['bufferReadBits', 'bufferWriteBits', 'inputRegisterBits', 'busBits', 'routerBits', 'blockOutputs', 'digitalMacs'];
 
-/** Traffic of one layer per inference; `chip` gives the activation width of a layer kept digital. */
-export function layerTraffic(l: CostLayer, chip: XbarConfig): TrafficCounts {
+/**
+ * Traffic of one layer per inference; `chip` gives the activation width of a layer kept digital,
+ * `arraysPerIma` how many arrays share an input register.
+ */
+export function layerTraffic(l: CostLayer, chip: XbarConfig, arraysPerIma: number): TrafficCounts {
   const bits = (l.cfg ?? chip).inputs.bits;
   const vectors = l.groups * l.vectorsPerSample;
   const bufferReadBits = vectors * l.K * bits;
   const bufferWriteBits = vectors * l.N * bits;
-  if (!l.cfg) return { bufferReadBits, bufferWriteBits, busBits: bufferReadBits + bufferWriteBits, routerBits: bufferWriteBits, blockOutputs: 0, digitalMacs: layerMacs(l) };
-  const blocks = Math.ceil(l.K / l.cfg.array.rows);
+  if (!l.cfg) return { bufferReadBits, bufferWriteBits, inputRegisterBits: 0, busBits: bufferReadBits + bufferWriteBits, routerBits: bufferWriteBits, blockOutputs: 0, digitalMacs: layerMacs(l) };
+  const g = layerGeometry(l.K, l.N, l.cfg);
+  const blocks = g.blocks.length;
+  const registerRows = g.blocks.reduce((a, b) => a + b.rows * Math.ceil(b.arrays / arraysPerIma), 0);
   const blockOutputs = l.groups * l.N * blocks * l.passes;
   return {
     bufferReadBits,
     bufferWriteBits,
+    inputRegisterBits: l.groups * l.passes * g.T * registerRows,
     busBits: bufferReadBits + bufferWriteBits + (blockOutputs - vectors * l.N) * PARTIAL_SUM_BITS,
     routerBits: bufferWriteBits,
     blockOutputs,
@@ -46,7 +59,7 @@ export function layerTraffic(l: CostLayer, chip: XbarConfig): TrafficCounts {
 }
 
 export function zeroTraffic(): TrafficCounts {
-  return { bufferReadBits: 0, bufferWriteBits: 0, busBits: 0, routerBits: 0, blockOutputs: 0, digitalMacs: 0 };
+  return { bufferReadBits: 0, bufferWriteBits: 0, inputRegisterBits: 0, busBits: 0, routerBits: 0, blockOutputs: 0, digitalMacs: 0 };
 }
 
 export function addTraffic(a: TrafficCounts, b: TrafficCounts): TrafficCounts {

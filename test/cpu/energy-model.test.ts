@@ -53,6 +53,8 @@ const READ_BITS = 4 * 200 * 8 + 40 * 8;
 const WRITE_BITS = 4 * 40 * 8 + 10 * 8;
 const BLOCK_OUTPUTS = 640 + 10;
 const BUS_BITS = READ_BITS + WRITE_BITS + (640 - 160) * 16;
+// Input-register bits: every row of each block, every cycle and pass, once per IMA (all blocks here fit one IMA's 8 arrays).
+const REGISTER_BITS = 8 * 8 * 200 + 1 * 8 * 40;
 
 describe('energy = counts × per-event energies (two-layer network by hand)', () => {
   it.each(Object.keys(HAND))('%s', (preset) => {
@@ -60,14 +62,14 @@ describe('energy = counts × per-event energies (two-layer network by hand)', ()
     const h = HAND[preset];
     const e = estimate(preset, countsOnlyNetwork(NET, cfg), cfg, ISAAC_CHIP_TILES_MM2);
     expect(e.counts).toMatchObject({ adcConversions: h.adc, dacActivations: h.dac, cellReads: h.cells, analogAccumulations: h.acc, digitalShiftAdds: h.adc, arrays: h.arrays });
-    expect(e.counts).toMatchObject({ bufferReadBits: READ_BITS, bufferWriteBits: WRITE_BITS, busBits: BUS_BITS, routerBits: WRITE_BITS, blockOutputs: BLOCK_OUTPUTS, digitalMacs: 0 });
+    expect(e.counts).toMatchObject({ bufferReadBits: READ_BITS, bufferWriteBits: WRITE_BITS, inputRegisterBits: REGISTER_BITS, busBits: BUS_BITS, routerBits: WRITE_BITS, blockOutputs: BLOCK_OUTPUTS, digitalMacs: 0 });
     const want = {
       adc: h.adc * (ADC8 + SH),
       dac: h.dac * DAC,
       crossbar: h.cells * CELL,
       analogAccumulation: h.acc * h.accJ,
       shiftAdd: h.adc * SA,
-      buffers: (READ_BITS + WRITE_BITS) * EDRAM + h.dac * IR + h.adc * OR,
+      buffers: (READ_BITS + WRITE_BITS) * EDRAM + REGISTER_BITS * IR + h.adc * OR,
       interconnect: BUS_BITS * BUS + WRITE_BITS * ROUTER,
       digital: BLOCK_OUTPUTS * TILE_DIGITAL,
       static: 0,
@@ -94,6 +96,15 @@ describe('energy = counts × per-event energies (two-layer network by hand)', ()
     expect(r.energyEfficiency).toBeCloseTo(est[0].energyPerInference_J / est[1].energyPerInference_J, 12);
     expect(r.throughput).toBeCloseTo(1, 12);
     expect(ratios(est)).toHaveLength(2);
+  });
+
+  it('a row block wider than one IMA reads its input register once per IMA it spans', () => {
+    const cfg = resolveConfig({}, { preset: 'neural-pim' });
+    const wide: ShapeNetwork = { ...NET, layers: [{ name: 'w', layerIndex: 0, K: 128, N: 300, groups: 1, vectorsPerSample: 1, inputNonNegative: true }] };
+    const e = estimate('neural-pim', countsOnlyNetwork(wide, cfg), cfg, ISAAC_CHIP_TILES_MM2);
+    // A_p = ceil(300·14/128) = 33 arrays: 5 IMAs of 8.
+    expect(e.counts.dacActivations).toBe(128 * 8 * 33);
+    expect(e.counts.inputRegisterBits).toBe(128 * 8 * 5);
   });
 
   it('a layer kept digital costs its MACs at 2.29 pJ and no crossbar event', () => {

@@ -35,7 +35,7 @@ describe('ISAAC Table I', () => {
     expect((ISAAC_EVENT_J.edramBit * 12 * (16384 + 2048) * 2) / 1.6e-6).toBeCloseTo(20.7e-3, 12);
     expect((ISAAC_EVENT_J.busBit * 12 * (16384 + 2048)) / 1.6e-6).toBeCloseTo(7e-3, 12);
     expect((ISAAC_EVENT_J.routerBit * 4 * 12 * (16384 + 2048)) / 1.6e-6).toBeCloseTo(42e-3, 12);
-    expect((ISAAC_REGISTER_EVENT_J.inputRegisterPerDac * 1024) / cycle).toBeCloseTo(1.24e-3, 12);
+    expect((ISAAC_REGISTER_EVENT_J.inputRegisterBit * 1024) / cycle).toBeCloseTo(1.24e-3, 12);
     expect(ISAAC_REGISTER_EVENT_J.outputRegisterPerShiftAdd * 8 * 1.28e9).toBeCloseTo(0.23e-3, 12);
     expect((ISAAC_REGISTER_EVENT_J.tileDigitalPerBlockOutput * 12 * 128) / 1.6e-6).toBeCloseTo((1.68 + 0.52 + 0.4 + 0.05) * 1e-3, 12);
   });
