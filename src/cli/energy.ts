@@ -8,7 +8,7 @@ import type { XbarConfig } from '../config/types.ts';
 import { UsageError } from '../errors.ts';
 import { countsOnlyNetwork, type CostLayer } from '../energy/layers.ts';
 import { BREAKDOWN_KEYS, COST_COUNT_NAMES, equalAreaBudget, estimate, ratios, type PresetEstimate, type Ratio } from '../energy/model.ts';
-import { ISAAC_CHIP_TILES_MM2 } from '../energy/architectures.ts';
+import { architectureFor, ISAAC_CHIP_TILES_MM2 } from '../energy/architectures.ts';
 import { builtInNetwork, networkName, NETWORK_NAMES } from '../energy/networks/index.ts';
 import { loadModel } from '../nn/load-model.ts';
 import { countsOnlyLayers } from '../nn/cost.ts';
@@ -104,7 +104,10 @@ export interface EnergyReport {
 /** Costs the network of `f` on every config; everything is validated before anything is printed. */
 export function energyReport(f: EnergyFlags): EnergyReport {
   const net = costNetwork(f);
-  const items = configs(f).map((c) => ({ ...c, layers: net.layersFor(c.cfg) }));
+  const items = configs(f).map((c) => {
+    architectureFor(c.cfg, `--preset ${c.label}`);
+    return { ...c, layers: net.layersFor(c.cfg) };
+  });
   const budget = areaFlag(f.area) ?? equalAreaBudget(items);
   const presets = items.map((i) => estimate(i.label, i.layers, i.cfg, budget));
   return { model: net.label, source: net.source, inputShape: net.inputShape, macsPerInference: presets[0].macsPerInference, areaBudget_mm2: budget, presets, ratios: ratios(presets) };
@@ -131,7 +134,7 @@ function formatReport(r: EnergyReport): string {
   out.push(`area budget ${r.areaBudget_mm2.toFixed(2)} mm² of tiles${Math.abs(chips - Math.round(chips)) < 1e-9 ? ` (${Math.round(chips)} ISAAC chip${Math.round(chips) === 1 ? '' : 's'} of 168 tiles)` : ''}; per inference, counts-only`);
   const cols = ['preset', 'energy', 'latency', 'throughput', 'area', 'TOPS/W', 'TOPS/mm²', 'tiles'];
   const rows = r.presets.map((p) => [
-    `${p.preset} (${p.architecture})`,
+    p.preset === p.architecture ? p.preset : `${p.preset} (${p.architecture} table)`,
     si(p.energyPerInference_J, 'J'),
     si(p.latency_s, 's'),
     `${si(p.throughput_inferencesPerSecond, '')}inf/s`,

@@ -6,7 +6,10 @@
 import type { XbarConfig } from '../config/types.ts';
 import { layerCounts, type EventCounts } from '../crossbar/counts.ts';
 import { layerGeometry } from '../crossbar/geometry.ts';
+import { architectureFor } from '../energy/architectures.ts';
 import { countsOnlyLayer, type CostLayer, type ShapeLayer, type ShapeNetwork } from '../energy/layers.ts';
+import { equalAreaBudget, estimate, type PresetEstimate } from '../energy/model.ts';
+import { UsageError } from '../errors.ts';
 import { nonNegativeValues } from '../energy/signs.ts';
 import type { Network } from '../ir/graph.ts';
 import type { CountsReport } from './evaluate.ts';
@@ -50,4 +53,24 @@ export function runCostLayers(net: Network, cfg: XbarConfig, digital: boolean, c
     }
     return { name: l.op.name, cfg: l.cfg, K: p.K, N: p.N, groups: l.parts.length, vectorsPerSample: l.vectorsPerSample, passes, counts: perInference };
   });
+}
+
+/** A run's cost per inference, or why it has none. */
+export type RunCost = { estimate: PresetEstimate; note: null } | { estimate: null; note: string };
+
+/**
+ * The cost of a real run (eval, sweep) per inference from its counts: the config's cost table at the
+ * smallest whole number of ISAAC chips' area that holds the network (src/energy/model.ts). A run in
+ * f32 (--digital) or a config the tables cannot cost (`ideal`: no physical ADC) has none, with the reason.
+ */
+export function runCost(net: Network, cfg: XbarConfig, digital: boolean, counts: CountsReport, label: string): RunCost {
+  if (digital) return { estimate: null, note: 'digital f32 run: no crossbar to cost' };
+  try {
+    architectureFor(cfg, label);
+    const layers = runCostLayers(net, cfg, false, counts);
+    return { estimate: estimate(label, layers, cfg, equalAreaBudget([{ layers, cfg }])), note: null };
+  } catch (e) {
+    if (e instanceof UsageError) return { estimate: null, note: e.message };
+    throw e;
+  }
 }
