@@ -2,7 +2,7 @@ import type { ChipId } from '../crossbar/chip.ts';
 import { NoiseDraws } from '../random/philox.ts';
 import { codeRange, transitions, type CodeRange } from './codes.ts';
 import { READOUT_STREAM } from './streams.ts';
-import type { AdcConverter, TransferTable } from './transfer.ts';
+import { evalTable, type AdcConverter, type TransferTable } from './transfer.ts';
 
 /**
  * NNADC (neural-network ADC, after Cao et al.: NeuADC, DATE 2019, and the super-resolution NNADC,
@@ -139,6 +139,7 @@ export class NeuralAdc implements AdcConverter {
   /** Output weights of each bit's units (varied), [n][H], and the varied 1/2 of each bit. */
   private readonly out: Float64Array;
   private readonly half: Float64Array;
+  private exact: TransferTable | null = null;
 
   constructor(
     readonly design: NnadcDesign,
@@ -205,10 +206,12 @@ export class NeuralAdc implements AdcConverter {
     return this.codeOf(sums);
   }
 
+  /** Converts through the exact transfer table (built once; `code` evaluates the network itself, the table's check). */
   convert(x: number, hi: number): number {
     if (hi <= 0) return 0;
     const step = hi / this.design.codes.max;
-    return this.code(x / step) * step;
+    this.exact ??= this.table();
+    return evalTable(this.exact, x / step) * step;
   }
 
   /** The exact transfer function: one breakpoint where each hidden unit switches, the code of every segment. */

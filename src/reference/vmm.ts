@@ -26,6 +26,11 @@ export interface AdcHook {
   trace?(x: number): void;
   /** Per-read noise (read, analog gain and noise, ADC noise); absent = noise-free reads. */
   noise?: ReadNoise;
+  /**
+   * When given ([B, N], zeroed), receives each output's accumulator Σ_pass ±Σ_p rowBlockOutput_p (units of
+   * one weight LSB times one input LSB, before sw·sx): the input of the near-memory digital unit.
+   */
+  accumulators?: Float64Array;
 }
 
 /**
@@ -216,6 +221,7 @@ export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32A
       });
       const sign = pass === 0 ? 1 : -1;
       for (let j = 0; j < N; j++) Y[v * N + j] += sign * sw[j] * sx * acc[j];
+      if (hook.accumulators) for (let j = 0; j < N; j++) hook.accumulators[v * N + j] += sign * acc[j];
     }
   }
   return Y;
