@@ -8,6 +8,7 @@ import { loadModel } from '../nn/load-model.ts';
 import { meanStdCi } from '../sweep/summary.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
+import { readoutBackend } from './readout-guard.ts';
 
 /** Flags of `xbarsim eval` (DESIGN.md section 8). */
 export interface EvalFlags {
@@ -61,7 +62,7 @@ export async function runEval(f: EvalFlags): Promise<void> {
   const net = loadModel(f.model);
   const data = evalDataFromFlags(f, net.input.shape, limit, cfg.calibration.samples);
   const digital = f.digital ?? false;
-  const backend = await nodeBackend(f.backend);
+  const backend = await nodeBackend(digital ? f.backend : readoutBackend([cfg], f.backend, 'eval'));
   try {
     const runner = openNetwork(backend, net, cfg, digital);
     try {

@@ -9,6 +9,7 @@ import { adapterLine } from '../gpu/gpu-context.ts';
 import { simulateVmm, type Matrix } from '../nn/crossbar-layer.ts';
 import { checkWritableTarget, writeTextAtomic } from '../io/atomic-write.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
+import { readoutBackend } from './readout-guard.ts';
 
 /** Flags of `xbarsim vmm` (DESIGN.md section 8). */
 export interface VmmFlags {
@@ -67,7 +68,7 @@ export async function runVmm(f: VmmFlags): Promise<void> {
   checkWritableTarget(f.out, '--out');
   if (f.counts !== undefined) checkWritableTarget(f.counts, '--counts');
 
-  const backend = await nodeBackend(f.backend);
+  const backend = await nodeBackend(readoutBackend([cfg], f.backend, 'vmm'));
   try {
     const t0 = performance.now();
     const r = await simulateVmm(backend, cfg, W, X, { calibration: C, vectorsPerDispatch: vpd, chip });

@@ -48,7 +48,9 @@ export class NetworkEvaluator implements Evaluator {
       const runner = openNetwork(this.backend, this.net, req.config, false);
       const calKey = calibrationKey(req.config);
       // Points that differ only in noise or seed share one calibration (it never sees the noise).
-      const known = this.calibrations.get(calKey);
+      // A nonuniform ADC fitted at calibration keeps its levels on the runner's layers: calibrate it itself.
+      const fits = req.config.adc.model === 'nonuniform' && req.config.adc.nonuniform.levels.length === 0;
+      const known = fits ? undefined : this.calibrations.get(calKey);
       if (known) runner.adoptCalibration(known, data.calibration!.x, data.calibration!.n);
       else await runner.calibrate(data.calibration!.x, data.calibration!.n);
       this.calibrations.set(calKey, runner.scales.map((sc) => ({ sx: sc.sx, hi: [...sc.hi] })));
