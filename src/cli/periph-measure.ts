@@ -5,7 +5,7 @@ import { layerGeometry } from '../crossbar/geometry.ts';
 import { programLayer } from '../crossbar/program.ts';
 import { inputScale, quantizeInputs } from '../crossbar/quantize.ts';
 import { UsageError } from '../errors.ts';
-import { programChipReference } from '../nn/crossbar-layer.ts';
+import { programChipReference } from '../reference/chip.ts';
 import { codeRange } from '../readout/codes.ts';
 import { DigitalUnit, outputRange } from '../readout/digital.ts';
 import { LayerReadout } from '../readout/layer.ts';

@@ -27,3 +27,11 @@ export function gpuReadoutGap(cfg: XbarConfig): string | null {
 export function digitalUnitGap(cfg: XbarConfig): string | null {
   return cfg.digital === undefined ? null : 'digital';
 }
+
+/**
+ * Whether calibration fits this config's ADC (a nonuniform ADC with levels [], fitted by Lloyd-Max on
+ * the calibration inputs): its calibration is then more than scales and ranges and is not shared.
+ */
+export function fitsAdcLevels(cfg: XbarConfig): boolean {
+  return layerConfigs(cfg).some((c) => c.adc.model === 'nonuniform' && c.adc.nonuniform.levels.length === 0);
+}
