@@ -5,6 +5,7 @@
  *   sweep                           (Monte Carlo over chips and grids, reports)
  *   nn                              (the network walk, calibration, execution)
  *   kernels | reference | io | energy   (GPU programs | CPU oracle | files | cost model)
+ *   readout                         (ADC, analog accumulation and digital-unit models; imports crossbar)
  *   crossbar                        (programming a chip: quantize, slice, map, static noise ids)
  *   config | gpu | random | ir      (leaves: schema, device, Philox, network IR and geometry)
  * Type-only imports count: a type is as much a dependency as a function.
@@ -12,6 +13,7 @@
 const level = {
   leaf: ['config', 'gpu', 'random', 'ir'],
   crossbar: ['crossbar'],
+  readout: ['readout'],
   mid: ['kernels', 'reference', 'io', 'energy'],
   nn: ['nn'],
   sweep: ['sweep'],
@@ -23,12 +25,14 @@ const above = (names) => dir(names);
 module.exports = {
   forbidden: [
     { name: 'leaf-imports-up', severity: 'error', comment: 'config, gpu, random and ir are leaves: they import only errors and each other where listed',
-      from: { path: dir(level.leaf) }, to: { path: above([...level.crossbar, ...level.mid, ...level.nn, ...level.sweep, ...level.cli]) } },
+      from: { path: dir(level.leaf) }, to: { path: above([...level.crossbar, ...level.readout, ...level.mid, ...level.nn, ...level.sweep, ...level.cli]) } },
     { name: 'ir-is-pure', severity: 'error', comment: 'the IR does not depend on a config, a device or a random stream',
       from: { path: '^src/ir/' }, to: { path: dir(['config', 'gpu', 'random']) } },
     { name: 'config-is-pure', severity: 'error', from: { path: '^src/config/' }, to: { path: dir(['gpu', 'random', 'ir']) } },
     { name: 'random-is-pure', severity: 'error', from: { path: '^src/random/' }, to: { path: dir(['config', 'gpu', 'ir']) } },
-    { name: 'crossbar-imports-up', severity: 'error', from: { path: '^src/crossbar/' }, to: { path: above([...level.mid, ...level.nn, ...level.sweep, ...level.cli, 'gpu']) } },
+    { name: 'crossbar-imports-up', severity: 'error', from: { path: '^src/crossbar/' }, to: { path: above([...level.readout, ...level.mid, ...level.nn, ...level.sweep, ...level.cli, 'gpu']) } },
+    { name: 'readout-imports-up', severity: 'error', comment: 'readout models sit on crossbar: kernels and the reference both use them',
+      from: { path: '^src/readout/' }, to: { path: above([...level.mid, ...level.nn, ...level.sweep, ...level.cli, 'gpu']) } },
     { name: 'mid-imports-up', severity: 'error', from: { path: dir(level.mid) }, to: { path: above([...level.nn, ...level.sweep, ...level.cli]) } },
     { name: 'oracle-is-independent', severity: 'error', comment: 'the CPU reference must not share code with the GPU programs it checks',
       from: { path: '^src/reference/' }, to: { path: dir(['kernels', 'gpu']) } },

@@ -10,6 +10,7 @@ import { INTERVAL_METHOD, accuracyStats, formatInterval } from '../sweep/stats.t
 import { checkLayerKeys, configLayerKeys, matrixLayerRefs, modelClasses } from '../sweep/layers.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
+import { readoutBackend } from './readout-guard.ts';
 
 /** Flags of `xbarsim eval` (DESIGN.md section 8). */
 export interface EvalFlags {
@@ -70,7 +71,7 @@ export async function runEval(f: EvalFlags): Promise<void> {
   const data = evalDataFromFlags(f, net.input.shape, limit, cfg.calibration.samples, modelClasses(net));
   const digital = f.digital ?? false;
   checkLayerKeys(configLayerKeys(cfg, f.config !== undefined ? `--config ${f.config}` : 'config'), matrixLayerRefs(net));
-  const backend = await nodeBackend(f.backend);
+  const backend = await nodeBackend(digital ? f.backend : readoutBackend([cfg], f.backend, 'eval'));
   try {
     const runner = openNetwork(backend, net, cfg, digital);
     try {

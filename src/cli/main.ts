@@ -7,6 +7,7 @@ import { runVmm, type VmmFlags } from './vmm.ts';
 import { runEval, type EvalFlags } from './eval.ts';
 import { registerSweepCommands } from './sweep.ts';
 import { registerEnergyCommand } from './energy.ts';
+import { PERIPH_OUT, runPeriph, type PeriphFlags } from './periph.ts';
 import { NetworkEvaluator } from '../sweep/network-evaluator.ts';
 import { PRESET_NAMES } from '../config/presets.ts';
 import { stderrLine } from '../gpu/node-backend.ts';
@@ -73,6 +74,17 @@ function buildProgram(): Command {
 
   registerSweepCommands(program, (setup) => NetworkEvaluator.open(setup));
   registerEnergyCommand(program);
+
+  program
+    .command('periph')
+    .description('measure the readout chain like a circuit (sine: SINAD, ENOB, SFDR; ramp: INL, DNL), the ADC alone and the whole chain, per chip (DESIGN.md section 11)')
+    .addOption(new Option('--preset <name...>', 'presets to measure (default: isaac cascade neural-pim)').choices(PRESET_NAMES))
+    .option('--config <cfg.json>', 'config (JSON); with --preset its fields override each preset')
+    .option('--chips <n>', 'chip instances (0..n-1)', '1')
+    .option('--seed <n>', 'random seed (overrides the config)')
+    .option('--out <dir>', 'folder for report.html and periph.json', PERIPH_OUT)
+    .option('--json', 'print { chains: [...] } as JSON')
+    .action(async (opts: PeriphFlags) => runPeriph(opts));
 
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   return program;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
-import { DEFAULT_CONFIG } from './defaults.ts';
+import { DEFAULT_CONFIG, DIGITAL_DEFAULTS } from './defaults.ts';
 import { PRESETS, PRESET_NAMES, isPresetName } from './presets.ts';
 import { NOISE_PRESETS, NOISE_PRESET_NAMES, isNoisePresetName } from './noise-presets.ts';
 import type { PresetName } from './presets.ts';
@@ -18,6 +18,10 @@ const NOISE_MODELS = ['additive', 'proportional'] as const;
 const SUBTRACTS = ['digital', 'analog'] as const;
 const COMPENSATIONS = ['none', 'global'] as const;
 const RANGE_NAMES = ['full', 'calibrated'] as const;
+const ADC_MODELS = ['uniform', 'nonlinear', 'nonuniform', 'neural'] as const;
+const INL_KINDS = ['polynomial', 'table'] as const;
+const ANALOG_MODELS = ['ideal', 'neural'] as const;
+const ROUNDINGS = ['half-even', 'half-up', 'floor', 'truncate'] as const;
 
 const num = z.number();
 
@@ -31,12 +35,38 @@ const weightsSchema = z
   })
   .partial();
 const inputsSchema = z.strictObject({ bits: num, dacBits: num }).partial();
+const neuralSchema = z.strictObject({ weightBits: num, sigma: num }).partial();
 const adcSchema = z
   .strictObject({
     bits: num,
     range: z.union([z.enum(RANGE_NAMES), num]),
     subtract: z.enum(SUBTRACTS),
     noise: num,
+    model: z.enum(ADC_MODELS),
+    groupSize: num,
+    nonlinear: z
+      .strictObject({
+        inl: z.array(num),
+        inlKind: z.enum(INL_KINDS),
+        comparatorSigma: num,
+        gainError: num,
+        gainSigma: num,
+        offsetError: num,
+        offsetSigma: num,
+      })
+      .partial(),
+    nonuniform: z.strictObject({ levels: z.array(num) }).partial(),
+    neural: neuralSchema,
+  })
+  .partial();
+const digitalSchema = z
+  .strictObject({
+    scale: z.string(),
+    offset: z.string(),
+    rounding: z.enum(ROUNDINGS),
+    saturate: z.boolean(),
+    relu: z.boolean(),
+    outputBits: num,
   })
   .partial();
 const noiseSpecSchema = z.strictObject({ sigma: num, model: z.enum(NOISE_MODELS) }).partial();
@@ -71,7 +101,8 @@ export const configInputSchema = z
         stuckAt: z.strictObject({ sa0: num, sa1: num }).partial(),
       })
       .partial(),
-    analog: z.strictObject({ gainSigma: num, noise: num }).partial(),
+    analog: z.strictObject({ gainSigma: num, noise: num, model: z.enum(ANALOG_MODELS), neural: neuralSchema }).partial(),
+    digital: digitalSchema,
     calibration: z.strictObject({ samples: num }).partial(),
     layers: z.record(z.string(), layerSchema),
     seed: num,
@@ -140,6 +171,7 @@ const EXPECTED: Record<string, string> = {
   string: 'a string',
   object: 'an object',
   record: 'an object',
+  array: 'an array of numbers',
 };
 
 /** Converts the first zod issue into a one-line message naming the field path and allowed values. */
@@ -269,6 +301,7 @@ function checkValues(c: XbarConfig, prefix: string): void {
 
   nonNegative(p('analog.gainSigma'), c.analog.gainSigma);
   nonNegative(p('analog.noise'), c.analog.noise);
+  checkReadout(c, p);
 
   if (!(Number.isInteger(c.calibration.samples) && c.calibration.samples >= 1)) {
     fail(p('calibration.samples'), `must be an integer >= 1 (got ${show(c.calibration.samples)})`);
@@ -285,6 +318,70 @@ function checkValues(c: XbarConfig, prefix: string): void {
     fail(p('adc.subtract'), `"analog" needs weights.mapping "differential" (got weights.mapping ${show(c.weights.mapping)})`);
   }
   // Signed ADCs (analog subtract, buffered, analog-sa) need adc.bits 0 or >= 2: implied by adc.bits.
+}
+
+/** A fixed-point format `u<int>.<frac>` or `s<int>.<frac>` (sign inside the integer bits), as the digital unit reads it. */
+export const FIXED_FORMAT = /^([us])(\d{1,2})\.(\d{1,2})$/;
+
+function fixedFormat(path: string, v: string): void {
+  const m = FIXED_FORMAT.exec(v);
+  const total = m ? Number(m[2]) + Number(m[3]) : 0;
+  if (!m || total < 1 || total > 32 || (m[1] === 's' && Number(m[2]) < 1)) {
+    fail(path, `must be a fixed-point format "u<int>.<frac>" or "s<int>.<frac>" with 1–32 bits in all (signed: the sign is one of the integer bits), e.g. "u1.7", "s7.1" (got ${show(v)})`);
+  }
+}
+
+/** The readout chain of DESIGN.md section 11: ADC models, analog accumulation, the digital unit. */
+function checkReadout(c: XbarConfig, p: (s: string) => string): void {
+  const a = c.adc;
+  oneOf(p('adc.model'), a.model, ADC_MODELS);
+  if (!(Number.isInteger(a.groupSize) && a.groupSize >= 1 && a.groupSize <= 65536)) fail(p('adc.groupSize'), `must be an integer 1–65536 (got ${show(a.groupSize)})`);
+  if (a.model !== 'uniform' && a.bits === 0) fail(p('adc.model'), `${show(a.model)} needs adc.bits 2–16 (got adc.bits 0, the ideal ADC)`);
+  const nl = a.nonlinear;
+  oneOf(p('adc.nonlinear.inlKind'), nl.inlKind, INL_KINDS);
+  if (nl.inl.length > 64) fail(p('adc.nonlinear.inl'), `must have at most 64 entries (got ${nl.inl.length})`);
+  nl.inl.forEach((v, i) => {
+    if (!Number.isFinite(v)) fail(p(`adc.nonlinear.inl.${i}`), `must be a finite number (got ${show(v)})`);
+  });
+  nonNegative(p('adc.nonlinear.comparatorSigma'), nl.comparatorSigma);
+  if (!(Number.isFinite(nl.gainError) && nl.gainError > -1)) fail(p('adc.nonlinear.gainError'), `must be a number > -1 (got ${show(nl.gainError)})`);
+  nonNegative(p('adc.nonlinear.gainSigma'), nl.gainSigma);
+  if (!Number.isFinite(nl.offsetError)) fail(p('adc.nonlinear.offsetError'), `must be a finite number (got ${show(nl.offsetError)})`);
+  nonNegative(p('adc.nonlinear.offsetSigma'), nl.offsetSigma);
+  if (a.model === 'nonuniform') {
+    // Same rule as crossbar/adc.ts adcIsSigned (config sits below crossbar and cannot import it).
+    const signed = c.dataflow !== 'digital-sa' || (a.subtract === 'analog' && c.weights.mapping === 'differential');
+    const lv = a.nonuniform.levels;
+    const count = signed ? 2 ** a.bits - 1 : 2 ** a.bits;
+    const lo = signed ? -1 : 0;
+    const rule = `must be [] (fitted by Lloyd-Max on the calibration inputs) or ${count} increasing levels in [${lo}, 1] (units of the ADC range; ${signed ? 'signed' : 'unsigned'} ${a.bits}-bit ADC)`;
+    if (lv.length === 0) {
+      if (a.range !== 'calibrated') fail(p('adc.nonuniform.levels'), `[] fits the levels on the calibration inputs, so adc.range must be "calibrated" (got ${show(a.range)}); or give the levels`);
+    } else {
+      if (lv.length !== count) fail(p('adc.nonuniform.levels'), `${rule} (got ${lv.length} levels)`);
+      lv.forEach((v, i) => {
+        if (!(Number.isFinite(v) && v >= lo && v <= 1 && (i === 0 || v > lv[i - 1]))) fail(p(`adc.nonuniform.levels.${i}`), `${rule} (got ${show(v)})`);
+      });
+    }
+  }
+  for (const block of ['adc', 'analog'] as const) {
+    const nn = c[block].neural;
+    intIn(p(`${block}.neural.weightBits`), nn.weightBits, 2, 8);
+    nonNegative(p(`${block}.neural.sigma`), nn.sigma);
+  }
+  oneOf(p('analog.model'), c.analog.model, ANALOG_MODELS);
+  if (c.analog.model === 'neural' && c.dataflow === 'digital-sa') {
+    fail(p('analog.model'), `"neural" (NNS+A) accumulates in analog, so it needs dataflow "buffered" or "analog-sa" (got dataflow ${show(c.dataflow)})`);
+  }
+  const d = c.digital;
+  if (d !== undefined) {
+    fixedFormat(p('digital.scale'), d.scale);
+    fixedFormat(p('digital.offset'), d.offset);
+    oneOf(p('digital.rounding'), d.rounding, ROUNDINGS);
+    if (typeof d.saturate !== 'boolean') fail(p('digital.saturate'), `must be true or false (got ${show(d.saturate)})`);
+    if (typeof d.relu !== 'boolean') fail(p('digital.relu'), `must be true or false (got ${show(d.relu)})`);
+    intIn(p('digital.outputBits'), d.outputBits, 2, 16);
+  }
 }
 
 /** Checks a complete config, and each per-layer override resolved against it. */
@@ -379,6 +476,7 @@ export function resolveConfig(input: unknown, opts: { preset?: string } = {}): X
   c = mergeConfig(c, expandNoisePreset(rest));
   if (presetName !== undefined) c.preset = presetName;
   else delete c.preset;
+  if (c.digital !== undefined) c.digital = { ...DIGITAL_DEFAULTS, ...c.digital };
   checkConfig(c);
   return c;
 }

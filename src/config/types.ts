@@ -4,6 +4,35 @@ export type Mapping = 'differential' | 'offset';
 export type NoiseModel = 'additive' | 'proportional';
 /** `"full"`, `"calibrated"`, or an absolute range in normalized conductance units. */
 export type AdcRange = 'full' | 'calibrated' | number;
+/** ADC transfer-function models (DESIGN.md section 11; src/readout/README.md). */
+export type AdcModel = 'uniform' | 'nonlinear' | 'nonuniform' | 'neural';
+/** Analog accumulation models of buffered and analog-sa (DESIGN.md section 11). */
+export type AnalogModel = 'ideal' | 'neural';
+/** Rounding of the near-memory digital unit. */
+export type DigitalRounding = 'half-even' | 'half-up' | 'floor' | 'truncate';
+
+/** A per-chip ADC with a systematic INL curve, comparator offsets and gain/offset errors (src/readout). */
+export interface NonlinearAdcConfig {
+  inl: number[];
+  inlKind: 'polynomial' | 'table';
+  comparatorSigma: number;
+  gainError: number;
+  gainSigma: number;
+  offsetError: number;
+  offsetSigma: number;
+}
+
+/** The near-memory fixed-point unit (DESIGN.md section 11): absent = f32. */
+export interface DigitalConfig {
+  /** Per-column scale format, `u<int>.<frac>` or `s<int>.<frac>` (NMPU: u1.7). */
+  scale: string;
+  /** Per-column offset (bias) format (NMPU: s7.1). */
+  offset: string;
+  rounding: DigitalRounding;
+  saturate: boolean;
+  relu: boolean;
+  outputBits: number;
+}
 
 export interface XbarConfig {
   /** The preset this config was built on, if any (informational). */
@@ -11,7 +40,17 @@ export interface XbarConfig {
   array: { rows: number; cols: number };
   weights: { bits: number; perChannel: boolean; mapping: Mapping; cellBits: number; onOffRatio: number };
   inputs: { bits: number; dacBits: number };
-  adc: { bits: number; range: AdcRange; subtract: 'digital' | 'analog'; noise: number };
+  adc: {
+    bits: number;
+    range: AdcRange;
+    subtract: 'digital' | 'analog';
+    noise: number;
+    model: AdcModel;
+    groupSize: number;
+    nonlinear: NonlinearAdcConfig;
+    nonuniform: { levels: number[] };
+    neural: { weightBits: number; sigma: number };
+  };
   dataflow: Dataflow;
   noise: {
     programming: { sigma: number; model: NoiseModel };
@@ -19,7 +58,9 @@ export interface XbarConfig {
     drift: { nu: number; nuStd: number; t: number; t0: number; compensation: 'none' | 'global' };
     stuckAt: { sa0: number; sa1: number };
   };
-  analog: { gainSigma: number; noise: number };
+  analog: { gainSigma: number; noise: number; model: AnalogModel; neural: { weightBits: number; sigma: number } };
+  /** The near-memory fixed-point unit; absent = f32 (today's behaviour). */
+  digital?: DigitalConfig;
   calibration: { samples: number };
   /** Per-layer overrides by node name or index (used by networks). */
   layers: Record<string, LayerOverride>;
@@ -32,7 +73,7 @@ export interface LayerOverride {
   preset?: string;
   weights?: Partial<XbarConfig['weights']>;
   inputs?: Partial<XbarConfig['inputs']>;
-  adc?: Partial<XbarConfig['adc']>;
+  adc?: DeepPartial<XbarConfig['adc']>;
 }
 
 /** Deep-partial form users write in JSON files. */

@@ -18,6 +18,7 @@ import {
   type InputCodes,
   type LayerScales,
 } from './calibration.ts';
+import { fitsAdcLevels } from '../readout/support.ts';
 import { CpuExecutor } from './exec/cpu.ts';
 import { GpuExecutor } from './exec/gpu.ts';
 import type { ChipSet, Executor, Pending } from './exec/types.ts';
@@ -182,7 +183,8 @@ export function openNetwork(backend: Backend, net: Network, cfg: XbarConfig, dig
  * device noise or the seed); stores what it computed.
  */
 export async function calibrateCached(runner: NetworkRunner, cfg: XbarConfig, cache: CalibrationCache, dataId: string, cal: CalibrationInputs): Promise<void> {
-  const known = cache.get(cfg, dataId);
+  // A nonuniform ADC fitted at calibration keeps its levels on the executor's layers: it calibrates itself.
+  const known = fitsAdcLevels(cfg) ? undefined : cache.get(cfg, dataId);
   if (known) runner.adoptCalibration(known, cal.x, cal.n);
   else await runner.calibrate(cal.x, cal.n);
   if (!known) cache.set(cfg, dataId, runner.scales);

@@ -3,6 +3,9 @@ import { adcConvert, adcIsSigned, adcLevels } from '../crossbar/adc.ts';
 import type { ProgrammedLayer } from '../crossbar/program.ts';
 import { NoiseDraws, NOISE_STREAM } from '../random/philox.ts';
 import type { ChipId } from '../crossbar/chip.ts';
+import { codeRange } from '../readout/codes.ts';
+import { layerReadout } from '../readout/layer.ts';
+import { addSample, emptyHistogram, lloydMax, uniformLevels } from '../readout/nonuniform.ts';
 
 /** Per-read noise of DESIGN.md section 4 for one run: which chip, and where the vectors sit in the input set. */
 export interface ReadNoise {
@@ -23,6 +26,11 @@ export interface AdcHook {
   trace?(x: number): void;
   /** Per-read noise (read, analog gain and noise, ADC noise); absent = noise-free reads. */
   noise?: ReadNoise;
+  /**
+   * When given ([B, N], zeroed), receives each output's accumulator Σ_pass ±Σ_p rowBlockOutput_p (units of
+   * one weight LSB times one input LSB, before sw·sx): the input of the near-memory digital unit.
+   */
+  accumulators?: Float64Array;
 }
 
 /**
@@ -72,6 +80,24 @@ export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32A
   };
   const vsq = new Float64Array(K);
 
+  // The readout chain of DESIGN.md section 11 (src/readout): per-chip ADC instances when adc.model is not
+  // "uniform", NNS+A chain coefficients when analog.model is "neural"; a noise-free call (no chip id)
+  // gets the nominal chip. The uniform ADC keeps section 3's adcConvert, bit for bit.
+  const readout = (cfg.adc.model !== 'uniform' && bits > 0) || (cfg.analog.model === 'neural' && collapsed) ? layerReadout(cfg, g, nz?.id ?? null, layer.adcLevels ?? null) : null;
+  const modelAdc = readout !== null && cfg.adc.model !== 'uniform' && bits > 0;
+  const nsa = readout !== null && readout.neuralAccumulation;
+  // NNS+A coefficients per row block: cycles [(s·N + j)·T + t], slices [j·S + s].
+  const cycleCoef = nsa ? g.blocks.map((_, p) => {
+    const c = new Float64Array(S * N * T);
+    for (let s = 0; s < S; s++) for (let j = 0; j < N; j++) c.set(readout.cycleCoefficients(p, j, s), (s * N + j) * T);
+    return c;
+  }) : [];
+  const sliceCoef = nsa && cfg.dataflow === 'analog-sa' ? g.blocks.map((_, p) => {
+    const c = new Float64Array(N * S);
+    for (let j = 0; j < N; j++) c.set(readout.sliceCoefficients(p, j), j * S);
+    return c;
+  }) : [];
+
   let vector = 0;
   let pass = 0;
   // The ADC of section 3 with the per-read noise of section 4 in front of it, in the normative order:
@@ -88,6 +114,7 @@ export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32A
       if (adcNoise > 0) x += adcNoise * (range / adcLevels(bits, signed)) * draws.adc.normal(lo, hi, which);
     }
     hook.trace?.(x);
+    if (modelAdc) return readout.adc(p, j * planes + plane).convert(x, hook.hi(p));
     return adcConvert(x, bits, hook.hi(p), signed);
   };
   // Currents of every (slice, polarity, column) of block p at cycle t: cur = Σ_k V_t[k]·G[k, ·].
@@ -147,7 +174,18 @@ export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32A
           for (let t = 0; t < T; t++) {
             currents(blk.start, blk.rows, t);
             const wt = 2 ** (t * b);
-            for (let i = 0; i < rowLen; i++) accJ[i] += wt * cur[i];
+            if (nsa) {
+              // NNS+A: partial sum (t, s) of column j enters with its chain's coefficient c_t.
+              const cc = cycleCoef[p];
+              for (let s = 0; s < S; s++) {
+                for (let q = 0; q < pol; q++) {
+                  const o = (s * pol + q) * N;
+                  for (let j = 0; j < N; j++) accJ[o + j] += wt * cc[(s * N + j) * T + t] * cur[o + j];
+                }
+              }
+            } else {
+              for (let i = 0; i < rowLen; i++) accJ[i] += wt * cur[i];
+            }
             // Σ_t 4^(t·b)·V_t[k]²: the input side of section 4's variance of an analog accumulation.
             if (readSigma > 0) for (let k = blk.start; k < blk.start + blk.rows; k++) vsq[k] += wt * wt * V[k] * V[k];
           }
@@ -161,7 +199,7 @@ export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32A
               }
             } else {
               let J = 0;
-              for (let s = 0; s < S; s++) J += 2 ** (s * g.c) * (accJ[s * 2 * N + j] - accJ[(s * 2 + 1) * N + j]);
+              for (let s = 0; s < S; s++) J += 2 ** (s * g.c) * (nsa ? sliceCoef[p][j * S + s] : 1) * (accJ[s * 2 * N + j] - accJ[(s * 2 + 1) * N + j]);
               const variance =
                 readSigma > 0
                   ? sumVar(blk.start, blk.rows, vsq, (k) => {
@@ -183,14 +221,25 @@ export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32A
       });
       const sign = pass === 0 ? 1 : -1;
       for (let j = 0; j < N; j++) Y[v * N + j] += sign * sw[j] * sx * acc[j];
+      if (hook.accumulators) for (let j = 0; j < N; j++) hook.accumulators[v * N + j] += sign * acc[j];
     }
   }
   return Y;
 }
 
-/** The `calibrated` ADC range: the largest |ADC input| of the noise-free chip over the calibration inputs, layer-wide. */
+/**
+ * The `calibrated` ADC range: the largest |ADC input| of the noise-free chip over the calibration inputs,
+ * layer-wide. A nonuniform ADC with levels [] is fitted here too (Lloyd-Max on the histogram of the same
+ * ADC inputs, src/readout/nonuniform.ts), into `layer.adcLevels`.
+ */
 export function calibrateAdcRangeReference(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32Array, B: number): number {
   let hi = 0;
   referenceVmm(layer, cfg, xq, B, 1, { hi: () => 0, trace: (x) => (hi = Math.max(hi, Math.abs(x))) });
+  if (cfg.adc.model === 'nonuniform' && cfg.adc.nonuniform.levels.length === 0 && cfg.adc.bits > 0) {
+    const signed = adcIsSigned(cfg);
+    const h = emptyHistogram(signed ? -hi : 0, hi);
+    referenceVmm(layer, cfg, xq, B, 1, { hi: () => 0, trace: (x) => addSample(h, x) });
+    layer.adcLevels = lloydMax(h, uniformLevels(codeRange(cfg.adc.bits, signed)).map((l) => l * hi));
+  }
   return hi;
 }

@@ -180,7 +180,7 @@ export function escapeHtml(s: string): string {
  * An SVG for inline use in HTML: the XML prolog and namespace declarations go (the HTML parser
  * puts <svg> in the SVG namespace itself), so the page holds no URL at all.
  */
-function inlineSvg(svg: string): string {
+export function inlineSvg(svg: string): string {
   return svg
     .replace(/<\?xml[^>]*\?>\s*/, '')
     .replace(/\s+xmlns(:xlink)?="[^"]*"/g, '')

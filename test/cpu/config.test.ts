@@ -32,13 +32,22 @@ function at(path: string, value: unknown): Record<string, unknown> {
   return o as Record<string, unknown>;
 }
 
+/** The readout fields of `adc` (DESIGN.md section 11), all at their documented defaults. */
+const READOUT_ADC_DEFAULTS = {
+  model: 'uniform',
+  groupSize: 1,
+  nonlinear: { inl: [], inlKind: 'polynomial', comparatorSigma: 0, gainError: 0, gainSigma: 0, offsetError: 0, offsetSigma: 0 },
+  nonuniform: { levels: [] },
+  neural: { weightBits: 3, sigma: 0.025 },
+};
+
 describe('DEFAULT_CONFIG', () => {
   it('has the documented defaults of DESIGN.md section 7', () => {
     expect(DEFAULT_CONFIG).toEqual({
       array: { rows: 128, cols: 128 },
       weights: { bits: 8, perChannel: true, mapping: 'differential', cellBits: 2, onOffRatio: 100 },
       inputs: { bits: 8, dacBits: 1 },
-      adc: { bits: 8, range: 'calibrated', subtract: 'digital', noise: 0 },
+      adc: { bits: 8, range: 'calibrated', subtract: 'digital', noise: 0, ...READOUT_ADC_DEFAULTS },
       dataflow: 'digital-sa',
       noise: {
         programming: { sigma: 0, model: 'additive' },
@@ -46,7 +55,7 @@ describe('DEFAULT_CONFIG', () => {
         drift: { nu: 0, nuStd: 0, t: 1, t0: 1, compensation: 'none' },
         stuckAt: { sa0: 0, sa1: 0 },
       },
-      analog: { gainSigma: 0, noise: 0 },
+      analog: { gainSigma: 0, noise: 0, model: 'ideal', neural: { weightBits: 3, sigma: 0.025 } },
       calibration: { samples: 256 },
       layers: {},
       seed: 0,
@@ -138,7 +147,7 @@ describe('presets', () => {
 describe('merging', () => {
   it('input fields override a preset, which overrides the defaults (deep)', () => {
     const c = resolveConfig({ preset: 'prime', adc: { bits: 4 }, noise: { read: { sigma: 0.01 } } });
-    expect(c.adc).toEqual({ bits: 4, range: 'calibrated', subtract: 'digital', noise: 0 });
+    expect(c.adc).toEqual({ bits: 4, range: 'calibrated', subtract: 'digital', noise: 0, ...READOUT_ADC_DEFAULTS });
     expect(c.array.rows).toBe(256);
     expect(c.inputs.dacBits).toBe(3);
     expect(c.noise.read).toEqual({ sigma: 0.01, model: 'additive' });
