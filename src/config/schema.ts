@@ -3,6 +3,7 @@ import { UsageError } from '../errors.ts';
 import { DEFAULT_CONFIG } from './defaults.ts';
 import { PRESETS, PRESET_NAMES, isPresetName } from './presets.ts';
 import { NOISE_PRESETS, NOISE_PRESET_NAMES, isNoisePresetName } from './noise-presets.ts';
+import { DEVICE_MODEL_NAMES, WAN_TIMES, deviceRange } from './device.ts';
 import type { PresetName } from './presets.ts';
 import type { LayerOverride, XbarConfig, XbarConfigInput } from './types.ts';
 
@@ -16,10 +17,13 @@ const DATAFLOWS = ['digital-sa', 'buffered', 'analog-sa'] as const;
 const MAPPINGS = ['differential', 'offset'] as const;
 const NOISE_MODELS = ['additive', 'proportional'] as const;
 const SUBTRACTS = ['digital', 'analog'] as const;
-const COMPENSATIONS = ['none', 'global'] as const;
+const COMPENSATIONS = ['none', 'global', 'column'] as const;
+const CIRCUIT_MODELS = ['none', 'solve', 'approx'] as const;
 const RANGE_NAMES = ['full', 'calibrated'] as const;
 
 const num = z.number();
+/** A number, or null for "the model's default" (device.gMax, device.gMin). */
+const numOrNull = z.union([num, z.null()]);
 
 const weightsSchema = z
   .strictObject({
@@ -55,7 +59,7 @@ const layerSchema = z
 export const configInputSchema = z
   .strictObject({
     preset: z.string(),
-    array: z.strictObject({ rows: num, cols: num }).partial(),
+    array: z.strictObject({ rows: num, cols: num, partitions: z.strictObject({ rows: num, cols: num }).partial() }).partial(),
     weights: weightsSchema,
     inputs: inputsSchema,
     adc: adcSchema,
@@ -69,7 +73,15 @@ export const configInputSchema = z
           .strictObject({ nu: num, nuStd: num, t: num, t0: num, compensation: z.enum(COMPENSATIONS) })
           .partial(),
         stuckAt: z.strictObject({ sa0: num, sa1: num }).partial(),
+        device: z
+          .strictObject({ model: z.enum(DEVICE_MODEL_NAMES), progScale: num, readScale: num, driftScale: num })
+          .partial(),
+        time: num,
       })
+      .partial(),
+    device: z.strictObject({ gMax: numOrNull, gMin: numOrNull }).partial(),
+    circuit: z
+      .strictObject({ model: z.enum(CIRCUIT_MODELS), rRow: num, rCol: num, rTerminal: num, tolerance: num, maxIterations: num })
       .partial(),
     analog: z.strictObject({ gainSigma: num, noise: num }).partial(),
     calibration: z.strictObject({ samples: num }).partial(),
@@ -161,6 +173,7 @@ function issueMessage(issue: z.core.$ZodIssue, input: unknown): never {
       return fail(path, `must be one of ${listValues(issue.values)} (got ${got})`);
     case 'invalid_union':
       if (issue.path[issue.path.length - 1] === 'range') return fail(path, RANGE_RULE + ` (got ${got})`);
+      if (issue.path[0] === 'device') return fail(path, `must be a number in µS or null (got ${got})`);
       return fail(path, `invalid value (got ${got})`);
     default:
       return fail(path, `${issue.message} (got ${got})`);
@@ -210,6 +223,8 @@ function checkValues(c: XbarConfig, prefix: string): void {
 
   intIn(p('array.rows'), c.array.rows, 1, 4096);
   intIn(p('array.cols'), c.array.cols, 1, 4096);
+  intIn(p('array.partitions.rows'), c.array.partitions.rows, 1, c.array.rows, `array.rows (${c.array.rows})`);
+  intIn(p('array.partitions.cols'), c.array.partitions.cols, 1, c.array.cols, `array.cols (${c.array.cols})`);
 
   intIn(p('weights.bits'), c.weights.bits, 2, 16);
   if (typeof c.weights.perChannel !== 'boolean') fail(p('weights.perChannel'), `must be true or false (got ${show(c.weights.perChannel)})`);
@@ -252,6 +267,9 @@ function checkValues(c: XbarConfig, prefix: string): void {
   probability(p('noise.stuckAt.sa1'), sa.sa1);
   if (sa.sa0 + sa.sa1 > 1) fail(p('noise.stuckAt'), `sa0 + sa1 must be <= 1 (got ${show(sa.sa0)} + ${show(sa.sa1)})`);
 
+  checkDevice(c, p);
+  checkCircuit(c, p);
+
   nonNegative(p('analog.gainSigma'), c.analog.gainSigma);
   nonNegative(p('analog.noise'), c.analog.noise);
 
@@ -270,6 +288,56 @@ function checkValues(c: XbarConfig, prefix: string): void {
     fail(p('adc.subtract'), `"analog" needs weights.mapping "differential" (got weights.mapping ${show(c.weights.mapping)})`);
   }
   // Signed ADCs (analog subtract, buffered, analog-sa) need adc.bits 0 or >= 2: implied by adc.bits.
+}
+
+/** Device range, model and time (DESIGN.md section 12). */
+function checkDevice(c: XbarConfig, p: (s: string) => string): void {
+  const { gMax, gMin } = c.device;
+  if (gMax !== null && !(Number.isFinite(gMax) && gMax > 0)) fail(p('device.gMax'), `must be a number > 0 in µS, or null for the model's default (got ${show(gMax)})`);
+  const dev = c.noise.device;
+  oneOf(p('noise.device.model'), dev.model, DEVICE_MODEL_NAMES);
+  const range = deviceRange(c);
+  if (gMin !== null && !(Number.isFinite(gMin) && gMin >= 0 && gMin < range.gMax)) {
+    fail(p('device.gMin'), `must be a number in µS, >= 0 and below device.gMax (${show(range.gMax)}), or null (got ${show(gMin)})`);
+  }
+  nonNegative(p('noise.device.progScale'), dev.progScale);
+  nonNegative(p('noise.device.readScale'), dev.readScale);
+  nonNegative(p('noise.device.driftScale'), dev.driftScale);
+  nonNegative(p('noise.time'), c.noise.time);
+  // aihwkit's ReRamWan2022NoiseModel knows three times only and raises for any other (reram.py:160-161);
+  // 0 is the programmed state, before any drift call.
+  if (dev.model === 'reram-wan2022' && !WAN_TIMES.includes(c.noise.time)) {
+    fail(p('noise.time'), `must be one of ${WAN_TIMES.join(', ')} s with noise.device.model "reram-wan2022" (its fits exist at those times only) (got ${show(c.noise.time)})`);
+  }
+  // Its read noise takes log10 of the conductance (reram.py:312).
+  if (dev.model === 'reram-cmo' && !(range.gMin > 0)) fail(p('device.gMin'), `must be > 0 with noise.device.model "reram-cmo" (its read noise takes log10 of g) (got ${show(range.gMin)})`);
+  if (c.noise.drift.compensation === 'column' && dev.model === 'none') {
+    fail(p('noise.drift.compensation'), `"column" needs a noise.device.model (aihwkit's PerColumnDriftCompensation); section 4's drift has "none" or "global"`);
+  }
+}
+
+/** Array circuit parameters (DESIGN.md section 13). */
+function checkCircuit(c: XbarConfig, p: (s: string) => string): void {
+  const k = c.circuit;
+  oneOf(p('circuit.model'), k.model, CIRCUIT_MODELS);
+  nonNegative(p('circuit.rRow'), k.rRow);
+  nonNegative(p('circuit.rCol'), k.rCol);
+  nonNegative(p('circuit.rTerminal'), k.rTerminal);
+  if (!(Number.isFinite(k.tolerance) && k.tolerance > 0 && k.tolerance < 1)) fail(p('circuit.tolerance'), `must be a number in (0, 1) (got ${show(k.tolerance)})`);
+  intIn(p('circuit.maxIterations'), k.maxIterations, 1, 1_000_000);
+}
+
+/**
+ * `noise.device` replaces the programming, read and drift blocks while it is set (DESIGN.md section 12):
+ * their sigmas and exponents are zeroed so no stage applies them twice; drift.compensation stays (it
+ * selects the compensation of the device model too).
+ */
+function applyDeviceReplacement(c: XbarConfig): void {
+  if (c.noise.device.model === 'none') return;
+  c.noise.programming.sigma = 0;
+  c.noise.read.sigma = 0;
+  c.noise.drift.nu = 0;
+  c.noise.drift.nuStd = 0;
 }
 
 /** Checks a complete config, and each per-layer override resolved against it. */
@@ -365,6 +433,7 @@ export function resolveConfig(input: unknown, opts: { preset?: string } = {}): X
   if (presetName !== undefined) c.preset = presetName;
   else delete c.preset;
   checkConfig(c);
+  applyDeviceReplacement(c);
   return c;
 }
 
@@ -436,5 +505,6 @@ export function applyOverrides(base: XbarConfig, path: string, value: unknown): 
   parseConfigInput(c);
   const out = c as unknown as XbarConfig;
   checkConfig(out);
+  applyDeviceReplacement(out);
   return out;
 }

@@ -508,8 +508,13 @@ export function encodeNpy(shape: number[], dtype: '<f4' | '<f8', data: ArrayLike
 
 /** Atomically writes a '<f4' C-order .npy (v1.0) file via `path.tmp-<pid>` and rename; failures throw one-line UsageErrors starting with `what`. */
 export function writeNpyFloat32(path: string, shape: number[], data: ArrayLike<number>, what: string = path): void {
+  writeNpyFloat(path, shape, '<f4', data, what);
+}
+
+/** writeNpyFloat32 in either float dtype ('<f8' where float32's 7 digits are not enough, e.g. circuit currents). */
+export function writeNpyFloat(path: string, shape: number[], dtype: '<f4' | '<f8', data: ArrayLike<number>, what: string = path): void {
   checkShape(shape, data.length, what);
-  const bytes = encodeNpy(shape, '<f4', data);
+  const bytes = encodeNpy(shape, dtype, data);
   const tmp = `${path}.tmp-${process.pid}`;
   let fd: number | undefined;
   try {
