@@ -1,5 +1,5 @@
 import type { XbarConfig } from '../config/types.ts';
-import type { ChipId } from '../crossbar/chip.ts';
+import { analogGains, hasStaticNoise, type ChipId } from '../crossbar/chip.ts';
 import type { ProgrammedLayer } from '../crossbar/program.ts';
 import { DeviceCells } from '../devices/cells.ts';
 import { compensationFactors, eyeReadout } from '../devices/compensation.ts';
@@ -93,4 +93,10 @@ export function perturbDeviceReference(layer: ProgrammedLayer, cfg: XbarConfig, 
     out.columnScale = compensationFactors(mode, layer.geom, eyeReadout(layer.geom, programmed, offset), eyeReadout(layer.geom, out, offset));
   }
   return out;
+}
+
+/** A programmed chip on the CPU reference: perturbed conductances (when the config has static noise) and analog gains. */
+export function programChipReference(layer: ProgrammedLayer, cfg: XbarConfig, id: ChipId): { chip: ProgrammedLayer; gains: Float64Array } {
+  const chip = hasStaticNoise(cfg) ? { ...layer, G: perturbConductancesReference(layer, cfg, id) } : layer;
+  return { chip, gains: analogGains(cfg, layer.geom.blocks.length, layer.geom.N, id) };
 }
