@@ -8,6 +8,7 @@ import { openNetwork } from '../nn/runner.ts';
 import { loadModel } from '../nn/load-model.ts';
 import { meanStdCi } from '../sweep/summary.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
+import { processSolveStats } from '../reference/circuit.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
 
 /** Flags of `xbarsim eval` (DESIGN.md section 8). */
@@ -105,6 +106,7 @@ function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData,
       counts,
       countsPerInference: perInference,
       imagesPerSecond: ips,
+      ...(cfg.circuit.model === 'solve' && !digital ? { circuit: { ...processSolveStats } } : {}),
       config: digital ? null : cfg,
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
@@ -121,6 +123,13 @@ function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData,
     lines.push(`per inference: ${Math.round(perInference.adcConversions ?? 0)} ADC conversions, ${Math.round(perInference.dacActivations ?? 0)} DAC activations, ${Math.round(perInference.cellReads ?? 0)} cell reads, ${counts.total.arrays} arrays`);
     for (const l of counts.layers) lines.push(`  ${l.name}: ${Math.round(l.adcConversions / data.n)} ADC conversions/inference, ${l.arrays} arrays`);
   }
+  if (cfg.circuit.model === 'solve' && !digital) lines.push(circuitLine());
   lines.push(`speed: ${ips.toFixed(1)} images/s (forward passes only)`);
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The wire solves of this run (circuit.model "solve"): unit-drive solves per array row, and their sweeps. */
+export function circuitLine(): string {
+  const st = processSolveStats;
+  return `circuit: ${st.solves} array solves (one per row of each array of each chip), ${(st.iterations / Math.max(1, st.solves)).toFixed(1)} sweeps mean, ${st.maxIterations} max, all within circuit.tolerance`;
 }

@@ -9,6 +9,7 @@ import { adapterLine } from '../gpu/gpu-context.ts';
 import { simulateVmm, type Matrix } from '../nn/crossbar-layer.ts';
 import { checkWritableTarget, writeTextAtomic } from '../io/atomic-write.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
+import { circuitLine } from './eval.ts';
 
 /** Flags of `xbarsim vmm` (DESIGN.md section 8). */
 export interface VmmFlags {
@@ -77,6 +78,7 @@ export async function runVmm(f: VmmFlags): Promise<void> {
     if (f.counts !== undefined) writeTextAtomic(f.counts, `${JSON.stringify(counts, null, 2)}\n`);
     const where = backend.kind === 'webgpu' ? adapterLine(backend.session.ctx.adapter) : `cpu (${backend.reason})`;
     stderrLine(`xbarsim vmm: Y [${X.rows}, ${W.cols}] -> ${f.out} | ${cfg.preset ?? 'custom'} ${cfg.dataflow} | ${r.counts.adcConversions} ADC conversions | ${ms.toFixed(1)} ms on ${where}`);
+    if (cfg.circuit.model === 'solve') stderrLine(`xbarsim vmm: ${circuitLine()}`);
   } finally {
     releaseBackend(backend);
   }
