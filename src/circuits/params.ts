@@ -10,7 +10,7 @@ export interface WireParams {
   rRow: number;
   rCol: number;
   rTerminal: number;
-  /** Stop when the estimated largest node-voltage error is below tolerance × the largest row voltage. */
+  /** Stop when the estimated largest column-current error is below tolerance × the largest column current. */
   tolerance: number;
   maxIterations: number;
 }

@@ -59,7 +59,7 @@ export async function runArray(f: ArrayFlags): Promise<void> {
     stats.maxIterations = Math.max(stats.maxIterations, r.iterations);
     if (!r.converged) {
       throw new RuntimeFailure(
-        `array: vector ${b} did not reach --tolerance ${tolerance} in --max-iterations ${maxIterations} sweeps (estimated error ${r.error.toPrecision(3)} of the largest row voltage); nothing written`,
+        `array: vector ${b} did not reach --tolerance ${tolerance} in --max-iterations ${maxIterations} sweeps (estimated error ${r.error.toPrecision(3)} of the largest column current); nothing written`,
       );
     }
   }

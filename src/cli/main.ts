@@ -95,7 +95,7 @@ function buildProgram(): Command {
     .option('--r-row <ohm>', 'row wire resistance per cell segment (Ω)', '0')
     .option('--r-col <ohm>', 'column wire resistance per cell segment (Ω)', '0')
     .option('--r-terminal <ohm>', 'driver and sense terminal resistance (Ω)', '0')
-    .option('--tolerance <rel>', 'largest estimated node-voltage error, relative to the largest row voltage', '1e-10')
+    .option('--tolerance <rel>', 'largest estimated column-current error, relative to the largest column current', '1e-10')
     .option('--max-iterations <n>', 'line sweeps before the solve is reported as not converged (exit 1)', '100000')
     .option('--json', 'print the solve statistics as one JSON object')
     .action(async (opts: ArrayFlags) => runArray(opts));

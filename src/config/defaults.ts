@@ -77,7 +77,7 @@ export const DEFAULT_CONFIG: XbarConfig = deepFreeze<XbarConfig>({
     rRow: 0, // Ω per cell segment of a row wire
     rCol: 0, // Ω per cell segment of a column wire
     rTerminal: 0, // Ω of each row driver and each column's sense terminal
-    tolerance: 1e-6, // solve: largest estimated node-voltage error, relative to the full-scale row voltage
+    tolerance: 1e-6, // solve: largest estimated column-current error, relative to the largest column current
     maxIterations: 1000, // solve: line sweeps before a solve is reported as not converged
   },
   analog: {

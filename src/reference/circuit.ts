@@ -10,7 +10,7 @@ export interface SolveResult {
   /** Line sweeps (one sweep solves every row, then every column). */
   iterations: number;
   converged: boolean;
-  /** Estimated largest node-voltage error after the last sweep, relative to the largest row voltage. */
+  /** Estimated largest column-current error after the last sweep, relative to the largest column current. */
   error: number;
 }
 
@@ -48,9 +48,10 @@ function record(stats: SolveStats, r: SolveResult): void {
  * tridiagonal system (its wire, its cells to known voltages), solved exactly (Thomas, factored once per
  * array); then each column likewise given the rows. The nodal matrix is symmetric positive definite, so
  * this converges for any resistances. A wire of zero resistance is one node (or, with a zero terminal
- * too, the source or ground itself). The iteration stops when the largest node change Δ of a sweep,
- * times max(ρ/(1−ρ), 1) with ρ the ratio of successive changes (the geometric tail bound on the
- * remaining error), is at most tolerance × max V; with either wire family ideal one sweep is exact.
+ * too, the source or ground itself). The iteration stops when the largest change ΔI of a column
+ * current in a sweep, times max(ρ/(1−ρ), 1) with ρ the ratio of successive largest node changes (the
+ * geometric tail bound on the remaining error), is at most tolerance × the largest column current;
+ * with either wire family ideal one sweep is exact.
  */
 export class ArraySolver {
   private readonly G: Float64Array;
@@ -93,17 +94,21 @@ export class ArraySolver {
     this.w = new Float64Array(n);
     this.dp = new Float64Array(Math.max(rows, cols));
     const g = this.G;
+    // Thomas pivots as m_i = (coupling to the next node) + h_i, with h_i the node's own conductance plus
+    // the previous nodes' equivalent g·h/(g + h): the textbook recursion m_i = diag − g²/m_(i−1)
+    // subtracts nearly equal numbers when the wires conduct far better than the cells (f32 loses 1e-3).
     if (rowChain) {
       const gs = 1 / (p.rTerminal + p.rRow);
       const gr = 1 / p.rRow;
       for (let r = 0; r < rows; r++) {
-        let cpPrev = 0;
+        let h = 0;
         for (let c = 0; c < cols; c++) {
           const i = r * cols + c;
-          const grt = c === cols - 1 ? 0 : gr;
-          const m = (c === 0 ? gs : gr) + grt + g[i] + (c === 0 ? 0 : gr * cpPrev);
+          h = g[i] + (c === 0 ? gs : (gr * h) / (gr + h));
+          const next = c === cols - 1 ? 0 : gr;
+          const m = next + h;
           this.rowInv[i] = 1 / m;
-          this.rowCp[i] = cpPrev = -grt / m;
+          this.rowCp[i] = -next / m;
         }
       }
     } else if (!this.rowsFixed) {
@@ -117,13 +122,14 @@ export class ArraySolver {
       const gend = 1 / (p.rCol + p.rTerminal);
       const gc = 1 / p.rCol;
       for (let c = 0; c < cols; c++) {
-        let cpPrev = 0;
+        let h = 0;
         for (let r = 0; r < rows; r++) {
           const i = r * cols + c;
-          const sup = r === rows - 1 ? 0 : gc;
-          const m = (r === 0 ? 0 : gc) + (r === rows - 1 ? gend : gc) + g[i] + (r === 0 ? 0 : gc * cpPrev);
+          h = g[i] + (r === 0 ? 0 : (gc * h) / (gc + h));
+          const last = r === rows - 1;
+          const m = (last ? gend : gc) + h;
           this.colInv[i] = 1 / m;
-          this.colCp[i] = cpPrev = -sup / m;
+          this.colCp[i] = last ? 0 : -gc / m;
         }
       }
     } else if (!this.colsGround) {
@@ -150,11 +156,12 @@ export class ArraySolver {
     const gr = 1 / p.rRow;
     const gc = 1 / p.rCol;
     const gend = p.rCol > 0 ? 1 / (p.rCol + p.rTerminal) : 1 / p.rTerminal;
-    const tol = p.tolerance * vMax;
     let prev = Infinity;
     let error = Infinity;
     for (let it = 1; it <= p.maxIterations; it++) {
       let delta = 0;
+      let dI = 0;
+      let maxI = 0;
       if (!this.rowsFixed) {
         for (let r = 0; r < rows; r++) {
           const base = r * cols;
@@ -202,7 +209,10 @@ export class ArraySolver {
             delta = Math.max(delta, Math.abs(x - w[r * cols + c]));
             w[r * cols + c] = x;
           }
-          out[o0 + c] = x * gend;
+          const I = x * gend;
+          dI = Math.max(dI, Math.abs(I - out[o0 + c]));
+          maxI = Math.max(maxI, Math.abs(I));
+          out[o0 + c] = I;
           continue;
         }
         const inv = this.colInv;
@@ -218,7 +228,10 @@ export class ArraySolver {
         const last = (rows - 1) * cols + c;
         delta = Math.max(delta, Math.abs(x - w[last]));
         w[last] = x;
-        out[o0 + c] = x * gend;
+        const I = x * gend;
+        dI = Math.max(dI, Math.abs(I - out[o0 + c]));
+        maxI = Math.max(maxI, Math.abs(I));
+        out[o0 + c] = I;
         for (let r = rows - 2; r >= 0; r--) {
           const i = r * cols + c;
           x = dp[r] - cpv[i] * x;
@@ -231,11 +244,11 @@ export class ArraySolver {
       const rho = delta / prev;
       prev = delta;
       if (it >= 2 && rho < 1) {
-        error = delta * Math.max(rho / (1 - rho), 1);
-        if (error <= tol) return { iterations: it, converged: true, error: error / vMax };
+        error = (dI * Math.max(rho / (1 - rho), 1)) / maxI;
+        if (error <= p.tolerance) return { iterations: it, converged: true, error };
       }
     }
-    return { iterations: p.maxIterations, converged: false, error: error / vMax };
+    return { iterations: p.maxIterations, converged: false, error };
   }
 }
 
@@ -327,7 +340,7 @@ export class LayerCircuit {
     throw new RuntimeFailure(
       `circuit: ${this.where} row block ${p}, array ${sa.array} (rows ${sa.row0}–${sa.row0 + sa.rows - 1}, packed columns ${sa.col0}–${sa.col0 + sa.cols - 1}): ` +
         `the solve did not reach circuit.tolerance ${this.cfg.circuit.tolerance} in circuit.maxIterations ${this.wires.maxIterations} sweeps ` +
-        `(estimated error ${r.error.toPrecision(3)} of the row voltage); raise circuit.maxIterations or partition the array`,
+        `(estimated error ${r.error.toPrecision(3)} of the largest column current); raise circuit.maxIterations or partition the array`,
     );
   }
 
