@@ -9,6 +9,7 @@ import { loadModel } from '../nn/load-model.ts';
 import { INTERVAL_METHOD, accuracyStats, formatInterval } from '../sweep/stats.ts';
 import { checkLayerKeys, configLayerKeys, matrixLayerRefs, modelClasses } from '../sweep/layers.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
+import { circuitLine } from './circuit-line.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
 import { readoutBackend } from './readout-guard.ts';
 
@@ -121,6 +122,7 @@ function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData,
       counts,
       countsPerInference: perInference,
       imagesPerSecond: ips,
+      ...(cfg.circuit.model === 'solve' && !digital ? { circuit: { ...processSolveStats } } : {}),
       config: digital ? null : cfg,
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
@@ -137,6 +139,7 @@ function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData,
     lines.push(`per inference: ${Math.round(perInference.adcConversions ?? 0)} ADC conversions, ${Math.round(perInference.dacActivations ?? 0)} DAC activations, ${Math.round(perInference.cellReads ?? 0)} cell reads, ${counts.total.arrays} arrays`);
     for (const l of counts.layers) lines.push(`  ${l.name}: ${Math.round(l.adcConversions / data.n)} ADC conversions/inference, ${l.arrays} arrays`);
   }
+  if (cfg.circuit.model === 'solve' && !digital) lines.push(circuitLine());
   lines.push(`speed: ${ips.toFixed(1)} images/s (forward passes only)`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -10,6 +10,7 @@ import { simulateVmm, type Matrix } from '../nn/crossbar-layer.ts';
 import { checkOutputs, writeOutputs, type InputFile } from '../io/atomic-write.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
 import { readoutBackend } from './readout-guard.ts';
+import { circuitLine } from './circuit-line.ts';
 
 /** Flags of `xbarsim vmm` (DESIGN.md section 8). */
 export interface VmmFlags {
@@ -115,6 +116,7 @@ export async function runVmm(f: VmmFlags): Promise<void> {
     ]);
     const where = backend.kind === 'webgpu' ? adapterLine(backend.session.ctx.adapter) : `cpu (${backend.reason})`;
     stderrLine(`xbarsim vmm: Y [${X.rows}, ${W.cols}] -> ${f.out} | ${cfg.preset ?? 'custom'} ${cfg.dataflow} | ${r.counts.adcConversions} ADC conversions | ${ms.toFixed(1)} ms on ${where}`);
+    if (cfg.circuit.model === 'solve') stderrLine(`xbarsim vmm: ${circuitLine()}`);
   } finally {
     releaseBackend(backend);
   }

@@ -17,6 +17,10 @@ export const DEFAULT_CONFIG: XbarConfig = deepFreeze<XbarConfig>({
   array: {
     rows: 128, // crossbar rows (word lines) per array: inputs are cut into row blocks of this size
     cols: 128, // crossbar columns (bit lines) per array
+    partitions: {
+      rows: 1, // horizontal partitions: sub-arrays stacked along the columns, each with its own sense amplifiers, summed in the periphery
+      cols: 1, // vertical partitions: sub-arrays side by side along the rows, each with its own row drivers
+    },
   },
   weights: {
     bits: 8, // weight precision in bits, sign included (Qw = 2^(bits-1) - 1)
@@ -68,12 +72,31 @@ export const DEFAULT_CONFIG: XbarConfig = deepFreeze<XbarConfig>({
       nuStd: 0, // per-cell standard deviation of nu
       t: 1, // read time (seconds after programming)
       t0: 1, // reference time of programming
-      compensation: 'none', // "global": rescale each layer's output by the measured mean drift
+      compensation: 'none', // "global": rescale each layer's output by the measured mean drift; "column": per output column (device models)
     },
     stuckAt: {
       sa0: 0, // probability a cell is stuck at Gmin
       sa1: 0, // probability a cell is stuck at Gmax
     },
+    device: {
+      model: 'none', // "pcm-joshi2020", "reram-wan2022" or "reram-cmo" (aihwkit's models); replaces programming, read and drift while set
+      progScale: 1, // aihwkit's prog_noise_scale
+      readScale: 1, // aihwkit's read_noise_scale
+      driftScale: 1, // aihwkit's drift_scale
+    },
+    time: 0, // seconds since programming (device models; aihwkit's t_inference)
+  },
+  device: {
+    gMax: null, // largest cell conductance in µS (null: the device model's g_max, 25 µS without one)
+    gMin: null, // smallest in µS (null: gMax / weights.onOffRatio, or reram-cmo's 9 µS); when set it replaces onOffRatio
+  },
+  circuit: {
+    model: 'none', // "solve": the resistive network of each array; "approx": aihwkit's closed-form IR drop
+    rRow: 0, // Ω per cell segment of a row wire
+    rCol: 0, // Ω per cell segment of a column wire
+    rTerminal: 0, // Ω of each row driver and each column's sense terminal
+    tolerance: 1e-6, // solve: largest estimated column-current error, relative to the largest column current
+    maxIterations: 1000, // solve: line sweeps before a solve is reported as not converged
   },
   analog: {
     gainSigma: 0, // per-chip gain error sigma of the analog accumulators (buffered, analog-sa)

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.ts';
 import { DEFAULT_CONFIG, DIGITAL_DEFAULTS } from './defaults.ts';
 import { PRESETS, PRESET_NAMES, isPresetName } from './presets.ts';
 import { NOISE_PRESETS, NOISE_PRESET_NAMES, isNoisePresetName } from './noise-presets.ts';
+import { DEVICE_MODEL_NAMES, WAN_TIMES, deviceRange } from './device.ts';
 import type { PresetName } from './presets.ts';
 import type { LayerOverride, XbarConfig, XbarConfigInput } from './types.ts';
 
@@ -16,7 +17,8 @@ const DATAFLOWS = ['digital-sa', 'buffered', 'analog-sa'] as const;
 const MAPPINGS = ['differential', 'offset'] as const;
 const NOISE_MODELS = ['additive', 'proportional'] as const;
 const SUBTRACTS = ['digital', 'analog'] as const;
-const COMPENSATIONS = ['none', 'global'] as const;
+const COMPENSATIONS = ['none', 'global', 'column'] as const;
+const CIRCUIT_MODELS = ['none', 'solve', 'approx'] as const;
 const RANGE_NAMES = ['full', 'calibrated'] as const;
 const ADC_MODELS = ['uniform', 'nonlinear', 'nonuniform', 'neural'] as const;
 const INL_KINDS = ['polynomial', 'table'] as const;
@@ -24,6 +26,8 @@ const ANALOG_MODELS = ['ideal', 'neural'] as const;
 const ROUNDINGS = ['half-even', 'half-up', 'floor', 'truncate'] as const;
 
 const num = z.number();
+/** A number, or null for "the model's default" (device.gMax, device.gMin). */
+const numOrNull = z.union([num, z.null()]);
 
 const weightsSchema = z
   .strictObject({
@@ -85,7 +89,7 @@ const layerSchema = z
 export const configInputSchema = z
   .strictObject({
     preset: z.string(),
-    array: z.strictObject({ rows: num, cols: num }).partial(),
+    array: z.strictObject({ rows: num, cols: num, partitions: z.strictObject({ rows: num, cols: num }).partial() }).partial(),
     weights: weightsSchema,
     inputs: inputsSchema,
     adc: adcSchema,
@@ -99,10 +103,18 @@ export const configInputSchema = z
           .strictObject({ nu: num, nuStd: num, t: num, t0: num, compensation: z.enum(COMPENSATIONS) })
           .partial(),
         stuckAt: z.strictObject({ sa0: num, sa1: num }).partial(),
+        device: z
+          .strictObject({ model: z.enum(DEVICE_MODEL_NAMES), progScale: num, readScale: num, driftScale: num })
+          .partial(),
+        time: num,
       })
       .partial(),
     analog: z.strictObject({ gainSigma: num, noise: num, model: z.enum(ANALOG_MODELS), neural: neuralSchema }).partial(),
     digital: digitalSchema,
+    device: z.strictObject({ gMax: numOrNull, gMin: numOrNull }).partial(),
+    circuit: z
+      .strictObject({ model: z.enum(CIRCUIT_MODELS), rRow: num, rCol: num, rTerminal: num, tolerance: num, maxIterations: num })
+      .partial(),
     calibration: z.strictObject({ samples: num }).partial(),
     layers: z.record(z.string(), layerSchema),
     seed: num,
@@ -193,6 +205,7 @@ function issueMessage(issue: z.core.$ZodIssue, input: unknown): never {
       return fail(path, `must be one of ${listValues(issue.values)} (got ${got})`);
     case 'invalid_union':
       if (issue.path[issue.path.length - 1] === 'range') return fail(path, RANGE_RULE + ` (got ${got})`);
+      if (issue.path[0] === 'device') return fail(path, `must be a number in µS or null (got ${got})`);
       return fail(path, `invalid value (got ${got})`);
     default:
       return fail(path, `${issue.message} (got ${got})`);
@@ -257,6 +270,8 @@ function checkValues(c: XbarConfig, prefix: string): void {
 
   intIn(p('array.rows'), c.array.rows, 1, 4096);
   intIn(p('array.cols'), c.array.cols, 1, 4096);
+  intIn(p('array.partitions.rows'), c.array.partitions.rows, 1, c.array.rows, `array.rows (${c.array.rows})`);
+  intIn(p('array.partitions.cols'), c.array.partitions.cols, 1, c.array.cols, `array.cols (${c.array.cols})`);
 
   intIn(p('weights.bits'), c.weights.bits, 2, 16);
   if (typeof c.weights.perChannel !== 'boolean') fail(p('weights.perChannel'), `must be true or false (got ${show(c.weights.perChannel)})`);
@@ -298,6 +313,9 @@ function checkValues(c: XbarConfig, prefix: string): void {
   probability(p('noise.stuckAt.sa0'), sa.sa0);
   probability(p('noise.stuckAt.sa1'), sa.sa1);
   if (sa.sa0 + sa.sa1 > 1) fail(p('noise.stuckAt'), `sa0 + sa1 must be <= 1 (got ${show(sa.sa0)} + ${show(sa.sa1)})`);
+
+  checkDevice(c, p);
+  checkCircuit(c, p);
 
   nonNegative(p('analog.gainSigma'), c.analog.gainSigma);
   nonNegative(p('analog.noise'), c.analog.noise);
@@ -382,6 +400,56 @@ function checkReadout(c: XbarConfig, p: (s: string) => string): void {
     if (typeof d.relu !== 'boolean') fail(p('digital.relu'), `must be true or false (got ${show(d.relu)})`);
     intIn(p('digital.outputBits'), d.outputBits, 2, 16);
   }
+}
+
+/** Device range, model and time (DESIGN.md section 12). */
+function checkDevice(c: XbarConfig, p: (s: string) => string): void {
+  const { gMax, gMin } = c.device;
+  if (gMax !== null && !(Number.isFinite(gMax) && gMax > 0)) fail(p('device.gMax'), `must be a number > 0 in µS, or null for the model's default (got ${show(gMax)})`);
+  const dev = c.noise.device;
+  oneOf(p('noise.device.model'), dev.model, DEVICE_MODEL_NAMES);
+  const range = deviceRange(c);
+  if (gMin !== null && !(Number.isFinite(gMin) && gMin >= 0 && gMin < range.gMax)) {
+    fail(p('device.gMin'), `must be a number in µS, >= 0 and below device.gMax (${show(range.gMax)}), or null (got ${show(gMin)})`);
+  }
+  nonNegative(p('noise.device.progScale'), dev.progScale);
+  nonNegative(p('noise.device.readScale'), dev.readScale);
+  nonNegative(p('noise.device.driftScale'), dev.driftScale);
+  nonNegative(p('noise.time'), c.noise.time);
+  // aihwkit's ReRamWan2022NoiseModel knows three times only and raises for any other (reram.py:160-161);
+  // 0 is the programmed state, before any drift call.
+  if (dev.model === 'reram-wan2022' && !WAN_TIMES.includes(c.noise.time)) {
+    fail(p('noise.time'), `must be one of ${WAN_TIMES.join(', ')} s with noise.device.model "reram-wan2022" (its fits exist at those times only) (got ${show(c.noise.time)})`);
+  }
+  // Its read noise takes log10 of the conductance (reram.py:312).
+  if (dev.model === 'reram-cmo' && !(range.gMin > 0)) fail(p('device.gMin'), `must be > 0 with noise.device.model "reram-cmo" (its read noise takes log10 of g) (got ${show(range.gMin)})`);
+  if (c.noise.drift.compensation === 'column' && dev.model === 'none') {
+    fail(p('noise.drift.compensation'), `"column" needs a noise.device.model (aihwkit's PerColumnDriftCompensation); section 4's drift has "none" or "global"`);
+  }
+}
+
+/** Array circuit parameters (DESIGN.md section 13). */
+function checkCircuit(c: XbarConfig, p: (s: string) => string): void {
+  const k = c.circuit;
+  oneOf(p('circuit.model'), k.model, CIRCUIT_MODELS);
+  nonNegative(p('circuit.rRow'), k.rRow);
+  nonNegative(p('circuit.rCol'), k.rCol);
+  nonNegative(p('circuit.rTerminal'), k.rTerminal);
+  if (!(Number.isFinite(k.tolerance) && k.tolerance > 0 && k.tolerance < 1)) fail(p('circuit.tolerance'), `must be a number in (0, 1) (got ${show(k.tolerance)})`);
+  intIn(p('circuit.maxIterations'), k.maxIterations, 1, 1_000_000);
+}
+
+/**
+ * `noise.device` replaces the programming, read and drift blocks while it is set (DESIGN.md section 12):
+ * their sigmas and exponents are zeroed so no stage applies them twice; drift.compensation stays (it
+ * selects the compensation of the device model too).
+ */
+function applyDeviceReplacement(c: XbarConfig): void {
+  if (c.noise.device.model === 'none') return;
+  c.noise.programming.sigma = 0;
+  c.noise.read.sigma = 0;
+  c.noise.drift.nu = 0;
+  c.noise.drift.nuStd = 0;
 }
 
 /** Checks a complete config, and each per-layer override resolved against it. */
@@ -478,6 +546,7 @@ export function resolveConfig(input: unknown, opts: { preset?: string } = {}): X
   else delete c.preset;
   if (c.digital !== undefined) c.digital = { ...DIGITAL_DEFAULTS, ...c.digital };
   checkConfig(c);
+  applyDeviceReplacement(c);
   return c;
 }
 
@@ -578,6 +647,8 @@ export function setConfigPath(base: XbarConfig, path: string, value: unknown): X
 export function applyOverrides(base: XbarConfig, path: string, value: unknown): XbarConfig {
   const c = setConfigPath(base, path, value);
   parseConfigInput(c);
-  checkConfig(c);
-  return c;
+  const out = c as unknown as XbarConfig;
+  checkConfig(out);
+  applyDeviceReplacement(out);
+  return out;
 }

@@ -33,11 +33,19 @@ export interface DigitalConfig {
   relu: boolean;
   outputBits: number;
 }
+/** Conductance-dependent device models (DESIGN.md section 12), named after their IBM aihwkit sources; `none` = section 4's blocks. */
+export type DeviceModelName = 'none' | 'pcm-joshi2020' | 'reram-wan2022' | 'reram-cmo';
+/** Drift compensation: none, one factor per layer, or one per output column (device models only). */
+export type Compensation = 'none' | 'global' | 'column';
+/** Array circuit (DESIGN.md section 13): ideal ΣV·G, the solved resistive network, or aihwkit's closed-form IR drop. */
+export type CircuitModel = 'none' | 'solve' | 'approx';
 
 export interface XbarConfig {
   /** The preset this config was built on, if any (informational). */
   preset?: string;
-  array: { rows: number; cols: number };
+  array: { rows: number; cols: number; partitions: { rows: number; cols: number } };
+  /** Physical conductance range in µS; null = the device model's default (src/config/device.ts). */
+  device: { gMax: number | null; gMin: number | null };
   weights: { bits: number; perChannel: boolean; mapping: Mapping; cellBits: number; onOffRatio: number };
   inputs: { bits: number; dacBits: number };
   adc: {
@@ -55,9 +63,14 @@ export interface XbarConfig {
   noise: {
     programming: { sigma: number; model: NoiseModel };
     read: { sigma: number; model: NoiseModel };
-    drift: { nu: number; nuStd: number; t: number; t0: number; compensation: 'none' | 'global' };
+    drift: { nu: number; nuStd: number; t: number; t0: number; compensation: Compensation };
     stuckAt: { sa0: number; sa1: number };
+    /** A conductance-dependent device model; while set it replaces programming, read and drift (not compensation). */
+    device: { model: DeviceModelName; progScale: number; readScale: number; driftScale: number };
+    /** Seconds since programming, for the device models. */
+    time: number;
   };
+  circuit: { model: CircuitModel; rRow: number; rCol: number; rTerminal: number; tolerance: number; maxIterations: number };
   analog: { gainSigma: number; noise: number; model: AnalogModel; neural: { weightBits: number; sigma: number } };
   /** The near-memory fixed-point unit; absent = f32 (today's behaviour). */
   digital?: DigitalConfig;

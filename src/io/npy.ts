@@ -569,6 +569,11 @@ export function encodeNpy(shape: number[], dtype: '<f4' | '<f8', data: ArrayLike
 
 /** Atomically writes a '<f4' C-order .npy (v1.0) file (io/atomic-write.ts: temp file and rename, symlinks written through); failures throw one-line UsageErrors starting with `what`. */
 export function writeNpyFloat32(path: string, shape: number[], data: ArrayLike<number>, what: string = path): void {
+  writeNpyFloat(path, shape, '<f4', data, what);
+}
+
+/** writeNpyFloat32 in either float dtype ('<f8' where float32's 7 digits are not enough, e.g. circuit currents). */
+export function writeNpyFloat(path: string, shape: number[], dtype: '<f4' | '<f8', data: ArrayLike<number>, what: string = path): void {
   checkShape(shape, data.length, what);
-  writeFileAtomic(path, encodeNpy(shape, '<f4', data), what);
+  writeFileAtomic(path, encodeNpy(shape, dtype, data), what);
 }

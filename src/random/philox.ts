@@ -8,9 +8,10 @@
  * - counter = (element lo, element hi, layer, stream): `layer` is the crossbar layer's index in the
  *   network (0 for `xbarsim vmm`), `stream` one of NOISE_STREAM below, and the element is a 64-bit
  *   index whose meaning each stream fixes:
- *   - static streams (programming, stuck-at, drift): lo = cell index `((k·S + s)·pol + p)·N + j`, hi = 0;
+ *   - static streams (programming, stuck-at, drift, deviceProgramming, deviceDrift): lo = cell index
+ *     `((k·S + s)·pol + p)·N + j`, hi = 0;
  *   - gain: lo = `p·N + j` (row block, logical output column), hi = 0;
- *   - per-read streams (read, ADC, analog): hi = `2·v + pass` with v the vector's position in the whole
+ *   - per-read streams (read or deviceRead, ADC, analog): hi = `2·v + pass` with v the vector's position in the whole
  *     input set (never the batch), lo = `((p·T' + t)·planes + plane)·2·ceil(N/4) + floor(j/2)`,
  *     where T' = T for `digital-sa` and 1 otherwise, and column j takes Gaussian `j mod 2` of that
  *     counter's pair (one Philox call feeds two columns).
@@ -30,6 +31,12 @@ export const NOISE_STREAM = {
   read: 5,
   adc: 6,
   analog: 7,
+  /** Device models (DESIGN.md section 12, src/devices): programming draw per cell. */
+  deviceProgramming: 12,
+  /** Device models: the time-dependent draw per cell (PCM drift exponent ν, CMO relaxation, Wan's re-draw). */
+  deviceDrift: 13,
+  /** Device models: per-read noise, keyed like `read`. */
+  deviceRead: 14,
 } as const;
 
 /** High 32 bits of the 64-bit product of two u32 (exact: every partial product stays below 2^53). */
