@@ -9,6 +9,7 @@ import { loadModel } from '../nn/load-model.ts';
 import { INTERVAL_METHOD, accuracyStats, formatInterval } from '../sweep/stats.ts';
 import { checkLayerKeys, configLayerKeys, matrixLayerRefs, modelClasses } from '../sweep/layers.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
+import { processSolveStats } from '../reference/circuit.ts';
 import { circuitLine } from './circuit-line.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
 import { readoutBackend } from './readout-guard.ts';
