@@ -1,7 +1,7 @@
 import type { XbarConfig } from '../config/types.ts';
 import { backendLine, releaseBackend, type Backend } from '../gpu/backend.ts';
 import type { EvalData } from '../io/datasets/eval-data.ts';
-import { mnistEvalData, npyEvalData } from '../io/datasets/eval-data.ts';
+import { builtinEvalData, npyEvalData } from '../io/datasets/eval-data.ts';
 import type { EvalRequest, EvalResult, Evaluator, SweepEvalSetup } from './types.ts';
 import { nodeBackend } from '../gpu/node-backend.ts';
 import { evaluateChip, openNetwork } from '../nn/evaluate.ts';
@@ -33,8 +33,8 @@ export class NetworkEvaluator implements Evaluator {
 
   private data(cfg: XbarConfig, limit: number | undefined): EvalData {
     const d = this.setup.dataset;
-    return d === 'mnist'
-      ? mnistEvalData(this.net.input.shape, limit, cfg.calibration.samples)
+    return typeof d === 'string'
+      ? builtinEvalData(d, this.net.input.shape, limit, cfg.calibration.samples)
       : npyEvalData(d.inputs, d.labels, undefined, this.net.input.shape, limit, cfg.calibration.samples);
   }
 
