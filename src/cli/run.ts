@@ -3,12 +3,13 @@ import type { XbarConfig } from '../config/types.ts';
 import { UsageError } from '../errors.ts';
 import { backendLine, releaseBackend, type BackendChoice } from '../gpu/backend.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
-import { checkWritableTarget } from '../io/atomic-write.ts';
+import { checkOutputs, writeOutputs, type InputFile } from '../io/atomic-write.ts';
 import { readInputs } from '../io/datasets/eval-data.ts';
-import { writeNpyFloat32 } from '../io/npy.ts';
+import { encodeNpy } from '../io/npy.ts';
 import { sizeOf, type Network } from '../ir/graph.ts';
-import { openNetwork } from '../nn/evaluate.ts';
 import { loadModel } from '../nn/load-model.ts';
+import { openNetwork } from '../nn/runner.ts';
+import { checkLayerKeys, configLayerKeys, matrixLayerRefs } from '../sweep/layers.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
 
 /** Flags of `xbarsim run` (issue 12 item 7). */
@@ -63,7 +64,14 @@ export async function runRun(f: RunFlags): Promise<void> {
   const X = readInputs(f.inputs, '--inputs', net.input.shape);
   // DESIGN.md section 6: calibrate on the first calibration.samples of --calibrate, else of the inputs.
   const C = cfg !== null && f.calibrate !== undefined ? readInputs(f.calibrate, '--calibrate', net.input.shape) : X;
-  checkWritableTarget(f.out, '--out');
+  if (cfg !== null) checkLayerKeys(configLayerKeys(cfg, f.config !== undefined ? `--config ${f.config}` : 'config'), matrixLayerRefs(net));
+  const inputs: InputFile[] = [
+    { flag: '--model', path: f.model },
+    { flag: '--inputs', path: f.inputs },
+    ...(f.calibrate !== undefined ? [{ flag: '--calibrate', path: f.calibrate }] : []),
+    ...(f.config !== undefined ? [{ flag: '--config', path: f.config }] : []),
+  ];
+  const [out] = checkOutputs([{ flag: '--out', path: f.out }], inputs);
 
   const backend = await nodeBackend(f.backend);
   try {
@@ -93,7 +101,7 @@ export async function runRun(f: RunFlags): Promise<void> {
         handle?.release();
       }
       const ms = performance.now() - t0;
-      writeNpyFloat32(f.out, [X.n, ...outShape], Y, `--out ${f.out}`);
+      writeOutputs([{ out, data: encodeNpy([X.n, ...outShape], '<f4', Y) }]);
       const mode = cfg === null ? 'digital f32 (no crossbar)' : `${cfg.preset ?? 'custom config'} (${cfg.dataflow}), chip ${chip}`;
       stderrLine(`xbarsim run: ${output} [${[X.n, ...outShape].join(', ')}] -> ${f.out} | ${mode} | ${ms.toFixed(1)} ms on ${backendLine(backend)}`);
     } finally {

@@ -5,9 +5,8 @@
 // machine); the first case spawns the real binary, as a user runs it.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../helpers/cli.ts';
-import { main } from '../../src/cli/main.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli, runMain } from '../helpers/cli.ts';
 import { tempDir, writeNpy } from '../helpers/files.ts';
 import { randomArray } from '../helpers/random.ts';
 import { parseNpy } from '../../src/io/npy.ts';
@@ -31,19 +30,17 @@ beforeAll(() => {
   small = writeNpy(dir, 'x-small.npy', [8, 784], pixels.subarray(0, 8 * 784));
 });
 
-afterEach(() => vi.restoreAllMocks());
-
-/** `xbarsim ARGS` through main() in this process: the exit code and what it wrote to stderr. */
+/** `xbarsim ARGS` through main() in this process: the exit code and xbarsim's own stderr lines. */
 async function xbarsim(args: string[]): Promise<{ code: number; lines: string[] }> {
-  let err = '';
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    return true;
-  });
-  const code = await main(args);
-  vi.restoreAllMocks();
-  return { code, lines: err.split('\n').filter((l) => l !== '') };
+  const r = await runMain(args);
+  return { code: r.code, lines: r.ownStderrLines };
 }
+
+const writeCfg = (name: string, cfg: unknown): string => {
+  const p = join(dir, name);
+  writeFileSync(p, JSON.stringify(cfg));
+  return p;
+};
 
 const readY = (path: string): { shape: number[]; data: Float32Array; dtype: string } => {
   const a = parseNpy(readFileSync(path), path);
@@ -146,14 +143,17 @@ describe('xbarsim run bad input: one line, exit 2, nothing written', () => {
     ['--calibrate of the wrong shape', () => ['--preset', 'isaac', '--calibrate', writeNpy(dir, 'bad-cal.npy', [2, 10], randomArray(20, 2))], /--calibrate .*bad-cal\.npy: has shape \[2, 10\]/],
     ['a missing model', () => ['--digital', '--model', join(dir, 'none.onnx')], /--model .*none\.onnx: cannot read \(file not found\)/],
     ['a model that is not ONNX', () => ['--digital', '--model', writeNpy(dir, 'not-a-model.onnx', [1], [1])], /not-a-model\.onnx: not a valid ONNX file/],
-    ['an --out folder that does not exist', () => ['--digital', '--out', join(dir, 'no', 'y.npy')], /--out .*y\.npy: folder .* does not exist/],
+    ['an --out folder that does not exist', () => ['--digital', '--out', join(dir, 'no', 'y.npy')], /--out .*y\.npy: cannot write: directory does not exist/],
+    ['--out naming the --inputs file', () => ['--digital', '--out', inputs.mlp], /--out .*x-mlp\.npy: is the same file as --inputs/],
+    ['a config naming a layer the model lacks', () => ['--config', writeCfg('layers.json', { preset: 'isaac', layers: { conv9: { digital: true } } })], /conv9/],
   ];
   it.each(cases)('%s', async (_name, extra, re) => {
     const out = join(dir, `bad-${_name.replace(/\W+/g, '-')}.npy`);
     const base = ['run', '--model', 'models/mlp.onnx', '--inputs', inputs.mlp, '--out', out, '--backend', 'cpu'];
     const args = [...base];
     const e = extra();
-    // Later flags win in commander, so a case's --model/--inputs/--out replace the defaults.
+    const before = readFileSync(inputs.mlp);
+    // A case's --model/--inputs/--out replace the defaults; its other flags are added.
     for (let i = 0; i < e.length; i++) {
       const at = args.indexOf(e[i]);
       if (at >= 0 && !e[i + 1]?.startsWith('--') && ['--model', '--inputs', '--out'].includes(e[i])) {
@@ -164,6 +164,8 @@ describe('xbarsim run bad input: one line, exit 2, nothing written', () => {
     expect(r.code).toBe(2);
     expect(r.lines).toHaveLength(1);
     expect(r.lines[0]).toMatch(re);
-    expect(existsSync(out)).toBe(false);
+    const target = args[args.indexOf('--out') + 1];
+    if (target === inputs.mlp) expect(readFileSync(inputs.mlp).equals(before)).toBe(true);
+    else expect(existsSync(target)).toBe(false);
   });
 });
