@@ -2,7 +2,8 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { XbarConfig } from '../config/types.ts';
 import { UsageError } from '../errors.ts';
 import { backendLine, releaseBackend, type Backend, type BackendChoice } from '../gpu/backend.ts';
-import { mnistEvalData, npyEvalData, type EvalData } from '../io/datasets/eval-data.ts';
+import { BUILTIN_DATASETS, isBuiltinDataset } from '../io/datasets/builtin.ts';
+import { builtinEvalData, npyEvalData, type EvalData } from '../io/datasets/eval-data.ts';
 import { evaluateChip, type ChipEvaluation } from '../nn/evaluate.ts';
 import { openNetwork } from '../nn/runner.ts';
 import { loadModel } from '../nn/load-model.ts';
@@ -45,11 +46,11 @@ export function evalDataFromFlags(
 ): EvalData {
   if (f.dataset !== undefined && (f.inputs !== undefined || f.labels !== undefined)) throw new UsageError('give either --dataset or --inputs with --labels, not both');
   if (f.dataset !== undefined) {
-    if (f.dataset !== 'mnist') throw new UsageError(`--dataset: unknown dataset "${f.dataset}" (allowed: mnist; other data: --inputs X.npy --labels y.npy)`);
-    if (f.calibrate !== undefined) throw new UsageError('--calibrate: MNIST calibrates on its training split; --calibrate goes with --inputs');
-    return mnistEvalData(inputShape, limit, calSamples, classes);
+    if (!isBuiltinDataset(f.dataset)) throw new UsageError(`--dataset: unknown dataset "${f.dataset}" (allowed: ${BUILTIN_DATASETS.join(', ')}; other data: --inputs X.npy --labels y.npy)`);
+    if (f.calibrate !== undefined) throw new UsageError(`--calibrate: ${f.dataset} calibrates on its training split; --calibrate goes with --inputs`);
+    return builtinEvalData(f.dataset, inputShape, limit, calSamples, classes);
   }
-  if (f.inputs === undefined || f.labels === undefined) throw new UsageError('one of --dataset mnist or --inputs X.npy --labels y.npy is required');
+  if (f.inputs === undefined || f.labels === undefined) throw new UsageError(`one of --dataset ${BUILTIN_DATASETS.join('|')} or --inputs X.npy --labels y.npy is required`);
   return npyEvalData(f.inputs, f.labels, f.calibrate, inputShape, limit, calSamples, classes);
 }
 

@@ -5,6 +5,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../gpu/backend.ts';
 import { formatInfo, gatherInfo } from './info.ts';
 import { runVmm, type VmmFlags } from './vmm.ts';
 import { runEval, type EvalFlags } from './eval.ts';
+import { runRun, type RunFlags } from './run.ts';
 import { registerSweepCommands } from './sweep.ts';
 import { registerEnergyCommand } from './energy.ts';
 import { PERIPH_OUT, runPeriph, type PeriphFlags } from './periph.ts';
@@ -59,7 +60,7 @@ function buildProgram(): Command {
     .command('eval')
     .description('evaluate an ONNX network on simulated crossbar chips: accuracy over chips, event counts, images/s')
     .requiredOption('--model <m.onnx>', 'ONNX model (opsets 9-21)')
-    .option('--dataset <name>', 'built-in dataset: mnist (its 2,000 test digits)')
+    .option('--dataset <name>', 'built-in dataset: mnist (its 2,000 test digits) or fashion-mnist (its 10,000 test images)')
     .option('--inputs <X.npy>', 'inputs shaped [N, ...model input]')
     .option('--labels <y.npy>', 'integer class labels [N]')
     .option('--calibrate <C.npy>', 'calibration inputs with --inputs (default: the first calibration.samples of X)')
@@ -73,6 +74,23 @@ function buildProgram(): Command {
     .option('--json', 'print one JSON object')
     .addOption(backendOption())
     .action(async (opts: EvalFlags) => runEval(opts));
+
+  program
+    .command('run')
+    .description('one forward pass of an ONNX network (digital, or one simulated chip) and write its output as float32 .npy')
+    .requiredOption('--model <m.onnx>', 'ONNX model (opsets 9-21)')
+    .requiredOption('--inputs <X.npy>', 'inputs shaped [N, ...model input], float32 or float64')
+    .requiredOption('--out <Y.npy>', 'output [N, ...model output], float32')
+    .option('--digital', 'run the whole network in f32, no crossbar')
+    .addOption(new Option('--preset <name>', 'base preset (a --config file overrides its fields)').choices(PRESET_NAMES))
+    .option('--config <cfg.json>', 'hardware config (JSON, DESIGN.md section 7)')
+    .option('--chip <k>', 'chip instance (default 0)')
+    .option('--output <name>', 'graph output to write (default: the model\'s output)')
+    .option('--calibrate <C.npy>', 'calibration inputs (default: the first calibration.samples of X)')
+    .option('--seed <n>', 'random seed (overrides the config)')
+    .option('--batch <n>', 'samples per batch (results do not depend on it; default: what the adapter fits)')
+    .addOption(backendOption())
+    .action(async (opts: RunFlags) => runRun(opts));
 
   registerSweepCommands(program, (setup) => NetworkEvaluator.open(setup));
   registerEnergyCommand(program);
