@@ -4,10 +4,11 @@ import type { EvalData } from '../io/datasets/eval-data.ts';
 import { mnistEvalData, npyEvalData } from '../io/datasets/eval-data.ts';
 import type { EvalRequest, EvalResult, Evaluator, SweepEvalSetup } from './types.ts';
 import { nodeBackend } from '../gpu/node-backend.ts';
-import { evaluateChip, openNetwork } from '../nn/evaluate.ts';
+import { evaluateChip } from '../nn/evaluate.ts';
 import type { Network } from '../ir/graph.ts';
+import { CalibrationCache } from '../nn/calibration.ts';
 import { loadModel } from '../nn/load-model.ts';
-import { calibrationKey, type NetworkRunner } from '../nn/network-runner.ts';
+import { calibrateCached, openNetwork, type NetworkRunner } from '../nn/runner.ts';
 
 /**
  * The sweep's evaluator: the model, the data and the device are opened once; each config is
@@ -16,8 +17,8 @@ import { calibrationKey, type NetworkRunner } from '../nn/network-runner.ts';
  */
 export class NetworkEvaluator implements Evaluator {
   private current: { key: string; runner: NetworkRunner; data: EvalData } | null = null;
-  /** Calibrations done so far, by calibrationKey (small: one scale and range per layer). */
-  private readonly calibrations = new Map<string, NetworkRunner['scales']>();
+  /** Calibrations done so far (small: one scale and range per layer); points differing only in noise or seed share them. */
+  private readonly calibrations = new CalibrationCache();
 
   private constructor(
     private readonly backend: Backend,
@@ -46,12 +47,7 @@ export class NetworkEvaluator implements Evaluator {
       this.current = null;
       const data = this.data(req.config, limit);
       const runner = openNetwork(this.backend, this.net, req.config, false);
-      const calKey = calibrationKey(req.config);
-      // Points that differ only in noise or seed share one calibration (it never sees the noise).
-      const known = this.calibrations.get(calKey);
-      if (known) runner.adoptCalibration(known, data.calibration!.x, data.calibration!.n);
-      else await runner.calibrate(data.calibration!.x, data.calibration!.n);
-      this.calibrations.set(calKey, runner.scales.map((sc) => ({ sx: sc.sx, hi: [...sc.hi] })));
+      await calibrateCached(runner, req.config, this.calibrations, `limit=${String(limit)}`, data.calibration!);
       prev?.runner.destroy();
       this.current = { key, runner, data };
     }

@@ -7,8 +7,9 @@ import type { XbarConfig } from '../../src/config/types.ts';
 import { COUNT_NAMES, type EventCounts } from '../../src/crossbar/counts.ts';
 import { messageOf } from '../../src/errors.ts';
 import { backendLine, type Backend } from '../../src/gpu/backend.ts';
-import { evaluateChip, openNetwork } from '../../src/nn/evaluate.ts';
-import { calibrationKey, type NetworkRunner } from '../../src/nn/network-runner.ts';
+import { evaluateChip } from '../../src/nn/evaluate.ts';
+import { CalibrationCache } from '../../src/nn/calibration.ts';
+import { calibrateCached, openNetwork, type NetworkRunner } from '../../src/nn/runner.ts';
 import type { ResultLine } from '../../src/sweep/results.ts';
 import { parseVary, type Vary } from '../../src/sweep/spec.ts';
 import type { VaryValue } from '../../src/sweep/types.ts';
@@ -133,8 +134,7 @@ const BATCH = 128;
 export async function runSweep(plan: SweepPlan, model: LoadedModel, backend: Backend, cb: SweepCallbacks): Promise<'done' | 'stopped'> {
   const total = plan.points.length * plan.chips;
   let done = 0;
-  type CalRecord = { key: string; scales: NetworkRunner['scales'] };
-  const calByKey = new Map<string, CalRecord>();
+  const calibrations = new CalibrationCache();
   for (const p of plan.points) {
     if (cb.shouldStop()) return 'stopped';
     const where = `${p.series}, ${plan.vary.path} = ${String(p.value)}`;
@@ -146,12 +146,7 @@ export async function runSweep(plan: SweepPlan, model: LoadedModel, backend: Bac
     let runner: NetworkRunner | null = null;
     try {
       runner = openNetwork(live, model.net, p.config, false);
-      const cal = data.calibration ?? { x: data.x, n: data.n };
-      const key = calibrationKey(p.config);
-      const known = calByKey.get(key);
-      if (known) runner.adoptCalibration(known.scales, cal.x, cal.n);
-      else await runner.calibrate(cal.x, cal.n);
-      calByKey.set(key, { key, scales: runner.scales.map((sc) => ({ sx: sc.sx, hi: [...sc.hi] })) });
+      await calibrateCached(runner, p.config, calibrations, `mnist digits=${plan.digits}`, data.calibration ?? { x: data.x, n: data.n });
       for (let chip = 0; chip < plan.chips; chip++) {
         if (cb.shouldStop()) return 'stopped';
         const r = await evaluateChip(
