@@ -6,7 +6,7 @@ import { layerGeometry } from '../../src/crossbar/geometry.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
 import type { EvalData } from '../../src/io/datasets/eval-data.ts';
 import { isMatrixOp, sizeOf, type Network } from '../../src/ir/graph.ts';
-import { openNetwork } from '../../src/nn/evaluate.ts';
+import { openNetwork } from '../../src/nn/runner.ts';
 import { compileMeter, now, timeRuns } from './measure.ts';
 import { figure, mapFigure, type Figure } from './stats.ts';
 
