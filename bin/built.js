@@ -15,14 +15,17 @@ export function builtEntry(root) {
     return null;
   }
   if (!manifest || typeof manifest.inputs !== 'object' || manifest.inputs === null) return null;
-  for (const [file, hash] of Object.entries(manifest.inputs)) {
+  const same = (file, hash, required) => {
     let bytes;
     try {
       bytes = readFileSync(join(root, file));
     } catch {
-      return null;
+      return !required;
     }
-    if (createHash('sha256').update(bytes).digest('hex') !== hash) return null;
-  }
+    return createHash('sha256').update(bytes).digest('hex') === hash;
+  };
+  for (const [file, hash] of Object.entries(manifest.inputs)) if (!same(file, hash, true)) return null;
+  // Optional inputs (the lockfile) count only where the file exists: an installed package has none.
+  for (const [file, hash] of Object.entries(manifest.optional ?? {})) if (!same(file, hash, false)) return null;
   return pathToFileURL(join(root, 'dist', 'cli', 'xbarsim.js')).href;
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // npm run build (also `prepare`, so npm ci / npm install / npm pack run it): bundles the CLI's
-// TypeScript and WGSL into dist/cli/xbarsim.js with esbuild, so `xbarsim` starts without transpiling
-// ~100 modules through tsx on every run. Packages stay external (resolved from node_modules as before).
-// dist/cli/manifest.json records a hash of every source file the bundle was built from;
-// bin/xbarsim.js runs the bundle only while they all match, else the sources through tsx, so an
-// edited checkout never runs stale code.
+// TypeScript, WGSL and pure-JS packages into dist/cli/xbarsim.js with esbuild, so `xbarsim` starts
+// without transpiling ~100 modules through tsx or resolving ~200 package files on every run (half
+// the module-loading time of an external-packages bundle). Dawn (a native addon) and Vega (large,
+// loaded only to draw a report) stay in node_modules. dist/cli/manifest.json records a hash of every
+// source file the bundle was built from; bin/xbarsim.js runs the bundle only while they all match,
+// else the sources through tsx, so an edited checkout never runs stale code.
 //
 // Plain JavaScript on purpose: `prepare` must work before anything else is set up. If esbuild cannot
 // be loaded (an install without it), the build is skipped with a note and the CLI runs from source.
@@ -18,6 +19,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // `new URL('../../…', import.meta.url)` references (package.json, models/) resolve the same.
 export const OUT_DIR = join(ROOT, 'dist', 'cli');
 export const ENTRY = 'src/cli/main.ts';
+/** Packages left in node_modules: a native addon, and Vega (large; only `sweep`'s report loads it). */
+const EXTERNAL = ['webgpu', 'vega', 'vega-lite'];
 
 /** sha256 of a file's bytes, hex. */
 export function fileHash(path) {
@@ -67,7 +70,9 @@ export async function buildCli(outDir = OUT_DIR) {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    packages: 'external',
+    external: EXTERNAL,
+    // Bundled CommonJS packages call require(); give the ES module one.
+    banner: { js: "import { createRequire as __xbarsimCreateRequire } from 'node:module'; const require = __xbarsimCreateRequire(import.meta.url);" },
     sourcemap: 'linked',
     metafile: true,
     logLevel: 'warning',
@@ -76,12 +81,18 @@ export async function buildCli(outDir = OUT_DIR) {
   const inputs = {};
   for (const p of Object.keys(result.metafile.inputs)) {
     const file = p.startsWith('wgsl-raw:') ? relative(ROOT, p.slice('wgsl-raw:'.length)) : p;
+    // Bundled packages are the bundle's own copies: it does not depend on node_modules staying put.
+    if (file.split(/[\\/]/).includes('node_modules')) continue;
     inputs[file] = fileHash(join(ROOT, file));
   }
   // Inputs that change what the bundle means without being part of it.
   for (const f of ['package.json', 'bin/xbarsim.js', 'scripts/build-cli.mjs']) inputs[f] = fileHash(join(ROOT, f));
+  // Checked only where present: an installed package has no lockfile, a checkout that changed its
+  // packages (npm install <pkg>) must rebuild to pick them up.
+  const optional = {};
+  if (existsSync(join(ROOT, 'package-lock.json'))) optional['package-lock.json'] = fileHash(join(ROOT, 'package-lock.json'));
   checkRelativeUrls(readFileSync(outfile, 'utf8'), join(outDir, 'xbarsim.js'));
-  writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify({ entry: ENTRY, esbuild: esbuild.version, inputs }, null, 1)}\n`);
+  writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify({ entry: ENTRY, esbuild: esbuild.version, inputs, optional }, null, 1)}\n`);
   // Swap the folder in whole, so a concurrent `xbarsim` sees the old build or the new one, never half.
   rmSync(outDir, { recursive: true, force: true });
   renameSync(tmp, outDir);

@@ -30,7 +30,17 @@ describe('builtEntry: the bundle runs only while every input still hashes the sa
     writeFileSync(join(root, 'src', 'a.ts'), 'export const a = 2;\n');
     expect(builtEntry(root)).toBeNull();
   });
+  it('checks an optional input (the lockfile) only where it exists', () => {
+    writeFileSync(join(root, 'src', 'a.ts'), 'export const a = 1;\n');
+    writeFileSync(manifest, JSON.stringify({ inputs: { 'src/a.ts': sha('export const a = 1;\n') }, optional: { 'package-lock.json': sha('{}') } }));
+    expect(builtEntry(root)).not.toBeNull(); // an installed package: no lockfile
+    writeFileSync(join(root, 'package-lock.json'), '{}');
+    expect(builtEntry(root)).not.toBeNull();
+    writeFileSync(join(root, 'package-lock.json'), '{"changed": true}');
+    expect(builtEntry(root)).toBeNull();
+  });
   it('is null when an input is gone, or the manifest is missing or damaged', () => {
+    rmSync(join(root, 'package-lock.json'), { force: true });
     rmSync(join(root, 'src', 'a.ts'));
     expect(builtEntry(root)).toBeNull();
     writeFileSync(manifest, '{"inputs": ');
@@ -58,10 +68,12 @@ describe('the bundle behaves as the sources', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('records every source it was built from, shaders and package.json included', () => {
-    const m = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { inputs: Record<string, string> };
+  it('records every source it was built from, shaders and package.json included, and no package file', () => {
+    const m = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { inputs: Record<string, string>; optional: Record<string, string> };
     expect(Object.keys(m.inputs)).toEqual(expect.arrayContaining(['src/cli/main.ts', 'shaders/xbar.wgsl', 'package.json', 'bin/xbarsim.js']));
-    for (const [f, h] of Object.entries(m.inputs)) expect(sha(readFileSync(join(ROOT, f))), f).toBe(h);
+    expect(Object.keys(m.inputs).filter((f) => f.includes('node_modules'))).toEqual([]);
+    expect(Object.keys(m.optional)).toEqual(['package-lock.json']);
+    for (const [f, h] of Object.entries({ ...m.inputs, ...m.optional })) expect(sha(readFileSync(join(ROOT, f))), f).toBe(h);
   });
 
   it('prints the same version, help and usage errors', () => {
