@@ -6,7 +6,9 @@
  */
 import type { GpuSession } from '../gpu/runtime.ts';
 import { uploadStorage } from '../gpu/buffers.ts';
-import { encodeAffine, encodeBinary, encodeRowBias, encodeUnary, rowMajorStrides, type BroadcastOperand } from '../kernels/elementwise.ts';
+import { BINARY_FNS, UNARY_FNS, encodeAffine, encodeBinary, encodeRowBias, encodeUnary, rowMajorStrides, type BroadcastOperand } from '../kernels/elementwise.ts';
+import { argmaxRef, instanceNormRef, layerNormRef, logSoftmaxRef, lrnRef, matmulRef, reduceRef } from '../reference/math-ops.ts';
+import { col2imRef, constantRef, expandRef, gatherRef, padRef, resizeRef, sliceRef, whereRef } from '../reference/tensor-ops.ts';
 import { checkConvGeometry, checkPoolGeometry } from '../ir/geometry.ts';
 import { encodeIm2colKernel, im2colColumns } from '../kernels/im2col.ts';
 import { colsToNchwPlan, concatPlan, encodeStridedCopy, transposePlan } from '../kernels/layout.ts';
@@ -127,12 +129,15 @@ export function encodeDigitalOp(e: OpEncoder, op: DigitalOp, inputs: readonly Gp
   switch (op.kind) {
     case 'unary': {
       checkArity(op, inputs, 1);
+      const fn = op.fn;
+      if (!(UNARY_FNS as readonly string[]).includes(fn)) fail(op, `no WebGPU kernel for ${fn} yet; run with --backend cpu`);
       const x = inputs[0];
       const y = allocTensor(e, x.shape, op.name);
-      encodeUnary(e, op.fn, op, x.buf, y.buf, elementCount(x.shape));
+      encodeUnary(e, fn as (typeof UNARY_FNS)[number], op, x.buf, y.buf, elementCount(x.shape));
       return y;
     }
     case 'binary': {
+      if (!(BINARY_FNS as readonly string[]).includes(op.fn)) fail(op, `no WebGPU kernel for ${op.fn} yet; run with --backend cpu`);
       const { a, b } = binaryShapes(op);
       checkArity(op, inputs, op.b ? 1 : 2);
       checkInput(op, inputs[0], B, op.aShape, 'first operand');
@@ -147,7 +152,7 @@ export function encodeDigitalOp(e: OpEncoder, op: DigitalOp, inputs: readonly Gp
       const dims = [B, ...op.outShape];
       const y = allocTensor(e, dims, op.name);
       const [left, right] = op.b && op.constFirst ? [n1, n0] : [n0, n1];
-      encodeBinary(e, op.fn, left, right, y.buf, dims);
+      encodeBinary(e, op.fn as (typeof BINARY_FNS)[number], left, right, y.buf, dims);
       return y;
     }
     case 'affine': {
@@ -206,6 +211,8 @@ export function encodeDigitalOp(e: OpEncoder, op: DigitalOp, inputs: readonly Gp
       });
       return y;
     }
+    default:
+      return fail(op, 'no WebGPU kernel for this op yet; run with --backend cpu');
   }
 }
 
@@ -268,6 +275,21 @@ export function cpuDigitalOp(op: DigitalOp, inputs: readonly HostTensor[], B: nu
       );
       return { shape: y.dims, data: y.data };
     }
+    case 'matmul': return matmulRef(op, inputs, B);
+    case 'reduce': return reduceRef(op, inputs, B);
+    case 'argmax': return argmaxRef(op, inputs, B);
+    case 'log-softmax': return logSoftmaxRef(op, inputs, B);
+    case 'layernorm': return layerNormRef(op, inputs, B);
+    case 'instancenorm': return instanceNormRef(op, inputs, B);
+    case 'lrn': return lrnRef(op, inputs, B);
+    case 'slice': return sliceRef(op, inputs, B);
+    case 'gather': return gatherRef(op, inputs, B);
+    case 'pad': return padRef(op, inputs, B);
+    case 'expand': return expandRef(op, inputs, B);
+    case 'where': return whereRef(op, inputs, B);
+    case 'constant': return constantRef(op, inputs, B);
+    case 'resize': return resizeRef(op, inputs, B);
+    case 'col2im': return col2imRef(op, inputs, B);
   }
 }
 
@@ -296,10 +318,11 @@ export function encodeConvF32(e: OpEncoder, w: F32Weights, x: GpuTensor, B: numb
   return { shape: [B, ...g.outShape], buf: w.encode(e, x.buf, B) };
 }
 
-/** CPU oracle of encodeLinearF32 (f64 accumulation). */
+/** CPU oracle of encodeLinearF32 (f64 accumulation); each of a sample's rows (inShape[:-1]) is one vector. */
 export function cpuLinearF32(op: LinearOp, x: HostTensor, B: number): HostTensor {
-  if (elementCount(x.shape) !== B * op.K) throw new Error(`linear ${op.name}: input has shape [${x.shape.join(', ')}], expected [${B}, ${op.K}]`);
-  return { shape: [B, op.N], data: linearRef(x.data, op.weight, op.bias, B, op.K, op.N) };
+  const rows = sizeOf(op.inShape) / op.K;
+  if (elementCount(x.shape) !== B * rows * op.K) throw new Error(`linear ${op.name}: input has shape [${x.shape.join(', ')}], expected [${[B, ...op.inShape].join(', ')}]`);
+  return { shape: [B, ...op.inShape.slice(0, -1), op.N], data: linearRef(x.data, op.weight, op.bias, B * rows, op.K, op.N) };
 }
 
 /** CPU oracle of encodeConvF32: im2col + f64 GEMM + scatter per group. */

@@ -116,7 +116,7 @@ describe('CPU digital ops: hand-computed values', () => {
   });
 
   it('linear layer', () => {
-    const op: LinearOp = { ...base, kind: 'linear', name: 'fc', layerIndex: 0, K: 2, N: 3, weight: Float32Array.from([1, 2, 3, 4, 5, 6]), bias: Float32Array.from([0.5, 0, -1]) };
+    const op: LinearOp = { ...base, kind: 'linear', name: 'fc', layerIndex: 0, K: 2, N: 3, inShape: [2], weight: Float32Array.from([1, 2, 3, 4, 5, 6]), bias: Float32Array.from([0.5, 0, -1]) };
     expectValues(cpuLinearF32(op, t([2, 2], [1, 2, 0, 1]), 2), [2, 3], [9.5, 12, 14, 4.5, 5, 5]);
     expectValues(cpuLinearF32({ ...op, bias: null }, t([1, 2], [1, 2]), 1), [1, 3], [9, 12, 15]);
   });
