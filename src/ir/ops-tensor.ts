@@ -76,19 +76,27 @@ export interface ConstantOp extends OpBase {
 }
 
 /**
- * ONNX Resize (and Upsample) of a sample, per axis d: each output coordinate x maps to the input
- * coordinate `x_in = T(x, scales[d], inShape[d], outShape[d])` of `coordinateTransform` (ONNX's
- * formulas, in f64). `nearest` takes the element at x_in rounded by `nearestMode` and clamped into
- * the axis; `linear` interpolates between the two neighbours of x_in clamped into [0, len − 1]
- * (multilinear over all axes). Cubic, antialias and tf_crop_and_resize are refused at import.
+ * ONNX Resize (and Upsample) of a sample, separably per axis d. Output coordinate x maps to the input
+ * coordinate `v = T(x)` of `coordinateTransform` (ONNX's formulas in f64, with the float output
+ * length `scales[d]·inShape[d]` where they use one; tf_crop_and_resize also reads `roi`). `nearest`
+ * takes the element at v rounded by `nearestMode`; `linear` weights the indices i near v by the
+ * triangle `max(0, 1 − |i − v|·s)`, normalized, with s = 1 or, with `antialias`, min(scale, 1) (a
+ * wider filter when downsampling): two neighbours (⌈v⌉ − 1, ⌈v⌉) at s = 1. Indices outside the axis
+ * read its edge; under tf_crop_and_resize an output whose v falls outside [0, len − 1] on any axis is
+ * `extrapolationValue`. Multi-axis outputs are products of the per-axis weights. Cubic is refused at
+ * import.
  */
 export interface ResizeOp extends OpBase {
   kind: 'resize';
   mode: 'nearest' | 'linear';
-  coordinateTransform: 'half_pixel' | 'half_pixel_symmetric' | 'pytorch_half_pixel' | 'align_corners' | 'asymmetric' | 'tf_half_pixel_for_nn';
+  coordinateTransform: 'half_pixel' | 'half_pixel_symmetric' | 'pytorch_half_pixel' | 'align_corners' | 'asymmetric' | 'tf_half_pixel_for_nn' | 'tf_crop_and_resize';
   nearestMode: 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil';
   /** Output/input scale per axis as ONNX defines it (from `scales`, or `sizes` / input). */
   scales: readonly number[];
+  /** tf_crop_and_resize's region: the start fraction of every axis, then the end fractions; null otherwise. */
+  roi: readonly number[] | null;
+  extrapolationValue: number;
+  antialias: boolean;
   inShape: Shape;
   outShape: Shape;
 }

@@ -216,6 +216,17 @@ export function encodeDigitalOp(e: OpEncoder, op: DigitalOp, inputs: readonly Gp
   }
 }
 
+const GPU_KINDS: readonly NetOp['kind'][] = ['unary', 'binary', 'affine', 'softmax', 'pool', 'reshape', 'transpose', 'concat', 'conv', 'linear'];
+
+/** Why the WebGPU executor cannot run an op (an IR op or variant with no WGSL kernel yet), or null. */
+export function gpuKernelMissing(op: NetOp): string | null {
+  if (!GPU_KINDS.includes(op.kind)) return op.kind;
+  if (op.kind === 'unary' && !(UNARY_FNS as readonly string[]).includes(op.fn)) return `unary ${op.fn}`;
+  if (op.kind === 'binary' && !(BINARY_FNS as readonly string[]).includes(op.fn)) return `binary ${op.fn}`;
+  if (op.kind === 'linear' && op.inShape.length !== 1) return 'linear over several rows per sample';
+  return null;
+}
+
 /** CPU oracle of the same. */
 export function cpuDigitalOp(op: DigitalOp, inputs: readonly HostTensor[], B: number): HostTensor {
   switch (op.kind) {

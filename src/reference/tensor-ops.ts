@@ -115,56 +115,72 @@ export function constantRef(op: ConstantOp, inputs: readonly HostTensor[], B: nu
   return { shape: [B, ...op.value.dims], data: y };
 }
 
-/** ONNX Resize's input coordinate of output coordinate x on one axis (f64). */
-export function resizeCoordinate(t: ResizeOp['coordinateTransform'], x: number, scale: number, lenIn: number, lenOut: number): number {
-  switch (t) {
+/** ONNX Resize's input coordinate of output coordinate x on axis d (f64; the float output length where ONNX uses it). */
+export function resizeCoordinate(op: Pick<ResizeOp, 'coordinateTransform' | 'scales' | 'inShape' | 'outShape' | 'roi'>, d: number, x: number): number {
+  const scale = op.scales[d];
+  const lenIn = op.inShape[d];
+  const lenOut = scale * lenIn;
+  switch (op.coordinateTransform) {
     case 'half_pixel': return (x + 0.5) / scale - 0.5;
     case 'half_pixel_symmetric': {
-      const adjustment = lenOut / (scale * lenIn);
-      const offset = (lenIn / 2) * (1 - adjustment);
+      const offset = (lenIn / 2) * (1 - op.outShape[d] / lenOut);
       return offset + (x + 0.5) / scale - 0.5;
     }
-    case 'pytorch_half_pixel': return lenOut > 1 ? (x + 0.5) / scale - 0.5 : 0;
+    case 'pytorch_half_pixel': return lenOut === 1 ? -0.5 : (x + 0.5) / scale - 0.5;
     case 'align_corners': return lenOut === 1 ? 0 : (x * (lenIn - 1)) / (lenOut - 1);
     case 'asymmetric': return x / scale;
     case 'tf_half_pixel_for_nn': return (x + 0.5) / scale;
+    case 'tf_crop_and_resize': {
+      const r = op.inShape.length;
+      const [s0, s1] = [op.roi![d], op.roi![r + d]];
+      const v = lenOut === 1 ? ((s1 - s0) * (lenIn - 1)) / 2 : (x * (s1 - s0) * (lenIn - 1)) / (lenOut - 1);
+      return v + s0 * (lenIn - 1);
+    }
   }
 }
 
-function nearestIndex(mode: ResizeOp['nearestMode'], v: number, len: number): number {
-  const i = mode === 'floor' ? Math.floor(v) : mode === 'ceil' ? Math.ceil(v) : mode === 'round_prefer_ceil' ? Math.floor(v + 0.5) : Math.ceil(v - 0.5);
-  return Math.min(Math.max(i, 0), len - 1);
+function nearestIndex(mode: ResizeOp['nearestMode'], v: number): number {
+  if (Number.isInteger(v)) return v;
+  return mode === 'floor' ? Math.floor(v) : mode === 'ceil' ? Math.ceil(v) : mode === 'round_prefer_ceil' ? Math.floor(v + 0.5) : Math.ceil(v - 0.5);
+}
+
+/** The input indices (clamped into the axis) and weights one output coordinate reads on axis d; null: outside the crop. */
+function resizeTaps(op: ResizeOp, d: number, x: number): { idx: number[]; w: number[] } | null {
+  const len = op.inShape[d];
+  const v = resizeCoordinate(op, d, x);
+  if (op.coordinateTransform === 'tf_crop_and_resize' && (v < 0 || v > len - 1)) return null;
+  const clamp = (i: number): number => Math.min(Math.max(i, 0), len - 1);
+  if (op.mode === 'nearest') return { idx: [clamp(nearestIndex(op.nearestMode, v))], w: [1] };
+  const s = op.antialias ? Math.min(op.scales[d], 1) : 1;
+  const start = Math.floor(-1 / s) + 1;
+  const n = 2 - 2 * start;
+  // Index base: the neighbour at or below v, one lower when v is whole (ONNX's ratio in (0, 1]).
+  const base = (Number.isInteger(v) ? v - 1 : Math.floor(v)) + start;
+  const raw = Array.from({ length: n }, (_, k) => Math.max(0, 1 - Math.abs((base + k - v) * s)));
+  const sum = raw.reduce((a, b) => a + b, 0);
+  return { idx: raw.map((_, k) => clamp(base + k)), w: raw.map((w) => w / sum) };
 }
 
 /** Resize nearest or (multi)linear, per ONNX's coordinate transforms. */
 export function resizeRef(op: ResizeOp, inputs: readonly HostTensor[], B: number): HostTensor {
   checkSamples(op, inputs, B, op.inShape);
   const r = op.inShape.length;
-  // Per axis and output index: the two source indices and the weight of the second.
-  const taps = op.outShape.map((len, d) =>
-    Array.from({ length: len }, (_, x) => {
-      const v = resizeCoordinate(op.coordinateTransform, x, op.scales[d], op.inShape[d], len);
-      const n = op.inShape[d];
-      if (op.mode === 'nearest') return { i0: nearestIndex(op.nearestMode, v, n), i1: 0, w: 0 };
-      const c = Math.min(Math.max(v, 0), n - 1);
-      const i0 = Math.floor(c);
-      return { i0, i1: Math.min(i0 + 1, n - 1), w: c - i0 };
-    }),
-  );
+  const taps = op.outShape.map((len, d) => Array.from({ length: len }, (_, x) => resizeTaps(op, d, x)));
   const src = new Array<number>(r);
   return perSample(B, count(op.inShape), op.outShape, inputs[0].data, (xs, c) => {
+    const t = c.map((x, d) => taps[d][x]);
+    if (t.some((a) => a === null)) return op.extrapolationValue;
+    const axes = t as { idx: number[]; w: number[] }[];
     let acc = 0;
-    // Every corner of the interpolation cell: bit d of `corner` picks axis d's second neighbour.
-    for (let corner = 0; corner < (op.mode === 'nearest' ? 1 : 1 << r); corner++) {
+    // Every combination of one tap per axis.
+    forEachIndex(axes.map((a) => a.idx.length), (k) => {
       let weight = 1;
       for (let d = 0; d < r; d++) {
-        const t = taps[d][c[d]];
-        const second = (corner >> d) & 1;
-        weight *= second ? t.w : 1 - t.w;
-        src[d] = second ? t.i1 : t.i0;
+        weight *= axes[d].w[k[d]];
+        src[d] = axes[d].idx[k[d]];
       }
       if (weight !== 0) acc += weight * xs[flat(op.inShape, src)];
-    }
+    });
     return acc;
   });
 }

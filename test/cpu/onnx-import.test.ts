@@ -459,7 +459,10 @@ describe('importOnnx: folding and shapes', () => {
       { op: 'Dropout', inputs: ['x'], outputs: ['d', 'mask'] },
       { op: 'Add', inputs: ['d', 'mask'], outputs: ['y'] },
     ]);
-    expect(importError(used)).toMatch(/mask output "mask" is used/);
+    // In inference Dropout keeps everything: a mask that is read is all ones (a constant op).
+    const withMask = importOnnx(used, FILE);
+    expect(withMask.ops.map((o) => o.kind)).toEqual(['constant', 'binary']);
+    expect(withMask.ops[0]).toMatchObject({ output: 'mask', value: { dims: [4], data: Float32Array.of(1, 1, 1, 1) } });
   });
 
   it('concatenates activations along a per-sample axis', () => {

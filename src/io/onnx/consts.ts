@@ -43,9 +43,12 @@ export class FoldError extends Error {}
  */
 export function checkFiniteConst(c: Const, what: string): void {
   if (c.kind !== 'float') return;
-  const i = c.data.findIndex((v) => !Number.isFinite(v));
-  if (i < 0) return;
-  const v = c.data[i];
+  const d = c.data;
+  let i = 0;
+  // v − v is 0 for finite v, NaN for ±Inf and NaN: one pass with no call per element.
+  while (i < d.length && d[i] - d[i] === 0) i++;
+  if (i === d.length) return;
+  const v = d[i];
   const label = Number.isNaN(v) ? 'NaN' : v > 0 ? 'Inf' : '-Inf';
   const at = count(c.dims) === c.data.length ? c.dims.map((_, ax) => Math.floor(i / count(c.dims.slice(ax + 1))) % c.dims[ax]) : [i];
   throw new UsageError(`${what}: ${label} at [${at.join(', ')}]`);

@@ -113,7 +113,6 @@ class Importer implements ImportState {
   /** Every graph input that is not an initializer: a float32 (or int32/int64/bool) tensor with static per-sample dims. */
   private readInputs(): void {
     const real = (this.graph.input ?? []).filter((v) => !this.consts.has(v.name ?? ''));
-    if (real.length === 0) throw new UsageError(`${this.file}: the graph has no inputs besides initializers`);
     const batches = new Set<number | null>();
     for (const v of real) {
       const name = v.name ?? '';
@@ -282,10 +281,9 @@ class Importer implements ImportState {
     if (c.kind === 'int' && c.data.some(isBatchDim)) {
       throw new UsageError(`${this.file}: graph output ${quote(name)} is a shape that depends on the batch size`);
     }
-    if (this.batched && (c.dims.length === 0 || c.dims[0] !== 1)) {
-      throw new UsageError(`${this.file}: graph output ${quote(name)} is a constant of dims [${c.dims.join(', ')}], which has no batch dimension`);
-    }
-    const dims = this.batched ? c.dims.slice(1) : c.dims;
+    // A constant has no batch dimension; only a whole-tensor import (batch 1) can return one.
+    if (this.batched) throw new UsageError(`${this.file}: graph output ${quote(name)} is a constant of dims [${c.dims.join(', ')}], which has no batch dimension`);
+    const dims = c.dims;
     const out = this.fresh(`${r}:constant`);
     this.where = `${this.file}: graph output ${quote(name)}`;
     this.emit({ kind: 'constant', name: r, inputs: [], output: out, value: { dims, data: Float32Array.from(floatsOf(c, name)) } }, dims, c.kind === 'int' ? 'int' : 'float');
@@ -308,7 +306,8 @@ class Importer implements ImportState {
     const used = this.graphInputs.filter((x) => live.has(x.name));
     const inputs = this.packed((used.length > 0 ? used : this.graphInputs.slice(0, 1)).map((x) => ({ name: x.name, value: x.name, dtype: x.dtype })));
     const outputs = this.packed(outs.map((o) => ({ name: o.name, value: o.v.name, dtype: o.dtype })));
-    const inName = inputs.values.length === 1 ? inputs.values[0].name : this.fresh('inputs:packed');
+    // With no graph input at all (a graph of constants), the network takes empty samples.
+    const inName = inputs.values.length === 1 ? inputs.values[0].name : this.fresh(inputs.values.length === 0 ? 'inputs:none' : 'inputs:packed');
     const outName = outputs.values.length === 1 ? outputs.values[0].value : this.fresh('outputs:packed');
     const ops = [...unpackOps(inputs, inName), ...kept, ...packOps(outputs, outName, (b) => this.fresh(b))];
     const inShape = inputs.values.length === 1 ? inputs.values[0].shape : [inputs.size];

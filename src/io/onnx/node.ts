@@ -161,9 +161,9 @@ export class NodeContext {
   }
 
   /** A constant read where the op needs an activation: a `constant` op (writing `out`), every sample equal to it. */
-  constValue(c: Const, dims: number[], what: string, out?: string): Value {
+  constValue(c: Const, dims: number[], what: string, out?: string, dtype: DType = c.kind === 'int' ? 'int' : 'float'): Value {
     const name = out ?? this.imp.fresh(`${this.name}/${what}`);
-    this.imp.emit({ kind: 'constant', name: `${this.name}/${what}`, inputs: [], output: name, value: { dims, data: Float32Array.from(floatsOf(c, what)) } }, dims, c.kind === 'int' ? 'int' : 'float');
+    this.imp.emit({ kind: 'constant', name: `${this.name}/${what}`, inputs: [], output: name, value: { dims, data: Float32Array.from(floatsOf(c, what)) } }, dims, dtype);
     return this.imp.valueOf(name)!;
   }
 

@@ -14,13 +14,24 @@ import { DataType, quote } from '../proto.ts';
 const MAX_FOLDED_ELEMENTS = 1 << 28;
 
 function passThrough(n: NodeContext): void {
-  if (n.op === 'Dropout') {
-    n.requireUnusedExtraOutputs('mask');
-    const mode = n.ins[2] ? n.imp.constOf(n.ins[2]) : undefined;
-    if (mode && n.scalar(mode, 'training_mode') !== 0) throw new NodeError('training_mode is true; only inference is supported');
-  }
   // The output is already an alias of the input (prepass); a constant stays a constant.
   if (!n.ins[0]) throw new NodeError('input 0 is missing');
+  if (n.op !== 'Dropout') return;
+  const mode = n.ins[2] ? n.imp.constOf(n.ins[2]) : undefined;
+  if (mode && n.scalar(mode, 'training_mode') !== 0) {
+    // Training-mode dropout draws a random mask, except at ratio 0 where it keeps everything.
+    const ratio = n.ins[1] ? n.imp.constOf(n.ins[1]) : undefined;
+    if (!ratio || n.scalar(ratio, 'ratio') !== 0) throw new NodeError('training_mode is true with a nonzero ratio (a random mask); only inference is supported');
+  }
+  const mask = n.outs[1];
+  if (mask && n.imp.usesOf(mask) > 0) {
+    // Inference keeps every element: the mask is all true.
+    const x = n.imp.valueOf(n.ins[0]);
+    const dims = x ? x.shape : n.constAt(0)!.dims;
+    const ones: Const = { kind: 'int', dims, data: new Array<Dim>(count(dims)).fill(1) };
+    if (x) n.constValue(ones, dims, 'mask', mask, 'bool');
+    else n.imp.setConst(mask, ones);
+  }
 }
 
 function constant(n: NodeContext): void {
@@ -135,5 +146,6 @@ export const CONSTANT_OPS: OpTable = {
   ConstantOfShape: { always: constantOfShape },
   Range: { fold: range },
   Cast: { fold: (n) => castConst(n.constIn(0, 'input 0'), castKind(n.a.int('to', DataType.FLOAT))), activation: (n) => castValue(n, castKind(n.a.int('to', DataType.FLOAT))) },
-  CastLike: { fold: (n) => castConst(n.constIn(0, 'input 0'), likeKind(n)), activation: (n) => castValue(n, likeKind(n)) },
+  // Only the target's type matters, so a constant input folds whatever the target is.
+  CastLike: { always: (n) => (n.constAt(0) ? n.imp.setConst(n.out, castConst(n.constAt(0)!, likeKind(n))) : castValue(n, likeKind(n))) },
 };

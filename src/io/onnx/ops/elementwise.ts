@@ -61,10 +61,16 @@ function math(fn: UnaryFn): OpImporter {
   return { activation: unary(fn), fold: (n) => foldUnary(n.op, n.constIn(0, 'input 0')) };
 }
 
-/** dtype of a binary result. */
+/** dtype of a binary result: comparisons give booleans, Pow the base's type, the rest float if either is. */
 function resultType(fn: BinaryFn, a: DType, b: DType): DType {
   if (COMPARISONS.includes(fn)) return 'bool';
+  if (fn === 'pow') return a === 'float' ? 'float' : 'int';
   return a === 'float' || b === 'float' ? 'float' : a;
+}
+
+/** Integer results that f32 arithmetic can leave fractional (int Div, int base ** float exponent) are truncated toward zero, as ONNX does. */
+function needsTrunc(fn: BinaryFn, a: DType, b: DType): boolean {
+  return (fn === 'div' && a !== 'float' && b !== 'float') || (fn === 'pow' && a !== 'float' && b === 'float');
 }
 
 /**
@@ -72,13 +78,20 @@ function resultType(fn: BinaryFn, a: DType, b: DType): DType {
  * (broadcasting between ranks would align the batch with another axis); a constant follows
  * `NodeContext.operand`'s rule.
  */
-function emitBinary(n: NodeContext, fn: BinaryFn, lhs: Operand, rhs: Operand, out: string, name = n.name): void {
+function emitBinary(n: NodeContext, fn: BinaryFn, lhs: Operand, rhs: Operand, out: string, name = n.name, truncated = false): void {
+  const types = [lhs, rhs].map((o): DType => (o.v ? o.v.dtype : o.c.kind === 'float' ? 'float' : 'int'));
+  if (!truncated && needsTrunc(fn, types[0], types[1])) {
+    const raw = n.imp.fresh(`${out}/exact`);
+    emitBinary(n, fn, lhs, rhs, raw, name, true);
+    const v = n.imp.valueOf(raw)!;
+    n.imp.emit({ kind: 'unary', name, inputs: [raw], output: out, fn: 'trunc', alpha: 0, min: -Infinity, max: Infinity }, [...v.shape], 'int');
+    return;
+  }
   if (lhs.v && rhs.v) {
     const [a, b] = [lhs.v, rhs.v];
     if (n.imp.batched && a.shape.length !== b.shape.length) {
       throw new NodeError(`operands have per-sample shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] of different rank; broadcasting would mix the batch dimension with another`);
     }
-    if (fn === 'div' && a.dtype !== 'float' && b.dtype !== 'float') throw new NodeError('integer Div of activations is not supported (only float division)');
     const outShape = broadcastShapes(a.shape, b.shape);
     if (!outShape) throw new NodeError(`shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] do not broadcast`);
     const op: BinaryOp = { kind: 'binary', name, inputs: [a.name, b.name], output: out, fn, b: null, constFirst: false, aShape: a.shape, bShape: b.shape, outShape };

@@ -41,6 +41,46 @@ export function spatialPads(n: NodeContext, s: Spatial): [number, number, number
   return s.oneD ? [0, p[0], 0, p[1]] : [p[0], p[1], p[2], p[3]];
 }
 
+/** One spatial axis of a window op: output extent and begin/end pads, from auto_pad or explicit pads and ceil_mode. */
+export function windowAxis(
+  autoPad: string,
+  size: number,
+  kernel: number,
+  stride: number,
+  dil: number,
+  explicit: [number, number],
+  ceilMode: boolean,
+): { out: number; pads: [number, number] } {
+  const eff = (kernel - 1) * dil + 1;
+  let out: number;
+  let pads: [number, number] = [0, 0];
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    out = Math.ceil(size / stride);
+    const total = Math.max(0, (out - 1) * stride + eff - size);
+    const small = Math.floor(total / 2);
+    const begin = autoPad === 'SAME_UPPER' ? small : total - small;
+    pads = [begin, total - begin];
+  } else if (autoPad === 'VALID') {
+    out = Math.floor((size - eff) / stride) + 1;
+  } else if (autoPad === 'NOTSET' || autoPad === '') {
+    pads = explicit;
+    const span = size + pads[0] + pads[1] - eff;
+    if (ceilMode) {
+      out = Math.ceil(span / stride) + 1;
+      // As in PyTorch and ONNX Runtime: the last window must start inside the input or its begin padding.
+      if ((out - 1) * stride >= size + pads[0]) out--;
+    } else {
+      out = Math.floor(span / stride) + 1;
+    }
+  } else {
+    throw new NodeError(`auto_pad ${quote(autoPad)} is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER`);
+  }
+  if (out < 1 || size + pads[0] + pads[1] < eff) {
+    throw new NodeError(`a window of ${kernel} (dilation ${dil}) does not fit an extent of ${size} with pads [${pads.join(', ')}]`);
+  }
+  return { out, pads };
+}
+
 /** Output size and explicit pads of a window op, honoring auto_pad and ceil_mode. */
 export function spatial(
   n: NodeContext,
@@ -50,42 +90,12 @@ export function spatial(
   dil: [number, number],
   ceilMode: boolean,
 ): { out: [number, number]; pads: [number, number, number, number] } {
-  const size = s.size;
-  const autoPad = n.a.str('auto_pad', 'NOTSET');
-  const pads: [number, number, number, number] = [0, 0, 0, 0];
-  const out: [number, number] = [0, 0];
   if (strides.some((v) => v < 1) || dil.some((d) => d < 1)) throw new NodeError('strides and dilations must be ≥ 1');
   if (kernel.some((k) => !(k >= 1))) throw new NodeError(`kernel [${kernel.join(', ')}] must be at least 1x1`);
-  const explicit = autoPad === 'NOTSET' || autoPad === '' ? spatialPads(n, s) : null;
-  for (let i = 0; i < 2; i++) {
-    const eff = (kernel[i] - 1) * dil[i] + 1;
-    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-      out[i] = Math.ceil(size[i] / strides[i]);
-      const total = Math.max(0, (out[i] - 1) * strides[i] + eff - size[i]);
-      const small = Math.floor(total / 2);
-      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
-      pads[i + 2] = total - pads[i];
-    } else if (autoPad === 'VALID') {
-      out[i] = Math.floor((size[i] - eff) / strides[i]) + 1;
-    } else if (explicit) {
-      pads[i] = explicit[i];
-      pads[i + 2] = explicit[i + 2];
-      const span = size[i] + pads[i] + pads[i + 2] - eff;
-      if (ceilMode) {
-        out[i] = Math.ceil(span / strides[i]) + 1;
-        // As in PyTorch and ONNX Runtime: the last window must start inside the input or its begin padding.
-        if ((out[i] - 1) * strides[i] >= size[i] + pads[i]) out[i]--;
-      } else {
-        out[i] = Math.floor(span / strides[i]) + 1;
-      }
-    } else {
-      throw new NodeError(`auto_pad ${quote(autoPad)} is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER`);
-    }
-    if (out[i] < 1 || size[i] + pads[i] + pads[i + 2] < eff) {
-      throw new NodeError(`a ${kernel.join('x')} window (dilation ${dil.join('x')}) does not fit the ${size.join('x')} input with pads [${pads.join(', ')}]`);
-    }
-  }
-  return { out, pads };
+  const autoPad = n.a.str('auto_pad', 'NOTSET');
+  const explicit = autoPad === 'NOTSET' || autoPad === '' ? spatialPads(n, s) : [0, 0, 0, 0];
+  const [h, w] = [0, 1].map((i) => windowAxis(autoPad, s.size[i], kernel[i], strides[i], dil[i], [explicit[i], explicit[i + 2]], ceilMode));
+  return { out: [h.out, w.out], pads: [h.pads[0], w.pads[0], h.pads[1], w.pads[1]] };
 }
 
 /** The IR shape [C, H, W] of a window op's output, or [C, L] for a 1-D op. */
