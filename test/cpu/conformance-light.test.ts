@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/schema.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
 import type { Network } from '../../src/ir/graph.ts';
-import { openNetwork } from '../../src/nn/evaluate.ts';
+import { openNetwork } from '../../src/nn/runner.ts';
 import { CONFORMANCE_DIR, LIGHT_MODELS, runLightModel } from '../helpers/conformance.ts';
 
 const CFG = resolveConfig({ preset: 'ideal' });

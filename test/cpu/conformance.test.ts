@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/schema.ts';
 import type { Network } from '../../src/ir/graph.ts';
-import { openNetwork } from '../../src/nn/evaluate.ts';
+import { openNetwork } from '../../src/nn/runner.ts';
 import { readManifest, readSkips, runNodeTest, skipIsJustified, summarize, type CaseResult } from '../helpers/conformance.ts';
 
 const CFG = resolveConfig({ preset: 'ideal' });

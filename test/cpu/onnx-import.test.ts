@@ -359,7 +359,7 @@ describe('importOnnx: folding and shapes', () => {
     const x = randomArray(8, 3);
     const h = refGemm({ data: x, batch: 2, shape: [4] }, init[0].data as Float32Array, [4, 3], null);
     const want = refBatchNorm(h, ...(init.slice(1).map((t) => t.data) as [Float32Array, Float32Array, Float32Array, Float32Array]), 0);
-    expect(maxAbsDiff(refGemm({ data: x, batch: 2, shape: [4] }, lin.weight, [4, 3], lin.bias).data, want.data)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(refGemm({ data: x, batch: 2, shape: [4] }, lin.weight as Float32Array, [4, 3], lin.bias).data, want.data)).toBeLessThan(1e-6);
 
     // The Gemm output is also a graph-visible value read elsewhere: BN stays an affine op.
     const shared = tiny([

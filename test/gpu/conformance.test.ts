@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/schema.ts';
 import type { Network } from '../../src/ir/graph.ts';
-import { gpuKernelMissing } from '../../src/nn/digital-ops.ts';
-import { openNetwork } from '../../src/nn/evaluate.ts';
+import { gpuKernelMissing } from '../../src/nn/ops/registry.ts';
+import { openNetwork } from '../../src/nn/runner.ts';
 import { LIGHT_MODELS, readManifest, readSkips, runLightModel, runNodeTest, summarize, type CaseResult } from '../helpers/conformance.ts';
 import { openTestGpu } from '../helpers/gpu.ts';
 

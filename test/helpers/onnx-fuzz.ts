@@ -13,7 +13,7 @@ import type { DecodedGraph, DecodedModel, DecodedNode } from '../../src/io/onnx/
 import { SUPPORTED_OPS, importOnnx } from '../../src/io/onnx/import.ts';
 import { proto } from '../../src/io/onnx/proto.ts';
 import { sizeOf, type Network } from '../../src/ir/graph.ts';
-import { openNetwork } from '../../src/nn/evaluate.ts';
+import { openNetwork } from '../../src/nn/runner.ts';
 import { allTestModels, convBnModel, poolingModel, torchFlattenModel } from './onnx-models.ts';
 import { randomArray } from './random.ts';
 
