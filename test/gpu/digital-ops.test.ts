@@ -160,7 +160,7 @@ function conv(name: string, cin: number, cout: number, group: number, k: [number
 }
 
 function linear(K: number, N: number, bias: boolean, seed: number): LinearOp {
-  return { ...base, kind: 'linear', name: `fc${K}x${N}`, layerIndex: 0, K, N, weight: randomArray(K * N, seed), bias: bias ? randomArray(N, seed + 1) : null };
+  return { ...base, kind: 'linear', name: `fc${K}x${N}`, layerIndex: 0, K, N, inShape: [K], weight: randomArray(K * N, seed), bias: bias ? randomArray(N, seed + 1) : null };
 }
 
 describe.skipIf(!gpu)('digital ops on WebGPU vs the CPU oracle', () => {

@@ -43,10 +43,11 @@ export function encodeConvF32(e: OpEncoder, w: F32Weights, x: GpuTensor, B: numb
   return { shape: [B, ...g.outShape], buf: w.encode(e, x.buf, B) };
 }
 
-/** CPU oracle of encodeLinearF32 (f64 accumulation). */
+/** CPU oracle of encodeLinearF32 (f64 accumulation); each of a sample's rows (inShape[:-1]) is one vector. */
 export function cpuLinearF32(op: LinearOp, x: HostTensor, B: number): HostTensor {
-  if (elementCount(x.shape) !== B * op.K) throw new Error(`linear ${op.name}: input has shape [${x.shape.join(', ')}], expected [${B}, ${op.K}]`);
-  return { shape: [B, op.N], data: linearRef(x.data, op.weight, op.bias, B, op.K, op.N) };
+  const rows = sizeOf(op.inShape) / op.K;
+  if (elementCount(x.shape) !== B * rows * op.K) throw new Error(`linear ${op.name}: input has shape [${x.shape.join(', ')}], expected [${[B, ...op.inShape].join(', ')}]`);
+  return { shape: [B, ...op.inShape.slice(0, -1), op.N], data: linearRef(x.data, op.weight, op.bias, B * rows, op.K, op.N) };
 }
 
 /** CPU oracle of encodeConvF32: im2col + f64 GEMM + scatter per group. */
