@@ -4,7 +4,7 @@
  *   cli, web                        (entry points)
  *   sweep                           (Monte Carlo over chips and grids, reports)
  *   nn                              (the network walk, calibration, execution)
- *   kernels | reference | io | energy   (GPU programs | CPU oracle | files | cost model)
+ *   kernels | reference | io | energy   (GPU kernels | CPU oracle | files | cost model)
  *   crossbar                        (programming a chip: quantize, slice, map, static noise ids)
  *   config | gpu | random | ir      (leaves: schema, device, Philox, network IR and geometry)
  * Type-only imports count: a type is as much a dependency as a function.

@@ -9,9 +9,10 @@ import { programLayer } from '../src/crossbar/program.ts';
 import { inputScale, quantizeInputs } from '../src/crossbar/quantize.ts';
 import { adapterLine } from '../src/gpu/gpu-context.ts';
 import { openNodeGpu } from '../src/gpu/node-gpu.ts';
-import { GpuRuntime } from '../src/gpu/runtime.ts';
+import { GpuRuntime, withTuning } from '../src/gpu/runtime.ts';
+import { REGISTER_TILES, SHARED_TILES } from '../src/gpu/tuning.ts';
 import { planGemm } from '../src/kernels/gemm.ts';
-import { defaultTiles, GpuCrossbarLayer, setTileOverride } from '../src/kernels/xbar.ts';
+import { GpuCrossbarLayer } from '../src/kernels/xbar.ts';
 import { calibrateAdcRangeReference, referenceVmm } from '../src/reference/vmm.ts';
 
 const { values } = parseArgs({
@@ -50,18 +51,16 @@ async function timeIt(reps: number, f: () => Promise<unknown>): Promise<number> 
 }
 
 const runtime = new GpuRuntime(() => openNodeGpu((l) => console.error(l)));
-const s = await runtime.session();
-if (!s) {
+const opened = await runtime.session();
+if (!opened) {
   console.error('bench:vmm needs a WebGPU adapter');
   process.exit(1);
 }
-console.log(`adapter: ${adapterLine(s.ctx.adapter)} [${s.ctx.adapter.source}]`);
+console.log(`adapter: ${adapterLine(opened.ctx.adapter)} [${opened.ctx.adapter.source}]`);
 // --variant shared|registers forces a kernel variant (compare them side by side on one adapter).
-if (values.variant !== 'auto') {
-  if (values.variant !== 'shared' && values.variant !== 'registers') throw new Error('--variant: auto, shared or registers');
-  setTileOverride(defaultTiles(values.variant === 'registers'));
-}
-console.log(`crossbar kernel variant: ${values.variant === 'auto' ? (s.ctx.adapter.isSoftware ? 'registers (auto)' : 'shared (auto)') : values.variant}`);
+if (values.variant !== 'auto' && values.variant !== 'shared' && values.variant !== 'registers') throw new Error('--variant: auto, shared or registers');
+const s = values.variant === 'auto' ? opened : withTuning(opened, { xbar: values.variant === 'registers' ? REGISTER_TILES : SHARED_TILES });
+console.log(`crossbar kernel variant: ${s.tuning.xbar.kt > 0 ? 'shared' : 'registers'}${values.variant === 'auto' ? ' (auto)' : ''}`);
 console.log(`B = ${B}, best of ${reps}; GEMM = our register-blocked f32 GEMM [B,K]x[K,N]; CPU = reference on ${cpuVectors} vectors`);
 console.log(`read noise: sigma ${values['read-sigma']}; "+read add." / "+read prop." = kernel time with additive / proportional read noise over the noise-free kernel`);
 console.log('| preset | K=N | cell-MACs | xbar ms | xbar Gcell-MAC/s | GEMM ms | GEMM GMAC/s | xbar/GEMM rate | xbar time / GEMM time | CPU ref Gcell-MAC/s | GPU/CPU | +read add. | +read prop. |');
