@@ -4,7 +4,7 @@
  *   cli, web                        (entry points)
  *   sweep                           (Monte Carlo over chips and grids, reports)
  *   nn                              (the network walk, calibration, execution)
- *   kernels | reference | io | energy   (GPU programs | CPU oracle | files | cost model)
+ *   kernels | reference | io | energy   (GPU kernels | CPU oracle | files | cost model)
  *   readout                         (ADC, analog accumulation and digital-unit models; imports crossbar)
  *   devices | circuits              (device models of section 12 | array circuits of section 13: formulas, layouts)
  *   crossbar                        (programming a chip: quantize, slice, map, static noise ids)

@@ -1,7 +1,7 @@
 import type { XbarConfig } from '../config/types.ts';
 import { adcConvert, adcIsSigned, adcLevels } from '../crossbar/adc.ts';
 import type { ProgrammedLayer } from '../crossbar/program.ts';
-import { NoiseDraws, NOISE_STREAM } from '../random/philox.ts';
+import { NoiseDraws, NOISE_STREAM, perReadHi, perReadLo } from '../random/philox.ts';
 import type { ChipId } from '../crossbar/chip.ts';
 import { codeRange } from '../readout/codes.ts';
 import { layerReadout } from '../readout/layer.ts';
@@ -82,7 +82,6 @@ export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32A
   };
   const planes = collapsed ? (cfg.dataflow === 'analog-sa' ? 1 : S) : digitalSubtract ? S * pol : S;
   const cyclesKeyed = collapsed ? 1 : T;
-  const pairsPerPlane = 2 * Math.ceil(N / 4);
   // σ² of one cell: read noise variance per unit squared voltage (section 4's models, or the device's σ).
   const cellVar = (gk: number): number => (proportional ? readSigma * readSigma * gk * gk : readSigma * readSigma);
   const cellVarAt = devSigma
@@ -120,8 +119,8 @@ export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32A
   // read noise, analog gain, analog noise, ADC input noise.
   const convert = (x: number, p: number, t: number, plane: number, j: number, variance: number): number => {
     if (draws) {
-      const lo = ((p * cyclesKeyed + t) * planes + plane) * pairsPerPlane + Math.floor(j / 2);
-      const hi = 2 * (nz.vectorOffset + vector) + pass;
+      const lo = perReadLo(p, t, plane, j, cyclesKeyed, planes, N);
+      const hi = perReadHi(nz.vectorOffset + vector, pass);
       const which = (j % 2) as 0 | 1;
       if (readSigma > 0) x += Math.sqrt(variance) * draws.read.normal(lo, hi, which);
       if (collapsed) x *= nz.gains[p * N + j];

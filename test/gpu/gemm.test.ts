@@ -60,10 +60,3 @@ describe.skipIf(!gpu)('plain GEMM on WebGPU vs the CPU reference', () => {
     expect(Array.from(got)).toEqual([11]);
   });
 });
-
-describe('buffer pool size classes', () => {
-  it('rounds to powers of two from 256 bytes', async () => {
-    const { sizeClass } = await import('../../src/gpu/buffer-pool.ts');
-    expect([1, 256, 257, 4096, 5000].map(sizeClass)).toEqual([256, 256, 512, 4096, 8192]);
-  });
-});
