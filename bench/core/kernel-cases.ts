@@ -11,7 +11,7 @@ import { uploadStorage } from '../../src/gpu/buffers.ts';
 import type { GpuSession } from '../../src/gpu/runtime.ts';
 import { planGemm } from '../../src/kernels/gemm.ts';
 import { GpuCrossbarLayer } from '../../src/kernels/xbar.ts';
-import { referenceVmm } from '../../src/reference/vmm.ts';
+import { vmmRef } from '../../src/reference/vmm.ts';
 import { lcgArray } from './data.ts';
 import { compileMeter, timeGpuRuns, timeRuns, type GpuRunTiming } from './measure.ts';
 import { figure, type Figure } from './stats.ts';
@@ -116,7 +116,7 @@ export async function runKernelCase(s: GpuSession, spec: KernelCaseSpec, o: { ru
       const id = { seed: cfg.seed, chip: 0, layer: 0 };
       const gains = analogGains(cfg, g.blocks.length, N, id);
       const seconds = figure(await timeRuns(o.runs, async () => {
-        referenceVmm(layer, cfg, xq, v, sx, { hi: (p) => ranges[p], noise: { id, vectorOffset: 0, gains } });
+        vmmRef(layer, cfg, xq, v, sx, { hi: (p) => ranges[p], noise: { id, vectorOffset: 0, gains } });
       }), 's');
       const cpuRate = cellMacsOf(layer, v) / seconds.median;
       cpu = { vectors: v, seconds, cellMacsPerSecond: cpuRate, gpuOverCpu: cellMacs / xbar.seconds.median / cpuRate };

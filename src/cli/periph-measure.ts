@@ -5,14 +5,14 @@ import { layerGeometry } from '../crossbar/geometry.ts';
 import { programLayer } from '../crossbar/program.ts';
 import { inputScale, quantizeInputs } from '../crossbar/quantize.ts';
 import { UsageError } from '../errors.ts';
-import { programChipReference } from '../reference/chip.ts';
+import { programChipRef } from '../reference/chip.ts';
 import { codeRange } from '../readout/codes.ts';
 import { DigitalUnit, outputRange } from '../readout/digital.ts';
 import { LayerReadout } from '../readout/layer.ts';
 import { coherentCycles, coherentSine, densityLinearity, rampLinearity, sineFigures, type Linearity } from '../readout/measure.ts';
 import { addSample, emptyHistogram, lloydMax, uniformLevels } from '../readout/nonuniform.ts';
 import { segmentOf } from '../readout/transfer.ts';
-import { calibrateAdcRangeReference, referenceVmm } from '../reference/vmm.ts';
+import { calibrateAdcRangeRef, vmmRef } from '../reference/vmm.ts';
 
 /** The figures of one stage of one chip (DESIGN.md section 11). */
 export interface StageFigures {
@@ -173,12 +173,12 @@ function chainOutput(cfg: XbarConfig, W: Float64Array, X: Float64Array, B: numbe
   const g = layer.geom;
   const sx = inputScale(X, g.Qx);
   const xq = quantizeInputs(X, sx, g.Qx);
-  const calHi = cfg.adc.range === 'calibrated' ? calibrateAdcRangeReference(layer, cfg, xq, B) : 0;
+  const calHi = cfg.adc.range === 'calibrated' ? calibrateAdcRangeRef(layer, cfg, xq, B) : 0;
   const ranges = blockRanges(g, cfg, calHi);
   const id: ChipId = { seed: cfg.seed, chip, layer: 0 };
-  const { chip: programmed, gains } = programChipReference(layer, cfg, id);
+  const { chip: programmed, gains } = programChipRef(layer, cfg, id);
   const acc = new Float64Array(B);
-  const Y = referenceVmm(programmed, cfg, xq, B, sx, { hi: (p) => ranges[p], noise: { id, vectorOffset: 0, gains }, accumulators: acc });
+  const Y = vmmRef(programmed, cfg, xq, B, sx, { hi: (p) => ranges[p], noise: { id, vectorOffset: 0, gains }, accumulators: acc });
   if (cfg.digital === undefined) return Y;
   const colScale = Float64Array.of(layer.sw[0] * sx);
   let peak = 0;

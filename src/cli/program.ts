@@ -9,7 +9,7 @@ import { UsageError } from '../errors.ts';
 import { checkFinite, readNpyFile, writeNpyFloat32 } from '../io/npy.ts';
 import { checkOutputs } from '../io/atomic-write.ts';
 import { stderrLine } from '../gpu/node-backend.ts';
-import { perturbConductancesReference } from '../reference/chip.ts';
+import { perturbConductancesRef } from '../reference/chip.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
 
 /** Flags of `xbarsim program` (DESIGN.md section 12). */
@@ -43,7 +43,7 @@ export function programmedChips(cfg: XbarConfig, W: ArrayLike<number>, K: number
   const per = K * S * pol * N;
   const G = new Float32Array(chips * per);
   for (let c = 0; c < chips; c++) {
-    const cells = hasStaticNoise(cfg) ? perturbConductancesReference(layer, cfg, { seed: cfg.seed, chip: c, layer: 0 }) : layer.G;
+    const cells = hasStaticNoise(cfg) ? perturbConductancesRef(layer, cfg, { seed: cfg.seed, chip: c, layer: 0 }) : layer.G;
     for (let i = 0; i < per; i++) G[c * per + i] = cells[i] * gMax;
   }
   return { G, S, pol };

@@ -11,11 +11,11 @@ import { boxMuller, NoiseDraws, NOISE_STREAM, uniform24 } from '../random/philox
  * order: programming noise, stuck-at faults, drift, clipping G at 0 after each. Returns new conductances
  * in ProgrammedLayer.G's layout; the input layer is the noise-free programming. With a device model
  * (noise.device, section 12) the model replaces programming and drift, and the result is a DeviceCells
- * carrying the per-read noise and drift compensation too (perturbDeviceReference).
+ * carrying the per-read noise and drift compensation too (perturbDeviceRef).
  */
-export function perturbConductancesReference(layer: ProgrammedLayer, cfg: XbarConfig, id: ChipId): Float64Array {
+export function perturbConductancesRef(layer: ProgrammedLayer, cfg: XbarConfig, id: ChipId): Float64Array {
   const dev = cellDevice(cfg);
-  if (dev !== null) return perturbDeviceReference(layer, cfg, id, dev);
+  if (dev !== null) return perturbDeviceRef(layer, cfg, id, dev);
   const G = Float64Array.from(layer.G);
   const { programming, stuckAt, drift } = cfg.noise;
   const prog = new NoiseDraws(id.seed, id.chip, id.layer, NOISE_STREAM.programming);
@@ -58,7 +58,7 @@ export function perturbConductancesReference(layer: ProgrammedLayer, cfg: XbarCo
  * 100-127), which merges each differential pair into one device holding the net conductance; here every
  * cell stays its own device and drifts from its own state, as the measured models describe devices.
  */
-export function perturbDeviceReference(layer: ProgrammedLayer, cfg: XbarConfig, id: ChipId, dev: CellDevice): DeviceCells {
+export function perturbDeviceRef(layer: ProgrammedLayer, cfg: XbarConfig, id: ChipId, dev: CellDevice): DeviceCells {
   const n = layer.G.length;
   const out = new DeviceCells(n);
   const programmed = new Float64Array(n);
@@ -96,7 +96,7 @@ export function perturbDeviceReference(layer: ProgrammedLayer, cfg: XbarConfig, 
 }
 
 /** A programmed chip on the CPU reference: perturbed conductances (when the config has static noise) and analog gains. */
-export function programChipReference(layer: ProgrammedLayer, cfg: XbarConfig, id: ChipId): { chip: ProgrammedLayer; gains: Float64Array } {
-  const chip = hasStaticNoise(cfg) ? { ...layer, G: perturbConductancesReference(layer, cfg, id) } : layer;
+export function programChipRef(layer: ProgrammedLayer, cfg: XbarConfig, id: ChipId): { chip: ProgrammedLayer; gains: Float64Array } {
+  const chip = hasStaticNoise(cfg) ? { ...layer, G: perturbConductancesRef(layer, cfg, id) } : layer;
   return { chip, gains: analogGains(cfg, layer.geom.blocks.length, layer.geom.N, id) };
 }

@@ -46,7 +46,7 @@ export interface AdcHook {
  * its drift compensation per output column; with circuit.model set, each row block's column currents
  * come from the array circuits of section 13 (src/reference/circuit.ts) instead of ΣV·G.
  */
-export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32Array, B: number, sx: number, hook: AdcHook): Float64Array {
+export function vmmRef(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32Array, B: number, sx: number, hook: AdcHook): Float64Array {
   const { geom: g, G, sw } = layer;
   const { K, N, S, pol, T, b, Vm, Gmin, dG, Qw } = g;
   const rowLen = S * pol * N;
@@ -248,13 +248,13 @@ export function referenceVmm(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32A
  * layer-wide. A nonuniform ADC with levels [] is fitted here too (Lloyd-Max on the histogram of the same
  * ADC inputs, src/readout/nonuniform.ts), into `layer.adcLevels`.
  */
-export function calibrateAdcRangeReference(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32Array, B: number): number {
+export function calibrateAdcRangeRef(layer: ProgrammedLayer, cfg: XbarConfig, xq: Int32Array, B: number): number {
   let hi = 0;
-  referenceVmm(layer, cfg, xq, B, 1, { hi: () => 0, trace: (x) => (hi = Math.max(hi, Math.abs(x))) });
+  vmmRef(layer, cfg, xq, B, 1, { hi: () => 0, trace: (x) => (hi = Math.max(hi, Math.abs(x))) });
   if (cfg.adc.model === 'nonuniform' && cfg.adc.nonuniform.levels.length === 0 && cfg.adc.bits > 0) {
     const signed = adcIsSigned(cfg);
     const h = emptyHistogram(signed ? -hi : 0, hi);
-    referenceVmm(layer, cfg, xq, B, 1, { hi: () => 0, trace: (x) => addSample(h, x) });
+    vmmRef(layer, cfg, xq, B, 1, { hi: () => 0, trace: (x) => addSample(h, x) });
     layer.adcLevels = lloydMax(h, uniformLevels(codeRange(cfg.adc.bits, signed)).map((l) => l * hi));
   }
   return hi;

@@ -7,7 +7,7 @@ import { eyeReadout } from '../../src/devices/compensation.ts';
 import { cellDevice } from '../../src/devices/model.ts';
 import { PCM_T0, PCM_T_READ, pcmNuStats } from '../../src/devices/pcm.ts';
 import { simulateVmm } from '../../src/nn/crossbar-layer.ts';
-import { perturbConductancesReference } from '../../src/reference/chip.ts';
+import { perturbConductancesRef } from '../../src/reference/chip.ts';
 import { expectBinomial } from '../helpers/stats.ts';
 import { expectMoments, gaussianExpectation, moments } from '../helpers/device-stats.ts';
 import { randomArray } from '../helpers/random.ts';
@@ -26,7 +26,7 @@ function uniformCells(cfg: XbarConfig, x: number, n = 20000): { layer: Programme
   const layer = programLayer(new Float32Array((n / 100 / 8) * N), n / 100 / 8, N, cfg);
   expect(layer.G.length).toBe(n); // 8-bit differential, 2-bit cells: S·pol = 8
   layer.G.fill(x);
-  return { layer, out: perturbConductancesReference(layer, cfg, ID) };
+  return { layer, out: perturbConductancesRef(layer, cfg, ID) };
 }
 
 const pcmSigma = (x: number, gMax: number): number => (0.26348 + 1.965 * x - 1.1731 * x * x) * (gMax / 25);
@@ -218,7 +218,7 @@ describe('drift compensation as aihwkit computes it: eye readout after programmi
   it('global: α = mean|ŵ_programmed| / mean|ŵ(t)| (drift.py:21-41), ≈ Σ w·g_T / Σ w·g_T·E[factor(g_T)]', () => {
     const cfg = make('global');
     const layer = programLayer(W.data, K, N, cfg);
-    const out = perturbConductancesReference(layer, cfg, ID) as DeviceCells;
+    const out = perturbConductancesRef(layer, cfg, ID) as DeviceCells;
     const alpha = out.columnScale!;
     expect(new Set(alpha).size).toBe(1);
     // Exactly the ratio of the two readouts.
@@ -255,7 +255,7 @@ describe('drift compensation as aihwkit computes it: eye readout after programmi
   it('column: one factor per output column, the mean over its rows (drift.py:68-86)', () => {
     const cfg = make('column');
     const layer = programLayer(W.data, K, N, cfg);
-    const out = perturbConductancesReference(layer, cfg, ID) as DeviceCells;
+    const out = perturbConductancesRef(layer, cfg, ID) as DeviceCells;
     const ref = eyeReadout(layer.geom, layer.G, false);
     const cur = eyeReadout(layer.geom, out, false);
     for (let j = 0; j < N; j++) expect(out.columnScale![j]).toBeCloseTo(ref[j] / cur[j], 12);
@@ -267,7 +267,7 @@ describe('drift compensation as aihwkit computes it: eye readout after programmi
     const none = await simulateVmm(CPU, make('none'), W, X, { chip: 1 });
     const glob = await simulateVmm(CPU, make('global'), W, X, { chip: 1 });
     const layer = programLayer(W.data, K, N, make('global'));
-    const alpha = (perturbConductancesReference(layer, make('global'), { seed: 0, chip: 1, layer: 0 }) as DeviceCells).columnScale![0];
+    const alpha = (perturbConductancesRef(layer, make('global'), { seed: 0, chip: 1, layer: 0 }) as DeviceCells).columnScale![0];
     for (let i = 0; i < none.Y.length; i++) expect(glob.Y[i]).toBeCloseTo(Math.fround(none.Y[i] * alpha), 4);
     const ideal = await simulateVmm(CPU, resolveConfig({ preset: 'ideal', weights: { onOffRatio: 0 } }), W, X);
     const sum = (y: Float32Array): number => y.reduce((a, v) => a + Math.abs(v), 0);

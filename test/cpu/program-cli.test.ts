@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/schema.ts';
 import { programLayer } from '../../src/crossbar/program.ts';
 import { parseNpy } from '../../src/io/npy.ts';
-import { perturbConductancesReference } from '../../src/reference/chip.ts';
+import { perturbConductancesRef } from '../../src/reference/chip.ts';
 import { buildPoints } from '../../src/sweep/grid.ts';
 import { parseVary } from '../../src/sweep/spec.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -51,7 +51,7 @@ describe('xbarsim program', () => {
     const layer = programLayer(w, K, N, cfg);
     const n = layer.G.length;
     for (const chip of [0, 2]) {
-      const want = perturbConductancesReference(layer, cfg, { seed: 3, chip, layer: 0 });
+      const want = perturbConductancesRef(layer, cfg, { seed: 3, chip, layer: 0 });
       for (let i = 0; i < n; i++) expect(g.data[chip * n + i]).toBe(Math.fround(want[i] * 25));
     }
     expect(Array.from(g.data.subarray(0, n))).not.toEqual(Array.from(g.data.subarray(n, 2 * n)));

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
 import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
-import { gemmCpu } from '../../src/reference/gemm.ts';
+import { gemmRef } from '../../src/reference/gemm.ts';
 import { gemmGpu, gemmSource } from '../../src/kernels/gemm.ts';
 
 const gpu = await openTestGpu();
@@ -20,7 +20,7 @@ describe.skipIf(!gpu)('plain GEMM on WebGPU vs the CPU reference', () => {
     const a = randomArray(M * K, M * 7 + K);
     const b = randomArray(K * N, N * 13 + K);
     const got = await gemmGpu(s, a, b, M, K, N);
-    const want = gemmCpu(a, b, M, K, N);
+    const want = gemmRef(a, b, M, K, N);
     expect(got.length).toBe(M * N);
     expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(1e-5 * Math.max(1, maxAbs(want)) * Math.sqrt(K));
   });

@@ -9,7 +9,7 @@ import { readBuffer, uploadStorage } from '../../src/gpu/buffers.ts';
 import { programLayer } from '../../src/crossbar/program.ts';
 import { blockRanges } from '../../src/crossbar/adc.ts';
 import { GpuCrossbarLayer } from '../../src/kernels/xbar.ts';
-import { perturbConductancesReference } from '../../src/reference/chip.ts';
+import { perturbConductancesRef } from '../../src/reference/chip.ts';
 import { simulateVmm } from '../../src/nn/crossbar-layer.ts';
 import type { XbarConfigInput } from '../../src/config/types.ts';
 
@@ -168,9 +168,9 @@ describe.skipIf(!gpu)('chips programmed on the GPU', () => {
         const chip = gl.programChip(77, chipNo);
         const got = await gl.readCells(chip);
         chip.destroy();
-        const want = perturbConductancesReference(layer, cfg, { seed: 77, chip: chipNo, layer: 2 });
+        const want = perturbConductancesRef(layer, cfg, { seed: 77, chip: chipNo, layer: 2 });
         expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(1e-5);
-        const other = perturbConductancesReference(layer, cfg, { seed: 77, chip: chipNo + 1, layer: 2 });
+        const other = perturbConductancesRef(layer, cfg, { seed: 77, chip: chipNo + 1, layer: 2 });
         expect(maxAbsDiff(got, other)).toBeGreaterThan(1e-3);
       }
     } finally {

@@ -20,7 +20,7 @@ import { quantizeInputs } from '../../src/crossbar/quantize.ts';
 import { GpuCrossbarLayer } from '../../src/kernels/xbar.ts';
 import { columnSlices, planeLayout } from '../../src/kernels/program.ts';
 import { simulateVmm } from '../../src/nn/crossbar-layer.ts';
-import { cpuConvF32, cpuLinearF32, encodeConvF32, encodeLinearF32, prepareConvF32, prepareLinearF32 } from '../../src/nn/ops/matrix.ts';
+import { convF32Ref, linearF32Ref, encodeConvF32, encodeLinearF32, prepareConvF32, prepareLinearF32 } from '../../src/nn/ops/matrix.ts';
 import { openNetwork } from '../../src/nn/runner.ts';
 import { loadModel } from '../../src/nn/load-model.ts';
 import { mnistEvalData } from '../../src/io/datasets/eval-data.ts';
@@ -151,7 +151,7 @@ describe.skipIf(!gpu)('f32 layers (--digital) larger than one storage binding', 
     const whole = await run(gpu!.session);
     const split = await run(tiny(16 * KiB));
     expect(Array.from(split)).toEqual(Array.from(whole));
-    const want = cpuLinearF32(op, { shape: [M, K], data: x }, M).data;
+    const want = linearF32Ref(op, { shape: [M, K], data: x }, M).data;
     expect(maxAbsDiff(split, want)).toBeLessThanOrEqual(1e-5 * maxAbs(want));
   });
 
@@ -173,7 +173,7 @@ describe.skipIf(!gpu)('f32 layers (--digital) larger than one storage binding', 
     // One sample's im2col rows (900 × 27 floats) need 97 KB; the batch's input and output 43 and 72 KB.
     const split = await run(tiny(80 * KiB));
     expect(Array.from(split)).toEqual(Array.from(whole));
-    const want = cpuConvF32(op, { shape: [B, cin, H, W], data: x }, B).data;
+    const want = convF32Ref(op, { shape: [B, cin, H, W], data: x }, B).data;
     expect(maxAbsDiff(split, want)).toBeLessThanOrEqual(1e-5 * maxAbs(want));
   });
 });

@@ -4,7 +4,7 @@ import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
 import { COMBOS, comboName, config, forEachIdealCase, integerProduct, problem, prunedProblem, PRUNED_CONFIGS } from '../helpers/vmm-cases.ts';
 import { programLayer } from '../../src/crossbar/program.ts';
 import { adcIsSigned, adcLevels, blockRanges } from '../../src/crossbar/adc.ts';
-import { referenceVmm } from '../../src/reference/vmm.ts';
+import { vmmRef } from '../../src/reference/vmm.ts';
 import { quantizeInputs } from '../../src/crossbar/quantize.ts';
 import { simulateVmm } from '../../src/nn/crossbar-layer.ts';
 import { xbarSource } from '../../src/kernels/xbar.ts';
@@ -81,7 +81,7 @@ describe.skipIf(!gpu)('crossbar kernel with quantizing ADCs: GPU equals CPU', ()
     for (p = 0; p < g.blocks.length; p++) {
       const step = ranges[p] / L;
       const blockOnly = { ...layer, geom: { ...g, blocks: [g.blocks[p]] } };
-      referenceVmm(blockOnly, cfg, xq, B, cpu.sx, {
+      vmmRef(blockOnly, cfg, xq, B, cpu.sx, {
         hi: () => ranges[p],
         trace: (x) => {
           const r = Math.abs(x / step);
