@@ -1,3 +1,9 @@
+// The config's one schema (DESIGN.md sections 7, 11–13): zod shapes, value checks, merging and dotted
+// paths. Over 400 lines on purpose: every field's allowed values and its one-line error live here,
+// and the cross-block rules (offset mapping needs digital-sa, a device model replaces the noise
+// blocks, readout models need a quantizing ADC) read several blocks at once; split by block, those
+// rules would be scattered. A later split should move the per-section checks (readout, device,
+// circuit) into files of their own together.
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_CONFIG, DIGITAL_DEFAULTS } from './defaults.ts';

@@ -1,4 +1,7 @@
 // NumPy .npy reading (format 1.0, 2.0, 3.0) and writing (format 1.0).
+// Over 400 lines on purpose: one file format, one module. The header grammar (numpy's
+// _read_array_header, exactly), the dtype decoders and the writer share the same rules and error
+// texts, and splitting them would put halves of one validation in two places.
 // Format: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
