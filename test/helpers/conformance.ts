@@ -294,7 +294,7 @@ export const LIGHT_MODELS = ['bvlc_alexnet', 'densenet121', 'inception_v1', 'inc
 export async function runLightModel(model: string, run: Runner, capable: Capability = () => null): Promise<string | null> {
   const net = importOnnx(readFileSync(join(CONFORMANCE_DIR, 'light', `light_${model}.onnx`)), model);
   const missing = capable(net);
-  if (missing) return `no kernel: ${missing}`;
+  if (missing) return `cannot run on this backend yet: ${missing}`;
   const tol = JSON.parse(readFileSync(join(CONFORMANCE_DIR, 'real', `test_${model}`, 'data.json'), 'utf8')) as { rtol: number; atol: number };
   const want = readTensor(join(CONFORMANCE_DIR, 'light', `light_${model}_output_0.pb`));
   const n = net.input.shape.reduce((a, b) => a * b, 1);

@@ -241,10 +241,10 @@ class Importer implements ImportState {
     const d = decodeTensor(t, where);
     return d.kind === 'float' ? { kind: 'float', dims: d.dims, data: d.data } : { kind: 'int', dims: d.dims, data: d.data };
   }
-  emit(op: NetOp, shape: number[], dtype: DType = 'float'): void {
+  emit(op: NetOp, shape: number[], dtype: DType = 'float', batchAt = 0): void {
     this.ops.push(op);
     this.producer.set(op.output, op);
-    this.values.set(op.output, { name: op.output, shape, dtype });
+    this.values.set(op.output, { name: op.output, shape, dtype, ...(batchAt ? { batchAt } : {}) });
   }
   fresh(base: string): string {
     let name = base;
@@ -276,6 +276,7 @@ class Importer implements ImportState {
     const r = this.resolve(name);
     if (!this.defined.has(name)) throw new UsageError(`${this.file}: graph output ${quote(name)} is not produced by any node`);
     const v = this.valueOf(r);
+    if (v?.batchAt) throw new UsageError(`${this.file}: graph output ${quote(name)} has the batch dimension at axis ${v.batchAt}; outputs must have it first`);
     if (v) return v;
     const c = this.consts.get(r)!;
     if (c.kind === 'int' && c.data.some(isBatchDim)) {

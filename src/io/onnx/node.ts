@@ -29,6 +29,12 @@ export interface Value {
   /** Per-sample shape. */
   shape: number[];
   dtype: DType;
+  /**
+   * Where the batch axis sits among the ONNX dims, when not first: a Transpose may move it (the timm
+   * attention's [3, batch, heads, tokens, dims]), and axes are read around it. Data stay batch-first
+   * (per-sample shape = the other dims in order), so ops that are not told otherwise refuse it.
+   */
+  batchAt?: number;
 }
 
 /** The graph state an op importer reads and extends (implemented by the importer). */
@@ -47,8 +53,8 @@ export interface ImportState {
   usesOf(name: string): number;
   /** Decodes a TensorProto read from the file; `where` prefixes errors. */
   tensor(t: onnx.ITensorProto, where: string): Const;
-  /** Adds an op; its output gets `shape` and `dtype` (default float). */
-  emit(op: NetOp, shape: number[], dtype?: DType): void;
+  /** Adds an op; its output gets `shape`, `dtype` (default float) and the batch position (default 0). */
+  emit(op: NetOp, shape: number[], dtype?: DType, batchAt?: number): void;
   /** A value name used nowhere in the graph, for ops that a node expands into. */
   fresh(base: string): string;
   /** The matrix op producing `value` when only one reader (the folding node) sees it. */
@@ -94,13 +100,33 @@ export class NodeContext {
     return o;
   }
 
-  /** An activation input. */
+  /** An activation input with its batch axis first. */
   value(i: number, what = 'input'): Value {
+    const v = this.valueAnyBatch(i, what);
+    if (v.batchAt) throw new NodeError(`${what} ${quote(this.ins[i])} has the batch dimension at axis ${v.batchAt}; ${this.op} needs it first`);
+    return v;
+  }
+
+  /** An activation input wherever its batch axis is (for ops that read axes around it). */
+  valueAnyBatch(i: number, what = 'input'): Value {
     const x = this.ins[i];
     if (!x) throw new NodeError(`${what} ${i} is missing`);
     const v = this.imp.valueOf(x);
     if (!v) throw new NodeError(`${what} ${quote(x)} must be an activation, not a constant`);
     return v;
+  }
+
+  /** The batch axis's ONNX position in `v` (0 in a batched import unless moved; −1 without a batch). */
+  batchAxis(v: Value): number {
+    return this.imp.batched ? (v.batchAt ?? 0) : -1;
+  }
+
+  /** The per-sample axis of ONNX `axis` on `v`, whose batch may sit anywhere; the batch axis is refused. */
+  axisOf(v: Value, axis: number, what = 'axis'): number {
+    const a = normAxis(axis, v.shape.length + this.lead, what);
+    const b = this.batchAxis(v);
+    if (a === b) throw new NodeError(`${what} ${axis} is the batch dimension; ${this.op} across samples is not supported`);
+    return b >= 0 && a > b ? a - 1 : a;
   }
 
   /** The constant at input `i`, if that input is present and constant. */

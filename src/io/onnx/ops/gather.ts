@@ -47,26 +47,32 @@ function foldSliceNode(n: NodeContext): Const {
 const TO_END = 2 ** 31 - 1;
 
 function slice(n: NodeContext): void {
-  const x = n.value(0, 'data');
+  const x = n.valueAnyBatch(0, 'data');
   const a = sliceArgs(n, x.shape.length + n.lead);
+  const b = n.batchAxis(x);
   const keep: number[] = [];
   a.axes.forEach((ax, i) => {
-    if (n.lead && ax === 0) {
+    if (ax === b) {
       // The batch axis may be named only to keep it whole.
       if (a.starts[i] !== 0 || a.ends[i] < TO_END || a.steps[i] !== 1) throw new NodeError(`slices the batch dimension (starts ${a.starts[i]}, ends ${a.ends[i]}, step ${a.steps[i]}); only the whole batch can be kept`);
       return;
     }
     keep.push(i);
   });
-  const w = sliceWindow(x.shape, keep.map((i) => a.starts[i]), keep.map((i) => a.ends[i]), keep.map((i) => a.axes[i] - n.lead), keep.map((i) => a.steps[i]));
-  n.imp.emit({ kind: 'slice', name: n.name, inputs: [x.name], output: n.out, starts: w.begin, steps: w.step, inShape: x.shape, outShape: w.out }, w.out, x.dtype);
+  const toSample = (ax: number): number => (b >= 0 && ax > b ? ax - 1 : ax);
+  const w = sliceWindow(x.shape, keep.map((i) => a.starts[i]), keep.map((i) => a.ends[i]), keep.map((i) => toSample(a.axes[i])), keep.map((i) => a.steps[i]));
+  n.imp.emit({ kind: 'slice', name: n.name, inputs: [x.name], output: n.out, starts: w.begin, steps: w.step, inShape: x.shape, outShape: w.out }, w.out, x.dtype, x.batchAt);
 }
 
 function gather(n: NodeContext): void {
   if (!n.constAt(1)) throw new NodeError(`indices ${quote(n.ins[1])} must be a constant; a Gather with indices computed from the data is not supported`);
-  const x = n.value(0, 'data');
-  const axis = n.sampleAxis(n.a.int('axis', 0), x.shape.length);
+  const x = n.valueAnyBatch(0, 'data');
+  const raw = n.a.int('axis', 0);
+  const axis = n.axisOf(x, raw);
   const idx = n.constIn(1, 'indices');
+  // Gathering before a moved batch axis shifts it by the indices' rank minus the axis it replaces.
+  const b = n.batchAxis(x);
+  const batchAt = b > 0 && normAxis(raw, x.shape.length + 1) < b ? b + idx.dims.length - 1 : Math.max(b, 0);
   const d = x.shape[axis];
   const indices = Int32Array.from(plainIntsOf(idx, 'indices'), (raw) => {
     const j = raw < 0 ? raw + d : raw;
@@ -75,7 +81,7 @@ function gather(n: NodeContext): void {
   });
   const outShape = [...x.shape.slice(0, axis), ...idx.dims, ...x.shape.slice(axis + 1)];
   const op: GatherOp = { kind: 'gather', name: n.name, inputs: [x.name], output: n.out, axis, indices, indicesShape: idx.dims, inShape: x.shape, outShape };
-  n.imp.emit(op, outShape, x.dtype);
+  n.imp.emit(op, outShape, x.dtype, batchAt);
 }
 
 /** Expand's target shape: numbers, with the batch (a batched import) at the activations' axis 0. */

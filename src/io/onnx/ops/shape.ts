@@ -87,21 +87,27 @@ function foldReshape(n: NodeContext): Const {
 }
 
 function squeeze(n: NodeContext): void {
-  const x = n.value(0, 'data');
+  const x = n.valueAnyBatch(0, 'data');
   const full = x.shape.length + n.lead;
+  const b = n.batchAxis(x);
   const axes = n.axesArg(13);
   let outShape: number[];
+  let batchAt = 0;
   if (axes) {
     const norm = new Set(axes.map((ax) => normAxis(ax, full)));
-    if (n.lead && norm.has(0)) throw new NodeError('cannot squeeze the batch dimension');
-    for (const ax of norm) {
-      if (x.shape[ax - n.lead] !== 1) throw new NodeError(`cannot squeeze axis ${ax} of size ${x.shape[ax - n.lead]}`);
+    if (norm.has(b)) throw new NodeError('cannot squeeze the batch dimension');
+    const sample = [...norm].map((ax) => (b >= 0 && ax > b ? ax - 1 : ax));
+    for (const [k, ax] of sample.entries()) {
+      if (x.shape[ax] !== 1) throw new NodeError(`cannot squeeze axis ${[...norm][k]} of size ${x.shape[ax]}`);
     }
-    outShape = x.shape.filter((_, i) => !norm.has(i + n.lead));
+    outShape = x.shape.filter((_, i) => !sample.includes(i));
+    batchAt = b > 0 ? b - [...norm].filter((ax) => ax < b).length : 0;
   } else {
+    if (b > 0 && x.shape.slice(0, b).some((d) => d === 1)) throw new NodeError('squeezes every 1 with the batch dimension moved; name the axes');
     outShape = x.shape.filter((d) => d !== 1);
+    batchAt = b > 0 ? b : 0;
   }
-  emitReshape(n, x, outShape);
+  n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: n.out, outShape }, outShape, x.dtype, batchAt);
 }
 
 function foldSqueeze(n: NodeContext): Const {
@@ -137,17 +143,23 @@ function foldUnsqueeze(n: NodeContext): Const {
 }
 
 function transpose(n: NodeContext): void {
-  const x = n.value(0, 'data');
+  const x = n.valueAnyBatch(0, 'data');
   const full = x.shape.length + n.lead;
   const perm = n.a.ints('perm', Array.from({ length: full }, (_, i) => full - 1 - i));
   if (perm.length !== full || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
     throw new NodeError(`perm [${perm.join(', ')}] is not a permutation of ${full} axes`);
   }
-  if (n.lead && perm[0] !== 0) throw new NodeError(`perm [${perm.join(', ')}] moves the batch dimension; it must stay first`);
-  const ps = perm.slice(n.lead).map((p) => p - n.lead);
+  // The batch may move among the ONNX dims (it stays first in memory): its new position is where perm puts it.
+  const b = n.batchAxis(x);
+  const toSample = (p: number): number => (b >= 0 && p > b ? p - 1 : p);
+  const ps = perm.filter((p) => p !== b).map(toSample);
+  const batchAt = b >= 0 ? perm.indexOf(b) : 0;
   const outShape = ps.map((p) => x.shape[p]);
-  if (ps.every((p, i) => p === i)) return emitReshape(n, x, outShape);
-  n.imp.emit({ kind: 'transpose', name: n.name, inputs: [x.name], output: n.out, perm: ps, inShape: x.shape }, outShape, x.dtype);
+  if (ps.every((p, i) => p === i)) {
+    n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: n.out, outShape }, outShape, x.dtype, batchAt);
+    return;
+  }
+  n.imp.emit({ kind: 'transpose', name: n.name, inputs: [x.name], output: n.out, perm: ps, inShape: x.shape }, outShape, x.dtype, batchAt);
 }
 
 function foldTransposeNode(n: NodeContext): Const {
@@ -206,8 +218,8 @@ function splitSizes(n: NodeContext, d: number): number[] {
 }
 
 function split(n: NodeContext): void {
-  const x = n.value(0, 'input');
-  const axis = n.sampleAxis(n.a.int('axis', 0), x.shape.length);
+  const x = n.valueAnyBatch(0, 'input');
+  const axis = n.axisOf(x, n.a.int('axis', 0));
   let start = 0;
   splitSizes(n, x.shape[axis]).forEach((size, i) => {
     const outShape = x.shape.map((d, j) => (j === axis ? size : d));
@@ -215,7 +227,7 @@ function split(n: NodeContext): void {
     start += size;
     const out = n.outs[i];
     if (!out) return;
-    n.imp.emit({ kind: 'slice', name: n.name, inputs: [x.name], output: out, starts, steps: x.shape.map(() => 1), inShape: x.shape, outShape }, outShape, x.dtype);
+    n.imp.emit({ kind: 'slice', name: n.name, inputs: [x.name], output: out, starts, steps: x.shape.map(() => 1), inShape: x.shape, outShape }, outShape, x.dtype, x.batchAt);
   });
 }
 
