@@ -1,4 +1,5 @@
 import elementwiseWgsl from '../../shaders/elementwise.wgsl?raw';
+import { rowMajorStrides } from '../ir/tensor.ts';
 import type { GpuLimits } from '../gpu/gpu-context.ts';
 import type { OpEncoder } from '../gpu/encoder.ts';
 import { defineKernel, read, readWrite } from './kernel.ts';
@@ -85,16 +86,6 @@ export function collapseDims(dims: readonly number[], tables: readonly (readonly
   return { dims: outDims, tables: outTables };
 }
 
-/** Row-major strides of a shape. */
-export function rowMajorStrides(dims: readonly number[]): number[] {
-  const st = new Array<number>(dims.length);
-  let acc = 1;
-  for (let d = dims.length - 1; d >= 0; d--) {
-    st[d] = acc;
-    acc *= dims[d];
-  }
-  return st;
-}
 
 /** A stride table of up to MAX_TABLE_RANK dims (zero-filled by the uniform packing). */
 export function table(t: readonly number[]): readonly number[] {

@@ -3,7 +3,8 @@ import type { GpuLimits } from '../gpu/gpu-context.ts';
 import type { OpEncoder } from '../gpu/encoder.ts';
 import { defineKernel, read, readWrite } from './kernel.ts';
 import { dispatch, linearGrid, windowBinding } from './dispatch.ts';
-import { collapseDims, DEFAULT_WG, MAX_TABLE_RANK, rowMajorStrides, table } from './elementwise.ts';
+import { collapseDims, DEFAULT_WG, MAX_TABLE_RANK, table } from './elementwise.ts';
+import { rowMajorStrides } from '../ir/tensor.ts';
 import { checkParam } from './template.ts';
 
 /** The layout family's variants: plain strided copy, or copy plus a gathered bias. */
