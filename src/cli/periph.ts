@@ -68,7 +68,7 @@ export async function runPeriph(f: PeriphFlags): Promise<void> {
     if (config.adc.bits === 0) throw new UsageError(`periph: ${config.preset ?? 'the config'} has adc.bits 0 (the ideal ADC): there is no converter to measure`);
     if (config.array.rows < 2) throw new UsageError(`periph: array.rows must be at least 2 for the chain's push-pull stimulus (got ${config.array.rows})`);
   }
-  checkOutDir(f.out);
+  checkOutDir(f.out, '--out', ['periph.json', 'report.html']);
 
   const tasks = configs.length * 2 * chips;
   const bar = !f.json && process.stderr.isTTY ? new SingleBar({ format: 'periph [{bar}] {percentage}% | {what} | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : null;

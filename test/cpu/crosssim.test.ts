@@ -9,14 +9,14 @@ const cpu = { kind: 'cpu', reason: 'test' } as const;
 describe('crosssim-isaac preset', () => {
   it('maps every ISAAC.json setting', () => {
     const c = resolveConfig({ preset: 'crosssim-isaac' });
-    expect(c.array).toEqual({ rows: 128, cols: 128 });
+    expect(c.array).toMatchObject({ rows: 128, cols: 128 });
     expect(c.weights).toEqual({ bits: 16, perChannel: false, mapping: 'offset', cellBits: 2, onOffRatio: 2e6 / 2e3 });
     expect(c.inputs).toEqual({ bits: 16 - 1, dacBits: 1 });
     expect(c.dataflow).toBe('digital-sa');
     // GRANULAR for offset bit slices (CrossSim simulator/circuits/adc/iadc.py): ymin = 1/(2^cell_bits − 1)
     // times the signed 16-bit DAC's 2^15/(2^15 − 1), range ±ymin·(2^(9−1) − 1): 255 codes per sign.
     const granular = (1 / (2 ** 2 - 1)) * (2 ** 15 / (2 ** 15 - 1)) * (2 ** (9 - 1) - 1);
-    expect(c.adc).toEqual({ bits: 8, range: granular, subtract: 'digital', noise: 0 });
+    expect(c.adc).toMatchObject({ bits: 8, range: granular, subtract: 'digital', noise: 0, model: 'uniform' });
     expect(c.noise).toEqual(resolveConfig({}).noise);
   });
 
