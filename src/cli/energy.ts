@@ -11,7 +11,7 @@ import { BREAKDOWN_KEYS, COST_COUNT_NAMES, equalAreaBudget, estimate, ratios, ty
 import { architectureFor, ISAAC_CHIP_TILES_MM2 } from '../energy/architectures.ts';
 import { builtInNetwork, networkName, NETWORK_NAMES } from '../energy/networks/index.ts';
 import { loadModel } from '../nn/load-model.ts';
-import { countsOnlyLayers } from '../nn/cost.ts';
+import { countsOnlyLayers, type RunCost } from '../nn/cost.ts';
 import { configFromFlags } from './vmm.ts';
 
 /** Flags of `xbarsim energy`. */
@@ -111,6 +111,19 @@ export function energyReport(f: EnergyFlags): EnergyReport {
   const budget = areaFlag(f.area) ?? equalAreaBudget(items);
   const presets = items.map((i) => estimate(i.label, i.layers, i.cfg, budget));
   return { model: net.label, source: net.source, inputShape: net.inputShape, macsPerInference: presets[0].macsPerInference, areaBudget_mm2: budget, presets, ratios: ratios(presets) };
+}
+
+/** The section-10 fields of an estimate without its per-layer and per-component detail (eval --json's `cost`). */
+export function costSummary(e: PresetEstimate): Omit<PresetEstimate, 'layers' | 'tileComponents'> {
+  const { layers: _l, tileComponents: _t, ...rest } = e;
+  return rest;
+}
+
+/** One line of cost beside an accuracy (eval's text output). */
+export function costLine(c: RunCost): string {
+  if (!c.estimate) return `cost: none (${c.note})`;
+  const e = c.estimate;
+  return `cost (${e.architecture} table, this run's counts): ${si(e.energyPerInference_J, 'J')} per inference, ${e.topsPerWatt.toPrecision(4)} TOPS/W, ${si(e.throughput_inferencesPerSecond, '')}inferences/s and ${e.topsPerMm2.toPrecision(4)} TOPS/mm² at ${e.area_mm2.toFixed(2)} mm²`;
 }
 
 /** JSON with non-finite numbers (a network with no crossbar layer has no finite throughput) as null. */

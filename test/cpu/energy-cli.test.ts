@@ -1,22 +1,10 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { energyReport, type EnergyFlags } from '../../src/cli/energy.ts';
-import { main } from '../../src/cli/main.ts';
 import { BREAKDOWN_KEYS } from '../../src/energy/model.ts';
 import { NETWORK_NAMES } from '../../src/energy/networks/index.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, runMain } from '../helpers/cli.ts';
 
 const flags = (f: Partial<EnergyFlags>): EnergyFlags => ({ inputSign: 'signed', ...f });
-
-/** Runs the CLI in this process (the command's own code path; a child process costs seconds here) and captures its output. */
-async function runInProcess(args: string[]): Promise<{ code: number; stdout: string; stderrLines: string[] }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  const code = await main(args);
-  vi.restoreAllMocks();
-  return { code, stdout, stderrLines: stderr.split('\n').filter((l) => l !== '') };
-}
 
 describe('xbarsim energy', () => {
   it.each(NETWORK_NAMES)('%s on the three architecture presets', (name) => {
@@ -56,7 +44,7 @@ describe('xbarsim energy', () => {
   });
 
   it('text output names the network, every preset and the ratios', async () => {
-    const r = await runInProcess(['energy', '--network', 'googlenet', '--input-shape', '1,3,224,224']);
+    const r = await runMain(['energy', '--network', 'googlenet', '--input-shape', '1,3,224,224']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/googlenet/);
     expect(r.stdout).toMatch(/neural-pim over isaac: energy efficiency [\d.]+×, throughput [\d.]+×/);
@@ -80,10 +68,10 @@ describe('xbarsim energy', () => {
     [['energy', '--network', 'alexnet', '--area', '10'], /one copy of every layer needs \d+ arrays.*raise --area/],
     [['energy', '--network', 'alexnet', '--input-sign', 'positive'], /--input-sign.*allowed choices are signed, nonnegative/i],
   ])('bad input %j: one line, exit 2, nothing on stdout', async (args, pattern) => {
-    const r = await runInProcess(args);
+    const r = await runMain(args);
     expect(r.code).toBe(2);
-    expect(r.stderrLines).toHaveLength(1);
-    expect(r.stderrLines[0]).toMatch(pattern);
+    expect(r.ownStderrLines).toHaveLength(1);
+    expect(r.ownStderrLines[0]).toMatch(pattern);
     expect(r.stdout).toBe('');
   });
 
