@@ -77,6 +77,25 @@ function colds(run: BenchRun, rs: ColdResult[]): string {
   return [`### Cold eval (${what}, start-up included; median of ${run.options.runs} after one warm-up)`, '', table(['case', 'what', 'images', 'seconds', 'range', 'images/s'], rows)].join('\n');
 }
 
+/** Issue 16's targets, each a ratio of figures of this one run on this one adapter. */
+function targets(k: KernelResult[], c: ColdResult[]): string {
+  const rows: string[][] = [];
+  for (const r of k.filter((r) => r.dataflow === 'digital-sa' && r.B > 1)) {
+    rows.push([`digital-sa (${r.preset}) K=N=${r.K} B=${r.B}: cell-MAC rate / GEMM MAC rate`, '≥ 0.5', x(r.rateRatio), r.rateRatio >= 0.5 ? 'met' : 'not met']);
+  }
+  for (const r of k.filter((r) => r.dataflow === 'analog-sa' && r.B > 1)) {
+    rows.push([`analog-sa (${r.preset}) K=N=${r.K} B=${r.B}: kernel time / GEMM time`, '≤ 2', x(r.timeRatio), r.timeRatio <= 2 ? 'met' : 'not met']);
+  }
+  for (const r of c.filter((r) => r.id.startsWith('eval/'))) {
+    const v = r.imagesPerSecond.median;
+    rows.push([`whole eval, ${r.model} ${r.preset} + read σ ${r.readSigma}, ${r.images} images, start-up included: images/s`, '≥ 100', v.toPrecision(3), v >= 100 ? 'met' : 'not met']);
+  }
+  for (const r of c.filter((r) => r.id === 'cold/lenet5/ideal/100')) {
+    rows.push(['cold `eval --model models/lenet5.onnx --dataset mnist --limit 100`: seconds', '< 2', r.seconds.median.toFixed(2), r.seconds.median < 2 ? 'met' : 'not met']);
+  }
+  return rows.length ? ['### Targets (issue 16)', '', table(['target', 'goal', 'this run', ''], rows)].join('\n') : '';
+}
+
 /** The run's tables in markdown, with the adapter and versions first. */
 export function markdownReport(run: BenchRun): string {
   const out = [
@@ -92,6 +111,8 @@ export function markdownReport(run: BenchRun): string {
   if (k.length) out.push(kernels(run, k), '');
   if (n.length) out.push(networks(run, n), '');
   if (c.length) out.push(colds(run, c), '');
+  const t = targets(k, c);
+  if (t) out.push(t, '');
   for (const sk of run.skipped) out.push(`skipped ${sk.id}: ${sk.reason}`);
   return out.join('\n');
 }
