@@ -39,7 +39,7 @@ describe('accuracy and cost together', () => {
     const points = buildPoints(file.series, file.varies);
     const line = (i: number, chip: number, cost: ResultLine['cost']): ResultLine => ({
       id: `${i}-${chip}`, preset: points[i].series, point: points[i].point, chip, seed: 0, accuracy: 0.9, correct: 9, total: 10,
-      counts: { layers: [], total: { adcConversions: 10, dacActivations: 0, cellReads: 0, analogAccumulations: 0, digitalShiftAdds: 10, arrays: 1 }, vectors: 10 },
+      counts: { layers: [], total: { adcConversions: 10, dacActivations: 0, cellReads: 0, analogAccumulations: 0, digitalShiftAdds: 10, arrays: 1, partitionAdds: 0 }, vectors: 10 },
       seconds: 0, adapter: 'x', config: points[i].config, ...(cost === undefined ? {} : { cost }),
     });
     const c = (e: number) => ({ energyPerInference_J: e, latency_s: 1e-6, throughput_inferencesPerSecond: 1e6, area_mm2: 62.5, topsPerWatt: 2e-6 / e, topsPerMm2: 1 });
