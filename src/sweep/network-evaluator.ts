@@ -1,7 +1,7 @@
 import type { XbarConfig } from '../config/types.ts';
 import { backendLine, releaseBackend, type Backend } from '../gpu/backend.ts';
 import type { EvalData } from '../io/datasets/eval-data.ts';
-import { mnistEvalData, npyEvalData } from '../io/datasets/eval-data.ts';
+import { builtinEvalData, npyEvalData } from '../io/datasets/eval-data.ts';
 import type { EvalRequest, EvalResult, Evaluator, LayerRef, SweepEvalSetup } from './types.ts';
 import { nodeBackend } from '../gpu/node-backend.ts';
 import { evaluateChip } from '../nn/evaluate.ts';
@@ -9,6 +9,7 @@ import type { Network } from '../ir/graph.ts';
 import { matrixLayerRefs, modelClasses } from './layers.ts';
 import { CalibrationCache } from '../nn/calibration.ts';
 import { loadModel } from '../nn/load-model.ts';
+import { costFields, runCost } from '../nn/cost.ts';
 import { calibrateCached, openNetwork, type NetworkRunner } from '../nn/runner.ts';
 
 /**
@@ -61,7 +62,8 @@ export class NetworkEvaluator implements Evaluator {
     }
     const { runner, data } = this.current;
     const r = await evaluateChip(runner, data, req.chip, false);
-    return { accuracy: r.accuracy, correct: r.correct, total: r.total, counts: r.counts, seconds: r.seconds, adapter: backendLine(this.backend), seed: req.config.seed };
+    const cost = costFields(runCost(this.net, req.config, false, r.counts, req.config.preset ?? 'config'));
+    return { accuracy: r.accuracy, correct: r.correct, total: r.total, counts: r.counts, seconds: r.seconds, adapter: backendLine(this.backend), seed: req.config.seed, cost };
   }
 
   close(): void {
@@ -75,7 +77,7 @@ export class NetworkEvaluator implements Evaluator {
 function dataFor(net: Network, setup: SweepEvalSetup, limit: number | undefined, calSamples: number): EvalData {
   const d = setup.dataset;
   const classes = modelClasses(net);
-  return d === 'mnist'
-    ? mnistEvalData(net.input.shape, limit, calSamples, classes)
+  return typeof d === 'string'
+    ? builtinEvalData(d, net.input.shape, limit, calSamples, classes)
     : npyEvalData(d.inputs, d.labels, undefined, net.input.shape, limit, calSamples, classes);
 }

@@ -1,6 +1,8 @@
 import type { XbarConfig } from '../config/types.ts';
 import type { EventCounts } from '../crossbar/counts.ts';
 import type { BackendChoice } from '../gpu/backend.ts';
+import type { BuiltinDataset } from '../io/datasets/builtin.ts';
+import type { CostFields } from '../nn/cost.ts';
 
 /** One evaluation the sweep asks for: a whole network on one chip instance of one config. */
 export interface EvalRequest {
@@ -18,6 +20,8 @@ export interface EvalResult {
   seconds: number;
   adapter: string;
   seed: number;
+  /** Energy, latency, throughput and area per inference from these counts (src/energy); null when the config has no cost table; absent from evaluators that do not cost. */
+  cost?: CostFields | null;
 }
 
 /** A Linear/Conv layer of the model, as `layers` keys name it: by ONNX node name or by index. */
@@ -38,8 +42,8 @@ export interface Evaluator {
 export interface SweepEvalSetup {
   /** Path of the ONNX model. */
   model: string;
-  /** The built-in MNIST test split, or `.npy` inputs and integer labels. */
-  dataset: 'mnist' | { inputs: string; labels: string };
+  /** A built-in dataset's test split, or `.npy` inputs and integer labels. */
+  dataset: BuiltinDataset | { inputs: string; labels: string };
   backend: BackendChoice;
   /** Evaluate only the first `limit` items (undefined: all). */
   limit?: number;
