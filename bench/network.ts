@@ -9,7 +9,8 @@ import { adapterLine } from '../src/gpu/gpu-context.ts';
 import { openNodeGpu } from '../src/gpu/node-gpu.ts';
 import { GpuRuntime } from '../src/gpu/runtime.ts';
 import { mnistEvalData } from '../src/io/datasets/eval-data.ts';
-import { evaluateChip, openNetwork } from '../src/nn/evaluate.ts';
+import { evaluateChip } from '../src/nn/evaluate.ts';
+import { openNetwork } from '../src/nn/runner.ts';
 import { loadModel } from '../src/nn/load-model.ts';
 
 const { values } = parseArgs({

@@ -36,8 +36,11 @@ export interface LinearOp extends OpBase {
   layerIndex: number;
   K: number;
   N: number;
-  /** Row-major [K, N]. */
-  weight: Float32Array;
+  /**
+   * Row-major [K, N]. Float64Array only for `xbarsim vmm`'s one-layer network, whose float64 .npy
+   * weights are quantized in f64 as DESIGN.md section 3 says; ONNX import always gives f32.
+   */
+  weight: Float32Array | Float64Array;
   /** [N], or null. */
   bias: Float32Array | null;
 }

@@ -1,11 +1,6 @@
-import type { XbarConfig } from '../config/types.ts';
 import { addCounts, zeroCounts, type EventCounts } from '../crossbar/counts.ts';
-import type { Backend } from '../gpu/backend.ts';
 import type { EvalData } from '../io/datasets/eval-data.ts';
-import type { Network } from '../ir/graph.ts';
-import { CpuNetwork } from './network-cpu.ts';
-import { GpuNetwork } from './network-gpu.ts';
-import type { NetworkRunner } from './network-runner.ts';
+import type { NetworkRunner } from './runner.ts';
 
 /** Event counts of a whole evaluation in the normative report form (DESIGN.md section 5). */
 export interface CountsReport {
@@ -23,11 +18,6 @@ export interface ChipEvaluation {
   counts: CountsReport;
   /** Wall time of the forward passes (programming and calibration excluded). */
   seconds: number;
-}
-
-/** A network prepared for one config on one backend (wraps GpuNetwork or CpuNetwork). */
-export function openNetwork(backend: Backend, net: Network, cfg: XbarConfig, digital: boolean): NetworkRunner {
-  return backend.kind === 'webgpu' ? new GpuNetwork(backend.session, net, cfg, digital) : new CpuNetwork(net, cfg, digital);
 }
 
 /** Index of the largest of `n` values starting at `o` (first on ties). */

@@ -7,8 +7,8 @@ import { isMatrixOp, type ConvOp, type LinearOp, type Network } from '../ir/grap
 
 /** One crossbar matrix: a linear layer, or one group of a convolution (DESIGN.md section 6). */
 export interface MatrixPart {
-  /** Row-major [K, N]. */
-  W: Float32Array;
+  /** Row-major [K, N] (f64 only for vmm's float64 weights). */
+  W: Float32Array | Float64Array;
   K: number;
   N: number;
   group: number;
@@ -29,7 +29,7 @@ export interface MatrixLayer {
 }
 
 /** Splits a conv weight [cout, cin/g, kh, kw] into per-group matrices with rows (cin, kh, kw). */
-function convParts(op: ConvOp): { W: Float32Array; K: number; N: number }[] {
+function convParts(op: ConvOp): { W: Float32Array | Float64Array; K: number; N: number }[] {
   const Ng = op.cout / op.group;
   const Kg = (op.cin / op.group) * op.kh * op.kw;
   const parts = [];

@@ -1,5 +1,5 @@
 import type { XbarConfig } from '../config/types.ts';
-import type { ChipId } from '../crossbar/chip.ts';
+import { analogGains, hasStaticNoise, type ChipId } from '../crossbar/chip.ts';
 import type { ProgrammedLayer } from '../crossbar/program.ts';
 import { boxMuller, NoiseDraws, NOISE_STREAM, uniform24 } from '../random/philox.ts';
 
@@ -36,4 +36,10 @@ export function perturbConductancesReference(layer: ProgrammedLayer, cfg: XbarCo
     G[i] = g;
   }
   return G;
+}
+
+/** A programmed chip on the CPU reference: perturbed conductances (when the config has static noise) and analog gains. */
+export function programChipReference(layer: ProgrammedLayer, cfg: XbarConfig, id: ChipId): { chip: ProgrammedLayer; gains: Float64Array } {
+  const chip = hasStaticNoise(cfg) ? { ...layer, G: perturbConductancesReference(layer, cfg, id) } : layer;
+  return { chip, gains: analogGains(cfg, layer.geom.blocks.length, layer.geom.N, id) };
 }

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { onnx } from 'onnx-proto';
 import { UsageError } from '../../src/errors.ts';
@@ -25,6 +27,9 @@ import {
 } from '../helpers/onnx-models.ts';
 import type { Batch, Storage } from '../helpers/onnx-models.ts';
 import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
+import { runCli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/files.ts';
+import { encodeNpy } from '../../src/io/npy.ts';
 
 const FILE = 'model.onnx';
 
@@ -350,7 +355,7 @@ describe('importOnnx: folding and shapes', () => {
     const x = randomArray(8, 3);
     const h = refGemm({ data: x, batch: 2, shape: [4] }, init[0].data as Float32Array, [4, 3], null);
     const want = refBatchNorm(h, ...(init.slice(1).map((t) => t.data) as [Float32Array, Float32Array, Float32Array, Float32Array]), 0);
-    expect(maxAbsDiff(refGemm({ data: x, batch: 2, shape: [4] }, lin.weight, [4, 3], lin.bias).data, want.data)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(refGemm({ data: x, batch: 2, shape: [4] }, lin.weight as Float32Array, [4, 3], lin.bias).data, want.data)).toBeLessThan(1e-6);
 
     // The Gemm output is also a graph-visible value read elsewhere: BN stays an affine op.
     const shared = tiny([
@@ -535,6 +540,63 @@ describe('importOnnx: errors', () => {
     expect(importError(tiny([{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'] }], { init: [f32('w', [2, 4, 1])] }))).toMatch(/only 2-D convolution/);
     expect(importError(tiny([{ op: 'Gather', inputs: ['x', 'i'], outputs: ['y'] }], { init: [i64('i', [0])] }))).toMatch(/constants only/);
     expect(importError(tiny([{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { auto_pad: 'SAME' } }], { input: ['N', 1, 3, 3], init: [f32('w', [1, 1, 3, 3])] }))).toMatch(/auto_pad "SAME"/);
+  });
+});
+
+describe('importOnnx: NaN and Inf in weights are refused like in .npy inputs (issue 10 item 2)', () => {
+  const gemm = (w: BuildTensor): Uint8Array => tiny([{ op: 'Gemm', inputs: ['x', 'w'], outputs: ['y'] }], { init: [w] });
+  const weights = (bad: number, at: number, dims = [4, 3]): Float32Array => {
+    const w = randomArray(dims.reduce((a, b) => a * b, 1), 5);
+    w[at] = bad;
+    return w;
+  };
+
+  it('names the initializer and the C-order index, whatever the storage', () => {
+    expect(importError(gemm({ name: 'fc.weight', dims: [4, 3], data: weights(NaN, 7) }))).toBe('model.onnx: initializer "fc.weight": NaN at [2, 1]');
+    expect(importError(gemm({ name: 'w', dims: [4, 3], data: weights(Infinity, 0), raw: false }))).toBe('model.onnx: initializer "w": Inf at [0, 0]');
+    const f64 = Float64Array.from(weights(0, 0));
+    f64[11] = -Infinity;
+    expect(importError(gemm({ name: 'w', dims: [4, 3], data: f64 }))).toBe('model.onnx: initializer "w": -Inf at [3, 2]');
+    // A float16 NaN (0x7e00) in raw_data, written by hand: build.ts writes no float16.
+    const m = decodeModel(gemm(f32('w', [4, 3])), FILE);
+    const w = m.graph.initializer[0];
+    w.dataType = 10;
+    w.rawData = new Uint8Array(24);
+    w.rawData[2 * 5 + 1] = 0x7e;
+    expect(importError(encodeRaw(m))).toBe('model.onnx: initializer "w": NaN at [1, 2]');
+  });
+
+  it('refuses them in Constant nodes and in folded constants, naming the node and value', () => {
+    const viaConstant = tiny([
+      { op: 'Constant', inputs: [], outputs: ['k'], name: 'scale', attrs: { value: { tensor: { dims: [1, 4], data: Float32Array.of(1, 2, NaN, 4) } } } },
+      { op: 'Mul', inputs: ['x', 'k'], outputs: ['y'] },
+    ]);
+    expect(importError(viaConstant)).toBe('model.onnx: node "scale" (Constant): output "k": NaN at [0, 2]');
+    expect(importError(tiny([
+      { op: 'Constant', inputs: [], outputs: ['k'], name: 'c', attrs: { value_float: Infinity } },
+      { op: 'Add', inputs: ['x', 'k'], outputs: ['y'] },
+    ]))).toMatch(/node "c" \(Constant\): output "k": Inf at \[\]$/);
+    // 1/0 while folding a weight preprocessing chain.
+    const folded = tiny([
+      { op: 'Div', inputs: ['one', 'w'], outputs: ['inv'], name: 'invert' },
+      { op: 'MatMul', inputs: ['x', 'inv'], outputs: ['y'] },
+    ], { init: [f32('one', [1], [1]), f32('w', [4, 2], [1, 2, 3, 4, 0, 6, 7, 8])] });
+    expect(importError(folded)).toBe('model.onnx: node "invert" (Div): output "inv": Inf at [2, 0]');
+    // Finite extremes are weights like any other.
+    expect(importOnnx(gemm(f32('w', [4, 3], [3.4e38, -3.4e38, 1e-45, 0, 0, 0, 0, 0, 0, 0, 0, 0])), FILE).ops).toHaveLength(1);
+  });
+
+  it('eval exits 2 with that one line', () => {
+    const dir = tempDir();
+    const model = join(dir, 'nan.onnx');
+    writeFileSync(model, gemm({ name: 'fc.weight', dims: [4, 3], data: weights(NaN, 4) }));
+    const x = join(dir, 'x.npy');
+    writeFileSync(x, encodeNpy([2, 4], '<f4', new Float32Array(8)));
+    const y = join(dir, 'y.npy');
+    writeFileSync(y, encodeNpy([2], '<f8', [0, 1]));
+    const r = runCli(['eval', '--model', model, '--inputs', x, '--labels', y, '--digital', '--backend', 'cpu']);
+    expect(r.code).toBe(2);
+    expect(r.ownStderrLines).toEqual([`xbarsim: ${model}: initializer "fc.weight": NaN at [1, 1]`]);
   });
 });
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
 import type { BinaryOp, ConvOp, LinearOp, PoolOp, Shape, UnaryOp } from '../../src/ir/graph.ts';
 import type { HostTensor } from '../../src/ir/tensor.ts';
-import { cpuColsToNchw, cpuConvF32, cpuDigitalOp, cpuIm2col, cpuLinearF32 } from '../../src/nn/digital-ops.ts';
+import { cpuColsToNchw, cpuConvF32, cpuIm2col, cpuLinearF32 } from '../../src/nn/ops/matrix.ts';
+import { cpuDigitalOp, kindsWithoutGpu } from '../../src/nn/ops/registry.ts';
 
 const base = { inputs: ['x'], output: 'y' };
 
@@ -235,5 +236,11 @@ describe('CPU digital ops: shape checks', () => {
     expect(() => cpuDigitalOp({ ...sm, axis: 1 }, [{ shape: [2, 3, 4], data: new Float32Array(24) }], 1)).toThrow(/input has shape \[2, 3, 4\], expected \[1, 3, 4\]/);
     const tr = { ...base, kind: 'transpose' as const, name: 'tr', perm: [0, 0], inShape: [2, 2] };
     expect(() => cpuDigitalOp(tr, [{ shape: [1, 2, 2], data: new Float32Array(4) }], 1)).toThrow(/not a permutation/);
+  });
+});
+
+describe('digital op registry', () => {
+  it('every digital IR op kind has a WebGPU kernel as well as its CPU oracle', () => {
+    expect(kindsWithoutGpu()).toEqual([]);
   });
 });

@@ -10,20 +10,19 @@ import { type GpuTensor, type OpEncoder } from '../../src/gpu/encoder.ts';
 import {
   cpuColsToNchw,
   cpuConvF32,
-  cpuDigitalOp,
   cpuIm2col,
   cpuLinearF32,
   encodeAddBias,
   encodeColsToNchw,
   encodeConvF32,
-  encodeDigitalOp,
   encodeIm2col,
   encodeLinearF32,
   prepareConvF32,
   prepareLinearF32,
-  type DigitalOp,
   type F32Weights,
-} from '../../src/nn/digital-ops.ts';
+} from '../../src/nn/ops/matrix.ts';
+import { cpuDigitalOp, encodeDigitalOp } from '../../src/nn/ops/registry.ts';
+import type { DigitalOp } from '../../src/nn/ops/types.ts';
 import { elementwiseSource } from '../../src/kernels/elementwise.ts';
 import { layoutSource } from '../../src/kernels/layout.ts';
 import { poolSource } from '../../src/kernels/pool.ts';

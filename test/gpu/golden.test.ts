@@ -7,7 +7,7 @@ const gpu = await openTestGpu();
 afterAll(() => gpu?.runtime.release());
 
 describe.skipIf(!gpu)('golden outputs: the GPU is bit-identical to the stored hashes of its adapter', () => {
-  it('every vmm and network case', async () => {
+  it('every vmm and network case', { timeout: 600_000 }, async () => {
     const a = gpu!.session.ctx.adapter;
     // Float rounding differs between adapters, so hashes are kept per adapter (CI: lavapipe, SwiftShader).
     const key = `webgpu ${a.vendor}/${a.architecture}/${a.device}`;

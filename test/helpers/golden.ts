@@ -12,7 +12,8 @@ import { resolveConfig } from '../../src/config/schema.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
 import { mnistEvalData } from '../../src/io/datasets/eval-data.ts';
 import { simulateVmm } from '../../src/nn/crossbar-layer.ts';
-import { evaluateChip, openNetwork } from '../../src/nn/evaluate.ts';
+import { evaluateChip } from '../../src/nn/evaluate.ts';
+import { openNetwork } from '../../src/nn/runner.ts';
 import { loadModel } from '../../src/nn/load-model.ts';
 import { problem } from './vmm-cases.ts';
 

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { Backend } from '../../src/gpu/backend.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
-import { openNetwork } from '../../src/nn/evaluate.ts';
+import { openNetwork } from '../../src/nn/runner.ts';
 import type { LinearOp } from '../../src/ir/graph.ts';
 import { resolveConfig } from '../../src/config/schema.ts';
 import { allTestModels, mlpModel, testInput } from './onnx-models.ts';

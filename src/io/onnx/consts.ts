@@ -6,6 +6,8 @@
  * unknown at import, so it is the symbol BATCH. It may be moved around (Gather, Slice, Concat,
  * Unsqueeze, Cast) but not computed with; a Reshape target that starts with it keeps the batch.
  */
+import { UsageError } from '../../errors.ts';
+
 export const BATCH: unique symbol = Symbol('batch');
 export type Batch = typeof BATCH;
 /** One entry of an integer constant: a number, or the batch size of the current run. */
@@ -17,6 +19,21 @@ export type Const =
 
 /** Thrown by folding helpers; the importer adds the file and node to the message. */
 export class FoldError extends Error {}
+
+/**
+ * Refuses NaN and ±Inf in a float constant, as `.npy` inputs are refused: weights with them give
+ * silently wrong accuracies. The message names `what` and the C-order index, e.g.
+ * `model.onnx: initializer "fc.weight": NaN at [3, 17]`.
+ */
+export function checkFiniteConst(c: Const, what: string): void {
+  if (c.kind !== 'float') return;
+  const i = c.data.findIndex((v) => !Number.isFinite(v));
+  if (i < 0) return;
+  const v = c.data[i];
+  const label = Number.isNaN(v) ? 'NaN' : v > 0 ? 'Inf' : '-Inf';
+  const at = count(c.dims) === c.data.length ? c.dims.map((_, ax) => Math.floor(i / count(c.dims.slice(ax + 1))) % c.dims[ax]) : [i];
+  throw new UsageError(`${what}: ${label} at [${at.join(', ')}]`);
+}
 
 /** Number of elements of full dims. */
 export function count(dims: readonly number[]): number {

@@ -1,0 +1,24 @@
+/** The one table from ONNX op type to its importer, assembled from the op families. */
+import type { OpImporter } from '../node.ts';
+import { CONSTANT_OPS } from './constants.ts';
+import { ELEMENTWISE_OPS } from './elementwise.ts';
+import { MATRIX_OPS } from './matrix.ts';
+import { NORMALIZATION_OPS } from './normalization.ts';
+import { POOLING_OPS } from './pooling.ts';
+import { SHAPE_OPS } from './shape.ts';
+
+const FAMILIES = [MATRIX_OPS, ELEMENTWISE_OPS, SHAPE_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS];
+
+function assemble(): ReadonlyMap<string, OpImporter> {
+  const table = new Map<string, OpImporter>();
+  for (const family of FAMILIES) {
+    for (const [op, imp] of Object.entries(family)) {
+      if (table.has(op)) throw new Error(`ONNX op ${op} is registered by two op families`);
+      table.set(op, imp);
+    }
+  }
+  return table;
+}
+
+/** Importer of every supported ONNX op type (default domain). */
+export const OP_IMPORTERS: ReadonlyMap<string, OpImporter> = assemble();

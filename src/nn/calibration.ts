@@ -1,0 +1,206 @@
+/**
+ * The one calibration policy (DESIGN.md sections 3, 4 and 6), used by eval, sweep, vmm (a one-layer
+ * network) and the browser app on either backend:
+ * - input scale sx of each analog layer from the largest |input| it sees in an f32 forward pass over
+ *   the calibration inputs (or given, when the inputs already hold quantization codes);
+ * - the `calibrated` ADC range: the largest |ADC input| of the noise-free chip fed those same f32
+ *   activations, one range per layer across its groups' matrices;
+ * - global drift compensation per chip and matrix: Σ|Y_ideal| / Σ|Y_drifted| over the calibration
+ *   inputs' f32 activations, without per-read noise or bias.
+ * Calibration never sees device noise or the seed, so configs that differ only in those share it
+ * (calibrationKey, CalibrationCache).
+ */
+import type { XbarConfig } from '../config/types.ts';
+import type { Network } from '../ir/graph.ts';
+import type { ExecBatch, ChipSet, CrossbarRun, Executor } from './exec/types.ts';
+import type { MatrixLayer } from './matrices.ts';
+import { forEachMatrix, walkNetwork } from './walk.ts';
+
+/** Input scale and calibrated ADC range (one per group, all equal to the layer's) of one matrix layer. */
+export interface LayerScales {
+  sx: number;
+  hi: number[];
+}
+
+/** Calibration inputs: n samples in the model input's per-sample layout. */
+export interface CalibrationInputs {
+  x: Float32Array;
+  n: number;
+}
+
+/** The graph input holds quantization codes of matrix layer 0 with this input scale (vmm: the host quantized them in f64). */
+export interface InputCodes {
+  sx: number;
+}
+
+/** Whether the ADC range must be calibrated: a `calibrated` range that something reads (the ADC, or analog noise scaled by hi). */
+export function needsCalibration(cfg: XbarConfig): boolean {
+  return cfg.adc.range === 'calibrated' && (cfg.adc.bits > 0 || (cfg.dataflow !== 'digital-sa' && cfg.analog.noise > 0));
+}
+
+/** Whether global drift compensation is active (section 4: drift on and compensation "global"). */
+export function needsDriftCompensation(cfg: XbarConfig): boolean {
+  const d = cfg.noise.drift;
+  return d.compensation === 'global' && d.t !== d.t0 && (d.nu > 0 || d.nuStd > 0);
+}
+
+/** Σ|v|. */
+export function sumAbs(v: ArrayLike<number>): number {
+  let a = 0;
+  for (let i = 0; i < v.length; i++) a += Math.abs(v[i]);
+  return a;
+}
+
+/** `mean|Y_ideal| / mean|Y_drifted|` over equally many outputs (1 when the drifted output is all zero). */
+export function compensationFactor(ideal: ArrayLike<number>, drifted: ArrayLike<number>): number {
+  return compensationFromSums(sumAbs(ideal), sumAbs(drifted));
+}
+
+/** Global drift compensation from Σ|Y_ideal| and Σ|Y_drifted| over the same outputs (1 when the drifted sum is 0). */
+export function compensationFromSums(ideal: number, drifted: number): number {
+  return drifted === 0 ? 1 : ideal / drifted;
+}
+
+/**
+ * What a network's calibration depends on: the config without its device noise, analog
+ * non-idealities and seed, which only the programmed chips and the reads see.
+ */
+export function calibrationKey(cfg: XbarConfig): string {
+  const { noise: _n, analog: _a, seed: _s, preset: _p, ...rest } = cfg;
+  return JSON.stringify(rest);
+}
+
+/** Calibrations already made, by calibrationKey and calibration set: a sweep's points share them. */
+export class CalibrationCache {
+  private readonly known = new Map<string, LayerScales[]>();
+
+  private static key(cfg: XbarConfig, data: string): string {
+    return `${data}\u0000${calibrationKey(cfg)}`;
+  }
+
+  /** The stored calibration of `cfg` on the calibration set named `data`, if any (a copy). */
+  get(cfg: XbarConfig, data: string): LayerScales[] | undefined {
+    return this.known.get(CalibrationCache.key(cfg, data))?.map(copyScales);
+  }
+
+  set(cfg: XbarConfig, data: string, scales: readonly LayerScales[]): void {
+    this.known.set(CalibrationCache.key(cfg, data), scales.map(copyScales));
+  }
+}
+
+/** A deep copy of one layer's scales. */
+export function copyScales(s: LayerScales): LayerScales {
+  return { sx: s.sx, hi: [...s.hi] };
+}
+
+/**
+ * Walks the calibration inputs in f32, in batches of the executor's calibration size. `visit` sees
+ * each matrix layer's input and records measurements into the batch; what it hands to `later` runs
+ * once the batch has finished (its Pending values are readable then), in the order given.
+ */
+async function overCalibration<T>(
+  net: Network,
+  ex: Executor<T>,
+  cal: CalibrationInputs,
+  visit: (b: ExecBatch<T>, layer: number, x: T, B: number, later: (f: () => void) => void) => void,
+): Promise<void> {
+  const per = cal.n === 0 ? 0 : cal.x.length / cal.n;
+  const step = Math.max(1, Math.min(cal.n, ex.calibrationBatch));
+  for (let s0 = 0; s0 < cal.n; s0 += step) {
+    const B = Math.min(step, cal.n - s0);
+    const b = ex.batch();
+    const after: (() => void)[] = [];
+    walkNetwork(net, b, cal.x.subarray(s0 * per, (s0 + B) * per), B, (layer, x) => {
+      visit(b, layer, x, B, (f) => after.push(f));
+      return b.f32(layer, x, B);
+    });
+    await b.finish();
+    for (const f of after) f();
+  }
+}
+
+/**
+ * Calibrates every analog layer (sections 3 and 6): input scales, then calibrated ADC ranges, which
+ * it installs in the executor. Returns the scales per matrix layer.
+ */
+export async function calibrateNetwork<T>(net: Network, layers: readonly MatrixLayer[], ex: Executor<T>, cal: CalibrationInputs, codes?: InputCodes): Promise<LayerScales[]> {
+  const scales = layers.map((l) => ({ sx: 1, hi: l.parts.map(() => 0) }));
+  const measured = (i: number): boolean => layers[i].cfg !== null && !(codes && i === 0);
+  // Pass 1: f32 forward; each analog layer's sx from the largest |input| it sees.
+  if (layers.some((_, i) => measured(i))) {
+    const maxAbs = layers.map(() => 0);
+    await overCalibration(net, ex, cal, (b, layer, x, _B, later) => {
+      if (!measured(layer)) return;
+      const m = b.maxAbs(x);
+      later(() => (maxAbs[layer] = Math.max(maxAbs[layer], m.get())));
+    });
+    layers.forEach((l, i) => {
+      if (measured(i)) scales[i].sx = maxAbs[i] === 0 ? 1 : maxAbs[i] / (2 ** l.cfg!.inputs.bits - 1);
+    });
+  }
+  if (codes && layers[0]?.cfg) scales[0].sx = codes.sx;
+  // Pass 2: the noise-free chip fed those same f32 inputs gives each calibrated ADC range.
+  if (layers.some((l) => l.cfg && needsCalibration(l.cfg))) {
+    await overCalibration(net, ex, cal, (b, layer, x, B, later) => {
+      const l = layers[layer];
+      if (!l.cfg || !needsCalibration(l.cfg)) return;
+      const sxq = quantScale(scales, layer, codes);
+      forEachMatrix(b, l, x, B, (group, rows, n) => {
+        const m = b.maxAdcInput(layer, group, rows, n, sxq);
+        later(() => (scales[layer].hi[group] = Math.max(scales[layer].hi[group], m.get())));
+      });
+    });
+    // One calibrated range per layer (section 3), across its groups' matrices.
+    layers.forEach((l, i) => {
+      if (!l.cfg || !needsCalibration(l.cfg)) return;
+      const hi = Math.max(...scales[i].hi);
+      scales[i].hi = scales[i].hi.map(() => hi);
+    });
+  }
+  layers.forEach((l, i) => l.cfg && ex.setRanges(i, scales[i].hi));
+  return scales;
+}
+
+/** Installs a calibration made elsewhere (exact when the configs share a calibrationKey). */
+export function adoptCalibration<T>(layers: readonly MatrixLayer[], ex: Executor<T>, scales: readonly LayerScales[]): LayerScales[] {
+  const own = scales.map(copyScales);
+  layers.forEach((l, i) => l.cfg && ex.setRanges(i, own[i].hi));
+  return own;
+}
+
+/** The scale rows of layer `layer` are quantized with: sx, or 1 when the graph input holds its codes. */
+export function quantScale(scales: readonly LayerScales[], layer: number, codes?: InputCodes): number {
+  return codes && layer === 0 ? 1 : scales[layer].sx;
+}
+
+/** Global drift compensation of chip `chip`, per matrix layer and group (1 where it is off). */
+export async function measureCompensation<T>(
+  net: Network,
+  layers: readonly MatrixLayer[],
+  ex: Executor<T>,
+  cal: CalibrationInputs,
+  scales: readonly LayerScales[],
+  chip: ChipSet,
+  codes?: InputCodes,
+): Promise<number[][]> {
+  const comp = layers.map((l) => l.parts.map(() => 1));
+  const on = (i: number): boolean => layers[i].cfg !== null && needsDriftCompensation(layers[i].cfg!);
+  if (!layers.some((_, i) => on(i))) return comp;
+  const sums = layers.map((l) => l.parts.map(() => [0, 0]));
+  await overCalibration(net, ex, cal, (b, layer, x, B, later) => {
+    if (!on(layer)) return;
+    const sx = scales[layer].sx;
+    const run = (c: ChipSet | 'ideal'): CrossbarRun => ({ chip: c, sxq: quantScale(scales, layer, codes), outScale: sx, rowOffset: 0, perRead: false, bias: false });
+    forEachMatrix(b, layers[layer], x, B, (group, rows, n) => {
+      const ideal = b.sumAbsOutput(layer, group, rows, n, run('ideal'));
+      const drifted = b.sumAbsOutput(layer, group, rows, n, run(chip));
+      // Per batch, as the ratio of the sums over all batches equals the ratio of the means.
+      later(() => {
+        sums[layer][group][0] += ideal.get();
+        sums[layer][group][1] += drifted.get();
+      });
+    });
+  });
+  sums.forEach((groups, i) => groups.forEach(([a, d], g) => (comp[i][g] = compensationFromSums(a, d))));
+  return comp;
+}

@@ -1,0 +1,156 @@
+/** The CPU reference executor: the oracle of the GPU executor and the no-GPU fallback (DESIGN.md section 2). */
+import type { XbarConfig } from '../../config/types.ts';
+import { blockRanges } from '../../crossbar/adc.ts';
+import { programLayer, type ProgrammedLayer } from '../../crossbar/program.ts';
+import { negativeFlags, quantizeInputs } from '../../crossbar/quantize.ts';
+import { sizeOf, type ConvOp } from '../../ir/graph.ts';
+import type { HostTensor } from '../../ir/tensor.ts';
+import { calibrateAdcRangeReference, referenceVmm, type ReadNoise } from '../../reference/vmm.ts';
+import { programChipReference } from '../../reference/chip.ts';
+import type { MatrixLayer } from '../matrices.ts';
+import { cpuColsToNchw, cpuConvF32, cpuIm2col, cpuLinearF32 } from '../ops/matrix.ts';
+import { cpuDigitalOp } from '../ops/registry.ts';
+import type { ExecBatch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
+
+/** One analog matrix of a chip instance: perturbed conductances and analog gains. */
+interface CpuMatrixChip {
+  layer: ProgrammedLayer;
+  gains: Float64Array;
+}
+
+interface CpuChipSet extends ChipSet {
+  /** Per matrix layer, per group (null: digital layer). */
+  matrices: (CpuMatrixChip | null)[][];
+}
+
+const now = <V>(v: V): Pending<V> => ({ get: () => v });
+
+/** Runs a network's matrices with the CPU reference of DESIGN.md sections 3 and 4, in f64. */
+export class CpuExecutor implements Executor<HostTensor> {
+  readonly kind = 'cpu' as const;
+  readonly maxBatch = 64;
+  // All calibration samples in one pass: sums over them are then taken in one order, as before batching existed.
+  readonly calibrationBatch = Number.POSITIVE_INFINITY;
+  /** Noise-free programmed matrices, per layer and group (null: digital). */
+  private readonly programmed: (ProgrammedLayer | null)[][];
+  private readonly hi: number[][];
+
+  constructor(
+    private readonly inputShape: readonly number[],
+    private readonly layers: readonly MatrixLayer[],
+    private readonly seed: number,
+  ) {
+    this.programmed = layers.map((l) => l.parts.map((p) => (l.cfg ? programLayer(p.W, p.K, p.N, l.cfg) : null)));
+    this.hi = layers.map((l) => l.parts.map(() => 0));
+  }
+
+  setRanges(layer: number, hi: readonly number[]): void {
+    this.hi[layer] = [...hi];
+  }
+
+  programChip(chip: number): ChipSet {
+    const matrices = this.layers.map((l, i) =>
+      l.parts.map((p) => {
+        if (!l.cfg) return null;
+        const c = programChipReference(this.programmed[i][p.group]!, l.cfg, { seed: this.seed, chip, layer: p.matrixIndex });
+        return { layer: c.chip, gains: c.gains };
+      }),
+    );
+    const set: CpuChipSet = { chip, matrices, release: () => undefined };
+    return set;
+  }
+
+  batch(): ExecBatch<HostTensor> {
+    return new CpuBatch(this.inputShape, this.layers, this.programmed, this.hi, this.seed);
+  }
+
+  destroy(): void {}
+}
+
+class CpuBatch implements ExecBatch<HostTensor> {
+  constructor(
+    private readonly inputShape: readonly number[],
+    private readonly layers: readonly MatrixLayer[],
+    private readonly programmed: readonly (ProgrammedLayer | null)[][],
+    private readonly hi: readonly number[][],
+    private readonly seed: number,
+  ) {}
+
+  input(x: Float32Array, B: number): HostTensor {
+    const shape = this.inputShape;
+    return { shape: [B, ...shape], data: x.subarray(0, B * sizeOf(shape)) };
+  }
+
+  digital = cpuDigitalOp;
+
+  f32(layer: number, x: HostTensor, B: number): HostTensor {
+    const op = this.layers[layer].op;
+    return op.kind === 'linear' ? cpuLinearF32(op, x, B) : cpuConvF32(op, x, B);
+  }
+
+  im2col(op: ConvOp, x: HostTensor, B: number, group: number): HostTensor {
+    return cpuIm2col(op, x, B, group);
+  }
+
+  convOutput(op: ConvOp, B: number): HostTensor {
+    return { shape: [B, ...op.outShape], data: new Float32Array(B * sizeOf(op.outShape)) };
+  }
+
+  scatter(op: ConvOp, cols: HostTensor, out: HostTensor, B: number, group: number): void {
+    cpuColsToNchw(op, cols, out, B, group);
+  }
+
+  /** Y [n, N] in f64 (no bias) of one matrix on run.chip. */
+  private vmm(layer: number, group: number, rows: HostTensor, n: number, run: CrossbarRun): Float64Array {
+    const l = this.layers[layer];
+    const cfg = l.cfg as XbarConfig;
+    const ideal = this.programmed[layer][group]!;
+    const xq = quantizeInputs(rows.data, run.sxq, ideal.geom.Qx);
+    const ranges = blockRanges(ideal.geom, cfg, this.hi[layer][group]);
+    let chip = ideal;
+    let noise: ReadNoise | undefined;
+    if (run.chip !== 'ideal') {
+      const c = (run.chip as CpuChipSet).matrices[layer][group]!;
+      chip = c.layer;
+      noise = { id: { seed: this.seed, chip: run.chip.chip, layer: l.parts[group].matrixIndex }, vectorOffset: run.rowOffset, gains: c.gains, perRead: run.perRead };
+    }
+    return referenceVmm(chip, cfg, xq, n, run.outScale, { hi: (p) => ranges[p], noise });
+  }
+
+  crossbar(layer: number, group: number, rows: HostTensor, n: number, run: CrossbarRun): { y: HostTensor; negVectors: Pending<number> } {
+    const l = this.layers[layer];
+    const N = l.parts[group].N;
+    const K = l.parts[group].K;
+    const y = this.vmm(layer, group, rows, n, run);
+    const bias = run.bias && l.op.kind === 'linear' ? l.op.bias : null;
+    const out = new Float32Array(n * N);
+    for (let i = 0; i < out.length; i++) out[i] = bias ? y[i] + bias[i % N] : y[i];
+    const Qx = this.programmed[layer][group]!.geom.Qx;
+    let neg = 0;
+    for (const f of negativeFlags(quantizeInputs(rows.data, run.sxq, Qx), n, K)) neg += f;
+    return { y: { shape: [n, N], data: out }, negVectors: now(neg) };
+  }
+
+  maxAbs(t: HostTensor): Pending<number> {
+    let m = 0;
+    for (const v of t.data) m = Math.max(m, Math.abs(v));
+    return now(m);
+  }
+
+  maxAdcInput(layer: number, group: number, rows: HostTensor, n: number, sxq: number): Pending<number> {
+    const pl = this.programmed[layer][group]!;
+    return now(calibrateAdcRangeReference(pl, this.layers[layer].cfg as XbarConfig, quantizeInputs(rows.data, sxq, pl.geom.Qx), n));
+  }
+
+  sumAbsOutput(layer: number, group: number, rows: HostTensor, n: number, run: CrossbarRun): Pending<number> {
+    let s = 0;
+    for (const v of this.vmm(layer, group, rows, n, run)) s += Math.abs(v);
+    return now(s);
+  }
+
+  read(t: HostTensor): Pending<Float32Array> {
+    return now(t.data);
+  }
+
+  async finish(): Promise<void> {}
+}

@@ -1,0 +1,242 @@
+/**
+ * The WebGPU executor: analog matrices as GPU chips (programmed on the GPU, kept there across
+ * batches), everything else f32 WGSL; one command buffer per batch, and every value a batch reads
+ * back copied into one staging buffer, so a batch costs one submit and one map.
+ */
+import { blockRanges } from '../../crossbar/adc.ts';
+import { programLayer } from '../../crossbar/program.ts';
+import { uploadStorage } from '../../gpu/buffers.ts';
+import type { GpuTensor, OpEncoder } from '../../gpu/encoder.ts';
+import type { GpuSession } from '../../gpu/runtime.ts';
+import { sizeOf, type ConvOp, type Network } from '../../ir/graph.ts';
+import { elementCount } from '../../ir/tensor.ts';
+import type { GpuChip } from '../../kernels/program.ts';
+import { GpuCrossbarLayer } from '../../kernels/xbar.ts';
+import { sumAbs } from '../calibration.ts';
+import type { MatrixLayer } from '../matrices.ts';
+import { encodeColsToNchw, encodeConvF32, encodeIm2col, encodeLinearF32, prepareConvF32, prepareLinearF32, type F32Weights } from '../ops/matrix.ts';
+import { encodeDigitalOp } from '../ops/registry.ts';
+import type { ExecBatch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
+
+interface GpuChipSet extends ChipSet {
+  /** Per matrix layer, per group (null: digital layer). */
+  matrices: (GpuChip | null)[][];
+}
+
+/** Runs a network's matrices on WebGPU. */
+export class GpuExecutor implements Executor<GpuTensor> {
+  readonly kind = 'webgpu' as const;
+  readonly maxBatch: number;
+  readonly calibrationBatch: number;
+  private readonly f32: F32Weights[];
+  private readonly xbars: (GpuCrossbarLayer | null)[][];
+
+  constructor(
+    private readonly s: GpuSession,
+    private readonly net: Network,
+    private readonly layers: readonly MatrixLayer[],
+    private readonly seed: number,
+  ) {
+    // f32 weights serve digital layers and the calibration forward pass of every layer.
+    this.f32 = layers.map((l) => (l.op.kind === 'linear' ? prepareLinearF32(s, l.op) : prepareConvF32(s, l.op)));
+    this.xbars = layers.map((l) =>
+      l.parts.map((p) => {
+        if (!l.cfg) return null;
+        const layer = programLayer(p.W, p.K, p.N, l.cfg);
+        const bias = l.op.kind === 'linear' ? l.op.bias : null; // conv bias is added by the NCHW scatter
+        return GpuCrossbarLayer.upload(s, layer, l.cfg, blockRanges(layer.geom, l.cfg, 0), { layerIndex: p.matrixIndex, bias });
+      }),
+    );
+    this.maxBatch = this.fitBatch();
+    this.calibrationBatch = this.maxBatch;
+  }
+
+  /** Largest batch whose biggest tensor (an activation, or a conv's im2col rows or outputs) fits one storage binding. */
+  private fitBatch(): number {
+    let perSample = sizeOf(this.net.input.shape);
+    for (const shape of this.net.shapes.values()) perSample = Math.max(perSample, sizeOf(shape));
+    for (const l of this.layers) {
+      if (l.op.kind === 'conv') perSample = Math.max(perSample, l.vectorsPerSample * l.parts[0].K, l.vectorsPerSample * l.parts[0].N);
+    }
+    const lim = this.s.ctx.limits;
+    return Math.max(1, Math.min(1024, Math.floor(Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize) / (4 * perSample))));
+  }
+
+  setRanges(layer: number, hi: readonly number[]): void {
+    const l = this.layers[layer];
+    if (!l.cfg) return;
+    this.xbars[layer].forEach((xl, g) => xl!.setRanges(blockRanges(xl!.layer.geom, l.cfg!, hi[g])));
+  }
+
+  programChip(chip: number): ChipSet {
+    const matrices = this.xbars.map((groups) => groups.map((xl) => (xl ? xl.programChip(this.seed, chip) : null)));
+    const set: GpuChipSet = { chip, matrices, release: () => matrices.flat().forEach((c) => c?.destroy()) };
+    return set;
+  }
+
+  batch(): ExecBatch<GpuTensor> {
+    return new GpuBatch(this.s, this.net, this.layers, this.f32, this.xbars);
+  }
+
+  destroy(): void {
+    for (const w of this.f32) w.destroy();
+    for (const g of this.xbars) for (const xl of g) xl?.destroy();
+  }
+}
+
+/** A readback registered during recording, resolved by finish(). */
+interface Readback {
+  buf: GPUBuffer;
+  bytes: number;
+  offset: number;
+  value: ArrayBuffer | null;
+}
+
+class GpuBatch implements ExecBatch<GpuTensor> {
+  private readonly temps: GPUBuffer[] = [];
+  private readonly reads: Readback[] = [];
+  private readBytes = 0;
+  private readonly e: OpEncoder;
+
+  constructor(
+    private readonly s: GpuSession,
+    private readonly net: Network,
+    private readonly layers: readonly MatrixLayer[],
+    private readonly f32w: readonly F32Weights[],
+    private readonly xbars: readonly (GpuCrossbarLayer | null)[][],
+  ) {
+    const { device } = s.ctx;
+    this.e = {
+      session: s,
+      encoder: device.createCommandEncoder(),
+      alloc: (bytes, label) => {
+        const b = device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 4) * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label });
+        this.temps.push(b);
+        return b;
+      },
+      temp: (b) => (this.temps.push(b), b),
+    };
+  }
+
+  /** Registers `bytes` of `buf` to be read back after the batch runs. */
+  private readLater<V>(buf: GPUBuffer, bytes: number, decode: (data: ArrayBuffer) => V): Pending<V> {
+    const r: Readback = { buf, bytes, offset: this.readBytes, value: null };
+    this.readBytes += Math.ceil(Math.max(4, bytes) / 4) * 4;
+    this.reads.push(r);
+    let memo: { v: V } | null = null;
+    return {
+      get: () => {
+        if (r.value === null) throw new Error('network: a GPU result was read before its batch finished');
+        memo ??= { v: decode(r.value) };
+        return memo.v;
+      },
+    };
+  }
+
+  input(x: Float32Array, B: number): GpuTensor {
+    return { shape: [B, ...this.net.input.shape], buf: this.e.temp(uploadStorage(this.s.ctx.device, x.subarray(0, B * sizeOf(this.net.input.shape)), 'net.input')) };
+  }
+
+  digital(op: Parameters<typeof encodeDigitalOp>[1], inputs: readonly GpuTensor[], B: number): GpuTensor {
+    return encodeDigitalOp(this.e, op, inputs, B);
+  }
+
+  f32(layer: number, x: GpuTensor, B: number): GpuTensor {
+    const op = this.layers[layer].op;
+    return op.kind === 'linear' ? encodeLinearF32(this.e, this.f32w[layer], x, B) : encodeConvF32(this.e, this.f32w[layer], x, B);
+  }
+
+  im2col(op: ConvOp, x: GpuTensor, B: number, group: number): GpuTensor {
+    return encodeIm2col(this.e, op, x, B, group);
+  }
+
+  convOutput(op: ConvOp, B: number): GpuTensor {
+    return { shape: [B, ...op.outShape], buf: this.e.alloc(B * sizeOf(op.outShape) * 4, `${op.name}.out`) };
+  }
+
+  scatter(op: ConvOp, cols: GpuTensor, out: GpuTensor, B: number, group: number): void {
+    encodeColsToNchw(this.e, op, cols, out, B, group);
+  }
+
+  private chipOf(layer: number, group: number, run: CrossbarRun): GpuChip {
+    const xl = this.xbars[layer][group]!;
+    return run.chip === 'ideal' ? xl.ideal : (run.chip as GpuChipSet).matrices[layer][group]!;
+  }
+
+  /** Records one matrix's outputs [n, N] on run.chip into a new tensor. */
+  private encodeRun(layer: number, group: number, rows: GpuTensor, n: number, run: CrossbarRun, negCounter?: GPUBuffer): GpuTensor {
+    const N = this.layers[layer].parts[group].N;
+    const y: GpuTensor = { shape: [n, N], buf: this.e.alloc(n * N * 4, `${this.layers[layer].op.name}.g${group}`) };
+    this.xbars[layer][group]!.encode(this.e, this.chipOf(layer, group, run), {
+      input: rows.buf,
+      out: y.buf,
+      rows: n,
+      rowOffset: run.rowOffset,
+      sxq: run.sxq,
+      outScale: run.outScale,
+      perRead: run.perRead,
+      bias: run.bias,
+      negCounter,
+      vectorsPerDispatch: run.vectorsPerDispatch,
+    });
+    return y;
+  }
+
+  crossbar(layer: number, group: number, rows: GpuTensor, n: number, run: CrossbarRun): { y: GpuTensor; negVectors: Pending<number> } {
+    const counter = this.e.alloc(16, 'negCount');
+    this.e.encoder.clearBuffer(counter);
+    const y = this.encodeRun(layer, group, rows, n, run, counter);
+    return { y, negVectors: this.readLater(counter, 4, (d) => new Uint32Array(d)[0]) };
+  }
+
+  maxAbs(t: GpuTensor): Pending<number> {
+    return this.readLater(t.buf, elementCount(t.shape) * 4, (d) => {
+      let m = 0;
+      for (const v of new Float32Array(d)) m = Math.max(m, Math.abs(v));
+      return m;
+    });
+  }
+
+  maxAdcInput(layer: number, group: number, rows: GpuTensor, n: number, sxq: number): Pending<number> {
+    const xl = this.xbars[layer][group]!;
+    const count = n * this.layers[layer].parts[group].N;
+    const buf = this.e.alloc(count * 4, 'trace');
+    xl.encode(this.e, xl.ideal, { input: rows.buf, out: buf, rows: n, rowOffset: 0, sxq, outScale: 1, trace: true });
+    return this.readLater(buf, count * 4, (d) => {
+      let m = 0;
+      for (const v of new Float32Array(d)) m = Math.max(m, v);
+      return m;
+    });
+  }
+
+  sumAbsOutput(layer: number, group: number, rows: GpuTensor, n: number, run: CrossbarRun): Pending<number> {
+    const y = this.encodeRun(layer, group, rows, n, run);
+    return this.readLater(y.buf, elementCount(y.shape) * 4, (d) => sumAbs(new Float32Array(d)));
+  }
+
+  read(t: GpuTensor): Pending<Float32Array> {
+    return this.readLater(t.buf, elementCount(t.shape) * 4, (d) => new Float32Array(d));
+  }
+
+  async finish(): Promise<void> {
+    const { device } = this.s.ctx;
+    let staging: GPUBuffer | null = null;
+    try {
+      if (this.readBytes > 0) {
+        staging = device.createBuffer({ size: this.readBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'batch.readback' });
+        for (const r of this.reads) this.e.encoder.copyBufferToBuffer(r.buf, 0, staging, r.offset, Math.ceil(Math.max(4, r.bytes) / 4) * 4);
+      }
+      device.queue.submit([this.e.encoder.finish()]);
+      if (staging) {
+        await staging.mapAsync(GPUMapMode.READ);
+        const all = staging.getMappedRange();
+        for (const r of this.reads) r.value = all.slice(r.offset, r.offset + r.bytes);
+        staging.unmap();
+      }
+      this.s.ctx.checkErrors();
+    } finally {
+      staging?.destroy();
+      for (const t of this.temps) t.destroy();
+    }
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The one table from digital IR op kind to its CPU and GPU implementations (issue 11: registries
+ * instead of parallel switches). A new op kind fails to type-check until it has an entry here.
+ */
+import type { GpuTensor, OpEncoder } from '../../gpu/encoder.ts';
+import type { HostTensor } from '../../ir/tensor.ts';
+import { affine, binary, unary } from './elementwise.ts';
+import { concat, reshape, transpose } from './layout.ts';
+import { pool, softmax } from './reduce.ts';
+import type { DigitalKind, DigitalOp, DigitalOpImpl, DigitalOpTable } from './types.ts';
+
+export const DIGITAL_OPS: DigitalOpTable = { unary, binary, affine, softmax, pool, reshape, transpose, concat };
+
+function implOf(op: DigitalOp): DigitalOpImpl<DigitalOp> {
+  // The table is keyed by kind, so the entry for op.kind accepts exactly this op (TS cannot see it).
+  return DIGITAL_OPS[op.kind] as DigitalOpImpl<DigitalOp>;
+}
+
+/** Digital op kinds that have no WGSL kernel yet (the WebGPU executor refuses networks using them). */
+export function kindsWithoutGpu(): DigitalKind[] {
+  return (Object.keys(DIGITAL_OPS) as DigitalKind[]).filter((k) => DIGITAL_OPS[k].gpu === undefined);
+}
+
+/** Runs a digital op on the CPU oracle for B samples. */
+export function cpuDigitalOp(op: DigitalOp, inputs: readonly HostTensor[], B: number): HostTensor {
+  return implOf(op).cpu(op, inputs, B);
+}
+
+/** Records a digital op on the GPU for B samples (reshape shares its input's buffer). */
+export function encodeDigitalOp(e: OpEncoder, op: DigitalOp, inputs: readonly GpuTensor[], B: number): GpuTensor {
+  const gpu = implOf(op).gpu;
+  if (!gpu) throw new Error(`${op.kind} ${op.name}: no WebGPU kernel for this op yet; run with --backend cpu`);
+  return gpu(e, op, inputs, B);
+}

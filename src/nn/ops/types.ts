@@ -1,0 +1,21 @@
+import type { GpuTensor, OpEncoder } from '../../gpu/encoder.ts';
+import type { ConvOp, LinearOp, NetOp } from '../../ir/graph.ts';
+import type { HostTensor } from '../../ir/tensor.ts';
+
+/** The ops the digital registry runs: every IR op that is not a crossbar matrix. */
+export type DigitalOp = Exclude<NetOp, LinearOp | ConvOp>;
+export type DigitalKind = DigitalOp['kind'];
+export type OpOf<K extends DigitalKind> = Extract<DigitalOp, { kind: K }>;
+
+/**
+ * One digital op on both backends: the CPU oracle (src/reference) and the WGSL kernels, behind the
+ * same checks. A batch holds B samples; shapes in the op are per sample.
+ */
+export interface DigitalOpImpl<O extends DigitalOp> {
+  cpu(op: O, inputs: readonly HostTensor[], B: number): HostTensor;
+  /** Absent while an op has no WGSL kernel yet: the WebGPU executor then refuses the network. */
+  gpu?(e: OpEncoder, op: O, inputs: readonly GpuTensor[], B: number): GpuTensor;
+}
+
+/** The registry's type: exactly one entry per digital IR op kind. */
+export type DigitalOpTable = { [K in DigitalKind]: DigitalOpImpl<OpOf<K>> };

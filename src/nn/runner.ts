@@ -1,0 +1,189 @@
+/**
+ * A network prepared for one config on one backend: calibrate once (DESIGN.md section 6), then
+ * program any number of chips and run batches through them. One implementation over either
+ * executor; the walk and the calibration policy are shared.
+ */
+import type { XbarConfig } from '../config/types.ts';
+import { layerGeometry } from '../crossbar/geometry.ts';
+import type { EventCounts } from '../crossbar/counts.ts';
+import type { Backend } from '../gpu/backend.ts';
+import type { Network } from '../ir/graph.ts';
+import {
+  adoptCalibration,
+  calibrateNetwork,
+  measureCompensation,
+  quantScale,
+  type CalibrationCache,
+  type CalibrationInputs,
+  type InputCodes,
+  type LayerScales,
+} from './calibration.ts';
+import { CpuExecutor } from './exec/cpu.ts';
+import { GpuExecutor } from './exec/gpu.ts';
+import type { ChipSet, Executor, Pending } from './exec/types.ts';
+import { matrixLayerCounts, planMatrices, type MatrixLayer } from './matrices.ts';
+import { crossbarOutput, walkNetwork } from './walk.ts';
+
+/** What one batch through a simulated chip returns. */
+export interface ForwardResult {
+  /** Network output [B, ...], f32. */
+  output: Float32Array;
+  /** Per matrix layer (planMatrices order) and group: input vectors that needed the X⁻ pass. */
+  negVectors: number[][];
+}
+
+/** A programmed chip instance of a network: opaque to callers, freed with `release`. */
+export interface ChipHandle {
+  chip: number;
+  /** Drift compensation factor per matrix layer and group (1 where off). */
+  readonly compensation: readonly (readonly number[])[];
+  release(): void;
+}
+
+/** Options of a runner beyond the config. */
+export interface RunnerOptions {
+  /** Keep every matrix layer in f32 (--digital). */
+  digital?: boolean;
+  /** The graph input holds codes of matrix layer 0, quantized on the host with this sx (vmm). */
+  inputCodes?: InputCodes;
+  /** Vectors per GPU dispatch (results never depend on it). */
+  vectorsPerDispatch?: number;
+}
+
+/** The runner interface every caller (eval, sweep, vmm, app, benches) uses. */
+export interface NetworkRunner {
+  readonly backend: 'webgpu' | 'cpu';
+  /** Name of each matrix layer (ONNX node name), in planMatrices order. */
+  readonly layerNames: readonly string[];
+  /** Per matrix layer: input scale sx and calibrated ADC range per group (after calibrate). */
+  readonly scales: readonly LayerScales[];
+  /** Samples per batch that fit the adapter. */
+  readonly maxBatch: number;
+  /** Calibrates input scales and ADC ranges on `n` samples (per-sample layout of the model input). */
+  calibrate(x: Float32Array, n: number): Promise<void>;
+  /**
+   * Adopts another runner's calibration of the same network on the same calibration inputs. Exact
+   * whenever the two configs share a calibrationKey: sx and the noise-free chip's ranges do not
+   * depend on device noise or the seed.
+   */
+  adoptCalibration(scales: readonly LayerScales[], x: Float32Array, n: number): void;
+  /** Programs chip `chip` (static noise, gains; drift compensation measured on the calibration inputs). */
+  program(chip: number): Promise<ChipHandle>;
+  /** Runs B samples; `offset` is the first sample's position in the whole evaluated set (keys per-read noise). */
+  forward(chip: ChipHandle | null, x: Float32Array, B: number, offset: number): Promise<ForwardResult>;
+  /** Event counts of one matrix layer for `samples` samples, with each group's two-pass vector count. */
+  layerCounts(layer: number, samples: number, negVectors: readonly number[]): EventCounts;
+  destroy(): void;
+}
+
+interface Handle extends ChipHandle {
+  set: ChipSet;
+}
+
+class Runner<T> implements NetworkRunner {
+  readonly layers: MatrixLayer[];
+  scales: LayerScales[];
+  private cal: CalibrationInputs | null = null;
+  private readonly ex: Executor<T>;
+
+  constructor(
+    private readonly net: Network,
+    private readonly cfg: XbarConfig,
+    private readonly opts: RunnerOptions,
+    makeExecutor: (layers: MatrixLayer[]) => Executor<T>,
+  ) {
+    this.layers = planMatrices(net, cfg, opts.digital ?? false);
+    this.scales = this.layers.map((l) => ({ sx: 1, hi: l.parts.map(() => 0) }));
+    this.ex = makeExecutor(this.layers);
+  }
+
+  get backend(): 'webgpu' | 'cpu' {
+    return this.ex.kind;
+  }
+
+  get maxBatch(): number {
+    return this.ex.maxBatch;
+  }
+
+  get layerNames(): string[] {
+    return this.layers.map((l) => l.op.name);
+  }
+
+  async calibrate(x: Float32Array, n: number): Promise<void> {
+    this.cal = { x, n };
+    this.scales = await calibrateNetwork(this.net, this.layers, this.ex, this.cal, this.opts.inputCodes);
+  }
+
+  adoptCalibration(scales: readonly LayerScales[], x: Float32Array, n: number): void {
+    this.cal = { x, n };
+    this.scales = adoptCalibration(this.layers, this.ex, scales);
+  }
+
+  async program(chip: number): Promise<ChipHandle> {
+    const set = this.ex.programChip(chip);
+    try {
+      const compensation = this.cal ? await measureCompensation(this.net, this.layers, this.ex, this.cal, this.scales, set, this.opts.inputCodes) : this.layers.map((l) => l.parts.map(() => 1));
+      const h: Handle = { chip, set, compensation, release: () => set.release() };
+      return h;
+    } catch (e) {
+      set.release();
+      throw e;
+    }
+  }
+
+  async forward(handle: ChipHandle | null, x: Float32Array, B: number, offset: number): Promise<ForwardResult> {
+    const h = handle as Handle | null;
+    const b = this.ex.batch();
+    const neg: Pending<number>[][] = this.layers.map(() => []);
+    const y = walkNetwork(this.net, b, x, B, (layer, t) => {
+      const l = this.layers[layer];
+      if (!l.cfg || !h) return b.f32(layer, t, B);
+      const sx = this.scales[layer].sx;
+      return crossbarOutput(b, l, t, B, (group, rows, n) => {
+        const r = b.crossbar(layer, group, rows, n, {
+          chip: h.set,
+          sxq: quantScale(this.scales, layer, this.opts.inputCodes),
+          outScale: sx * h.compensation[layer][group],
+          rowOffset: offset * l.vectorsPerSample,
+          perRead: true,
+          bias: l.op.kind === 'linear',
+          vectorsPerDispatch: this.opts.vectorsPerDispatch,
+        });
+        neg[layer][group] = r.negVectors;
+        return r.y;
+      });
+    });
+    const out = b.read(y);
+    await b.finish();
+    return { output: out.get(), negVectors: this.layers.map((l, i) => l.parts.map((_, g) => neg[i][g]?.get() ?? 0)) };
+  }
+
+  layerCounts(layer: number, samples: number, negVectors: readonly number[]): EventCounts {
+    const l = this.layers[layer];
+    return matrixLayerCounts(l, l.parts.map((p) => (l.cfg ? layerGeometry(p.K, p.N, l.cfg) : null)), samples, negVectors);
+  }
+
+  destroy(): void {
+    this.ex.destroy();
+  }
+}
+
+/** A network prepared for one config on one backend. */
+export function openNetwork(backend: Backend, net: Network, cfg: XbarConfig, digital: boolean, opts: Omit<RunnerOptions, 'digital'> = {}): NetworkRunner {
+  const o = { ...opts, digital };
+  return backend.kind === 'webgpu'
+    ? new Runner(net, cfg, o, (layers) => new GpuExecutor(backend.session, net, layers, cfg.seed))
+    : new Runner(net, cfg, o, (layers) => new CpuExecutor(net.input.shape, layers, cfg.seed));
+}
+
+/**
+ * Calibrates `runner` (opened for `cfg`) on `cal`, or adopts the calibration `cache` holds for an
+ * equivalent config on the same calibration set `dataId` (DESIGN.md section 6: calibration never sees
+ * device noise or the seed); stores what it computed.
+ */
+export async function calibrateCached(runner: NetworkRunner, cfg: XbarConfig, cache: CalibrationCache, dataId: string, cal: CalibrationInputs): Promise<void> {
+  const known = cache.get(cfg, dataId);
+  if (known) runner.adoptCalibration(known, cal.x, cal.n);
+  else await runner.calibrate(cal.x, cal.n);
+  if (!known) cache.set(cfg, dataId, runner.scales);
+}

@@ -1,0 +1,42 @@
+/**
+ * The one walk over the network IR (DESIGN.md section 6), shared by every backend and every purpose
+ * (forward, calibration, drift compensation): digital ops go to the backend, matrix ops to `matrix`.
+ */
+import { isMatrixOp, type Network } from '../ir/graph.ts';
+import type { ExecBatch } from './exec/types.ts';
+import type { MatrixLayer } from './matrices.ts';
+import type { DigitalOp } from './ops/types.ts';
+
+/** Walks `net` over a batch of B samples; returns the graph output. */
+export function walkNetwork<T>(net: Network, b: ExecBatch<T>, x: Float32Array, B: number, matrix: (layer: number, x: T) => T): T {
+  const values = new Map<string, T>();
+  values.set(net.input.name, b.input(x, B));
+  let layer = 0;
+  for (const op of net.ops) {
+    const ins = op.inputs.map((n) => {
+      const t = values.get(n);
+      if (t === undefined) throw new Error(`network: value "${n}" used by ${op.name} before it is produced`);
+      return t;
+    });
+    values.set(op.output, isMatrixOp(op) ? matrix(layer++, ins[0]) : b.digital(op as DigitalOp, ins, B));
+  }
+  const y = values.get(net.output);
+  if (y === undefined) throw new Error(`network: output "${net.output}" is never produced`);
+  return y;
+}
+
+/** Calls `f` with the rows each crossbar matrix of a layer reads: its input (linear) or each group's im2col rows (conv). */
+export function forEachMatrix<T>(b: ExecBatch<T>, l: MatrixLayer, x: T, B: number, f: (group: number, rows: T, n: number) => void): void {
+  const op = l.op;
+  if (op.kind === 'linear') f(0, x, B);
+  else for (const p of l.parts) f(p.group, b.im2col(op, x, B, p.group), B * l.vectorsPerSample);
+}
+
+/** A layer's output from its crossbar matrices: `run` gives each matrix's [n, N] outputs; conv groups are scattered to NCHW. */
+export function crossbarOutput<T>(b: ExecBatch<T>, l: MatrixLayer, x: T, B: number, run: (group: number, rows: T, n: number) => T): T {
+  const op = l.op;
+  if (op.kind === 'linear') return run(0, x, B);
+  const out = b.convOutput(op, B);
+  forEachMatrix(b, l, x, B, (group, rows, n) => b.scatter(op, run(group, rows, n), out, B, group));
+  return out;
+}
