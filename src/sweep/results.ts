@@ -31,7 +31,8 @@ export interface ResultLine {
   config: XbarConfig;
 }
 
-const countsShape = Object.fromEntries(COUNT_NAMES.map((k) => [k, z.number()])) as Record<keyof EventCounts, z.ZodNumber>;
+// partitionAdds came later (array partitions): lines written before it read as 0, so old sweeps still resume and merge.
+const countsShape = Object.fromEntries(COUNT_NAMES.map((k) => [k, k === 'partitionAdds' ? z.number().default(0) : z.number()])) as Record<keyof EventCounts, z.ZodNumber>;
 const countsSchema = z.object(countsShape);
 const lineSchema = z.object({
   id: z.string().min(1),
