@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { RuntimeFailure, UsageError } from '../errors.ts';
-import { checkFinite, readNpyFile, writeNpyFloat } from '../io/npy.ts';
-import { checkWritableTarget } from '../io/atomic-write.ts';
+import { checkFinite, encodeNpy, readNpyFile } from '../io/npy.ts';
+import { checkOutputs, writeOutputs } from '../io/atomic-write.ts';
 import { stderrLine } from '../gpu/node-backend.ts';
 import { ArraySolver, newSolveStats } from '../reference/circuit.ts';
 import { intFlag } from './vmm.ts';
@@ -46,7 +46,7 @@ export async function runArray(f: ArrayFlags): Promise<void> {
   const B = V.shape.length === 2 ? V.shape[0] : 1;
   const vRows = V.shape[V.shape.length - 1];
   if (vRows !== rows) throw new UsageError(`${vWhat}: has ${vRows} rows per vector but --conductances has ${rows} rows`);
-  checkWritableTarget(f.out, '--out');
+  const [out] = checkOutputs([{ flag: '--out', path: f.out }], [{ flag: '--conductances', path: f.conductances }, { flag: '--voltages', path: f.voltages }]);
 
   const t0 = performance.now();
   const solver = new ArraySolver(G.data, 0, cols, rows, cols, { rRow, rCol, rTerminal, tolerance, maxIterations });
@@ -63,7 +63,7 @@ export async function runArray(f: ArrayFlags): Promise<void> {
       );
     }
   }
-  writeNpyFloat(f.out, [B, cols], '<f8', I, `--out ${f.out}`);
+  writeOutputs([{ out, data: encodeNpy([B, cols], '<f8', I) }]);
   const ms = performance.now() - t0;
   const summary = { rows, cols, vectors: B, rRow, rCol, rTerminal, tolerance, solves: stats.solves, iterations: stats.iterations, maxIterations: stats.maxIterations, seconds: ms / 1000, backend: 'cpu' };
   if (f.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -6,8 +6,8 @@ import { hasStaticNoise } from '../crossbar/chip.ts';
 import { layerGeometry } from '../crossbar/geometry.ts';
 import { programLayer } from '../crossbar/program.ts';
 import { UsageError } from '../errors.ts';
-import { checkFinite, readNpyFile, writeNpyFloat32 } from '../io/npy.ts';
-import { checkWritableTarget } from '../io/atomic-write.ts';
+import { checkFinite, encodeNpy, readNpyFile } from '../io/npy.ts';
+import { checkOutputs, writeOutputs } from '../io/atomic-write.ts';
 import { stderrLine } from '../gpu/node-backend.ts';
 import { perturbConductancesReference } from '../reference/chip.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
@@ -52,6 +52,9 @@ export function programmedChips(cfg: XbarConfig, W: ArrayLike<number>, K: number
 /** `xbarsim program`: writes programmed chips' conductances in µS; returns nothing, writes one file. */
 export async function runProgram(f: ProgramFlags): Promise<void> {
   let cfg = configFromFlags(f.config, f.preset);
+  if (Object.keys(cfg.layers).length > 0) {
+    throw new UsageError(`--config ${f.config ?? ''}: "layers" names layers of a network, but program programs one unnamed matrix; put its weights fields at the top level`);
+  }
   const seed = intFlag('--seed', f.seed, 0, 2 ** 32 - 1);
   if (seed !== undefined) cfg = { ...cfg, seed };
   const chips = intFlag('--chips', f.chips, 1, 100000) ?? 1;
@@ -74,11 +77,11 @@ export async function runProgram(f: ProgramFlags): Promise<void> {
   const geom = layerGeometry(K, N, cfg);
   const bytes = chips * K * geom.S * geom.pol * N * 4;
   if (bytes > 2 ** 31) throw new UsageError(`--chips ${chips}: the output would be ${bytes} bytes; program fewer chips per file`);
-  checkWritableTarget(f.out, '--out');
+  const [out] = checkOutputs([{ flag: '--out', path: f.out }], [{ flag: '--weights', path: f.weights }, ...(f.config !== undefined ? [{ flag: '--config', path: f.config }] : [])]);
 
   const t0 = performance.now();
   const { G, S, pol } = programmedChips(cfg, a.data, K, N, chips);
-  writeNpyFloat32(f.out, [chips, K, S, pol, N], G, `--out ${f.out}`);
+  writeOutputs([{ out, data: encodeNpy([chips, K, S, pol, N], '<f4', G) }]);
   const { gMax, gMin } = deviceRange(cfg);
   const model = cfg.noise.device.model === 'none' ? 'section 4 noise' : `${cfg.noise.device.model} at t = ${cfg.noise.time} s`;
   stderrLine(
