@@ -7,10 +7,15 @@ import { builtinEvalData, npyEvalData, type EvalData } from '../io/datasets/eval
 import { evaluateChip, type ChipEvaluation } from '../nn/evaluate.ts';
 import { openNetwork } from '../nn/runner.ts';
 import { loadModel } from '../nn/load-model.ts';
+import { runCost, type RunCost } from '../nn/cost.ts';
+import { costSummary, costLine } from './energy.ts';
 import { INTERVAL_METHOD, accuracyStats, formatInterval } from '../sweep/stats.ts';
 import { checkLayerKeys, configLayerKeys, matrixLayerRefs, modelClasses } from '../sweep/layers.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
+import { processSolveStats } from '../reference/circuit.ts';
+import { circuitLine } from './circuit-line.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
+import { readoutBackend } from './readout-guard.ts';
 
 /** Flags of `xbarsim eval` (DESIGN.md section 8). */
 export interface EvalFlags {
@@ -71,7 +76,7 @@ export async function runEval(f: EvalFlags): Promise<void> {
   const data = evalDataFromFlags(f, net.input.shape, limit, cfg.calibration.samples, modelClasses(net));
   const digital = f.digital ?? false;
   checkLayerKeys(configLayerKeys(cfg, f.config !== undefined ? `--config ${f.config}` : 'config'), matrixLayerRefs(net));
-  const backend = await nodeBackend(f.backend);
+  const backend = await nodeBackend(digital ? f.backend : readoutBackend([cfg], f.backend, 'eval'));
   try {
     const runner = openNetwork(backend, net, cfg, digital);
     try {
@@ -85,7 +90,7 @@ export async function runEval(f: EvalFlags): Promise<void> {
         if (!bar && !f.json && runs > 1) stderrLine(`eval: chip ${c + 1}/${runs} done, accuracy ${pct(results[c].accuracy)}`);
       }
       bar?.stop();
-      report(f, cfg, backend, data, results, digital);
+      report(f, cfg, backend, data, results, digital, runCost(net, cfg, digital, results[0].counts, cfg.preset ?? 'config'));
     } finally {
       runner.destroy();
     }
@@ -94,7 +99,7 @@ export async function runEval(f: EvalFlags): Promise<void> {
   }
 }
 
-function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData, results: ChipEvaluation[], digital: boolean): void {
+function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData, results: ChipEvaluation[], digital: boolean, cost: RunCost): void {
   const acc = accuracyStats(results.map((r) => r.accuracy));
   const seconds = results.reduce((a, r) => a + r.seconds, 0);
   const ips = (data.n * results.length) / Math.max(seconds, 1e-9);
@@ -120,7 +125,13 @@ function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData,
       },
       counts,
       countsPerInference: perInference,
+      // DESIGN.md section 10 names, from this run's counts (null with costNote when the config has no cost table).
+      energyPerInference_J: cost.estimate?.energyPerInference_J ?? null,
+      topsPerWatt: cost.estimate?.topsPerWatt ?? null,
+      cost: cost.estimate ? costSummary(cost.estimate) : null,
+      costNote: cost.note,
       imagesPerSecond: ips,
+      ...(cfg.circuit.model === 'solve' && !digital ? { circuit: { ...processSolveStats } } : {}),
       config: digital ? null : cfg,
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
@@ -137,6 +148,8 @@ function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData,
     lines.push(`per inference: ${Math.round(perInference.adcConversions ?? 0)} ADC conversions, ${Math.round(perInference.dacActivations ?? 0)} DAC activations, ${Math.round(perInference.cellReads ?? 0)} cell reads, ${counts.total.arrays} arrays`);
     for (const l of counts.layers) lines.push(`  ${l.name}: ${Math.round(l.adcConversions / data.n)} ADC conversions/inference, ${l.arrays} arrays`);
   }
+  if (cfg.circuit.model === 'solve' && !digital) lines.push(circuitLine());
+  if (!digital) lines.push(costLine(cost));
   lines.push(`speed: ${ips.toFixed(1)} images/s (forward passes only)`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -7,6 +7,7 @@ import { PRESET_NAMES, isPresetName } from '../config/presets.ts';
 import { resolveConfig } from '../config/schema.ts';
 import { UsageError, messageOf } from '../errors.ts';
 import { BACKEND_CHOICES } from '../gpu/backend.ts';
+import { readoutBackend } from './readout-guard.ts';
 import type { BackendChoice } from '../gpu/backend.ts';
 import { BUILTIN_DATASETS, isBuiltinDataset } from '../io/datasets/builtin.ts';
 import { datasetTitle, sha256File, readSweepFile, definitionDifference } from '../sweep/definition.ts';
@@ -178,7 +179,8 @@ export function planSweep(flags: SweepFlags): SweepPlan {
     }
   }
 
-  const setup: SweepEvalSetup = { model: model.path, dataset: setupData, backend: f.backend, ...(limit === null ? {} : { limit }) };
+  const backend = readoutBackend(points.map((p) => p.config), f.backend, 'sweep');
+  const setup: SweepEvalSetup = { model: model.path, dataset: setupData, backend, ...(limit === null ? {} : { limit }) };
   return { dir: out, file, setup, resume, demo, gridTasks: tasks.length, shardTasks: mine.length };
 }
 

@@ -3,32 +3,31 @@
  *
  * Every value is a dense f32 tensor in row-major order whose first dimension is the batch. Shapes in
  * the IR are per sample (batch dimension left out) and fully static: import resolves every
- * Shape/Gather/Unsqueeze/Concat shape computation and every Reshape target to constants.
- * Ops are listed in an order where every input is produced before it is used.
+ * Shape/Gather/Unsqueeze/Concat shape computation and every Reshape target to constants, with the
+ * batch size as a symbol, so one network runs at any batch size. Integer and boolean tensors (indices,
+ * masks, comparison results) are f32 values too, exact up to 2^24; booleans are 0 and 1.
+ * Ops are listed in an order where every input is produced before it is used; every op computes each
+ * sample from that sample alone, so results never depend on the batch size.
+ *
+ * Op types beyond the original CNN set live in ops-math.ts (matmul of activations, reductions,
+ * normalizations) and ops-tensor.ts (slicing, padding, gathering, resizing, constants).
  */
 import type { ConvGeometry, PoolGeometry } from './geometry.ts';
+import type { ConstTensor, OpBase, Shape } from './op-base.ts';
+import type { ArgMaxOp, InstanceNormOp, LayerNormOp, LogSoftmaxOp, LrnOp, MatMulOp, ReduceOp } from './ops-math.ts';
+import type { Col2ImOp, ConstantOp, ExpandOp, GatherOp, PadOp, ResizeOp, SliceOp, WhereOp } from './ops-tensor.ts';
 
-/** Per-sample shape (batch dimension excluded). */
-export type Shape = readonly number[];
+export type { ArgMaxOp, InstanceNormOp, LayerNormOp, LogSoftmaxOp, LrnOp, MatMulOp, ReduceOp } from './ops-math.ts';
+export type { Col2ImOp, ConstantOp, ExpandOp, GatherOp, PadOp, ResizeOp, SliceOp, WhereOp } from './ops-tensor.ts';
 
-/** A constant f32 tensor (weights, biases, broadcast operands). */
-export interface ConstTensor {
-  dims: readonly number[];
-  data: Float32Array;
-}
-
-interface OpBase {
-  /** ONNX node name (or `<op_type>_<node index>` when the node has none): used in errors and `layers` overrides. */
-  name: string;
-  /** Names of the values this op reads (usually one) and writes. */
-  inputs: readonly string[];
-  output: string;
-}
+export type { ConstTensor, OpBase, Shape } from './op-base.ts';
 
 /**
- * Fully connected layer `Y[b, n] = Σ_k X[b, k]·W[k, n] + bias[n]`, on a crossbar unless kept digital.
- * From Gemm (transB, alpha and beta folded), MatMul with a constant right operand, a following
- * constant Add folded into the bias, and BatchNormalization folded in.
+ * Fully connected layer `Y[b, r, n] = Σ_k X[b, r, k]·W[k, n] + bias[n]`, on a crossbar unless kept
+ * digital: each of the `rows = sizeOf(inShape) / K` vectors of a sample (one for a plain layer; one
+ * per token of a transformer, per pixel of a ConvTranspose) is a crossbar input vector. From Gemm
+ * (transB, alpha and beta folded), MatMul with a constant 2-D right operand, a following constant Add
+ * folded into the bias, and BatchNormalization folded in.
  */
 export interface LinearOp extends OpBase {
   kind: 'linear';
@@ -36,6 +35,8 @@ export interface LinearOp extends OpBase {
   layerIndex: number;
   K: number;
   N: number;
+  /** Per-sample input shape; its last dim is K ([K] for a plain layer). The output is `[...inShape[:-1], N]`. */
+  inShape: Shape;
   /**
    * Row-major [K, N]. Float64Array only for `xbarsim vmm`'s one-layer network, whose float64 .npy
    * weights are quantized in f64 as DESIGN.md section 3 says; ONNX import always gives f32.
@@ -57,16 +58,38 @@ export interface ConvOp extends OpBase, ConvGeometry {
   bias: Float32Array | null;
 }
 
-/** Elementwise function of one input. */
+/**
+ * Elementwise function of one input (ONNX definitions): activations `relu`, `leaky-relu`
+ * (x < 0 ? alpha·x : x), `clip` (to [min, max]), `sigmoid`, `tanh`, `gelu` (x·Φ(x)), `gelu-tanh`
+ * (Gelu approximate="tanh"), `hard-sigmoid` (max(0, min(1, alpha·x + beta))), `hard-swish`
+ * (x·max(0, min(1, x/6 + 1/2))); math `exp`, `log`, `neg`, `abs`, `reciprocal`, `sqrt`, `erf`;
+ * and the casts of f32-carried integers and booleans: `trunc` (Cast to an integer type: toward
+ * zero), `bool` (Cast to bool: x ≠ 0 → 1, else 0), `not` (x = 0 → 1, else 0).
+ */
+export type UnaryFn =
+  | 'relu' | 'leaky-relu' | 'clip' | 'sigmoid' | 'tanh'
+  | 'gelu' | 'gelu-tanh' | 'hard-sigmoid' | 'hard-swish'
+  | 'exp' | 'log' | 'neg' | 'abs' | 'reciprocal' | 'sqrt' | 'erf'
+  | 'trunc' | 'bool' | 'not';
+
+/** Elementwise function of one input (UnaryFn). */
 export interface UnaryOp extends OpBase {
   kind: 'unary';
-  fn: 'relu' | 'leaky-relu' | 'clip' | 'sigmoid' | 'tanh';
-  /** leaky-relu slope. */
+  fn: UnaryFn;
+  /** leaky-relu and hard-sigmoid slope. */
   alpha: number;
+  /** hard-sigmoid offset (absent: 0; no other function reads it). */
+  beta?: number;
   /** clip bounds (±Infinity when absent). */
   min: number;
   max: number;
 }
+
+/**
+ * Elementwise function of two inputs: `add`, `sub`, `mul`, `div`, `pow` (ONNX Pow), `max`, `min`,
+ * and comparisons `equal`, `less`, `greater` giving 1 or 0.
+ */
+export type BinaryFn = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | 'equal' | 'less' | 'greater';
 
 /**
  * Elementwise binary op with numpy broadcasting. Either both operands are values (inputs[0], inputs[1]),
@@ -75,7 +98,7 @@ export interface UnaryOp extends OpBase {
  */
 export interface BinaryOp extends OpBase {
   kind: 'binary';
-  fn: 'add' | 'sub' | 'mul' | 'div';
+  fn: BinaryFn;
   b: ConstTensor | null;
   /** True when the constant is the left operand (e.g. `Sub(c, x)`). */
   constFirst: boolean;
@@ -125,14 +148,46 @@ export interface ConcatOp extends OpBase {
   inShapes: readonly Shape[];
 }
 
-export type NetOp = LinearOp | ConvOp | UnaryOp | BinaryOp | AffineOp | SoftmaxOp | PoolOp | ReshapeOp | TransposeOp | ConcatOp;
+export type NetOp =
+  | LinearOp | ConvOp | UnaryOp | BinaryOp | AffineOp | SoftmaxOp | PoolOp | ReshapeOp | TransposeOp | ConcatOp
+  | MatMulOp | ReduceOp | ArgMaxOp | LogSoftmaxOp | LayerNormOp | InstanceNormOp | LrnOp
+  | SliceOp | GatherOp | PadOp | ExpandOp | WhereOp | ConstantOp | ResizeOp | Col2ImOp;
+
+/** The element type a graph input or output declares (the IR carries every value as f32). */
+export type GraphDType = 'float32' | 'int32' | 'int64' | 'bool';
+
+/** A graph input or output: its value, per-sample shape, and offset in the packed sample. */
+export interface GraphValue {
+  /** The ONNX name. */
+  name: string;
+  /** The IR value holding it: the name itself, unless the output is an alias (Identity) or a constant. */
+  value: string;
+  shape: Shape;
+  dtype: GraphDType;
+  /** Position of its first element in a sample of `Network.input` (inputs) or `Network.output` (outputs). */
+  offset: number;
+}
 
 /** A network ready to run. */
 export interface Network {
-  /** The single graph input and its per-sample shape. */
+  /**
+   * The value the executor feeds and its per-sample shape. With one graph input it is that input;
+   * with several, a packed value of shape [Σ sizes] holding each input's sample flattened, in the
+   * order of `inputs`, and the network's first ops slice it apart.
+   */
   input: { name: string; shape: Shape };
-  /** The graph output value. */
+  /** The value the executor returns: the graph output, or with several, their samples flattened and concatenated in the order of `outputs`. */
   output: string;
+  /** The graph inputs that the outputs depend on, in graph order. */
+  inputs: readonly GraphValue[];
+  /** The graph outputs, in graph order. */
+  outputs: readonly GraphValue[];
+  /**
+   * True when the first dim of every graph input is the batch (the default, and what `eval` runs).
+   * False when imported with each graph input's whole tensor as one sample (ONNX node tests, whose
+   * first dims are not batches): the network then runs with a batch of 1.
+   */
+  batched: boolean;
   /** Per-sample shape of every value. */
   shapes: ReadonlyMap<string, Shape>;
   ops: readonly NetOp[];

@@ -51,7 +51,10 @@ function oneLayerNetwork(W: Matrix): Network {
       ['x', [W.rows]],
       ['y', [W.cols]],
     ]),
-    ops: [{ kind: 'linear', name: 'vmm', inputs: ['x'], output: 'y', layerIndex: 0, K: W.rows, N: W.cols, weight, bias: null }],
+    ops: [{ kind: 'linear', name: 'vmm', inputs: ['x'], output: 'y', layerIndex: 0, K: W.rows, N: W.cols, inShape: [W.rows], weight, bias: null }],
+    inputs: [{ name: 'x', value: 'x', shape: [W.rows], dtype: 'float32', offset: 0 }],
+    outputs: [{ name: 'y', value: 'y', shape: [W.cols], dtype: 'float32', offset: 0 }],
+    batched: true,
     opset: 0,
   };
 }

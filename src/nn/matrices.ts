@@ -3,7 +3,7 @@ import { addCounts, layerCounts, zeroCounts, type EventCounts } from '../crossba
 import type { LayerGeometry } from '../crossbar/geometry.ts';
 import { resolveLayerConfig } from '../config/schema.ts';
 import { UsageError } from '../errors.ts';
-import { isMatrixOp, type ConvOp, type LinearOp, type Network } from '../ir/graph.ts';
+import { isMatrixOp, sizeOf, type ConvOp, type LinearOp, type Network } from '../ir/graph.ts';
 
 /** One crossbar matrix: a linear layer, or one group of a convolution (DESIGN.md section 6). */
 export interface MatrixPart {
@@ -24,7 +24,7 @@ export interface MatrixLayer {
   op: LinearOp | ConvOp;
   cfg: XbarConfig | null;
   parts: MatrixPart[];
-  /** Input vectors per sample: 1 (linear) or OH·OW (conv, per group). */
+  /** Input vectors per sample: a linear layer's rows (1, or tokens/pixels), or OH·OW (conv, per group). */
   vectorsPerSample: number;
 }
 
@@ -61,7 +61,7 @@ export function planMatrices(net: Network, cfg: XbarConfig, allDigital: boolean)
     const layerCfg = digital ? null : override ? resolveLayerConfig(cfg, override) : cfg;
     const raw = op.kind === 'linear' ? [{ W: op.weight, K: op.K, N: op.N }] : convParts(op);
     const parts = raw.map((p, group) => ({ ...p, group, matrixIndex: digital ? -1 : matrixIndex++ }));
-    const vectorsPerSample = op.kind === 'linear' ? 1 : op.outShape[1] * op.outShape[2];
+    const vectorsPerSample = op.kind === 'linear' ? sizeOf(op.inShape) / op.K : op.outShape[1] * op.outShape[2];
     return { op, cfg: layerCfg, parts, vectorsPerSample };
   });
 }

@@ -28,14 +28,15 @@ export function walkNetwork<T>(net: Network, b: ExecBatch<T>, x: Float32Array, B
 /** Calls `f` with the rows each crossbar matrix of a layer reads: its input (linear) or each group's im2col rows (conv). */
 export function forEachMatrix<T>(b: ExecBatch<T>, l: MatrixLayer, x: T, B: number, f: (group: number, rows: T, n: number) => void): void {
   const op = l.op;
-  if (op.kind === 'linear') f(0, x, B);
+  // A linear layer's sample holds vectorsPerSample rows (tokens, pixels), each one crossbar input vector.
+  if (op.kind === 'linear') f(0, x, B * l.vectorsPerSample);
   else for (const p of l.parts) f(p.group, b.im2col(op, x, B, p.group), B * l.vectorsPerSample);
 }
 
 /** A layer's output from its crossbar matrices: `run` gives each matrix's [n, N] outputs; conv groups are scattered to NCHW. */
 export function crossbarOutput<T>(b: ExecBatch<T>, l: MatrixLayer, x: T, B: number, run: (group: number, rows: T, n: number) => T): T {
   const op = l.op;
-  if (op.kind === 'linear') return run(0, x, B);
+  if (op.kind === 'linear') return run(0, x, B * l.vectorsPerSample);
   const out = b.convOutput(op, B);
   forEachMatrix(b, l, x, B, (group, rows, n) => b.scatter(op, run(group, rows, n), out, B, group));
   return out;

@@ -3,16 +3,16 @@
  * (coordinates, not the GPU kernels' stride tables) so it can check them. Arithmetic in f64, results
  * rounded to f32 once.
  */
-import type { ConvOp, PoolOp, UnaryOp } from '../ir/graph.ts';
-import { gemmCpu } from './gemm.ts';
+import type { BinaryFn, ConvOp, PoolOp, UnaryOp } from '../ir/graph.ts';
+import { gemmRef } from './gemm.ts';
 
 /** Product of dims. */
-function count(dims: readonly number[]): number {
+export function count(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
 
 /** Calls f with every coordinate of `dims` in row-major order. */
-function forEachIndex(dims: readonly number[], f: (coord: readonly number[], flat: number) => void): void {
+export function forEachIndex(dims: readonly number[], f: (coord: readonly number[], flat: number) => void): void {
   const n = count(dims);
   const c = new Array<number>(dims.length).fill(0);
   for (let i = 0; i < n; i++) {
@@ -24,24 +24,64 @@ function forEachIndex(dims: readonly number[], f: (coord: readonly number[], fla
   }
 }
 
-/** ONNX Relu, LeakyRelu, Clip, Sigmoid, Tanh. */
-export function unaryRef(op: Pick<UnaryOp, 'fn' | 'alpha' | 'min' | 'max'>, x: Float32Array): Float32Array {
-  const f: (v: number) => number =
-    op.fn === 'relu'
-      ? (v) => Math.max(v, 0)
-      : op.fn === 'leaky-relu'
-        ? (v) => (v >= 0 ? v : op.alpha * v)
-        : op.fn === 'clip'
-          ? (v) => Math.min(Math.max(v, op.min), op.max)
-          : op.fn === 'sigmoid'
-            ? (v) => 1 / (1 + Math.exp(-v))
-            : Math.tanh;
-  return x.map(f);
+/** ONNX's elementwise functions of one input (src/ir/graph.ts UnaryFn), in f64. */
+export function unaryRef(op: Pick<UnaryOp, 'fn' | 'alpha' | 'beta' | 'min' | 'max'>, x: Float32Array): Float32Array {
+  return x.map(unaryFnRef(op));
+}
+
+/** The scalar function of a unary op. */
+export function unaryFnRef(op: Pick<UnaryOp, 'fn' | 'alpha' | 'beta' | 'min' | 'max'>): (v: number) => number {
+  const alpha = op.alpha;
+  const beta = op.beta ?? 0;
+  switch (op.fn) {
+    case 'relu': return (v) => Math.max(v, 0);
+    case 'leaky-relu': return (v) => (v >= 0 ? v : alpha * v);
+    case 'clip': return (v) => Math.min(Math.max(v, op.min), op.max);
+    case 'sigmoid': return (v) => 1 / (1 + Math.exp(-v));
+    case 'tanh': return Math.tanh;
+    case 'gelu': return (v) => 0.5 * v * (1 + erfRef(v / Math.SQRT2));
+    case 'gelu-tanh': return (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
+    case 'hard-sigmoid': return (v) => Math.max(0, Math.min(1, alpha * v + beta));
+    case 'hard-swish': return (v) => v * Math.max(0, Math.min(1, v / 6 + 0.5));
+    case 'exp': return Math.exp;
+    case 'log': return Math.log;
+    case 'neg': return (v) => -v;
+    case 'abs': return Math.abs;
+    case 'reciprocal': return (v) => 1 / v;
+    case 'sqrt': return Math.sqrt;
+    case 'erf': return erfRef;
+    case 'trunc': return Math.trunc;
+    case 'bool': return (v) => (v !== 0 ? 1 : 0);
+    case 'not': return (v) => (v === 0 ? 1 : 0);
+  }
+}
+
+/**
+ * The error function to ~1e-12: its Maclaurin series below |x| = 4 (the alternating terms lose at
+ * most e^16 ≈ 1e7 of f64's 1e16), and 1 − erfc by the asymptotic series beyond, where erfc < 2e-8.
+ */
+export function erfRef(x: number): number {
+  const a = Math.abs(x);
+  if (Number.isNaN(x)) return x;
+  let r: number;
+  if (a < 4) {
+    let term = a;
+    let sum = a;
+    for (let n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+      term *= (-a * a) / n;
+      sum += term / (2 * n + 1);
+    }
+    r = (2 / Math.sqrt(Math.PI)) * sum;
+  } else {
+    const t = 1 / (2 * a * a);
+    r = 1 - (Math.exp(-a * a) / (a * Math.sqrt(Math.PI))) * (1 - t + 3 * t * t - 15 * t * t * t);
+  }
+  return x < 0 ? -r : r;
 }
 
 /** numpy broadcasting of a and b (full shapes, right-aligned) with fn. */
 export function binaryRef(
-  fn: 'add' | 'sub' | 'mul' | 'div',
+  fn: BinaryFn,
   a: Float32Array,
   aDims: readonly number[],
   b: Float32Array,
@@ -59,13 +99,28 @@ export function binaryRef(
     for (let d = 0; d < rank; d++) i = i * p[d] + (p[d] === 1 ? 0 : c[d]);
     return i;
   };
-  const op: (x: number, y: number) => number =
-    fn === 'add' ? (x, y) => x + y : fn === 'sub' ? (x, y) => x - y : fn === 'mul' ? (x, y) => x * y : (x, y) => x / y;
+  const op = binaryFnRef(fn);
   const out = new Float32Array(count(dims));
   forEachIndex(dims, (c, i) => {
     out[i] = op(a[index(pa, c)], b[index(pb, c)]);
   });
   return { data: out, dims };
+}
+
+/** The scalar function of a binary op (comparisons give 1 or 0). */
+export function binaryFnRef(fn: BinaryFn): (x: number, y: number) => number {
+  switch (fn) {
+    case 'add': return (x, y) => x + y;
+    case 'sub': return (x, y) => x - y;
+    case 'mul': return (x, y) => x * y;
+    case 'div': return (x, y) => x / y;
+    case 'pow': return Math.pow;
+    case 'max': return (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y));
+    case 'min': return (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y));
+    case 'equal': return (x, y) => (x === y ? 1 : 0);
+    case 'less': return (x, y) => (x < y ? 1 : 0);
+    case 'greater': return (x, y) => (x > y ? 1 : 0);
+  }
 }
 
 /** y = x·scale[c] + shift[c] along axis 1 of a full shape. */
@@ -225,7 +280,7 @@ export function convRef(op: ConvGeom & Pick<ConvOp, 'weight' | 'bias'>, x: Float
   const cg = op.cout / op.group;
   const kc = (op.cin / op.group) * op.kh * op.kw;
   for (let g = 0; g < op.group; g++) {
-    const y = gemmCpu(im2colRef(op, x, B, g), convGroupMatrixRef(op, g), B * OH * OW, kc, cg);
+    const y = gemmRef(im2colRef(op, x, B, g), convGroupMatrixRef(op, g), B * OH * OW, kc, cg);
     colsToNchwRef(op, y, out, B, g);
   }
   return out;
@@ -233,7 +288,7 @@ export function convRef(op: ConvGeom & Pick<ConvOp, 'weight' | 'bias'>, x: Float
 
 /** Y[B, N] = X[B, K]·W[K, N] + bias, in f64. */
 export function linearRef(x: ArrayLike<number>, w: ArrayLike<number>, bias: ArrayLike<number> | null, B: number, K: number, N: number): Float32Array {
-  const y = gemmCpu(x, w, B, K, N);
+  const y = gemmRef(x, w, B, K, N);
   const out = new Float32Array(B * N);
   for (let i = 0; i < B * N; i++) out[i] = y[i] + (bias ? bias[i % N] : 0);
   return out;

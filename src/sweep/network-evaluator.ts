@@ -9,6 +9,7 @@ import type { Network } from '../ir/graph.ts';
 import { matrixLayerRefs, modelClasses } from './layers.ts';
 import { CalibrationCache } from '../nn/calibration.ts';
 import { loadModel } from '../nn/load-model.ts';
+import { costFields, runCost } from '../nn/cost.ts';
 import { calibrateCached, openNetwork, type NetworkRunner } from '../nn/runner.ts';
 
 /**
@@ -61,7 +62,8 @@ export class NetworkEvaluator implements Evaluator {
     }
     const { runner, data } = this.current;
     const r = await evaluateChip(runner, data, req.chip, false);
-    return { accuracy: r.accuracy, correct: r.correct, total: r.total, counts: r.counts, seconds: r.seconds, adapter: backendLine(this.backend), seed: req.config.seed };
+    const cost = costFields(runCost(this.net, req.config, false, r.counts, req.config.preset ?? 'config'));
+    return { accuracy: r.accuracy, correct: r.correct, total: r.total, counts: r.counts, seconds: r.seconds, adapter: backendLine(this.backend), seed: req.config.seed, cost };
   }
 
   close(): void {

@@ -140,6 +140,39 @@ export function conversionsSpec(def: Pick<SweepDefinition, 'series' | 'varies'>,
   return { ...withFacet(varies, inner, data), config: CHART_CONFIG };
 }
 
+/**
+ * The vega-lite spec of accuracy against energy per inference (the cost model's, src/energy): one
+ * point per grid point that has a cost, coloured by preset, with its 95% interval; energy on a log
+ * axis, since presets differ by factors. The designer's Pareto view: up and to the left is better.
+ */
+export function energySpec(def: Pick<SweepDefinition, 'series' | 'varies'>, rows: readonly SummaryRow[]): VlSpec {
+  const varies = def.varies;
+  const data = rows
+    .filter((r) => r.energyPerInference_J !== null && r.energyPerInference_J > 0)
+    .map((r) => ({
+      preset: r.series,
+      energy: r.energyPerInference_J,
+      mean: r.mean,
+      lo: r.interval?.low ?? null,
+      hi: r.interval?.high ?? null,
+      point: varies.map((v) => `${v.path} = ${showValue(r.point[v.path])}`).join(', '),
+    }));
+  const color = { field: 'preset', type: 'nominal', title: 'preset', sort: def.series.map((s) => s.label), legend: { symbolType: 'circle', symbolOpacity: 1 } };
+  const x = { field: 'energy', type: 'quantitative', title: 'energy per inference (J, cost model)', scale: { type: 'log' }, axis: { format: '.2~e' } };
+  const y = { field: 'mean', type: 'quantitative', title: 'accuracy (mean, 95% CI over chips)', axis: { format: '.0%' }, scale: { zero: false } };
+  return {
+    data: { values: data },
+    width: 440,
+    height: 300,
+    encoding: { x, color },
+    layer: [
+      { transform: [{ filter: 'isValid(datum.lo)' }], mark: { type: 'rule', strokeWidth: 2 }, encoding: { y: { field: 'lo', type: 'quantitative', scale: { zero: false } }, y2: { field: 'hi' } } },
+      { mark: { type: 'point', filled: true, size: 60, opacity: 1 }, encoding: { y, tooltip: [{ field: 'preset' }, { field: 'point' }, { field: 'energy', format: '.3~e' }, { field: 'mean', format: '.4f' }] } },
+    ],
+    config: CHART_CONFIG,
+  };
+}
+
 const CHART_CONFIG = { font: 'sans-serif', axis: { grid: true, gridOpacity: 0.5 }, view: { stroke: '#ccc' } };
 
 /** Renders a vega-lite spec to SVG text, headless (no canvas, no network). */
@@ -166,6 +199,11 @@ export async function accuracySvg(def: Pick<SweepDefinition, 'series' | 'varies'
   return rows.length === 0 ? emptySvg('no results yet') : renderSvg(accuracySpec(def, rows));
 }
 
+/** The accuracy-against-energy plot as standalone SVG text; undefined when no point has a cost (the report then leaves the section out). */
+export async function energySvg(def: Pick<SweepDefinition, 'series' | 'varies'>, rows: readonly SummaryRow[]): Promise<string | undefined> {
+  return rows.some((r) => r.energyPerInference_J !== null) ? renderSvg(energySpec(def, rows)) : undefined;
+}
+
 /** The conversions plot as standalone SVG text. */
 export async function conversionsSvg(def: Pick<SweepDefinition, 'series' | 'varies'>, rows: readonly SummaryRow[]): Promise<string> {
   return rows.length === 0 ? emptySvg('no results yet') : renderSvg(conversionsSpec(def, rows));
@@ -180,7 +218,7 @@ export function escapeHtml(s: string): string {
  * An SVG for inline use in HTML: the XML prolog and namespace declarations go (the HTML parser
  * puts <svg> in the SVG namespace itself), so the page holds no URL at all.
  */
-function inlineSvg(svg: string): string {
+export function inlineSvg(svg: string): string {
   return svg
     .replace(/<\?xml[^>]*\?>\s*/, '')
     .replace(/\s+xmlns(:xlink)?="[^"]*"/g, '')
@@ -206,6 +244,8 @@ export interface ReportInput {
   gridTasks: number;
   accuracySvg: string;
   conversionsSvg: string;
+  /** Accuracy against energy per inference (absent: the section is left out). */
+  energySvg?: string;
 }
 
 /** The self-contained HTML report: plots inline as SVG, no script, no stylesheet or font fetched. */
@@ -225,7 +265,7 @@ export function reportHtml(r: ReportInput): string {
     ['evaluation time', `${seconds.toFixed(1)} s in all`],
     ['adapters', adapters.join('; ') || '–'],
   ];
-  const head = ['preset', ...def.varies.map((v) => v.path), 'chips', 'images', 'accuracy', 'std', '95% CI', 'ADC conv./inference'];
+  const head = ['preset', ...def.varies.map((v) => v.path), 'chips', 'images', 'accuracy', 'std', '95% CI', 'ADC conv./inference', 'energy/inference (J)', 'TOPS/W'];
   const body = rows.map((row) => {
     const ci = formatInterval(row.interval, pct);
     const cells = [
@@ -237,6 +277,8 @@ export function reportHtml(r: ReportInput): string {
       pct(row.std),
       ci,
       num(row.perInference.adcConversions),
+      row.energyPerInference_J === null ? '–' : row.energyPerInference_J.toExponential(3),
+      row.topsPerWatt === null ? '–' : row.topsPerWatt.toPrecision(4),
     ];
     return `<tr>${cells.map((c) => `<td>${e(c)}</td>`).join('')}</tr>`;
   });
@@ -269,7 +311,14 @@ ${meta.map(([k, v]) => `<dt>${e(k)}</dt><dd>${e(v)}</dd>`).join('\n')}
 <h2>Accuracy</h2>
 <p>Mean accuracy over chip instances; the band (or bar) is the ${e(INTERVAL_METHOD)}.</p>
 <div class="chart">${inlineSvg(r.accuracySvg)}</div>
-<h2>ADC conversions per inference</h2>
+${
+  r.energySvg === undefined
+    ? ''
+    : `<h2>Accuracy against energy per inference</h2>
+<p>Energy per inference from the cost model (<code>xbarsim energy</code>, DESIGN.md section 10) with each point's own counts; up and to the left is better.</p>
+<div class="chart">${inlineSvg(r.energySvg)}</div>
+`
+}<h2>ADC conversions per inference</h2>
 <div class="chart">${inlineSvg(r.conversionsSvg)}</div>
 <h2>Summary</h2>
 <table>
@@ -291,6 +340,7 @@ export async function writeReports(dir: string, def: SweepDefinition, rows: read
   writeSummary(dir, def.varies, rows);
   const acc = await accuracySvg(def, rows);
   const conv = await conversionsSvg(def, rows);
+  const energy = await energySvg(def, rows);
   writeTextAtomic(join(dir, ACCURACY_SVG), acc.startsWith('<?xml') ? acc : `<?xml version="1.0" encoding="UTF-8"?>\n${acc}\n`);
-  writeTextAtomic(join(dir, REPORT_FILE), reportHtml({ def, rows, results, gridTasks, accuracySvg: acc, conversionsSvg: conv }));
+  writeTextAtomic(join(dir, REPORT_FILE), reportHtml({ def, rows, results, gridTasks, accuracySvg: acc, conversionsSvg: conv, energySvg: energy }));
 }

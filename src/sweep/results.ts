@@ -7,6 +7,7 @@ import type { EventCounts } from '../crossbar/counts.ts';
 import { UsageError } from '../errors.ts';
 import { writeTextAtomic } from '../io/atomic-write.ts';
 import type { EvalResult, VaryValue } from './types.ts';
+import type { CostFields } from '../nn/cost.ts';
 
 /** The results file in a sweep folder: one JSON object per line, one line per finished task. */
 export const RESULTS_FILE = 'results.jsonl';
@@ -29,9 +30,12 @@ export interface ResultLine {
   adapter: string;
   /** The full resolved config of this point. */
   config: XbarConfig;
+  /** Cost per inference (DESIGN.md section 10 names); null when the config has no cost table; absent in lines of older runs. */
+  cost?: CostFields | null;
 }
 
-const countsShape = Object.fromEntries(COUNT_NAMES.map((k) => [k, z.number()])) as Record<keyof EventCounts, z.ZodNumber>;
+// partitionAdds (array.partitions) came after the first sweeps were written: a line without it has none.
+const countsShape = Object.fromEntries(COUNT_NAMES.map((k) => [k, k === 'partitionAdds' ? z.number().default(0) : z.number()])) as Record<keyof EventCounts, z.ZodNumber>;
 const countsSchema = z.object(countsShape);
 const lineSchema = z.object({
   id: z.string().min(1),
@@ -50,6 +54,10 @@ const lineSchema = z.object({
   seconds: z.number(),
   adapter: z.string(),
   config: z.record(z.string(), z.unknown()),
+  cost: z
+    .object({ energyPerInference_J: z.number(), latency_s: z.number(), throughput_inferencesPerSecond: z.number().nullable(), area_mm2: z.number(), topsPerWatt: z.number(), topsPerMm2: z.number().nullable() })
+    .nullable()
+    .optional(),
 });
 
 function parseLine(text: string): ResultLine | undefined {

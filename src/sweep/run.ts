@@ -200,6 +200,7 @@ export async function runSweep(opts: RunSweepOptions, evaluator: Evaluator, prog
           seconds: r.seconds,
           adapter: r.adapter,
           config: task.config,
+          ...(r.cost !== undefined ? { cost: r.cost } : {}),
         };
         folder.lock.assertHeld();
         writer.append(line);

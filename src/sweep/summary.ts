@@ -33,6 +33,15 @@ export interface SummaryRow {
   interval: AccuracyInterval | null;
   /** Event counts per inference (image): Σ counts.total / Σ total; `arrays` is per chip instead. */
   perInference: EventCounts;
+  /** Cost per inference (src/energy), mean over the chips that have one; null when none has (a config with no cost table, a run before costs). */
+  energyPerInference_J: number | null;
+  topsPerWatt: number | null;
+}
+
+/** Mean of a cost field over the lines that carry one (chips differ only in the X⁻ passes their data needs: not at all). */
+function meanCost(rs: readonly ResultLine[], key: 'energyPerInference_J' | 'topsPerWatt'): number | null {
+  const v = rs.map((r) => r.cost?.[key]).filter((x): x is number => typeof x === 'number');
+  return v.length === 0 ? null : v.reduce((a, x) => a + x, 0) / v.length;
 }
 
 /**
@@ -59,7 +68,17 @@ export function summarize(points: readonly GridPoint[], results: readonly Result
       const sum = rs.reduce((a, r) => a + r.counts.total[k], 0);
       perInference[k] = k === 'arrays' ? sum / rs.length : images > 0 ? sum / images : 0;
     }
-    rows.push({ series: p.series, point: p.point, pointIndex: p.index, chips: rs.length, images: images / rs.length, ...stats, perInference });
+    rows.push({
+      series: p.series,
+      point: p.point,
+      pointIndex: p.index,
+      chips: rs.length,
+      images: images / rs.length,
+      ...stats,
+      perInference,
+      energyPerInference_J: meanCost(rs, 'energyPerInference_J'),
+      topsPerWatt: meanCost(rs, 'topsPerWatt'),
+    });
   }
   return rows;
 }
@@ -71,12 +90,13 @@ export function summarize(points: readonly GridPoint[], results: readonly Result
  * (sample, n − 1); `accuracy_ci95_low`, `accuracy_ci95_high` (mean ∓ t(0.975, n−1)·std/√n,
  * clipped to [0, 1]: stats.ts INTERVAL_METHOD); `adc_conversions_per_inference` and the other
  * event counts of DESIGN.md section 5 per inference (`…_per_inference`), `arrays` (per chip), then
- * `accuracy_ci95_note` (`few chips` for n = 2, `clipped` where the t interval passed 0 or 1).
- * Accuracies are fractions in [0, 1]; std and CI cells are empty when n < 2.
+ * `accuracy_ci95_note` (`few chips` for n = 2, `clipped` where the t interval passed 0 or 1),
+ * `energy_per_inference_J` and `tops_per_watt` (the cost model's, DESIGN.md section 10; empty for a
+ * config it cannot cost). Accuracies are fractions in [0, 1]; std and CI cells are empty when n < 2.
  */
 export function summaryCsv(varies: readonly Vary[], rows: readonly SummaryRow[]): string {
   const countCols = COUNT_NAMES.map((k) => (k === 'arrays' ? 'arrays' : `${snake(k)}_per_inference`));
-  const header = ['preset', ...varies.map((v) => v.path), 'chips', 'images', 'accuracy_mean', 'accuracy_std', 'accuracy_ci95_low', 'accuracy_ci95_high', ...countCols, 'accuracy_ci95_note'];
+  const header = ['preset', ...varies.map((v) => v.path), 'chips', 'images', 'accuracy_mean', 'accuracy_std', 'accuracy_ci95_low', 'accuracy_ci95_high', ...countCols, 'accuracy_ci95_note', 'energy_per_inference_J', 'tops_per_watt'];
   const lines = [header.map(csvCell).join(',')];
   for (const r of rows) {
     const cells: (string | number | boolean | null)[] = [
@@ -90,6 +110,8 @@ export function summaryCsv(varies: readonly Vary[], rows: readonly SummaryRow[])
       r.interval?.high ?? null,
       ...COUNT_NAMES.map((k) => r.perInference[k]),
       intervalNote(r.interval),
+      r.energyPerInference_J,
+      r.topsPerWatt,
     ];
     lines.push(cells.map(csvCell).join(','));
   }

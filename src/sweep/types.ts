@@ -2,6 +2,7 @@ import type { XbarConfig } from '../config/types.ts';
 import type { EventCounts } from '../crossbar/counts.ts';
 import type { BackendChoice } from '../gpu/backend.ts';
 import type { BuiltinDataset } from '../io/datasets/builtin.ts';
+import type { CostFields } from '../nn/cost.ts';
 
 /** One evaluation the sweep asks for: a whole network on one chip instance of one config. */
 export interface EvalRequest {
@@ -19,6 +20,8 @@ export interface EvalResult {
   seconds: number;
   adapter: string;
   seed: number;
+  /** Energy, latency, throughput and area per inference from these counts (src/energy); null when the config has no cost table; absent from evaluators that do not cost. */
+  cost?: CostFields | null;
 }
 
 /** A Linear/Conv layer of the model, as `layers` keys name it: by ONNX node name or by index. */

@@ -194,6 +194,10 @@ describe.skipIf(!hasChromium)('browser app (built with Vite, headless Chromium, 
       const lines = await page.$$eval('[data-testid="chart"] svg g.mark-line path', (ps) => ps.length);
       expect(lines).toBe(2);
       expect(await page.$$eval('[data-testid="results-table"] tbody tr', (rs) => rs.length)).toBe(4);
+      // Accuracy against energy per inference (the cost model's): one symbol per point.
+      const energySymbols = await page.$$eval('[data-testid="energy-chart"] svg g.points_marks > path', (ps) => ps.map((p) => p.getAttribute('aria-label') ?? ''));
+      expect(energySymbols).toHaveLength(4);
+      expect(energySymbols.filter((l) => l.includes('preset: neural-pim;'))).toHaveLength(2);
 
       // Downloads: the CLI's results.jsonl lines (ids as `xbarsim sweep` computes them) and a CSV.
       await page.click('[data-testid="download-jsonl"]');
@@ -212,6 +216,7 @@ describe.skipIf(!hasChromium)('browser app (built with Vite, headless Chromium, 
         expect((r.config as { calibration: { samples: number } }).calibration.samples).toBe(32);
         expect(r.adapter).toBe(adapter);
         expect((r.counts as { total: { adcConversions: number } }).total.adcConversions).toBeGreaterThan(0);
+        expect((r.cost as { energyPerInference_J: number; topsPerWatt: number }).energyPerInference_J).toBeGreaterThan(0);
       }
       expect(results.map((r) => `${String(r.preset)} ${JSON.stringify(r.point)}`).sort()).toEqual([
         'isaac {"noise.programming.sigma":0.1}',

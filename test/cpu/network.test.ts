@@ -57,17 +57,17 @@ describe('xbarsim eval: bad input is one line, exit 2', () => {
   writeFileSync(xBad, encodeNpy([6, 11], '<f4', new Float32Array(66)));
   const truncated = join(dir, 'trunc.onnx');
   writeFileSync(truncated, convBnModel().bytes.subarray(0, 200));
-  const unsupported = join(dir, 'erf.onnx');
+  const unsupported = join(dir, 'elu.onnx');
   writeFileSync(
     unsupported,
-    buildOnnxModel({ inputs: [{ name: 'input', dims: ['N', 4] }], outputs: [{ name: 'out', dims: ['N', 4] }], nodes: [{ op: 'Erf', inputs: ['input'], outputs: ['out'], name: 'the_erf' }] }),
+    buildOnnxModel({ inputs: [{ name: 'input', dims: ['N', 4] }], outputs: [{ name: 'out', dims: ['N', 4] }], nodes: [{ op: 'Elu', inputs: ['input'], outputs: ['out'], name: 'the_elu' }] }),
   );
   const cases: [string, string[], RegExp][] = [
-    ['unsupported op', ['--model', unsupported, '--inputs', x, '--labels', y], /unsupported op "Erf" at node "the_erf"/],
+    ['unsupported op', ['--model', unsupported, '--inputs', x, '--labels', y], /unsupported op "Elu" at node "the_elu"/],
     ['truncated file', ['--model', truncated, '--inputs', x, '--labels', y], /trunc\.onnx/],
     ['wrong input shape', ['--model', model, '--inputs', xBad, '--labels', y], /has shape \[6, 11\] but the model takes \[N, 12\]/],
     ['labels that do not match inputs', ['--model', model, '--inputs', x, '--labels', y5], /has 5 labels but --inputs .* has 6 samples/],
-    ['no dataset', ['--model', model], /--dataset mnist or --inputs/],
+    ['no dataset', ['--model', model], /--dataset mnist\|fashion-mnist.* --inputs/],
     ['unknown dataset', ['--model', model, '--dataset', 'cifar'], /unknown dataset "cifar"/],
     ['missing model', ['--model', join(dir, 'none.onnx'), '--dataset', 'mnist'], /file not found/],
     ['bad layer override', ['--model', model, '--inputs', x, '--labels', y, '--config', writeCfg(dir, { preset: 'isaac', layers: { nope: { digital: true } } })], /layers\.nope: no Linear\/Conv layer/],

@@ -1,6 +1,6 @@
-// The live chart: accuracy against the varied value, one line per preset with its 95% CI band,
-// drawn as SVG by Vega. One view per run (the axis type depends on the varied path); each new
-// result replaces the view's data.
+// The live charts: accuracy against the varied value, one line per preset with its 95% CI band,
+// and accuracy against energy per inference (the cost model's), drawn as SVG by Vega. One view per
+// run (the axis type depends on the varied path); each new result replaces the view's data.
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { VaryScale } from '../../src/sweep/spec.ts';
@@ -70,15 +70,52 @@ function spec(axis: ChartAxis): TopLevelSpec {
   };
 }
 
+/** Accuracy against energy per inference (log axis), one point per grid point that has a cost: the designer's Pareto view. */
+function energySpec(): TopLevelSpec {
+  const y = { type: 'quantitative' as const, title: 'accuracy', scale: { domain: [0, 1] } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 560,
+    height: 300,
+    background: 'transparent',
+    autosize: { type: 'pad', resize: true },
+    config: { legend: { symbolOpacity: 1 } },
+    data: { name: 'summary' },
+    transform: [{ filter: 'isValid(datum.energyPerInference) && datum.energyPerInference > 0' }],
+    encoding: {
+      x: { field: 'energyPerInference', type: 'quantitative', title: 'energy per inference (J, cost model)', scale: { type: 'log' }, axis: { format: '.2~e' } },
+      color: { field: 'preset', type: 'nominal', title: 'preset' },
+    },
+    layer: [
+      { transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }], mark: { type: 'rule', strokeWidth: 2, opacity: 0.5 }, encoding: { y: { ...y, field: 'lo' }, y2: { field: 'hi' } } },
+      {
+        name: POINTS_MARK,
+        mark: { type: 'point', filled: false, size: 70, strokeWidth: 2 },
+        encoding: {
+          y: { ...y, field: 'mean' },
+          shape: { field: 'preset', type: 'nominal', title: 'preset' },
+          tooltip: [
+            { field: 'preset', type: 'nominal' },
+            { field: 'x', type: 'nominal', title: 'value' },
+            { field: 'energyPerInference', type: 'quantitative', title: 'energy per inference (J)', format: '.3~e' },
+            { field: 'mean', type: 'quantitative', title: 'accuracy', format: '.4f' },
+          ],
+        },
+      },
+    ],
+  };
+}
+
 export class LiveChart {
   private readonly view: vega.View;
 
+  /** A chart of accuracy against the varied value (`axis`), or against energy per inference ('energy'). */
   constructor(
     private readonly container: HTMLElement,
-    axis: ChartAxis,
+    axis: ChartAxis | 'energy',
   ) {
     container.replaceChildren();
-    this.view = new vega.View(vega.parse(compile(spec(axis)).spec), { renderer: 'svg', container, hover: true });
+    this.view = new vega.View(vega.parse(compile(axis === 'energy' ? energySpec() : spec(axis)).spec), { renderer: 'svg', container, hover: true });
   }
 
   /**

@@ -34,6 +34,7 @@ export interface Ui {
   progress: HTMLSpanElement;
   runError: HTMLParagraphElement;
   chart: HTMLDivElement;
+  energyChart: HTMLDivElement;
   jsonl: HTMLButtonElement;
   csv: HTMLButtonElement;
   valueHeader: HTMLTableCellElement;
@@ -69,6 +70,7 @@ export function findUi(): Ui {
     progress: el('progress'),
     runError: el('run-error'),
     chart: el('chart'),
+    energyChart: el('energy-chart'),
     jsonl: el('download-jsonl'),
     csv: el('download-csv'),
     valueHeader: el('value-header'),

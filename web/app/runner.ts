@@ -19,7 +19,7 @@ function renderTable(app: App, rows: readonly ChartRow[], plan: AppSweepPlan): v
     ...sorted.map((r) => {
       const tr = document.createElement('tr');
       const x = typeof r.x === 'number' ? String(Number(r.x.toPrecision(4))) : String(r.x);
-      for (const text of [r.preset, x, String(r.chips), pct(r.mean), formatInterval(r.interval, pct), Math.round(r.adcPerInference).toLocaleString('en-US'), r.seconds.toFixed(2)]) {
+      for (const text of [r.preset, x, String(r.chips), pct(r.mean), formatInterval(r.interval, pct), Math.round(r.adcPerInference).toLocaleString('en-US'), r.energyPerInference === null ? '–' : r.energyPerInference.toExponential(3), r.seconds.toFixed(2)]) {
         const td = document.createElement('td');
         td.textContent = text;
         tr.append(td);
@@ -35,6 +35,7 @@ async function onResult(app: App, line: ResultLine, plan: AppSweepPlan): Promise
   const rows = chartRows(plan, state.lines);
   hook.done = state.lines.length;
   await state.chart?.update(rows);
+  await state.energyChart?.update(rows);
   hook.points = rows.length;
   renderTable(app, rows, plan);
   ui.jsonl.disabled = ui.csv.disabled = false;
@@ -60,10 +61,13 @@ export async function runFromForm(app: App): Promise<void> {
   ui.jsonl.disabled = ui.csv.disabled = true;
   ui.tbody.replaceChildren();
   state.chart?.destroy();
+  state.energyChart?.destroy();
   const t0 = performance.now();
   try {
     state.chart = new LiveChart(ui.chart, { path: plan.vary.path, scale: plan.vary.scale, values: plan.vary.values });
     await state.chart.update([]);
+    state.energyChart = new LiveChart(ui.energyChart, 'energy');
+    await state.energyChart.update([]);
     const outcome = await runAppSweep(plan, model, backend, {
       onResult: (line) => onResult(app, line, plan),
       onProgress: (text) => (ui.progress.textContent = text),

@@ -36,6 +36,7 @@ export interface AppState {
   lastPlan: AppSweepPlan | null;
   lastModelLabel: string;
   chart: LiveChart | null;
+  energyChart: LiveChart | null;
 }
 
 /** The page, its state and its hook. */
@@ -60,6 +61,7 @@ export function createApp(ui: Ui): App {
       lastPlan: null,
       lastModelLabel: 'model',
       chart: null,
+      energyChart: null,
     },
     hook: { ready: false, state: 'idle', points: 0, done: 0, total: 0, adapter: '' },
   };

@@ -8,6 +8,7 @@ import { COUNT_NAMES, type EventCounts } from '../../src/crossbar/counts.ts';
 import { messageOf } from '../../src/errors.ts';
 import { backendLine, type Backend } from '../../src/gpu/backend.ts';
 import { evaluateChip } from '../../src/nn/evaluate.ts';
+import { costFields, runCost } from '../../src/nn/cost.ts';
 import { CalibrationCache } from '../../src/nn/calibration.ts';
 import { calibrateCached, openNetwork, type NetworkRunner } from '../../src/nn/runner.ts';
 import type { ResultLine } from '../../src/sweep/results.ts';
@@ -180,6 +181,7 @@ export async function runAppSweep(plan: AppSweepPlan, model: LoadedModel, backen
           seconds: r.seconds,
           adapter,
           config: p.config,
+          cost: costFields(runCost(model.net, p.config, false, r.counts, p.series)),
         });
       }
     } catch (e) {
@@ -215,6 +217,8 @@ export interface ChartRow {
   interval: AccuracyInterval | null;
   /** Per inference (image): Σ counts.total / Σ total, as the CLI's summary.csv. */
   adcPerInference: number;
+  /** The cost model's energy per inference (J), mean over chips; null for a config it cannot cost. */
+  energyPerInference: number | null;
   seconds: number;
 }
 
@@ -246,10 +250,16 @@ export function chartRows(plan: AppSweepPlan, lines: readonly ResultLine[]): Cha
       hi: s.interval?.high ?? null,
       interval: s.interval,
       adcPerInference: images > 0 ? adc / images : 0,
+      energyPerInference: meanEnergy(rs),
       seconds: rs.reduce((a, r) => a + r.seconds, 0),
     });
   }
   return rows;
+}
+
+function meanEnergy(rs: readonly ResultLine[]): number | null {
+  const v = rs.map((r) => r.cost?.energyPerInference_J).filter((x): x is number => typeof x === 'number');
+  return v.length === 0 ? null : v.reduce((a, x) => a + x, 0) / v.length;
 }
 
 /** results.jsonl: one JSON object per (point, chip), the CLI's line format. */
@@ -260,14 +270,15 @@ export function resultsJsonl(lines: readonly ResultLine[]): string {
 /**
  * results.csv: one row per (point, chip). Columns: id, preset, the varied path, chip, seed,
  * accuracy, correct, total, seconds, adapter, then DESIGN.md section 5's counts summed over the
- * evaluated images (`adc_conversions`, …; `arrays` per chip).
+ * evaluated images (`adc_conversions`, …; `arrays` per chip), then the cost model's
+ * `energy_per_inference_J` and `tops_per_watt` (empty for a config it cannot cost).
  */
 export function resultsCsv(path: string, lines: readonly ResultLine[]): string {
-  const header = ['id', 'preset', path, 'chip', 'seed', 'accuracy', 'correct', 'total', 'seconds', 'adapter', ...COUNT_NAMES.map(snake)];
+  const header = ['id', 'preset', path, 'chip', 'seed', 'accuracy', 'correct', 'total', 'seconds', 'adapter', ...COUNT_NAMES.map(snake), 'energy_per_inference_J', 'tops_per_watt'];
   const out = [header.map(csvCell).join(',')];
   for (const l of lines) {
     const counts: EventCounts = l.counts.total;
-    const cells = [l.id, l.preset, l.point[path] ?? null, l.chip, l.seed, l.accuracy, l.correct, l.total, l.seconds, l.adapter, ...COUNT_NAMES.map((k) => counts[k])];
+    const cells = [l.id, l.preset, l.point[path] ?? null, l.chip, l.seed, l.accuracy, l.correct, l.total, l.seconds, l.adapter, ...COUNT_NAMES.map((k) => counts[k]), l.cost?.energyPerInference_J ?? null, l.cost?.topsPerWatt ?? null];
     out.push(cells.map(csvCell).join(','));
   }
   return `${out.join('\n')}\n`;

@@ -1,43 +1,56 @@
 /**
  * ONNX ModelProto → network IR (src/ir/graph.ts; DESIGN.md section 6).
  *
- * One pass over the (topologically sorted) nodes: constants and shape computations are folded,
- * BatchNormalization and bias Adds are folded into the preceding Conv/Gemm/MatMul when nothing else
- * reads that layer's output, Identity/Dropout become aliases, and every activation gets a static
- * per-sample shape. Unused ops are dropped and layer indices are assigned at the end. What each op
- * type becomes is in the op table (ops/index.ts, one file per op family); this file walks the graph.
+ * One pass over the (topologically sorted) nodes: constants and shape computations are folded (the
+ * batch size a symbol), BatchNormalization and bias Adds are folded into the preceding Conv/Gemm/
+ * MatMul when nothing else reads that layer's output, Identity/Dropout become aliases, and every
+ * activation gets a static per-sample shape. Ops that do not reach an output are dropped, graph
+ * inputs and outputs are packed when there are several (graph.ts `Network.input`), and layer indices
+ * are assigned at the end. What each op type becomes is in the op table (ops/index.ts, one file per
+ * op family); this file walks the graph.
  */
 import type { onnx } from 'onnx-proto';
 import { UsageError, messageOf } from '../../errors.ts';
-import type { NetOp, Network, Shape } from '../../ir/graph.ts';
-import { FoldError, checkFiniteConst } from './consts.ts';
+import type { GraphDType, GraphValue, NetOp, Network, Shape } from '../../ir/graph.ts';
+import { FoldError, checkFiniteConst, count, floatsOf, isBatchDim } from './consts.ts';
 import type { Const } from './consts.ts';
 import { dataTypeName, decodeModel, decodeTensor } from './decode.ts';
 import type { DecodedModel } from './decode.ts';
 import { NodeContext, NodeError } from './node.ts';
-import type { ImportState, MatrixOp, OpImporter } from './node.ts';
+import type { DType, ImportState, MatrixOp, OpImporter, Value } from './node.ts';
 import { OP_IMPORTERS } from './ops/index.ts';
 import { DataType, bare, int64ToNumber, quote } from './proto.ts';
 
-/** Oldest and newest default-domain opsets accepted. */
+/** Oldest and newest default-domain opsets accepted (the newest is the newest in ONNX's own node tests). */
 export const MIN_OPSET = 9;
-export const MAX_OPSET = 21;
+export const MAX_OPSET = 27;
 
 /** Op types the importer understands, from the op table (error messages list them). */
 export const SUPPORTED_OPS: readonly string[] = [...OP_IMPORTERS.keys()].sort();
 
-/** Parses ONNX bytes into a Network; every problem with the file is a one-line UsageError naming `fileLabel`. */
-export function importOnnx(bytes: Uint8Array, fileLabel: string): Network {
-  const model = decodeModel(bytes, fileLabel);
-  return new Importer(model, fileLabel).run();
+/** How to read the graph inputs. */
+export interface ImportOptions {
+  /**
+   * True (the default): the first dim of every graph input is the batch. False: each graph input's
+   * whole tensor is one sample and the network runs with a batch of 1 (ONNX node tests).
+   */
+  batched?: boolean;
 }
+
+/** Parses ONNX bytes into a Network; every problem with the file is a one-line UsageError naming `fileLabel`. */
+export function importOnnx(bytes: Uint8Array, fileLabel: string, options: ImportOptions = {}): Network {
+  const model = decodeModel(bytes, fileLabel);
+  return new Importer(model, fileLabel, options.batched ?? true).run();
+}
+
+const GRAPH_DTYPES: Readonly<Record<number, GraphDType>> = { [DataType.FLOAT]: 'float32', [DataType.INT32]: 'int32', [DataType.INT64]: 'int64', [DataType.BOOL]: 'bool' };
 
 class Importer implements ImportState {
   private readonly graph: onnx.IGraphProto;
   readonly opset: number;
   private readonly consts = new Map<string, Const>();
-  /** Per-sample shape of every activation seen so far (also of values later renamed by folding). */
-  private readonly shapes = new Map<string, number[]>();
+  /** Every activation seen so far (also values later renamed by folding). */
+  private readonly values = new Map<string, Value>();
   /** Identity/Dropout outputs → the value they pass through. */
   private readonly alias = new Map<string, string>();
   /** How many node inputs (Shape excluded: it reads no data) and graph outputs read each value. */
@@ -46,15 +59,18 @@ class Importer implements ImportState {
   /** Node index that produces each name, to tell "defined later" from "never defined". */
   private readonly producedAt = new Map<string, number>();
   private readonly defined = new Set<string>();
+  /** Every name the file uses, so that names made up for expanded ops never collide. */
+  private readonly taken = new Set<string>();
   private readonly ops: NetOp[] = [];
-  private inputName = '';
+  private readonly graphInputs: { name: string; dtype: GraphDType }[] = [];
+  declaredBatch: number | null = null;
   /** `file: node "name" (Op)` of the node being imported, for messages about the constants it makes. */
   private where = '';
-  declaredBatch: number | null = null;
 
   constructor(
     private readonly model: DecodedModel,
     private readonly file: string,
+    readonly batched: boolean,
   ) {
     this.graph = model.graph;
     this.opset = this.defaultOpset();
@@ -67,23 +83,16 @@ class Importer implements ImportState {
       checkFiniteConst(c, `${this.file}: initializer ${quote(t.name)}`);
       this.consts.set(t.name ?? '', c);
       this.defined.add(t.name ?? '');
+      this.taken.add(t.name ?? '');
     }
     if ((g.sparseInitializer ?? []).length > 0) throw new UsageError(`${this.file}: sparse initializers are not supported`);
-    this.readInput();
-    const outputs = g.output ?? [];
-    if (outputs.length !== 1) {
-      throw new UsageError(`${this.file}: the graph has ${outputs.length} outputs (${outputs.map((o) => `${quote(o.name)}`).join(', ')}); exactly one is supported`);
-    }
+    this.readInputs();
+    const outputs = (g.output ?? []).map((o) => o.name ?? '');
+    if (outputs.length === 0) throw new UsageError(`${this.file}: the graph has no outputs`);
     const nodes = g.node ?? [];
-    this.prepass(nodes, outputs[0].name ?? '');
+    this.prepass(nodes, outputs);
     nodes.forEach((node, i) => this.node(node, i));
-
-    const outName = this.resolve(outputs[0].name ?? '');
-    if (!this.defined.has(outputs[0].name ?? '')) {
-      throw new UsageError(`${this.file}: graph output ${quote(outputs[0].name)} is not produced by any node`);
-    }
-    if (this.consts.has(outName)) throw new UsageError(`${this.file}: graph output ${quote(outputs[0].name)} is a constant`);
-    return this.finish(outName);
+    return this.finish(outputs);
   }
 
   /** The default-domain opset, range-checked. */
@@ -101,39 +110,49 @@ class Importer implements ImportState {
     return v;
   }
 
-  private readInput(): void {
+  /** Every graph input that is not an initializer: a float32 (or int32/int64/bool) tensor with static per-sample dims. */
+  private readInputs(): void {
     const real = (this.graph.input ?? []).filter((v) => !this.consts.has(v.name ?? ''));
-    if (real.length !== 1) {
-      throw new UsageError(`${this.file}: the graph has ${real.length} non-initializer inputs (${real.map((v) => `${quote(v.name)}`).join(', ')}); exactly one is supported`);
-    }
-    const v = real[0];
-    const name = v.name ?? '';
-    const tt = v.type?.tensorType;
-    if (!tt) throw new UsageError(`${this.file}: graph input ${quote(name)} is not a tensor`);
-    if (tt.elemType && tt.elemType !== DataType.FLOAT) {
-      throw new UsageError(`${this.file}: graph input ${quote(name)} is ${dataTypeName(tt.elemType)}; only float32 inputs are supported`);
-    }
-    const dims = tt.shape?.dim;
-    if (!dims || dims.length === 0) {
-      throw new UsageError(`${this.file}: graph input ${quote(name)} has no shape; a [batch, ...] shape with static per-sample dims is needed`);
-    }
-    const first = dims[0];
-    const b = int64ToNumber(first.dimValue);
-    this.declaredBatch = !first.dimParam && b > 0 ? b : null;
-    const shape = dims.slice(1).map((d, i) => {
-      const n = int64ToNumber(d.dimValue);
-      if (d.dimParam || !(n > 0)) {
-        throw new UsageError(`${this.file}: graph input ${quote(name)} has a symbolic or unknown dim ${i + 1}${d.dimParam ? ` (${quote(d.dimParam)})` : ''}; per-sample dims must be static`);
+    const batches = new Set<number | null>();
+    for (const v of real) {
+      const name = v.name ?? '';
+      if (this.defined.has(name)) throw new UsageError(`${this.file}: graph input ${quote(name)} is listed twice`);
+      const tt = v.type?.tensorType;
+      if (!tt) throw new UsageError(`${this.file}: graph input ${quote(name)} is not a tensor`);
+      const dtype = GRAPH_DTYPES[tt.elemType || DataType.FLOAT];
+      if (!dtype) {
+        throw new UsageError(`${this.file}: graph input ${quote(name)} is ${dataTypeName(tt.elemType ?? 0)}; only float32 inputs (and int32, int64 or bool ones, carried as exact f32 values) are supported`);
       }
-      return n;
-    });
-    this.inputName = name;
-    this.shapes.set(name, shape);
-    this.defined.add(name);
+      const dims = tt.shape?.dim;
+      if (!dims || (dims.length === 0 && this.batched)) {
+        throw new UsageError(`${this.file}: graph input ${quote(name)} has no shape; a [batch, ...] shape with static per-sample dims is needed`);
+      }
+      if (this.batched) {
+        const b = int64ToNumber(dims[0].dimValue);
+        batches.add(!dims[0].dimParam && b > 0 ? b : null);
+      }
+      const shape = dims.slice(this.batched ? 1 : 0).map((d, i) => {
+        const n = int64ToNumber(d.dimValue);
+        const at = i + (this.batched ? 1 : 0);
+        if (d.dimParam || !(n >= 0) || (n === 0 && !d.dimValue && d.dimValue !== 0)) {
+          throw new UsageError(`${this.file}: graph input ${quote(name)} has a symbolic or unknown dim ${at}${d.dimParam ? ` (${quote(d.dimParam)})` : ''}; per-sample dims must be static`);
+        }
+        return n;
+      });
+      this.values.set(name, { name, shape, dtype: dtype === 'float32' ? 'float' : dtype === 'bool' ? 'bool' : 'int' });
+      this.defined.add(name);
+      this.taken.add(name);
+      this.graphInputs.push({ name, dtype });
+    }
+    if (batches.size > 1) {
+      throw new UsageError(`${this.file}: the graph inputs declare different batch sizes (${[...batches].map((b) => b ?? 'symbolic').join(', ')}); their first dims must all be the batch`);
+    }
+    const [b] = [...batches];
+    this.declaredBatch = b ?? null;
   }
 
   /** Records aliases and counts readers, so folding can tell whether a layer's output has other uses. */
-  private prepass(nodes: onnx.INodeProto[], outName: string): void {
+  private prepass(nodes: onnx.INodeProto[], outputs: string[]): void {
     nodes.forEach((n, i) => {
       for (const o of n.output ?? []) {
         if (!o) continue;
@@ -142,6 +161,7 @@ class Importer implements ImportState {
           throw new UsageError(`${this.file}: node ${quote(nodeName)} writes ${quote(o)}, which is already defined (an ONNX graph assigns each value once)`);
         }
         this.producedAt.set(o, i);
+        this.taken.add(o);
       }
       const reads = OP_IMPORTERS.get(n.opType ?? '')?.reads ?? 'data';
       const ins = n.input ?? [];
@@ -154,7 +174,7 @@ class Importer implements ImportState {
       if (reads === 'shape') return;
       for (const x of ins) if (x) this.use(this.resolve(x));
     });
-    this.use(this.resolve(outName));
+    for (const o of outputs) this.use(this.resolve(o));
   }
 
   private use(name: string): void {
@@ -177,7 +197,7 @@ class Importer implements ImportState {
     }
     const importer = OP_IMPORTERS.get(op);
     if (!importer) {
-      throw new UsageError(`${this.file}: unsupported op ${quote(op)} at node ${quote(name)} (supported: ${SUPPORTED_OPS.join(', ')})`);
+      throw new UsageError(`${this.file}: unsupported op ${quote(op)} at node ${quote(name)} (opset ${this.opset}; supported: ${SUPPORTED_OPS.join(', ')})`);
     }
     for (const x of node.input ?? []) {
       if (!x || this.defined.has(x)) continue;
@@ -210,11 +230,9 @@ class Importer implements ImportState {
     checkFiniteConst(c, `${this.where}: output ${quote(name)}`);
     this.consts.set(name, c);
   }
-  shapeOf(name: string): number[] | undefined {
-    return this.consts.has(this.resolve(name)) ? undefined : this.shapes.get(this.resolve(name));
-  }
-  resolved(name: string): string {
-    return this.resolve(name);
+  valueOf(name: string): Value | undefined {
+    const r = this.resolve(name);
+    return this.consts.has(r) ? undefined : this.values.get(r);
   }
   usesOf(name: string): number {
     return this.uses.get(this.resolve(name)) ?? 0;
@@ -223,11 +241,16 @@ class Importer implements ImportState {
     const d = decodeTensor(t, where);
     return d.kind === 'float' ? { kind: 'float', dims: d.dims, data: d.data } : { kind: 'int', dims: d.dims, data: d.data };
   }
-
-  emit(op: NetOp, shape: number[]): void {
+  emit(op: NetOp, shape: number[], dtype: DType = 'float', batchAt = 0): void {
     this.ops.push(op);
     this.producer.set(op.output, op);
-    this.shapes.set(op.output, shape);
+    this.values.set(op.output, { name: op.output, shape, dtype, ...(batchAt ? { batchAt } : {}) });
+  }
+  fresh(base: string): string {
+    let name = base;
+    for (let i = 1; this.taken.has(name); i++) name = `${base}:${i}`;
+    this.taken.add(name);
+    return name;
   }
 
   foldTarget(value: string): MatrixOp | null {
@@ -239,15 +262,39 @@ class Importer implements ImportState {
   }
 
   renameOutput(op: MatrixOp, to: string): void {
+    const v = this.values.get(op.output)!;
     this.producer.delete(op.output);
     op.output = to;
     this.producer.set(to, op);
-    this.shapes.set(to, op.kind === 'linear' ? [op.N] : [...op.outShape]);
+    this.values.set(to, { ...v, name: to });
   }
 
-  private finish(outName: string): Network {
-    // Drop ops whose results never reach the output (unused branches, folded-away shape paths).
-    const live = new Set([outName]);
+  // ---- the network ----
+
+  /** A graph output's activation; a constant output becomes a `constant` op. */
+  private outputValue(name: string): Value {
+    const r = this.resolve(name);
+    if (!this.defined.has(name)) throw new UsageError(`${this.file}: graph output ${quote(name)} is not produced by any node`);
+    const v = this.valueOf(r);
+    if (v?.batchAt) throw new UsageError(`${this.file}: graph output ${quote(name)} has the batch dimension at axis ${v.batchAt}; outputs must have it first`);
+    if (v) return v;
+    const c = this.consts.get(r)!;
+    if (c.kind === 'int' && c.data.some(isBatchDim)) {
+      throw new UsageError(`${this.file}: graph output ${quote(name)} is a shape that depends on the batch size`);
+    }
+    // A constant has no batch dimension; only a whole-tensor import (batch 1) can return one.
+    if (this.batched) throw new UsageError(`${this.file}: graph output ${quote(name)} is a constant of dims [${c.dims.join(', ')}], which has no batch dimension`);
+    const dims = c.dims;
+    const out = this.fresh(`${r}:constant`);
+    this.where = `${this.file}: graph output ${quote(name)}`;
+    this.emit({ kind: 'constant', name: r, inputs: [], output: out, value: { dims, data: Float32Array.from(floatsOf(c, name)) } }, dims, c.kind === 'int' ? 'int' : 'float');
+    return this.values.get(out)!;
+  }
+
+  private finish(outputNames: string[]): Network {
+    const outs = outputNames.map((o) => ({ name: o, v: this.outputValue(o), dtype: this.outputDType(o) }));
+    // Drop ops whose results never reach an output (unused branches, folded-away shape paths).
+    const live = new Set(outs.map((o) => o.v.name));
     const kept: NetOp[] = [];
     for (let i = this.ops.length - 1; i >= 0; i--) {
       const op = this.ops[i];
@@ -256,27 +303,92 @@ class Importer implements ImportState {
       for (const x of op.inputs) live.add(x);
     }
     kept.reverse();
+    // Inputs no output depends on are not fed; a network of constant outputs still takes its first input.
+    const used = this.graphInputs.filter((x) => live.has(x.name));
+    const inputs = this.packed((used.length > 0 ? used : this.graphInputs.slice(0, 1)).map((x) => ({ name: x.name, value: x.name, dtype: x.dtype })));
+    const outputs = this.packed(outs.map((o) => ({ name: o.name, value: o.v.name, dtype: o.dtype })));
+    // With no graph input at all (a graph of constants), the network takes empty samples.
+    const inName = inputs.values.length === 1 ? inputs.values[0].name : this.fresh(inputs.values.length === 0 ? 'inputs:none' : 'inputs:packed');
+    const outName = outputs.values.length === 1 ? outputs.values[0].value : this.fresh('outputs:packed');
+    const ops = [...unpackOps(inputs, inName), ...kept, ...packOps(outputs, outName, (b) => this.fresh(b))];
+    const inShape = inputs.values.length === 1 ? inputs.values[0].shape : [inputs.size];
+    const shapes = new Map<string, Shape>([[inName, inShape]]);
     let layer = 0;
-    const shapes = new Map<string, Shape>([[this.inputName, this.shapes.get(this.inputName)!]]);
-    for (const op of kept) {
+    for (const op of ops) {
       if (op.kind === 'linear' || op.kind === 'conv') op.layerIndex = layer++;
-      shapes.set(op.output, this.shapes.get(op.output)!);
+      shapes.set(op.output, this.values.get(op.output)?.shape ?? packingShape(op));
     }
-    if (!shapes.has(outName)) throw new UsageError(`${this.file}: graph output ${quote(outName)} is not computed from the graph input`);
-    return { input: { name: this.inputName, shape: this.shapes.get(this.inputName)! }, output: outName, shapes, ops: kept, opset: this.opset };
+    return { input: { name: inName, shape: inShape }, output: outName, inputs: inputs.values, outputs: outputs.values, batched: this.batched, shapes, ops, opset: this.opset };
+  }
+
+  private outputDType(name: string): GraphDType {
+    const v = this.valueOf(name);
+    const c = this.constOf(name);
+    const d: DType = v ? v.dtype : c?.kind === 'int' ? 'int' : 'float';
+    return d === 'float' ? 'float32' : d === 'bool' ? 'bool' : 'int64';
+  }
+
+  /** Graph values with their shapes and offsets in a packed sample. */
+  private packed(vs: { name: string; value: string; dtype: GraphDType }[]): { values: GraphValue[]; size: number } {
+    let offset = 0;
+    const values = vs.map((v) => {
+      const shape = this.values.get(v.value)!.shape;
+      const g = { ...v, shape, offset };
+      offset += count(shape);
+      return g;
+    });
+    return { values, size: offset };
   }
 }
 
-/** Runs a node's importer: `always`, else `fold` when every present input is a constant, else `activation`. */
+/** The per-sample shape of a packing op's output (those are not importer values). */
+function packingShape(op: NetOp): Shape {
+  if (op.kind === 'reshape' || op.kind === 'slice') return op.outShape;
+  if (op.kind === 'concat') return [op.inShapes.reduce((s, x) => s + x[0], 0)];
+  throw new Error(`importer: no shape for ${op.kind} ${op.name}`);
+}
+
+/** Slices each graph input out of the packed input `packed` (nothing when there is one input). */
+function unpackOps(inputs: { values: GraphValue[]; size: number }, packed: string): NetOp[] {
+  if (inputs.values.length < 2) return [];
+  return inputs.values.flatMap((v) => {
+    const n = count(v.shape);
+    const flat = `${packed}/${v.value}`;
+    return [
+      { kind: 'slice', name: `${v.name}:unpack`, inputs: [packed], output: flat, starts: [v.offset], steps: [1], inShape: [inputs.size], outShape: [n] },
+      { kind: 'reshape', name: `${v.name}:unpack`, inputs: [flat], output: v.value, outShape: v.shape },
+    ] satisfies NetOp[];
+  });
+}
+
+/** Flattens each output and concatenates them into `packed`. */
+function packOps(outputs: { values: GraphValue[] }, packed: string, fresh: (base: string) => string): NetOp[] {
+  if (outputs.values.length < 2) return [];
+  const flats = outputs.values.map((v) => ({ v, flat: fresh(`${v.value}:flat`) }));
+  return [
+    ...flats.map(({ v, flat }) => ({ kind: 'reshape', name: `${v.name}:pack`, inputs: [v.value], output: flat, outShape: [count(v.shape)] }) satisfies NetOp),
+    { kind: 'concat', name: 'outputs:pack', inputs: flats.map((f) => f.flat), output: packed, axis: 0, inShapes: flats.map((f) => [count(f.v.shape)]) },
+  ];
+}
+
+/**
+ * Runs a node's importer: `always`, else `fold` when every present input is a constant, else
+ * `activation`. An op that cannot fold its constant inputs runs on them at run time when the import
+ * has no batch (the constants are then whole samples).
+ */
 function importNode(imp: OpImporter, n: NodeContext): void {
   if (imp.always) return imp.always(n);
   const present = n.ins.filter((x) => x);
   if (present.length === 0) throw new NodeError('has no inputs');
   if (present.every((x) => n.imp.constOf(x))) {
-    if (!imp.fold) throw new NodeError('has only constant inputs, and folding this op is not supported');
-    n.imp.setConst(n.out, imp.fold(n));
-    return;
+    const folded = imp.fold?.(n) ?? null;
+    if (folded) return n.imp.setConst(n.out, folded);
+    if (imp.activation && imp.constInputs) return imp.activation(n);
+    if (!imp.activation || n.imp.batched) throw new NodeError('has only constant inputs, and folding this op is not supported');
+    const c = n.constAt(0)!;
+    n.ins[0] = n.constValue(c, c.dims, 'input').name;
   }
   if (!imp.activation) throw new NodeError('is supported on constants only (shape computations), not on activations');
   imp.activation(n);
 }
+

@@ -2,11 +2,14 @@
  * What an op importer sees of one ONNX node and of the graph imported so far: typed inputs
  * (activations with their per-sample shapes, constants), attributes, and the ways to emit IR ops or
  * fold into earlier ones. The op table (ops/index.ts) maps each ONNX op type to functions of it.
+ *
+ * ONNX axes count the batch dimension in a batched import and not in a whole-tensor one
+ * (src/ir/graph.ts `Network.batched`): `lead` is 1 or 0, and `sampleAxis` maps between the two.
  */
 import type { onnx } from 'onnx-proto';
 import type { ConvOp, LinearOp, NetOp } from '../../ir/graph.ts';
 import { Attrs } from './attrs.ts';
-import { count, floatsOf, plainIntsOf } from './consts.ts';
+import { count, floatsOf, normAxis, plainIntsOf } from './consts.ts';
 import type { Const } from './consts.ts';
 import { quote } from './proto.ts';
 
@@ -16,23 +19,44 @@ export class NodeError extends Error {}
 /** A matrix op that BatchNormalization and bias Adds may fold into. */
 export type MatrixOp = LinearOp | ConvOp;
 
+/** What a value holds; the IR carries all three as f32. */
+export type DType = 'float' | 'int' | 'bool';
+
+/** An activation as op importers see it. */
+export interface Value {
+  /** Its name in the IR (after Identity/Dropout aliasing). */
+  name: string;
+  /** Per-sample shape. */
+  shape: number[];
+  dtype: DType;
+  /**
+   * Where the batch axis sits among the ONNX dims, when not first: a Transpose may move it (the timm
+   * attention's [3, batch, heads, tokens, dims]), and axes are read around it. Data stay batch-first
+   * (per-sample shape = the other dims in order), so ops that are not told otherwise refuse it.
+   */
+  batchAt?: number;
+}
+
 /** The graph state an op importer reads and extends (implemented by the importer). */
 export interface ImportState {
   /** Opset of the default ONNX domain. */
   readonly opset: number;
-  /** The graph input's first dim when it is a number: a Reshape target may spell the batch that way. */
+  /** False when each graph input is one whole sample (no batch dimension). */
+  readonly batched: boolean;
+  /** The graph inputs' first dim when it is a number: a Reshape target may spell the batch that way. */
   readonly declaredBatch: number | null;
   constOf(name: string): Const | undefined;
   setConst(name: string, c: Const): void;
-  /** Per-sample shape of an activation; undefined for constants and unknown names. */
-  shapeOf(name: string): number[] | undefined;
-  /** The name a value is known by after Identity/Dropout aliasing. */
-  resolved(name: string): string;
+  /** An activation by (unaliased) name; undefined for constants and unknown names. */
+  valueOf(name: string): Value | undefined;
   /** How many node inputs and graph outputs read the value. */
   usesOf(name: string): number;
   /** Decodes a TensorProto read from the file; `where` prefixes errors. */
   tensor(t: onnx.ITensorProto, where: string): Const;
-  emit(op: NetOp, shape: number[]): void;
+  /** Adds an op; its output gets `shape`, `dtype` (default float) and the batch position (default 0). */
+  emit(op: NetOp, shape: number[], dtype?: DType, batchAt?: number): void;
+  /** A value name used nowhere in the graph, for ops that a node expands into. */
+  fresh(base: string): string;
   /** The matrix op producing `value` when only one reader (the folding node) sees it. */
   foldTarget(value: string): MatrixOp | null;
   /** Makes a folded matrix op write the folding node's output instead of its own. */
@@ -64,6 +88,11 @@ export class NodeContext {
     return this.imp.opset;
   }
 
+  /** ONNX axes minus per-sample axes: 1 in a batched import (axis 0 is the batch), else 0. */
+  get lead(): number {
+    return this.imp.batched ? 1 : 0;
+  }
+
   /** The node's first output. */
   get out(): string {
     const o = this.outs[0];
@@ -71,13 +100,33 @@ export class NodeContext {
     return o;
   }
 
-  /** An activation input: its resolved name and per-sample shape. */
-  value(i: number, what = 'input'): { name: string; shape: number[] } {
+  /** An activation input with its batch axis first. */
+  value(i: number, what = 'input'): Value {
+    const v = this.valueAnyBatch(i, what);
+    if (v.batchAt) throw new NodeError(`${what} ${quote(this.ins[i])} has the batch dimension at axis ${v.batchAt}; ${this.op} needs it first`);
+    return v;
+  }
+
+  /** An activation input wherever its batch axis is (for ops that read axes around it). */
+  valueAnyBatch(i: number, what = 'input'): Value {
     const x = this.ins[i];
     if (!x) throw new NodeError(`${what} ${i} is missing`);
-    const shape = this.imp.shapeOf(x);
-    if (!shape) throw new NodeError(`${what} ${quote(x)} must be an activation, not a constant`);
-    return { name: this.imp.resolved(x), shape };
+    const v = this.imp.valueOf(x);
+    if (!v) throw new NodeError(`${what} ${quote(x)} must be an activation, not a constant`);
+    return v;
+  }
+
+  /** The batch axis's ONNX position in `v` (0 in a batched import unless moved; −1 without a batch). */
+  batchAxis(v: Value): number {
+    return this.imp.batched ? (v.batchAt ?? 0) : -1;
+  }
+
+  /** The per-sample axis of ONNX `axis` on `v`, whose batch may sit anywhere; the batch axis is refused. */
+  axisOf(v: Value, axis: number, what = 'axis'): number {
+    const a = normAxis(axis, v.shape.length + this.lead, what);
+    const b = this.batchAxis(v);
+    if (a === b) throw new NodeError(`${what} ${axis} is the batch dimension; ${this.op} across samples is not supported`);
+    return b >= 0 && a > b ? a - 1 : a;
   }
 
   /** The constant at input `i`, if that input is present and constant. */
@@ -114,10 +163,10 @@ export class NodeContext {
     return floatsOf(c, what)[0];
   }
 
-  /** Axes from the attribute (before `inputFrom`) or the optional input 1 (from `inputFrom` on). */
-  axesArg(inputFrom: number): number[] | null {
+  /** Axes from the attribute (before `inputFrom`) or the optional input `index` (from `inputFrom` on). */
+  axesArg(inputFrom: number, index = 1): number[] | null {
     if (this.opset >= inputFrom) {
-      const c = this.optConst(1, 'axes');
+      const c = this.optConst(index, 'axes');
       return c ? plainIntsOf(c, 'axes') : null;
     }
     return this.a.ints('axes', null);
@@ -129,6 +178,34 @@ export class NodeContext {
     if (v.length !== 2) throw new NodeError(`attribute ${quote(name)} has ${v.length} entries; only 2-D (NCHW) is supported`);
     return [v[0], v[1]];
   }
+
+  /** The per-sample axis of ONNX `axis` on a value of per-sample rank `rank`; the batch axis is refused. */
+  sampleAxis(axis: number, rank: number, what = 'axis'): number {
+    const a = normAxis(axis, rank + this.lead, what);
+    if (a < this.lead) throw new NodeError(`${what} ${axis} is the batch dimension; ${this.op} across samples is not supported`);
+    return a - this.lead;
+  }
+
+  /** A constant read where the op needs an activation: a `constant` op (writing `out`), every sample equal to it. */
+  constValue(c: Const, dims: number[], what: string, out?: string, dtype: DType = c.kind === 'int' ? 'int' : 'float'): Value {
+    const name = out ?? this.imp.fresh(`${this.name}/${what}`);
+    this.imp.emit({ kind: 'constant', name: `${this.name}/${what}`, inputs: [], output: name, value: { dims, data: Float32Array.from(floatsOf(c, what)) } }, dims, dtype);
+    return this.imp.valueOf(name)!;
+  }
+
+  /**
+   * Input `i` as an activation of an elementwise op whose operands broadcast: a constant becomes a
+   * `constant` op. In a batched import a constant of the activations' full rank must have a first
+   * (batch) dim of 1, which is dropped; a lower-rank one broadcasts over the per-sample dims.
+   */
+  operand(i: number, fullRank: number, what: string): Value {
+    const c = this.constAt(i);
+    if (!c) return this.value(i, what);
+    if (!this.imp.batched) return this.constValue(c, c.dims, what);
+    if (c.dims.length > fullRank) throw new NodeError(`constant ${what} has dims [${c.dims.join(', ')}], more than the activations' rank ${fullRank}`);
+    if (c.dims.length === fullRank && c.dims[0] !== 1) throw new NodeError(`constant ${what} has dims [${c.dims.join(', ')}]; its first (batch) dim must be 1`);
+    return this.constValue(c, c.dims.length === fullRank ? c.dims.slice(1) : c.dims, what);
+  }
 }
 
 /**
@@ -136,12 +213,14 @@ export class NodeContext {
  * `fold`; otherwise `activation` imports it; `always` runs instead of both, whatever the inputs.
  */
 export interface OpImporter {
-  /** Evaluates the op on constant inputs (shape computations, weight preprocessing). */
-  fold?: (n: NodeContext) => Const;
+  /** Evaluates the op on constant inputs (shape computations, weight preprocessing); null: not foldable here. */
+  fold?: (n: NodeContext) => Const | null;
   /** Imports the op on activations: emits IR ops, or folds into earlier ones. */
   activation?: (n: NodeContext) => void;
   /** Runs whatever the inputs are (Constant, Shape, Identity, Dropout). */
   always?: (n: NodeContext) => void;
+  /** `activation` also takes constant inputs that `fold` declined (Expand of a constant to the batch). */
+  constInputs?: boolean;
   /**
    * How the graph prepass reads the node: 'alias' (output 0 is input 0, the other inputs are only
    * inspected), 'shape' (reads its input's shape, not its data), or 'data' (the default).

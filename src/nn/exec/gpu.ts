@@ -15,7 +15,8 @@ import { GpuCrossbarLayer } from '../../kernels/xbar.ts';
 import { sumAbs } from '../calibration.ts';
 import type { MatrixLayer } from '../matrices.ts';
 import { encodeColsToNchw, encodeConvF32, encodeIm2col, encodeLinearF32, prepareConvF32, prepareLinearF32, type F32Weights } from '../ops/matrix.ts';
-import { encodeDigitalOp } from '../ops/registry.ts';
+import { encodeDigitalOp, gpuKernelMissing } from '../ops/registry.ts';
+import { UsageError } from '../../errors.ts';
 import type { ExecBatch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
 
 interface GpuChipSet extends ChipSet {
@@ -37,6 +38,8 @@ export class GpuExecutor implements Executor<GpuTensor> {
     private readonly layers: readonly MatrixLayer[],
     private readonly seed: number,
   ) {
+    const missing = [...new Set(net.ops.map(gpuKernelMissing).filter((m) => m !== null))];
+    if (missing.length > 0) throw new UsageError(`this network uses ops with no WebGPU kernel yet (${missing.join(', ')}); run it with --backend cpu`);
     // f32 weights serve digital layers and the calibration forward pass of every layer.
     this.f32 = layers.map((l) => (l.op.kind === 'linear' ? prepareLinearF32(s, l.op) : prepareConvF32(s, l.op)));
     this.xbars = layers.map((l) =>
@@ -56,7 +59,7 @@ export class GpuExecutor implements Executor<GpuTensor> {
     let perSample = sizeOf(this.net.input.shape);
     for (const shape of this.net.shapes.values()) perSample = Math.max(perSample, sizeOf(shape));
     for (const l of this.layers) {
-      if (l.op.kind === 'conv') perSample = Math.max(perSample, l.vectorsPerSample * l.parts[0].K, l.vectorsPerSample * l.parts[0].N);
+      perSample = Math.max(perSample, l.vectorsPerSample * l.parts[0].K, l.vectorsPerSample * l.parts[0].N);
     }
     const lim = this.s.ctx.limits;
     return Math.max(1, Math.min(1024, Math.floor(Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize) / (4 * perSample))));
@@ -143,7 +146,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
 
   f32(layer: number, x: GpuTensor, B: number): GpuTensor {
     const op = this.layers[layer].op;
-    return op.kind === 'linear' ? encodeLinearF32(this.e, this.f32w[layer], x, B) : encodeConvF32(this.e, this.f32w[layer], x, B);
+    return op.kind === 'linear' ? encodeLinearF32(this.e, this.f32w[layer], x, B * this.layers[layer].vectorsPerSample) : encodeConvF32(this.e, this.f32w[layer], x, B);
   }
 
   im2col(op: ConvOp, x: GpuTensor, B: number, group: number): GpuTensor {

@@ -3,13 +3,20 @@
  * instead of parallel switches). A new op kind fails to type-check until it has an entry here.
  */
 import type { GpuTensor, OpEncoder } from '../../gpu/encoder.ts';
+import { isMatrixOp, type NetOp } from '../../ir/graph.ts';
 import type { HostTensor } from '../../ir/tensor.ts';
 import { affine, binary, unary } from './elementwise.ts';
 import { concat, reshape, transpose } from './layout.ts';
+import { argmax, instancenorm, layernorm, logSoftmax, lrn, matmul, reduce } from './math.ts';
 import { pool, softmax } from './reduce.ts';
+import { col2im, constant, expand, gather, pad, resize, slice, where } from './tensor.ts';
 import type { DigitalKind, DigitalOp, DigitalOpImpl, DigitalOpTable } from './types.ts';
 
-export const DIGITAL_OPS: DigitalOpTable = { unary, binary, affine, softmax, pool, reshape, transpose, concat };
+export const DIGITAL_OPS: DigitalOpTable = {
+  unary, binary, affine, softmax, pool, reshape, transpose, concat,
+  matmul, reduce, argmax, 'log-softmax': logSoftmax, layernorm, instancenorm, lrn,
+  slice, gather, pad, expand, where, constant, resize, col2im,
+};
 
 function implOf(op: DigitalOp): DigitalOpImpl<DigitalOp> {
   // The table is keyed by kind, so the entry for op.kind accepts exactly this op (TS cannot see it).
@@ -21,8 +28,17 @@ export function kindsWithoutGpu(): DigitalKind[] {
   return (Object.keys(DIGITAL_OPS) as DigitalKind[]).filter((k) => DIGITAL_OPS[k].gpu === undefined);
 }
 
+/** Why the WebGPU executor cannot run `op` yet (no WGSL kernel for its kind, or for its function), or null. */
+export function gpuKernelMissing(op: NetOp): string | null {
+  if (isMatrixOp(op)) return null;
+  const impl = implOf(op as DigitalOp);
+  if (!impl.gpu) return op.kind;
+  if (impl.gpuCovers && !impl.gpuCovers(op as DigitalOp)) return `${op.kind} ${'fn' in op ? op.fn : ''}`.trim();
+  return null;
+}
+
 /** Runs a digital op on the CPU oracle for B samples. */
-export function cpuDigitalOp(op: DigitalOp, inputs: readonly HostTensor[], B: number): HostTensor {
+export function digitalOpRef(op: DigitalOp, inputs: readonly HostTensor[], B: number): HostTensor {
   return implOf(op).cpu(op, inputs, B);
 }
 

@@ -1,25 +1,37 @@
 /**
- * Ops that make or pick apart constants and shapes (Constant, ConstantOfShape, Shape, Cast, Gather,
- * Slice) and pass-throughs (Identity, Dropout). Shape computations fold to constants at import, so
- * none of these reaches the IR.
+ * Ops that make constants and shapes (Constant, ConstantOfShape, Shape, Size, Range), casts (Cast,
+ * CastLike), and pass-throughs (Identity, Dropout). Shape computations fold at import, the batch
+ * size a symbol; a ConstantOfShape whose shape holds the batch is a `constant` op.
  */
-import { BATCH, count, floatsOf, foldGather, foldSlice, intsOf, normAxis, plainIntsOf } from '../consts.ts';
+import { BATCH, BatchDim, count, floatsOf, intsOf, isBatchDim, plainIntsOf, showDims } from '../consts.ts';
 import type { Const, Dim } from '../consts.ts';
+import { foldRange } from '../fold.ts';
 import { NodeError } from '../node.ts';
-import type { NodeContext, OpTable } from '../node.ts';
+import type { DType, NodeContext, OpTable } from '../node.ts';
 import { DataType, quote } from '../proto.ts';
 
-/** Largest constant that folding may create from a shape (ConstantOfShape): guards against corrupt files. */
-const MAX_FOLDED_ELEMENTS = 1 << 26;
+/** Largest constant that folding may create (ConstantOfShape, Range): guards against corrupt files, fits VGG's 25088×4096 layer. */
+const MAX_FOLDED_ELEMENTS = 1 << 28;
 
 function passThrough(n: NodeContext): void {
-  if (n.op === 'Dropout') {
-    n.requireUnusedExtraOutputs('mask');
-    const mode = n.ins[2] ? n.imp.constOf(n.ins[2]) : undefined;
-    if (mode && n.scalar(mode, 'training_mode') !== 0) throw new NodeError('training_mode is true; only inference is supported');
-  }
   // The output is already an alias of the input (prepass); a constant stays a constant.
   if (!n.ins[0]) throw new NodeError('input 0 is missing');
+  if (n.op !== 'Dropout') return;
+  const mode = n.ins[2] ? n.imp.constOf(n.ins[2]) : undefined;
+  if (mode && n.scalar(mode, 'training_mode') !== 0) {
+    // Training-mode dropout draws a random mask, except at ratio 0 where it keeps everything.
+    const ratio = n.ins[1] ? n.imp.constOf(n.ins[1]) : undefined;
+    if (!ratio || n.scalar(ratio, 'ratio') !== 0) throw new NodeError('training_mode is true with a nonzero ratio (a random mask); only inference is supported');
+  }
+  const mask = n.outs[1];
+  if (mask && n.imp.usesOf(mask) > 0) {
+    // Inference keeps every element: the mask is all true.
+    const x = n.imp.valueOf(n.ins[0]);
+    const dims = x ? x.shape : n.constAt(0)!.dims;
+    const ones: Const = { kind: 'int', dims, data: new Array<Dim>(count(dims)).fill(1) };
+    if (x) n.constValue(ones, dims, 'mask', mask, 'bool');
+    else n.imp.setConst(mask, ones);
+  }
 }
 
 function constant(n: NodeContext): void {
@@ -41,12 +53,16 @@ function constant(n: NodeContext): void {
   n.imp.setConst(n.out, c);
 }
 
+/** The full shape of input 0 (a constant's dims, or an activation's with the batch symbol first). */
+function fullShape(n: NodeContext): Dim[] {
+  const c = n.constAt(0);
+  if (c) return [...c.dims];
+  const x = n.value(0);
+  return n.imp.batched ? [BATCH, ...x.shape] : [...x.shape];
+}
+
 function shape(n: NodeContext): void {
-  const x = n.ins[0];
-  const c = x ? n.imp.constOf(x) : undefined;
-  let dims: Dim[];
-  if (c) dims = [...c.dims];
-  else dims = [BATCH, ...n.value(0).shape];
+  const dims = fullShape(n);
   const r = dims.length;
   const clampAxis = (v: number): number => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
   const start = clampAxis(n.a.int('start', 0));
@@ -55,63 +71,81 @@ function shape(n: NodeContext): void {
   n.imp.setConst(n.out, { kind: 'int', dims: [data.length], data });
 }
 
-function cast(n: NodeContext): Const {
-  const x = n.constIn(0, 'input 0');
-  const to = n.a.int('to', DataType.FLOAT);
-  if (to === DataType.FLOAT || to === DataType.DOUBLE || to === DataType.FLOAT16) {
-    return { kind: 'float', dims: x.dims, data: floatsOf(x, 'Cast input') };
+function size(n: NodeContext): void {
+  const dims = fullShape(n);
+  const known = count(dims.filter((d): d is number => !isBatchDim(d)));
+  const batch = dims.find(isBatchDim);
+  n.imp.setConst(n.out, { kind: 'int', dims: [], data: [batch ? (known === 0 ? 0 : new BatchDim(batch.k * known)) : known] });
+}
+
+function constantOfShape(n: NodeContext): void {
+  const shapeIn = n.constAt(0);
+  if (!shapeIn) throw new NodeError('its shape input must be a constant; a shape computed from the data is not supported');
+  const dims = intsOf(shapeIn);
+  const t = n.a.tensor('value');
+  const v = t ? n.imp.tensor(t, n.where) : { kind: 'float' as const, dims: [1], data: Float32Array.of(0) };
+  const fill = (numeric: number[]): Const => {
+    if (numeric.some((d) => !Number.isInteger(d) || d < 0) || count(numeric) > MAX_FOLDED_ELEMENTS) {
+      throw new NodeError(`shape [${numeric.join(', ')}] is invalid or too large to fold`);
+    }
+    const k = count(numeric);
+    return v.kind === 'float' ? { kind: 'float', dims: numeric, data: new Float32Array(k).fill(v.data[0]) } : { kind: 'int', dims: numeric, data: new Array<Dim>(k).fill(v.data[0]) };
+  };
+  if (!dims.some(isBatchDim)) return n.imp.setConst(n.out, fill(plainIntsOf(shapeIn, 'shape')));
+  // [batch, ...rest]: the same tensor of dims rest in every sample.
+  const [first, ...rest] = dims;
+  if (!(isBatchDim(first) && first.k === 1) || rest.some(isBatchDim)) {
+    throw new NodeError(`shape ${showDims(dims)} holds the batch size other than as its first dim`);
   }
-  if (to === DataType.BOOL) return { kind: 'int', dims: x.dims, data: intsOf(x).map((d) => (d === BATCH ? 1 : d !== 0 ? 1 : 0)) };
+  const per = fill(rest as number[]);
+  n.constValue(per, per.dims, 'value', n.out);
+}
+
+/** What Cast's `to` makes of a value. */
+function castKind(to: number): DType {
+  if (to === DataType.FLOAT || to === DataType.DOUBLE || to === DataType.FLOAT16) return 'float';
+  if (to === DataType.BOOL) return 'bool';
   if (to === DataType.STRING) throw new NodeError('Cast to string is not supported');
+  return 'int';
+}
+
+function castConst(x: Const, to: DType): Const {
+  if (to === 'float') return { kind: 'float', dims: x.dims, data: floatsOf(x, 'Cast input') };
+  if (to === 'bool') return { kind: 'int', dims: x.dims, data: intsOf(x).map((d) => (isBatchDim(d) ? 1 : d !== 0 ? 1 : 0)) };
   return { kind: 'int', dims: x.dims, data: intsOf(x) };
 }
 
-function gather(n: NodeContext): Const {
-  return foldGather(n.constIn(0, 'input 0'), n.constIn(1, 'input 1'), n.a.int('axis', 0));
-}
-
-function slice(n: NodeContext): Const {
-  const x = n.constIn(0, 'input 0');
-  let starts: number[];
-  let ends: number[];
-  let axes: number[] | null;
-  let steps: number[] | null = null;
-  if (n.opset < 10) {
-    starts = n.a.ints('starts', []);
-    ends = n.a.ints('ends', []);
-    axes = n.a.ints('axes', null);
-  } else {
-    starts = plainIntsOf(n.constIn(1, 'starts'), 'starts');
-    ends = plainIntsOf(n.constIn(2, 'ends'), 'ends');
-    const ax = n.optConst(3, 'axes');
-    axes = ax ? plainIntsOf(ax, 'axes') : null;
-    const st = n.optConst(4, 'steps');
-    steps = st ? plainIntsOf(st, 'steps') : null;
+/** Cast of an activation: floats and integers are all f32 values, so only truncation and booleans compute. */
+function castValue(n: NodeContext, to: DType): void {
+  const x = n.value(0, 'input');
+  if (to === 'float' || to === x.dtype || (to === 'int' && x.dtype === 'bool')) {
+    n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: n.out, outShape: x.shape }, [...x.shape], to);
+    return;
   }
-  const ax = (axes ?? starts.map((_, i) => i)).map((v) => normAxis(v, x.dims.length));
-  return foldSlice(x, starts, ends, ax, steps ?? ax.map(() => 1));
+  n.imp.emit({ kind: 'unary', name: n.name, inputs: [x.name], output: n.out, fn: to === 'bool' ? 'bool' : 'trunc', alpha: 0, min: -Infinity, max: Infinity }, [...x.shape], to);
 }
 
-function constantOfShape(n: NodeContext): Const {
-  const dims = plainIntsOf(n.constIn(0, 'input 0'), 'ConstantOfShape shape');
-  if (dims.some((d) => !Number.isInteger(d) || d < 0) || count(dims) > MAX_FOLDED_ELEMENTS) {
-    throw new NodeError(`shape [${dims.join(', ')}] is invalid or too large to fold`);
-  }
-  const t = n.a.tensor('value');
-  const v = t ? n.imp.tensor(t, n.where) : { kind: 'float' as const, dims: [1], data: Float32Array.of(0) };
-  const size = count(dims);
-  if (v.kind === 'float') return { kind: 'float', dims, data: new Float32Array(size).fill(v.data[0]) };
-  return { kind: 'int', dims, data: new Array<Dim>(size).fill(v.data[0]) };
+/** CastLike's target type: that of its second input. */
+function likeKind(n: NodeContext): DType {
+  const c = n.constAt(1);
+  if (c) return c.kind === 'float' ? 'float' : 'int';
+  return n.value(1, 'target_type').dtype;
 }
 
-/** Constant and shape ops by ONNX op type. */
+function range(n: NodeContext): Const {
+  return foldRange(n.constIn(0, 'start'), n.constIn(1, 'limit'), n.constIn(2, 'delta'), MAX_FOLDED_ELEMENTS);
+}
+
+/** Constant, shape and cast ops by ONNX op type. */
 export const CONSTANT_OPS: OpTable = {
   Identity: { always: passThrough, reads: 'alias' },
   Dropout: { always: passThrough, reads: 'alias' },
   Constant: { always: constant },
   Shape: { always: shape, reads: 'shape' },
-  Cast: { fold: cast },
-  Gather: { fold: gather },
-  Slice: { fold: slice },
-  ConstantOfShape: { fold: constantOfShape },
+  Size: { always: size, reads: 'shape' },
+  ConstantOfShape: { always: constantOfShape },
+  Range: { fold: range },
+  Cast: { fold: (n) => castConst(n.constIn(0, 'input 0'), castKind(n.a.int('to', DataType.FLOAT))), activation: (n) => castValue(n, castKind(n.a.int('to', DataType.FLOAT))) },
+  // Only the target's type matters, so a constant input folds whatever the target is.
+  CastLike: { always: (n) => (n.constAt(0) ? n.imp.setConst(n.out, castConst(n.constAt(0)!, likeKind(n))) : castValue(n, likeKind(n))) },
 };

@@ -1,122 +1,241 @@
-/** Elementwise ops (activations, broadcast arithmetic) and Softmax → the IR's digital ops. */
-import type { BinaryOp, UnaryOp } from '../../../ir/graph.ts';
-import { broadcastShapes, floatsOf, foldBinary, normAxis } from '../consts.ts';
-import type { BinaryFn, Const } from '../consts.ts';
+/**
+ * Elementwise ops → the IR's `unary`, `binary` and `where`: activations and math functions of one
+ * input, broadcast arithmetic and comparisons of two, the variadic Sum/Mean/Max/Min as chains of
+ * binary ops, and Where. A constant Add/Sub after a matrix op folds into its bias.
+ */
+import type { BinaryFn, BinaryOp, UnaryFn, UnaryOp } from '../../../ir/graph.ts';
+import { broadcastShapes, floatsOf } from '../consts.ts';
+import type { Const } from '../consts.ts';
+import { foldBinary, foldUnary, foldWhere } from '../fold.ts';
 import { NodeError } from '../node.ts';
-import type { NodeContext, OpImporter, OpTable } from '../node.ts';
+import type { DType, NodeContext, OpImporter, OpTable, Value } from '../node.ts';
+import { quote } from '../proto.ts';
 import { channelVector } from './matrix.ts';
 
-function unary(fn: UnaryOp['fn']): (n: NodeContext) => void {
+/** A binary operand: an activation or a constant. */
+type Operand = { v: Value; c?: undefined } | { c: Const; v?: undefined };
+
+const COMPARISONS: readonly BinaryFn[] = ['equal', 'less', 'greater'];
+
+function unary(fn: UnaryFn): (n: NodeContext) => void {
   return (n) => {
-    const x = n.value(0, 'X');
+    // Elementwise: the batch may sit anywhere.
+    const x = n.valueAnyBatch(0, 'X');
     let alpha = 0;
+    let beta: number | undefined;
     let min = -Infinity;
     let max = Infinity;
     if (fn === 'leaky-relu') alpha = n.a.float('alpha', 0.01);
-    if (fn === 'clip') {
-      if (n.opset < 11) {
-        min = n.a.float('min', -Infinity);
-        max = n.a.float('max', Infinity);
-      } else {
-        const lo = n.optConst(1, 'min');
-        const hi = n.optConst(2, 'max');
-        if (lo) min = n.scalar(lo, 'min');
-        if (hi) max = n.scalar(hi, 'max');
-      }
+    if (fn === 'hard-sigmoid') {
+      alpha = n.a.float('alpha', 0.2);
+      beta = n.a.float('beta', 0.5);
     }
-    const op: UnaryOp = { kind: 'unary', name: n.name, inputs: [x.name], output: n.out, fn, alpha, min, max };
-    n.imp.emit(op, [...x.shape]);
+    if (fn === 'clip') ({ min, max } = clipBounds(n));
+    const op: UnaryOp = { kind: 'unary', name: n.name, inputs: [x.name], output: n.out, fn, alpha, min, max, ...(beta === undefined ? {} : { beta }) };
+    const dtype: DType = fn === 'not' || fn === 'bool' ? 'bool' : fn === 'neg' || fn === 'abs' || fn === 'clip' ? x.dtype : 'float';
+    n.imp.emit(op, [...x.shape], dtype, x.batchAt);
   };
 }
 
-function binary(fn: BinaryFn, n: NodeContext): void {
-  const c0 = n.constAt(0);
-  const c1 = n.constAt(1);
-  if (!c0 && !c1) {
-    const a = n.value(0, 'A');
-    const b = n.value(1, 'B');
-    if (a.shape.length !== b.shape.length) {
+/** Clip's bounds: attributes before opset 11, optional inputs 1 and 2 from then on. */
+function clipBounds(n: NodeContext): { min: number; max: number } {
+  if (n.opset < 11) return { min: n.a.float('min', -Infinity), max: n.a.float('max', Infinity) };
+  const lo = n.optConst(1, 'min');
+  const hi = n.optConst(2, 'max');
+  return { min: lo ? n.scalar(lo, 'min') : -Infinity, max: hi ? n.scalar(hi, 'max') : Infinity };
+}
+
+function gelu(n: NodeContext): void {
+  const approx = n.a.str('approximate', 'none');
+  if (approx !== 'none' && approx !== 'tanh') throw new NodeError(`attribute "approximate" is ${quote(approx)}; allowed: "none", "tanh"`);
+  unary(approx === 'tanh' ? 'gelu-tanh' : 'gelu')(n);
+}
+
+function foldClip(n: NodeContext): Const | null {
+  const x = n.constIn(0, 'input 0');
+  const { min, max } = clipBounds(n);
+  if (x.kind !== 'float') return null;
+  return { kind: 'float', dims: x.dims, data: x.data.map((v) => Math.min(Math.max(v, min), max)) };
+}
+
+function math(fn: UnaryFn): OpImporter {
+  return { activation: unary(fn), fold: (n) => foldUnary(n.op, n.constIn(0, 'input 0')) };
+}
+
+/** dtype of a binary result: comparisons give booleans, Pow the base's type, the rest float if either is. */
+function resultType(fn: BinaryFn, a: DType, b: DType): DType {
+  if (COMPARISONS.includes(fn)) return 'bool';
+  if (fn === 'pow') return a === 'float' ? 'float' : 'int';
+  return a === 'float' || b === 'float' ? 'float' : a;
+}
+
+/** Integer results that f32 arithmetic can leave fractional (int Div, int base ** float exponent) are truncated toward zero, as ONNX does. */
+function needsTrunc(fn: BinaryFn, a: DType, b: DType): boolean {
+  return (fn === 'div' && a !== 'float' && b !== 'float') || (fn === 'pow' && a !== 'float' && b === 'float');
+}
+
+/**
+ * Emits `out = lhs fn rhs`. Two activations must have the same per-sample rank in a batched import
+ * (broadcasting between ranks would align the batch with another axis); a constant follows
+ * `NodeContext.operand`'s rule.
+ */
+function emitBinary(n: NodeContext, fn: BinaryFn, lhs: Operand, rhs: Operand, out: string, name = n.name, truncated = false): void {
+  const types = [lhs, rhs].map((o): DType => (o.v ? o.v.dtype : o.c.kind === 'float' ? 'float' : 'int'));
+  if (!truncated && needsTrunc(fn, types[0], types[1])) {
+    const raw = n.imp.fresh(`${out}/exact`);
+    emitBinary(n, fn, lhs, rhs, raw, name, true);
+    const v = n.imp.valueOf(raw)!;
+    n.imp.emit({ kind: 'unary', name, inputs: [raw], output: out, fn: 'trunc', alpha: 0, min: -Infinity, max: Infinity }, [...v.shape], 'int');
+    return;
+  }
+  if (lhs.v && rhs.v) {
+    const [a, b] = [lhs.v, rhs.v];
+    if ((a.batchAt ?? 0) !== (b.batchAt ?? 0)) throw new NodeError(`operands have the batch dimension at axes ${a.batchAt ?? 0} and ${b.batchAt ?? 0}`);
+    if (n.imp.batched && a.shape.length !== b.shape.length) {
       throw new NodeError(`operands have per-sample shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] of different rank; broadcasting would mix the batch dimension with another`);
     }
     const outShape = broadcastShapes(a.shape, b.shape);
     if (!outShape) throw new NodeError(`shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] do not broadcast`);
-    const op: BinaryOp = {
-      kind: 'binary', name: n.name, inputs: [a.name, b.name], output: n.out, fn, b: null, constFirst: false,
-      aShape: a.shape, bShape: b.shape, outShape,
-    };
-    n.imp.emit(op, outShape);
+    const op: BinaryOp = { kind: 'binary', name, inputs: [a.name, b.name], output: out, fn, b: null, constFirst: false, aShape: a.shape, bShape: b.shape, outShape };
+    n.imp.emit(op, outShape, resultType(fn, a.dtype, b.dtype), a.batchAt);
     return;
   }
-  const constFirst = !!c0;
-  const x = n.value(constFirst ? 1 : 0, constFirst ? 'B' : 'A');
-  const c = (c0 ?? c1)!;
-  const full = x.shape.length + 1;
-  if (c.dims.length > full) {
-    throw new NodeError(`constant operand has dims [${c.dims.join(', ')}], more than the activation's rank ${full}`);
-  }
-  if (c.dims.length === full && c.dims[0] !== 1) {
-    throw new NodeError(`constant operand has dims [${c.dims.join(', ')}]; its first (batch) dim must be 1`);
-  }
-  const bShape = c.dims.length === full ? c.dims.slice(1) : [...c.dims];
+  const constFirst = !!lhs.c;
+  const x = (lhs.v ?? rhs.v)!;
+  const c = (lhs.c ?? rhs.c)!;
+  const bShape = constShape(n, c, x.shape.length, x.batchAt ?? 0);
   const outShape = broadcastShapes(x.shape, bShape);
   if (!outShape) throw new NodeError(`shapes [${x.shape.join(', ')}] and [${bShape.join(', ')}] do not broadcast`);
-  const data = floatsOf(c, 'constant operand');
-
-  if ((fn === 'add' || fn === 'sub') && !(constFirst && fn === 'sub')) {
-    const target = n.imp.foldTarget(x.name);
-    const per = target ? channelVector(target, bShape, data) : null;
-    if (target && per) {
-      const bias = new Float32Array(per.length);
-      for (let i = 0; i < per.length; i++) bias[i] = (target.bias ? target.bias[i] : 0) + (fn === 'add' ? per[i] : -per[i]);
-      target.bias = bias;
-      n.imp.renameOutput(target, n.out);
-      return;
-    }
-  }
-  const commutes = fn === 'add' || fn === 'mul';
+  const commutes = fn === 'add' || fn === 'mul' || fn === 'max' || fn === 'min' || fn === 'equal';
   const op: BinaryOp = {
-    kind: 'binary', name: n.name, inputs: [x.name], output: n.out, fn,
-    b: { dims: bShape, data: Float32Array.from(data) }, constFirst: constFirst && !commutes,
+    kind: 'binary', name, inputs: [x.name], output: out, fn,
+    b: { dims: bShape, data: Float32Array.from(floatsOf(c, 'constant operand')) }, constFirst: constFirst && !commutes,
     aShape: x.shape, bShape, outShape,
   };
-  n.imp.emit(op, outShape);
+  n.imp.emit(op, outShape, resultType(fn, x.dtype, c.kind === 'float' ? 'float' : 'int'), x.batchAt);
 }
 
-function arithmetic(fn: BinaryFn): OpImporter {
-  const c = (n: NodeContext, i: number): Const => n.constIn(i, `input ${i}`);
-  return { fold: (n) => foldBinary(fn, c(n, 0), c(n, 1)), activation: (n) => binary(fn, n) };
+/**
+ * A constant operand's per-sample dims next to an activation of per-sample rank `rank` whose batch
+ * is ONNX axis `batchAt`: right-aligned, the dim over the batch must be 1 and is dropped.
+ */
+function constShape(n: NodeContext, c: Const, rank: number, batchAt = 0): number[] {
+  if (!n.imp.batched) return [...c.dims];
+  const full = rank + 1;
+  if (c.dims.length > full) throw new NodeError(`constant operand has dims [${c.dims.join(', ')}], more than the activation's rank ${full}`);
+  const over = batchAt - (full - c.dims.length);
+  if (over < 0) return [...c.dims];
+  if (c.dims[over] !== 1) throw new NodeError(`constant operand has dims [${c.dims.join(', ')}]; its ${over === 0 ? 'first ' : ''}(batch) dim must be 1`);
+  return c.dims.filter((_, i) => i !== over);
 }
 
-function softmax(n: NodeContext): void {
-  const x = n.value(0, 'X');
-  const full = x.shape.length + 1;
-  const legacy = n.opset < 13;
-  const axis = normAxis(n.a.int('axis', legacy ? 1 : -1), full);
-  if (axis === 0) throw new NodeError('softmax over axis 0 would mix samples of the batch');
-  let perSample = axis - 1;
-  if (legacy) {
-    // Opset < 13 flattens to [prod(dims[:axis]), prod(dims[axis:])]: the same as a one-axis softmax
-    // when at most one of the trailing dims is larger than 1.
-    const rest = x.shape.slice(perSample);
-    const big = rest.map((d, i) => (d > 1 ? i : -1)).filter((i) => i >= 0);
-    if (big.length > 1) {
-      throw new NodeError(`opset ${n.opset} softmax at axis ${axis} flattens [${rest.join(', ')}] into one axis, which is not supported (export with opset ≥ 13 or softmax over the last axis)`);
+function operandAt(n: NodeContext, i: number, what: string): Operand {
+  const c = n.constAt(i);
+  return c ? { c } : { v: n.valueAnyBatch(i, what) };
+}
+
+function binary(fn: BinaryFn): OpImporter {
+  const activation = (n: NodeContext): void => {
+    const a = operandAt(n, 0, 'A');
+    const b = operandAt(n, 1, 'B');
+    // A constant Add/Sub right after a Gemm/MatMul/Conv is that layer's bias.
+    const target = a.v && b.c && (fn === 'add' || fn === 'sub') ? n.imp.foldTarget(a.v.name) : b.v && a.c && fn === 'add' ? n.imp.foldTarget(b.v.name) : null;
+    if (target) {
+      const x = (a.v ?? b.v)!;
+      const c = (a.c ?? b.c)!;
+      const per = channelVector(target, constShape(n, c, x.shape.length, x.batchAt ?? 0), floatsOf(c, 'constant operand'));
+      if (per) {
+        const bias = new Float32Array(per.length);
+        for (let i = 0; i < per.length; i++) bias[i] = (target.bias ? target.bias[i] : 0) + (fn === 'add' ? per[i] : -per[i]);
+        target.bias = bias;
+        n.imp.renameOutput(target, n.out);
+        return;
+      }
     }
-    if (big.length === 1) perSample += big[0];
-  }
-  n.imp.emit({ kind: 'softmax', name: n.name, inputs: [x.name], output: n.out, axis: perSample, inShape: x.shape }, [...x.shape]);
+    emitBinary(n, fn, a, b, n.out);
+  };
+  return { fold: (n) => foldBinary(fn, n.constIn(0, 'input 0'), n.constIn(1, 'input 1')), activation };
 }
 
-/** Elementwise ops and Softmax by ONNX op type. */
+/** Sum, Mean, Max, Min of any number of inputs: the constants folded into one, the rest a chain of binary ops. */
+function variadic(fn: 'add' | 'max' | 'min', mean: boolean): OpImporter {
+  const present = (n: NodeContext): number[] => n.ins.map((x, i) => (x ? i : -1)).filter((i) => i >= 0);
+  const foldAll = (n: NodeContext, idx: number[]): Const | null => {
+    if (idx.length === 0) return null;
+    let acc = n.constAt(idx[0])!;
+    for (const i of idx.slice(1)) acc = foldBinary(fn, acc, n.constAt(i)!);
+    return acc;
+  };
+  const scale = (n: NodeContext, c: Const, k: number): Const => foldBinary('mul', c, { kind: 'float', dims: [], data: Float32Array.of(1 / k) });
+  return {
+    fold(n) {
+      const idx = present(n);
+      const s = foldAll(n, idx)!;
+      return mean ? scale(n, s, idx.length) : s;
+    },
+    activation(n) {
+      const idx = present(n);
+      const acts = idx.filter((i) => !n.constAt(i)).map((i) => n.value(i, `input ${i}`));
+      const consts = foldAll(n, idx.filter((i) => n.constAt(i)));
+      const steps: Operand[] = [...acts.slice(1).map((v) => ({ v })), ...(consts ? [{ c: consts }] : [])];
+      if (mean) steps.push({ c: { kind: 'float', dims: [], data: Float32Array.of(1 / idx.length) } });
+      let acc: Value = acts[0];
+      if (steps.length === 0) {
+        n.imp.emit({ kind: 'reshape', name: n.name, inputs: [acc.name], output: n.out, outShape: acc.shape }, [...acc.shape], acc.dtype);
+        return;
+      }
+      steps.forEach((s, k) => {
+        const last = k === steps.length - 1;
+        const stepFn = mean && last ? 'mul' : fn;
+        const out = last ? n.out : n.imp.fresh(`${n.out}/${k + 1}`);
+        emitBinary(n, stepFn, { v: acc }, s, out, last ? n.name : `${n.name}/${k + 1}`);
+        acc = n.imp.valueOf(out)!;
+      });
+    },
+  };
+}
+
+function where(n: NodeContext): void {
+  const acts = [0, 1, 2].filter((i) => !n.constAt(i)).map((i) => n.value(i, ['condition', 'X', 'Y'][i]));
+  if (n.imp.batched && acts.some((v) => v.shape.length !== acts[0].shape.length)) {
+    throw new NodeError(`activations have per-sample shapes ${acts.map((v) => `[${v.shape.join(', ')}]`).join(', ')} of different rank; broadcasting would mix the batch dimension with another`);
+  }
+  const full = acts[0].shape.length + n.lead;
+  const [c, x, y] = [0, 1, 2].map((i) => n.operand(i, full, ['condition', 'X', 'Y'][i]));
+  const outShape = broadcastShapes(c.shape, x.shape, y.shape);
+  if (!outShape) throw new NodeError(`shapes [${c.shape.join(', ')}], [${x.shape.join(', ')}] and [${y.shape.join(', ')}] do not broadcast`);
+  n.imp.emit({ kind: 'where', name: n.name, inputs: [c.name, x.name, y.name], output: n.out, condShape: c.shape, xShape: x.shape, yShape: y.shape, outShape }, outShape, x.dtype);
+}
+
+/** Elementwise ops by ONNX op type. */
 export const ELEMENTWISE_OPS: OpTable = {
-  Add: arithmetic('add'),
-  Sub: arithmetic('sub'),
-  Mul: arithmetic('mul'),
-  Div: arithmetic('div'),
-  Relu: { activation: unary('relu') },
+  Add: binary('add'),
+  Sub: binary('sub'),
+  Mul: binary('mul'),
+  Div: binary('div'),
+  Pow: binary('pow'),
+  Equal: binary('equal'),
+  Less: binary('less'),
+  Greater: binary('greater'),
+  Sum: variadic('add', false),
+  Mean: variadic('add', true),
+  Max: variadic('max', false),
+  Min: variadic('min', false),
+  Where: { activation: where, fold: (n) => foldWhere(n.constIn(0, 'condition'), n.constIn(1, 'X'), n.constIn(2, 'Y')) },
+  Relu: math('relu'),
   LeakyRelu: { activation: unary('leaky-relu') },
-  Sigmoid: { activation: unary('sigmoid') },
-  Tanh: { activation: unary('tanh') },
-  Clip: { activation: unary('clip') },
-  Softmax: { activation: softmax },
+  Sigmoid: math('sigmoid'),
+  Tanh: math('tanh'),
+  Clip: { activation: unary('clip'), fold: foldClip },
+  Gelu: { activation: gelu },
+  Erf: { activation: unary('erf') },
+  HardSigmoid: { activation: unary('hard-sigmoid') },
+  HardSwish: { activation: unary('hard-swish') },
+  Exp: math('exp'),
+  Log: math('log'),
+  Neg: math('neg'),
+  Abs: math('abs'),
+  Reciprocal: math('reciprocal'),
+  Sqrt: math('sqrt'),
+  Not: math('not'),
 };

@@ -2,12 +2,14 @@
 import type { OpImporter } from '../node.ts';
 import { CONSTANT_OPS } from './constants.ts';
 import { ELEMENTWISE_OPS } from './elementwise.ts';
+import { GATHER_OPS } from './gather.ts';
 import { MATRIX_OPS } from './matrix.ts';
 import { NORMALIZATION_OPS } from './normalization.ts';
 import { POOLING_OPS } from './pooling.ts';
+import { REDUCE_OPS } from './reduce.ts';
 import { SHAPE_OPS } from './shape.ts';
 
-const FAMILIES = [MATRIX_OPS, ELEMENTWISE_OPS, SHAPE_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS];
+const FAMILIES = [MATRIX_OPS, ELEMENTWISE_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS];
 
 function assemble(): ReadonlyMap<string, OpImporter> {
   const table = new Map<string, OpImporter>();

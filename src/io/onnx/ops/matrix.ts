@@ -1,89 +1,255 @@
 /**
- * Matrix ops (Gemm, MatMul, Conv) → the IR's crossbar layers, and the folding of per-channel
- * affine maps (BatchNormalization, bias Adds) into them.
+ * Matrix ops (Gemm, MatMul, Conv, ConvTranspose) → the IR's crossbar layers where the weight is a
+ * constant (issue 12 item 4), `matmul` of two activations otherwise; and the folding of per-channel
+ * affine maps (BatchNormalization, bias Adds) into crossbar layers. ConvTranspose is a crossbar linear
+ * layer over input pixels followed by an overlap-add (`col2im`), so its weight is programmed once.
  */
-import type { ConvOp, LinearOp } from '../../../ir/graph.ts';
+import type { ConvOp, LinearOp, NetOp } from '../../../ir/graph.ts';
 import { count, floatsOf } from '../consts.ts';
+import type { Const } from '../consts.ts';
 import { NodeError } from '../node.ts';
-import type { MatrixOp, NodeContext, OpTable } from '../node.ts';
-import { spatial } from './window.ts';
+import type { MatrixOp, NodeContext, OpTable, Value } from '../node.ts';
+import { spatial, spatialInput, spatialOut, spatialPads, spatialPair } from './window.ts';
+import type { Spatial } from './window.ts';
+
+/** Emits a reshape of `x` to `shape` into a fresh value (or `out`), returning it. */
+function reshapeTo(n: NodeContext, x: Value, shape: number[], out?: string): Value {
+  const name = out ?? n.imp.fresh(`${n.name}/reshape`);
+  n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: name, outShape: shape }, shape, x.dtype);
+  return n.imp.valueOf(name)!;
+}
+
+function emitLinear(n: NodeContext, x: Value, K: number, N: number, weight: Float32Array, bias: Float32Array | null, out: string, name = n.name): Value {
+  if (x.shape[x.shape.length - 1] !== K) throw new NodeError(`input has ${x.shape[x.shape.length - 1]} features but the weight has ${K} rows`);
+  const op: LinearOp = { kind: 'linear', name, inputs: [x.name], output: out, layerIndex: -1, K, N, inShape: x.shape, weight, bias };
+  n.imp.emit(op, [...x.shape.slice(0, -1), N]);
+  return n.imp.valueOf(out)!;
+}
 
 function gemm(n: NodeContext): void {
-  const x = n.value(0, 'A');
-  if (x.shape.length !== 1) throw new NodeError(`input A has per-sample shape [${x.shape.join(', ')}]; Gemm needs [batch, K]`);
-  if (n.a.int('transA', 0) !== 0) throw new NodeError('transA = 1 is not supported (A is the batch of activations)');
+  let x = n.value(0, 'A');
+  const rank = n.imp.batched ? 1 : 2;
+  if (x.shape.length !== rank) throw new NodeError(`input A has per-sample shape [${x.shape.join(', ')}]; Gemm needs [batch, K]`);
+  if (n.a.int('transA', 0) !== 0) {
+    if (n.imp.batched) throw new NodeError('transA = 1 is not supported (A is the batch of activations)');
+    const t = n.imp.fresh(`${n.name}/transA`);
+    n.imp.emit({ kind: 'transpose', name: n.name, inputs: [x.name], output: t, perm: [1, 0], inShape: x.shape }, [x.shape[1], x.shape[0]]);
+    x = n.imp.valueOf(t)!;
+  }
   const b = n.constIn(1, 'B (weight)');
   if (b.dims.length !== 2) throw new NodeError(`weight B has dims [${b.dims.join(', ')}]; Gemm needs a 2-D B`);
   const transB = n.a.int('transB', 0) !== 0;
   const alpha = n.a.float('alpha', 1);
   const beta = n.a.float('beta', 1);
   const [K, N] = transB ? [b.dims[1], b.dims[0]] : [b.dims[0], b.dims[1]];
-  if (K !== x.shape[0]) throw new NodeError(`input has ${x.shape[0]} features but weight B${transB ? 'ᵀ' : ''} has ${K} rows`);
-  const bw = floatsOf(b, 'weight B');
-  const weight = new Float32Array(K * N);
-  for (let k = 0; k < K; k++) {
-    for (let j = 0; j < N; j++) weight[k * N + j] = alpha * (transB ? bw[j * K + k] : bw[k * N + j]);
+  const features = x.shape[x.shape.length - 1];
+  if (K !== features) throw new NodeError(`input has ${features} features but weight B${transB ? 'ᵀ' : ''} has ${K} rows`);
+  const weight = gemmWeight(floatsOf(b, 'weight B'), K, N, transB, alpha);
+  const c = n.optConst(2, 'C (bias)');
+  const per = c && beta !== 0 ? perOutput(c.dims, N) : null;
+  if (c && beta !== 0 && !per && n.imp.batched) {
+    throw new NodeError(`bias C has dims [${c.dims.join(', ')}]; it must broadcast to [${N}] (a per-batch bias is not supported)`);
   }
   let bias: Float32Array | null = null;
-  const c = n.optConst(2, 'C (bias)');
-  if (c && beta !== 0) {
-    const v = perOutput(c.dims, N);
-    if (!v) throw new NodeError(`bias C has dims [${c.dims.join(', ')}]; it must broadcast to [${N}] (a per-batch bias is not supported)`);
+  if (c && per) {
     const cv = floatsOf(c, 'bias C');
     bias = new Float32Array(N);
-    for (let j = 0; j < N; j++) bias[j] = beta * cv[v === 'scalar' ? 0 : j];
+    for (let j = 0; j < N; j++) bias[j] = beta * cv[per === 'scalar' ? 0 : j];
   }
-  emitLinear(n, x.name, K, N, weight, bias);
+  if (!c || beta === 0 || per) {
+    emitLinear(n, x, K, N, weight, bias, n.out);
+    return;
+  }
+  // A whole-sample Gemm's C may vary along M too: add beta·C after the layer.
+  const y = emitLinear(n, x, K, N, weight, null, n.imp.fresh(`${n.name}/AB`));
+  const bc = Float32Array.from(floatsOf(c, 'bias C'), (v) => beta * v);
+  n.imp.emit({ kind: 'binary', name: `${n.name}/C`, inputs: [y.name], output: n.out, fn: 'add', b: { dims: c.dims, data: bc }, constFirst: false, aShape: y.shape, bShape: c.dims, outShape: y.shape }, [...y.shape]);
+}
+
+/** B as the layer's row-major [K, N] weight, times alpha: transposed in tiles (VGG's 25088×4096 in well under a second). */
+function gemmWeight(bw: Float32Array, K: number, N: number, transB: boolean, alpha: number): Float32Array {
+  let w: Float32Array;
+  if (!transB) w = Float32Array.from(bw);
+  else {
+    w = new Float32Array(K * N);
+    const T = 64;
+    for (let j0 = 0; j0 < N; j0 += T) {
+      for (let k0 = 0; k0 < K; k0 += T) {
+        for (let j = j0; j < Math.min(j0 + T, N); j++) for (let k = k0; k < Math.min(k0 + T, K); k++) w[k * N + j] = bw[j * K + k];
+      }
+    }
+  }
+  if (alpha !== 1) for (let i = 0; i < w.length; i++) w[i] *= alpha;
+  return w;
 }
 
 function matmul(n: NodeContext): void {
-  if (!n.constAt(1) && n.constAt(0)) {
-    throw new NodeError('has a constant left operand; only activations × constant weight is supported');
-  }
-  const x = n.value(0, 'A');
-  const w = n.constIn(1, 'B (weight)');
-  if (w.dims.length !== 2) throw new NodeError(`weight B has dims [${w.dims.join(', ')}]; MatMul needs a 2-D constant B`);
-  if (x.shape.length !== 1) {
-    throw new NodeError(`input A has per-sample shape [${x.shape.join(', ')}]; only [batch, K] × [K, N] is supported`);
-  }
-  const [K, N] = w.dims;
-  if (K !== x.shape[0]) throw new NodeError(`input has ${x.shape[0]} features but weight B has ${K} rows`);
-  emitLinear(n, x.name, K, N, Float32Array.from(floatsOf(w, 'weight B')), null);
+  const w = n.constAt(1);
+  if (w && !n.constAt(0) && (w.dims.length === 2 || w.dims.length === 1)) return matmulWeight(n, n.value(0, 'A'), w);
+  const full = Math.max(...[0, 1].map((i) => (n.constAt(i)?.dims.length ?? n.value(i).shape.length + n.lead)));
+  const a = n.constAt(0) ? n.operand(0, full, 'A') : n.value(0, 'A');
+  const b = n.constAt(1) ? n.operand(1, full, 'B') : n.value(1, 'B');
+  matmulActivations(n, a, b);
 }
 
-function emitLinear(n: NodeContext, input: string, K: number, N: number, weight: Float32Array, bias: Float32Array | null): void {
-  const op: LinearOp = { kind: 'linear', name: n.name, inputs: [input], output: n.out, layerIndex: -1, K, N, weight, bias };
-  n.imp.emit(op, [N]);
+/** Activations × a constant 2-D (or 1-D) weight: a crossbar linear layer over the last axis. */
+function matmulWeight(n: NodeContext, x: Value, w: Const): void {
+  if (x.shape.length === 0) throw new NodeError(`input A has per-sample shape []; MatMul needs at least [batch, K]`);
+  const K = w.dims[0];
+  const N = w.dims.length === 2 ? w.dims[1] : 1;
+  if (x.shape[x.shape.length - 1] !== K) throw new NodeError(`input has ${x.shape[x.shape.length - 1]} features but weight B has ${K} rows`);
+  const weight = Float32Array.from(floatsOf(w, 'weight B'));
+  if (w.dims.length === 2) {
+    emitLinear(n, x, K, N, weight, null, n.out);
+    return;
+  }
+  // A vector B: the product drops the last axis.
+  const y = emitLinear(n, x, K, 1, weight, null, n.imp.fresh(`${n.name}/col`));
+  reshapeTo(n, y, x.shape.slice(0, -1), n.out);
+}
+
+/** Two activations (attention): digital `matmul`, with ONNX's 1-D promotions done by reshapes. */
+function matmulActivations(n: NodeContext, a: Value, b: Value): void {
+  if (n.imp.batched && (a.shape.length < 2 || b.shape.length < 2 || a.shape.length !== b.shape.length)) {
+    throw new NodeError(`operands have per-sample shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}]; a MatMul of two activations needs the same per-sample rank of at least 2 on both (batched matrices)`);
+  }
+  const a2 = a.shape.length === 1 ? reshapeTo(n, a, [1, a.shape[0]]) : a;
+  const b2 = b.shape.length === 1 ? reshapeTo(n, b, [b.shape[0], 1]) : b;
+  const [M, K] = a2.shape.slice(-2);
+  const [K2, N] = b2.shape.slice(-2);
+  if (K !== K2) throw new NodeError(`shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] do not multiply (${K} ≠ ${K2})`);
+  const lead = broadcastLead(a2.shape.slice(0, -2), b2.shape.slice(0, -2));
+  if (!lead) throw new NodeError(`batch dims of [${a.shape.join(', ')}] and [${b.shape.join(', ')}] do not broadcast`);
+  const outShape = [...lead, M, N];
+  const final = [...lead, ...(a.shape.length === 1 ? [] : [M]), ...(b.shape.length === 1 ? [] : [N])];
+  const direct = final.length === outShape.length;
+  const out = direct ? n.out : n.imp.fresh(`${n.name}/mm`);
+  n.imp.emit({ kind: 'matmul', name: n.name, inputs: [a2.name, b2.name], output: out, aShape: a2.shape, bShape: b2.shape, outShape }, outShape);
+  if (!direct) reshapeTo(n, n.imp.valueOf(out)!, final, n.out);
+}
+
+function broadcastLead(a: number[], b: number[]): number[] | null {
+  const r = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < r; i++) {
+    const x = a[a.length - r + i] ?? 1;
+    const y = b[b.length - r + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return null;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
 }
 
 function conv(n: NodeContext): void {
   const x = n.value(0, 'X');
-  if (x.shape.length !== 3) throw new NodeError(`input X has per-sample shape [${x.shape.join(', ')}]; only 2-D convolution on [batch, C, H, W] is supported`);
+  const s = spatialInput(n, x, 'convolution');
   const w = n.constIn(1, 'W (weight)');
-  if (w.dims.length !== 4) throw new NodeError(`weight W has dims [${w.dims.join(', ')}]; only 2-D convolution is supported`);
-  const [cout, cinG, kh, kw] = w.dims;
-  const [cin, H, W] = x.shape;
+  if (w.dims.length !== (s.oneD ? 3 : 4)) throw new NodeError(`weight W has dims [${w.dims.join(', ')}] for a ${s.oneD ? 1 : 2}-D input`);
+  const [cout, cinG] = w.dims;
+  const [kh, kw] = s.oneD ? [1, w.dims[2]] : [w.dims[2], w.dims[3]];
+  const cin = s.C;
   const group = n.a.int('group', 1);
   if (group < 1 || cin % group !== 0 || cout % group !== 0 || cin / group !== cinG) {
     throw new NodeError(`input has ${cin} channels, weight is [${w.dims.join(', ')}] with group ${group}: inconsistent`);
   }
   const ks = n.a.ints('kernel_shape', null);
-  if (ks && (ks.length !== 2 || ks[0] !== kh || ks[1] !== kw)) throw new NodeError(`kernel_shape [${ks.join(', ')}] does not match weight [${kh}, ${kw}]`);
-  const strides = n.pair('strides', 1);
-  const dilations = n.pair('dilations', 1);
-  const geo = spatial(n, [H, W], [kh, kw], strides, dilations, false);
+  if (ks && ks.join() !== w.dims.slice(2).join()) throw new NodeError(`kernel_shape [${ks.join(', ')}] does not match weight [${w.dims.slice(2).join(', ')}]`);
+  const strides = spatialPair(n, 'strides', s, 1);
+  const dilations = spatialPair(n, 'dilations', s, 1);
+  const geo = spatial(n, s, [kh, kw], strides, dilations, false);
   const b = n.optConst(2, 'B (bias)');
   let bias: Float32Array | null = null;
   if (b) {
     if (count(b.dims) !== cout) throw new NodeError(`bias B has dims [${b.dims.join(', ')}], expected [${cout}]`);
     bias = Float32Array.from(floatsOf(b, 'bias B'));
   }
+  const input = s.oneD ? reshapeTo(n, x, [cin, 1, s.size[1]]) : x;
+  const outShape: [number, number, number] = [cout, geo.out[0], geo.out[1]];
+  const out = s.oneD ? n.imp.fresh(`${n.name}/2d`) : n.out;
   const op: ConvOp = {
-    kind: 'conv', name: n.name, inputs: [x.name], output: n.out, layerIndex: -1,
+    kind: 'conv', name: n.name, inputs: [input.name], output: out, layerIndex: -1,
     weight: Float32Array.from(floatsOf(w, 'weight W')), bias, cin, cout, group, kh, kw,
-    strides, pads: geo.pads, dilations, inShape: [cin, H, W], outShape: [cout, geo.out[0], geo.out[1]],
+    strides, pads: geo.pads, dilations, inShape: [cin, s.size[0], s.size[1]], outShape,
   };
-  n.imp.emit(op, [...op.outShape]);
+  n.imp.emit(op, [...outShape]);
+  if (s.oneD) reshapeTo(n, n.imp.valueOf(out)!, spatialOut(s, cout, geo.out), n.out);
+}
+
+/** ConvTranspose's output size and pads (ONNX: explicit pads, output_shape, or auto_pad). */
+function transposedGeometry(n: NodeContext, s: Spatial, k: [number, number], st: [number, number], dil: [number, number], outPad: [number, number]): { out: [number, number]; pads: [number, number, number, number] } {
+  const autoPad = n.a.str('auto_pad', 'NOTSET');
+  const full = (i: number): number => st[i] * (s.size[i] - 1) + outPad[i] + (k[i] - 1) * dil[i] + 1;
+  const shape = n.a.ints('output_shape', null);
+  let want: [number, number] | null = null;
+  if (shape) want = s.oneD ? [1, shape[shape.length - 1]] : [shape[shape.length - 2], shape[shape.length - 1]];
+  else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') want = [s.size[0] * st[0], s.size[1] * st[1]];
+  else if (autoPad !== 'NOTSET' && autoPad !== '' && autoPad !== 'VALID') throw new NodeError(`attribute "auto_pad" is ${JSON.stringify(autoPad)}; allowed: NOTSET, VALID, SAME_UPPER, SAME_LOWER`);
+  const pads: [number, number, number, number] = want ? [0, 0, 0, 0] : autoPad === 'VALID' ? [0, 0, 0, 0] : spatialPads(n, s);
+  if (want) {
+    for (let i = 0; i < 2; i++) {
+      // A negative total (an output_shape beyond what the strides reach) pads the end with bias-only rows, as ONNX's reference does.
+      const total = full(i) - want[i];
+      const upper = autoPad === 'SAME_UPPER';
+      pads[i] = upper ? Math.floor(total / 2) : total - Math.floor(total / 2);
+      pads[i + 2] = total - pads[i];
+    }
+  }
+  const out: [number, number] = [full(0) - pads[0] - pads[2], full(1) - pads[1] - pads[3]];
+  if (out[0] < 1 || out[1] < 1) throw new NodeError(`pads [${pads.join(', ')}] leave no output`);
+  return { out, pads };
+}
+
+function convTranspose(n: NodeContext): void {
+  const x = n.value(0, 'X');
+  const s = spatialInput(n, x, 'transposed convolution');
+  const w = n.constIn(1, 'W (weight)');
+  if (w.dims.length !== (s.oneD ? 3 : 4)) throw new NodeError(`weight W has dims [${w.dims.join(', ')}] for a ${s.oneD ? 1 : 2}-D input`);
+  const group = n.a.int('group', 1);
+  const [cin, coutG] = w.dims;
+  const [kh, kw] = s.oneD ? [1, w.dims[2]] : [w.dims[2], w.dims[3]];
+  if (cin !== s.C || group < 1 || cin % group !== 0) throw new NodeError(`input has ${s.C} channels, weight is [${w.dims.join(', ')}] with group ${group}: inconsistent`);
+  const cout = coutG * group;
+  const strides = spatialPair(n, 'strides', s, 1);
+  const dilations = spatialPair(n, 'dilations', s, 1);
+  const outPad = spatialPair(n, 'output_padding', s, 0, 0);
+  const geo = transposedGeometry(n, s, [kh, kw], strides, dilations, outPad);
+  const b = n.optConst(2, 'B (bias)');
+  if (b && count(b.dims) !== cout) throw new NodeError(`bias B has dims [${b.dims.join(', ')}], expected [${cout}]`);
+  const [H, W] = s.size;
+  // Each input pixel's channel vector times W[cin, cout·kh·kw]: a crossbar linear layer over H·W rows.
+  const x3 = s.oneD ? reshapeTo(n, x, [cin, 1, W]) : x;
+  const hwc = n.imp.fresh(`${n.name}/pixels`);
+  n.imp.emit({ kind: 'transpose', name: n.name, inputs: [x3.name], output: hwc, perm: [1, 2, 0], inShape: [cin, H, W] }, [H, W, cin]);
+  const rows = reshapeTo(n, n.imp.valueOf(hwc)!, [H * W, cin]);
+  const wv = floatsOf(w, 'weight W');
+  const cinG = cin / group;
+  const cols = coutG * kh * kw;
+  const parts: Value[] = [];
+  for (let g = 0; g < group; g++) {
+    let xs = rows;
+    if (group > 1) {
+      const sl = n.imp.fresh(`${n.name}/g${g}/in`);
+      n.imp.emit({ kind: 'slice', name: `${n.name}#g${g}`, inputs: [rows.name], output: sl, starts: [0, g * cinG], steps: [1, 1], inShape: rows.shape, outShape: [H * W, cinG] }, [H * W, cinG]);
+      xs = n.imp.valueOf(sl)!;
+    }
+    // ONNX layout [cin, cout/g, kh, kw]: row ci of group g is already (co, i, j)-major.
+    const weight = wv.slice(g * cinG * cols, (g + 1) * cinG * cols);
+    parts.push(emitLinear(n, xs, cinG, cols, weight, null, n.imp.fresh(`${n.name}/g${g}/cols`), group > 1 ? `${n.name}#g${g}` : n.name));
+  }
+  let colsValue = parts[0];
+  if (group > 1) {
+    const cat = n.imp.fresh(`${n.name}/cols`);
+    n.imp.emit({ kind: 'concat', name: n.name, inputs: parts.map((p) => p.name), output: cat, axis: 1, inShapes: parts.map((p) => p.shape) }, [H * W, cout * kh * kw]);
+    colsValue = n.imp.valueOf(cat)!;
+  }
+  const outShape: [number, number, number] = [cout, geo.out[0], geo.out[1]];
+  const out = s.oneD ? n.imp.fresh(`${n.name}/2d`) : n.out;
+  const op: NetOp = {
+    kind: 'col2im', name: n.name, inputs: [colsValue.name], output: out, cout, kh, kw, strides, pads: geo.pads, dilations,
+    inSize: [H, W], bias: b ? Float32Array.from(floatsOf(b, 'bias B')) : null, outShape,
+  };
+  n.imp.emit(op, [...outShape]);
+  if (s.oneD) reshapeTo(n, n.imp.valueOf(out)!, spatialOut(s, cout, geo.out), n.out);
 }
 
 /** How a bias of `dims` broadcasts onto N outputs: 'scalar', 'vector', or null when it does not. */
@@ -101,17 +267,19 @@ function stripLeadingOnes(dims: readonly number[]): number[] {
 }
 
 /**
- * The constant operand of an Add/Sub after a matrix op as one value per output channel, or null when
- * it varies along other axes (or would broadcast the layer's output to a bigger shape).
+ * The constant operand (per-sample dims `bShape`) of an Add/Sub after a matrix op as one value per
+ * output channel (a linear layer's last axis, a conv's axis 0), or null when it varies along other
+ * axes or would broadcast the layer's output to a bigger shape.
  */
 export function channelVector(op: MatrixOp, bShape: readonly number[], data: Float32Array): Float32Array | null {
   const C = op.kind === 'linear' ? op.N : op.cout;
-  const rank = op.kind === 'linear' ? 1 : 3;
+  const rank = op.kind === 'linear' ? op.inShape.length : 3;
   if (bShape.length > rank) return null;
   const padded = [...new Array<number>(rank - bShape.length).fill(1), ...bShape];
-  if (padded.slice(1).some((d) => d !== 1)) return null;
-  if (padded[0] === C) return Float32Array.from(data);
-  if (padded[0] === 1) return new Float32Array(C).fill(data[0]);
+  const at = op.kind === 'linear' ? rank - 1 : 0;
+  if (padded.some((d, i) => i !== at && d !== 1)) return null;
+  if (padded[at] === C) return Float32Array.from(data);
+  if (padded[at] === 1) return new Float32Array(C).fill(data[0]);
   return null;
 }
 
@@ -133,4 +301,5 @@ export const MATRIX_OPS: OpTable = {
   Gemm: { activation: gemm },
   MatMul: { activation: matmul },
   Conv: { activation: conv },
+  ConvTranspose: { activation: convTranspose },
 };

@@ -1,16 +1,28 @@
-/** Normalization ops: BatchNormalization, folded into the preceding matrix op or kept as an affine op. */
-import type { AffineOp } from '../../../ir/graph.ts';
+/**
+ * Normalization ops: BatchNormalization (folded into the preceding crossbar layer, or an affine op),
+ * InstanceNormalization, LayerNormalization (its Mean and InvStdDev outputs computed by reduce and
+ * elementwise ops when read), and LRN.
+ */
+import type { AffineOp, ReduceOp } from '../../../ir/graph.ts';
 import { count, floatsOf } from '../consts.ts';
+import type { Const } from '../consts.ts';
+import { foldExpand } from '../fold.ts';
 import { NodeError } from '../node.ts';
-import type { NodeContext, OpTable } from '../node.ts';
+import type { NodeContext, OpTable, Value } from '../node.ts';
 import { foldChannelAffine } from './matrix.ts';
+
+/** Ops whose channel axis is ONNX axis 1 need it to be the first per-sample axis: a batched import. */
+function channelsFirst(n: NodeContext, x: Value): number {
+  if (!n.imp.batched) throw new NodeError(`normalizes per channel of axis 1, which needs a batched import (axis 0 the batch)`);
+  if (x.shape.length < 1) throw new NodeError('input has no channel dimension');
+  return x.shape[0];
+}
 
 function batchNorm(n: NodeContext): void {
   n.requireUnusedExtraOutputs('running statistics');
   if (n.a.int('training_mode', 0) !== 0) throw new NodeError('training_mode = 1 is not supported');
   const x = n.value(0, 'X');
-  if (x.shape.length < 1) throw new NodeError('input has no channel dimension');
-  const C = x.shape[0];
+  const C = channelsFirst(n, x);
   const vec = (i: number, what: string): Float32Array => {
     const c = n.constIn(i, what);
     if (count(c.dims) !== C) throw new NodeError(`${what} has dims [${c.dims.join(', ')}], expected [${C}]`);
@@ -29,7 +41,8 @@ function batchNorm(n: NodeContext): void {
     t[c] = beta[c] - mean[c] * s[c];
   }
   const target = n.imp.foldTarget(x.name);
-  if (target) {
+  // A linear layer's channels are its outputs only when each sample is one vector.
+  if (target && (target.kind === 'conv' || target.inShape.length === 1)) {
     foldChannelAffine(target, s, t);
     n.imp.renameOutput(target, n.out);
     return;
@@ -41,7 +54,79 @@ function batchNorm(n: NodeContext): void {
   n.imp.emit(op, [...x.shape]);
 }
 
+function instanceNorm(n: NodeContext): void {
+  const x = n.value(0, 'input');
+  const C = channelsFirst(n, x);
+  if (x.shape.length < 2) throw new NodeError(`input has per-sample shape [${x.shape.join(', ')}]; InstanceNormalization needs [batch, C, spatial...]`);
+  const vec = (i: number, what: string): Float32Array => {
+    const c = n.constIn(i, what);
+    if (count(c.dims) !== C) throw new NodeError(`${what} has dims [${c.dims.join(', ')}], expected [${C}]`);
+    return Float32Array.from(floatsOf(c, what));
+  };
+  const op = { kind: 'instancenorm' as const, name: n.name, inputs: [x.name], output: n.out, epsilon: n.a.float('epsilon', 1e-5), scale: vec(1, 'scale'), bias: vec(2, 'B'), inShape: x.shape };
+  n.imp.emit(op, [...x.shape]);
+}
+
+/** A LayerNormalization scale or bias broadcast to the normalized dims. */
+function perElement(c: Const | null, dims: number[], what: string): Float32Array | null {
+  if (!c) return null;
+  if (c.dims.length > dims.length) throw new NodeError(`${what} has dims [${c.dims.join(', ')}], more than the normalized dims [${dims.join(', ')}]`);
+  const e = foldExpand(c, dims);
+  if (e.dims.join() !== dims.join()) throw new NodeError(`${what} has dims [${c.dims.join(', ')}], which do not broadcast to the normalized dims [${dims.join(', ')}]`);
+  return Float32Array.from(floatsOf(e, what));
+}
+
+function layerNorm(n: NodeContext): void {
+  const x = n.value(0, 'X');
+  const axis = n.sampleAxis(n.a.int('axis', -1), x.shape.length);
+  const epsilon = n.a.float('epsilon', 1e-5);
+  const normDims = x.shape.slice(axis);
+  const scale = perElement(n.constIn(1, 'Scale'), normDims, 'Scale');
+  const bias = perElement(n.optConst(2, 'B'), normDims, 'B');
+  n.imp.emit({ kind: 'layernorm', name: n.name, inputs: [x.name], output: n.out, axis, epsilon, scale, bias, inShape: x.shape }, [...x.shape]);
+  const [, meanOut, invOut] = n.outs;
+  const used = (o: string | undefined): o is string => !!o && n.imp.usesOf(o) > 0;
+  if (!used(meanOut) && !used(invOut)) return;
+  // The statistics outputs are [d0, …, d(axis−1), 1, …, 1]: mean, and 1/sqrt(population var + ε).
+  const axes = normDims.map((_, i) => axis + i);
+  const statShape = x.shape.map((d, i) => (i < axis ? d : 1));
+  const reduce = (input: Value, out: string): Value => {
+    const op: ReduceOp = { kind: 'reduce', name: `${n.name}/mean`, inputs: [input.name], output: out, fn: 'mean', axes, keepDims: true, inShape: input.shape, outShape: statShape };
+    n.imp.emit(op, [...statShape]);
+    return n.imp.valueOf(out)!;
+  };
+  const mean = reduce(x, used(meanOut) ? meanOut : n.imp.fresh(`${n.name}/mean`));
+  if (!used(invOut)) return;
+  const step = (suffix: string, make: (out: string) => void, shape: number[], last = false): Value => {
+    const out = last ? invOut : n.imp.fresh(`${n.name}/${suffix}`);
+    make(out);
+    return n.imp.valueOf(out) ?? (() => { throw new NodeError(`internal: ${suffix} not emitted`); })();
+  };
+  const bin = (fn: 'sub' | 'mul', a: Value, b: Value) => (out: string) =>
+    n.imp.emit({ kind: 'binary', name: `${n.name}/${fn}`, inputs: [a.name, b.name], output: out, fn, b: null, constFirst: false, aShape: a.shape, bShape: b.shape, outShape: x.shape }, [...x.shape]);
+  const d = step('centered', bin('sub', x, mean), x.shape);
+  const sq = step('squared', bin('mul', d, d), x.shape);
+  const variance = reduce(sq, n.imp.fresh(`${n.name}/var`));
+  const plus = step('var+eps', (out) => n.imp.emit({ kind: 'binary', name: `${n.name}/eps`, inputs: [variance.name], output: out, fn: 'add', b: { dims: [], data: Float32Array.of(epsilon) }, constFirst: false, aShape: statShape, bShape: [], outShape: statShape }, [...statShape]), statShape);
+  const un = (fn: 'sqrt' | 'reciprocal', a: Value) => (out: string) =>
+    n.imp.emit({ kind: 'unary', name: `${n.name}/${fn}`, inputs: [a.name], output: out, fn, alpha: 0, min: -Infinity, max: Infinity }, [...statShape]);
+  const root = step('std', un('sqrt', plus), statShape);
+  step('invstd', un('reciprocal', root), statShape, true);
+}
+
+function lrn(n: NodeContext): void {
+  const x = n.value(0, 'X');
+  channelsFirst(n, x);
+  const size = n.a.int('size', 0);
+  if (!(size >= 1)) throw new NodeError(`attribute "size" is ${size}; it must be a positive integer`);
+  const op = { kind: 'lrn' as const, name: n.name, inputs: [x.name], output: n.out, size, alpha: n.a.float('alpha', 1e-4), beta: n.a.float('beta', 0.75), bias: n.a.float('bias', 1), inShape: x.shape };
+  n.imp.emit(op, [...x.shape]);
+}
+
 /** Normalization ops by ONNX op type. */
 export const NORMALIZATION_OPS: OpTable = {
   BatchNormalization: { activation: batchNorm },
+  InstanceNormalization: { activation: instanceNorm },
+  LayerNormalization: { activation: layerNorm },
+  LRN: { activation: lrn },
 };

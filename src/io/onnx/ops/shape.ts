@@ -1,28 +1,32 @@
 /**
- * Layout ops (Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Concat): on activations they become
- * IR reshapes, transposes and concats that keep the batch dimension first; on constants they fold.
+ * Layout ops (Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Concat, Split): on activations they
+ * become IR reshapes, transposes, concats and slices that keep the batch dimension first; on
+ * constants they fold.
  */
 import type { ReshapeOp } from '../../../ir/graph.ts';
-import { BATCH, count, foldConcat, foldTranspose, intsOf, normAxis, plainIntsOf, reshapeDims, withDims } from '../consts.ts';
+import { count, intsOf, isBatchDim, normAxis, plainIntsOf, showDims, withDims } from '../consts.ts';
 import type { Const } from '../consts.ts';
+import { foldConcat, foldSlice, foldTranspose, reshapeDims } from '../fold.ts';
 import { NodeError } from '../node.ts';
-import type { NodeContext, OpTable } from '../node.ts';
+import type { NodeContext, OpTable, Value } from '../node.ts';
 import { quote } from '../proto.ts';
 
-function emitReshape(n: NodeContext, input: string, outShape: number[]): void {
-  const op: ReshapeOp = { kind: 'reshape', name: n.name, inputs: [input], output: n.out, outShape };
-  n.imp.emit(op, outShape);
+function emitReshape(n: NodeContext, x: Value, outShape: number[], out = n.out): void {
+  const op: ReshapeOp = { kind: 'reshape', name: n.name, inputs: [x.name], output: out, outShape };
+  n.imp.emit(op, outShape, x.dtype);
 }
 
 function flatten(n: NodeContext): void {
   const x = n.value(0, 'input');
-  const full = x.shape.length + 1;
+  const full = x.shape.length + n.lead;
   const raw = n.a.int('axis', 1);
   const axis = raw < 0 ? raw + full : raw;
+  if (axis < 0 || axis > full) throw new NodeError(`axis ${raw} is out of range for rank ${full}`);
+  if (!n.imp.batched) return emitReshape(n, x, [count(x.shape.slice(0, axis)), count(x.shape.slice(axis))]);
   if (axis !== 1) {
     throw new NodeError(`axis ${raw} would ${axis === 0 ? 'flatten the batch dimension into the features' : 'merge the batch dimension with others'}; only axis 1 is supported`);
   }
-  emitReshape(n, x.name, [count(x.shape)]);
+  emitReshape(n, x, [count(x.shape)]);
 }
 
 function foldFlatten(n: NodeContext): Const {
@@ -36,16 +40,29 @@ function reshape(n: NodeContext): void {
   const x = n.value(0, 'data');
   const target = intsOf(n.constIn(1, 'shape'));
   const allowZero = n.a.int('allowzero', 0) === 1;
-  const show = `[${target.map((d) => (d === BATCH ? 'batch' : d)).join(', ')}]`;
+  const show = showDims(target);
+  if (!n.imp.batched) {
+    const plain = plainIntsOf(n.constIn(1, 'shape'), 'Reshape shape');
+    let outShape: number[];
+    try {
+      outShape = reshapeDims(x.shape, plain, allowZero);
+    } catch (e) {
+      throw new NodeError(`cannot reshape [${x.shape.join(', ')}] to ${show} (${(e as Error).message})`);
+    }
+    return emitReshape(n, x, outShape);
+  }
   if (target.length === 0) throw new NodeError(`reshape to a scalar drops the batch dimension`);
   const first = target[0];
   const declared = n.imp.declaredBatch;
-  const keepsBatch = first === BATCH || first === -1 || (first === 0 && !allowZero) || (declared !== null && first === declared);
+  if (isBatchDim(first) && first.k !== 1) {
+    throw new NodeError(`target shape ${show} merges the batch dimension with other dims into its first dim, which a per-sample network cannot express`);
+  }
+  const keepsBatch = isBatchDim(first) || first === -1 || (first === 0 && !allowZero) || (declared !== null && first === declared);
   if (!keepsBatch) {
     throw new NodeError(`target shape ${show} does not keep the batch dimension first (it must start with 0, -1, the batch size from Shape, or the input's declared batch size)`);
   }
   const rest = target.slice(1).map((d) => {
-    if (d === BATCH) throw new NodeError(`target shape ${show} moves the batch size away from the first dimension`);
+    if (isBatchDim(d)) throw new NodeError(`target shape ${show} moves the batch size away from the first dimension`);
     return d;
   });
   if (first === -1 && rest.includes(-1)) throw new NodeError(`target shape ${show} has more than one -1`);
@@ -60,7 +77,7 @@ function reshape(n: NodeContext): void {
   } catch (e) {
     throw new NodeError(`cannot reshape per-sample [${x.shape.join(', ')}] to ${show}${first === -1 ? ' without changing the batch size' : ''} (${(e as Error).message})`);
   }
-  emitReshape(n, x.name, outShape);
+  emitReshape(n, x, outShape);
 }
 
 function foldReshape(n: NodeContext): Const {
@@ -70,21 +87,27 @@ function foldReshape(n: NodeContext): Const {
 }
 
 function squeeze(n: NodeContext): void {
-  const x = n.value(0, 'data');
-  const full = x.shape.length + 1;
+  const x = n.valueAnyBatch(0, 'data');
+  const full = x.shape.length + n.lead;
+  const b = n.batchAxis(x);
   const axes = n.axesArg(13);
   let outShape: number[];
+  let batchAt = 0;
   if (axes) {
     const norm = new Set(axes.map((ax) => normAxis(ax, full)));
-    if (norm.has(0)) throw new NodeError('cannot squeeze the batch dimension');
-    for (const ax of norm) {
-      if (x.shape[ax - 1] !== 1) throw new NodeError(`cannot squeeze axis ${ax} of size ${x.shape[ax - 1]}`);
+    if (norm.has(b)) throw new NodeError('cannot squeeze the batch dimension');
+    const sample = [...norm].map((ax) => (b >= 0 && ax > b ? ax - 1 : ax));
+    for (const [k, ax] of sample.entries()) {
+      if (x.shape[ax] !== 1) throw new NodeError(`cannot squeeze axis ${[...norm][k]} of size ${x.shape[ax]}`);
     }
-    outShape = x.shape.filter((_, i) => !norm.has(i + 1));
+    outShape = x.shape.filter((_, i) => !sample.includes(i));
+    batchAt = b > 0 ? b - [...norm].filter((ax) => ax < b).length : 0;
   } else {
+    if (b > 0 && x.shape.slice(0, b).some((d) => d === 1)) throw new NodeError('squeezes every 1 with the batch dimension moved; name the axes');
     outShape = x.shape.filter((d) => d !== 1);
+    batchAt = b > 0 ? b : 0;
   }
-  emitReshape(n, x.name, outShape);
+  n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: n.out, outShape }, outShape, x.dtype, batchAt);
 }
 
 function foldSqueeze(n: NodeContext): Const {
@@ -94,42 +117,49 @@ function foldSqueeze(n: NodeContext): Const {
   return withDims(x, x.dims.filter((d, i) => (norm ? !norm.has(i) : d !== 1)));
 }
 
+function unsqueezedDims(axes: number[], rank: number, dims: readonly number[], lead: number): { dims: number[]; axes: Set<number> } {
+  const full = rank + axes.length;
+  const norm = new Set(axes.map((ax) => normAxis(ax, full)));
+  if (norm.size !== axes.length) throw new NodeError(`axes [${axes.join(', ')}] repeat an axis`);
+  const out: number[] = [];
+  for (let i = lead, j = 0; i < full; i++) out.push(norm.has(i) ? 1 : dims[j++]);
+  return { dims: out, axes: norm };
+}
+
 function unsqueeze(n: NodeContext): void {
   const x = n.value(0, 'data');
   const axes = n.axesArg(13);
   if (!axes) throw new NodeError('has no axes');
-  const full = x.shape.length + 1 + axes.length;
-  const norm = new Set(axes.map((ax) => normAxis(ax, full)));
-  if (norm.size !== axes.length) throw new NodeError(`axes [${axes.join(', ')}] repeat an axis`);
-  if (norm.has(0)) throw new NodeError('cannot insert an axis before the batch dimension');
-  const outShape: number[] = [];
-  for (let i = 1, j = 0; i < full; i++) outShape.push(norm.has(i) ? 1 : x.shape[j++]);
-  emitReshape(n, x.name, outShape);
+  const u = unsqueezedDims(axes, x.shape.length + n.lead, x.shape, n.lead);
+  if (n.lead && u.axes.has(0)) throw new NodeError('cannot insert an axis before the batch dimension');
+  emitReshape(n, x, u.dims);
 }
 
 function foldUnsqueeze(n: NodeContext): Const {
   const x = n.constIn(0, 'input 0');
   const axes = n.axesArg(13);
   if (!axes) throw new NodeError('has no axes');
-  const r = x.dims.length + axes.length;
-  const norm = new Set(axes.map((ax) => normAxis(ax, r)));
-  const dims: number[] = [];
-  for (let i = 0, j = 0; i < r; i++) dims.push(norm.has(i) ? 1 : x.dims[j++]);
-  return withDims(x, dims);
+  return withDims(x, unsqueezedDims(axes, x.dims.length, x.dims, 0).dims);
 }
 
 function transpose(n: NodeContext): void {
-  const x = n.value(0, 'data');
-  const full = x.shape.length + 1;
+  const x = n.valueAnyBatch(0, 'data');
+  const full = x.shape.length + n.lead;
   const perm = n.a.ints('perm', Array.from({ length: full }, (_, i) => full - 1 - i));
   if (perm.length !== full || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
     throw new NodeError(`perm [${perm.join(', ')}] is not a permutation of ${full} axes`);
   }
-  if (perm[0] !== 0) throw new NodeError(`perm [${perm.join(', ')}] moves the batch dimension; it must stay first`);
-  const ps = perm.slice(1).map((p) => p - 1);
+  // The batch may move among the ONNX dims (it stays first in memory): its new position is where perm puts it.
+  const b = n.batchAxis(x);
+  const toSample = (p: number): number => (b >= 0 && p > b ? p - 1 : p);
+  const ps = perm.filter((p) => p !== b).map(toSample);
+  const batchAt = b >= 0 ? perm.indexOf(b) : 0;
   const outShape = ps.map((p) => x.shape[p]);
-  if (ps.every((p, i) => p === i)) return emitReshape(n, x.name, outShape);
-  n.imp.emit({ kind: 'transpose', name: n.name, inputs: [x.name], output: n.out, perm: ps, inShape: x.shape }, outShape);
+  if (ps.every((p, i) => p === i)) {
+    n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: n.out, outShape }, outShape, x.dtype, batchAt);
+    return;
+  }
+  n.imp.emit({ kind: 'transpose', name: n.name, inputs: [x.name], output: n.out, perm: ps, inShape: x.shape }, outShape, x.dtype, batchAt);
 }
 
 function foldTransposeNode(n: NodeContext): Const {
@@ -139,28 +169,78 @@ function foldTransposeNode(n: NodeContext): Const {
 }
 
 function concat(n: NodeContext): void {
-  const present = n.ins.filter((s) => s);
-  const vals = present.map((s, i) => {
-    if (n.imp.constOf(s)) throw new NodeError(`input ${quote(s)} is a constant; concatenating constants with activations is not supported`);
-    return n.value(n.ins.indexOf(s), `input ${i}`);
+  const idx = n.ins.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
+  const vals = idx.map((i, k) => {
+    const c = n.constAt(i);
+    if (!c) return n.value(i, `input ${k}`);
+    if (n.imp.batched) throw new NodeError(`input ${quote(n.ins[i])} is a constant; concatenating constants with activations is not supported`);
+    return n.constValue(c, c.dims, `input${k}`);
   });
-  const full = vals[0].shape.length + 1;
+  const rank = vals[0].shape.length;
+  const full = rank + n.lead;
   const axis = normAxis(n.a.int('axis', 0), full);
-  if (axis === 0) throw new NodeError('concatenation along the batch dimension is not supported');
-  const ax = axis - 1;
+  if (n.lead && axis === 0) throw new NodeError('concatenation along the batch dimension is not supported');
+  const ax = axis - n.lead;
   for (const v of vals) {
-    if (v.shape.length !== full - 1 || v.shape.some((d, i) => i !== ax && d !== vals[0].shape[i])) {
+    if (v.shape.length !== rank || v.shape.some((d, i) => i !== ax && d !== vals[0].shape[i])) {
       throw new NodeError(`input shapes ${vals.map((q) => `[${q.shape.join(', ')}]`).join(', ')} do not match off axis ${axis}`);
     }
   }
   const outShape = [...vals[0].shape];
   outShape[ax] = vals.reduce((s, v) => s + v.shape[ax], 0);
-  n.imp.emit({ kind: 'concat', name: n.name, inputs: vals.map((v) => v.name), output: n.out, axis: ax, inShapes: vals.map((v) => v.shape) }, outShape);
+  n.imp.emit({ kind: 'concat', name: n.name, inputs: vals.map((v) => v.name), output: n.out, axis: ax, inShapes: vals.map((v) => v.shape) }, outShape, vals[0].dtype);
 }
 
 function foldConcatNode(n: NodeContext): Const {
   const parts = n.ins.filter((x) => x).map((x) => n.imp.constOf(x)!);
   return foldConcat(parts, n.a.int('axis', 0));
+}
+
+/** Split's part sizes along an axis of extent `d`: the split input/attribute, num_outputs (opset 18), or equal parts. */
+function splitSizes(n: NodeContext, d: number): number[] {
+  const k = n.outs.length;
+  const given = n.opset >= 13 ? (n.optConst(1, 'split') ? plainIntsOf(n.optConst(1, 'split')!, 'split') : null) : n.a.ints('split', null);
+  if (given) {
+    if (given.length !== k || given.some((s) => s < 0) || given.reduce((a, b) => a + b, 0) !== d) {
+      throw new NodeError(`split [${given.join(', ')}] does not cut an axis of ${d} into ${k} outputs`);
+    }
+    return given;
+  }
+  const parts = n.opset >= 18 && n.a.has('num_outputs') ? n.a.int('num_outputs', k) : k;
+  if (parts !== k) throw new NodeError(`num_outputs is ${parts} but the node has ${k} outputs`);
+  if (n.opset >= 18) {
+    // Opset 18: parts of ceil(d / k), the last one smaller.
+    const size = Math.ceil(d / k);
+    return Array.from({ length: k }, (_, i) => Math.max(0, Math.min(size, d - i * size)));
+  }
+  if (d % k !== 0) throw new NodeError(`an axis of ${d} does not split into ${k} equal parts`);
+  return new Array<number>(k).fill(d / k);
+}
+
+function split(n: NodeContext): void {
+  const x = n.valueAnyBatch(0, 'input');
+  const axis = n.axisOf(x, n.a.int('axis', 0));
+  let start = 0;
+  splitSizes(n, x.shape[axis]).forEach((size, i) => {
+    const outShape = x.shape.map((d, j) => (j === axis ? size : d));
+    const starts = x.shape.map((_, j) => (j === axis ? start : 0));
+    start += size;
+    const out = n.outs[i];
+    if (!out) return;
+    n.imp.emit({ kind: 'slice', name: n.name, inputs: [x.name], output: out, starts, steps: x.shape.map(() => 1), inShape: x.shape, outShape }, outShape, x.dtype, x.batchAt);
+  });
+}
+
+/** Split of a constant: every output is set here, so the table runs it as `always` when the input is constant. */
+function splitNode(n: NodeContext): void {
+  const c = n.constAt(0);
+  if (!c) return split(n);
+  const axis = normAxis(n.a.int('axis', 0), c.dims.length);
+  let start = 0;
+  splitSizes(n, c.dims[axis]).forEach((size, i) => {
+    if (n.outs[i]) n.imp.setConst(n.outs[i], foldSlice(c, [start], [start + size], [axis], [1]));
+    start += size;
+  });
 }
 
 /** Layout ops by ONNX op type. */
@@ -171,4 +251,5 @@ export const SHAPE_OPS: OpTable = {
   Unsqueeze: { activation: unsqueeze, fold: foldUnsqueeze },
   Transpose: { activation: transpose, fold: foldTransposeNode },
   Concat: { activation: concat, fold: foldConcatNode },
+  Split: { always: splitNode },
 };

@@ -1,0 +1,191 @@
+/**
+ * Ops that pick or place elements: Slice, Gather (constant indices), Expand and Pad. On activations
+ * they become the IR's slice, gather, expand and pad (never across the batch); on constants they
+ * fold. Expand of a constant to a batch-sized shape (a class token expanded to the batch) is a
+ * `constant` op, the same in every sample.
+ */
+import type { GatherOp, PadOp } from '../../../ir/graph.ts';
+import { count, intsOf, isBatchDim, normAxis, plainIntsOf, showDims } from '../consts.ts';
+import type { Const } from '../consts.ts';
+import { foldExpand, foldGather, foldSlice, sliceWindow } from '../fold.ts';
+import { NodeError } from '../node.ts';
+import type { NodeContext, OpTable } from '../node.ts';
+import { quote } from '../proto.ts';
+
+/** Slice's starts, ends, axes and steps: attributes before opset 10, constant inputs from then on. */
+function sliceArgs(n: NodeContext, rank: number): { starts: number[]; ends: number[]; axes: number[]; steps: number[] } {
+  let starts: number[];
+  let ends: number[];
+  let axes: number[] | null;
+  let steps: number[] | null = null;
+  if (n.opset < 10) {
+    starts = n.a.ints('starts', []);
+    ends = n.a.ints('ends', []);
+    axes = n.a.ints('axes', null);
+  } else {
+    starts = plainIntsOf(n.constIn(1, 'starts'), 'starts');
+    ends = plainIntsOf(n.constIn(2, 'ends'), 'ends');
+    const ax = n.optConst(3, 'axes');
+    axes = ax ? plainIntsOf(ax, 'axes') : null;
+    const st = n.optConst(4, 'steps');
+    steps = st ? plainIntsOf(st, 'steps') : null;
+  }
+  const ax = (axes ?? starts.map((_, i) => i)).map((v) => normAxis(v, rank));
+  if (starts.length !== ax.length || ends.length !== ax.length || (steps && steps.length !== ax.length)) {
+    throw new NodeError(`starts, ends, axes and steps have different lengths (${starts.length}, ${ends.length}, ${ax.length}${steps ? `, ${steps.length}` : ''})`);
+  }
+  return { starts, ends, axes: ax, steps: steps ?? ax.map(() => 1) };
+}
+
+function foldSliceNode(n: NodeContext): Const {
+  const x = n.constIn(0, 'input 0');
+  const a = sliceArgs(n, x.dims.length);
+  return foldSlice(x, a.starts, a.ends, a.axes, a.steps);
+}
+
+/** ONNX's "to the end" for ends: INT64_MAX and friends arrive as huge numbers. */
+const TO_END = 2 ** 31 - 1;
+
+function slice(n: NodeContext): void {
+  const x = n.valueAnyBatch(0, 'data');
+  const a = sliceArgs(n, x.shape.length + n.lead);
+  const b = n.batchAxis(x);
+  const keep: number[] = [];
+  a.axes.forEach((ax, i) => {
+    if (ax === b) {
+      // The batch axis may be named only to keep it whole.
+      if (a.starts[i] !== 0 || a.ends[i] < TO_END || a.steps[i] !== 1) throw new NodeError(`slices the batch dimension (starts ${a.starts[i]}, ends ${a.ends[i]}, step ${a.steps[i]}); only the whole batch can be kept`);
+      return;
+    }
+    keep.push(i);
+  });
+  const toSample = (ax: number): number => (b >= 0 && ax > b ? ax - 1 : ax);
+  const w = sliceWindow(x.shape, keep.map((i) => a.starts[i]), keep.map((i) => a.ends[i]), keep.map((i) => toSample(a.axes[i])), keep.map((i) => a.steps[i]));
+  n.imp.emit({ kind: 'slice', name: n.name, inputs: [x.name], output: n.out, starts: w.begin, steps: w.step, inShape: x.shape, outShape: w.out }, w.out, x.dtype, x.batchAt);
+}
+
+function gather(n: NodeContext): void {
+  if (!n.constAt(1)) throw new NodeError(`indices ${quote(n.ins[1])} must be a constant; a Gather with indices computed from the data is not supported`);
+  const x = n.valueAnyBatch(0, 'data');
+  const raw = n.a.int('axis', 0);
+  const axis = n.axisOf(x, raw);
+  const idx = n.constIn(1, 'indices');
+  // Gathering before a moved batch axis shifts it by the indices' rank minus the axis it replaces.
+  const b = n.batchAxis(x);
+  const batchAt = b > 0 && normAxis(raw, x.shape.length + 1) < b ? b + idx.dims.length - 1 : Math.max(b, 0);
+  const d = x.shape[axis];
+  const indices = Int32Array.from(plainIntsOf(idx, 'indices'), (raw) => {
+    const j = raw < 0 ? raw + d : raw;
+    if (!Number.isInteger(j) || j < 0 || j >= d) throw new NodeError(`index ${raw} is out of range for a dimension of ${d}`);
+    return j;
+  });
+  const outShape = [...x.shape.slice(0, axis), ...idx.dims, ...x.shape.slice(axis + 1)];
+  const op: GatherOp = { kind: 'gather', name: n.name, inputs: [x.name], output: n.out, axis, indices, indicesShape: idx.dims, inShape: x.shape, outShape };
+  n.imp.emit(op, outShape, x.dtype, batchAt);
+}
+
+/** Expand's target shape: numbers, with the batch (a batched import) at the activations' axis 0. */
+function expandTarget(n: NodeContext, rank: number): number[] {
+  const shape = intsOf(n.constIn(1, 'shape'));
+  if (!n.imp.batched) return plainIntsOf(n.constIn(1, 'shape'), 'shape');
+  // Right-aligned against the full rank: the entry over the batch must be 1, the batch, or the declared batch.
+  const full = Math.max(rank + 1, shape.length);
+  if (shape.length > rank + 1 && shape.slice(0, shape.length - rank - 1).some((d) => d !== 1)) {
+    throw new NodeError(`shape ${showDims(shape)} has more dims than the input; they would come before the batch dimension`);
+  }
+  const padded = [...new Array<number>(full - shape.length).fill(1), ...shape].slice(full - rank - 1);
+  const b = padded[0];
+  if (!(b === 1 || (isBatchDim(b) && b.k === 1) || b === n.imp.declaredBatch)) throw new NodeError(`shape ${showDims(shape)} changes the batch dimension`);
+  return padded.slice(1).map((d) => {
+    if (isBatchDim(d)) throw new NodeError(`shape ${showDims(shape)} moves the batch size away from the first dimension`);
+    return d;
+  });
+}
+
+function expand(n: NodeContext): void {
+  const c = n.constAt(0);
+  if (c) {
+    // A constant expanded to the batch: every sample is the constant expanded to the other dims.
+    const target = expandTarget(n, Math.max(c.dims.length - 1, 0));
+    if (c.dims.length > target.length + 1 || (c.dims.length === target.length + 1 && c.dims[0] !== 1)) {
+      throw new NodeError(`constant of dims [${c.dims.join(', ')}] does not broadcast to the batch`);
+    }
+    const per = c.dims.length === target.length + 1 ? { ...c, dims: c.dims.slice(1) } : c;
+    const e = foldExpand(per as Const, target);
+    n.constValue(e, e.dims, 'expanded', n.out);
+    return;
+  }
+  const x = n.value(0, 'input');
+  const target = expandTarget(n, x.shape.length);
+  const outShape = broadcastTo(x.shape, target);
+  n.imp.emit({ kind: 'expand', name: n.name, inputs: [x.name], output: n.out, inShape: x.shape, outShape }, outShape, x.dtype);
+}
+
+function broadcastTo(shape: readonly number[], target: readonly number[]): number[] {
+  const r = Math.max(shape.length, target.length);
+  const out: number[] = [];
+  for (let i = 0; i < r; i++) {
+    const a = shape[shape.length - r + i] ?? 1;
+    const t = target[target.length - r + i] ?? 1;
+    if (a !== t && a !== 1 && t !== 1) throw new NodeError(`[${shape.join(', ')}] does not broadcast to [${target.join(', ')}]`);
+    out.push(a === 1 ? t : a);
+  }
+  return out;
+}
+
+function foldExpandNode(n: NodeContext): Const | null {
+  const shape = intsOf(n.constIn(1, 'shape'));
+  if (shape.some(isBatchDim)) return null;
+  return foldExpand(n.constIn(0, 'input'), plainIntsOf(n.constIn(1, 'shape'), 'shape'));
+}
+
+const PAD_MODES = ['constant', 'reflect', 'edge', 'wrap'] as const;
+
+function pad(n: NodeContext): void {
+  const x = n.value(0, 'data');
+  const mode = n.a.str('mode', 'constant');
+  const allowed = n.opset >= 19 ? PAD_MODES : PAD_MODES.slice(0, 3);
+  if (!(allowed as readonly string[]).includes(mode)) throw new NodeError(`attribute "mode" is ${quote(mode)}; allowed: ${allowed.map((m) => quote(m)).join(', ')}`);
+  const full = x.shape.length + n.lead;
+  let raw: number[];
+  let value = 0;
+  let axes = Array.from({ length: full }, (_, i) => i);
+  if (n.opset < 11) {
+    raw = n.a.ints('pads', null) ?? [];
+    value = n.a.float('value', 0);
+  } else {
+    raw = plainIntsOf(n.constIn(1, 'pads'), 'pads');
+    const v = n.optConst(2, 'constant_value');
+    if (v && count(v.dims) > 0) value = n.scalar(v, 'constant_value');
+    const ax = n.opset >= 18 ? n.optConst(3, 'axes') : null;
+    if (ax) axes = plainIntsOf(ax, 'axes').map((a) => normAxis(a, full));
+  }
+  if (raw.length !== 2 * axes.length) throw new NodeError(`pads has ${raw.length} entries for ${axes.length} axes (needs ${2 * axes.length})`);
+  const rank = x.shape.length;
+  const pads = new Array<number>(2 * rank).fill(0);
+  axes.forEach((a, i) => {
+    const [b, e] = [raw[i], raw[axes.length + i]];
+    if (n.lead && a === 0) {
+      if (b !== 0 || e !== 0) throw new NodeError(`pads the batch dimension ([${b}, ${e}]); it must be 0`);
+      return;
+    }
+    pads[a - n.lead] = b;
+    pads[rank + a - n.lead] = e;
+  });
+  const outShape = x.shape.map((d, i) => d + pads[i] + pads[rank + i]);
+  if (outShape.some((d) => d < 0)) throw new NodeError(`pads [${raw.join(', ')}] crop more than the input [${x.shape.join(', ')}] holds`);
+  if (mode === 'reflect' && x.shape.some((d, i) => (pads[i] > 0 || pads[rank + i] > 0) && (pads[i] >= d || pads[rank + i] >= d))) {
+    throw new NodeError(`reflect pads [${raw.join(', ')}] must be smaller than the dims they pad ([${x.shape.join(', ')}])`);
+  }
+  if (mode !== 'constant' && x.shape.some((d, i) => d === 0 && (pads[i] > 0 || pads[rank + i] > 0))) throw new NodeError(`${mode} padding of an empty dim`);
+  const op: PadOp = { kind: 'pad', name: n.name, inputs: [x.name], output: n.out, mode: mode as PadOp['mode'], pads, value, inShape: x.shape, outShape };
+  n.imp.emit(op, outShape, x.dtype);
+}
+
+/** Slicing, gathering, expanding and padding ops by ONNX op type. */
+export const GATHER_OPS: OpTable = {
+  Slice: { activation: slice, fold: foldSliceNode },
+  Gather: { activation: gather, fold: (n) => foldGather(n.constIn(0, 'input 0'), n.constIn(1, 'input 1'), n.a.int('axis', 0)) },
+  Expand: { activation: expand, fold: foldExpandNode, constInputs: true },
+  Pad: { activation: pad },
+};
