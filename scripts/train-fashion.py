@@ -4,7 +4,8 @@
 Usage (`npm run train:fashion` runs the first line; all flags at their defaults reproduce the files):
   /usr/bin/python3 scripts/train-fashion.py [--model mobilenet|vit|all] [--epochs N] [--seed N]
       [--data DIR] [--out DIR] [--train-limit N] [--no-readme]
-  /usr/bin/python3 scripts/train-fashion.py --readme-only      # re-render models/README.md's section
+  /usr/bin/python3 scripts/train-fashion.py --readme-only [--recheck]
+      # re-render models/README.md's section (--recheck: re-run xbarsim on the written files first)
 
 Two models (models/fmnist-mobilenet.onnx, models/fmnist-vit.onnx) are trained on the 60,000 training
 images of Debian's dataset-fashion-mnist package and scored on its 10,000 test images, the split that
@@ -18,7 +19,9 @@ to retrain: xbarsim's runtime and tests read the .onnx files.
 
 Determinism: fixed seeds (torch.manual_seed and one torch.Generator for batch order and augmentation),
 torch.use_deterministic_algorithms(True), one intra-op and one inter-op thread, CPU only. The same
-PyTorch build and BLAS give bit-identical files.
+PyTorch build and BLAS give bit-identical files. The whole training state is saved after every epoch
+(OUT/.fmnist-NAME.ckpt) and an interrupted run, started again with the same flags, resumes from it
+with the same result; the checkpoint is removed once the model is exported.
 
 Speed: Debian's python3-torch 1.13 calls the reference (netlib) BLAS for Linear layers, about six
 times slower than oneDNN. During training, Linear layers on token sequences are computed as 1x1
@@ -285,7 +288,8 @@ def evaluate(model, x, y, batch=500, channels_last=False):
     return acc, loss, logits
 
 
-def train(name, r, train_xy, test_xy, seed, log):
+def train(name, r, train_xy, test_xy, seed, log, ckpt=None):
+    """Trains per recipe `r`; with `ckpt` (a path), saves the whole state after every epoch and resumes from it, bit-exactly."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     model = r['build']()
@@ -298,9 +302,21 @@ def train(name, r, train_xy, test_xy, seed, log):
     steps_per_epoch = math.ceil(n / r['batch'])
     total = steps_per_epoch * r['epochs']
     lines, records = [], []
-    step = 0
+    step, first, spent, spent_cpu = 0, 1, 0.0, 0.0
+    key = {'name': name, 'seed': seed, 'n': n, 'recipe': {k: v for k, v in r.items() if k != 'build'}}
+    if ckpt is not None and os.path.exists(ckpt):
+        state = torch.load(ckpt)
+        if state['key'] != key:
+            sys.exit(f'train-fashion: {ckpt} is a checkpoint of another run; delete it to start over')
+        model.load_state_dict(state['model'])
+        opt.load_state_dict(state['opt'])
+        gen.set_state(state['gen'])
+        torch.set_rng_state(state['torch_rng'])
+        step, first, lines, records = state['step'], state['epoch'] + 1, state['lines'], state['records']
+        spent, spent_cpu = state['seconds'], state['cpu_seconds']
+        log(f'{name}: resuming after epoch {state["epoch"]} from {ckpt}')
     t0, c0 = time.time(), time.process_time()
-    for epoch in range(1, r['epochs'] + 1):
+    for epoch in range(first, r['epochs'] + 1):
         te = time.time()
         model.train()
         FastLinear.onednn = True
@@ -327,7 +343,13 @@ def train(name, r, train_xy, test_xy, seed, log):
                 f"test acc {100 * acc:.2f}%  lr {lr:.2e}  {rec['seconds']:.1f} s")
         lines.append(line)
         log(line)
-    seconds, cpu = time.time() - t0, time.process_time() - c0
+        if ckpt is not None:
+            state = {'key': key, 'model': model.state_dict(), 'opt': opt.state_dict(), 'gen': gen.get_state(),
+                     'torch_rng': torch.get_rng_state(), 'step': step, 'epoch': epoch, 'lines': lines, 'records': records,
+                     'seconds': spent + time.time() - t0, 'cpu_seconds': spent_cpu + time.process_time() - c0}
+            torch.save(state, f'{ckpt}.tmp')
+            os.replace(f'{ckpt}.tmp', ckpt)
+    seconds, cpu = spent + time.time() - t0, spent_cpu + time.process_time() - c0
     # Back to the default layout, so the evaluation and the export see a plain NCHW model.
     model = model.to(memory_format=torch.contiguous_format).eval()
     return model, params, lines, records, seconds, cpu
@@ -354,12 +376,23 @@ def onnx_summary(path):
 def xbarsim_digital(path, data_dir):
     """xbarsim's own digital evaluation of the file on the same test split, or the error line if it does not import yet."""
     env = dict(os.environ, XBARSIM_FASHION_MNIST_DIR=data_dir)
+    # A path relative to the repository, so error messages recorded in the README name models/...
+    path = os.path.relpath(path, ROOT)
     out = subprocess.run(['node', 'bin/xbarsim.js', 'eval', '--model', path, '--dataset', 'fashion-mnist', '--digital', '--json'],
                          cwd=ROOT, capture_output=True, text=True, env=env)
     if out.returncode != 0:
         lines = [l for l in out.stderr.strip().splitlines() if l.strip()]
         return {'ok': False, 'error': lines[-1] if lines else f'exit {out.returncode}'}
     return {'ok': True, 'accuracy': json.loads(out.stdout)['accuracy']['mean']}
+
+
+def deb_version(package):
+    """The installed Debian package's version, or None (another distribution)."""
+    try:
+        out = subprocess.run(['dpkg-query', '-W', '-f=${Version}', package], capture_output=True, text=True)
+    except OSError:
+        return None
+    return out.stdout.strip() or None
 
 
 def sha256(path):
@@ -386,11 +419,16 @@ ARCH = {
 }
 
 
+def torch_package(record):
+    deb = record.get('torch_deb')
+    return f"Debian's `python3-torch` {deb}" if deb else "Debian's `python3-torch`"
+
+
 def render_section(records):
     out = [README_BEGIN, '', '## Fashion-MNIST models', '']
     out.append(
-        'Two Fashion-MNIST classifiers trained with PyTorch (Debian\'s `python3-torch` '
-        f"{records[0]['torch']}, CPU) by `scripts/train-fashion.py` and exported by `torch.onnx.export` exactly as a "
+        f"Two Fashion-MNIST classifiers trained with PyTorch {records[0]['torch']} ({torch_package(records[0])}, CPU) "
+        'by `scripts/train-fashion.py` and exported by `torch.onnx.export` exactly as a '
         'user would (eval mode, `dynamic_axes` batch `N`, PyTorch\'s own op choices; nothing rewritten for xbarsim). '
         'Input `input` `[N, 1, 28, 28]`, raw pixels byte/255 in [0, 1]; output `logits` `[N, 10]` (no softmax). '
         'This section is generated by the training run that wrote the files.')
@@ -418,6 +456,17 @@ def render_section(records):
         x = r['xbarsim']
         check = f"{100 * x['accuracy']:.2f}%" if x['ok'] else f"does not import yet: `{x['error']}`"
         out.append(f"| `{r['file']}` | {ops} | {check} |")
+    out.append('')
+    out.append(
+        'Where the transformer\'s ops come from (what PyTorch 1.13 emits for ordinary model code): the class token\'s '
+        '`expand(B, -1, -1)` becomes Shape/Gather/Unsqueeze/Concat with Equal, Where, ConstantOfShape and Expand; '
+        '`reshape(B, N, 3, heads, C // heads)` and the other reshapes compute their targets from Shape through Gather, '
+        'Div and Cast (the integer division), Unsqueeze and Concat, so they depend on the batch; `qkv.unbind(0)` is Split '
+        'and Squeeze; `q @ k.transpose(-2, -1)` and `attn @ v` are MatMul between two activations, and the Linear layers '
+        'on `[N, 17, 64]` tokens are MatMul with a constant weight plus Add; `softmax(dim=-1)` is Softmax on the last '
+        'axis of a 4-D tensor; GELU is its erf form (Div, Erf, Add, Mul, Mul; Gelu is an op only from opset 20); '
+        'LayerNorm is one LayerNormalization node at opset 17; `x[:, 0]` is Gather. The CNN folds every BatchNorm into '
+        'its Conv; ReLU6 is Clip(0, 6) and the head is GlobalAveragePool, Flatten and Gemm.')
     out.append('')
     out.append('### Fashion-MNIST data and training')
     out.append('')
@@ -455,7 +504,7 @@ def render_section(records):
     out.append('')
     r0 = records[0]
     out.append(
-        f"Machine: {r0['machine']}; PyTorch {r0['torch']} with one thread, NumPy {r0['numpy']}, Python {r0['python']}. "
+        f"Machine: {r0['machine']}; PyTorch {r0['torch']} ({torch_package(r0)}) with one thread, NumPy {r0['numpy']}, Python {r0['python']}. "
         'The machine was shared, so wall time can exceed CPU time. Determinism: fixed seeds, '
         '`torch.use_deterministic_algorithms(True)`, one thread; during training the transformer\'s Linear layers run '
         'as oneDNN 1×1 convolutions because Debian\'s build calls the reference BLAS (the same function, different '
@@ -493,6 +542,27 @@ def write_readme(out_dir, log):
     log(f'wrote {readme}')
 
 
+def recheck(out_dir, data_dir, log):
+    """Re-runs xbarsim on each recorded file (which must be the one trained: same SHA-256) and updates its record."""
+    for m in RECIPES:
+        rec_path = os.path.join(out_dir, f'fmnist-{m}.train.json')
+        if not os.path.exists(rec_path):
+            continue
+        with open(rec_path) as f:
+            rec = json.load(f)
+        path = os.path.join(out_dir, rec['file'])
+        if sha256(path) != rec['sha256']:
+            sys.exit(f"train-fashion: {path} is not the file its record describes (SHA-256 differs); retrain instead")
+        rec['ops'] = onnx_summary(path)['ops']
+        rec['xbarsim'] = xbarsim_digital(path, data_dir)
+        x = rec['xbarsim']
+        log(f"{m}: xbarsim digital {'%.2f%%' % (100 * x['accuracy']) if x['ok'] else x['error']}")
+        tmp = f'{rec_path}.tmp-{os.getpid()}'
+        with open(tmp, 'w') as f:
+            json.dump(rec, f, indent=1)
+        os.replace(tmp, rec_path)
+
+
 # -------------------------------------------------------------------------------------------- main
 
 def main():
@@ -505,13 +575,21 @@ def main():
     p.add_argument('--fixtures', default=os.path.join(ROOT, 'test', 'fixtures'))
     p.add_argument('--train-limit', type=int, help='train on the first N training images only (smoke runs)')
     p.add_argument('--no-readme', action='store_true')
+    p.add_argument('--no-checkpoint', action='store_true',
+                   help='do not save the state after each epoch (by default OUT/.fmnist-NAME.ckpt; a rerun resumes from it)')
     p.add_argument('--readme-only', action='store_true', help='re-render the README section from the saved records')
+    p.add_argument('--recheck', action='store_true',
+                   help='with --readme-only: first re-run xbarsim\'s digital evaluation of the written files (e.g. once the importer has new ops)')
     a = p.parse_args()
 
     def log(msg):
         print(msg, flush=True)
 
+    if a.recheck and not a.readme_only:
+        p.error('--recheck goes with --readme-only')
     if a.readme_only:
+        if a.recheck:
+            recheck(a.out, a.data, log)
         write_readme(a.out, log)
         return
     if a.epochs is not None and a.epochs < 1:
@@ -533,7 +611,8 @@ def main():
         r = dict(RECIPES[name])
         if a.epochs is not None:
             r['epochs'] = a.epochs
-        model, params, lines, records, seconds, cpu = train(name, r, train_xy, test_xy, a.seed, log)
+        ckpt = None if a.no_checkpoint else os.path.join(a.out, f'.fmnist-{name}.ckpt')
+        model, params, lines, records, seconds, cpu = train(name, r, train_xy, test_xy, a.seed, log, ckpt)
         acc, loss, logits = evaluate(model, *test_xy)
         file = f'fmnist-{name}.onnx'
         path = os.path.join(a.out, file)
@@ -550,11 +629,13 @@ def main():
             'params': params, 'file_params': summary['params'], 'bytes': os.path.getsize(path), 'sha256': sha256(path),
             'accuracy': acc, 'loss': loss, 'xbarsim': check, 'seed': a.seed, 'recipe': recipe,
             'train_limit': a.train_limit, 'log': lines, 'epochs': records, 'seconds': seconds, 'cpu_seconds': cpu,
-            'torch': torch.__version__, 'numpy': np.__version__, 'python': platform.python_version(),
+            'torch': torch.__version__, 'torch_deb': deb_version('python3-torch'), 'numpy': np.__version__, 'python': platform.python_version(),
             'machine': f'{os.cpu_count()} × {cpu_model()}',
         }
         with open(os.path.join(a.out, f'fmnist-{name}.train.json'), 'w') as f:
             json.dump(record, f, indent=1)
+        if ckpt is not None and os.path.exists(ckpt):
+            os.remove(ckpt)
     if not a.no_readme:
         write_readme(a.out, log)
 
