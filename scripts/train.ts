@@ -4,7 +4,7 @@
 // The data split is always the CLI's default MNIST split (src/io/datasets, seed 0), so the documented
 // test accuracies are on the same 2,000 digits that `xbarsim eval --dataset mnist` uses.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,9 @@ import type { ModelName } from './train/model.ts';
 import { exportOnnx, importOnnx } from './train/onnx.ts';
 import { renderReadme } from './train/readme.ts';
 import type { ModelReport } from './train/readme.ts';
+
+/** Where the Fashion-MNIST models' section (written by scripts/train-fashion.py) begins in models/README.md. */
+const FASHION_SECTION_MARKER = '<!-- BEGIN fashion-mnist';
 
 const USAGE = 'usage: train.ts [--model mlp|lenet5|all] [--epochs N] [--seed N] [--out DIR] [--no-readme]';
 
@@ -109,7 +112,11 @@ function main(): void {
     const readme = join(outDir, 'README.md');
     if (names.length === 2) {
       const info = { seed, command, totalSeconds: total, totalCpuSeconds: totalCpu, cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? 'unknown CPU', node: process.version };
-      writeAtomic(readme, new TextEncoder().encode(renderReadme(reports, info)));
+      // scripts/train-fashion.py owns the Fashion-MNIST section after the marker; keep it.
+      const old = existsSync(readme) ? readFileSync(readme, 'utf8') : '';
+      const at = old.indexOf(FASHION_SECTION_MARKER);
+      const kept = at < 0 ? '' : `\n${old.slice(at)}`;
+      writeAtomic(readme, new TextEncoder().encode(renderReadme(reports, info) + kept));
       log(`wrote ${readme}`);
     } else {
       log(`${readme} not rewritten: it documents both models, so only a run of --model all rewrites it`);

@@ -3,26 +3,10 @@
 // (element i = gid.y * P.stride + gid.x) so any element count fits under
 // maxComputeWorkgroupsPerDimension.
 //
-// {{OP}} selects the unary or binary function at compile time (the switch folds away); entry points
-// that do not use it are compiled with OP = 0.
-struct Params {
-  n: u32, stride: u32, rank: u32, inner: u32,
-  channels: u32, flags: u32, alpha: f32, lo: f32,
-  hi: f32, p0: u32, p1: u32, p2: u32,
-  // Broadcast tables, up to 8 dims: row-major strides of the output (to split i into coordinates)
-  // and each operand's element strides (0 along broadcast dims).
-  iter: array<vec4<u32>, 2>,
-  sa: array<vec4<u32>, 2>,
-  sb: array<vec4<u32>, 2>,
-}
-
-const OP: u32 = {{OP}}u;
-
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(3) var<storage, read> B: array<f32>;
-@group(0) @binding(4) var<storage, read> S: array<f32>;
+// OP selects the unary or binary function at compile time (the switch folds away); entry points that
+// do not use it are compiled with OP = 0. P.iter holds the row-major strides of the output (to split i
+// into coordinates), P.sa and P.sb each operand's element strides (0 along broadcast dims).
+// Params, the bindings X, Y, B, S and OP are generated from src/kernels/elementwise.ts.
 
 fn unary_fn(x: f32) -> f32 {
   switch OP {

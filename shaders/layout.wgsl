@@ -2,19 +2,7 @@
 // scattering im2col-ordered columns back to NCHW). Invocation i is split into coordinates of an
 // iteration shape (row-major strides in P.iter); the source, destination and (copy_bias_main) bias
 // are each addressed through their own stride table plus an offset. Grid as in elementwise.wgsl.
-struct Params {
-  n: u32, stride: u32, rank: u32, src_off: u32,
-  dst_off: u32, bias_off: u32, p0: u32, p1: u32,
-  iter: array<vec4<u32>, 2>,
-  src: array<vec4<u32>, 2>,
-  dst: array<vec4<u32>, 2>,
-  bias: array<vec4<u32>, 2>,
-}
-
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(3) var<storage, read> Bias: array<f32>;
+// Params and the bindings X, Y, Bias are generated from src/kernels/layout.ts.
 
 // (source index, destination index, bias index) of element i.
 fn addresses(i: u32) -> vec3<u32> {

@@ -2,21 +2,10 @@
 // element (grid as in elementwise.wgsl). Window taps outside the input are skipped for max and for
 // the average's sum; with count_include_pad the divisor also counts taps inside the declared pads,
 // but never the ceil_mode overhang beyond them (the ONNX reference's behaviour).
-struct Params {
-  n: u32, stride: u32, H: u32, W: u32,
-  OH: u32, OW: u32, kh: u32, kw: u32,
-  sh: u32, sw: u32, dh: u32, dw: u32,
-  pt: i32, pl: i32, pb: i32, pr: i32,
-  include_pad: u32, p0: u32, p1: u32, p2: u32,
-}
+// Params, the bindings X, Y and MAX_MODE are generated from src/kernels/pool.ts.
 
-const MAX_MODE: bool = {{MAX_MODE}};
 // -FLT_MAX, what ONNX Runtime leaves in a window with no valid tap.
 const LOWEST: f32 = bitcast<f32>(0xff7fffffu);
-
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -1,28 +1,12 @@
 // Input side of additive read noise (DESIGN.md section 4): for each vector, row block and cycle,
 // Σ_k V_t[k]² (bit-serial) or Σ_k Σ_t 4^(t·b)·V_t[k]² (analog accumulation over cycles), per pass.
 // Computed once per vector here instead of once per output column in the crossbar kernel.
-struct Params {
-  rows: u32,
-  K: u32,
-  blockRows: u32,
-  nBlocks: u32,
-  dacBits: u32,
-  Tfull: u32,
-  TK: u32,        // cycles kept separate: Tfull (digital-sa) or 1 (collapsed)
-  pad0: u32,
-  invVm: f32,
-  pad1: f32,
-  pad2: f32,
-  pad3: f32,
-}
+// Params and the bindings xq, stats ([rows, 2 passes, nBlocks, TK]) are generated from
+// src/kernels/quantize.ts; P.TK is the cycles kept separate: Tfull (digital-sa) or 1 (collapsed).
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> xq: array<i32>;
-@group(0) @binding(2) var<storage, read_write> stats: array<f32>;   // [rows, 2 passes, nBlocks, TK]
-
-@compute @workgroup_size(64)
+@compute @workgroup_size({{WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x + gid.y * {{ROWSTRIDE}}u;
+  let i = gid.y * P.stride + gid.x;
   if (i >= P.rows * 2u * P.nBlocks) { return; }
   let p = i % P.nBlocks;
   let ph = (i / P.nBlocks) % 2u;

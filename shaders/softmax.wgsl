@@ -1,11 +1,7 @@
 // Numerically stable softmax along one axis: the tensor is viewed as [outer, L, inner] and each
 // invocation owns one line (o, j), reading X[o·L·inner + k·inner + j] for k < L, so neighbouring
 // invocations touch neighbouring addresses when inner > 1. Grid as in elementwise.wgsl.
-struct Params { lines: u32, stride: u32, L: u32, inner: u32 }
-
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+// Params and the bindings X, Y are generated from src/kernels/softmax.ts.
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

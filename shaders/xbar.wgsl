@@ -5,57 +5,30 @@
 // so currents never reach memory. In TRACE mode it records the largest |ADC input| instead (calibration).
 // Inputs arrive quantized by shaders/quantize.wgsl (once per run, on the GPU, so a network's
 // activations never leave it), with a per-vector flag for the X⁻ pass.
-struct Params {
-  K: u32,
-  N: u32,
-  N4: u32,
-  rows: u32,        // input vectors in this dispatch
-  rowStart: u32,    // first of them in the quantized inputs and flags
-  rowOffset: u32,   // ... in the whole input set (keys the per-read noise)
-  outRow: u32,      // ... and in the output buffer
-  blockRows: u32,   // array.rows
-  nBlocks: u32,
-  adcBits: u32,
-  dacBits: u32,
-  seed: u32,
-  chip: u32,
-  layer: u32,
-  Tfull: u32,       // input cycles T (the kernel runs one when collapsed)
-  outScale: f32,    // sx times any drift compensation
-  invVm: f32,       // 1 / (2^dacBits - 1)
-  gminSub: f32,     // Gmin for digital subtraction of the Gmin·ΣV offset, else 0
-  offsetQw: f32,    // Qw for the offset mapping's digital correction, else 0
-  readVar: f32,     // noise.read.sigma²
-  adcNoise: f32,    // adc.noise, in LSB
-  analogNoise: f32, // analog.noise, relative to hi
-  biasScale: f32,  // 1 to add the bias, 0 to leave it out (drift compensation measures without it)
-}
+//
+// A dispatch covers one column slice of the layer: P.N4 vec4 columns from P.col4Offset (planes, ep and
+// gains hold only the slice), writing Y [rows, P.N] from element P.outBase of its binding; noise
+// counters use the column's place in the whole layer (P.pairs = 2·ceil(N/4)), so slicing a layer
+// that exceeds one storage binding changes no draw.
+//
+// This file is both variants' body. Each variant's own source defines the entry point `main` and
+// where the input levels come from:
+//   passCount(anyNeg, inRange, li) -> u32   1, or 2 when the X⁻ pass runs
+//   tileDepth(k0, k1) -> u32                input rows per k-tile
+//   stageTile(kt, k1, t, ph, wgRow, li)     makes rows [kt, kt + tileDepth) available
+//   levelsAt(xIndex, tileIndex, t, ph)      (level, level² term) of one input at cycle t
+// shaders/xbar-registers.wgsl decodes in registers (CPU drivers: no barriers), shaders/xbar-shared.wgsl
+// stages KT rows per workgroup in shared memory (real GPUs).
+// Params, the bindings and the constants TM, NPL, PC, T, SIGNED, COLLAPSED, TRACE, READ (0 none,
+// 1 additive, 2 proportional: needs the G² planes), GAIN, ANALOGN, ADCN, SHARED, KT, WGX, WGY are
+// generated from src/kernels/xbar-kernel.ts; STREAM_* and the counter layout from src/random/philox.ts.
 
-const TM: u32 = {{TM}}u;
-const NPL: u32 = {{NPL}}u;
-const PC: u32 = {{PC}}u;
-const T: u32 = {{T}}u;
-const SIGNED: bool = {{SIGNED}};
-const COLLAPSED: bool = {{COLLAPSED}};
-const TRACE: bool = {{TRACE}};
-const READ: u32 = {{READ}}u;      // 0 none, 1 additive, 2 proportional (needs the G² planes)
-const GAIN: bool = {{GAIN}};
-const ANALOGN: bool = {{ANALOGN}};
-const ADCN: bool = {{ADCN}};
 const NOISY: bool = READ != 0u || GAIN || ANALOGN || ADCN;
-
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> xq: array<i32>;            // [.., K] signed quantized inputs
-@group(0) @binding(2) var<storage, read> negFlags: array<u32>;      // [..] 1 if the vector needs the X⁻ pass
-@group(0) @binding(3) var<storage, read> R: array<vec4<f32>>;       // [K, NPL, N4] conductance planes
-@group(0) @binding(4) var<storage, read> consts: array<f32>;        // [NPL plane weights, NPL variance factors, nBlocks ranges]
-@group(0) @binding(5) var<storage, read> ep: array<vec4<f32>>;      // [N4] weight scales, [N4] bias
-@group(0) @binding(6) var<storage, read> Q: array<vec4<f32>>;       // [K, NPL, N4] read-noise variance planes (proportional)
-@group(0) @binding(7) var<storage, read> gains: array<vec4<f32>>;   // [nBlocks, N4] 1 + analog gain error
-@group(0) @binding(8) var<storage, read_write> Y: array<f32>;       // [rows, N]
-@group(0) @binding(9) var<storage, read> sqStats: array<f32>;       // [.., 2, nBlocks, TK] Σ V² per vector (additive read noise)
-
-{{PHILOX}}
+const TMPC: u32 = TM * PC;
+// G² accumulators exist only for proportional read noise.
+const TMPCQ: u32 = select(1u, TM * PC, READ == 2u);
+const ROWS_WG: u32 = WGY * TM;
+const WG_SIZE: u32 = WGX * WGY;
 
 fn magnitude(v: i32, ph: u32) -> u32 {
   return u32(select(max(v, 0), max(-v, 0), ph == 1u));
@@ -93,33 +66,20 @@ fn adc4(v: vec4<f32>, hi: f32) -> vec4<f32> {
   return clamp(round(v / step), vec4<f32>(lo), vec4<f32>(L)) * step;
 }
 
-// Gaussians for the 4 columns of col4: element lo counts column pairs (src/random/philox.ts).
+// Gaussians for the 4 columns of a col4: element lo counts column pairs (src/random/philox.ts).
 fn normals4(lo: u32, hi: u32, stream: u32) -> vec4<f32> {
   let key = vec2<u32>(P.seed, P.chip);
-  return vec4<f32>(normal2(vec4<u32>(lo, hi, P.layer, stream), key), normal2(vec4<u32>(lo + 1u, hi, P.layer, stream), key));
+  return vec4<f32>(normal2(perReadCounter(lo, hi, P.layer, stream), key), normal2(perReadCounter(lo + 1u, hi, P.layer, stream), key));
 }
 
 // Loop-local accumulators are zeroed with explicit `T()` initializers: on Dawn + lavapipe a bare
 // `var x: T;` inside a loop body kept the previous iteration's value.
-// SHARED: real GPUs want the input levels decoded once per workgroup into shared memory (KT rows of W
-// at a time) instead of once per invocation; CPU drivers run faster without the barriers. Threads past
-// the edges stay alive (clamped reads, guarded writes) so every barrier is reached uniformly.
-const SHARED: bool = {{SHARED}};
-const KT: u32 = {{KT}}u;
-const ROWS_WG: u32 = {{WGY}}u * TM;
-const WG_SIZE: u32 = {{WGX}}u * {{WGY}}u;
-var<workgroup> tileLv: array<f32, {{TILE}}>;
-var<workgroup> tileSq: array<f32, {{TILESQ}}>;
-var<workgroup> wgNegA: atomic<u32>;
-var<workgroup> wgNeg: u32;
-
-@compute @workgroup_size({{WGX}}, {{WGY}})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-        @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+// Threads past the edges stay alive (clamped reads, guarded writes) so that a variant with barriers
+// reaches every one of them uniformly.
+fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
   let col4 = gid.x;
   let r0 = gid.y * TM;
   let inRange = col4 < P.N4 && r0 < P.rows;
-  {{EARLY_RETURN}}
   let colc = min(col4, P.N4 - 1u);
 
   var base = array<u32, TM>();
@@ -131,16 +91,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     neg[m] = negFlags[P.rowStart + r] != 0u;
     anyNeg = anyNeg || neg[m];
   }
-  if (SHARED) {
-    // The X⁻ pass runs for the whole workgroup if any of its vectors needs it (barriers stay uniform).
-    if (anyNeg && inRange) { atomicOr(&wgNegA, 1u); }
-    {{BARRIER}}
-    if (li == 0u) { wgNeg = atomicLoad(&wgNegA); }
-  }
+  let passes = passCount(anyNeg, inRange, li);
 
   let TK = select(P.Tfull, 1u, COLLAPSED);
   var out = array<vec4<f32>, TM>();
-  let passes = {{PASSES}};
   for (var ph = 0u; ph < passes; ph++) {
     for (var p = 0u; p < P.nBlocks; p++) {
       let k0 = p * P.blockRows;
@@ -167,46 +121,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         var wt = 1.0;
         if (!COLLAPSED) { wt = f32(1u << (t * P.dacBits)); }
         for (var c = 0u; c < NPL; c += PC) {
-          var acc = array<vec4<f32>, {{TMPC}}>();
-          var accQ = array<vec4<f32>, {{TMPCQ}}>();
-          let kstep = select(k1 - k0, KT, SHARED);
+          var acc = array<vec4<f32>, TMPC>();
+          var accQ = array<vec4<f32>, TMPCQ>();
+          let kstep = tileDepth(k0, k1);
           for (var kt = k0; kt < k1; kt += kstep) {
-            if (SHARED) {
-              {{BARRIER}}
-              // A loop bound that depends on the invocation would make the barrier below non-uniform.
-              for (var j = 0u; j < (KT * ROWS_WG + WG_SIZE - 1u) / WG_SIZE; j++) {
-                let i = li + j * WG_SIZE;
-                if (i < KT * ROWS_WG) {
-                  let kk = i % KT;
-                  let row = min(wid.y * ROWS_WG + i / KT, P.rows - 1u);
-                  var v = 0.0;
-                  var v2 = 0.0;
-                  if (kt + kk < k1) {
-                    let u = magnitude(xq[(P.rowStart + row) * P.K + kt + kk], ph);
-                    v = level(u, t);
-                    if (READ == 2u) { v2 = levelSq(u, t); }
-                  }
-                  tileLv[i] = v;
-                  if (READ == 2u) { tileSq[i] = v2; }
-                }
-              }
-              {{BARRIER}}
-            }
+            stageTile(kt, k1, t, ph, wid.y, li);
             let kn = min(kstep, k1 - kt);
             for (var kk = 0u; kk < kn; kk++) {
               let k = kt + kk;
               var lv = array<f32, TM>();
               var lsq = array<f32, TM>();
               for (var m = 0u; m < TM; m++) {
-                if (SHARED) {
-                  let ti = (lid.y * TM + m) * KT + kk;
-                  lv[m] = tileLv[ti];
-                  if (READ == 2u) { lsq[m] = tileSq[ti]; }
-                } else {
-                  let u = magnitude(xq[base[m] + k], ph);
-                  lv[m] = level(u, t);
-                  if (READ == 2u) { lsq[m] = levelSq(u, t); }
-                }
+                let l = levelsAt(base[m] + k, (lid.y * TM + m) * KT + kk, t, ph);
+                lv[m] = l.x;
+                lsq[m] = l.y;
               }
               let rb = (k * NPL + c) * P.N4 + colc;
               for (var pc = 0u; pc < PC; pc++) {
@@ -228,14 +156,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
                 if (ph == 0u || neg[m]) { out[m] = max(out[m], abs(i)); }
                 continue;
               }
+              // Per-read noise in the normative order: read, analog gain, analog noise, ADC input noise.
               if (NOISY) {
-                let hiC = 2u * (P.rowOffset + r0 + m) + ph;
-                let lo = ((p * TK + t) * NPL + plane) * 2u * P.N4 + colc * 2u;
-                if (READ == 1u) { i += sqrt(vec4<f32>(P.readVar * consts[NPL + plane] * sumSq[m])) * normals4(lo, hiC, 5u); }
-                if (READ == 2u) { i += sqrt(P.readVar * accQ[pc * TM + m]) * normals4(lo, hiC, 5u); }
+                let hiC = perReadHi(P.rowOffset + r0 + m, ph);
+                let lo = perReadLo(p, t, plane, P.col4Offset + colc, TK, NPL, P.pairs);
+                if (READ == 1u) { i += sqrt(vec4<f32>(P.readVar * consts[NPL + plane] * sumSq[m])) * normals4(lo, hiC, STREAM_READ); }
+                if (READ == 2u) { i += sqrt(P.readVar * accQ[pc * TM + m]) * normals4(lo, hiC, STREAM_READ); }
                 if (GAIN) { i *= gains[p * P.N4 + colc]; }
-                if (ANALOGN) { i += P.analogNoise * hi * normals4(lo, hiC, 7u); }
-                if (ADCN) { i += P.adcNoise * (hi / adcLevels()) * normals4(lo, hiC, 6u); }
+                if (ANALOGN) { i += P.analogNoise * hi * normals4(lo, hiC, STREAM_ANALOG); }
+                if (ADCN) { i += P.adcNoise * (hi / adcLevels()) * normals4(lo, hiC, STREAM_ADC); }
               }
               blk[m] += w * (adc4(i, hi) - vec4<f32>(P.gminSub * sumV[m]));
             }
@@ -251,12 +180,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     }
   }
   if (!inRange) { return; }
-  let j0 = col4 * 4u;
+  let j0 = (P.col4Offset + col4) * 4u;
   for (var m = 0u; m < TM; m++) {
     if (r0 + m >= P.rows) { continue; }
     var y = out[m];
     if (!TRACE) { y = y * ep[col4] * P.outScale + P.biasScale * ep[P.N4 + col4]; }
-    let o = (P.outRow + r0 + m) * P.N;
+    let o = P.outBase + (r0 + m) * P.N;
     for (var e = 0u; e < 4u; e++) {
       if (j0 + e < P.N) { Y[o + j0 + e] = y[e]; }
     }

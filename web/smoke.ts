@@ -4,7 +4,7 @@ import { openBrowserGpu } from '../src/gpu/browser-gpu.ts';
 import { GpuRuntime } from '../src/gpu/runtime.ts';
 import { adapterLine } from '../src/gpu/gpu-context.ts';
 import { gemmGpu } from '../src/kernels/gemm.ts';
-import { gemmCpu } from '../src/reference/gemm.ts';
+import { gemmRef } from '../src/reference/gemm.ts';
 
 export interface SmokeResult {
   ok: boolean;
@@ -21,7 +21,7 @@ async function smoke(): Promise<SmokeResult> {
   const a = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i));
   const b = Float32Array.from({ length: K * N }, (_, i) => Math.cos(i * 0.7));
   const got = await gemmGpu(s, a, b, M, K, N);
-  const want = gemmCpu(a, b, M, K, N);
+  const want = gemmRef(a, b, M, K, N);
   let err = 0;
   for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
   const adapter = adapterLine(s.ctx.adapter);

@@ -2,14 +2,18 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { XbarConfig } from '../config/types.ts';
 import { UsageError } from '../errors.ts';
 import { backendLine, releaseBackend, type Backend, type BackendChoice } from '../gpu/backend.ts';
-import { mnistEvalData, npyEvalData, type EvalData } from '../io/datasets/eval-data.ts';
+import { BUILTIN_DATASETS, isBuiltinDataset } from '../io/datasets/builtin.ts';
+import { builtinEvalData, npyEvalData, type EvalData } from '../io/datasets/eval-data.ts';
 import { evaluateChip, type ChipEvaluation } from '../nn/evaluate.ts';
 import { openNetwork } from '../nn/runner.ts';
 import { loadModel } from '../nn/load-model.ts';
 import { INTERVAL_METHOD, accuracyStats, formatInterval } from '../sweep/stats.ts';
 import { checkLayerKeys, configLayerKeys, matrixLayerRefs, modelClasses } from '../sweep/layers.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
+import { processSolveStats } from '../reference/circuit.ts';
+import { circuitLine } from './circuit-line.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
+import { readoutBackend } from './readout-guard.ts';
 
 /** Flags of `xbarsim eval` (DESIGN.md section 8). */
 export interface EvalFlags {
@@ -42,11 +46,11 @@ export function evalDataFromFlags(
 ): EvalData {
   if (f.dataset !== undefined && (f.inputs !== undefined || f.labels !== undefined)) throw new UsageError('give either --dataset or --inputs with --labels, not both');
   if (f.dataset !== undefined) {
-    if (f.dataset !== 'mnist') throw new UsageError(`--dataset: unknown dataset "${f.dataset}" (allowed: mnist; other data: --inputs X.npy --labels y.npy)`);
-    if (f.calibrate !== undefined) throw new UsageError('--calibrate: MNIST calibrates on its training split; --calibrate goes with --inputs');
-    return mnistEvalData(inputShape, limit, calSamples, classes);
+    if (!isBuiltinDataset(f.dataset)) throw new UsageError(`--dataset: unknown dataset "${f.dataset}" (allowed: ${BUILTIN_DATASETS.join(', ')}; other data: --inputs X.npy --labels y.npy)`);
+    if (f.calibrate !== undefined) throw new UsageError(`--calibrate: ${f.dataset} calibrates on its training split; --calibrate goes with --inputs`);
+    return builtinEvalData(f.dataset, inputShape, limit, calSamples, classes);
   }
-  if (f.inputs === undefined || f.labels === undefined) throw new UsageError('one of --dataset mnist or --inputs X.npy --labels y.npy is required');
+  if (f.inputs === undefined || f.labels === undefined) throw new UsageError(`one of --dataset ${BUILTIN_DATASETS.join('|')} or --inputs X.npy --labels y.npy is required`);
   return npyEvalData(f.inputs, f.labels, f.calibrate, inputShape, limit, calSamples, classes);
 }
 
@@ -70,7 +74,7 @@ export async function runEval(f: EvalFlags): Promise<void> {
   const data = evalDataFromFlags(f, net.input.shape, limit, cfg.calibration.samples, modelClasses(net));
   const digital = f.digital ?? false;
   checkLayerKeys(configLayerKeys(cfg, f.config !== undefined ? `--config ${f.config}` : 'config'), matrixLayerRefs(net));
-  const backend = await nodeBackend(f.backend);
+  const backend = await nodeBackend(digital ? f.backend : readoutBackend([cfg], f.backend, 'eval'));
   try {
     const runner = openNetwork(backend, net, cfg, digital);
     try {
@@ -120,6 +124,7 @@ function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData,
       counts,
       countsPerInference: perInference,
       imagesPerSecond: ips,
+      ...(cfg.circuit.model === 'solve' && !digital ? { circuit: { ...processSolveStats } } : {}),
       config: digital ? null : cfg,
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
@@ -136,6 +141,7 @@ function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData,
     lines.push(`per inference: ${Math.round(perInference.adcConversions ?? 0)} ADC conversions, ${Math.round(perInference.dacActivations ?? 0)} DAC activations, ${Math.round(perInference.cellReads ?? 0)} cell reads, ${counts.total.arrays} arrays`);
     for (const l of counts.layers) lines.push(`  ${l.name}: ${Math.round(l.adcConversions / data.n)} ADC conversions/inference, ${l.arrays} arrays`);
   }
+  if (cfg.circuit.model === 'solve' && !digital) lines.push(circuitLine());
   lines.push(`speed: ${ips.toFixed(1)} images/s (forward passes only)`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

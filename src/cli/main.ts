@@ -5,7 +5,12 @@ import { BACKEND_CHOICES, type BackendChoice } from '../gpu/backend.ts';
 import { formatInfo, gatherInfo } from './info.ts';
 import { runVmm, type VmmFlags } from './vmm.ts';
 import { runEval, type EvalFlags } from './eval.ts';
+import { runRun, type RunFlags } from './run.ts';
 import { registerSweepCommands } from './sweep.ts';
+import { registerEnergyCommand } from './energy.ts';
+import { PERIPH_OUT, runPeriph, type PeriphFlags } from './periph.ts';
+import { runProgram, type ProgramFlags } from './program.ts';
+import { runArray, type ArrayFlags } from './array.ts';
 import { NetworkEvaluator } from '../sweep/network-evaluator.ts';
 import { PRESET_NAMES } from '../config/presets.ts';
 import { stderrLine } from '../gpu/node-backend.ts';
@@ -55,7 +60,7 @@ function buildProgram(): Command {
     .command('eval')
     .description('evaluate an ONNX network on simulated crossbar chips: accuracy over chips, event counts, images/s')
     .requiredOption('--model <m.onnx>', 'ONNX model (opsets 9-21)')
-    .option('--dataset <name>', 'built-in dataset: mnist (its 2,000 test digits)')
+    .option('--dataset <name>', 'built-in dataset: mnist (its 2,000 test digits) or fashion-mnist (its 10,000 test images)')
     .option('--inputs <X.npy>', 'inputs shaped [N, ...model input]')
     .option('--labels <y.npy>', 'integer class labels [N]')
     .option('--calibrate <C.npy>', 'calibration inputs with --inputs (default: the first calibration.samples of X)')
@@ -70,7 +75,62 @@ function buildProgram(): Command {
     .addOption(backendOption())
     .action(async (opts: EvalFlags) => runEval(opts));
 
+  program
+    .command('run')
+    .description('one forward pass of an ONNX network (digital, or one simulated chip) and write its output as float32 .npy')
+    .requiredOption('--model <m.onnx>', 'ONNX model (opsets 9-21)')
+    .requiredOption('--inputs <X.npy>', 'inputs shaped [N, ...model input], float32 or float64')
+    .requiredOption('--out <Y.npy>', 'output [N, ...model output], float32')
+    .option('--digital', 'run the whole network in f32, no crossbar')
+    .addOption(new Option('--preset <name>', 'base preset (a --config file overrides its fields)').choices(PRESET_NAMES))
+    .option('--config <cfg.json>', 'hardware config (JSON, DESIGN.md section 7)')
+    .option('--chip <k>', 'chip instance (default 0)')
+    .option('--output <name>', 'graph output to write (default: the model\'s output)')
+    .option('--calibrate <C.npy>', 'calibration inputs (default: the first calibration.samples of X)')
+    .option('--seed <n>', 'random seed (overrides the config)')
+    .option('--batch <n>', 'samples per batch (results do not depend on it; default: what the adapter fits)')
+    .addOption(backendOption())
+    .action(async (opts: RunFlags) => runRun(opts));
+
   registerSweepCommands(program, (setup) => NetworkEvaluator.open(setup));
+  registerEnergyCommand(program);
+
+  program
+    .command('periph')
+    .description('measure the readout chain like a circuit (sine: SINAD, ENOB, SFDR; ramp: INL, DNL), the ADC alone and the whole chain, per chip (DESIGN.md section 11)')
+    .addOption(new Option('--preset <name...>', 'presets to measure (default: isaac cascade neural-pim)').choices(PRESET_NAMES))
+    .option('--config <cfg.json>', 'config (JSON); with --preset its fields override each preset')
+    .option('--chips <n>', 'chip instances (0..n-1)', '1')
+    .option('--seed <n>', 'random seed (overrides the config)')
+    .option('--out <dir>', 'folder for report.html and periph.json', PERIPH_OUT)
+    .option('--json', 'print { chains: [...] } as JSON')
+    .action(async (opts: PeriphFlags) => runPeriph(opts));
+
+  program
+    .command('program')
+    .description('write the programmed conductances (µS) of chips 0..N-1 of W: programming noise, stuck-at, drift to --time; never per-read noise (DESIGN.md section 12)')
+    .requiredOption('--weights <W.npy>', 'weights [K, N], float32 or float64')
+    .requiredOption('--out <G.npy>', 'conductances [chips, K, S, pol, N] in µS, float32')
+    .option('--config <cfg.json>', 'hardware config (JSON, DESIGN.md section 7)')
+    .addOption(new Option('--preset <name>', 'base preset (a --config file overrides its fields)').choices(PRESET_NAMES))
+    .option('--chips <n>', 'chip instances 0..n-1', '1')
+    .option('--time <s>', 'seconds since programming: sets noise.time (device models)')
+    .option('--seed <n>', 'random seed (overrides the config)')
+    .action(async (opts: ProgramFlags) => runProgram(opts));
+
+  program
+    .command('array')
+    .description('column currents of one array with wire resistance (DESIGN.md section 13): G [rows, cols] in S, V [B, rows] in V, I [B, cols] in A')
+    .requiredOption('--conductances <G.npy>', 'cell conductances [rows, cols] in siemens')
+    .requiredOption('--voltages <V.npy>', 'row drive voltages [B, rows] (or [rows]) in volts')
+    .requiredOption('--out <I.npy>', 'column currents [B, cols] in amperes, float64')
+    .option('--r-row <ohm>', 'row wire resistance per cell segment (Ω)', '0')
+    .option('--r-col <ohm>', 'column wire resistance per cell segment (Ω)', '0')
+    .option('--r-terminal <ohm>', 'driver and sense terminal resistance (Ω)', '0')
+    .option('--tolerance <rel>', 'largest estimated column-current error, relative to the largest column current', '1e-10')
+    .option('--max-iterations <n>', 'line sweeps before the solve is reported as not converged (exit 1)', '100000')
+    .option('--json', 'print the solve statistics as one JSON object')
+    .action(async (opts: ArrayFlags) => runArray(opts));
 
   for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   return program;

@@ -7,8 +7,10 @@ import { PRESET_NAMES, isPresetName } from '../config/presets.ts';
 import { resolveConfig } from '../config/schema.ts';
 import { UsageError, messageOf } from '../errors.ts';
 import { BACKEND_CHOICES } from '../gpu/backend.ts';
+import { readoutBackend } from './readout-guard.ts';
 import type { BackendChoice } from '../gpu/backend.ts';
-import { sha256File, readSweepFile, definitionDifference } from '../sweep/definition.ts';
+import { BUILTIN_DATASETS, isBuiltinDataset } from '../io/datasets/builtin.ts';
+import { datasetTitle, sha256File, readSweepFile, definitionDifference } from '../sweep/definition.ts';
 import type { DatasetRef, FileRef, SweepFile } from '../sweep/definition.ts';
 import { DEMO_CHIPS, DEMO_LIMIT, DEMO_MODEL, DEMO_OUT, DEMO_PRESETS, DEMO_VARY } from '../sweep/demo.ts';
 import { buildPoints, countTasks, parseShard, buildTasks, shardTasks } from '../sweep/grid.ts';
@@ -130,10 +132,12 @@ export function planSweep(flags: SweepFlags): SweepPlan {
     dataset = { kind: 'npy', inputs: fileRef('--inputs', f.inputs), labels: fileRef('--labels', f.labels) };
     setupData = { inputs: f.inputs, labels: f.labels };
   } else if (f.dataset !== undefined || demo) {
-    dataset = { kind: 'mnist' };
-    setupData = 'mnist';
+    const kind = f.dataset ?? 'mnist';
+    if (!isBuiltinDataset(kind)) throw new UsageError(`--dataset: unknown dataset "${kind}" (allowed: ${BUILTIN_DATASETS.join(', ')})`);
+    dataset = { kind };
+    setupData = kind;
   } else {
-    throw new UsageError('sweep: one of --dataset mnist or --inputs X.npy --labels y.npy is required');
+    throw new UsageError(`sweep: one of --dataset ${BUILTIN_DATASETS.join('|')} or --inputs X.npy --labels y.npy is required`);
   }
 
   if (f.model === undefined && !demo) throw new UsageError('sweep: --model m.onnx is required');
@@ -175,7 +179,8 @@ export function planSweep(flags: SweepFlags): SweepPlan {
     }
   }
 
-  const setup: SweepEvalSetup = { model: model.path, dataset: setupData, backend: f.backend, ...(limit === null ? {} : { limit }) };
+  const backend = readoutBackend(points.map((p) => p.config), f.backend, 'sweep');
+  const setup: SweepEvalSetup = { model: model.path, dataset: setupData, backend, ...(limit === null ? {} : { limit }) };
   return { dir: out, file, setup, resume, demo, gridTasks: tasks.length, shardTasks: mine.length };
 }
 
@@ -188,7 +193,7 @@ function listValues(v: Vary): string {
 /** One line saying what the sweep will do (the demo prints its chosen numbers this way). */
 export function describePlan(p: SweepPlan): string {
   const d = p.file;
-  const data = d.dataset.kind === 'mnist' ? 'MNIST test digits' : `${d.dataset.inputs.path} / ${d.dataset.labels.path}`;
+  const data = datasetTitle(d.dataset);
   const limit = d.limit === null ? 'all' : `first ${d.limit}`;
   const shard = d.shard === null ? '' : ` (shard ${d.shard.index}/${d.shard.count}: ${p.shardTasks})`;
   return [
@@ -273,7 +278,7 @@ export function registerSweepCommands(program: Command, makeEvaluator: Evaluator
     .command('sweep')
     .description('Monte Carlo sweep over presets, a grid of config values and chip instances; with no options, the built-in demo')
     .option('--model <m.onnx>', 'ONNX model (demo: models/lenet5.onnx)')
-    .addOption(new Option('--dataset <name>', 'built-in dataset (test split)').choices(['mnist']))
+    .addOption(new Option('--dataset <name>', 'built-in dataset (test split)').choices(BUILTIN_DATASETS))
     .option('--inputs <X.npy>', 'inputs (with --labels), instead of --dataset')
     .option('--labels <y.npy>', 'integer class labels for --inputs')
     .option('--preset <name>', `preset to run; repeat to compare side by side (${PRESET_NAMES.join(', ')})`, collect)

@@ -9,6 +9,8 @@ import { adapterLine } from '../gpu/gpu-context.ts';
 import { simulateVmm, type Matrix } from '../nn/crossbar-layer.ts';
 import { checkOutputs, writeOutputs, type InputFile } from '../io/atomic-write.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
+import { readoutBackend } from './readout-guard.ts';
+import { circuitLine } from './circuit-line.ts';
 
 /** Flags of `xbarsim vmm` (DESIGN.md section 8). */
 export interface VmmFlags {
@@ -100,7 +102,7 @@ export async function runVmm(f: VmmFlags): Promise<void> {
   ];
   const [out, countsOut] = checkOutputs([{ flag: '--out', path: f.out }, ...(f.counts !== undefined ? [{ flag: '--counts', path: f.counts }] : [])], inputs);
 
-  const backend = await nodeBackend(f.backend);
+  const backend = await nodeBackend(readoutBackend([cfg], f.backend, 'vmm'));
   try {
     const t0 = performance.now();
     const r = await simulateVmm(backend, cfg, W, X, { calibration: C, vectorsPerDispatch: vpd, chip });
@@ -114,6 +116,7 @@ export async function runVmm(f: VmmFlags): Promise<void> {
     ]);
     const where = backend.kind === 'webgpu' ? adapterLine(backend.session.ctx.adapter) : `cpu (${backend.reason})`;
     stderrLine(`xbarsim vmm: Y [${X.rows}, ${W.cols}] -> ${f.out} | ${cfg.preset ?? 'custom'} ${cfg.dataflow} | ${r.counts.adcConversions} ADC conversions | ${ms.toFixed(1)} ms on ${where}`);
+    if (cfg.circuit.model === 'solve') stderrLine(`xbarsim vmm: ${circuitLine()}`);
   } finally {
     releaseBackend(backend);
   }

@@ -2,7 +2,7 @@ import { deepFreeze } from './defaults.ts';
 import type { XbarConfigInput } from './types.ts';
 
 /** Names of the built-in presets, in the order they are listed to users. */
-export const PRESET_NAMES = ['ideal', 'isaac', 'prime', 'cascade', 'neural-pim'] as const;
+export const PRESET_NAMES = ['ideal', 'isaac', 'prime', 'cascade', 'neural-pim', 'crosssim-isaac'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 /**
@@ -93,6 +93,51 @@ export const PRESETS: Readonly<Record<PresetName, XbarConfigInput>> = deepFreeze
     inputs: { bits: 8, dacBits: 1 },
     adc: { bits: 8 },
     dataflow: 'analog-sa',
+  },
+
+  /**
+   * crosssim-isaac: Sandia CrossSim 3.2.0's ISAAC preset, simulator/configs/ISAAC.json at commit
+   * 0a2eb1eda183326ef4d98d792995c721105d3726 (github sandialabs/cross-sim, tag v3.2.0), for
+   * like-for-like comparisons with CrossSim. Setting by setting:
+   * - core.rows_max/cols_max 128/128 → array 128×128 (CrossSim's unit column is a 129th column).
+   * - core.weight_bits 16, bit_sliced.num_slices 8, device.cell_bits 2 → weights.bits 16, cellBits 2
+   *   (8 slices of base-4 digits); mapping.weights percentile 1.0 → perChannel false: CrossSim
+   *   scales by max|W| of the whole matrix and has no per-column scaling.
+   * - bit_sliced.style OFFSET, offset.style UNIT_COLUMN_SUBTRACTION → mapping offset, adc.subtract
+   *   digital (balanced.subtract_current_in_xbar has no effect on offset slices).
+   * - device.Rmin 2 kΩ, Rmax 2 MΩ → onOffRatio 1000; read noise, programming error and drift
+   *   disabled → no noise (add noise.read etc. as in CrossSim).
+   * - dac 16 bits signed, input_bitslicing with slice_size 1 → inputs.bits 15 (CrossSim's 16 is
+   *   sign-magnitude: 15 magnitude bits) and dacBits 1.
+   * - adc SignMagnitudeADC 9 bits signed, adc_per_ibit, range GRANULAR → dataflow digital-sa, adc.bits
+   *   8, range (255/3)·32768/32767 = 85.0026 (GRANULAR: 1/(2^cell_bits − 1) per code, times the
+   *   DAC's 2^15/(2^15 − 1), 255 codes). Our passes are unsigned, so 8 unsigned bits give the same
+   *   255 codes on every non-negative current as CrossSim's ±255.
+   * What this config cannot express (CrossSim ≠ xbarsim here; see README "Comparing with CrossSim
+   * and aihwkit"):
+   * - The unit column: CrossSim digitizes a zero-point column with the same ADC and subtracts it,
+   *   so its ADC rounds the Gmin·ΣV pedestal away; xbarsim subtracts Gmin·ΣV and the offset
+   *   exactly after the ADC (DESIGN.md section 3). CrossSim's offset is 2^15, ours Qw = 2^15 − 1
+   *   (same product, other digits). On test/fixtures/crosssim-isaac (CrossSim's own output)
+   *   xbarsim is within 0.14% of full scale, median ratio 1.0004.
+   * - Saturation: CrossSim converts one signed ±1 bit plane per input bit, so positive and
+   *   negative inputs may cancel inside the ADC's range; xbarsim runs two unsigned passes and
+   *   clips each alone. Both clip columns above 255 digit units per input bit (ISAAC's "flipped"
+   *   encoding, which avoids this, is in neither tool).
+   * - CrossSim's fixed input range ±152 (an example value) vs the calibrated input scale here; its
+   *   EQUAL partition of rows (200 → 100 + 100) vs fixed 128-row blocks (128 + 72).
+   * - Quantizer ties: CrossSim rounds x/step + L half-to-even, i.e. ties to the odd neighbour;
+   *   xbarsim rounds x/step half-to-even. Only exact ties differ.
+   * - A deterministic gain: with an ideal ADC (adc.bits 0) CrossSim returns
+   *   (2^15/(2^15 − 1))/(1 − 1/1000) = 1.0010316 times the quantized product (it divides by the
+   *   on/off range after its ADC has snapped to integers); xbarsim returns the product itself.
+   */
+  'crosssim-isaac': {
+    array: { rows: 128, cols: 128 },
+    weights: { bits: 16, perChannel: false, mapping: 'offset', cellBits: 2, onOffRatio: 1000 },
+    inputs: { bits: 15, dacBits: 1 },
+    adc: { bits: 8, range: (255 / 3) * (32768 / 32767), subtract: 'digital' },
+    dataflow: 'digital-sa',
   },
 });
 

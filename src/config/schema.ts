@@ -1,8 +1,15 @@
+// The config's one schema (DESIGN.md sections 7, 11–13): zod shapes, value checks, merging and dotted
+// paths. Over 400 lines on purpose: every field's allowed values and its one-line error live here,
+// and the cross-block rules (offset mapping needs digital-sa, a device model replaces the noise
+// blocks, readout models need a quantizing ADC) read several blocks at once; split by block, those
+// rules would be scattered. A later split should move the per-section checks (readout, device,
+// circuit) into files of their own together.
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
-import { DEFAULT_CONFIG } from './defaults.ts';
+import { DEFAULT_CONFIG, DIGITAL_DEFAULTS } from './defaults.ts';
 import { PRESETS, PRESET_NAMES, isPresetName } from './presets.ts';
 import { NOISE_PRESETS, NOISE_PRESET_NAMES, isNoisePresetName } from './noise-presets.ts';
+import { DEVICE_MODEL_NAMES, WAN_TIMES, deviceRange } from './device.ts';
 import type { PresetName } from './presets.ts';
 import type { LayerOverride, XbarConfig, XbarConfigInput } from './types.ts';
 
@@ -16,10 +23,17 @@ const DATAFLOWS = ['digital-sa', 'buffered', 'analog-sa'] as const;
 const MAPPINGS = ['differential', 'offset'] as const;
 const NOISE_MODELS = ['additive', 'proportional'] as const;
 const SUBTRACTS = ['digital', 'analog'] as const;
-const COMPENSATIONS = ['none', 'global'] as const;
+const COMPENSATIONS = ['none', 'global', 'column'] as const;
+const CIRCUIT_MODELS = ['none', 'solve', 'approx'] as const;
 const RANGE_NAMES = ['full', 'calibrated'] as const;
+const ADC_MODELS = ['uniform', 'nonlinear', 'nonuniform', 'neural'] as const;
+const INL_KINDS = ['polynomial', 'table'] as const;
+const ANALOG_MODELS = ['ideal', 'neural'] as const;
+const ROUNDINGS = ['half-even', 'half-up', 'floor', 'truncate'] as const;
 
 const num = z.number();
+/** A number, or null for "the model's default" (device.gMax, device.gMin). */
+const numOrNull = z.union([num, z.null()]);
 
 const weightsSchema = z
   .strictObject({
@@ -31,12 +45,38 @@ const weightsSchema = z
   })
   .partial();
 const inputsSchema = z.strictObject({ bits: num, dacBits: num }).partial();
+const neuralSchema = z.strictObject({ weightBits: num, sigma: num }).partial();
 const adcSchema = z
   .strictObject({
     bits: num,
     range: z.union([z.enum(RANGE_NAMES), num]),
     subtract: z.enum(SUBTRACTS),
     noise: num,
+    model: z.enum(ADC_MODELS),
+    groupSize: num,
+    nonlinear: z
+      .strictObject({
+        inl: z.array(num),
+        inlKind: z.enum(INL_KINDS),
+        comparatorSigma: num,
+        gainError: num,
+        gainSigma: num,
+        offsetError: num,
+        offsetSigma: num,
+      })
+      .partial(),
+    nonuniform: z.strictObject({ levels: z.array(num) }).partial(),
+    neural: neuralSchema,
+  })
+  .partial();
+const digitalSchema = z
+  .strictObject({
+    scale: z.string(),
+    offset: z.string(),
+    rounding: z.enum(ROUNDINGS),
+    saturate: z.boolean(),
+    relu: z.boolean(),
+    outputBits: num,
   })
   .partial();
 const noiseSpecSchema = z.strictObject({ sigma: num, model: z.enum(NOISE_MODELS) }).partial();
@@ -55,7 +95,7 @@ const layerSchema = z
 export const configInputSchema = z
   .strictObject({
     preset: z.string(),
-    array: z.strictObject({ rows: num, cols: num }).partial(),
+    array: z.strictObject({ rows: num, cols: num, partitions: z.strictObject({ rows: num, cols: num }).partial() }).partial(),
     weights: weightsSchema,
     inputs: inputsSchema,
     adc: adcSchema,
@@ -69,9 +109,18 @@ export const configInputSchema = z
           .strictObject({ nu: num, nuStd: num, t: num, t0: num, compensation: z.enum(COMPENSATIONS) })
           .partial(),
         stuckAt: z.strictObject({ sa0: num, sa1: num }).partial(),
+        device: z
+          .strictObject({ model: z.enum(DEVICE_MODEL_NAMES), progScale: num, readScale: num, driftScale: num })
+          .partial(),
+        time: num,
       })
       .partial(),
-    analog: z.strictObject({ gainSigma: num, noise: num }).partial(),
+    analog: z.strictObject({ gainSigma: num, noise: num, model: z.enum(ANALOG_MODELS), neural: neuralSchema }).partial(),
+    digital: digitalSchema,
+    device: z.strictObject({ gMax: numOrNull, gMin: numOrNull }).partial(),
+    circuit: z
+      .strictObject({ model: z.enum(CIRCUIT_MODELS), rRow: num, rCol: num, rTerminal: num, tolerance: num, maxIterations: num })
+      .partial(),
     calibration: z.strictObject({ samples: num }).partial(),
     layers: z.record(z.string(), layerSchema),
     seed: num,
@@ -140,6 +189,7 @@ const EXPECTED: Record<string, string> = {
   string: 'a string',
   object: 'an object',
   record: 'an object',
+  array: 'an array of numbers',
 };
 
 /** Converts the first zod issue into a one-line message naming the field path and allowed values. */
@@ -161,6 +211,7 @@ function issueMessage(issue: z.core.$ZodIssue, input: unknown): never {
       return fail(path, `must be one of ${listValues(issue.values)} (got ${got})`);
     case 'invalid_union':
       if (issue.path[issue.path.length - 1] === 'range') return fail(path, RANGE_RULE + ` (got ${got})`);
+      if (issue.path[0] === 'device') return fail(path, `must be a number in µS or null (got ${got})`);
       return fail(path, `invalid value (got ${got})`);
     default:
       return fail(path, `${issue.message} (got ${got})`);
@@ -225,6 +276,8 @@ function checkValues(c: XbarConfig, prefix: string): void {
 
   intIn(p('array.rows'), c.array.rows, 1, 4096);
   intIn(p('array.cols'), c.array.cols, 1, 4096);
+  intIn(p('array.partitions.rows'), c.array.partitions.rows, 1, c.array.rows, `array.rows (${c.array.rows})`);
+  intIn(p('array.partitions.cols'), c.array.partitions.cols, 1, c.array.cols, `array.cols (${c.array.cols})`);
 
   intIn(p('weights.bits'), c.weights.bits, 2, 16);
   if (typeof c.weights.perChannel !== 'boolean') fail(p('weights.perChannel'), `must be true or false (got ${show(c.weights.perChannel)})`);
@@ -267,8 +320,12 @@ function checkValues(c: XbarConfig, prefix: string): void {
   probability(p('noise.stuckAt.sa1'), sa.sa1);
   if (sa.sa0 + sa.sa1 > 1) fail(p('noise.stuckAt'), `sa0 + sa1 must be <= 1 (got ${show(sa.sa0)} + ${show(sa.sa1)})`);
 
+  checkDevice(c, p);
+  checkCircuit(c, p);
+
   nonNegative(p('analog.gainSigma'), c.analog.gainSigma);
   nonNegative(p('analog.noise'), c.analog.noise);
+  checkReadout(c, p);
 
   if (!(Number.isInteger(c.calibration.samples) && c.calibration.samples >= 1)) {
     fail(p('calibration.samples'), `must be an integer >= 1 (got ${show(c.calibration.samples)})`);
@@ -285,6 +342,120 @@ function checkValues(c: XbarConfig, prefix: string): void {
     fail(p('adc.subtract'), `"analog" needs weights.mapping "differential" (got weights.mapping ${show(c.weights.mapping)})`);
   }
   // Signed ADCs (analog subtract, buffered, analog-sa) need adc.bits 0 or >= 2: implied by adc.bits.
+}
+
+/** A fixed-point format `u<int>.<frac>` or `s<int>.<frac>` (sign inside the integer bits), as the digital unit reads it. */
+export const FIXED_FORMAT = /^([us])(\d{1,2})\.(\d{1,2})$/;
+
+function fixedFormat(path: string, v: string): void {
+  const m = FIXED_FORMAT.exec(v);
+  const total = m ? Number(m[2]) + Number(m[3]) : 0;
+  if (!m || total < 1 || total > 32 || (m[1] === 's' && Number(m[2]) < 1)) {
+    fail(path, `must be a fixed-point format "u<int>.<frac>" or "s<int>.<frac>" with 1–32 bits in all (signed: the sign is one of the integer bits), e.g. "u1.7", "s7.1" (got ${show(v)})`);
+  }
+}
+
+/** The readout chain of DESIGN.md section 11: ADC models, analog accumulation, the digital unit. */
+function checkReadout(c: XbarConfig, p: (s: string) => string): void {
+  const a = c.adc;
+  oneOf(p('adc.model'), a.model, ADC_MODELS);
+  if (!(Number.isInteger(a.groupSize) && a.groupSize >= 1 && a.groupSize <= 65536)) fail(p('adc.groupSize'), `must be an integer 1–65536 (got ${show(a.groupSize)})`);
+  if (a.model !== 'uniform' && a.bits === 0) fail(p('adc.model'), `${show(a.model)} needs adc.bits 2–16 (got adc.bits 0, the ideal ADC)`);
+  const nl = a.nonlinear;
+  oneOf(p('adc.nonlinear.inlKind'), nl.inlKind, INL_KINDS);
+  if (nl.inl.length > 64) fail(p('adc.nonlinear.inl'), `must have at most 64 entries (got ${nl.inl.length})`);
+  nl.inl.forEach((v, i) => {
+    if (!Number.isFinite(v)) fail(p(`adc.nonlinear.inl.${i}`), `must be a finite number (got ${show(v)})`);
+  });
+  nonNegative(p('adc.nonlinear.comparatorSigma'), nl.comparatorSigma);
+  if (!(Number.isFinite(nl.gainError) && nl.gainError > -1)) fail(p('adc.nonlinear.gainError'), `must be a number > -1 (got ${show(nl.gainError)})`);
+  nonNegative(p('adc.nonlinear.gainSigma'), nl.gainSigma);
+  if (!Number.isFinite(nl.offsetError)) fail(p('adc.nonlinear.offsetError'), `must be a finite number (got ${show(nl.offsetError)})`);
+  nonNegative(p('adc.nonlinear.offsetSigma'), nl.offsetSigma);
+  if (a.model === 'nonuniform') {
+    // Same rule as crossbar/adc.ts adcIsSigned (config sits below crossbar and cannot import it).
+    const signed = c.dataflow !== 'digital-sa' || (a.subtract === 'analog' && c.weights.mapping === 'differential');
+    const lv = a.nonuniform.levels;
+    const count = signed ? 2 ** a.bits - 1 : 2 ** a.bits;
+    const lo = signed ? -1 : 0;
+    const rule = `must be [] (fitted by Lloyd-Max on the calibration inputs) or ${count} increasing levels in [${lo}, 1] (units of the ADC range; ${signed ? 'signed' : 'unsigned'} ${a.bits}-bit ADC)`;
+    if (lv.length === 0) {
+      if (a.range !== 'calibrated') fail(p('adc.nonuniform.levels'), `[] fits the levels on the calibration inputs, so adc.range must be "calibrated" (got ${show(a.range)}); or give the levels`);
+    } else {
+      if (lv.length !== count) fail(p('adc.nonuniform.levels'), `${rule} (got ${lv.length} levels)`);
+      lv.forEach((v, i) => {
+        if (!(Number.isFinite(v) && v >= lo && v <= 1 && (i === 0 || v > lv[i - 1]))) fail(p(`adc.nonuniform.levels.${i}`), `${rule} (got ${show(v)})`);
+      });
+    }
+  }
+  for (const block of ['adc', 'analog'] as const) {
+    const nn = c[block].neural;
+    intIn(p(`${block}.neural.weightBits`), nn.weightBits, 2, 8);
+    nonNegative(p(`${block}.neural.sigma`), nn.sigma);
+  }
+  oneOf(p('analog.model'), c.analog.model, ANALOG_MODELS);
+  if (c.analog.model === 'neural' && c.dataflow === 'digital-sa') {
+    fail(p('analog.model'), `"neural" (NNS+A) accumulates in analog, so it needs dataflow "buffered" or "analog-sa" (got dataflow ${show(c.dataflow)})`);
+  }
+  const d = c.digital;
+  if (d !== undefined) {
+    fixedFormat(p('digital.scale'), d.scale);
+    fixedFormat(p('digital.offset'), d.offset);
+    oneOf(p('digital.rounding'), d.rounding, ROUNDINGS);
+    if (typeof d.saturate !== 'boolean') fail(p('digital.saturate'), `must be true or false (got ${show(d.saturate)})`);
+    if (typeof d.relu !== 'boolean') fail(p('digital.relu'), `must be true or false (got ${show(d.relu)})`);
+    intIn(p('digital.outputBits'), d.outputBits, 2, 16);
+  }
+}
+
+/** Device range, model and time (DESIGN.md section 12). */
+function checkDevice(c: XbarConfig, p: (s: string) => string): void {
+  const { gMax, gMin } = c.device;
+  if (gMax !== null && !(Number.isFinite(gMax) && gMax > 0)) fail(p('device.gMax'), `must be a number > 0 in µS, or null for the model's default (got ${show(gMax)})`);
+  const dev = c.noise.device;
+  oneOf(p('noise.device.model'), dev.model, DEVICE_MODEL_NAMES);
+  const range = deviceRange(c);
+  if (gMin !== null && !(Number.isFinite(gMin) && gMin >= 0 && gMin < range.gMax)) {
+    fail(p('device.gMin'), `must be a number in µS, >= 0 and below device.gMax (${show(range.gMax)}), or null (got ${show(gMin)})`);
+  }
+  nonNegative(p('noise.device.progScale'), dev.progScale);
+  nonNegative(p('noise.device.readScale'), dev.readScale);
+  nonNegative(p('noise.device.driftScale'), dev.driftScale);
+  nonNegative(p('noise.time'), c.noise.time);
+  // aihwkit's ReRamWan2022NoiseModel knows three times only and raises for any other (reram.py:160-161);
+  // 0 is the programmed state, before any drift call.
+  if (dev.model === 'reram-wan2022' && !WAN_TIMES.includes(c.noise.time)) {
+    fail(p('noise.time'), `must be one of ${WAN_TIMES.join(', ')} s with noise.device.model "reram-wan2022" (its fits exist at those times only) (got ${show(c.noise.time)})`);
+  }
+  // Its read noise takes log10 of the conductance (reram.py:312).
+  if (dev.model === 'reram-cmo' && !(range.gMin > 0)) fail(p('device.gMin'), `must be > 0 with noise.device.model "reram-cmo" (its read noise takes log10 of g) (got ${show(range.gMin)})`);
+  if (c.noise.drift.compensation === 'column' && dev.model === 'none') {
+    fail(p('noise.drift.compensation'), `"column" needs a noise.device.model (aihwkit's PerColumnDriftCompensation); section 4's drift has "none" or "global"`);
+  }
+}
+
+/** Array circuit parameters (DESIGN.md section 13). */
+function checkCircuit(c: XbarConfig, p: (s: string) => string): void {
+  const k = c.circuit;
+  oneOf(p('circuit.model'), k.model, CIRCUIT_MODELS);
+  nonNegative(p('circuit.rRow'), k.rRow);
+  nonNegative(p('circuit.rCol'), k.rCol);
+  nonNegative(p('circuit.rTerminal'), k.rTerminal);
+  if (!(Number.isFinite(k.tolerance) && k.tolerance > 0 && k.tolerance < 1)) fail(p('circuit.tolerance'), `must be a number in (0, 1) (got ${show(k.tolerance)})`);
+  intIn(p('circuit.maxIterations'), k.maxIterations, 1, 1_000_000);
+}
+
+/**
+ * `noise.device` replaces the programming, read and drift blocks while it is set (DESIGN.md section 12):
+ * their sigmas and exponents are zeroed so no stage applies them twice; drift.compensation stays (it
+ * selects the compensation of the device model too).
+ */
+function applyDeviceReplacement(c: XbarConfig): void {
+  if (c.noise.device.model === 'none') return;
+  c.noise.programming.sigma = 0;
+  c.noise.read.sigma = 0;
+  c.noise.drift.nu = 0;
+  c.noise.drift.nuStd = 0;
 }
 
 /** Checks a complete config, and each per-layer override resolved against it. */
@@ -379,7 +550,9 @@ export function resolveConfig(input: unknown, opts: { preset?: string } = {}): X
   c = mergeConfig(c, expandNoisePreset(rest));
   if (presetName !== undefined) c.preset = presetName;
   else delete c.preset;
+  if (c.digital !== undefined) c.digital = { ...DIGITAL_DEFAULTS, ...c.digital };
   checkConfig(c);
+  applyDeviceReplacement(c);
   return c;
 }
 
@@ -480,6 +653,8 @@ export function setConfigPath(base: XbarConfig, path: string, value: unknown): X
 export function applyOverrides(base: XbarConfig, path: string, value: unknown): XbarConfig {
   const c = setConfigPath(base, path, value);
   parseConfigInput(c);
-  checkConfig(c);
-  return c;
+  const out = c as unknown as XbarConfig;
+  checkConfig(out);
+  applyDeviceReplacement(out);
+  return out;
 }

@@ -9,10 +9,10 @@ export interface ChipId {
   layer: number;
 }
 
-/** True when any static (per-chip) noise of section 4 changes conductances. */
+/** True when any static (per-chip) noise of section 4, or a device model of section 12, changes conductances. */
 export function hasStaticNoise(cfg: XbarConfig): boolean {
   const n = cfg.noise;
-  return n.programming.sigma > 0 || n.stuckAt.sa0 > 0 || n.stuckAt.sa1 > 0 || (n.drift.t !== n.drift.t0 && (n.drift.nu > 0 || n.drift.nuStd > 0));
+  return n.device.model !== 'none' || n.programming.sigma > 0 || n.stuckAt.sa0 > 0 || n.stuckAt.sa1 > 0 || (n.drift.t !== n.drift.t0 && (n.drift.nu > 0 || n.drift.nuStd > 0));
 }
 
 /**

@@ -9,6 +9,11 @@ export interface EventCounts {
   analogAccumulations: number;
   digitalShiftAdds: number;
   arrays: number;
+  /**
+   * Additions of horizontal partitions' column currents in the periphery (array.partitions.rows > 1):
+   * per cycle, per used column, one less than the partitions the block's rows span (DESIGN.md section 13).
+   */
+  partitionAdds: number;
 }
 
 export const COUNT_NAMES: readonly (keyof EventCounts)[] = [
@@ -18,6 +23,7 @@ export const COUNT_NAMES: readonly (keyof EventCounts)[] = [
   'analogAccumulations',
   'digitalShiftAdds',
   'arrays',
+  'partitionAdds',
 ];
 
 /** κ: conversions per row block and output column for one pass. */
@@ -41,9 +47,17 @@ export function layerCounts(g: LayerGeometry, cfg: XbarConfig, passes: number): 
   let reads = 0;
   let acc = 0;
   let arrays = 0;
+  let adds = 0;
+  // Partitions: each vertical one has its own row drivers; each horizontal one its own sense terminals.
+  const partRows = Math.ceil(cfg.array.rows / cfg.array.partitions.rows);
+  const partCols = Math.ceil(cfg.array.cols / cfg.array.partitions.cols);
+  const columns = g.N * g.S * g.pol;
   for (const b of g.blocks) {
     adc += g.N * kappa;
-    dac += b.rows * g.T * b.arrays;
+    let driven = 0;
+    for (let a = 0; a < b.arrays; a++) driven += Math.ceil(Math.min(cfg.array.cols, columns - a * cfg.array.cols) / partCols);
+    dac += b.rows * g.T * driven;
+    adds += g.T * columns * (Math.ceil(b.rows / partRows) - 1);
     reads += b.rows * g.T * g.N * g.S * g.pol;
     if (analog) acc += g.N * g.S * g.T;
     arrays += b.arrays;
@@ -55,6 +69,7 @@ export function layerCounts(g: LayerGeometry, cfg: XbarConfig, passes: number): 
     analogAccumulations: passes * acc,
     digitalShiftAdds: passes * adc,
     arrays,
+    partitionAdds: passes * adds,
   };
 }
 
@@ -73,5 +88,5 @@ export function addCounts(a: EventCounts, b: EventCounts): EventCounts {
 }
 
 export function zeroCounts(): EventCounts {
-  return { adcConversions: 0, dacActivations: 0, cellReads: 0, analogAccumulations: 0, digitalShiftAdds: 0, arrays: 0 };
+  return { adcConversions: 0, dacActivations: 0, cellReads: 0, analogAccumulations: 0, digitalShiftAdds: 0, arrays: 0, partitionAdds: 0 };
 }

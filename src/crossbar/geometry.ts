@@ -1,3 +1,4 @@
+import { deviceRange } from '../config/device.ts';
 import type { XbarConfig } from '../config/types.ts';
 
 /** One row block: a contiguous range of W's rows converted separately, then summed digitally. */
@@ -46,7 +47,7 @@ export function layerGeometry(K: number, N: number, cfg: XbarConfig): LayerGeome
   const nin = cfg.inputs.bits;
   const b = cfg.inputs.dacBits;
   const T = Math.ceil(nin / b);
-  const Gmin = cfg.weights.onOffRatio === 0 ? 0 : 1 / cfg.weights.onOffRatio;
+  const Gmin = deviceRange(cfg).GminNorm;
   const dG = (1 - Gmin) / (2 ** c - 1);
   const blocks: RowBlock[] = [];
   for (let start = 0; start < K; start += cfg.array.rows) {

@@ -14,6 +14,11 @@ export interface ProgrammedLayer {
   q: Int32Array;
   /** Cell conductances, length K·S·pol·N; index `((k·S + s)·pol + p)·N + j`. */
   G: Float64Array;
+  /**
+   * Output levels of a nonuniform ADC fitted (Lloyd-Max) on this layer's calibration inputs, in ADC input
+   * units; set by calibration when `adc.nonuniform.levels` is [] (src/readout), shared by its chips.
+   */
+  adcLevels?: Float64Array;
 }
 
 /** Index of cell (k, slice s, polarity p, column j) in ProgrammedLayer.G. */

@@ -1,22 +1,32 @@
+import { RuntimeFailure } from '../errors.ts';
+
+/**
+ * Creates a buffer mapped at creation; Dawn throws a RangeError when it cannot allocate one, which
+ * becomes one line naming the buffer.
+ */
+function createMapped(device: GPUDevice, size: number, usage: GPUBufferUsageFlags, label: string): GPUBuffer {
+  try {
+    return device.createBuffer({ size, usage, label, mappedAtCreation: true });
+  } catch (e) {
+    if (e instanceof RangeError) throw new RuntimeFailure(`GPU out of memory: cannot allocate ${size} bytes for ${label}`);
+    throw e;
+  }
+}
+
 /** Creates a storage buffer holding `data` (padded to 4 bytes). */
 export function uploadStorage(device: GPUDevice, data: ArrayBufferView, label: string, extraUsage = 0): GPUBuffer {
   const size = Math.max(16, Math.ceil(data.byteLength / 4) * 4);
-  const buf = device.createBuffer({
-    size,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC | extraUsage,
-    label,
-    mappedAtCreation: true,
-  });
+  const buf = createMapped(device, size, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC | extraUsage, label);
   new Uint8Array(buf.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   buf.unmap();
   return buf;
 }
 
-/** Creates a uniform buffer from 32-bit words (u32/i32/f32 mixed through one ArrayBuffer). */
-export function uploadUniform(device: GPUDevice, words: ArrayBuffer, label: string): GPUBuffer {
-  const size = Math.max(16, Math.ceil(words.byteLength / 16) * 16);
-  const buf = device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label, mappedAtCreation: true });
-  new Uint8Array(buf.getMappedRange()).set(new Uint8Array(words));
+/** Creates a uniform buffer holding `bytes` (padded to 16 bytes). */
+export function uploadUniform(device: GPUDevice, bytes: ArrayBuffer, label: string): GPUBuffer {
+  const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
+  const buf = createMapped(device, size, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label);
+  new Uint8Array(buf.getMappedRange()).set(new Uint8Array(bytes));
   buf.unmap();
   return buf;
 }
@@ -33,31 +43,4 @@ export async function readBuffer(device: GPUDevice, src: GPUBuffer, bytes: numbe
   staging.unmap();
   staging.destroy();
   return out;
-}
-
-/** Builds a uniform block from named fields, each one 32-bit word, in declaration order. */
-export class UniformWriter {
-  private readonly view: DataView;
-  private offset = 0;
-  constructor(words: number) {
-    this.view = new DataView(new ArrayBuffer(Math.max(16, Math.ceil((words * 4) / 16) * 16)));
-  }
-  u32(v: number): this {
-    this.view.setUint32(this.offset, v >>> 0, true);
-    this.offset += 4;
-    return this;
-  }
-  i32(v: number): this {
-    this.view.setInt32(this.offset, v | 0, true);
-    this.offset += 4;
-    return this;
-  }
-  f32(v: number): this {
-    this.view.setFloat32(this.offset, v, true);
-    this.offset += 4;
-    return this;
-  }
-  get buffer(): ArrayBuffer {
-    return this.view.buffer as ArrayBuffer;
-  }
 }

@@ -11,14 +11,10 @@ export interface AdapterDescription {
   isSoftware: boolean;
 }
 
-/** Optional capabilities kernels may branch on. */
+/** What the device offers beyond the core, as reported by `xbarsim info`. */
 export interface GpuCapabilities {
   features: string[];
   wgslLanguageFeatures: string[];
-  shaderF16: boolean;
-  subgroups: boolean;
-  timestampQuery: boolean;
-  packedDot4: boolean;
 }
 
 /** Limits we request at their adapter maximum, so batches can be sized to the real hardware. */
@@ -36,6 +32,22 @@ export const REQUESTED_LIMITS = [
 export type RequestedLimit = (typeof REQUESTED_LIMITS)[number];
 export type GpuLimits = Record<RequestedLimit, number>;
 
+/**
+ * The WebGPU specification's default limits, which every adapter supports: what a kernel source is
+ * checked against when no session is given (a session checks against its adapter's real limits).
+ */
+export const WEBGPU_DEFAULT_LIMITS: Readonly<GpuLimits> = {
+  maxStorageBufferBindingSize: 134217728,
+  maxBufferSize: 268435456,
+  maxStorageBuffersPerShaderStage: 8,
+  maxComputeWorkgroupStorageSize: 16384,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeWorkgroupSizeY: 256,
+  maxComputeWorkgroupSizeZ: 64,
+  maxComputeWorkgroupsPerDimension: 65535,
+};
+
 const OPTIONAL_FEATURES: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'];
 
 /** An open WebGPU device plus what we learned about it. */
@@ -44,7 +56,7 @@ export interface GpuContext {
   adapter: AdapterDescription;
   limits: GpuLimits;
   caps: GpuCapabilities;
-  /** Rejects with the first uncaptured GPU error since the last call, if any. */
+  /** Throws one line for the GPU errors since the last call (the first, and how many followed it), if any. */
   checkErrors(): void;
   isLost(): boolean;
   destroy(): void;
@@ -85,36 +97,28 @@ export async function openDevice(
 
   let lost = false;
   void keepAlive;
-  const pending: string[] = [];
+  const pending: GPUError[] = [];
   void device.lost.then((e) => {
     lost = true;
     // "destroyed" is our own destroy(); anything else is news the user must see.
-    if (e.reason !== 'destroyed') log(`xbarsim: GPU device lost (${e.reason}): ${e.message}`);
+    if (e.reason !== 'destroyed') log(`xbarsim: GPU device lost (${e.reason}): ${e.message.split('\n')[0]}`);
   });
   device.addEventListener('uncapturederror', (ev) => {
-    const msg = (ev as GPUUncapturedErrorEvent).error.message;
-    pending.push(msg);
-    log(`xbarsim: GPU error: ${msg.split('\n')[0]}`);
+    // One failure cascades (an invalid buffer invalidates its bind group, pass and submit): keep them
+    // for checkErrors' one line, and cancel the event, or Dawn in Node prints each one to stdout.
+    ev.preventDefault();
+    pending.push((ev as GPUUncapturedErrorEvent).error);
   });
 
   return {
     device,
     adapter: { ...desc, source, isSoftware: isSoftwareAdapter(desc) },
     limits,
-    caps: {
-      features,
-      wgslLanguageFeatures: wgsl,
-      shaderF16: device.features.has('shader-f16'),
-      subgroups: device.features.has('subgroups'),
-      timestampQuery: device.features.has('timestamp-query'),
-      packedDot4: wgsl.includes('packed_4x8_integer_dot_product'),
-    },
+    caps: { features, wgslLanguageFeatures: wgsl },
     checkErrors() {
       if (lost) throw new RuntimeFailure('GPU device was lost');
-      if (pending.length > 0) {
-        const first = pending.splice(0).at(0) ?? '';
-        throw new RuntimeFailure(`GPU error: ${first}`);
-      }
+      const errors = pending.splice(0);
+      if (errors.length > 0) throw gpuFailure(errors[0], errors.length - 1);
     },
     isLost: () => lost,
     destroy() {
@@ -123,6 +127,14 @@ export async function openDevice(
       keepAlive = null;
     },
   };
+}
+
+/** One line for a GPU error: its kind, the first line of Dawn's message, and how many errors it caused. */
+export function gpuFailure(error: GPUError, followers = 0): RuntimeFailure {
+  const oom = typeof GPUOutOfMemoryError !== 'undefined' && error instanceof GPUOutOfMemoryError;
+  const first = error.message.split('\n')[0].trim();
+  const more = followers > 0 ? ` (${followers} more GPU error${followers > 1 ? 's' : ''} followed from it)` : '';
+  return new RuntimeFailure(`${oom ? 'GPU out of memory' : 'GPU error'}: ${first}${more}`);
 }
 
 /** One line naming the adapter, to print beside any result. */

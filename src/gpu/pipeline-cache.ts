@@ -1,19 +1,29 @@
-/** A kernel's identity: everything that changes its generated WGSL, and nothing else. */
-export interface ProgramKey {
+/** A kernel's identity: its family and every parameter that changes its WGSL or pipeline, nothing else. */
+export interface KernelKey {
   family: string;
-  /** Parameters that are baked into the shader (tile sizes, workgroup size, dataflow, ...). */
+  /** Parameters baked into the shader or its pipeline constants (tile sizes, workgroup size, dataflow, ...). */
   params: Readonly<Record<string, string | number | boolean>>;
 }
 
-/** Stable string for a ProgramKey (parameter order does not matter). */
-export function programKeyString(key: ProgramKey): string {
+/** Stable string for a KernelKey (parameter order does not matter). */
+export function kernelKeyString(key: KernelKey): string {
   const parts = Object.keys(key.params)
     .sort()
     .map((k) => `${k}=${String(key.params[k])}`);
   return `${key.family}{${parts.join(',')}}`;
 }
 
-/** Compute pipelines cached by ProgramKey, so a shader is compiled once per device. */
+/** Everything a compute pipeline is built from. */
+export interface PipelineSource {
+  code: string;
+  entryPoint: string;
+  /** Group 0's layout; the pipeline's own ('auto') layout when absent. */
+  bindings?: readonly GPUBindGroupLayoutEntry[];
+  /** Values of the WGSL `override` constants. */
+  constants?: Readonly<Record<string, number>>;
+}
+
+/** Compute pipelines cached by KernelKey, so a kernel is compiled once per device. */
 export class PipelineCache {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   hits = 0;
@@ -21,17 +31,23 @@ export class PipelineCache {
 
   constructor(private readonly device: GPUDevice) {}
 
-  /** The pipeline for `key`, generating and compiling the source only on a miss. */
-  get(key: ProgramKey, source: () => string, entryPoint = 'main'): GPUComputePipeline {
-    const k = programKeyString(key);
+  /** The pipeline for `key`, generating and compiling its source only on a miss. */
+  get(key: KernelKey, build: () => PipelineSource): GPUComputePipeline {
+    const k = kernelKeyString(key);
     const hit = this.pipelines.get(k);
     if (hit) {
       this.hits++;
       return hit;
     }
     this.misses++;
-    const module = this.device.createShaderModule({ code: source(), label: k });
-    const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label: k });
+    const src = build();
+    const module = this.device.createShaderModule({ code: src.code, label: k });
+    const layout = src.bindings
+      ? this.device.createPipelineLayout({ label: k, bindGroupLayouts: [this.device.createBindGroupLayout({ label: k, entries: [...src.bindings] })] })
+      : 'auto';
+    const compute: GPUProgrammableStage = { module, entryPoint: src.entryPoint };
+    if (src.constants) compute.constants = { ...src.constants };
+    const pipeline = this.device.createComputePipeline({ layout, compute, label: k });
     this.pipelines.set(k, pipeline);
     return pipeline;
   }

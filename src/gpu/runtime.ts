@@ -1,12 +1,12 @@
-import type { GpuContext } from './gpu-context.ts';
+import type { GpuContext, GpuLimits } from './gpu-context.ts';
 import { PipelineCache } from './pipeline-cache.ts';
-import { BufferPool } from './buffer-pool.ts';
+import { adapterTuning, type KernelTuning } from './tuning.ts';
 
-/** Device plus the caches kernels share. Re-created with the device after a loss. */
+/** Device plus what kernels share: the pipeline cache and this session's tuning. Re-created with the device after a loss. */
 export interface GpuSession {
   ctx: GpuContext;
   pipelines: PipelineCache;
-  buffers: BufferPool;
+  tuning: KernelTuning;
 }
 
 /**
@@ -23,16 +23,28 @@ export class GpuRuntime {
     if (this.current && !this.current.ctx.isLost()) return this.current;
     const ctx = await this.open();
     if (!ctx) return null;
-    this.current = { ctx, pipelines: new PipelineCache(ctx.device), buffers: new BufferPool(ctx.device) };
+    this.current = { ctx, pipelines: new PipelineCache(ctx.device), tuning: adapterTuning(ctx) };
     return this.current;
   }
 
   /** Releases the device so Node can exit promptly. */
   release(): void {
     if (this.current) {
-      this.current.buffers.destroyAll();
       this.current.ctx.destroy();
       this.current = null;
     }
   }
+}
+
+/** A view of `s` (same device and pipelines) whose kernels use other tuning: tests run both crossbar variants on one adapter, benches compare them. */
+export function withTuning(s: GpuSession, tuning: Partial<KernelTuning>): GpuSession {
+  return { ...s, tuning: { ...s.tuning, ...tuning } };
+}
+
+/** A view of `s` whose kernels see lower limits than the device's, e.g. a tiny binding size that forces every splitting path in a test. */
+export function withLimits(s: GpuSession, lower: Partial<GpuLimits>): GpuSession {
+  for (const [k, v] of Object.entries(lower)) {
+    if (v > s.ctx.limits[k as keyof GpuLimits]) throw new Error(`withLimits: ${k}=${v} exceeds the device's ${s.ctx.limits[k as keyof GpuLimits]}`);
+  }
+  return { ...s, ctx: { ...s.ctx, limits: { ...s.ctx.limits, ...lower } } };
 }

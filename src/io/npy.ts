@@ -1,4 +1,7 @@
 // NumPy .npy reading (format 1.0, 2.0, 3.0) and writing (format 1.0).
+// Over 400 lines on purpose: one file format, one module. The header grammar (numpy's
+// _read_array_header, exactly), the dtype decoders and the writer share the same rules and error
+// texts, and splitting them would put halves of one validation in two places.
 // Format: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
@@ -569,6 +572,11 @@ export function encodeNpy(shape: number[], dtype: '<f4' | '<f8', data: ArrayLike
 
 /** Atomically writes a '<f4' C-order .npy (v1.0) file (io/atomic-write.ts: temp file and rename, symlinks written through); failures throw one-line UsageErrors starting with `what`. */
 export function writeNpyFloat32(path: string, shape: number[], data: ArrayLike<number>, what: string = path): void {
+  writeNpyFloat(path, shape, '<f4', data, what);
+}
+
+/** writeNpyFloat32 in either float dtype ('<f8' where float32's 7 digits are not enough, e.g. circuit currents). */
+export function writeNpyFloat(path: string, shape: number[], dtype: '<f4' | '<f8', data: ArrayLike<number>, what: string = path): void {
   checkShape(shape, data.length, what);
-  writeFileAtomic(path, encodeNpy(shape, '<f4', data), what);
+  writeFileAtomic(path, encodeNpy(shape, dtype, data), what);
 }

@@ -1,14 +1,15 @@
 import elementwiseWgsl from '../../shaders/elementwise.wgsl?raw';
-import type { ProgramKey } from '../gpu/pipeline-cache.ts';
-import type { GpuSession } from '../gpu/runtime.ts';
-import { uploadUniform, UniformWriter } from '../gpu/buffers.ts';
+import { rowMajorStrides } from '../ir/tensor.ts';
+import type { GpuLimits } from '../gpu/gpu-context.ts';
 import type { OpEncoder } from '../gpu/encoder.ts';
-import { ceilDiv, checkParam, instantiate } from './template.ts';
+import { defineKernel, read, readWrite } from './kernel.ts';
+import { binding, dispatch, linearGrid } from './dispatch.ts';
+import { checkParam } from './template.ts';
 
 /** Invocations per workgroup of the 1-D digital kernels (elementwise, layout, pool, softmax, im2col). */
 export const DEFAULT_WG = 64;
 
-/** Most dims a broadcast or strided-copy table holds (batch included), after merging. */
+/** Most dims a broadcast or strided-copy table holds (batch included), after merging: two vec4 of u32. */
 export const MAX_TABLE_RANK = 8;
 
 /** Unary functions, in the order of their WGSL op codes. */
@@ -18,82 +19,50 @@ export type UnaryFn = (typeof UNARY_FNS)[number];
 export const BINARY_FNS = ['add', 'sub', 'mul', 'div'] as const;
 export type BinaryFn = (typeof BINARY_FNS)[number];
 
-/** The elementwise family's programs: an entry point and, for unary/binary, the function baked in. */
-export type ElementwiseProgram =
+/** The elementwise family's variants: an entry point and, for unary/binary, the function baked in. */
+export type ElementwiseVariant =
   | { entry: 'unary'; fn: UnaryFn; wg: number }
   | { entry: 'binary'; fn: BinaryFn; wg: number }
   | { entry: 'affine'; wg: number }
   | { entry: 'bias'; wg: number };
 
-function opCode(p: ElementwiseProgram): number {
-  if (p.entry === 'unary') return UNARY_FNS.indexOf(p.fn);
-  if (p.entry === 'binary') return BINARY_FNS.indexOf(p.fn);
+function opCode(v: ElementwiseVariant): number {
+  if (v.entry === 'unary') return UNARY_FNS.indexOf(v.fn);
+  if (v.entry === 'binary') return BINARY_FNS.indexOf(v.fn);
   return 0;
 }
 
-/** Pipeline cache key: exactly the parameters baked into the WGSL. */
-export function elementwiseKey(p: ElementwiseProgram): ProgramKey {
-  return { family: 'elementwise', params: { entry: p.entry, op: opCode(p), wg: p.wg } };
-}
+const USES = { unary: ['X', 'Y'], binary: ['X', 'Y', 'B'], affine: ['X', 'Y', 'B', 'S'], bias: ['Y', 'B'] } as const;
 
-/** WGSL for an elementwise program, after checking its parameters. */
-export function elementwiseSource(p: ElementwiseProgram, maxInvocations = 256): string {
-  checkParam('wg', p.wg, 1, maxInvocations, true);
-  const op = opCode(p);
-  if (op < 0) throw new Error(`elementwise: unknown ${p.entry} function ${'fn' in p ? p.fn : ''}`);
-  return instantiate(elementwiseWgsl, { OP: op, WG: p.wg });
-}
+/** Elementwise ops: unary activations, broadcast binary ops, per-channel affine, in-place row bias. */
+export const ELEMENTWISE = defineKernel({
+  name: 'elementwise',
+  uniforms: {
+    n: 'u32',
+    stride: 'u32',
+    rank: 'u32',
+    inner: 'u32',
+    channels: 'u32',
+    flags: 'u32',
+    alpha: 'f32',
+    lo: 'f32',
+    hi: 'f32',
+    iter: 'array<vec4<u32>, 2>',
+    sa: 'array<vec4<u32>, 2>',
+    sb: 'array<vec4<u32>, 2>',
+  },
+  bindings: { X: read('f32'), Y: readWrite('f32'), B: read('f32'), S: read('f32') },
+  compile(v: ElementwiseVariant, limits) {
+    checkParam('wg', v.wg, 1, limits.maxComputeInvocationsPerWorkgroup, true);
+    const op = opCode(v);
+    if (op < 0) throw new Error(`elementwise: unknown ${v.entry} function ${'fn' in v ? v.fn : ''}`);
+    return { body: elementwiseWgsl, entry: `${v.entry}_main`, consts: { OP: op, WG: v.wg }, uses: USES[v.entry] };
+  },
+});
 
-/** A 1-D launch spread over a 2-D grid: element i = gid.y·stride + gid.x. */
-export interface LinearGrid {
-  gx: number;
-  gy: number;
-  /** Invocations per grid row (gx·wg). */
-  stride: number;
-}
-
-/** Grid for n invocations of workgroups of wg, within the adapter's per-dimension workgroup limit. */
-export function linearGrid(s: GpuSession, n: number, wg: number): LinearGrid {
-  const maxDim = s.ctx.limits.maxComputeWorkgroupsPerDimension;
-  const groups = Math.max(1, ceilDiv(n, wg));
-  const gx = Math.min(groups, maxDim);
-  const gy = ceilDiv(groups, gx);
-  if (gy > maxDim) throw new Error(`${n} invocations exceed the adapter's ${maxDim}x${maxDim} workgroup grid`);
-  if (n > 0xffffffff) throw new Error(`${n} elements exceed 32-bit indexing`);
-  return { gx, gy, stride: gx * wg };
-}
-
-/** Binding of the first `bytes` of a buffer, checked against the adapter's storage binding limit. */
-export function binding(s: GpuSession, buffer: GPUBuffer, bytes: number, offset = 0): GPUBufferBinding {
-  const size = Math.max(4, Math.ceil(bytes / 4) * 4);
-  const max = s.ctx.limits.maxStorageBufferBindingSize;
-  if (size > max) throw new Error(`${buffer.label || 'buffer'}: binding ${size} bytes exceeds this adapter's maxStorageBufferBindingSize (${max}); use a smaller batch`);
-  return { buffer, offset, size };
-}
-
-/** Records one compute pass with one dispatch; bindings are given by binding number. */
-export function dispatch(
-  e: OpEncoder,
-  pipeline: GPUComputePipeline,
-  entries: readonly (readonly [number, GPUBufferBinding])[],
-  grid: { gx: number; gy: number },
-  label: string,
-): void {
-  const bind = e.session.ctx.device.createBindGroup({
-    label,
-    layout: pipeline.getBindGroupLayout(0),
-    entries: entries.map(([b, resource]) => ({ binding: b, resource })),
-  });
-  const cp = e.encoder.beginComputePass({ label });
-  cp.setPipeline(pipeline);
-  cp.setBindGroup(0, bind);
-  cp.dispatchWorkgroups(grid.gx, grid.gy);
-  cp.end();
-}
-
-/** A uniform buffer that lives until the batch completes. */
-export function tempUniform(e: OpEncoder, w: UniformWriter, label: string): GPUBufferBinding {
-  return { buffer: e.temp(uploadUniform(e.session.ctx.device, w.buffer, label)) };
+/** WGSL of an elementwise variant, after checking it against `limits`. */
+export function elementwiseSource(v: ElementwiseVariant, limits?: GpuLimits): string {
+  return ELEMENTWISE.source(v, limits);
 }
 
 /**
@@ -117,35 +86,15 @@ export function collapseDims(dims: readonly number[], tables: readonly (readonly
   return { dims: outDims, tables: outTables };
 }
 
-/** Row-major strides of a shape. */
-export function rowMajorStrides(dims: readonly number[]): number[] {
-  const st = new Array<number>(dims.length);
-  let acc = 1;
-  for (let d = dims.length - 1; d >= 0; d--) {
-    st[d] = acc;
-    acc *= dims[d];
-  }
-  return st;
-}
 
-/** Writes a table of up to MAX_TABLE_RANK u32 (two vec4s), zero-filled. */
-export function writeTable(w: UniformWriter, t: readonly number[]): void {
+/** A stride table of up to MAX_TABLE_RANK dims (zero-filled by the uniform packing). */
+export function table(t: readonly number[]): readonly number[] {
   if (t.length > MAX_TABLE_RANK) throw new Error(`table of ${t.length} dims exceeds ${MAX_TABLE_RANK}`);
-  for (let d = 0; d < MAX_TABLE_RANK; d++) w.u32(t[d] ?? 0);
+  return t;
 }
 
-function pipelineFor(s: GpuSession, p: ElementwiseProgram): GPUComputePipeline {
-  return s.pipelines.get(elementwiseKey(p), () => elementwiseSource(p, s.ctx.limits.maxComputeInvocationsPerWorkgroup), `${p.entry}_main`);
-}
-
-/** Fills the 12 scalar words of the shared Params header. */
-function header(n: number, stride: number, f: Partial<{ rank: number; inner: number; channels: number; flags: number; alpha: number; lo: number; hi: number }>): UniformWriter {
-  const w = new UniformWriter(12 + 3 * MAX_TABLE_RANK);
-  w.u32(n).u32(stride).u32(f.rank ?? 0).u32(f.inner ?? 1);
-  w.u32(f.channels ?? 1).u32(f.flags ?? 0).f32(f.alpha ?? 0).f32(f.lo ?? 0);
-  w.f32(f.hi ?? 0).u32(0).u32(0).u32(0);
-  return w;
-}
+const NO_TABLES = { rank: 0, iter: [], sa: [], sb: [] };
+const NO_FN = { inner: 1, channels: 1, flags: 0, alpha: 0, lo: 0, hi: 0 };
 
 /** Parameters of the unary functions (ONNX LeakyRelu alpha, Clip bounds: ±Infinity when absent). */
 export interface UnaryParams {
@@ -160,9 +109,14 @@ export function encodeUnary(e: OpEncoder, fn: UnaryFn, prm: UnaryParams, x: GPUB
   const s = e.session;
   const grid = linearGrid(s, n, wg);
   const flags = (prm.min > -Infinity ? 1 : 0) | (prm.max < Infinity ? 2 : 0);
-  const w = header(n, grid.stride, { flags, alpha: prm.alpha, lo: Number.isFinite(prm.min) ? prm.min : 0, hi: Number.isFinite(prm.max) ? prm.max : 0 });
-  const pipeline = pipelineFor(s, { entry: 'unary', fn, wg });
-  dispatch(e, pipeline, [[0, tempUniform(e, w, 'unary.params')], [1, binding(s, x, n * 4)], [2, binding(s, y, n * 4)]], grid, `unary.${fn}`);
+  const lo = Number.isFinite(prm.min) ? prm.min : 0;
+  const hi = Number.isFinite(prm.max) ? prm.max : 0;
+  dispatch(s, e, ELEMENTWISE, { entry: 'unary', fn, wg }, {
+    params: { ...NO_TABLES, ...NO_FN, n, stride: grid.stride, flags, alpha: prm.alpha, lo, hi },
+    bind: { X: binding(s, x, n * 4), Y: binding(s, y, n * 4) },
+    grid,
+    label: fn,
+  });
 }
 
 /** Operand of a broadcast binary op: its buffer, element count, and element stride per output dim. */
@@ -180,16 +134,12 @@ export function encodeBinary(e: OpEncoder, fn: BinaryFn, a: BroadcastOperand, b:
   const c = collapseDims(dims, [rowMajorStrides(dims), a.strides, b.strides]);
   if (c.dims.length > MAX_TABLE_RANK) throw new Error(`binary ${fn}: ${c.dims.length} dims after merging exceed ${MAX_TABLE_RANK}`);
   const grid = linearGrid(s, n, wg);
-  const w = header(n, grid.stride, { rank: c.dims.length });
-  for (const t of c.tables) writeTable(w, t);
-  const pipeline = pipelineFor(s, { entry: 'binary', fn, wg });
-  dispatch(
-    e,
-    pipeline,
-    [[0, tempUniform(e, w, 'binary.params')], [1, binding(s, a.buf, a.elements * 4)], [2, binding(s, y, n * 4)], [3, binding(s, b.buf, b.elements * 4)]],
+  dispatch(s, e, ELEMENTWISE, { entry: 'binary', fn, wg }, {
+    params: { ...NO_FN, n, stride: grid.stride, rank: c.dims.length, iter: table(c.tables[0]), sa: table(c.tables[1]), sb: table(c.tables[2]) },
+    bind: { X: binding(s, a.buf, a.elements * 4), Y: binding(s, y, n * 4), B: binding(s, b.buf, b.elements * 4) },
     grid,
-    `binary.${fn}`,
-  );
+    label: fn,
+  });
 }
 
 /** Records y = x·scale[c] + shift[c] for n elements, channel c = (i / inner) % channels. */
@@ -197,15 +147,11 @@ export function encodeAffine(e: OpEncoder, x: GPUBuffer, scale: GPUBuffer, shift
   if (n === 0) return;
   const s = e.session;
   const grid = linearGrid(s, n, wg);
-  const w = header(n, grid.stride, { inner, channels });
-  const pipeline = pipelineFor(s, { entry: 'affine', wg });
-  dispatch(
-    e,
-    pipeline,
-    [[0, tempUniform(e, w, 'affine.params')], [1, binding(s, x, n * 4)], [2, binding(s, y, n * 4)], [3, binding(s, scale, channels * 4)], [4, binding(s, shift, channels * 4)]],
+  dispatch(s, e, ELEMENTWISE, { entry: 'affine', wg }, {
+    params: { ...NO_TABLES, ...NO_FN, n, stride: grid.stride, inner, channels },
+    bind: { X: binding(s, x, n * 4), Y: binding(s, y, n * 4), B: binding(s, scale, channels * 4), S: binding(s, shift, channels * 4) },
     grid,
-    'affine',
-  );
+  });
 }
 
 /** Records y[m, j] += bias[j] in place over M rows of N. */
@@ -214,7 +160,9 @@ export function encodeRowBias(e: OpEncoder, y: GPUBuffer, bias: GPUBuffer, M: nu
   if (n === 0) return;
   const s = e.session;
   const grid = linearGrid(s, n, wg);
-  const w = header(n, grid.stride, { channels: N });
-  const pipeline = pipelineFor(s, { entry: 'bias', wg });
-  dispatch(e, pipeline, [[0, tempUniform(e, w, 'bias.params')], [2, binding(s, y, n * 4)], [3, binding(s, bias, N * 4)]], grid, 'bias');
+  dispatch(s, e, ELEMENTWISE, { entry: 'bias', wg }, {
+    params: { ...NO_TABLES, ...NO_FN, n, stride: grid.stride, channels: N },
+    bind: { Y: binding(s, y, n * 4), B: binding(s, bias, N * 4) },
+    grid,
+  });
 }

@@ -1,25 +1,36 @@
 import im2colWgsl from '../../shaders/im2col.wgsl?raw';
-import type { ProgramKey } from '../gpu/pipeline-cache.ts';
-import { UniformWriter } from '../gpu/buffers.ts';
-import type { OpEncoder } from '../gpu/encoder.ts';
-import { binding, DEFAULT_WG, dispatch, linearGrid, tempUniform } from './elementwise.ts';
+import type { GpuLimits } from '../gpu/gpu-context.ts';
 import type { ConvGeometry } from '../ir/geometry.ts';
-import { checkParam, instantiate } from './template.ts';
+import { defineKernel, read, readWrite } from './kernel.ts';
+import { binding, dispatch, linearGrid, rowsPerWindow, windowBinding, type Recorder } from './dispatch.ts';
+import { DEFAULT_WG } from './elementwise.ts';
+import type { GpuSession } from '../gpu/runtime.ts';
+import type { OpEncoder } from '../gpu/encoder.ts';
+import { checkParam } from './template.ts';
 
-/** The im2col family's programs. */
-export interface Im2colProgram {
-  wg: number;
-}
+/** The im2col family's variants. */
+export type Im2colVariant = { wg: number };
 
-/** Pipeline cache key: exactly the parameters baked into the WGSL. */
-export function im2colKey(p: Im2colProgram): ProgramKey {
-  return { family: 'im2col', params: { wg: p.wg } };
-}
+/** im2col of one convolution group, in row windows. */
+export const IM2COL = defineKernel({
+  name: 'im2col',
+  uniforms: {
+    n: 'u32', stride: 'u32', kc: 'u32', plane: 'u32',
+    OW: 'u32', H: 'u32', W: 'u32', cin: 'u32',
+    chan0: 'u32', kh: 'u32', kw: 'u32', sh: 'u32',
+    sw: 'u32', dh: 'u32', dw: 'u32', row0: 'u32',
+    pt: 'i32', pl: 'i32', y_shift: 'u32',
+  },
+  bindings: { X: read('f32'), Y: readWrite('f32') },
+  compile(v: Im2colVariant, limits) {
+    checkParam('wg', v.wg, 1, limits.maxComputeInvocationsPerWorkgroup, true);
+    return { body: im2colWgsl, consts: { WG: v.wg } };
+  },
+});
 
-/** WGSL for an im2col program, after checking its parameters. */
-export function im2colSource(p: Im2colProgram, maxInvocations = 256): string {
-  checkParam('wg', p.wg, 1, maxInvocations, true);
-  return instantiate(im2colWgsl, { WG: p.wg });
+/** WGSL of an im2col variant, after checking it against `limits`. */
+export function im2colSource(v: Im2colVariant, limits?: GpuLimits): string {
+  return IM2COL.source(v, limits);
 }
 
 /** Columns of one group's im2col matrix: (cin/group)·kh·kw. */
@@ -28,24 +39,43 @@ export function im2colColumns(g: ConvGeometry): number {
 }
 
 /**
+ * Records im2col rows [row0, row0 + rows) (rows (b, oh, ow) over the batch) of x [B, cin, H, W] for
+ * group `group` into cols, whose element 0 holds row `row0`. Rows that do not fit one binding go in
+ * several windows.
+ */
+export function encodeIm2colRows(s: GpuSession, rec: Recorder, g: ConvGeometry, x: GPUBuffer, B: number, cols: GPUBuffer, group: number, row0: number, rows: number, wg = DEFAULT_WG): void {
+  const [, H, W] = g.inShape;
+  const [, OH, OW] = g.outShape;
+  const kc = im2colColumns(g);
+  if (rows * kc === 0) return;
+  const X = binding(s, x, B * g.cin * H * W * 4);
+  const perWindow = rowsPerWindow(s, kc * 4);
+  if (perWindow < 1) throw new Error(`im2col: one row of ${kc} columns exceeds this adapter's maxStorageBufferBindingSize (${s.ctx.limits.maxStorageBufferBindingSize})`);
+  const chunk = rows * kc * 4 <= s.ctx.limits.maxStorageBufferBindingSize ? rows : perWindow;
+  for (let r = 0; r < rows; r += chunk) {
+    const count = Math.min(chunk, rows - r);
+    const n = count * kc;
+    const grid = linearGrid(s, n, wg);
+    const win = windowBinding(s, cols, r * kc, n, 4);
+    dispatch(s, rec, IM2COL, { wg }, {
+      params: {
+        n, stride: grid.stride, kc, plane: OH * OW,
+        OW, H, W, cin: g.cin,
+        chan0: (group * g.cin) / g.group, kh: g.kh, kw: g.kw, sh: g.strides[0],
+        sw: g.strides[1], dh: g.dilations[0], dw: g.dilations[1], row0: row0 + r,
+        pt: g.pads[0], pl: g.pads[1], y_shift: win.shift,
+      },
+      bind: { X, Y: win.binding },
+      grid,
+    });
+  }
+}
+
+/**
  * Records im2col of samples [b0, b0 + count) of x [B, cin, H, W] for group `group` into
  * cols [count·OH·OW, (cin/group)·kh·kw].
  */
 export function encodeIm2colKernel(e: OpEncoder, g: ConvGeometry, x: GPUBuffer, B: number, cols: GPUBuffer, group: number, b0 = 0, count = B, wg = DEFAULT_WG): void {
-  const [, H, W] = g.inShape;
-  const [, OH, OW] = g.outShape;
-  const kc = im2colColumns(g);
-  const n = count * OH * OW * kc;
-  if (n === 0) return;
-  const s = e.session;
-  const grid = linearGrid(s, n, wg);
-  const w = new UniformWriter(20);
-  w.u32(n).u32(grid.stride).u32(kc).u32(OH * OW);
-  w.u32(OW).u32(H).u32(W).u32(g.cin);
-  w.u32((group * g.cin) / g.group).u32(g.kh).u32(g.kw).u32(g.strides[0]);
-  w.u32(g.strides[1]).u32(g.dilations[0]).u32(g.dilations[1]).u32(b0);
-  w.i32(g.pads[0]).i32(g.pads[1]).u32(0).u32(0);
-  const prog: Im2colProgram = { wg };
-  const pipeline = s.pipelines.get(im2colKey(prog), () => im2colSource(prog, s.ctx.limits.maxComputeInvocationsPerWorkgroup));
-  dispatch(e, pipeline, [[0, tempUniform(e, w, 'im2col.params')], [1, binding(s, x, B * g.cin * H * W * 4)], [2, binding(s, cols, n * 4)]], grid, 'im2col');
+  const P = g.outShape[1] * g.outShape[2];
+  encodeIm2colRows(e.session, e, g, x, B, cols, group, b0 * P, count * P, wg);
 }

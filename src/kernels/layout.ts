@@ -1,25 +1,42 @@
 import layoutWgsl from '../../shaders/layout.wgsl?raw';
-import type { ProgramKey } from '../gpu/pipeline-cache.ts';
-import { UniformWriter } from '../gpu/buffers.ts';
+import type { GpuLimits } from '../gpu/gpu-context.ts';
 import type { OpEncoder } from '../gpu/encoder.ts';
-import { binding, collapseDims, DEFAULT_WG, dispatch, linearGrid, MAX_TABLE_RANK, rowMajorStrides, tempUniform, writeTable } from './elementwise.ts';
-import { checkParam, instantiate } from './template.ts';
+import { defineKernel, read, readWrite } from './kernel.ts';
+import { dispatch, linearGrid, windowBinding } from './dispatch.ts';
+import { collapseDims, DEFAULT_WG, MAX_TABLE_RANK, table } from './elementwise.ts';
+import { rowMajorStrides } from '../ir/tensor.ts';
+import { checkParam } from './template.ts';
 
-/** The layout family's programs: plain strided copy, or copy plus a gathered bias. */
-export interface LayoutProgram {
-  bias: boolean;
-  wg: number;
-}
+/** The layout family's variants: plain strided copy, or copy plus a gathered bias. */
+export type LayoutVariant = { bias: boolean; wg: number };
 
-/** Pipeline cache key: exactly the parameters baked into the WGSL (the entry point included). */
-export function layoutKey(p: LayoutProgram): ProgramKey {
-  return { family: 'layout', params: { bias: p.bias, wg: p.wg } };
-}
+/** Strided copies: transpose, concat, unpadding, im2col-ordered columns back to NCHW. */
+export const LAYOUT = defineKernel({
+  name: 'layout',
+  uniforms: {
+    n: 'u32',
+    stride: 'u32',
+    rank: 'u32',
+    src_off: 'u32',
+    dst_off: 'u32',
+    bias_off: 'u32',
+    iter: 'array<vec4<u32>, 2>',
+    src: 'array<vec4<u32>, 2>',
+    dst: 'array<vec4<u32>, 2>',
+    bias: 'array<vec4<u32>, 2>',
+  },
+  bindings: { X: read('f32'), Y: readWrite('f32'), Bias: read('f32') },
+  compile(v: LayoutVariant, limits) {
+    checkParam('wg', v.wg, 1, limits.maxComputeInvocationsPerWorkgroup, true);
+    return v.bias
+      ? { body: layoutWgsl, entry: 'copy_bias_main', consts: { WG: v.wg } }
+      : { body: layoutWgsl, entry: 'copy_main', consts: { WG: v.wg }, uses: ['X', 'Y'] as const };
+  },
+});
 
-/** WGSL for a layout program, after checking its parameters. */
-export function layoutSource(p: LayoutProgram, maxInvocations = 256): string {
-  checkParam('wg', p.wg, 1, maxInvocations, true);
-  return instantiate(layoutWgsl, { WG: p.wg });
+/** WGSL of a layout variant, after checking it against `limits`. */
+export function layoutSource(v: LayoutVariant, limits?: GpuLimits): string {
+  return LAYOUT.source(v, limits);
 }
 
 /** How one buffer is addressed by a strided copy: element stride per iteration dim, plus an offset. */
@@ -50,19 +67,28 @@ export function encodeStridedCopy(e: OpEncoder, x: GPUBuffer, y: GPUBuffer, plan
   const c = collapseDims(plan.dims, [rowMajorStrides(plan.dims), plan.src.strides, plan.dst.strides, biasStrides]);
   if (c.dims.length > MAX_TABLE_RANK) throw new Error(`strided copy: ${c.dims.length} dims after merging exceed ${MAX_TABLE_RANK}`);
   const grid = linearGrid(s, n, wg);
-  const w = new UniformWriter(8 + 4 * MAX_TABLE_RANK);
-  w.u32(n).u32(grid.stride).u32(c.dims.length).u32(plan.src.offset);
-  w.u32(plan.dst.offset).u32(bias?.access.offset ?? 0).u32(0).u32(0);
-  for (const t of c.tables) writeTable(w, t);
-  const prog: LayoutProgram = { bias: bias !== undefined, wg };
-  const pipeline = s.pipelines.get(layoutKey(prog), () => layoutSource(prog, s.ctx.limits.maxComputeInvocationsPerWorkgroup), bias ? 'copy_bias_main' : 'copy_main');
-  const entries: [number, GPUBufferBinding][] = [
-    [0, tempUniform(e, w, 'layout.params')],
-    [1, binding(s, x, extent(plan.dims, plan.src) * 4)],
-    [2, binding(s, y, extent(plan.dims, plan.dst) * 4)],
-  ];
-  if (bias) entries.push([3, binding(s, bias.buf, extent(plan.dims, bias.access) * 4)]);
-  dispatch(e, pipeline, entries, grid, bias ? 'layout.copy_bias' : 'layout.copy');
+  // Each buffer is bound from its first element on: a copy out of (or into) part of a large buffer
+  // binds only that part.
+  const X = windowBinding(s, x, plan.src.offset, extent(plan.dims, plan.src) - plan.src.offset, 4);
+  const Y = windowBinding(s, y, plan.dst.offset, extent(plan.dims, plan.dst) - plan.dst.offset, 4);
+  const Bias = bias && windowBinding(s, bias.buf, bias.access.offset, extent(plan.dims, bias.access) - bias.access.offset, 4);
+  dispatch(s, e, LAYOUT, { bias: bias !== undefined, wg }, {
+    params: {
+      n,
+      stride: grid.stride,
+      rank: c.dims.length,
+      src_off: X.shift,
+      dst_off: Y.shift,
+      bias_off: Bias?.shift ?? 0,
+      iter: table(c.tables[0]),
+      src: table(c.tables[1]),
+      dst: table(c.tables[2]),
+      bias: table(c.tables[3]),
+    },
+    bind: Bias ? { X: X.binding, Y: Y.binding, Bias: Bias.binding } : { X: X.binding, Y: Y.binding },
+    grid,
+    label: bias ? 'copy_bias' : 'copy',
+  });
 }
 
 /** Copy plan of a transpose of a row-major tensor of full shape `inDims` by full permutation `perm`. */

@@ -1,27 +1,36 @@
 import poolWgsl from '../../shaders/pool.wgsl?raw';
-import type { ProgramKey } from '../gpu/pipeline-cache.ts';
-import { UniformWriter } from '../gpu/buffers.ts';
+import type { GpuLimits } from '../gpu/gpu-context.ts';
 import type { OpEncoder } from '../gpu/encoder.ts';
-import { binding, DEFAULT_WG, dispatch, linearGrid, tempUniform } from './elementwise.ts';
 import type { PoolGeometry } from '../ir/geometry.ts';
-import { checkParam, instantiate } from './template.ts';
+import { defineKernel, read, readWrite } from './kernel.ts';
+import { binding, dispatch, linearGrid } from './dispatch.ts';
+import { DEFAULT_WG } from './elementwise.ts';
+import { checkParam } from './template.ts';
 
-/** The pool family's programs: the reduction is baked in. */
-export interface PoolProgram {
-  mode: 'max' | 'avg';
-  wg: number;
-}
+/** The pool family's variants: the reduction is baked in. */
+export type PoolVariant = { mode: 'max' | 'avg'; wg: number };
 
-/** Pipeline cache key: exactly the parameters baked into the WGSL. */
-export function poolKey(p: PoolProgram): ProgramKey {
-  return { family: 'pool', params: { mode: p.mode, wg: p.wg } };
-}
+/** Max / average pooling over NCHW with ONNX pads, strides and dilations. */
+export const POOL = defineKernel({
+  name: 'pool',
+  uniforms: {
+    n: 'u32', stride: 'u32', H: 'u32', W: 'u32',
+    OH: 'u32', OW: 'u32', kh: 'u32', kw: 'u32',
+    sh: 'u32', sw: 'u32', dh: 'u32', dw: 'u32',
+    pt: 'i32', pl: 'i32', pb: 'i32', pr: 'i32',
+    include_pad: 'u32',
+  },
+  bindings: { X: read('f32'), Y: readWrite('f32') },
+  compile(v: PoolVariant, limits) {
+    checkParam('wg', v.wg, 1, limits.maxComputeInvocationsPerWorkgroup, true);
+    if (v.mode !== 'max' && v.mode !== 'avg') throw new Error(`pool: unknown mode ${String(v.mode)}`);
+    return { body: poolWgsl, consts: { MAX_MODE: v.mode === 'max', WG: v.wg } };
+  },
+});
 
-/** WGSL for a pool program, after checking its parameters. */
-export function poolSource(p: PoolProgram, maxInvocations = 256): string {
-  checkParam('wg', p.wg, 1, maxInvocations, true);
-  if (p.mode !== 'max' && p.mode !== 'avg') throw new Error(`pool: unknown mode ${String(p.mode)}`);
-  return instantiate(poolWgsl, { MAX_MODE: String(p.mode === 'max'), WG: p.wg });
+/** WGSL of a pool variant, after checking it against `limits`. */
+export function poolSource(v: PoolVariant, limits?: GpuLimits): string {
+  return POOL.source(v, limits);
 }
 
 /** Records pooling of B samples from x [B, C, H, W] into y [B, C, OH, OW]. */
@@ -32,13 +41,14 @@ export function encodePool(e: OpEncoder, g: PoolGeometry, x: GPUBuffer, y: GPUBu
   if (n === 0) return;
   const s = e.session;
   const grid = linearGrid(s, n, wg);
-  const w = new UniformWriter(20);
-  w.u32(n).u32(grid.stride).u32(H).u32(W);
-  w.u32(OH).u32(OW).u32(g.kernel[0]).u32(g.kernel[1]);
-  w.u32(g.strides[0]).u32(g.strides[1]).u32(g.dilations[0]).u32(g.dilations[1]);
-  w.i32(g.pads[0]).i32(g.pads[1]).i32(g.pads[2]).i32(g.pads[3]);
-  w.u32(g.countIncludePad ? 1 : 0).u32(0).u32(0).u32(0);
-  const prog: PoolProgram = { mode: g.mode, wg };
-  const pipeline = s.pipelines.get(poolKey(prog), () => poolSource(prog, s.ctx.limits.maxComputeInvocationsPerWorkgroup));
-  dispatch(e, pipeline, [[0, tempUniform(e, w, 'pool.params')], [1, binding(s, x, B * C * H * W * 4)], [2, binding(s, y, n * 4)]], grid, `pool.${g.mode}`);
+  const [kh, kw] = g.kernel;
+  const [sh, sw] = g.strides;
+  const [dh, dw] = g.dilations;
+  const [pt, pl, pb, pr] = g.pads;
+  dispatch(s, e, POOL, { mode: g.mode, wg }, {
+    params: { n, stride: grid.stride, H, W, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, include_pad: g.countIncludePad ? 1 : 0 },
+    bind: { X: binding(s, x, B * C * H * W * 4), Y: binding(s, y, n * 4) },
+    grid,
+    label: g.mode,
+  });
 }

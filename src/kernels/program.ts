@@ -2,11 +2,14 @@ import programWgsl from '../../shaders/program.wgsl?raw';
 import philoxWgsl from '../../shaders/philox.wgsl?raw';
 import type { XbarConfig } from '../config/types.ts';
 import type { LayerGeometry } from '../crossbar/geometry.ts';
-import type { ProgramKey } from '../gpu/pipeline-cache.ts';
-import type { GpuSession } from '../gpu/runtime.ts';
-import { uploadStorage, uploadUniform, UniformWriter } from '../gpu/buffers.ts';
 import type { ChipId } from '../crossbar/chip.ts';
-import { ceilDiv, checkParam, instantiate } from './template.ts';
+import type { GpuLimits } from '../gpu/gpu-context.ts';
+import type { GpuSession } from '../gpu/runtime.ts';
+import { uploadStorage } from '../gpu/buffers.ts';
+import { COUNTER_LAYOUT_WGSL } from '../random/philox.ts';
+import { defineKernel, readWrite } from './kernel.ts';
+import { dispatch, linearGrid } from './dispatch.ts';
+import { ceilDiv, checkParam } from './template.ts';
 
 /** How a dataflow's conductance planes are formed from cells (DESIGN.md section 9). */
 export type PlaneMode = 'cells' | 'difference' | 'weighted-difference';
@@ -55,8 +58,9 @@ export function planeLayout(g: LayerGeometry, cfg: XbarConfig): PlaneLayout {
   return { mode, npl, collapsed: cfg.dataflow !== 'digital-sa', weights, varFactors, gminSub: digitalSub ? Gmin : 0 };
 }
 
-/** Compile-time shape of a chip-programming kernel. */
-export interface ChipProgram {
+/** What a chip-programming pipeline bakes in (as WGSL overrides: one shader module serves them all). */
+export type ProgrammingVariant = {
+  entry: 'perturb' | 'planes';
   mode: PlaneMode;
   npl: number;
   programming: boolean;
@@ -64,58 +68,123 @@ export interface ChipProgram {
   drift: boolean;
   /** Also build the G² variance planes (proportional read noise). */
   varPlanes: boolean;
+};
+
+/** Writing conductances: a chip's static noise on its cells, then the planes the crossbar kernel reads. */
+export const PROGRAMMING = defineKernel({
+  name: 'program',
+  uniforms: {
+    cells: 'u32',
+    stride: 'u32',
+    K: 'u32',
+    N: 'u32',
+    ncols: 'u32',
+    n4: 'u32',
+    j0: 'u32',
+    S: 'u32',
+    pol: 'u32',
+    cellBits: 'u32',
+    seed: 'u32',
+    chip: 'u32',
+    layer: 'u32',
+    progModel: 'u32',
+    progSigma: 'f32',
+    sa0: 'f32',
+    sa1: 'f32',
+    nu: 'f32',
+    nuStd: 'f32',
+    logRatio: 'f32',
+    Gmin: 'f32',
+  },
+  bindings: { G: readWrite('f32'), R: readWrite('f32'), Q: readWrite('f32') },
+  includes: [philoxWgsl, COUNTER_LAYOUT_WGSL],
+  compile(v: ProgrammingVariant) {
+    checkParam('npl', v.npl, 1, 64);
+    return {
+      body: programWgsl,
+      entry: v.entry,
+      overrides: {
+        MODE: v.mode === 'cells' ? 0 : v.mode === 'difference' ? 1 : 2,
+        PROG: v.programming,
+        STUCK: v.stuckAt,
+        DRIFT: v.drift,
+        WANTQ: v.varPlanes,
+        NPL: v.npl,
+      },
+      uses: v.entry === 'perturb' ? (['G'] as const) : undefined,
+    };
+  },
+});
+
+/** WGSL of the chip-programming kernels. */
+export function programmingSource(v: ProgrammingVariant, limits?: GpuLimits): string {
+  return PROGRAMMING.source(v, limits);
 }
 
-/** Pipeline cache key: exactly the parameters baked into the WGSL (and the entry point). */
-export function chipProgramKey(p: ChipProgram, entry: 'perturb' | 'planes'): ProgramKey {
-  return { family: 'program', params: { ...p, entry } };
+/** Columns [4·col4, 4·col4 + ncols) of a crossbar layer: cells and planes of this many columns fit one storage binding each. */
+export interface ColumnSlice {
+  col4: number;
+  /** vec4 columns of its planes (ceil(ncols / 4)). */
+  n4: number;
+  ncols: number;
 }
 
-const ROW_STRIDE = 65535 * 64;
-
-/** WGSL for a chip-programming program. */
-export function chipProgramSource(p: ChipProgram): string {
-  checkParam('npl', p.npl, 1, 64);
-  return instantiate(programWgsl, {
-    MODE: p.mode === 'cells' ? 0 : p.mode === 'difference' ? 1 : 2,
-    PROG: String(p.programming),
-    STUCK: String(p.stuckAt),
-    DRIFT: String(p.drift),
-    WANTQ: String(p.varPlanes),
-    NPL: p.npl,
-    ROWSTRIDE: ROW_STRIDE,
-    PHILOX: philoxWgsl,
-  });
+/**
+ * The column slices of a layer on this session: one when its conductances fit one binding, else
+ * as many vec4 columns per slice as the larger of its cells ([K, S, pol, cols]) and planes
+ * ([K, npl, cols]) allow.
+ */
+export function columnSlices(s: GpuSession, g: LayerGeometry, layout: PlaneLayout): ColumnSlice[] {
+  const N4 = ceilDiv(g.N, 4);
+  const max = Math.min(s.ctx.limits.maxStorageBufferBindingSize, s.ctx.limits.maxBufferSize);
+  const per = Math.floor(max / (16 * g.K * Math.max(layout.npl, g.S * g.pol)));
+  if (per < 1) throw new Error(`crossbar layer: one column of K=${g.K} rows needs ${16 * g.K * Math.max(layout.npl, g.S * g.pol)} bytes of conductances; this adapter binds at most ${max}`);
+  const slices: ColumnSlice[] = [];
+  for (let c4 = 0; c4 < N4; c4 += per) {
+    const n4 = Math.min(per, N4 - c4);
+    slices.push({ col4: c4, n4, ncols: Math.min(4 * n4, g.N - 4 * c4) });
+  }
+  return slices;
 }
 
-/** A chip's programmed layer on the GPU: cells, planes, variance planes and analog gains. */
+/** The noise-free cells of one slice ([K, S, pol, ncols] of G's [K, S, pol, N]), uploaded. */
+export function uploadSliceCells(s: GpuSession, G: ArrayLike<number>, g: LayerGeometry, slice: ColumnSlice): GPUBuffer {
+  if (slice.ncols === g.N) return uploadStorage(s.ctx.device, Float32Array.from(G), 'xbar.baseCells');
+  const rows = g.K * g.S * g.pol;
+  const out = new Float32Array(rows * slice.ncols);
+  const j0 = 4 * slice.col4;
+  for (let r = 0; r < rows; r++) for (let j = 0; j < slice.ncols; j++) out[r * slice.ncols + j] = G[r * g.N + j0 + j];
+  return uploadStorage(s.ctx.device, out, `xbar.baseCells[${j0}:]`);
+}
+
+/** One column slice of a programmed chip on the GPU. */
+export interface ChipSlice {
+  /** [K·S·pol·ncols] f32 cell conductances after static noise. */
+  cells: GPUBuffer;
+  /** [K, npl, n4] vec4 conductance planes. */
+  planes: GPUBuffer;
+  /** Variance planes, or a placeholder when unused. */
+  varPlanes: GPUBuffer;
+  /** [nBlocks, n4] vec4 of 1 + g, or all ones. */
+  gains: GPUBuffer;
+}
+
+/** A chip's programmed layer on the GPU, slice by slice. */
 export interface GpuChip {
   /** Seed and chip instance that key its noise (0, 0 for the noise-free chip). */
   seed: number;
   chip: number;
-  /** [K·S·pol·N] f32 cell conductances after static noise. */
-  cells: GPUBuffer;
-  planes: GPUBuffer;
-  /** Variance planes, or a placeholder when unused. */
-  varPlanes: GPUBuffer;
-  /** [nBlocks, N4·4] 1 + g, or all ones. */
-  gains: GPUBuffer;
+  slices: readonly ChipSlice[];
   destroy(): void;
 }
 
-/** Grid covering `n` invocations of a 64-wide workgroup within the per-dimension limit. */
-function grid(n: number): [number, number] {
-  const groups = Math.max(1, ceilDiv(n, 64));
-  return groups <= 65535 ? [groups, 1] : [65535, ceilDiv(groups, 65535)];
-}
-
 /**
- * Programs one chip of a layer on the GPU: copies the noise-free cells, applies the chip's static
- * noise (when `id` is given and the config has any) and builds the kernel's planes.
+ * Programs one chip of a layer on the GPU: copies each slice's noise-free cells, applies the chip's
+ * static noise (when `id` is given and the config has any) and builds the kernel's planes.
  */
 export function programChipGpu(
   s: GpuSession,
-  baseCells: GPUBuffer,
+  base: readonly { slice: ColumnSlice; cells: GPUBuffer }[],
   g: LayerGeometry,
   cfg: XbarConfig,
   layout: PlaneLayout,
@@ -125,7 +194,7 @@ export function programChipGpu(
   const { device } = s.ctx;
   const n = cfg.noise;
   const logRatio = Math.log(n.drift.t / n.drift.t0);
-  const prog: ChipProgram = {
+  const shape = {
     mode: layout.mode,
     npl: layout.npl,
     programming: id !== null && n.programming.sigma > 0,
@@ -133,58 +202,44 @@ export function programChipGpu(
     drift: id !== null && logRatio !== 0 && (n.drift.nu > 0 || n.drift.nuStd > 0),
     varPlanes: n.read.sigma > 0 && n.read.model === 'proportional',
   };
-  const cellsN = g.K * g.S * g.pol * g.N;
-  const N4 = ceilDiv(g.N, 4);
-  const planeBytes = g.K * layout.npl * N4 * 16;
-  const maxBinding = s.ctx.limits.maxStorageBufferBindingSize;
-  if (planeBytes > maxBinding || cellsN * 4 > maxBinding) {
-    throw new Error(`crossbar layer needs ${Math.max(planeBytes, cellsN * 4)} bytes of conductances; this adapter binds at most ${maxBinding}`);
-  }
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-  const cells = device.createBuffer({ size: Math.max(16, cellsN * 4), usage, label: 'chip.cells' });
-  const planes = device.createBuffer({ size: Math.max(16, planeBytes), usage, label: 'chip.planes' });
-  const varPlanes = device.createBuffer({ size: prog.varPlanes ? Math.max(16, planeBytes) : 16, usage, label: 'chip.varPlanes' });
-  const gainPadded = new Float32Array(g.blocks.length * N4 * 4).fill(1);
-  for (let p = 0; p < g.blocks.length; p++) for (let j = 0; j < g.N; j++) gainPadded[p * N4 * 4 + j] = gains[p * g.N + j];
-  const gainBuf = uploadStorage(device, gainPadded, 'chip.gains');
-  const params = uploadUniform(
-    device,
-    new UniformWriter(20)
-      .u32(cellsN).u32(g.K).u32(g.N).u32(N4).u32(g.S).u32(g.pol).u32(g.c).u32(id?.seed ?? 0).u32(id?.chip ?? 0).u32(id?.layer ?? 0)
-      .u32(n.programming.model === 'additive' ? 0 : 1).u32(0)
-      .f32(n.programming.sigma).f32(n.stuckAt.sa0).f32(n.stuckAt.sa1).f32(n.drift.nu).f32(n.drift.nuStd).f32(logRatio).f32(g.Gmin).f32(0).buffer,
-    'chip.params',
-  );
+  // Uniform buffers live as long as the chip: the submitted passes read them.
+  const owned: GPUBuffer[] = [];
   const enc = device.createCommandEncoder();
-  enc.copyBufferToBuffer(baseCells, 0, cells, 0, Math.max(16, cellsN * 4));
-  const src = (): string => chipProgramSource(prog);
-  if (prog.programming || prog.stuckAt || prog.drift) {
-    const pipe = s.pipelines.get(chipProgramKey(prog, 'perturb'), src, 'perturb');
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipe);
-    pass.setBindGroup(0, device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [params, cells].map((buffer, binding) => ({ binding, resource: { buffer } })) }));
-    pass.dispatchWorkgroups(...grid(cellsN));
-    pass.end();
-  }
-  const pipe = s.pipelines.get(chipProgramKey(prog, 'planes'), src, 'planes');
-  const pass = enc.beginComputePass();
-  pass.setPipeline(pipe);
-  pass.setBindGroup(
-    0,
-    device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [params, cells, planes, varPlanes].map((buffer, binding) => ({ binding, resource: { buffer } })) }),
-  );
-  pass.dispatchWorkgroups(...grid(g.K * N4 * 4));
-  pass.end();
+  const rec = { encoder: enc, temp: (b: GPUBuffer) => (owned.push(b), b) };
+  const slices = base.map(({ slice, cells: baseCells }): ChipSlice => {
+    const cellsN = g.K * g.S * g.pol * slice.ncols;
+    const planeBytes = g.K * layout.npl * slice.n4 * 16;
+    const cells = device.createBuffer({ size: Math.max(16, cellsN * 4), usage, label: 'chip.cells' });
+    const planes = device.createBuffer({ size: Math.max(16, planeBytes), usage, label: 'chip.planes' });
+    const varPlanes = device.createBuffer({ size: shape.varPlanes ? Math.max(16, planeBytes) : 16, usage, label: 'chip.varPlanes' });
+    const j0 = 4 * slice.col4;
+    const gainPadded = new Float32Array(g.blocks.length * slice.n4 * 4).fill(1);
+    for (let p = 0; p < g.blocks.length; p++) for (let j = 0; j < slice.ncols; j++) gainPadded[p * slice.n4 * 4 + j] = gains[p * g.N + j0 + j];
+    const gainBuf = uploadStorage(device, gainPadded, 'chip.gains');
+    owned.push(cells, planes, varPlanes, gainBuf);
+    enc.copyBufferToBuffer(baseCells, 0, cells, 0, Math.max(16, cellsN * 4));
+    const params = {
+      cells: cellsN, stride: 0, K: g.K, N: g.N, ncols: slice.ncols, n4: slice.n4, j0,
+      S: g.S, pol: g.pol, cellBits: g.c, seed: id?.seed ?? 0, chip: id?.chip ?? 0, layer: id?.layer ?? 0,
+      progModel: n.programming.model === 'additive' ? 0 : 1,
+      progSigma: n.programming.sigma, sa0: n.stuckAt.sa0, sa1: n.stuckAt.sa1, nu: n.drift.nu, nuStd: n.drift.nuStd, logRatio, Gmin: g.Gmin,
+    };
+    if (shape.programming || shape.stuckAt || shape.drift) {
+      const grid = linearGrid(s, cellsN, 64);
+      dispatch(s, rec, PROGRAMMING, { entry: 'perturb', ...shape }, { params: { ...params, stride: grid.stride }, bind: { G: cells }, grid, label: 'perturb' });
+    }
+    const grid = linearGrid(s, g.K * slice.n4 * 4, 64);
+    dispatch(s, rec, PROGRAMMING, { entry: 'planes', ...shape }, { params: { ...params, stride: grid.stride }, bind: { G: cells, R: planes, Q: varPlanes }, grid, label: 'planes' });
+    return { cells, planes, varPlanes, gains: gainBuf };
+  });
   device.queue.submit([enc.finish()]);
   return {
     seed: id?.seed ?? 0,
     chip: id?.chip ?? 0,
-    cells,
-    planes,
-    varPlanes,
-    gains: gainBuf,
+    slices,
     destroy() {
-      for (const b of [cells, planes, varPlanes, gainBuf, params]) b.destroy();
+      for (const b of owned) b.destroy();
     },
   };
 }

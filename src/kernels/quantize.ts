@@ -1,19 +1,19 @@
 import quantizeWgsl from '../../shaders/quantize.wgsl?raw';
 import readVarianceWgsl from '../../shaders/read-variance.wgsl?raw';
-import type { ProgramKey } from '../gpu/pipeline-cache.ts';
 import type { GpuSession } from '../gpu/runtime.ts';
-import { uploadUniform, UniformWriter } from '../gpu/buffers.ts';
-import { ceilDiv, instantiate } from './template.ts';
+import { defineKernel, read, readWrite } from './kernel.ts';
+import { binding, dispatch, linearGrid, windowBinding, type Recorder } from './dispatch.ts';
 
-const ROW_STRIDE = 65535 * 64;
+/** Workgroup size of the crossbar's input passes (no variants: one per family). */
+const WG = 64;
 
-/** The quantize kernel has no tunable shape; its key names the family. */
-export const QUANTIZE_KEY: ProgramKey = { family: 'quantize', params: { wg: 64 } };
-
-/** WGSL of the input quantization kernel. */
-export function quantizeSource(): string {
-  return instantiate(quantizeWgsl, { ROWSTRIDE: ROW_STRIDE });
-}
+/** Input quantization for the crossbar kernel, and the per-vector X⁻ flags and their count. */
+export const QUANTIZE = defineKernel({
+  name: 'quantize',
+  uniforms: { count: 'u32', stride: 'u32', K: 'u32', x_shift: 'u32', invSx: 'f32', Qx: 'f32' },
+  bindings: { x: read('f32'), xq: readWrite('i32'), negFlags: readWrite('atomic<u32>'), negCount: readWrite('atomic<u32>') },
+  compile: (_v: { wg: number }) => ({ body: quantizeWgsl, consts: { WG } }),
+});
 
 /** What one quantization reads and writes. */
 export interface QuantizeJob {
@@ -31,29 +31,25 @@ export interface QuantizeJob {
   negCount: GPUBuffer;
 }
 
-/** Records the quantization of `rows` input vectors into `enc`; returns the uniform buffer to free after submit. */
-export function encodeQuantize(s: GpuSession, enc: GPUCommandEncoder, j: QuantizeJob): GPUBuffer {
-  const { device } = s.ctx;
-  const pipeline = s.pipelines.get(QUANTIZE_KEY, quantizeSource);
+/** Records the quantization of `rows` input vectors, read through a window of the input. */
+export function encodeQuantize(s: GpuSession, rec: Recorder, j: QuantizeJob): void {
   const count = j.rows * j.K;
-  const params = uploadUniform(device, new UniformWriter(8).u32(count).u32(j.K).u32(j.rowStart).u32(0).f32(1 / j.sx).f32(j.Qx).f32(0).f32(0).buffer, 'quantize.params');
-  const groups = Math.max(1, ceilDiv(count, 64));
-  const pass = enc.beginComputePass();
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(
-    0,
-    device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [params, j.input, j.xq, j.negFlags, j.negCount].map((buffer, binding) => ({ binding, resource: { buffer } })),
-    }),
-  );
-  pass.dispatchWorkgroups(Math.min(groups, 65535), ceilDiv(groups, 65535));
-  pass.end();
-  return params;
+  const grid = linearGrid(s, count, WG);
+  const x = windowBinding(s, j.input, j.rowStart * j.K, count, 4);
+  dispatch(s, rec, QUANTIZE, { wg: WG }, {
+    params: { count, stride: grid.stride, K: j.K, x_shift: x.shift, invSx: 1 / j.sx, Qx: j.Qx },
+    bind: { x: x.binding, xq: binding(s, j.xq, count * 4), negFlags: binding(s, j.negFlags, j.rows * 4), negCount: binding(s, j.negCount, 4) },
+    grid,
+  });
 }
 
-/** The read-variance kernel has no tunable shape either. */
-export const READ_VARIANCE_KEY: ProgramKey = { family: 'read-variance', params: { wg: 64 } };
+/** Per-vector input sums of additive read noise: Σ V² per row block, cycle and pass. */
+export const READ_VARIANCE = defineKernel({
+  name: 'read-variance',
+  uniforms: { rows: 'u32', stride: 'u32', K: 'u32', blockRows: 'u32', nBlocks: 'u32', dacBits: 'u32', Tfull: 'u32', TK: 'u32', invVm: 'f32' },
+  bindings: { xq: read('i32'), stats: readWrite('f32') },
+  compile: (_v: { wg: number }) => ({ body: readVarianceWgsl, consts: { WG } }),
+});
 
 /** What the per-vector read-noise input sums need. */
 export interface ReadVarianceJob {
@@ -71,20 +67,13 @@ export interface ReadVarianceJob {
   stats: GPUBuffer;
 }
 
-/** Records the Σ V² sums of additive read noise for every vector, pass, row block and cycle; returns the uniform to free. */
-export function encodeReadVariance(s: GpuSession, enc: GPUCommandEncoder, j: ReadVarianceJob): GPUBuffer {
-  const { device } = s.ctx;
-  const pipeline = s.pipelines.get(READ_VARIANCE_KEY, () => instantiate(readVarianceWgsl, { ROWSTRIDE: ROW_STRIDE }));
-  const params = uploadUniform(
-    device,
-    new UniformWriter(12).u32(j.rows).u32(j.K).u32(j.blockRows).u32(j.nBlocks).u32(j.dacBits).u32(j.T).u32(j.TK).u32(0).f32(1 / j.Vm).f32(0).f32(0).f32(0).buffer,
-    'readVariance.params',
-  );
-  const groups = Math.max(1, ceilDiv(j.rows * 2 * j.nBlocks, 64));
-  const pass = enc.beginComputePass();
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [params, j.xq, j.stats].map((buffer, binding) => ({ binding, resource: { buffer } })) }));
-  pass.dispatchWorkgroups(Math.min(groups, 65535), ceilDiv(groups, 65535));
-  pass.end();
-  return params;
+/** Records the Σ V² sums of additive read noise for every vector, pass, row block and cycle. */
+export function encodeReadVariance(s: GpuSession, rec: Recorder, j: ReadVarianceJob): void {
+  const n = j.rows * 2 * j.nBlocks;
+  const grid = linearGrid(s, n, WG);
+  dispatch(s, rec, READ_VARIANCE, { wg: WG }, {
+    params: { rows: j.rows, stride: grid.stride, K: j.K, blockRows: j.blockRows, nBlocks: j.nBlocks, dacBits: j.dacBits, Tfull: j.T, TK: j.TK, invVm: 1 / j.Vm },
+    bind: { xq: binding(s, j.xq, j.rows * j.K * 4), stats: binding(s, j.stats, n * j.TK * 4) },
+    grid,
+  });
 }

@@ -1,24 +1,28 @@
 import softmaxWgsl from '../../shaders/softmax.wgsl?raw';
-import type { ProgramKey } from '../gpu/pipeline-cache.ts';
-import { UniformWriter } from '../gpu/buffers.ts';
+import type { GpuLimits } from '../gpu/gpu-context.ts';
 import type { OpEncoder } from '../gpu/encoder.ts';
-import { binding, DEFAULT_WG, dispatch, linearGrid, tempUniform } from './elementwise.ts';
-import { checkParam, instantiate } from './template.ts';
+import { defineKernel, read, readWrite } from './kernel.ts';
+import { binding, dispatch, linearGrid } from './dispatch.ts';
+import { DEFAULT_WG } from './elementwise.ts';
+import { checkParam } from './template.ts';
 
-/** The softmax family's programs. */
-export interface SoftmaxProgram {
-  wg: number;
-}
+/** The softmax family's variants. */
+export type SoftmaxVariant = { wg: number };
 
-/** Pipeline cache key: exactly the parameters baked into the WGSL. */
-export function softmaxKey(p: SoftmaxProgram): ProgramKey {
-  return { family: 'softmax', params: { wg: p.wg } };
-}
+/** Softmax along one axis of a tensor viewed as [outer, L, inner]. */
+export const SOFTMAX = defineKernel({
+  name: 'softmax',
+  uniforms: { lines: 'u32', stride: 'u32', L: 'u32', inner: 'u32' },
+  bindings: { X: read('f32'), Y: readWrite('f32') },
+  compile(v: SoftmaxVariant, limits) {
+    checkParam('wg', v.wg, 1, limits.maxComputeInvocationsPerWorkgroup, true);
+    return { body: softmaxWgsl, consts: { WG: v.wg } };
+  },
+});
 
-/** WGSL for a softmax program, after checking its parameters. */
-export function softmaxSource(p: SoftmaxProgram, maxInvocations = 256): string {
-  checkParam('wg', p.wg, 1, maxInvocations, true);
-  return instantiate(softmaxWgsl, { WG: p.wg });
+/** WGSL of a softmax variant, after checking it against `limits`. */
+export function softmaxSource(v: SoftmaxVariant, limits?: GpuLimits): string {
+  return SOFTMAX.source(v, limits);
 }
 
 /** Records softmax of x viewed as [outer, L, inner] along L into y. */
@@ -27,9 +31,10 @@ export function encodeSoftmax(e: OpEncoder, x: GPUBuffer, y: GPUBuffer, outer: n
   if (lines === 0 || L === 0) return;
   const s = e.session;
   const grid = linearGrid(s, lines, wg);
-  const w = new UniformWriter(4).u32(lines).u32(grid.stride).u32(L).u32(inner);
-  const prog: SoftmaxProgram = { wg };
-  const pipeline = s.pipelines.get(softmaxKey(prog), () => softmaxSource(prog, s.ctx.limits.maxComputeInvocationsPerWorkgroup));
   const bytes = lines * L * 4;
-  dispatch(e, pipeline, [[0, tempUniform(e, w, 'softmax.params')], [1, binding(s, x, bytes)], [2, binding(s, y, bytes)]], grid, 'softmax');
+  dispatch(s, e, SOFTMAX, { wg }, {
+    params: { lines, stride: grid.stride, L, inner },
+    bind: { X: binding(s, x, bytes), Y: binding(s, y, bytes) },
+    grid,
+  });
 }

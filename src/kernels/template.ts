@@ -1,16 +1,13 @@
 /**
- * Fills `{{NAME}}` placeholders in a WGSL template. Every placeholder must be given and every given
- * value used, so a typo in a generator fails loudly instead of compiling a different kernel.
+ * Fills `{{NAME}}` placeholders of a WGSL body from a variant's constants (its workgroup size, so the
+ * launch shape reads literally in the source). Every placeholder must be given: a typo fails loudly
+ * instead of compiling a different kernel.
  */
-export function instantiate(template: string, values: Readonly<Record<string, string | number>>): string {
-  const used = new Set<string>();
-  const out = template.replace(/\{\{([A-Z0-9_]+)\}\}/g, (_m, name: string) => {
+export function substitute(template: string, values: Readonly<Record<string, string | number | boolean>>): string {
+  return template.replace(/\{\{([A-Z0-9_]+)\}\}/g, (_m, name: string) => {
     if (!(name in values)) throw new Error(`WGSL template: no value for {{${name}}}`);
-    used.add(name);
     return String(values[name]);
   });
-  for (const k of Object.keys(values)) if (!used.has(k)) throw new Error(`WGSL template: {{${k}}} not in template`);
-  return out;
 }
 
 /** Throws unless `v` is an integer in [lo, hi] (and a power of two when asked): kernel constraints. */

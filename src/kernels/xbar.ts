@@ -1,121 +1,22 @@
-import xbarWgsl from '../../shaders/xbar.wgsl?raw';
-import philoxWgsl from '../../shaders/philox.wgsl?raw';
 import type { XbarConfig } from '../config/types.ts';
 import { adcIsSigned } from '../crossbar/adc.ts';
 import type { ProgrammedLayer } from '../crossbar/program.ts';
-import type { ProgramKey } from '../gpu/pipeline-cache.ts';
 import type { GpuSession } from '../gpu/runtime.ts';
-import { readBuffer, uploadStorage, uploadUniform, UniformWriter } from '../gpu/buffers.ts';
+import type { XbarTiles } from '../gpu/tuning.ts';
+import { readBuffer, uploadStorage } from '../gpu/buffers.ts';
 import { analogGains, type ChipId } from '../crossbar/chip.ts';
-import { planeLayout, programChipGpu, type GpuChip, type PlaneLayout } from './program.ts';
+import { binding, dispatch, rowsPerWindow, windowBinding, type Recorder } from './dispatch.ts';
+import { columnSlices, planeLayout, programChipGpu, uploadSliceCells, type ColumnSlice, type GpuChip, type PlaneLayout } from './program.ts';
 import { encodeQuantize, encodeReadVariance } from './quantize.ts';
-import { ceilDiv, checkParam, instantiate } from './template.ts';
+import { XBAR, type XbarVariant } from './xbar-kernel.ts';
+import { ceilDiv } from './template.ts';
 
-/** Compile-time shape of a crossbar kernel: everything baked into its WGSL. */
-export interface XbarProgram {
-  /** Input vectors per invocation. */
-  tm: number;
-  wgx: number;
-  wgy: number;
-  /** Conductance planes, and how many share one decode of the input bits (divides npl). */
-  npl: number;
-  pc: number;
-  /** Input cycles run in the kernel (1 when collapsed). */
-  cycles: number;
-  signed: boolean;
-  /** Inputs drive u/Vm once instead of bit-serial cycles (buffered, analog-sa). */
-  collapsed: boolean;
-  /** Record max |ADC input| instead of converting (calibration). */
-  trace: boolean;
-  /** Decode each block of KT input rows once per workgroup into shared memory (real GPUs); 0 = register-only variant (CPU drivers). */
-  kt: number;
-  /** Per-read noise of DESIGN.md section 4 compiled in. */
-  read: 'none' | 'additive' | 'proportional';
-  gain: boolean;
-  analogNoise: boolean;
-  adcNoise: boolean;
-}
-
-/** Pipeline cache key: exactly the parameters baked into the WGSL. */
-export function xbarKey(p: XbarProgram): ProgramKey {
-  return { family: 'xbar', params: { ...p } };
-}
-
-/** WGSL for a crossbar program, after checking its tile and workgroup constraints. */
-export function xbarSource(p: XbarProgram, maxInvocations = 256): string {
-  checkParam('tm', p.tm, 1, 8);
-  checkParam('wgx', p.wgx, 1, 256, true);
-  checkParam('wgy', p.wgy, 1, 256, true);
-  checkParam('npl', p.npl, 1, 64);
-  checkParam('pc', p.pc, 1, 8);
-  checkParam('cycles', p.cycles, 1, 16);
-  checkParam('kt', p.kt, 0, 64);
-  if (p.kt > 0 && p.kt * p.wgy * p.tm * (p.read === 'proportional' ? 8 : 4) > 16384) throw new Error(`xbar: shared tile of ${p.kt}x${p.wgy * p.tm} exceeds 16 KiB of workgroup memory`);
-  if (p.npl % p.pc !== 0) throw new Error(`xbar: pc=${p.pc} must divide npl=${p.npl}`);
-  if (p.collapsed && p.cycles !== 1) throw new Error('xbar: a collapsed program runs one cycle');
-  if (p.wgx * p.wgy > maxInvocations) throw new Error(`xbar: workgroup ${p.wgx}x${p.wgy} exceeds ${maxInvocations} invocations`);
-  if (p.trace && (p.read !== 'none' || p.gain || p.analogNoise || p.adcNoise)) throw new Error('xbar: calibration traces the noise-free chip');
-  if ((p.gain || p.analogNoise) && !p.collapsed) throw new Error('xbar: analog gain and noise apply to buffered and analog-sa only');
-  return instantiate(xbarWgsl, {
-    TM: p.tm,
-    NPL: p.npl,
-    PC: p.pc,
-    T: p.cycles,
-    TMPC: p.tm * p.pc,
-    TMPCQ: p.read === 'proportional' ? p.tm * p.pc : 1,
-    SIGNED: String(p.signed),
-    COLLAPSED: String(p.collapsed),
-    TRACE: String(p.trace),
-    READ: p.read === 'none' ? 0 : p.read === 'additive' ? 1 : 2,
-    GAIN: String(p.gain),
-    ANALOGN: String(p.analogNoise),
-    ADCN: String(p.adcNoise),
-    PHILOX: philoxWgsl,
-    SHARED: String(p.kt > 0),
-    // The register variant has no barriers, so edge invocations may leave at once; the shared one must not.
-    EARLY_RETURN: p.kt > 0 ? '' : 'if (!inRange) { return; }',
-    // Barriers are emitted only where every invocation reaches them (not after an early return).
-    BARRIER: p.kt > 0 ? 'workgroupBarrier();' : '',
-    // Loops around barriers need a workgroup-uniform pass count.
-    PASSES: p.kt > 0 ? 'select(1u, 2u, workgroupUniformLoad(&wgNeg) != 0u)' : 'select(1u, 2u, anyNeg)',
-    KT: Math.max(1, p.kt),
-    TILE: p.kt > 0 ? p.kt * p.wgy * p.tm : 1,
-    TILESQ: p.kt > 0 && p.read === 'proportional' ? p.kt * p.wgy * p.tm : 1,
-    WGX: p.wgx,
-    WGY: p.wgy,
-  });
-}
+export { xbarSource, type XbarVariant } from './xbar-kernel.ts';
 
 /** Largest divisor of n that is at most cap: planes sharing one input decode. */
 function planeChunk(n: number, cap: number): number {
   for (let c = Math.min(cap, n); c > 1; c--) if (n % c === 0) return c;
   return 1;
-}
-
-/** A kernel variant's tiling. */
-export interface XbarTiles {
-  tm: number;
-  wgx: number;
-  wgy: number;
-  pcMax: number;
-  /** Shared-memory tile depth (0: register-only variant). */
-  kt: number;
-}
-
-/**
- * Tile choices per adapter kind (DESIGN.md section 2). CPU drivers (lavapipe, SwiftShader) vectorize
- * across invocations and pay dearly for barriers: register-only, small tiles, wide workgroups. Real
- * GPUs: inputs decoded once per workgroup into shared memory, 32 rows of W per tile.
- */
-export function defaultTiles(isSoftware: boolean): XbarTiles {
-  return isSoftware ? { tm: 4, wgx: 8, wgy: 8, pcMax: 4, kt: 0 } : { tm: 4, wgx: 16, wgy: 4, pcMax: 4, kt: 32 };
-}
-
-let tileOverride: XbarTiles | null = null;
-
-/** Forces a kernel variant regardless of the adapter, or clears it (tests run the real-GPU variant on software drivers; benches compare). */
-export function setTileOverride(t: XbarTiles | null): void {
-  tileOverride = t;
 }
 
 /** What one encoded run reads and writes. */
@@ -145,25 +46,28 @@ export interface XbarEncodeOptions {
 }
 
 /** Where recorded work goes and who frees its temporaries. */
-export interface XbarRecorder {
-  encoder: GPUCommandEncoder;
-  temp(buf: GPUBuffer): GPUBuffer;
+export type XbarRecorder = Recorder;
+
+/** One column slice of the layer: its noise-free cells and its epilogue (weight scales, bias). */
+interface LayerSlice {
+  slice: ColumnSlice;
+  cells: GPUBuffer;
+  epilogue: GPUBuffer;
 }
 
 /**
  * One crossbar layer of one config on the GPU: its noise-free cells (uploaded once), the noise-free
  * chip used for calibration, the ADC ranges and the output epilogue (weight scales, bias). Chips are
- * programmed from it on the GPU (`programChip`) and kept there across batches.
+ * programmed from it on the GPU (`programChip`) and kept there across batches. A layer whose
+ * conductances exceed one storage binding is held in column slices, each run by its own dispatch.
  */
 export class GpuCrossbarLayer {
   readonly layout: PlaneLayout;
   /** The noise-free chip (calibration, drift compensation's reference). */
   readonly ideal: GpuChip;
-  private readonly baseCells: GPUBuffer;
-  private readonly epilogue: GPUBuffer;
+  private readonly slices: LayerSlice[];
   private readonly scratch: GPUBuffer;
   private consts: GPUBuffer;
-  private readonly N4: number;
 
   private constructor(
     private readonly s: GpuSession,
@@ -174,19 +78,21 @@ export class GpuCrossbarLayer {
     bias: ArrayLike<number> | null,
     ranges: Float64Array,
   ) {
-    const { device } = s.ctx;
     const g = layer.geom;
-    this.N4 = ceilDiv(g.N, 4);
     this.layout = planeLayout(g, cfg);
-    this.baseCells = uploadStorage(device, Float32Array.from(layer.G), 'xbar.baseCells');
-    const ep = new Float32Array(this.N4 * 8);
-    ep.set(layer.sw);
-    if (bias) ep.set(bias, this.N4 * 4);
-    this.epilogue = uploadStorage(device, ep, 'xbar.epilogue');
+    this.slices = columnSlices(s, g, this.layout).map((slice) => {
+      const j0 = 4 * slice.col4;
+      const ep = new Float32Array(slice.n4 * 8);
+      for (let j = 0; j < slice.ncols; j++) {
+        ep[j] = layer.sw[j0 + j];
+        if (bias) ep[slice.n4 * 4 + j] = bias[j0 + j];
+      }
+      return { slice, cells: uploadSliceCells(s, layer.G, g, slice), epilogue: uploadStorage(s.ctx.device, ep, 'xbar.epilogue') };
+    });
     this.consts = this.makeConsts(ranges);
     // Stands in for optional bindings: the two-pass counter nobody reads, and ΣV² when read noise is not additive.
-    this.scratch = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'xbar.scratch' });
-    this.ideal = programChipGpu(s, this.baseCells, g, cfg, this.layout, null, new Float64Array(g.blocks.length * g.N).fill(1));
+    this.scratch = s.ctx.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'xbar.scratch' });
+    this.ideal = programChipGpu(s, this.slices, g, cfg, this.layout, null, new Float64Array(g.blocks.length * g.N).fill(1));
   }
 
   /** Uploads a noise-free programmed layer; `ranges` is the ADC range of each row block; `bias` is added digitally. */
@@ -213,10 +119,10 @@ export class GpuCrossbarLayer {
   programChip(seed: number, chip: number): GpuChip {
     const id: ChipId = { seed, chip, layer: this.layerIndex };
     const g = this.layer.geom;
-    return programChipGpu(this.s, this.baseCells, g, this.cfg, this.layout, id, analogGains(this.cfg, g.blocks.length, g.N, id));
+    return programChipGpu(this.s, this.slices, g, this.cfg, this.layout, id, analogGains(this.cfg, g.blocks.length, g.N, id));
   }
 
-  private program(trace: boolean, perRead: boolean): XbarProgram {
+  private variant(trace: boolean, perRead: boolean): XbarVariant {
     const tiles = this.tiles();
     const cfg = this.cfg;
     const on = perRead && !trace;
@@ -240,7 +146,7 @@ export class GpuCrossbarLayer {
   }
 
   private tiles(): XbarTiles {
-    return tileOverride ?? defaultTiles(this.s.ctx.adapter.isSoftware);
+    return this.s.tuning.xbar;
   }
 
   /** Vectors per dispatch that fit the adapter's grid limits. */
@@ -249,54 +155,73 @@ export class GpuCrossbarLayer {
     return Math.max(1, Math.min(this.s.ctx.limits.maxComputeWorkgroupsPerDimension * t.wgy * t.tm, 1 << 20));
   }
 
-  /** Rows of inputs that fit one storage binding (input [rows, K] and output [rows, N]). */
-  maxRowsPerBinding(): number {
-    const { K, N } = this.layer.geom;
-    return Math.max(1, Math.floor(this.s.ctx.limits.maxStorageBufferBindingSize / (4 * Math.max(K, N))));
+  /** Bytes per input vector of the largest per-vector binding: its inputs [K], outputs [N] or read-noise sums [2, nBlocks, T]. */
+  private rowBytes(): number {
+    const { K, N, T, blocks } = this.layer.geom;
+    return 4 * Math.max(K, N, 2 * blocks.length * T);
   }
 
-  /** Records a run of `chip` over rows of `input` into `rec` (DESIGN.md sections 3 and 4). */
+  /** Rows of inputs that fit one storage binding (input [rows, K], output [rows, N] and their read-noise sums). */
+  maxRowsPerBinding(): number {
+    return Math.max(1, Math.floor(this.s.ctx.limits.maxStorageBufferBindingSize / this.rowBytes()));
+  }
+
+  /**
+   * Records a run of `chip` over rows of `input` into `rec` (DESIGN.md sections 3 and 4). Rows whose
+   * inputs or outputs exceed one storage binding are run in windows of them.
+   */
   encode(rec: XbarRecorder, chip: GpuChip, o: XbarEncodeOptions): void {
-    const { device } = this.s.ctx;
+    if (o.rows === 0) return;
+    const { K, N } = this.layer.geom;
+    const rowBytes = this.rowBytes();
+    const start = o.rowStart ?? 0;
+    const fits = (start + o.rows) * rowBytes <= this.s.ctx.limits.maxStorageBufferBindingSize;
+    const per = fits ? o.rows : rowsPerWindow(this.s, rowBytes);
+    if (per < 1) throw new Error(`crossbar layer: one row of K=${K}, N=${N} exceeds this adapter's maxStorageBufferBindingSize (${this.s.ctx.limits.maxStorageBufferBindingSize})`);
+    for (let r = 0; r < o.rows; r += per) this.encodeWindow(rec, chip, o, start + r, r, Math.min(per, o.rows - r));
+  }
+
+  /** One window of `encode`: rows [first, first + rows) of input and output, the `done`-th onwards of the run. */
+  private encodeWindow(rec: XbarRecorder, chip: GpuChip, o: XbarEncodeOptions, first: number, done: number, rows: number): void {
+    const s = this.s;
+    const { device } = s.ctx;
     const g = this.layer.geom;
     const cfg = this.cfg;
     const trace = o.trace ?? false;
-    const prog = this.program(trace, o.perRead ?? true);
-    const pipeline = this.s.pipelines.get(xbarKey(prog), () => xbarSource(prog, this.s.ctx.limits.maxComputeInvocationsPerWorkgroup));
+    const v = this.variant(trace, o.perRead ?? true);
     const chunk = Math.max(1, Math.min(o.vectorsPerDispatch ?? Infinity, this.maxVectorsPerDispatch()));
-    const outStart = o.rowStart ?? 0;
     // Quantize once per run; every output column's invocations then read small integers.
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
-    const xq = rec.temp(device.createBuffer({ size: Math.max(16, o.rows * g.K * 4), usage, label: 'xbar.xq' }));
-    const flags = rec.temp(device.createBuffer({ size: Math.max(16, o.rows * 4), usage, label: 'xbar.negFlags' }));
+    const xq = rec.temp(device.createBuffer({ size: Math.max(16, rows * g.K * 4), usage, label: 'xbar.xq' }));
+    const flags = rec.temp(device.createBuffer({ size: Math.max(16, rows * 4), usage, label: 'xbar.negFlags' }));
     rec.encoder.clearBuffer(flags);
     const negCount = trace ? this.scratch : (o.negCounter ?? this.scratch);
-    rec.temp(encodeQuantize(this.s, rec.encoder, { input: o.input, rowStart: outStart, rows: o.rows, K: g.K, sx: o.sxq, Qx: g.Qx, xq, negFlags: flags, negCount }));
+    encodeQuantize(s, rec, { input: o.input, rowStart: first, rows, K: g.K, sx: o.sxq, Qx: g.Qx, xq, negFlags: flags, negCount });
+    const TK = v.collapsed ? 1 : g.T;
     let sqStats = this.scratch;
-    if (prog.read === 'additive') {
-      const TK = prog.collapsed ? 1 : g.T;
-      sqStats = rec.temp(device.createBuffer({ size: Math.max(16, o.rows * 2 * g.blocks.length * TK * 4), usage: GPUBufferUsage.STORAGE, label: 'xbar.sqStats' }));
-      rec.temp(encodeReadVariance(this.s, rec.encoder, { xq, rows: o.rows, K: g.K, blockRows: cfg.array.rows, nBlocks: g.blocks.length, dacBits: g.b, T: g.T, TK, Vm: g.Vm, stats: sqStats }));
+    if (v.read === 'additive') {
+      sqStats = rec.temp(device.createBuffer({ size: Math.max(16, rows * 2 * g.blocks.length * TK * 4), usage: GPUBufferUsage.STORAGE, label: 'xbar.sqStats' }));
+      encodeReadVariance(s, rec, { xq, rows, K: g.K, blockRows: cfg.array.rows, nBlocks: g.blocks.length, dacBits: g.b, T: g.T, TK, Vm: g.Vm, stats: sqStats });
     }
-    for (let start = 0; start < o.rows; start += chunk) {
-      const rows = Math.min(chunk, o.rows - start);
-      const params = new UniformWriter(23)
-        .u32(g.K).u32(g.N).u32(this.N4).u32(rows)
-        .u32(start).u32(o.rowOffset + start).u32(outStart + start).u32(cfg.array.rows).u32(g.blocks.length)
-        .u32(trace ? 0 : cfg.adc.bits).u32(g.b).u32(chip.seed >>> 0).u32(chip.chip >>> 0)
-        .u32(this.layerIndex).u32(g.T)
-        .f32(o.outScale).f32(1 / g.Vm).f32(this.layout.gminSub).f32(cfg.weights.mapping === 'offset' ? g.Qw : 0)
-        .f32(cfg.noise.read.sigma ** 2).f32(cfg.adc.noise).f32(cfg.analog.noise).f32(o.bias === false ? 0 : 1);
-      const u = rec.temp(uploadUniform(device, params.buffer, 'xbar.params'));
-      const bind = device.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [u, xq, flags, chip.planes, this.consts, this.epilogue, chip.varPlanes, chip.gains, o.out, sqStats].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    const Y = windowBinding(s, o.out, first * g.N, rows * g.N, 4);
+    const shared = { xq: binding(s, xq, rows * g.K * 4), negFlags: binding(s, flags, rows * 4), consts: this.consts, Y: Y.binding, sqStats };
+    for (let r0 = 0; r0 < rows; r0 += chunk) {
+      const n = Math.min(chunk, rows - r0);
+      this.slices.forEach(({ slice, epilogue }, i) => {
+        const c = chip.slices[i];
+        dispatch(s, rec, XBAR, v, {
+          params: {
+            K: g.K, N: g.N, N4: slice.n4, col4Offset: slice.col4, pairs: 2 * ceilDiv(g.N, 4),
+            rows: n, rowStart: r0, rowOffset: o.rowOffset + done + r0, outBase: Y.shift + r0 * g.N,
+            blockRows: cfg.array.rows, nBlocks: g.blocks.length, adcBits: trace ? 0 : cfg.adc.bits, dacBits: g.b,
+            seed: chip.seed >>> 0, chip: chip.chip >>> 0, layer: this.layerIndex, Tfull: g.T,
+            outScale: o.outScale, invVm: 1 / g.Vm, gminSub: this.layout.gminSub, offsetQw: cfg.weights.mapping === 'offset' ? g.Qw : 0,
+            readVar: cfg.noise.read.sigma ** 2, adcNoise: cfg.adc.noise, analogNoise: cfg.analog.noise, biasScale: o.bias === false ? 0 : 1,
+          },
+          bind: { ...shared, R: c.planes, ep: epilogue, Q: c.varPlanes, gains: c.gains },
+          grid: { x: ceilDiv(slice.n4, v.wgx), y: ceilDiv(ceilDiv(n, v.tm), v.wgy) },
+        });
       });
-      const pass = rec.encoder.beginComputePass();
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bind);
-      pass.dispatchWorkgroups(ceilDiv(this.N4, prog.wgx), ceilDiv(ceilDiv(rows, prog.tm), prog.wgy));
-      pass.end();
     }
   }
 
@@ -328,16 +253,25 @@ export class GpuCrossbarLayer {
     return Y;
   }
 
-  /** Reads a chip's cell conductances back (tests: GPU and CPU programme the same chip). */
+  /** Reads a chip's cell conductances back in ProgrammedLayer.G's [K, S, pol, N] order (tests: GPU and CPU programme the same chip). */
   async readCells(chip: GpuChip): Promise<Float32Array> {
     const g = this.layer.geom;
-    return new Float32Array(await readBuffer(this.s.ctx.device, chip.cells, g.K * g.S * g.pol * g.N * 4));
+    const rows = g.K * g.S * g.pol;
+    const out = new Float32Array(rows * g.N);
+    for (let i = 0; i < this.slices.length; i++) {
+      const { col4, ncols } = this.slices[i].slice;
+      const part = new Float32Array(await readBuffer(this.s.ctx.device, chip.slices[i].cells, rows * ncols * 4));
+      for (let r = 0; r < rows; r++) out.set(part.subarray(r * ncols, (r + 1) * ncols), r * g.N + 4 * col4);
+    }
+    return out;
   }
 
   destroy(): void {
     this.ideal.destroy();
-    this.baseCells.destroy();
-    this.epilogue.destroy();
+    for (const sl of this.slices) {
+      sl.cells.destroy();
+      sl.epilogue.destroy();
+    }
     this.consts.destroy();
     this.scratch.destroy();
   }

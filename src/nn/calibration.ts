@@ -10,6 +10,7 @@
  * Calibration never sees device noise or the seed, so configs that differ only in those share it
  * (calibrationKey, CalibrationCache).
  */
+import { deviceRange } from '../config/device.ts';
 import type { XbarConfig } from '../config/types.ts';
 import type { Network } from '../ir/graph.ts';
 import type { ExecBatch, ChipSet, CrossbarRun, Executor } from './exec/types.ts';
@@ -67,7 +68,8 @@ export function compensationFromSums(ideal: number, drifted: number): number {
  */
 export function calibrationKey(cfg: XbarConfig): string {
   const { noise: _n, analog: _a, seed: _s, preset: _p, ...rest } = cfg;
-  return JSON.stringify(rest);
+  // A device model's default range (Gmin, and gMax for the wires) shapes the noise-free chip too.
+  return JSON.stringify({ ...rest, range: deviceRange(cfg) });
 }
 
 /** Calibrations already made, by calibrationKey and calibration set: a sweep's points share them. */

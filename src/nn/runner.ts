@@ -4,6 +4,8 @@
  * executor; the walk and the calibration policy are shared.
  */
 import type { XbarConfig } from '../config/types.ts';
+import { hasWires } from '../circuits/params.ts';
+import { UsageError } from '../errors.ts';
 import { layerGeometry } from '../crossbar/geometry.ts';
 import type { EventCounts } from '../crossbar/counts.ts';
 import type { Backend } from '../gpu/backend.ts';
@@ -18,6 +20,7 @@ import {
   type InputCodes,
   type LayerScales,
 } from './calibration.ts';
+import { fitsAdcLevels } from '../readout/support.ts';
 import { CpuExecutor } from './exec/cpu.ts';
 import { GpuExecutor } from './exec/gpu.ts';
 import type { ChipSet, Executor, Pending } from './exec/types.ts';
@@ -171,6 +174,11 @@ class Runner<T> implements NetworkRunner {
 /** A network prepared for one config on one backend. */
 export function openNetwork(backend: Backend, net: Network, cfg: XbarConfig, digital: boolean, opts: Omit<RunnerOptions, 'digital'> = {}): NetworkRunner {
   const o = { ...opts, digital };
+  // The GPU kernels do not yet apply device models or array circuits: refuse rather than ignore them.
+  if (backend.kind === 'webgpu' && !digital && (cfg.noise.device.model !== 'none' || hasWires(cfg))) {
+    const what = cfg.noise.device.model !== 'none' ? `noise.device.model "${cfg.noise.device.model}"` : `circuit.model "${cfg.circuit.model}"`;
+    throw new UsageError(`${what}: runs on the CPU reference only for now (use --backend cpu)`);
+  }
   return backend.kind === 'webgpu'
     ? new Runner(net, cfg, o, (layers) => new GpuExecutor(backend.session, net, layers, cfg.seed))
     : new Runner(net, cfg, o, (layers) => new CpuExecutor(net.input.shape, layers, cfg.seed));
@@ -182,7 +190,8 @@ export function openNetwork(backend: Backend, net: Network, cfg: XbarConfig, dig
  * device noise or the seed); stores what it computed.
  */
 export async function calibrateCached(runner: NetworkRunner, cfg: XbarConfig, cache: CalibrationCache, dataId: string, cal: CalibrationInputs): Promise<void> {
-  const known = cache.get(cfg, dataId);
+  // A nonuniform ADC fitted at calibration keeps its levels on the executor's layers: it calibrates itself.
+  const known = fitsAdcLevels(cfg) ? undefined : cache.get(cfg, dataId);
   if (known) runner.adoptCalibration(known, cal.x, cal.n);
   else await runner.calibrate(cal.x, cal.n);
   if (!known) cache.set(cfg, dataId, runner.scales);

@@ -8,12 +8,15 @@
  * - counter = (element lo, element hi, layer, stream): `layer` is the crossbar layer's index in the
  *   network (0 for `xbarsim vmm`), `stream` one of NOISE_STREAM below, and the element is a 64-bit
  *   index whose meaning each stream fixes:
- *   - static streams (programming, stuck-at, drift): lo = cell index `((k·S + s)·pol + p)·N + j`, hi = 0;
+ *   - static streams (programming, stuck-at, drift, deviceProgramming, deviceDrift): lo = cell index
+ *     `((k·S + s)·pol + p)·N + j`, hi = 0;
  *   - gain: lo = `p·N + j` (row block, logical output column), hi = 0;
- *   - per-read streams (read, ADC, analog): hi = `2·v + pass` with v the vector's position in the whole
+ *   - per-read streams (read or deviceRead, ADC, analog): hi = `2·v + pass` with v the vector's position in the whole
  *     input set (never the batch), lo = `((p·T' + t)·planes + plane)·2·ceil(N/4) + floor(j/2)`,
  *     where T' = T for `digital-sa` and 1 otherwise, and column j takes Gaussian `j mod 2` of that
  *     counter's pair (one Philox call feeds two columns).
+ * The functions below are that layout for the CPU, and COUNTER_LAYOUT_WGSL the same for kernels
+ * (test/gpu/noise.test.ts checks that both draw the same counters).
  */
 
 const M0 = 0xd2511f53;
@@ -30,7 +33,54 @@ export const NOISE_STREAM = {
   read: 5,
   adc: 6,
   analog: 7,
+  /** Device models (DESIGN.md section 12, src/devices): programming draw per cell. */
+  deviceProgramming: 12,
+  /** Device models: the time-dependent draw per cell (PCM drift exponent ν, CMO relaxation, Wan's re-draw). */
+  deviceDrift: 13,
+  /** Device models: per-read noise, keyed like `read`. */
+  deviceRead: 14,
 } as const;
+
+/** Element of a static stream: the cell index in ProgrammedLayer.G's [K, S, pol, N] order. */
+export function staticElement(k: number, s: number, p: number, j: number, S: number, pol: number, N: number): number {
+  return ((k * S + s) * pol + p) * N + j;
+}
+
+/** Element lo of a per-read draw at row block p, cycle t, plane and column j (cyclesKeyed = T'). */
+export function perReadLo(p: number, t: number, plane: number, j: number, cyclesKeyed: number, planes: number, N: number): number {
+  return ((p * cyclesKeyed + t) * planes + plane) * (2 * Math.ceil(N / 4)) + Math.floor(j / 2);
+}
+
+/** Element hi of a per-read draw of vector v (its position in the whole input set) in pass 0 (X⁺) or 1 (X⁻). */
+export function perReadHi(v: number, pass: number): number {
+  return 2 * v + pass;
+}
+
+/**
+ * The stream ids and counter layout above in WGSL, for kernels to include after shaders/philox.wgsl:
+ * `STREAM_*` constants from NOISE_STREAM, and the counters of one static cell or of the column pair
+ * (2·col4, 2·col4 + 1) of a per-read draw.
+ */
+export const COUNTER_LAYOUT_WGSL = [
+  '// Generated from src/random/philox.ts (NOISE_STREAM and the counter layout): do not edit in a shader.',
+  ...Object.entries(NOISE_STREAM).map(([name, id]) => `const STREAM_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}: u32 = ${id}u;`),
+  'fn staticElement(k: u32, s: u32, p: u32, j: u32, S: u32, pol: u32, N: u32) -> u32 {',
+  '  return ((k * S + s) * pol + p) * N + j;',
+  '}',
+  'fn staticCounter(cell: u32, layer: u32, stream: u32) -> vec4<u32> {',
+  '  return vec4<u32>(cell, 0u, layer, stream);',
+  '}',
+  '// perReadLo of the first column of col4 (= 2·col4 + floor(e/2) for column 4·col4 + e); pairs = 2·ceil(N/4).',
+  'fn perReadLo(p: u32, t: u32, plane: u32, col4: u32, cyclesKeyed: u32, planes: u32, pairs: u32) -> u32 {',
+  '  return ((p * cyclesKeyed + t) * planes + plane) * pairs + col4 * 2u;',
+  '}',
+  'fn perReadHi(v: u32, ph: u32) -> u32 {',
+  '  return 2u * v + ph;',
+  '}',
+  'fn perReadCounter(lo: u32, hi: u32, layer: u32, stream: u32) -> vec4<u32> {',
+  '  return vec4<u32>(lo, hi, layer, stream);',
+  '}',
+].join('\n');
 
 /** High 32 bits of the 64-bit product of two u32 (exact: every partial product stays below 2^53). */
 function mulhi(a: number, b: number): number {

@@ -1,5 +1,5 @@
 /** C[M,N] = A[M,K] * B[K,N] in f64: the oracle for the GPU GEMM. */
-export function gemmCpu(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number): Float64Array {
+export function gemmRef(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number): Float64Array {
   const c = new Float64Array(M * N);
   for (let m = 0; m < M; m++) {
     for (let k = 0; k < K; k++) {

@@ -4,7 +4,7 @@
  * rounded to f32 once.
  */
 import type { BinaryFn, ConvOp, PoolOp, UnaryOp } from '../ir/graph.ts';
-import { gemmCpu } from './gemm.ts';
+import { gemmRef } from './gemm.ts';
 
 /** Product of dims. */
 export function count(dims: readonly number[]): number {
@@ -280,7 +280,7 @@ export function convRef(op: ConvGeom & Pick<ConvOp, 'weight' | 'bias'>, x: Float
   const cg = op.cout / op.group;
   const kc = (op.cin / op.group) * op.kh * op.kw;
   for (let g = 0; g < op.group; g++) {
-    const y = gemmCpu(im2colRef(op, x, B, g), convGroupMatrixRef(op, g), B * OH * OW, kc, cg);
+    const y = gemmRef(im2colRef(op, x, B, g), convGroupMatrixRef(op, g), B * OH * OW, kc, cg);
     colsToNchwRef(op, y, out, B, g);
   }
   return out;
@@ -288,7 +288,7 @@ export function convRef(op: ConvGeom & Pick<ConvOp, 'weight' | 'bias'>, x: Float
 
 /** Y[B, N] = X[B, K]·W[K, N] + bias, in f64. */
 export function linearRef(x: ArrayLike<number>, w: ArrayLike<number>, bias: ArrayLike<number> | null, B: number, K: number, N: number): Float32Array {
-  const y = gemmCpu(x, w, B, K, N);
+  const y = gemmRef(x, w, B, K, N);
   const out = new Float32Array(B * N);
   for (let i = 0; i < B * N; i++) out[i] = y[i] + (bias ? bias[i % N] : 0);
   return out;

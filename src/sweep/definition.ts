@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { resolveConfig } from '../config/schema.ts';
 import { UsageError, messageOf } from '../errors.ts';
 import { writeTextAtomic } from '../io/atomic-write.ts';
+import { BUILTIN_DATASETS, BUILTIN_DATASET_TITLES, type BuiltinDataset } from '../io/datasets/builtin.ts';
 import { canonicalJson } from './grid.ts';
 import type { Series, Shard } from './grid.ts';
 import type { Vary } from './spec.ts';
@@ -18,8 +19,13 @@ export interface FileRef {
   sha256: string;
 }
 
-/** The evaluated data: the built-in MNIST test split, or .npy inputs and labels. */
-export type DatasetRef = { kind: 'mnist' } | { kind: 'npy'; inputs: FileRef; labels: FileRef };
+/** The evaluated data: a built-in dataset's test split, or .npy inputs and labels. */
+export type DatasetRef = { kind: BuiltinDataset } | { kind: 'npy'; inputs: FileRef; labels: FileRef };
+
+/** How reports name the evaluated data. */
+export function datasetTitle(d: DatasetRef): string {
+  return d.kind === 'npy' ? `${d.inputs.path} / ${d.labels.path}` : BUILTIN_DATASET_TITLES[d.kind];
+}
 
 /** Everything that determines a sweep's results (the contents of sweep.json, less the shard). */
 export interface SweepDefinition {
@@ -52,7 +58,7 @@ export function sha256File(path: string): string {
 export function definitionKey(d: SweepDefinition): unknown {
   return {
     model: d.model.sha256,
-    dataset: d.dataset.kind === 'mnist' ? 'mnist' : { inputs: d.dataset.inputs.sha256, labels: d.dataset.labels.sha256 },
+    dataset: d.dataset.kind !== 'npy' ? d.dataset.kind : { inputs: d.dataset.inputs.sha256, labels: d.dataset.labels.sha256 },
     series: d.series.map((s) => ({ label: s.label, config: s.config })),
     varies: d.varies.map((v) => ({ path: v.path, values: v.values })),
     chips: d.chips,
@@ -86,7 +92,7 @@ const varyValue = z.union([z.number(), z.string(), z.boolean()]);
 const sweepFileSchema = z.object({
   version: z.literal(1),
   model: fileRef,
-  dataset: z.union([z.object({ kind: z.literal('mnist') }), z.object({ kind: z.literal('npy'), inputs: fileRef, labels: fileRef })]),
+  dataset: z.union([z.object({ kind: z.enum(BUILTIN_DATASETS) }), z.object({ kind: z.literal('npy'), inputs: fileRef, labels: fileRef })]),
   series: z.array(z.object({ label: z.string(), config: z.record(z.string(), z.unknown()) })).min(1),
   varies: z.array(
     z.object({ path: z.string(), spec: z.string(), scale: z.enum(['linear', 'log', 'list']), values: z.array(varyValue).min(1) }),

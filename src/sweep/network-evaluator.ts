@@ -1,7 +1,7 @@
 import type { XbarConfig } from '../config/types.ts';
 import { backendLine, releaseBackend, type Backend } from '../gpu/backend.ts';
 import type { EvalData } from '../io/datasets/eval-data.ts';
-import { mnistEvalData, npyEvalData } from '../io/datasets/eval-data.ts';
+import { builtinEvalData, npyEvalData } from '../io/datasets/eval-data.ts';
 import type { EvalRequest, EvalResult, Evaluator, LayerRef, SweepEvalSetup } from './types.ts';
 import { nodeBackend } from '../gpu/node-backend.ts';
 import { evaluateChip } from '../nn/evaluate.ts';
@@ -75,7 +75,7 @@ export class NetworkEvaluator implements Evaluator {
 function dataFor(net: Network, setup: SweepEvalSetup, limit: number | undefined, calSamples: number): EvalData {
   const d = setup.dataset;
   const classes = modelClasses(net);
-  return d === 'mnist'
-    ? mnistEvalData(net.input.shape, limit, calSamples, classes)
+  return typeof d === 'string'
+    ? builtinEvalData(d, net.input.shape, limit, calSamples, classes)
     : npyEvalData(d.inputs, d.labels, undefined, net.input.shape, limit, calSamples, classes);
 }

@@ -43,7 +43,7 @@ function kindOf(path: string): string {
  * Anything else means the folder is someone's, and a sweep would overwrite their report.html or
  * summary.csv: a one-line UsageError.
  */
-export function checkSweepFolder(dir: string, flag = '--out'): void {
+export function checkSweepFolder(dir: string, flag = '--out', own: readonly string[] = SWEEP_OUTPUTS): void {
   const foreign: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
@@ -51,7 +51,7 @@ export function checkSweepFolder(dir: string, flag = '--out'): void {
       if (kindOf(path) !== 'a folder') throw new UsageError(`${flag} ${dir}: ${name} is ${kindOf(path)}, not a sweep lock; choose another folder`);
       continue;
     }
-    if (SWEEP_OUTPUTS.includes(name) || name === LOCK_OWNER || isOurTemp(name)) {
+    if (own.includes(name) || name === LOCK_OWNER || isOurTemp(name)) {
       const kind = kindOf(path);
       if (kind !== 'a file') throw new UsageError(`${flag} ${dir}: ${name} is ${kind}; a sweep writes only plain files there (choose another folder)`);
       continue;
@@ -72,14 +72,15 @@ export function removeStaleTemps(dir: string): void {
 /**
  * Checks that `dir` can be a sweep output folder without creating anything: an existing
  * writable folder holding only a sweep's files, or a new name in an existing writable folder
- * (parents are not created, so a typo does not grow a tree of folders).
+ * (parents are not created, so a typo does not grow a tree of folders). `own`: the files the
+ * command itself writes there (a sweep's by default), which a rerun may replace.
  */
-export function checkOutDir(dir: string, flag = '--out'): void {
+export function checkOutDir(dir: string, flag = '--out', own: readonly string[] = SWEEP_OUTPUTS): void {
   const abs = resolve(dir);
   if (existsSync(abs)) {
     if (!statSync(abs).isDirectory()) throw new UsageError(`${flag} ${dir}: is a file, not a folder`);
     if (!writable(abs)) throw new UsageError(`${flag} ${dir}: folder is not writable`);
-    checkSweepFolder(abs, flag);
+    checkSweepFolder(abs, flag, own);
     return;
   }
   const parent = dirname(abs);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeTextAtomic } from '../io/atomic-write.ts';
-import type { SweepDefinition } from './definition.ts';
+import { datasetTitle, type SweepDefinition } from './definition.ts';
 import type { ResultLine } from './results.ts';
 import type { Vary } from './spec.ts';
 import { INTERVAL_METHOD, formatInterval } from './stats.ts';
@@ -180,7 +180,7 @@ export function escapeHtml(s: string): string {
  * An SVG for inline use in HTML: the XML prolog and namespace declarations go (the HTML parser
  * puts <svg> in the SVG namespace itself), so the page holds no URL at all.
  */
-function inlineSvg(svg: string): string {
+export function inlineSvg(svg: string): string {
   return svg
     .replace(/<\?xml[^>]*\?>\s*/, '')
     .replace(/\s+xmlns(:xlink)?="[^"]*"/g, '')
@@ -214,8 +214,7 @@ export function reportHtml(r: ReportInput): string {
   const e = escapeHtml;
   const adapters = [...new Set(results.map((x) => x.adapter))];
   const seconds = results.reduce((a, x) => a + x.seconds, 0);
-  const dataset =
-    def.dataset.kind === 'mnist' ? 'MNIST test digits' : `${def.dataset.inputs.path} / ${def.dataset.labels.path}`;
+  const dataset = datasetTitle(def.dataset);
   const meta: [string, string][] = [
     ['model', `${def.model.path} (sha256 ${def.model.sha256.slice(0, 12)}…)`],
     ['dataset', `${dataset}${def.limit === null ? '' : `, first ${def.limit}`}`],

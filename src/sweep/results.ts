@@ -31,7 +31,8 @@ export interface ResultLine {
   config: XbarConfig;
 }
 
-const countsShape = Object.fromEntries(COUNT_NAMES.map((k) => [k, z.number()])) as Record<keyof EventCounts, z.ZodNumber>;
+// partitionAdds (array.partitions) came after the first sweeps were written: a line without it has none.
+const countsShape = Object.fromEntries(COUNT_NAMES.map((k) => [k, k === 'partitionAdds' ? z.number().default(0) : z.number()])) as Record<keyof EventCounts, z.ZodNumber>;
 const countsSchema = z.object(countsShape);
 const lineSchema = z.object({
   id: z.string().min(1),

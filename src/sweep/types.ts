@@ -1,6 +1,7 @@
 import type { XbarConfig } from '../config/types.ts';
 import type { EventCounts } from '../crossbar/counts.ts';
 import type { BackendChoice } from '../gpu/backend.ts';
+import type { BuiltinDataset } from '../io/datasets/builtin.ts';
 
 /** One evaluation the sweep asks for: a whole network on one chip instance of one config. */
 export interface EvalRequest {
@@ -38,8 +39,8 @@ export interface Evaluator {
 export interface SweepEvalSetup {
   /** Path of the ONNX model. */
   model: string;
-  /** The built-in MNIST test split, or `.npy` inputs and integer labels. */
-  dataset: 'mnist' | { inputs: string; labels: string };
+  /** A built-in dataset's test split, or `.npy` inputs and integer labels. */
+  dataset: BuiltinDataset | { inputs: string; labels: string };
   backend: BackendChoice;
   /** Evaluate only the first `limit` items (undefined: all). */
   limit?: number;

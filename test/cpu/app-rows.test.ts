@@ -6,7 +6,7 @@ import { accuracyStats } from '../../src/sweep/stats.ts';
 import { chartRows, planAppSweep } from '../../web/app/sweep.ts';
 
 function line(preset: string, sigma: number, chip: number, accuracy: number): ResultLine {
-  const zero = { adcConversions: 10, dacActivations: 0, cellReads: 0, analogAccumulations: 0, digitalShiftAdds: 0, arrays: 1 };
+  const zero = { adcConversions: 10, dacActivations: 0, cellReads: 0, analogAccumulations: 0, digitalShiftAdds: 0, arrays: 1, partitionAdds: 0 };
   return {
     id: `${preset}-${sigma}-${chip}`, preset, point: { 'noise.programming.sigma': sigma }, chip, seed: 0, accuracy, correct: 0, total: 20,
     counts: { layers: [], total: zero, vectors: 20 }, seconds: 0.1, adapter: 'x', config: {} as ResultLine['config'],

@@ -32,21 +32,34 @@ function at(path: string, value: unknown): Record<string, unknown> {
   return o as Record<string, unknown>;
 }
 
+/** The readout fields of `adc` (DESIGN.md section 11), all at their documented defaults. */
+const READOUT_ADC_DEFAULTS = {
+  model: 'uniform',
+  groupSize: 1,
+  nonlinear: { inl: [], inlKind: 'polynomial', comparatorSigma: 0, gainError: 0, gainSigma: 0, offsetError: 0, offsetSigma: 0 },
+  nonuniform: { levels: [] },
+  neural: { weightBits: 3, sigma: 0.025 },
+};
+
 describe('DEFAULT_CONFIG', () => {
   it('has the documented defaults of DESIGN.md section 7', () => {
     expect(DEFAULT_CONFIG).toEqual({
-      array: { rows: 128, cols: 128 },
+      array: { rows: 128, cols: 128, partitions: { rows: 1, cols: 1 } },
       weights: { bits: 8, perChannel: true, mapping: 'differential', cellBits: 2, onOffRatio: 100 },
       inputs: { bits: 8, dacBits: 1 },
-      adc: { bits: 8, range: 'calibrated', subtract: 'digital', noise: 0 },
+      adc: { bits: 8, range: 'calibrated', subtract: 'digital', noise: 0, ...READOUT_ADC_DEFAULTS },
       dataflow: 'digital-sa',
       noise: {
         programming: { sigma: 0, model: 'additive' },
         read: { sigma: 0, model: 'additive' },
         drift: { nu: 0, nuStd: 0, t: 1, t0: 1, compensation: 'none' },
         stuckAt: { sa0: 0, sa1: 0 },
+        device: { model: 'none', progScale: 1, readScale: 1, driftScale: 1 },
+        time: 0,
       },
-      analog: { gainSigma: 0, noise: 0 },
+      device: { gMax: null, gMin: null },
+      circuit: { model: 'none', rRow: 0, rCol: 0, rTerminal: 0, tolerance: 1e-6, maxIterations: 1000 },
+      analog: { gainSigma: 0, noise: 0, model: 'ideal', neural: { weightBits: 3, sigma: 0.025 } },
       calibration: { samples: 256 },
       layers: {},
       seed: 0,
@@ -87,7 +100,7 @@ describe('presets', () => {
 
   it('isaac', () => {
     const c = resolveConfig({ preset: 'isaac' });
-    expect(c.array).toEqual({ rows: 128, cols: 128 });
+    expect(c.array).toEqual({ rows: 128, cols: 128, partitions: { rows: 1, cols: 1 } });
     expect(c.weights).toMatchObject({ bits: 8, cellBits: 2, mapping: 'offset' });
     expect(c.inputs).toEqual({ bits: 8, dacBits: 1 });
     expect(c.adc).toMatchObject({ bits: 8, subtract: 'digital' });
@@ -96,7 +109,7 @@ describe('presets', () => {
 
   it('prime', () => {
     const c = resolveConfig({ preset: 'prime' });
-    expect(c.array).toEqual({ rows: 256, cols: 256 });
+    expect(c.array).toEqual({ rows: 256, cols: 256, partitions: { rows: 1, cols: 1 } });
     expect(c.weights).toMatchObject({ cellBits: 4, mapping: 'differential' });
     expect(c.inputs.dacBits).toBe(3);
     expect(c.adc.bits).toBe(6);
@@ -105,7 +118,7 @@ describe('presets', () => {
 
   it('cascade', () => {
     const c = resolveConfig({ preset: 'cascade' });
-    expect(c.array).toEqual({ rows: 128, cols: 128 });
+    expect(c.array).toEqual({ rows: 128, cols: 128, partitions: { rows: 1, cols: 1 } });
     expect(c.weights).toMatchObject({ cellBits: 2, mapping: 'differential' });
     expect(c.inputs.dacBits).toBe(1);
     expect(c.adc.bits).toBe(8);
@@ -114,7 +127,7 @@ describe('presets', () => {
 
   it('neural-pim', () => {
     const c = resolveConfig({ preset: 'neural-pim' });
-    expect(c.array).toEqual({ rows: 128, cols: 128 });
+    expect(c.array).toEqual({ rows: 128, cols: 128, partitions: { rows: 1, cols: 1 } });
     expect(c.weights).toMatchObject({ bits: 8, cellBits: 1, mapping: 'differential' });
     expect(c.inputs).toEqual({ bits: 8, dacBits: 1 });
     expect(c.adc.bits).toBe(8);
@@ -138,7 +151,7 @@ describe('presets', () => {
 describe('merging', () => {
   it('input fields override a preset, which overrides the defaults (deep)', () => {
     const c = resolveConfig({ preset: 'prime', adc: { bits: 4 }, noise: { read: { sigma: 0.01 } } });
-    expect(c.adc).toEqual({ bits: 4, range: 'calibrated', subtract: 'digital', noise: 0 });
+    expect(c.adc).toEqual({ bits: 4, range: 'calibrated', subtract: 'digital', noise: 0, ...READOUT_ADC_DEFAULTS });
     expect(c.array.rows).toBe(256);
     expect(c.inputs.dacBits).toBe(3);
     expect(c.noise.read).toEqual({ sigma: 0.01, model: 'additive' });

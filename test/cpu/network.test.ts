@@ -67,7 +67,7 @@ describe('xbarsim eval: bad input is one line, exit 2', () => {
     ['truncated file', ['--model', truncated, '--inputs', x, '--labels', y], /trunc\.onnx/],
     ['wrong input shape', ['--model', model, '--inputs', xBad, '--labels', y], /has shape \[6, 11\] but the model takes \[N, 12\]/],
     ['labels that do not match inputs', ['--model', model, '--inputs', x, '--labels', y5], /has 5 labels but --inputs .* has 6 samples/],
-    ['no dataset', ['--model', model], /--dataset mnist or --inputs/],
+    ['no dataset', ['--model', model], /--dataset mnist\|fashion-mnist.* --inputs/],
     ['unknown dataset', ['--model', model, '--dataset', 'cifar'], /unknown dataset "cifar"/],
     ['missing model', ['--model', join(dir, 'none.onnx'), '--dataset', 'mnist'], /file not found/],
     ['bad layer override', ['--model', model, '--inputs', x, '--labels', y, '--config', writeCfg(dir, { preset: 'isaac', layers: { nope: { digital: true } } })], /layers\.nope: no Linear\/Conv layer/],

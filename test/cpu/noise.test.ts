@@ -3,9 +3,9 @@ import { philox4x32 } from '../../src/random/philox.ts';
 import { programLayer, cellIndex } from '../../src/crossbar/program.ts';
 import { inputScale, quantizeInputs } from '../../src/crossbar/quantize.ts';
 import { blockRanges } from '../../src/crossbar/adc.ts';
-import { perturbConductancesReference } from '../../src/reference/chip.ts';
+import { perturbConductancesRef } from '../../src/reference/chip.ts';
 import { analogGains } from '../../src/crossbar/chip.ts';
-import { referenceVmm } from '../../src/reference/vmm.ts';
+import { vmmRef } from '../../src/reference/vmm.ts';
 import { simulateVmm } from '../../src/nn/crossbar-layer.ts';
 import { compensationFactor } from '../../src/nn/calibration.ts';
 import type { XbarConfig, XbarConfigInput } from '../../src/config/types.ts';
@@ -154,9 +154,9 @@ describe('per-read noise: Y − Y_ideal has the variance of DESIGN.md section 4'
     const ranges = blockRanges(layer.geom, cfg, 0);
     const id = { seed: 9, chip: 2, layer: 0 };
     const gains = analogGains(cfg, 1, N, id);
-    const all = referenceVmm(layer, cfg, xq, B, sx, { hi: (p) => ranges[p], noise: { id, vectorOffset: 0, gains } });
-    const a = referenceVmm(layer, cfg, xq.subarray(0, 10 * K), 10, sx, { hi: (p) => ranges[p], noise: { id, vectorOffset: 0, gains } });
-    const b = referenceVmm(layer, cfg, xq.subarray(10 * K), B - 10, sx, { hi: (p) => ranges[p], noise: { id, vectorOffset: 10, gains } });
+    const all = vmmRef(layer, cfg, xq, B, sx, { hi: (p) => ranges[p], noise: { id, vectorOffset: 0, gains } });
+    const a = vmmRef(layer, cfg, xq.subarray(0, 10 * K), 10, sx, { hi: (p) => ranges[p], noise: { id, vectorOffset: 0, gains } });
+    const b = vmmRef(layer, cfg, xq.subarray(10 * K), B - 10, sx, { hi: (p) => ranges[p], noise: { id, vectorOffset: 10, gains } });
     expect(Array.from(all)).toEqual([...a, ...b]);
     // Rows of the same input differ: each vector position draws its own noise.
     expect(all[0]).not.toBe(all[N]);
@@ -200,7 +200,7 @@ describe('static noise, per chip', () => {
   it('stuck-at faults: each cell is stuck at Gmin with probability sa0 and at Gmax with sa1', () => {
     const cfg = config(progBase, { noise: { stuckAt: { sa0: 0.03, sa1: 0.07 } } });
     const layer = programLayer(W.data, Kp, Np, cfg);
-    const G = perturbConductancesReference(layer, cfg, { seed: 0, chip: 1, layer: 0 });
+    const G = perturbConductancesRef(layer, cfg, { seed: 0, chip: 1, layer: 0 });
     let notMin = 0, toMin = 0, notMax = 0, toMax = 0;
     for (let i = 0; i < G.length; i++) {
       if (layer.G[i] !== layer.geom.Gmin) {
@@ -220,7 +220,7 @@ describe('static noise, per chip', () => {
     const drift = { nu: 0.1, nuStd: 0.02, t: 1e4, t0: 1 }; // ν clipped at 0 only 5σ away
     const cfg = config(progBase, { noise: { drift: { ...drift, compensation: 'none' } } });
     const layer = programLayer(W.data, Kp, Np, cfg);
-    const G = perturbConductancesReference(layer, cfg, { seed: 0, chip: 2, layer: 0 });
+    const G = perturbConductancesRef(layer, cfg, { seed: 0, chip: 2, layer: 0 });
     const L = Math.log(drift.t / drift.t0);
     const ratios = Float64Array.from(G, (g, i) => g / layer.G[i]);
     const mean = Math.exp(-drift.nu * L + (drift.nuStd * L) ** 2 / 2);
@@ -251,10 +251,10 @@ describe('static noise, per chip', () => {
   it('different chips are different chips; the same chip is the same chip', () => {
     const cfg = config(progBase, { noise: { programming: { sigma: 0.01 } } });
     const layer = programLayer(W.data, Kp, 8, cfg);
-    const a = perturbConductancesReference(layer, cfg, { seed: 1, chip: 0, layer: 0 });
-    const b = perturbConductancesReference(layer, cfg, { seed: 1, chip: 1, layer: 0 });
-    const c = perturbConductancesReference(layer, cfg, { seed: 1, chip: 0, layer: 0 });
-    const d = perturbConductancesReference(layer, cfg, { seed: 1, chip: 0, layer: 1 });
+    const a = perturbConductancesRef(layer, cfg, { seed: 1, chip: 0, layer: 0 });
+    const b = perturbConductancesRef(layer, cfg, { seed: 1, chip: 1, layer: 0 });
+    const c = perturbConductancesRef(layer, cfg, { seed: 1, chip: 0, layer: 0 });
+    const d = perturbConductancesRef(layer, cfg, { seed: 1, chip: 0, layer: 1 });
     expect(Array.from(a)).toEqual(Array.from(c));
     expect(Array.from(a)).not.toEqual(Array.from(b));
     expect(Array.from(a)).not.toEqual(Array.from(d));

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
 import type { BinaryOp, ConvOp, LinearOp, PoolOp, Shape, UnaryOp } from '../../src/ir/graph.ts';
 import type { HostTensor } from '../../src/ir/tensor.ts';
-import { cpuColsToNchw, cpuConvF32, cpuIm2col, cpuLinearF32 } from '../../src/nn/ops/matrix.ts';
-import { cpuDigitalOp, kindsWithoutGpu } from '../../src/nn/ops/registry.ts';
+import { colsToNchwTensorRef, convF32Ref, im2colTensorRef, linearF32Ref } from '../../src/nn/ops/matrix.ts';
+import { digitalOpRef, kindsWithoutGpu } from '../../src/nn/ops/registry.ts';
 
 const base = { inputs: ['x'], output: 'y' };
 
@@ -44,82 +44,82 @@ describe('CPU digital ops: hand-computed values', () => {
     ['sigmoid', unary('sigmoid'), [0.11920292, 0.37754067, 0.5, 0.62245933, 0.88079708]],
     ['tanh', unary('tanh'), [-0.96402758, -0.46211716, 0, 0.46211716, 0.96402758]],
   ] as const)('%s', (_n, op, want) => {
-    expectValues(cpuDigitalOp(op, [x], 1), [1, 5], want);
+    expectValues(digitalOpRef(op, [x], 1), [1, 5], want);
   });
 
   it('broadcasts a constant along a per-sample axis, in both operand orders', () => {
     const a = t([2, 2, 1], [1, 2, 3, 4]);
-    expectValues(cpuDigitalOp(binary('add', [2, 1], [3], [2, 3], [10, 20, 30]), [a], 2), [2, 2, 3], [11, 21, 31, 12, 22, 32, 13, 23, 33, 14, 24, 34]);
-    expectValues(cpuDigitalOp(binary('sub', [2, 1], [3], [2, 3], [10, 20, 30], true), [a], 2), [2, 2, 3], [9, 19, 29, 8, 18, 28, 7, 17, 27, 6, 16, 26]);
-    expectValues(cpuDigitalOp(binary('sub', [2, 1], [3], [2, 3], [10, 20, 30]), [a], 2), [2, 2, 3], [-9, -19, -29, -8, -18, -28, -7, -17, -27, -6, -16, -26]);
+    expectValues(digitalOpRef(binary('add', [2, 1], [3], [2, 3], [10, 20, 30]), [a], 2), [2, 2, 3], [11, 21, 31, 12, 22, 32, 13, 23, 33, 14, 24, 34]);
+    expectValues(digitalOpRef(binary('sub', [2, 1], [3], [2, 3], [10, 20, 30], true), [a], 2), [2, 2, 3], [9, 19, 29, 8, 18, 28, 7, 17, 27, 6, 16, 26]);
+    expectValues(digitalOpRef(binary('sub', [2, 1], [3], [2, 3], [10, 20, 30]), [a], 2), [2, 2, 3], [-9, -19, -29, -8, -18, -28, -7, -17, -27, -6, -16, -26]);
   });
 
   it('broadcasts a scalar constant and two batched values', () => {
-    expectValues(cpuDigitalOp(binary('div', [3], [], [3], [2]), [t([1, 3], [1, 2, 3])], 1), [1, 3], [0.5, 1, 1.5]);
-    expectValues(cpuDigitalOp(binary('div', [3], [], [3], [2], true), [t([1, 3], [1, 2, 4])], 1), [1, 3], [2, 1, 0.5]);
+    expectValues(digitalOpRef(binary('div', [3], [], [3], [2]), [t([1, 3], [1, 2, 3])], 1), [1, 3], [0.5, 1, 1.5]);
+    expectValues(digitalOpRef(binary('div', [3], [], [3], [2], true), [t([1, 3], [1, 2, 4])], 1), [1, 3], [2, 1, 0.5]);
     // Each sample's b broadcasts over that sample's a only: the batch dim is never broadcast for values.
     const op = binary('add', [2], [1], [2], null);
-    expectValues(cpuDigitalOp(op, [t([2, 2], [1, 2, 3, 4]), t([2, 1], [10, 100])], 2), [2, 2], [11, 12, 103, 104]);
-    expectValues(cpuDigitalOp(binary('mul', [2, 1], [1, 3], [2, 3], null), [t([1, 2, 1], [2, 3]), t([1, 1, 3], [1, 10, 100])], 1), [1, 2, 3], [2, 20, 200, 3, 30, 300]);
+    expectValues(digitalOpRef(op, [t([2, 2], [1, 2, 3, 4]), t([2, 1], [10, 100])], 2), [2, 2], [11, 12, 103, 104]);
+    expectValues(digitalOpRef(binary('mul', [2, 1], [1, 3], [2, 3], null), [t([1, 2, 1], [2, 3]), t([1, 1, 3], [1, 10, 100])], 1), [1, 2, 3], [2, 20, 200, 3, 30, 300]);
   });
 
   it('affine scales and shifts per channel', () => {
     const op = { ...base, kind: 'affine' as const, name: 'bn', scale: Float32Array.from([2, -1]), shift: Float32Array.from([0.5, 1]), inShape: [2, 2] };
-    expectValues(cpuDigitalOp(op, [t([1, 2, 2], [1, 2, 3, 4])], 1), [1, 2, 2], [2.5, 4.5, -2, -3]);
+    expectValues(digitalOpRef(op, [t([1, 2, 2], [1, 2, 3, 4])], 1), [1, 2, 2], [2.5, 4.5, -2, -3]);
   });
 
   it('softmax on the last axis, on axis 0, and on huge logits', () => {
     const sm = (axis: number, inShape: Shape) => ({ ...base, kind: 'softmax' as const, name: 'sm', axis, inShape });
-    expectValues(cpuDigitalOp(sm(0, [3]), [t([2, 3], [1, 2, 3, 1000, 1001, 1002])], 2), [2, 3], [0.09003057, 0.24472847, 0.66524096, 0.09003057, 0.24472847, 0.66524096]);
-    expectValues(cpuDigitalOp(sm(0, [2, 2]), [t([1, 2, 2], [1, 0, 3, 0])], 1), [1, 2, 2], [0.11920292, 0.5, 0.88079708, 0.5]);
-    expectValues(cpuDigitalOp(sm(-1, [2, 2]), [t([1, 2, 2], [1, 0, 3, 3])], 1), [1, 2, 2], [0.73105858, 0.26894142, 0.5, 0.5]);
+    expectValues(digitalOpRef(sm(0, [3]), [t([2, 3], [1, 2, 3, 1000, 1001, 1002])], 2), [2, 3], [0.09003057, 0.24472847, 0.66524096, 0.09003057, 0.24472847, 0.66524096]);
+    expectValues(digitalOpRef(sm(0, [2, 2]), [t([1, 2, 2], [1, 0, 3, 0])], 1), [1, 2, 2], [0.11920292, 0.5, 0.88079708, 0.5]);
+    expectValues(digitalOpRef(sm(-1, [2, 2]), [t([1, 2, 2], [1, 0, 3, 3])], 1), [1, 2, 2], [0.73105858, 0.26894142, 0.5, 0.5]);
   });
 
   it('max pool 2x2/2, and with dilation', () => {
     const x16 = t([1, 1, 4, 4], Array.from({ length: 16 }, (_, i) => i));
-    expectValues(cpuDigitalOp(pool('max', [1, 4, 4], [1, 2, 2], [2, 2], [2, 2], [0, 0, 0, 0]), [x16], 1), [1, 1, 2, 2], [5, 7, 13, 15]);
+    expectValues(digitalOpRef(pool('max', [1, 4, 4], [1, 2, 2], [2, 2], [2, 2], [0, 0, 0, 0]), [x16], 1), [1, 1, 2, 2], [5, 7, 13, 15]);
     const x5 = t([1, 1, 1, 5], [1, 5, 2, 4, 3]);
-    expectValues(cpuDigitalOp(pool('max', [1, 1, 5], [1, 1, 3], [1, 2], [1, 1], [0, 0, 0, 0], [1, 2]), [x5], 1), [1, 1, 1, 3], [2, 5, 3]);
+    expectValues(digitalOpRef(pool('max', [1, 1, 5], [1, 1, 3], [1, 2], [1, 1], [0, 0, 0, 0], [1, 2]), [x5], 1), [1, 1, 1, 3], [2, 5, 3]);
     // Padding never wins a max, even over negative values.
     const neg = t([1, 1, 1, 2], [-3, -4]);
-    expectValues(cpuDigitalOp(pool('max', [1, 1, 2], [1, 1, 3], [1, 2], [1, 1], [0, 1, 0, 1]), [neg], 1), [1, 1, 1, 3], [-3, -3, -4]);
+    expectValues(digitalOpRef(pool('max', [1, 1, 2], [1, 1, 3], [1, 2], [1, 1], [0, 1, 0, 1]), [neg], 1), [1, 1, 1, 3], [-3, -3, -4]);
   });
 
   it('average pool with pads: count_include_pad on and off', () => {
     const x = t([1, 1, 2, 2], [1, 2, 3, 4]);
     const op = (inc: boolean) => pool('avg', [1, 2, 2], [1, 3, 3], [2, 2], [1, 1], [1, 1, 1, 1], [1, 1], inc);
-    expectValues(cpuDigitalOp(op(false), [x], 1), [1, 1, 3, 3], [1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4]);
-    expectValues(cpuDigitalOp(op(true), [x], 1), [1, 1, 3, 3], [0.25, 0.75, 0.5, 1, 2.5, 1.5, 0.75, 1.75, 1]);
+    expectValues(digitalOpRef(op(false), [x], 1), [1, 1, 3, 3], [1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4]);
+    expectValues(digitalOpRef(op(true), [x], 1), [1, 1, 3, 3], [0.25, 0.75, 0.5, 1, 2.5, 1.5, 0.75, 1.75, 1]);
   });
 
   it('average pool with a ceil_mode overhang: the overhang never counts, the pads do when asked', () => {
     const x = t([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     for (const inc of [false, true]) {
-      expectValues(cpuDigitalOp(pool('avg', [1, 3, 3], [1, 2, 2], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], inc), [x], 1), [1, 1, 2, 2], [3, 4.5, 7.5, 9]);
+      expectValues(digitalOpRef(pool('avg', [1, 3, 3], [1, 2, 2], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], inc), [x], 1), [1, 1, 2, 2], [3, 4.5, 7.5, 9]);
     }
     // W=4, kernel 3, stride 2, pads 1/1, ceil: the last window covers input 3, pad 4 and overhang 5.
     const row = t([1, 1, 1, 4], [1, 2, 3, 4]);
     const p = (inc: boolean) => pool('avg', [1, 1, 4], [1, 1, 3], [1, 3], [1, 2], [0, 1, 0, 1], [1, 1], inc);
-    expectValues(cpuDigitalOp(p(false), [row], 1), [1, 1, 1, 3], [1.5, 3, 4]);
-    expectValues(cpuDigitalOp(p(true), [row], 1), [1, 1, 1, 3], [1, 3, 2]);
+    expectValues(digitalOpRef(p(false), [row], 1), [1, 1, 1, 3], [1.5, 3, 4]);
+    expectValues(digitalOpRef(p(true), [row], 1), [1, 1, 1, 3], [1, 3, 2]);
   });
 
   it('reshape keeps the data, transpose and concat move it', () => {
     const x = t([2, 2, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-    const r = cpuDigitalOp({ ...base, kind: 'reshape', name: 'r', outShape: [6] }, [x], 2);
+    const r = digitalOpRef({ ...base, kind: 'reshape', name: 'r', outShape: [6] }, [x], 2);
     expect([...r.shape]).toEqual([2, 6]);
     expect(r.data).toBe(x.data);
-    expectValues(cpuDigitalOp({ ...base, kind: 'transpose', name: 't', perm: [1, 0], inShape: [2, 3] }, [x], 2), [2, 3, 2], [1, 4, 2, 5, 3, 6, 7, 10, 8, 11, 9, 12]);
+    expectValues(digitalOpRef({ ...base, kind: 'transpose', name: 't', perm: [1, 0], inShape: [2, 3] }, [x], 2), [2, 3, 2], [1, 4, 2, 5, 3, 6, 7, 10, 8, 11, 9, 12]);
     const cat = { ...base, kind: 'concat' as const, name: 'c', axis: 1, inShapes: [[2, 1], [2, 2], [2, 1]] };
-    expectValues(cpuDigitalOp(cat, [t([1, 2, 1], [1, 2]), t([1, 2, 2], [3, 4, 5, 6]), t([1, 2, 1], [7, 8])], 1), [1, 2, 4], [1, 3, 4, 7, 2, 5, 6, 8]);
+    expectValues(digitalOpRef(cat, [t([1, 2, 1], [1, 2]), t([1, 2, 2], [3, 4, 5, 6]), t([1, 2, 1], [7, 8])], 1), [1, 2, 4], [1, 3, 4, 7, 2, 5, 6, 8]);
     const cat0 = { ...base, kind: 'concat' as const, name: 'c', axis: 0, inShapes: [[1], [2]] };
-    expectValues(cpuDigitalOp(cat0, [t([2, 1], [1, 2]), t([2, 2], [3, 4, 5, 6])], 2), [2, 3], [1, 3, 4, 2, 5, 6]);
+    expectValues(digitalOpRef(cat0, [t([2, 1], [1, 2]), t([2, 2], [3, 4, 5, 6])], 2), [2, 3], [1, 3, 4, 2, 5, 6]);
   });
 
   it('linear layer', () => {
     const op: LinearOp = { ...base, kind: 'linear', name: 'fc', layerIndex: 0, K: 2, N: 3, inShape: [2], weight: Float32Array.from([1, 2, 3, 4, 5, 6]), bias: Float32Array.from([0.5, 0, -1]) };
-    expectValues(cpuLinearF32(op, t([2, 2], [1, 2, 0, 1]), 2), [2, 3], [9.5, 12, 14, 4.5, 5, 5]);
-    expectValues(cpuLinearF32({ ...op, bias: null }, t([1, 2], [1, 2]), 1), [1, 3], [9, 12, 15]);
+    expectValues(linearF32Ref(op, t([2, 2], [1, 2, 0, 1]), 2), [2, 3], [9.5, 12, 14, 4.5, 5, 5]);
+    expectValues(linearF32Ref({ ...op, bias: null }, t([1, 2], [1, 2]), 1), [1, 3], [9, 12, 15]);
   });
 });
 
@@ -128,9 +128,9 @@ describe('CPU im2col and convolution', () => {
 
   it('im2col rows (b, oh, ow), columns (cin, kh, kw)', () => {
     const op = convOp({ cin: 1, cout: 1, kh: 2, kw: 2, inShape: [1, 3, 3], outShape: [1, 2, 2], weight: new Float32Array(4) });
-    expectValues(cpuIm2col(op, x9, 1, 0), [4, 4], [1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9]);
+    expectValues(im2colTensorRef(op, x9, 1, 0), [4, 4], [1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9]);
     const padded = convOp({ cin: 1, cout: 1, kh: 3, kw: 3, strides: [2, 2], pads: [1, 1, 1, 1], inShape: [1, 3, 3], outShape: [1, 2, 2], weight: new Float32Array(9) });
-    const cols = cpuIm2col(padded, x9, 1, 0);
+    const cols = im2colTensorRef(padded, x9, 1, 0);
     expect([...cols.data.subarray(0, 9)]).toEqual([0, 0, 0, 0, 1, 2, 0, 4, 5]);
     expect([...cols.data.subarray(27, 36)]).toEqual([5, 6, 0, 8, 9, 0, 0, 0, 0]);
   });
@@ -138,20 +138,20 @@ describe('CPU im2col and convolution', () => {
   it('im2col of one group reads only its channels', () => {
     const op = convOp({ cin: 4, cout: 2, group: 2, kh: 1, kw: 1, inShape: [4, 1, 2], outShape: [2, 1, 2], weight: new Float32Array(4) });
     const x = t([1, 4, 1, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
-    expectValues(cpuIm2col(op, x, 1, 0), [2, 2], [1, 3, 2, 4]);
-    expectValues(cpuIm2col(op, x, 1, 1), [2, 2], [5, 7, 6, 8]);
+    expectValues(im2colTensorRef(op, x, 1, 0), [2, 2], [1, 3, 2, 4]);
+    expectValues(im2colTensorRef(op, x, 1, 1), [2, 2], [5, 7, 6, 8]);
   });
 
   it("colsToNchw writes its group's channels plus the bias slice, nothing else", () => {
     const op = convOp({ cin: 2, cout: 4, group: 2, kh: 1, kw: 1, inShape: [2, 1, 2], outShape: [4, 1, 2], weight: new Float32Array(4), bias: Float32Array.from([100, 200, 300, 400]) });
     const out = t([1, 4, 1, 2], new Array<number>(8).fill(-1));
-    cpuColsToNchw(op, t([2, 2], [1, 2, 3, 4]), out, 1, 1);
+    colsToNchwTensorRef(op, t([2, 2], [1, 2, 3, 4]), out, 1, 1);
     expect([...out.data]).toEqual([-1, -1, -1, -1, 301, 303, 402, 404]);
   });
 
   it('a 2x2 box filter with bias', () => {
     const op = convOp({ cin: 1, cout: 1, kh: 2, kw: 2, inShape: [1, 3, 3], outShape: [1, 2, 2], weight: Float32Array.from([1, 1, 1, 1]), bias: Float32Array.from([1]) });
-    expectValues(cpuConvF32(op, x9, 1), [1, 1, 2, 2], [13, 17, 25, 29]);
+    expectValues(convF32Ref(op, x9, 1), [1, 1, 2, 2], [13, 17, 25, 29]);
   });
 
   /** Convolution straight from the ONNX definition: no im2col, no matrices. */
@@ -212,7 +212,7 @@ describe('CPU im2col and convolution', () => {
       const B = 2;
       const x = randomArray(B * cin * H * W, H * W);
       const want = convDirect(op, x, B);
-      const got = cpuConvF32(op, { shape: [B, cin, H, W], data: x }, B);
+      const got = convF32Ref(op, { shape: [B, cin, H, W], data: x }, B);
       expect([...got.shape]).toEqual([B, ...op.outShape]);
       expect(maxAbsDiff(got.data, want)).toBeLessThanOrEqual(1e-5 * maxAbs(want));
     }
@@ -220,22 +220,22 @@ describe('CPU im2col and convolution', () => {
 
   it('rejects a conv whose outShape disagrees with its attributes', () => {
     const op = convOp({ cin: 1, cout: 1, kh: 2, kw: 2, inShape: [1, 3, 3], outShape: [1, 3, 3], weight: new Float32Array(4) });
-    expect(() => cpuConvF32(op, x9, 1)).toThrow(/conv conv: input \[1, 3, 3\] gives output \[1, 2, 2\]/);
+    expect(() => convF32Ref(op, x9, 1)).toThrow(/conv conv: input \[1, 3, 3\] gives output \[1, 2, 2\]/);
   });
 });
 
 describe('CPU digital ops: shape checks', () => {
   it('rejects a pool whose outShape matches neither floor nor ceil mode', () => {
     const op: PoolOp = { ...base, kind: 'pool', name: 'mp', mode: 'max', kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], countIncludePad: false, inShape: [1, 5, 5], outShape: [1, 4, 2] };
-    expect(() => cpuDigitalOp(op, [{ shape: [1, 1, 5, 5], data: new Float32Array(25) }], 1)).toThrow(/pool mp: output extent 4 on axis 2 is not 2 or 3/);
+    expect(() => digitalOpRef(op, [{ shape: [1, 1, 5, 5], data: new Float32Array(25) }], 1)).toThrow(/pool mp: output extent 4 on axis 2 is not 2 or 3/);
   });
 
   it('rejects inputs of the wrong size and bad axes', () => {
     const sm = { ...base, kind: 'softmax' as const, name: 'sm', axis: 2, inShape: [3, 4] };
-    expect(() => cpuDigitalOp(sm, [{ shape: [1, 3, 4], data: new Float32Array(12) }], 1)).toThrow(/softmax sm: axis 2 out of range/);
-    expect(() => cpuDigitalOp({ ...sm, axis: 1 }, [{ shape: [2, 3, 4], data: new Float32Array(24) }], 1)).toThrow(/input has shape \[2, 3, 4\], expected \[1, 3, 4\]/);
+    expect(() => digitalOpRef(sm, [{ shape: [1, 3, 4], data: new Float32Array(12) }], 1)).toThrow(/softmax sm: axis 2 out of range/);
+    expect(() => digitalOpRef({ ...sm, axis: 1 }, [{ shape: [2, 3, 4], data: new Float32Array(24) }], 1)).toThrow(/input has shape \[2, 3, 4\], expected \[1, 3, 4\]/);
     const tr = { ...base, kind: 'transpose' as const, name: 'tr', perm: [0, 0], inShape: [2, 2] };
-    expect(() => cpuDigitalOp(tr, [{ shape: [1, 2, 2], data: new Float32Array(4) }], 1)).toThrow(/not a permutation/);
+    expect(() => digitalOpRef(tr, [{ shape: [1, 2, 2], data: new Float32Array(4) }], 1)).toThrow(/not a permutation/);
   });
 });
 

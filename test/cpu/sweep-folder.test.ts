@@ -328,7 +328,7 @@ describe('accuracy statistics (issue 10 item 14, issue 11 item 6)', () => {
     const points = buildPoints(file.series, file.varies);
     const mk = (chip: number, accuracy: number) => ({
       id: `t${chip}`, preset: 'isaac', point: { 'noise.programming.sigma': 0.1 }, chip, seed: 0, accuracy, correct: 0, total: 50,
-      counts: { layers: [], total: { adcConversions: 0, dacActivations: 0, cellReads: 0, analogAccumulations: 0, digitalShiftAdds: 0, arrays: 0 }, vectors: 50 },
+      counts: { layers: [], total: { adcConversions: 0, dacActivations: 0, cellReads: 0, analogAccumulations: 0, digitalShiftAdds: 0, arrays: 0, partitionAdds: 0 }, vectors: 50 },
       seconds: 0, adapter: 'x', config: points[0].config,
     });
     const rows = summarize(points, [mk(0, 0.6), mk(1, 0.86)]);

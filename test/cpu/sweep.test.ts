@@ -228,7 +228,7 @@ describe('statistics', () => {
     const csv = summaryCsv(file.varies, rows).split('\n');
     expect(csv[0]).toBe(
       'preset,noise.programming.sigma,chips,images,accuracy_mean,accuracy_std,accuracy_ci95_low,accuracy_ci95_high,' +
-        'adc_conversions_per_inference,dac_activations_per_inference,cell_reads_per_inference,analog_accumulations_per_inference,digital_shift_adds_per_inference,arrays,accuracy_ci95_note',
+        'adc_conversions_per_inference,dac_activations_per_inference,cell_reads_per_inference,analog_accumulations_per_inference,digital_shift_adds_per_inference,arrays,partition_adds_per_inference,accuracy_ci95_note',
     );
     expect(csv[2].split(',').slice(0, 4)).toEqual(['isaac', '0.05', '3', '20']);
     expect(Number(csv[2].split(',')[4])).toBeCloseTo(m, 10);

@@ -8,10 +8,10 @@ import { sizeOf } from '../../src/ir/graph.ts';
 import { elementCount, type HostTensor } from '../../src/ir/tensor.ts';
 import { type GpuTensor, type OpEncoder } from '../../src/gpu/encoder.ts';
 import {
-  cpuColsToNchw,
-  cpuConvF32,
-  cpuIm2col,
-  cpuLinearF32,
+  colsToNchwTensorRef,
+  convF32Ref,
+  im2colTensorRef,
+  linearF32Ref,
   encodeAddBias,
   encodeColsToNchw,
   encodeConvF32,
@@ -21,7 +21,7 @@ import {
   prepareLinearF32,
   type F32Weights,
 } from '../../src/nn/ops/matrix.ts';
-import { cpuDigitalOp, encodeDigitalOp } from '../../src/nn/ops/registry.ts';
+import { digitalOpRef, encodeDigitalOp } from '../../src/nn/ops/registry.ts';
 import type { DigitalOp } from '../../src/nn/ops/types.ts';
 import { elementwiseSource } from '../../src/kernels/elementwise.ts';
 import { layoutSource } from '../../src/kernels/layout.ts';
@@ -103,7 +103,7 @@ function expectClose(got: Float32Array, want: Float32Array, what = ''): void {
 
 /** Runs op on the GPU and on the CPU and compares. */
 async function checkOp(op: DigitalOp, inputs: HostTensor[], B: number, s = session()): Promise<Float32Array> {
-  const want = cpuDigitalOp(op, inputs, B);
+  const want = digitalOpRef(op, inputs, B);
   const batch = new Batch(s);
   const y = encodeDigitalOp(batch.e, op, inputs.map((t) => batch.upload(t)), B);
   expect([...y.shape]).toEqual([...want.shape]);
@@ -229,7 +229,7 @@ describe.skipIf(!gpu)('digital ops on WebGPU vs the CPU oracle', () => {
 
     it('rejects shapes that do not broadcast', async () => {
       const op: BinaryOp = { ...base, kind: 'binary', name: 'bad', fn: 'add', b: { dims: [3], data: new Float32Array(3) }, constFirst: false, aShape: [4], bShape: [3], outShape: [4] };
-      expect(() => cpuDigitalOp(op, [host([1, 4], 1)], 1)).toThrow(/binary bad: bShape \[3\] does not broadcast/);
+      expect(() => digitalOpRef(op, [host([1, 4], 1)], 1)).toThrow(/binary bad: bShape \[3\] does not broadcast/);
       const batch = new Batch(session());
       expect(() => encodeDigitalOp(batch.e, op, [batch.upload(host([1, 4], 1))], 1)).toThrow(/does not broadcast/);
       await batch.run();
@@ -285,7 +285,7 @@ describe.skipIf(!gpu)('digital ops on WebGPU vs the CPU oracle', () => {
     expect(y.buf).toBe(x.buf);
     expect([...y.shape]).toEqual([2, 12]);
     await batch.run();
-    expect(() => cpuDigitalOp({ ...base, kind: 'reshape', name: 'r', outShape: [5] }, [host([2, 3, 4], 1)], 2)).toThrow(/cannot reshape/);
+    expect(() => digitalOpRef({ ...base, kind: 'reshape', name: 'r', outShape: [5] }, [host([2, 3, 4], 1)], 2)).toThrow(/cannot reshape/);
   });
 
   describe('transpose', () => {
@@ -328,7 +328,7 @@ describe.skipIf(!gpu)('digital ops on WebGPU vs the CPU oracle', () => {
       const s = session();
       const op = linear(K, N, bias, K + N);
       const x = host([B, K], B);
-      const want = cpuLinearF32(op, x, B);
+      const want = linearF32Ref(op, x, B);
       const w = prepareLinearF32(s, op);
       try {
         for (let rep = 0; rep < 2; rep++) {
@@ -371,7 +371,7 @@ describe.skipIf(!gpu)('digital ops on WebGPU vs the CPU oracle', () => {
       try {
         for (const B of [1, 3]) {
           const x = host([B, ...op.inShape], B + 20);
-          const want = cpuConvF32(op, x, B);
+          const want = convF32Ref(op, x, B);
           const batch = new Batch(s);
           const y = encodeConvF32(batch.e, w, batch.upload(x), B);
           expect([...y.shape]).toEqual([B, ...op.outShape]);
@@ -407,8 +407,8 @@ describe.skipIf(!gpu)('digital ops on WebGPU vs the CPU oracle', () => {
       }
       const [got, ...colsGot] = await batch.run(out, ...colsGpu);
       for (const w of weights) w.destroy();
-      for (let g = 0; g < op.group; g++) expectClose(colsGot[g], cpuIm2col(op, x, B, g).data, `im2col group ${g}`);
-      expectClose(got, cpuConvF32(op, x, B).data);
+      for (let g = 0; g < op.group; g++) expectClose(colsGot[g], im2colTensorRef(op, x, B, g).data, `im2col group ${g}`);
+      expectClose(got, convF32Ref(op, x, B).data);
     });
 
     it('scatters host columns like the CPU version, bias slice included', async () => {
@@ -417,7 +417,7 @@ describe.skipIf(!gpu)('digital ops on WebGPU vs the CPU oracle', () => {
       const P = 15;
       const cols = host([B * P, 2], 5);
       const want: HostTensor = { shape: [B, 6, 3, 5], data: new Float32Array(B * 6 * P).fill(7) };
-      cpuColsToNchw(op, cols, want, B, 1);
+      colsToNchwTensorRef(op, cols, want, B, 1);
       const batch = new Batch(session());
       const out = batch.upload({ shape: want.shape, data: new Float32Array(B * 6 * P).fill(7) });
       encodeColsToNchw(batch.e, op, batch.upload(cols), out, B, 1);
@@ -452,7 +452,7 @@ describe.skipIf(!gpu)('digital ops on WebGPU vs the CPU oracle', () => {
         const batch = new Batch(s);
         const y = encodeConvF32(batch.e, w, batch.upload(x), B);
         const [got] = await batch.run(y);
-        expectClose(got, cpuConvF32(op, x, B).data);
+        expectClose(got, convF32Ref(op, x, B).data);
       } finally {
         w.destroy();
       }

@@ -4,11 +4,12 @@ import { openTestGpu } from '../helpers/gpu.ts';
 import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
 import { config } from '../helpers/vmm-cases.ts';
 import { PHILOX_KATS } from '../helpers/philox-kats.ts';
+import { COUNTER_LAYOUT_WGSL, NOISE_STREAM, NoiseDraws, perReadHi, perReadLo, staticElement } from '../../src/random/philox.ts';
 import { readBuffer, uploadStorage } from '../../src/gpu/buffers.ts';
 import { programLayer } from '../../src/crossbar/program.ts';
 import { blockRanges } from '../../src/crossbar/adc.ts';
 import { GpuCrossbarLayer } from '../../src/kernels/xbar.ts';
-import { perturbConductancesReference } from '../../src/reference/chip.ts';
+import { perturbConductancesRef } from '../../src/reference/chip.ts';
 import { simulateVmm } from '../../src/nn/crossbar-layer.ts';
 import type { XbarConfigInput } from '../../src/config/types.ts';
 
@@ -49,6 +50,101 @@ describe.skipIf(!gpu)('Philox4x32-10 in WGSL', () => {
   });
 });
 
+/** Runs `body` (WGSL writing io[] from io[]) once per case over a u32 buffer of `words` per case, with Philox and the counter layout included. */
+async function runWords(body: string, input: Uint32Array, cases: number, words: number): Promise<Uint32Array> {
+  const { device } = gpu!.session.ctx;
+  const code = `${philoxWgsl}\n${COUNTER_LAYOUT_WGSL}\n@group(0) @binding(0) var<storage, read_write> io: array<u32>;\n@compute @workgroup_size(1) fn main(@builtin(global_invocation_id) g: vec3<u32>) {\n  let b = g.x * ${words}u;\n${body}\n}`;
+  const buf = uploadStorage(device, input, 'counters');
+  const pipe = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipe);
+  pass.setBindGroup(0, device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: buf } }] }));
+  pass.dispatchWorkgroups(cases);
+  pass.end();
+  device.queue.submit([enc.finish()]);
+  const out = new Uint32Array(await readBuffer(device, buf, input.byteLength));
+  buf.destroy();
+  gpu!.session.ctx.checkErrors();
+  return out;
+}
+
+describe.skipIf(!gpu)('CPU and GPU draw the same counters (src/random/philox.ts is the one layout)', () => {
+  it('per-read layout: every column of a col4, any block, cycle, plane, vector and pass', async () => {
+    // [p, t, plane, col4, cyclesKeyed, planes, N, v, ph, layer, seed, chip] in, then out: lo, hi, and per stream the 4 Philox words.
+    const streams = [NOISE_STREAM.read, NOISE_STREAM.adc, NOISE_STREAM.analog];
+    const W = 12 + 2 + 4 * streams.length;
+    const cases = [
+      [0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0],
+      [3, 5, 7, 9, 8, 8, 37, 123456, 1, 2, 11, 3],
+      [12, 0, 0, 255, 1, 1, 1021, 70000, 0, 5, 0xffffffff, 9],
+      [1, 2, 13, 4, 3, 14, 20, 7, 1, 1, 42, 0],
+    ];
+    const input = new Uint32Array(cases.length * W);
+    cases.forEach((c, i) => input.set(c, i * W));
+    const out = await runWords(
+      `  let lo = perReadLo(io[b], io[b + 1u], io[b + 2u], io[b + 3u], io[b + 4u], io[b + 5u], 2u * ((io[b + 6u] + 3u) / 4u));
+  let hi = perReadHi(io[b + 7u], io[b + 8u]);
+  io[b + 12u] = lo;
+  io[b + 13u] = hi;
+  let key = vec2<u32>(io[b + 10u], io[b + 11u]);
+  let streams = array<u32, 3>(STREAM_READ, STREAM_ADC, STREAM_ANALOG);
+  for (var s = 0u; s < 3u; s++) {
+    let w = philox4x32(perReadCounter(lo, hi, io[b + 9u], streams[s]), key);
+    for (var k = 0u; k < 4u; k++) { io[b + 14u + 4u * s + k] = w[k]; }
+  }`,
+      input,
+      cases.length,
+      W,
+    );
+    cases.forEach(([p, t, plane, col4, ck, planes, N, v, ph, layer, seed, chip], i) => {
+      const o = out.subarray(i * W, (i + 1) * W);
+      // Columns 4·col4 and 4·col4 + 1 share the first pair; the WGSL returns that pair's element.
+      expect(o[12]).toBe(perReadLo(p, t, plane, 4 * col4, ck, planes, N) >>> 0);
+      expect(o[12] + 1).toBe(perReadLo(p, t, plane, 4 * col4 + 2, ck, planes, N) >>> 0);
+      expect(o[13]).toBe(perReadHi(v, ph) >>> 0);
+      streams.forEach((stream, si) => {
+        const want = new NoiseDraws(seed, chip, layer, stream).words(o[12], o[13]);
+        expect(Array.from(o.subarray(14 + 4 * si, 18 + 4 * si))).toEqual(Array.from(want));
+      });
+    });
+  });
+
+  it('static layout: cells of every slice and polarity, and their programming, stuck-at and drift words', async () => {
+    // [k, s, p, j, S, pol, N, layer, seed, chip] in, then out: element, and per stream 4 words.
+    const streams = [NOISE_STREAM.programming, NOISE_STREAM.stuckAt, NOISE_STREAM.drift];
+    const W = 10 + 1 + 4 * streams.length;
+    const cases = [
+      [0, 0, 0, 0, 1, 1, 1, 0, 0, 0],
+      [39, 3, 1, 12, 4, 2, 13, 2, 77, 5],
+      [1000, 6, 1, 4095, 7, 2, 4096, 9, 123, 1],
+    ];
+    const input = new Uint32Array(cases.length * W);
+    cases.forEach((c, i) => input.set(c, i * W));
+    const out = await runWords(
+      `  let cell = staticElement(io[b], io[b + 1u], io[b + 2u], io[b + 3u], io[b + 4u], io[b + 5u], io[b + 6u]);
+  io[b + 10u] = cell;
+  let key = vec2<u32>(io[b + 8u], io[b + 9u]);
+  let streams = array<u32, 3>(STREAM_PROGRAMMING, STREAM_STUCK_AT, STREAM_DRIFT);
+  for (var s = 0u; s < 3u; s++) {
+    let w = philox4x32(staticCounter(cell, io[b + 7u], streams[s]), key);
+    for (var k = 0u; k < 4u; k++) { io[b + 11u + 4u * s + k] = w[k]; }
+  }`,
+      input,
+      cases.length,
+      W,
+    );
+    cases.forEach(([k, s, p, j, S, pol, N, layer, seed, chip], i) => {
+      const o = out.subarray(i * W, (i + 1) * W);
+      expect(o[10]).toBe(staticElement(k, s, p, j, S, pol, N) >>> 0);
+      streams.forEach((stream, si) => {
+        const want = new NoiseDraws(seed, chip, layer, stream).words(o[10]);
+        expect(Array.from(o.subarray(11 + 4 * si, 15 + 4 * si))).toEqual(Array.from(want));
+      });
+    });
+  });
+});
+
 const allStatic: XbarConfigInput = {
   preset: 'ideal',
   array: { rows: 16, cols: 32 },
@@ -72,9 +168,9 @@ describe.skipIf(!gpu)('chips programmed on the GPU', () => {
         const chip = gl.programChip(77, chipNo);
         const got = await gl.readCells(chip);
         chip.destroy();
-        const want = perturbConductancesReference(layer, cfg, { seed: 77, chip: chipNo, layer: 2 });
+        const want = perturbConductancesRef(layer, cfg, { seed: 77, chip: chipNo, layer: 2 });
         expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(1e-5);
-        const other = perturbConductancesReference(layer, cfg, { seed: 77, chip: chipNo + 1, layer: 2 });
+        const other = perturbConductancesRef(layer, cfg, { seed: 77, chip: chipNo + 1, layer: 2 });
         expect(maxAbsDiff(got, other)).toBeGreaterThan(1e-3);
       }
     } finally {

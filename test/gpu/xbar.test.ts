@@ -1,13 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
 import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
 import { COMBOS, comboName, config, forEachIdealCase, integerProduct, problem, prunedProblem, PRUNED_CONFIGS } from '../helpers/vmm-cases.ts';
 import { programLayer } from '../../src/crossbar/program.ts';
 import { adcIsSigned, adcLevels, blockRanges } from '../../src/crossbar/adc.ts';
-import { referenceVmm } from '../../src/reference/vmm.ts';
+import { vmmRef } from '../../src/reference/vmm.ts';
 import { quantizeInputs } from '../../src/crossbar/quantize.ts';
 import { simulateVmm } from '../../src/nn/crossbar-layer.ts';
-import { setTileOverride, xbarSource } from '../../src/kernels/xbar.ts';
+import { xbarSource } from '../../src/kernels/xbar.ts';
+import { withTuning } from '../../src/gpu/runtime.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
 import type { XbarConfigInput } from '../../src/config/types.ts';
 
@@ -15,6 +16,10 @@ const gpu = await openTestGpu();
 afterAll(() => gpu?.runtime.release());
 const CPU: Backend = { kind: 'cpu', reason: 'test' };
 const GPU = (): Backend => ({ kind: 'webgpu', runtime: gpu!.runtime, session: gpu!.session });
+/** Small tiles so K spans several tiles, ragged, and the grid has partial workgroups at both edges. */
+const SMALL_SHARED = { tm: 2, wgx: 4, wgy: 4, pcMax: 2, kt: 8 };
+/** The same device running the real-GPU variant (shared-memory input tiles). */
+const SHARED = (): Backend => ({ kind: 'webgpu', runtime: gpu!.runtime, session: withTuning(gpu!.session, { xbar: SMALL_SHARED }) });
 
 
 describe.skipIf(!gpu)('crossbar kernel, ideal ADC: equals the integer product within 1e-5 of max |Y|', () => {
@@ -76,7 +81,7 @@ describe.skipIf(!gpu)('crossbar kernel with quantizing ADCs: GPU equals CPU', ()
     for (p = 0; p < g.blocks.length; p++) {
       const step = ranges[p] / L;
       const blockOnly = { ...layer, geom: { ...g, blocks: [g.blocks[p]] } };
-      referenceVmm(blockOnly, cfg, xq, B, cpu.sx, {
+      vmmRef(blockOnly, cfg, xq, B, cpu.sx, {
         hi: () => ranges[p],
         trace: (x) => {
           const r = Math.abs(x / step);
@@ -140,15 +145,12 @@ describe('crossbar program descriptors', () => {
 });
 
 describe.skipIf(!gpu)('real-GPU variant (shared-memory input tiles), run on this adapter', () => {
-  // Small tiles so K spans several tiles, ragged, and the grid has partial workgroups at both edges.
-  beforeAll(() => setTileOverride({ tm: 2, wgx: 4, wgy: 4, pcMax: 2, kt: 8 }));
-  afterAll(() => setTileOverride(null));
   forEachIdealCase((name, cfg, shapes) => {
     if (cfg.inputs.dacBits !== 2 || cfg.weights.cellBits === 1) return;
     it(`ideal ADC equals the integer product: ${name}`, async () => {
       for (const [K, N] of shapes) {
         const { W, X } = problem(K, N, 11, true, K * 17 + N);
-        const r = await simulateVmm(GPU(), cfg, W, X);
+        const r = await simulateVmm(SHARED(), cfg, W, X);
         const layer = programLayer(W.data, K, N, cfg);
         const want = integerProduct(layer.q, layer.sw, quantizeInputs(X.data, r.sx, layer.geom.Qx), r.sx, X.rows, K, N);
         expect(maxAbsDiff(r.Y, want)).toBeLessThanOrEqual(1e-5 * maxAbs(want));
@@ -158,10 +160,8 @@ describe.skipIf(!gpu)('real-GPU variant (shared-memory input tiles), run on this
   it('with proportional read noise and a calibrated ADC: equals the register variant bit for bit', async () => {
     const cfg = config({ dataflow: 'analog-sa', array: { rows: 32, cols: 64 }, adc: { bits: 6, range: 'calibrated' }, noise: { read: { sigma: 0.02, model: 'proportional' } } });
     const { W, X } = problem(70, 9, 21, true, 5);
-    const shared = await simulateVmm(GPU(), cfg, W, X, { chip: 2 });
-    setTileOverride(null);
+    const shared = await simulateVmm(SHARED(), cfg, W, X, { chip: 2 });
     const regs = await simulateVmm(GPU(), cfg, W, X, { chip: 2 });
-    setTileOverride({ tm: 2, wgx: 4, wgy: 4, pcMax: 2, kt: 8 });
     expect(shared.calibratedHi).toBe(regs.calibratedHi);
     expect(maxAbsDiff(shared.Y, regs.Y)).toBeLessThanOrEqual(1e-6 * maxAbs(regs.Y));
   });

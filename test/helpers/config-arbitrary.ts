@@ -79,6 +79,10 @@ function arbitraryOf(s: z.ZodType, path: string, odd: number): fc.Arbitrary<unkn
   if (node instanceof z.ZodEnum) return withOdd(fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...node.options.map(String)) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) }));
   if (node instanceof z.ZodUnion) return withOdd(fc.oneof(...(node.options as readonly z.ZodType[]).map((o) => arbitraryOf(o, path, 0))));
   if (node instanceof z.ZodBoolean) return withOdd(fc.boolean());
+  // Lists (adc.nonlinear.inl, adc.nonuniform.levels) and null (a device model's default range).
+  if (node instanceof z.ZodArray) return withOdd(fc.array(arbitraryOf(node.element as unknown as z.ZodType, `${path}.0`, 0), { maxLength: 4 }));
+  if (node instanceof z.ZodNull) return withOdd(fc.constant(null));
+  if (node instanceof z.ZodLiteral) return withOdd(fc.constantFrom(...(node.values as Set<unknown>)));
   if (node instanceof z.ZodNumber) {
     const seen = [...(SEEN.get(path) ?? [])];
     const valid = seen.length > 0 ? fc.constantFrom(...seen) : edgeNumber;

@@ -56,6 +56,7 @@ export class FakeEvaluator implements Evaluator {
       analogAccumulations: req.config.dataflow === 'digital-sa' ? 0 : 64 * share * total,
       digitalShiftAdds: perImage * share * total,
       arrays: 4 * share,
+      partitionAdds: 0,
     });
     const layers = [layer('conv1', 1), layer('fc1', 3)];
     const sum = (k: keyof EventCounts): number => layers.reduce((a, l) => a + l[k], 0);
@@ -72,6 +73,7 @@ export class FakeEvaluator implements Evaluator {
           analogAccumulations: sum('analogAccumulations'),
           digitalShiftAdds: sum('digitalShiftAdds'),
           arrays: sum('arrays'),
+          partitionAdds: sum('partitionAdds'),
         },
         vectors: total * 10,
       },

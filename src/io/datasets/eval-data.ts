@@ -1,5 +1,8 @@
 import { UsageError } from '../../errors.ts';
 import { checkFinite, checkFloat32Range, readNpyFile } from '../npy.ts';
+import type { BuiltinDataset } from './builtin.ts';
+import { FASHION_MNIST_CLASSES } from './fashion-mnist.ts';
+import { loadFashionMnist } from './fashion-mnist-node.ts';
 import { MNIST_CLASSES } from './mnist.ts';
 import { loadMnist } from './mnist-node.ts';
 
@@ -12,7 +15,7 @@ export interface EvalData {
   n: number;
   /** Elements per sample. */
   sampleSize: number;
-  /** Calibration inputs: the first calibration.samples of the training split (MNIST) or of --calibrate, else of x. */
+  /** Calibration inputs: the first calibration.samples of the training split (built-in datasets) or of --calibrate, else of x. */
   calibration: { x: Float32Array; n: number } | null;
 }
 
@@ -46,6 +49,28 @@ export function mnistEvalData(modelShape: readonly number[], limit: number | und
   };
 }
 
+/**
+ * Fashion-MNIST's 10,000 official test images, reshaped to the model's input (`[N,1,28,28]` or
+ * `[N,784]`), calibrated on the first `calSamples` training images (DESIGN.md section 6). As for
+ * MNIST, a model with fewer than 10 output classes is an error.
+ */
+export function fashionMnistEvalData(modelShape: readonly number[], limit: number | undefined, calSamples: number, classes?: number): EvalData {
+  if (sizeOf(modelShape) !== 784) {
+    throw new UsageError(`--dataset fashion-mnist: the model's input has shape [N, ${modelShape.join(', ')}] but Fashion-MNIST images are [N, 784] or [N, 1, 28, 28]`);
+  }
+  if (classes !== undefined && classes < FASHION_MNIST_CLASSES) {
+    throw new UsageError(`--dataset fashion-mnist: labels go up to 9 but the model has ${classes} output classes (0–${classes - 1}); Fashion-MNIST needs 10`);
+  }
+  const test = loadFashionMnist('test', limit);
+  const train = loadFashionMnist('train', calSamples);
+  return { name: 'fashion-mnist', x: test.images, labels: test.labels, n: test.n, sampleSize: 784, calibration: { x: train.images, n: train.n } };
+}
+
+/** A built-in dataset's test split with its calibration inputs (`classes`: the model's output size). */
+export function builtinEvalData(name: BuiltinDataset, modelShape: readonly number[], limit: number | undefined, calSamples: number, classes?: number): EvalData {
+  return name === 'mnist' ? mnistEvalData(modelShape, limit, calSamples, classes) : fashionMnistEvalData(modelShape, limit, calSamples, classes);
+}
+
 /** Integer class labels from any integer or integral float dtype, each below `classes` when given. */
 function readLabels(path: string, classes: number | undefined): Int32Array {
   const a = readNpyFile(path, `--labels ${path}`, { allowIntegers: true });
@@ -63,8 +88,8 @@ function readLabels(path: string, classes: number | undefined): Int32Array {
   return out;
 }
 
-/** Reads `--inputs`, whose shape must be [N, ...model input shape], as f32. */
-function readInputs(path: string, flag: string, modelShape: readonly number[]): { x: Float32Array; n: number } {
+/** Reads `--inputs` (or `--calibrate`, per `flag`), whose shape must be [N, ...model input shape], as finite f32. */
+export function readInputs(path: string, flag: string, modelShape: readonly number[]): { x: Float32Array; n: number } {
   const a = readNpyFile(path, `${flag} ${path}`);
   checkFinite(a.data, a.shape, `${flag} ${path}`);
   checkFloat32Range(a.data, a.shape, `${flag} ${path}`);

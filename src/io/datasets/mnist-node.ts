@@ -1,25 +1,149 @@
 // Node-only MNIST loading: reads the per-digit JSON files of the installed `mnist` package directly
 // (its own set() shuffles with Math.random, so it is never used). Browser code imports mnist.ts and
 // supplies the same arrays itself.
-import { readFileSync } from 'node:fs';
+//
+// Parsing the 21 MB of JSON takes over half a second, a third of a cold `xbarsim eval`. The decoded
+// pixels are therefore cached next to the package (node_modules/.cache/xbarsim/, or
+// $XBARSIM_CACHE_DIR; empty disables it) as a table of the distinct values (the exact doubles
+// JSON.parse gave) and one small index per pixel: reading it back gives the same numbers, bit for
+// bit. The cache is keyed by the package version and the JSON files' sizes and mtimes; a missing,
+// stale or unreadable cache is rebuilt, and one that cannot be written is simply not used.
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { MNIST_CLASSES, MNIST_DEFAULT_SEED, splitMnist } from './mnist.ts';
 import type { MnistSplit } from './mnist.ts';
 
-let rawCache: number[][] | undefined;
+let rawCache: Float64Array[] | undefined;
 const splitCache = new Map<number, MnistSplit>();
 
-/** The raw per-class pixel arrays of the `mnist` package (`raw[c]`: count_c * 784 values), cached. */
-export function loadMnistRaw(): readonly (readonly number[])[] {
-  if (rawCache) return rawCache;
+const MAGIC = 'XBMNIST1';
+
+interface PackageFiles {
+  /** The package's digits/ folder and each class's JSON file. */
+  files: string[];
+  /** Identifies the installed files: package version, sizes and mtimes. */
+  key: string;
+  /** The cache folder next to the package, or null when caching is off. */
+  cacheDir: string | null;
+}
+
+function packageFiles(): PackageFiles {
   const require = createRequire(import.meta.url);
-  const dir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
-  const raw: number[][] = [];
-  for (let c = 0; c < MNIST_CLASSES; c++) {
-    const parsed = JSON.parse(readFileSync(join(dir, `${c}.json`), 'utf8')) as { data?: unknown };
+  const pkgJson = require.resolve('mnist/package.json');
+  const pkgDir = dirname(pkgJson);
+  const files = Array.from({ length: MNIST_CLASSES }, (_, c) => join(pkgDir, 'src', 'digits', `${c}.json`));
+  const version = (JSON.parse(readFileSync(pkgJson, 'utf8')) as { version?: string }).version ?? '';
+  const stats = files.map((f) => {
+    const st = statSync(f);
+    return `${st.size}:${st.mtimeMs}`;
+  });
+  const env = process.env.XBARSIM_CACHE_DIR;
+  const cacheDir = env === undefined ? join(pkgDir, '..', '.cache', 'xbarsim') : env === '' ? null : env;
+  return { files, key: JSON.stringify([version, stats]), cacheDir };
+}
+
+function parseJsonFiles(files: readonly string[]): Float64Array[] {
+  return files.map((f, c) => {
+    const parsed = JSON.parse(readFileSync(f, 'utf8')) as { data?: unknown };
     if (!Array.isArray(parsed.data)) throw new Error(`mnist package: ${c}.json has no data array`);
-    raw.push(parsed.data as number[]);
+    return Float64Array.from(parsed.data as number[]);
+  });
+}
+
+/** The cache file's bytes for `raw` (header, value table, one u8/u16 index per pixel). */
+function encodeCache(raw: readonly Float64Array[], key: string): Buffer | null {
+  const index = new Map<number, number>();
+  for (const a of raw) for (const v of a) if (!index.has(v)) index.set(v, index.size);
+  if (index.size > 65536) return null;
+  const wide = index.size > 256;
+  const table = Float64Array.from(index.keys());
+  const total = raw.reduce((n, a) => n + a.length, 0);
+  const idx = wide ? new Uint16Array(total) : new Uint8Array(total);
+  let o = 0;
+  for (const a of raw) for (const v of a) idx[o++] = index.get(v)!;
+  const header = Buffer.from(JSON.stringify({ key, counts: raw.map((a) => a.length), values: table.length, wide }));
+  // magic, u32 header length, header, padding to 8 bytes, f64 table, indices.
+  const head = 8 + 4 + header.length;
+  const pad = (8 - (head % 8)) % 8;
+  const out = Buffer.alloc(head + pad + table.byteLength + idx.byteLength);
+  out.write(MAGIC, 0, 'latin1');
+  out.writeUInt32LE(header.length, 8);
+  header.copy(out, 12);
+  Buffer.from(table.buffer).copy(out, head + pad);
+  Buffer.from(idx.buffer, idx.byteOffset, idx.byteLength).copy(out, head + pad + table.byteLength);
+  return out;
+}
+
+/** The arrays a cache file holds, or null when it is absent, foreign, stale or damaged. */
+function decodeCache(path: string, key: string): Float64Array[] | null {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch {
+    return null;
+  }
+  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== MAGIC) return null;
+  const hlen = buf.readUInt32LE(8);
+  if (12 + hlen > buf.length) return null;
+  let h: { key?: unknown; counts?: unknown; values?: unknown; wide?: unknown };
+  try {
+    h = JSON.parse(buf.toString('utf8', 12, 12 + hlen)) as typeof h;
+  } catch {
+    return null;
+  }
+  if (h.key !== key || !Array.isArray(h.counts) || h.counts.length !== MNIST_CLASSES || typeof h.values !== 'number') return null;
+  const counts = h.counts as number[];
+  const total = counts.reduce((a, b) => a + b, 0);
+  const head = 12 + hlen;
+  const t0 = head + ((8 - (head % 8)) % 8);
+  const bytesPer = h.wide ? 2 : 1;
+  if (buf.length !== t0 + 8 * h.values + bytesPer * total) return null;
+  // Copies, so typed views need no alignment of the file buffer.
+  const table = new Float64Array(buf.buffer.slice(buf.byteOffset + t0, buf.byteOffset + t0 + 8 * h.values));
+  const at = buf.byteOffset + t0 + 8 * h.values;
+  const idx = h.wide ? new Uint16Array(buf.buffer.slice(at, at + 2 * total)) : new Uint8Array(buf.buffer, at, total);
+  const out: Float64Array[] = [];
+  let o = 0;
+  for (const n of counts) {
+    const a = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const k = idx[o + i];
+      if (k >= table.length) return null;
+      a[i] = table[k];
+    }
+    out.push(a);
+    o += n;
+  }
+  return out;
+}
+
+function writeCache(dir: string, path: string, bytes: Buffer): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch {
+    // A read-only install: no cache, the JSON is parsed each time.
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // The folder is not there or not a folder: nothing was written.
+    }
+  }
+}
+
+/** The raw per-class pixel arrays of the `mnist` package (`raw[c]`: count_c * 784 values), cached. */
+export function loadMnistRaw(): readonly Float64Array[] {
+  if (rawCache) return rawCache;
+  const pkg = packageFiles();
+  const path = pkg.cacheDir === null ? null : join(pkg.cacheDir, 'mnist-raw.bin');
+  let raw = path === null ? null : decodeCache(path, pkg.key);
+  if (!raw) {
+    raw = parseJsonFiles(pkg.files);
+    const bytes = path === null ? null : encodeCache(raw, pkg.key);
+    if (bytes && path !== null) writeCache(pkg.cacheDir!, path, bytes);
   }
   rawCache = raw;
   return raw;
@@ -33,4 +157,10 @@ export function loadMnist(seed: number = MNIST_DEFAULT_SEED): MnistSplit {
     splitCache.set(seed, split);
   }
   return split;
+}
+
+/** Test hook: forgets the in-process copies so the next load reads the disk (cache or JSON) again. */
+export function clearMnistMemo(): void {
+  rawCache = undefined;
+  splitCache.clear();
 }

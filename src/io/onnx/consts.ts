@@ -59,16 +59,6 @@ export function count(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
 
-/** Row-major strides of dims. */
-export function strides(dims: readonly number[]): number[] {
-  const s = new Array<number>(dims.length);
-  let acc = 1;
-  for (let i = dims.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= dims[i];
-  }
-  return s;
-}
 
 /** A dims list for messages: batch multiples by name. */
 export function showDims(dims: readonly Dim[]): string {

@@ -3,7 +3,8 @@
  * symbol, consts.ts) and weight preprocessing chains. Arithmetic as ONNX defines it; float results
  * are computed in f64 and rounded to f32 once.
  */
-import { BatchDim, FoldError, broadcastShapes, count, floatsOf, isBatchDim, normAxis, plainIntsOf, strides } from './consts.ts';
+import { BatchDim, FoldError, broadcastShapes, count, floatsOf, isBatchDim, normAxis, plainIntsOf } from './consts.ts';
+import { rowMajorStrides as strides } from '../../ir/tensor.ts';
 import type { BinaryFn, Const, Dim } from './consts.ts';
 
 /** The elements of `c` at `indices`, as a constant of `dims`. */

@@ -5,11 +5,11 @@ import { programLayer, type ProgrammedLayer } from '../../crossbar/program.ts';
 import { negativeFlags, quantizeInputs } from '../../crossbar/quantize.ts';
 import { sizeOf, type ConvOp } from '../../ir/graph.ts';
 import type { HostTensor } from '../../ir/tensor.ts';
-import { calibrateAdcRangeReference, referenceVmm, type ReadNoise } from '../../reference/vmm.ts';
-import { programChipReference } from '../../reference/chip.ts';
+import { calibrateAdcRangeRef, vmmRef, type ReadNoise } from '../../reference/vmm.ts';
+import { programChipRef } from '../../reference/chip.ts';
 import type { MatrixLayer } from '../matrices.ts';
-import { cpuColsToNchw, cpuConvF32, cpuIm2col, cpuLinearF32 } from '../ops/matrix.ts';
-import { cpuDigitalOp } from '../ops/registry.ts';
+import { colsToNchwTensorRef, convF32Ref, im2colTensorRef, linearF32Ref } from '../ops/matrix.ts';
+import { digitalOpRef } from '../ops/registry.ts';
 import type { ExecBatch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
 
 /** One analog matrix of a chip instance: perturbed conductances and analog gains. */
@@ -52,7 +52,7 @@ export class CpuExecutor implements Executor<HostTensor> {
     const matrices = this.layers.map((l, i) =>
       l.parts.map((p) => {
         if (!l.cfg) return null;
-        const c = programChipReference(this.programmed[i][p.group]!, l.cfg, { seed: this.seed, chip, layer: p.matrixIndex });
+        const c = programChipRef(this.programmed[i][p.group]!, l.cfg, { seed: this.seed, chip, layer: p.matrixIndex });
         return { layer: c.chip, gains: c.gains };
       }),
     );
@@ -81,15 +81,15 @@ class CpuBatch implements ExecBatch<HostTensor> {
     return { shape: [B, ...shape], data: x.subarray(0, B * sizeOf(shape)) };
   }
 
-  digital = cpuDigitalOp;
+  digital = digitalOpRef;
 
   f32(layer: number, x: HostTensor, B: number): HostTensor {
     const op = this.layers[layer].op;
-    return op.kind === 'linear' ? cpuLinearF32(op, x, B) : cpuConvF32(op, x, B);
+    return op.kind === 'linear' ? linearF32Ref(op, x, B) : convF32Ref(op, x, B);
   }
 
   im2col(op: ConvOp, x: HostTensor, B: number, group: number): HostTensor {
-    return cpuIm2col(op, x, B, group);
+    return im2colTensorRef(op, x, B, group);
   }
 
   convOutput(op: ConvOp, B: number): HostTensor {
@@ -97,7 +97,7 @@ class CpuBatch implements ExecBatch<HostTensor> {
   }
 
   scatter(op: ConvOp, cols: HostTensor, out: HostTensor, B: number, group: number): void {
-    cpuColsToNchw(op, cols, out, B, group);
+    colsToNchwTensorRef(op, cols, out, B, group);
   }
 
   /** Y [n, N] in f64 (no bias) of one matrix on run.chip. */
@@ -114,7 +114,7 @@ class CpuBatch implements ExecBatch<HostTensor> {
       chip = c.layer;
       noise = { id: { seed: this.seed, chip: run.chip.chip, layer: l.parts[group].matrixIndex }, vectorOffset: run.rowOffset, gains: c.gains, perRead: run.perRead };
     }
-    return referenceVmm(chip, cfg, xq, n, run.outScale, { hi: (p) => ranges[p], noise });
+    return vmmRef(chip, cfg, xq, n, run.outScale, { hi: (p) => ranges[p], noise });
   }
 
   crossbar(layer: number, group: number, rows: HostTensor, n: number, run: CrossbarRun): { y: HostTensor; negVectors: Pending<number> } {
@@ -139,7 +139,7 @@ class CpuBatch implements ExecBatch<HostTensor> {
 
   maxAdcInput(layer: number, group: number, rows: HostTensor, n: number, sxq: number): Pending<number> {
     const pl = this.programmed[layer][group]!;
-    return now(calibrateAdcRangeReference(pl, this.layers[layer].cfg as XbarConfig, quantizeInputs(rows.data, sxq, pl.geom.Qx), n));
+    return now(calibrateAdcRangeRef(pl, this.layers[layer].cfg as XbarConfig, quantizeInputs(rows.data, sxq, pl.geom.Qx), n));
   }
 
   sumAbsOutput(layer: number, group: number, rows: HostTensor, n: number, run: CrossbarRun): Pending<number> {

@@ -2,8 +2,8 @@
 import { uploadStorage } from '../../gpu/buffers.ts';
 import type { GpuTensor, OpEncoder } from '../../gpu/encoder.ts';
 import { sizeOf } from '../../ir/graph.ts';
-import { elementCount } from '../../ir/tensor.ts';
-import { BINARY_FNS, UNARY_FNS, encodeAffine, encodeBinary, encodeUnary, rowMajorStrides, type BinaryFn as KernelBinaryFn, type BroadcastOperand, type UnaryFn as KernelUnaryFn } from '../../kernels/elementwise.ts';
+import { elementCount, rowMajorStrides } from '../../ir/tensor.ts';
+import { BINARY_FNS, UNARY_FNS, encodeAffine, encodeBinary, encodeUnary, type BinaryFn as KernelBinaryFn, type BroadcastOperand, type UnaryFn as KernelUnaryFn } from '../../kernels/elementwise.ts';
 import { affineRef, binaryRef, unaryRef } from '../../reference/ops.ts';
 import { affineChannels, binaryShapes, checkArity, checkInput, fail } from './checks.ts';
 import type { DigitalOpImpl, OpOf } from './types.ts';

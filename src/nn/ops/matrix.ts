@@ -44,14 +44,14 @@ export function encodeConvF32(e: OpEncoder, w: F32Weights, x: GpuTensor, B: numb
 }
 
 /** CPU oracle of encodeLinearF32 (f64 accumulation); each of a sample's rows (inShape[:-1]) is one vector. */
-export function cpuLinearF32(op: LinearOp, x: HostTensor, B: number): HostTensor {
+export function linearF32Ref(op: LinearOp, x: HostTensor, B: number): HostTensor {
   const rows = sizeOf(op.inShape) / op.K;
   if (elementCount(x.shape) !== B * rows * op.K) throw new Error(`linear ${op.name}: input has shape [${x.shape.join(', ')}], expected [${[B, ...op.inShape].join(', ')}]`);
   return { shape: [B, ...op.inShape.slice(0, -1), op.N], data: linearRef(x.data, op.weight, op.bias, B * rows, op.K, op.N) };
 }
 
 /** CPU oracle of encodeConvF32: im2col + f64 GEMM + scatter per group. */
-export function cpuConvF32(op: ConvOp, x: HostTensor, B: number): HostTensor {
+export function convF32Ref(op: ConvOp, x: HostTensor, B: number): HostTensor {
   checkConvGeometry(op.name, op);
   checkInput(op, x, B, op.inShape);
   return { shape: [B, ...op.outShape], data: convRef(op, x.data, B) };
@@ -73,7 +73,7 @@ export function encodeIm2col(e: OpEncoder, op: ConvOp, x: GpuTensor, B: number, 
 }
 
 /** CPU oracle of encodeIm2col. */
-export function cpuIm2col(op: ConvOp, x: HostTensor, B: number, group: number): HostTensor {
+export function im2colTensorRef(op: ConvOp, x: HostTensor, B: number, group: number): HostTensor {
   checkConvGeometry(op.name, op);
   checkGroup(op, group);
   checkInput(op, x, B, op.inShape);
@@ -98,7 +98,7 @@ export function encodeColsToNchw(e: OpEncoder, op: ConvOp, cols: GpuTensor, out:
 }
 
 /** CPU oracle of encodeColsToNchw (writes into out.data). */
-export function cpuColsToNchw(op: ConvOp, cols: HostTensor, out: HostTensor, B: number, group: number): void {
+export function colsToNchwTensorRef(op: ConvOp, cols: HostTensor, out: HostTensor, B: number, group: number): void {
   checkScatter(op, cols, out, B, group);
   colsToNchwRef(op, cols.data, out.data, B, group);
 }

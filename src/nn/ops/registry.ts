@@ -38,7 +38,7 @@ export function gpuKernelMissing(op: NetOp): string | null {
 }
 
 /** Runs a digital op on the CPU oracle for B samples. */
-export function cpuDigitalOp(op: DigitalOp, inputs: readonly HostTensor[], B: number): HostTensor {
+export function digitalOpRef(op: DigitalOp, inputs: readonly HostTensor[], B: number): HostTensor {
   return implOf(op).cpu(op, inputs, B);
 }
 

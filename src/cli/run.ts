@@ -1,0 +1,113 @@
+import { SingleBar, Presets } from 'cli-progress';
+import type { XbarConfig } from '../config/types.ts';
+import { UsageError } from '../errors.ts';
+import { backendLine, releaseBackend, type BackendChoice } from '../gpu/backend.ts';
+import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
+import { checkOutputs, writeOutputs, type InputFile } from '../io/atomic-write.ts';
+import { readInputs } from '../io/datasets/eval-data.ts';
+import { encodeNpy } from '../io/npy.ts';
+import { sizeOf, type Network } from '../ir/graph.ts';
+import { loadModel } from '../nn/load-model.ts';
+import { openNetwork } from '../nn/runner.ts';
+import { checkLayerKeys, configLayerKeys, matrixLayerRefs } from '../sweep/layers.ts';
+import { configFromFlags, intFlag } from './vmm.ts';
+
+/** Flags of `xbarsim run` (issue 12 item 7). */
+export interface RunFlags {
+  model: string;
+  inputs: string;
+  out: string;
+  digital?: boolean;
+  preset?: string;
+  config?: string;
+  chip?: string;
+  output?: string;
+  calibrate?: string;
+  seed?: string;
+  batch?: string;
+  backend: BackendChoice;
+}
+
+/** The config of --preset/--config/--seed, or null for --digital; exactly one mode must be chosen. */
+export function runConfig(f: Pick<RunFlags, 'digital' | 'preset' | 'config' | 'seed' | 'chip' | 'calibrate'>): XbarConfig | null {
+  const analog = f.preset !== undefined || f.config !== undefined;
+  if (f.digital && analog) throw new UsageError(`--digital runs the network in f32 without crossbars; it does not go with ${f.preset !== undefined ? '--preset' : '--config'}`);
+  if (f.digital) {
+    for (const [flag, v] of [['--chip', f.chip], ['--calibrate', f.calibrate], ['--seed', f.seed]] as const) {
+      if (v !== undefined) throw new UsageError(`${flag}: has no effect with --digital (it selects or calibrates a simulated chip)`);
+    }
+    return null;
+  }
+  if (!analog) throw new UsageError('one of --digital, --preset NAME or --config FILE is required');
+  const cfg = configFromFlags(f.config, f.preset);
+  const seed = intFlag('--seed', f.seed, 0, 2 ** 32 - 1);
+  return seed === undefined ? cfg : { ...cfg, seed };
+}
+
+/** The graph output to write: --output must name the model's output (the importer keeps exactly one). */
+export function chosenOutput(net: Network, output: string | undefined): string {
+  if (output !== undefined && output !== net.output) {
+    throw new UsageError(`--output ${JSON.stringify(output)}: not a graph output of the model (allowed: ${JSON.stringify(net.output)})`);
+  }
+  return net.output;
+}
+
+/** `xbarsim run`: one forward pass of --inputs through the digital network or one simulated chip, written as float32 .npy. */
+export async function runRun(f: RunFlags): Promise<void> {
+  // Everything is validated before the backend is opened or anything is written.
+  const cfg = runConfig(f);
+  const chip = intFlag('--chip', f.chip, 0, 2 ** 32 - 1) ?? 0;
+  const batchFlag = intFlag('--batch', f.batch, 1, 65536);
+  const net = loadModel(f.model);
+  const output = chosenOutput(net, f.output);
+  const outShape = net.shapes.get(output)!;
+  const X = readInputs(f.inputs, '--inputs', net.input.shape);
+  // DESIGN.md section 6: calibrate on the first calibration.samples of --calibrate, else of the inputs.
+  const C = cfg !== null && f.calibrate !== undefined ? readInputs(f.calibrate, '--calibrate', net.input.shape) : X;
+  if (cfg !== null) checkLayerKeys(configLayerKeys(cfg, f.config !== undefined ? `--config ${f.config}` : 'config'), matrixLayerRefs(net));
+  const inputs: InputFile[] = [
+    { flag: '--model', path: f.model },
+    { flag: '--inputs', path: f.inputs },
+    ...(f.calibrate !== undefined ? [{ flag: '--calibrate', path: f.calibrate }] : []),
+    ...(f.config !== undefined ? [{ flag: '--config', path: f.config }] : []),
+  ];
+  const [out] = checkOutputs([{ flag: '--out', path: f.out }], inputs);
+
+  const backend = await nodeBackend(f.backend);
+  try {
+    const runner = openNetwork(backend, net, cfg ?? configFromFlags(undefined, 'ideal'), cfg === null);
+    try {
+      const inSize = sizeOf(net.input.shape);
+      const outSize = sizeOf(outShape);
+      if (cfg !== null) {
+        const calN = Math.min(cfg.calibration.samples, C.n);
+        await runner.calibrate(C.x.subarray(0, calN * inSize), calN);
+      }
+      const handle = cfg === null ? null : await runner.program(chip);
+      const Y = new Float32Array(X.n * outSize);
+      const batch = batchFlag ?? runner.maxBatch;
+      const bar = process.stderr.isTTY && X.n > batch ? new SingleBar({ format: 'run [{bar}] {percentage}% | {value}/{total} samples | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : null;
+      bar?.start(X.n, 0);
+      const t0 = performance.now();
+      try {
+        for (let s0 = 0; s0 < X.n; s0 += batch) {
+          const B = Math.min(batch, X.n - s0);
+          const r = await runner.forward(handle, X.x.subarray(s0 * inSize, (s0 + B) * inSize), B, s0);
+          Y.set(r.output, s0 * outSize);
+          bar?.update(s0 + B);
+        }
+      } finally {
+        bar?.stop();
+        handle?.release();
+      }
+      const ms = performance.now() - t0;
+      writeOutputs([{ out, data: encodeNpy([X.n, ...outShape], '<f4', Y) }]);
+      const mode = cfg === null ? 'digital f32 (no crossbar)' : `${cfg.preset ?? 'custom config'} (${cfg.dataflow}), chip ${chip}`;
+      stderrLine(`xbarsim run: ${output} [${[X.n, ...outShape].join(', ')}] -> ${f.out} | ${mode} | ${ms.toFixed(1)} ms on ${backendLine(backend)}`);
+    } finally {
+      runner.destroy();
+    }
+  } finally {
+    releaseBackend(backend);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Latency and throughput from the schedule (ISAAC's execution model): each layer has its own arrays;
+ * all arrays and row blocks of a layer copy work in parallel on one input vector pass, which takes
+ * T = ceil(inputs.bits / dacBits) crossbar cycles, or longer when the shared ADCs cannot keep up;
+ * layers form a pipeline with eDRAM buffers between them, so successive inferences overlap and the
+ * slowest stage sets the throughput. At a given array budget, layers are replicated to balance the
+ * pipeline, as ISAAC does ("for a balanced pipeline, we work our way back from the last layer";
+ * NeuroSim V1.4 Chip.cpp replicates by the same rule): the replication below is the exact optimum of
+ * that balance, the smallest stage time whose replicas fit the budget.
+ */
+import type { XbarConfig } from '../config/types.ts';
+import { conversionsPerOutput } from '../crossbar/counts.ts';
+import { layerGeometry } from '../crossbar/geometry.ts';
+import type { ArchitectureCost } from './architectures.ts';
+import { adcsPerIma } from './area.ts';
+import type { CostLayer } from './layers.ts';
+
+/** Time of one input vector pass through one copy of a crossbar layer (0 for a digital layer). */
+export function vectorPassTime(l: CostLayer, chipArch: ArchitectureCost, chipCfg: XbarConfig): number {
+  const cfg = l.cfg;
+  if (!cfg) return 0;
+  const g = layerGeometry(l.K, l.N, cfg);
+  // The busiest array converts its columns' κ conversions per S·pol columns; ADCs are shared by the IMA's arrays.
+  const columns = Math.min(cfg.array.cols, l.N * g.S * g.pol);
+  const conversions = (columns * conversionsPerOutput(g, cfg)) / (g.S * g.pol);
+  const adcsPerArray = adcsPerIma(chipArch, chipCfg) / chipArch.arraysPerIma;
+  return Math.max(g.T * chipArch.cycle_s, conversions / (adcsPerArray * chipArch.adcRate_Hz));
+}
+
+/** One pipeline stage: the work of one layer per inference. */
+export interface StageInput {
+  /** Time of one vector pass on one copy (s); 0 for a digital layer. */
+  passTime_s: number;
+  /** Arrays one copy needs (section 5's `arrays`); 0 for a digital layer. */
+  arrays: number;
+  /** Vector passes per inference (Σ_v P_v of one group's matrix; every group has its own arrays in a copy). */
+  passes: number;
+}
+
+/** The balanced schedule of a network at an array budget. */
+export interface Schedule {
+  /** Copies of each layer. */
+  replication: number[];
+  /** Time each layer spends on one inference (s). */
+  stage_s: number[];
+  /** Initiation interval: the slowest stage, 1 / throughput (s). */
+  interval_s: number;
+  /** One inference from first input to last output with every layer run after the previous one (s): an upper bound, as ISAAC also overlaps layers within an inference. */
+  latency_s: number;
+  /** Arrays allocated (replicas included). */
+  arraysUsed: number;
+}
+
+const stageTime = (s: StageInput, r: number): number => (s.arrays === 0 ? 0 : Math.ceil(s.passes / r - 1e-9) * s.passTime_s);
+
+/** Copies needed for a stage to finish within `tau`, or Infinity when no number of copies does. */
+function copiesFor(s: StageInput, tau: number): number {
+  if (s.arrays === 0) return 0;
+  const perCopy = Math.floor(tau / s.passTime_s + 1e-9);
+  if (perCopy < 1) return Infinity;
+  return Math.max(1, Math.min(Math.ceil(s.passes - 1e-9), Math.ceil(s.passes / perCopy - 1e-9)));
+}
+
+/** Balances the pipeline within `arrayBudget` arrays; null when one copy of every layer does not fit. */
+export function balance(stages: readonly StageInput[], arrayBudget: number): Schedule | null {
+  const used = (tau: number): number => stages.reduce((a, s) => a + copiesFor(s, tau) * s.arrays, 0);
+  let hi = Math.max(0, ...stages.map((s) => stageTime(s, 1)));
+  if (used(hi) > arrayBudget) return null;
+  let lo = Math.max(0, ...stages.map((s) => (s.arrays === 0 ? 0 : s.passTime_s)));
+  if (used(lo) <= arrayBudget) hi = lo;
+  else {
+    for (let i = 0; i < 200 && hi - lo > 1e-15 * hi; i++) {
+      const mid = (lo + hi) / 2;
+      if (used(mid) <= arrayBudget) hi = mid;
+      else lo = mid;
+    }
+  }
+  const replication = stages.map((s) => Math.max(1, copiesFor(s, hi)));
+  const stage_s = stages.map((s, i) => stageTime(s, replication[i]));
+  return {
+    replication,
+    stage_s,
+    interval_s: Math.max(0, ...stage_s),
+    latency_s: stage_s.reduce((a, t) => a + t, 0),
+    arraysUsed: stages.reduce((a, s, i) => a + replication[i] * s.arrays, 0),
+  };
+}

@@ -1,0 +1,146 @@
+import xbarWgsl from '../../shaders/xbar.wgsl?raw';
+import xbarRegistersWgsl from '../../shaders/xbar-registers.wgsl?raw';
+import xbarSharedWgsl from '../../shaders/xbar-shared.wgsl?raw';
+import philoxWgsl from '../../shaders/philox.wgsl?raw';
+import type { GpuLimits } from '../gpu/gpu-context.ts';
+import { SHARED_BYTES_PER_ELEMENT } from '../gpu/tuning.ts';
+import { COUNTER_LAYOUT_WGSL } from '../random/philox.ts';
+import { defineKernel, read, readWrite } from './kernel.ts';
+import { checkParam } from './template.ts';
+
+/** Compile-time shape of a crossbar kernel: everything baked into its WGSL. */
+export type XbarVariant = {
+  /** Input vectors per invocation. */
+  tm: number;
+  wgx: number;
+  wgy: number;
+  /** Conductance planes, and how many share one decode of the input bits (divides npl). */
+  npl: number;
+  pc: number;
+  /** Input cycles run in the kernel (1 when collapsed). */
+  cycles: number;
+  signed: boolean;
+  /** Inputs drive u/Vm once instead of bit-serial cycles (buffered, analog-sa). */
+  collapsed: boolean;
+  /** Record max |ADC input| instead of converting (calibration). */
+  trace: boolean;
+  /** Input rows staged per workgroup in shared memory (the shared variant, real GPUs); 0 = register-only variant (CPU drivers). */
+  kt: number;
+  /** Per-read noise of DESIGN.md section 4 compiled in. */
+  read: 'none' | 'additive' | 'proportional';
+  gain: boolean;
+  analogNoise: boolean;
+  adcNoise: boolean;
+};
+
+/** Each variant's whole body: the shared loop nest, then the variant's input staging and entry point. */
+const REGISTERS_BODY = `${xbarWgsl}\n\n${xbarRegistersWgsl}`;
+const SHARED_BODY = `${xbarWgsl}\n\n${xbarSharedWgsl}`;
+
+/** The crossbar VMM of DESIGN.md sections 3 and 4 for one column slice of a layer (shaders/xbar.wgsl). */
+export const XBAR = defineKernel({
+  name: 'xbar',
+  uniforms: {
+    K: 'u32',
+    /** Columns of the whole layer: Y's row length and the last valid column. */
+    N: 'u32',
+    /** vec4 columns of this slice (planes, ep and gains hold only the slice). */
+    N4: 'u32',
+    col4Offset: 'u32',
+    /** 2·ceil(N/4): column pairs of the whole layer, the per-read counter's plane stride. */
+    pairs: 'u32',
+    /** Input vectors in this dispatch, the first of them in the quantized inputs and flags, and in the whole input set (keys the per-read noise). */
+    rows: 'u32',
+    rowStart: 'u32',
+    rowOffset: 'u32',
+    /** Element of Y's binding where this dispatch's first row starts. */
+    outBase: 'u32',
+    blockRows: 'u32',
+    nBlocks: 'u32',
+    adcBits: 'u32',
+    dacBits: 'u32',
+    seed: 'u32',
+    chip: 'u32',
+    layer: 'u32',
+    /** Input cycles T (the kernel runs one when collapsed). */
+    Tfull: 'u32',
+    /** sx times any drift compensation. */
+    outScale: 'f32',
+    /** 1 / (2^dacBits − 1). */
+    invVm: 'f32',
+    /** Gmin for digital subtraction of the Gmin·ΣV offset, else 0. */
+    gminSub: 'f32',
+    /** Qw for the offset mapping's digital correction, else 0. */
+    offsetQw: 'f32',
+    /** noise.read.sigma². */
+    readVar: 'f32',
+    /** adc.noise in LSB, and analog.noise relative to hi. */
+    adcNoise: 'f32',
+    analogNoise: 'f32',
+    /** 1 to add the bias, 0 to leave it out (drift compensation measures without it). */
+    biasScale: 'f32',
+  },
+  bindings: {
+    /** [.., K] signed quantized inputs, and per vector 1 if it needs the X⁻ pass. */
+    xq: read('i32'),
+    negFlags: read('u32'),
+    /** [K, NPL, N4] conductance planes. */
+    R: read('vec4<f32>'),
+    /** [NPL plane weights, NPL variance factors, nBlocks ranges]. */
+    consts: read('f32'),
+    /** [N4] weight scales, [N4] bias. */
+    ep: read('vec4<f32>'),
+    /** [K, NPL, N4] read-noise variance planes (proportional). */
+    Q: read('vec4<f32>'),
+    /** [nBlocks, N4] 1 + analog gain error. */
+    gains: read('vec4<f32>'),
+    /** [rows, N] outputs. */
+    Y: readWrite('f32'),
+    /** [.., 2, nBlocks, TK] Σ V² per vector (additive read noise). */
+    sqStats: read('f32'),
+  },
+  includes: [philoxWgsl, COUNTER_LAYOUT_WGSL],
+  compile(v: XbarVariant, limits: GpuLimits) {
+    checkParam('tm', v.tm, 1, 8);
+    checkParam('wgx', v.wgx, 1, 256, true);
+    checkParam('wgy', v.wgy, 1, 256, true);
+    checkParam('npl', v.npl, 1, 64);
+    checkParam('pc', v.pc, 1, 8);
+    checkParam('cycles', v.cycles, 1, 16);
+    checkParam('kt', v.kt, 0, 64);
+    const tileBytes = v.kt * v.wgy * v.tm * (v.read === 'proportional' ? SHARED_BYTES_PER_ELEMENT : 4);
+    const wgMemory = limits.maxComputeWorkgroupStorageSize;
+    if (tileBytes > wgMemory) throw new Error(`xbar: shared tile of ${v.kt}x${v.wgy * v.tm} exceeds ${wgMemory / 1024} KiB of workgroup memory`);
+    if (v.npl % v.pc !== 0) throw new Error(`xbar: pc=${v.pc} must divide npl=${v.npl}`);
+    if (v.collapsed && v.cycles !== 1) throw new Error('xbar: a collapsed variant runs one cycle');
+    if (v.wgx * v.wgy > limits.maxComputeInvocationsPerWorkgroup) throw new Error(`xbar: workgroup ${v.wgx}x${v.wgy} exceeds ${limits.maxComputeInvocationsPerWorkgroup} invocations`);
+    if (v.trace && (v.read !== 'none' || v.gain || v.analogNoise || v.adcNoise)) throw new Error('xbar: calibration traces the noise-free chip');
+    if ((v.gain || v.analogNoise) && !v.collapsed) throw new Error('xbar: analog gain and noise apply to buffered and analog-sa only');
+    const shared = v.kt > 0;
+    return {
+      body: shared ? SHARED_BODY : REGISTERS_BODY,
+      consts: {
+        TM: v.tm,
+        NPL: v.npl,
+        PC: v.pc,
+        T: v.cycles,
+        SIGNED: v.signed,
+        COLLAPSED: v.collapsed,
+        TRACE: v.trace,
+        READ: v.read === 'none' ? 0 : v.read === 'additive' ? 1 : 2,
+        GAIN: v.gain,
+        ANALOGN: v.analogNoise,
+        ADCN: v.adcNoise,
+        SHARED: shared,
+        KT: Math.max(1, v.kt),
+        WGX: v.wgx,
+        WGY: v.wgy,
+      },
+    };
+  },
+});
+
+/** WGSL of a crossbar variant, after checking its tile and workgroup constraints against `limits`. */
+export function xbarSource(v: XbarVariant, limits?: GpuLimits): string {
+  return XBAR.source(v, limits);
+}

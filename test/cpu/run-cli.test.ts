@@ -1,0 +1,171 @@
+// `xbarsim run` (issue 12 item 7): one forward pass written as float32 .npy, checked against the
+// training code's own f32 forward (scripts/train, an implementation independent of src/nn), for
+// determinism per seed and chip at any batch size, and for one-line exit-2 errors that write nothing.
+// Most cases call the CLI's main() in this process (spawning a Node per case costs seconds on a shared
+// machine); the first case spawns the real binary, as a user runs it.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli, runMain } from '../helpers/cli.ts';
+import { tempDir, writeNpy } from '../helpers/files.ts';
+import { randomArray } from '../helpers/random.ts';
+import { parseNpy } from '../../src/io/npy.ts';
+import { loadMnist } from '../../src/io/datasets/mnist-node.ts';
+import { importOnnx as importSequential } from '../../scripts/train/onnx.ts';
+
+const MODELS = ['mlp', 'lenet5'] as const;
+const B = 24;
+let dir: string;
+/** B MNIST test digits as [B, 784] and [B, 1, 28, 28]. */
+const inputs: Record<(typeof MODELS)[number], string> = { mlp: '', lenet5: '' };
+/** 8 digits for the simulated chips (the CPU reference is slow). */
+let small: string;
+let pixels: Float32Array;
+
+beforeAll(() => {
+  dir = tempDir();
+  pixels = loadMnist().test.images.slice(0, B * 784);
+  inputs.mlp = writeNpy(dir, 'x-mlp.npy', [B, 784], pixels);
+  inputs.lenet5 = writeNpy(dir, 'x-lenet5.npy', [B, 1, 28, 28], pixels, '<f8');
+  small = writeNpy(dir, 'x-small.npy', [8, 784], pixels.subarray(0, 8 * 784));
+});
+
+/** `xbarsim ARGS` through main() in this process: the exit code and xbarsim's own stderr lines. */
+async function xbarsim(args: string[]): Promise<{ code: number; lines: string[] }> {
+  const r = await runMain(args);
+  return { code: r.code, lines: r.ownStderrLines };
+}
+
+const writeCfg = (name: string, cfg: unknown): string => {
+  const p = join(dir, name);
+  writeFileSync(p, JSON.stringify(cfg));
+  return p;
+};
+
+const readY = (path: string): { shape: number[]; data: Float32Array; dtype: string } => {
+  const a = parseNpy(readFileSync(path), path);
+  return { shape: a.shape, data: Float32Array.from(a.data), dtype: a.dtype };
+};
+
+describe('xbarsim run --digital', () => {
+  it.each(MODELS)('%s: writes [N, 10] float32 logits equal to the training code\'s plain f32 forward', async (name) => {
+    const out = join(dir, `${name}-digital.npy`);
+    const args = ['run', '--model', `models/${name}.onnx`, '--inputs', inputs[name], '--digital', '--out', out, '--backend', 'cpu'];
+    if (name === 'mlp') {
+      const r = runCli(args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.ownStderrLines).toHaveLength(1);
+    } else expect((await xbarsim(args)).code).toBe(0);
+    const y = readY(out);
+    expect([y.shape, y.dtype]).toEqual([[B, 10], '<f4']);
+    const seq = importSequential(new Uint8Array(readFileSync(`models/${name}.onnx`)), name);
+    const want = seq.forward(pixels, B, false);
+    let worst = 0;
+    let scale = 0;
+    for (let i = 0; i < want.length; i++) {
+      worst = Math.max(worst, Math.abs(y.data[i] - want[i]));
+      scale = Math.max(scale, Math.abs(want[i]));
+    }
+    // Only the summation order differs between the two forwards.
+    expect(worst).toBeLessThanOrEqual(1e-5 * scale);
+  });
+
+  it('--output names the graph output; batches do not change the file', async () => {
+    const a = join(dir, 'a.npy');
+    const b = join(dir, 'b.npy');
+    expect((await xbarsim(['run', '--model', 'models/lenet5.onnx', '--inputs', inputs.lenet5, '--digital', '--output', 'logits', '--out', a, '--backend', 'cpu'])).code).toBe(0);
+    expect((await xbarsim(['run', '--model', 'models/lenet5.onnx', '--inputs', inputs.lenet5, '--digital', '--batch', '5', '--out', b, '--backend', 'cpu'])).code).toBe(0);
+    expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
+  });
+});
+
+describe('xbarsim run on a simulated chip', () => {
+  const cfg = (): string => {
+    const p = join(dir, 'noisy.json');
+    writeFileSync(p, JSON.stringify({ preset: 'isaac', noise: { preset: 'wan2022-rram' } }));
+    return p;
+  };
+  const run = async (name: string, extra: string[], x = small): Promise<Buffer> => {
+    const out = join(dir, name);
+    const r = await xbarsim(['run', '--model', 'models/mlp.onnx', '--inputs', x, '--out', out, '--backend', 'cpu', ...extra]);
+    expect(r.code, r.lines.join('\n')).toBe(0);
+    return readFileSync(out);
+  };
+
+  it('same config, seed and chip give the same file at any batch size; another chip or seed another file', async () => {
+    const c = cfg();
+    const a = await run('c-a.npy', ['--config', c, '--seed', '5', '--chip', '2']);
+    const b = await run('c-b.npy', ['--config', c, '--seed', '5', '--chip', '2', '--batch', '3']);
+    const otherChip = await run('c-c.npy', ['--config', c, '--seed', '5', '--chip', '3']);
+    const otherSeed = await run('c-d.npy', ['--config', c, '--seed', '6', '--chip', '2']);
+    expect(b.equals(a)).toBe(true);
+    expect(otherChip.equals(a)).toBe(false);
+    expect(otherSeed.equals(a)).toBe(false);
+  });
+
+  it('calibrates on the inputs by default, on --calibrate when given (DESIGN.md section 6)', async () => {
+    const self = await run('cal-self.npy', ['--preset', 'isaac']);
+    const same = await run('cal-same.npy', ['--preset', 'isaac', '--calibrate', small]);
+    const other = writeNpy(dir, 'cal-other.npy', [16, 784], loadMnist().train.images.slice(0, 16 * 784).map((v) => v * 3));
+    const moved = await run('cal-other-out.npy', ['--preset', 'isaac', '--calibrate', other]);
+    expect(same.equals(self)).toBe(true);
+    expect(moved.equals(self)).toBe(false);
+  });
+
+  it('ideal 8-bit logits stay close to the digital ones', async () => {
+    const d = parseNpy(await run('digital-small.npy', ['--digital']), 'digital');
+    const i = parseNpy(await run('ideal.npy', ['--preset', 'ideal', '--chip', '0']), 'ideal');
+    let worst = 0;
+    for (let k = 0; k < d.data.length; k++) worst = Math.max(worst, Math.abs(i.data[k] - d.data[k]));
+    expect(worst).toBeGreaterThan(0); // quantized, so not bit-equal
+    expect(worst).toBeLessThan(0.5);
+  });
+});
+
+describe('xbarsim run bad input: one line, exit 2, nothing written', () => {
+  it('as a user runs it: exit 2 and one line from the binary', () => {
+    const out = join(dir, 'never.npy');
+    const r = runCli(['run', '--model', 'models/mlp.onnx', '--inputs', inputs.lenet5, '--digital', '--out', out, '--backend', 'cpu']);
+    expect(r.code).toBe(2);
+    expect(r.ownStderrLines).toEqual([expect.stringMatching(/--inputs .*x-lenet5\.npy: has shape \[24, 1, 28, 28\] but the model takes \[N, 784\]/)]);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  const cases: [string, () => string[], RegExp][] = [
+    ['no mode', () => [], /one of --digital, --preset NAME or --config FILE is required/],
+    ['--digital with --preset', () => ['--digital', '--preset', 'isaac'], /--digital .* does not go with --preset/],
+    ['--chip with --digital', () => ['--digital', '--chip', '1'], /--chip: has no effect with --digital/],
+    ['a negative --chip', () => ['--preset', 'isaac', '--chip', '-1'], /--chip: must be an integer/],
+    ['an unknown preset', () => ['--preset', 'nope'], /--preset/],
+    ['an unknown --output', () => ['--digital', '--output', 'probs'], /--output "probs": not a graph output of the model \(allowed: "logits"\)/],
+    ['inputs of the wrong shape', () => ['--digital', '--inputs', writeNpy(dir, 'bad-shape.npy', [3, 783], randomArray(3 * 783, 1))], /--inputs .*bad-shape\.npy: has shape \[3, 783\] but the model takes \[N, 784\]/],
+    ['a NaN input', () => ['--digital', '--inputs', writeNpy(dir, 'nan.npy', [2, 784], Float32Array.from({ length: 1568 }, (_, i) => (i === 900 ? NaN : 0)))], /nan\.npy: NaN at \[1, 116\]/],
+    ['--calibrate of the wrong shape', () => ['--preset', 'isaac', '--calibrate', writeNpy(dir, 'bad-cal.npy', [2, 10], randomArray(20, 2))], /--calibrate .*bad-cal\.npy: has shape \[2, 10\]/],
+    ['a missing model', () => ['--digital', '--model', join(dir, 'none.onnx')], /--model .*none\.onnx: cannot read \(file not found\)/],
+    ['a model that is not ONNX', () => ['--digital', '--model', writeNpy(dir, 'not-a-model.onnx', [1], [1])], /not-a-model\.onnx: not a valid ONNX file/],
+    ['an --out folder that does not exist', () => ['--digital', '--out', join(dir, 'no', 'y.npy')], /--out .*y\.npy: cannot write: directory does not exist/],
+    ['--out naming the --inputs file', () => ['--digital', '--out', inputs.mlp], /--out .*x-mlp\.npy: is the same file as --inputs/],
+    ['a config naming a layer the model lacks', () => ['--config', writeCfg('layers.json', { preset: 'isaac', layers: { conv9: { digital: true } } })], /conv9/],
+  ];
+  it.each(cases)('%s', async (_name, extra, re) => {
+    const out = join(dir, `bad-${_name.replace(/\W+/g, '-')}.npy`);
+    const base = ['run', '--model', 'models/mlp.onnx', '--inputs', inputs.mlp, '--out', out, '--backend', 'cpu'];
+    const args = [...base];
+    const e = extra();
+    const before = readFileSync(inputs.mlp);
+    // A case's --model/--inputs/--out replace the defaults; its other flags are added.
+    for (let i = 0; i < e.length; i++) {
+      const at = args.indexOf(e[i]);
+      if (at >= 0 && !e[i + 1]?.startsWith('--') && ['--model', '--inputs', '--out'].includes(e[i])) {
+        args[at + 1] = e[++i];
+      } else args.push(e[i]);
+    }
+    const r = await xbarsim(args);
+    expect(r.code).toBe(2);
+    expect(r.lines).toHaveLength(1);
+    expect(r.lines[0]).toMatch(re);
+    const target = args[args.indexOf('--out') + 1];
+    if (target === inputs.mlp) expect(readFileSync(inputs.mlp).equals(before)).toBe(true);
+    else expect(existsSync(target)).toBe(false);
+  });
+});
