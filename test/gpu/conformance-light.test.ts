@@ -19,16 +19,10 @@ async function webgpu(net: Network, x: Float32Array, B: number): Promise<Float32
   }
 }
 
-/**
- * What this adapter cannot run yet: ops without a WGSL kernel, and a layer whose f32 weights exceed
- * one storage binding (VGG-19's 25088×4096 classifier; splitting such layers is issue 12 item 7).
- */
+/** What the WebGPU executor cannot run yet: ops without a WGSL kernel (the registry names them). */
 function blocked(net: Network): string | null {
   const missing = [...new Set(net.ops.map(gpuKernelMissing).filter((m) => m !== null))];
-  if (missing.length > 0) return `no kernel for ${missing.join(', ')}`;
-  const limit = gpu!.session.ctx.limits.maxStorageBufferBindingSize;
-  const big = net.ops.find((o) => (o.kind === 'linear' || o.kind === 'conv') && 4 * o.weight.length > limit);
-  return big && (big.kind === 'linear' || big.kind === 'conv') ? `layer ${big.name}'s ${4 * big.weight.length} bytes of weights exceed one binding (${limit})` : null;
+  return missing.length > 0 ? `no kernel for ${missing.join(', ')}` : null;
 }
 
 /** The four heaviest light models (2–20 G multiply-adds); the five lightest run on the CPU (test/cpu/conformance-light.test.ts). */

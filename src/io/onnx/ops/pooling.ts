@@ -148,17 +148,19 @@ function resize(n: NodeContext): void {
   const mode = oneOf(n, 'mode', n.a.str('mode', 'nearest'), ['nearest', 'linear'] as const);
   let target: { scales: number[]; out: number[]; roi: number[] | null };
   let coordinateTransform: ResizeOp['coordinateTransform'] = 'asymmetric';
-  let nearestMode: ResizeOp['nearestMode'] = 'floor';
+  let nearestMode: ResizeOp['nearestMode'] = 'round_prefer_floor';
   let antialias = false;
   if (legacy) {
     const v = floatsOf(n.constIn(1, 'scales'), 'scales');
     if (v.length !== inDims.length) throw new NodeError(`scales has ${v.length} entries for a rank-${inDims.length} input`);
     target = { scales: [...v], out: inDims.map((d, i) => Math.floor(d * v[i])), roi: null };
     // Upsample and Resize-10 pick the input element at floor(x / scale) going up, ceil going down (as ONNX Runtime).
-    if (v.some((s) => s < 1)) nearestMode = 'ceil';
+    if (mode === 'nearest') nearestMode = v.some((s) => s < 1) ? 'ceil' : 'floor';
   } else {
     coordinateTransform = oneOf(n, 'coordinate_transformation_mode', n.a.str('coordinate_transformation_mode', 'half_pixel'), TRANSFORMS);
-    nearestMode = oneOf(n, 'nearest_mode', n.a.str('nearest_mode', 'round_prefer_floor'), NEAREST_MODES);
+    // Only nearest reads the rounding mode; linear keeps the default so equal ops compare equal.
+    const nm = oneOf(n, 'nearest_mode', n.a.str('nearest_mode', 'round_prefer_floor'), NEAREST_MODES);
+    if (mode === 'nearest') nearestMode = nm;
     target = resizeTarget(n, inDims, coordinateTransform === 'tf_crop_and_resize');
     antialias = n.opset >= 18 && n.a.int('antialias', 0) !== 0;
     if (antialias && mode === 'nearest') throw new NodeError('attribute "antialias" is 1 with mode "nearest"; allowed: 0 (antialiasing applies to linear)');
