@@ -6,7 +6,8 @@ import { mnistEvalData, npyEvalData, type EvalData } from '../io/datasets/eval-d
 import { evaluateChip, type ChipEvaluation } from '../nn/evaluate.ts';
 import { openNetwork } from '../nn/runner.ts';
 import { loadModel } from '../nn/load-model.ts';
-import { meanStdCi } from '../sweep/summary.ts';
+import { INTERVAL_METHOD, accuracyStats, formatInterval } from '../sweep/stats.ts';
+import { checkLayerKeys, configLayerKeys, matrixLayerRefs, modelClasses } from '../sweep/layers.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
 import { readoutBackend } from './readout-guard.ts';
@@ -32,16 +33,22 @@ export interface EvalFlags {
 /** The preset `eval` uses when neither --config nor --preset is given. */
 export const EVAL_DEFAULT_PRESET = 'ideal';
 
-/** The evaluated data from --dataset or --inputs/--labels, checked against the model's input shape. */
-export function evalDataFromFlags(f: Pick<EvalFlags, 'dataset' | 'inputs' | 'labels' | 'calibrate'>, inputShape: readonly number[], limit: number | undefined, calSamples: number): EvalData {
+/** The evaluated data from --dataset or --inputs/--labels, checked against the model's input shape and (with `classes`) its output size. */
+export function evalDataFromFlags(
+  f: Pick<EvalFlags, 'dataset' | 'inputs' | 'labels' | 'calibrate'>,
+  inputShape: readonly number[],
+  limit: number | undefined,
+  calSamples: number,
+  classes?: number,
+): EvalData {
   if (f.dataset !== undefined && (f.inputs !== undefined || f.labels !== undefined)) throw new UsageError('give either --dataset or --inputs with --labels, not both');
   if (f.dataset !== undefined) {
     if (f.dataset !== 'mnist') throw new UsageError(`--dataset: unknown dataset "${f.dataset}" (allowed: mnist; other data: --inputs X.npy --labels y.npy)`);
     if (f.calibrate !== undefined) throw new UsageError('--calibrate: MNIST calibrates on its training split; --calibrate goes with --inputs');
-    return mnistEvalData(inputShape, limit, calSamples);
+    return mnistEvalData(inputShape, limit, calSamples, classes);
   }
   if (f.inputs === undefined || f.labels === undefined) throw new UsageError('one of --dataset mnist or --inputs X.npy --labels y.npy is required');
-  return npyEvalData(f.inputs, f.labels, f.calibrate, inputShape, limit, calSamples);
+  return npyEvalData(f.inputs, f.labels, f.calibrate, inputShape, limit, calSamples, classes);
 }
 
 /** Resolved config of --config/--preset/--seed (default preset when neither is given). */
@@ -61,8 +68,9 @@ export async function runEval(f: EvalFlags): Promise<void> {
   const batch = intFlag('--batch', f.batch, 1, 65536);
   const cfg = evalConfig(f);
   const net = loadModel(f.model);
-  const data = evalDataFromFlags(f, net.input.shape, limit, cfg.calibration.samples);
+  const data = evalDataFromFlags(f, net.input.shape, limit, cfg.calibration.samples, modelClasses(net));
   const digital = f.digital ?? false;
+  checkLayerKeys(configLayerKeys(cfg, f.config !== undefined ? `--config ${f.config}` : 'config'), matrixLayerRefs(net));
   const backend = await nodeBackend(digital ? f.backend : readoutBackend([cfg], f.backend, 'eval'));
   try {
     const runner = openNetwork(backend, net, cfg, digital);
@@ -87,7 +95,7 @@ export async function runEval(f: EvalFlags): Promise<void> {
 }
 
 function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData, results: ChipEvaluation[], digital: boolean): void {
-  const acc = meanStdCi(results.map((r) => r.accuracy));
+  const acc = accuracyStats(results.map((r) => r.accuracy));
   const seconds = results.reduce((a, r) => a + r.seconds, 0);
   const ips = (data.n * results.length) / Math.max(seconds, 1e-9);
   const counts = results[0].counts;
@@ -102,7 +110,14 @@ function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData,
       backend: backend.kind,
       adapter: backendLine(backend),
       chips: results.map(({ chip, accuracy, correct, total, seconds: s }) => ({ chip, accuracy, correct, total, seconds: s })),
-      accuracy: { mean: acc.mean, std: acc.std, ci95: acc.ci95 === null ? null : [acc.mean - acc.ci95, acc.mean + acc.ci95] },
+      accuracy: {
+        mean: acc.mean,
+        std: acc.std,
+        ci95: acc.interval === null ? null : [acc.interval.low, acc.interval.high],
+        ci95Clipped: acc.interval?.clipped ?? null,
+        ci95FewChips: acc.interval?.fewChips ?? null,
+        ci95Method: INTERVAL_METHOD,
+      },
       counts,
       countsPerInference: perInference,
       imagesPerSecond: ips,
@@ -116,7 +131,7 @@ function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData,
   ];
   for (const r of results) lines.push(`  chip ${r.chip}: accuracy ${pct(r.accuracy)} (${r.correct}/${r.total})`);
   if (results.length > 1) {
-    lines.push(`accuracy over ${results.length} chips: mean ${pct(acc.mean)}, std ${pct(acc.std ?? 0)}, 95% CI [${pct(acc.mean - (acc.ci95 ?? 0))}, ${pct(acc.mean + (acc.ci95 ?? 0))}]`);
+    lines.push(`accuracy over ${results.length} chips: mean ${pct(acc.mean)}, std ${pct(acc.std ?? 0)}, 95% CI ${formatInterval(acc.interval, pct)}`);
   } else lines.push(`accuracy: ${pct(acc.mean)}`);
   if (!digital) {
     lines.push(`per inference: ${Math.round(perInference.adcConversions ?? 0)} ADC conversions, ${Math.round(perInference.dacActivations ?? 0)} DAC activations, ${Math.round(perInference.cellReads ?? 0)} cell reads, ${counts.total.arrays} arrays`);

@@ -41,7 +41,7 @@ function buildProgram(): Command {
     .description('simulate one crossbar layer Y = X·W on chip --chip (DESIGN.md sections 3 and 4) and write Y as .npy')
     .requiredOption('--weights <W.npy>', 'weights [K, N], float32 or float64')
     .requiredOption('--inputs <X.npy>', 'inputs [B, K], float32 or float64')
-    .requiredOption('--out <Y.npy>', 'output [B, N], float32')
+    .requiredOption('--out <Y.npy>', 'output [B, N], float32 (not an input; a symlink is written through, /dev/null in place)')
     .option('--config <cfg.json>', 'hardware config (JSON, DESIGN.md section 7)')
     .addOption(new Option('--preset <name>', 'base preset (a --config file overrides its fields)').choices(PRESET_NAMES))
     .addOption(backendOption())

@@ -12,15 +12,17 @@ import type { BackendChoice } from '../gpu/backend.ts';
 import { sha256File, readSweepFile, definitionDifference } from '../sweep/definition.ts';
 import type { DatasetRef, FileRef, SweepFile } from '../sweep/definition.ts';
 import { DEMO_CHIPS, DEMO_LIMIT, DEMO_MODEL, DEMO_OUT, DEMO_PRESETS, DEMO_VARY } from '../sweep/demo.ts';
-import { buildPoints, parseShard, buildTasks, shardTasks } from '../sweep/grid.ts';
+import { buildPoints, countTasks, parseShard, buildTasks, shardTasks } from '../sweep/grid.ts';
 import type { Series, Shard } from '../sweep/grid.ts';
 import { createProgress, formatDuration } from '../sweep/progress.ts';
-import { hasResults, readResults } from '../sweep/results.ts';
+import { readResults } from '../sweep/results.ts';
+import { checkLayerKeys, configLayerKeys, varyLayerKeys } from '../sweep/layers.ts';
+import { refuseIfLocked } from '../sweep/lock.ts';
 import { runSweep } from '../sweep/run.ts';
 import { parseVaries } from '../sweep/spec.ts';
 import type { Vary } from '../sweep/spec.ts';
 import type { Evaluator, SweepEvalSetup } from '../sweep/types.ts';
-import { checkOutDir } from '../sweep/outdir.ts';
+import { checkInputsOutsideOutputs, checkOutDir } from '../sweep/outdir.ts';
 import { registerMergeCommand } from './merge.ts';
 
 export type { SweepEvalSetup } from '../sweep/types.ts';
@@ -140,6 +142,7 @@ export function planSweep(flags: SweepFlags): SweepPlan {
 
   let series = seriesFromFlags(f.preset, f.config, demo);
   if (seed !== undefined) series = series.map((s) => ({ ...s, config: { ...s.config, seed } }));
+  countTasks(series.length, varies, chips); // before building anything: a huge grid is refused at once
   const points = buildPoints(series, varies); // every point's config checked here
   const tasks = buildTasks(points, chips);
   const mine = shardTasks(tasks, shard);
@@ -147,21 +150,30 @@ export function planSweep(flags: SweepFlags): SweepPlan {
   const out = f.out ?? (demo ? DEMO_OUT : undefined);
   if (out === undefined) throw new UsageError('sweep: --out DIR is required');
   checkOutDir(out);
+  const inputs = [
+    { flag: '--model', path: model.path },
+    ...(f.inputs !== undefined ? [{ flag: '--inputs', path: f.inputs }] : []),
+    ...(f.labels !== undefined ? [{ flag: '--labels', path: f.labels }] : []),
+    ...(f.config !== undefined ? [{ flag: '--config', path: f.config }] : []),
+  ];
+  checkInputsOutsideOutputs(out, inputs);
   const file: SweepFile = { version: 1, model, dataset, series, varies, chips, limit, shard };
   const resume = f.resume === true;
   if (existsSync(out)) {
+    refuseIfLocked(out);
     const existing = readSweepFile(out);
-    const results = hasResults(out);
-    if (!resume && (existing !== undefined || results)) {
+    // A corrupt line mid-file is a usage error now, not after loading the model.
+    const results = readResults(out).lines.length > 0;
+    // A folder without a result line holds nothing to keep: a rerun may replace its definition.
+    if (results && !resume) {
       throw new UsageError(`--out ${out}: already holds a sweep; pass --resume to continue it, or choose another folder`);
     }
-    if (existing !== undefined) {
+    if (results && existing !== undefined) {
       const diff = definitionDifference(existing, file);
       if (diff !== null) throw new UsageError(`--resume: ${out} holds a different sweep (${diff}); choose another --out`);
     } else if (results) {
       throw new UsageError(`--resume: ${out} has results.jsonl but no sweep.json; choose another --out`);
     }
-    readResults(out); // a corrupt line mid-file is a usage error now, not after loading the model
   }
 
   const backend = readoutBackend(points.map((p) => p.config), f.backend, 'sweep');
@@ -190,13 +202,34 @@ export function describePlan(p: SweepPlan): string {
   ].join(' | ');
 }
 
+/** Result lines in `dir` (0 when there is no folder or no readable file). */
+function readResultsIfAny(dir: string): number {
+  try {
+    return existsSync(dir) ? readResults(dir).lines.length : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** Runs `xbarsim sweep`; on SIGINT/SIGTERM it stops promptly, keeps what is written, and exits 130/143. */
 export async function runSweepCommand(f: SweepFlags, makeEvaluator: EvaluatorFactory): Promise<void> {
   const plan = planSweep(f);
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
   say(describePlan(plan));
 
+  // Opening the evaluator loads the model and checks the data against it: still nothing written.
   const evaluator = await makeEvaluator(plan.setup);
+  try {
+    const layers = evaluator.matrixLayers?.();
+    if (layers !== undefined) {
+      for (const s of plan.file.series) {
+        checkLayerKeys([...configLayerKeys(s.config, f.config !== undefined ? `--config ${f.config}` : `preset ${s.label}`), ...varyLayerKeys(plan.file.varies)], layers);
+      }
+    }
+  } catch (e) {
+    await evaluator.close();
+    throw e;
+  }
   const ac = new AbortController();
   let signalName: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -221,7 +254,7 @@ export async function runSweepCommand(f: SweepFlags, makeEvaluator: EvaluatorFac
     }
   } catch (e) {
     // A failure mid-run keeps every finished evaluation; say so unless it is a one-line usage error.
-    if (!(e instanceof UsageError)) say(`xbarsim sweep: stopped by an error; finished evaluations are kept in ${plan.dir} (rerun with --resume)`);
+    if (!(e instanceof UsageError) && readResultsIfAny(plan.dir) > 0) say(`xbarsim sweep: stopped by an error; finished evaluations are kept in ${plan.dir} (rerun with --resume)`);
     throw e;
   } finally {
     process.off('SIGINT', onSignal);
@@ -247,10 +280,10 @@ export function registerSweepCommands(program: Command, makeEvaluator: Evaluator
     .option('--labels <y.npy>', 'integer class labels for --inputs')
     .option('--preset <name>', `preset to run; repeat to compare side by side (${PRESET_NAMES.join(', ')})`, collect)
     .option('--config <cfg.json>', 'hardware config (with --preset: overrides each preset\'s fields)')
-    .option('--vary <PATH=SPEC>', 'config path and values: start:stop:count, log:start:stop:count or a,b,c; repeat for a grid', collect)
+    .option('--vary <PATH=SPEC>', 'config path (or layers.<name or index>.<field>) and values: start:stop:count, log:start:stop:count or a,b,c; repeat for a grid (at most 100,000 evaluations in all)', collect)
     .option('--chips <n>', 'chip instances per point (default 1; demo: more)')
     .option('--limit <n>', 'evaluate only the first n items (default all; demo: fewer)')
-    .option('--out <dir>', 'output folder: results.jsonl, sweep.json, summary.csv, report.html, accuracy.svg')
+    .option('--out <dir>', 'output folder (new, empty, or this sweep\'s; one run at a time): results.jsonl, sweep.json, summary.csv, report.html, accuracy.svg')
     .option('--resume', 'continue a sweep in --out, skipping what is done')
     .option('--shard <i/n>', 'run only tasks whose grid index % n == i-1 (1 <= i <= n); combine with xbarsim merge')
     .addOption(new Option('--backend <name>', 'compute backend (auto: WebGPU, else the CPU reference)').choices(BACKEND_CHOICES).default('auto'))

@@ -201,8 +201,23 @@ function issueMessage(issue: z.core.$ZodIssue, input: unknown): never {
 
 const RANGE_RULE = 'must be "full", "calibrated" or a number > 0';
 
+/**
+ * Keys that name no layer and would reach Object.prototype through a merge (`__proto__`) or shadow
+ * its members; JSON.parse makes them own keys, so they must be refused rather than dropped.
+ */
+export const RESERVED_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+
+/** Refuses a reserved or empty `layers` key: it names no layer. */
+function checkLayerKey(key: string, path: string): void {
+  if (RESERVED_KEYS.includes(key)) fail(path, `is not a layer name (${RESERVED_KEYS.join(', ')} are reserved; use the ONNX node name or the layer index)`);
+  if (key === '') fail(path, 'an empty key names no layer (use the ONNX node name or the layer index)');
+}
+
 /** Checks shape and types of a user's config JSON; throws a one-line UsageError on the first problem. */
 export function parseConfigInput(input: unknown): XbarConfigInput {
+  if (isPlainObject(input) && Object.prototype.hasOwnProperty.call(input, 'layers') && isPlainObject(input.layers)) {
+    for (const key of Object.keys(input.layers)) checkLayerKey(key, `layers.${key}`);
+  }
   const r = configInputSchema.safeParse(input);
   if (!r.success) {
     const first = r.error.issues[0];
@@ -495,6 +510,25 @@ export function configPaths(): string[] {
   return [...CONFIG_PATHS];
 }
 
+/** The fields a `layers.<name>.<field>` path may set (`digital`, `preset`, `adc.bits`, …). */
+export function layerFieldPaths(): string[] {
+  return [...LAYER_PATHS];
+}
+
+/**
+ * Splits `layers.<key>.<field>` into the layer key (a node name, which may itself hold dots, or an
+ * index) and the field (a layerFieldPaths() entry); undefined if `path` is no such path.
+ */
+export function splitLayerPath(path: string): { key: string; field: string } | undefined {
+  if (!path.startsWith('layers.')) return undefined;
+  const rest = path.slice('layers.'.length);
+  // Longest field first, so a field that ends another (none today) cannot steal its tail.
+  const fields = [...LAYER_PATHS].sort((a, b) => b.length - a.length);
+  const field = fields.find((l) => rest.length > l.length + 1 && rest.endsWith(`.${l}`));
+  if (field === undefined) return undefined;
+  return { key: rest.slice(0, rest.length - field.length - 1), field };
+}
+
 function setPath(root: Record<string, unknown>, segs: readonly string[], value: unknown): void {
   let o = root;
   for (const seg of segs.slice(0, -1)) {
@@ -510,29 +544,40 @@ function setPath(root: Record<string, unknown>, segs: readonly string[], value: 
 }
 
 /**
+ * A copy of `base` with the dotted `path` (a configPaths() entry, or `layers.<name>.<field>`,
+ * which adds to that layer's entry and keeps the others) set to `value`, not validated. Throws a
+ * UsageError naming the path if it does not exist.
+ */
+export function setConfigPath(base: XbarConfig, path: string, value: unknown): XbarConfig {
+  if (value === undefined) fail(path, 'a value is required');
+  const c = structuredClone(base) as unknown as Record<string, unknown>;
+  if (path.startsWith('layers.')) {
+    const split = splitLayerPath(path);
+    if (split === undefined) {
+      fail(path, `unknown config path (a layer path is layers.<name>.<field>, field one of: ${LAYER_PATHS.join(', ')})`);
+    }
+    checkLayerKey(split.key, `layers.${split.key}`);
+    if (!isPlainObject(c.layers)) c.layers = {};
+    const layers = c.layers as Record<string, unknown>;
+    const entry = layers[split.key];
+    const ov: Record<string, unknown> = isPlainObject(entry) ? entry : {};
+    layers[split.key] = ov;
+    setPath(ov, split.field.split('.'), value);
+  } else {
+    if (!CONFIG_PATHS.includes(path)) fail(path, `unknown config path (allowed: ${CONFIG_PATHS.join(', ')}, layers.<name>.<field>)`);
+    setPath(c, path.split('.'), value);
+  }
+  return c as unknown as XbarConfig;
+}
+
+/**
  * A copy of `base` with the dotted `path` (a configPaths() entry, or `layers.<name>.<field>`)
  * set to `value`, re-validated. Throws a UsageError naming the path if it does not exist or the
  * value is not allowed.
  */
 export function applyOverrides(base: XbarConfig, path: string, value: unknown): XbarConfig {
-  if (value === undefined) fail(path, 'a value is required');
-  const c = structuredClone(base) as unknown as Record<string, unknown>;
-  if (path.startsWith('layers.')) {
-    const rest = path.slice('layers.'.length);
-    const leaf = LAYER_PATHS.find((l) => rest.length > l.length + 1 && rest.endsWith(`.${l}`));
-    if (leaf === undefined) {
-      fail(path, `unknown config path (a layer path is layers.<name>.<field>, field one of: ${LAYER_PATHS.join(', ')})`);
-    }
-    const key = rest.slice(0, rest.length - leaf.length - 1);
-    const layers = c.layers as Record<string, Record<string, unknown>>;
-    const ov = isPlainObject(layers[key]) ? layers[key] : (layers[key] = {});
-    setPath(ov, leaf.split('.'), value);
-  } else {
-    if (!CONFIG_PATHS.includes(path)) fail(path, `unknown config path (allowed: ${CONFIG_PATHS.join(', ')}, layers.<name>.<field>)`);
-    setPath(c, path.split('.'), value);
-  }
+  const c = setConfigPath(base, path, value);
   parseConfigInput(c);
-  const out = c as unknown as XbarConfig;
-  checkConfig(out);
-  return out;
+  checkConfig(c);
+  return c;
 }

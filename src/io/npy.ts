@@ -1,7 +1,8 @@
 // NumPy .npy reading (format 1.0, 2.0, 3.0) and writing (format 1.0).
 // Format: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
+import { writeFileAtomic } from './atomic-write.ts';
 
 /** A decoded .npy array: C-order values converted to float64. */
 export interface NpyArray {
@@ -82,6 +83,7 @@ function multiIndex(flat: number, shape: readonly number[], fortran = false): nu
 type PyValue =
   | { t: 'str'; v: string }
   | { t: 'int'; v: number }
+  | { t: 'float'; v: number }
   | { t: 'bool'; v: boolean }
   | { t: 'none' }
   | { t: 'tuple'; v: PyValue[] }
@@ -90,8 +92,24 @@ type PyValue =
 
 class HeaderSyntaxError extends Error {}
 
+/**
+ * Deepest nesting of brackets accepted. A valid header nests two levels (the dict, the shape
+ * tuple); the limit keeps a hostile header from exhausting the stack.
+ */
+const MAX_DEPTH = 32;
+
+/** numpy's own limit on a header's length (numpy.lib.format._MAX_HEADER_SIZE): longer ones are refused as unsafe. */
+export const MAX_HEADER_SIZE = 10000;
+
+const DIGITS = '[0-9](_?[0-9])*';
+const EXPONENT = `[eE][-+]?${DIGITS}`;
+/** A Python float literal: `1.5`, `.5`, `1.`, `1e3`, with `_` separators. */
+const FLOAT_RE = new RegExp(`^[-+]?((${DIGITS})?\\.${DIGITS}(${EXPONENT})?|${DIGITS}\\.(${DIGITS})?(${EXPONENT})?|${DIGITS}${EXPONENT})(?![0-9A-Za-z_.])`);
+
+/** A Python literal parser for the subset ast.literal_eval evaluates in a .npy header. */
 class PyLiteralParser {
   private pos = 0;
+  private depth = 0;
   constructor(private readonly src: string) {}
 
   parseTop(): PyValue {
@@ -113,11 +131,14 @@ class PyLiteralParser {
     this.ws();
     if (this.pos >= this.src.length) this.err('unexpected end');
     const c = this.src[this.pos];
-    if (c === '{') return this.dict();
-    if (c === '(') return this.tuple();
-    if (c === '[') return this.list();
+    if (c === '{' || c === '(' || c === '[') {
+      if (++this.depth > MAX_DEPTH) this.err(`nested deeper than ${MAX_DEPTH} levels`);
+      const v = c === '{' ? this.dict() : c === '(' ? this.tuple() : this.list();
+      this.depth--;
+      return v;
+    }
     if (c === "'" || c === '"') return { t: 'str', v: this.str() };
-    if (/[-+0-9]/.test(c)) return this.int();
+    if (/[-+0-9.]/.test(c)) return this.number();
     const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.src.slice(this.pos, this.pos + 64));
     if (m) {
       this.pos += m[0].length;
@@ -180,15 +201,26 @@ class PyLiteralParser {
     return { t: 'list', v };
   }
 
-  private int(): PyValue {
-    const m = /^[-+]?[0-9]+[lL]?/.exec(this.src.slice(this.pos, this.pos + 40));
+  /** A Python 3 int (decimal, 0x/0o/0b, `_` separators, Python 2's `L` suffix) or float literal, with an optional sign. */
+  private number(): PyValue {
+    const rest = this.src.slice(this.pos, this.pos + 64);
+    const m =
+      /^[-+]?(0[xX](_?[0-9a-fA-F])+|0[oO](_?[0-7])+|0[bB](_?[01])+|[1-9](_?[0-9])*|0(_?0)*)[lL]?(?![0-9A-Za-z_.])/.exec(rest) ??
+      FLOAT_RE.exec(rest);
     if (!m) this.err('bad number');
-    const text = m[0].replace(/[lL]$/, '');
-    const next = this.src[this.pos + m[0].length];
-    if (next !== undefined && /[0-9A-Za-z_.]/.test(next)) this.err('bad number');
-    const n = Number(text);
-    if (!Number.isSafeInteger(n)) this.err(`integer ${show(text)} too large`);
+    const text = m[0].replace(/_/g, '').replace(/[lL]$/, '');
     this.pos += m[0].length;
+    if (/^[-+]?0[xXoObB]/.test(text)) {
+      const neg = text.startsWith('-');
+      const body = text.replace(/^[-+]/, '');
+      const radix = { x: 16, o: 8, b: 2 }[body[1].toLowerCase() as 'x' | 'o' | 'b'];
+      const n = parseInt(body.slice(2), radix);
+      if (!Number.isSafeInteger(n)) this.err(`integer ${show(m[0])} too large`);
+      return { t: 'int', v: neg ? -n : n };
+    }
+    if (/[.eE]/.test(text)) return { t: 'float', v: Number(text) };
+    const n = Number(text);
+    if (!Number.isSafeInteger(n)) this.err(`integer ${show(m[0])} too large`);
     return { t: 'int', v: n };
   }
 
@@ -227,6 +259,9 @@ function parseDtype(descr: string): Dtype | undefined {
   const little = m[1] !== '>';
   return { kind, size, little, descr: `${little ? '<' : '>'}${kind}${size}` };
 }
+
+/** The keys of a .npy header, all required and no others (numpy's EXPECTED_KEYS). */
+const HEADER_KEYS: readonly string[] = ['descr', 'fortran_order', 'shape'];
 
 interface Header {
   dtype: Dtype;
@@ -269,6 +304,9 @@ function readHeader(bytes: Uint8Array, what: string): Header {
     }
   }
 
+  if (text.length > MAX_HEADER_SIZE) {
+    fail(what, `bad header: ${text.length} characters long; numpy refuses headers over ${MAX_HEADER_SIZE} as unsafe to load`);
+  }
   let parsed: PyValue;
   try {
     parsed = new PyLiteralParser(text).parseTop();
@@ -276,27 +314,34 @@ function readHeader(bytes: Uint8Array, what: string): Header {
     if (e instanceof HeaderSyntaxError) fail(what, `bad header: ${e.message} in ${show(text.trim())}`);
     throw e;
   }
+  // From here on, numpy.lib.format._read_array_header's checks, in its order.
   if (parsed.t !== 'dict') fail(what, `bad header: not a dict: ${show(text.trim())}`);
   const d = parsed.v;
-  for (const key of ['descr', 'fortran_order', 'shape']) {
+  for (const key of HEADER_KEYS) {
     if (!d.has(key)) fail(what, `bad header: missing key '${key}' in ${show(text.trim())}`);
   }
+  for (const key of d.keys()) {
+    if (!HEADER_KEYS.includes(key)) fail(what, `bad header: unknown key ${show(key)} (a .npy header holds exactly 'descr', 'fortran_order' and 'shape')`);
+  }
+
+  const sv = d.get('shape')!;
+  // numpy wants a tuple (a list is refused) of Python ints; bool is an int subclass there, so True counts as 1.
+  if (sv.t !== 'tuple') fail(what, "bad header: 'shape' must be a tuple of integers");
+  const shape: number[] = [];
+  for (const x of sv.v) {
+    const dim = x.t === 'int' ? x.v : x.t === 'bool' ? Number(x.v) : -1;
+    if (dim < 0) fail(what, "bad header: 'shape' must be a tuple of non-negative integers");
+    shape.push(dim);
+  }
+
+  const fo = d.get('fortran_order')!;
+  if (fo.t !== 'bool') fail(what, "bad header: 'fortran_order' must be True or False");
 
   const descrV = d.get('descr')!;
   if (descrV.t !== 'str') fail(what, `unsupported dtype (structured or non-string descr); supported: ${SUPPORTED}`);
   const dtype = parseDtype(descrV.v);
   if (!dtype) fail(what, `unsupported dtype ${show(descrV.v)}; supported: ${SUPPORTED}`);
 
-  const fo = d.get('fortran_order')!;
-  if (fo.t !== 'bool') fail(what, "bad header: 'fortran_order' must be True or False");
-
-  const sv = d.get('shape')!;
-  if (sv.t !== 'tuple' && sv.t !== 'list') fail(what, "bad header: 'shape' must be a tuple of integers");
-  const shape: number[] = [];
-  for (const x of sv.v) {
-    if (x.t !== 'int' || x.v < 0) fail(what, "bad header: 'shape' must be a tuple of non-negative integers");
-    shape.push(x.v);
-  }
   return { dtype, fortran: fo.v, shape, dataStart };
 }
 
@@ -459,6 +504,22 @@ export function checkFinite(data: ArrayLike<number>, shape: number[], what: stri
   }
 }
 
+/** The largest finite float32. */
+const F32_MAX = 3.4028234663852886e38;
+
+/**
+ * Throws a UsageError naming the first value beyond float32's range by its multi-index: the GPU
+ * computes in float32, where it would be Inf (and the CPU path would disagree with it).
+ */
+export function checkFloat32Range(data: ArrayLike<number>, shape: number[], what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (Math.abs(v) <= F32_MAX) continue;
+    const at = product(shape) === data.length ? multiIndex(i, shape) : [i];
+    fail(what, `${v} at [${at.join(', ')}] is beyond float32's range (±3.4e38), which the simulator computes in`);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Writing
 
@@ -506,35 +567,8 @@ export function encodeNpy(shape: number[], dtype: '<f4' | '<f8', data: ArrayLike
   return out;
 }
 
-/** Atomically writes a '<f4' C-order .npy (v1.0) file via `path.tmp-<pid>` and rename; failures throw one-line UsageErrors starting with `what`. */
+/** Atomically writes a '<f4' C-order .npy (v1.0) file (io/atomic-write.ts: temp file and rename, symlinks written through); failures throw one-line UsageErrors starting with `what`. */
 export function writeNpyFloat32(path: string, shape: number[], data: ArrayLike<number>, what: string = path): void {
   checkShape(shape, data.length, what);
-  const bytes = encodeNpy(shape, '<f4', data);
-  const tmp = `${path}.tmp-${process.pid}`;
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'w');
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already failing
-      }
-    }
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // the temp file may never have been created
-    }
-    const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : '';
-    const reason = code === 'ENOENT' ? 'directory does not exist' : osReason(e);
-    fail(what, `cannot write${pathNote(what, path)}: ${reason}`);
-  }
+  writeFileAtomic(path, encodeNpy(shape, '<f4', data), what);
 }

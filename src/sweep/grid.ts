@@ -1,8 +1,8 @@
 import { canonicalJson, taskId } from './ids.ts';
 
 export { canonicalJson, taskId } from './ids.ts';
-import { applyOverrides, mergeConfig, resolveConfig } from '../config/schema.ts';
-import type { XbarConfig, XbarConfigInput } from '../config/types.ts';
+import { applyOverrides, resolveConfig, setConfigPath } from '../config/schema.ts';
+import type { XbarConfig } from '../config/types.ts';
 import { UsageError, messageOf } from '../errors.ts';
 import type { Vary } from './spec.ts';
 import type { VaryValue } from './types.ts';
@@ -51,20 +51,32 @@ export function pointKey(series: string, point: Record<string, VaryValue>): stri
 }
 
 
-/** A nested config fragment setting each dotted path of `point`. */
-function pointInput(point: Record<string, VaryValue>): XbarConfigInput {
-  const root: Record<string, unknown> = {};
-  for (const [path, value] of Object.entries(point)) {
-    const segs = path.split('.');
-    let o = root;
-    for (const s of segs.slice(0, -1)) {
-      const next = o[s];
-      if (next !== null && typeof next === 'object') o = next as Record<string, unknown>;
-      else o = o[s] = {};
-    }
-    o[segs[segs.length - 1]] = value;
+/** `base` with every dotted path of `point` set (layer paths add to their layer's entry), not validated. */
+function pointConfig(base: XbarConfig, point: Record<string, VaryValue>): XbarConfig {
+  let c = base;
+  for (const [path, value] of Object.entries(point)) c = setConfigPath(c, path, value);
+  return c;
+}
+
+/**
+ * The most tasks (grid points × chips) one sweep may have. Each task is one evaluation and one
+ * results.jsonl line (about 2 KB with its config), and the grid is held in memory: 100,000 tasks
+ * is a 200 MB results file and days of evaluations on one GPU; split bigger studies into sweeps.
+ */
+export const MAX_TASKS = 100_000;
+
+/**
+ * Tasks of a grid, counted before anything is built: series × Π values × chips. Throws a one-line
+ * UsageError saying how many and the limit when over MAX_TASKS.
+ */
+export function countTasks(seriesCount: number, varies: readonly Vary[], chips: number): number {
+  let n = seriesCount * chips;
+  for (const v of varies) n *= v.values.length;
+  if (n > MAX_TASKS) {
+    const parts = [`${seriesCount} preset${seriesCount === 1 ? '' : 's'}`, ...varies.map((v) => `${v.values.length} values of ${v.path}`), `${chips} chip${chips === 1 ? '' : 's'}`];
+    throw new UsageError(`sweep: ${parts.join(' × ')} = ${n.toLocaleString('en-US')} evaluations, over the limit of ${MAX_TASKS.toLocaleString('en-US')} per sweep; use fewer values or chips, or split the study into several sweeps`);
   }
-  return root as XbarConfigInput;
+  return n;
 }
 
 function showValue(v: VaryValue): string {
@@ -103,7 +115,7 @@ export function buildPoints(series: readonly Series[], varies: readonly Vary[]):
       varies.forEach((v, i) => (point[v.path] = combo[i]));
       let config: XbarConfig;
       try {
-        config = resolveConfig(mergeConfig(s.config, pointInput(point)));
+        config = resolveConfig(pointConfig(s.config, point));
       } catch (e) {
         const where = `(preset ${s.label})`;
         for (const v of varies) {

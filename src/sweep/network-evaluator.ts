@@ -2,10 +2,11 @@ import type { XbarConfig } from '../config/types.ts';
 import { backendLine, releaseBackend, type Backend } from '../gpu/backend.ts';
 import type { EvalData } from '../io/datasets/eval-data.ts';
 import { mnistEvalData, npyEvalData } from '../io/datasets/eval-data.ts';
-import type { EvalRequest, EvalResult, Evaluator, SweepEvalSetup } from './types.ts';
+import type { EvalRequest, EvalResult, Evaluator, LayerRef, SweepEvalSetup } from './types.ts';
 import { nodeBackend } from '../gpu/node-backend.ts';
 import { evaluateChip } from '../nn/evaluate.ts';
 import type { Network } from '../ir/graph.ts';
+import { matrixLayerRefs, modelClasses } from './layers.ts';
 import { CalibrationCache } from '../nn/calibration.ts';
 import { loadModel } from '../nn/load-model.ts';
 import { calibrateCached, openNetwork, type NetworkRunner } from '../nn/runner.ts';
@@ -26,17 +27,24 @@ export class NetworkEvaluator implements Evaluator {
     private readonly setup: SweepEvalSetup,
   ) {}
 
-  /** Opens the model and the backend of a sweep. */
+  /**
+   * Opens the model, checks the data against it (shapes, finite values, at least one sample, every
+   * label below the model's output size), then the backend: bad data is refused before a sweep
+   * writes anything.
+   */
   static async open(setup: SweepEvalSetup): Promise<NetworkEvaluator> {
     const net = loadModel(setup.model);
+    dataFor(net, setup, setup.limit, 1);
     return new NetworkEvaluator(await nodeBackend(setup.backend), net, setup);
   }
 
+  /** The model's Linear/Conv layers, for checking `layers` keys. */
+  matrixLayers(): readonly LayerRef[] {
+    return matrixLayerRefs(this.net);
+  }
+
   private data(cfg: XbarConfig, limit: number | undefined): EvalData {
-    const d = this.setup.dataset;
-    return d === 'mnist'
-      ? mnistEvalData(this.net.input.shape, limit, cfg.calibration.samples)
-      : npyEvalData(d.inputs, d.labels, undefined, this.net.input.shape, limit, cfg.calibration.samples);
+    return dataFor(this.net, this.setup, limit, cfg.calibration.samples);
   }
 
   async evaluate(req: EvalRequest): Promise<EvalResult> {
@@ -61,4 +69,13 @@ export class NetworkEvaluator implements Evaluator {
     this.current = null;
     releaseBackend(this.backend);
   }
+}
+
+/** The sweep's data for `net`, checked against its input shape and its number of classes. */
+function dataFor(net: Network, setup: SweepEvalSetup, limit: number | undefined, calSamples: number): EvalData {
+  const d = setup.dataset;
+  const classes = modelClasses(net);
+  return d === 'mnist'
+    ? mnistEvalData(net.input.shape, limit, calSamples, classes)
+    : npyEvalData(d.inputs, d.labels, undefined, net.input.shape, limit, calSamples, classes);
 }

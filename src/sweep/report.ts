@@ -3,6 +3,7 @@ import { writeTextAtomic } from '../io/atomic-write.ts';
 import type { SweepDefinition } from './definition.ts';
 import type { ResultLine } from './results.ts';
 import type { Vary } from './spec.ts';
+import { INTERVAL_METHOD, formatInterval } from './stats.ts';
 import type { SummaryRow } from './summary.ts';
 import { writeSummary } from './summary.ts';
 import type { VaryValue } from './types.ts';
@@ -64,8 +65,8 @@ export function accuracySpec(def: Pick<SweepDefinition, 'series' | 'varies'>, ro
     x: varies.length === 0 ? r.series : numeric ? r.point[varies[0].path] : showValue(r.point[varies[0].path]),
     group: groupLabel(varies, r.point),
     mean: r.mean,
-    lo: r.ci95 === null ? null : Math.max(0, r.mean - r.ci95),
-    hi: r.ci95 === null ? null : Math.min(1, r.mean + r.ci95),
+    lo: r.interval?.low ?? null,
+    hi: r.interval?.high ?? null,
     chips: r.chips,
   }));
   // Opaque circles: by default the legend would take the band's pale fill.
@@ -227,7 +228,7 @@ export function reportHtml(r: ReportInput): string {
   ];
   const head = ['preset', ...def.varies.map((v) => v.path), 'chips', 'images', 'accuracy', 'std', '95% CI', 'ADC conv./inference'];
   const body = rows.map((row) => {
-    const ci = row.ci95 === null ? '–' : `${pct(row.mean - row.ci95)} – ${pct(row.mean + row.ci95)}`;
+    const ci = formatInterval(row.interval, pct);
     const cells = [
       row.series,
       ...def.varies.map((v) => showValue(row.point[v.path])),
@@ -267,7 +268,7 @@ pre { background: #f8f8f8; padding: 0.8em; overflow-x: auto; font-size: 0.85em; 
 ${meta.map(([k, v]) => `<dt>${e(k)}</dt><dd>${e(v)}</dd>`).join('\n')}
 </dl>
 <h2>Accuracy</h2>
-<p>Mean accuracy over chip instances; the band (or bar) is the 95% confidence interval of the mean (Student's t).</p>
+<p>Mean accuracy over chip instances; the band (or bar) is the ${e(INTERVAL_METHOD)}.</p>
 <div class="chart">${inlineSvg(r.accuracySvg)}</div>
 <h2>ADC conversions per inference</h2>
 <div class="chart">${inlineSvg(r.conversionsSvg)}</div>

@@ -125,15 +125,15 @@ export function repairResults(dir: string): ResultsRead {
  */
 export class ResultsWriter {
   private fd: number | undefined;
+  private closed = false;
 
-  /** Opens DIR/results.jsonl for appending (created if absent); call repairResults first. */
-  constructor(dir: string) {
-    this.fd = openSync(join(dir, RESULTS_FILE), 'a');
-  }
+  /** Appends to DIR/results.jsonl, opened (created if absent) at the first line, so a run that writes none leaves no empty file; call repairResults first. */
+  constructor(private readonly dir: string) {}
 
   /** Appends one line and flushes it to the disk. */
   append(line: ResultLine): void {
-    if (this.fd === undefined) throw new Error('results writer is closed');
+    if (this.closed) throw new Error('results writer is closed');
+    this.fd ??= openSync(join(this.dir, RESULTS_FILE), 'a');
     const bytes = Buffer.from(`${JSON.stringify(line)}\n`, 'utf8');
     let off = 0;
     // writeSync may write less than asked (rare, for large buffers); finish the line before fsync.
@@ -145,6 +145,7 @@ export class ResultsWriter {
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+    this.closed = true;
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { configInputSchema, configPaths } from '../config/schema.ts';
+import { configInputSchema, configPaths, layerFieldPaths, splitLayerPath } from '../config/schema.ts';
+import { PRESET_NAMES } from '../config/presets.ts';
 import { UsageError } from '../errors.ts';
 import type { VaryValue } from './types.ts';
 
@@ -43,21 +44,51 @@ function unwrap(s: z.ZodType): z.ZodType {
   return t;
 }
 
-/** The kind of value at a `configPaths()` entry; throws a UsageError for an unknown path. */
-export function pathKind(path: string, flag = '--vary'): PathKind {
-  if (!configPaths().includes(path)) {
-    throw new UsageError(`${flag} ${path}: unknown config path (allowed: ${configPaths().join(', ')})`);
-  }
-  let s: z.ZodType = configInputSchema;
-  for (const seg of path.split('.')) {
+/** The schema node at `segs` below `root` (optional wrappers stepped through), or undefined. */
+function schemaAt(root: z.ZodType, segs: readonly string[]): z.ZodType | undefined {
+  let s: z.ZodType = root;
+  for (const seg of segs) {
     const obj = unwrap(s);
-    if (!(obj instanceof z.ZodObject)) throw new UsageError(`${flag} ${path}: unknown config path`);
+    if (!(obj instanceof z.ZodObject)) return undefined;
     const next = (obj.shape as Record<string, z.ZodType | undefined>)[seg];
-    if (next === undefined) throw new UsageError(`${flag} ${path}: unknown config path`);
+    if (next === undefined) return undefined;
     s = next;
   }
-  const leaf = unwrap(s);
-  if (leaf instanceof z.ZodNumber) return { kind: 'number', integer: INTEGER_PATHS.has(path) };
+  return unwrap(s);
+}
+
+/** The schema of one `layers` entry (the value type of the `layers` record). */
+function layerSchema(): z.ZodType {
+  const rec = schemaAt(configInputSchema, ['layers']);
+  if (!(rec instanceof z.ZodRecord)) throw new Error('config schema: layers is not a record');
+  return rec.valueType as unknown as z.ZodType;
+}
+
+/**
+ * The kind of value at a `configPaths()` entry or a `layers.<name>.<field>` path (a node name or
+ * a layer index; whether that layer exists is checked once the model is loaded); throws a
+ * UsageError for an unknown path.
+ */
+export function pathKind(path: string, flag = '--vary'): PathKind {
+  const layer = splitLayerPath(path);
+  let leaf: z.ZodType | undefined;
+  let integer: boolean;
+  if (layer !== undefined) {
+    if (layer.field === 'preset') return { kind: 'enum', options: [...PRESET_NAMES] };
+    leaf = schemaAt(layerSchema(), layer.field.split('.'));
+    integer = INTEGER_PATHS.has(layer.field);
+  } else {
+    if (!configPaths().includes(path)) {
+      const hint = path.startsWith('layers.')
+        ? `a layer path is layers.<name or index>.<field>, field one of: ${layerFieldPaths().join(', ')}`
+        : `allowed: ${configPaths().join(', ')}, layers.<name or index>.<field>`;
+      throw new UsageError(`${flag} ${path}: unknown config path (${hint})`);
+    }
+    leaf = schemaAt(configInputSchema, path.split('.'));
+    integer = INTEGER_PATHS.has(path);
+  }
+  if (leaf === undefined) throw new UsageError(`${flag} ${path}: unknown config path`);
+  if (leaf instanceof z.ZodNumber) return { kind: 'number', integer };
   if (leaf instanceof z.ZodBoolean) return { kind: 'boolean' };
   if (leaf instanceof z.ZodEnum) return { kind: 'enum', options: leaf.options.map(String) };
   if (leaf instanceof z.ZodUnion) {

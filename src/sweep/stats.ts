@@ -81,12 +81,73 @@ export function tQuantile(p: number, df: number): number {
   return (lo + hi) / 2;
 }
 
-/** Mean, sample std (n − 1) and 95% CI half-width of `xs`; std and CI are null for fewer than 2 values. */
+/**
+ * Mean, sample std (n − 1) and 95% CI half-width t(0.975, n − 1)·std/√n of `xs`; std and CI are
+ * null for fewer than 2 values. Sums run on differences from the first value, so equal values
+ * give exactly that value and std 0 (not 1e-16 of rounding).
+ */
 export function meanStdCi(xs: readonly number[]): { mean: number; std: number | null; ci95: number | null } {
   const n = xs.length;
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const x0 = n > 0 ? xs[0] : NaN;
+  const meanDiff = xs.reduce((a, x) => a + (x - x0), 0) / n;
+  const mean = x0 + meanDiff;
   if (n < 2) return { mean, std: null, ci95: null };
-  const ss = xs.reduce((a, x) => a + (x - mean) ** 2, 0);
+  const ss = xs.reduce((a, x) => a + (x - x0 - meanDiff) ** 2, 0);
   const std = Math.sqrt(ss / (n - 1));
   return { mean, std, ci95: (tQuantile(0.975, n - 1) * std) / Math.sqrt(n) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The accuracy interval of every report (summary.csv, report.html, eval, the browser app).
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * How accuracy intervals are computed, in the words every report uses. Accuracy over chips is a
+ * mean of proportions, so its mean lies in [0, 1]: intersecting Student's t interval with [0, 1]
+ * loses no coverage, and keeps the t interval's meaning (chip-to-chip variation on a fixed test
+ * set). With 2 chips t(0.975, 1) = 12.71, so the interval is nearly always all of [0, 1]: it is
+ * flagged rather than hidden.
+ */
+export const INTERVAL_METHOD = "95% interval of the mean over chips: Student's t, clipped to [0, 1]; flagged with fewer than 3 chips";
+
+/** A 95% interval of mean accuracy, inside [0, 1]. */
+export interface AccuracyInterval {
+  low: number;
+  high: number;
+  /** The t interval reached past 0 or 1 and was cut there. */
+  clipped: boolean;
+  /** Fewer than 3 chips: t has 1 degree of freedom and the interval says little. */
+  fewChips: boolean;
+}
+
+/** Mean, sample std and the clipped interval (null with one chip) of per-chip accuracies. */
+export interface AccuracyStats {
+  mean: number;
+  std: number | null;
+  /** Half-width of the unclipped t interval (t(0.975, n − 1)·std/√n); null with one chip. */
+  ci95: number | null;
+  interval: AccuracyInterval | null;
+}
+
+/** accuracyStats: meanStdCi plus the interval of INTERVAL_METHOD. */
+export function accuracyStats(accuracies: readonly number[]): AccuracyStats {
+  const s = meanStdCi(accuracies);
+  if (s.ci95 === null) return { ...s, interval: null };
+  const lo = s.mean - s.ci95;
+  const hi = s.mean + s.ci95;
+  const interval = { low: Math.max(0, lo), high: Math.min(1, hi), clipped: lo < 0 || hi > 1, fewChips: accuracies.length < 3 };
+  return { ...s, interval };
+}
+
+/** The interval's flags as a short note: '', 'clipped', 'few chips' or 'few chips; clipped' (no comma: a plain CSV cell). */
+export function intervalNote(i: AccuracyInterval | null): string {
+  if (i === null) return '';
+  return [i.fewChips ? 'few chips' : '', i.clipped ? 'clipped' : ''].filter((x) => x !== '').join('; ');
+}
+
+/** The interval as text, e.g. `95.10% – 96.40%` or `0.00% – 100.00% (few chips; clipped)`; '–' when there is none. */
+export function formatInterval(i: AccuracyInterval | null, pct: (v: number) => string): string {
+  if (i === null) return '–';
+  const note = intervalNote(i);
+  return `${pct(i.low)} – ${pct(i.high)}${note === '' ? '' : ` (${note})`}`;
 }

@@ -6,10 +6,10 @@ import type { GridPoint } from './grid.ts';
 import { pointKey } from './grid.ts';
 import type { ResultLine } from './results.ts';
 import type { Vary } from './spec.ts';
-import { meanStdCi } from './stats.ts';
+import { accuracyStats, intervalNote, type AccuracyInterval } from './stats.ts';
 import { csvCell, snake } from './csv.ts';
 
-export { meanStdCi, tCdf, tQuantile } from './stats.ts';
+export { accuracyStats, meanStdCi, tCdf, tQuantile } from './stats.ts';
 import type { VaryValue } from './types.ts';
 
 /** The summary file in a sweep folder. */
@@ -27,8 +27,10 @@ export interface SummaryRow {
   mean: number;
   /** Sample standard deviation (n − 1); null for n < 2. */
   std: number | null;
-  /** Half-width of the 95% confidence interval of the mean, t(0.975, n − 1)·std/√n; null for n < 2. */
+  /** Half-width of the (unclipped) 95% t interval of the mean, t(0.975, n − 1)·std/√n; null for n < 2. */
   ci95: number | null;
+  /** The reported 95% interval (stats.ts INTERVAL_METHOD: inside [0, 1], flagged); null for n < 2. */
+  interval: AccuracyInterval | null;
   /** Event counts per inference (image): Σ counts.total / Σ total; `arrays` is per chip instead. */
   perInference: EventCounts;
 }
@@ -50,7 +52,7 @@ export function summarize(points: readonly GridPoint[], results: readonly Result
     const rs = byKey.get(p.key);
     if (rs === undefined || rs.length === 0) continue;
     rs.sort((a, b) => a.chip - b.chip);
-    const stats = meanStdCi(rs.map((r) => r.accuracy));
+    const stats = accuracyStats(rs.map((r) => r.accuracy));
     const images = rs.reduce((a, r) => a + r.total, 0);
     const perInference = {} as EventCounts;
     for (const k of COUNT_NAMES) {
@@ -66,14 +68,15 @@ export function summarize(points: readonly GridPoint[], results: readonly Result
 /**
  * summary.csv, one row per point in grid order. Columns: `preset`; one column per varied path
  * (named by the path); `chips` (n); `images` (per evaluation); `accuracy_mean`; `accuracy_std`
- * (sample, n − 1); `accuracy_ci95_low`, `accuracy_ci95_high` (mean ∓ t(0.975, n−1)·std/√n);
- * `adc_conversions_per_inference` and the other event counts of DESIGN.md section 5 per
- * inference (`…_per_inference`), then `arrays` (per chip). Accuracies are fractions in [0, 1];
- * std and CI cells are empty when n < 2.
+ * (sample, n − 1); `accuracy_ci95_low`, `accuracy_ci95_high` (mean ∓ t(0.975, n−1)·std/√n,
+ * clipped to [0, 1]: stats.ts INTERVAL_METHOD); `adc_conversions_per_inference` and the other
+ * event counts of DESIGN.md section 5 per inference (`…_per_inference`), `arrays` (per chip), then
+ * `accuracy_ci95_note` (`few chips` for n = 2, `clipped` where the t interval passed 0 or 1).
+ * Accuracies are fractions in [0, 1]; std and CI cells are empty when n < 2.
  */
 export function summaryCsv(varies: readonly Vary[], rows: readonly SummaryRow[]): string {
   const countCols = COUNT_NAMES.map((k) => (k === 'arrays' ? 'arrays' : `${snake(k)}_per_inference`));
-  const header = ['preset', ...varies.map((v) => v.path), 'chips', 'images', 'accuracy_mean', 'accuracy_std', 'accuracy_ci95_low', 'accuracy_ci95_high', ...countCols];
+  const header = ['preset', ...varies.map((v) => v.path), 'chips', 'images', 'accuracy_mean', 'accuracy_std', 'accuracy_ci95_low', 'accuracy_ci95_high', ...countCols, 'accuracy_ci95_note'];
   const lines = [header.map(csvCell).join(',')];
   for (const r of rows) {
     const cells: (string | number | boolean | null)[] = [
@@ -83,9 +86,10 @@ export function summaryCsv(varies: readonly Vary[], rows: readonly SummaryRow[])
       r.images,
       r.mean,
       r.std,
-      r.ci95 === null ? null : r.mean - r.ci95,
-      r.ci95 === null ? null : r.mean + r.ci95,
+      r.interval?.low ?? null,
+      r.interval?.high ?? null,
       ...COUNT_NAMES.map((k) => r.perInference[k]),
+      intervalNote(r.interval),
     ];
     lines.push(cells.map(csvCell).join(','));
   }

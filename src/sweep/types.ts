@@ -20,10 +20,18 @@ export interface EvalResult {
   seed: number;
 }
 
+/** A Linear/Conv layer of the model, as `layers` keys name it: by ONNX node name or by index. */
+export interface LayerRef {
+  index: number;
+  name: string;
+}
+
 /** Runs networks for the sweep; the real one is the network evaluator, tests inject a fake. */
 export interface Evaluator {
   evaluate(req: EvalRequest): Promise<EvalResult>;
   close(): Promise<void> | void;
+  /** The model's crossbar layers, so `layers` keys are checked before anything is written; absent for an evaluator without a model. */
+  matrixLayers?(): readonly LayerRef[];
 }
 
 /** What the evaluator factory needs to load the model and the data once per sweep. */

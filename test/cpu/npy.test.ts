@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.ts';
-import { checkFinite, encodeNpy, parseNpy, parseNpyFloat, readNpyFile, writeNpyFloat32 } from '../../src/io/npy.ts';
+import { checkFinite, checkFloat32Range, encodeNpy, parseNpy, parseNpyFloat, readNpyFile, writeNpyFloat32 } from '../../src/io/npy.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xbarsim-npy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -118,8 +118,10 @@ describe('npy reading', () => {
     const v2 = parseNpy(build(hdr('<f8', '(2,)'), f8le([1.5, -2]), 2), 'v2');
     expect(v2.shape).toEqual([2]);
     expect(Array.from(v2.data)).toEqual([1.5, -2]);
-    const v3 = parseNpy(build(`{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'ü': 1}`, f8le([7]), 3), 'v3');
+    const v3 = parseNpy(build(`{'descr': '<f8', 'fortran_order': False, 'shape': (1,)}`, f8le([7]), 3), 'v3');
     expect(Array.from(v3.data)).toEqual([7]);
+    // UTF-8 is decoded (the key reads as ü), and then refused as numpy refuses any key but the three.
+    expect(usageMessage(() => parseNpy(build(`{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'ü': 1}`, f8le([7]), 3), 'v3'), 'v3')).toMatch(/unknown key "ü"/);
   });
 
   it('accepts header spelling variants', () => {
@@ -128,7 +130,7 @@ describe('npy reading', () => {
       `{"descr": "<f8", "fortran_order": False, "shape": (2, 3)}`,
       `{ 'shape' : ( 2 , 3 , ) , 'fortran_order' : False , 'descr' : '<f8' , }`,
       `{'descr':'<f8','fortran_order':False,'shape':(2L, 3L),}`,
-      `{'descr': '=f8', 'fortran_order': False, 'shape': [2, 3]}`,
+      `{'descr': '=f8', 'fortran_order': False, 'shape': (0x2, 0o3)}`,
     ]) {
       const a = parseNpy(build(h, data), 'X');
       expect(a.shape).toEqual([2, 3]);
@@ -253,6 +255,12 @@ describe('npy errors: one line starting with what', () => {
     ['fortran_order not bool', build(`{'descr': '<f8', 'fortran_order': 0, 'shape': (1,)}`, f8le([1])), /fortran_order/],
     ['newline inside header', build(`{'descr': '<f8',\n 'fortran_order': 0, 'shape': (1,)}`, f8le([1])), /fortran_order/],
     ['duplicate key', build(`{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (1,)}`, f8le([1])), /duplicate key/],
+    // numpy.lib.format._read_array_header: exactly the three keys, shape a tuple, a bounded header.
+    ['unknown key', build(`{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'extra': 0}`, f8le([1])), /bad header: unknown key "extra"/],
+    ['shape a list', build(hdr('<f8', '[1]'), f8le([1])), /bad header: 'shape' must be a tuple/],
+    ['leading zeros', build(hdr('<f8', '(01,)'), f8le([1])), /bad header: bad number/],
+    ['deep nesting', build(`{'descr': '<f8', 'fortran_order': False, 'shape': ${'('.repeat(4000)}${')'.repeat(4000)}}`, f8le([1])), /bad header: nested deeper than 32 levels/],
+    ['header over numpy\'s limit', build(`{'descr': '<f8', 'fortran_order': False, 'shape': (1,)}${' '.repeat(10_000)}`, f8le([1]), 2), /bad header: \d+ characters long; numpy refuses headers over 10000/],
   ])('%s', (_name, bytes, pattern) => {
     expect(usageMessage(() => parseNpy(bytes, W), W)).toMatch(pattern);
   });
@@ -284,6 +292,15 @@ describe('checkFinite', () => {
     expect(usageMessage(() => checkFinite([0, 0, -Infinity], [3], 'Y'), 'Y')).toBe('Y: -Inf at [2]');
     expect(usageMessage(() => checkFinite(new Float32Array([Infinity]), [], 'Z'), 'Z')).toBe('Z: Inf at []');
     expect(usageMessage(() => checkFinite([0, 0, 0, 0, 0, 0, NaN, 0], [2, 2, 2], 'W'), 'W')).toBe('W: NaN at [1, 1, 0]');
+  });
+});
+
+describe('checkFloat32Range', () => {
+  it('names the first value a float32 cannot hold (found by fuzzing: 6.8e38 in a float64 X gave Y = -Inf)', () => {
+    expect(() => checkFloat32Range([3.4e38, -3.4e38, 1e-45, 0], [4], 'X')).not.toThrow();
+    expect(usageMessage(() => checkFloat32Range([1, 6.8e38, -1e39], [1, 3], '--inputs X.npy'), '--inputs X.npy')).toBe(
+      "--inputs X.npy: 6.8e+38 at [0, 1] is beyond float32's range (±3.4e38), which the simulator computes in",
+    );
   });
 });
 

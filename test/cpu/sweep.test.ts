@@ -94,7 +94,8 @@ describe('--vary specs', () => {
 
   const bad: [string, string | string[], RegExp][] = [
     ['unknown path', 'noise.programing.sigma=0:1:3', /--vary noise\.programing\.sigma: unknown config path \(allowed: .*noise\.programming\.sigma/],
-    ['layers path', 'layers.fc1.adc.bits=4,8', /unknown config path/],
+    ['layers path without a field', 'layers.fc1.adc=4,8', /--vary layers\.fc1\.adc: unknown config path \(a layer path is layers\.<name or index>\.<field>, field one of: digital, preset, weights\.bits/],
+    ['layers path with a bad value', 'layers.fc1.adc.bits=4.5', /layers\.fc1\.adc\.bits takes integers/],
     ['no =', 'noise.programming.sigma', /expected PATH=SPEC/],
     ['empty spec', 'adc.bits=', /empty SPEC/],
     ['two parts', 'noise.programming.sigma=0:0.1', /expected start:stop:count/],
@@ -227,7 +228,7 @@ describe('statistics', () => {
     const csv = summaryCsv(file.varies, rows).split('\n');
     expect(csv[0]).toBe(
       'preset,noise.programming.sigma,chips,images,accuracy_mean,accuracy_std,accuracy_ci95_low,accuracy_ci95_high,' +
-        'adc_conversions_per_inference,dac_activations_per_inference,cell_reads_per_inference,analog_accumulations_per_inference,digital_shift_adds_per_inference,arrays',
+        'adc_conversions_per_inference,dac_activations_per_inference,cell_reads_per_inference,analog_accumulations_per_inference,digital_shift_adds_per_inference,arrays,accuracy_ci95_note',
     );
     expect(csv[2].split(',').slice(0, 4)).toEqual(['isaac', '0.05', '3', '20']);
     expect(Number(csv[2].split(',')[4])).toBeCloseTo(m, 10);

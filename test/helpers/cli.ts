@@ -31,3 +31,26 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
     ownStderrLines: stderr.split('\n').filter((l) => !isDriverNoise(l)),
   };
 }
+
+/**
+ * Runs the xbarsim command in this process (main() as bin/xbarsim.js calls it), capturing what it
+ * writes: the same exit codes and lines as runCli without a Node start-up per case. For checks of
+ * refusals; runCli stays the test of the real command.
+ */
+export async function runMain(args: string[]): Promise<CliResult> {
+  const { main } = await import('../../src/cli/main.ts');
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  let code: number;
+  try {
+    code = await main(args);
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+  return { code, stdout, stderr, ownStderrLines: stderr.split('\n').filter((l) => !isDriverNoise(l)) };
+}

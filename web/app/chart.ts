@@ -4,7 +4,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { VaryScale } from '../../src/sweep/spec.ts';
-import type { SummaryRow } from './sweep.ts';
+import type { ChartRow } from './sweep.ts';
 
 /** The vega-lite mark name of the points layer: its SVG group has the class `points_marks`. */
 export const POINTS_MARK = 'points';
@@ -45,7 +45,7 @@ function spec(axis: ChartAxis): TopLevelSpec {
     layer: [
       {
         transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }],
-        // Clipped: with few chips the t interval can pass 0 or 1.
+        // lo/hi are inside [0, 1] already (src/sweep/stats.ts); clip keeps the band inside the plot.
         mark: { type: 'area', opacity: 0.18, clip: true },
         encoding: { y: { ...y, field: 'lo' }, y2: { field: 'hi' } },
       },
@@ -85,7 +85,7 @@ export class LiveChart {
    * Replaces the data and redraws. The container's data-points is the number of rows handed to
    * Vega; resolves with the number of point symbols actually in the SVG, which should match.
    */
-  async update(rows: readonly SummaryRow[]): Promise<number> {
+  async update(rows: readonly ChartRow[]): Promise<number> {
     // Vega keeps and annotates the tuples it is given: hand it copies.
     this.view.data('summary', rows.map((r) => ({ ...r })));
     await this.view.runAsync();

@@ -14,12 +14,13 @@ import type { ResultLine } from '../../src/sweep/results.ts';
 import { parseVary, type Vary } from '../../src/sweep/spec.ts';
 import type { VaryValue } from '../../src/sweep/types.ts';
 import { taskId } from '../../src/sweep/ids.ts';
+import { countTasks } from '../../src/sweep/grid.ts';
 import { mnistEvalDataBrowser } from './mnist-browser.ts';
 import type { LoadedModel } from './models.ts';
-import { meanStdCi } from '../../src/sweep/stats.ts';
+import { accuracyStats, type AccuracyInterval } from '../../src/sweep/stats.ts';
 import { csvCell, snake } from '../../src/sweep/csv.ts';
 
-/** What the form asks for, as text and numbers (validated by planSweep). */
+/** What the form asks for, as text and numbers (validated by planAppSweep). */
 export interface SweepForm {
   presets: string[];
   chips: number;
@@ -42,7 +43,7 @@ export interface PlanPoint {
   config: XbarConfig;
 }
 
-export interface SweepPlan {
+export interface AppSweepPlan {
   vary: Vary;
   series: string[];
   /** Value-major (every preset at the first value, then the next), so the chart's lines grow together. */
@@ -75,7 +76,7 @@ export function parseOverrides(text: string): Record<string, unknown> {
 }
 
 /** Validates the form and builds every grid point's config; throws an Error with a one-line message. */
-export function planSweep(f: SweepForm): SweepPlan {
+export function planAppSweep(f: SweepForm): AppSweepPlan {
   if (f.presets.length === 0) throw new Error('pick at least one preset');
   const chips = intIn('chips', f.chips, 1, MAX_CHIPS);
   const digits = intIn('digits', f.digits, 1, MAX_DIGITS);
@@ -87,6 +88,11 @@ export function planSweep(f: SweepForm): SweepPlan {
   } catch (e) {
     // parseVary speaks in CLI flags; the form has no --vary.
     throw new Error(messageOf(e).replace(/^--vary /, 'varied '));
+  }
+  try {
+    countTasks(f.presets.length, [vary], chips); // before building the grid, as the CLI does
+  } catch (e) {
+    throw new Error(messageOf(e).replace(/^sweep: /, ''));
   }
   const bases = f.presets.map((preset) => {
     try {
@@ -131,7 +137,7 @@ const BATCH = 128;
  * (DESIGN.md section 6; points that differ only in noise or seed share it). Returns 'stopped' if the
  * user stopped it; throws on a failure.
  */
-export async function runSweep(plan: SweepPlan, model: LoadedModel, backend: Backend, cb: SweepCallbacks): Promise<'done' | 'stopped'> {
+export async function runAppSweep(plan: AppSweepPlan, model: LoadedModel, backend: Backend, cb: SweepCallbacks): Promise<'done' | 'stopped'> {
   const total = plan.points.length * plan.chips;
   let done = 0;
   const calibrations = new CalibrationCache();
@@ -194,7 +200,7 @@ async function currentBackend(b: Backend): Promise<Backend> {
 }
 
 /** One chart point and table row: a grid point's chips summarized. */
-export interface SummaryRow {
+export interface ChartRow {
   preset: string;
   /** The varied value (the chart's x). */
   x: VaryValue;
@@ -203,16 +209,17 @@ export interface SummaryRow {
   images: number;
   mean: number;
   std: number | null;
-  /** 95% CI of the mean (Student's t); null with one chip. */
+  /** The 95% interval of src/sweep/stats.ts (inside [0, 1]; null with one chip), as summary.csv has it. */
   lo: number | null;
   hi: number | null;
+  interval: AccuracyInterval | null;
   /** Per inference (image): Σ counts.total / Σ total, as the CLI's summary.csv. */
   adcPerInference: number;
   seconds: number;
 }
 
-/** Summary rows, in plan order, of the points that have at least one result. */
-export function summarize(plan: SweepPlan, lines: readonly ResultLine[]): SummaryRow[] {
+/** Chart and table rows, in plan order, of the points that have at least one result. */
+export function chartRows(plan: AppSweepPlan, lines: readonly ResultLine[]): ChartRow[] {
   const byId = new Map<string, ResultLine[]>();
   for (const l of lines) {
     const k = `${l.preset}\u0000${JSON.stringify(l.point)}`;
@@ -220,11 +227,11 @@ export function summarize(plan: SweepPlan, lines: readonly ResultLine[]): Summar
     if (list) list.push(l);
     else byId.set(k, [l]);
   }
-  const rows: SummaryRow[] = [];
+  const rows: ChartRow[] = [];
   for (const p of plan.points) {
     const rs = byId.get(`${p.series}\u0000${JSON.stringify(p.point)}`);
     if (!rs || rs.length === 0) continue;
-    const s = meanStdCi(rs.map((r) => r.accuracy));
+    const s = accuracyStats(rs.map((r) => r.accuracy));
     const images = rs.reduce((a, r) => a + r.total, 0);
     const adc = rs.reduce((a, r) => a + r.counts.total.adcConversions, 0);
     rows.push({
@@ -235,15 +242,15 @@ export function summarize(plan: SweepPlan, lines: readonly ResultLine[]): Summar
       images: images / rs.length,
       mean: s.mean,
       std: s.std,
-      lo: s.ci95 === null ? null : s.mean - s.ci95,
-      hi: s.ci95 === null ? null : s.mean + s.ci95,
+      lo: s.interval?.low ?? null,
+      hi: s.interval?.high ?? null,
+      interval: s.interval,
       adcPerInference: images > 0 ? adc / images : 0,
       seconds: rs.reduce((a, r) => a + r.seconds, 0),
     });
   }
   return rows;
 }
-
 
 /** results.jsonl: one JSON object per (point, chip), the CLI's line format. */
 export function resultsJsonl(lines: readonly ResultLine[]): string {

@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.ts';
-import { checkFinite, readNpyFile } from '../npy.ts';
+import { checkFinite, checkFloat32Range, readNpyFile } from '../npy.ts';
+import { MNIST_CLASSES } from './mnist.ts';
 import { loadMnist } from './mnist-node.ts';
 
 /** Inputs and labels to evaluate, plus the calibration inputs DESIGN.md section 6 prescribes. */
@@ -20,10 +21,17 @@ function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** The built-in MNIST test split, reshaped to the model's declared input (`[N,1,28,28]` or `[N,784]`: same data). */
-export function mnistEvalData(modelShape: readonly number[], limit: number | undefined, calSamples: number): EvalData {
+/**
+ * The built-in MNIST test split, reshaped to the model's declared input (`[N,1,28,28]` or
+ * `[N,784]`: same data). `classes` is the model's output size: fewer than 10 is an error, since
+ * some labels could never be predicted.
+ */
+export function mnistEvalData(modelShape: readonly number[], limit: number | undefined, calSamples: number, classes?: number): EvalData {
   if (sizeOf(modelShape) !== 784) {
     throw new UsageError(`--dataset mnist: the model's input has shape [N, ${modelShape.join(', ')}] but MNIST images are [N, 784] or [N, 1, 28, 28]`);
+  }
+  if (classes !== undefined && classes < MNIST_CLASSES) {
+    throw new UsageError(`--dataset mnist: labels go up to 9 but the model has ${classes} output classes (0–${classes - 1}); MNIST needs 10`);
   }
   const { train, test } = loadMnist();
   const n = Math.min(limit ?? test.n, test.n);
@@ -38,14 +46,18 @@ export function mnistEvalData(modelShape: readonly number[], limit: number | und
   };
 }
 
-/** Integer class labels from any integer or integral float dtype. */
-function readLabels(path: string): Int32Array {
+/** Integer class labels from any integer or integral float dtype, each below `classes` when given. */
+function readLabels(path: string, classes: number | undefined): Int32Array {
   const a = readNpyFile(path, `--labels ${path}`, { allowIntegers: true });
   if (a.shape.length !== 1) throw new UsageError(`--labels ${path}: must be 1-D [N] class indices (got shape [${a.shape.join(', ')}])`);
   const out = new Int32Array(a.shape[0]);
   for (let i = 0; i < out.length; i++) {
     const v = Number(a.data[i]);
     if (!Number.isInteger(v) || v < 0) throw new UsageError(`--labels ${path}: entry ${i} is ${v}; labels must be non-negative integers (class indices)`);
+    // A label the model cannot output would count as wrong on every chip: a silent 0%, not a result.
+    if (classes !== undefined && v >= classes) {
+      throw new UsageError(`--labels ${path}: entry ${i} is ${v} but the model has ${classes} output classes (labels 0–${classes - 1})`);
+    }
     out[i] = v;
   }
   return out;
@@ -55,17 +67,31 @@ function readLabels(path: string): Int32Array {
 function readInputs(path: string, flag: string, modelShape: readonly number[]): { x: Float32Array; n: number } {
   const a = readNpyFile(path, `${flag} ${path}`);
   checkFinite(a.data, a.shape, `${flag} ${path}`);
+  checkFloat32Range(a.data, a.shape, `${flag} ${path}`);
   const want = modelShape.join(', ');
   if (a.shape.length !== modelShape.length + 1 || a.shape.slice(1).some((d, i) => d !== modelShape[i])) {
     throw new UsageError(`${flag} ${path}: has shape [${a.shape.join(', ')}] but the model takes [N, ${want}]`);
   }
+  if (a.shape[0] === 0) throw new UsageError(`${flag} ${path}: has 0 samples (shape [${a.shape.join(', ')}]); nothing to evaluate`);
   return { x: Float32Array.from(a.data), n: a.shape[0] };
 }
 
-/** `--inputs X.npy --labels y.npy` (and `--calibrate C.npy`), checked against the model's input shape. */
-export function npyEvalData(inputs: string, labels: string, calibrate: string | undefined, modelShape: readonly number[], limit: number | undefined, calSamples: number): EvalData {
+/**
+ * `--inputs X.npy --labels y.npy` (and `--calibrate C.npy`), checked against the model's input
+ * shape and, with `classes` (the model's output size), every label against it. Empty inputs are
+ * an error.
+ */
+export function npyEvalData(
+  inputs: string,
+  labels: string,
+  calibrate: string | undefined,
+  modelShape: readonly number[],
+  limit: number | undefined,
+  calSamples: number,
+  classes?: number,
+): EvalData {
   const X = readInputs(inputs, '--inputs', modelShape);
-  const y = readLabels(labels);
+  const y = readLabels(labels, classes);
   if (y.length !== X.n) throw new UsageError(`--labels ${labels}: has ${y.length} labels but --inputs ${inputs} has ${X.n} samples`);
   const size = sizeOf(modelShape);
   const n = Math.min(limit ?? X.n, X.n);
