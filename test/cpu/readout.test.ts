@@ -342,6 +342,7 @@ describe('readout config', () => {
       [{ digital: { scale: 'q1.7' } }, 'config: digital.scale: must be a fixed-point format'],
       [{ digital: { rounding: 'up' as never } }, 'config: digital.rounding: must be one of "half-even", "half-up", "floor", "truncate"'],
       [{ adc: { neural: { weightBits: 9 } } }, 'config: adc.neural.weightBits: must be an integer 2–8'],
+      [{ adc: { model: 'neural', bits: 12 } }, 'config: adc.bits: must be 2–10 with adc.model "neural"'],
     ];
     for (const [input, msg] of bad) {
       let err = '';

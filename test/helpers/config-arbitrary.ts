@@ -79,6 +79,8 @@ function arbitraryOf(s: z.ZodType, path: string, odd: number): fc.Arbitrary<unkn
   if (node instanceof z.ZodEnum) return withOdd(fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...node.options.map(String)) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) }));
   if (node instanceof z.ZodUnion) return withOdd(fc.oneof(...(node.options as readonly z.ZodType[]).map((o) => arbitraryOf(o, path, 0))));
   if (node instanceof z.ZodBoolean) return withOdd(fc.boolean());
+  // Arrays of numbers (adc.nonlinear.inl, adc.nonuniform.levels): short lists of grammar numbers.
+  if (node instanceof z.ZodArray) return withOdd(fc.array(arbitraryOf(node.element as unknown as z.ZodType, `${path}[]`, 0), { maxLength: 8 }));
   if (node instanceof z.ZodNumber) {
     const seen = [...(SEEN.get(path) ?? [])];
     const valid = seen.length > 0 ? fc.constantFrom(...seen) : edgeNumber;
