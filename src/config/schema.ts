@@ -361,6 +361,8 @@ function checkReadout(c: XbarConfig, p: (s: string) => string): void {
   oneOf(p('adc.model'), a.model, ADC_MODELS);
   if (!(Number.isInteger(a.groupSize) && a.groupSize >= 1 && a.groupSize <= 65536)) fail(p('adc.groupSize'), `must be an integer 1–65536 (got ${show(a.groupSize)})`);
   if (a.model !== 'uniform' && a.bits === 0) fail(p('adc.model'), `${show(a.model)} needs adc.bits 2–16 (got adc.bits 0, the ideal ADC)`);
+  // The NNADC has one hidden unit per code transition (src/readout/neural-adc.ts): 1023 at 10 bits.
+  if (a.model === 'neural' && a.bits > 10) fail(p('adc.bits'), `must be 2–10 with adc.model "neural" (one NNADC hidden unit per code transition: 2^bits − 1) (got ${show(a.bits)})`);
   const nl = a.nonlinear;
   oneOf(p('adc.nonlinear.inlKind'), nl.inlKind, INL_KINDS);
   if (nl.inl.length > 64) fail(p('adc.nonlinear.inl'), `must have at most 64 entries (got ${nl.inl.length})`);

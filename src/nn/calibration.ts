@@ -12,7 +12,8 @@
  */
 import { deviceRange } from '../config/device.ts';
 import type { XbarConfig } from '../config/types.ts';
-import type { Network } from '../ir/graph.ts';
+import type { Network, UnaryOp } from '../ir/graph.ts';
+import { outputRange } from '../readout/digital.ts';
 import type { ExecBatch, ChipSet, CrossbarRun, Executor } from './exec/types.ts';
 import type { MatrixLayer } from './matrices.ts';
 import { forEachMatrix, walkNetwork } from './walk.ts';
@@ -21,6 +22,8 @@ import { forEachMatrix, walkNetwork } from './walk.ts';
 export interface LayerScales {
   sx: number;
   hi: number[];
+  /** The near-memory digital unit's output LSB and ReLU fusion (layers with a `digital` block). */
+  digital?: { outScale: number; relu: boolean };
 }
 
 /** Calibration inputs: n samples in the model input's per-sample layout. */
@@ -92,7 +95,13 @@ export class CalibrationCache {
 
 /** A deep copy of one layer's scales. */
 export function copyScales(s: LayerScales): LayerScales {
-  return { sx: s.sx, hi: [...s.hi] };
+  return s.digital ? { sx: s.sx, hi: [...s.hi], digital: { ...s.digital } } : { sx: s.sx, hi: [...s.hi] };
+}
+
+/** Whether a ReLU is the only consumer of a layer's output: the digital unit then fuses it (an unsigned output code). */
+export function reluFollows(net: Network, output: string): boolean {
+  const users = net.ops.filter((o) => o.inputs.includes(output));
+  return net.output !== output && users.length === 1 && users[0].kind === 'unary' && (users[0] as UnaryOp).fn === 'relu';
 }
 
 /**
@@ -105,6 +114,7 @@ async function overCalibration<T>(
   ex: Executor<T>,
   cal: CalibrationInputs,
   visit: (b: ExecBatch<T>, layer: number, x: T, B: number, later: (f: () => void) => void) => void,
+  seen?: (b: ExecBatch<T>, layer: number, y: T, later: (f: () => void) => void) => void,
 ): Promise<void> {
   const per = cal.n === 0 ? 0 : cal.x.length / cal.n;
   const step = Math.max(1, Math.min(cal.n, ex.calibrationBatch));
@@ -114,7 +124,9 @@ async function overCalibration<T>(
     const after: (() => void)[] = [];
     walkNetwork(net, b, cal.x.subarray(s0 * per, (s0 + B) * per), B, (layer, x) => {
       visit(b, layer, x, B, (f) => after.push(f));
-      return b.f32(layer, x, B);
+      const y = b.f32(layer, x, B);
+      seen?.(b, layer, y, (f) => after.push(f));
+      return y;
     });
     await b.finish();
     for (const f of after) f();
@@ -126,21 +138,44 @@ async function overCalibration<T>(
  * it installs in the executor. Returns the scales per matrix layer.
  */
 export async function calibrateNetwork<T>(net: Network, layers: readonly MatrixLayer[], ex: Executor<T>, cal: CalibrationInputs, codes?: InputCodes): Promise<LayerScales[]> {
-  const scales = layers.map((l) => ({ sx: 1, hi: l.parts.map(() => 0) }));
+  const scales: LayerScales[] = layers.map((l) => ({ sx: 1, hi: l.parts.map(() => 0) }));
   const measured = (i: number): boolean => layers[i].cfg !== null && !(codes && i === 0);
-  // Pass 1: f32 forward; each analog layer's sx from the largest |input| it sees.
-  if (layers.some((_, i) => measured(i))) {
+  // Pass 1: f32 forward; each analog layer's sx from the largest |input| it sees, and a digital unit's
+  // output LSB from the largest |output| (after a fused ReLU: the largest output) of its layer.
+  const digital = (i: number): boolean => layers[i].cfg?.digital !== undefined;
+  const relu = layers.map((l) => l.cfg?.digital !== undefined && (l.cfg.digital.relu || reluFollows(net, l.op.output)));
+  const maxOut = layers.map(() => 0);
+  if (layers.some((_, i) => measured(i) || digital(i))) {
     const maxAbs = layers.map(() => 0);
-    await overCalibration(net, ex, cal, (b, layer, x, _B, later) => {
-      if (!measured(layer)) return;
-      const m = b.maxAbs(x);
-      later(() => (maxAbs[layer] = Math.max(maxAbs[layer], m.get())));
-    });
+    await overCalibration(
+      net,
+      ex,
+      cal,
+      (b, layer, x, _B, later) => {
+        if (!measured(layer)) return;
+        const m = b.maxAbs(x);
+        later(() => (maxAbs[layer] = Math.max(maxAbs[layer], m.get())));
+      },
+      (b, layer, y, later) => {
+        if (!digital(layer)) return;
+        const v = b.read(y);
+        later(() => {
+          for (const e of v.get()) maxOut[layer] = Math.max(maxOut[layer], relu[layer] ? e : Math.abs(e));
+        });
+      },
+    );
     layers.forEach((l, i) => {
       if (measured(i)) scales[i].sx = maxAbs[i] === 0 ? 1 : maxAbs[i] / (2 ** l.cfg!.inputs.bits - 1);
     });
   }
   if (codes && layers[0]?.cfg) scales[0].sx = codes.sx;
+  layers.forEach((l, i) => {
+    if (!digital(i)) return;
+    // A graph fed quantization codes (vmm) computed its f32 outputs in codes: times sx they are outputs.
+    const peak = maxOut[i] * (codes && i === 0 ? codes.sx : 1);
+    const top = outputRange(l.cfg!.digital!.outputBits, relu[i]).hi;
+    scales[i].digital = { outScale: peak > 0 ? peak / top : 1, relu: relu[i] };
+  });
   // Pass 2: the noise-free chip fed those same f32 inputs gives each calibrated ADC range.
   if (layers.some((l) => l.cfg && needsCalibration(l.cfg))) {
     await overCalibration(net, ex, cal, (b, layer, x, B, later) => {
@@ -159,14 +194,24 @@ export async function calibrateNetwork<T>(net: Network, layers: readonly MatrixL
       scales[i].hi = scales[i].hi.map(() => hi);
     });
   }
-  layers.forEach((l, i) => l.cfg && ex.setRanges(i, scales[i].hi));
+  installScales(layers, ex, scales);
   return scales;
+}
+
+/** Installs ranges and digital units of every analog layer in the executor. */
+function installScales<T>(layers: readonly MatrixLayer[], ex: Executor<T>, scales: readonly LayerScales[]): void {
+  layers.forEach((l, i) => {
+    if (!l.cfg) return;
+    ex.setRanges(i, scales[i].hi);
+    const d = scales[i].digital;
+    if (d) ex.setDigital(i, d.outScale, d.relu);
+  });
 }
 
 /** Installs a calibration made elsewhere (exact when the configs share a calibrationKey). */
 export function adoptCalibration<T>(layers: readonly MatrixLayer[], ex: Executor<T>, scales: readonly LayerScales[]): LayerScales[] {
   const own = scales.map(copyScales);
-  layers.forEach((l, i) => l.cfg && ex.setRanges(i, own[i].hi));
+  installScales(layers, ex, own);
   return own;
 }
 

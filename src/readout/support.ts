@@ -20,12 +20,11 @@ export function gpuReadoutGap(cfg: XbarConfig): string | null {
 }
 
 /**
- * Why the network executor cannot apply this config's near-memory digital unit yet, or null: the unit
- * needs each crossbar layer's bias, the ReLU after it and the next layer's input scale (a hook in
- * src/nn, see src/readout/README.md); `xbarsim periph` and the library apply it.
+ * Why the GPU executor cannot apply this config's near-memory digital unit yet, or null: the CPU
+ * executor applies it (src/nn/exec/cpu.ts); the WGSL epilogue waits with the readout models'.
  */
 export function digitalUnitGap(cfg: XbarConfig): string | null {
-  return cfg.digital === undefined ? null : 'digital';
+  return cfg.digital === undefined ? null : 'the digital block (near-memory fixed-point unit)';
 }
 
 /**

@@ -20,6 +20,9 @@ import { inlCurve, nonlinearThresholds, ThresholdAdc } from '../../src/readout/n
 import { lloydMax, uniformLevels, LevelAdc, type InputHistogram } from '../../src/readout/nonuniform.ts';
 import { evalTable } from '../../src/readout/transfer.ts';
 import { expectStandardNormal } from '../helpers/stats.ts';
+import { convBnModel, testInput } from '../helpers/onnx-models.ts';
+import { importOnnx } from '../../src/io/onnx/import.ts';
+import { openNetwork } from '../../src/nn/runner.ts';
 import { randomArray } from '../helpers/random.ts';
 
 const CPU = { kind: 'cpu', reason: 'test' } as const;
@@ -339,6 +342,7 @@ describe('readout config', () => {
       [{ digital: { scale: 'q1.7' } }, 'config: digital.scale: must be a fixed-point format'],
       [{ digital: { rounding: 'up' as never } }, 'config: digital.rounding: must be one of "half-even", "half-up", "floor", "truncate"'],
       [{ adc: { neural: { weightBits: 9 } } }, 'config: adc.neural.weightBits: must be an integer 2–8'],
+      [{ adc: { model: 'neural', bits: 12 } }, 'config: adc.bits: must be 2–10 with adc.model "neural"'],
     ];
     for (const [input, msg] of bad) {
       let err = '';
@@ -473,5 +477,50 @@ describe('near-memory digital unit (fixed point)', () => {
     expect(fixedFormat('s7.1')).toMatchObject({ min: -64, max: 63.5, step: 0.5 });
     expect(quantizeFixed(100, fixedFormat('s7.1'))).toBe(63.5);
     expect(quantizeFixed(0.26, fixedFormat('s7.1'))).toBe(0.5);
+  });
+});
+
+describe('digital unit in the network executor (CPU)', () => {
+  it('wide formats track the f32 path; NMPU formats put outputs on their grid; a ReLU after a layer is fused', async () => {
+    const m = convBnModel();
+    const net = importOnnx(m.bytes, m.name);
+    const cal = testInput(m, 16, 3);
+    const x = testInput(m, 8, 4);
+    const run = async (over: XbarConfigInput) => {
+      const r = openNetwork(CPU, net, resolveConfig({ preset: 'isaac', ...over }), false);
+      await r.calibrate(cal, 16);
+      const y = (await r.forward(await r.program(0), x, 8, 0)).output;
+      return { y, scales: r.scales };
+    };
+    // Fine inputs and an ideal ADC, so the next layer's input quantization does not amplify the 16-bit requantization.
+    const fine: XbarConfigInput = { inputs: { bits: 12 }, adc: { bits: 0 } };
+    const f32 = await run(fine);
+    const wide = await run({ ...fine, digital: { scale: 'u8.24', offset: 's16.16', outputBits: 16 } });
+    const f32Isaac = await run({});
+    const nmpu = await run({ digital: {} });
+    const peak = f32.y.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+    const dev = (y: Float32Array, ref: Float32Array) => y.reduce((a, v, i) => Math.max(a, Math.abs(v - ref[i])), 0);
+    expect(dev(wide.y, f32.y)).toBeLessThan(2e-3 * peak);
+    expect(dev(nmpu.y, f32Isaac.y)).toBeGreaterThan(dev(wide.y, f32.y));
+    expect(dev(nmpu.y, f32Isaac.y)).toBeLessThan(0.2 * peak);
+    expect([nmpu.scales[0].digital?.relu, nmpu.scales[1].digital?.relu]).toEqual([true, false]);
+    // The last Gemm is the network output: every value is an output code times its LSB.
+    const lsb = nmpu.scales[1].digital!.outScale;
+    for (const v of nmpu.y) {
+      expect(Math.abs(v / lsb - Math.round(v / lsb))).toBeLessThan(1e-3);
+      expect(Math.abs(Math.round(v / lsb))).toBeLessThanOrEqual(128);
+    }
+    expect(f32.scales[0].digital).toBeUndefined();
+  });
+
+  it('vmm: a one-layer network with a digital unit, wide formats: within half an output LSB of f32', async () => {
+    const W: Matrix = { data: randomArray(20 * 5, 71), rows: 20, cols: 5 };
+    const X: Matrix = { data: randomArray(30 * 20, 72, -1, 1), rows: 30, cols: 20 };
+    const base = resolveConfig({ preset: 'isaac', array: { rows: 16, cols: 16 } });
+    const f32 = await simulateVmm(CPU, base, W, X);
+    const wide = await simulateVmm(CPU, resolveConfig({ preset: 'isaac', array: { rows: 16, cols: 16 }, digital: { scale: 'u8.24', offset: 's16.16', outputBits: 16 } }), W, X);
+    const peak = f32.Y.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+    // Requantization to 16 bits of an outScale near peak/32767 (calibrated on the f32 forward).
+    for (let i = 0; i < f32.Y.length; i++) expect(Math.abs(wide.Y[i] - f32.Y[i])).toBeLessThanOrEqual((0.51 * 1.05 * peak) / 32767);
   });
 });

@@ -11,6 +11,10 @@ import type { MatrixLayer } from '../matrices.ts';
 import { colsToNchwTensorRef, convF32Ref, im2colTensorRef, linearF32Ref } from '../ops/matrix.ts';
 import { digitalOpRef } from '../ops/registry.ts';
 import type { ExecBatch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
+import { DigitalUnit } from '../../readout/digital.ts';
+
+/** The digital unit's calibrated parameters of one layer (null: f32). */
+type DigitalParams = { outScale: number; relu: boolean } | null;
 
 /** One analog matrix of a chip instance: perturbed conductances and analog gains. */
 interface CpuMatrixChip {
@@ -42,10 +46,17 @@ export class CpuExecutor implements Executor<HostTensor> {
   ) {
     this.programmed = layers.map((l) => l.parts.map((p) => (l.cfg ? programLayer(p.W, p.K, p.N, l.cfg) : null)));
     this.hi = layers.map((l) => l.parts.map(() => 0));
+    this.digitalParams = layers.map(() => null);
   }
+
+  private readonly digitalParams: DigitalParams[];
 
   setRanges(layer: number, hi: readonly number[]): void {
     this.hi[layer] = [...hi];
+  }
+
+  setDigital(layer: number, outScale: number, relu: boolean): void {
+    this.digitalParams[layer] = { outScale, relu };
   }
 
   programChip(chip: number): ChipSet {
@@ -61,7 +72,7 @@ export class CpuExecutor implements Executor<HostTensor> {
   }
 
   batch(): ExecBatch<HostTensor> {
-    return new CpuBatch(this.inputShape, this.layers, this.programmed, this.hi, this.seed);
+    return new CpuBatch(this.inputShape, this.layers, this.programmed, this.hi, this.seed, this.digitalParams);
   }
 
   destroy(): void {}
@@ -74,6 +85,7 @@ class CpuBatch implements ExecBatch<HostTensor> {
     private readonly programmed: readonly (ProgrammedLayer | null)[][],
     private readonly hi: readonly number[][],
     private readonly seed: number,
+    private readonly digitalParams: readonly DigitalParams[],
   ) {}
 
   input(x: Float32Array, B: number): HostTensor {
@@ -97,11 +109,13 @@ class CpuBatch implements ExecBatch<HostTensor> {
   }
 
   scatter(op: ConvOp, cols: HostTensor, out: HostTensor, B: number, group: number): void {
-    colsToNchwTensorRef(op, cols, out, B, group);
+    // A layer with a digital unit has its bias added in fixed point already.
+    const digital = this.layers.some((l, i) => l.op === op && this.digitalParams[i] !== null);
+    colsToNchwTensorRef(digital ? { ...op, bias: null } : op, cols, out, B, group);
   }
 
-  /** Y [n, N] in f64 (no bias) of one matrix on run.chip. */
-  private vmm(layer: number, group: number, rows: HostTensor, n: number, run: CrossbarRun): Float64Array {
+  /** Y [n, N] in f64 (no bias) of one matrix on run.chip; `acc` receives the accumulators (the digital unit's input). */
+  private vmm(layer: number, group: number, rows: HostTensor, n: number, run: CrossbarRun, acc?: Float64Array): Float64Array {
     const l = this.layers[layer];
     const cfg = l.cfg as XbarConfig;
     const ideal = this.programmed[layer][group]!;
@@ -114,17 +128,27 @@ class CpuBatch implements ExecBatch<HostTensor> {
       chip = c.layer;
       noise = { id: { seed: this.seed, chip: run.chip.chip, layer: l.parts[group].matrixIndex }, vectorOffset: run.rowOffset, gains: c.gains, perRead: run.perRead };
     }
-    return vmmRef(chip, cfg, xq, n, run.outScale, { hi: (p) => ranges[p], noise });
+    return vmmRef(chip, cfg, xq, n, run.outScale, { hi: (p) => ranges[p], noise, accumulators: acc });
   }
 
   crossbar(layer: number, group: number, rows: HostTensor, n: number, run: CrossbarRun): { y: HostTensor; negVectors: Pending<number> } {
     const l = this.layers[layer];
     const N = l.parts[group].N;
     const K = l.parts[group].K;
-    const y = this.vmm(layer, group, rows, n, run);
+    const dp = this.digitalParams[layer];
+    const acc = dp ? new Float64Array(n * N) : undefined;
+    const y = this.vmm(layer, group, rows, n, run, acc);
     const bias = run.bias && l.op.kind === 'linear' ? l.op.bias : null;
     const out = new Float32Array(n * N);
-    for (let i = 0; i < out.length; i++) out[i] = bias ? y[i] + bias[i % N] : y[i];
+    if (dp && acc) {
+      // The near-memory unit (DESIGN.md section 11): accumulators to the output code in fixed point, bias included.
+      const sw = this.programmed[layer][group]!.sw;
+      const groupBias = l.op.bias ? Float64Array.from(l.op.bias.subarray(group * N, (group + 1) * N)) : null;
+      const unit = new DigitalUnit(l.cfg!.digital!, { colScale: sw.map((s) => s * run.outScale), bias: run.bias || l.op.kind === 'conv' ? groupBias : null, outScale: dp.outScale, relu: dp.relu });
+      out.set(unit.apply(acc, n));
+    } else {
+      for (let i = 0; i < out.length; i++) out[i] = bias ? y[i] + bias[i % N] : y[i];
+    }
     const Qx = this.programmed[layer][group]!.geom.Qx;
     let neg = 0;
     for (const f of negativeFlags(quantizeInputs(rows.data, run.sxq, Qx), n, K)) neg += f;

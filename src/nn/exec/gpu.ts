@@ -13,6 +13,7 @@ import { elementCount } from '../../ir/tensor.ts';
 import type { GpuChip } from '../../kernels/program.ts';
 import { GpuCrossbarLayer } from '../../kernels/xbar.ts';
 import { sumAbs } from '../calibration.ts';
+import { digitalUnitGap, gpuReadoutGap } from '../../readout/support.ts';
 import type { MatrixLayer } from '../matrices.ts';
 import { encodeColsToNchw, encodeConvF32, encodeIm2col, encodeLinearF32, prepareConvF32, prepareLinearF32, type F32Weights } from '../ops/matrix.ts';
 import { encodeDigitalOp, gpuKernelMissing } from '../ops/registry.ts';
@@ -40,6 +41,11 @@ export class GpuExecutor implements Executor<GpuTensor> {
   ) {
     const missing = [...new Set(net.ops.map(gpuKernelMissing).filter((m) => m !== null))];
     if (missing.length > 0) throw new UsageError(`this network uses ops with no WebGPU kernel yet (${missing.join(', ')}); run it with --backend cpu`);
+    // The WGSL readout epilogue is not built yet: a readout model must never run as the uniform ADC.
+    for (const l of layers) {
+      const gap = l.cfg && (gpuReadoutGap(l.cfg) ?? digitalUnitGap(l.cfg));
+      if (gap) throw new Error(`${gap} runs on the CPU reference only for now (--backend cpu)`);
+    }
     // f32 weights serve digital layers and the calibration forward pass of every layer.
     this.f32 = layers.map((l) => (l.op.kind === 'linear' ? prepareLinearF32(s, l.op) : prepareConvF32(s, l.op)));
     this.xbars = layers.map((l) =>
@@ -69,6 +75,11 @@ export class GpuExecutor implements Executor<GpuTensor> {
     const l = this.layers[layer];
     if (!l.cfg) return;
     this.xbars[layer].forEach((xl, g) => xl!.setRanges(blockRanges(xl!.layer.geom, l.cfg!, hi[g])));
+  }
+
+  setDigital(): void {
+    // Unreachable: the constructor refuses layers with a digital block until its WGSL epilogue is built.
+    throw new Error('digital: the near-memory fixed-point unit runs on the CPU reference only for now (--backend cpu)');
   }
 
   programChip(chip: number): ChipSet {

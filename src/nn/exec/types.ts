@@ -72,6 +72,11 @@ export interface Executor<T> {
   batch(): ExecBatch<T>;
   /** Installs one layer's calibrated ADC range per group. */
   setRanges(layer: number, hi: readonly number[]): void;
+  /**
+   * Installs the near-memory digital unit of a layer whose config has a `digital` block
+   * (src/readout/digital.ts): its output LSB and whether a ReLU after the layer is fused into it.
+   */
+  setDigital(layer: number, outScale: number, relu: boolean): void;
   /** Programs chip instance `chip` of every analog matrix (static noise, analog gains). */
   programChip(chip: number): ChipSet;
   destroy(): void;
