@@ -72,6 +72,7 @@ function buildProgram(): Command {
     .option('--seed <n>', 'random seed (overrides the config)')
     .option('--batch <n>', 'samples per batch (results do not depend on it; default: what the adapter fits)')
     .option('--json', 'print one JSON object')
+    .option('--adapters <FILE>', 'digital low-rank adapter set (.npz or .json, README "Adapter sets") beside the analog linear layers')
     .addOption(backendOption())
     .action(async (opts: EvalFlags) => runEval(opts));
 

@@ -18,6 +18,8 @@ import type { MatrixLayer } from '../matrices.ts';
 import { encodeColsToNchw, encodeConvF32, encodeIm2col, encodeLinearF32, prepareConvF32, prepareLinearF32, type F32Weights } from '../ops/matrix.ts';
 import { encodeDigitalOp, gpuKernelMissing } from '../ops/registry.ts';
 import { UsageError } from '../../errors.ts';
+import { GpuAdapter } from '../../adapters/gpu.ts';
+import type { AdapterLayer } from '../../adapters/set.ts';
 import type { ExecBatch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
 
 interface GpuChipSet extends ChipSet {
@@ -58,6 +60,14 @@ export class GpuExecutor implements Executor<GpuTensor> {
     );
     this.maxBatch = this.fitBatch();
     this.calibrationBatch = this.maxBatch;
+    this.adapters = layers.map(() => null);
+  }
+
+  private readonly adapters: (GpuAdapter | null)[];
+
+  setAdapter(layer: number, a: AdapterLayer | null): void {
+    this.adapters[layer]?.destroy();
+    this.adapters[layer] = a ? GpuAdapter.upload(this.s, this.layers[layer].op.name, a) : null;
   }
 
   /** Largest batch whose biggest tensor (an activation, or a conv's im2col rows or outputs) fits one storage binding. */
@@ -89,12 +99,13 @@ export class GpuExecutor implements Executor<GpuTensor> {
   }
 
   batch(): ExecBatch<GpuTensor> {
-    return new GpuBatch(this.s, this.net, this.layers, this.f32, this.xbars);
+    return new GpuBatch(this.s, this.net, this.layers, this.f32, this.xbars, this.adapters);
   }
 
   destroy(): void {
     for (const w of this.f32) w.destroy();
     for (const g of this.xbars) for (const xl of g) xl?.destroy();
+    for (const a of this.adapters) a?.destroy();
   }
 }
 
@@ -118,6 +129,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
     private readonly layers: readonly MatrixLayer[],
     private readonly f32w: readonly F32Weights[],
     private readonly xbars: readonly (GpuCrossbarLayer | null)[][],
+    private readonly adapters: readonly (GpuAdapter | null)[],
   ) {
     const { device } = s.ctx;
     this.e = {
@@ -226,6 +238,11 @@ class GpuBatch implements ExecBatch<GpuTensor> {
   sumAbsOutput(layer: number, group: number, rows: GpuTensor, n: number, run: CrossbarRun): Pending<number> {
     const y = this.encodeRun(layer, group, rows, n, run);
     return this.readLater(y.buf, elementCount(y.shape) * 4, (d) => sumAbs(new Float32Array(d)));
+  }
+
+  adapter(layer: number, x: GpuTensor, y: GpuTensor, n: number): GpuTensor {
+    const ad = this.adapters[layer];
+    return ad ? ad.encode(this.e, x, y, n) : y;
   }
 
   read(t: GpuTensor): Pending<Float32Array> {

@@ -1,0 +1,102 @@
+// Adapter sets (src/adapters): file layouts, the CPU branch, zero-B bit identity and switching sets
+// on the CPU executor, and eval --adapters on the command line.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { adapterBranchRef, encodeAdapterJson, encodeAdapterNpz, parseAdapterFile, parseAdapterJson, scaledUp } from '../../src/adapters/set.ts';
+import { writeAdapterFile } from '../../src/adapters/file.ts';
+import { crc32, encodeZip, readZip } from '../../src/io/npz.ts';
+import { encodeNpy } from '../../src/io/npy.ts';
+import { checkZeroBAndSwitching, mlpAdapters, MLP } from '../helpers/adapters.ts';
+import { runCli, runMain } from '../helpers/cli.ts';
+
+const CPU = { kind: 'cpu', reason: 'test' } as const;
+
+describe('adapter files', () => {
+  it('crc32 matches the standard check value', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+  });
+
+  it('.npz and .json round-trip every value', () => {
+    const set = mlpAdapters(3, 0.1, 7);
+    for (const [path, bytes] of [['a.npz', encodeAdapterNpz(set)], ['a.json', new TextEncoder().encode(encodeAdapterJson(set))]] as const) {
+      const back = parseAdapterFile(path, bytes);
+      expect([...back.keys()]).toEqual([...set.keys()]);
+      for (const [name, a] of set) {
+        const b = back.get(name)!;
+        expect([b.rank, b.alpha, b.K, b.N]).toEqual([a.rank, a.alpha, a.K, a.N]);
+        expect(Array.from(b.A)).toEqual(Array.from(a.A));
+        expect(Array.from(b.B)).toEqual(Array.from(a.B));
+      }
+    }
+  });
+
+  it('the .npz members are what numpy.savez names them', () => {
+    const zip = readZip(encodeAdapterNpz(mlpAdapters(2, 0, 1)), 'x');
+    expect([...zip.keys()].slice(0, 3)).toEqual(['fc1.A.npy', 'fc1.B.npy', 'fc1.alpha.npy']);
+  });
+
+  it.each([
+    ['{"format":"x","version":1,"layers":{}}', /format: "x" \(allowed: "xbarsim-adapters"\)/],
+    ['{"format":"xbarsim-adapters","version":2,"layers":{}}', /version: 2 \(allowed: 1\)/],
+    ['{"format":"xbarsim-adapters","version":1,"layers":{"fc1":{"rank":0,"alpha":1,"A":[[1]],"B":[[1]]}}}', /A: 1 rows, expected rank = 0/],
+    ['{"format":"xbarsim-adapters","version":1,"layers":{"fc1":{"rank":1,"alpha":1,"A":[[1]],"B":[[1,2]]}}}', /B: 2 columns, expected rank = 1/],
+    ['{"format":"xbarsim-adapters","version":1,"layers":{"fc1":{"rank":1,"alpha":1,"A":[[1]],"B":[[1]],"C":1}}}', /unknown field "C" \(allowed: rank, alpha, A, B\)/],
+    ['{"format":"xbarsim-adapters","version":1,"layers":{"fc1":{"rank":1,"alpha":"a","A":[[1]],"B":[[1]]}}}', /alpha: "a" \(allowed: a finite number\)/],
+  ])('JSON errors name the field and the allowed values: %s', (text, re) => {
+    expect(() => parseAdapterJson(text, 'f.json')).toThrow(re);
+  });
+
+  it('.npz errors name the member', () => {
+    const bad = encodeZip([{ name: 'fc1.A.npy', data: encodeNpy([2, 3], '<f4', new Float32Array(6)) }]);
+    expect(() => parseAdapterFile('a.npz', bad)).toThrow(/layer "fc1" has no fc1.B.npy/);
+    const other = encodeZip([{ name: 'fc1.W.npy', data: encodeNpy([1], '<f4', [1]) }]);
+    expect(() => parseAdapterFile('a.npz', other)).toThrow(/allowed: NAME.A.npy, NAME.B.npy, NAME.alpha.npy/);
+    expect(() => parseAdapterFile('a.npz', new Uint8Array(40))).toThrow(/not a readable .npz/);
+  });
+});
+
+describe('adapter branch (CPU)', () => {
+  it('equals (α/r)·B·(A·x) computed naively in f64', () => {
+    const a = mlpAdapters(3, 0.2, 4).get('fc2')!;
+    const n = 5;
+    const x = Float32Array.from({ length: n * a.K }, (_, i) => Math.sin(i));
+    const { d } = adapterBranchRef(a, scaledUp(a), x, n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < a.N; j++) {
+        let s = 0;
+        for (let q = 0; q < a.rank; q++) {
+          let h = 0;
+          for (let k = 0; k < a.K; k++) h += a.A[q * a.K + k] * x[i * a.K + k];
+          s += (a.alpha / a.rank) * a.B[j * a.rank + q] * h;
+        }
+        expect(d[i * a.N + j]).toBeCloseTo(s, 5);
+      }
+    }
+  });
+
+  it('zero-B adapters leave every output bit-identical; switching sets needs no reprogramming', async () => {
+    await checkZeroBAndSwitching(CPU);
+  });
+});
+
+describe('eval --adapters', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xbarsim-adapters-'));
+  it('zero-B adapters give the accuracy of no adapters; bad files exit 2 with one line', async () => {
+    const f = join(dir, 'zero.npz');
+    writeAdapterFile(f, mlpAdapters(2, 0, 3));
+    const args = ['eval', '--model', MLP, '--dataset', 'mnist', '--limit', '20', '--preset', 'isaac', '--backend', 'cpu', '--json'];
+    const plain = runCli(args);
+    const withA = runCli([...args, '--adapters', f]);
+    expect(withA.code, withA.stderr).toBe(0);
+    expect(JSON.parse(withA.stdout).accuracy.mean).toBe(JSON.parse(plain.stdout).accuracy.mean);
+    expect(JSON.parse(withA.stdout).adapters).toBe(f);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"format":"xbarsim-adapters","version":1,"layers":{"nope":{"rank":1,"alpha":1,"A":[[1]],"B":[[1]]}}}');
+    const r = await runMain([...args, '--adapters', bad]);
+    expect(r.code).toBe(2);
+    expect(r.ownStderrLines).toHaveLength(1);
+    expect(r.stderr).toMatch(/layers.nope: not a linear .* \(allowed: fc1, fc2, fc3\)/);
+  });
+});
