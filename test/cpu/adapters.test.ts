@@ -1,6 +1,6 @@
 // Adapter sets (src/adapters): file layouts, the CPU branch, zero-B bit identity and switching sets
 // on the CPU executor, and eval --adapters on the command line.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { adapterBranchRef, encodeAdapterJson, encodeAdapterNpz, parseAdapterFile
 import { writeAdapterFile } from '../../src/adapters/file.ts';
 import { crc32, encodeZip, readZip } from '../../src/io/npz.ts';
 import { encodeNpy } from '../../src/io/npy.ts';
-import { checkZeroBAndSwitching, mlpAdapters, MLP } from '../helpers/adapters.ts';
+import { checkZeroBAndSwitching, FAST, mlpAdapters, MLP, NOISY } from '../helpers/adapters.ts';
 import { runCli, runMain } from '../helpers/cli.ts';
 
 const CPU = { kind: 'cpu', reason: 'test' } as const;
@@ -86,8 +86,10 @@ describe('eval --adapters', () => {
   it('zero-B adapters give the accuracy of no adapters; bad files exit 2 with one line', async () => {
     const f = join(dir, 'zero.npz');
     writeAdapterFile(f, mlpAdapters(2, 0, 3));
-    const args = ['eval', '--model', MLP, '--dataset', 'mnist', '--limit', '20', '--preset', 'isaac', '--backend', 'cpu', '--json'];
-    const plain = runCli(args);
+    const cfg = join(dir, 'noisy.json');
+    writeFileSync(cfg, JSON.stringify(NOISY));
+    const args = ['eval', '--model', MLP, '--dataset', 'mnist', '--limit', '60', '--config', cfg, '--backend', 'cpu', '--json'];
+    const plain = await runMain(args);
     const withA = runCli([...args, '--adapters', f]);
     expect(withA.code, withA.stderr).toBe(0);
     expect(JSON.parse(withA.stdout).accuracy.mean).toBe(JSON.parse(plain.stdout).accuracy.mean);
@@ -100,3 +102,34 @@ describe('eval --adapters', () => {
     expect(r.stderr).toMatch(/layers.nope: not a linear .* \(allowed: fc1, fc2, fc3\)/);
   });
 });
+
+describe('sweep --adapters', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xbarsim-adapters-sweep-'));
+  const fast = join(dir, 'fast.json');
+  writeFileSync(fast, JSON.stringify(FAST));
+  const sweep = (out: string, extra: string[]) =>
+    runMain(['sweep', '--model', MLP, '--dataset', 'mnist', '--config', fast, '--vary', 'noise.programming.sigma=0,0.2', '--limit', '30', '--out', out, '--backend', 'cpu', ...extra]);
+  const accuracies = (out: string) => readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).accuracy as number);
+
+  it('zero B reproduces the sweep without adapters, another set changes it, a bad file is refused before the folder exists', async () => {
+    const zero = join(dir, 'zero.npz');
+    const big = join(dir, 'big.npz');
+    writeAdapterFile(zero, mlpAdapters(2, 0, 3));
+    writeAdapterFile(big, mlpAdapters(2, 2, 3));
+    expect((await sweep(join(dir, 'plain'), [])).code).toBe(0);
+    expect((await sweep(join(dir, 'zero'), ['--adapters', zero])).code).toBe(0);
+    expect((await sweep(join(dir, 'big'), ['--adapters', big])).code).toBe(0);
+    expect(accuracies(join(dir, 'zero'))).toEqual(accuracies(join(dir, 'plain')));
+    expect(accuracies(join(dir, 'big'))).not.toEqual(accuracies(join(dir, 'plain')));
+    const again = await sweep(join(dir, 'zero'), ['--adapters', big, '--resume']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/a different adapter set/);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"format":"xbarsim-adapters","version":3,"layers":{}}');
+    const r = await sweep(join(dir, 'never'), ['--adapters', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/version: 3 \(allowed: 1\)/);
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+});
+

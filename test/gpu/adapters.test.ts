@@ -2,7 +2,10 @@
 // the CPU reference (src/adapters/set.ts adapterBranchRef) through a whole network.
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
-import { checkZeroBAndSwitching, mlpAdapters, MLP } from '../helpers/adapters.ts';
+import { checkZeroBAndSwitching, mlpAdapters, MLP, NOISY } from '../helpers/adapters.ts';
+import { scaledUp } from '../../src/adapters/set.ts';
+import { adapterGradients, softmaxCrossEntropy } from '../../src/nn/adapt/backward.ts';
+import { ChipWeights } from '../../src/nn/adapt/train.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
 import { loadModel } from '../../src/nn/load-model.ts';
 import { openNetwork } from '../../src/nn/runner.ts';
@@ -37,5 +40,42 @@ describe.skipIf(!gpu)('adapters on WebGPU', () => {
     let worst = 0;
     for (let i = 0; i < c.length; i++) worst = Math.max(worst, Math.abs(g[i] - c[i]) / Math.max(1, Math.abs(c[i])));
     expect(worst).toBeLessThan(1e-4);
+  });
+});
+
+describe.skipIf(!gpu)('adapter training forward on WebGPU', () => {
+  it('gradients from the GPU forward equal those from the CPU reference (f32 network and a noisy chip)', async () => {
+    const net = loadModel(MLP);
+    const data = mnistEvalData(net.input.shape, 16, 32);
+    const set = mlpAdapters(3, 0.05, 12);
+    for (const [cfgIn, digital, tol] of [[{ preset: 'ideal' }, true, 1e-4], [NOISY, false, 5e-2]] as const) {
+      const cfg = resolveConfig(cfgIn);
+      const grads = [];
+      for (const backend of [GPU(), CPU]) {
+        const runner = openNetwork(backend, net, cfg, digital);
+        try {
+          if (!digital) await runner.calibrate(data.calibration!.x, data.calibration!.n);
+          const chip = digital ? null : await runner.program(3);
+          runner.setAdapters(set);
+          const r = await runner.forward(chip, data.x, data.n, 0, true);
+          const ce = softmaxCrossEntropy(r.output, data.labels, data.n);
+          const W = chip ? new ChipWeights(net, cfg).forChip(chip) : null;
+          const adapters = new Map([...set].map(([k, a]) => [k, { a, up: scaledUp(a) }]));
+          grads.push(adapterGradients(net, r.values!, data.n, ce.grad, { weights: (op) => (W ? W.get(op.name)! : op.weight), adapters }));
+          chip?.release();
+        } finally {
+          runner.destroy();
+        }
+      }
+      for (const [name, g] of grads[1]) {
+        const h = grads[0].get(name)!;
+        for (const [x, y] of [[h.dA, g.dA], [h.dB, g.dB]]) {
+          let num = 0;
+          let den = 0;
+          for (let i = 0; i < x.length; i++) (num += (x[i] - y[i]) ** 2), (den += y[i] ** 2);
+          expect(Math.sqrt(num / den), `${name} (${digital ? 'f32' : 'chip'})`).toBeLessThan(tol);
+        }
+      }
+    }
   });
 });

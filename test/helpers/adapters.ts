@@ -10,8 +10,10 @@ import { loadModel } from '../../src/nn/load-model.ts';
 import { openNetwork } from '../../src/nn/runner.ts';
 
 export const MLP = 'models/mlp.onnx';
-/** A noisy 8-bit chip: programming and read noise, so every read differs. */
-export const NOISY = { preset: 'isaac', noise: { programming: { sigma: 0.03 }, read: { sigma: 0.01 } }, seed: 5 } as const;
+/** One input cycle, one 8-bit slice and an 8-bit ADC: a chip the CPU reference runs fast. */
+export const FAST = { preset: 'prime', inputs: { dacBits: 8 }, weights: { cellBits: 8, mapping: 'differential' }, adc: { bits: 8 } } as const;
+/** FAST with programming and read noise, so every read differs. */
+export const NOISY = { ...FAST, noise: { programming: { sigma: 0.03 }, read: { sigma: 0.01 } }, seed: 5 } as const;
 
 /** An adapter on every linear layer of the MLP: random A, B zero (`bScale` 0) or random. */
 export function mlpAdapters(rank: number, bScale: number, seed: number): AdapterSet {
