@@ -2,7 +2,9 @@
 // straight-through weights of a chip, the reduced-rank initialiser recovering a known rank-2 error,
 // and a short hardware-aware training run.
 import { describe, expect, it } from 'vitest';
-import { scaledUp, type AdapterSet } from '../../src/adapters/set.ts';
+import { newAdapter, scaledUp, type AdapterSet } from '../../src/adapters/set.ts';
+import { Prng } from '../../src/io/datasets/prng.ts';
+import { attentionNet, D, T } from '../helpers/attention-net.ts';
 import { resolveConfig } from '../../src/config/schema.ts';
 import { programLayer } from '../../src/crossbar/program.ts';
 import { mnistEvalData } from '../../src/io/datasets/eval-data.ts';
@@ -56,6 +58,48 @@ describe('adapter gradients (CPU oracle)', () => {
       }
     }
     expect(checked).toBe(24);
+    runner.destroy();
+  });
+});
+
+describe('adapter gradients through attention', () => {
+  it('q, k, v, mlp and head adapters match finite differences through layernorm, matmul, softmax, gelu and residuals', async () => {
+    const net = attentionNet(2);
+    const B = 3;
+    const rng = new Prng(8);
+    const x = Float32Array.from({ length: B * T * D }, () => 2 * rng.uniform() - 1);
+    const labels = [1, 4, 0];
+    const set: AdapterSet = new Map();
+    for (const op of net.ops) if (op.kind === 'linear') set.set(op.name, newAdapter(op.K, op.N, 2, 4, () => (2 * rng.uniform() - 1) * 0.3));
+    for (const a of set.values()) for (let i = 0; i < a.B.length; i++) a.B[i] = (2 * rng.uniform() - 1) * 0.3;
+    const runner = openNetwork(CPU, net, resolveConfig({ preset: 'ideal' }), true);
+    const loss = async (): Promise<number> => {
+      runner.setAdapters(set);
+      return softmaxCrossEntropy((await runner.forward(null, x, B, 0)).output, labels, B).loss;
+    };
+    runner.setAdapters(set);
+    const r = await runner.forward(null, x, B, 0, true);
+    const ce = softmaxCrossEntropy(r.output, labels, B);
+    const adapters = new Map([...set].map(([k, a]) => [k, { a, up: scaledUp(a) }]));
+    const grads = adapterGradients(net, r.values!, B, ce.grad, { weights: (op) => op.weight, adapters });
+    for (const [name, a] of set) {
+      const g = grads.get(name)!;
+      for (const [which, p, gp] of [['A', a.A, g.dA], ['B', a.B, g.dB]] as const) {
+        for (let i = 0; i < p.length; i += Math.max(1, Math.floor(p.length / 5))) {
+          const v = p[i];
+          const h = 1e-2;
+          p[i] = v + h;
+          const up = Math.fround(v + h) - v;
+          const lp = await loss();
+          p[i] = v - h;
+          const dn = v - Math.fround(v - h);
+          const lm = await loss();
+          p[i] = v;
+          const num = (lp - lm) / (up + dn);
+          expect(Math.abs(num - gp[i]), `${name}.${which}[${i}]: numeric ${num}, analytic ${gp[i]}`).toBeLessThan(2e-2 * Math.abs(gp[i]) + 1e-4);
+        }
+      }
+    }
     runner.destroy();
   });
 });

@@ -1,0 +1,47 @@
+// A one-block attention network built directly in the IR (no ONNX), for gradient checks of the
+// transformer ops adapter training differentiates: layernorm, linear, transpose, matmul, mul by a
+// constant, softmax, residual add, gelu, reshape.
+import type { LinearOp, Network, NetOp } from '../../src/ir/graph.ts';
+import { Prng } from '../../src/io/datasets/prng.ts';
+
+export const T = 4;
+export const D = 8;
+export const C = 5;
+
+/** The network [T, D] → logits [C] with random weights of `seed`. */
+export function attentionNet(seed: number): Network {
+  const rng = new Prng(seed);
+  const rand = (n: number, s: number) => Float32Array.from({ length: n }, () => (2 * rng.uniform() - 1) * s);
+  let li = 0;
+  const lin = (name: string, input: string, K: number, N: number, inShape: number[]): LinearOp => ({
+    kind: 'linear', name, inputs: [input], output: name, layerIndex: li++, K, N, inShape, weight: rand(K * N, 1 / Math.sqrt(K)), bias: rand(N, 0.1),
+  });
+  const ops: NetOp[] = [
+    { kind: 'layernorm', name: 'ln', inputs: ['x'], output: 'ln', axis: 1, epsilon: 1e-5, scale: rand(D, 1).map((v) => 1 + 0.3 * v), bias: rand(D, 0.1), inShape: [T, D] },
+    lin('q', 'ln', D, D, [T, D]),
+    lin('k', 'ln', D, D, [T, D]),
+    lin('v', 'ln', D, D, [T, D]),
+    { kind: 'transpose', name: 'kt', inputs: ['k'], output: 'kt', perm: [1, 0], inShape: [T, D] },
+    { kind: 'matmul', name: 'qk', inputs: ['q', 'kt'], output: 'qk', aShape: [T, D], bShape: [D, T], outShape: [T, T] },
+    { kind: 'binary', name: 'scale', inputs: ['qk'], output: 'scale', fn: 'mul', b: { dims: [1], data: Float32Array.of(1 / Math.sqrt(D)) }, constFirst: false, aShape: [T, T], bShape: [1], outShape: [T, T] },
+    { kind: 'softmax', name: 'att', inputs: ['scale'], output: 'att', axis: 1, inShape: [T, T] },
+    { kind: 'matmul', name: 'av', inputs: ['att', 'v'], output: 'av', aShape: [T, T], bShape: [T, D], outShape: [T, D] },
+    { kind: 'binary', name: 'res', inputs: ['av', 'x'], output: 'res', fn: 'add', b: null, constFirst: false, aShape: [T, D], bShape: [T, D], outShape: [T, D] },
+    lin('mlp', 'res', D, D, [T, D]),
+    { kind: 'unary', name: 'gelu', inputs: ['mlp'], output: 'gelu', fn: 'gelu', alpha: 0, min: -Infinity, max: Infinity },
+    { kind: 'binary', name: 'sub', inputs: ['gelu', 'res'], output: 'sub', fn: 'sub', b: null, constFirst: false, aShape: [T, D], bShape: [T, D], outShape: [T, D] },
+    { kind: 'reshape', name: 'flat', inputs: ['sub'], output: 'flat', outShape: [T * D] },
+    lin('head', 'flat', T * D, C, [T * D]),
+  ];
+  const shapes = new Map<string, number[]>([['x', [T, D]], ['ln', [T, D]], ['q', [T, D]], ['k', [T, D]], ['v', [T, D]], ['kt', [D, T]], ['qk', [T, T]], ['scale', [T, T]], ['att', [T, T]], ['av', [T, D]], ['res', [T, D]], ['mlp', [T, D]], ['gelu', [T, D]], ['sub', [T, D]], ['flat', [T * D]], ['head', [C]]]);
+  return {
+    input: { name: 'x', shape: [T, D] },
+    output: 'head',
+    inputs: [{ name: 'x', value: 'x', shape: [T, D], dtype: 'float32', offset: 0 }],
+    outputs: [{ name: 'head', value: 'head', shape: [C], dtype: 'float32', offset: 0 }],
+    batched: true,
+    shapes,
+    ops,
+    opset: 17,
+  };
+}
