@@ -3,7 +3,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
 import { checkZeroBAndSwitching, mlpAdapters, MLP, NOISY } from '../helpers/adapters.ts';
-import { scaledUp } from '../../src/adapters/set.ts';
+import { newAdapter, scaledUp, type AdapterSet } from '../../src/adapters/set.ts';
+import { Prng } from '../../src/io/datasets/prng.ts';
+import { D, T, tokenNet } from '../helpers/attention-net.ts';
 import { adapterGradients, softmaxCrossEntropy } from '../../src/nn/adapt/backward.ts';
 import { ChipWeights } from '../../src/nn/adapt/train.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
@@ -17,12 +19,37 @@ afterAll(() => gpu?.runtime.release());
 const CPU: Backend = { kind: 'cpu', reason: 'test' };
 const GPU = (): Backend => ({ kind: 'webgpu', runtime: gpu!.runtime, session: gpu!.session });
 
+/** GPU and CPU outputs of the token MLP (test/helpers/attention-net.ts) with random adapters on every linear layer. */
+async function tokenOutputs(): Promise<Float32Array[]> {
+  const net = tokenNet(5);
+  const rng = new Prng(6);
+  const set: AdapterSet = new Map();
+  for (const op of net.ops) if (op.kind === 'linear') {
+    const a = newAdapter(op.K, op.N, 3, 6, () => 2 * rng.uniform() - 1);
+    a.B.forEach((_, i) => (a.B[i] = 2 * rng.uniform() - 1));
+    set.set(op.name, a);
+  }
+  const B = 7;
+  const x = Float32Array.from({ length: B * T * D }, () => 2 * rng.uniform() - 1);
+  const out: Float32Array[] = [];
+  for (const backend of [GPU(), CPU]) {
+    const runner = openNetwork(backend, net, resolveConfig({ preset: 'ideal' }), true);
+    try {
+      runner.setAdapters(set);
+      out.push((await runner.forward(null, x, B, 0)).output);
+    } finally {
+      runner.destroy();
+    }
+  }
+  return out;
+}
+
 describe.skipIf(!gpu)('adapters on WebGPU', () => {
   it('zero-B adapters leave every output bit-identical; switching sets needs no reprogramming', async () => {
     await checkZeroBAndSwitching(GPU());
   });
 
-  it('the f32 network with adapters equals the CPU reference', async () => {
+  it('f32 networks with adapters (the MLP, a token MLP) equal the CPU reference', async () => {
     const net = loadModel(MLP);
     const data = mnistEvalData(net.input.shape, 33, 8);
     const set = mlpAdapters(5, 0.1, 9);
@@ -36,10 +63,14 @@ describe.skipIf(!gpu)('adapters on WebGPU', () => {
         runner.destroy();
       }
     }
+    outs.push(...(await tokenOutputs()));
     const [g, c] = outs;
     let worst = 0;
     for (let i = 0; i < c.length; i++) worst = Math.max(worst, Math.abs(g[i] - c[i]) / Math.max(1, Math.abs(c[i])));
     expect(worst).toBeLessThan(1e-4);
+    // Adapters on a linear layer with several vectors (tokens) per sample.
+    const [ga, ca] = outs.slice(2);
+    for (let i = 0; i < ca.length; i++) expect(Math.abs(ga[i] - ca[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(ca[i])));
   });
 });
 

@@ -45,3 +45,18 @@ export function attentionNet(seed: number): Network {
     opset: 17,
   };
 }
+
+/** A token MLP [T, D] → linear per token → relu → flatten → linear [C]: a linear layer with T vectors per sample, on ops every backend runs. */
+export function tokenNet(seed: number): Network {
+  const net = attentionNet(seed);
+  const tok = { ...(net.ops.find((o) => o.name === 'q') as LinearOp), name: 'tok', inputs: ['x'], output: 'tok', layerIndex: 0 };
+  const head = { ...(net.ops.find((o) => o.name === 'head') as LinearOp), inputs: ['flat'], layerIndex: 1 };
+  const ops: NetOp[] = [
+    tok,
+    { kind: 'unary', name: 'relu', inputs: ['tok'], output: 'relu', fn: 'relu', alpha: 0, min: -Infinity, max: Infinity },
+    { kind: 'reshape', name: 'flat', inputs: ['relu'], output: 'flat', outShape: [T * D] },
+    head,
+  ];
+  const shapes = new Map<string, number[]>([['x', [T, D]], ['tok', [T, D]], ['relu', [T, D]], ['flat', [T * D]], ['head', [C]]]);
+  return { ...net, ops, shapes };
+}
