@@ -4,8 +4,8 @@
  * layer name to its A [r, K], B [N, r], rank r and α. File layouts (README "Adapter sets"):
  * - `.npz`: members `NAME.A.npy` (float32 [r, K]), `NAME.B.npy` (float32 [N, r]) and
  *   `NAME.alpha.npy` (0-d), per layer; r is A's first dimension. numpy.savez writes it.
- * - `.json`: `{"format": "xbarsim-adapters", "version": 1, "layers": {NAME: {"rank": r, "alpha": α,
- *   "A": [[...K] × r], "B": [[...r] × N]}}}`.
+ * - `.json` (DESIGN.md section 14: the same fields): `{NAME: {"A": [[...K] × r], "B": [[...r] × N],
+ *   "alpha": α}}`, with an optional "rank" (= A's rows).
  */
 import { UsageError } from '../errors.ts';
 import { isMatrixOp, type LinearOp, type Network } from '../ir/graph.ts';
@@ -24,9 +24,6 @@ export interface AdapterLayer {
 
 /** Layer name → adapter. */
 export type AdapterSet = Map<string, AdapterLayer>;
-
-/** The JSON file's format tag. */
-export const ADAPTER_FORMAT = 'xbarsim-adapters';
 
 /** (α/r)·B, rounded to f32 once: the up-projection both executors apply. */
 export function scaledUp(a: AdapterLayer): Float32Array {
@@ -47,7 +44,7 @@ export function adapterParams(set: AdapterSet): number {
 }
 
 function checkLayer(name: string, a: AdapterLayer, what: string): AdapterLayer {
-  const where = `${what}: layers.${name}`;
+  const where = `${what}: ${name}`;
   if (!Number.isInteger(a.rank) || a.rank < 1) throw new UsageError(`${where}.rank: ${a.rank} (allowed: an integer ≥ 1)`);
   if (!Number.isFinite(a.alpha)) throw new UsageError(`${where}.alpha: ${a.alpha} (allowed: a finite number)`);
   if (a.A.length !== a.rank * a.K) throw new UsageError(`${where}.A: ${a.A.length} values, expected rank·K = ${a.rank * a.K}`);
@@ -80,25 +77,21 @@ export function parseAdapterJson(text: string, what: string): AdapterSet {
   } catch (e) {
     throw new UsageError(`${what}: not valid JSON (${(e as Error).message})`);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UsageError(`${what}: expected an object {"format": "${ADAPTER_FORMAT}", "version": 1, "layers": {...}}`);
-  const d = doc as Record<string, unknown>;
-  for (const k of Object.keys(d)) if (!['format', 'version', 'layers'].includes(k)) throw new UsageError(`${what}: unknown field "${k}" (allowed: format, version, layers)`);
-  if (d.format !== ADAPTER_FORMAT) throw new UsageError(`${what}: format: ${JSON.stringify(d.format)} (allowed: "${ADAPTER_FORMAT}")`);
-  if (d.version !== 1) throw new UsageError(`${what}: version: ${JSON.stringify(d.version)} (allowed: 1)`);
-  if (typeof d.layers !== 'object' || d.layers === null || Array.isArray(d.layers)) throw new UsageError(`${what}: layers: expected an object NAME → {rank, alpha, A, B}`);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UsageError(`${what}: expected an object NAME → {"A": [[...]], "B": [[...]], "alpha": α}`);
   const set: AdapterSet = new Map();
-  for (const [name, v] of Object.entries(d.layers as Record<string, unknown>)) {
-    const where = `${what}: layers.${name}`;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`${where}: expected an object {rank, alpha, A, B}`);
+  for (const [name, v] of Object.entries(doc as Record<string, unknown>)) {
+    const where = `${what}: ${name}`;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`${where}: expected an object {"A", "B", "alpha"} (optional "rank")`);
     const l = v as Record<string, unknown>;
-    for (const k of Object.keys(l)) if (!['rank', 'alpha', 'A', 'B'].includes(k)) throw new UsageError(`${where}: unknown field "${k}" (allowed: rank, alpha, A, B)`);
-    if (typeof l.rank !== 'number') throw new UsageError(`${where}.rank: ${JSON.stringify(l.rank)} (allowed: an integer ≥ 1)`);
+    for (const k of Object.keys(l)) if (!['rank', 'alpha', 'A', 'B'].includes(k)) throw new UsageError(`${where}: unknown field "${k}" (allowed: A, B, alpha, rank)`);
     if (typeof l.alpha !== 'number') throw new UsageError(`${where}.alpha: ${JSON.stringify(l.alpha)} (allowed: a finite number)`);
     const A = matrixOf(l.A, `${where}.A`);
     const B = matrixOf(l.B, `${where}.B`);
-    if (A.rows !== l.rank) throw new UsageError(`${where}.A: ${A.rows} rows, expected rank = ${l.rank}`);
-    if (B.cols !== l.rank) throw new UsageError(`${where}.B: ${B.cols} columns, expected rank = ${l.rank}`);
-    set.set(name, checkLayer(name, { rank: l.rank, alpha: l.alpha, K: A.cols, N: B.rows, A: A.data, B: B.data }, what));
+    const rank = l.rank ?? A.rows;
+    if (typeof rank !== 'number' || !Number.isInteger(rank) || rank < 1) throw new UsageError(`${where}.rank: ${JSON.stringify(rank)} (allowed: an integer ≥ 1, the rows of A)`);
+    if (A.rows !== rank) throw new UsageError(`${where}.A: ${A.rows} rows, expected rank = ${rank}`);
+    if (B.cols !== rank) throw new UsageError(`${where}.B: ${B.cols} columns, expected rank = ${rank} (B is [N, rank])`);
+    set.set(name, checkLayer(name, { rank, alpha: l.alpha, K: A.cols, N: B.rows, A: A.data, B: B.data }, what));
   }
   return set;
 }
@@ -152,8 +145,8 @@ export function encodeAdapterNpz(set: AdapterSet): Uint8Array {
 /** The JSON text of a set. */
 export function encodeAdapterJson(set: AdapterSet): string {
   const rows = (v: Float32Array, r: number, c: number) => Array.from({ length: r }, (_, i) => Array.from(v.subarray(i * c, (i + 1) * c)));
-  const layers = Object.fromEntries([...set].map(([name, a]) => [name, { rank: a.rank, alpha: a.alpha, A: rows(a.A, a.rank, a.K), B: rows(a.B, a.N, a.rank) }]));
-  return `${JSON.stringify({ format: ADAPTER_FORMAT, version: 1, layers })}\n`;
+  const layers = Object.fromEntries([...set].map(([name, a]) => [name, { A: rows(a.A, a.rank, a.K), B: rows(a.B, a.N, a.rank), alpha: a.alpha }]));
+  return `${JSON.stringify(layers)}\n`;
 }
 
 /** The linear layers of `net` by name. */
@@ -168,8 +161,8 @@ export function checkAdapterSet(set: AdapterSet, net: Network, what: string): vo
   const lin = linearLayers(net);
   for (const [name, a] of set) {
     const op = lin.get(name);
-    if (!op) throw new UsageError(`${what}: layers.${name}: not a linear (Gemm/MatMul) layer of the model (allowed: ${[...lin.keys()].join(', ')})`);
-    if (a.K !== op.K || a.N !== op.N) throw new UsageError(`${what}: layers.${name}: A is [${a.rank}, ${a.K}] and B [${a.N}, ${a.rank}], the layer is K=${op.K} → N=${op.N}`);
+    if (!op) throw new UsageError(`${what}: layer "${name}": not a linear (Gemm/MatMul) layer of the model (allowed: ${[...lin.keys()].join(', ')})`);
+    if (a.K !== op.K || a.N !== op.N) throw new UsageError(`${what}: layer "${name}": A is [${a.rank}, ${a.K}] and B [${a.N}, ${a.rank}], the layer is K=${op.K} → N=${op.N}`);
   }
 }
 

@@ -83,8 +83,8 @@ export function readZip(bytes: Uint8Array, what: string): Map<string, Uint8Array
 export function parseNpz(bytes: Uint8Array, what: string): Map<string, NpyArray> {
   const out = new Map<string, NpyArray>();
   for (const [name, data] of readZip(bytes, what)) {
-    if (!name.endsWith('.npy')) throw new UsageError(`${what}: member "${name}" is not a .npy array (an .npz holds only NAME.npy members)`);
-    const key = name.slice(0, -4);
+    // numpy.savez names members KEY.npy and numpy.load strips the suffix; a member without it is read the same.
+    const key = name.endsWith('.npy') ? name.slice(0, -4) : name;
     out.set(key, parseNpy(data, `${what} (${key})`));
   }
   return out;

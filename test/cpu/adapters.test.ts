@@ -2,6 +2,7 @@
 // on the CPU executor, and eval --adapters on the command line.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { adapterBranchRef, encodeAdapterJson, encodeAdapterNpz, parseAdapterFile, parseAdapterJson, scaledUp } from '../../src/adapters/set.ts';
@@ -12,6 +13,45 @@ import { checkZeroBAndSwitching, FAST, mlpAdapters, MLP, NOISY } from '../helper
 import { runCli, runMain } from '../helpers/cli.ts';
 
 const CPU = { kind: 'cpu', reason: 'test' } as const;
+
+/** A ZIP whose members are deflated (method 8), built independently of src/io/npz.ts's writer. */
+function deflatedZip(members: { name: string; data: Uint8Array }[]): Uint8Array {
+  const parts: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const m of members) {
+    const name = Buffer.from(m.name);
+    const comp = deflateRawSync(m.data);
+    const h = Buffer.alloc(30);
+    h.writeUInt32LE(0x04034b50, 0);
+    h.writeUInt16LE(20, 4);
+    h.writeUInt16LE(8, 8);
+    h.writeUInt32LE(crc32(m.data), 14);
+    h.writeUInt32LE(comp.length, 18);
+    h.writeUInt32LE(m.data.length, 22);
+    h.writeUInt16LE(name.length, 26);
+    const c = Buffer.alloc(46);
+    c.writeUInt32LE(0x02014b50, 0);
+    c.writeUInt16LE(20, 6);
+    c.writeUInt16LE(8, 10);
+    c.writeUInt32LE(crc32(m.data), 16);
+    c.writeUInt32LE(comp.length, 20);
+    c.writeUInt32LE(m.data.length, 24);
+    c.writeUInt16LE(name.length, 28);
+    c.writeUInt32LE(offset, 42);
+    parts.push(h, name, comp);
+    central.push(c, name);
+    offset += 30 + name.length + comp.length;
+  }
+  const cd = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(members.length, 8);
+  end.writeUInt16LE(members.length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return new Uint8Array(Buffer.concat([...parts, cd, end]));
+}
 
 describe('adapter files', () => {
   it('crc32 matches the standard check value', () => {
@@ -38,20 +78,37 @@ describe('adapter files', () => {
   });
 
   it.each([
-    ['{"format":"x","version":1,"layers":{}}', /format: "x" \(allowed: "xbarsim-adapters"\)/],
-    ['{"format":"xbarsim-adapters","version":2,"layers":{}}', /version: 2 \(allowed: 1\)/],
-    ['{"format":"xbarsim-adapters","version":1,"layers":{"fc1":{"rank":0,"alpha":1,"A":[[1]],"B":[[1]]}}}', /A: 1 rows, expected rank = 0/],
-    ['{"format":"xbarsim-adapters","version":1,"layers":{"fc1":{"rank":1,"alpha":1,"A":[[1]],"B":[[1,2]]}}}', /B: 2 columns, expected rank = 1/],
-    ['{"format":"xbarsim-adapters","version":1,"layers":{"fc1":{"rank":1,"alpha":1,"A":[[1]],"B":[[1]],"C":1}}}', /unknown field "C" \(allowed: rank, alpha, A, B\)/],
-    ['{"format":"xbarsim-adapters","version":1,"layers":{"fc1":{"rank":1,"alpha":"a","A":[[1]],"B":[[1]]}}}', /alpha: "a" \(allowed: a finite number\)/],
+    ['[]', /expected an object NAME/],
+    ['{"fc1":{"alpha":1,"A":[[1]],"B":[[1]],"C":1}}', /fc1: unknown field "C" \(allowed: A, B, alpha, rank\)/],
+    ['{"fc1":{"rank":2,"alpha":1,"A":[[1]],"B":[[1]]}}', /fc1.A: 1 rows, expected rank = 2/],
+    ['{"fc1":{"alpha":1,"A":[[1]],"B":[[1,2]]}}', /fc1.B: 2 columns, expected rank = 1/],
+    ['{"fc1":{"alpha":"a","A":[[1]],"B":[[1]]}}', /fc1.alpha: "a" \(allowed: a finite number\)/],
+    ['{"fc1":{"alpha":1,"A":[[1,"x"]],"B":[[1]]}}', /fc1.A\[0\]\[1\]: "x" \(allowed: a number\)/],
   ])('JSON errors name the field and the allowed values: %s', (text, re) => {
     expect(() => parseAdapterJson(text, 'f.json')).toThrow(re);
+  });
+
+  it('reads deflated members (numpy.savez_compressed) with float64 arrays', () => {
+    // A hand-built ZIP with one deflated member per array, as savez_compressed writes them.
+    const members = [
+      ['fc3.A.npy', encodeNpy([1, 128], '<f8', Float64Array.from({ length: 128 }, (_, i) => i / 128))],
+      ['fc3.B.npy', encodeNpy([10, 1], '<f8', Float64Array.from({ length: 10 }, (_, i) => -i))],
+      ['fc3.alpha.npy', encodeNpy([], '<f8', [2])],
+    ] as const;
+    const stored = readZip(encodeZip(members.map(([name, data]) => ({ name, data }))), 'x');
+    expect([...stored.keys()]).toHaveLength(3);
+    const deflated = deflatedZip(members.map(([name, data]) => ({ name, data })));
+    const set = parseAdapterFile('c.npz', deflated);
+    const a = set.get('fc3')!;
+    expect([a.rank, a.K, a.N, a.alpha]).toEqual([1, 128, 10, 2]);
+    expect(a.A[64]).toBe(0.5);
+    expect(a.B[9]).toBe(-9);
   });
 
   it('.npz errors name the member', () => {
     const bad = encodeZip([{ name: 'fc1.A.npy', data: encodeNpy([2, 3], '<f4', new Float32Array(6)) }]);
     expect(() => parseAdapterFile('a.npz', bad)).toThrow(/layer "fc1" has no fc1.B.npy/);
-    const other = encodeZip([{ name: 'fc1.W.npy', data: encodeNpy([1], '<f4', [1]) }]);
+    const other = encodeZip([{ name: 'fc1.W', data: encodeNpy([1], '<f4', [1]) }]);
     expect(() => parseAdapterFile('a.npz', other)).toThrow(/allowed: NAME.A.npy, NAME.B.npy, NAME.alpha.npy/);
     expect(() => parseAdapterFile('a.npz', new Uint8Array(40))).toThrow(/not a readable .npz/);
   });
@@ -95,11 +152,11 @@ describe('eval --adapters', () => {
     expect(JSON.parse(withA.stdout).accuracy.mean).toBe(JSON.parse(plain.stdout).accuracy.mean);
     expect(JSON.parse(withA.stdout).adapters).toBe(f);
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, '{"format":"xbarsim-adapters","version":1,"layers":{"nope":{"rank":1,"alpha":1,"A":[[1]],"B":[[1]]}}}');
+    writeFileSync(bad, '{"nope":{"alpha":1,"A":[[1]],"B":[[1]]}}');
     const r = await runMain([...args, '--adapters', bad]);
     expect(r.code).toBe(2);
     expect(r.ownStderrLines).toHaveLength(1);
-    expect(r.stderr).toMatch(/layers.nope: not a linear .* \(allowed: fc1, fc2, fc3\)/);
+    expect(r.stderr).toMatch(/layer "nope": not a linear .* \(allowed: fc1, fc2, fc3\)/);
   });
 });
 
@@ -125,10 +182,10 @@ describe('sweep --adapters', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/a different adapter set/);
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, '{"format":"xbarsim-adapters","version":3,"layers":{}}');
+    writeFileSync(bad, '{"fc1":{"alpha":1,"A":[[1]],"B":[]}}');
     const r = await sweep(join(dir, 'never'), ['--adapters', bad]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/version: 3 \(allowed: 1\)/);
+    expect(r.stderr).toMatch(/fc1.B: expected a non-empty array of rows/);
     expect(existsSync(join(dir, 'never'))).toBe(false);
   });
 });
