@@ -63,7 +63,7 @@ describe('adapter gradients (CPU oracle)', () => {
 });
 
 describe('adapter gradients through attention', () => {
-  it('q, k, v, mlp and head adapters match finite differences through layernorm, matmul, softmax, gelu and residuals', async () => {
+  it('q, k, v, mlp and head adapters match finite differences through layernorm, matmul, softmax, gelu, residuals, gather, slice and mean', async () => {
     const net = attentionNet(2);
     const B = 3;
     const rng = new Prng(8);

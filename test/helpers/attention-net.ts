@@ -1,6 +1,6 @@
 // A one-block attention network built directly in the IR (no ONNX), for gradient checks of the
 // transformer ops adapter training differentiates: layernorm, linear, transpose, matmul, mul by a
-// constant, softmax, residual add, gelu, reshape.
+// constant, softmax, residual add, gelu, gather, slice, reduce.
 import type { LinearOp, Network, NetOp } from '../../src/ir/graph.ts';
 import { Prng } from '../../src/io/datasets/prng.ts';
 
@@ -30,10 +30,14 @@ export function attentionNet(seed: number): Network {
     lin('mlp', 'res', D, D, [T, D]),
     { kind: 'unary', name: 'gelu', inputs: ['mlp'], output: 'gelu', fn: 'gelu', alpha: 0, min: -Infinity, max: Infinity },
     { kind: 'binary', name: 'sub', inputs: ['gelu', 'res'], output: 'sub', fn: 'sub', b: null, constFirst: false, aShape: [T, D], bShape: [T, D], outShape: [T, D] },
-    { kind: 'reshape', name: 'flat', inputs: ['sub'], output: 'flat', outShape: [T * D] },
-    lin('head', 'flat', T * D, C, [T * D]),
+    // The class token (gather row 0) plus the mean of the other tokens (slice, reduce), as ViT heads read them.
+    { kind: 'gather', name: 'cls', inputs: ['sub'], output: 'cls', axis: 0, indices: Int32Array.of(0), indicesShape: [], inShape: [T, D], outShape: [D] },
+    { kind: 'slice', name: 'rest', inputs: ['sub'], output: 'rest', starts: [1, 0], steps: [1, 1], inShape: [T, D], outShape: [T - 1, D] },
+    { kind: 'reduce', name: 'pool', inputs: ['rest'], output: 'pool', fn: 'mean', axes: [0], keepDims: false, inShape: [T - 1, D], outShape: [D] },
+    { kind: 'binary', name: 'both', inputs: ['cls', 'pool'], output: 'both', fn: 'add', b: null, constFirst: false, aShape: [D], bShape: [D], outShape: [D] },
+    lin('head', 'both', D, C, [D]),
   ];
-  const shapes = new Map<string, number[]>([['x', [T, D]], ['ln', [T, D]], ['q', [T, D]], ['k', [T, D]], ['v', [T, D]], ['kt', [D, T]], ['qk', [T, T]], ['scale', [T, T]], ['att', [T, T]], ['av', [T, D]], ['res', [T, D]], ['mlp', [T, D]], ['gelu', [T, D]], ['sub', [T, D]], ['flat', [T * D]], ['head', [C]]]);
+  const shapes = new Map<string, number[]>([['x', [T, D]], ['ln', [T, D]], ['q', [T, D]], ['k', [T, D]], ['v', [T, D]], ['kt', [D, T]], ['qk', [T, T]], ['scale', [T, T]], ['att', [T, T]], ['av', [T, D]], ['res', [T, D]], ['mlp', [T, D]], ['gelu', [T, D]], ['sub', [T, D]], ['cls', [D]], ['rest', [T - 1, D]], ['pool', [D]], ['both', [D]], ['head', [C]]]);
   return {
     input: { name: 'x', shape: [T, D] },
     output: 'head',
@@ -50,7 +54,7 @@ export function attentionNet(seed: number): Network {
 export function tokenNet(seed: number): Network {
   const net = attentionNet(seed);
   const tok = { ...(net.ops.find((o) => o.name === 'q') as LinearOp), name: 'tok', inputs: ['x'], output: 'tok', layerIndex: 0 };
-  const head = { ...(net.ops.find((o) => o.name === 'head') as LinearOp), inputs: ['flat'], layerIndex: 1 };
+  const head: LinearOp = { ...tok, name: 'head', inputs: ['flat'], output: 'head', layerIndex: 1, K: T * D, N: C, inShape: [T * D], weight: Float32Array.from({ length: T * D * C }, (_, i) => Math.sin(i + seed) / D), bias: null };
   const ops: NetOp[] = [
     tok,
     { kind: 'unary', name: 'relu', inputs: ['tok'], output: 'relu', fn: 'relu', alpha: 0, min: -Infinity, max: Infinity },

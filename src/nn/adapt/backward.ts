@@ -6,6 +6,7 @@
  * quantization stay in the forward only.
  */
 import { UsageError } from '../../errors.ts';
+import type { GatherOp, ReduceOp, SliceOp } from '../../ir/graph.ts';
 import { sizeOf, type BinaryOp, type LayerNormOp, type LinearOp, type MatMulOp, type Network, type NetOp, type SoftmaxOp, type TransposeOp, type UnaryOp } from '../../ir/graph.ts';
 import { adapterBranchRef, type AdapterLayer } from '../../adapters/set.ts';
 import { rowMajorStrides } from '../../ir/tensor.ts';
@@ -27,7 +28,7 @@ export interface BackwardContext {
 const UNARY_BACKWARD = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'gelu', 'neg'] as const;
 const BINARY_BACKWARD = ['add', 'sub', 'mul'] as const;
 /** The op kinds (and functions) adapter training differentiates through. */
-export const BACKWARD_OPS = `linear, reshape, transpose, softmax, layernorm, matmul, unary (${UNARY_BACKWARD.join(', ')}), binary (${BINARY_BACKWARD.join(', ')})`;
+export const BACKWARD_OPS = `linear, reshape, transpose, slice, gather, reduce (sum, mean), softmax, layernorm, matmul, unary (${UNARY_BACKWARD.join(', ')}), binary (${BINARY_BACKWARD.join(', ')})`;
 
 /** The first op a backward pass must not need to cross, or null when every op from `from` on is supported. */
 export function unsupportedOp(net: Network, from: number): NetOp | null {
@@ -35,6 +36,7 @@ export function unsupportedOp(net: Network, from: number): NetOp | null {
     const op = net.ops[i];
     const ok =
       op.kind === 'linear' || op.kind === 'reshape' || op.kind === 'transpose' || op.kind === 'softmax' || op.kind === 'layernorm' || op.kind === 'matmul' ||
+      op.kind === 'slice' || op.kind === 'gather' || (op.kind === 'reduce' && (op.fn === 'sum' || op.fn === 'mean')) ||
       (op.kind === 'unary' && (UNARY_BACKWARD as readonly string[]).includes(op.fn)) ||
       (op.kind === 'binary' && (BINARY_BACKWARD as readonly string[]).includes(op.fn));
     if (!ok) return op;
@@ -238,6 +240,71 @@ function transposeBackward(op: TransposeOp, g: Float64Array, B: number): Float64
   return dx;
 }
 
+/** Scatters g of the output back through an index map: out element i reads input element `src(coords of i)`. */
+function scatterBack(outDims: readonly number[], inLen: number, g: Float64Array, src: (c: number[]) => number): Float64Array {
+  const os = rowMajorStrides(outDims);
+  const dx = new Float64Array(inLen);
+  const c = new Array<number>(outDims.length);
+  for (let i = 0; i < g.length; i++) {
+    let rem = i;
+    for (let d = 0; d < outDims.length; d++) {
+      c[d] = Math.floor(rem / os[d]);
+      rem -= c[d] * os[d];
+    }
+    dx[src(c)] += g[i];
+  }
+  return dx;
+}
+
+function sliceBackward(op: SliceOp, g: Float64Array, B: number): Float64Array {
+  const is = rowMajorStrides([B, ...op.inShape]);
+  return scatterBack([B, ...op.outShape], B * sizeOf(op.inShape), g, (c) => {
+    let at = c[0] * is[0];
+    for (let d = 1; d < c.length; d++) at += (op.starts[d - 1] + c[d] * op.steps[d - 1]) * is[d];
+    return at;
+  });
+}
+
+function gatherBackward(op: GatherOp, g: Float64Array, B: number): Float64Array {
+  const inDims = [B, ...op.inShape];
+  const is = rowMajorStrides(inDims);
+  const ax = op.axis + 1;
+  const ni = op.indicesShape.length;
+  const ids = rowMajorStrides([...op.indicesShape]);
+  return scatterBack([B, ...op.outShape], B * sizeOf(op.inShape), g, (c) => {
+    let at = 0;
+    for (let d = 0; d < ax; d++) at += c[d] * is[d];
+    let j = 0;
+    for (let d = 0; d < ni; d++) j += c[ax + d] * ids[d];
+    at += op.indices[j] * is[ax];
+    for (let d = ax + 1; d < inDims.length; d++) at += c[d + ni - 1] * is[d];
+    return at;
+  });
+}
+
+function reduceBackward(op: ReduceOp, g: Float64Array, B: number): Float64Array {
+  const inDims = [B, ...op.inShape];
+  const axes = new Set(op.axes.map((a) => a + 1));
+  const count = op.axes.reduce((p, a) => p * op.inShape[a], 1);
+  const scale = op.fn === 'mean' ? 1 / count : 1;
+  // The kept dims of the input in order are the output's (reduced dims dropped or kept as 1).
+  const keptDims = inDims.map((d, i) => (axes.has(i) ? 1 : d));
+  const ks = rowMajorStrides(keptDims);
+  const is = rowMajorStrides(inDims);
+  const dx = new Float64Array(B * sizeOf(op.inShape));
+  for (let i = 0; i < dx.length; i++) {
+    let rem = i;
+    let o = 0;
+    for (let d = 0; d < inDims.length; d++) {
+      const c = Math.floor(rem / is[d]);
+      rem -= c * is[d];
+      if (!axes.has(d)) o += c * ks[d];
+    }
+    dx[i] = g[o] * scale;
+  }
+  return dx;
+}
+
 function linearBackward(op: LinearOp, x: Float32Array, g: Float64Array, B: number, ctx: BackwardContext, grads: Map<string, AdapterGrad>, needDx: boolean): Float64Array | null {
   const { K, N } = op;
   const n = (B * sizeOf(op.inShape)) / K;
@@ -320,6 +387,9 @@ export function adapterGradients(net: Network, values: ReadonlyMap<string, Float
       case 'layernorm': add(op.inputs[0], layerNormBackward(op, val(op.inputs[0]), go)); break;
       case 'matmul': matmulBackward(op, val(op.inputs[0]), val(op.inputs[1]), go, B).forEach((d, k) => add(op.inputs[k], d)); break;
       case 'transpose': add(op.inputs[0], transposeBackward(op, go, B)); break;
+      case 'slice': add(op.inputs[0], sliceBackward(op, go, B)); break;
+      case 'gather': add(op.inputs[0], gatherBackward(op, go, B)); break;
+      case 'reduce': add(op.inputs[0], reduceBackward(op, go, B)); break;
       default: throw new Error(`adapt: no backward for ${op.kind}`);
     }
     // Grads of values no later op reads are dropped as soon as they are used.
