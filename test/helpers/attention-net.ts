@@ -29,7 +29,14 @@ export function attentionNet(seed: number): Network {
     { kind: 'binary', name: 'res', inputs: ['av', 'x'], output: 'res', fn: 'add', b: null, constFirst: false, aShape: [T, D], bShape: [T, D], outShape: [T, D] },
     lin('mlp', 'res', D, D, [T, D]),
     { kind: 'unary', name: 'gelu', inputs: ['mlp'], output: 'gelu', fn: 'gelu', alpha: 0, min: -Infinity, max: Infinity },
-    { kind: 'binary', name: 'sub', inputs: ['gelu', 'res'], output: 'sub', fn: 'sub', b: null, constFirst: false, aShape: [T, D], bShape: [T, D], outShape: [T, D] },
+    // GELU as torch exports it (x/√2, Erf) beside the fused one.
+    { kind: 'binary', name: 'half', inputs: ['mlp'], output: 'half', fn: 'div', b: { dims: [1], data: Float32Array.of(Math.SQRT2) }, constFirst: false, aShape: [T, D], bShape: [1], outShape: [T, D] },
+    { kind: 'unary', name: 'erf', inputs: ['half'], output: 'erf', fn: 'erf', alpha: 0, min: -Infinity, max: Infinity },
+    { kind: 'binary', name: 'sq', inputs: ['res', 'res'], output: 'sq', fn: 'mul', b: null, constFirst: false, aShape: [T, D], bShape: [T, D], outShape: [T, D] },
+    { kind: 'binary', name: 'den', inputs: ['sq'], output: 'den', fn: 'add', b: { dims: [1], data: Float32Array.of(1) }, constFirst: true, aShape: [T, D], bShape: [1], outShape: [T, D] },
+    { kind: 'binary', name: 'ratio', inputs: ['erf', 'den'], output: 'ratio', fn: 'div', b: null, constFirst: false, aShape: [T, D], bShape: [T, D], outShape: [T, D] },
+    { kind: 'binary', name: 'sum2', inputs: ['gelu', 'ratio'], output: 'sum2', fn: 'add', b: null, constFirst: false, aShape: [T, D], bShape: [T, D], outShape: [T, D] },
+    { kind: 'binary', name: 'sub', inputs: ['sum2', 'res'], output: 'sub', fn: 'sub', b: null, constFirst: false, aShape: [T, D], bShape: [T, D], outShape: [T, D] },
     // The class token (gather row 0) plus the mean of the other tokens (slice, reduce), as ViT heads read them.
     { kind: 'gather', name: 'cls', inputs: ['sub'], output: 'cls', axis: 0, indices: Int32Array.of(0), indicesShape: [], inShape: [T, D], outShape: [D] },
     { kind: 'slice', name: 'rest', inputs: ['sub'], output: 'rest', starts: [1, 0], steps: [1, 1], inShape: [T, D], outShape: [T - 1, D] },
@@ -37,7 +44,7 @@ export function attentionNet(seed: number): Network {
     { kind: 'binary', name: 'both', inputs: ['cls', 'pool'], output: 'both', fn: 'add', b: null, constFirst: false, aShape: [D], bShape: [D], outShape: [D] },
     lin('head', 'both', D, C, [D]),
   ];
-  const shapes = new Map<string, number[]>([['x', [T, D]], ['ln', [T, D]], ['q', [T, D]], ['k', [T, D]], ['v', [T, D]], ['kt', [D, T]], ['qk', [T, T]], ['scale', [T, T]], ['att', [T, T]], ['av', [T, D]], ['res', [T, D]], ['mlp', [T, D]], ['gelu', [T, D]], ['sub', [T, D]], ['cls', [D]], ['rest', [T - 1, D]], ['pool', [D]], ['both', [D]], ['head', [C]]]);
+  const shapes = new Map<string, number[]>([['x', [T, D]], ['ln', [T, D]], ['q', [T, D]], ['k', [T, D]], ['v', [T, D]], ['kt', [D, T]], ['qk', [T, T]], ['scale', [T, T]], ['att', [T, T]], ['av', [T, D]], ['res', [T, D]], ['mlp', [T, D]], ['gelu', [T, D]], ['half', [T, D]], ['erf', [T, D]], ['sq', [T, D]], ['den', [T, D]], ['ratio', [T, D]], ['sum2', [T, D]], ['sub', [T, D]], ['cls', [D]], ['rest', [T - 1, D]], ['pool', [D]], ['both', [D]], ['head', [C]]]);
   return {
     input: { name: 'x', shape: [T, D] },
     output: 'head',

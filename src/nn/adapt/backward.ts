@@ -25,8 +25,8 @@ export interface BackwardContext {
   adapters: ReadonlyMap<string, { a: AdapterLayer; up: Float32Array }>;
 }
 
-const UNARY_BACKWARD = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'gelu', 'neg'] as const;
-const BINARY_BACKWARD = ['add', 'sub', 'mul'] as const;
+const UNARY_BACKWARD = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'gelu', 'erf', 'neg'] as const;
+const BINARY_BACKWARD = ['add', 'sub', 'mul', 'div'] as const;
 /** The op kinds (and functions) adapter training differentiates through. */
 export const BACKWARD_OPS = `linear, reshape, transpose, slice, gather, reduce (sum, mean), softmax, layernorm, matmul, unary (${UNARY_BACKWARD.join(', ')}), binary (${BINARY_BACKWARD.join(', ')})`;
 
@@ -79,6 +79,7 @@ function unaryBackward(op: UnaryOp, x: Float32Array, g: Float64Array): Float64Ar
       case 'tanh': d = 1 - Math.tanh(v) ** 2; break;
       case 'sigmoid': { const s = 1 / (1 + Math.exp(-v)); d = s * (1 - s); break; }
       case 'gelu': d = 0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI); break;
+      case 'erf': d = (2 / Math.sqrt(Math.PI)) * Math.exp(-v * v); break;
       default: d = -1; // neg
     }
     dx[i] = g[i] * d;
@@ -133,9 +134,12 @@ function binaryBackward(op: BinaryOp, ins: Float32Array[], g: Float64Array, B: n
     } else if (op.fn === 'sub') {
       dl[li] += g[i];
       dr[ri] -= g[i];
-    } else {
+    } else if (op.fn === 'mul') {
       dl[li] += g[i] * right[ri];
       dr[ri] += g[i] * left[li];
+    } else {
+      dl[li] += g[i] / right[ri];
+      dr[ri] -= (g[i] * left[li]) / (right[ri] * right[ri]);
     }
   }
   // Gradients of the value inputs only, in op.inputs order.
