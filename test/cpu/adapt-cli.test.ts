@@ -45,6 +45,16 @@ describe('xbarsim adapt', () => {
     expect(readFileSync(out2).equals(readFileSync(out))).toBe(true);
   });
 
+  it('--init rrr: the closed-form fit on the training chip raises accuracy with almost no training (lr 1e-4, 2 steps)', async () => {
+    const out = join(dir, 'rrr.json');
+    const args = base.map((a, i) => (base[i - 1] === '--limit' ? '64' : a));
+    const r = await runMain([...args, '--init', 'rrr', '--lr', '0.0001', '--epochs', '1', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.evaluation.accuracyWith).toBeGreaterThan(rep.evaluation.accuracyWithout + 0.1);
+    expect(Object.keys(JSON.parse(readFileSync(out, 'utf8')))).toEqual(['fc1', 'fc2', 'fc3']);
+  });
+
   it.each([
     [['--rank', '0'], /--rank: must be an integer 1–4096/],
     [['--alpha', 'x'], /--alpha: must be a number/],
