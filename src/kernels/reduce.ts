@@ -109,10 +109,10 @@ export function encodeNorm(e: OpEncoder, x: GPUBuffer, y: GPUBuffer, groups: num
   if (groups === 0 || L === 0) return;
   const s = e.session;
   const grid = linearGrid(s, groups, wg);
-  const params = channels === 0 ? L : channels;
+  const values = channels === 0 ? L : channels;
   dispatch(s, e, REDUCE, { entry: 'norm', wg }, {
     params: { ...ZERO, lines: groups, stride: grid.stride, L, chan: channels, eps },
-    bind: { X: binding(s, x, groups * L * 4), Y: binding(s, y, groups * L * 4), Sc: binding(s, scale, params * 4), Bi: binding(s, bias, params * 4) },
+    bind: { X: binding(s, x, groups * L * 4), Y: binding(s, y, groups * L * 4), Sc: binding(s, scale, values * 4), Bi: binding(s, bias, values * 4) },
     grid,
   });
 }

@@ -40,11 +40,11 @@ describe.skipIf(!gpu)('issue 12 digital ops on WebGPU vs the CPU oracle', () => 
       ['trunc', -9, 9], ['bool', -1.5, 1.5], ['not', -1.5, 1.5],
     ];
     it.each(fns)('%s on ragged, one-row and grid-spanning shapes', async (fn, lo, hi) => {
-      const op = (shape: Shape): UnaryOp => ({ ...base, kind: 'unary', name: fn, fn, alpha: 0.2, beta: 0.6, min: -Infinity, max: Infinity, shape } as UnaryOp & { shape: Shape });
-      await check(op([1, 7]), [host([1, 7], 1, lo, hi)], 1);
-      await check(op([3, 37]), [host([5, 3, 37], 2, lo, hi)], 5);
-      await check(op([613]), [host([1, 613], 3, lo, hi)], 1, tinyGrid());
-      if (fn === 'bool' || fn === 'not') await check(op([9]), [{ shape: [1, 9], data: Float32Array.from([0, 1, -0, 2, 0, -3, 0.5, 0, 1]) }], 1);
+      const op: UnaryOp = { ...base, kind: 'unary', name: fn, fn, alpha: 0.2, beta: 0.6, min: -Infinity, max: Infinity };
+      await check(op, [host([1, 7], 1, lo, hi)], 1);
+      await check(op, [host([5, 3, 37], 2, lo, hi)], 5);
+      await check(op, [host([1, 613], 3, lo, hi)], 1, tinyGrid());
+      if (fn === 'bool' || fn === 'not') await check(op, [{ shape: [1, 9], data: Float32Array.from([0, 1, -0, 2, 0, -3, 0.5, 0, 1]) }], 1);
     });
   });
 
