@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/schema.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
 import { gpuKernelMissing } from '../../src/nn/ops/registry.ts';
+import { withLimits, type GpuSession } from '../../src/gpu/runtime.ts';
 import { openNetwork } from '../../src/nn/runner.ts';
 import { openTestGpu } from '../helpers/gpu.ts';
 import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
@@ -68,5 +69,26 @@ describe.skipIf(!gpu)('PyTorch ViT export on WebGPU', () => {
       g.destroy();
       c.destroy();
     }
+  });
+
+  it('--digital under a 2 KiB storage binding limit: smaller batches, the same outputs', async () => {
+    const outputs = async (session: GpuSession): Promise<{ y: Float32Array; maxBatch: number }> => {
+      const r = openNetwork({ kind: 'webgpu', runtime: gpu!.runtime, session }, net, CFG, true);
+      try {
+        const parts: Float32Array[] = [];
+        for (let s0 = 0; s0 < 24; s0 += r.maxBatch) {
+          const B = Math.min(r.maxBatch, 24 - s0);
+          parts.push((await r.forward(null, x.subarray(s0 * 192, (s0 + B) * 192), B, s0)).output);
+        }
+        return { y: Float32Array.from(parts.flatMap((p) => Array.from(p))), maxBatch: r.maxBatch };
+      } finally {
+        r.destroy();
+      }
+    };
+    const whole = await outputs(gpu!.session);
+    const split = await outputs(withLimits(gpu!.session, { maxStorageBufferBindingSize: 2048 }));
+    expect(split.maxBatch).toBeLessThan(whole.maxBatch);
+    expect(split.maxBatch).toBeLessThan(24);
+    expect(Array.from(split.y)).toEqual(Array.from(whole.y));
   });
 });
