@@ -5,7 +5,7 @@ import { openTestGpu } from '../helpers/gpu.ts';
 import { checkZeroBAndSwitching, mlpAdapters, MLP, NOISY } from '../helpers/adapters.ts';
 import { newAdapter, scaledUp, type AdapterSet } from '../../src/adapters/set.ts';
 import { Prng } from '../../src/io/datasets/prng.ts';
-import { D, T, tokenNet } from '../helpers/attention-net.ts';
+import { attentionNet, D, T, tokenNet } from '../helpers/attention-net.ts';
 import { adapterGradients, softmaxCrossEntropy } from '../../src/nn/adapt/backward.ts';
 import { ChipWeights } from '../../src/nn/adapt/train.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
@@ -20,8 +20,7 @@ const CPU: Backend = { kind: 'cpu', reason: 'test' };
 const GPU = (): Backend => ({ kind: 'webgpu', runtime: gpu!.runtime, session: gpu!.session });
 
 /** GPU and CPU outputs of the token MLP (test/helpers/attention-net.ts) with random adapters on every linear layer. */
-async function tokenOutputs(): Promise<Float32Array[]> {
-  const net = tokenNet(5);
+async function tokenOutputs(net = tokenNet(5)): Promise<Float32Array[]> {
   const rng = new Prng(6);
   const set: AdapterSet = new Map();
   for (const op of net.ops) if (op.kind === 'linear') {
@@ -49,7 +48,7 @@ describe.skipIf(!gpu)('adapters on WebGPU', () => {
     await checkZeroBAndSwitching(GPU());
   });
 
-  it('f32 networks with adapters (the MLP, a token MLP) equal the CPU reference', async () => {
+  it('f32 networks with adapters (the MLP, a token MLP, an attention block) equal the CPU reference', async () => {
     const net = loadModel(MLP);
     const data = mnistEvalData(net.input.shape, 33, 8);
     const set = mlpAdapters(5, 0.1, 9);
@@ -71,6 +70,9 @@ describe.skipIf(!gpu)('adapters on WebGPU', () => {
     // Adapters on a linear layer with several vectors (tokens) per sample.
     const [ga, ca] = outs.slice(2);
     for (let i = 0; i < ca.length; i++) expect(Math.abs(ga[i] - ca[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(ca[i])));
+    // The attention block (layernorm, matmul, softmax, erf, gather, slice, reduce) with adapters on q, k, v, mlp and head.
+    const [gb, cb] = await tokenOutputs(attentionNet(5));
+    for (let i = 0; i < cb.length; i++) expect(Math.abs(gb[i] - cb[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(cb[i])));
   });
 });
 
