@@ -70,6 +70,9 @@ export function adaptedLayers(net: Network, cfg: XbarConfig, names: readonly str
   return names.map((n) => {
     const op = linear.find((o) => o.name === n);
     if (!op) throw new UsageError(`--layers: "${n}" is not a linear (Gemm/MatMul) layer (allowed: ${linear.map((o) => o.name).join(', ')})`);
+    // Checked here, before any device opens: the trainer would refuse it later.
+    const bad = unsupportedOp(net, net.ops.indexOf(op));
+    if (bad) throw new UsageError(`--layers: "${n}": cannot differentiate ${bad.kind} op "${bad.name}" after it (supported: ${BACKWARD_OPS}); choose later layers`);
     return op;
   });
 }
@@ -175,10 +178,10 @@ export class AdapterTrainer {
     readonly state: TrainState,
   ) {
     this.weights = new ChipWeights(net, cfg);
-    for (const op of net.ops) if (isMatrixOp(op) && op.kind === 'linear' && state.set.has(op.name) && unsupportedOp(net, net.ops.indexOf(op))) {
-      const bad = unsupportedOp(net, net.ops.indexOf(op))!;
-      throw new UsageError(`adapt: layer ${op.name}: cannot differentiate ${bad.kind} op "${bad.name}" after it (supported: ${BACKWARD_OPS}); choose later layers with --layers`);
-    }
+    net.ops.forEach((op, i) => {
+      const bad = isMatrixOp(op) && op.kind === 'linear' && state.set.has(op.name) ? unsupportedOp(net, i) : null;
+      if (bad) throw new UsageError(`adapt: layer ${op.name}: cannot differentiate ${bad.kind} op "${bad.name}" after it (supported: ${BACKWARD_OPS}); choose later layers with --layers`);
+    });
     runner.setAdapters(state.set);
   }
 
