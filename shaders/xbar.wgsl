@@ -20,7 +20,8 @@
 // shaders/xbar-registers.wgsl decodes in registers (CPU drivers: no barriers), shaders/xbar-shared.wgsl
 // stages KT rows per workgroup in shared memory (real GPUs).
 // Params, the bindings and the constants TM, NPL, PC, T, SIGNED, COLLAPSED, TRACE, READ (0 none,
-// 1 additive, 2 proportional: needs the G² planes), GAIN, ANALOGN, ADCN, SHARED, KT, WGX, WGY are
+// 1 additive, 2 proportional: needs the G² planes; with DEVREAD the planes hold a device model's σ² and
+// the draws come from stream deviceRead), GAIN, ANALOGN, ADCN, SHARED, KT, WGX, WGY are
 // generated from src/kernels/xbar-kernel.ts; STREAM_* and the counter layout from src/random/philox.ts.
 
 const NOISY: bool = READ != 0u || GAIN || ANALOGN || ADCN;
@@ -161,7 +162,7 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
                 let hiC = perReadHi(P.rowOffset + r0 + m, ph);
                 let lo = perReadLo(p, t, plane, P.col4Offset + colc, TK, NPL, P.pairs);
                 if (READ == 1u) { i += sqrt(vec4<f32>(P.readVar * consts[NPL + plane] * sumSq[m])) * normals4(lo, hiC, STREAM_READ); }
-                if (READ == 2u) { i += sqrt(P.readVar * accQ[pc * TM + m]) * normals4(lo, hiC, STREAM_READ); }
+                if (READ == 2u) { i += sqrt(P.readVar * accQ[pc * TM + m]) * normals4(lo, hiC, select(STREAM_READ, STREAM_DEVICE_READ, DEVREAD)); }
                 if (GAIN) { i *= gains[p * P.N4 + colc]; }
                 if (ANALOGN) { i += P.analogNoise * hi * normals4(lo, hiC, STREAM_ANALOG); }
                 if (ADCN) { i += P.adcNoise * (hi / adcLevels()) * normals4(lo, hiC, STREAM_ADC); }
