@@ -9,6 +9,23 @@ import { binding, dispatch, rowsPerWindow, windowBinding, type Recorder } from '
 import { columnSlices, planeLayout, programChipGpu, uploadSliceCells, type ColumnSlice, type GpuChip, type PlaneLayout } from './program.ts';
 import { encodeQuantize, encodeReadVariance } from './quantize.ts';
 import { devicePlan } from './device.ts';
+import { hasWires, normalizedWires } from '../circuits/params.ts';
+import { partitionSizes } from '../circuits/layout.ts';
+import { UsageError } from '../errors.ts';
+
+/**
+ * Why the GPU cannot run `cfg`'s circuit (null when it can): "solve" stays on the CPU reference, and
+ * "approx" is aihwkit's formula per physical column and input cycle, which the kernel evaluates on the
+ * cell planes of digital-sa with digital subtraction (other dataflows combine polarities or cycles
+ * before the ADC, where the nonlinear drop no longer separates).
+ */
+export function gpuCircuitGap(cfg: XbarConfig): string | null {
+  if (!hasWires(cfg)) return null;
+  if (cfg.circuit.model === 'solve') return 'circuit.model "solve": runs on the CPU reference only (use --backend cpu)';
+  const cells = cfg.dataflow === 'digital-sa' && (cfg.adc.subtract === 'digital' || cfg.weights.mapping === 'offset');
+  if (!cells) return `circuit.model "approx": on the GPU needs dataflow "digital-sa" with adc.subtract "digital" or weights.mapping "offset" (this config: dataflow "${cfg.dataflow}", adc.subtract "${cfg.adc.subtract}"); use --backend cpu`;
+  return null;
+}
 import { XBAR, type XbarVariant } from './xbar-kernel.ts';
 import { ceilDiv } from './template.ts';
 
@@ -71,6 +88,8 @@ export class GpuCrossbarLayer {
   private consts: GPUBuffer;
   /** Reads carry a device model's per-cell noise (noise.device, DESIGN.md section 12). */
   private readonly deviceReads: boolean;
+  /** Column currents follow circuit.model "approx" (DESIGN.md section 13). */
+  private readonly approx: boolean;
 
   private constructor(
     private readonly s: GpuSession,
@@ -84,6 +103,9 @@ export class GpuCrossbarLayer {
     const g = layer.geom;
     this.layout = planeLayout(g, cfg);
     this.deviceReads = devicePlan(cfg, g)?.variant.reads ?? false;
+    const gap = gpuCircuitGap(cfg);
+    if (gap) throw new UsageError(gap);
+    this.approx = hasWires(cfg);
     this.slices = columnSlices(s, g, this.layout).map((slice) => {
       const j0 = 4 * slice.col4;
       const ep = new Float32Array(slice.n4 * 8);
@@ -145,6 +167,7 @@ export class GpuCrossbarLayer {
       // A device model's read noise is proportional-shaped: per-cell σ² planes (src/kernels/program.ts).
       read: on && this.deviceReads ? 'proportional' : on && cfg.noise.read.sigma > 0 ? cfg.noise.read.model : 'none',
       deviceRead: on && this.deviceReads,
+      approx: this.approx,
       gain: !trace && collapsed && cfg.analog.gainSigma > 0,
       analogNoise: on && collapsed && cfg.analog.noise > 0,
       adcNoise: on && cfg.adc.bits > 0 && cfg.adc.noise > 0,
@@ -222,6 +245,7 @@ export class GpuCrossbarLayer {
             blockRows: cfg.array.rows, nBlocks: g.blocks.length, adcBits: trace ? 0 : cfg.adc.bits, dacBits: g.b,
             seed: chip.seed >>> 0, chip: chip.chip >>> 0, layer: this.layerIndex, Tfull: g.T,
             outScale: o.outScale, invVm: 1 / g.Vm, gminSub: this.layout.gminSub, offsetQw: cfg.weights.mapping === 'offset' ? g.Qw : 0,
+            partRows: partitionSizes(cfg).rows, rColNorm: normalizedWires(cfg).rCol,
             readVar: this.deviceReads ? 1 : cfg.noise.read.sigma ** 2, adcNoise: cfg.adc.noise, analogNoise: cfg.analog.noise, biasScale: o.bias === false ? 0 : 1,
           },
           bind: { ...shared, R: c.planes, ep: c.epilogue ?? epilogue, Q: c.varPlanes, gains: c.gains },
