@@ -5,12 +5,15 @@ import { config } from '../helpers/vmm-cases.ts';
 import { simulateVmm } from '../../src/nn/crossbar-layer.ts';
 import { layerGeometry } from '../../src/crossbar/geometry.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
+import { withTuning } from '../../src/gpu/runtime.ts';
 import type { XbarConfigInput } from '../../src/config/types.ts';
 
 const gpu = await openTestGpu();
 afterAll(() => gpu?.runtime.release());
 const CPU: Backend = { kind: 'cpu', reason: 'test' };
 const GPU = (): Backend => ({ kind: 'webgpu', runtime: gpu!.runtime, session: gpu!.session });
+/** The real-GPU kernel variant (shared-memory input tiles of 8 rows, not aligned with the partitions) on the same device. */
+const SHARED = (): Backend => ({ kind: 'webgpu', runtime: gpu!.runtime, session: withTuning(gpu!.session, { xbar: { tm: 2, wgx: 4, wgy: 4, pcMax: 2, kt: 8 } }) });
 
 const base: XbarConfigInput = {
   preset: 'ideal',
@@ -58,6 +61,14 @@ describe.skipIf(!gpu)('circuit.model "approx" (aihwkit IR drop) on the GPU equal
       }
       expect(runs[0].counts).toEqual(cpu.counts);
     }
+  });
+
+  it('the shared-memory variant (real GPUs) gives the same currents: partitions of 6 rows across tiles of 8, with PCM read noise', async () => {
+    const cfg = config(base, { circuit: { model: 'approx', rCol: 200 }, array: { partitions: { rows: 3, cols: 1 } }, noise: { device: { model: 'pcm-joshi2020' }, time: 3600 }, seed: 6 });
+    const { W, X } = problem(40, 13, 11, 41);
+    const sh = await simulateVmm(SHARED(), cfg, W, X, { chip: 1 });
+    const c = await simulateVmm(CPU, cfg, W, X, { chip: 1 });
+    expect(maxAbsDiff(sh.Y, c.Y)).toBeLessThanOrEqual(2e-4 * maxAbs(c.Y));
   });
 
   it('8-bit calibrated ADC: GPU codes equal CPU codes except at rounding ties', async () => {
