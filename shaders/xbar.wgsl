@@ -66,6 +66,63 @@ fn adc4(v: vec4<f32>, hi: f32) -> vec4<f32> {
   return clamp(round(v / step), vec4<f32>(lo), vec4<f32>(L)) * step;
 }
 
+// Segment of u among each lane's instance's increasing breakpoints (how many are ≤ u, as
+// src/readout/transfer.ts segmentOf), then that segment's value: every non-uniform ADC model reduces to
+// such a table per converter instance (nonlinear and neural per chip, drawn on the host from
+// READOUT_STREAM). The four lanes search together, P.adcSteps = ceil(log2(M + 1)) halvings, so that the
+// epilogue stays one small loop however far the compiler unrolls the loops around it.
+fn tables4(u: vec4<f32>, inst: vec4<u32>) -> vec4<f32> {
+  let b0 = inst * P.adcM;
+  var lo = vec4<u32>(0u);
+  var up = vec4<u32>(P.adcM);
+  for (var it = 0u; it < P.adcSteps; it++) {
+    let mid = (lo + up) >> vec4<u32>(1u);
+    let at = b0 + min(mid, vec4<u32>(P.adcM - 1u));
+    let bp = vec4<f32>(adcT[at.x], adcT[at.y], adcT[at.z], adcT[at.w]);
+    let open = lo < up;
+    let below = bp <= u;
+    lo = select(lo, mid + vec4<u32>(1u), open & below);
+    up = select(up, mid, open & !below);
+  }
+  let v = vec4<u32>(P.adcVBase) + inst * (P.adcM + 1u) + lo;
+  return vec4<f32>(adcT[v.x], adcT[v.y], adcT[v.z], adcT[v.w]);
+}
+
+// The ADC of channel f = j·NPL + plane of row block p (src/readout/layer.ts): uniform (section 3), or
+// instance p·groups + floor(f / groupSize)'s transfer table in LSB of the block's range.
+fn convert4(v: vec4<f32>, hi: f32, p: u32, plane: u32, col4: u32) -> vec4<f32> {
+  if (!ADCT) { return adc4(v, hi); }
+  if (hi <= 0.0) { return vec4<f32>(0.0); }
+  let step = hi / adcLevels();
+  let j = vec4<u32>((P.col4Offset + col4) * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
+  let inst = min(vec4<u32>(p * P.adcGroups) + (j * NPL + vec4<u32>(plane)) / P.adcGroupSize, vec4<u32>(P.adcInst - 1u));
+  return tables4(v / step, inst) * step;
+}
+
+// The near-memory fixed-point unit (src/readout/digital.ts DigitalUnit.code): y = round(m_j·A·2^−e + o_j)
+// by the unit's rounding, ReLU, saturate or wrap to the output code range, times the output LSB.
+fn digital4(a: vec4<f32>, j0: u32) -> vec4<f32> {
+  var r = vec4<f32>(0.0);
+  for (var e = 0u; e < 4u; e++) {
+    let j = min(j0 + e, P.N - 1u);
+    let x = dig[j] * a[e] * P.digShift + dig[P.N + j];
+    var y = 0.0;
+    if (DIG == 1u) { y = round(x); }
+    else if (DIG == 2u) { y = floor(x + 0.5); }
+    else if (DIG == 3u) { y = floor(x); }
+    else { y = trunc(x); }
+    if (DIG_RELU) { y = max(y, 0.0); }
+    if (DIG_SAT) { y = clamp(y, P.digLo, P.digHi); }
+    else {
+      let span = P.digHi - P.digLo + 1.0;
+      let d = y - P.digLo;
+      y = d - span * floor(d / span) + P.digLo;
+    }
+    r[e] = y * P.digOut;
+  }
+  return r;
+}
+
 // Gaussians for the 4 columns of a col4: element lo counts column pairs (src/random/philox.ts).
 fn normals4(lo: u32, hi: u32, stream: u32) -> vec4<f32> {
   let key = vec2<u32>(P.seed, P.chip);
@@ -166,7 +223,7 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
                 if (ANALOGN) { i += P.analogNoise * hi * normals4(lo, hiC, STREAM_ANALOG); }
                 if (ADCN) { i += P.adcNoise * (hi / adcLevels()) * normals4(lo, hiC, STREAM_ADC); }
               }
-              blk[m] += w * (adc4(i, hi) - vec4<f32>(P.gminSub * sumV[m]));
+              blk[m] += w * (convert4(i, hi, p, plane, colc) - vec4<f32>(P.gminSub * sumV[m]));
             }
           }
         }
@@ -184,7 +241,10 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
   for (var m = 0u; m < TM; m++) {
     if (r0 + m >= P.rows) { continue; }
     var y = out[m];
-    if (!TRACE) { y = y * ep[col4] * P.outScale + P.biasScale * ep[P.N4 + col4]; }
+    if (!TRACE) {
+      if (DIG != 0u) { y = digital4(y, j0); }
+      else { y = y * ep[col4] * P.outScale + P.biasScale * ep[P.N4 + col4]; }
+    }
     let o = P.outBase + (r0 + m) * P.N;
     for (var e = 0u; e < 4u; e++) {
       if (j0 + e < P.N) { Y[o + j0 + e] = y[e]; }

@@ -10,6 +10,8 @@ import { columnSlices, planeLayout, programChipGpu, uploadSliceCells, type Colum
 import { encodeQuantize, encodeReadVariance } from './quantize.ts';
 import { XBAR, type XbarVariant } from './xbar-kernel.ts';
 import { ceilDiv } from './template.ts';
+import { packAdcTables, type PackedTables } from '../readout/tables.ts';
+import type { DigitalUnit } from '../readout/digital.ts';
 
 export { xbarSource, type XbarVariant } from './xbar-kernel.ts';
 
@@ -43,6 +45,26 @@ export interface XbarEncodeOptions {
   vectorsPerDispatch?: number;
   /** A u32 buffer whose first word is incremented once per vector that needs the X⁻ pass (event counts). */
   negCounter?: GPUBuffer;
+  /**
+   * The near-memory fixed-point unit of this run (src/readout/digital.ts), built for this layer's whole
+   * N columns: it replaces the f32 epilogue (weight scales, outScale, bias).
+   */
+  digital?: DigitalUnit;
+}
+
+/** A chip's ADC transfer tables on the GPU. */
+interface ChipTables {
+  packed: PackedTables;
+  buf: GPUBuffer;
+}
+
+/** The digital unit's per-column scales m_j then offsets o_j, as the kernel's `dig` binding holds them. */
+function digitalParams(u: DigitalUnit, N: number): Float32Array {
+  if (u.m.length !== N) throw new Error(`crossbar layer: digital unit built for ${u.m.length} columns, layer has ${N}`);
+  const out = new Float32Array(2 * N);
+  out.set(u.m);
+  out.set(u.o, N);
+  return out;
 }
 
 /** Where recorded work goes and who frees its temporaries. */
@@ -68,6 +90,8 @@ export class GpuCrossbarLayer {
   private readonly slices: LayerSlice[];
   private readonly scratch: GPUBuffer;
   private consts: GPUBuffer;
+  /** Per chip: its ADC instances' transfer tables (adc.model other than uniform). */
+  private readonly tables = new Map<GpuChip, ChipTables>();
 
   private constructor(
     private readonly s: GpuSession,
@@ -92,7 +116,37 @@ export class GpuCrossbarLayer {
     this.consts = this.makeConsts(ranges);
     // Stands in for optional bindings: the two-pass counter nobody reads, and ΣV² when read noise is not additive.
     this.scratch = s.ctx.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'xbar.scratch' });
-    this.ideal = programChipGpu(s, this.slices, g, cfg, this.layout, null, new Float64Array(g.blocks.length * g.N).fill(1));
+    this.ideal = this.withTables(programChipGpu(s, this.slices, g, cfg, this.layout, null, new Float64Array(g.blocks.length * g.N).fill(1)), null);
+  }
+
+  /** Whether the ADC runs through per-instance transfer tables (src/readout) rather than section 3's uniform quantizer. */
+  private get tabled(): boolean {
+    return this.cfg.adc.model !== 'uniform' && this.cfg.adc.bits > 0;
+  }
+
+  /**
+   * Uploads the chip's ADC tables, drawn on the host from the chip's readout streams (src/readout, the
+   * CPU reference's own draws), and frees them with the chip.
+   */
+  private withTables(chip: GpuChip, id: ChipId | null): GpuChip {
+    if (!this.tabled) return chip;
+    const packed = packAdcTables(this.cfg, this.layer.geom, id);
+    const limit = this.s.ctx.limits.maxStorageBufferBindingSize;
+    if (packed.data.byteLength > limit) {
+      chip.destroy();
+      throw new Error(`crossbar layer: ADC transfer tables of ${packed.instances} instances (${packed.data.byteLength} bytes) exceed this adapter's maxStorageBufferBindingSize (${limit}); raise adc.groupSize`);
+    }
+    const buf = uploadStorage(this.s.ctx.device, packed.data, 'xbar.adcTables');
+    const wrapped: GpuChip = {
+      ...chip,
+      destroy: () => {
+        chip.destroy();
+        buf.destroy();
+        this.tables.delete(wrapped);
+      },
+    };
+    this.tables.set(wrapped, { packed, buf });
+    return wrapped;
   }
 
   /** Uploads a noise-free programmed layer; `ranges` is the ADC range of each row block; `bias` is added digitally. */
@@ -119,10 +173,10 @@ export class GpuCrossbarLayer {
   programChip(seed: number, chip: number): GpuChip {
     const id: ChipId = { seed, chip, layer: this.layerIndex };
     const g = this.layer.geom;
-    return programChipGpu(this.s, this.slices, g, this.cfg, this.layout, id, analogGains(this.cfg, g.blocks.length, g.N, id));
+    return this.withTables(programChipGpu(this.s, this.slices, g, this.cfg, this.layout, id, analogGains(this.cfg, g.blocks.length, g.N, id)), id);
   }
 
-  private variant(trace: boolean, perRead: boolean): XbarVariant {
+  private variant(trace: boolean, perRead: boolean, digital: DigitalUnit | undefined): XbarVariant {
     const tiles = this.tiles();
     const cfg = this.cfg;
     const on = perRead && !trace;
@@ -142,6 +196,10 @@ export class GpuCrossbarLayer {
       gain: !trace && collapsed && cfg.analog.gainSigma > 0,
       analogNoise: on && collapsed && cfg.analog.noise > 0,
       adcNoise: on && cfg.adc.bits > 0 && cfg.adc.noise > 0,
+      adcTable: !trace && this.tabled,
+      digital: digital && !trace ? digital.cfg.rounding : 'none',
+      digitalRelu: digital !== undefined && !trace && (digital.layer.relu || digital.cfg.relu),
+      digitalSaturate: digital !== undefined && !trace && digital.cfg.saturate,
     };
   }
 
@@ -188,7 +246,10 @@ export class GpuCrossbarLayer {
     const g = this.layer.geom;
     const cfg = this.cfg;
     const trace = o.trace ?? false;
-    const v = this.variant(trace, o.perRead ?? true);
+    const v = this.variant(trace, o.perRead ?? true, o.digital);
+    const tables = v.adcTable ? this.tables.get(chip) : undefined;
+    if (v.adcTable && !tables) throw new Error('crossbar layer: this chip was not programmed by this layer (no ADC tables)');
+    const dig = v.digital !== 'none' ? rec.temp(uploadStorage(device, digitalParams(o.digital!, g.N), 'xbar.digital')) : this.scratch;
     const chunk = Math.max(1, Math.min(o.vectorsPerDispatch ?? Infinity, this.maxVectorsPerDispatch()));
     // Quantize once per run; every output column's invocations then read small integers.
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
@@ -204,7 +265,9 @@ export class GpuCrossbarLayer {
       encodeReadVariance(s, rec, { xq, rows, K: g.K, blockRows: cfg.array.rows, nBlocks: g.blocks.length, dacBits: g.b, T: g.T, TK, Vm: g.Vm, stats: sqStats });
     }
     const Y = windowBinding(s, o.out, first * g.N, rows * g.N, 4);
-    const shared = { xq: binding(s, xq, rows * g.K * 4), negFlags: binding(s, flags, rows * 4), consts: this.consts, Y: Y.binding, sqStats };
+    const shared = { xq: binding(s, xq, rows * g.K * 4), negFlags: binding(s, flags, rows * 4), consts: this.consts, Y: Y.binding, sqStats, adcT: tables?.buf ?? this.scratch, dig };
+    const pk = tables?.packed;
+    const du = v.digital !== 'none' ? o.digital! : null;
     for (let r0 = 0; r0 < rows; r0 += chunk) {
       const n = Math.min(chunk, rows - r0);
       this.slices.forEach(({ slice, epilogue }, i) => {
@@ -217,6 +280,8 @@ export class GpuCrossbarLayer {
             seed: chip.seed >>> 0, chip: chip.chip >>> 0, layer: this.layerIndex, Tfull: g.T,
             outScale: o.outScale, invVm: 1 / g.Vm, gminSub: this.layout.gminSub, offsetQw: cfg.weights.mapping === 'offset' ? g.Qw : 0,
             readVar: cfg.noise.read.sigma ** 2, adcNoise: cfg.adc.noise, analogNoise: cfg.analog.noise, biasScale: o.bias === false ? 0 : 1,
+            adcM: pk?.M ?? 1, adcGroups: pk?.groups ?? 1, adcGroupSize: cfg.adc.groupSize, adcInst: pk?.instances ?? 1, adcVBase: pk?.valueBase ?? 0, adcSteps: pk ? Math.ceil(Math.log2(pk.M + 1)) : 0,
+            digShift: du ? 2 ** -du.exponent : 1, digLo: du?.range.lo ?? 0, digHi: du?.range.hi ?? 0, digOut: du?.layer.outScale ?? 1,
           },
           bind: { ...shared, R: c.planes, ep: epilogue, Q: c.varPlanes, gains: c.gains },
           grid: { x: ceilDiv(slice.n4, v.wgx), y: ceilDiv(ceilDiv(n, v.tm), v.wgy) },
