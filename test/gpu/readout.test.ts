@@ -16,6 +16,13 @@ import { layerReadout } from '../../src/readout/layer.ts';
 import type { AdcConverter, TransferTable } from '../../src/readout/transfer.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
 import type { XbarConfig, XbarConfigInput } from '../../src/config/types.ts';
+import type { Network } from '../../src/ir/graph.ts';
+import { DigitalUnit, roundBy } from '../../src/readout/digital.ts';
+import { evaluateChip } from '../../src/nn/evaluate.ts';
+import { loadModel } from '../../src/nn/load-model.ts';
+import { mnistEvalData } from '../../src/io/datasets/eval-data.ts';
+import { inputScale } from '../../src/crossbar/quantize.ts';
+import { layerGeometry } from '../../src/crossbar/geometry.ts';
 
 const gpu = await openTestGpu();
 afterAll(() => gpu?.runtime.release());
@@ -183,5 +190,148 @@ describe.skipIf(!gpu)('readout models left on the CPU', () => {
     const m = convBnModel();
     const net = importOnnx(m.bytes, m.name);
     expect(() => openNetwork(GPU(), net, resolveConfig({ preset: 'isaac', ...over }), false)).toThrow(/runs on the CPU reference only for now/);
+  });
+});
+
+/** W as the one linear layer of a network fed quantization codes (as simulateVmm builds it). */
+function oneLayer(W: Matrix): Network {
+  const weight = Float64Array.from(W.data);
+  return {
+    input: { name: 'x', shape: [W.rows] },
+    output: 'y',
+    shapes: new Map([
+      ['x', [W.rows]],
+      ['y', [W.cols]],
+    ]),
+    ops: [{ kind: 'linear', name: 'vmm', inputs: ['x'], output: 'y', layerIndex: 0, K: W.rows, N: W.cols, inShape: [W.rows], weight, bias: Float32Array.from({ length: W.cols }, (_, j) => 0.3 * Math.sin(j + 1)) }],
+    inputs: [{ name: 'x', value: 'x', shape: [W.rows], dtype: 'float32', offset: 0 }],
+    outputs: [{ name: 'y', value: 'y', shape: [W.cols], dtype: 'float32', offset: 0 }],
+    batched: true,
+    opset: 0,
+  };
+}
+
+/**
+ * Outputs of chip `chip` and the digital unit's calibrated output LSB (one batch), calibrated on the
+ * inputs times 0.6 so that the largest outputs leave the code range (saturation and wrap-around run).
+ */
+async function runDigital(backend: Backend, cfg: XbarConfig, W: Matrix, X: Matrix, chip: number): Promise<{ Y: Float32Array; sx: number; hi: number; outScale: number }> {
+  const { Qx } = layerGeometry(W.rows, W.cols, cfg);
+  const sx = inputScale(X.data, Qx);
+  const codes = Float32Array.from(quantizeInputs(X.data, sx, Qx));
+  const runner = openNetwork(backend, oneLayer(W), cfg, false, { inputCodes: { sx } });
+  try {
+    await runner.calibrate(codes.map((v) => Math.round(0.6 * v)), X.rows);
+    const h = await runner.program(chip);
+    try {
+      const r = await runner.forward(h, codes, X.rows, 0);
+      return { Y: r.output, sx, hi: runner.scales[0].hi[0], outScale: runner.scales[0].digital!.outScale };
+    } finally {
+      h.release();
+    }
+  } finally {
+    runner.destroy();
+  }
+}
+
+/**
+ * The unit's pre-rounding values m_j·A·2^−e + o_j of the CPU oracle, and how many lie within float
+ * error of a rounding boundary (a half for the half modes, an integer for floor and truncate), where f32
+ * and f64 may legitimately pick neighbouring codes.
+ */
+function digitalTies(cfg: XbarConfig, W: Matrix, X: Matrix, chip: number, sx: number, hi: number, unit: DigitalUnit): number {
+  const layer = programLayer(W.data, W.rows, W.cols, cfg);
+  const id = { seed: cfg.seed, chip, layer: 0 };
+  const c = programChipRef(layer, cfg, id);
+  const ranges = blockRanges(layer.geom, cfg, hi);
+  const A = new Float64Array(X.rows * W.cols);
+  vmmRef(c.chip, cfg, quantizeInputs(X.data, sx, layer.geom.Qx), X.rows, sx, { hi: (p) => ranges[p], noise: { id, vectorOffset: 0, gains: c.gains }, accumulators: A });
+  const half = cfg.digital!.rounding === 'half-even' || cfg.digital!.rounding === 'half-up';
+  let ties = 0;
+  A.forEach((a, i) => {
+    const x = unit.m[i % W.cols] * a * 2 ** -unit.exponent + unit.o[i % W.cols];
+    const f = x - Math.floor(x);
+    if (Math.abs(half ? f - 0.5 : Math.min(f, 1 - f)) < 1e-4 * Math.max(1, Math.abs(x))) ties++;
+  });
+  return ties;
+}
+
+describe.skipIf(!gpu)('the near-memory digital unit on WebGPU equals the CPU oracle', () => {
+  it.each<[string, XbarConfigInput]>([
+    ['NMPU formats, half-even', { digital: {} }],
+    ['half-up, ReLU', { digital: { rounding: 'half-up', relu: true } }],
+    ['floor, wrap-around at 6 bits', { digital: { rounding: 'floor', saturate: false, outputBits: 6 } }],
+    ['truncate, wide formats', { digital: { rounding: 'truncate', scale: 'u4.12', offset: 's12.8', outputBits: 12 } }],
+    ['nonlinear ADC then the unit (analog-sa)', { dataflow: 'analog-sa', adc: { bits: 6, range: 'calibrated', model: 'nonlinear', nonlinear: { comparatorSigma: 0.2 } }, digital: { rounding: 'half-up' } }],
+  ])('%s', async (name, over) => {
+    const cfg = config(BASE, { adc: { bits: 0 } }, over);
+    for (const [K, N, B] of [[80, 13, 16], [1, 5, 3], [33, 4, 1]] as const) {
+      const { W, X } = problem(K, N, B, true, 3 * K + N);
+      const cpu = await runDigital(CPU, cfg, W, X, 2);
+      const gpuR = await runDigital(GPU(), cfg, W, X, 2);
+      expect(Math.abs(gpuR.outScale - cpu.outScale)).toBeLessThanOrEqual(1e-5 * cpu.outScale);
+      const layer = programLayer(W.data, K, N, cfg);
+      const bias = Float64Array.from({ length: N }, (_, j) => Math.fround(0.3 * Math.sin(j + 1)));
+      const unit = new DigitalUnit(cfg.digital!, { colScale: layer.sw.map((s) => s * cpu.sx), bias, outScale: cpu.outScale, relu: cfg.digital!.relu });
+      const ties = digitalTies(cfg, W, X, 2, cpu.sx, cpu.hi, unit);
+      let differing = 0;
+      let clipped = 0;
+      for (let i = 0; i < cpu.Y.length; i++) {
+        const c = Math.round(cpu.Y[i] / cpu.outScale);
+        if (c === unit.range.lo || c === unit.range.hi) clipped++;
+        // Every GPU output is an output code times the LSB, inside the code range.
+        // The output LSB comes from each backend's own calibration forward pass (f32 on the GPU): compare codes.
+        const code = gpuR.Y[i] / gpuR.outScale;
+        expect(Math.abs(code - Math.round(code))).toBeLessThan(1e-3);
+        expect(Math.round(code)).toBeGreaterThanOrEqual(unit.range.lo);
+        expect(Math.round(code)).toBeLessThanOrEqual(unit.range.hi);
+        if (Math.round(code) !== Math.round(cpu.Y[i] / cpu.outScale)) differing++;
+      }
+      const adcTies = cfg.adc.model === 'uniform' ? 0 : cpu.Y.length; // an ADC breakpoint tie moves A by a code (counted in the ADC suite)
+      console.log(`${name} K=${K} N=${N} B=${B}: ${differing}/${cpu.Y.length} outputs differ; ${ties} at a rounding boundary; ${clipped} at a range end`);
+      expect(differing).toBeLessThanOrEqual(ties + (adcTies > 0 ? Math.ceil(0.02 * adcTies) : 0));
+    }
+  });
+
+  it('rounding modes differ where they should (the test can see them)', () => {
+    expect([roundBy(2.5, 'half-even'), roundBy(2.5, 'half-up'), roundBy(-2.5, 'floor'), roundBy(-2.5, 'truncate')]).toEqual([2, 3, -3, -2]);
+  });
+
+  it('same seed and chip, same codes at batches of 1, 7 and 64', async () => {
+    const cfg = config(BASE, { adc: { bits: 6, model: 'neural', range: 'calibrated' }, digital: { relu: true } });
+    const { W, X } = problem(40, 6, 64, true, 17);
+    const full = await simulateVmm(GPU(), cfg, W, X, { chip: 1 });
+    for (const B of [1, 7]) {
+      const part = { data: Float32Array.from(X.data).subarray(0, B * X.cols), rows: B, cols: X.cols };
+      const r = await simulateVmm(GPU(), cfg, W, part, { chip: 1, calibration: X });
+      expect(Array.from(r.Y)).toEqual(Array.from(full.Y.subarray(0, B * W.cols)));
+    }
+  });
+});
+
+describe.skipIf(!gpu)('models/mlp.onnx: the same accuracy on CPU and GPU for every readout model', () => {
+  const net = loadModel('models/mlp.onnx');
+  const isaac = config({ preset: 'isaac' });
+  it.each<[string, XbarConfigInput]>([
+    ['uniform', {}],
+    ['nonlinear', { adc: { model: 'nonlinear', groupSize: 4, nonlinear: { inl: [0, 0, -0.5], comparatorSigma: 0.2, offsetSigma: 0.1 } } }],
+    ['nonuniform', { adc: { model: 'nonuniform', nonuniform: { levels: compandingLevels(isaac.adc.bits, adcIsSigned(isaac)) } } }],
+    ['neural', { adc: { model: 'neural', bits: 6 } }],
+    ['digital unit', { digital: {} }],
+  ])('%s', async (_name, over) => {
+    const cfg = config({ preset: 'isaac' }, over);
+    const data = mnistEvalData(net.input.shape, 64, 32);
+    const acc: number[] = [];
+    for (const backend of [CPU, GPU()]) {
+      const runner = openNetwork(backend, net, cfg, false);
+      try {
+        await runner.calibrate(data.calibration!.x, data.calibration!.n);
+        acc.push((await evaluateChip(runner, data, 1, false)).accuracy);
+      } finally {
+        runner.destroy();
+      }
+    }
+    console.log(`mlp ${_name}: CPU ${acc[0]}, GPU ${acc[1]}`);
+    expect(acc[1]).toBe(acc[0]);
   });
 });
