@@ -320,7 +320,7 @@ describe.skipIf(!gpu)('models/mlp.onnx: the same accuracy on CPU and GPU for eve
     ['digital unit', { digital: {} }],
   ])('%s', async (_name, over) => {
     const cfg = config({ preset: 'isaac' }, over);
-    const data = mnistEvalData(net.input.shape, 64, 32);
+    const data = mnistEvalData(net.input.shape, 40, 16);
     const acc: number[] = [];
     for (const backend of [CPU, GPU()]) {
       const runner = openNetwork(backend, net, cfg, false);
