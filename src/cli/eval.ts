@@ -5,7 +5,7 @@ import { backendLine, releaseBackend, type Backend, type BackendChoice } from '.
 import { BUILTIN_DATASETS, isBuiltinDataset } from '../io/datasets/builtin.ts';
 import { builtinEvalData, npyEvalData, type EvalData } from '../io/datasets/eval-data.ts';
 import { evaluateChip, type ChipEvaluation } from '../nn/evaluate.ts';
-import { openNetwork } from '../nn/runner.ts';
+import { openNetwork, type AnalogLayerInfo } from '../nn/runner.ts';
 import { loadModel } from '../nn/load-model.ts';
 import { runCost, type RunCost } from '../nn/cost.ts';
 import { costSummary, costLine } from './energy.ts';
@@ -90,7 +90,7 @@ export async function runEval(f: EvalFlags): Promise<void> {
         if (!bar && !f.json && runs > 1) stderrLine(`eval: chip ${c + 1}/${runs} done, accuracy ${pct(results[c].accuracy)}`);
       }
       bar?.stop();
-      report(f, cfg, backend, data, results, digital, runCost(net, cfg, digital, results[0].counts, cfg.preset ?? 'config'));
+      report(f, cfg, backend, data, results, digital, runner.analogLayers, runCost(net, cfg, digital, results[0].counts, cfg.preset ?? 'config'));
     } finally {
       runner.destroy();
     }
@@ -99,7 +99,7 @@ export async function runEval(f: EvalFlags): Promise<void> {
   }
 }
 
-function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData, results: ChipEvaluation[], digital: boolean, cost: RunCost): void {
+function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData, results: ChipEvaluation[], digital: boolean, analogLayers: readonly AnalogLayerInfo[], cost: RunCost): void {
   const acc = accuracyStats(results.map((r) => r.accuracy));
   const seconds = results.reduce((a, r) => a + r.seconds, 0);
   const ips = (data.n * results.length) / Math.max(seconds, 1e-9);
@@ -123,6 +123,8 @@ function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData,
         ci95FewChips: acc.interval?.fewChips ?? null,
         ci95Method: INTERVAL_METHOD,
       },
+      // Every layer on crossbars (none under --digital; MatMul between activations is digital).
+      analogLayers,
       counts,
       countsPerInference: perInference,
       // DESIGN.md section 10 names, from this run's counts (null with costNote when the config has no cost table).

@@ -1,3 +1,4 @@
+import { MAX_OPSET, MIN_OPSET } from '../io/onnx/import.ts';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { messageOf, UsageError } from '../errors.ts';
@@ -59,7 +60,7 @@ function buildProgram(): Command {
   program
     .command('eval')
     .description('evaluate an ONNX network on simulated crossbar chips: accuracy over chips, event counts, images/s')
-    .requiredOption('--model <m.onnx>', 'ONNX model (opsets 9-21)')
+    .requiredOption('--model <m.onnx>', `ONNX model (opsets ${MIN_OPSET}-${MAX_OPSET})`)
     .option('--dataset <name>', 'built-in dataset: mnist (its 2,000 test digits) or fashion-mnist (its 10,000 test images)')
     .option('--inputs <X.npy>', 'inputs shaped [N, ...model input]')
     .option('--labels <y.npy>', 'integer class labels [N]')
@@ -78,7 +79,7 @@ function buildProgram(): Command {
   program
     .command('run')
     .description('one forward pass of an ONNX network (digital, or one simulated chip) and write its output as float32 .npy')
-    .requiredOption('--model <m.onnx>', 'ONNX model (opsets 9-21)')
+    .requiredOption('--model <m.onnx>', `ONNX model (opsets ${MIN_OPSET}-${MAX_OPSET})`)
     .requiredOption('--inputs <X.npy>', 'inputs shaped [N, ...model input], float32 or float64')
     .requiredOption('--out <Y.npy>', 'output [N, ...model output], float32')
     .option('--digital', 'run the whole network in f32, no crossbar')

@@ -2,9 +2,13 @@
  * Which values of a network are provably non-negative: how counts-only decides the number of passes
  * P_v of DESIGN.md section 5 without data. A crossbar layer whose input is proven ≥ 0 runs one pass
  * per vector (a full run finds no negative entry either); any other is charged two (countsOnlyLayer).
- * The proof is structural: ReLU, sigmoid, softmax and a clip with min ≥ 0 produce values ≥ 0;
- * pooling, reshapes, transposes and concatenations keep the sign; sums and products keep it when
- * every operand (constants included) is ≥ 0. Linear and Conv outputs are treated as signed.
+ * The proof is structural: ReLU, sigmoid, hard-sigmoid, exp, abs, sqrt, softmax, comparisons,
+ * logical ops, ArgMax and a clip with min ≥ 0 produce values ≥ 0; ops that only move, pick, pad
+ * (with a pad value ≥ 0), broadcast, pool, resize (nearest, or linear: a convex combination) or
+ * concatenate elements keep the sign, as do GELU, erf, tanh, leaky-ReLU and LRN with a positive
+ * denominator; sums, products, quotients, matrix products and reductions keep it when every operand
+ * (constants included) is ≥ 0; a max is ≥ 0 when any operand is, a power when its base is. Linear,
+ * Conv and ConvTranspose outputs, normalizations and log-softmax are treated as signed.
  */
 import type { ConstTensor, NetOp, Network } from '../ir/graph.ts';
 
@@ -22,22 +26,71 @@ function outputNonNegative(op: NetOp, known: (name: string) => boolean): boolean
   switch (op.kind) {
     case 'linear':
     case 'conv':
+    case 'col2im':
+    case 'layernorm':
+    case 'instancenorm':
+    case 'log-softmax':
       return false;
     case 'unary':
-      if (op.fn === 'relu' || op.fn === 'sigmoid') return true;
-      if (op.fn === 'clip') return op.min >= 0 || (all && op.max >= 0);
-      return all; // leaky-relu and tanh keep the sign of their input
+      switch (op.fn) {
+        case 'relu':
+        case 'sigmoid':
+        case 'hard-sigmoid':
+        case 'exp':
+        case 'abs':
+        case 'sqrt':
+        case 'bool':
+        case 'not':
+          return true;
+        case 'clip':
+          return op.min >= 0 || (all && op.max >= 0);
+        case 'log':
+        case 'neg':
+        case 'hard-swish': // negative for inputs in (−3, 0)
+          return false;
+        default:
+          // leaky-relu, tanh, gelu, erf, trunc, reciprocal keep the sign of their input
+          return all;
+      }
     case 'binary':
-      if (op.fn === 'sub') return all && op.b !== null && !op.constFirst && op.b.data.every((v) => v <= 0);
-      return all && allNonNegative(op.b);
+      switch (op.fn) {
+        case 'sub':
+          return all && op.b !== null && !op.constFirst && op.b.data.every((v) => v <= 0);
+        case 'equal':
+        case 'less':
+        case 'greater':
+          return true;
+        case 'max':
+          return ins.some(Boolean) || (op.b !== null && allNonNegative(op.b));
+        case 'pow':
+          // x^y ≥ 0 for a base x ≥ 0, whatever the exponent
+          return op.b !== null && op.constFirst ? allNonNegative(op.b) : ins[0];
+        default:
+          return all && allNonNegative(op.b);
+      }
     case 'affine':
       return all && allNonNegative(op.scale) && allNonNegative(op.shift);
     case 'softmax':
+    case 'argmax':
       return true;
+    case 'lrn':
+      return all && op.bias > 0 && op.alpha >= 0;
+    case 'pad':
+      return all && (op.mode !== 'constant' || op.value >= 0);
+    case 'where':
+      return ins[1] && ins[2];
+    case 'constant':
+      return allNonNegative(op.value);
     case 'pool':
     case 'reshape':
     case 'transpose':
     case 'concat':
+    case 'matmul':
+    case 'reduce':
+    case 'slice':
+    case 'gather':
+    case 'expand':
+    case 'resize':
       return all;
     default:
       // An op kind this analysis does not know: its sign is unknown (P_v = 2 for layers it feeds).

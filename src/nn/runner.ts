@@ -53,11 +53,31 @@ export interface RunnerOptions {
   vectorsPerDispatch?: number;
 }
 
+/** One crossbar layer as `eval --json` lists it (issue 12 item 4): per group, a K×N matrix on row blocks of arrays. */
+export interface AnalogLayerInfo {
+  /** Position among the model's Linear/Conv layers (the `layers` override index). */
+  index: number;
+  name: string;
+  kind: 'linear' | 'conv';
+  /** Matrices (conv groups; 1 for a linear layer), each K × N. */
+  groups: number;
+  K: number;
+  N: number;
+  /** Row blocks of one group's matrix (ceil(K / array.rows)). */
+  rowBlocks: number;
+  /** Arrays of the whole layer, all groups (section 5's `arrays`). */
+  arrays: number;
+  /** Input vectors per sample (1, tokens, or output pixels). */
+  vectorsPerSample: number;
+}
+
 /** The runner interface every caller (eval, sweep, vmm, app, benches) uses. */
 export interface NetworkRunner {
   readonly backend: 'webgpu' | 'cpu';
   /** Name of each matrix layer (ONNX node name), in planMatrices order. */
   readonly layerNames: readonly string[];
+  /** The layers that run on crossbars (digital ones left out), in planMatrices order. */
+  readonly analogLayers: readonly AnalogLayerInfo[];
   /** Per matrix layer: input scale sx and calibrated ADC range per group (after calibrate). */
   readonly scales: readonly LayerScales[];
   /** Samples per batch that fit the adapter. */
@@ -110,6 +130,17 @@ class Runner<T> implements NetworkRunner {
 
   get layerNames(): string[] {
     return this.layers.map((l) => l.op.name);
+  }
+
+  get analogLayers(): AnalogLayerInfo[] {
+    return this.layers.flatMap((l): AnalogLayerInfo[] => {
+      if (!l.cfg) return [];
+      const cfg = l.cfg;
+      const { K, N } = l.parts[0];
+      const g = layerGeometry(K, N, cfg);
+      const arrays = l.parts.reduce((a, p) => a + layerGeometry(p.K, p.N, cfg).blocks.reduce((b, r) => b + r.arrays, 0), 0);
+      return [{ index: l.op.layerIndex, name: l.op.name, kind: l.op.kind, groups: l.parts.length, K, N, rowBlocks: g.blocks.length, arrays, vectorsPerSample: l.vectorsPerSample }];
+    });
   }
 
   async calibrate(x: Float32Array, n: number): Promise<void> {

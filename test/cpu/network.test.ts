@@ -88,6 +88,16 @@ describe('xbarsim eval: bad input is one line, exit 2', () => {
     expect(out.counts.layers.map((l) => l.name)).toEqual(['fc1.matmul', 'fc2.matmul']);
     expect(out.counts.layers[0].adcConversions).toBe(0); // kept digital
     expect(out.counts.layers[1].adcConversions).toBeGreaterThan(0);
+    // Only the layers on crossbars are listed, with their geometry under the layer's own config.
+    const fc2 = importOnnx(mlp.bytes, mlp.name).ops.find((o) => o.name === 'fc2.matmul');
+    if (fc2?.kind !== 'linear') throw new Error('the test MLP has a linear fc2.matmul');
+    const { array, weights } = resolveConfig({ preset: 'isaac' });
+    const pol = weights.mapping === 'differential' ? 2 : 1;
+    const slices = Math.ceil((weights.bits - (pol === 2 ? 1 : 0)) / weights.cellBits);
+    const blocks = Math.ceil(fc2.K / array.rows);
+    expect((out as unknown as { analogLayers: unknown[] }).analogLayers).toEqual([
+      { index: 1, name: 'fc2.matmul', kind: 'linear', groups: 1, K: fc2.K, N: fc2.N, rowBlocks: blocks, arrays: blocks * Math.ceil((fc2.N * slices * pol) / array.cols), vectorsPerSample: 1 },
+    ]);
   });
 });
 
