@@ -1,6 +1,6 @@
 // npm run bench:readout — the cost of each readout model (DESIGN.md section 11) against the uniform ADC,
 // side by side in one run, on the CPU reference and on the WebGPU adapter (the crossbar kernel with its
-// transfer-table epilogue, issue 14 item 4; NNS+A and a fitted nonuniform ADC run on the CPU only).
+// transfer-table epilogue and NNS+A chains, issue 14 item 4; a fitted nonuniform ADC runs on the CPU only).
 // Programming and per-chip draws are untimed (one warm-up run builds them; they are cached per chip);
 // GPU times are wall time of one submit and readback. Usage:
 //   npm run bench:readout [-- --size 128 --vectors 16 --gpu-vectors 256 --presets isaac,neural-pim --reps 3]

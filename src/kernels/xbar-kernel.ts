@@ -38,6 +38,10 @@ export type XbarVariant = {
   /** The unit's ReLU and saturation (else wrap-around). */
   digitalRelu: boolean;
   digitalSaturate: boolean;
+  /** NNS+A (analog.model "neural", src/readout/neural-sa.ts): collapsed, but the layer's T cycles (a uniform) run bit-serially, accumulated with per-chip coefficients. */
+  nsa: boolean;
+  /** analog-sa's slice chain after the cycle chains (one conversion per column). */
+  nsaSlices: boolean;
 };
 
 /** Each variant's whole body: the shared loop nest, then the variant's input staging and entry point. */
@@ -99,6 +103,11 @@ export const XBAR = defineKernel({
     digLo: 'f32',
     digHi: 'f32',
     digOut: 'f32',
+    /** NNS+A: cellBits (the slice shift), where the slice coefficients start, Σ_s 2·4^(s·c) (analog-sa's variance factor), Vm/ΔG. */
+    cellBits: 'u32',
+    nsaSliceBase: 'u32',
+    nsaVar: 'f32',
+    nsaVmDg: 'f32',
   },
   bindings: {
     /** [.., K] signed quantized inputs, and per vector 1 if it needs the X⁻ pass. */
@@ -122,6 +131,8 @@ export const XBAR = defineKernel({
     adcT: read('f32'),
     /** [N] scales m_j, then [N] offsets o_j of the digital unit (whole layer). */
     dig: read('f32'),
+    /** NNS+A chain coefficients: cycles [nBlocks, S, N, T], then slices [nBlocks, N, S]. */
+    nsaC: read('f32'),
   },
   includes: [philoxWgsl, COUNTER_LAYOUT_WGSL],
   compile(v: XbarVariant, limits: GpuLimits) {
@@ -137,6 +148,8 @@ export const XBAR = defineKernel({
     if (tileBytes > wgMemory) throw new Error(`xbar: shared tile of ${v.kt}x${v.wgy * v.tm} exceeds ${wgMemory / 1024} KiB of workgroup memory`);
     if (v.npl % v.pc !== 0) throw new Error(`xbar: pc=${v.pc} must divide npl=${v.npl}`);
     if (v.collapsed && v.cycles !== 1) throw new Error('xbar: a collapsed variant runs one cycle');
+    if (v.nsa && !v.collapsed) throw new Error('xbar: NNS+A accumulates in analog (buffered, analog-sa)');
+    if (v.nsaSlices && (!v.nsa || v.read === 'proportional')) throw new Error('xbar: the NNS+A slice chain needs nsa, and its proportional read noise is not built');
     if (v.wgx * v.wgy > limits.maxComputeInvocationsPerWorkgroup) throw new Error(`xbar: workgroup ${v.wgx}x${v.wgy} exceeds ${limits.maxComputeInvocationsPerWorkgroup} invocations`);
     if (v.trace && (v.read !== 'none' || v.gain || v.analogNoise || v.adcNoise)) throw new Error('xbar: calibration traces the noise-free chip');
     if ((v.gain || v.analogNoise) && !v.collapsed) throw new Error('xbar: analog gain and noise apply to buffered and analog-sa only');
@@ -161,6 +174,8 @@ export const XBAR = defineKernel({
         DIG: DIGITAL_MODES[v.digital],
         DIG_RELU: v.digitalRelu,
         DIG_SAT: v.digitalSaturate,
+        NSA: v.nsa,
+        ANALOG_SA: v.nsaSlices,
         SHARED: shared,
         KT: Math.max(1, v.kt),
         WGX: v.wgx,

@@ -8,14 +8,16 @@ function layerConfigs(cfg: XbarConfig): XbarConfig[] {
 
 /**
  * Why the GPU kernels cannot run this config's readout chain, or null. The crossbar kernel evaluates
- * every ADC instance's transfer table (src/readout/tables.ts); left on the CPU reference: NNS+A, whose
- * per-cycle chain coefficients do not fit the kernel's collapsed accumulation, and a nonuniform ADC fitted
- * by Lloyd-Max, whose calibration histogram the GPU does not collect. Never silently as the uniform ADC.
+ * every ADC instance's transfer table (src/readout/tables.ts) and NNS+A's chains; left on the CPU
+ * reference: NNS+A on analog-sa with proportional read noise (its per-slice G² sums are not built), and a
+ * nonuniform ADC fitted by Lloyd-Max, whose calibration histogram the GPU does not collect. Never silently as the uniform ADC.
  */
 export function gpuReadoutGap(cfg: XbarConfig): string | null {
   for (const c of layerConfigs(cfg)) {
     if (c.adc.model === 'nonuniform' && c.adc.nonuniform.levels.length === 0 && c.adc.bits > 0) return 'adc.model "nonuniform" with levels [] (fitted by Lloyd-Max on the calibration inputs)';
-    if (c.analog.model !== 'ideal' && c.dataflow !== 'digital-sa') return `analog.model ${JSON.stringify(c.analog.model)}`;
+    if (c.analog.model === 'neural' && c.dataflow === 'analog-sa' && c.noise.read.sigma > 0 && c.noise.read.model === 'proportional') {
+      return 'analog.model "neural" on analog-sa with proportional read noise';
+    }
   }
   return null;
 }

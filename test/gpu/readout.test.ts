@@ -160,6 +160,42 @@ describe.skipIf(!gpu)('ADC models on WebGPU equal the CPU oracle', () => {
   });
 });
 
+describe.skipIf(!gpu)('NNS+A on WebGPU equals the CPU oracle', () => {
+  const NSA: XbarConfigInput = { analog: { model: 'neural', neural: { sigma: 0.05 } } };
+  it.each<[string, XbarConfigInput]>([
+    ['buffered, neural ADC', { ...COMBOS[3], adc: { bits: 6, range: 'calibrated', model: 'neural', groupSize: 2 } }],
+    ['analog-sa, nonlinear ADC', { ...COMBOS[4], adc: { bits: 6, range: 'calibrated', model: 'nonlinear', nonlinear: { comparatorSigma: 0.2 } } }],
+    ['analog-sa, neural ADC, additive read, analog and ADC noise, gains', { ...COMBOS[4], adc: { bits: 6, range: 'calibrated', model: 'neural', noise: 0.2 }, noise: { read: { sigma: 0.01, model: 'additive' } }, analog: { noise: 0.002, gainSigma: 0.02 } }],
+    ['buffered, nonlinear ADC, proportional read noise', { ...COMBOS[3], adc: { bits: 6, range: 'calibrated', model: 'nonlinear', nonlinear: { offsetSigma: 0.2 } }, noise: { read: { sigma: 0.02, model: 'proportional' } } }],
+  ])('%s', async (name, over) => {
+    const cfg = config(BASE, NSA, over);
+    for (const [K, N, B] of [[48, 13, 8], [1, 5, 3], [33, 4, 1]] as const) {
+      const { W, X } = problem(K, N, B, true, K * 7 + N);
+      await expectGpuEqualsCpu(`NNS+A ${name} K=${K} N=${N} B=${B}`, cfg, W, X, 2);
+    }
+  });
+
+  it.each<[string, XbarConfigInput]>([
+    ['buffered', COMBOS[3]],
+    ['analog-sa', COMBOS[4]],
+  ])('%s with the ideal ADC: within 1e-5 of max |Y|', async (_name, combo) => {
+    const cfg = config(BASE, NSA, combo, { adc: { bits: 0 } });
+    const { W, X } = problem(70, 11, 9, true, 12);
+    const cpu = await simulateVmm(CPU, cfg, W, X, { chip: 3 });
+    const gpuR = await simulateVmm(GPU(), cfg, W, X, { chip: 3 });
+    const ideal = await simulateVmm(CPU, config(BASE, combo, { adc: { bits: 0 } }), W, X, { chip: 3 });
+    let d = 0;
+    let moved = 0;
+    for (let i = 0; i < cpu.Y.length; i++) {
+      d = Math.max(d, Math.abs(cpu.Y[i] - gpuR.Y[i]));
+      moved = Math.max(moved, Math.abs(cpu.Y[i] - ideal.Y[i]));
+    }
+    expect(d).toBeLessThanOrEqual(1e-5 * maxAbs(cpu.Y));
+    // The chains' coefficients do move the result: the test sees NNS+A, not the ideal accumulation.
+    expect(moved).toBeGreaterThan(1e-3 * maxAbs(cpu.Y));
+  });
+});
+
 describe.skipIf(!gpu)('ADC models: same seed and chip, same result at any batch', () => {
   it.each(MODELS.map((m) => [m] as const))('%s: batches of 1, 7 and 64 vectors, chips differ', async (model) => {
     const cfg = config(BASE, COMBOS[0], { adc: { bits: 5, range: 'calibrated' } }, adcModel(model, false, 5));
@@ -183,7 +219,7 @@ describe.skipIf(!gpu)('ADC models: same seed and chip, same result at any batch'
 describe.skipIf(!gpu)('readout models left on the CPU', () => {
   it.each<[string, XbarConfigInput]>([
     ['fitted nonuniform ADC', { adc: { model: 'nonuniform', range: 'calibrated' } }],
-    ['NNS+A', { preset: 'neural-pim', analog: { model: 'neural' } }],
+    ['NNS+A on analog-sa with proportional read noise', { preset: 'neural-pim', analog: { model: 'neural' }, noise: { read: { sigma: 0.02, model: 'proportional' } } }],
     ['a 32-bit digital scale', { digital: { scale: 'u8.24' } }],
     ['a layer override', { layers: { '0': { adc: { model: 'nonuniform', range: 'calibrated', bits: 6 } } } }],
   ])('refuses %s', (_name, over) => {
@@ -318,6 +354,7 @@ describe.skipIf(!gpu)('models/mlp.onnx: the same accuracy on CPU and GPU for eve
     ['nonuniform', { adc: { model: 'nonuniform', nonuniform: { levels: compandingLevels(isaac.adc.bits, adcIsSigned(isaac)) } } }],
     ['neural', { adc: { model: 'neural', bits: 6 } }],
     ['digital unit', { digital: {} }],
+    ['NNS+A (neural-pim)', { preset: 'neural-pim', analog: { model: 'neural' } }],
   ])('%s', async (_name, over) => {
     const cfg = config({ preset: 'isaac' }, over);
     const data = mnistEvalData(net.input.shape, 40, 16);
