@@ -357,7 +357,7 @@ describe.skipIf(!gpu)('models/mlp.onnx: the same accuracy on CPU and GPU for eve
     ['NNS+A (neural-pim)', { preset: 'neural-pim', analog: { model: 'neural' } }],
   ])('%s', async (_name, over) => {
     const cfg = config({ preset: 'isaac' }, over);
-    const data = mnistEvalData(net.input.shape, 40, 16);
+    const data = mnistEvalData(net.input.shape, 32, 8);
     const acc: number[] = [];
     for (const backend of [CPU, GPU()]) {
       const runner = openNetwork(backend, net, cfg, false);
