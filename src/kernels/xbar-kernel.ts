@@ -28,6 +28,10 @@ export type XbarVariant = {
   kt: number;
   /** Per-read noise of DESIGN.md section 4 compiled in. */
   read: 'none' | 'additive' | 'proportional';
+  /** The proportional path's planes hold a device model's σ² and draw from stream deviceRead. */
+  deviceRead: boolean;
+  /** circuit.model "approx": aihwkit's IR-drop approximation per physical column and horizontal partition (cell planes, bit-serial only). */
+  approx: boolean;
   gain: boolean;
   analogNoise: boolean;
   adcNoise: boolean;
@@ -108,6 +112,9 @@ export const XBAR = defineKernel({
     nsaSliceBase: 'u32',
     nsaVar: 'f32',
     nsaVmDg: 'f32',
+    /** Rows of each horizontal partition (array.partitions.rows), and circuit.rCol·Gmax (approx only). */
+    partRows: 'u32',
+    rColNorm: 'f32',
   },
   bindings: {
     /** [.., K] signed quantized inputs, and per vector 1 if it needs the X⁻ pass. */
@@ -151,6 +158,8 @@ export const XBAR = defineKernel({
     if (v.nsa && !v.collapsed) throw new Error('xbar: NNS+A accumulates in analog (buffered, analog-sa)');
     if (v.nsaSlices && (!v.nsa || v.read === 'proportional')) throw new Error('xbar: the NNS+A slice chain needs nsa, and its proportional read noise is not built');
     if (v.wgx * v.wgy > limits.maxComputeInvocationsPerWorkgroup) throw new Error(`xbar: workgroup ${v.wgx}x${v.wgy} exceeds ${limits.maxComputeInvocationsPerWorkgroup} invocations`);
+    if (v.approx && v.collapsed) throw new Error('xbar: the IR-drop approximation applies per input cycle (digital-sa only)');
+    if (v.deviceRead && v.read !== 'proportional') throw new Error('xbar: device read noise uses the variance planes (read proportional)');
     if (v.trace && (v.read !== 'none' || v.gain || v.analogNoise || v.adcNoise)) throw new Error('xbar: calibration traces the noise-free chip');
     if ((v.gain || v.analogNoise) && !v.collapsed) throw new Error('xbar: analog gain and noise apply to buffered and analog-sa only');
     if (v.trace && (v.adcTable || v.digital !== 'none')) throw new Error('xbar: calibration traces ADC inputs, with no transfer table or digital unit');
@@ -167,6 +176,8 @@ export const XBAR = defineKernel({
         COLLAPSED: v.collapsed,
         TRACE: v.trace,
         READ: v.read === 'none' ? 0 : v.read === 'additive' ? 1 : 2,
+        DEVREAD: v.deviceRead,
+        APPROX: v.approx,
         GAIN: v.gain,
         ANALOGN: v.analogNoise,
         ADCN: v.adcNoise,
