@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { UsageError, messageOf } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
-import { encodeAdapterJson, encodeAdapterNpz, parseAdapterFile, type AdapterSet } from './set.ts';
+import { encodeAdapterJson, encodeAdapterNpz, parseAdapterFile } from './codec.ts';
+import type { AdapterSet } from './set.ts';
 
 /** Reads an adapter set (.npz or .json); `flag` names it in errors. */
 export function readAdapterFile(path: string, flag = '--adapters'): AdapterSet {
