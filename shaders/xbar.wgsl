@@ -112,7 +112,7 @@ fn digital4(a: vec4<f32>, j0: u32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
   for (var e = 0u; e < 4u; e++) {
     let j = min(j0 + e, P.N - 1u);
-    let x = dig[j] * a[e] * P.digShift + dig[P.N + j];
+    let x = consts[P.digBase + j] * a[e] * P.digShift + consts[P.digBase + P.N + j];
     var y = 0.0;
     if (DIG == 1u) { y = round(x); }
     else if (DIG == 2u) { y = floor(x + 0.5); }
@@ -134,14 +134,14 @@ fn digital4(a: vec4<f32>, j0: u32) -> vec4<f32> {
 // slice s, [nBlocks, S, N, T]; slice s, [nBlocks, N, S] from P.nsaSliceBase.
 fn nsaCycle4(p: u32, s: u32, col4: u32, t: u32) -> vec4<f32> {
   let j = min(vec4<u32>((P.col4Offset + col4) * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.N - 1u));
-  let i = ((vec4<u32>((p * NPL + s) * P.N) + j) * P.Tfull) + vec4<u32>(t);
-  return vec4<f32>(nsaC[i.x], nsaC[i.y], nsaC[i.z], nsaC[i.w]);
+  let i = vec4<u32>(P.nsaBase) + ((vec4<u32>((p * NPL + s) * P.N) + j) * P.Tfull) + vec4<u32>(t);
+  return vec4<f32>(adcT[i.x], adcT[i.y], adcT[i.z], adcT[i.w]);
 }
 
 fn nsaSlice4(p: u32, s: u32, col4: u32) -> vec4<f32> {
   let j = min(vec4<u32>((P.col4Offset + col4) * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.N - 1u));
-  let i = vec4<u32>(P.nsaSliceBase) + (vec4<u32>(p * P.N) + j) * NPL + vec4<u32>(s);
-  return vec4<f32>(nsaC[i.x], nsaC[i.y], nsaC[i.z], nsaC[i.w]);
+  let i = vec4<u32>(P.nsaBase + P.nsaSliceBase) + (vec4<u32>(p * P.N) + j) * NPL + vec4<u32>(s);
+  return vec4<f32>(adcT[i.x], adcT[i.y], adcT[i.z], adcT[i.w]);
 }
 
 // Gaussians for the 4 columns of a col4: element lo counts column pairs (src/random/philox.ts).

@@ -112,6 +112,9 @@ export const XBAR = defineKernel({
     nsaSliceBase: 'u32',
     nsaVar: 'f32',
     nsaVmDg: 'f32',
+    /** Where the NNS+A coefficients start in adcT, and the digital unit's [N] scales m_j then [N] offsets o_j in consts. */
+    nsaBase: 'u32',
+    digBase: 'u32',
     /** Rows of each horizontal partition (array.partitions.rows), and circuit.rCol·Gmax (approx only). */
     partRows: 'u32',
     rColNorm: 'f32',
@@ -134,12 +137,13 @@ export const XBAR = defineKernel({
     Y: readWrite('f32'),
     /** [.., 2, nBlocks, TK] Σ V² per vector (additive read noise). */
     sqStats: read('f32'),
-    /** [adcInst, adcM] breakpoints (LSB, increasing, padded with f32 max), then [adcInst, adcM + 1] segment values (LSB). */
+    /**
+     * The chip's readout tables, one binding (SwiftShader allows 10 storage buffers per stage): the ADC's
+     * [adcInst, adcM] breakpoints (LSB, increasing, padded with f32 max), then [adcInst, adcM + 1]
+     * segment values (LSB); from nsaBase, the NNS+A chain coefficients: cycles [nBlocks, S, N, T],
+     * then slices [nBlocks, N, S].
+     */
     adcT: read('f32'),
-    /** [N] scales m_j, then [N] offsets o_j of the digital unit (whole layer). */
-    dig: read('f32'),
-    /** NNS+A chain coefficients: cycles [nBlocks, S, N, T], then slices [nBlocks, N, S]. */
-    nsaC: read('f32'),
   },
   includes: [philoxWgsl, COUNTER_LAYOUT_WGSL],
   compile(v: XbarVariant, limits: GpuLimits) {

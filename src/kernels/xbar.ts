@@ -75,11 +75,12 @@ export interface XbarEncodeOptions {
 /** A chip's readout on the GPU: its ADC transfer tables and its NNS+A chain coefficients (either may be absent). */
 interface ChipTables {
   packed: PackedTables | null;
-  buf: GPUBuffer | null;
-  nsa: GPUBuffer | null;
+  /** The ADC tables, then from nsaBase the NNS+A coefficients (the kernel's one `adcT` binding). */
+  buf: GPUBuffer;
+  nsaBase: number;
 }
 
-/** NNS+A chain coefficients of chip `id` (null: nominal, all 1), as the kernel's `nsaC` holds them: cycles [nBlocks, S, N, T], then slices [nBlocks, N, S]. */
+/** NNS+A chain coefficients of chip `id` (null: nominal, all 1), as the kernel's `adcT` holds them from nsaBase: cycles [nBlocks, S, N, T], then slices [nBlocks, N, S]. */
 function nsaCoefficients(cfg: XbarConfig, g: LayerGeometry, id: ChipId | null): Float32Array {
   const r = layerReadout(cfg, g, id);
   const nb = g.blocks.length;
@@ -92,7 +93,7 @@ function nsaCoefficients(cfg: XbarConfig, g: LayerGeometry, id: ChipId | null): 
   return out;
 }
 
-/** The digital unit's per-column scales m_j then offsets o_j, as the kernel's `dig` binding holds them. */
+/** The digital unit's per-column scales m_j then offsets o_j, as the kernel reads them from consts[digBase]. */
 function digitalParams(u: DigitalUnit, N: number): Float32Array {
   if (u.m.length !== N) throw new Error(`crossbar layer: digital unit built for ${u.m.length} columns, layer has ${N}`);
   const out = new Float32Array(2 * N);
@@ -124,6 +125,8 @@ export class GpuCrossbarLayer {
   private readonly slices: LayerSlice[];
   private readonly scratch: GPUBuffer;
   private consts: GPUBuffer;
+  /** What consts holds: a run with the digital unit binds a copy with the unit's parameters appended. */
+  private constsData = new Float32Array(0);
   /** Per chip: its ADC instances' transfer tables (adc.model other than uniform) and NNS+A coefficients. */
   private readonly tables = new Map<GpuChip, ChipTables>();
   /** Reads carry a device model's per-cell noise (noise.device, DESIGN.md section 12). */
@@ -183,18 +186,25 @@ export class GpuCrossbarLayer {
       chip.destroy();
       throw new Error(`crossbar layer: ADC transfer tables of ${packed.instances} instances (${packed.data.byteLength} bytes) exceed this adapter's maxStorageBufferBindingSize (${limit}); raise adc.groupSize`);
     }
-    const buf = packed ? uploadStorage(this.s.ctx.device, packed.data, 'xbar.adcTables') : null;
-    const nsa = this.nsa ? uploadStorage(this.s.ctx.device, nsaCoefficients(this.cfg, this.layer.geom, id), 'xbar.nsaCoefficients') : null;
+    const nsa = this.nsa ? nsaCoefficients(this.cfg, this.layer.geom, id) : null;
+    const nsaBase = packed?.data.length ?? 0;
+    const data = new Float32Array(nsaBase + (nsa?.length ?? 0));
+    if (packed) data.set(packed.data);
+    if (nsa) data.set(nsa, nsaBase);
+    if (nsa && data.byteLength > limit) {
+      chip.destroy();
+      throw new Error(`crossbar layer: readout tables and NNS+A coefficients (${data.byteLength} bytes) exceed this adapter's maxStorageBufferBindingSize (${limit}); raise adc.groupSize`);
+    }
+    const buf = uploadStorage(this.s.ctx.device, data, 'xbar.readoutTables');
     const wrapped: GpuChip = {
       ...chip,
       destroy: () => {
         chip.destroy();
-        buf?.destroy();
-        nsa?.destroy();
+        buf.destroy();
         this.tables.delete(wrapped);
       },
     };
-    this.tables.set(wrapped, { packed, buf, nsa });
+    this.tables.set(wrapped, { packed, buf, nsaBase });
     return wrapped;
   }
 
@@ -209,6 +219,7 @@ export class GpuCrossbarLayer {
     consts.set(this.layout.weights);
     consts.set(this.layout.varFactors, npl);
     consts.set(ranges, 2 * npl);
+    this.constsData = consts;
     return uploadStorage(this.s.ctx.device, consts, 'xbar.consts');
   }
 
@@ -303,7 +314,16 @@ export class GpuCrossbarLayer {
     const v = this.variant(trace, o.perRead ?? true, o.digital);
     const tables = v.adcTable || v.nsa ? this.tables.get(chip) : undefined;
     if ((v.adcTable || v.nsa) && !tables) throw new Error('crossbar layer: this chip was not programmed by this layer (no ADC tables)');
-    const dig = v.digital !== 'none' ? rec.temp(uploadStorage(device, digitalParams(o.digital!, g.N), 'xbar.digital')) : this.scratch;
+    // The digital unit's parameters ride after the consts: one binding fewer (SwiftShader allows 10 per stage).
+    const digBase = this.constsData.length;
+    let consts = this.consts;
+    if (v.digital !== 'none') {
+      const dp = digitalParams(o.digital!, g.N);
+      const joined = new Float32Array(digBase + dp.length);
+      joined.set(this.constsData);
+      joined.set(dp, digBase);
+      consts = rec.temp(uploadStorage(device, joined, 'xbar.constsDigital'));
+    }
     const chunk = Math.max(1, Math.min(o.vectorsPerDispatch ?? Infinity, this.maxVectorsPerDispatch()));
     // Quantize once per run; every output column's invocations then read small integers.
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
@@ -319,7 +339,7 @@ export class GpuCrossbarLayer {
       encodeReadVariance(s, rec, { xq, rows, K: g.K, blockRows: cfg.array.rows, nBlocks: g.blocks.length, dacBits: g.b, T: g.T, TK, Vm: g.Vm, stats: sqStats });
     }
     const Y = windowBinding(s, o.out, first * g.N, rows * g.N, 4);
-    const shared = { xq: binding(s, xq, rows * g.K * 4), negFlags: binding(s, flags, rows * 4), consts: this.consts, Y: Y.binding, sqStats, adcT: tables?.buf ?? this.scratch, dig, nsaC: tables?.nsa ?? this.scratch };
+    const shared = { xq: binding(s, xq, rows * g.K * 4), negFlags: binding(s, flags, rows * 4), consts, Y: Y.binding, sqStats, adcT: tables?.buf ?? this.scratch };
     const pk = tables?.packed ?? undefined;
     let nsaVar = 0;
     for (let sl = 0; sl < g.S; sl++) nsaVar += 2 * 4 ** (sl * g.c);
@@ -338,7 +358,7 @@ export class GpuCrossbarLayer {
             partRows: partitionSizes(cfg).rows, rColNorm: normalizedWires(cfg).rCol,
             readVar: this.deviceReads ? 1 : cfg.noise.read.sigma ** 2, adcNoise: cfg.adc.noise, analogNoise: cfg.analog.noise, biasScale: o.bias === false ? 0 : 1,
             adcM: pk?.M ?? 1, adcGroups: pk?.groups ?? 1, adcGroupSize: cfg.adc.groupSize, adcInst: pk?.instances ?? 1, adcVBase: pk?.valueBase ?? 0, adcSteps: pk ? Math.ceil(Math.log2(pk.M + 1)) : 0,
-            cellBits: g.c, nsaSliceBase: g.blocks.length * g.S * g.N * g.T, nsaVar, nsaVmDg: g.Vm / g.dG,
+            cellBits: g.c, nsaSliceBase: g.blocks.length * g.S * g.N * g.T, nsaVar, nsaVmDg: g.Vm / g.dG, nsaBase: tables?.nsaBase ?? 0, digBase,
             digShift: du ? 2 ** -du.exponent : 1, digLo: du?.range.lo ?? 0, digHi: du?.range.hi ?? 0, digOut: du?.layer.outScale ?? 1,
           },
           bind: { ...shared, R: c.planes, ep: c.epilogue ?? epilogue, Q: c.varPlanes, gains: c.gains },
