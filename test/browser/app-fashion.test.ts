@@ -6,10 +6,12 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
+import { createServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFashionMnist } from '../../src/io/datasets/fashion-mnist-node.ts';
 import { buildOnnxModel } from '../../src/io/onnx/build.ts';
 import type { AppHook } from '../../web/app/main.ts';
+import { fashionMnistPlugin } from '../../web/vite/fashion-mnist-plugin.ts';
 import { CHROMIUM, openBrowser, type BrowserEnv } from '../helpers/browser.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/files.ts';
@@ -168,7 +170,7 @@ function cliEval(model: string, n: number, config: Record<string, unknown>): { c
   return { correct: out.chips[0].correct, total: out.chips[0].total, adc: out.counts.total.adcConversions, dataset: out.dataset };
 }
 
-async function openPage(downloads: string): Promise<{ page: Page; errors: string[] }> {
+async function openPage(downloads: string, baseUrl = env!.baseUrl): Promise<{ page: Page; errors: string[] }> {
   const page = await env!.browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -178,7 +180,7 @@ async function openPage(downloads: string): Promise<{ page: Page; errors: string
   mkdirSync(downloads, { recursive: true });
   const cdp = await page.createCDPSession();
   await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
-  await page.goto(`${env!.baseUrl}/web/index.html`, { waitUntil: 'load' });
+  await page.goto(`${baseUrl}/web/index.html`, { waitUntil: 'load' });
   return { page, errors };
 }
 
@@ -263,4 +265,35 @@ describe.skipIf(!hasChromium)('browser app on Fashion-MNIST (dev server, headles
       await page.close();
     }
   }, 180_000);
+
+  it('without the Fashion-MNIST package, says what to install and runs MNIST only', async () => {
+    // The same app on a dev server whose plugin finds no package (as on a machine without it).
+    const server = await createServer({ configFile: false, root: '.', plugins: [fashionMnistPlugin({ dir: join(work, 'no-package') })], server: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
+    await server.listen();
+    const addr = server.httpServer?.address();
+    if (!addr || typeof addr === 'string') throw new Error('vite dev server has no port');
+    const { page, errors } = await openPage(join(work, 'downloads-missing'), `http://127.0.0.1:${addr.port}`);
+    try {
+      await page.waitForFunction(() => window.__xbarsim.ready, { timeout: 60_000 });
+      const fashion = await page.$eval('[data-testid="dataset"] option[value="fashion-mnist"]', (o) => o.textContent ?? '');
+      expect(fashion).toContain('(not in this build)');
+      const model = join(work, 'fmnist-centroid-cnn-2.onnx');
+      centroidCnn(model);
+      await (await page.$('input[data-testid="model-file"]'))!.uploadFile(model);
+      await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')!.textContent!.startsWith('fmnist-centroid-cnn-2.onnx:'), { timeout: 30_000 });
+      await setField(page, 'dataset', 'fashion-mnist');
+      const status = await text(page, 'data-status');
+      expect(status).toMatch(/^Fashion-MNIST needs Debian's dataset-fashion-mnist package \(apt-get install dataset-fashion-mnist\)/);
+      expect(await text(page, 'config-error')).toBe(status);
+      expect(await disabled(page, 'run')).toBe(true);
+      // MNIST still runs.
+      await setField(page, 'dataset', 'mnist');
+      expect(await visible(page, 'config-error')).toBe(false);
+      expect(await disabled(page, 'run')).toBe(false);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  }, 120_000);
 });
