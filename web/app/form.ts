@@ -5,7 +5,7 @@ import { PRESET_NAMES } from '../../src/config/presets.ts';
 import { messageOf } from '../../src/errors.ts';
 import { pathKind } from '../../src/sweep/spec.ts';
 import { showError, type Ui } from './dom.ts';
-import { APP_DATASETS } from './dataset-info.ts';
+import { APP_DATASETS, type AppDataset } from './dataset-info.ts';
 import { dataChoice } from './datasets.ts';
 import { fitProblem, shippedModels } from './models.ts';
 import { currentDataset, type App } from './state.ts';
@@ -19,7 +19,7 @@ export function buildForm(ui: Ui): void {
   for (const m of shippedModels()) ui.modelSelect.add(new Option(m.title, m.file));
   if (ui.modelSelect.options.length === 0) ui.modelSelect.add(new Option('(no shipped model: drop an .onnx file)', ''));
   for (const o of ui.dataset.options) {
-    const missing = dataChoice(o.value as keyof typeof APP_DATASETS);
+    const missing = dataChoice(o.value as AppDataset);
     if (typeof missing === 'string') {
       o.textContent = `${o.textContent ?? o.value} (not in this build)`;
       o.title = missing;
