@@ -13,14 +13,14 @@ import { parseNpy } from '../../src/io/npy.ts';
 import { runMain } from '../helpers/cli.ts';
 import { anyConfig, nearValidConfig } from '../helpers/config-arbitrary.ts';
 import { tempDir, writeNpy } from '../helpers/files.ts';
-import { randomArray } from '../helpers/random.ts';
+import { randomArray, cpuClockMs } from '../helpers/random.ts';
 
 /** Fixed for CI; XBARSIM_FUZZ_SEED and XBARSIM_FUZZ_SCALE (a multiplier of the case counts) explore further by hand. */
 const SEED = Number(process.env.XBARSIM_FUZZ_SEED ?? 20_260_101);
 const SCALE = Number(process.env.XBARSIM_FUZZ_SCALE ?? 1);
 const CONFIG_RUNS = Math.round(1500 * SCALE);
 const VMM_RUNS = Math.round(150 * SCALE);
-/** Longest any one case may take (a hang or a blow-up shows as a failure, not a stuck CI). */
+/** Most CPU time any one case may take (a hang or a blow-up shows as a failure, not a stuck CI). */
 const CASE_MS = 5_000;
 
 function prototypeClean(): boolean {
@@ -42,7 +42,7 @@ describe('fuzz: configs from the schema grammar through resolveConfig', () => {
     let refused = 0;
     const details = fc.check(
       fc.property(fc.oneof(anyConfig, nearValidConfig), (input) => {
-        const t0 = performance.now();
+        const t0 = cpuClockMs();
         const text = JSON.stringify(input);
         try {
           // As a file would give it: through JSON, so __proto__ keys are own keys.
@@ -58,7 +58,7 @@ describe('fuzz: configs from the schema grammar through resolveConfig', () => {
           refused++;
         }
         expect(prototypeClean()).toBe(true);
-        expect(performance.now() - t0).toBeLessThan(CASE_MS);
+        expect(cpuClockMs() - t0).toBeLessThan(CASE_MS);
       }),
       { seed: SEED, numRuns: CONFIG_RUNS },
     );
@@ -77,12 +77,15 @@ describe('fuzz: configs through the vmm command', () => {
     const W = writeNpy(dir, 'W.npy', [24, 5], randomArray(120, 11));
     const X = writeNpy(dir, 'X.npy', [3, 24], randomArray(72, 12));
     const inputs = new Set(readdirSync(dir));
+    // One run first, so the first case's time guard does not count loading the command's modules.
+    await runMain(['vmm', '--weights', W, '--inputs', X, '--preset', 'isaac', '--out', join(dir, 'warm.npy'), '--backend', 'cpu']);
+    rmSync(join(dir, 'warm.npy'));
     let ran = 0;
     let refused = 0;
     let n = 0;
     const details = await fc.check(
       fc.asyncProperty(fc.oneof({ weight: 3, arbitrary: nearValidConfig }, { weight: 1, arbitrary: anyConfig }), fc.integer({ min: 0, max: 3 }), async (input, chip) => {
-        const t0 = performance.now();
+        const t0 = cpuClockMs();
         const cfg = join(dir, `cfg-${n}.json`);
         const out = join(dir, `Y-${n}.npy`);
         const counts = join(dir, `counts-${n}.json`);
@@ -108,7 +111,7 @@ describe('fuzz: configs through the vmm command', () => {
           const left = readdirSync(dir).filter((f) => !inputs.has(f) && f !== `cfg-${n - 1}.json` && f !== `Y-${n - 1}.npy` && f !== `counts-${n - 1}.json`);
           expect(left).toEqual([]); // no temp files, nothing else
           expect(prototypeClean()).toBe(true);
-          expect(performance.now() - t0).toBeLessThan(CASE_MS);
+          expect(cpuClockMs() - t0).toBeLessThan(CASE_MS);
         } finally {
           for (const f of [cfg, out, counts]) rmSync(f, { force: true });
         }
