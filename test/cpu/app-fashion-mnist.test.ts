@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build } from 'vite';
+import { build, preview } from 'vite';
 import { describe, expect, it } from 'vitest';
 import { fashionMnistEvalData } from '../../src/io/datasets/eval-data.ts';
 import { loadFashionMnist } from '../../src/io/datasets/fashion-mnist-node.ts';
@@ -16,7 +16,7 @@ import { FASHION_MNIST_CALIBRATION_IMAGES, fashionMnistPlugin } from '../../web/
 import { tempDir } from '../helpers/files.ts';
 
 /** Builds an ES bundle whose default export is the virtual module's value, and imports it. */
-async function buildAssets(dir: string, calibration?: number): Promise<{ assets: FashionMnistAssets; warnings: string[]; read(url: string): Uint8Array }> {
+async function buildAssets(dir: string, calibration?: number): Promise<{ assets: FashionMnistAssets; warnings: string[]; outDir: string; read(url: string): Uint8Array }> {
   const root = tempDir();
   const entry = join(root, 'entry.js');
   writeFileSync(entry, "import { fashionMnistAssets } from 'virtual:xbarsim-fashion-mnist';\nexport default fashionMnistAssets;\n");
@@ -35,7 +35,7 @@ async function buildAssets(dir: string, calibration?: number): Promise<{ assets:
   const mod = (await import(pathToFileURL(join(root, 'dist', 'entry.js')).href)) as { default: FashionMnistAssets };
   // The app's base is '/': an asset's URL is its path below the output folder.
   const read = (url: string): Uint8Array => new Uint8Array(readFileSync(join(root, 'dist', url)));
-  return { assets: mod.default, warnings, read };
+  return { assets: mod.default, warnings, outDir: join(root, 'dist'), read };
 }
 
 /** Float32 arrays equal bit for bit (fast: compares the bytes). */
@@ -45,7 +45,7 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
 
 describe('browser app Fashion-MNIST assets (Vite plugin + loader)', () => {
   it('emits the test split and the calibration slice; decoded, they equal src/io/datasets', async () => {
-    const { assets, read } = await buildAssets('/usr/share/datasets/fashion-mnist');
+    const { assets, read, outDir } = await buildAssets('/usr/share/datasets/fashion-mnist');
     if (!assets.available) throw new Error(`Fashion-MNIST not available: ${assets.reason}`);
     expect(assets.testImages).toBe(10_000);
     expect(assets.trainImages).toBe(60_000);
@@ -69,6 +69,26 @@ describe('browser app Fashion-MNIST assets (Vite plugin + loader)', () => {
     expect(sameBits(test.images.subarray(0, 50 * 784), cli.x)).toBe(true);
     expect(Array.from(test.labels.subarray(0, 50))).toEqual(Array.from(cli.labels));
     expect(sameBits(train.images.subarray(0, 300 * 784), cli.calibration!.x)).toBe(true);
+
+    // Served by `vite preview` (sirv sends a .gz file with Content-Encoding: gzip, so fetch inflates
+    // it): the loader takes the plain IDX bytes and decodes the same images.
+    const server = await preview({ configFile: false, logLevel: 'silent', build: { outDir }, preview: { host: '127.0.0.1', port: 0 } });
+    try {
+      const addr = server.httpServer.address();
+      if (!addr || typeof addr === 'string') throw new Error('vite preview has no port');
+      const encodings: (string | null)[] = [];
+      const get = async (url: string): Promise<Uint8Array> => {
+        const res = await fetch(`http://127.0.0.1:${addr.port}${url}`);
+        encodings.push(res.headers.get('content-encoding'));
+        return new Uint8Array(await res.arrayBuffer());
+      };
+      const served = await fashionMnistFromAssets(await get(assets.urls.testImages), await get(assets.urls.testLabels), 'test', 'served test');
+      expect(sameBits(served.images, cliTest.images)).toBe(true);
+      expect(Array.from(served.labels)).toEqual(Array.from(cliTest.labels));
+      expect(encodings).toEqual(['gzip', 'gzip']);
+    } finally {
+      await server.close();
+    }
   }, 60_000);
 
   it('carries a smaller slice when asked, cut from the start of the training split', async () => {
