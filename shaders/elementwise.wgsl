@@ -6,7 +6,36 @@
 // OP selects the unary or binary function at compile time (the switch folds away); entry points that
 // do not use it are compiled with OP = 0. P.iter holds the row-major strides of the output (to split i
 // into coordinates), P.sa and P.sb each operand's element strides (0 along broadcast dims).
+// where_main reads three operands (X, B and the condition S, through P.sa, P.sb, P.sc).
 // Params, the bindings X, Y, B, S and OP are generated from src/kernels/elementwise.ts.
+
+// erfc to a relative error below 1.2e-7 for every x (Numerical Recipes in C, 2nd ed., §6.2,
+// erfcc: a Chebyshev fit), so the tail below 0 of gelu keeps its relative accuracy.
+fn erfc_fn(x: f32) -> f32 {
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+    t * (-0.82215223 + t * 0.17087277)))))))));
+  return select(2.0 - r, r, x >= 0.0);
+}
+
+// erf: its Maclaurin series near 0 (where 1 - erfc would lose the relative accuracy ONNX's rtol
+// needs), 1 - erfc beyond.
+fn erf_fn(x: f32) -> f32 {
+  if (abs(x) < 0.5) {
+    let x2 = x * x;
+    let s = 1.0 - x2 * (1.0 / 3.0 - x2 * (0.1 - x2 * (1.0 / 42.0 - x2 * (1.0 / 216.0 - x2 * (1.0 / 1320.0 - x2 / 9360.0)))));
+    return 1.1283791670955126 * x * s;
+  }
+  return sign(x) * (1.0 - erfc_fn(abs(x)));
+}
+
+// Own tanh: some drivers' builtin returns NaN for large |x|.
+fn tanh_fn(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
 
 fn unary_fn(x: f32) -> f32 {
   switch OP {
@@ -24,20 +53,68 @@ fn unary_fn(x: f32) -> f32 {
       let e = exp(-abs(x));
       return select(e, 1.0, x >= 0.0) / (1.0 + e);
     }
-    default: {
-      // Own tanh: some drivers' builtin returns NaN for large |x|.
-      let e = exp(-2.0 * abs(x));
-      return sign(x) * (1.0 - e) / (1.0 + e);
-    }
+    case 4u: { return tanh_fn(x); }
+    // gelu = x·Φ(x), Φ(x) = erfc(-x/√2)/2.
+    case 5u: { return x * 0.5 * erfc_fn(-x * 0.7071067811865476); }
+    case 6u: { return 0.5 * x * (1.0 + tanh_fn(0.7978845608028654 * (x + 0.044715 * x * x * x))); }
+    case 7u: { return clamp(P.alpha * x + P.beta, 0.0, 1.0); }
+    case 8u: { return x * clamp(x / 6.0 + 0.5, 0.0, 1.0); }
+    case 9u: { return exp(x); }
+    case 10u: { return log(x); }
+    case 11u: { return -x; }
+    case 12u: { return abs(x); }
+    case 13u: { return 1.0 / x; }
+    case 14u: { return sqrt(x); }
+    case 15u: { return erf_fn(x); }
+    case 16u: { return trunc(x); }
+    case 17u: { return select(0.0, 1.0, x != 0.0); }
+    default: { return select(0.0, 1.0, x == 0.0); }
   }
 }
+
+// NaN and +Infinity as runtime values: WGSL rejects a constant expression that evaluates to either.
+fn nan_f32() -> f32 { return bitcast<f32>(0x7fc00000u | (P.n & 0u)); }
+fn inf_f32() -> f32 { return bitcast<f32>(0x7f800000u | (P.n & 0u)); }
+
+// Tested on the bits: implementations may assume no NaNs and fold v != v away.
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// a^b with numpy's signs: integer exponents by repeated squaring (exact on integers, defined for
+// a < 0), others as exp2(b·log2(a)), NaN for a < 0. WGSL's pow leaves a ≤ 0 undefined.
+fn pow_fn(a: f32, b: f32) -> f32 {
+  if (b == trunc(b) && abs(b) <= 1024.0) {
+    var e = u32(abs(b));
+    var base = a;
+    var r = 1.0;
+    loop {
+      if (e == 0u) { break; }
+      if ((e & 1u) != 0u) { r = r * base; }
+      base = base * base;
+      e = e >> 1u;
+    }
+    return select(r, 1.0 / r, b < 0.0);
+  }
+  if (a < 0.0) { return nan_f32(); }
+  if (a == 0.0) { return select(inf_f32(), 0.0, b > 0.0); }
+  return exp2(b * log2(a));
+}
+
 
 fn binary_fn(a: f32, b: f32) -> f32 {
   switch OP {
     case 0u: { return a + b; }
     case 1u: { return a - b; }
     case 2u: { return a * b; }
-    default: { return a / b; }
+    case 3u: { return a / b; }
+    case 4u: { return pow_fn(a, b); }
+    // NaN in either operand gives NaN, as numpy's maximum and minimum.
+    case 5u: { return select(max(a, b), nan_f32(), is_nan(a) || is_nan(b)); }
+    case 6u: { return select(min(a, b), nan_f32(), is_nan(a) || is_nan(b)); }
+    case 7u: { return select(0.0, 1.0, a == b); }
+    case 8u: { return select(0.0, 1.0, a < b); }
+    default: { return select(0.0, 1.0, a > b); }
   }
 }
 
@@ -67,6 +144,22 @@ fn binary_main(@builtin(global_invocation_id) gid: vec3<u32>) {
     ib = ib + q * P.sb[d / 4u][d % 4u];
   }
   Y[i] = binary_fn(X[ia], B[ib]);
+}
+
+// Where: Y = S[ic] != 0 ? X[ia] : B[ib], the condition read through P.sc.
+@compute @workgroup_size({{WG}})
+fn where_main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = flat_index(gid);
+  if (i >= P.n) { return; }
+  var rem = i;
+  var a = vec3<u32>(0u, 0u, 0u);
+  for (var d = 0u; d < P.rank; d++) {
+    let st = P.iter[d / 4u][d % 4u];
+    let q = rem / st;
+    rem = rem - q * st;
+    a = a + q * vec3<u32>(P.sa[d / 4u][d % 4u], P.sb[d / 4u][d % 4u], P.sc[d / 4u][d % 4u]);
+  }
+  Y[i] = select(B[a.y], X[a.x], S[a.z] != 0.0);
 }
 
 // y = x * B[c] + S[c], c = (i / inner) % channels.

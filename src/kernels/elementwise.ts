@@ -13,16 +13,20 @@ export const DEFAULT_WG = 64;
 export const MAX_TABLE_RANK = 8;
 
 /** Unary functions, in the order of their WGSL op codes. */
-export const UNARY_FNS = ['relu', 'leaky-relu', 'clip', 'sigmoid', 'tanh'] as const;
+export const UNARY_FNS = [
+  'relu', 'leaky-relu', 'clip', 'sigmoid', 'tanh', 'gelu', 'gelu-tanh', 'hard-sigmoid', 'hard-swish',
+  'exp', 'log', 'neg', 'abs', 'reciprocal', 'sqrt', 'erf', 'trunc', 'bool', 'not',
+] as const;
 export type UnaryFn = (typeof UNARY_FNS)[number];
 /** Binary functions, in the order of their WGSL op codes. */
-export const BINARY_FNS = ['add', 'sub', 'mul', 'div'] as const;
+export const BINARY_FNS = ['add', 'sub', 'mul', 'div', 'pow', 'max', 'min', 'equal', 'less', 'greater'] as const;
 export type BinaryFn = (typeof BINARY_FNS)[number];
 
 /** The elementwise family's variants: an entry point and, for unary/binary, the function baked in. */
 export type ElementwiseVariant =
   | { entry: 'unary'; fn: UnaryFn; wg: number }
   | { entry: 'binary'; fn: BinaryFn; wg: number }
+  | { entry: 'where'; wg: number }
   | { entry: 'affine'; wg: number }
   | { entry: 'bias'; wg: number };
 
@@ -32,9 +36,9 @@ function opCode(v: ElementwiseVariant): number {
   return 0;
 }
 
-const USES = { unary: ['X', 'Y'], binary: ['X', 'Y', 'B'], affine: ['X', 'Y', 'B', 'S'], bias: ['Y', 'B'] } as const;
+const USES = { unary: ['X', 'Y'], binary: ['X', 'Y', 'B'], where: ['X', 'Y', 'B', 'S'], affine: ['X', 'Y', 'B', 'S'], bias: ['Y', 'B'] } as const;
 
-/** Elementwise ops: unary activations, broadcast binary ops, per-channel affine, in-place row bias. */
+/** Elementwise ops: unary functions, broadcast binary ops and Where, per-channel affine, in-place row bias. */
 export const ELEMENTWISE = defineKernel({
   name: 'elementwise',
   uniforms: {
@@ -45,11 +49,13 @@ export const ELEMENTWISE = defineKernel({
     channels: 'u32',
     flags: 'u32',
     alpha: 'f32',
+    beta: 'f32',
     lo: 'f32',
     hi: 'f32',
     iter: 'array<vec4<u32>, 2>',
     sa: 'array<vec4<u32>, 2>',
     sb: 'array<vec4<u32>, 2>',
+    sc: 'array<vec4<u32>, 2>',
   },
   bindings: { X: read('f32'), Y: readWrite('f32'), B: read('f32'), S: read('f32') },
   compile(v: ElementwiseVariant, limits) {
@@ -93,12 +99,13 @@ export function table(t: readonly number[]): readonly number[] {
   return t;
 }
 
-const NO_TABLES = { rank: 0, iter: [], sa: [], sb: [] };
-const NO_FN = { inner: 1, channels: 1, flags: 0, alpha: 0, lo: 0, hi: 0 };
+const NO_TABLES = { rank: 0, iter: [], sa: [], sb: [], sc: [] };
+const NO_FN = { inner: 1, channels: 1, flags: 0, alpha: 0, beta: 0, lo: 0, hi: 0 };
 
-/** Parameters of the unary functions (ONNX LeakyRelu alpha, Clip bounds: ±Infinity when absent). */
+/** Parameters of the unary functions (LeakyRelu and HardSigmoid alpha, HardSigmoid beta, Clip bounds: ±Infinity when absent). */
 export interface UnaryParams {
   alpha: number;
+  beta?: number;
   min: number;
   max: number;
 }
@@ -112,7 +119,7 @@ export function encodeUnary(e: OpEncoder, fn: UnaryFn, prm: UnaryParams, x: GPUB
   const lo = Number.isFinite(prm.min) ? prm.min : 0;
   const hi = Number.isFinite(prm.max) ? prm.max : 0;
   dispatch(s, e, ELEMENTWISE, { entry: 'unary', fn, wg }, {
-    params: { ...NO_TABLES, ...NO_FN, n, stride: grid.stride, flags, alpha: prm.alpha, lo, hi },
+    params: { ...NO_TABLES, ...NO_FN, n, stride: grid.stride, flags, alpha: prm.alpha, beta: prm.beta ?? 0, lo, hi },
     bind: { X: binding(s, x, n * 4), Y: binding(s, y, n * 4) },
     grid,
     label: fn,
@@ -135,10 +142,26 @@ export function encodeBinary(e: OpEncoder, fn: BinaryFn, a: BroadcastOperand, b:
   if (c.dims.length > MAX_TABLE_RANK) throw new Error(`binary ${fn}: ${c.dims.length} dims after merging exceed ${MAX_TABLE_RANK}`);
   const grid = linearGrid(s, n, wg);
   dispatch(s, e, ELEMENTWISE, { entry: 'binary', fn, wg }, {
-    params: { ...NO_FN, n, stride: grid.stride, rank: c.dims.length, iter: table(c.tables[0]), sa: table(c.tables[1]), sb: table(c.tables[2]) },
+    params: { ...NO_FN, n, stride: grid.stride, rank: c.dims.length, iter: table(c.tables[0]), sa: table(c.tables[1]), sb: table(c.tables[2]), sc: [] },
     bind: { X: binding(s, a.buf, a.elements * 4), Y: binding(s, y, n * 4), B: binding(s, b.buf, b.elements * 4) },
     grid,
     label: fn,
+  });
+}
+
+/** Records y = cond ≠ 0 ? x : y over output dims `dims`, each operand read through its strides (0 = broadcast). */
+export function encodeWhere(e: OpEncoder, cond: BroadcastOperand, x: BroadcastOperand, y: BroadcastOperand, out: GPUBuffer, dims: readonly number[], wg = DEFAULT_WG): void {
+  const n = dims.reduce((p, q) => p * q, 1);
+  if (n === 0) return;
+  const s = e.session;
+  const c = collapseDims(dims, [rowMajorStrides(dims), x.strides, y.strides, cond.strides]);
+  if (c.dims.length > MAX_TABLE_RANK) throw new Error(`where: ${c.dims.length} dims after merging exceed ${MAX_TABLE_RANK}`);
+  const grid = linearGrid(s, n, wg);
+  dispatch(s, e, ELEMENTWISE, { entry: 'where', wg }, {
+    params: { ...NO_FN, n, stride: grid.stride, rank: c.dims.length, iter: table(c.tables[0]), sa: table(c.tables[1]), sb: table(c.tables[2]), sc: table(c.tables[3]) },
+    bind: { X: binding(s, x.buf, x.elements * 4), Y: binding(s, out, n * 4), B: binding(s, y.buf, y.elements * 4), S: binding(s, cond.buf, cond.elements * 4) },
+    grid,
+    label: 'where',
   });
 }
 

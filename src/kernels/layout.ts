@@ -3,6 +3,7 @@ import type { GpuLimits } from '../gpu/gpu-context.ts';
 import type { OpEncoder } from '../gpu/encoder.ts';
 import { defineKernel, read, readWrite } from './kernel.ts';
 import { dispatch, linearGrid, windowBinding } from './dispatch.ts';
+import type { GpuSession } from '../gpu/runtime.ts';
 import { collapseDims, DEFAULT_WG, MAX_TABLE_RANK, table } from './elementwise.ts';
 import { rowMajorStrides } from '../ir/tensor.ts';
 import { checkParam } from './template.ts';
@@ -52,10 +53,24 @@ export interface StridedCopy {
   dst: StridedAccess;
 }
 
-/** Largest element index (plus one) an access reaches over `dims`. */
-function extent(dims: readonly number[], a: StridedAccess): number {
-  if (dims.some((d) => d === 0)) return a.offset;
-  return a.offset + 1 + dims.reduce((acc, d, k) => acc + (d - 1) * a.strides[k], 0);
+/** The element range [lo, hi) an access reaches over `dims` (strides may be negative: a reversed slice). */
+function span(dims: readonly number[], a: StridedAccess): { lo: number; hi: number } {
+  if (dims.some((d) => d === 0)) return { lo: a.offset, hi: a.offset };
+  let lo = a.offset;
+  let hi = a.offset + 1;
+  dims.forEach((d, k) => {
+    const step = (d - 1) * a.strides[k];
+    if (step < 0) lo += step;
+    else hi += step;
+  });
+  return { lo, hi };
+}
+
+/** Binds the elements an access reaches; returns the binding and the index there of element `offset`. */
+function accessWindow(s: GpuSession, buf: GPUBuffer, dims: readonly number[], a: StridedAccess): { binding: GPUBufferBinding; shift: number } {
+  const { lo, hi } = span(dims, a);
+  const w = windowBinding(s, buf, lo, hi - lo, 4);
+  return { binding: w.binding, shift: w.shift + (a.offset - lo) };
 }
 
 /** Records a strided copy from x to y, adding `bias` addressed by its own access when given. */
@@ -67,11 +82,11 @@ export function encodeStridedCopy(e: OpEncoder, x: GPUBuffer, y: GPUBuffer, plan
   const c = collapseDims(plan.dims, [rowMajorStrides(plan.dims), plan.src.strides, plan.dst.strides, biasStrides]);
   if (c.dims.length > MAX_TABLE_RANK) throw new Error(`strided copy: ${c.dims.length} dims after merging exceed ${MAX_TABLE_RANK}`);
   const grid = linearGrid(s, n, wg);
-  // Each buffer is bound from its first element on: a copy out of (or into) part of a large buffer
-  // binds only that part.
-  const X = windowBinding(s, x, plan.src.offset, extent(plan.dims, plan.src) - plan.src.offset, 4);
-  const Y = windowBinding(s, y, plan.dst.offset, extent(plan.dims, plan.dst) - plan.dst.offset, 4);
-  const Bias = bias && windowBinding(s, bias.buf, bias.access.offset, extent(plan.dims, bias.access) - bias.access.offset, 4);
+  // Each buffer is bound from the first element it reaches: a copy out of (or into) part of a large
+  // buffer binds only that part. Negative strides wrap in u32 arithmetic, which the kernel's sums undo.
+  const X = accessWindow(s, x, plan.dims, plan.src);
+  const Y = accessWindow(s, y, plan.dims, plan.dst);
+  const Bias = bias && accessWindow(s, bias.buf, plan.dims, bias.access);
   dispatch(s, e, LAYOUT, { bias: bias !== undefined, wg }, {
     params: {
       n,

@@ -20,7 +20,7 @@ async function cpu(net: Network, x: Float32Array, B: number): Promise<Float32Arr
 
 /**
  * The CPU oracle's f64 convolutions take 3–60 s of CPU per ImageNet network; the five lightest
- * (under 2 G multiply-adds) run here, all nine run in the WebGPU suite (test/gpu/conformance.test.ts).
+ * (under 2 G multiply-adds) run here, all nine run on WebGPU (test/gpu/conformance-light*.test.ts; VGG-19 with XBARSIM_GPU_VGG=1).
  */
 const ON_CPU = ['bvlc_alexnet', 'squeezenet', 'shufflenet', 'zfnet512', 'inception_v1'];
 

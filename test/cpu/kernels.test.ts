@@ -13,6 +13,23 @@ import { PROGRAMMING } from '../../src/kernels/program.ts';
 import { QUANTIZE, READ_VARIANCE } from '../../src/kernels/quantize.ts';
 import { SOFTMAX } from '../../src/kernels/softmax.ts';
 import { XBAR } from '../../src/kernels/xbar-kernel.ts';
+import { MATMUL } from '../../src/kernels/matmul.ts';
+import { REDUCE } from '../../src/kernels/reduce.ts';
+import { TENSOR } from '../../src/kernels/tensor.ts';
+
+/** Sources of the issue-12 digital families (every entry point, one variant each). */
+const ISSUE12_SOURCES = [
+  MATMUL.source({ wg: 64 }),
+  ...(['sum', 'mean', 'max', 'min'] as const).map((fn) => REDUCE.source({ entry: 'reduce', fn, wg: 64 })),
+  REDUCE.source({ entry: 'argmax', last: true, wg: 64 }),
+  REDUCE.source({ entry: 'norm', wg: 64 }),
+  REDUCE.source({ entry: 'lrn', wg: 64 }),
+  ...(['constant', 'reflect', 'edge', 'wrap'] as const).map((mode) => TENSOR.source({ entry: 'pad', mode, wg: 64 })),
+  TENSOR.source({ entry: 'gather', wg: 64 }),
+  TENSOR.source({ entry: 'resize', wg: 64 }),
+  TENSOR.source({ entry: 'col2im', wg: 64 }),
+  SOFTMAX.source({ log: true, wg: 64 }),
+];
 
 describe('uniforms declared once', () => {
   it('lay out scalars and vec4 tables by WGSL alignment', () => {
@@ -52,10 +69,10 @@ describe('uniforms declared once', () => {
       PROGRAMMING.source({ entry: 'planes', mode: 'cells', npl: 8, programming: true, stuckAt: false, drift: false, varPlanes: true }),
       QUANTIZE.source({ wg: 64 }),
       READ_VARIANCE.source({ wg: 64 }),
-      SOFTMAX.source({ wg: 64 }),
+      SOFTMAX.source({ log: false, wg: 64 }),
       XBAR.source({ tm: 4, wgx: 8, wgy: 8, npl: 8, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, kt: 0, read: 'none', gain: false, analogNoise: false, adcNoise: false }),
     ];
-    for (const src of sources) expect(src.match(/struct Params/g)).toHaveLength(1);
+    for (const src of [...sources, ...ISSUE12_SOURCES]) expect(src.match(/struct Params/g)).toHaveLength(1);
     expect(sources[9]).toContain('@group(0) @binding(1) var<storage, read> xq: array<i32>;');
     expect(sources[9]).toContain('@group(0) @binding(8) var<storage, read_write> Y: array<f32>;');
     expect(sources[9]).toMatch(/const STREAM_READ: u32 = 5u;/);

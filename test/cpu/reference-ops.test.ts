@@ -3,7 +3,8 @@ import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
 import type { BinaryOp, ConvOp, LinearOp, PoolOp, Shape, UnaryOp } from '../../src/ir/graph.ts';
 import type { HostTensor } from '../../src/ir/tensor.ts';
 import { colsToNchwTensorRef, convF32Ref, im2colTensorRef, linearF32Ref } from '../../src/nn/ops/matrix.ts';
-import { digitalOpRef, kindsWithoutGpu } from '../../src/nn/ops/registry.ts';
+import { digitalOpRef, gpuKernelMissing, kindsWithoutGpu } from '../../src/nn/ops/registry.ts';
+import type { BinaryFn, UnaryFn } from '../../src/ir/graph.ts';
 
 const base = { inputs: ['x'], output: 'y' };
 
@@ -240,8 +241,17 @@ describe('CPU digital ops: shape checks', () => {
 });
 
 describe('digital op registry', () => {
-  it('every digital IR op kind has its CPU oracle; those without a WebGPU kernel yet are the ones issue 12 added', () => {
-    // The WGSL kernels of issue 12's ops come with the kernel work; the WebGPU executor refuses them until then.
-    expect(kindsWithoutGpu().sort()).toEqual(['argmax', 'col2im', 'constant', 'expand', 'gather', 'instancenorm', 'layernorm', 'log-softmax', 'lrn', 'matmul', 'pad', 'reduce', 'resize', 'slice', 'where'].sort());
+  it('every digital IR op kind has its CPU oracle and a WebGPU kernel, for every unary and binary function', () => {
+    expect(kindsWithoutGpu()).toEqual([]);
+    // Records keyed by the IR's function types: a function added to the IR fails to type-check here.
+    const unaryFns: Record<UnaryFn, true> = {
+      relu: true, 'leaky-relu': true, clip: true, sigmoid: true, tanh: true, gelu: true, 'gelu-tanh': true, 'hard-sigmoid': true, 'hard-swish': true,
+      exp: true, log: true, neg: true, abs: true, reciprocal: true, sqrt: true, erf: true, trunc: true, bool: true, not: true,
+    };
+    const binaryFns: Record<BinaryFn, true> = { add: true, sub: true, mul: true, div: true, pow: true, max: true, min: true, equal: true, less: true, greater: true };
+    const u = { ...base, kind: 'unary' as const, name: 'u', alpha: 0, min: -Infinity, max: Infinity };
+    for (const fn of Object.keys(unaryFns) as UnaryFn[]) expect(gpuKernelMissing({ ...u, fn }), fn).toBeNull();
+    const b = { ...base, kind: 'binary' as const, name: 'b', b: null, constFirst: false, aShape: [2], bShape: [2], outShape: [2] };
+    for (const fn of Object.keys(binaryFns) as BinaryFn[]) expect(gpuKernelMissing({ ...b, fn }), fn).toBeNull();
   });
 });

@@ -19,7 +19,7 @@ export function uploadTemp(e: OpEncoder, data: Float32Array, label: string): GPU
 }
 
 /** Full-shape element strides of an operand: batch stride first (0 for a constant), 0 along broadcast dims. */
-function operandStrides(aligned: readonly number[], batched: boolean): number[] {
+export function operandStrides(aligned: readonly number[], batched: boolean): number[] {
   const st = rowMajorStrides(aligned).map((v, k) => (aligned[k] === 1 ? 0 : v));
   return [batched ? sizeOf(aligned) : 0, ...st];
 }
@@ -41,7 +41,7 @@ export const unary: DigitalOpImpl<OpOf<'unary'>> = {
   gpuCovers: (op) => isKernelUnary(op.fn),
 };
 
-// The IR's unary and binary functions grew for issue 12 (src/ir/graph.ts); the WGSL kernels cover these so far.
+// The kernels' function lists (src/kernels/elementwise.ts) cover every IR function; a new IR function needs its WGSL case.
 const isKernelUnary = (fn: string): fn is KernelUnaryFn => (UNARY_FNS as readonly string[]).includes(fn);
 const isKernelBinary = (fn: string): fn is KernelBinaryFn => (BINARY_FNS as readonly string[]).includes(fn);
 

@@ -23,7 +23,7 @@ function implOf(op: DigitalOp): DigitalOpImpl<DigitalOp> {
   return DIGITAL_OPS[op.kind] as DigitalOpImpl<DigitalOp>;
 }
 
-/** Digital op kinds that have no WGSL kernel yet (the WebGPU executor refuses networks using them). */
+/** Digital op kinds that have no WGSL kernel (the WebGPU executor refuses networks using them); empty today. */
 export function kindsWithoutGpu(): DigitalKind[] {
   return (Object.keys(DIGITAL_OPS) as DigitalKind[]).filter((k) => DIGITAL_OPS[k].gpu === undefined);
 }

@@ -1,17 +1,161 @@
 /**
  * The issue-12 ops that move, pick or make elements (src/ir/ops-tensor.ts): slice, gather, pad,
- * expand, where, constant, resize and ConvTranspose's col2im. CPU only so far, the oracle in
- * src/reference/tensor-ops.ts; their WGSL kernels come with the kernel work, and until then the
- * WebGPU executor refuses networks that use them (registry.ts gpuKernelMissing).
+ * expand, where, constant, resize and ConvTranspose's col2im. The CPU oracle is
+ * src/reference/tensor-ops.ts; on the GPU slice and expand are strided copies (src/kernels/layout.ts),
+ * where an elementwise kernel, the rest src/kernels/tensor.ts.
  */
+import { sizeOf } from '../../ir/graph.ts';
+import { rowMajorStrides } from '../../ir/tensor.ts';
+import { encodeWhere } from '../../kernels/elementwise.ts';
+import { encodeStridedCopy } from '../../kernels/layout.ts';
+import { resizeAxisTaps } from '../../kernels/resize-taps.ts';
+import { encodeCol2Im, encodeGather, encodePad, encodeResize, type ResizeAxisTaps } from '../../kernels/tensor.ts';
 import { col2imRef, constantRef, expandRef, gatherRef, padRef, resizeRef, sliceRef, whereRef } from '../../reference/tensor-ops.ts';
+import { checkArity, checkInput, fail, opAxis } from './checks.ts';
+import { allocTensor, operandStrides, uploadTemp } from './elementwise.ts';
+import { alignTo } from './math.ts';
 import type { DigitalOpImpl, OpOf } from './types.ts';
 
-export const slice: DigitalOpImpl<OpOf<'slice'>> = { cpu: sliceRef };
-export const gather: DigitalOpImpl<OpOf<'gather'>> = { cpu: gatherRef };
-export const pad: DigitalOpImpl<OpOf<'pad'>> = { cpu: padRef };
-export const expand: DigitalOpImpl<OpOf<'expand'>> = { cpu: expandRef };
-export const where: DigitalOpImpl<OpOf<'where'>> = { cpu: whereRef };
-export const constant: DigitalOpImpl<OpOf<'constant'>> = { cpu: constantRef };
-export const resize: DigitalOpImpl<OpOf<'resize'>> = { cpu: resizeRef };
-export const col2im: DigitalOpImpl<OpOf<'col2im'>> = { cpu: col2imRef };
+function checkRank(op: { kind: string; name: string }, shape: readonly number[], what: string, rank: number): void {
+  if (shape.length !== rank) fail(op, `${what} has ${shape.length} values for rank ${rank}`);
+}
+
+export const slice: DigitalOpImpl<OpOf<'slice'>> = {
+  cpu: sliceRef,
+  gpu(e, op, inputs, B) {
+    checkArity(op, inputs, 1);
+    checkInput(op, inputs[0], B, op.inShape);
+    const r = op.inShape.length;
+    checkRank(op, op.starts, 'starts', r);
+    checkRank(op, op.steps, 'steps', r);
+    const st = rowMajorStrides(op.inShape);
+    op.outShape.forEach((n, d) => {
+      const last = op.starts[d] + (n - 1) * op.steps[d];
+      if (n > 0 && (op.starts[d] < 0 || op.starts[d] >= op.inShape[d] || last < 0 || last >= op.inShape[d])) fail(op, `axis ${d} reads outside [0, ${op.inShape[d]})`);
+    });
+    const y = allocTensor(e, [B, ...op.outShape], op.name);
+    const dims = [B, ...op.outShape];
+    const offset = op.starts.reduce((acc, s, d) => acc + s * st[d], 0);
+    encodeStridedCopy(e, inputs[0].buf, y.buf, {
+      dims,
+      src: { strides: [sizeOf(op.inShape), ...st.map((v, d) => v * op.steps[d])], offset },
+      dst: { strides: rowMajorStrides(dims), offset: 0 },
+    });
+    return y;
+  },
+};
+
+export const gather: DigitalOpImpl<OpOf<'gather'>> = {
+  cpu: gatherRef,
+  gpu(e, op, inputs, B) {
+    checkArity(op, inputs, 1);
+    checkInput(op, inputs[0], B, op.inShape);
+    const axis = opAxis(op, op.axis, op.inShape.length);
+    const Lin = op.inShape[axis];
+    if (op.indices.length !== sizeOf(op.indicesShape)) fail(op, `${op.indices.length} indices for indicesShape [${op.indicesShape.join(', ')}]`);
+    if (op.indices.some((i) => i < 0 || i >= Lin)) fail(op, `an index is outside [0, ${Lin})`);
+    const y = allocTensor(e, [B, ...op.outShape], op.name);
+    const idx = uploadTemp(e, new Float32Array(Uint32Array.from(op.indices).buffer), `${op.name}.indices`);
+    encodeGather(e, inputs[0].buf, idx, y.buf, B * sizeOf(op.inShape.slice(0, axis)), Lin, op.indices.length, sizeOf(op.inShape.slice(axis + 1)));
+    return y;
+  },
+};
+
+export const pad: DigitalOpImpl<OpOf<'pad'>> = {
+  cpu: padRef,
+  gpu(e, op, inputs, B) {
+    checkArity(op, inputs, 1);
+    checkInput(op, inputs[0], B, op.inShape);
+    const r = op.inShape.length;
+    checkRank(op, op.pads, 'pads', 2 * r);
+    if (op.mode !== 'constant' && op.inShape.some((d) => d === 0) && sizeOf(op.outShape) > 0) fail(op, `mode ${op.mode} cannot pad an empty axis`);
+    const y = allocTensor(e, [B, ...op.outShape], op.name);
+    encodePad(e, op.mode, inputs[0].buf, y.buf, [B, ...op.inShape], [B, ...op.outShape], [0, ...op.pads.slice(0, r)], op.value);
+    return y;
+  },
+};
+
+export const expand: DigitalOpImpl<OpOf<'expand'>> = {
+  cpu: expandRef,
+  gpu(e, op, inputs, B) {
+    checkArity(op, inputs, 1);
+    checkInput(op, inputs[0], B, op.inShape);
+    const a = alignTo(op.inShape, op.outShape.length);
+    if (a.length !== op.outShape.length || a.some((d, k) => d !== 1 && d !== op.outShape[k])) fail(op, `[${op.inShape.join(', ')}] does not broadcast to [${op.outShape.join(', ')}]`);
+    const dims = [B, ...op.outShape];
+    const y = allocTensor(e, dims, op.name);
+    encodeStridedCopy(e, inputs[0].buf, y.buf, { dims, src: { strides: operandStrides(a, true), offset: 0 }, dst: { strides: rowMajorStrides(dims), offset: 0 } });
+    return y;
+  },
+};
+
+export const where: DigitalOpImpl<OpOf<'where'>> = {
+  cpu: whereRef,
+  gpu(e, op, inputs, B) {
+    checkArity(op, inputs, 3);
+    const shapes = [op.condShape, op.xShape, op.yShape];
+    const r = op.outShape.length;
+    const operands = shapes.map((s, k) => {
+      checkInput(op, inputs[k], B, s, ['condition', 'x', 'y'][k]);
+      const a = alignTo(s, r);
+      if (a.length !== r || a.some((d, j) => d !== 1 && d !== op.outShape[j])) fail(op, `[${s.join(', ')}] does not broadcast to [${op.outShape.join(', ')}]`);
+      return { buf: inputs[k].buf, elements: B * sizeOf(s), strides: operandStrides(a, true) };
+    });
+    const dims = [B, ...op.outShape];
+    const y = allocTensor(e, dims, op.name);
+    encodeWhere(e, operands[0], operands[1], operands[2], y.buf, dims);
+    return y;
+  },
+};
+
+export const constant: DigitalOpImpl<OpOf<'constant'>> = {
+  cpu: constantRef,
+  gpu(e, op, inputs, B) {
+    checkArity(op, inputs, 0);
+    const n = op.value.data.length;
+    if (n !== sizeOf(op.value.dims)) fail(op, `${n} values for dims [${op.value.dims.join(', ')}]`);
+    const y = allocTensor(e, [B, ...op.value.dims], op.name);
+    if (n > 0) {
+      const data = new Float32Array(B * n);
+      for (let s = 0; s < B; s++) data.set(op.value.data, s * n);
+      e.encoder.copyBufferToBuffer(uploadTemp(e, data, `${op.name}.value`), 0, y.buf, 0, data.byteLength);
+    }
+    return y;
+  },
+};
+
+export const resize: DigitalOpImpl<OpOf<'resize'>> = {
+  cpu: resizeRef,
+  gpu(e, op, inputs, B) {
+    checkArity(op, inputs, 1);
+    checkInput(op, inputs[0], B, op.inShape);
+    const r = op.inShape.length;
+    checkRank(op, op.scales, 'scales', r);
+    checkRank(op, op.outShape, 'outShape', r);
+    if (op.coordinateTransform === 'tf_crop_and_resize' && (!op.roi || op.roi.length !== 2 * r)) fail(op, `tf_crop_and_resize needs a roi of ${2 * r} values`);
+    if (op.inShape.some((d, k) => d === 0 && op.outShape[k] > 0)) fail(op, 'cannot resize an empty axis');
+    const batch: ResizeAxisTaps = { count: 1, idx: Array.from({ length: B }, (_, i) => i), w: new Array<number>(B).fill(1) };
+    const taps = [batch, ...op.inShape.map((_, d) => resizeAxisTaps(op, d))];
+    const y = allocTensor(e, [B, ...op.outShape], op.name);
+    encodeResize(e, inputs[0].buf, y.buf, [B, ...op.inShape], [B, ...op.outShape], taps, op.extrapolationValue);
+    return y;
+  },
+};
+
+export const col2im: DigitalOpImpl<OpOf<'col2im'>> = {
+  cpu: col2imRef,
+  gpu(e, op, inputs, B) {
+    checkArity(op, inputs, 1);
+    const [H, W] = op.inSize;
+    checkInput(op, inputs[0], B, [H * W, op.cout * op.kh * op.kw]);
+    const [C, OH, OW] = op.outShape;
+    if (C !== op.cout) fail(op, `outShape has ${C} channels, cout is ${op.cout}`);
+    if (op.bias && op.bias.length !== C) fail(op, `bias has ${op.bias.length} values for ${C} channels`);
+    const y = allocTensor(e, [B, C, OH, OW], op.name);
+    const bias = uploadTemp(e, op.bias ?? new Float32Array(C), `${op.name}.bias`);
+    encodeCol2Im(e, inputs[0].buf, bias, y.buf, B, {
+      C, OH, OW, H, W, kh: op.kh, kw: op.kw, strides: op.strides, pads: [op.pads[0], op.pads[1]], dilations: op.dilations,
+    });
+    return y;
+  },
+};

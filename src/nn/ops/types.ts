@@ -13,7 +13,7 @@ export type OpOf<K extends DigitalKind> = Extract<DigitalOp, { kind: K }>;
  */
 export interface DigitalOpImpl<O extends DigitalOp> {
   cpu(op: O, inputs: readonly HostTensor[], B: number): HostTensor;
-  /** Absent while an op has no WGSL kernel yet: the WebGPU executor then refuses the network. */
+  /** Absent for an op with no WGSL kernel: the WebGPU executor then refuses the network. */
   gpu?(e: OpEncoder, op: O, inputs: readonly GpuTensor[], B: number): GpuTensor;
   /** Whether `gpu` covers this op's variant, where it covers only some (unary and binary functions); default: yes. */
   gpuCovers?(op: O): boolean;
