@@ -5,9 +5,10 @@
 // `perturb`: per cell, programming noise, stuck-at faults and drift in the normative order, G clipped
 // at 0 after each, drawn from the same Philox counters as src/reference/chip.ts.
 // `planes`: the conductance planes R [K, NPL, P.n4·4] the crossbar kernel multiplies by, and
-// (proportional read noise) the planes Q of per-cell variance factors, from the cell conductances.
+// (proportional read noise) the planes Q of per-cell variance factors, from the cell conductances;
+// with a device model's read noise (DEVREAD) Q holds the cells' own σ² from Sg instead of G².
 // MODE: 0 each (slice, polarity); 1 per-slice difference; 2 slice-weighted difference.
-// Params, the bindings G, R, Q and the overrides MODE, PROG, STUCK, DRIFT, WANTQ, NPL are generated
+// Params, the bindings G, R, Q and the overrides MODE, PROG, STUCK, DRIFT, WANTQ, DEVREAD, NPL are generated
 // from src/kernels/program.ts; one shader module serves every variant.
 
 fn cellIndex(gid: vec3<u32>) -> u32 {
@@ -44,6 +45,12 @@ fn cell(k: u32, s: u32, q: u32, j: u32) -> f32 {
   return G[((k * P.S + s) * P.pol + q) * P.ncols + j];
 }
 
+// The read-noise variance factor of one cell: its device σ² (normalized), or G² for proportional noise.
+fn cellVar(k: u32, s: u32, q: u32, j: u32, g: f32) -> f32 {
+  if (DEVREAD) { let sg = Sg[((k * P.S + s) * P.pol + q) * P.ncols + j]; return sg * sg; }
+  return g * g;
+}
+
 @compute @workgroup_size(64)
 fn planes(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = cellIndex(gid);
@@ -61,7 +68,7 @@ fn planes(@builtin(global_invocation_id) gid: vec3<u32>) {
       for (var q = 0u; q < P.pol; q++) {
         let g = cell(k, s, q, j);
         R[o + (s * P.pol + q) * W] = g;
-        if (WANTQ) { Q[o + (s * P.pol + q) * W] = g * g; }
+        if (WANTQ) { Q[o + (s * P.pol + q) * W] = cellVar(k, s, q, j, g); }
       }
     }
   } else if (MODE == 1u) {
@@ -69,7 +76,7 @@ fn planes(@builtin(global_invocation_id) gid: vec3<u32>) {
       let gp = cell(k, s, 0u, j);
       let gn = cell(k, s, 1u, j);
       R[o + s * W] = gp - gn;
-      if (WANTQ) { Q[o + s * W] = gp * gp + gn * gn; }
+      if (WANTQ) { Q[o + s * W] = cellVar(k, s, 0u, j, gp) + cellVar(k, s, 1u, j, gn); }
     }
   } else {
     var sum = 0.0;
@@ -79,7 +86,7 @@ fn planes(@builtin(global_invocation_id) gid: vec3<u32>) {
       let gn = cell(k, s, 1u, j);
       let w = f32(1u << (s * P.cellBits));
       sum += w * (gp - gn);
-      sq += w * w * (gp * gp + gn * gn);
+      sq += w * w * (cellVar(k, s, 0u, j, gp) + cellVar(k, s, 1u, j, gn));
     }
     R[o] = sum;
     if (WANTQ) { Q[o] = sq; }

@@ -20,13 +20,16 @@
 // shaders/xbar-registers.wgsl decodes in registers (CPU drivers: no barriers), shaders/xbar-shared.wgsl
 // stages KT rows per workgroup in shared memory (real GPUs).
 // Params, the bindings and the constants TM, NPL, PC, T, SIGNED, COLLAPSED, TRACE, READ (0 none,
-// 1 additive, 2 proportional: needs the G² planes), GAIN, ANALOGN, ADCN, SHARED, KT, WGX, WGY are
+// 1 additive, 2 proportional: needs the G² planes; with DEVREAD the planes hold a device model's σ² and
+// the draws come from stream deviceRead), APPROX (circuit.model "approx": P.partRows, P.rColNorm), GAIN, ANALOGN, ADCN, SHARED, KT, WGX, WGY are
 // generated from src/kernels/xbar-kernel.ts; STREAM_* and the counter layout from src/random/philox.ts.
 
 const NOISY: bool = READ != 0u || GAIN || ANALOGN || ADCN;
 const TMPC: u32 = TM * PC;
 // G² accumulators exist only for proportional read noise.
 const TMPCQ: u32 = select(1u, TM * PC, READ == 2u);
+// Distance-weighted currents exist only for the IR-drop approximation.
+const TMPCW: u32 = select(1u, TM * PC, APPROX);
 const ROWS_WG: u32 = WGY * TM;
 const WG_SIZE: u32 = WGX * WGY;
 
@@ -123,28 +126,51 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
         for (var c = 0u; c < NPL; c += PC) {
           var acc = array<vec4<f32>, TMPC>();
           var accQ = array<vec4<f32>, TMPCQ>();
-          let kstep = tileDepth(k0, k1);
-          for (var kt = k0; kt < k1; kt += kstep) {
-            stageTile(kt, k1, t, ph, wid.y, li);
-            let kn = min(kstep, k1 - kt);
-            for (var kk = 0u; kk < kn; kk++) {
-              let k = kt + kk;
-              var lv = array<f32, TM>();
-              var lsq = array<f32, TM>();
-              for (var m = 0u; m < TM; m++) {
-                let l = levelsAt(base[m] + k, (lid.y * TM + m) * KT + kk, t, ph);
-                lv[m] = l.x;
-                lsq[m] = l.y;
-              }
-              let rb = (k * NPL + c) * P.N4 + colc;
-              for (var pc = 0u; pc < PC; pc++) {
-                let g = R[rb + pc * P.N4];
-                for (var m = 0u; m < TM; m++) { acc[pc * TM + m] = fma(vec4<f32>(lv[m]), g, acc[pc * TM + m]); }
-                if (READ == 2u) {
-                  let q = Q[rb + pc * P.N4];
-                  for (var m = 0u; m < TM; m++) { accQ[pc * TM + m] = fma(vec4<f32>(lsq[m]), q, accQ[pc * TM + m]); }
+          // APPROX: each horizontal partition of the row block is its own column line (aihwkit's IR-drop
+          // approximation, src/circuits/approx.ts); without it the block is one partition, summed exactly.
+          let pr = select(k1 - k0, P.partRows, APPROX);
+          for (var a0 = k0; a0 < k1; a0 += pr) {
+            let a1 = min(k1, a0 + pr);
+            var part = array<vec4<f32>, TMPC>();
+            var partW = array<vec4<f32>, TMPCW>();
+            let nRows = f32(a1 - a0);
+            let kstep = tileDepth(a0, a1);
+            for (var kt = a0; kt < a1; kt += kstep) {
+              stageTile(kt, a1, t, ph, wid.y, li);
+              let kn = min(kstep, a1 - kt);
+              for (var kk = 0u; kk < kn; kk++) {
+                let k = kt + kk;
+                var lv = array<f32, TM>();
+                var lsq = array<f32, TM>();
+                for (var m = 0u; m < TM; m++) {
+                  let l = levelsAt(base[m] + k, (lid.y * TM + m) * KT + kk, t, ph);
+                  lv[m] = l.x;
+                  lsq[m] = l.y;
+                }
+                // 1 − p² with p = (row within the partition + 1)/n: the drop's weight by distance from ground.
+                let pk = f32(k - a0 + 1u) / nRows;
+                let wd = 1.0 - pk * pk;
+                let rb = (k * NPL + c) * P.N4 + colc;
+                for (var pc = 0u; pc < PC; pc++) {
+                  let g = R[rb + pc * P.N4];
+                  for (var m = 0u; m < TM; m++) { part[pc * TM + m] = fma(vec4<f32>(lv[m]), g, part[pc * TM + m]); }
+                  if (APPROX) {
+                    for (var m = 0u; m < TM; m++) { partW[pc * TM + m] = fma(vec4<f32>(lv[m] * wd), g, partW[pc * TM + m]); }
+                  }
+                  if (READ == 2u) {
+                    let q = Q[rb + pc * P.N4];
+                    for (var m = 0u; m < TM; m++) { accQ[pc * TM + m] = fma(vec4<f32>(lsq[m]), q, accQ[pc * TM + m]); }
+                  }
                 }
               }
+            }
+            if (APPROX) {
+              for (var e = 0u; e < TMPC; e++) {
+                let A = nRows * P.rColNorm * part[e];
+                acc[e] += part[e] - A * (A * (0.05 * A - 0.2) + 0.5) * partW[e];
+              }
+            } else {
+              acc = part;
             }
           }
           for (var pc = 0u; pc < PC; pc++) {
@@ -161,7 +187,7 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
                 let hiC = perReadHi(P.rowOffset + r0 + m, ph);
                 let lo = perReadLo(p, t, plane, P.col4Offset + colc, TK, NPL, P.pairs);
                 if (READ == 1u) { i += sqrt(vec4<f32>(P.readVar * consts[NPL + plane] * sumSq[m])) * normals4(lo, hiC, STREAM_READ); }
-                if (READ == 2u) { i += sqrt(P.readVar * accQ[pc * TM + m]) * normals4(lo, hiC, STREAM_READ); }
+                if (READ == 2u) { i += sqrt(P.readVar * accQ[pc * TM + m]) * normals4(lo, hiC, select(STREAM_READ, STREAM_DEVICE_READ, DEVREAD)); }
                 if (GAIN) { i *= gains[p * P.N4 + colc]; }
                 if (ANALOGN) { i += P.analogNoise * hi * normals4(lo, hiC, STREAM_ANALOG); }
                 if (ADCN) { i += P.adcNoise * (hi / adcLevels()) * normals4(lo, hiC, STREAM_ADC); }

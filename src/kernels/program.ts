@@ -10,6 +10,7 @@ import { COUNTER_LAYOUT_WGSL } from '../random/philox.ts';
 import { defineKernel, readWrite } from './kernel.ts';
 import { dispatch, linearGrid } from './dispatch.ts';
 import { ceilDiv, checkParam } from './template.ts';
+import { DEVICE, devicePlan } from './device.ts';
 
 /** How a dataflow's conductance planes are formed from cells (DESIGN.md section 9). */
 export type PlaneMode = 'cells' | 'difference' | 'weighted-difference';
@@ -68,6 +69,8 @@ export type ProgrammingVariant = {
   drift: boolean;
   /** Also build the G² variance planes (proportional read noise). */
   varPlanes: boolean;
+  /** The variance planes hold the device model's per-cell σ² (binding Sg) instead of G². */
+  deviceRead: boolean;
 };
 
 /** Writing conductances: a chip's static noise on its cells, then the planes the crossbar kernel reads. */
@@ -96,7 +99,7 @@ export const PROGRAMMING = defineKernel({
     logRatio: 'f32',
     Gmin: 'f32',
   },
-  bindings: { G: readWrite('f32'), R: readWrite('f32'), Q: readWrite('f32') },
+  bindings: { G: readWrite('f32'), R: readWrite('f32'), Q: readWrite('f32'), Sg: readWrite('f32') },
   includes: [philoxWgsl, COUNTER_LAYOUT_WGSL],
   compile(v: ProgrammingVariant) {
     checkParam('npl', v.npl, 1, 64);
@@ -109,6 +112,7 @@ export const PROGRAMMING = defineKernel({
         STUCK: v.stuckAt,
         DRIFT: v.drift,
         WANTQ: v.varPlanes,
+        DEVREAD: v.deviceRead,
         NPL: v.npl,
       },
       uses: v.entry === 'perturb' ? (['G'] as const) : undefined,
@@ -167,6 +171,10 @@ export interface ChipSlice {
   varPlanes: GPUBuffer;
   /** [nBlocks, n4] vec4 of 1 + g, or all ones. */
   gains: GPUBuffer;
+  /** The chip's own epilogue (weight scales times its drift compensation, bias), or null for the layer's. */
+  epilogue: GPUBuffer | null;
+  /** [K·S·pol·ncols] per-read σ of each cell under a device model (normalized), or null. */
+  readSigma: GPUBuffer | null;
 }
 
 /** A chip's programmed layer on the GPU, slice by slice. */
@@ -178,13 +186,21 @@ export interface GpuChip {
   destroy(): void;
 }
 
+/** A layer slice's noise-free cells and its epilogue (weight scales, bias) as programChipGpu reads them. */
+export interface BaseSlice {
+  slice: ColumnSlice;
+  cells: GPUBuffer;
+  epilogue: GPUBuffer;
+}
+
 /**
  * Programs one chip of a layer on the GPU: copies each slice's noise-free cells, applies the chip's
- * static noise (when `id` is given and the config has any) and builds the kernel's planes.
+ * static noise (when `id` is given and the config has any: section 4's, or a device model's with its
+ * per-read σ and drift compensation, src/kernels/device.ts) and builds the kernel's planes.
  */
 export function programChipGpu(
   s: GpuSession,
-  base: readonly { slice: ColumnSlice; cells: GPUBuffer }[],
+  base: readonly BaseSlice[],
   g: LayerGeometry,
   cfg: XbarConfig,
   layout: PlaneLayout,
@@ -194,45 +210,81 @@ export function programChipGpu(
   const { device } = s.ctx;
   const n = cfg.noise;
   const logRatio = Math.log(n.drift.t / n.drift.t0);
+  const dev = id !== null ? devicePlan(cfg, g) : null;
+  const section4 = id !== null && dev === null;
+  const deviceRead = dev !== null && dev.variant.reads;
   const shape = {
     mode: layout.mode,
     npl: layout.npl,
-    programming: id !== null && n.programming.sigma > 0,
-    stuckAt: id !== null && (n.stuckAt.sa0 > 0 || n.stuckAt.sa1 > 0),
-    drift: id !== null && logRatio !== 0 && (n.drift.nu > 0 || n.drift.nuStd > 0),
-    varPlanes: n.read.sigma > 0 && n.read.model === 'proportional',
+    programming: section4 && n.programming.sigma > 0,
+    stuckAt: section4 && (n.stuckAt.sa0 > 0 || n.stuckAt.sa1 > 0),
+    drift: section4 && logRatio !== 0 && (n.drift.nu > 0 || n.drift.nuStd > 0),
+    varPlanes: deviceRead || (n.read.sigma > 0 && n.read.model === 'proportional'),
+    deviceRead,
   };
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   // Uniform buffers live as long as the chip: the submitted passes read them.
   const owned: GPUBuffer[] = [];
   const enc = device.createCommandEncoder();
   const rec = { encoder: enc, temp: (b: GPUBuffer) => (owned.push(b), b) };
+  const buffer = (bytes: number, label: string): GPUBuffer => rec.temp(device.createBuffer({ size: Math.max(16, bytes), usage, label }));
+  // Separate placeholders: two writable bindings of one buffer would alias.
+  const unusedPm = buffer(16, 'chip.unusedProgrammed');
+  const placeholder = buffer(16, 'chip.unusedSigma');
+  const keep = dev !== null && dev.variant.keep;
+  const programmed: GPUBuffer[] = [];
+  const common = (slice: ColumnSlice, cellsN: number) => ({
+    cells: cellsN, stride: 0, K: g.K, N: g.N, ncols: slice.ncols, n4: slice.n4, j0: 4 * slice.col4,
+    S: g.S, pol: g.pol, cellBits: g.c, seed: id?.seed ?? 0, chip: id?.chip ?? 0, layer: id?.layer ?? 0,
+  });
   const slices = base.map(({ slice, cells: baseCells }): ChipSlice => {
     const cellsN = g.K * g.S * g.pol * slice.ncols;
     const planeBytes = g.K * layout.npl * slice.n4 * 16;
-    const cells = device.createBuffer({ size: Math.max(16, cellsN * 4), usage, label: 'chip.cells' });
-    const planes = device.createBuffer({ size: Math.max(16, planeBytes), usage, label: 'chip.planes' });
-    const varPlanes = device.createBuffer({ size: shape.varPlanes ? Math.max(16, planeBytes) : 16, usage, label: 'chip.varPlanes' });
+    const cells = buffer(cellsN * 4, 'chip.cells');
+    const planes = buffer(planeBytes, 'chip.planes');
+    const varPlanes = shape.varPlanes ? buffer(planeBytes, 'chip.varPlanes') : buffer(16, 'chip.varPlanes');
     const j0 = 4 * slice.col4;
     const gainPadded = new Float32Array(g.blocks.length * slice.n4 * 4).fill(1);
     for (let p = 0; p < g.blocks.length; p++) for (let j = 0; j < slice.ncols; j++) gainPadded[p * slice.n4 * 4 + j] = gains[p * g.N + j0 + j];
-    const gainBuf = uploadStorage(device, gainPadded, 'chip.gains');
-    owned.push(cells, planes, varPlanes, gainBuf);
+    const gainBuf = rec.temp(uploadStorage(device, gainPadded, 'chip.gains'));
     enc.copyBufferToBuffer(baseCells, 0, cells, 0, Math.max(16, cellsN * 4));
+    const at = common(slice, cellsN);
     const params = {
-      cells: cellsN, stride: 0, K: g.K, N: g.N, ncols: slice.ncols, n4: slice.n4, j0,
-      S: g.S, pol: g.pol, cellBits: g.c, seed: id?.seed ?? 0, chip: id?.chip ?? 0, layer: id?.layer ?? 0,
+      ...at,
       progModel: n.programming.model === 'additive' ? 0 : 1,
       progSigma: n.programming.sigma, sa0: n.stuckAt.sa0, sa1: n.stuckAt.sa1, nu: n.drift.nu, nuStd: n.drift.nuStd, logRatio, Gmin: g.Gmin,
     };
-    if (shape.programming || shape.stuckAt || shape.drift) {
+    let sigma = placeholder;
+    if (dev !== null) {
+      const pm = keep ? buffer(cellsN * 4, 'chip.programmed') : unusedPm;
+      programmed.push(pm);
+      if (deviceRead) sigma = buffer(cellsN * 4, 'chip.readSigma');
+      const grid = linearGrid(s, cellsN, 64);
+      dispatch(s, rec, DEVICE, { entry: 'cells', ...dev.variant }, { params: { ...at, ...dev.params, stride: grid.stride }, bind: { G: cells, Pm: pm, Sg: sigma }, grid, label: 'cells' });
+    } else if (shape.programming || shape.stuckAt || shape.drift) {
       const grid = linearGrid(s, cellsN, 64);
       dispatch(s, rec, PROGRAMMING, { entry: 'perturb', ...shape }, { params: { ...params, stride: grid.stride }, bind: { G: cells }, grid, label: 'perturb' });
     }
     const grid = linearGrid(s, g.K * slice.n4 * 4, 64);
-    dispatch(s, rec, PROGRAMMING, { entry: 'planes', ...shape }, { params: { ...params, stride: grid.stride }, bind: { G: cells, R: planes, Q: varPlanes }, grid, label: 'planes' });
-    return { cells, planes, varPlanes, gains: gainBuf };
+    dispatch(s, rec, PROGRAMMING, { entry: 'planes', ...shape }, { params: { ...params, stride: grid.stride }, bind: { G: cells, R: planes, Q: varPlanes, Sg: sigma }, grid, label: 'planes' });
+    return { cells, planes, varPlanes, gains: gainBuf, epilogue: null, readSigma: deviceRead ? sigma : null };
   });
+  if (dev !== null && keep) {
+    // Drift compensation (src/devices/compensation.ts): every slice's eye readouts first, as the global factor sums all columns.
+    const E = buffer(2 * g.N * 4, 'chip.readouts');
+    base.forEach(({ slice }, i) => {
+      const grid = linearGrid(s, slice.ncols, 64);
+      const params = { ...common(slice, 0), ...dev.params, stride: grid.stride };
+      dispatch(s, rec, DEVICE, { entry: 'readout', ...dev.variant }, { params, bind: { G: slices[i].cells, Pm: programmed[i], E }, grid, label: 'readout' });
+    });
+    base.forEach(({ slice, epilogue }, i) => {
+      const EO = buffer(slice.n4 * 8 * 4, 'chip.epilogue');
+      const grid = linearGrid(s, slice.n4 * 4, 64);
+      const params = { ...common(slice, 0), ...dev.params, stride: grid.stride };
+      dispatch(s, rec, DEVICE, { entry: 'factors', ...dev.variant }, { params, bind: { E, EI: epilogue, EO }, grid, label: 'factors' });
+      slices[i].epilogue = EO;
+    });
+  }
   device.queue.submit([enc.finish()]);
   return {
     seed: id?.seed ?? 0,

@@ -28,6 +28,10 @@ export type XbarVariant = {
   kt: number;
   /** Per-read noise of DESIGN.md section 4 compiled in. */
   read: 'none' | 'additive' | 'proportional';
+  /** The proportional path's planes hold a device model's σ² and draw from stream deviceRead. */
+  deviceRead: boolean;
+  /** circuit.model "approx": aihwkit's IR-drop approximation per physical column and horizontal partition (cell planes, bit-serial only). */
+  approx: boolean;
   gain: boolean;
   analogNoise: boolean;
   adcNoise: boolean;
@@ -79,6 +83,9 @@ export const XBAR = defineKernel({
     analogNoise: 'f32',
     /** 1 to add the bias, 0 to leave it out (drift compensation measures without it). */
     biasScale: 'f32',
+    /** Rows of each horizontal partition (array.partitions.rows), and circuit.rCol·Gmax (approx only). */
+    partRows: 'u32',
+    rColNorm: 'f32',
   },
   bindings: {
     /** [.., K] signed quantized inputs, and per vector 1 if it needs the X⁻ pass. */
@@ -114,6 +121,8 @@ export const XBAR = defineKernel({
     if (v.npl % v.pc !== 0) throw new Error(`xbar: pc=${v.pc} must divide npl=${v.npl}`);
     if (v.collapsed && v.cycles !== 1) throw new Error('xbar: a collapsed variant runs one cycle');
     if (v.wgx * v.wgy > limits.maxComputeInvocationsPerWorkgroup) throw new Error(`xbar: workgroup ${v.wgx}x${v.wgy} exceeds ${limits.maxComputeInvocationsPerWorkgroup} invocations`);
+    if (v.approx && v.collapsed) throw new Error('xbar: the IR-drop approximation applies per input cycle (digital-sa only)');
+    if (v.deviceRead && v.read !== 'proportional') throw new Error('xbar: device read noise uses the variance planes (read proportional)');
     if (v.trace && (v.read !== 'none' || v.gain || v.analogNoise || v.adcNoise)) throw new Error('xbar: calibration traces the noise-free chip');
     if ((v.gain || v.analogNoise) && !v.collapsed) throw new Error('xbar: analog gain and noise apply to buffered and analog-sa only');
     const shared = v.kt > 0;
@@ -128,6 +137,8 @@ export const XBAR = defineKernel({
         COLLAPSED: v.collapsed,
         TRACE: v.trace,
         READ: v.read === 'none' ? 0 : v.read === 'additive' ? 1 : 2,
+        DEVREAD: v.deviceRead,
+        APPROX: v.approx,
         GAIN: v.gain,
         ANALOGN: v.analogNoise,
         ADCN: v.adcNoise,

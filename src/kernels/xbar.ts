@@ -8,6 +8,24 @@ import { analogGains, type ChipId } from '../crossbar/chip.ts';
 import { binding, dispatch, rowsPerWindow, windowBinding, type Recorder } from './dispatch.ts';
 import { columnSlices, planeLayout, programChipGpu, uploadSliceCells, type ColumnSlice, type GpuChip, type PlaneLayout } from './program.ts';
 import { encodeQuantize, encodeReadVariance } from './quantize.ts';
+import { devicePlan } from './device.ts';
+import { hasWires, normalizedWires } from '../circuits/params.ts';
+import { partitionSizes } from '../circuits/layout.ts';
+import { UsageError } from '../errors.ts';
+
+/**
+ * Why the GPU cannot run `cfg`'s circuit (null when it can): "solve" stays on the CPU reference, and
+ * "approx" is aihwkit's formula per physical column and input cycle, which the kernel evaluates on the
+ * cell planes of digital-sa with digital subtraction (other dataflows combine polarities or cycles
+ * before the ADC, where the nonlinear drop no longer separates).
+ */
+export function gpuCircuitGap(cfg: XbarConfig): string | null {
+  if (!hasWires(cfg)) return null;
+  if (cfg.circuit.model === 'solve') return 'circuit.model "solve": runs on the CPU reference only (use --backend cpu)';
+  const cells = cfg.dataflow === 'digital-sa' && (cfg.adc.subtract === 'digital' || cfg.weights.mapping === 'offset');
+  if (!cells) return `circuit.model "approx": on the GPU needs dataflow "digital-sa" with adc.subtract "digital" or weights.mapping "offset" (this config: dataflow "${cfg.dataflow}", adc.subtract "${cfg.adc.subtract}"); use --backend cpu`;
+  return null;
+}
 import { XBAR, type XbarVariant } from './xbar-kernel.ts';
 import { ceilDiv } from './template.ts';
 
@@ -68,6 +86,10 @@ export class GpuCrossbarLayer {
   private readonly slices: LayerSlice[];
   private readonly scratch: GPUBuffer;
   private consts: GPUBuffer;
+  /** Reads carry a device model's per-cell noise (noise.device, DESIGN.md section 12). */
+  private readonly deviceReads: boolean;
+  /** Column currents follow circuit.model "approx" (DESIGN.md section 13). */
+  private readonly approx: boolean;
 
   private constructor(
     private readonly s: GpuSession,
@@ -80,6 +102,10 @@ export class GpuCrossbarLayer {
   ) {
     const g = layer.geom;
     this.layout = planeLayout(g, cfg);
+    this.deviceReads = devicePlan(cfg, g)?.variant.reads ?? false;
+    const gap = gpuCircuitGap(cfg);
+    if (gap) throw new UsageError(gap);
+    this.approx = hasWires(cfg);
     this.slices = columnSlices(s, g, this.layout).map((slice) => {
       const j0 = 4 * slice.col4;
       const ep = new Float32Array(slice.n4 * 8);
@@ -138,7 +164,10 @@ export class GpuCrossbarLayer {
       collapsed,
       trace,
       kt: tiles.kt,
-      read: on && cfg.noise.read.sigma > 0 ? cfg.noise.read.model : 'none',
+      // A device model's read noise is proportional-shaped: per-cell σ² planes (src/kernels/program.ts).
+      read: on && this.deviceReads ? 'proportional' : on && cfg.noise.read.sigma > 0 ? cfg.noise.read.model : 'none',
+      deviceRead: on && this.deviceReads,
+      approx: this.approx,
       gain: !trace && collapsed && cfg.analog.gainSigma > 0,
       analogNoise: on && collapsed && cfg.analog.noise > 0,
       adcNoise: on && cfg.adc.bits > 0 && cfg.adc.noise > 0,
@@ -216,9 +245,10 @@ export class GpuCrossbarLayer {
             blockRows: cfg.array.rows, nBlocks: g.blocks.length, adcBits: trace ? 0 : cfg.adc.bits, dacBits: g.b,
             seed: chip.seed >>> 0, chip: chip.chip >>> 0, layer: this.layerIndex, Tfull: g.T,
             outScale: o.outScale, invVm: 1 / g.Vm, gminSub: this.layout.gminSub, offsetQw: cfg.weights.mapping === 'offset' ? g.Qw : 0,
-            readVar: cfg.noise.read.sigma ** 2, adcNoise: cfg.adc.noise, analogNoise: cfg.analog.noise, biasScale: o.bias === false ? 0 : 1,
+            partRows: partitionSizes(cfg).rows, rColNorm: normalizedWires(cfg).rCol,
+            readVar: this.deviceReads ? 1 : cfg.noise.read.sigma ** 2, adcNoise: cfg.adc.noise, analogNoise: cfg.analog.noise, biasScale: o.bias === false ? 0 : 1,
           },
-          bind: { ...shared, R: c.planes, ep: epilogue, Q: c.varPlanes, gains: c.gains },
+          bind: { ...shared, R: c.planes, ep: c.epilogue ?? epilogue, Q: c.varPlanes, gains: c.gains },
           grid: { x: ceilDiv(slice.n4, v.wgx), y: ceilDiv(ceilDiv(n, v.tm), v.wgy) },
         });
       });
@@ -255,12 +285,22 @@ export class GpuCrossbarLayer {
 
   /** Reads a chip's cell conductances back in ProgrammedLayer.G's [K, S, pol, N] order (tests: GPU and CPU programme the same chip). */
   async readCells(chip: GpuChip): Promise<Float32Array> {
+    return this.readPerCell(chip.slices.map((c) => c.cells));
+  }
+
+  /** Reads a device-model chip's per-read σ of every cell (normalized) in the same order, or null without device read noise. */
+  async readSigmas(chip: GpuChip): Promise<Float32Array | null> {
+    const bufs = chip.slices.map((c) => c.readSigma);
+    return bufs.every((b) => b !== null) ? this.readPerCell(bufs as GPUBuffer[]) : null;
+  }
+
+  private async readPerCell(bufs: readonly GPUBuffer[]): Promise<Float32Array> {
     const g = this.layer.geom;
     const rows = g.K * g.S * g.pol;
     const out = new Float32Array(rows * g.N);
     for (let i = 0; i < this.slices.length; i++) {
       const { col4, ncols } = this.slices[i].slice;
-      const part = new Float32Array(await readBuffer(this.s.ctx.device, chip.slices[i].cells, rows * ncols * 4));
+      const part = new Float32Array(await readBuffer(this.s.ctx.device, bufs[i], rows * ncols * 4));
       for (let r = 0; r < rows; r++) out.set(part.subarray(r * ncols, (r + 1) * ncols), r * g.N + 4 * col4);
     }
     return out;

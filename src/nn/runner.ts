@@ -4,7 +4,7 @@
  * executor; the walk and the calibration policy are shared.
  */
 import type { XbarConfig } from '../config/types.ts';
-import { hasWires } from '../circuits/params.ts';
+import { gpuCircuitGap } from '../kernels/xbar.ts';
 import { UsageError } from '../errors.ts';
 import { layerGeometry } from '../crossbar/geometry.ts';
 import type { EventCounts } from '../crossbar/counts.ts';
@@ -205,11 +205,9 @@ class Runner<T> implements NetworkRunner {
 /** A network prepared for one config on one backend. */
 export function openNetwork(backend: Backend, net: Network, cfg: XbarConfig, digital: boolean, opts: Omit<RunnerOptions, 'digital'> = {}): NetworkRunner {
   const o = { ...opts, digital };
-  // The GPU kernels do not yet apply device models or array circuits: refuse rather than ignore them.
-  if (backend.kind === 'webgpu' && !digital && (cfg.noise.device.model !== 'none' || hasWires(cfg))) {
-    const what = cfg.noise.device.model !== 'none' ? `noise.device.model "${cfg.noise.device.model}"` : `circuit.model "${cfg.circuit.model}"`;
-    throw new UsageError(`${what}: runs on the CPU reference only for now (use --backend cpu)`);
-  }
+  // Circuits the GPU kernels cannot evaluate are refused rather than ignored (layers with their own config are checked by their kernel).
+  const gap = backend.kind === 'webgpu' && !digital ? gpuCircuitGap(cfg) : null;
+  if (gap) throw new UsageError(gap);
   return backend.kind === 'webgpu'
     ? new Runner(net, cfg, o, (layers) => new GpuExecutor(backend.session, net, layers, cfg.seed))
     : new Runner(net, cfg, o, (layers) => new CpuExecutor(net.input.shape, layers, cfg.seed));

@@ -66,25 +66,25 @@ describe('uniforms declared once', () => {
       IM2COL.source({ wg: 64 }),
       LAYOUT.source({ bias: true, wg: 64 }),
       POOL.source({ mode: 'avg', wg: 64 }),
-      PROGRAMMING.source({ entry: 'planes', mode: 'cells', npl: 8, programming: true, stuckAt: false, drift: false, varPlanes: true }),
+      PROGRAMMING.source({ entry: 'planes', mode: 'cells', npl: 8, programming: true, stuckAt: false, drift: false, varPlanes: true, deviceRead: false }),
       QUANTIZE.source({ wg: 64 }),
       READ_VARIANCE.source({ wg: 64 }),
       SOFTMAX.source({ log: false, wg: 64 }),
-      XBAR.source({ tm: 4, wgx: 8, wgy: 8, npl: 8, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, kt: 0, read: 'none', gain: false, analogNoise: false, adcNoise: false }),
+      XBAR.source({ tm: 4, wgx: 8, wgy: 8, npl: 8, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, kt: 0, read: 'none', deviceRead: false, approx: false, gain: false, analogNoise: false, adcNoise: false }),
     ];
     for (const src of [...sources, ...ISSUE12_SOURCES]) expect(src.match(/struct Params/g)).toHaveLength(1);
     expect(sources[9]).toContain('@group(0) @binding(1) var<storage, read> xq: array<i32>;');
     expect(sources[9]).toContain('@group(0) @binding(8) var<storage, read_write> Y: array<f32>;');
     expect(sources[9]).toMatch(/const STREAM_READ: u32 = 5u;/);
     // The programming kernels differ only in pipeline overrides: one shader module serves them all.
-    const planes = PROGRAMMING.source({ entry: 'planes', mode: 'difference', npl: 4, programming: false, stuckAt: true, drift: true, varPlanes: false });
+    const planes = PROGRAMMING.source({ entry: 'planes', mode: 'difference', npl: 4, programming: false, stuckAt: true, drift: true, varPlanes: false, deviceRead: false });
     expect(planes).toBe(sources[5]);
     expect(planes).toContain('override NPL: u32;');
   });
 });
 
 describe('crossbar variants and tuning come from the adapter', () => {
-  const v = { tm: 4, wgx: 16, wgy: 4, npl: 4, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, kt: 32, read: 'proportional', gain: false, analogNoise: false, adcNoise: false } as const;
+  const v = { tm: 4, wgx: 16, wgy: 4, npl: 4, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, kt: 32, read: 'proportional', deviceRead: false, approx: false, gain: false, analogNoise: false, adcNoise: false } as const;
   it('the two variants are separate sources; shared tiles are checked against the adapter workgroup memory', () => {
     expect(xbarSource({ ...v, kt: 0 })).toContain('fn stageTile(kt: u32, k1: u32, t: u32, ph: u32, wgRow: u32, li: u32) {}');
     expect(xbarSource(v)).toContain('workgroupUniformLoad(&wgNeg)');
