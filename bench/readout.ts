@@ -1,17 +1,23 @@
 // npm run bench:readout — the cost of each readout model (DESIGN.md section 11) against the uniform ADC,
-// side by side in one run, on the CPU reference (the GPU epilogue of issue 14 item 4 is not built yet;
-// when it is, its adapter numbers go here beside these). Programming and per-chip draws are untimed
-// (one warm-up run builds them; they are cached per chip). Usage:
-//   npm run bench:readout [-- --size 128 --vectors 16 --presets isaac,neural-pim --reps 3]
+// side by side in one run, on the CPU reference and on the WebGPU adapter (the crossbar kernel with its
+// transfer-table epilogue and NNS+A chains, issue 14 item 4; a fitted nonuniform ADC runs on the CPU only).
+// Programming and per-chip draws are untimed (one warm-up run builds them; they are cached per chip);
+// GPU times are wall time of one submit and readback. Usage:
+//   npm run bench:readout [-- --size 128 --vectors 16 --gpu-vectors 256 --presets isaac,neural-pim --reps 3]
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../src/config/schema.ts';
 import type { XbarConfigInput } from '../src/config/types.ts';
-import { blockRanges } from '../src/crossbar/adc.ts';
+import { adcIsSigned, blockRanges } from '../src/crossbar/adc.ts';
 import { programLayer } from '../src/crossbar/program.ts';
 import { inputScale, quantizeInputs } from '../src/crossbar/quantize.ts';
 import { programChipRef } from '../src/reference/chip.ts';
 import { calibrateAdcRangeRef, vmmRef } from '../src/reference/vmm.ts';
+import { GpuRuntime } from '../src/gpu/runtime.ts';
+import { openNodeGpu } from '../src/gpu/node-gpu.ts';
+import { adapterLine } from '../src/gpu/gpu-context.ts';
+import { GpuCrossbarLayer } from '../src/kernels/xbar.ts';
+import { gpuReadoutGap } from '../src/readout/support.ts';
 
 const { values } = parseArgs({
   options: {
@@ -19,6 +25,7 @@ const { values } = parseArgs({
     vectors: { type: 'string', default: '16' },
     reps: { type: 'string', default: '3' },
     presets: { type: 'string', default: 'isaac,cascade,neural-pim' },
+    'gpu-vectors': { type: 'string', default: '256' },
   },
 });
 const n = Number(values.size);
@@ -69,6 +76,63 @@ for (const preset of values.presets.split(',')) {
       best = Math.min(best, performance.now() - t0);
     }
     if (name === 'uniform') base = best;
-    console.log(`  ${preset.padEnd(11)} ${name.padEnd(10)} ${(best / B).toFixed(2).padStart(8)} ms/vector  ${(best / base).toFixed(2)}x uniform`);
+    console.log(`  ${preset.padEnd(11)} ${name.padEnd(26)} ${(best / B).toFixed(2).padStart(8)} ms/vector  ${(best / base).toFixed(2)}x uniform`);
   }
+}
+
+// The same models on the adapter, against the uniform ADC on the same adapter.
+const runtime = new GpuRuntime(() => openNodeGpu((l) => process.stderr.write(`${l}\n`)));
+const session = await runtime.session();
+if (!session) {
+  console.log('no WebGPU adapter: GPU side skipped');
+} else {
+  const GB = Number(values['gpu-vectors']);
+  const XG = rand(GB * n, 3, -1);
+  console.log(`WebGPU ${adapterLine(session.ctx.adapter)}, ${n}x${n} layer, ${GB} vectors, best of ${reps}`);
+  for (const preset of values.presets.split(',')) {
+    let base = 0;
+    for (const [name, over0] of [...MODELS, ['nonuniform (given levels)', {}] as [string, XbarConfigInput]]) {
+      let cfg;
+      try {
+        cfg = resolveConfig({ preset, ...over0 });
+        // A nonuniform ADC with given levels: the uniform levels bent towards 0 (a companding converter).
+        if (name === 'nonuniform (given levels)') {
+          const signed = adcIsSigned(cfg);
+          const m = signed ? 2 ** cfg.adc.bits - 1 : 2 ** cfg.adc.bits;
+          const levels = Array.from({ length: m }, (_, i) => {
+            const t = signed ? -1 + (2 * i) / (m - 1) : i / (m - 1);
+            return Math.sign(t) * Math.abs(t) ** 1.5;
+          });
+          cfg = resolveConfig({ preset, adc: { model: 'nonuniform', nonuniform: { levels } } });
+        }
+      } catch {
+        continue;
+      }
+      const gap = gpuReadoutGap(cfg);
+      if (gap) {
+        console.log(`  ${preset.padEnd(11)} ${name.padEnd(26)}      CPU only (${gap})`);
+        continue;
+      }
+      const layer = programLayer(W, n, n, cfg);
+      const sx = inputScale(XG, layer.geom.Qx);
+      const xl = GpuCrossbarLayer.upload(session, layer, cfg, blockRanges(layer.geom, cfg, n / 4));
+      const chip = xl.programChip(0, 0);
+      try {
+        const run = (): Promise<Float32Array> => xl.run(chip, XG, GB, { sxq: sx, outScale: sx });
+        await run();
+        let best = Infinity;
+        for (let r = 0; r < reps; r++) {
+          const t0 = performance.now();
+          await run();
+          best = Math.min(best, performance.now() - t0);
+        }
+        if (name === 'uniform') base = best;
+        console.log(`  ${preset.padEnd(11)} ${name.padEnd(26)} ${((1000 * best) / GB).toFixed(1).padStart(8)} µs/vector  ${(best / base).toFixed(2)}x uniform`);
+      } finally {
+        chip.destroy();
+        xl.destroy();
+      }
+    }
+  }
+  runtime.release();
 }

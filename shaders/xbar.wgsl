@@ -25,6 +25,10 @@
 // generated from src/kernels/xbar-kernel.ts; STREAM_* and the counter layout from src/random/philox.ts.
 
 const NOISY: bool = READ != 0u || GAIN || ANALOGN || ADCN;
+// NNS+A (NSA, src/readout/neural-sa.ts): a collapsed dataflow whose cycles run bit-serially, each
+// plane's partial sums accumulating in analog with its chain's coefficient c_t, converted once after
+// the last cycle (ANALOG_SA: the slices first combined with their coefficients c_s, one conversion).
+const NSAJ: u32 = select(1u, TM * NPL, NSA);
 const TMPC: u32 = TM * PC;
 // G² accumulators exist only for proportional read noise.
 const TMPCQ: u32 = select(1u, TM * PC, READ == 2u);
@@ -39,7 +43,7 @@ fn magnitude(v: i32, ph: u32) -> u32 {
 
 // Row voltage of cycle t: the t-th dacBits digit over Vm; collapsed dataflows drive Σ_t 2^(t·b)·V_t = u/Vm.
 fn level(u: u32, t: u32) -> f32 {
-  if (COLLAPSED) { return f32(u) * P.invVm; }
+  if (COLLAPSED && !NSA) { return f32(u) * P.invVm; }
   return f32((u >> (t * P.dacBits)) & ((1u << P.dacBits) - 1u)) * P.invVm;
 }
 
@@ -67,6 +71,77 @@ fn adc4(v: vec4<f32>, hi: f32) -> vec4<f32> {
   let step = hi / L;
   let lo = select(0.0, -L, SIGNED);
   return clamp(round(v / step), vec4<f32>(lo), vec4<f32>(L)) * step;
+}
+
+// Segment of u among each lane's instance's increasing breakpoints (how many are ≤ u, as
+// src/readout/transfer.ts segmentOf), then that segment's value: every non-uniform ADC model reduces to
+// such a table per converter instance (nonlinear and neural per chip, drawn on the host from
+// READOUT_STREAM). The four lanes search together, P.adcSteps = ceil(log2(M + 1)) halvings, so that the
+// epilogue stays one small loop however far the compiler unrolls the loops around it.
+fn tables4(u: vec4<f32>, inst: vec4<u32>) -> vec4<f32> {
+  let b0 = inst * P.adcM;
+  var lo = vec4<u32>(0u);
+  var up = vec4<u32>(P.adcM);
+  for (var it = 0u; it < P.adcSteps; it++) {
+    let mid = (lo + up) >> vec4<u32>(1u);
+    let at = b0 + min(mid, vec4<u32>(P.adcM - 1u));
+    let bp = vec4<f32>(adcT[at.x], adcT[at.y], adcT[at.z], adcT[at.w]);
+    let open = lo < up;
+    let below = bp <= u;
+    lo = select(lo, mid + vec4<u32>(1u), open & below);
+    up = select(up, mid, open & !below);
+  }
+  let v = vec4<u32>(P.adcVBase) + inst * (P.adcM + 1u) + lo;
+  return vec4<f32>(adcT[v.x], adcT[v.y], adcT[v.z], adcT[v.w]);
+}
+
+// The ADC of channel f = j·NPL + plane of row block p (src/readout/layer.ts): uniform (section 3), or
+// instance p·groups + floor(f / groupSize)'s transfer table in LSB of the block's range.
+fn convert4(v: vec4<f32>, hi: f32, p: u32, plane: u32, col4: u32, planes: u32) -> vec4<f32> {
+  if (!ADCT) { return adc4(v, hi); }
+  if (hi <= 0.0) { return vec4<f32>(0.0); }
+  let step = hi / adcLevels();
+  let j = vec4<u32>((P.col4Offset + col4) * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
+  let inst = min(vec4<u32>(p * P.adcGroups) + (j * planes + vec4<u32>(plane)) / P.adcGroupSize, vec4<u32>(P.adcInst - 1u));
+  return tables4(v / step, inst) * step;
+}
+
+// The near-memory fixed-point unit (src/readout/digital.ts DigitalUnit.code): y = round(m_j·A·2^−e + o_j)
+// by the unit's rounding, ReLU, saturate or wrap to the output code range, times the output LSB.
+fn digital4(a: vec4<f32>, j0: u32) -> vec4<f32> {
+  var r = vec4<f32>(0.0);
+  for (var e = 0u; e < 4u; e++) {
+    let j = min(j0 + e, P.N - 1u);
+    let x = dig[j] * a[e] * P.digShift + dig[P.N + j];
+    var y = 0.0;
+    if (DIG == 1u) { y = round(x); }
+    else if (DIG == 2u) { y = floor(x + 0.5); }
+    else if (DIG == 3u) { y = floor(x); }
+    else { y = trunc(x); }
+    if (DIG_RELU) { y = max(y, 0.0); }
+    if (DIG_SAT) { y = clamp(y, P.digLo, P.digHi); }
+    else {
+      let span = P.digHi - P.digLo + 1.0;
+      let d = y - P.digLo;
+      y = d - span * floor(d / span) + P.digLo;
+    }
+    r[e] = y * P.digOut;
+  }
+  return r;
+}
+
+// NNS+A coefficients of the four columns of col4 (whole-layer columns, clamped at the edge): cycle t of
+// slice s, [nBlocks, S, N, T]; slice s, [nBlocks, N, S] from P.nsaSliceBase.
+fn nsaCycle4(p: u32, s: u32, col4: u32, t: u32) -> vec4<f32> {
+  let j = min(vec4<u32>((P.col4Offset + col4) * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.N - 1u));
+  let i = ((vec4<u32>((p * NPL + s) * P.N) + j) * P.Tfull) + vec4<u32>(t);
+  return vec4<f32>(nsaC[i.x], nsaC[i.y], nsaC[i.z], nsaC[i.w]);
+}
+
+fn nsaSlice4(p: u32, s: u32, col4: u32) -> vec4<f32> {
+  let j = min(vec4<u32>((P.col4Offset + col4) * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.N - 1u));
+  let i = vec4<u32>(P.nsaSliceBase) + (vec4<u32>(p * P.N) + j) * NPL + vec4<u32>(s);
+  return vec4<f32>(nsaC[i.x], nsaC[i.y], nsaC[i.z], nsaC[i.w]);
 }
 
 // Gaussians for the 4 columns of a col4: element lo counts column pairs (src/random/philox.ts).
@@ -105,13 +180,16 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
       let hi = consts[2u * NPL + p];
       var blk = array<vec4<f32>, TM>();
       var sumU = array<f32, TM>();
-      for (var t = 0u; t < T; t++) {
+      var J = array<vec4<f32>, NSAJ>();
+      // NNS+A runs its cycles from a uniform: a constant count would unroll the whole nest T times.
+      let TL = select(T, P.Tfull, NSA);
+      for (var t = 0u; t < TL; t++) {
         var sumV = array<f32, TM>();
         var sumSq = array<f32, TM>();
         if (READ == 1u) {
           for (var m = 0u; m < TM; m++) {
             let r = min(r0 + m, P.rows - 1u);
-            sumSq[m] = sqStats[(((P.rowStart + r) * 2u + ph) * P.nBlocks + p) * TK + t];
+            sumSq[m] = sqStats[(((P.rowStart + r) * 2u + ph) * P.nBlocks + p) * TK + select(t, 0u, COLLAPSED)];
           }
         }
         for (var k = k0; k < k1; k++) {
@@ -122,7 +200,7 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
           }
         }
         var wt = 1.0;
-        if (!COLLAPSED) { wt = f32(1u << (t * P.dacBits)); }
+        if (!COLLAPSED || NSA) { wt = f32(1u << (t * P.dacBits)); }
         for (var c = 0u; c < NPL; c += PC) {
           var acc = array<vec4<f32>, TMPC>();
           var accQ = array<vec4<f32>, TMPCQ>();
@@ -175,9 +253,14 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
           }
           for (var pc = 0u; pc < PC; pc++) {
             let plane = c + pc;
-            let w = wt * consts[plane];
+            let w = select(wt, 1.0, NSA) * consts[plane];
             for (var m = 0u; m < TM; m++) {
               var i = acc[pc * TM + m];
+              if (NSA) {
+                J[plane * TM + m] += wt * nsaCycle4(p, plane, colc, t) * i;
+                if (ANALOG_SA || t + 1u < TL) { continue; }
+                i = J[plane * TM + m];
+              }
               if (TRACE) {
                 if (ph == 0u || neg[m]) { out[m] = max(out[m], abs(i)); }
                 continue;
@@ -185,15 +268,35 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
               // Per-read noise in the normative order: read, analog gain, analog noise, ADC input noise.
               if (NOISY) {
                 let hiC = perReadHi(P.rowOffset + r0 + m, ph);
-                let lo = perReadLo(p, t, plane, P.col4Offset + colc, TK, NPL, P.pairs);
+                let lo = perReadLo(p, select(t, 0u, COLLAPSED), plane, P.col4Offset + colc, TK, NPL, P.pairs);
                 if (READ == 1u) { i += sqrt(vec4<f32>(P.readVar * consts[NPL + plane] * sumSq[m])) * normals4(lo, hiC, STREAM_READ); }
                 if (READ == 2u) { i += sqrt(P.readVar * accQ[pc * TM + m]) * normals4(lo, hiC, select(STREAM_READ, STREAM_DEVICE_READ, DEVREAD)); }
                 if (GAIN) { i *= gains[p * P.N4 + colc]; }
                 if (ANALOGN) { i += P.analogNoise * hi * normals4(lo, hiC, STREAM_ANALOG); }
                 if (ADCN) { i += P.adcNoise * (hi / adcLevels()) * normals4(lo, hiC, STREAM_ADC); }
               }
-              blk[m] += w * (adc4(i, hi) - vec4<f32>(P.gminSub * sumV[m]));
+              blk[m] += w * (convert4(i, hi, p, plane, colc, NPL) - vec4<f32>(P.gminSub * sumV[m]));
             }
+          }
+        }
+        // analog-sa NNS+A: the slice chain Σ_s 2^(s·c)·c_s·J_s, one conversion (one ADC plane) per column.
+        if (NSA && ANALOG_SA && t + 1u == TL) {
+          for (var m = 0u; m < TM; m++) {
+            var i = vec4<f32>(0.0);
+            for (var s = 0u; s < NPL; s++) { i += f32(1u << (s * P.cellBits)) * nsaSlice4(p, s, colc) * J[s * TM + m]; }
+            if (TRACE) {
+              if (ph == 0u || neg[m]) { out[m] = max(out[m], abs(i)); }
+              continue;
+            }
+            if (NOISY) {
+              let hiC = perReadHi(P.rowOffset + r0 + m, ph);
+              let lo = perReadLo(p, 0u, 0u, P.col4Offset + colc, 1u, 1u, P.pairs);
+              if (READ == 1u) { i += sqrt(vec4<f32>(P.readVar * P.nsaVar * sumSq[m])) * normals4(lo, hiC, STREAM_READ); }
+              if (GAIN) { i *= gains[p * P.N4 + colc]; }
+              if (ANALOGN) { i += P.analogNoise * hi * normals4(lo, hiC, STREAM_ANALOG); }
+              if (ADCN) { i += P.adcNoise * (hi / adcLevels()) * normals4(lo, hiC, STREAM_ADC); }
+            }
+            blk[m] += P.nsaVmDg * convert4(i, hi, p, 0u, colc, 1u);
           }
         }
       }
@@ -210,7 +313,10 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
   for (var m = 0u; m < TM; m++) {
     if (r0 + m >= P.rows) { continue; }
     var y = out[m];
-    if (!TRACE) { y = y * ep[col4] * P.outScale + P.biasScale * ep[P.N4 + col4]; }
+    if (!TRACE) {
+      if (DIG != 0u) { y = digital4(y, j0); }
+      else { y = y * ep[col4] * P.outScale + P.biasScale * ep[P.N4 + col4]; }
+    }
     let o = P.outBase + (r0 + m) * P.N;
     for (var e = 0u; e < 4u; e++) {
       if (j0 + e < P.N) { Y[o + j0 + e] = y[e]; }

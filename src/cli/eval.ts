@@ -4,6 +4,8 @@ import { UsageError } from '../errors.ts';
 import { backendLine, releaseBackend, type Backend, type BackendChoice } from '../gpu/backend.ts';
 import { BUILTIN_DATASETS, isBuiltinDataset } from '../io/datasets/builtin.ts';
 import { builtinEvalData, npyEvalData, type EvalData } from '../io/datasets/eval-data.ts';
+import { readAdapterFile } from '../adapters/file.ts';
+import { checkAdapterSet } from '../adapters/set.ts';
 import { evaluateChip, type ChipEvaluation } from '../nn/evaluate.ts';
 import { openNetwork, type AnalogLayerInfo } from '../nn/runner.ts';
 import { loadModel } from '../nn/load-model.ts';
@@ -33,6 +35,7 @@ export interface EvalFlags {
   backend: BackendChoice;
   seed?: string;
   batch?: string;
+  adapters?: string;
 }
 
 /** The preset `eval` uses when neither --config nor --preset is given. */
@@ -76,10 +79,13 @@ export async function runEval(f: EvalFlags): Promise<void> {
   const data = evalDataFromFlags(f, net.input.shape, limit, cfg.calibration.samples, modelClasses(net));
   const digital = f.digital ?? false;
   checkLayerKeys(configLayerKeys(cfg, f.config !== undefined ? `--config ${f.config}` : 'config'), matrixLayerRefs(net));
+  const adapters = f.adapters !== undefined ? readAdapterFile(f.adapters) : null;
+  if (adapters) checkAdapterSet(adapters, net, `--adapters ${f.adapters}`);
   const backend = await nodeBackend(digital ? f.backend : readoutBackend([cfg], f.backend, 'eval'));
   try {
     const runner = openNetwork(backend, net, cfg, digital);
     try {
+      runner.setAdapters(adapters);
       if (!digital) await runner.calibrate(data.calibration!.x, data.calibration!.n);
       const bar = !f.json && process.stderr.isTTY ? new SingleBar({ format: 'eval [{bar}] {percentage}% | chip {chip} | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : null;
       const runs = digital ? 1 : chips;
@@ -111,6 +117,7 @@ function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData,
       dataset: data.name,
       images: data.n,
       mode: digital ? 'digital' : 'crossbar',
+      adapters: f.adapters ?? null,
       preset: digital ? null : (cfg.preset ?? null),
       backend: backend.kind,
       adapter: backendLine(backend),
@@ -140,7 +147,7 @@ function report(f: EvalFlags, cfg: XbarConfig, backend: Backend, data: EvalData,
     return;
   }
   const lines = [
-    `xbarsim eval: ${f.model} on ${data.name} (${data.n} images) | ${digital ? 'digital f32 (no crossbar)' : `${cfg.preset ?? 'custom config'} (${cfg.dataflow})`} | ${backendLine(backend)}`,
+    `xbarsim eval: ${f.model} on ${data.name} (${data.n} images) | ${digital ? 'digital f32 (no crossbar)' : `${cfg.preset ?? 'custom config'} (${cfg.dataflow})`}${f.adapters !== undefined ? ` | adapters ${f.adapters}` : ''} | ${backendLine(backend)}`,
   ];
   for (const r of results) lines.push(`  chip ${r.chip}: accuracy ${pct(r.accuracy)} (${r.correct}/${r.total})`);
   if (results.length > 1) {

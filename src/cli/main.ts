@@ -6,6 +6,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../gpu/backend.ts';
 import { formatInfo, gatherInfo } from './info.ts';
 import { runVmm, type VmmFlags } from './vmm.ts';
 import { runEval, type EvalFlags } from './eval.ts';
+import { ADAPT_INITS, runAdapt, type AdaptFlags } from './adapt.ts';
 import { runRun, type RunFlags } from './run.ts';
 import { registerSweepCommands } from './sweep.ts';
 import { registerEnergyCommand } from './energy.ts';
@@ -73,8 +74,36 @@ function buildProgram(): Command {
     .option('--seed <n>', 'random seed (overrides the config)')
     .option('--batch <n>', 'samples per batch (results do not depend on it; default: what the adapter fits)')
     .option('--json', 'print one JSON object')
+    .option('--adapters <FILE>', 'digital low-rank adapter set (.npz or .json, README "Adapter sets") beside the analog linear layers')
     .addOption(backendOption())
     .action(async (opts: EvalFlags) => runEval(opts));
+
+  program
+    .command('adapt')
+    .description('train digital low-rank adapters (LoRA) for an analog model with its weights frozen: hardware-aware, or on one chip with --chip')
+    .requiredOption('--model <m.onnx>', 'ONNX model (opsets 9-21)')
+    .option('--dataset <name>', 'built-in dataset: trains on its training split, reports on its test split')
+    .option('--inputs <X.npy>', 'inputs shaped [N, ...model input] (the last --holdout are held out)')
+    .option('--labels <y.npy>', 'integer class labels [N]')
+    .option('--config <cfg.json>', 'hardware config (JSON, DESIGN.md section 7)')
+    .addOption(new Option('--preset <name>', 'base preset').choices(PRESET_NAMES))
+    .option('--rank <r>', 'adapter rank', '8')
+    .option('--alpha <a>', 'LoRA scaling alpha (the branch is (alpha/r)·B·A·x)', '32')
+    .option('--layers <names>', 'comma-separated linear layers to adapt (default: every analog linear layer)')
+    .option('--chip <k>', 'on-chip mode: fit chip k (default: hardware-aware, a new chip per mini-batch)')
+    .option('--epochs <n>', 'passes over the training samples', '1')
+    .option('--lr <x>', 'Adam learning rate', '0.001')
+    .option('--batch <n>', 'samples per mini-batch', '32')
+    .option('--seed <n>', 'random seed (overrides the config; also seeds A and the batch order)')
+    .option('--limit <n>', 'training samples (built-in: the first n of the training split)', '2000')
+    .option('--holdout <n>', 'held-out samples for the accuracy shown each epoch', '200')
+    .option('--eval-limit <n>', 'test images for the accuracy reported at the end (built-in datasets)', '1000')
+    .addOption(new Option('--init <how>', 'initial adapters: zero (LoRA: random A, B = 0) or rrr (closed-form reduced-rank fit on the training chip)').choices([...ADAPT_INITS]).default('zero'))
+    .requiredOption('--out <adapters.npz>', 'adapter set to write (.npz or .json); OUT.checkpoint.json is written after each epoch and kept')
+    .option('--resume', 'continue from OUT.checkpoint.json (same flags; a larger --epochs trains on)')
+    .option('--json', 'print one JSON object')
+    .addOption(backendOption())
+    .action(async (opts: AdaptFlags) => runAdapt(opts));
 
   program
     .command('run')

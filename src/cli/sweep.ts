@@ -10,6 +10,7 @@ import { BACKEND_CHOICES } from '../gpu/backend.ts';
 import { readoutBackend } from './readout-guard.ts';
 import type { BackendChoice } from '../gpu/backend.ts';
 import { BUILTIN_DATASETS, isBuiltinDataset } from '../io/datasets/builtin.ts';
+import { readAdapterFile } from '../adapters/file.ts';
 import { datasetTitle, sha256File, readSweepFile, definitionDifference } from '../sweep/definition.ts';
 import type { DatasetRef, FileRef, SweepFile } from '../sweep/definition.ts';
 import { DEMO_CHIPS, DEMO_LIMIT, DEMO_MODEL, DEMO_OUT, DEMO_PRESETS, DEMO_VARY } from '../sweep/demo.ts';
@@ -47,6 +48,7 @@ export interface SweepFlags {
   shard?: string;
   backend: BackendChoice;
   seed?: string;
+  adapters?: string;
 }
 
 /** A checked sweep, ready to run: nothing has been written yet. */
@@ -159,8 +161,11 @@ export function planSweep(flags: SweepFlags): SweepPlan {
     ...(f.labels !== undefined ? [{ flag: '--labels', path: f.labels }] : []),
     ...(f.config !== undefined ? [{ flag: '--config', path: f.config }] : []),
   ];
+  const adapters = f.adapters !== undefined ? fileRef('--adapters', f.adapters) : undefined;
+  if (f.adapters !== undefined) readAdapterFile(f.adapters); // its layout, before anything is written
+  if (f.adapters !== undefined) inputs.push({ flag: '--adapters', path: f.adapters });
   checkInputsOutsideOutputs(out, inputs);
-  const file: SweepFile = { version: 1, model, dataset, series, varies, chips, limit, shard };
+  const file: SweepFile = { version: 1, model, dataset, series, varies, chips, limit, shard, ...(adapters ? { adapters } : {}) };
   const resume = f.resume === true;
   if (existsSync(out)) {
     refuseIfLocked(out);
@@ -180,7 +185,7 @@ export function planSweep(flags: SweepFlags): SweepPlan {
   }
 
   const backend = readoutBackend(points.map((p) => p.config), f.backend, 'sweep');
-  const setup: SweepEvalSetup = { model: model.path, dataset: setupData, backend, ...(limit === null ? {} : { limit }) };
+  const setup: SweepEvalSetup = { model: model.path, dataset: setupData, backend, ...(limit === null ? {} : { limit }), ...(f.adapters !== undefined ? { adapters: f.adapters } : {}) };
   return { dir: out, file, setup, resume, demo, gridTasks: tasks.length, shardTasks: mine.length };
 }
 
@@ -291,6 +296,7 @@ export function registerSweepCommands(program: Command, makeEvaluator: Evaluator
     .option('--shard <i/n>', 'run only tasks whose grid index % n == i-1 (1 <= i <= n); combine with xbarsim merge')
     .addOption(new Option('--backend <name>', 'compute backend (auto: WebGPU, else the CPU reference)').choices(BACKEND_CHOICES).default('auto'))
     .option('--seed <n>', 'random seed (overrides the config)')
+    .option('--adapters <FILE>', 'digital low-rank adapter set (.npz or .json, README "Adapter sets") on every evaluation')
     .action(async (opts: SweepFlags) => runSweepCommand(opts, makeEvaluator));
   registerMergeCommand(program);
 }

@@ -31,12 +31,14 @@ export interface PlaneLayout {
 
 /**
  * Each (slice, polarity) current for digital subtraction; the analog difference G⁺−G⁻ per slice for
- * analog subtract and `buffered`; the slice-weighted difference Σ_s 2^(s·c)(G⁺_s − G⁻_s) for `analog-sa`.
+ * analog subtract, `buffered` and NNS+A's `analog-sa` (its slices combine in the kernel, src/readout/neural-sa.ts); the slice-weighted difference Σ_s 2^(s·c)(G⁺_s − G⁻_s) for `analog-sa`.
  */
 export function planeLayout(g: LayerGeometry, cfg: XbarConfig): PlaneLayout {
   const { S, c, Vm, dG, Gmin } = g;
   const digitalSub = cfg.dataflow === 'digital-sa' && (cfg.weights.mapping === 'offset' || cfg.adc.subtract === 'digital');
-  const mode: PlaneMode = digitalSub ? 'cells' : cfg.dataflow === 'analog-sa' ? 'weighted-difference' : 'difference';
+  // NNS+A weights each slice with its own chain coefficients before the one conversion: per-slice planes.
+  const sliceChain = cfg.dataflow === 'analog-sa' && cfg.analog.model === 'neural';
+  const mode: PlaneMode = digitalSub ? 'cells' : cfg.dataflow === 'analog-sa' && !sliceChain ? 'weighted-difference' : 'difference';
   const npl = mode === 'cells' ? S * g.pol : mode === 'difference' ? S : 1;
   const weights = new Float64Array(npl);
   const varFactors = new Float64Array(npl);

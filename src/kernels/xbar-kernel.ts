@@ -35,6 +35,17 @@ export type XbarVariant = {
   gain: boolean;
   analogNoise: boolean;
   adcNoise: boolean;
+  /** Per-instance transfer tables (adc.model nonlinear, nonuniform, neural: src/readout) instead of the uniform ADC. */
+  adcTable: boolean;
+  /** The near-memory fixed-point unit in the epilogue (src/readout/digital.ts): its rounding, or 'none' (f32). */
+  digital: 'none' | 'half-even' | 'half-up' | 'floor' | 'truncate';
+  /** The unit's ReLU and saturation (else wrap-around). */
+  digitalRelu: boolean;
+  digitalSaturate: boolean;
+  /** NNS+A (analog.model "neural", src/readout/neural-sa.ts): collapsed, but the layer's T cycles (a uniform) run bit-serially, accumulated with per-chip coefficients. */
+  nsa: boolean;
+  /** analog-sa's slice chain after the cycle chains (one conversion per column). */
+  nsaSlices: boolean;
 };
 
 /** Each variant's whole body: the shared loop nest, then the variant's input staging and entry point. */
@@ -83,6 +94,24 @@ export const XBAR = defineKernel({
     analogNoise: 'f32',
     /** 1 to add the bias, 0 to leave it out (drift compensation measures without it). */
     biasScale: 'f32',
+    /** ADC transfer tables: breakpoints per instance (padded), instances per row block, channels per instance, all instances, and where the values start. */
+    adcM: 'u32',
+    adcGroups: 'u32',
+    adcGroupSize: 'u32',
+    adcInst: 'u32',
+    adcVBase: 'u32',
+    /** Halvings of a binary search over adcM breakpoints: ceil(log2(adcM + 1)). */
+    adcSteps: 'u32',
+    /** Digital unit: 2^−e, the output code range, the output LSB. */
+    digShift: 'f32',
+    digLo: 'f32',
+    digHi: 'f32',
+    digOut: 'f32',
+    /** NNS+A: cellBits (the slice shift), where the slice coefficients start, Σ_s 2·4^(s·c) (analog-sa's variance factor), Vm/ΔG. */
+    cellBits: 'u32',
+    nsaSliceBase: 'u32',
+    nsaVar: 'f32',
+    nsaVmDg: 'f32',
     /** Rows of each horizontal partition (array.partitions.rows), and circuit.rCol·Gmax (approx only). */
     partRows: 'u32',
     rColNorm: 'f32',
@@ -105,6 +134,12 @@ export const XBAR = defineKernel({
     Y: readWrite('f32'),
     /** [.., 2, nBlocks, TK] Σ V² per vector (additive read noise). */
     sqStats: read('f32'),
+    /** [adcInst, adcM] breakpoints (LSB, increasing, padded with f32 max), then [adcInst, adcM + 1] segment values (LSB). */
+    adcT: read('f32'),
+    /** [N] scales m_j, then [N] offsets o_j of the digital unit (whole layer). */
+    dig: read('f32'),
+    /** NNS+A chain coefficients: cycles [nBlocks, S, N, T], then slices [nBlocks, N, S]. */
+    nsaC: read('f32'),
   },
   includes: [philoxWgsl, COUNTER_LAYOUT_WGSL],
   compile(v: XbarVariant, limits: GpuLimits) {
@@ -120,12 +155,16 @@ export const XBAR = defineKernel({
     if (tileBytes > wgMemory) throw new Error(`xbar: shared tile of ${v.kt}x${v.wgy * v.tm} exceeds ${wgMemory / 1024} KiB of workgroup memory`);
     if (v.npl % v.pc !== 0) throw new Error(`xbar: pc=${v.pc} must divide npl=${v.npl}`);
     if (v.collapsed && v.cycles !== 1) throw new Error('xbar: a collapsed variant runs one cycle');
+    if (v.nsa && !v.collapsed) throw new Error('xbar: NNS+A accumulates in analog (buffered, analog-sa)');
+    if (v.nsaSlices && (!v.nsa || v.read === 'proportional')) throw new Error('xbar: the NNS+A slice chain needs nsa, and its proportional read noise is not built');
     if (v.wgx * v.wgy > limits.maxComputeInvocationsPerWorkgroup) throw new Error(`xbar: workgroup ${v.wgx}x${v.wgy} exceeds ${limits.maxComputeInvocationsPerWorkgroup} invocations`);
     if (v.approx && v.collapsed) throw new Error('xbar: the IR-drop approximation applies per input cycle (digital-sa only)');
     if (v.deviceRead && v.read !== 'proportional') throw new Error('xbar: device read noise uses the variance planes (read proportional)');
     if (v.trace && (v.read !== 'none' || v.gain || v.analogNoise || v.adcNoise)) throw new Error('xbar: calibration traces the noise-free chip');
     if ((v.gain || v.analogNoise) && !v.collapsed) throw new Error('xbar: analog gain and noise apply to buffered and analog-sa only');
+    if (v.trace && (v.adcTable || v.digital !== 'none')) throw new Error('xbar: calibration traces ADC inputs, with no transfer table or digital unit');
     const shared = v.kt > 0;
+    const DIGITAL_MODES = { none: 0, 'half-even': 1, 'half-up': 2, floor: 3, truncate: 4 } as const;
     return {
       body: shared ? SHARED_BODY : REGISTERS_BODY,
       consts: {
@@ -142,6 +181,12 @@ export const XBAR = defineKernel({
         GAIN: v.gain,
         ANALOGN: v.analogNoise,
         ADCN: v.adcNoise,
+        ADCT: v.adcTable,
+        DIG: DIGITAL_MODES[v.digital],
+        DIG_RELU: v.digitalRelu,
+        DIG_SAT: v.digitalSaturate,
+        NSA: v.nsa,
+        ANALOG_SA: v.nsaSlices,
         SHARED: shared,
         KT: Math.max(1, v.kt),
         WGX: v.wgx,

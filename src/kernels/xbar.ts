@@ -28,6 +28,10 @@ export function gpuCircuitGap(cfg: XbarConfig): string | null {
 }
 import { XBAR, type XbarVariant } from './xbar-kernel.ts';
 import { ceilDiv } from './template.ts';
+import { packAdcTables, type PackedTables } from '../readout/tables.ts';
+import { layerReadout } from '../readout/layer.ts';
+import type { LayerGeometry } from '../crossbar/geometry.ts';
+import type { DigitalUnit } from '../readout/digital.ts';
 
 export { xbarSource, type XbarVariant } from './xbar-kernel.ts';
 
@@ -61,6 +65,40 @@ export interface XbarEncodeOptions {
   vectorsPerDispatch?: number;
   /** A u32 buffer whose first word is incremented once per vector that needs the X⁻ pass (event counts). */
   negCounter?: GPUBuffer;
+  /**
+   * The near-memory fixed-point unit of this run (src/readout/digital.ts), built for this layer's whole
+   * N columns: it replaces the f32 epilogue (weight scales, outScale, bias).
+   */
+  digital?: DigitalUnit;
+}
+
+/** A chip's readout on the GPU: its ADC transfer tables and its NNS+A chain coefficients (either may be absent). */
+interface ChipTables {
+  packed: PackedTables | null;
+  buf: GPUBuffer | null;
+  nsa: GPUBuffer | null;
+}
+
+/** NNS+A chain coefficients of chip `id` (null: nominal, all 1), as the kernel's `nsaC` holds them: cycles [nBlocks, S, N, T], then slices [nBlocks, N, S]. */
+function nsaCoefficients(cfg: XbarConfig, g: LayerGeometry, id: ChipId | null): Float32Array {
+  const r = layerReadout(cfg, g, id);
+  const nb = g.blocks.length;
+  const out = new Float32Array(Math.max(4, nb * g.S * g.N * (g.T + 1)));
+  const base = nb * g.S * g.N * g.T;
+  for (let p = 0; p < nb; p++) {
+    for (let s = 0; s < g.S; s++) for (let j = 0; j < g.N; j++) out.set(r.cycleCoefficients(p, j, s), ((p * g.S + s) * g.N + j) * g.T);
+    if (cfg.dataflow === 'analog-sa') for (let j = 0; j < g.N; j++) out.set(r.sliceCoefficients(p, j), base + (p * g.N + j) * g.S);
+  }
+  return out;
+}
+
+/** The digital unit's per-column scales m_j then offsets o_j, as the kernel's `dig` binding holds them. */
+function digitalParams(u: DigitalUnit, N: number): Float32Array {
+  if (u.m.length !== N) throw new Error(`crossbar layer: digital unit built for ${u.m.length} columns, layer has ${N}`);
+  const out = new Float32Array(2 * N);
+  out.set(u.m);
+  out.set(u.o, N);
+  return out;
 }
 
 /** Where recorded work goes and who frees its temporaries. */
@@ -86,6 +124,8 @@ export class GpuCrossbarLayer {
   private readonly slices: LayerSlice[];
   private readonly scratch: GPUBuffer;
   private consts: GPUBuffer;
+  /** Per chip: its ADC instances' transfer tables (adc.model other than uniform) and NNS+A coefficients. */
+  private readonly tables = new Map<GpuChip, ChipTables>();
   /** Reads carry a device model's per-cell noise (noise.device, DESIGN.md section 12). */
   private readonly deviceReads: boolean;
   /** Column currents follow circuit.model "approx" (DESIGN.md section 13). */
@@ -118,7 +158,44 @@ export class GpuCrossbarLayer {
     this.consts = this.makeConsts(ranges);
     // Stands in for optional bindings: the two-pass counter nobody reads, and ΣV² when read noise is not additive.
     this.scratch = s.ctx.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'xbar.scratch' });
-    this.ideal = programChipGpu(s, this.slices, g, cfg, this.layout, null, new Float64Array(g.blocks.length * g.N).fill(1));
+    this.ideal = this.withTables(programChipGpu(s, this.slices, g, cfg, this.layout, null, new Float64Array(g.blocks.length * g.N).fill(1)), null);
+  }
+
+  /** Whether NNS+A replaces the ideal analog accumulation (src/readout/neural-sa.ts). */
+  private get nsa(): boolean {
+    return this.cfg.analog.model === 'neural' && this.cfg.dataflow !== 'digital-sa';
+  }
+
+  /** Whether the ADC runs through per-instance transfer tables (src/readout) rather than section 3's uniform quantizer. */
+  private get tabled(): boolean {
+    return this.cfg.adc.model !== 'uniform' && this.cfg.adc.bits > 0;
+  }
+
+  /**
+   * Uploads the chip's ADC tables, drawn on the host from the chip's readout streams (src/readout, the
+   * CPU reference's own draws), and frees them with the chip.
+   */
+  private withTables(chip: GpuChip, id: ChipId | null): GpuChip {
+    if (!this.tabled && !this.nsa) return chip;
+    const packed = this.tabled ? packAdcTables(this.cfg, this.layer.geom, id) : null;
+    const limit = this.s.ctx.limits.maxStorageBufferBindingSize;
+    if (packed && packed.data.byteLength > limit) {
+      chip.destroy();
+      throw new Error(`crossbar layer: ADC transfer tables of ${packed.instances} instances (${packed.data.byteLength} bytes) exceed this adapter's maxStorageBufferBindingSize (${limit}); raise adc.groupSize`);
+    }
+    const buf = packed ? uploadStorage(this.s.ctx.device, packed.data, 'xbar.adcTables') : null;
+    const nsa = this.nsa ? uploadStorage(this.s.ctx.device, nsaCoefficients(this.cfg, this.layer.geom, id), 'xbar.nsaCoefficients') : null;
+    const wrapped: GpuChip = {
+      ...chip,
+      destroy: () => {
+        chip.destroy();
+        buf?.destroy();
+        nsa?.destroy();
+        this.tables.delete(wrapped);
+      },
+    };
+    this.tables.set(wrapped, { packed, buf, nsa });
+    return wrapped;
   }
 
   /** Uploads a noise-free programmed layer; `ranges` is the ADC range of each row block; `bias` is added digitally. */
@@ -145,10 +222,10 @@ export class GpuCrossbarLayer {
   programChip(seed: number, chip: number): GpuChip {
     const id: ChipId = { seed, chip, layer: this.layerIndex };
     const g = this.layer.geom;
-    return programChipGpu(this.s, this.slices, g, this.cfg, this.layout, id, analogGains(this.cfg, g.blocks.length, g.N, id));
+    return this.withTables(programChipGpu(this.s, this.slices, g, this.cfg, this.layout, id, analogGains(this.cfg, g.blocks.length, g.N, id)), id);
   }
 
-  private variant(trace: boolean, perRead: boolean): XbarVariant {
+  private variant(trace: boolean, perRead: boolean, digital: DigitalUnit | undefined): XbarVariant {
     const tiles = this.tiles();
     const cfg = this.cfg;
     const on = perRead && !trace;
@@ -171,6 +248,12 @@ export class GpuCrossbarLayer {
       gain: !trace && collapsed && cfg.analog.gainSigma > 0,
       analogNoise: on && collapsed && cfg.analog.noise > 0,
       adcNoise: on && cfg.adc.bits > 0 && cfg.adc.noise > 0,
+      adcTable: !trace && this.tabled,
+      digital: digital && !trace ? digital.cfg.rounding : 'none',
+      digitalRelu: digital !== undefined && !trace && (digital.layer.relu || digital.cfg.relu),
+      digitalSaturate: digital !== undefined && !trace && digital.cfg.saturate,
+      nsa: this.nsa,
+      nsaSlices: this.nsa && cfg.dataflow === 'analog-sa',
     };
   }
 
@@ -217,7 +300,10 @@ export class GpuCrossbarLayer {
     const g = this.layer.geom;
     const cfg = this.cfg;
     const trace = o.trace ?? false;
-    const v = this.variant(trace, o.perRead ?? true);
+    const v = this.variant(trace, o.perRead ?? true, o.digital);
+    const tables = v.adcTable || v.nsa ? this.tables.get(chip) : undefined;
+    if ((v.adcTable || v.nsa) && !tables) throw new Error('crossbar layer: this chip was not programmed by this layer (no ADC tables)');
+    const dig = v.digital !== 'none' ? rec.temp(uploadStorage(device, digitalParams(o.digital!, g.N), 'xbar.digital')) : this.scratch;
     const chunk = Math.max(1, Math.min(o.vectorsPerDispatch ?? Infinity, this.maxVectorsPerDispatch()));
     // Quantize once per run; every output column's invocations then read small integers.
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
@@ -233,7 +319,11 @@ export class GpuCrossbarLayer {
       encodeReadVariance(s, rec, { xq, rows, K: g.K, blockRows: cfg.array.rows, nBlocks: g.blocks.length, dacBits: g.b, T: g.T, TK, Vm: g.Vm, stats: sqStats });
     }
     const Y = windowBinding(s, o.out, first * g.N, rows * g.N, 4);
-    const shared = { xq: binding(s, xq, rows * g.K * 4), negFlags: binding(s, flags, rows * 4), consts: this.consts, Y: Y.binding, sqStats };
+    const shared = { xq: binding(s, xq, rows * g.K * 4), negFlags: binding(s, flags, rows * 4), consts: this.consts, Y: Y.binding, sqStats, adcT: tables?.buf ?? this.scratch, dig, nsaC: tables?.nsa ?? this.scratch };
+    const pk = tables?.packed ?? undefined;
+    let nsaVar = 0;
+    for (let sl = 0; sl < g.S; sl++) nsaVar += 2 * 4 ** (sl * g.c);
+    const du = v.digital !== 'none' ? o.digital! : null;
     for (let r0 = 0; r0 < rows; r0 += chunk) {
       const n = Math.min(chunk, rows - r0);
       this.slices.forEach(({ slice, epilogue }, i) => {
@@ -247,6 +337,9 @@ export class GpuCrossbarLayer {
             outScale: o.outScale, invVm: 1 / g.Vm, gminSub: this.layout.gminSub, offsetQw: cfg.weights.mapping === 'offset' ? g.Qw : 0,
             partRows: partitionSizes(cfg).rows, rColNorm: normalizedWires(cfg).rCol,
             readVar: this.deviceReads ? 1 : cfg.noise.read.sigma ** 2, adcNoise: cfg.adc.noise, analogNoise: cfg.analog.noise, biasScale: o.bias === false ? 0 : 1,
+            adcM: pk?.M ?? 1, adcGroups: pk?.groups ?? 1, adcGroupSize: cfg.adc.groupSize, adcInst: pk?.instances ?? 1, adcVBase: pk?.valueBase ?? 0, adcSteps: pk ? Math.ceil(Math.log2(pk.M + 1)) : 0,
+            cellBits: g.c, nsaSliceBase: g.blocks.length * g.S * g.N * g.T, nsaVar, nsaVmDg: g.Vm / g.dG,
+            digShift: du ? 2 ** -du.exponent : 1, digLo: du?.range.lo ?? 0, digHi: du?.range.hi ?? 0, digOut: du?.layer.outScale ?? 1,
           },
           bind: { ...shared, R: c.planes, ep: c.epilogue ?? epilogue, Q: c.varPlanes, gains: c.gains },
           grid: { x: ceilDiv(slice.n4, v.wgx), y: ceilDiv(ceilDiv(n, v.tm), v.wgy) },

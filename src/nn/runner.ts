@@ -23,14 +23,17 @@ import {
 import { fitsAdcLevels } from '../readout/support.ts';
 import { CpuExecutor } from './exec/cpu.ts';
 import { GpuExecutor } from './exec/gpu.ts';
-import type { ChipSet, Executor, Pending } from './exec/types.ts';
+import type { ChipSet, ExecBatch, Executor, Pending } from './exec/types.ts';
 import { matrixLayerCounts, planMatrices, type MatrixLayer } from './matrices.ts';
 import { crossbarOutput, walkNetwork } from './walk.ts';
+import { checkAdapterSet, type AdapterSet } from '../adapters/set.ts';
 
 /** What one batch through a simulated chip returns. */
 export interface ForwardResult {
   /** Network output [B, ...], f32. */
   output: Float32Array;
+  /** With `keep`: every value of the walk by IR name (per-sample layouts, B samples), the network input included. */
+  values?: Map<string, Float32Array>;
   /** Per matrix layer (planMatrices order) and group: input vectors that needed the X⁻ pass. */
   negVectors: number[][];
 }
@@ -92,8 +95,13 @@ export interface NetworkRunner {
   adoptCalibration(scales: readonly LayerScales[], x: Float32Array, n: number): void;
   /** Programs chip `chip` (static noise, gains; drift compensation measured on the calibration inputs). */
   program(chip: number): Promise<ChipHandle>;
-  /** Runs B samples; `offset` is the first sample's position in the whole evaluated set (keys per-read noise). */
-  forward(chip: ChipHandle | null, x: Float32Array, B: number, offset: number): Promise<ForwardResult>;
+  /** Runs B samples; `offset` is the first sample's position in the whole evaluated set (keys per-read noise); `keep` returns every value (training). */
+  forward(chip: ChipHandle | null, x: Float32Array, B: number, offset: number, keep?: boolean): Promise<ForwardResult>;
+  /**
+   * Installs an adapter set (src/adapters), replacing the previous one; null removes it. Chips stay
+   * programmed and calibration stays as it is: adapters are digital and sit after each layer's output.
+   */
+  setAdapters(set: AdapterSet | null): void;
   /** Event counts of one matrix layer for `samples` samples, with each group's two-pass vector count. */
   layerCounts(layer: number, samples: number, negVectors: readonly number[]): EventCounts;
   destroy(): void;
@@ -165,11 +173,33 @@ class Runner<T> implements NetworkRunner {
     }
   }
 
-  async forward(handle: ChipHandle | null, x: Float32Array, B: number, offset: number): Promise<ForwardResult> {
+  setAdapters(set: AdapterSet | null): void {
+    if (set) checkAdapterSet(set, this.net, 'adapters');
+    this.layers.forEach((l, i) => this.ex.setAdapter(i, set?.get(l.op.name) ?? null));
+  }
+
+  async forward(handle: ChipHandle | null, x: Float32Array, B: number, offset: number, keep = false): Promise<ForwardResult> {
     const h = handle as Handle | null;
     const b = this.ex.batch();
     const neg: Pending<number>[][] = this.layers.map(() => []);
+    const kept = new Map<string, Pending<Float32Array>>();
     const y = walkNetwork(this.net, b, x, B, (layer, t) => {
+      const l = this.layers[layer];
+      // The adapter branch reads the layer's input rows (one per vector) beside the analog output.
+      return b.adapter(layer, t, this.matrixOutput(b, h, layer, t, B, offset, neg), B * l.vectorsPerSample);
+    }, keep ? (name, t) => kept.set(name, b.read(t)) : undefined);
+    const out = b.read(y);
+    await b.finish();
+    return {
+      output: out.get(),
+      negVectors: this.layers.map((l, i) => l.parts.map((_, g) => neg[i][g]?.get() ?? 0)),
+      ...(keep ? { values: new Map([...kept].map(([k, v]) => [k, v.get()])) } : {}),
+    };
+  }
+
+  /** One matrix layer's output without its adapter: f32 when digital or without a chip, else the crossbar. */
+  private matrixOutput(b: ExecBatch<T>, h: Handle | null, layer: number, t: T, B: number, offset: number, neg: Pending<number>[][]): T {
+    {
       const l = this.layers[layer];
       if (!l.cfg || !h) return b.f32(layer, t, B);
       const sx = this.scales[layer].sx;
@@ -186,10 +216,7 @@ class Runner<T> implements NetworkRunner {
         neg[layer][group] = r.negVectors;
         return r.y;
       });
-    });
-    const out = b.read(y);
-    await b.finish();
-    return { output: out.get(), negVectors: this.layers.map((l, i) => l.parts.map((_, g) => neg[i][g]?.get() ?? 0)) };
+    }
   }
 
   layerCounts(layer: number, samples: number, negVectors: readonly number[]): EventCounts {

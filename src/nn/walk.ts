@@ -7,10 +7,11 @@ import type { ExecBatch } from './exec/types.ts';
 import type { MatrixLayer } from './matrices.ts';
 import type { DigitalOp } from './ops/types.ts';
 
-/** Walks `net` over a batch of B samples; returns the graph output. */
-export function walkNetwork<T>(net: Network, b: ExecBatch<T>, x: Float32Array, B: number, matrix: (layer: number, x: T) => T): T {
+/** Walks `net` over a batch of B samples; returns the graph output. `visit` sees every value as it is produced. */
+export function walkNetwork<T>(net: Network, b: ExecBatch<T>, x: Float32Array, B: number, matrix: (layer: number, x: T) => T, visit?: (name: string, t: T) => void): T {
   const values = new Map<string, T>();
   values.set(net.input.name, b.input(x, B));
+  visit?.(net.input.name, values.get(net.input.name)!);
   let layer = 0;
   for (const op of net.ops) {
     const ins = op.inputs.map((n) => {
@@ -18,7 +19,9 @@ export function walkNetwork<T>(net: Network, b: ExecBatch<T>, x: Float32Array, B
       if (t === undefined) throw new Error(`network: value "${n}" used by ${op.name} before it is produced`);
       return t;
     });
-    values.set(op.output, isMatrixOp(op) ? matrix(layer++, ins[0]) : b.digital(op as DigitalOp, ins, B));
+    const t = isMatrixOp(op) ? matrix(layer++, ins[0]) : b.digital(op as DigitalOp, ins, B);
+    values.set(op.output, t);
+    visit?.(op.output, t);
   }
   const y = values.get(net.output);
   if (y === undefined) throw new Error(`network: output "${net.output}" is never produced`);

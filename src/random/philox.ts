@@ -39,6 +39,10 @@ export const NOISE_STREAM = {
   deviceDrift: 13,
   /** Device models: per-read noise, keyed like `read`. */
   deviceRead: 14,
+  /** Adapter training (src/nn/adapt): initial A, element = index in A, layer = the layer's matrix position. */
+  adapterInit: 18,
+  /** Adapter training: the mini-batch order, element lo = position in the epoch, hi = epoch. */
+  adapterShuffle: 19,
 } as const;
 
 /** Element of a static stream: the cell index in ProgrammedLayer.G's [K, S, pol, N] order. */

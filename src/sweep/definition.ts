@@ -38,6 +38,8 @@ export interface SweepDefinition {
   chips: number;
   /** Images per evaluation (null: the whole dataset). */
   limit: number | null;
+  /** The adapter set every evaluation installs (src/adapters; absent: none). */
+  adapters?: FileRef;
 }
 
 /** sweep.json: the definition plus which shard of it this folder runs (null: all of it). */
@@ -63,6 +65,7 @@ export function definitionKey(d: SweepDefinition): unknown {
     varies: d.varies.map((v) => ({ path: v.path, values: v.values })),
     chips: d.chips,
     limit: d.limit,
+    ...(d.adapters ? { adapters: d.adapters.sha256 } : {}),
   };
 }
 
@@ -84,6 +87,7 @@ export function definitionDifference(a: SweepDefinition, b: SweepDefinition): st
   if (va !== vb) return `varies ${va} vs ${vb}`;
   if (a.chips !== b.chips) return `chips ${a.chips} vs ${b.chips}`;
   if (a.limit !== b.limit) return `limit ${a.limit ?? 'all'} vs ${b.limit ?? 'all'}`;
+  if (a.adapters?.sha256 !== b.adapters?.sha256) return 'a different adapter set';
   return 'a different definition';
 }
 
@@ -92,6 +96,7 @@ const varyValue = z.union([z.number(), z.string(), z.boolean()]);
 const sweepFileSchema = z.object({
   version: z.literal(1),
   model: fileRef,
+  adapters: fileRef.optional(),
   dataset: z.union([z.object({ kind: z.enum(BUILTIN_DATASETS) }), z.object({ kind: z.literal('npy'), inputs: fileRef, labels: fileRef })]),
   series: z.array(z.object({ label: z.string(), config: z.record(z.string(), z.unknown()) })).min(1),
   varies: z.array(

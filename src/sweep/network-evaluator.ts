@@ -10,6 +10,8 @@ import { matrixLayerRefs, modelClasses } from './layers.ts';
 import { CalibrationCache } from '../nn/calibration.ts';
 import { loadModel } from '../nn/load-model.ts';
 import { costFields, runCost } from '../nn/cost.ts';
+import { readAdapterFile } from '../adapters/file.ts';
+import { checkAdapterSet, type AdapterSet } from '../adapters/set.ts';
 import { calibrateCached, openNetwork, type NetworkRunner } from '../nn/runner.ts';
 
 /**
@@ -26,6 +28,7 @@ export class NetworkEvaluator implements Evaluator {
     private readonly backend: Backend,
     private readonly net: Network,
     private readonly setup: SweepEvalSetup,
+    private readonly adapters: AdapterSet | null,
   ) {}
 
   /**
@@ -36,7 +39,9 @@ export class NetworkEvaluator implements Evaluator {
   static async open(setup: SweepEvalSetup): Promise<NetworkEvaluator> {
     const net = loadModel(setup.model);
     dataFor(net, setup, setup.limit, 1);
-    return new NetworkEvaluator(await nodeBackend(setup.backend), net, setup);
+    const adapters = setup.adapters !== undefined ? readAdapterFile(setup.adapters) : null;
+    if (adapters && setup.adapters !== undefined) checkAdapterSet(adapters, net, `--adapters ${setup.adapters}`);
+    return new NetworkEvaluator(await nodeBackend(setup.backend), net, setup, adapters);
   }
 
   /** The model's Linear/Conv layers, for checking `layers` keys. */
@@ -56,6 +61,7 @@ export class NetworkEvaluator implements Evaluator {
       this.current = null;
       const data = this.data(req.config, limit);
       const runner = openNetwork(this.backend, this.net, req.config, false);
+      runner.setAdapters(this.adapters);
       await calibrateCached(runner, req.config, this.calibrations, `limit=${String(limit)}`, data.calibration!);
       prev?.runner.destroy();
       this.current = { key, runner, data };

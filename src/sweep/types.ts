@@ -47,6 +47,8 @@ export interface SweepEvalSetup {
   backend: BackendChoice;
   /** Evaluate only the first `limit` items (undefined: all). */
   limit?: number;
+  /** Adapter set file (.npz or .json, src/adapters) installed on every evaluation. */
+  adapters?: string;
 }
 
 /** A value a `--vary` path takes at one grid point. */

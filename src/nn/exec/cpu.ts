@@ -12,6 +12,13 @@ import { colsToNchwTensorRef, convF32Ref, im2colTensorRef, linearF32Ref } from '
 import { digitalOpRef } from '../ops/registry.ts';
 import type { ExecBatch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
 import { DigitalUnit } from '../../readout/digital.ts';
+import { adapterBranchRef, addBranch, scaledUp, type AdapterLayer } from '../../adapters/set.ts';
+
+/** An installed adapter with its f32 up-projection (α/r)·B. */
+interface CpuAdapter {
+  a: AdapterLayer;
+  up: Float32Array;
+}
 
 /** The digital unit's calibrated parameters of one layer (null: f32). */
 type DigitalParams = { outScale: number; relu: boolean } | null;
@@ -47,6 +54,13 @@ export class CpuExecutor implements Executor<HostTensor> {
     this.programmed = layers.map((l) => l.parts.map((p) => (l.cfg ? programLayer(p.W, p.K, p.N, l.cfg) : null)));
     this.hi = layers.map((l) => l.parts.map(() => 0));
     this.digitalParams = layers.map(() => null);
+    this.adapters = layers.map(() => null);
+  }
+
+  private readonly adapters: (CpuAdapter | null)[];
+
+  setAdapter(layer: number, a: AdapterLayer | null): void {
+    this.adapters[layer] = a ? { a, up: scaledUp(a) } : null;
   }
 
   private readonly digitalParams: DigitalParams[];
@@ -72,7 +86,7 @@ export class CpuExecutor implements Executor<HostTensor> {
   }
 
   batch(): ExecBatch<HostTensor> {
-    return new CpuBatch(this.inputShape, this.layers, this.programmed, this.hi, this.seed, this.digitalParams);
+    return new CpuBatch(this.inputShape, this.layers, this.programmed, this.hi, this.seed, this.digitalParams, this.adapters);
   }
 
   destroy(): void {}
@@ -86,7 +100,14 @@ class CpuBatch implements ExecBatch<HostTensor> {
     private readonly hi: readonly number[][],
     private readonly seed: number,
     private readonly digitalParams: readonly DigitalParams[],
+    private readonly adapters: readonly (CpuAdapter | null)[],
   ) {}
+
+  adapter(layer: number, x: HostTensor, y: HostTensor, n: number): HostTensor {
+    const ad = this.adapters[layer];
+    if (!ad) return y;
+    return { shape: y.shape, data: addBranch(y.data, adapterBranchRef(ad.a, ad.up, x.data, n).d) };
+  }
 
   input(x: Float32Array, B: number): HostTensor {
     const shape = this.inputShape;

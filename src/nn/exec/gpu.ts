@@ -18,7 +18,13 @@ import type { MatrixLayer } from '../matrices.ts';
 import { encodeColsToNchw, encodeConvF32, encodeIm2col, encodeLinearF32, prepareConvF32, prepareLinearF32, type F32Weights } from '../ops/matrix.ts';
 import { encodeDigitalOp, gpuKernelMissing } from '../ops/registry.ts';
 import { UsageError } from '../../errors.ts';
+import { GpuAdapter } from '../../adapters/gpu.ts';
+import type { AdapterLayer } from '../../adapters/set.ts';
+import { DigitalUnit } from '../../readout/digital.ts';
 import type { ExecBatch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
+
+/** The digital unit's calibrated parameters of one layer (null: f32), as the CPU executor keeps them. */
+type DigitalParams = { outScale: number; relu: boolean } | null;
 
 interface GpuChipSet extends ChipSet {
   /** Per matrix layer, per group (null: digital layer). */
@@ -32,6 +38,7 @@ export class GpuExecutor implements Executor<GpuTensor> {
   readonly calibrationBatch: number;
   private readonly f32: F32Weights[];
   private readonly xbars: (GpuCrossbarLayer | null)[][];
+  private readonly digitalParams: DigitalParams[];
 
   constructor(
     private readonly s: GpuSession,
@@ -41,11 +48,12 @@ export class GpuExecutor implements Executor<GpuTensor> {
   ) {
     const missing = [...new Set(net.ops.map(gpuKernelMissing).filter((m) => m !== null))];
     if (missing.length > 0) throw new UsageError(`this network uses ops with no WebGPU kernel yet (${missing.join(', ')}); run it with --backend cpu`);
-    // The WGSL readout epilogue is not built yet: a readout model must never run as the uniform ADC.
+    // What the WGSL readout epilogue lacks must never run as the uniform ADC or the f32 epilogue.
     for (const l of layers) {
       const gap = l.cfg && (gpuReadoutGap(l.cfg) ?? digitalUnitGap(l.cfg));
       if (gap) throw new Error(`${gap} runs on the CPU reference only for now (--backend cpu)`);
     }
+    this.digitalParams = layers.map(() => null);
     // f32 weights serve digital layers and the calibration forward pass of every layer.
     this.f32 = layers.map((l) => (l.op.kind === 'linear' ? prepareLinearF32(s, l.op) : prepareConvF32(s, l.op)));
     this.xbars = layers.map((l) =>
@@ -58,6 +66,14 @@ export class GpuExecutor implements Executor<GpuTensor> {
     );
     this.maxBatch = this.fitBatch();
     this.calibrationBatch = this.maxBatch;
+    this.adapters = layers.map(() => null);
+  }
+
+  private readonly adapters: (GpuAdapter | null)[];
+
+  setAdapter(layer: number, a: AdapterLayer | null): void {
+    this.adapters[layer]?.destroy();
+    this.adapters[layer] = a ? GpuAdapter.upload(this.s, this.layers[layer].op.name, a) : null;
   }
 
   /** Largest batch whose biggest tensor (an activation, or a conv's im2col rows or outputs) fits one storage binding. */
@@ -77,9 +93,8 @@ export class GpuExecutor implements Executor<GpuTensor> {
     this.xbars[layer].forEach((xl, g) => xl!.setRanges(blockRanges(xl!.layer.geom, l.cfg!, hi[g])));
   }
 
-  setDigital(): void {
-    // Unreachable: the constructor refuses layers with a digital block until its WGSL epilogue is built.
-    throw new Error('digital: the near-memory fixed-point unit runs on the CPU reference only for now (--backend cpu)');
+  setDigital(layer: number, outScale: number, relu: boolean): void {
+    this.digitalParams[layer] = { outScale, relu };
   }
 
   programChip(chip: number): ChipSet {
@@ -89,12 +104,13 @@ export class GpuExecutor implements Executor<GpuTensor> {
   }
 
   batch(): ExecBatch<GpuTensor> {
-    return new GpuBatch(this.s, this.net, this.layers, this.f32, this.xbars);
+    return new GpuBatch(this.s, this.net, this.layers, this.f32, this.xbars, this.adapters, this.digitalParams);
   }
 
   destroy(): void {
     for (const w of this.f32) w.destroy();
     for (const g of this.xbars) for (const xl of g) xl?.destroy();
+    for (const a of this.adapters) a?.destroy();
   }
 }
 
@@ -118,6 +134,8 @@ class GpuBatch implements ExecBatch<GpuTensor> {
     private readonly layers: readonly MatrixLayer[],
     private readonly f32w: readonly F32Weights[],
     private readonly xbars: readonly (GpuCrossbarLayer | null)[][],
+    private readonly adapters: readonly (GpuAdapter | null)[],
+    private readonly digitalParams: readonly DigitalParams[],
   ) {
     const { device } = s.ctx;
     this.e = {
@@ -169,7 +187,20 @@ class GpuBatch implements ExecBatch<GpuTensor> {
   }
 
   scatter(op: ConvOp, cols: GpuTensor, out: GpuTensor, B: number, group: number): void {
-    encodeColsToNchw(this.e, op, cols, out, B, group);
+    // A layer with a digital unit has its bias added in fixed point already (as the CPU executor).
+    const digital = this.layers.some((l, i) => l.op === op && this.digitalParams[i] !== null);
+    encodeColsToNchw(this.e, digital ? { ...op, bias: null } : op, cols, out, B, group);
+  }
+
+  /** The layer's near-memory unit for this run (the CPU executor's, built from the same numbers), or undefined. */
+  private digitalUnit(layer: number, group: number, run: CrossbarRun): DigitalUnit | undefined {
+    const dp = this.digitalParams[layer];
+    if (!dp) return undefined;
+    const l = this.layers[layer];
+    const N = l.parts[group].N;
+    const sw = this.xbars[layer][group]!.layer.sw;
+    const groupBias = l.op.bias ? Float64Array.from(l.op.bias.subarray(group * N, (group + 1) * N)) : null;
+    return new DigitalUnit(l.cfg!.digital!, { colScale: sw.map((s) => s * run.outScale), bias: run.bias || l.op.kind === 'conv' ? groupBias : null, outScale: dp.outScale, relu: dp.relu });
   }
 
   private chipOf(layer: number, group: number, run: CrossbarRun): GpuChip {
@@ -178,7 +209,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
   }
 
   /** Records one matrix's outputs [n, N] on run.chip into a new tensor. */
-  private encodeRun(layer: number, group: number, rows: GpuTensor, n: number, run: CrossbarRun, negCounter?: GPUBuffer): GpuTensor {
+  private encodeRun(layer: number, group: number, rows: GpuTensor, n: number, run: CrossbarRun, negCounter?: GPUBuffer, withDigital = false): GpuTensor {
     const N = this.layers[layer].parts[group].N;
     const y: GpuTensor = { shape: [n, N], buf: this.e.alloc(n * N * 4, `${this.layers[layer].op.name}.g${group}`) };
     this.xbars[layer][group]!.encode(this.e, this.chipOf(layer, group, run), {
@@ -192,6 +223,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
       bias: run.bias,
       negCounter,
       vectorsPerDispatch: run.vectorsPerDispatch,
+      digital: withDigital ? this.digitalUnit(layer, group, run) : undefined,
     });
     return y;
   }
@@ -199,7 +231,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
   crossbar(layer: number, group: number, rows: GpuTensor, n: number, run: CrossbarRun): { y: GpuTensor; negVectors: Pending<number> } {
     const counter = this.e.alloc(16, 'negCount');
     this.e.encoder.clearBuffer(counter);
-    const y = this.encodeRun(layer, group, rows, n, run, counter);
+    const y = this.encodeRun(layer, group, rows, n, run, counter, true);
     return { y, negVectors: this.readLater(counter, 4, (d) => new Uint32Array(d)[0]) };
   }
 
@@ -226,6 +258,11 @@ class GpuBatch implements ExecBatch<GpuTensor> {
   sumAbsOutput(layer: number, group: number, rows: GpuTensor, n: number, run: CrossbarRun): Pending<number> {
     const y = this.encodeRun(layer, group, rows, n, run);
     return this.readLater(y.buf, elementCount(y.shape) * 4, (d) => sumAbs(new Float32Array(d)));
+  }
+
+  adapter(layer: number, x: GpuTensor, y: GpuTensor, n: number): GpuTensor {
+    const ad = this.adapters[layer];
+    return ad ? ad.encode(this.e, x, y, n) : y;
   }
 
   read(t: GpuTensor): Pending<Float32Array> {

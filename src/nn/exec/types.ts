@@ -4,6 +4,7 @@
  * measurements calibration takes. The CPU executor is the oracle; the GPU executor records the same
  * steps into one command buffer per batch.
  */
+import type { AdapterLayer } from '../../adapters/set.ts';
 import type { ConvOp } from '../../ir/graph.ts';
 import type { DigitalOp } from '../ops/types.ts';
 
@@ -56,6 +57,8 @@ export interface ExecBatch<T> {
   maxAdcInput(layer: number, group: number, rows: T, n: number, sxq: number): Pending<number>;
   /** Σ|Y| of one analog matrix's outputs (no bias) on `run.chip`: drift compensation's measurement. */
   sumAbsOutput(layer: number, group: number, rows: T, n: number, run: CrossbarRun): Pending<number>;
+  /** A linear layer's output y [n, N] plus its adapter branch (α/r)·B·(A·x) for its input rows x [n, K] (src/adapters). */
+  adapter(layer: number, x: T, y: T, n: number): T;
   /** The tensor's values. */
   read(t: T): Pending<Float32Array>;
   /** Runs what was recorded; afterwards every Pending of this batch can be read. Frees temporaries. */
@@ -77,6 +80,8 @@ export interface Executor<T> {
    * (src/readout/digital.ts): its output LSB and whether a ReLU after the layer is fused into it.
    */
   setDigital(layer: number, outScale: number, relu: boolean): void;
+  /** Installs (or with null removes) a linear layer's digital adapter; the programmed chips are untouched. */
+  setAdapter(layer: number, a: AdapterLayer | null): void;
   /** Programs chip instance `chip` of every analog matrix (static noise, analog gains). */
   programChip(chip: number): ChipSet;
   destroy(): void;

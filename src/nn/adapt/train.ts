@@ -1,0 +1,249 @@
+/**
+ * Training digital adapters with the analog weights frozen (issue 17; Li et al. 2024): each step runs
+ * the simulator's own forward pass on a programmed chip (noise and quantization in the loop, any
+ * backend), then the CPU oracle's backward (src/nn/adapt/backward.ts, straight-through through the
+ * chip's effective weights) and Adam. Hardware-aware mode programs a different chip each mini-batch
+ * (chips HW_CHIP_BASE + step: never an evaluation chip 0..N−1); on-chip mode fits one chip.
+ */
+import type { XbarConfig } from '../../config/types.ts';
+import { programLayer, type ProgrammedLayer } from '../../crossbar/program.ts';
+import { isMatrixOp, type LinearOp, type Network } from '../../ir/graph.ts';
+import { NOISE_STREAM, NoiseDraws, uniform24 } from '../../random/philox.ts';
+import { programChipRef } from '../../reference/chip.ts';
+import { UsageError } from '../../errors.ts';
+import { newAdapter, scaledUp, type AdapterLayer, type AdapterSet } from '../../adapters/set.ts';
+import { planMatrices, type MatrixLayer } from '../matrices.ts';
+import type { ChipHandle, NetworkRunner } from '../runner.ts';
+import { adapterGradients, softmaxCrossEntropy, unsupportedOp, BACKWARD_OPS } from './backward.ts';
+import { decodeWeights } from './effective.ts';
+
+/** First chip instance hardware-aware training programs (step t uses HW_CHIP_BASE + t). */
+export const HW_CHIP_BASE = 0x80000000;
+
+/** Labelled samples, row-major [n, sampleSize]. */
+export interface TrainData {
+  x: Float32Array;
+  labels: Int32Array;
+  n: number;
+  sampleSize: number;
+}
+
+/** What an adapter training run does. */
+export interface AdaptOptions {
+  rank: number;
+  alpha: number;
+  /** Linear layers to adapt by name (null: every analog linear layer). */
+  layers: readonly string[] | null;
+  /** On-chip mode: fit chip `chip`; null: hardware-aware (a new chip per mini-batch). */
+  chip: number | null;
+  lr: number;
+  batch: number;
+  /** Seed of the initial A (stream adapterInit) and of the batch order (stream adapterShuffle). */
+  seed: number;
+}
+
+/** Adam (Kingma & Ba 2015) defaults: β1 0.9, β2 0.999, ε 1e-8. */
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+const EPS = 1e-8;
+
+/** A run's state: the set, Adam's moments and the step count (what a checkpoint holds). */
+export interface TrainState {
+  set: AdapterSet;
+  m: Map<string, { A: Float64Array; B: Float64Array }>;
+  v: Map<string, { A: Float64Array; B: Float64Array }>;
+  step: number;
+}
+
+/** The linear layers an option set adapts, checked against the network; one-line errors. */
+export function adaptedLayers(net: Network, cfg: XbarConfig, names: readonly string[] | null): LinearOp[] {
+  const plan = planMatrices(net, cfg, false);
+  const linear = plan.filter((l) => l.op.kind === 'linear').map((l) => l.op as LinearOp);
+  if (names === null) {
+    const analog = plan.filter((l) => l.op.kind === 'linear' && l.cfg !== null).map((l) => l.op as LinearOp);
+    if (analog.length === 0) throw new UsageError('adapt: the model has no analog linear (Gemm/MatMul) layer to adapt');
+    // Layers whose backward would cross an op without a gradient are left out; --layers makes it explicit.
+    const ok = analog.filter((op) => unsupportedOp(net, net.ops.indexOf(op)) === null);
+    if (ok.length === 0) throw new UsageError(`adapt: every linear layer is followed by an op adapter training cannot differentiate (supported: ${BACKWARD_OPS})`);
+    return ok;
+  }
+  return names.map((n) => {
+    const op = linear.find((o) => o.name === n);
+    if (!op) throw new UsageError(`--layers: "${n}" is not a linear (Gemm/MatMul) layer (allowed: ${linear.map((o) => o.name).join(', ')})`);
+    // Checked here, before any device opens: the trainer would refuse it later.
+    const bad = unsupportedOp(net, net.ops.indexOf(op));
+    if (bad) throw new UsageError(`--layers: "${n}": cannot differentiate ${bad.kind} op "${bad.name}" after it (supported: ${BACKWARD_OPS}); choose later layers`);
+    return op;
+  });
+}
+
+/** LoRA's initialisation: A uniform in ±1/√K (Kaiming-uniform with a = √5, as PyTorch's nn.Linear), B = 0. */
+export function initialSet(layers: readonly LinearOp[], rank: number, alpha: number, seed: number): AdapterSet {
+  const set: AdapterSet = new Map();
+  for (const op of layers) {
+    const draws = new NoiseDraws(seed, 0, op.layerIndex, NOISE_STREAM.adapterInit);
+    let i = 0;
+    const bound = 1 / Math.sqrt(op.K);
+    set.set(op.name, newAdapter(op.K, op.N, Math.min(rank, op.K, op.N), alpha, () => (2 * uniform24(draws.words(i++)[0]) - 1) * bound));
+  }
+  return set;
+}
+
+/** The sample order of one epoch: a Fisher–Yates shuffle driven by stream adapterShuffle. */
+export function epochOrder(n: number, seed: number, epoch: number): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const draws = new NoiseDraws(seed, 0, 0, NOISE_STREAM.adapterShuffle);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(uniform24(draws.words(i, epoch)[0]) * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/** A fresh state for `set`: zero moments, step 0. */
+export function freshState(set: AdapterSet): TrainState {
+  const zeros = () => new Map([...set].map(([k, a]) => [k, { A: new Float64Array(a.A.length), B: new Float64Array(a.B.length) }]));
+  return { set, m: zeros(), v: zeros(), step: 0 };
+}
+
+/** Applies one Adam step of `grads` to the state's set in place. */
+export function adamStep(state: TrainState, grads: ReadonlyMap<string, { dA: Float64Array; dB: Float64Array }>, lr: number): void {
+  state.step++;
+  const t = state.step;
+  const c1 = 1 - BETA1 ** t;
+  const c2 = 1 - BETA2 ** t;
+  for (const [name, a] of state.set) {
+    const g = grads.get(name);
+    if (!g) continue;
+    const m = state.m.get(name)!;
+    const v = state.v.get(name)!;
+    const upd = (p: Float32Array, gp: Float64Array, mp: Float64Array, vp: Float64Array) => {
+      for (let i = 0; i < p.length; i++) {
+        mp[i] = BETA1 * mp[i] + (1 - BETA1) * gp[i];
+        vp[i] = BETA2 * vp[i] + (1 - BETA2) * gp[i] * gp[i];
+        p[i] -= (lr * (mp[i] / c1)) / (Math.sqrt(vp[i] / c2) + EPS);
+      }
+    };
+    upd(a.A, g.dA, m.A, v.A);
+    upd(a.B, g.dB, m.B, v.B);
+  }
+}
+
+/** Effective weights (STE) of any chip of a network, programming each layer's noise-free matrix once. */
+export class ChipWeights {
+  private readonly layers: MatrixLayer[];
+  private readonly ideal: (ProgrammedLayer | null)[];
+
+  constructor(net: Network, private readonly cfg: XbarConfig) {
+    this.layers = planMatrices(net, cfg, false);
+    this.ideal = this.layers.map((l) => (l.cfg && l.op.kind === 'linear' ? programLayer(l.parts[0].W, l.parts[0].K, l.parts[0].N, l.cfg) : null));
+  }
+
+  /** W [K, N] per linear layer name on chip `chip` (digital layers: their f32 weights). */
+  forChip(chip: ChipHandle): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    this.layers.forEach((l, i) => {
+      if (l.op.kind !== 'linear') return;
+      const ideal = this.ideal[i];
+      if (!ideal || !l.cfg) {
+        out.set(l.op.name, Float32Array.from(l.op.weight));
+        return;
+      }
+      const pl = programChipRef(ideal, l.cfg, { seed: this.cfg.seed, chip: chip.chip, layer: l.parts[0].matrixIndex }).chip;
+      out.set(l.op.name, decodeWeights(pl, chip.compensation[i][0]));
+    });
+    return out;
+  }
+}
+
+/** One mini-batch's loss and accuracy. */
+export interface StepResult {
+  loss: number;
+  correct: number;
+}
+
+/**
+ * Adapter training on one runner (calibrated by the caller). The runner's adapters are the state's
+ * set between steps, so `runner.forward` evaluates the current set.
+ */
+export class AdapterTrainer {
+  private readonly weights: ChipWeights;
+  private fixed: { handle: ChipHandle; W: Map<string, Float32Array> } | null = null;
+
+  constructor(
+    private readonly net: Network,
+    cfg: XbarConfig,
+    private readonly runner: NetworkRunner,
+    private readonly opts: AdaptOptions,
+    readonly state: TrainState,
+  ) {
+    this.weights = new ChipWeights(net, cfg);
+    net.ops.forEach((op, i) => {
+      const bad = isMatrixOp(op) && op.kind === 'linear' && state.set.has(op.name) ? unsupportedOp(net, i) : null;
+      if (bad) throw new UsageError(`adapt: layer ${op.name}: cannot differentiate ${bad.kind} op "${bad.name}" after it (supported: ${BACKWARD_OPS}); choose later layers with --layers`);
+    });
+    runner.setAdapters(state.set);
+  }
+
+  private async chipFor(step: number): Promise<{ handle: ChipHandle; W: Map<string, Float32Array>; temporary: boolean }> {
+    if (this.opts.chip !== null) {
+      if (!this.fixed) {
+        const handle = await this.runner.program(this.opts.chip);
+        this.fixed = { handle, W: this.weights.forChip(handle) };
+      }
+      return { ...this.fixed, temporary: false };
+    }
+    const handle = await this.runner.program(HW_CHIP_BASE + step);
+    return { handle, W: this.weights.forChip(handle), temporary: true };
+  }
+
+  /** Gradients of the mean cross-entropy of B samples on the chip of step `step` (no update). */
+  async gradients(x: Float32Array, labels: ArrayLike<number>, B: number, step: number): Promise<{ loss: number; correct: number; grads: Map<string, { dA: Float64Array; dB: Float64Array }> }> {
+    const chip = await this.chipFor(step);
+    try {
+      const r = await this.runner.forward(chip.handle, x, B, step * this.opts.batch, true);
+      const ce = softmaxCrossEntropy(r.output, labels, B);
+      const adapters = new Map([...this.state.set].map(([k, a]) => [k, { a, up: scaledUp(a) }] as [string, { a: AdapterLayer; up: Float32Array }]));
+      const grads = adapterGradients(this.net, r.values!, B, ce.grad, { weights: (op) => chip.W.get(op.name)!, adapters });
+      return { loss: ce.loss, correct: ce.correct, grads };
+    } finally {
+      if (chip.temporary) chip.handle.release();
+    }
+  }
+
+  /** One Adam step on a mini-batch. */
+  async step(x: Float32Array, labels: ArrayLike<number>, B: number): Promise<StepResult> {
+    const g = await this.gradients(x, labels, B, this.state.step);
+    adamStep(this.state, g.grads, this.opts.lr);
+    this.runner.setAdapters(this.state.set);
+    return { loss: g.loss, correct: g.correct };
+  }
+
+  /** Runs epoch `epoch` over `data` in the shuffled order; `onStep` sees each mini-batch's result. */
+  async epoch(data: TrainData, epoch: number, onStep?: (r: StepResult, done: number) => void): Promise<{ loss: number; accuracy: number }> {
+    const order = epochOrder(data.n, this.opts.seed, epoch);
+    const B = this.opts.batch;
+    const x = new Float32Array(B * data.sampleSize);
+    const y = new Int32Array(B);
+    let loss = 0;
+    let correct = 0;
+    for (let s0 = 0; s0 < data.n; s0 += B) {
+      const b = Math.min(B, data.n - s0);
+      for (let i = 0; i < b; i++) {
+        const k = order[s0 + i];
+        x.set(data.x.subarray(k * data.sampleSize, (k + 1) * data.sampleSize), i * data.sampleSize);
+        y[i] = data.labels[k];
+      }
+      const r = await this.step(x.subarray(0, b * data.sampleSize), y.subarray(0, b), b);
+      loss += r.loss * b;
+      correct += r.correct;
+      onStep?.(r, s0 + b);
+    }
+    return { loss: loss / data.n, accuracy: correct / data.n };
+  }
+
+  release(): void {
+    this.fixed?.handle.release();
+    this.fixed = null;
+  }
+}
