@@ -1,8 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { fashionMnistPlugin } from './web/vite/fashion-mnist-plugin.ts';
 
 // One config for the browser app (web/) and for vitest.
 export default defineConfig({
   root: '.',
+  // Fashion-MNIST from Debian's package, built into the app as assets (web/vite/fashion-mnist-plugin.ts).
+  plugins: [fashionMnistPlugin()],
   build: {
     outDir: 'dist/web',
     rollupOptions: { input: { app: 'web/index.html', smoke: 'web/smoke.html' } },

@@ -11,6 +11,7 @@ export interface Ui {
   form: HTMLFormElement;
   adapter: HTMLSpanElement;
   modelSelect: HTMLSelectElement;
+  dataset: HTMLSelectElement;
   modelFile: HTMLInputElement;
   drop: HTMLDivElement;
   modelStatus: HTMLParagraphElement;
@@ -47,6 +48,7 @@ export function findUi(): Ui {
     form: el('form'),
     adapter: el('adapter'),
     modelSelect: el('model-select'),
+    dataset: el('dataset'),
     modelFile: el('model-file'),
     drop: el('drop'),
     modelStatus: el('model-status'),

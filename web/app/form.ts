@@ -5,8 +5,10 @@ import { PRESET_NAMES } from '../../src/config/presets.ts';
 import { messageOf } from '../../src/errors.ts';
 import { pathKind } from '../../src/sweep/spec.ts';
 import { showError, type Ui } from './dom.ts';
-import { shippedModels } from './models.ts';
-import type { App } from './state.ts';
+import { APP_DATASETS, type AppDataset } from './dataset-info.ts';
+import { dataChoice } from './datasets.ts';
+import { fitProblem, shippedModels } from './models.ts';
+import { currentDataset, type App } from './state.ts';
 import { planAppSweep, type AppSweepPlan, type SweepForm } from './sweep.ts';
 
 const DEFAULT_PRESETS = new Set(['isaac', 'neural-pim']);
@@ -16,6 +18,13 @@ const DEFAULT_PATH = 'noise.programming.sigma';
 export function buildForm(ui: Ui): void {
   for (const m of shippedModels()) ui.modelSelect.add(new Option(m.title, m.file));
   if (ui.modelSelect.options.length === 0) ui.modelSelect.add(new Option('(no shipped model: drop an .onnx file)', ''));
+  for (const o of ui.dataset.options) {
+    const missing = dataChoice(o.value as AppDataset);
+    if (typeof missing === 'string') {
+      o.textContent = `${o.textContent ?? o.value} (not in this build)`;
+      o.title = missing;
+    }
+  }
   for (const name of PRESET_NAMES) {
     const label = document.createElement('label');
     label.className = 'check';
@@ -60,17 +69,26 @@ export function updateRunButton(app: App, formValid: boolean): void {
   ui.stopButton.disabled = !state.running;
 }
 
-/** Checks the form; shows the one-line problem or the size of the run. Returns the plan if valid. */
+/**
+ * Checks the form against the dataset in use (and the model against the dataset); shows the one-line
+ * problem or the size of the run. Returns the plan if valid.
+ */
 export function validate(app: App): AppSweepPlan | null {
-  const { ui } = app;
+  const { ui, state } = app;
   // A list replaces the range: show the range as unused rather than silently ignoring it.
   for (const i of [ui.start, ui.stop, ui.count]) i.classList.toggle('unused', ui.list.value.trim() !== '');
+  const dataset = currentDataset(state);
   try {
-    const plan = planAppSweep(readForm(ui));
+    const choice = dataChoice(dataset);
+    if (typeof choice === 'string') throw new Error(choice);
+    ui.digits.max = String(choice.testImages);
+    const plan = planAppSweep(readForm(ui), choice);
+    const misfit = state.model ? fitProblem(state.model.net, dataset, state.model.label) : null;
+    if (misfit) throw new Error(misfit);
     showError(ui.configError, null);
     const evals = plan.points.length * plan.chips;
     const s = (n: number): string => (n > 1 ? 's' : '');
-    ui.planSummary.textContent = `${plan.series.length} preset${s(plan.series.length)} × ${plan.vary.values.length} value${s(plan.vary.values.length)} × ${plan.chips} chip${s(plan.chips)} = ${evals} evaluations of ${plan.digits} digits`;
+    ui.planSummary.textContent = `${plan.series.length} preset${s(plan.series.length)} × ${plan.vary.values.length} value${s(plan.vary.values.length)} × ${plan.chips} chip${s(plan.chips)} = ${evals} evaluations of ${plan.digits} ${APP_DATASETS[dataset].noun}`;
     updateRunButton(app, true);
     return plan;
   } catch (e) {
@@ -97,5 +115,7 @@ export function setFormEnabled(app: App, on: boolean): void {
   const { ui } = app;
   for (const e of ui.form.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>('input, select, textarea')) e.disabled = !on;
   if (on) for (const i of [ui.start, ui.stop, ui.count, ui.log]) i.disabled = listOnly(ui);
+  // A shipped model brings its dataset; only the user's file leaves it to the picker.
+  if (on) ui.dataset.disabled = app.state.model?.dataset != null;
   validate(app);
 }

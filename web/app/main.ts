@@ -2,11 +2,10 @@
 // chart fill in, download the results. Everything runs and stays in this page. This file only
 // wires the parts: the page (dom.ts), the state (state.ts), the form, the model picker, the runner
 // and the backend.
-import { messageOf } from '../../src/errors.ts';
 import { openAppBackend } from './backend.ts';
+import { showDataset, wireDatasetInput } from './data-picker.ts';
 import { findUi } from './dom.ts';
 import { buildForm, onPathChange, validate } from './form.ts';
-import { loadMnistBrowser } from './mnist-browser.ts';
 import { activateSelected, wireModelInputs } from './model-picker.ts';
 import { downloadCsv, downloadJsonl, requestStop, runFromForm } from './runner.ts';
 import { backendText } from './sweep.ts';
@@ -33,6 +32,7 @@ function wire(app: App): void {
   ui.jsonl.addEventListener('click', () => downloadJsonl(app));
   ui.csv.addEventListener('click', () => downloadCsv(app));
   wireModelInputs(app);
+  wireDatasetInput(app);
 }
 
 function start(): void {
@@ -51,13 +51,9 @@ function start(): void {
     validate(app);
   });
 
+  // The data (MNIST's digits are 21 MB of JSON) load while the user edits the form, not when Run is pressed.
+  showDataset(app);
   activateSelected(app);
-
-  // The digits are 21 MB of JSON: fetch them while the user edits the form, not when Run is pressed.
-  ui.dataStatus.textContent = 'MNIST: loading…';
-  void loadMnistBrowser()
-    .then((s) => (ui.dataStatus.textContent = `MNIST: ${s.test.n.toLocaleString('en-US')} test digits, ${s.train.n.toLocaleString('en-US')} for calibration (the CLI's split)`))
-    .catch((e: unknown) => (ui.dataStatus.textContent = `MNIST: could not load (${messageOf(e)}); Run retries`));
 }
 
 start();

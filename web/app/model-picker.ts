@@ -1,7 +1,9 @@
 // The model: a shipped file from the picker, or one the user drops or picks. The newest request
-// wins; a failed load shows its one-line error and keeps the model in use.
+// wins; a failed load shows its one-line error and keeps the model in use. A shipped model brings its
+// dataset; a dropped file is checked against, and runs on, the dataset picked for it.
 import { messageOf } from '../../src/errors.ts';
 import { isMatrixOp } from '../../src/ir/graph.ts';
+import { showDataset } from './data-picker.ts';
 import { showError } from './dom.ts';
 import { validate } from './form.ts';
 import { loadModelFile, loadShippedModel, shippedModels, type LoadedModel } from './models.ts';
@@ -18,6 +20,7 @@ function describe(m: LoadedModel): string {
 function setModel(app: App, m: LoadedModel): void {
   app.state.model = m;
   app.ui.modelStatus.textContent = describe(m);
+  showDataset(app);
 }
 
 /**
@@ -68,7 +71,7 @@ function onFile(app: App, file: File): void {
   void useModel(
     app,
     async () => {
-      const m = await loadModelFile(file);
+      const m = await loadModelFile(file, state.userDataset);
       const value = `${FILE_OPTION}${m.label}`;
       if (![...ui.modelSelect.options].some((o) => o.value === value)) ui.modelSelect.add(new Option(`${m.label} (your file)`, value));
       state.dropped.set(value, m);

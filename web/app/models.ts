@@ -1,22 +1,34 @@
 // The models the app can run: the shipped ONNX files under models/ (bundled as same-origin assets,
 // so they load offline) or a file the user drops. A glob rather than named imports keeps the app
-// building while a shipped model is missing: it is then simply not offered. The Fashion-MNIST
-// models (models/fmnist-*.onnx) are left out until the app has that dataset: it feeds MNIST digits.
+// building while a shipped model is missing: it is then simply not offered. Each shipped model is
+// tied to the dataset it was trained on (models/fmnist-* to Fashion-MNIST, the others to MNIST); a
+// dropped file runs on the dataset picked beside it.
 import { messageOf } from '../../src/errors.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
 import { sizeOf, type Network } from '../../src/ir/graph.ts';
-import { MNIST_CLASSES, MNIST_PIXELS } from '../../src/io/datasets/mnist.ts';
+import { APP_DATASETS, type AppDataset } from './dataset-info.ts';
 
-const SHIPPED_URLS = import.meta.glob<string>(['../../models/*.onnx', '!../../models/fmnist-*.onnx'], { query: '?url', import: 'default', eager: true });
+const SHIPPED_URLS = import.meta.glob<string>('../../models/*.onnx', { query: '?url', import: 'default', eager: true });
 
-/** Display names of the shipped models, by file name. */
-const TITLES: Readonly<Record<string, string>> = { 'mlp.onnx': 'MLP (shipped)', 'lenet5.onnx': 'LeNet-5 (shipped)' };
+/** Display names of the shipped models, by file name (also their order in the picker). */
+const TITLES: Readonly<Record<string, string>> = {
+  'mlp.onnx': 'MLP (shipped)',
+  'lenet5.onnx': 'LeNet-5 (shipped)',
+  'fmnist-mobilenet.onnx': 'MobileNetV2-style CNN, Fashion-MNIST (shipped)',
+  'fmnist-vit.onnx': 'ViT-style transformer, Fashion-MNIST (shipped)',
+};
+
+/** The dataset a shipped file was trained on: the fmnist-* files on Fashion-MNIST (scripts/train-fashion.py), the others on MNIST. */
+export function shippedDataset(file: string): AppDataset {
+  return file.startsWith('fmnist-') ? 'fashion-mnist' : 'mnist';
+}
 
 export interface ShippedModel {
   /** File name, e.g. `mlp.onnx`: the picker's value. */
   file: string;
   title: string;
   url: string;
+  dataset: AppDataset;
 }
 
 /** Shipped models found at build time, MLP first. */
@@ -25,7 +37,7 @@ export function shippedModels(): ShippedModel[] {
   return Object.entries(SHIPPED_URLS)
     .map(([path, url]) => {
       const file = path.slice(path.lastIndexOf('/') + 1);
-      return { file, title: TITLES[file] ?? file, url };
+      return { file, title: TITLES[file] ?? file, url, dataset: shippedDataset(file) };
     })
     .sort((a, b) => rank(order, a.file) - rank(order, b.file) || a.file.localeCompare(b.file));
 }
@@ -35,40 +47,50 @@ function rank(order: readonly string[], file: string): number {
   return i < 0 ? order.length : i;
 }
 
-/** A model ready to run on MNIST. */
+/** A model ready to run. */
 export interface LoadedModel {
   /** The file name shown and written with results. */
   label: string;
   net: Network;
+  /** The dataset a shipped model is tied to; null for the user's file (the dataset picker decides). */
+  dataset: AppDataset | null;
 }
 
-/** Imports ONNX bytes and checks the model fits MNIST; throws an Error with a one-line message. */
-export function importMnistModel(bytes: Uint8Array, label: string): LoadedModel {
+/** Why `net` cannot run on dataset `d` (its input or output size), as one line; null when it can. */
+export function fitProblem(net: Network, d: AppDataset, label: string): string | null {
+  const info = APP_DATASETS[d];
+  const inShape = net.input.shape;
+  if (sizeOf(inShape) !== info.pixels) {
+    return `${label}: the model's input is [N, ${inShape.join(', ')}] but ${info.title} images are [N, ${info.pixels}] or [N, 1, 28, 28]`;
+  }
+  const outShape = net.shapes.get(net.output);
+  if (outShape !== undefined && sizeOf(outShape) !== info.classes) {
+    return `${label}: the model outputs [N, ${outShape.join(', ')}] but ${info.title} has ${info.classes} classes`;
+  }
+  return null;
+}
+
+/** Imports ONNX bytes and checks the model fits dataset `d`; throws an Error with a one-line message. */
+export function importModel(bytes: Uint8Array, label: string, d: AppDataset, tied: boolean): LoadedModel {
   let net: Network;
   try {
     net = importOnnx(bytes, label);
   } catch (e) {
     throw new Error(messageOf(e));
   }
-  const inShape = net.input.shape;
-  if (sizeOf(inShape) !== MNIST_PIXELS) {
-    throw new Error(`${label}: the model's input is [N, ${inShape.join(', ')}] but MNIST images are [N, 784] or [N, 1, 28, 28]`);
-  }
-  const outShape = net.shapes.get(net.output);
-  if (outShape !== undefined && sizeOf(outShape) !== MNIST_CLASSES) {
-    throw new Error(`${label}: the model outputs [N, ${outShape.join(', ')}] but MNIST has ${MNIST_CLASSES} classes`);
-  }
-  return { label, net };
+  const problem = fitProblem(net, d, label);
+  if (problem) throw new Error(problem);
+  return { label, net, dataset: tied ? d : null };
 }
 
-/** Fetches and imports a shipped model. */
+/** Fetches and imports a shipped model, tied to its dataset. */
 export async function loadShippedModel(m: ShippedModel): Promise<LoadedModel> {
   const res = await fetch(m.url);
   if (!res.ok) throw new Error(`${m.file}: HTTP ${res.status}`);
-  return importMnistModel(new Uint8Array(await res.arrayBuffer()), m.file);
+  return importModel(new Uint8Array(await res.arrayBuffer()), m.file, m.dataset, true);
 }
 
-/** Reads and imports a dropped or picked file. */
-export async function loadModelFile(file: File): Promise<LoadedModel> {
-  return importMnistModel(new Uint8Array(await file.arrayBuffer()), file.name);
+/** Reads and imports a dropped or picked file, checked against the dataset `d` picked for it. */
+export async function loadModelFile(file: File, d: AppDataset): Promise<LoadedModel> {
+  return importModel(new Uint8Array(await file.arrayBuffer()), file.name, d, false);
 }

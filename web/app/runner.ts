@@ -1,12 +1,13 @@
 // Running a sweep from the form: the live chart and table as chips finish, Stop, and the downloads.
 import { messageOf } from '../../src/errors.ts';
-import type { ResultLine } from '../../src/sweep/results.ts';
 import { formatInterval } from '../../src/sweep/stats.ts';
 import { LiveChart } from './chart.ts';
+import { APP_DATASETS } from './dataset-info.ts';
+import { evalDataBrowser } from './datasets.ts';
 import { showError } from './dom.ts';
 import { setFormEnabled, updateRunButton, validate } from './form.ts';
 import type { App } from './state.ts';
-import { chartRows, resultsCsv, resultsJsonl, runAppSweep, type AppSweepPlan, type ChartRow } from './sweep.ts';
+import { chartRows, resultsCsv, resultsJsonl, runAppSweep, type AppResultLine, type AppSweepPlan, type ChartRow } from './sweep.ts';
 
 const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
 
@@ -29,7 +30,7 @@ function renderTable(app: App, rows: readonly ChartRow[], plan: AppSweepPlan): v
   );
 }
 
-async function onResult(app: App, line: ResultLine, plan: AppSweepPlan): Promise<void> {
+async function onResult(app: App, line: AppResultLine, plan: AppSweepPlan): Promise<void> {
   const { ui, state, hook } = app;
   state.lines.push(line);
   const rows = chartRows(plan, state.lines);
@@ -53,7 +54,7 @@ export async function runFromForm(app: App): Promise<void> {
   state.lines = [];
   state.lastPlan = plan;
   state.lastModelLabel = model.label;
-  Object.assign(hook, { state: 'running', points: 0, done: 0, total: plan.points.length * plan.chips });
+  Object.assign(hook, { state: 'running', points: 0, done: 0, total: plan.points.length * plan.chips, dataset: plan.data.dataset });
   delete hook.error;
   showError(ui.runError, null);
   setFormEnabled(app, false);
@@ -69,12 +70,13 @@ export async function runFromForm(app: App): Promise<void> {
     state.energyChart = new LiveChart(ui.energyChart, 'energy');
     await state.energyChart.update([]);
     const outcome = await runAppSweep(plan, model, backend, {
+      loadData: (n, calSamples) => evalDataBrowser(plan.data.dataset, n, calSamples),
       onResult: (line) => onResult(app, line, plan),
       onProgress: (text) => (ui.progress.textContent = text),
       shouldStop: () => state.stopRequested,
     });
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
-    ui.progress.textContent = `${outcome === 'done' ? 'done' : 'stopped'}: ${state.lines.length}/${hook.total} evaluations of ${model.label} in ${secs} s`;
+    ui.progress.textContent = `${outcome === 'done' ? 'done' : 'stopped'}: ${state.lines.length}/${hook.total} evaluations of ${model.label} on ${APP_DATASETS[plan.data.dataset].title} in ${secs} s`;
     hook.state = outcome;
   } catch (e) {
     const msg = messageOf(e);
@@ -108,7 +110,8 @@ function download(text: string, name: string, type: string): void {
 }
 
 function fileStem(app: App): string {
-  return `xbarsim-${app.state.lastModelLabel.replace(/\.onnx$/i, '')}-${app.state.lastPlan?.vary.path ?? 'sweep'}`;
+  const plan = app.state.lastPlan;
+  return `xbarsim-${app.state.lastModelLabel.replace(/\.onnx$/i, '')}-${plan?.data.dataset ?? 'data'}-${plan?.vary.path ?? 'sweep'}`;
 }
 
 /** Downloads the results on screen as the CLI's results.jsonl lines. */

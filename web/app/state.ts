@@ -1,11 +1,11 @@
 // The app's state, in one object handed to every part (no module-level variables), and the hook a
 // test (or a curious user) reads off `window.__xbarsim`.
 import type { Backend } from '../../src/gpu/backend.ts';
-import type { ResultLine } from '../../src/sweep/results.ts';
 import type { LiveChart } from './chart.ts';
+import type { AppDataset } from './dataset-info.ts';
 import type { Ui } from './dom.ts';
 import type { LoadedModel } from './models.ts';
-import type { AppSweepPlan } from './sweep.ts';
+import type { AppResultLine, AppSweepPlan } from './sweep.ts';
 
 /** What a test (or a curious user) can read off `window.__xbarsim`. */
 export interface AppHook {
@@ -18,6 +18,8 @@ export interface AppHook {
   done: number;
   total: number;
   adapter: string;
+  /** The dataset the next run evaluates: the shipped model's, or the one picked for a dropped file. */
+  dataset: AppDataset;
   error?: string;
 }
 
@@ -29,9 +31,11 @@ export interface AppState {
   modelRequest: number;
   /** Dropped files by picker value: kept in memory, so switching back needs no re-drop. */
   readonly dropped: Map<string, LoadedModel>;
+  /** The dataset picked for dropped files (shipped models bring their own). */
+  userDataset: AppDataset;
   running: boolean;
   stopRequested: boolean;
-  lines: ResultLine[];
+  lines: AppResultLine[];
   /** The plan and model of the results on screen (the form may have changed since). */
   lastPlan: AppSweepPlan | null;
   lastModelLabel: string;
@@ -46,6 +50,11 @@ export interface App {
   hook: AppHook;
 }
 
+/** The dataset the next run evaluates: the model's own (shipped), else the one picked for the user's file. */
+export function currentDataset(state: AppState): AppDataset {
+  return state.model?.dataset ?? state.userDataset;
+}
+
 /** A fresh app on `ui`: no backend or model yet, nothing run. */
 export function createApp(ui: Ui): App {
   return {
@@ -55,6 +64,7 @@ export function createApp(ui: Ui): App {
       model: null,
       modelRequest: 0,
       dropped: new Map(),
+      userDataset: 'mnist',
       running: false,
       stopRequested: false,
       lines: [],
@@ -63,6 +73,6 @@ export function createApp(ui: Ui): App {
       chart: null,
       energyChart: null,
     },
-    hook: { ready: false, state: 'idle', points: 0, done: 0, total: 0, adapter: '' },
+    hook: { ready: false, state: 'idle', points: 0, done: 0, total: 0, adapter: '', dataset: 'mnist' },
   };
 }

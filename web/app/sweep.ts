@@ -1,4 +1,5 @@
-// A sweep in the browser: presets side by side × one varied config path × chips, on MNIST. The CLI's
+// A sweep in the browser: presets side by side × one varied config path × chips, on MNIST or
+// Fashion-MNIST. The CLI's
 // grid (src/sweep/grid.ts) and runner (src/sweep/run.ts) write files through node: modules, so the
 // browser builds its small grid here from the same browser-safe pieces (parseVary, resolveConfig,
 // applyOverrides) and writes result lines of the CLI's results.jsonl shape.
@@ -16,7 +17,9 @@ import { parseVary, type Vary } from '../../src/sweep/spec.ts';
 import type { VaryValue } from '../../src/sweep/types.ts';
 import { taskId } from '../../src/sweep/ids.ts';
 import { countTasks } from '../../src/sweep/grid.ts';
-import { mnistEvalDataBrowser } from './mnist-browser.ts';
+import type { BuiltinDataset } from '../../src/io/datasets/builtin.ts';
+import type { EvalData } from '../../src/io/datasets/eval-data.ts';
+import { APP_DATASETS, MNIST_CHOICE, calibrationProblem, type DataChoice } from './dataset-info.ts';
 import type { LoadedModel } from './models.ts';
 import { accuracyStats, type AccuracyInterval } from '../../src/sweep/stats.ts';
 import { csvCell, snake } from '../../src/sweep/csv.ts';
@@ -45,6 +48,8 @@ export interface PlanPoint {
 }
 
 export interface AppSweepPlan {
+  /** The dataset evaluated, and what the app holds of it. */
+  data: DataChoice;
   vary: Vary;
   series: string[];
   /** Value-major (every preset at the first value, then the next), so the chart's lines grow together. */
@@ -53,9 +58,8 @@ export interface AppSweepPlan {
   digits: number;
 }
 
-/** Most chips and digits one run may ask for: MNIST's test split is 2,000 digits. */
+/** Most chips one run may ask for (the most test images: the dataset's test split, DataChoice.testImages). */
 export const MAX_CHIPS = 1000;
-export const MAX_DIGITS = 2000;
 
 function intIn(name: string, v: number, lo: number, hi: number): number {
   if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`${name} must be an integer from ${lo} to ${hi} (got ${Number.isNaN(v) ? 'nothing' : v})`);
@@ -76,11 +80,14 @@ export function parseOverrides(text: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** Validates the form and builds every grid point's config; throws an Error with a one-line message. */
-export function planAppSweep(f: SweepForm): AppSweepPlan {
+/**
+ * Validates the form for dataset `data` (default MNIST) and builds every grid point's config; throws
+ * an Error with a one-line message.
+ */
+export function planAppSweep(f: SweepForm, data: DataChoice = MNIST_CHOICE): AppSweepPlan {
   if (f.presets.length === 0) throw new Error('pick at least one preset');
   const chips = intIn('chips', f.chips, 1, MAX_CHIPS);
-  const digits = intIn('digits', f.digits, 1, MAX_DIGITS);
+  const digits = intIn(APP_DATASETS[data.dataset].noun, f.digits, 1, data.testImages);
   const seed = intIn('seed', f.seed, 0, 2 ** 32 - 1);
   const overrides = parseOverrides(f.overrides);
   let vary: Vary;
@@ -111,10 +118,12 @@ export function planAppSweep(f: SweepForm): AppSweepPlan {
       } catch (e) {
         throw new Error(`varied ${vary.path}: value ${String(value)} (preset ${b.preset}): ${messageOf(e)}`);
       }
+      const calibration = calibrationProblem(data, config.calibration.samples);
+      if (calibration) throw new Error(vary.path === 'calibration.samples' ? `varied ${calibration}` : calibration);
       points.push({ index: points.length, series: b.preset, point: { [vary.path]: value }, value, config });
     }
   }
-  return { vary, series: f.presets, points, chips, digits };
+  return { data, vary, series: f.presets, points, chips, digits };
 }
 
 /** Where results were computed, worded as in the CLI. */
@@ -123,9 +132,16 @@ export const backendText = backendLine;
 /** Thrown through evaluateChip's progress callback to end a chip early when the user stops. */
 class Stopped extends Error {}
 
+/** A result line of the app: the CLI's results.jsonl line, naming the dataset it was evaluated on. */
+export interface AppResultLine extends ResultLine {
+  dataset: BuiltinDataset;
+}
+
 export interface SweepCallbacks {
+  /** The first `n` test images and the first `calSamples` calibration images of the plan's dataset. */
+  loadData(n: number, calSamples: number): Promise<EvalData>;
   /** Called after each (point, chip) with the new line; awaited, so the chart is drawn before going on. */
-  onResult(line: ResultLine): Promise<void>;
+  onResult(line: AppResultLine): Promise<void>;
   onProgress(text: string): void;
   shouldStop(): boolean;
 }
@@ -142,18 +158,19 @@ export async function runAppSweep(plan: AppSweepPlan, model: LoadedModel, backen
   const total = plan.points.length * plan.chips;
   let done = 0;
   const calibrations = new CalibrationCache();
+  const { title, noun } = APP_DATASETS[plan.data.dataset];
   for (const p of plan.points) {
     if (cb.shouldStop()) return 'stopped';
     const where = `${p.series}, ${plan.vary.path} = ${String(p.value)}`;
-    cb.onProgress(`${where}: loading MNIST and calibrating (${done}/${total} evaluations done)`);
-    const data = await mnistEvalDataBrowser(plan.digits, p.config.calibration.samples);
+    cb.onProgress(`${where}: loading ${title} and calibrating (${done}/${total} evaluations done)`);
+    const data = await cb.loadData(plan.digits, p.config.calibration.samples);
     // A lost device is replaced by the runtime; each point takes the live session.
     const live = await currentBackend(backend);
     const adapter = backendText(live);
     let runner: NetworkRunner | null = null;
     try {
       runner = openNetwork(live, model.net, p.config, false);
-      await calibrateCached(runner, p.config, calibrations, `mnist digits=${plan.digits}`, data.calibration ?? { x: data.x, n: data.n });
+      await calibrateCached(runner, p.config, calibrations, `${plan.data.dataset} ${noun}=${plan.digits}`, data.calibration ?? { x: data.x, n: data.n });
       for (let chip = 0; chip < plan.chips; chip++) {
         if (cb.shouldStop()) return 'stopped';
         const r = await evaluateChip(
@@ -163,7 +180,7 @@ export async function runAppSweep(plan: AppSweepPlan, model: LoadedModel, backen
           false,
           (n) => {
             if (cb.shouldStop()) throw new Stopped();
-            cb.onProgress(`${where}, chip ${chip + 1}/${plan.chips}: ${n}/${data.n} digits (${done}/${total} evaluations done)`);
+            cb.onProgress(`${where}, chip ${chip + 1}/${plan.chips}: ${n}/${data.n} ${noun} (${done}/${total} evaluations done)`);
           },
           Math.min(BATCH, runner.maxBatch),
         );
@@ -182,6 +199,7 @@ export async function runAppSweep(plan: AppSweepPlan, model: LoadedModel, backen
           adapter,
           config: p.config,
           cost: costFields(runCost(model.net, p.config, false, r.counts, p.series)),
+          dataset: plan.data.dataset,
         });
       }
     } catch (e) {
@@ -271,14 +289,15 @@ export function resultsJsonl(lines: readonly ResultLine[]): string {
  * results.csv: one row per (point, chip). Columns: id, preset, the varied path, chip, seed,
  * accuracy, correct, total, seconds, adapter, then DESIGN.md section 5's counts summed over the
  * evaluated images (`adc_conversions`, …; `arrays` per chip), then the cost model's
- * `energy_per_inference_J` and `tops_per_watt` (empty for a config it cannot cost).
+ * `energy_per_inference_J` and `tops_per_watt` (empty for a config it cannot cost), then the
+ * `dataset` (last, so the columns before it keep their places).
  */
-export function resultsCsv(path: string, lines: readonly ResultLine[]): string {
-  const header = ['id', 'preset', path, 'chip', 'seed', 'accuracy', 'correct', 'total', 'seconds', 'adapter', ...COUNT_NAMES.map(snake), 'energy_per_inference_J', 'tops_per_watt'];
+export function resultsCsv(path: string, lines: readonly AppResultLine[]): string {
+  const header = ['id', 'preset', path, 'chip', 'seed', 'accuracy', 'correct', 'total', 'seconds', 'adapter', ...COUNT_NAMES.map(snake), 'energy_per_inference_J', 'tops_per_watt', 'dataset'];
   const out = [header.map(csvCell).join(',')];
   for (const l of lines) {
     const counts: EventCounts = l.counts.total;
-    const cells = [l.id, l.preset, l.point[path] ?? null, l.chip, l.seed, l.accuracy, l.correct, l.total, l.seconds, l.adapter, ...COUNT_NAMES.map((k) => counts[k]), l.cost?.energyPerInference_J ?? null, l.cost?.topsPerWatt ?? null];
+    const cells = [l.id, l.preset, l.point[path] ?? null, l.chip, l.seed, l.accuracy, l.correct, l.total, l.seconds, l.adapter, ...COUNT_NAMES.map((k) => counts[k]), l.cost?.energyPerInference_J ?? null, l.cost?.topsPerWatt ?? null, l.dataset];
     out.push(cells.map(csvCell).join(','));
   }
   return `${out.join('\n')}\n`;
