@@ -13,8 +13,8 @@ const CPU = { kind: 'cpu', reason: 'test' } as const;
 // Images per check, set by cost on CI's software adapter (lavapipe) and the CPU oracle: the CNN's
 // convolutions cost ~1 s per image on a crossbar there, the transformer's 50 tokens × 17 layers with
 // per-read noise seconds per image on the CPU. The closing note reports both on the whole test split.
-const ACCURACY_IMAGES: Record<FashionModel, number> = { 'fmnist-mobilenet': 64, 'fmnist-vit': 256 };
-const ORACLE_IMAGES: Record<FashionModel, number> = { 'fmnist-mobilenet': 16, 'fmnist-vit': 16 };
+const ACCURACY_IMAGES: Record<FashionModel, number> = { 'fmnist-mobilenet': 32, 'fmnist-vit': 256 };
+const ORACLE_IMAGES: Record<FashionModel, number> = { 'fmnist-mobilenet': 8, 'fmnist-vit': 16 };
 
 describe.skipIf(!gpu)('shipped Fashion-MNIST models on WebGPU', () => {
   it.each(FASHION_MODELS)('%s: --digital equals PyTorch’s f32 forward on the first 64 test images', { timeout: 300_000 }, (name) => checkDigitalMatchesTorch(GPU(), name));
