@@ -9,6 +9,7 @@ import { cellDevice } from '../devices/model.ts';
 import type { LayerGeometry } from '../crossbar/geometry.ts';
 import { COUNTER_LAYOUT_WGSL } from '../random/philox.ts';
 import { defineKernel, read, readWrite } from './kernel.ts';
+import { CELL_UNIFORMS } from './cell-uniforms.ts';
 
 /** What a device-model pipeline bakes in (as WGSL overrides: one shader module serves them all). */
 export type DeviceVariant = {
@@ -32,19 +33,7 @@ const MODEL_ID: Record<DeviceVariant['model'], number> = { 'pcm-joshi2020': 0, '
 export const DEVICE = defineKernel({
   name: 'device',
   uniforms: {
-    cells: 'u32',
-    stride: 'u32',
-    K: 'u32',
-    N: 'u32',
-    ncols: 'u32',
-    n4: 'u32',
-    j0: 'u32',
-    S: 'u32',
-    pol: 'u32',
-    cellBits: 'u32',
-    seed: 'u32',
-    chip: 'u32',
-    layer: 'u32',
+    ...CELL_UNIFORMS,
     gMax: 'f32',
     gMin: 'f32',
     Gmin: 'f32',

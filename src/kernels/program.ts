@@ -10,6 +10,7 @@ import { COUNTER_LAYOUT_WGSL } from '../random/philox.ts';
 import { defineKernel, readWrite } from './kernel.ts';
 import { dispatch, linearGrid } from './dispatch.ts';
 import { ceilDiv, checkParam } from './template.ts';
+import { CELL_UNIFORMS } from './cell-uniforms.ts';
 import { DEVICE, devicePlan } from './device.ts';
 
 /** How a dataflow's conductance planes are formed from cells (DESIGN.md section 9). */
@@ -79,19 +80,7 @@ export type ProgrammingVariant = {
 export const PROGRAMMING = defineKernel({
   name: 'program',
   uniforms: {
-    cells: 'u32',
-    stride: 'u32',
-    K: 'u32',
-    N: 'u32',
-    ncols: 'u32',
-    n4: 'u32',
-    j0: 'u32',
-    S: 'u32',
-    pol: 'u32',
-    cellBits: 'u32',
-    seed: 'u32',
-    chip: 'u32',
-    layer: 'u32',
+    ...CELL_UNIFORMS,
     progModel: 'u32',
     progSigma: 'f32',
     sa0: 'f32',
