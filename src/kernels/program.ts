@@ -8,7 +8,7 @@ import type { GpuSession } from '../gpu/runtime.ts';
 import { uploadStorage } from '../gpu/buffers.ts';
 import { COUNTER_LAYOUT_WGSL } from '../random/philox.ts';
 import { defineKernel, readWrite } from './kernel.ts';
-import { dispatch, linearGrid } from './dispatch.ts';
+import { dispatch, linearGrid, type Recorder } from './dispatch.ts';
 import { ceilDiv, checkParam } from './template.ts';
 import { CELL_UNIFORMS } from './cell-uniforms.ts';
 import { DEVICE, devicePlan } from './device.ts';
@@ -285,4 +285,20 @@ export function programChipGpu(
       for (const b of owned) b.destroy();
     },
   };
+}
+
+/**
+ * Records the planes of one slice rebuilt from `cells` (another [K, S, pol, ncols] buffer, such as a
+ * circuit's effective conductances) into `planes`, leaving the variance planes as they are.
+ */
+export function encodePlanesFrom(s: GpuSession, rec: Recorder, g: LayerGeometry, layout: PlaneLayout, slice: ColumnSlice, cells: GPUBuffer, planes: GPUBuffer): void {
+  const { device } = s.ctx;
+  const unused = (label: string): GPUBuffer => rec.temp(device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label }));
+  const grid = linearGrid(s, g.K * slice.n4 * 4, 64);
+  const shape = { entry: 'planes', mode: layout.mode, npl: layout.npl, programming: false, stuckAt: false, drift: false, varPlanes: false, deviceRead: false } as const;
+  const params = {
+    cells: g.K * g.S * g.pol * slice.ncols, stride: grid.stride, K: g.K, N: g.N, ncols: slice.ncols, n4: slice.n4, j0: 4 * slice.col4,
+    S: g.S, pol: g.pol, cellBits: g.c, seed: 0, chip: 0, layer: 0, progModel: 0, progSigma: 0, sa0: 0, sa1: 0, nu: 0, nuStd: 0, logRatio: 0, Gmin: g.Gmin,
+  };
+  dispatch(s, rec, PROGRAMMING, shape, { params, bind: { G: cells, R: planes, Q: unused('planes.unusedQ'), Sg: unused('planes.unusedSigma') }, grid, label: 'planesFrom' });
 }
