@@ -6,15 +6,21 @@
 //
 // `factor`: one workgroup per sub-array (desc[a]: offset of its compact cells, rows, cols, first row k0
 // in the layer, first packed column col0). Gathers its cells from the layer's cells Gl
-// [K, S, pol, ncols] into Gc [rows, cols] at the offset and factors every row and column once:
-// F = [rowInv | rowCp | colInv | colCp], each P.total long; a collapsed wire (zero segment resistance)
-// keeps 1 / (1/rTerminal + ΣG) in the first cell of its row (rowInv) or column (colInv).
+// [K, S, pol, ncols] into Gc = [cells [r][c] | cells [c][r]] at the offset and factors every row and
+// column once: F = [rowInv [c][r] | rowCp [c][r] | colInv [r][c] | colCp [r][c]], each P.total long; a
+// collapsed wire (zero segment resistance) keeps 1 / (1/rTerminal + ΣG) in the first cell of its row
+// (rowInv) or column (colInv).
 // `solve`: one workgroup per job (jobs[j] = sub-array, drive). UNIT: the drive is row `drive` at 1 V
 // alone and the column currents are that row's effective conductances, written into O in the layer's
 // cell layout (superposition: a read is then ΣV·M); else the drive is V[drive·vStride + k0 + r] and the
 // currents go to O[drive·oStride + col0 + c]. Node voltages u (rows), w (columns), Thomas' forward
 // values and the previous sweep's currents live in the workgroup's slot of W. stats[j] = (sweeps,
 // converged, estimated error).
+// Layouts: what a phase's threads touch at one step of their lines is adjacent (coalesced on GPUs,
+// vector loads on CPU drivers). The row phase (thread = row r, stepping c) reads GcT, the row factors,
+// its forward values and writes u in column-major [c][r]; the column phase (thread = column c, stepping
+// r) reads Gc, the column factors, its forward values and writes w in row-major [r][c]. Only w in the
+// row phase and u in the column phase are read across lines.
 // Params and bindings come from src/kernels/circuit.ts.
 
 var<workgroup> aDelta: atomic<u32>;
@@ -39,22 +45,25 @@ fn factor(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   let cols = desc[a * 5u + 2u];
   let k0 = desc[a * 5u + 3u];
   let col0 = desc[a * 5u + 4u];
+  let T = P.total;
   for (var i = li; i < rows * cols; i += WG) {
-    Gc[off + i] = Gl[layerIndex(k0 + i / cols, col0 + i % cols)];
+    let r = i / cols;
+    let c = i % cols;
+    let g = Gl[layerIndex(k0 + r, col0 + c)];
+    Gc[off + i] = g;
+    Gc[T + off + c * rows + r] = g;
   }
   storageBarrier();
-  let T = P.total;
   // Pivots m_i = (coupling to the next node) + h_i, h_i the node's own conductance plus the previous
   // nodes' equivalent g·h/(g + h), as the oracle (the textbook recursion cancels in f32).
   for (var r = li; r < rows; r += WG) {
-    let base = off + r * cols;
     if (P.rRow > 0.0) {
       let gs = 1.0 / (P.rTerminal + P.rRow);
       let gr = 1.0 / P.rRow;
       var h = 0.0;
       for (var c = 0u; c < cols; c++) {
-        let i = base + c;
-        if (c == 0u) { h = Gc[i] + gs; } else { h = Gc[i] + (gr * h) / (gr + h); }
+        let i = off + c * rows + r;
+        if (c == 0u) { h = Gc[T + i] + gs; } else { h = Gc[T + i] + (gr * h) / (gr + h); }
         let next = select(gr, 0.0, c == cols - 1u);
         let m = next + h;
         F[i] = 1.0 / m;
@@ -62,8 +71,8 @@ fn factor(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
       }
     } else if (P.rTerminal > 0.0) {
       var d = 1.0 / P.rTerminal;
-      for (var c = 0u; c < cols; c++) { d += Gc[base + c]; }
-      F[base] = 1.0 / d;
+      for (var c = 0u; c < cols; c++) { d += Gc[off + r * cols + c]; }
+      F[off + r] = 1.0 / d;
     }
   }
   for (var c = li; c < cols; c += WG) {
@@ -126,7 +135,7 @@ fn solve(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   for (var r = li; r < rows; r += WG) { vm = max(vm, abs(driveOf(r, drive, k0))); }
   maxInto(&aMaxI, vm);
   for (var i = li; i < n; i += WG) {
-    W[su + i] = driveOf(i / cols, drive, k0);
+    W[su + i] = driveOf(i % rows, drive, k0);
     W[sw + i] = 0.0;
   }
   for (var c = li; c < cols; c += WG) { W[si + c] = 0.0; }
@@ -151,35 +160,36 @@ fn solve(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
       var ld = 0.0;
       if (!rowsFixed) {
         for (var r = li; r < rows; r += WG) {
-          let base = off + r * cols;
-          let ub = su + r * cols;
+          // Cell (r, c): [c][r] at c·rows + r for this phase's own data, [r][c] for w.
           let wb = sw + r * cols;
-          let db = sd + r * cols;
+          let gt = T + off + r;
           let vr = driveOf(r, drive, k0);
           if (P.rRow == 0.0) {
             var num = gs * vr;
-            for (var c = 0u; c < cols; c++) { num += Gc[base + c] * W[wb + c]; }
-            let x = num * F[base];
+            for (var c = 0u; c < cols; c++) { num += Gc[gt + c * rows] * W[wb + c]; }
+            let x = num * F[off + r];
             for (var c = 0u; c < cols; c++) {
-              ld = max(ld, abs(x - W[ub + c]));
-              W[ub + c] = x;
+              let iu = su + c * rows + r;
+              ld = max(ld, abs(x - W[iu]));
+              W[iu] = x;
             }
             continue;
           }
-          var d = (Gc[base] * W[wb] + gs * vr) * F[base];
-          W[db] = d;
+          var d = (Gc[gt] * W[wb] + gs * vr) * F[off + r];
+          W[sd + r] = d;
           for (var c = 1u; c < cols; c++) {
-            d = (Gc[base + c] * W[wb + c] + gr * d) * F[base + c];
-            W[db + c] = d;
+            d = (Gc[gt + c * rows] * W[wb + c] + gr * d) * F[off + c * rows + r];
+            W[sd + c * rows + r] = d;
           }
           var x = d;
-          ld = max(ld, abs(x - W[ub + cols - 1u]));
-          W[ub + cols - 1u] = x;
+          let il = su + (cols - 1u) * rows + r;
+          ld = max(ld, abs(x - W[il]));
+          W[il] = x;
           for (var c = i32(cols) - 2; c >= 0; c--) {
-            let cu = u32(c);
-            x = W[db + cu] - F[T + base + cu] * x;
-            ld = max(ld, abs(x - W[ub + cu]));
-            W[ub + cu] = x;
+            let cr = u32(c) * rows + r;
+            x = W[sd + cr] - F[T + off + cr] * x;
+            ld = max(ld, abs(x - W[su + cr]));
+            W[su + cr] = x;
           }
         }
       }
@@ -189,13 +199,13 @@ fn solve(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
       for (var c = li; c < cols; c += WG) {
         if (colsGround) {
           var I = 0.0;
-          for (var r = 0u; r < rows; r++) { I += Gc[off + r * cols + c] * W[su + r * cols + c]; }
+          for (var r = 0u; r < rows; r++) { I += Gc[off + r * cols + c] * W[su + c * rows + r]; }
           W[si + c] = I;
           continue;
         }
         if (P.rCol == 0.0) {
           var num = 0.0;
-          for (var r = 0u; r < rows; r++) { num += Gc[off + r * cols + c] * W[su + r * cols + c]; }
+          for (var r = 0u; r < rows; r++) { num += Gc[off + r * cols + c] * W[su + c * rows + r]; }
           let x = num * F[2u * T + off + c];
           for (var r = 0u; r < rows; r++) {
             ld = max(ld, abs(x - W[sw + r * cols + c]));
@@ -207,11 +217,11 @@ fn solve(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
           W[si + c] = I;
           continue;
         }
-        var d = Gc[off + c] * W[su + c] * F[2u * T + off + c];
+        var d = Gc[off + c] * W[su + c * rows] * F[2u * T + off + c];
         W[sd + c] = d;
         for (var r = 1u; r < rows; r++) {
           let i = r * cols + c;
-          d = (Gc[off + i] * W[su + i] + gc * d) * F[2u * T + off + i];
+          d = (Gc[off + i] * W[su + c * rows + r] + gc * d) * F[2u * T + off + i];
           W[sd + i] = d;
         }
         var x = d;

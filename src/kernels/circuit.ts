@@ -47,7 +47,7 @@ export const CIRCUIT = defineKernel({
     Gl: read('f32'),
     /** Per sub-array: offset of its cells, rows, cols, first layer row, first packed column. */
     desc: read('u32'),
-    /** Compact cells [rows, cols] per sub-array, and their Thomas factors [4, total]. */
+    /** Compact cells per sub-array, row-major then column-major ([2, total]), and their Thomas factors [4, total]. */
     Gc: readWrite('f32'),
     F: readWrite('f32'),
     /** Per job: sub-array, drive (its unit row, or its row of V). */
@@ -133,7 +133,7 @@ export function encodeCircuit(s: GpuSession, rec: Recorder, j: CircuitJob): Enco
   const buffer = (words: number, label: string): GPUBuffer => rec.temp(device.createBuffer({ size: Math.max(16, words * 4), usage, label }));
   const descBuf = rec.temp(uploadStorage(device, desc, 'circuit.desc'));
   const jobBuf = rec.temp(uploadStorage(device, jobs, 'circuit.jobs'));
-  const Gc = buffer(total, 'circuit.cells');
+  const Gc = buffer(2 * total, 'circuit.cells');
   const F = buffer(4 * total, 'circuit.factors');
   const stats = device.createBuffer({ size: Math.max(16, nJobs * 12), usage, label: 'circuit.stats' });
   const slotWords = 3 * maxCells + maxCols;
