@@ -4,7 +4,7 @@ import type { ProgrammedLayer } from '../crossbar/program.ts';
 import type { GpuSession } from '../gpu/runtime.ts';
 import type { XbarTiles } from '../gpu/tuning.ts';
 import { readBuffer, uploadStorage } from '../gpu/buffers.ts';
-import { analogGains, type ChipId } from '../crossbar/chip.ts';
+import { analogGains, hasStaticNoise, type ChipId } from '../crossbar/chip.ts';
 import { binding, dispatch, rowsPerWindow, windowBinding, type Recorder } from './dispatch.ts';
 import { columnSlices, encodePlanesFrom, planeLayout, programChipGpu, uploadSliceCells, type ColumnSlice, type GpuChip, type PlaneLayout } from './program.ts';
 import { checkLayerCircuit, encodeCircuit, layerArrays, throwCircuitFailure, type CircuitArray } from './circuit.ts';
@@ -122,8 +122,8 @@ interface LayerSlice {
  */
 export class GpuCrossbarLayer {
   readonly layout: PlaneLayout;
-  /** The noise-free chip (calibration, drift compensation's reference). */
-  readonly ideal: GpuChip;
+  /** The noise-free chip (calibration, drift compensation's reference); unset only while the constructor programs it. */
+  readonly ideal!: GpuChip;
   private readonly slices: LayerSlice[];
   private readonly scratch: GPUBuffer;
   private consts: GPUBuffer;
@@ -186,6 +186,13 @@ export class GpuCrossbarLayer {
     const g = this.layer.geom;
     const slice = this.slices[0].slice;
     const cs = chip.slices[0];
+    // Without static noise every chip has the noise-free cells: the noise-free chip's solved planes serve it (the oracle solves such a chip once too).
+    if (this.ideal && !hasStaticNoise(this.cfg)) {
+      const enc = device.createCommandEncoder();
+      enc.copyBufferToBuffer(this.ideal.slices[0].planes, 0, cs.planes, 0, cs.planes.size);
+      device.queue.submit([enc.finish()]);
+      return chip;
+    }
     const temps: GPUBuffer[] = [];
     const rec = { encoder: device.createCommandEncoder(), temp: (b: GPUBuffer) => (temps.push(b), b) };
     const M = device.createBuffer({ size: Math.max(16, cs.cells.size), usage: GPUBufferUsage.STORAGE, label: 'chip.circuitCells' });

@@ -160,6 +160,14 @@ describe.skipIf(!gpu)('circuit.model "solve" (the resistive network) on the GPU 
     }
   });
 
+  it('the shared-memory crossbar variant (real GPUs) reads the same effective conductances, with proportional read noise', async () => {
+    const cfg = config(base, { circuit: wires, array: { partitions: { rows: 3, cols: 1 } }, noise: { read: { sigma: 0.03, model: 'proportional' } }, seed: 6 });
+    const { W, X } = problem(40, 13, 11, 41);
+    const sh = await simulateVmm(SHARED(), cfg, W, X, { chip: 1 });
+    const c = await simulateVmm(CPU, cfg, W, X, { chip: 1 });
+    expect(maxAbsDiff(sh.Y, c.Y)).toBeLessThanOrEqual(5e-4 * maxAbs(c.Y));
+  });
+
   it('8-bit calibrated ADC: GPU codes equal CPU codes except at rounding ties', async () => {
     const cfg = config(base, { adc: { bits: 8, range: 'calibrated' }, circuit: wires, array: { partitions: { rows: 2, cols: 1 } }, seed: 4 });
     const { W, X } = problem(40, 13, 30, 31);
@@ -189,11 +197,15 @@ describe.skipIf(!gpu)('circuit.model "solve" (the resistive network) on the GPU 
     // Each layer row, once per vertical partition of each array its block's 78 packed columns fill (32, 32, 14: 2 + 2 + 1).
     expect(rows).toBe(40 * 5);
     const s0 = { ...processSolveStats };
-    await simulateVmm(GPU(), cfg, W, X, { chip: 0 });
-    // The noise-free chip (calibration) and chip 0.
+    await simulateVmm(GPU(), config(cfg, { noise: { programming: { sigma: 0.05 } } }), W, X, { chip: 0 });
+    // The noise-free chip (calibration) and chip 0, at least two sweeps each.
     expect(processSolveStats.solves - s0.solves).toBe(2 * rows);
     expect(processSolveStats.iterations - s0.iterations).toBeGreaterThanOrEqual(2 * 2 * rows);
     expect(processSolveStats.notConverged).toBe(s0.notConverged);
+    // Without static noise chip 0 has the noise-free cells: solved once, as the oracle does.
+    const s1 = { ...processSolveStats };
+    await simulateVmm(GPU(), cfg, W, X, { chip: 0 });
+    expect(processSolveStats.solves - s1.solves).toBe(rows);
   });
 
   it('a solve that misses the tolerance in maxIterations stops the run with one line naming the layer and array', async () => {
