@@ -17,15 +17,15 @@ import { UsageError } from '../errors.ts';
 
 /**
  * Why the GPU cannot run `cfg`'s circuit (null when it can): "solve" runs everywhere (the network is
- * linear, so its effective conductances replace the planes), and "approx" is aihwkit's formula per
- * physical column and input cycle, which the kernel evaluates on the cell planes of digital-sa with
- * digital subtraction (other dataflows combine polarities or cycles before the ADC, where the
- * nonlinear drop no longer separates).
+ * linear, so its effective conductances replace the planes); "approx" is aihwkit's formula per
+ * physical column and input cycle, which the kernel applies to each polarity's cells before the
+ * dataflow combines them, running collapsed dataflows cycle by cycle; only analog-sa's slice chain
+ * lacks proportional read noise (as NNS+A's).
  */
 export function gpuCircuitGap(cfg: XbarConfig): string | null {
   if (!hasWires(cfg) || cfg.circuit.model === 'solve') return null;
-  const cells = cfg.dataflow === 'digital-sa' && (cfg.adc.subtract === 'digital' || cfg.weights.mapping === 'offset');
-  if (!cells) return `circuit.model "approx": on the GPU needs dataflow "digital-sa" with adc.subtract "digital" or weights.mapping "offset" (this config: dataflow "${cfg.dataflow}", adc.subtract "${cfg.adc.subtract}"); use --backend cpu`;
+  const proportional = cfg.noise.device.model !== 'none' || (cfg.noise.read.sigma > 0 && cfg.noise.read.model === 'proportional');
+  if (cfg.dataflow === 'analog-sa' && proportional) return 'circuit.model "approx": on the GPU, analog-sa with proportional or device-model read noise runs on the CPU reference only (use --backend cpu)';
   return null;
 }
 import { XBAR, type XbarVariant } from './xbar-kernel.ts';
@@ -311,6 +311,7 @@ export class GpuCrossbarLayer {
       read: on && this.deviceReads ? 'proportional' : on && cfg.noise.read.sigma > 0 ? cfg.noise.read.model : 'none',
       deviceRead: on && this.deviceReads,
       approx: this.approx,
+      pairs: this.layout.pairs,
       gain: !trace && collapsed && cfg.analog.gainSigma > 0,
       analogNoise: on && collapsed && cfg.analog.noise > 0,
       adcNoise: on && cfg.adc.bits > 0 && cfg.adc.noise > 0,
@@ -319,7 +320,7 @@ export class GpuCrossbarLayer {
       digitalRelu: digital !== undefined && !trace && (digital.layer.relu || digital.cfg.relu),
       digitalSaturate: digital !== undefined && !trace && digital.cfg.saturate,
       nsa: this.nsa,
-      nsaSlices: this.nsa && cfg.dataflow === 'analog-sa',
+      nsaSlices: (this.nsa || this.approx) && cfg.dataflow === 'analog-sa',
     };
   }
 

@@ -44,12 +44,15 @@ describe.skipIf(!gpu)('circuit.model "approx" (aihwkit IR drop) on the GPU equal
     ['digital subtract, 4 horizontal x 2 vertical partitions', { circuit: { model: 'approx', rCol: 200 }, array: { partitions: { rows: 4, cols: 2 } } }],
     ['offset mapping, 3 horizontal partitions, 500 Ω', { weights: { mapping: 'offset' }, circuit: { model: 'approx', rCol: 500 }, array: { partitions: { rows: 3, cols: 1 } } }],
     ['with PCM at 1 day and its read noise', { circuit: { model: 'approx', rCol: 200 }, noise: { device: { model: 'pcm-joshi2020' }, time: 86400 } }],
+    ['analog subtract (each polarity its own line), 2 horizontal partitions, proportional read noise', { adc: { subtract: 'analog' }, circuit: { model: 'approx', rCol: 200 }, array: { partitions: { rows: 2, cols: 1 } }, noise: { read: { sigma: 0.02, model: 'proportional' } } }],
+    ['buffered (cycle by cycle), with PCM read noise', { dataflow: 'buffered', circuit: { model: 'approx', rCol: 200 }, noise: { device: { model: 'pcm-joshi2020' }, time: 3600 } }],
+    ['analog-sa (cycle by cycle, slices in analog), 3 horizontal partitions, additive read noise', { dataflow: 'analog-sa', circuit: { model: 'approx', rCol: 200 }, array: { partitions: { rows: 3, cols: 1 } }, noise: { read: { sigma: 0.02, model: 'additive' } } }],
   ];
   it.each(cases)('%s: every shape, any dispatch size', async (name, over) => {
     const cfg = config(base, over, { seed: 21 });
     const ideal = config(base, over, { circuit: { model: 'none' }, seed: 21 });
     // The device model's own shapes are covered in devices.test.ts: one shape here keeps the suite short.
-    for (const [K, N, B] of name.includes('PCM') ? SHAPES.slice(0, 1) : SHAPES) {
+    for (const [K, N, B] of name.includes('PCM') || name.includes('analog-sa') ? SHAPES.slice(0, 1) : SHAPES) {
       const { W, X } = problem(K, N, B, K + N);
       const runs = [];
       for (const vpd of [1, 7, 64]) runs.push(await simulateVmm(GPU(), cfg, W, X, { chip: 2, vectorsPerDispatch: vpd }));
@@ -89,7 +92,7 @@ describe.skipIf(!gpu)('circuit.model "approx" (aihwkit IR drop) on the GPU equal
 
   it('circuits the GPU cannot evaluate are refused with one line naming circuit.model and --backend cpu', async () => {
     const { W, X } = problem(8, 4, 2, 3);
-    await expect(simulateVmm(GPU(), config(base, { dataflow: 'buffered', circuit: { model: 'approx', rCol: 1 } }), W, X)).rejects.toThrow(/^circuit\.model "approx": .*dataflow "digital-sa".*--backend cpu/);
+    await expect(simulateVmm(GPU(), config(base, { dataflow: 'analog-sa', circuit: { model: 'approx', rCol: 1 }, noise: { read: { sigma: 0.01, model: 'proportional' } } }), W, X)).rejects.toThrow(/^circuit\.model "approx": .*analog-sa with proportional.*--backend cpu/);
   });
 });
 
