@@ -14,6 +14,9 @@ import { decodeModel, decodeTensor } from '../../src/io/onnx/decode.ts';
 import type { LinearOp, Network, NetOp } from '../../src/ir/graph.ts';
 import { parameterGradients, softmaxCrossEntropy } from '../../src/nn/adapt/backward.ts';
 import { biasAdd, fullState } from '../../src/nn/adapt/full.ts';
+import { adaptedLayers } from '../../src/nn/adapt/train.ts';
+import { importOnnx } from '../../src/io/onnx/import.ts';
+import { OnnxParamWriter } from '../../src/io/onnx/rewrite.ts';
 import { loadModel } from '../../src/nn/load-model.ts';
 import { openNetwork } from '../../src/nn/runner.ts';
 import { attentionNet, C, D, T } from '../helpers/attention-net.ts';
@@ -98,6 +101,28 @@ const cfg = join(dir, 'noisy.json');
 // 64 calibration images, since every step re-calibrates the re-programmed network.
 writeFileSync(cfg, JSON.stringify({ preset: 'prime', inputs: { dacBits: 8 }, weights: { cellBits: 8, mapping: 'differential' }, adc: { bits: 8 }, noise: { programming: { sigma: 0.15 } }, calibration: { samples: 64 }, seed: 4 }));
 const base = ['adapt', '--full', '--model', MLP, '--dataset', 'mnist', '--config', cfg, '--chip', '0', '--lr', '0.0005', '--limit', '128', '--holdout', '32', '--eval-limit', '100', '--backend', 'cpu', '--json'];
+
+describe('writing trained weights back', () => {
+  it('the shipped ViT: every linear layer\'s MatMul weight and folded Add bias, and the Gemm head, are written where import reads them', () => {
+    const file = 'models/fmnist-vit.onnx';
+    const net = loadModel(file);
+    const layers = adaptedLayers(net, resolveConfig({ preset: 'isaac' }), null);
+    expect(layers).toHaveLength(17);
+    const w = new OnnxParamWriter(readFileSync(file), file);
+    for (const op of layers) w.addLinear(op);
+    const state = fullState(net, layers);
+    expect(state.params).toHaveLength(34);
+    const rng = new Prng(2);
+    for (const p of state.params) for (let i = 0; i < p.data.length; i += 7) p.data[i] += rng.uniform() - 0.5;
+    const back = importOnnx(w.encode(), 'written');
+    for (const op of layers) {
+      const o = back.ops.find((x) => x.name === op.name) as LinearOp;
+      expect(Array.from(o.weight), op.name).toEqual(Array.from(op.weight));
+      expect(Array.from(o.bias!), op.name).toEqual(Array.from(op.bias!));
+    }
+    expect(JSON.stringify(back.ops.map((o) => [o.kind, o.name, o.inputs, o.output]))).toBe(JSON.stringify(net.ops.map((o) => [o.kind, o.name, o.inputs, o.output])));
+  });
+});
 
 describe('xbarsim adapt --full', () => {
   it('lowers the loss; the written ONNX is the original graph with new weights and eval reproduces the accuracy; resuming equals running on', async () => {

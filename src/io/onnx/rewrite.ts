@@ -47,7 +47,13 @@ export class OnnxParamWriter {
       }
     } else if (node.opType === 'MatMul') {
       this.register(weight, this.tensorOf(node, 1, what, 'weight B'), null, what, 'weight');
-      if (op.bias) throw new UsageError(`${what}: a MatMul with a folded bias cannot be written back`);
+      if (op.bias) {
+        // The importer folds the constant Add after a MatMul (PyTorch's Linear on tokens) into its bias.
+        const adds = this.model.graph.node.filter((n) => n.opType === 'Add' && n.input.includes(node.output[0]));
+        const c = adds.length === 1 ? adds[0].input.findIndex((x) => x !== node.output[0] && this.isConstant(x)) : -1;
+        if (c < 0) throw new UsageError(`${what}: its bias is not the constant of one Add after the MatMul; --full cannot write it back`);
+        this.register(op.bias, this.tensorOf(adds[0], c, `${what} (Add ${quote(adds[0].name)})`, 'bias'), null, what, 'bias');
+      }
     } else {
       throw new UsageError(`${what}: node type ${node.opType}; --full writes back Gemm and MatMul weights only`);
     }
