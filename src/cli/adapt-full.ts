@@ -22,7 +22,7 @@ import { evaluateChip } from '../nn/evaluate.ts';
 import { loadModel } from '../nn/load-model.ts';
 import { openNetwork } from '../nn/runner.ts';
 import type { Backend } from '../gpu/backend.ts';
-import { adaptData, floatFlag, pct, type AdaptFlags } from './adapt-common.ts';
+import { adaptData, checkGpuBackward, floatFlag, pct, type AdaptFlags } from './adapt-common.ts';
 import { evalConfig } from './eval.ts';
 import { readoutBackend } from './readout-guard.ts';
 import { intFlag } from './vmm.ts';
@@ -75,6 +75,7 @@ export async function runAdaptFull(f: AdaptFlags): Promise<void> {
   const names = f.layers === undefined ? null : f.layers.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (names !== null && names.length === 0) throw new UsageError('--layers: give one or more linear layer names, comma-separated');
   const layers = adaptedLayers(net, cfg, names);
+  checkGpuBackward(f, net, new Set(layers.map((l) => l.name)));
   const writer = new OnnxParamWriter(bytes, f.model);
   for (const op of layers) {
     writer.addLinear(op);
@@ -145,13 +146,13 @@ export async function runAdaptFull(f: AdaptFlags): Promise<void> {
     const out = writer.encode();
     const after = await chipAccuracy(backend, importOnnx(out, f.out), cfg, evalData, evalData, evalChip);
     writeFileAtomic(f.out, out, f.out);
-    report(f, net, cfg, backendLine(backend), state, layers, o, evalData, before, after, log, (performance.now() - t0) / 1000, epochs);
+    report(f, net, cfg, backendLine(backend), state, layers, o, evalData, before, after, log, (performance.now() - t0) / 1000, epochs, trainer.backwardOn);
   } finally {
     releaseBackend(backend);
   }
 }
 
-function report(f: AdaptFlags, net: Network, cfg: XbarConfig, adapter: string, state: FullState, layers: readonly LinearOp[], o: FullOptions, evalData: EvalData, before: number, after: number, log: EpochLog[], seconds: number, epochs: number): void {
+function report(f: AdaptFlags, net: Network, cfg: XbarConfig, adapter: string, state: FullState, layers: readonly LinearOp[], o: FullOptions, evalData: EvalData, before: number, after: number, log: EpochLog[], seconds: number, epochs: number, backward: 'webgpu' | 'cpu'): void {
   let analog = 0;
   for (const op of net.ops) if (op.kind === 'linear' || op.kind === 'conv') analog += op.weight.length;
   const params = fullParamCount(state);
@@ -176,6 +177,7 @@ function report(f: AdaptFlags, net: Network, cfg: XbarConfig, adapter: string, s
       epochLog: log,
       seconds,
       backend: adapter,
+      backward,
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
@@ -184,7 +186,7 @@ function report(f: AdaptFlags, net: Network, cfg: XbarConfig, adapter: string, s
     `xbarsim adapt --full: ${f.model} | ${cfg.preset ?? 'custom config'} | ${mode}${o.chip !== null ? ` on chip ${o.chip}` : ''} | weights and biases of ${layers.map((l) => l.name).join(', ')} | ${adapter}`,
     `trained: ${params} parameters (the ${analog} analog weights of the model include ${layers.reduce((n, l) => n + l.weight.length, 0)} of them); re-programmed model written to ${f.out}`,
     `accuracy on ${evalData.name} (${evalData.n} images), chip ${evalChip}: ${pct(before)} before, ${pct(after)} after (the written model, as eval runs it)`,
-    `time: ${seconds.toFixed(1)} s`,
+    `time: ${seconds.toFixed(1)} s (backward on ${backward === 'webgpu' ? 'WebGPU' : 'the CPU reference'})`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

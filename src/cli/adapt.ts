@@ -25,7 +25,7 @@ import { evalConfig } from './eval.ts';
 import { readoutBackend } from './readout-guard.ts';
 import { intFlag } from './vmm.ts';
 import { runAdaptFull } from './adapt-full.ts';
-import { ADAPT_INITS, adaptData, floatFlag, pct, type AdaptFlags } from './adapt-common.ts';
+import { ADAPT_INITS, adaptData, checkGpuBackward, floatFlag, pct, type AdaptFlags } from './adapt-common.ts';
 
 export { ADAPT_INITS, type AdaptFlags };
 
@@ -104,6 +104,7 @@ export async function runAdapt(f: AdaptFlags): Promise<void> {
   const names = f.layers === undefined ? null : f.layers.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (names !== null && names.length === 0) throw new UsageError('--layers: give one or more linear layer names, comma-separated');
   const layers = adaptedLayers(net, cfg, names);
+  checkGpuBackward(f, net, new Set(layers.map((l) => l.name)));
   const seed = cfg.seed;
   const o: AdaptOptions = { rank, alpha, layers: names, chip, lr, batch, seed };
   const { train, held, evalData } = adaptData(f, net, cfg, limit, holdout, evalLimit);
@@ -138,7 +139,7 @@ export async function runAdapt(f: AdaptFlags): Promise<void> {
         state = freshState(init);
       }
       const log: EpochLog[] = ckpt?.log ?? [];
-      const trainer = new AdapterTrainer(net, cfg, runner, o, state);
+      const trainer = new AdapterTrainer(net, cfg, runner, o, state, backend.kind === 'webgpu' ? backend.session : null);
       const perEpoch = Math.ceil(train.n / batch);
       const first = Math.min(ckpt?.epochsDone ?? 0, epochs);
       const bar = !f.json && process.stderr.isTTY
@@ -169,7 +170,7 @@ export async function runAdapt(f: AdaptFlags): Promise<void> {
       runner.setAdapters(state.set);
       const after = await evaluateChip(runner, evalData, evalChip, false);
       writeAdapterFile(f.out, state.set);
-      report(f, net, cfg, backendLine(backend), state.set, layers, o, evalData, before.accuracy, after.accuracy, log, (performance.now() - t0) / 1000, epochs);
+      report(f, net, cfg, backendLine(backend), state.set, layers, o, evalData, before.accuracy, after.accuracy, log, (performance.now() - t0) / 1000, epochs, trainer.backwardOn);
     } finally {
       runner.destroy();
     }
@@ -178,7 +179,7 @@ export async function runAdapt(f: AdaptFlags): Promise<void> {
   }
 }
 
-function report(f: AdaptFlags, net: Network, cfg: XbarConfig, adapter: string, set: AdapterSet, layers: readonly LinearOp[], o: AdaptOptions, evalData: EvalData, before: number, after: number, log: EpochLog[], seconds: number, epochs: number): void {
+function report(f: AdaptFlags, net: Network, cfg: XbarConfig, adapter: string, set: AdapterSet, layers: readonly LinearOp[], o: AdaptOptions, evalData: EvalData, before: number, after: number, log: EpochLog[], seconds: number, epochs: number, backward: 'webgpu' | 'cpu'): void {
   let analog = 0;
   for (const op of net.ops) if (op.kind === 'linear' || op.kind === 'conv') analog += op.weight.length;
   const params = adapterParams(set);
@@ -205,6 +206,7 @@ function report(f: AdaptFlags, net: Network, cfg: XbarConfig, adapter: string, s
       epochLog: log,
       seconds,
       backend: adapter,
+      backward,
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
@@ -213,7 +215,7 @@ function report(f: AdaptFlags, net: Network, cfg: XbarConfig, adapter: string, s
     `xbarsim adapt: ${f.model} | ${cfg.preset ?? 'custom config'} | ${mode}${o.chip !== null ? ` on chip ${o.chip}` : ''} | rank ${o.rank}, alpha ${o.alpha} on ${layers.map((l) => l.name).join(', ')} | ${adapter}`,
     `adapters: ${params} parameters (${(100 * params / analog).toFixed(2)}% of the ${analog} analog weights) written to ${f.out}`,
     `accuracy on ${evalData.name} (${evalData.n} images), chip ${evalChip}: ${pct(before)} without adapters, ${pct(after)} with`,
-    `time: ${seconds.toFixed(1)} s`,
+    `time: ${seconds.toFixed(1)} s (backward on ${backward === 'webgpu' ? 'WebGPU' : 'the CPU reference'})`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

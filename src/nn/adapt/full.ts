@@ -14,6 +14,8 @@ import { sizeOf } from '../../ir/graph.ts';
 import type { CalibrationInputs } from '../calibration.ts';
 import { openNetwork, type NetworkRunner } from '../runner.ts';
 import { parameterGradients, softmaxCrossEntropy } from './backward.ts';
+import { gpuBackwardGap, gpuGradients } from './backward-gpu.ts';
+import type { NetOp } from '../../ir/graph.ts';
 import { adamUpdate, ChipWeights, HW_CHIP_BASE, runEpoch, type StepResult, type TrainData } from './train.ts';
 
 /** One trained tensor: the network's own array (updated in place) and Adam's moments. */
@@ -77,6 +79,8 @@ export class FullTrainer {
   /** Linear layer or bias Add name → its parameters' indices into state.params. */
   private readonly names = new Set<string>();
   private readonly slots = new Map<string, { W: number; b: number | null }>();
+  /** The first op on the backward's path without a GPU kernel (null: a WebGPU backend runs the backward too). */
+  readonly gpuGap: NetOp | null;
 
   constructor(
     private readonly backend: Backend,
@@ -97,6 +101,12 @@ export class FullTrainer {
         this.slots.set(b.name, { W: at(`${b.name}.constant`), b: null });
       }
     }
+    this.gpuGap = gpuBackwardGap(net, (op) => this.names.has(op.name));
+  }
+
+  /** Where the backward runs. */
+  get backwardOn(): 'webgpu' | 'cpu' {
+    return this.backend.kind === 'webgpu' && !this.gpuGap ? 'webgpu' : 'cpu';
   }
 
   /** A runner on the current weights, calibrated as eval calibrates. */
@@ -120,7 +130,8 @@ export class FullTrainer {
         const r = await runner.forward(handle, x, B, step * this.opts.batch, true);
         const ce = softmaxCrossEntropy(r.output, labels, B);
         const W = new ChipWeights(this.net, this.cfg).forChip(handle);
-        const pg = parameterGradients(this.net, r.values!, B, ce.grad, { weights: (op) => W.get(op.name)!, adapters: new Map(), params: this.names });
+        const ctx = { weights: (op: LinearOp) => W.get(op.name)!, adapters: new Map(), params: this.names };
+        const pg = this.backend.kind === 'webgpu' && !this.gpuGap ? (await gpuGradients(this.backend.session, this.net, r.values!, B, ce.grad, ctx)).params : parameterGradients(this.net, r.values!, B, ce.grad, ctx);
         const grads = new Map<number, Float64Array>();
         for (const [name, g] of pg) {
           const s = this.slots.get(name)!;

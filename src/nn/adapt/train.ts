@@ -16,6 +16,9 @@ import { planMatrices, type MatrixLayer } from '../matrices.ts';
 import type { ChipHandle, NetworkRunner } from '../runner.ts';
 import { adapterGradients, softmaxCrossEntropy, unsupportedOp, BACKWARD_OPS } from './backward.ts';
 import { decodeWeights } from './effective.ts';
+import type { GpuSession } from '../../gpu/runtime.ts';
+import type { NetOp } from '../../ir/graph.ts';
+import { gpuBackwardGap, gpuGradients } from './backward-gpu.ts';
 
 /** First chip instance hardware-aware training programs (step t uses HW_CHIP_BASE + t). */
 export const HW_CHIP_BASE = 0x80000000;
@@ -196,6 +199,9 @@ export interface StepResult {
 export class AdapterTrainer {
   private readonly weights: ChipWeights;
   private fixed: { handle: ChipHandle; W: Map<string, Float32Array> } | null = null;
+  /** The first op on the backward's path without a GPU kernel (null: the backward runs on `gpu` when given). */
+  readonly gpuGap: NetOp | null;
+  private readonly gpu: GpuSession | null;
 
   constructor(
     private readonly net: Network,
@@ -203,8 +209,11 @@ export class AdapterTrainer {
     private readonly runner: NetworkRunner,
     private readonly opts: AdaptOptions,
     readonly state: TrainState,
+    gpu: GpuSession | null = null,
   ) {
     this.weights = new ChipWeights(net, cfg);
+    this.gpuGap = gpuBackwardGap(net, (op) => op.kind === 'linear' && state.set.has(op.name));
+    this.gpu = this.gpuGap ? null : gpu;
     net.ops.forEach((op, i) => {
       const bad = isMatrixOp(op) && op.kind === 'linear' && state.set.has(op.name) ? unsupportedOp(net, i) : null;
       if (bad) throw new UsageError(`adapt: layer ${op.name}: cannot differentiate ${bad.kind} op "${bad.name}" after it (supported: ${BACKWARD_OPS}); choose later layers with --layers`);
@@ -231,7 +240,8 @@ export class AdapterTrainer {
       const r = await this.runner.forward(chip.handle, x, B, step * this.opts.batch, true);
       const ce = softmaxCrossEntropy(r.output, labels, B);
       const adapters = new Map([...this.state.set].map(([k, a]) => [k, { a, up: scaledUp(a) }] as [string, { a: AdapterLayer; up: Float32Array }]));
-      const grads = adapterGradients(this.net, r.values!, B, ce.grad, { weights: (op) => chip.W.get(op.name)!, adapters });
+      const ctx = { weights: (op: LinearOp) => chip.W.get(op.name)!, adapters };
+      const grads = this.gpu ? (await gpuGradients(this.gpu, this.net, r.values!, B, ce.grad, ctx)).adapters : adapterGradients(this.net, r.values!, B, ce.grad, ctx);
       return { loss: ce.loss, correct: ce.correct, grads };
     } finally {
       if (chip.temporary) chip.handle.release();
@@ -244,6 +254,11 @@ export class AdapterTrainer {
     adamStep(this.state, g.grads, this.opts.lr);
     this.runner.setAdapters(this.state.set);
     return { loss: g.loss, correct: g.correct };
+  }
+
+  /** Where the backward runs. */
+  get backwardOn(): 'webgpu' | 'cpu' {
+    return this.gpu ? 'webgpu' : 'cpu';
   }
 
   /** Runs epoch `epoch` over `data` in the shuffled order; `onStep` sees each mini-batch's result. */

@@ -1,0 +1,135 @@
+// The backward pass on WebGPU (src/nn/adapt/backward-gpu.ts, shaders/backward.wgsl) against the CPU
+// oracle (src/nn/adapt/backward.ts) on the same kept values: adapter gradients dA, dB and --full's
+// dW, db through the MLP on a noisy chip's effective weights, every unary derivative the kernel has,
+// the first op without a GPU backward named, and a WebGPU adapt run reproducing the CPU run's loss curve.
+import { afterAll, describe, expect, it } from 'vitest';
+import { openTestGpu } from '../helpers/gpu.ts';
+import { FAST, mlpAdapters, MLP, NOISY } from '../helpers/adapters.ts';
+import { scaledUp } from '../../src/adapters/set.ts';
+import type { Backend } from '../../src/gpu/backend.ts';
+import { resolveConfig } from '../../src/config/schema.ts';
+import { mnistEvalData } from '../../src/io/datasets/eval-data.ts';
+import { Prng } from '../../src/io/datasets/prng.ts';
+import type { LinearOp, Network, NetOp } from '../../src/ir/graph.ts';
+import { adapterGradients, parameterGradients, softmaxCrossEntropy } from '../../src/nn/adapt/backward.ts';
+import { gpuBackwardGap, gpuGradients } from '../../src/nn/adapt/backward-gpu.ts';
+import { AdapterTrainer, adaptedLayers, ChipWeights, freshState, initialSet } from '../../src/nn/adapt/train.ts';
+import { BACKWARD_UNARY } from '../../src/kernels/backward.ts';
+import { loadModel } from '../../src/nn/load-model.ts';
+import { openNetwork } from '../../src/nn/runner.ts';
+import { attentionNet } from '../helpers/attention-net.ts';
+
+const gpu = await openTestGpu();
+afterAll(() => gpu?.runtime.release());
+const CPU: Backend = { kind: 'cpu', reason: 'test' };
+const GPU = (): Backend => ({ kind: 'webgpu', runtime: gpu!.runtime, session: gpu!.session });
+
+/** Largest |gpu − cpu| over the tensor, relative to its largest |cpu|: f32 against f64 sums. */
+function relErr(g: ArrayLike<number>, c: ArrayLike<number>): number {
+  expect(g.length).toBe(c.length);
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < c.length; i++) {
+    worst = Math.max(worst, Math.abs(g[i] - c[i]));
+    scale = Math.max(scale, Math.abs(c[i]));
+  }
+  return worst / scale;
+}
+
+// f32 products over at most 784 terms of one sign pattern: a few ulps of the largest entry.
+const TOL = 1e-5;
+
+describe.skipIf(!gpu)('backward on WebGPU', () => {
+  it('MLP on a noisy chip: dA, dB of every adapter and dW, db of every layer equal the CPU oracle (batch 1, 7 and 32)', async () => {
+    const net = loadModel(MLP);
+    const cfg = resolveConfig(NOISY);
+    const set = mlpAdapters(3, 0.05, 12);
+    const adapters = new Map([...set].map(([k, a]) => [k, { a, up: scaledUp(a) }]));
+    const names = new Set(['fc1', 'fc2', 'fc3']);
+    const data = mnistEvalData(net.input.shape, 32, 32);
+    const runner = openNetwork(CPU, net, cfg, false);
+    await runner.calibrate(data.calibration!.x, data.calibration!.n);
+    const chip = await runner.program(2);
+    const W = new ChipWeights(net, cfg).forChip(chip);
+    runner.setAdapters(set);
+    for (const B of [1, 7, 32]) {
+      const r = await runner.forward(chip, data.x.subarray(0, B * 784), B, 0, true);
+      const ce = softmaxCrossEntropy(r.output, data.labels.subarray(0, B), B);
+      const ctx = { weights: (op: LinearOp) => W.get(op.name)!, adapters, params: names };
+      const cpuA = adapterGradients(net, r.values!, B, ce.grad, ctx);
+      const cpuP = parameterGradients(net, r.values!, B, ce.grad, ctx);
+      const g = await gpuGradients(gpu!.session, net, r.values!, B, ce.grad, ctx);
+      for (const name of names) {
+        expect(relErr(g.adapters.get(name)!.dA, cpuA.get(name)!.dA), `${name}.dA B=${B}`).toBeLessThan(TOL);
+        expect(relErr(g.adapters.get(name)!.dB, cpuA.get(name)!.dB), `${name}.dB B=${B}`).toBeLessThan(TOL);
+        expect(relErr(g.params.get(name)!.dW, cpuP.get(name)!.dW), `${name}.dW B=${B}`).toBeLessThan(TOL);
+        expect(relErr(g.params.get(name)!.db!, cpuP.get(name)!.db!), `${name}.db B=${B}`).toBeLessThan(TOL);
+      }
+    }
+    chip.release();
+    runner.destroy();
+  });
+
+  it('every unary derivative (relu, leaky-relu, tanh, sigmoid, gelu, erf, neg) between two linear layers equals the oracle', async () => {
+    const base = attentionNet(1);
+    const rng = new Prng(3);
+    const lin = (name: string, input: string, K: number, N: number, layerIndex: number): LinearOp => ({
+      kind: 'linear', name, inputs: [input], output: name, layerIndex, K, N, inShape: [K], weight: Float32Array.from({ length: K * N }, () => (2 * rng.uniform() - 1) * 0.8), bias: Float32Array.from({ length: N }, () => rng.uniform() - 0.5),
+    });
+    for (const fn of Object.keys(BACKWARD_UNARY)) {
+      const ops: NetOp[] = [lin('a', 'x', 6, 40, 0), { kind: 'unary', name: 'f', inputs: ['a'], output: 'f', fn: fn as 'relu', alpha: 0.1, min: -Infinity, max: Infinity }, lin('b', 'f', 40, 5, 1)];
+      const net: Network = { ...base, input: { name: 'x', shape: [6] }, output: 'b', inputs: [{ name: 'x', value: 'x', shape: [6], dtype: 'float32', offset: 0 }], outputs: [{ name: 'b', value: 'b', shape: [5], dtype: 'float32', offset: 0 }], ops, shapes: new Map([['x', [6]], ['a', [40]], ['f', [40]], ['b', [5]]]) };
+      const B = 9;
+      const x = Float32Array.from({ length: B * 6 }, () => 4 * rng.uniform() - 2);
+      const runner = openNetwork(CPU, net, resolveConfig({ preset: 'ideal' }), true);
+      const r = await runner.forward(null, x, B, 0, true);
+      runner.destroy();
+      const ce = softmaxCrossEntropy(r.output, Array.from({ length: B }, (_, i) => i % 5), B);
+      const ctx = { weights: (op: LinearOp) => op.weight, adapters: new Map(), params: new Set(['a']) };
+      const c = parameterGradients(net, r.values!, B, ce.grad, ctx).get('a')!;
+      const g = (await gpuGradients(gpu!.session, net, r.values!, B, ce.grad, ctx)).params.get('a')!;
+      expect(relErr(g.dW, c.dW), `${fn} dW`).toBeLessThan(TOL);
+      expect(relErr(g.db!, c.db!), `${fn} db`).toBeLessThan(TOL);
+    }
+  });
+
+  it('names the first op without a GPU backward (the attention block: layernorm after the input, softmax after q)', () => {
+    const net = attentionNet(1);
+    expect(gpuBackwardGap(net, (op) => op.name === 'q')?.name).toBe('kt');
+    expect(gpuBackwardGap(net, (op) => op.name === 'head')).toBeNull();
+    expect(gpuBackwardGap(loadModel(MLP), (op) => op.name === 'fc1')).toBeNull();
+  });
+
+  it('a WebGPU adapt run (forward and backward on the GPU) reproduces the CPU run\'s loss curve', async () => {
+    const net = loadModel(MLP);
+    const cfg = resolveConfig({ ...FAST, noise: { programming: { sigma: 0.15 } }, seed: 4 });
+    const data = mnistEvalData(net.input.shape, 96, 64);
+    const train = { x: data.x, labels: data.labels, n: data.n, sampleSize: 784 };
+    const curves: number[][] = [];
+    // GPU forward with the GPU backward, GPU forward with the CPU backward, and the CPU reference throughout.
+    for (const [backend, gpuBackward] of [[GPU(), true], [GPU(), false], [CPU, false]] as const) {
+      const runner = openNetwork(backend, net, cfg, false);
+      await runner.calibrate(data.calibration!.x, data.calibration!.n);
+      const layers = adaptedLayers(net, cfg, null);
+      const opts = { rank: 4, alpha: 8, layers: null, chip: 0, lr: 5e-3, batch: 32, seed: 3 };
+      const trainer = new AdapterTrainer(net, cfg, runner, opts, freshState(initialSet(layers, 4, 8, 3)), gpuBackward ? gpu!.session : null);
+      expect(trainer.backwardOn).toBe(gpuBackward ? 'webgpu' : 'cpu');
+      const losses: number[] = [];
+      for (let e = 0; e < 3; e++) await trainer.epoch(train, e, (s) => losses.push(s.loss));
+      trainer.release();
+      runner.destroy();
+      curves.push(losses);
+    }
+    const [g, gc, c] = curves;
+    expect(g).toHaveLength(9);
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    expect(mean(g.slice(6))).toBeLessThan(0.7 * mean(g.slice(0, 3)));
+    for (let i = 0; i < c.length; i++) {
+      // The backward's own share: f32 GPU gradients against the f64 oracle on the same forward.
+      expect(Math.abs(g[i] - gc[i]), `step ${i}: ${g[i]} vs ${gc[i]} (CPU backward)`).toBeLessThan(1e-5 * Math.max(1, gc[i]));
+      // Against the CPU reference the forwards differ too: ADC codes at rounding ties flip between f32 and f64
+      // (the forward gradient test above allows 5e-2), and training carries the difference on.
+      expect(Math.abs(g[i] - c[i]), `step ${i}: ${g[i]} vs ${c[i]} (CPU run)`).toBeLessThan(5e-2 * Math.max(1, c[i]));
+    }
+  });
+});
