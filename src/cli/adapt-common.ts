@@ -11,8 +11,6 @@ import { loadFashionMnist } from '../io/datasets/fashion-mnist-node.ts';
 import { loadMnist } from '../io/datasets/mnist-node.ts';
 import type { Network } from '../ir/graph.ts';
 import type { TrainData } from '../nn/adapt/train.ts';
-import { GPU_BACKWARD_OPS, gpuBackwardGap } from '../nn/adapt/backward-gpu.ts';
-import { stderrLine } from '../gpu/node-backend.ts';
 import { modelClasses } from '../sweep/layers.ts';
 
 /** Flags of `xbarsim adapt`. */
@@ -82,15 +80,3 @@ export function adaptData(f: AdaptFlags, net: Network, cfg: XbarConfig, limit: n
 export const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
 
 
-/**
- * Where the backward of training `trained` layers can run: --backend webgpu refuses an op without a
- * GPU backward (one line naming it), auto says on one line that the backward runs on the CPU.
- */
-export function checkGpuBackward(f: AdaptFlags, net: Network, trained: ReadonlySet<string>): void {
-  if (f.backend === 'cpu') return;
-  const gap = gpuBackwardGap(net, (op) => trained.has(op.name));
-  if (!gap) return;
-  const what = `the backward of ${gap.kind} op "${gap.name}" has no WebGPU kernel yet (GPU backward: ${GPU_BACKWARD_OPS})`;
-  if (f.backend === 'webgpu') throw new UsageError(`--backend webgpu: ${what}; use --backend auto (the forward on the GPU, the backward on the CPU) or cpu`);
-  stderrLine(`adapt: ${what}; the backward runs on the CPU reference`);
-}

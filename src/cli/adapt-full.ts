@@ -22,7 +22,7 @@ import { evaluateChip } from '../nn/evaluate.ts';
 import { loadModel } from '../nn/load-model.ts';
 import { openNetwork } from '../nn/runner.ts';
 import type { Backend } from '../gpu/backend.ts';
-import { adaptData, checkGpuBackward, floatFlag, pct, type AdaptFlags } from './adapt-common.ts';
+import { adaptData, floatFlag, pct, type AdaptFlags } from './adapt-common.ts';
 import { evalConfig } from './eval.ts';
 import { readoutBackend } from './readout-guard.ts';
 import { intFlag } from './vmm.ts';
@@ -75,7 +75,6 @@ export async function runAdaptFull(f: AdaptFlags): Promise<void> {
   const names = f.layers === undefined ? null : f.layers.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (names !== null && names.length === 0) throw new UsageError('--layers: give one or more linear layer names, comma-separated');
   const layers = adaptedLayers(net, cfg, names);
-  checkGpuBackward(f, net, new Set(layers.map((l) => l.name)));
   const writer = new OnnxParamWriter(bytes, f.model);
   for (const op of layers) {
     writer.addLinear(op);

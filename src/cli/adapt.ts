@@ -25,7 +25,7 @@ import { evalConfig } from './eval.ts';
 import { readoutBackend } from './readout-guard.ts';
 import { intFlag } from './vmm.ts';
 import { runAdaptFull } from './adapt-full.ts';
-import { ADAPT_INITS, adaptData, checkGpuBackward, floatFlag, pct, type AdaptFlags } from './adapt-common.ts';
+import { ADAPT_INITS, adaptData, floatFlag, pct, type AdaptFlags } from './adapt-common.ts';
 
 export { ADAPT_INITS, type AdaptFlags };
 
@@ -104,7 +104,6 @@ export async function runAdapt(f: AdaptFlags): Promise<void> {
   const names = f.layers === undefined ? null : f.layers.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (names !== null && names.length === 0) throw new UsageError('--layers: give one or more linear layer names, comma-separated');
   const layers = adaptedLayers(net, cfg, names);
-  checkGpuBackward(f, net, new Set(layers.map((l) => l.name)));
   const seed = cfg.seed;
   const o: AdaptOptions = { rank, alpha, layers: names, chip, lr, batch, seed };
   const { train, held, evalData } = adaptData(f, net, cfg, limit, holdout, evalLimit);

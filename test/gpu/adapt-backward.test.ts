@@ -1,11 +1,12 @@
 // The backward pass on WebGPU (src/nn/adapt/backward-gpu.ts, shaders/backward.wgsl) against the CPU
 // oracle (src/nn/adapt/backward.ts) on the same kept values: adapter gradients dA, dB and --full's
 // dW, db through the MLP on a noisy chip's effective weights, every unary derivative the kernel has,
-// the first op without a GPU backward named, and a WebGPU adapt run reproducing the CPU run's loss curve.
+// an attention block (every transformer op) and the shipped ViT, and a WebGPU adapt run reproducing
+// the CPU run's loss curve.
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
 import { FAST, mlpAdapters, MLP, NOISY } from '../helpers/adapters.ts';
-import { scaledUp } from '../../src/adapters/set.ts';
+import { newAdapter, scaledUp } from '../../src/adapters/set.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
 import { resolveConfig } from '../../src/config/schema.ts';
 import { mnistEvalData } from '../../src/io/datasets/eval-data.ts';
@@ -17,15 +18,15 @@ import { AdapterTrainer, adaptedLayers, ChipWeights, freshState, initialSet } fr
 import { BACKWARD_UNARY } from '../../src/kernels/backward.ts';
 import { loadModel } from '../../src/nn/load-model.ts';
 import { openNetwork } from '../../src/nn/runner.ts';
-import { attentionNet } from '../helpers/attention-net.ts';
+import { attentionNet, tokenNet } from '../helpers/attention-net.ts';
 
 const gpu = await openTestGpu();
 afterAll(() => gpu?.runtime.release());
 const CPU: Backend = { kind: 'cpu', reason: 'test' };
 const GPU = (): Backend => ({ kind: 'webgpu', runtime: gpu!.runtime, session: gpu!.session });
 
-/** Largest |gpu − cpu| over the tensor, relative to its largest |cpu|: f32 against f64 sums. */
-function relErr(g: ArrayLike<number>, c: ArrayLike<number>): number {
+/** Largest |gpu − cpu| over the tensor, relative to its largest |cpu| (at least `floor`): f32 against f64 sums. */
+function relErr(g: ArrayLike<number>, c: ArrayLike<number>, floor = 0): number {
   expect(g.length).toBe(c.length);
   let worst = 0;
   let scale = 0;
@@ -33,7 +34,7 @@ function relErr(g: ArrayLike<number>, c: ArrayLike<number>): number {
     worst = Math.max(worst, Math.abs(g[i] - c[i]));
     scale = Math.max(scale, Math.abs(c[i]));
   }
-  return worst / scale;
+  return worst / Math.max(scale, floor);
 }
 
 // f32 products over at most 784 terms of one sign pattern: a few ulps of the largest entry.
@@ -93,10 +94,76 @@ describe.skipIf(!gpu)('backward on WebGPU', () => {
     }
   });
 
-  it('names the first op without a GPU backward (the attention block: layernorm after the input, softmax after q)', () => {
-    const net = attentionNet(1);
-    expect(gpuBackwardGap(net, (op) => op.name === 'q')?.name).toBe('kt');
-    expect(gpuBackwardGap(net, (op) => op.name === 'head')).toBeNull();
+  it('attention block: adapters and every weight, bias and a bias Add constant through layernorm, matmul, softmax, gelu, residuals, gather, slice, mean', async () => {
+    const base = attentionNet(3);
+    const head = base.ops.find((o) => o.name === 'head') as LinearOp;
+    const rng = new Prng(4);
+    const addOp: NetOp = { kind: 'binary', name: 'head.add', inputs: ['head.mm'], output: 'head', fn: 'add', b: { dims: [5], data: Float32Array.from({ length: 5 }, () => rng.uniform() - 0.5) }, constFirst: false, aShape: [5], bShape: [5], outShape: [5] };
+    const net: Network = { ...base, ops: [...base.ops.map((o) => (o === head ? { ...head, output: 'head.mm', bias: null } : o)), addOp], shapes: new Map([...base.shapes, ['head.mm', [5]]]) };
+    const set = new Map<string, ReturnType<typeof newAdapter>>();
+    for (const op of net.ops) if (op.kind === 'linear') {
+      const a = newAdapter(op.K, op.N, 2, 4, () => (2 * rng.uniform() - 1) * 0.3);
+      a.B.forEach((_, i) => (a.B[i] = (2 * rng.uniform() - 1) * 0.3));
+      set.set(op.name, a);
+    }
+    const adapters = new Map([...set].map(([k, a]) => [k, { a, up: scaledUp(a) }]));
+    const names = new Set([...set.keys(), 'head.add']);
+    for (const B of [1, 3]) {
+      const x = Float32Array.from({ length: B * 32 }, () => 2 * rng.uniform() - 1);
+      const runner = openNetwork(CPU, net, resolveConfig({ preset: 'ideal' }), true);
+      runner.setAdapters(set);
+      const r = await runner.forward(null, x, B, 0, true);
+      runner.destroy();
+      const ce = softmaxCrossEntropy(r.output, Array.from({ length: B }, (_, i) => (2 * i) % 5), B);
+      const ctx = { weights: (op: LinearOp) => op.weight, adapters, params: names };
+      const cpuA = adapterGradients(net, r.values!, B, ce.grad, ctx);
+      const cpuP = parameterGradients(net, r.values!, B, ce.grad, ctx);
+      const g = await gpuGradients(gpu!.session, net, r.values!, B, ce.grad, ctx);
+      for (const [name, c] of cpuA) {
+        expect(relErr(g.adapters.get(name)!.dA, c.dA), `${name}.dA B=${B}`).toBeLessThan(1e-4);
+        expect(relErr(g.adapters.get(name)!.dB, c.dB), `${name}.dB B=${B}`).toBeLessThan(1e-4);
+      }
+      expect([...g.params.keys()].sort()).toEqual([...cpuP.keys()].sort());
+      for (const [name, c] of cpuP) {
+        // k's bias has an exactly zero gradient (softmax cancels a shift of every key): compare it on an absolute floor.
+        expect(relErr(g.params.get(name)!.dW, c.dW, 1e-3), `${name}.dW B=${B}`).toBeLessThan(1e-4);
+        if (c.db) expect(relErr(g.params.get(name)!.db!, c.db, 1e-3), `${name}.db B=${B}`).toBeLessThan(1e-4);
+      }
+    }
+  });
+
+  it('the shipped ViT on a noisy chip: adapter gradients of all 17 layers equal the CPU oracle', async () => {
+    const net = loadModel('models/fmnist-vit.onnx');
+    const cfg = resolveConfig({ ...FAST, noise: { programming: { sigma: 0.05 } }, calibration: { samples: 8 }, seed: 2 });
+    const layers = adaptedLayers(net, cfg, null);
+    const set = initialSet(layers, 4, 8, 5);
+    const rng = new Prng(9);
+    for (const a of set.values()) a.B.forEach((_, i) => (a.B[i] = (2 * rng.uniform() - 1) * 0.05));
+    const x = Float32Array.from({ length: 2 * 784 }, () => rng.uniform());
+    const runner = openNetwork(CPU, net, cfg, false);
+    await runner.calibrate(x, 2);
+    const chip = await runner.program(1);
+    runner.setAdapters(set);
+    const r = await runner.forward(chip, x, 2, 0, true);
+    const W = new ChipWeights(net, cfg).forChip(chip);
+    chip.release();
+    runner.destroy();
+    const ce = softmaxCrossEntropy(r.output, [3, 7], 2);
+    const ctx = { weights: (op: LinearOp) => W.get(op.name)!, adapters: new Map([...set].map(([k, a]) => [k, { a, up: scaledUp(a) }])) };
+    const c = adapterGradients(net, r.values!, 2, ce.grad, ctx);
+    const g = (await gpuGradients(gpu!.session, net, r.values!, 2, ce.grad, ctx)).adapters;
+    expect(g.size).toBe(17);
+    for (const [name, cg] of c) {
+      expect(relErr(g.get(name)!.dA, cg.dA), `${name}.dA`).toBeLessThan(1e-4);
+      expect(relErr(g.get(name)!.dB, cg.dB), `${name}.dB`).toBeLessThan(1e-4);
+    }
+  });
+
+  it('names the first op without a backward (an exp after the token layer); the MLP and attention have none', () => {
+    const net = tokenNet(1);
+    const withExp: Network = { ...net, ops: net.ops.map((o) => (o.kind === 'unary' ? { ...o, fn: 'exp' as const } : o)) };
+    expect(gpuBackwardGap(withExp, (op) => op.name === 'tok')?.name).toBe('relu');
+    expect(gpuBackwardGap(attentionNet(1), (op) => op.name === 'q')).toBeNull();
     expect(gpuBackwardGap(loadModel(MLP), (op) => op.name === 'fc1')).toBeNull();
   });
 

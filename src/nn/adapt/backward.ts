@@ -107,7 +107,7 @@ function erf(x: number): number {
 }
 
 /** Broadcast strides of an operand of per-sample shape `s` against output dims [B, ...out] (0 along broadcast dims). */
-function operandStrides(s: readonly number[], out: readonly number[], batched: boolean): number[] {
+export function operandStrides(s: readonly number[], out: readonly number[], batched: boolean): number[] {
   const full = [1, ...new Array<number>(out.length - s.length).fill(1), ...s];
   const st = rowMajorStrides(full);
   return full.map((d, i) => (i === 0 ? (batched ? st[0] : 0) : d === 1 && out[i - 1] !== 1 ? 0 : st[i]));

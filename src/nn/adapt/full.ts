@@ -5,7 +5,7 @@
  * quantization, and updates the weights and biases of the trained linear layers by Adam with the
  * straight-through gradient through the chip's effective weights (src/nn/adapt/backward.ts). The
  * weights change every step, so each step re-programs and re-calibrates the network from them, as
- * `eval` of the written model does.
+ * `eval` of the written model does. On a WebGPU backend the backward runs there too.
  */
 import type { XbarConfig } from '../../config/types.ts';
 import type { Backend } from '../../gpu/backend.ts';
@@ -14,8 +14,7 @@ import { sizeOf } from '../../ir/graph.ts';
 import type { CalibrationInputs } from '../calibration.ts';
 import { openNetwork, type NetworkRunner } from '../runner.ts';
 import { parameterGradients, softmaxCrossEntropy } from './backward.ts';
-import { gpuBackwardGap, gpuGradients } from './backward-gpu.ts';
-import type { NetOp } from '../../ir/graph.ts';
+import { gpuGradients } from './backward-gpu.ts';
 import { adamUpdate, ChipWeights, HW_CHIP_BASE, runEpoch, type StepResult, type TrainData } from './train.ts';
 
 /** One trained tensor: the network's own array (updated in place) and Adam's moments. */
@@ -79,8 +78,6 @@ export class FullTrainer {
   /** Linear layer or bias Add name → its parameters' indices into state.params. */
   private readonly names = new Set<string>();
   private readonly slots = new Map<string, { W: number; b: number | null }>();
-  /** The first op on the backward's path without a GPU kernel (null: a WebGPU backend runs the backward too). */
-  readonly gpuGap: NetOp | null;
 
   constructor(
     private readonly backend: Backend,
@@ -101,12 +98,11 @@ export class FullTrainer {
         this.slots.set(b.name, { W: at(`${b.name}.constant`), b: null });
       }
     }
-    this.gpuGap = gpuBackwardGap(net, (op) => this.names.has(op.name));
   }
 
   /** Where the backward runs. */
   get backwardOn(): 'webgpu' | 'cpu' {
-    return this.backend.kind === 'webgpu' && !this.gpuGap ? 'webgpu' : 'cpu';
+    return this.backend.kind;
   }
 
   /** A runner on the current weights, calibrated as eval calibrates. */
@@ -131,7 +127,7 @@ export class FullTrainer {
         const ce = softmaxCrossEntropy(r.output, labels, B);
         const W = new ChipWeights(this.net, this.cfg).forChip(handle);
         const ctx = { weights: (op: LinearOp) => W.get(op.name)!, adapters: new Map(), params: this.names };
-        const pg = this.backend.kind === 'webgpu' && !this.gpuGap ? (await gpuGradients(this.backend.session, this.net, r.values!, B, ce.grad, ctx)).params : parameterGradients(this.net, r.values!, B, ce.grad, ctx);
+        const pg = this.backend.kind === 'webgpu' ? (await gpuGradients(this.backend.session, this.net, r.values!, B, ce.grad, ctx)).params : parameterGradients(this.net, r.values!, B, ce.grad, ctx);
         const grads = new Map<number, Float64Array>();
         for (const [name, g] of pg) {
           const s = this.slots.get(name)!;

@@ -17,8 +17,7 @@ import type { ChipHandle, NetworkRunner } from '../runner.ts';
 import { adapterGradients, softmaxCrossEntropy, unsupportedOp, BACKWARD_OPS } from './backward.ts';
 import { decodeWeights } from './effective.ts';
 import type { GpuSession } from '../../gpu/runtime.ts';
-import type { NetOp } from '../../ir/graph.ts';
-import { gpuBackwardGap, gpuGradients } from './backward-gpu.ts';
+import { gpuGradients } from './backward-gpu.ts';
 
 /** First chip instance hardware-aware training programs (step t uses HW_CHIP_BASE + t). */
 export const HW_CHIP_BASE = 0x80000000;
@@ -199,9 +198,6 @@ export interface StepResult {
 export class AdapterTrainer {
   private readonly weights: ChipWeights;
   private fixed: { handle: ChipHandle; W: Map<string, Float32Array> } | null = null;
-  /** The first op on the backward's path without a GPU kernel (null: the backward runs on `gpu` when given). */
-  readonly gpuGap: NetOp | null;
-  private readonly gpu: GpuSession | null;
 
   constructor(
     private readonly net: Network,
@@ -209,11 +205,10 @@ export class AdapterTrainer {
     private readonly runner: NetworkRunner,
     private readonly opts: AdaptOptions,
     readonly state: TrainState,
-    gpu: GpuSession | null = null,
+    /** With a WebGPU session the backward runs there too (src/nn/adapt/backward-gpu.ts). */
+    private readonly gpu: GpuSession | null = null,
   ) {
     this.weights = new ChipWeights(net, cfg);
-    this.gpuGap = gpuBackwardGap(net, (op) => op.kind === 'linear' && state.set.has(op.name));
-    this.gpu = this.gpuGap ? null : gpu;
     net.ops.forEach((op, i) => {
       const bad = isMatrixOp(op) && op.kind === 'linear' && state.set.has(op.name) ? unsupportedOp(net, i) : null;
       if (bad) throw new UsageError(`adapt: layer ${op.name}: cannot differentiate ${bad.kind} op "${bad.name}" after it (supported: ${BACKWARD_OPS}); choose later layers with --layers`);
