@@ -15,6 +15,7 @@ import type { LinearOp, Network, NetOp } from '../../src/ir/graph.ts';
 import { adapterGradients, parameterGradients, softmaxCrossEntropy } from '../../src/nn/adapt/backward.ts';
 import { gpuBackwardGap, gpuGradients } from '../../src/nn/adapt/backward-gpu.ts';
 import { AdapterTrainer, adaptedLayers, ChipWeights, freshState, initialSet } from '../../src/nn/adapt/train.ts';
+import { FullTrainer, fullState } from '../../src/nn/adapt/full.ts';
 import { BACKWARD_UNARY } from '../../src/kernels/backward.ts';
 import { loadModel } from '../../src/nn/load-model.ts';
 import { openNetwork } from '../../src/nn/runner.ts';
@@ -198,5 +199,25 @@ describe.skipIf(!gpu)('backward on WebGPU', () => {
       // (the forward gradient test above allows 5e-2), and training carries the difference on.
       expect(Math.abs(g[i] - c[i]), `step ${i}: ${g[i]} vs ${c[i]} (CPU run)`).toBeLessThan(5e-2 * Math.max(1, c[i]));
     }
+  });
+
+  it('--full on WebGPU (forward, re-programming and backward there) follows the CPU run\'s loss curve', async () => {
+    const cfg = resolveConfig({ ...FAST, noise: { programming: { sigma: 0.15 } }, calibration: { samples: 32 }, seed: 4 });
+    const curves: number[][] = [];
+    for (const backend of [GPU(), CPU]) {
+      const net = loadModel(MLP);
+      const data = mnistEvalData(net.input.shape, 64, 32);
+      const layers = adaptedLayers(net, cfg, null);
+      const trainer = new FullTrainer(backend, net, cfg, data.calibration!, layers, { chip: 0, lr: 5e-4, batch: 16, seed: 3 }, fullState(net, layers));
+      expect(trainer.backwardOn).toBe(backend.kind);
+      const losses: number[] = [];
+      for (let e = 0; e < 3; e++) await trainer.epoch({ x: data.x, labels: data.labels, n: data.n, sampleSize: 784 }, e, (r) => losses.push(r.loss));
+      curves.push(losses);
+    }
+    const [g, c] = curves;
+    expect(g).toHaveLength(12);
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    expect(mean(g.slice(8))).toBeLessThan(0.7 * mean(g.slice(0, 4)));
+    for (let i = 0; i < c.length; i++) expect(Math.abs(g[i] - c[i]), `step ${i}: ${g[i]} vs ${c[i]}`).toBeLessThan(5e-2 * Math.max(1, c[i]));
   });
 });
