@@ -183,7 +183,7 @@ function report(f: AdaptFlags, net: Network, cfg: XbarConfig, adapter: string, s
   }
   const lines = [
     `xbarsim adapt --full: ${f.model} | ${cfg.preset ?? 'custom config'} | ${mode}${o.chip !== null ? ` on chip ${o.chip}` : ''} | weights and biases of ${layers.map((l) => l.name).join(', ')} | ${adapter}`,
-    `trained: ${params} parameters (the ${analog} analog weights of the model include ${layers.reduce((n, l) => n + l.weight.length, 0)} of them); re-programmed model written to ${f.out}`,
+    `trained: ${params} parameters (${layers.reduce((n, l) => n + l.weight.length, 0)} of the model's ${analog} analog weights, and their biases); re-programmed model written to ${f.out}`,
     `accuracy on ${evalData.name} (${evalData.n} images), chip ${evalChip}: ${pct(before)} before, ${pct(after)} after (the written model, as eval runs it)`,
     `time: ${seconds.toFixed(1)} s (backward on ${backward === 'webgpu' ? 'WebGPU' : 'the CPU reference'})`,
   ];
