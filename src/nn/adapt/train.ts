@@ -1,8 +1,8 @@
 /**
  * Training digital adapters with the analog weights frozen (issue 17; Li et al. 2024): each step runs
  * the simulator's own forward pass on a programmed chip (noise and quantization in the loop, any
- * backend), then the CPU oracle's backward (src/nn/adapt/backward.ts, straight-through through the
- * chip's effective weights) and Adam. Hardware-aware mode programs a different chip each mini-batch
+ * backend), then the backward (the CPU oracle src/nn/adapt/backward.ts, or its WebGPU twin
+ * backward-gpu.ts on a WebGPU backend; straight-through through the chip's effective weights) and Adam. Hardware-aware mode programs a different chip each mini-batch
  * (chips HW_CHIP_BASE + step: never an evaluation chip 0..N−1); on-chip mode fits one chip.
  */
 import type { XbarConfig } from '../../config/types.ts';
