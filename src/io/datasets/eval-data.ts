@@ -4,7 +4,7 @@ import type { BuiltinDataset } from './builtin.ts';
 import { FASHION_MNIST_CLASSES } from './fashion-mnist.ts';
 import { loadFashionMnist } from './fashion-mnist-node.ts';
 import { MNIST_CLASSES } from './mnist.ts';
-import { loadMnist } from './mnist-node.ts';
+import { loadMnistFirst } from './mnist-node.ts';
 
 /** Inputs and labels to evaluate, plus the calibration inputs DESIGN.md section 6 prescribes. */
 export interface EvalData {
@@ -36,7 +36,7 @@ export function mnistEvalData(modelShape: readonly number[], limit: number | und
   if (classes !== undefined && classes < MNIST_CLASSES) {
     throw new UsageError(`--dataset mnist: labels go up to 9 but the model has ${classes} output classes (0–${classes - 1}); MNIST needs 10`);
   }
-  const { train, test } = loadMnist();
+  const { train, test } = loadMnistFirst(limit ?? Infinity, calSamples);
   const n = Math.min(limit ?? test.n, test.n);
   const calN = Math.min(calSamples, train.n);
   return {
