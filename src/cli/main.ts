@@ -16,6 +16,7 @@ import { runArray, type ArrayFlags } from './array.ts';
 import { NetworkEvaluator } from '../sweep/network-evaluator.ts';
 import { PRESET_NAMES } from '../config/presets.ts';
 import { stderrLine } from '../gpu/node-backend.ts';
+import { TRACE_ON, tracePhase, traceLine } from '../trace.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -169,6 +170,14 @@ function buildProgram(): Command {
 
 /** Runs the CLI; returns the exit code (0 ok, 2 bad usage or input, 1 runtime failure). */
 export async function main(argv: string[]): Promise<number> {
+  if (TRACE_ON) {
+    tracePhase('modules');
+    // On exit, so the device's teardown and whatever Node does after main returns are counted too.
+    process.once('exit', () => {
+      tracePhase('exit');
+      stderrLine(traceLine()!);
+    });
+  }
   const program = buildProgram();
   try {
     if (argv.length === 0) {
