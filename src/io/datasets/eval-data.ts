@@ -4,7 +4,7 @@ import type { BuiltinDataset } from './builtin.ts';
 import { FASHION_MNIST_CLASSES } from './fashion-mnist.ts';
 import { loadFashionMnist } from './fashion-mnist-node.ts';
 import { MNIST_CLASSES } from './mnist.ts';
-import { loadMnist } from './mnist-node.ts';
+import { loadMnistFirst } from './mnist-node.ts';
 import { splitEvalData, type EvalData } from './split-eval.ts';
 
 export type { EvalData } from './split-eval.ts';
@@ -26,7 +26,8 @@ export function mnistEvalData(modelShape: readonly number[], limit: number | und
   if (classes !== undefined && classes < MNIST_CLASSES) {
     throw new UsageError(`--dataset mnist: labels go up to 9 but the model has ${classes} output classes (0–${classes - 1}); MNIST needs 10`);
   }
-  const split = loadMnist();
+  // Only the digits used: the first `limit` test and `calSamples` training ones (a cold eval needs a few hundred of 10,000).
+  const split = loadMnistFirst(limit ?? Infinity, calSamples);
   return splitEvalData('mnist', split, limit ?? split.test.n, calSamples, 784);
 }
 
