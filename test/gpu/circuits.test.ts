@@ -12,6 +12,11 @@ import { solveArray } from '../../src/reference/circuit.ts';
 import { processSolveStats } from '../../src/circuits/stats.ts';
 import { layerArrays } from '../../src/kernels/circuit.ts';
 import { rng } from '../helpers/random.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.ts';
+import { tempDir, writeNpy } from '../helpers/files.ts';
+import { parseNpy } from '../../src/io/npy.ts';
 
 const gpu = await openTestGpu();
 afterAll(() => gpu?.runtime.release());
@@ -209,6 +214,22 @@ describe.skipIf(!gpu)('circuit.model "solve" (the resistive network) on the GPU 
     const s1 = { ...processSolveStats };
     await simulateVmm(GPU(), cfg, W, X, { chip: 0 });
     expect(processSolveStats.solves - s1.solves).toBe(rows);
+  });
+
+  it('xbarsim vmm --backend webgpu runs a solve config (no refusal), reports the sweeps, and equals --backend cpu', () => {
+    const dir = tempDir();
+    const W = writeNpy(dir, 'W.npy', [40, 13], randomArray(520, 11));
+    const X = writeNpy(dir, 'X.npy', [5, 40], randomArray(200, 12, 0, 1));
+    const cfgPath = join(dir, 'solve.json');
+    writeFileSync(cfgPath, JSON.stringify({ preset: 'ideal', array: { rows: 16, cols: 32 }, circuit: { model: 'solve', rRow: 2, rCol: 2, rTerminal: 20 } }));
+    const outs = ['webgpu', 'cpu'].map((backend) => {
+      const out = join(dir, `Y-${backend}.npy`);
+      const r = runCli(['vmm', '--weights', W, '--inputs', X, '--config', cfgPath, '--out', out, '--backend', backend]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.ownStderrLines.join('\n')).toMatch(/circuit: \d+ array solves .* sweeps mean, \d+ max, all within circuit\.tolerance/);
+      return parseNpy(readFileSync(out), 'Y').data;
+    });
+    expect(maxAbsDiff(outs[0], outs[1])).toBeLessThanOrEqual(5e-4 * maxAbs(outs[1]));
   });
 
   it('a solve that misses the tolerance in maxIterations stops the run with one line naming the layer and array', async () => {
