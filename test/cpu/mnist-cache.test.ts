@@ -1,6 +1,6 @@
 // The decoded-MNIST cache (src/io/datasets/mnist-node.ts) must give exactly what parsing the
 // package's JSON gives, and must never be trusted when it is damaged or stale.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,8 @@ describe('MNIST decode cache', () => {
     process.env.XBARSIM_CACHE_DIR = '';
     clearMnistMemo();
     const whole = loadMnist();
+    // The cache written by the first test must be there, or loadMnistFirst would fall back to the JSON and prove nothing.
+    expect(statSync(cacheFile).size).toBeGreaterThan(0);
     for (const [test, train] of [
       [100, 256],
       [1, 0],

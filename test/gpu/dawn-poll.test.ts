@@ -41,12 +41,17 @@ describe.skipIf(!gpu)("Dawn's polling in Node (src/gpu/dawn-poll.ts)", () => {
     pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: buf } }] }));
     pass.dispatchWorkgroups(n / 64);
     pass.end();
+    const t0 = performance.now();
     device.queue.submit([enc.finish()]);
     const y = new Uint32Array(await readBuffer(device, buf, n * 4));
+    const waited = performance.now() - t0;
     buf.destroy();
     expect(y).toEqual(expected(n));
     expect(stats!.immediate).toBeGreaterThan(before.immediate);
-    expect(stats!.timed).toBeGreaterThan(before.timed);
+    // A software adapter takes far longer than the 1 ms spin window here; a fast GPU may answer
+    // within it, and then no tick is deferred, which is the point of the window.
+    if (waited > 10) expect(stats!.timed).toBeGreaterThan(before.timed);
+    else if (waited < 1) expect(stats!.timed).toBe(before.timed);
   });
 
   it('leaves other setImmediate callers alone: arguments, clearImmediate, util.promisify', async () => {
