@@ -168,7 +168,7 @@ export class GpuCrossbarLayer {
     this.consts = this.makeConsts(ranges);
     // Stands in for optional bindings: the two-pass counter nobody reads, and ΣV² when read noise is not additive.
     this.scratch = s.ctx.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'xbar.scratch' });
-    if (this.circuit && this.slices.length > 1) throw new Error(`circuit.model "solve": layer ${layerIndex} (K=${g.K}, N=${g.N}) exceeds one storage binding of this adapter; the GPU solver needs its cells in one (use --backend cpu)`);
+    if (this.circuit && this.slices.length > 1) throw new UsageError(`circuit.model "solve": layer ${layerIndex} (K=${g.K}, N=${g.N}) exceeds one storage binding of this adapter; the GPU solver needs its cells in one (use --backend cpu)`);
     this.ideal = this.withTables(this.withCircuit(programChipGpu(s, this.slices, g, cfg, this.layout, null, new Float64Array(g.blocks.length * g.N).fill(1))), null);
   }
 
@@ -200,15 +200,13 @@ export class GpuCrossbarLayer {
     const enc = encodeCircuit(s, rec, { cells: cs.cells, S: g.S, pol: g.pol, ncols: slice.ncols, arrays: this.circuit, wires, unit: true, out: M });
     encodePlanesFrom(s, rec, g, this.layout, slice, M, cs.planes);
     device.queue.submit([rec.encoder.finish()]);
+    // checkLayerCircuit submits its copy of the statistics before it first waits, so every solver
+    // buffer is used only by submitted work now: destroying them lets WebGPU free them as that work
+    // completes, instead of holding the factors and sweep slots of every chip for the layer's life.
     this.checks.push(checkLayerCircuit(s, enc, this.circuit, this.cfg, wires, processSolveStats, `layer ${this.layerIndex}`));
-    return {
-      ...chip,
-      destroy: () => {
-        chip.destroy();
-        M.destroy();
-        for (const b of temps) b.destroy();
-      },
-    };
+    M.destroy();
+    for (const b of temps) if (b !== enc.stats) b.destroy();
+    return chip;
   }
 
   /** Waits for the solver statistics of the chips programmed so far; throws the RuntimeFailure of a solve that missed circuit.tolerance. */

@@ -123,6 +123,23 @@ describe.skipIf(!gpu)('circuit.model "solve" (the resistive network) on the GPU 
     }
   });
 
+  it('long columns (1024 rows) at the default tolerance and at one finer than f32 resolves: converged, within 1e-5 of the oracle', async () => {
+    const rows = 1024, cols = 8;
+    const r = rng(17);
+    const G = Float64Array.from({ length: rows * cols }, () => (1 + 39 * r()) * 1e-6);
+    const V = Float64Array.from({ length: 2 * rows }, () => 0.4 * r());
+    for (const [rRow, rCol, rTerminal, tolerance] of [[1, 2, 20, 1e-6], [1, 2, 20, 1e-9], [20, 30, 0, 1e-6], [20, 30, 0, 1e-9]]) {
+      const wires = { rRow, rCol, rTerminal, tolerance, maxIterations: 3000 };
+      const g = await solveArrayGpu(gpu!.session, G, rows, cols, V, 2, wires);
+      for (let b = 0; b < 2; b++) {
+        const cpu = new Float64Array(cols);
+        expect(solveArray(G, 0, cols, rows, cols, V, b * rows, wires, cpu, 0).converged).toBe(true);
+        expect(g.results[b].converged, `${rRow}/${rCol}/${rTerminal} Ω, tolerance ${tolerance}, drive ${b}: ${JSON.stringify(g.results[b])}`).toBe(true);
+        expect(maxAbsDiff(g.I.subarray(b * cols, (b + 1) * cols), cpu)).toBeLessThanOrEqual(1e-5 * maxAbs(cpu));
+      }
+    }
+  });
+
   it('the literal solve reports a drive that misses the tolerance (tiny maxIterations), never silently', async () => {
     const rows = 32, cols = 32;
     const r = rng(5);
