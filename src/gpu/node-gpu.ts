@@ -29,7 +29,6 @@ let dawn: DawnModule | undefined;
 async function loadDawn(): Promise<DawnModule> {
   if (!dawn) {
     dawn = (await import('webgpu')) as unknown as DawnModule;
-    throttleDawnPolling();
     // Kernels use GPUBufferUsage etc. as globals, as in the browser.
     for (const [k, v] of Object.entries(dawn.globals)) {
       if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
@@ -70,5 +69,9 @@ export async function openNodeGpu(log: (line: string) => void): Promise<GpuConte
       return null;
     }
   }
-  return openDevice(found.gpu, found.adapter, source, log);
+  const ctx = await openDevice(found.gpu, found.adapter, source, log);
+  // Dawn's busy poll only hurts where the driver computes on the same cores (software adapters); a
+  // hardware GPU keeps Dawn's own loop and its lowest wait latency.
+  if (ctx.adapter.isSoftware) throttleDawnPolling();
+  return ctx;
 }
