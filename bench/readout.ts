@@ -17,7 +17,6 @@ import { GpuRuntime } from '../src/gpu/runtime.ts';
 import { openNodeGpu } from '../src/gpu/node-gpu.ts';
 import { adapterLine } from '../src/gpu/gpu-context.ts';
 import { GpuCrossbarLayer } from '../src/kernels/xbar.ts';
-import { gpuReadoutGap } from '../src/readout/support.ts';
 
 const { values } = parseArgs({
   options: {
@@ -106,11 +105,6 @@ if (!session) {
           cfg = resolveConfig({ preset, adc: { model: 'nonuniform', nonuniform: { levels } } });
         }
       } catch {
-        continue;
-      }
-      const gap = gpuReadoutGap(cfg);
-      if (gap) {
-        console.log(`  ${preset.padEnd(11)} ${name.padEnd(26)}      CPU only (${gap})`);
         continue;
       }
       const layer = programLayer(W, n, n, cfg);

@@ -2,6 +2,7 @@ import xbarWgsl from '../../shaders/xbar.wgsl?raw';
 import xbarRegistersWgsl from '../../shaders/xbar-registers.wgsl?raw';
 import xbarSharedWgsl from '../../shaders/xbar-shared.wgsl?raw';
 import philoxWgsl from '../../shaders/philox.wgsl?raw';
+import int64Wgsl from '../../shaders/int64.wgsl?raw';
 import type { GpuLimits } from '../gpu/gpu-context.ts';
 import { SHARED_BYTES_PER_ELEMENT } from '../gpu/tuning.ts';
 import { COUNTER_LAYOUT_WGSL } from '../random/philox.ts';
@@ -42,6 +43,8 @@ export type XbarVariant = {
   /** The unit's ReLU and saturation (else wrap-around). */
   digitalRelu: boolean;
   digitalSaturate: boolean;
+  /** The unit in exact 64-bit integer arithmetic (a format wider than f32's 24 bits, shaders/int64.wgsl). */
+  digitalExact: boolean;
   /** NNS+A (analog.model "neural", src/readout/neural-sa.ts): collapsed, but the layer's T cycles (a uniform) run bit-serially, accumulated with per-chip coefficients. */
   nsa: boolean;
   /** analog-sa's slice chain after the cycle chains (one conversion per column). */
@@ -107,6 +110,9 @@ export const XBAR = defineKernel({
     digLo: 'f32',
     digHi: 'f32',
     digOut: 'f32',
+    /** Exact unit: −fs − e + Fb (the product's shift before the accumulator's exponent) and Fb = offset frac bits + 1. */
+    digSh: 'i32',
+    digFb: 'u32',
     /** NNS+A: cellBits (the slice shift), where the slice coefficients start, Σ_s 2·4^(s·c) (analog-sa's variance factor), Vm/ΔG. */
     cellBits: 'u32',
     nsaSliceBase: 'u32',
@@ -145,7 +151,7 @@ export const XBAR = defineKernel({
      */
     adcT: read('f32'),
   },
-  includes: [philoxWgsl, COUNTER_LAYOUT_WGSL],
+  includes: [philoxWgsl, COUNTER_LAYOUT_WGSL, int64Wgsl],
   compile(v: XbarVariant, limits: GpuLimits) {
     checkParam('tm', v.tm, 1, 8);
     checkParam('wgx', v.wgx, 1, 256, true);
@@ -160,12 +166,13 @@ export const XBAR = defineKernel({
     if (v.npl % v.pc !== 0) throw new Error(`xbar: pc=${v.pc} must divide npl=${v.npl}`);
     if (v.collapsed && v.cycles !== 1) throw new Error('xbar: a collapsed variant runs one cycle');
     if (v.nsa && !v.collapsed) throw new Error('xbar: NNS+A accumulates in analog (buffered, analog-sa)');
-    if (v.nsaSlices && (!v.nsa || v.read === 'proportional')) throw new Error('xbar: the NNS+A slice chain needs nsa, and its proportional read noise is not built');
+    if (v.nsaSlices && !v.nsa) throw new Error('xbar: the NNS+A slice chain needs nsa');
     if (v.wgx * v.wgy > limits.maxComputeInvocationsPerWorkgroup) throw new Error(`xbar: workgroup ${v.wgx}x${v.wgy} exceeds ${limits.maxComputeInvocationsPerWorkgroup} invocations`);
     if (v.approx && v.collapsed) throw new Error('xbar: the IR-drop approximation applies per input cycle (digital-sa only)');
     if (v.deviceRead && v.read !== 'proportional') throw new Error('xbar: device read noise uses the variance planes (read proportional)');
     if (v.trace && (v.read !== 'none' || v.gain || v.analogNoise || v.adcNoise)) throw new Error('xbar: calibration traces the noise-free chip');
     if ((v.gain || v.analogNoise) && !v.collapsed) throw new Error('xbar: analog gain and noise apply to buffered and analog-sa only');
+    if (v.digitalExact && v.digital === 'none') throw new Error('xbar: the exact digital unit needs a rounding mode');
     if (v.trace && (v.adcTable || v.digital !== 'none')) throw new Error('xbar: calibration traces ADC inputs, with no transfer table or digital unit');
     const shared = v.kt > 0;
     const DIGITAL_MODES = { none: 0, 'half-even': 1, 'half-up': 2, floor: 3, truncate: 4 } as const;
@@ -189,6 +196,7 @@ export const XBAR = defineKernel({
         DIG: DIGITAL_MODES[v.digital],
         DIG_RELU: v.digitalRelu,
         DIG_SAT: v.digitalSaturate,
+        DIG_EXACT: v.digitalExact,
         NSA: v.nsa,
         ANALOG_SA: v.nsaSlices,
         SHARED: shared,
