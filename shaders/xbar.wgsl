@@ -79,21 +79,20 @@ fn adc4(v: vec4<f32>, hi: f32) -> vec4<f32> {
 // Segment of u among each lane's instance's increasing breakpoints (how many are ≤ u, as
 // src/readout/transfer.ts segmentOf), then that segment's value: every non-uniform ADC model reduces to
 // such a table per converter instance (nonlinear and neural per chip, drawn on the host from
-// READOUT_STREAM). The four lanes search together, P.adcSteps = ceil(log2(M + 1)) halvings, so that the
-// epilogue stays one small loop however far the compiler unrolls the loops around it.
+// READOUT_STREAM). A uniform grid of cells (src/readout/tables.ts CellIndex) gives the count below u's
+// cell in one read; at most P.adcCorr breakpoints inside the cell remain to compare, so a lookup is a
+// few reads where a binary search took log2(M + 1) rounds. A counting converter's value is the count.
 fn tables4(u: vec4<f32>, inst: vec4<u32>) -> vec4<f32> {
   let b0 = inst * P.adcM;
-  var lo = vec4<u32>(0u);
-  var up = vec4<u32>(P.adcM);
-  for (var it = 0u; it < P.adcSteps; it++) {
-    let mid = (lo + up) >> vec4<u32>(1u);
-    let at = b0 + min(mid, vec4<u32>(P.adcM - 1u));
+  let cell = vec4<u32>(clamp(vec4<i32>(floor(u * P.adcCellScale)) - vec4<i32>(P.adcCellOrigin), vec4<i32>(0), vec4<i32>(i32(P.adcCells) - 1)));
+  let ci = vec4<u32>(P.adcCellBase) + inst * P.adcCells + cell;
+  var lo = vec4<u32>(vec4<f32>(adcT[ci.x], adcT[ci.y], adcT[ci.z], adcT[ci.w]));
+  for (var it = 0u; it < P.adcCorr; it++) {
+    let at = b0 + min(lo, vec4<u32>(P.adcM - 1u));
     let bp = vec4<f32>(adcT[at.x], adcT[at.y], adcT[at.z], adcT[at.w]);
-    let open = lo < up;
-    let below = bp <= u;
-    lo = select(lo, mid + vec4<u32>(1u), open & below);
-    up = select(up, mid, open & !below);
+    lo += select(vec4<u32>(0u), vec4<u32>(1u), (lo < vec4<u32>(P.adcM)) & (bp <= u));
   }
+  if (P.adcCounting != 0u) { return vec4<f32>(P.adcCountBase) + vec4<f32>(lo); }
   let v = vec4<u32>(P.adcVBase) + inst * (P.adcM + 1u) + lo;
   return vec4<f32>(adcT[v.x], adcT[v.y], adcT[v.z], adcT[v.w]);
 }

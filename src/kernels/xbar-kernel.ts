@@ -103,8 +103,15 @@ export const XBAR = defineKernel({
     adcGroupSize: 'u32',
     adcInst: 'u32',
     adcVBase: 'u32',
-    /** Halvings of a binary search over adcM breakpoints: ceil(log2(adcM + 1)). */
-    adcSteps: 'u32',
+    /** The tables' cell index (src/readout/tables.ts CellIndex): start, cells per instance, 2^−shift, origin, compares after the read. */
+    adcCellBase: 'u32',
+    adcCells: 'u32',
+    adcCellScale: 'f32',
+    adcCellOrigin: 'i32',
+    adcCorr: 'u32',
+    /** 1 when every value is adcCountBase + segment (counting converters: no value read). */
+    adcCounting: 'u32',
+    adcCountBase: 'f32',
     /** Digital unit: 2^−e, the output code range, the output LSB. */
     digShift: 'f32',
     digLo: 'f32',

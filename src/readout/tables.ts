@@ -21,6 +21,71 @@ export interface PackedTables {
   groups: number;
   instances: number;
   valueBase: number;
+  /** The lookup's cell index (cellIndex below): where it starts in data, and its geometry. */
+  index: CellIndex;
+  /** Every instance's values are `countBase` + segment (a counting converter): the kernel computes them instead of reading them. */
+  counting: boolean;
+  countBase: number;
+}
+
+/**
+ * A uniform grid over the input (cells of 2^shift LSB from origin·2^shift) and, per instance and cell,
+ * the number of breakpoints below the cell's start: segmentOf(u) = start[cell(u)] plus the at most
+ * `corrections` breakpoints inside the cell that are ≤ u. The kernel's lookup is then one read and a
+ * few compares instead of a binary search. Built on the f32 breakpoints the kernel compares against, with
+ * cell(u) = floor(u·2^−shift) − origin (exact in f32), so it reproduces the binary search exactly.
+ */
+export interface CellIndex {
+  base: number;
+  cells: number;
+  /** 2^−shift. */
+  scale: number;
+  origin: number;
+  corrections: number;
+}
+
+/** Cells of one instance's index at most: about four per breakpoint (reads stay few when breakpoints crowd). */
+function maxCells(M: number): number {
+  return 4 * M + 16;
+}
+
+/**
+ * The finest grid (shift from −4 up) whose cells over every instance's real breakpoints (f32) stay within
+ * maxCells, and its start counts, instance by instance: [instances, cells] from `base` in the packed data.
+ */
+function cellIndex(bps: Float32Array[], M: number, base: number): { index: CellIndex; starts: Float32Array } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const b of bps) {
+    if (b.length === 0) continue;
+    lo = Math.min(lo, b[0]);
+    hi = Math.max(hi, b[b.length - 1]);
+  }
+  if (lo === Infinity) {
+    lo = 0;
+    hi = 0;
+  }
+  let shift = -4;
+  const cellOf = (u: number, sc: number): number => Math.floor(u * sc);
+  while ((cellOf(hi, 2 ** -shift) - cellOf(lo, 2 ** -shift) + 2) > maxCells(M)) shift++;
+  const scale = 2 ** -shift;
+  const origin = cellOf(lo, scale);
+  // One cell past the last breakpoint's: every breakpoint lies below its start.
+  const cells = cellOf(hi, scale) - origin + 2;
+  const starts = new Float32Array(bps.length * cells);
+  let corrections = 0;
+  bps.forEach((b, i) => {
+    const row = starts.subarray(i * cells, (i + 1) * cells);
+    let k = 0;
+    for (let c = 0; c < cells; c++) {
+      const start = (origin + c) / scale;
+      while (k < b.length && b[k] < start) k++;
+      row[c] = k;
+      if (c > 0) corrections = Math.max(corrections, k - row[c - 1]);
+    }
+    corrections = Math.max(corrections, b.length - k);
+  });
+  return { index: { base, cells, scale, origin, corrections }, starts };
 }
 
 /** Levels fitted on the calibration inputs (absolute units, ProgrammedLayer.adcLevels) and each row block's range. */
@@ -48,7 +113,12 @@ export function packAdcTables(cfg: XbarConfig, geom: LayerGeometry, id: ChipId |
   }
   const M = Math.max(1, ...tables.map((t) => t.breakpoints.length));
   const valueBase = instances * M;
-  const data = new Float32Array(valueBase + instances * (M + 1));
+  const f32 = tables.map((t) => Float32Array.from(t.breakpoints));
+  const { index, starts } = cellIndex(f32, M, valueBase + instances * (M + 1));
+  const data = new Float32Array(index.base + starts.length);
+  data.set(starts, index.base);
+  const countBase = tables[0]?.values[0] ?? 0;
+  const counting = tables.every((t) => t.values.every((v, i) => Math.fround(v) === Math.fround(countBase + i)));
   tables.forEach((t, i) => {
     const bp = data.subarray(i * M, (i + 1) * M).fill(TABLE_PAD);
     bp.set(t.breakpoints);
@@ -57,5 +127,5 @@ export function packAdcTables(cfg: XbarConfig, geom: LayerGeometry, id: ChipId |
     // Values past the last real segment are never read (padded breakpoints); repeat the last one anyway.
     vals.fill(t.values[t.values.length - 1], t.values.length);
   });
-  return { data, M, groups: r.groups, instances, valueBase };
+  return { data, M, groups: r.groups, instances, valueBase, index, counting, countBase };
 }
