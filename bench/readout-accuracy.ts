@@ -7,7 +7,8 @@
 //     on WebGPU over chips 0…N−1 with the uniform ADC, a nonlinear ADC (INL and offsets stated below), the
 //     neural ADC, and the fixed-point near-memory unit at NMPU's formats against the f32 path on the same chips.
 // Usage:
-//   npm run bench:readout-accuracy [-- --quick] [--images 200] [--fmnist-images 32] [--chips 10] [--periph-chips 10] [--out FILE]
+//   npm run bench:readout-accuracy [-- --quick] [--images 200] [--fmnist-images 32] [--chips 10] [--fmnist-chips N]
+//     [--periph-chips 10] [--calibration 64] [--out FILE]
 // --quick: 32 images, 8 Fashion-MNIST images, 3 chips (a smoke run). The CNN's convolutions cost about a
 // second per image on a software adapter; size --fmnist-images to the adapter.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     images: { type: 'string' },
     'fmnist-images': { type: 'string' },
     chips: { type: 'string' },
+    'fmnist-chips': { type: 'string' },
     'periph-chips': { type: 'string' },
     calibration: { type: 'string', default: '64' },
     out: { type: 'string', default: 'bench/results/readout-accuracy.json' },
@@ -42,6 +44,7 @@ const quick = values.quick;
 const images = Number(values.images ?? (quick ? 32 : 200));
 const fmnistImages = Number(values['fmnist-images'] ?? (quick ? 8 : 32));
 const chips = Number(values.chips ?? (quick ? 3 : 10));
+const fmnistChips = Number(values['fmnist-chips'] ?? chips);
 const periphChips = Number(values['periph-chips'] ?? (quick ? 3 : 10));
 const calSamples = Number(values.calibration);
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -100,11 +103,11 @@ if (!session) {
 } else {
   adapter = adapterLine(session.ctx.adapter);
   const backend: Backend = { kind: 'webgpu', runtime, session };
-  const models: [string, string, number, (shape: readonly number[], n: number) => EvalData][] = [
-    ['lenet5', 'models/lenet5.onnx', images, (s, n) => mnistEvalData(s, n, calSamples)],
-    ['fmnist-mobilenet', 'models/fmnist-mobilenet.onnx', fmnistImages, (s, n) => fashionMnistEvalData(s, n, calSamples)],
+  const models: [string, string, number, number, (shape: readonly number[], n: number) => EvalData][] = [
+    ['lenet5', 'models/lenet5.onnx', images, chips, (s, n) => mnistEvalData(s, n, calSamples)],
+    ['fmnist-mobilenet', 'models/fmnist-mobilenet.onnx', fmnistImages, fmnistChips, (s, n) => fashionMnistEvalData(s, n, calSamples)],
   ];
-  for (const [name, path, n, dataOf] of models) {
+  for (const [name, path, n, nChips, dataOf] of models) {
     if (n <= 0) continue;
     const net = loadModel(path);
     const data = dataOf(net.input.shape, n);
@@ -122,7 +125,7 @@ if (!session) {
       try {
         await runner.calibrate(data.calibration!.x, data.calibration!.n);
         const acc: number[] = [];
-        for (let c = 0; c < chips; c++) {
+        for (let c = 0; c < nChips; c++) {
           acc.push((await evaluateChip(runner, data, c, false)).accuracy);
           log(`${name} ${label}: chip ${c} ${(100 * acc[c]).toFixed(1)}%`);
         }
@@ -141,15 +144,15 @@ if (!session) {
     }
   }
   runtime.release();
-  console.log(`### Accuracy on WebGPU (${adapter}; isaac preset, chips 0–${chips - 1}, mean ± std over chips)\n`);
-  console.log('| model | peripherals | images | top-1 accuracy (%) | fixed point − f32 (points) |');
-  console.log('|---|---|---:|---:|---:|');
+  console.log(`### Accuracy on WebGPU (${adapter}; isaac preset, ${calSamples} calibration samples, mean ± std over chips)\n`);
+  console.log('| model | peripherals | images | chips | top-1 accuracy (%) | fixed point − f32 (points) |');
+  console.log('|---|---|---:|---:|---:|---:|');
   for (const r of rows) {
     const vs = r.vsF32 ? `${(100 * r.vsF32.mean).toFixed(2)} ± ${(100 * r.vsF32.std).toFixed(2)}` : '';
-    console.log(`| ${r.model} (${r.dataset}) | ${r.peripherals} | ${r.images} | ${(100 * r.mean).toFixed(2)} ± ${(100 * r.std).toFixed(2)} | ${vs} |`);
+    console.log(`| ${r.model} (${r.dataset}) | ${r.peripherals} | ${r.images} | ${r.chips.length} | ${(100 * r.mean).toFixed(2)} ± ${(100 * r.std).toFixed(2)} | ${vs} |`);
   }
 }
 
 mkdirSync(dirname(values.out), { recursive: true });
-writeFileSync(values.out, `${JSON.stringify({ adapter, quick, images, fmnistImages, chips, periphChips, calibrationSamples: calSamples, nonlinear: NONLINEAR, chains, accuracy: rows }, null, 2)}\n`);
+writeFileSync(values.out, `${JSON.stringify({ adapter, quick, images, fmnistImages, chips, fmnistChips, periphChips, calibrationSamples: calSamples, nonlinear: NONLINEAR, chains, accuracy: rows }, null, 2)}\n`);
 log(`wrote ${values.out}`);
