@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDevice, type GpuContext } from './gpu-context.ts';
+import { throttleDawnPolling } from './dawn-poll.ts';
 
 /**
  * Software Vulkan drivers to try, fastest first (DESIGN.md section 2: lavapipe ~3x SwiftShader).
@@ -28,6 +29,7 @@ let dawn: DawnModule | undefined;
 async function loadDawn(): Promise<DawnModule> {
   if (!dawn) {
     dawn = (await import('webgpu')) as unknown as DawnModule;
+    throttleDawnPolling();
     // Kernels use GPUBufferUsage etc. as globals, as in the browser.
     for (const [k, v] of Object.entries(dawn.globals)) {
       if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;

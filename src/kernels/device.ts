@@ -1,5 +1,6 @@
 import deviceWgsl from '../../shaders/device.wgsl?raw';
 import philoxWgsl from '../../shaders/philox.wgsl?raw';
+import cellsWgsl from '../../shaders/cells.wgsl?raw';
 import { deviceRange } from '../config/device.ts';
 import type { DeviceModelName, XbarConfig } from '../config/types.ts';
 import { CMO_DECAY_MEAN, CMO_DECAY_STD, CMO_PROG_COEFF, CMO_READ_K, CMO_T_READ } from '../devices/reram-cmo.ts';
@@ -53,7 +54,7 @@ export const DEVICE = defineKernel({
     coef: 'array<vec4<f32>, 3>',
   },
   bindings: { G: readWrite('f32'), Pm: readWrite('f32'), Sg: readWrite('f32'), E: readWrite('f32'), EI: read('f32'), EO: readWrite('f32') },
-  includes: [philoxWgsl, COUNTER_LAYOUT_WGSL],
+  includes: [philoxWgsl, COUNTER_LAYOUT_WGSL, cellsWgsl],
   compile(v: DeviceVariant) {
     // Overrides do not remove code: an entry point binds every buffer it names (16-byte placeholders when off).
     const uses = v.entry === 'cells' ? (['G', 'Pm', 'Sg'] as const) : v.entry === 'readout' ? (['G', 'Pm', 'E'] as const) : (['E', 'EI', 'EO'] as const);

@@ -1,5 +1,6 @@
 import programWgsl from '../../shaders/program.wgsl?raw';
 import philoxWgsl from '../../shaders/philox.wgsl?raw';
+import cellsWgsl from '../../shaders/cells.wgsl?raw';
 import type { XbarConfig } from '../config/types.ts';
 import type { LayerGeometry } from '../crossbar/geometry.ts';
 import type { ChipId } from '../crossbar/chip.ts';
@@ -91,7 +92,7 @@ export const PROGRAMMING = defineKernel({
     Gmin: 'f32',
   },
   bindings: { G: readWrite('f32'), R: readWrite('f32'), Q: readWrite('f32'), Sg: readWrite('f32') },
-  includes: [philoxWgsl, COUNTER_LAYOUT_WGSL],
+  includes: [philoxWgsl, COUNTER_LAYOUT_WGSL, cellsWgsl],
   compile(v: ProgrammingVariant) {
     checkParam('npl', v.npl, 1, 64);
     return {
