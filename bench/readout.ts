@@ -1,9 +1,9 @@
 // npm run bench:readout — the cost of each readout model (DESIGN.md section 11) against the uniform ADC,
 // side by side in one run, on the CPU reference and on the WebGPU adapter (the crossbar kernel with its
-// transfer-table epilogue and NNS+A chains, issue 14 item 4; a fitted nonuniform ADC runs on the CPU only).
+// transfer-table epilogue and NNS+A chains, issue 14 item 4; a fitted nonuniform ADC is fitted on the host).
 // Programming and per-chip draws are untimed (one warm-up run builds them; they are cached per chip);
-// GPU times are wall time of one submit and readback. Usage:
-//   npm run bench:readout [-- --size 128 --vectors 16 --gpu-vectors 256 --presets isaac,neural-pim --reps 3]
+// GPU times are wall time of one submit and readback, the models' runs interleaved. Usage:
+//   npm run bench:readout [-- --size 128 --vectors 16 --gpu-vectors 256 --presets isaac,neural-pim --reps 3 --gpu-only]
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../src/config/schema.ts';
@@ -17,7 +17,7 @@ import { GpuRuntime } from '../src/gpu/runtime.ts';
 import { openNodeGpu } from '../src/gpu/node-gpu.ts';
 import { adapterLine } from '../src/gpu/gpu-context.ts';
 import { GpuCrossbarLayer } from '../src/kernels/xbar.ts';
-import { gpuReadoutGap } from '../src/readout/support.ts';
+import { fitsLevels } from '../src/readout/tables.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '3' },
     presets: { type: 'string', default: 'isaac,cascade,neural-pim' },
     'gpu-vectors': { type: 'string', default: '256' },
+    'gpu-only': { type: 'boolean', default: false },
   },
 });
 const n = Number(values.size);
@@ -50,8 +51,8 @@ const MODELS: [string, XbarConfigInput][] = [
 
 const W = rand(n * n, 1, -1);
 const X = rand(B * n, 2, -1);
-console.log(`CPU reference, ${n}x${n} layer, ${B} vectors, best of ${reps}`);
-for (const preset of values.presets.split(',')) {
+if (!values["gpu-only"]) console.log(`CPU reference, ${n}x${n} layer, ${B} vectors, best of ${reps}`);
+for (const preset of values['gpu-only'] ? [] : values.presets.split(',')) {
   let base = 0;
   for (const [name, over] of MODELS) {
     let cfg;
@@ -90,7 +91,9 @@ if (!session) {
   const XG = rand(GB * n, 3, -1);
   console.log(`WebGPU ${adapterLine(session.ctx.adapter)}, ${n}x${n} layer, ${GB} vectors, best of ${reps}`);
   for (const preset of values.presets.split(',')) {
-    let base = 0;
+    // Every model's layer and chip first, then the runs interleaved rep by rep: the machine's load drifts
+    // alike for all of them, so the ratios to uniform compare like with like.
+    const entries: { name: string; run: () => Promise<Float32Array>; free: () => void; best: number }[] = [];
     for (const [name, over0] of [...MODELS, ['nonuniform (given levels)', {}] as [string, XbarConfigInput]]) {
       let cfg;
       try {
@@ -108,30 +111,27 @@ if (!session) {
       } catch {
         continue;
       }
-      const gap = gpuReadoutGap(cfg);
-      if (gap) {
-        console.log(`  ${preset.padEnd(11)} ${name.padEnd(26)}      CPU only (${gap})`);
-        continue;
-      }
       const layer = programLayer(W, n, n, cfg);
       const sx = inputScale(XG, layer.geom.Qx);
-      const xl = GpuCrossbarLayer.upload(session, layer, cfg, blockRanges(layer.geom, cfg, n / 4));
+      // Levels fitted by Lloyd-Max (levels []): on the host with the CPU's code, as the GPU executor does.
+      const hi = fitsLevels(cfg) ? calibrateAdcRangeRef(layer, cfg, quantizeInputs(XG, sx, layer.geom.Qx), GB) : n / 4;
+      const xl = GpuCrossbarLayer.upload(session, layer, cfg, blockRanges(layer.geom, cfg, hi));
       const chip = xl.programChip(0, 0);
-      try {
-        const run = (): Promise<Float32Array> => xl.run(chip, XG, GB, { sxq: sx, outScale: sx });
-        await run();
-        let best = Infinity;
-        for (let r = 0; r < reps; r++) {
-          const t0 = performance.now();
-          await run();
-          best = Math.min(best, performance.now() - t0);
-        }
-        if (name === 'uniform') base = best;
-        console.log(`  ${preset.padEnd(11)} ${name.padEnd(26)} ${((1000 * best) / GB).toFixed(1).padStart(8)} µs/vector  ${(best / base).toFixed(2)}x uniform`);
-      } finally {
-        chip.destroy();
-        xl.destroy();
+      const run = (): Promise<Float32Array> => xl.run(chip, XG, GB, { sxq: sx, outScale: sx });
+      await run();
+      entries.push({ name, run, free: () => (chip.destroy(), xl.destroy()), best: Infinity });
+    }
+    for (let r = 0; r < reps; r++) {
+      for (const e of entries) {
+        const t0 = performance.now();
+        await e.run();
+        e.best = Math.min(e.best, performance.now() - t0);
       }
+    }
+    const base = entries.find((e) => e.name === 'uniform')!.best;
+    for (const e of entries) {
+      console.log(`  ${preset.padEnd(11)} ${e.name.padEnd(26)} ${((1000 * e.best) / GB).toFixed(1).padStart(8)} µs/vector  ${(e.best / base).toFixed(2)}x uniform`);
+      e.free();
     }
   }
   runtime.release();

@@ -29,6 +29,9 @@ const NOISY: bool = READ != 0u || GAIN || ANALOGN || ADCN;
 // plane's partial sums accumulating in analog with its chain's coefficient c_t, converted once after
 // the last cycle (ANALOG_SA: the slices first combined with their coefficients c_s, one conversion).
 const NSAJ: u32 = select(1u, TM * NPL, SERIAL);
+// analog-sa NNS+A with proportional read noise keeps each slice's Σ_k V²·G² for the one conversion.
+const NSAQON: bool = NSA && ANALOG_SA && READ == 2u;
+const NSAQ: u32 = select(1u, TM * NPL, NSAQON);
 const TMPC: u32 = TM * PC;
 // G² accumulators exist only for proportional read noise.
 const TMPCQ: u32 = select(1u, TM * PC, READ == 2u);
@@ -80,21 +83,20 @@ fn adc4(v: vec4<f32>, hi: f32) -> vec4<f32> {
 // Segment of u among each lane's instance's increasing breakpoints (how many are ≤ u, as
 // src/readout/transfer.ts segmentOf), then that segment's value: every non-uniform ADC model reduces to
 // such a table per converter instance (nonlinear and neural per chip, drawn on the host from
-// READOUT_STREAM). The four lanes search together, P.adcSteps = ceil(log2(M + 1)) halvings, so that the
-// epilogue stays one small loop however far the compiler unrolls the loops around it.
+// READOUT_STREAM). A uniform grid of cells (src/readout/tables.ts CellIndex) gives the count below u's
+// cell in one read; at most P.adcCorr breakpoints inside the cell remain to compare, so a lookup is a
+// few reads where a binary search took log2(M + 1) rounds. A counting converter's value is the count.
 fn tables4(u: vec4<f32>, inst: vec4<u32>) -> vec4<f32> {
   let b0 = inst * P.adcM;
-  var lo = vec4<u32>(0u);
-  var up = vec4<u32>(P.adcM);
-  for (var it = 0u; it < P.adcSteps; it++) {
-    let mid = (lo + up) >> vec4<u32>(1u);
-    let at = b0 + min(mid, vec4<u32>(P.adcM - 1u));
+  let cell = vec4<u32>(clamp(vec4<i32>(floor(u * P.adcCellScale)) - vec4<i32>(P.adcCellOrigin), vec4<i32>(0), vec4<i32>(i32(P.adcCells) - 1)));
+  let ci = vec4<u32>(P.adcCellBase) + inst * P.adcCells + cell;
+  var lo = vec4<u32>(vec4<f32>(adcT[ci.x], adcT[ci.y], adcT[ci.z], adcT[ci.w]));
+  for (var it = 0u; it < P.adcCorr; it++) {
+    let at = b0 + min(lo, vec4<u32>(P.adcM - 1u));
     let bp = vec4<f32>(adcT[at.x], adcT[at.y], adcT[at.z], adcT[at.w]);
-    let open = lo < up;
-    let below = bp <= u;
-    lo = select(lo, mid + vec4<u32>(1u), open & below);
-    up = select(up, mid, open & !below);
+    lo += select(vec4<u32>(0u), vec4<u32>(1u), (lo < vec4<u32>(P.adcM)) & (bp <= u));
   }
+  if (P.adcCounting != 0u) { return vec4<f32>(P.adcCountBase) + vec4<f32>(lo); }
   let v = vec4<u32>(P.adcVBase) + inst * (P.adcM + 1u) + lo;
   return vec4<f32>(adcT[v.x], adcT[v.y], adcT[v.z], adcT[v.w]);
 }
@@ -116,6 +118,7 @@ fn digital4(a: vec4<f32>, j0: u32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
   for (var e = 0u; e < 4u; e++) {
     let j = min(j0 + e, P.N - 1u);
+    if (DIG_EXACT) { r[e] = f32(digitalExact(a[e], j)) * P.digOut; continue; }
     let x = consts[P.digBase + j] * a[e] * P.digShift + consts[P.digBase + P.N + j];
     var y = 0.0;
     if (DIG == 1u) { y = round(x); }
@@ -132,6 +135,74 @@ fn digital4(a: vec4<f32>, j0: u32) -> vec4<f32> {
     r[e] = y * P.digOut;
   }
   return r;
+}
+
+// The unit's output code in exact integer arithmetic (DIG_EXACT: a scale or offset format wider than
+// f32's 24 bits): m_j = ±M·2^−fs and o_j = ±O·2^−fo arrive as 16-bit halves (sign in bit 16 of the
+// high one), the f32 accumulator as a·2^ea (a its 24-bit mantissa), so that
+//   X·2^Fb = ±M·a·2^(ea − fs − e + Fb) ± 2·O,  Fb = fo + 1,
+// is a 64-bit integer S plus a fraction δ in [0, 1) of whose bits only "δ > 0" is kept (sticky). With
+// one guard bit below the offset's, S and the sticky bit decide every rounding mode as f64 does on the
+// same A (a tie is S ≡ 2^(Fb−1) mod 2^Fb with δ = 0). |X| is exact below 2^(61 − Fb); beyond it
+// saturates (the code range is at most 16 bits).
+fn digitalExact(a: f32, j: u32) -> i32 {
+  let at = P.digBase + 4u * j;
+  let mh = u32(consts[at]);
+  let oh = u32(consts[at + 2u]);
+  let M = ((mh & 0xffffu) << 16u) | u32(consts[at + 1u]);
+  let O = ((oh & 0xffffu) << 16u) | u32(consts[at + 3u]);
+  let fr = frexp(abs(a));
+  let prod = mul32x32(M, u32(fr.fract * 16777216.0));
+  let sh = fr.exp - 24 + P.digSh;
+  var t = vec2<u32>(0u);
+  var sticky = false;
+  if (prod.x != 0u || prod.y != 0u) {
+    if (sh >= 0) {
+      if (i32(bitLength64(prod)) + sh > 61) { t = vec2<u32>(0u, 1u << 29u); }
+      else { t = shl64(prod, u32(sh)); }
+    } else if (sh <= -64) {
+      sticky = true;
+    } else {
+      t = shr64(prod, u32(-sh));
+      let back = shl64(t, u32(-sh));
+      sticky = back.x != prod.x || back.y != prod.y;
+    }
+  }
+  // floor(T·2^Fb): a negative product with bits below the grid rounds down one more.
+  if ((a < 0.0) != ((mh & 0x10000u) != 0u)) {
+    t = neg64(t);
+    if (sticky) { t = add64(t, vec2<u32>(0xffffffffu)); }
+  }
+  var o = shl64(vec2<u32>(O, 0u), 1u);
+  if ((oh & 0x10000u) != 0u) { o = neg64(o); }
+  let S = add64(t, o);
+  let fb = P.digFb;
+  let fl = sar64(S, fb);
+  let mask = shr64(vec2<u32>(0xffffffffu), 64u - fb);
+  let f = S & mask;
+  let half = shl64(vec2<u32>(1u, 0u), fb - 1u);
+  let exactInt = f.x == 0u && f.y == 0u && !sticky;
+  var up = false;
+  if (DIG == 1u) {
+    let isHalf = f.x == half.x && f.y == half.y;
+    up = ltU64(half, f) || (isHalf && (sticky || (fl.x & 1u) == 1u));
+  } else if (DIG == 2u) {
+    up = !ltU64(f, half);
+  } else if (DIG == 4u) {
+    up = isNeg64(S) && !exactInt;
+  }
+  var y = add64(fl, vec2<u32>(select(0u, 1u, up), 0u));
+  if (DIG_RELU && isNeg64(y)) { y = vec2<u32>(0u); }
+  let lo = i32(P.digLo);
+  let hi = i32(P.digHi);
+  if (DIG_SAT) {
+    if (ltS64(y, fromI32(lo))) { return lo; }
+    if (ltS64(fromI32(hi), y)) { return hi; }
+    return bitcast<i32>(y.x);
+  }
+  // Wrap-around: the low bits of y − lo, the span being a power of two.
+  let span = u32(hi - lo) + 1u;
+  return bitcast<i32>((y.x - bitcast<u32>(lo)) & (span - 1u)) + lo;
 }
 
 // NNS+A coefficients of the four columns of col4 (whole-layer columns, clamped at the edge): cycle t of
@@ -185,6 +256,7 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
       var blk = array<vec4<f32>, TM>();
       var sumU = array<f32, TM>();
       var J = array<vec4<f32>, NSAJ>();
+      var JQ = array<vec4<f32>, NSAQ>();
       // NNS+A runs its cycles from a uniform: a constant count would unroll the whole nest T times.
       let TL = select(T, P.Tfull, SERIAL);
       for (var t = 0u; t < TL; t++) {
@@ -279,6 +351,8 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
                 var coef = vec4<f32>(1.0);
                 if (NSA) { coef = nsaCycle4(p, plane, colc, t); }
                 J[plane * TM + m] += wt * coef * i;
+                // The collapsed levelSq already sums every cycle: any cycle's accQ is the whole one.
+                if (NSAQON) { JQ[plane * TM + m] = accQ[pc * TM + m]; }
                 if (ANALOG_SA || t + 1u < TL) { continue; }
                 i = J[plane * TM + m];
               }
@@ -317,6 +391,15 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
               let hiC = perReadHi(P.rowOffset + r0 + m, ph);
               let lo = perReadLo(p, 0u, 0u, P.col4Offset + colc, 1u, 1u, P.pairs);
               if (READ == 1u) { i += sqrt(vec4<f32>(P.readVar * P.nsaVar * sumSq[m])) * normals4(lo, hiC, STREAM_READ); }
+              // Proportional: Σ_s 4^(s·c)·Σ_k V²·(G+² + G−²), the reference's variance with section 4's ideal weights.
+              if (READ == 2u) {
+                var q = vec4<f32>(0.0);
+                for (var s = 0u; s < NPL; s++) {
+                  let ws = f32(1u << (s * P.cellBits));
+                  q += ws * ws * JQ[s * TM + m];
+                }
+                i += sqrt(P.readVar * q) * normals4(lo, hiC, select(STREAM_READ, STREAM_DEVICE_READ, DEVREAD));
+              }
               if (GAIN) { i *= gains[p * P.N4 + colc]; }
               if (ANALOGN) { i += P.analogNoise * hi * normals4(lo, hiC, STREAM_ANALOG); }
               if (ADCN) { i += P.adcNoise * (hi / adcLevels()) * normals4(lo, hiC, STREAM_ADC); }

@@ -24,7 +24,6 @@ import { openNetwork } from '../nn/runner.ts';
 import type { Backend } from '../gpu/backend.ts';
 import { adaptData, floatFlag, pct, type AdaptFlags } from './adapt-common.ts';
 import { evalConfig } from './eval.ts';
-import { readoutBackend } from './readout-guard.ts';
 import { intFlag } from './vmm.ts';
 
 interface FullCheckpoint {
@@ -108,7 +107,7 @@ export async function runAdaptFull(f: AdaptFlags): Promise<void> {
     state.step = ckpt.step;
   }
 
-  const backend = await nodeBackend(readoutBackend([cfg], f.backend, 'adapt'));
+  const backend = await nodeBackend(f.backend);
   try {
     const evalChip = chip ?? 0;
     const before = await chipAccuracy(backend, original, cfg, evalData, evalData, evalChip);

@@ -22,7 +22,6 @@ import { evaluateChip } from '../nn/evaluate.ts';
 import { loadModel } from '../nn/load-model.ts';
 import { openNetwork, type NetworkRunner } from '../nn/runner.ts';
 import { evalConfig } from './eval.ts';
-import { readoutBackend } from './readout-guard.ts';
 import { intFlag } from './vmm.ts';
 import { runAdaptFull } from './adapt-full.ts';
 import { ADAPT_INITS, adaptData, floatFlag, pct, type AdaptFlags } from './adapt-common.ts';
@@ -122,7 +121,7 @@ export async function runAdapt(f: AdaptFlags): Promise<void> {
     if (ckpt.version !== 1 || ckpt.key !== key) throw new UsageError(`--resume: ${ckptPath} belongs to a run with other flags, model, data or config; delete it or repeat that run's flags`);
   }
 
-  const backend = await nodeBackend(readoutBackend([cfg], f.backend, 'adapt'));
+  const backend = await nodeBackend(f.backend);
   try {
     const runner = openNetwork(backend, net, cfg, false);
     try {

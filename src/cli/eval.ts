@@ -17,7 +17,6 @@ import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
 import { processSolveStats } from '../reference/circuit.ts';
 import { circuitLine } from './circuit-line.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
-import { readoutBackend } from './readout-guard.ts';
 import { tracePhase } from '../trace.ts';
 
 /** Flags of `xbarsim eval` (DESIGN.md section 8). */
@@ -85,7 +84,7 @@ export async function runEval(f: EvalFlags): Promise<void> {
   checkLayerKeys(configLayerKeys(cfg, f.config !== undefined ? `--config ${f.config}` : 'config'), matrixLayerRefs(net));
   const adapters = f.adapters !== undefined ? readAdapterFile(f.adapters) : null;
   if (adapters) checkAdapterSet(adapters, net, `--adapters ${f.adapters}`);
-  const backend = await nodeBackend(digital ? f.backend : readoutBackend([cfg], f.backend, 'eval'));
+  const backend = await nodeBackend(f.backend);
   tracePhase('adapter');
   try {
     const runner = openNetwork(backend, net, cfg, digital);

@@ -7,7 +7,6 @@ import { PRESET_NAMES, isPresetName } from '../config/presets.ts';
 import { resolveConfig } from '../config/schema.ts';
 import { UsageError, messageOf } from '../errors.ts';
 import { BACKEND_CHOICES } from '../gpu/backend.ts';
-import { readoutBackend } from './readout-guard.ts';
 import type { BackendChoice } from '../gpu/backend.ts';
 import { BUILTIN_DATASETS, isBuiltinDataset } from '../io/datasets/builtin.ts';
 import { readAdapterFile } from '../adapters/file.ts';
@@ -184,7 +183,7 @@ export function planSweep(flags: SweepFlags): SweepPlan {
     }
   }
 
-  const backend = readoutBackend(points.map((p) => p.config), f.backend, 'sweep');
+  const backend = f.backend;
   const setup: SweepEvalSetup = { model: model.path, dataset: setupData, backend, ...(limit === null ? {} : { limit }), ...(f.adapters !== undefined ? { adapters: f.adapters } : {}) };
   return { dir: out, file, setup, resume, demo, gridTasks: tasks.length, shardTasks: mine.length };
 }

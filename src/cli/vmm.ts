@@ -9,7 +9,6 @@ import { adapterLine } from '../gpu/gpu-context.ts';
 import { simulateVmm, type Matrix } from '../nn/crossbar-layer.ts';
 import { checkOutputs, writeOutputs, type InputFile } from '../io/atomic-write.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
-import { readoutBackend } from './readout-guard.ts';
 import { circuitLine } from './circuit-line.ts';
 
 /** Flags of `xbarsim vmm` (DESIGN.md section 8). */
@@ -102,7 +101,7 @@ export async function runVmm(f: VmmFlags): Promise<void> {
   ];
   const [out, countsOut] = checkOutputs([{ flag: '--out', path: f.out }, ...(f.counts !== undefined ? [{ flag: '--counts', path: f.counts }] : [])], inputs);
 
-  const backend = await nodeBackend(readoutBackend([cfg], f.backend, 'vmm'));
+  const backend = await nodeBackend(f.backend);
   try {
     const t0 = performance.now();
     const r = await simulateVmm(backend, cfg, W, X, { calibration: C, vectorsPerDispatch: vpd, chip });

@@ -2,6 +2,7 @@ import xbarWgsl from '../../shaders/xbar.wgsl?raw';
 import xbarRegistersWgsl from '../../shaders/xbar-registers.wgsl?raw';
 import xbarSharedWgsl from '../../shaders/xbar-shared.wgsl?raw';
 import philoxWgsl from '../../shaders/philox.wgsl?raw';
+import int64Wgsl from '../../shaders/int64.wgsl?raw';
 import type { GpuLimits } from '../gpu/gpu-context.ts';
 import { SHARED_BYTES_PER_ELEMENT } from '../gpu/tuning.ts';
 import { COUNTER_LAYOUT_WGSL } from '../random/philox.ts';
@@ -44,6 +45,8 @@ export type XbarVariant = {
   /** The unit's ReLU and saturation (else wrap-around). */
   digitalRelu: boolean;
   digitalSaturate: boolean;
+  /** The unit in exact 64-bit integer arithmetic (a format wider than f32's 24 bits, shaders/int64.wgsl). */
+  digitalExact: boolean;
   /** NNS+A (analog.model "neural", src/readout/neural-sa.ts): collapsed, but the layer's T cycles (a uniform) run bit-serially, accumulated with per-chip coefficients. */
   nsa: boolean;
   /** analog-sa's slice chain after the cycle chains (one conversion per column): NNS+A's, or the approximation's with unit coefficients. */
@@ -102,13 +105,23 @@ export const XBAR = defineKernel({
     adcGroupSize: 'u32',
     adcInst: 'u32',
     adcVBase: 'u32',
-    /** Halvings of a binary search over adcM breakpoints: ceil(log2(adcM + 1)). */
-    adcSteps: 'u32',
+    /** The tables' cell index (src/readout/tables.ts CellIndex): start, cells per instance, 2^−shift, origin, compares after the read. */
+    adcCellBase: 'u32',
+    adcCells: 'u32',
+    adcCellScale: 'f32',
+    adcCellOrigin: 'i32',
+    adcCorr: 'u32',
+    /** 1 when every value is adcCountBase + segment (counting converters: no value read). */
+    adcCounting: 'u32',
+    adcCountBase: 'f32',
     /** Digital unit: 2^−e, the output code range, the output LSB. */
     digShift: 'f32',
     digLo: 'f32',
     digHi: 'f32',
     digOut: 'f32',
+    /** Exact unit: −fs − e + Fb (the product's shift before the accumulator's exponent) and Fb = offset frac bits + 1. */
+    digSh: 'i32',
+    digFb: 'u32',
     /** NNS+A: cellBits (the slice shift), where the slice coefficients start, Σ_s 2·4^(s·c) (analog-sa's variance factor), Vm/ΔG. */
     cellBits: 'u32',
     nsaSliceBase: 'u32',
@@ -147,7 +160,7 @@ export const XBAR = defineKernel({
      */
     adcT: read('f32'),
   },
-  includes: [philoxWgsl, COUNTER_LAYOUT_WGSL],
+  includes: [philoxWgsl, COUNTER_LAYOUT_WGSL, int64Wgsl],
   compile(v: XbarVariant, limits: GpuLimits) {
     checkParam('tm', v.tm, 1, 8);
     checkParam('wgx', v.wgx, 1, 256, true);
@@ -163,12 +176,14 @@ export const XBAR = defineKernel({
     if (v.collapsed && v.cycles !== 1) throw new Error('xbar: a collapsed variant runs one cycle');
     if (v.nsa && !v.collapsed) throw new Error('xbar: NNS+A accumulates in analog (buffered, analog-sa)');
     const serial = v.nsa || (v.approx && v.collapsed);
-    if (v.nsaSlices && (!serial || v.read === 'proportional')) throw new Error('xbar: the analog-sa slice chain needs bit-serial cycles (nsa or approx), and its proportional read noise is not built');
+    if (v.nsaSlices && !serial) throw new Error('xbar: the analog-sa slice chain needs bit-serial cycles (nsa or approx)');
+    if (v.nsaSlices && !v.nsa && v.read === 'proportional') throw new Error("xbar: the approximation's analog-sa slice chain has no proportional read noise (NNS+A's has)");
     if (v.pairs && !v.approx) throw new Error('xbar: polarity pairs are the IR-drop approximation on difference planes');
     if (v.wgx * v.wgy > limits.maxComputeInvocationsPerWorkgroup) throw new Error(`xbar: workgroup ${v.wgx}x${v.wgy} exceeds ${limits.maxComputeInvocationsPerWorkgroup} invocations`);
     if (v.deviceRead && v.read !== 'proportional') throw new Error('xbar: device read noise uses the variance planes (read proportional)');
     if (v.trace && (v.read !== 'none' || v.gain || v.analogNoise || v.adcNoise)) throw new Error('xbar: calibration traces the noise-free chip');
     if ((v.gain || v.analogNoise) && !v.collapsed) throw new Error('xbar: analog gain and noise apply to buffered and analog-sa only');
+    if (v.digitalExact && v.digital === 'none') throw new Error('xbar: the exact digital unit needs a rounding mode');
     if (v.trace && (v.adcTable || v.digital !== 'none')) throw new Error('xbar: calibration traces ADC inputs, with no transfer table or digital unit');
     const shared = v.kt > 0;
     const DIGITAL_MODES = { none: 0, 'half-even': 1, 'half-up': 2, floor: 3, truncate: 4 } as const;
@@ -192,6 +207,7 @@ export const XBAR = defineKernel({
         DIG: DIGITAL_MODES[v.digital],
         DIG_RELU: v.digitalRelu,
         DIG_SAT: v.digitalSaturate,
+        DIG_EXACT: v.digitalExact,
         NSA: v.nsa,
         SERIAL: serial,
         PAIRS: v.pairs,

@@ -30,10 +30,10 @@ export function gpuCircuitGap(cfg: XbarConfig): string | null {
 }
 import { XBAR, type XbarVariant } from './xbar-kernel.ts';
 import { ceilDiv } from './template.ts';
-import { packAdcTables, type PackedTables } from '../readout/tables.ts';
+import { fitsLevels, packAdcTables, type PackedTables } from '../readout/tables.ts';
 import { layerReadout } from '../readout/layer.ts';
 import type { LayerGeometry } from '../crossbar/geometry.ts';
-import type { DigitalUnit } from '../readout/digital.ts';
+import { fitsF32, type DigitalUnit } from '../readout/digital.ts';
 
 export { xbarSource, type XbarVariant } from './xbar-kernel.ts';
 
@@ -76,6 +76,8 @@ export interface XbarEncodeOptions {
 
 /** A chip's readout on the GPU: its ADC transfer tables and its NNS+A chain coefficients (either may be absent). */
 interface ChipTables {
+  /** The chip (null: nominal); for fitted levels its tables are packed again when the ranges change. */
+  id: ChipId | null;
   packed: PackedTables | null;
   /** The ADC tables, then from nsaBase the NNS+A coefficients (the kernel's one `adcT` binding). */
   buf: GPUBuffer;
@@ -95,9 +97,30 @@ function nsaCoefficients(cfg: XbarConfig, g: LayerGeometry, id: ChipId | null): 
   return out;
 }
 
-/** The digital unit's per-column scales m_j then offsets o_j, as the kernel reads them from consts[digBase]. */
+/** Whether the unit's formats exceed what f32 holds: the kernel then runs it in exact integer arithmetic. */
+function digitalExact(u: DigitalUnit): boolean {
+  return !fitsF32(u.scale) || !fitsF32(u.offset);
+}
+
+/** An integer |v| < 2^32 with its sign as two f32-exact halves: |v| >> 16 plus 2^16 when negative, |v| mod 2^16. */
+function splitInteger(v: number): [number, number] {
+  const a = Math.abs(v);
+  if (!Number.isInteger(a) || a >= 2 ** 32) throw new Error(`crossbar layer: digital coefficient ${v} is not a 32-bit integer`);
+  return [Math.floor(a / 65536) + (v < 0 ? 65536 : 0), a % 65536];
+}
+
+/**
+ * The digital unit's parameters as the kernel reads them from consts[digBase]: per-column scales m_j
+ * then offsets o_j (f32), or for the exact unit per column the integers m_j·2^fs and o_j·2^fo as
+ * splitInteger halves [mHi, mLo, oHi, oLo].
+ */
 function digitalParams(u: DigitalUnit, N: number): Float32Array {
   if (u.m.length !== N) throw new Error(`crossbar layer: digital unit built for ${u.m.length} columns, layer has ${N}`);
+  if (digitalExact(u)) {
+    const out = new Float32Array(4 * N);
+    for (let j = 0; j < N; j++) out.set([...splitInteger(u.m[j] / u.scale.step), ...splitInteger(u.o[j] / u.offset.step)], 4 * j);
+    return out;
+  }
   const out = new Float32Array(2 * N);
   out.set(u.m);
   out.set(u.o, N);
@@ -127,6 +150,8 @@ export class GpuCrossbarLayer {
   private readonly slices: LayerSlice[];
   private readonly scratch: GPUBuffer;
   private consts: GPUBuffer;
+  /** The per-block ADC ranges consts holds. */
+  private ranges: Float64Array;
   /** What consts holds: a run with the digital unit binds a copy with the unit's parameters appended. */
   private constsData = new Float32Array(0);
   /** Per chip: its ADC instances' transfer tables (adc.model other than uniform) and NNS+A coefficients. */
@@ -165,6 +190,7 @@ export class GpuCrossbarLayer {
       }
       return { slice, cells: uploadSliceCells(s, layer.G, g, slice), epilogue: uploadStorage(s.ctx.device, ep, 'xbar.epilogue') };
     });
+    this.ranges = ranges;
     this.consts = this.makeConsts(ranges);
     // Stands in for optional bindings: the two-pass counter nobody reads, and ΣV² when read noise is not additive.
     this.scratch = s.ctx.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'xbar.scratch' });
@@ -233,32 +259,47 @@ export class GpuCrossbarLayer {
    */
   private withTables(chip: GpuChip, id: ChipId | null): GpuChip {
     if (!this.tabled && !this.nsa) return chip;
-    const packed = this.tabled ? packAdcTables(this.cfg, this.layer.geom, id) : null;
-    const limit = this.s.ctx.limits.maxStorageBufferBindingSize;
-    if (packed && packed.data.byteLength > limit) {
+    let t: ChipTables;
+    try {
+      t = this.packTables(id);
+    } catch (e) {
       chip.destroy();
-      throw new Error(`crossbar layer: ADC transfer tables of ${packed.instances} instances (${packed.data.byteLength} bytes) exceed this adapter's maxStorageBufferBindingSize (${limit}); raise adc.groupSize`);
+      throw e;
     }
-    const nsa = this.nsa ? nsaCoefficients(this.cfg, this.layer.geom, id) : null;
-    const nsaBase = packed?.data.length ?? 0;
-    const data = new Float32Array(nsaBase + (nsa?.length ?? 0));
-    if (packed) data.set(packed.data);
-    if (nsa) data.set(nsa, nsaBase);
-    if (nsa && data.byteLength > limit) {
-      chip.destroy();
-      throw new Error(`crossbar layer: readout tables and NNS+A coefficients (${data.byteLength} bytes) exceed this adapter's maxStorageBufferBindingSize (${limit}); raise adc.groupSize`);
-    }
-    const buf = uploadStorage(this.s.ctx.device, data, 'xbar.readoutTables');
     const wrapped: GpuChip = {
       ...chip,
       destroy: () => {
         chip.destroy();
-        buf.destroy();
+        this.tables.get(wrapped)?.buf.destroy();
         this.tables.delete(wrapped);
       },
     };
-    this.tables.set(wrapped, { packed, buf, nsaBase });
+    this.tables.set(wrapped, t);
     return wrapped;
+  }
+
+  /**
+   * The readout tables of chip `id` as one buffer. Levels fitted at calibration (adc.nonuniform.levels
+   * []) are absolute: until the layer is calibrated there is no table (a run then refuses), afterwards
+   * each block's table is taken at its range (src/readout/tables.ts).
+   */
+  private packTables(id: ChipId | null): ChipTables {
+    const fitted = fitsLevels(this.cfg);
+    const levels = this.layer.adcLevels ?? null;
+    const packed = !this.tabled || (fitted && levels === null) ? null : packAdcTables(this.cfg, this.layer.geom, id, fitted ? { levels: levels!, ranges: this.ranges } : null);
+    const limit = this.s.ctx.limits.maxStorageBufferBindingSize;
+    if (packed && packed.data.byteLength > limit) {
+      throw new Error(`crossbar layer: ADC transfer tables of ${packed.instances} instances (${packed.data.byteLength} bytes) exceed this adapter's maxStorageBufferBindingSize (${limit}); raise adc.groupSize`);
+    }
+    const nsa = this.nsa ? nsaCoefficients(this.cfg, this.layer.geom, id) : null;
+    const nsaBase = packed?.data.length ?? 0;
+    const data = new Float32Array(Math.max(4, nsaBase + (nsa?.length ?? 0)));
+    if (packed) data.set(packed.data);
+    if (nsa) data.set(nsa, nsaBase);
+    if (nsa && data.byteLength > limit) {
+      throw new Error(`crossbar layer: readout tables and NNS+A coefficients (${data.byteLength} bytes) exceed this adapter's maxStorageBufferBindingSize (${limit}); raise adc.groupSize`);
+    }
+    return { id, packed, buf: uploadStorage(this.s.ctx.device, data, 'xbar.readoutTables'), nsaBase };
   }
 
   /** Uploads a noise-free programmed layer; `ranges` is the ADC range of each row block; `bias` is added digitally. */
@@ -276,10 +317,17 @@ export class GpuCrossbarLayer {
     return uploadStorage(this.s.ctx.device, consts, 'xbar.consts');
   }
 
-  /** Replaces the per-block ADC ranges (after calibration). */
+  /** Replaces the per-block ADC ranges (after calibration); fitted levels' tables follow them. */
   setRanges(ranges: Float64Array): void {
     this.consts.destroy();
+    this.ranges = ranges;
     this.consts = this.makeConsts(ranges);
+    if (!this.tabled || !fitsLevels(this.cfg)) return;
+    for (const [chip, t] of this.tables) {
+      // Work recorded earlier was submitted: WebGPU frees the old buffer once the queue is done with it.
+      t.buf.destroy();
+      this.tables.set(chip, this.packTables(t.id));
+    }
   }
 
   /** Programs chip `chip` of seed `seed` on the GPU: the static noise of DESIGN.md section 4 and analog gains. */
@@ -317,6 +365,7 @@ export class GpuCrossbarLayer {
       digital: digital && !trace ? digital.cfg.rounding : 'none',
       digitalRelu: digital !== undefined && !trace && (digital.layer.relu || digital.cfg.relu),
       digitalSaturate: digital !== undefined && !trace && digital.cfg.saturate,
+      digitalExact: digital !== undefined && !trace && digitalExact(digital),
       nsa: this.nsa,
       nsaSlices: (this.nsa || this.approx) && cfg.dataflow === 'analog-sa',
     };
@@ -368,6 +417,7 @@ export class GpuCrossbarLayer {
     const v = this.variant(trace, o.perRead ?? true, o.digital);
     const tables = v.adcTable || v.nsa ? this.tables.get(chip) : undefined;
     if ((v.adcTable || v.nsa) && !tables) throw new Error('crossbar layer: this chip was not programmed by this layer (no ADC tables)');
+    if (v.adcTable && !tables!.packed) throw new Error('crossbar layer: adc.nonuniform levels [] are fitted at calibration, but this layer was not calibrated');
     // The digital unit's parameters ride after the consts: one binding fewer (SwiftShader allows 10 per stage).
     const digBase = this.constsData.length;
     let consts = this.consts;
@@ -411,9 +461,12 @@ export class GpuCrossbarLayer {
             outScale: o.outScale, invVm: 1 / g.Vm, gminSub: this.layout.gminSub, offsetQw: cfg.weights.mapping === 'offset' ? g.Qw : 0,
             partRows: partitionSizes(cfg).rows, rColNorm: normalizedWires(cfg).rCol,
             readVar: this.deviceReads ? 1 : cfg.noise.read.sigma ** 2, adcNoise: cfg.adc.noise, analogNoise: cfg.analog.noise, biasScale: o.bias === false ? 0 : 1,
-            adcM: pk?.M ?? 1, adcGroups: pk?.groups ?? 1, adcGroupSize: cfg.adc.groupSize, adcInst: pk?.instances ?? 1, adcVBase: pk?.valueBase ?? 0, adcSteps: pk ? Math.ceil(Math.log2(pk.M + 1)) : 0,
+            adcM: pk?.M ?? 1, adcGroups: pk?.groups ?? 1, adcGroupSize: cfg.adc.groupSize, adcInst: pk?.instances ?? 1, adcVBase: pk?.valueBase ?? 0,
+            adcCellBase: pk?.index.base ?? 0, adcCells: pk?.index.cells ?? 1, adcCellScale: pk?.index.scale ?? 1, adcCellOrigin: pk?.index.origin ?? 0, adcCorr: pk?.index.corrections ?? 0,
+            adcCounting: pk?.counting ? 1 : 0, adcCountBase: pk?.countBase ?? 0,
             cellBits: g.c, nsaSliceBase: g.blocks.length * g.S * g.N * g.T, nsaVar, nsaVmDg: g.Vm / g.dG, nsaBase: tables?.nsaBase ?? 0, digBase,
             digShift: du ? 2 ** -du.exponent : 1, digLo: du?.range.lo ?? 0, digHi: du?.range.hi ?? 0, digOut: du?.layer.outScale ?? 1,
+            digSh: du ? -du.scale.fracBits - du.exponent + du.offset.fracBits + 1 : 0, digFb: du ? du.offset.fracBits + 1 : 1,
           },
           bind: { ...shared, R: c.planes, ep: c.epilogue ?? epilogue, Q: c.varPlanes, gains: c.gains },
           grid: { x: ceilDiv(slice.n4, v.wgx), y: ceilDiv(ceilDiv(n, v.tm), v.wgy) },

@@ -13,6 +13,14 @@ export interface FixedFormat {
   max: number;
 }
 
+/** Bits (in all) of the widest format whose values an f32 holds exactly: wider ones need exact integer arithmetic on the GPU. */
+export const F32_EXACT_BITS = 24;
+
+/** Whether a format's values all fit an f32's 24-bit significand. */
+export function fitsF32(f: FixedFormat): boolean {
+  return f.intBits + f.fracBits <= F32_EXACT_BITS;
+}
+
 /** Parses a format the config has already validated. */
 export function fixedFormat(text: string): FixedFormat {
   const m = FIXED_FORMAT.exec(text);

@@ -78,24 +78,17 @@ describe('xbarsim periph', () => {
 });
 
 describe('readout configs on the other commands', () => {
-  it('vmm runs NNS+A and a wider-than-f32 digital unit on the CPU reference under auto, and refuses --backend webgpu', () => {
+  it('vmm runs NNS+A with proportional read noise and a 32-bit digital unit under auto with no note (WebGPU has them too)', () => {
     const dir = tempDir();
     const W = writeNpy(dir, 'W.npy', [20, 4], randomArray(80, 1));
     const X = writeNpy(dir, 'X.npy', [5, 20], randomArray(100, 2));
     const nn = config(dir, 'nn.json', { preset: 'neural-pim', analog: { model: 'neural' }, noise: { read: { sigma: 0.02, model: 'proportional' } } });
-    const ok = runCli(['vmm', '--weights', W, '--inputs', X, '--config', nn, '--out', join(dir, 'Y.npy')], { XBARSIM_SOFTWARE_ICDS: '' });
-    expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stderr).toMatch(/analog\.model "neural" on analog-sa with proportional read noise runs on the CPU reference/);
-    const gpu = runCli(['vmm', '--weights', W, '--inputs', X, '--config', nn, '--out', join(dir, 'Y2.npy'), '--backend', 'webgpu']);
-    expect(gpu.code).toBe(2);
-    expect(gpu.ownStderrLines[0]).toMatch(/--backend webgpu: analog\.model "neural" on analog-sa with proportional read noise runs on the CPU reference only/);
-    expect(existsSync(join(dir, 'Y2.npy'))).toBe(false);
     const d = config(dir, 'd.json', { preset: 'isaac', digital: { scale: 'u8.24' } });
-    const dg = runCli(['vmm', '--weights', W, '--inputs', X, '--config', d, '--out', join(dir, 'Y3.npy')], { XBARSIM_SOFTWARE_ICDS: '' });
-    expect(dg.code, dg.stderr).toBe(0);
-    expect(dg.stderr).toMatch(/digital\.scale "u8\.24" \(more than 24 bits\) runs on the CPU reference/);
-    const dgGpu = runCli(['vmm', '--weights', W, '--inputs', X, '--config', d, '--out', join(dir, 'Y4.npy'), '--backend', 'webgpu']);
-    expect(dgGpu.code).toBe(2);
-    expect(dgGpu.ownStderrLines).toHaveLength(1);
+    for (const [cfg, out] of [[nn, 'Y.npy'], [d, 'Y2.npy']] as const) {
+      const r = runCli(['vmm', '--weights', W, '--inputs', X, '--config', cfg, '--out', join(dir, out)], { XBARSIM_SOFTWARE_ICDS: '' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/runs on the CPU reference/);
+      expect(existsSync(join(dir, out))).toBe(true);
+    }
   });
 });

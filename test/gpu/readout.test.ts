@@ -2,16 +2,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
 import { maxAbs } from '../helpers/random.ts';
 import { COMBOS, comboName, config, problem } from '../helpers/vmm-cases.ts';
-import { convBnModel } from '../helpers/onnx-models.ts';
-import { importOnnx } from '../../src/io/onnx/import.ts';
 import { openNetwork } from '../../src/nn/runner.ts';
 import { simulateVmm, type Matrix } from '../../src/nn/crossbar-layer.ts';
-import { resolveConfig } from '../../src/config/schema.ts';
 import { programLayer } from '../../src/crossbar/program.ts';
 import { adcIsSigned, adcLevels, blockRanges } from '../../src/crossbar/adc.ts';
 import { quantizeInputs } from '../../src/crossbar/quantize.ts';
 import { programChipRef } from '../../src/reference/chip.ts';
-import { vmmRef } from '../../src/reference/vmm.ts';
+import { calibrateAdcRangeRef, vmmRef } from '../../src/reference/vmm.ts';
+import { fitsLevels } from '../../src/readout/tables.ts';
 import { layerReadout } from '../../src/readout/layer.ts';
 import type { AdcConverter, TransferTable } from '../../src/readout/transfer.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
@@ -57,10 +55,12 @@ function adcModel(model: 'nonlinear' | 'nonuniform' | 'neural', signed: boolean,
  */
 function oracleWithTies(cfg: XbarConfig, W: Matrix, X: Matrix, chip: number, sx: number, hi: number): { Y: Float64Array; ties: number; jump: number } {
   const layer = programLayer(W.data, W.rows, W.cols, cfg);
+  // Levels fitted by Lloyd-Max on the calibration inputs (here X itself, as simulateVmm calibrates).
+  if (fitsLevels(cfg)) calibrateAdcRangeRef(layer, cfg, quantizeInputs(X.data, sx, layer.geom.Qx), X.rows);
   const id = { seed: cfg.seed, chip, layer: 0 };
   const c = programChipRef(layer, cfg, id);
   const ranges = blockRanges(layer.geom, cfg, hi);
-  const readout = layerReadout(cfg, c.chip.geom, id);
+  const readout = layerReadout(cfg, c.chip.geom, id, layer.adcLevels ?? null);
   const L = adcLevels(cfg.adc.bits, adcIsSigned(cfg));
   const orig = readout.adc.bind(readout);
   const tables = new Map<AdcConverter, TransferTable>();
@@ -153,6 +153,30 @@ describe.skipIf(!gpu)('ADC models on WebGPU equal the CPU oracle', () => {
     }
   });
 
+  // Lloyd-Max levels fitted on the host from the calibration inputs by the CPU's code, uploaded as the table.
+  it.each(COMBOS.map((c) => [comboName(c), c] as const))('nonuniform fitted by Lloyd-Max (levels []), %s', async (name, combo) => {
+    const cfg = config(BASE, combo, { adc: { bits: 5, range: 'calibrated', model: 'nonuniform', groupSize: 2 } });
+    for (const [K, N, B] of [[80, 13, 12], [33, 4, 1]] as const) {
+      const { W, X } = problem(K, N, B, true, 41 + K);
+      await expectGpuEqualsCpu(`fitted ${name} K=${K} N=${N} B=${B}`, cfg, W, X, 3);
+    }
+  });
+
+  it('fitted levels: the GPU uploads the levels the CPU fits (not the uniform ones)', async () => {
+    const cfg = config(BASE, COMBOS[0], { adc: { bits: 4, range: 'calibrated', model: 'nonuniform' } });
+    const { W, X } = problem(60, 8, 16, true, 9);
+    const gpuR = await simulateVmm(GPU(), cfg, W, X, { chip: 0 });
+    const uni = await simulateVmm(GPU(), config(BASE, COMBOS[0], { adc: { bits: 4, range: 'calibrated' } }), W, X, { chip: 0 });
+    const cpu = await simulateVmm(CPU, cfg, W, X, { chip: 0 });
+    let vsUniform = 0;
+    let vsCpu = 0;
+    for (let i = 0; i < cpu.Y.length; i++) {
+      vsUniform = Math.max(vsUniform, Math.abs(gpuR.Y[i] - uni.Y[i]));
+      vsCpu = Math.max(vsCpu, Math.abs(gpuR.Y[i] - cpu.Y[i]));
+    }
+    expect(vsUniform).toBeGreaterThan(10 * vsCpu + 1e-6 * maxAbs(cpu.Y));
+  });
+
   it('with read and ADC noise in front of the converter (neural, buffered)', async () => {
     const cfg = config(BASE, COMBOS[3], { adc: { bits: 5, range: 'calibrated', noise: 0.3 }, noise: { read: { sigma: 0.01, model: 'proportional' } } }, adcModel('neural', true, 5));
     const { W, X } = problem(40, 7, 10, true, 5);
@@ -167,6 +191,7 @@ describe.skipIf(!gpu)('NNS+A on WebGPU equals the CPU oracle', () => {
     ['analog-sa, nonlinear ADC', { ...COMBOS[4], adc: { bits: 6, range: 'calibrated', model: 'nonlinear', nonlinear: { comparatorSigma: 0.2 } } }],
     ['analog-sa, neural ADC, additive read, analog and ADC noise, gains', { ...COMBOS[4], adc: { bits: 6, range: 'calibrated', model: 'neural', noise: 0.2 }, noise: { read: { sigma: 0.01, model: 'additive' } }, analog: { noise: 0.002, gainSigma: 0.02 } }],
     ['buffered, nonlinear ADC, proportional read noise', { ...COMBOS[3], adc: { bits: 6, range: 'calibrated', model: 'nonlinear', nonlinear: { offsetSigma: 0.2 } }, noise: { read: { sigma: 0.02, model: 'proportional' } } }],
+    ['analog-sa, neural ADC, proportional read noise, gains', { ...COMBOS[4], adc: { bits: 6, range: 'calibrated', model: 'neural' }, noise: { read: { sigma: 0.02, model: 'proportional' } }, analog: { gainSigma: 0.02 } }],
   ])('%s', async (name, over) => {
     const cfg = config(BASE, NSA, over);
     for (const [K, N, B] of [[48, 13, 8], [1, 5, 3], [33, 4, 1]] as const) {
@@ -212,20 +237,6 @@ describe.skipIf(!gpu)('ADC models: same seed and chip, same result at any batch'
       const other = await simulateVmm(GPU(), cfg, W, X, { chip: 5 });
       expect(Array.from(other.Y)).not.toEqual(Array.from(full.Y));
     }
-  });
-});
-
-// What the GPU epilogue does not have still refuses, with one line, rather than run as the uniform ADC.
-describe.skipIf(!gpu)('readout models left on the CPU', () => {
-  it.each<[string, XbarConfigInput]>([
-    ['fitted nonuniform ADC', { adc: { model: 'nonuniform', range: 'calibrated' } }],
-    ['NNS+A on analog-sa with proportional read noise', { preset: 'neural-pim', analog: { model: 'neural' }, noise: { read: { sigma: 0.02, model: 'proportional' } } }],
-    ['a 32-bit digital scale', { digital: { scale: 'u8.24' } }],
-    ['a layer override', { layers: { '0': { adc: { model: 'nonuniform', range: 'calibrated', bits: 6 } } } }],
-  ])('refuses %s', (_name, over) => {
-    const m = convBnModel();
-    const net = importOnnx(m.bytes, m.name);
-    expect(() => openNetwork(GPU(), net, resolveConfig({ preset: 'isaac', ...over }), false)).toThrow(/runs on the CPU reference only for now/);
   });
 });
 
@@ -298,6 +309,10 @@ describe.skipIf(!gpu)('the near-memory digital unit on WebGPU equals the CPU ora
     ['half-up, ReLU', { digital: { rounding: 'half-up', relu: true } }],
     ['floor, wrap-around at 6 bits', { digital: { rounding: 'floor', saturate: false, outputBits: 6 } }],
     ['truncate, wide formats', { digital: { rounding: 'truncate', scale: 'u4.12', offset: 's12.8', outputBits: 12 } }],
+    // Wider than f32 holds: the kernel's exact 64-bit integer unit (shaders/int64.wgsl).
+    ['32-bit formats u8.24 / s16.16, half-even', { digital: { scale: 'u8.24', offset: 's16.16', outputBits: 12 } }],
+    ['32-bit formats u2.30 / s2.30, truncate, ReLU', { digital: { rounding: 'truncate', scale: 'u2.30', offset: 's2.30', relu: true } }],
+    ['28-bit scale u1.27, floor, wrap-around at 7 bits', { digital: { rounding: 'floor', scale: 'u1.27', offset: 's20.8', saturate: false, outputBits: 7 } }],
     ['nonlinear ADC then the unit (analog-sa)', { dataflow: 'analog-sa', adc: { bits: 6, range: 'calibrated', model: 'nonlinear', nonlinear: { comparatorSigma: 0.2 } }, digital: { rounding: 'half-up' } }],
   ])('%s', async (name, over) => {
     const cfg = config(BASE, { adc: { bits: 0 } }, over);
@@ -354,6 +369,7 @@ describe.skipIf(!gpu)('models/mlp.onnx: the same accuracy on CPU and GPU for eve
     ['nonuniform', { adc: { model: 'nonuniform', nonuniform: { levels: compandingLevels(isaac.adc.bits, adcIsSigned(isaac)) } } }],
     ['neural', { adc: { model: 'neural', bits: 6 } }],
     ['digital unit', { digital: {} }],
+    ['nonuniform fitted by Lloyd-Max', { adc: { model: 'nonuniform', range: 'calibrated' } }],
     ['NNS+A (neural-pim)', { preset: 'neural-pim', analog: { model: 'neural' } }],
   ])('%s', async (_name, over) => {
     const cfg = config({ preset: 'isaac' }, over);

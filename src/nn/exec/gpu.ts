@@ -13,7 +13,6 @@ import { elementCount } from '../../ir/tensor.ts';
 import type { GpuChip } from '../../kernels/program.ts';
 import { GpuCrossbarLayer } from '../../kernels/xbar.ts';
 import { sumAbs } from '../calibration.ts';
-import { digitalUnitGap, gpuReadoutGap } from '../../readout/support.ts';
 import type { MatrixLayer } from '../matrices.ts';
 import { encodeColsToNchw, encodeConvF32, encodeIm2col, encodeLinearF32, prepareConvF32, prepareLinearF32, type F32Weights } from '../ops/matrix.ts';
 import { encodeDigitalOp, gpuKernelMissing } from '../ops/registry.ts';
@@ -22,6 +21,9 @@ import { GpuAdapter } from '../../adapters/gpu.ts';
 import type { AdapterLayer } from '../../adapters/set.ts';
 import { DigitalUnit } from '../../readout/digital.ts';
 import type { ExecBatch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
+import { LevelFitRows } from './level-fit.ts';
+import { fitsLevels } from '../../readout/tables.ts';
+import { quantizeInputs } from '../../crossbar/quantize.ts';
 
 /** The digital unit's calibrated parameters of one layer (null: f32), as the CPU executor keeps them. */
 type DigitalParams = { outScale: number; relu: boolean } | null;
@@ -39,6 +41,8 @@ export class GpuExecutor implements Executor<GpuTensor> {
   private readonly f32: F32Weights[];
   private readonly xbars: (GpuCrossbarLayer | null)[][];
   private readonly digitalParams: DigitalParams[];
+  /** Calibration rows of matrices whose ADC levels are fitted (adc.nonuniform.levels []), until setRanges fits them. */
+  private readonly fitRows = new LevelFitRows();
 
   constructor(
     private readonly s: GpuSession,
@@ -48,11 +52,6 @@ export class GpuExecutor implements Executor<GpuTensor> {
   ) {
     const missing = [...new Set(net.ops.map(gpuKernelMissing).filter((m) => m !== null))];
     if (missing.length > 0) throw new UsageError(`this network uses ops with no WebGPU kernel yet (${missing.join(', ')}); run it with --backend cpu`);
-    // What the WGSL readout epilogue lacks must never run as the uniform ADC or the f32 epilogue.
-    for (const l of layers) {
-      const gap = l.cfg && (gpuReadoutGap(l.cfg) ?? digitalUnitGap(l.cfg));
-      if (gap) throw new Error(`${gap} runs on the CPU reference only for now (--backend cpu)`);
-    }
     this.digitalParams = layers.map(() => null);
     // f32 weights serve digital layers and the calibration forward pass of every layer.
     this.f32 = layers.map((l) => (l.op.kind === 'linear' ? prepareLinearF32(s, l.op) : prepareConvF32(s, l.op)));
@@ -90,7 +89,11 @@ export class GpuExecutor implements Executor<GpuTensor> {
   setRanges(layer: number, hi: readonly number[]): void {
     const l = this.layers[layer];
     if (!l.cfg) return;
-    this.xbars[layer].forEach((xl, g) => xl!.setRanges(blockRanges(xl!.layer.geom, l.cfg!, hi[g])));
+    this.xbars[layer].forEach((xl, g) => {
+      // Levels fitted on the calibration rows go in before the ranges, which repack the chips' tables.
+      if (fitsLevels(l.cfg!)) this.fitRows.fit(layer, g, xl!.layer, l.cfg!);
+      xl!.setRanges(blockRanges(xl!.layer.geom, l.cfg!, hi[g]));
+    });
   }
 
   setDigital(layer: number, outScale: number, relu: boolean): void {
@@ -104,7 +107,7 @@ export class GpuExecutor implements Executor<GpuTensor> {
   }
 
   batch(): ExecBatch<GpuTensor> {
-    return new GpuBatch(this.s, this.net, this.layers, this.f32, this.xbars, this.adapters, this.digitalParams);
+    return new GpuBatch(this.s, this.net, this.layers, this.f32, this.xbars, this.adapters, this.digitalParams, this.fitRows);
   }
 
   destroy(): void {
@@ -136,6 +139,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
     private readonly xbars: readonly (GpuCrossbarLayer | null)[][],
     private readonly adapters: readonly (GpuAdapter | null)[],
     private readonly digitalParams: readonly DigitalParams[],
+    private readonly fitRows: LevelFitRows,
   ) {
     const { device } = s.ctx;
     this.e = {
@@ -248,11 +252,20 @@ class GpuBatch implements ExecBatch<GpuTensor> {
     const count = n * this.layers[layer].parts[group].N;
     const buf = this.e.alloc(count * 4, 'trace');
     xl.encode(this.e, xl.ideal, { input: rows.buf, out: buf, rows: n, rowOffset: 0, sxq, outScale: 1, trace: true });
-    return this.readLater(buf, count * 4, (d) => {
+    const K = this.layers[layer].parts[group].K;
+    // Fitted levels need every ADC input's histogram: the rows go to the host, quantized as the CPU executor does.
+    const kept = fitsLevels(xl.cfg) ? this.readLater(rows.buf, n * K * 4, (d) => this.fitRows.add(layer, group, quantizeInputs(new Float32Array(d), sxq, xl.layer.geom.Qx), n)) : null;
+    const hi = this.readLater(buf, count * 4, (d) => {
       let m = 0;
       for (const v of new Float32Array(d)) m = Math.max(m, v);
       return m;
     });
+    return {
+      get: () => {
+        kept?.get();
+        return hi.get();
+      },
+    };
   }
 
   sumAbsOutput(layer: number, group: number, rows: GpuTensor, n: number, run: CrossbarRun): Pending<number> {
