@@ -25,6 +25,7 @@ import type { Backend } from '../gpu/backend.ts';
 import { adaptData, floatFlag, pct, type AdaptFlags } from './adapt-common.ts';
 import { evalConfig } from './eval.ts';
 import { intFlag } from './vmm.ts';
+import { circuitBackend } from './backend-guard.ts';
 
 interface FullCheckpoint {
   version: 1;
@@ -107,7 +108,7 @@ export async function runAdaptFull(f: AdaptFlags): Promise<void> {
     state.step = ckpt.step;
   }
 
-  const backend = await nodeBackend(f.backend);
+  const backend = await nodeBackend(circuitBackend([cfg], f.backend, 'adapt --full'));
   try {
     const evalChip = chip ?? 0;
     const before = await chipAccuracy(backend, original, cfg, evalData, evalData, evalChip);

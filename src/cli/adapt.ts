@@ -25,6 +25,7 @@ import { evalConfig } from './eval.ts';
 import { intFlag } from './vmm.ts';
 import { runAdaptFull } from './adapt-full.ts';
 import { ADAPT_INITS, adaptData, floatFlag, pct, type AdaptFlags } from './adapt-common.ts';
+import { circuitBackend } from './backend-guard.ts';
 
 export { ADAPT_INITS, type AdaptFlags };
 
@@ -121,7 +122,7 @@ export async function runAdapt(f: AdaptFlags): Promise<void> {
     if (ckpt.version !== 1 || ckpt.key !== key) throw new UsageError(`--resume: ${ckptPath} belongs to a run with other flags, model, data or config; delete it or repeat that run's flags`);
   }
 
-  const backend = await nodeBackend(f.backend);
+  const backend = await nodeBackend(circuitBackend([cfg], f.backend, 'adapt'));
   try {
     const runner = openNetwork(backend, net, cfg, false);
     try {

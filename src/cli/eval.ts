@@ -18,6 +18,7 @@ import { processSolveStats } from '../reference/circuit.ts';
 import { circuitLine } from './circuit-line.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
 import { tracePhase } from '../trace.ts';
+import { circuitBackend } from './backend-guard.ts';
 
 /** Flags of `xbarsim eval` (DESIGN.md section 8). */
 export interface EvalFlags {
@@ -84,7 +85,7 @@ export async function runEval(f: EvalFlags): Promise<void> {
   checkLayerKeys(configLayerKeys(cfg, f.config !== undefined ? `--config ${f.config}` : 'config'), matrixLayerRefs(net));
   const adapters = f.adapters !== undefined ? readAdapterFile(f.adapters) : null;
   if (adapters) checkAdapterSet(adapters, net, `--adapters ${f.adapters}`);
-  const backend = await nodeBackend(f.backend);
+  const backend = await nodeBackend(digital ? f.backend : circuitBackend([cfg], f.backend, 'eval'));
   tracePhase('adapter');
   try {
     const runner = openNetwork(backend, net, cfg, digital);

@@ -25,6 +25,7 @@ import type { Vary } from '../sweep/spec.ts';
 import type { Evaluator, SweepEvalSetup } from '../sweep/types.ts';
 import { checkInputsOutsideOutputs, checkOutDir } from '../sweep/outdir.ts';
 import { registerMergeCommand } from './merge.ts';
+import { circuitBackend } from './backend-guard.ts';
 
 export type { SweepEvalSetup } from '../sweep/types.ts';
 
@@ -183,7 +184,7 @@ export function planSweep(flags: SweepFlags): SweepPlan {
     }
   }
 
-  const backend = f.backend;
+  const backend = circuitBackend(points.map((p) => p.config), f.backend, 'sweep');
   const setup: SweepEvalSetup = { model: model.path, dataset: setupData, backend, ...(limit === null ? {} : { limit }), ...(f.adapters !== undefined ? { adapters: f.adapters } : {}) };
   return { dir: out, file, setup, resume, demo, gridTasks: tasks.length, shardTasks: mine.length };
 }

@@ -10,6 +10,7 @@ import { simulateVmm, type Matrix } from '../nn/crossbar-layer.ts';
 import { checkOutputs, writeOutputs, type InputFile } from '../io/atomic-write.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
 import { circuitLine } from './circuit-line.ts';
+import { circuitBackend } from './backend-guard.ts';
 
 /** Flags of `xbarsim vmm` (DESIGN.md section 8). */
 export interface VmmFlags {
@@ -101,7 +102,7 @@ export async function runVmm(f: VmmFlags): Promise<void> {
   ];
   const [out, countsOut] = checkOutputs([{ flag: '--out', path: f.out }, ...(f.counts !== undefined ? [{ flag: '--counts', path: f.counts }] : [])], inputs);
 
-  const backend = await nodeBackend(f.backend);
+  const backend = await nodeBackend(circuitBackend([cfg], f.backend, 'vmm'));
   try {
     const t0 = performance.now();
     const r = await simulateVmm(backend, cfg, W, X, { calibration: C, vectorsPerDispatch: vpd, chip });

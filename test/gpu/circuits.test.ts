@@ -249,6 +249,24 @@ describe.skipIf(!gpu)('circuit.model "solve" (the resistive network) on the GPU 
     expect(maxAbsDiff(outs[0], outs[1])).toBeLessThanOrEqual(5e-4 * maxAbs(outs[1]));
   });
 
+  it('a circuit the GPU does not evaluate: --backend auto runs it on the CPU reference with a note, --backend webgpu refuses it with one line', () => {
+    const dir = tempDir();
+    const W = writeNpy(dir, 'W.npy', [20, 6], randomArray(120, 13));
+    const X = writeNpy(dir, 'X.npy', [3, 20], randomArray(60, 14, 0, 1));
+    const cfgPath = join(dir, 'gap.json');
+    writeFileSync(cfgPath, JSON.stringify({ preset: 'neural-pim', circuit: { model: 'approx', rCol: 1 }, noise: { read: { sigma: 0.01, model: 'proportional' } } }));
+    const run = (backend: string) => runCli(['vmm', '--weights', W, '--inputs', X, '--config', cfgPath, '--out', join(dir, `Y-${backend}.npy`), '--backend', backend]);
+    const auto = run('auto');
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(auto.ownStderrLines.join('\n')).toMatch(/xbarsim vmm: circuit\.model "approx": .*analog-sa with proportional.*: running on the CPU reference/);
+    expect(run('cpu').code).toBe(0);
+    expect(readFileSync(join(dir, 'Y-auto.npy'))).toEqual(readFileSync(join(dir, 'Y-cpu.npy')));
+    const gpuRun = run('webgpu');
+    expect(gpuRun.code).toBe(2);
+    expect(gpuRun.ownStderrLines).toHaveLength(1);
+    expect(gpuRun.ownStderrLines[0]).toMatch(/circuit\.model "approx".*--backend cpu/);
+  });
+
   it('a solve that misses the tolerance in maxIterations stops the run with one line naming the layer and array', async () => {
     const cfg = config(base, { circuit: { model: 'solve', rRow: 5000, rCol: 5000, maxIterations: 2, tolerance: 1e-9 } });
     const { W, X } = problem(40, 13, 3, 4);
