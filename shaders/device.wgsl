@@ -87,7 +87,7 @@ fn cells(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (READS) { Sg[i] = readSigma(gProg, g) / P.gMax; }
 }
 
-// ŵ[k, j]·dG of a cell set C ([K, S, pol, ncols]): Σ_s Σ_pol ±2^(s·c)·(C − Gmin), minus P.offsetW (Qw for the offset mapping, as eyeReadout subtracts it before dividing by dG).
+// ŵ[k, j]·dG of a cell set C ([K, S, pol, ncols]): Σ_s Σ_pol ±2^(s·c)·(C − Gmin), minus P.offsetW (Qw·dG for the offset mapping: ŵ = Σ…/dG − Qw, as eyeReadout).
 fn weightAt(k: u32, j: u32, current: bool) -> f32 {
   var w = 0.0;
   for (var s = 0u; s < P.S; s++) {

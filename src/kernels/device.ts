@@ -49,6 +49,7 @@ export const DEVICE = defineKernel({
     sa1: 'f32',
     dG: 'f32',
     Qw: 'f32',
+    /** Subtracted from Σ±2^(s·c)·(G − Gmin) before dividing by dG: Qw·dG for the offset mapping (ŵ = Σ…/dG − Qw), else 0. */
     offsetW: 'f32',
     /** The model's coefficients (src/devices), constant terms first. */
     coef: 'array<vec4<f32>, 3>',
@@ -120,7 +121,7 @@ export function devicePlan(cfg: XbarConfig, g: LayerGeometry): DevicePlan | null
     },
     params: {
       gMax, gMin, Gmin: g.Gmin, progScale: d.progScale, driftScale: d.driftScale, readScale: d.readScale, logT, readFactor,
-      sa0: cfg.noise.stuckAt.sa0, sa1: cfg.noise.stuckAt.sa1, dG: g.dG, Qw: g.Qw, offsetW: cfg.weights.mapping === 'offset' ? g.Qw : 0, coef,
+      sa0: cfg.noise.stuckAt.sa0, sa1: cfg.noise.stuckAt.sa1, dG: g.dG, Qw: g.Qw, offsetW: cfg.weights.mapping === 'offset' ? g.Qw * g.dG : 0, coef,
     },
   };
 }

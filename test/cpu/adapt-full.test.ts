@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onnx } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/schema.ts';
 import { mnistEvalData } from '../../src/io/datasets/eval-data.ts';
@@ -103,6 +104,20 @@ writeFileSync(cfg, JSON.stringify({ preset: 'prime', inputs: { dacBits: 8 }, wei
 const base = ['adapt', '--full', '--model', MLP, '--dataset', 'mnist', '--config', cfg, '--chip', '0', '--lr', '0.0005', '--limit', '128', '--holdout', '32', '--eval-limit', '100', '--backend', 'cpu', '--json'];
 
 describe('writing trained weights back', () => {
+  it('a file whose nodes have no names: layers are found by the importer\'s own names (opType_index)', () => {
+    const m = onnx.ModelProto.decode(readFileSync(MLP));
+    for (const n of m.graph!.node!) n.name = '';
+    const bytes = onnx.ModelProto.encode(m).finish();
+    const net = importOnnx(bytes, 'unnamed');
+    const layers = adaptedLayers(net, resolveConfig({ preset: 'isaac' }), null);
+    expect(layers.length).toBeGreaterThan(1);
+    const w = new OnnxParamWriter(bytes, 'unnamed');
+    for (const op of layers) w.addLinear(op);
+    for (const op of layers) op.weight[0] += 0.25;
+    const back = importOnnx(w.encode(), 'written');
+    for (const op of layers) expect((back.ops.find((x) => x.name === op.name) as LinearOp).weight[0], op.name).toBe(op.weight[0]);
+  });
+
   it('the shipped ViT: every linear layer\'s MatMul weight and folded Add bias, and the Gemm head, are written where import reads them', () => {
     const file = 'models/fmnist-vit.onnx';
     const net = loadModel(file);

@@ -82,7 +82,8 @@ export class OnnxParamWriter {
   }
 
   private node(name: string, op: { kind: string }): DecodedNode {
-    const nodes = this.model.graph.node.filter((n) => n.name === name);
+    // The importer's own naming rule (import.ts): a node without a name is `${opType}_${index}`.
+    const nodes = this.model.graph.node.filter((n, i) => (n.name || `${n.opType}_${i}`) === name);
     if (nodes.length !== 1) throw new UsageError(`${this.file}: layer ${quote(name)} (${op.kind}) is not exactly one named node of the file, so --full cannot write it back`);
     return nodes[0];
   }
