@@ -76,9 +76,23 @@ fn exactInputLoop(row: u32, ph: u32, k0: u32, k1: u32, cb: vec2<u32>) -> u32 {
   return s;
 }
 
+// EXACTF: every partial sum stays below 2^24, so f32 multiply-adds of the integers are exact (and on
+// CPU drivers much cheaper than i32 vector multiplies); the result is the same integer.
 fn exactDotsLoop(rows: array<u32, TM>, ph: u32, k0: u32, k1: u32, cb: vec2<u32>, plane: u32, colc: u32) -> array<vec4<i32>, TM> {
   let mask = bitMask(cb.y);
   var d = array<vec4<i32>, TM>();
+  if (EXACTF) {
+    var f = array<vec4<f32>, TM>();
+    for (var k = k0; k < k1; k++) {
+      let e = R[(k * NPL + plane) * P.N4 + colc];
+      for (var m = 0u; m < TM; m++) {
+        let u = f32((magnitude(xq[rows[m] * P.K + k], ph) >> cb.x) & mask);
+        f[m] = fma(vec4<f32>(u), e, f[m]);
+      }
+    }
+    for (var m = 0u; m < TM; m++) { d[m] = vec4<i32>(f[m]); }
+    return d;
+  }
   for (var k = k0; k < k1; k++) {
     let e = vec4<i32>(R[(k * NPL + plane) * P.N4 + colc]);
     for (var m = 0u; m < TM; m++) {

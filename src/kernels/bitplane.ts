@@ -35,6 +35,11 @@ export function exactGap(cfg: XbarConfig, g: LayerGeometry, layout: PlaneLayout)
   return null;
 }
 
+/** Whether every partial sum Σ u·e of a row block stays below 2^24, where f32 holds integers exactly. */
+export function exactInF32(cfg: XbarConfig, g: LayerGeometry, layout: PlaneLayout): boolean {
+  return Math.min(cfg.array.rows, g.K) * g.Qx * planeDigits(g, layout.mode).eMax < 2 ** 24;
+}
+
 /** Input bit planes the kernel drives: T·b (≥ inputs.bits), so every cycle's bits exist. */
 export function inputBits(g: LayerGeometry): number {
   return g.T * g.b;

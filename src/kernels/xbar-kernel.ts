@@ -52,6 +52,8 @@ export type XbarVariant = {
   /** The bit-plane variant (exact only): those sums 32 rows per AND + countOneBits; wbits digit bit planes per plane (0 otherwise). */
   bitplane: boolean;
   wbits: number;
+  /** Exact sums below 2^24: the general variants sum them with f32 multiply-adds (exact there) instead of i32. */
+  exactF32: boolean;
 };
 
 /** Each variant's whole body: the shared loop nest, then the variant's input staging and entry point. */
@@ -210,6 +212,7 @@ export const XBAR = defineKernel({
         ANALOG_SA: v.nsaSlices,
         SHARED: shared,
         EXACT: v.exact,
+        EXACTF: v.exact && v.exactF32 && !v.bitplane,
         WBITS: Math.max(1, v.wbits),
         KT: Math.max(1, v.kt),
         WGX: v.wgx,

@@ -12,7 +12,7 @@ import { devicePlan } from './device.ts';
 import { hasWires, normalizedWires } from '../circuits/params.ts';
 import { partitionSizes } from '../circuits/layout.ts';
 import { UsageError } from '../errors.ts';
-import { bitplaneCostGap, digitPlanes, encodeBitpack, exactGap, inputBits, packedPlanes, packedRowBytes, planeDigits, wordLayout } from './bitplane.ts';
+import { bitplaneCostGap, digitPlanes, exactInF32, encodeBitpack, exactGap, inputBits, packedPlanes, packedRowBytes, planeDigits, wordLayout } from './bitplane.ts';
 
 /**
  * Why the GPU cannot run `cfg`'s circuit (null when it can): "solve" stays on the CPU reference, and
@@ -74,9 +74,10 @@ export interface XbarEncodeOptions {
   /**
    * Which kernel variant forms the column currents (results are identical): 'auto' (default) takes the
    * bit-plane variant wherever kernelPath allows it; 'general' the register or shared-memory variant;
-   * 'bitplane' insists (an error when the layer's levels are not exact).
+   * 'bitplane' insists (an error when the layer's levels are not exact); 'float' sums f32 currents as
+   * with static noise (benchmarks: not bit-identical to the others).
    */
-  kernel?: 'auto' | 'general' | 'bitplane';
+  kernel?: 'auto' | 'general' | 'bitplane' | 'float';
 }
 
 /** How a layer's column currents are formed: packed bit planes, integer sums in the general variant, or f32 sums. */
@@ -257,7 +258,7 @@ export class GpuCrossbarLayer {
   /** The path a run with option `kernel` takes (exact levels always sum in integers; see XbarEncodeOptions.kernel). */
   kernelPath(kernel: XbarEncodeOptions['kernel'] = 'auto'): XbarPath {
     if (kernel === 'bitplane' && this.exactReason !== null) throw new Error(`crossbar layer: no bit-plane kernel: ${this.exactReason}`);
-    if (this.exactReason !== null) return 'float';
+    if (this.exactReason !== null || kernel === 'float') return 'float';
     if (kernel === 'bitplane' || (kernel === 'auto' && this.bitplaneReason === null)) return 'bitplane';
     return 'exact';
   }
@@ -310,6 +311,7 @@ export class GpuCrossbarLayer {
       exact: path !== 'float',
       bitplane: path === 'bitplane',
       wbits: path === 'bitplane' ? planeDigits(this.layer.geom, this.layout.mode).wbits : 0,
+      exactF32: path === 'exact' && exactInF32(cfg, this.layer.geom, this.layout),
     };
   }
 

@@ -80,6 +80,9 @@ describe.skipIf(!gpu)('bit-plane crossbar kernel equals the general kernel bit f
     const fast = await simulateVmm(GPU(true), cfg, W, X, { chip: 1 });
     const general = await simulateVmm(GPU(false), cfg, W, X, { chip: 1 });
     expect(Array.from(fast.Y)).toEqual(Array.from(general.Y));
+    // Same result at any dispatch size: the packed words are per vector.
+    const oneByOne = await simulateVmm(GPU(true), cfg, W, X, { chip: 1, vectorsPerDispatch: 1 });
+    expect(Array.from(oneByOne.Y)).toEqual(Array.from(fast.Y));
     const cpu = await simulateVmm({ kind: 'cpu', reason: 'test' }, cfg, W, X, { chip: 1 });
     expect(maxAbsDiff(fast.Y, cpu.Y)).toBeLessThanOrEqual(2e-4 * maxAbs(cpu.Y));
   });
