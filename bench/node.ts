@@ -28,18 +28,27 @@ function packageVersion(dir: string): string {
   }
 }
 
-/** Runs `xbarsim eval` once; resolves with its wall time, rejects with its stderr on failure. */
-function timeEval(args: string[]): Promise<number> {
+/** One cold `xbarsim eval`: wall seconds, and the process CPU seconds and phases of its XBARSIM_TRACE line. */
+interface ColdRun {
+  wall: number;
+  cpu: number | null;
+  trace: string | null;
+}
+
+/** Runs `xbarsim eval` once with XBARSIM_TRACE=1; rejects with its stderr on failure. */
+function timeEval(args: string[]): Promise<ColdRun> {
   return new Promise((resolve, reject) => {
     const t0 = now();
-    const child = spawn(process.execPath, [CLI, 'eval', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'eval', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, XBARSIM_TRACE: '1' } });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
     child.on('exit', (code) => {
-      const t = now() - t0;
-      if (code === 0) resolve(t);
-      else reject(new Error(`xbarsim eval ${args.join(' ')} exited ${code}: ${err.trim().split('\n').pop()}`));
+      const wall = now() - t0;
+      const trace = err.split('\n').find((l) => l.startsWith('xbarsim trace')) ?? null;
+      const cpu = trace?.match(/\| total [\d.]+\/([\d.]+)/);
+      if (code === 0) resolve({ wall, cpu: cpu ? Number(cpu[1]) : null, trace });
+      else reject(new Error(`xbarsim eval ${args.join(' ')} exited ${code}: ${err.trim().split('\n').filter((l) => !l.startsWith('xbarsim trace')).pop()}`));
     });
   });
 }
@@ -84,9 +93,14 @@ const host: BenchHost = {
       args.push('--config', cfg);
     } else args.push('--preset', spec.preset);
     await timeEval(args); // warm-up: disk caches, and the first compile of anything cached on disk
-    const out: number[] = [];
+    const out: ColdRun[] = [];
     for (let i = 0; i < runs; i++) out.push(await timeEval(args));
-    return out;
+    const cpu = out.map((r) => r.cpu);
+    return {
+      wall: out.map((r) => r.wall),
+      ...(cpu.every((c) => c !== null) ? { cpu: cpu as number[] } : {}),
+      ...(out[out.length - 1].trace ? { trace: out[out.length - 1].trace! } : {}),
+    };
   },
   log: (line) => process.stderr.write(`bench: ${line}\n`),
 };

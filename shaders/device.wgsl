@@ -14,10 +14,6 @@
 // MODEL: 0 pcm-joshi2020, 1 reram-wan2022, 2 reram-cmo. Params, the bindings and the overrides MODEL,
 // PROG, STUCK, DRIFTS, READS, HOLDS, KEEP, GLOBAL are generated from src/kernels/device.ts.
 
-fn cellIndex(gid: vec3<u32>) -> u32 {
-  return gid.y * P.stride + gid.x;
-}
-
 // Table entry i of the 12-word coefficient table (polynomials, constant term first).
 fn coef(i: u32) -> f32 {
   return P.coef[i / 4u][i % 4u];
@@ -71,11 +67,7 @@ fn readSigma(gProg: f32, g: f32) -> f32 {
 fn cells(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = cellIndex(gid);
   if (i >= P.cells) { return; }
-  let jl = i % P.ncols;
-  let sq = i / P.ncols;
-  let q = sq % P.pol;
-  let ks = sq / P.pol;
-  let element = staticElement(ks / P.S, ks % P.S, q, P.j0 + jl, P.S, P.pol, P.N);
+  let element = cellElement(i);
   let key = vec2<u32>(P.seed, P.chip);
   let gT = G[i] * P.gMax;
   var n1 = 0.0;
@@ -95,7 +87,7 @@ fn cells(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (READS) { Sg[i] = readSigma(gProg, g) / P.gMax; }
 }
 
-// ŵ[k, j]·dG of a cell set C ([K, S, pol, ncols]): Σ_s Σ_pol ±2^(s·c)·(C − Gmin), minus P.offsetW (Qw for the offset mapping, as eyeReadout subtracts it before dividing by dG).
+// ŵ[k, j]·dG of a cell set C ([K, S, pol, ncols]): Σ_s Σ_pol ±2^(s·c)·(C − Gmin), minus P.offsetW (Qw·dG for the offset mapping: ŵ = Σ…/dG − Qw, as eyeReadout).
 fn weightAt(k: u32, j: u32, current: bool) -> f32 {
   var w = 0.0;
   for (var s = 0u; s < P.S; s++) {

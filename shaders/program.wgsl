@@ -11,19 +11,11 @@
 // Params, the bindings G, R, Q and the overrides MODE, PROG, STUCK, DRIFT, WANTQ, DEVREAD, NPL are generated
 // from src/kernels/program.ts; one shader module serves every variant.
 
-fn cellIndex(gid: vec3<u32>) -> u32 {
-  return gid.y * P.stride + gid.x;
-}
-
 @compute @workgroup_size(64)
 fn perturb(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = cellIndex(gid);
   if (i >= P.cells) { return; }
-  let jl = i % P.ncols;
-  let sq = i / P.ncols;
-  let q = sq % P.pol;
-  let ks = sq / P.pol;
-  let element = staticElement(ks / P.S, ks % P.S, q, P.j0 + jl, P.S, P.pol, P.N);
+  let element = cellElement(i);
   let key = vec2<u32>(P.seed, P.chip);
   var g = G[i];
   if (PROG) {

@@ -21,20 +21,24 @@
 // stages KT rows per workgroup in shared memory (real GPUs).
 // Params, the bindings and the constants TM, NPL, PC, T, SIGNED, COLLAPSED, TRACE, READ (0 none,
 // 1 additive, 2 proportional: needs the G² planes; with DEVREAD the planes hold a device model's σ² and
-// the draws come from stream deviceRead), APPROX (circuit.model "approx": P.partRows, P.rColNorm), GAIN, ANALOGN, ADCN, SHARED, KT, WGX, WGY are
-// EXACT, BITPLANE, WBITS are
+// the draws come from stream deviceRead), APPROX (circuit.model "approx": P.partRows, P.rColNorm; PAIRS: on both polarities of a difference plane; SERIAL: a collapsed dataflow run cycle by cycle, for NSA or APPROX), GAIN, ANALOGN, ADCN, SHARED, KT, WGX, WGY,
+// EXACT, EXACTF, WBITS are
 // generated from src/kernels/xbar-kernel.ts; STREAM_* and the counter layout from src/random/philox.ts.
 
 const NOISY: bool = READ != 0u || GAIN || ANALOGN || ADCN;
 // NNS+A (NSA, src/readout/neural-sa.ts): a collapsed dataflow whose cycles run bit-serially, each
 // plane's partial sums accumulating in analog with its chain's coefficient c_t, converted once after
 // the last cycle (ANALOG_SA: the slices first combined with their coefficients c_s, one conversion).
-const NSAJ: u32 = select(1u, TM * NPL, NSA);
+const NSAJ: u32 = select(1u, TM * NPL, SERIAL);
 const TMPC: u32 = TM * PC;
 // G² accumulators exist only for proportional read noise.
 const TMPCQ: u32 = select(1u, TM * PC, READ == 2u);
 // Distance-weighted currents exist only for the IR-drop approximation.
 const TMPCW: u32 = select(1u, TM * PC, APPROX);
+// PAIRS (the approximation on a difference dataflow): R holds each logical plane's two polarities
+// side by side (2·NPL cell planes), each its own physical column line, subtracted after the drop.
+const RF: u32 = select(1u, 2u, PAIRS);
+const TMPCN: u32 = select(1u, TM * PC, PAIRS);
 const ROWS_WG: u32 = WGY * TM;
 const WG_SIZE: u32 = WGX * WGY;
 
@@ -44,7 +48,7 @@ fn magnitude(v: i32, ph: u32) -> u32 {
 
 // Row voltage of cycle t: the t-th dacBits digit over Vm; collapsed dataflows drive Σ_t 2^(t·b)·V_t = u/Vm.
 fn level(u: u32, t: u32) -> f32 {
-  if (COLLAPSED && !NSA) { return f32(u) * P.invVm; }
+  if (COLLAPSED && !SERIAL) { return f32(u) * P.invVm; }
   return f32((u >> (t * P.dacBits)) & ((1u << P.dacBits) - 1u)) * P.invVm;
 }
 
@@ -54,7 +58,7 @@ fn level(u: u32, t: u32) -> f32 {
 // produce the same f32 from the same two integers (an f32 running sum would depend on the order).
 // The cycle's input bits: (first bit, count); collapsed dataflows drive all P.inBits bits at once.
 fn cycleBits(t: u32) -> vec2<u32> {
-  if (COLLAPSED && !NSA) { return vec2<u32>(0u, P.inBits); }
+  if (COLLAPSED && !SERIAL) { return vec2<u32>(0u, P.inBits); }
   return vec2<u32>(t * P.dacBits, P.dacBits);
 }
 
@@ -240,7 +244,7 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
       var sumU = array<f32, TM>();
       var J = array<vec4<f32>, NSAJ>();
       // NNS+A runs its cycles from a uniform: a constant count would unroll the whole nest T times.
-      let TL = select(T, P.Tfull, NSA);
+      let TL = select(T, P.Tfull, SERIAL);
       for (var t = 0u; t < TL; t++) {
         var sumV = array<f32, TM>();
         var sumSq = array<f32, TM>();
@@ -268,7 +272,7 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
           }
         }
         var wt = 1.0;
-        if (!COLLAPSED || NSA) { wt = f32(1u << (t * P.dacBits)); }
+        if (!COLLAPSED || SERIAL) { wt = f32(1u << (t * P.dacBits)); }
         for (var c = 0u; c < NPL; c += PC) {
           var acc = array<vec4<f32>, TMPC>();
           var accQ = array<vec4<f32>, TMPCQ>();
@@ -285,6 +289,8 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
             let a1 = min(k1, a0 + pr);
             var part = array<vec4<f32>, TMPC>();
             var partW = array<vec4<f32>, TMPCW>();
+            var partN = array<vec4<f32>, TMPCN>();
+            var partWN = array<vec4<f32>, TMPCN>();
             let nRows = f32(a1 - a0);
             let kstep = tileDepth(a0, a1);
             for (var kt = a0; kt < a1; kt += kstep) {
@@ -302,15 +308,24 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
                 // 1 − p² with p = (row within the partition + 1)/n: the drop's weight by distance from ground.
                 let pk = f32(k - a0 + 1u) / nRows;
                 let wd = 1.0 - pk * pk;
-                let rb = (k * NPL + c) * P.N4 + colc;
+                let rb = (k * NPL * RF + c * RF) * P.N4 + colc;
                 for (var pc = 0u; pc < PC; pc++) {
-                  let g = R[rb + pc * P.N4];
+                  let ri = rb + pc * RF * P.N4;
+                  let g = R[ri];
                   for (var m = 0u; m < TM; m++) { part[pc * TM + m] = fma(vec4<f32>(lv[m]), g, part[pc * TM + m]); }
                   if (APPROX) {
                     for (var m = 0u; m < TM; m++) { partW[pc * TM + m] = fma(vec4<f32>(lv[m] * wd), g, partW[pc * TM + m]); }
                   }
+                  if (PAIRS) {
+                    let gn = R[ri + P.N4];
+                    for (var m = 0u; m < TM; m++) {
+                      partN[pc * TM + m] = fma(vec4<f32>(lv[m]), gn, partN[pc * TM + m]);
+                      partWN[pc * TM + m] = fma(vec4<f32>(lv[m] * wd), gn, partWN[pc * TM + m]);
+                    }
+                  }
                   if (READ == 2u) {
-                    let q = Q[rb + pc * P.N4];
+                    var q = Q[ri];
+                    if (PAIRS) { q += Q[ri + P.N4]; }
                     for (var m = 0u; m < TM; m++) { accQ[pc * TM + m] = fma(vec4<f32>(lsq[m]), q, accQ[pc * TM + m]); }
                   }
                 }
@@ -320,6 +335,10 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
               for (var e = 0u; e < TMPC; e++) {
                 let A = nRows * P.rColNorm * part[e];
                 acc[e] += part[e] - A * (A * (0.05 * A - 0.2) + 0.5) * partW[e];
+                if (PAIRS) {
+                  let An = nRows * P.rColNorm * partN[e];
+                  acc[e] -= partN[e] - An * (An * (0.05 * An - 0.2) + 0.5) * partWN[e];
+                }
               }
             } else {
               acc = part;
@@ -327,11 +346,13 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
           }
           for (var pc = 0u; pc < PC; pc++) {
             let plane = c + pc;
-            let w = select(wt, 1.0, NSA) * consts[plane];
+            let w = select(wt, 1.0, SERIAL) * consts[plane];
             for (var m = 0u; m < TM; m++) {
               var i = acc[pc * TM + m];
-              if (NSA) {
-                J[plane * TM + m] += wt * nsaCycle4(p, plane, colc, t) * i;
+              if (SERIAL) {
+                var coef = vec4<f32>(1.0);
+                if (NSA) { coef = nsaCycle4(p, plane, colc, t); }
+                J[plane * TM + m] += wt * coef * i;
                 if (ANALOG_SA || t + 1u < TL) { continue; }
                 i = J[plane * TM + m];
               }
@@ -354,10 +375,14 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
           }
         }
         // analog-sa NNS+A: the slice chain Σ_s 2^(s·c)·c_s·J_s, one conversion (one ADC plane) per column.
-        if (NSA && ANALOG_SA && t + 1u == TL) {
+        if (SERIAL && ANALOG_SA && t + 1u == TL) {
           for (var m = 0u; m < TM; m++) {
             var i = vec4<f32>(0.0);
-            for (var s = 0u; s < NPL; s++) { i += f32(1u << (s * P.cellBits)) * nsaSlice4(p, s, colc) * J[s * TM + m]; }
+            for (var s = 0u; s < NPL; s++) {
+              var coef = vec4<f32>(1.0);
+              if (NSA) { coef = nsaSlice4(p, s, colc); }
+              i += f32(1u << (s * P.cellBits)) * coef * J[s * TM + m];
+            }
             if (TRACE) {
               if (ph == 0u || neg[m]) { out[m] = max(out[m], abs(i)); }
               continue;

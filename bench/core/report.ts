@@ -78,9 +78,16 @@ function colds(run: BenchRun, rs: ColdResult[]): string {
     `${r.seconds.median.toFixed(2)} ${pct(r.seconds)}`,
     `${r.seconds.min.toFixed(2)} – ${r.seconds.max.toFixed(2)}`,
     r.imagesPerSecond.median.toPrecision(3),
+    r.cpuSeconds ? r.cpuSeconds.median.toFixed(2) : '',
   ]);
   const what = run.runner === 'node' ? 'a fresh `xbarsim eval` process, start to exit' : 'a fresh page, navigation to the last result';
-  return [`### Cold eval (${what}, start-up included; median of ${run.options.runs} after one warm-up)`, '', table(['case', 'what', 'images', 'seconds', 'range', 'images/s'], rows)].join('\n');
+  const traces = rs.filter((r) => r.trace).map((r) => `- ${r.id}: ${r.trace!.replace(/^xbarsim trace /, '')}`);
+  return [
+    `### Cold eval (${what}, start-up included; median of ${run.options.runs} after one warm-up)`,
+    '',
+    table(['case', 'what', 'images', 'seconds', 'range', 'images/s', 'CPU s (all threads)'], rows),
+    ...(traces.length ? ['', 'Phases of the last run (XBARSIM_TRACE):', ...traces] : []),
+  ].join('\n');
 }
 
 /** Issue 16's targets, each a ratio of figures of this one run on this one adapter. */

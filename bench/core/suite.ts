@@ -42,8 +42,8 @@ export interface BenchHost {
   shippedModel(file: string): Promise<Uint8Array | null>;
   /** The CLI's MNIST split: the first n test digits, calibrated on the first calSamples training digits. */
   mnist(n: number, calSamples: number): Promise<EvalData>;
-  /** Wall seconds of `runs` cold evals after one uncounted warm-up (it fills disk and shader caches). */
-  coldEval(spec: ColdSpec, runs: number): Promise<number[]>;
+  /** Seconds of `runs` cold evals after one uncounted warm-up (it fills disk and shader caches). */
+  coldEval(spec: ColdSpec, runs: number): Promise<ColdTimes>;
   log(line: string): void;
   /** Where the crossbar kernel's tuning is cached (Node: the user's cache folder; browser: the page). */
   tuningStore: TuningStore;
@@ -63,6 +63,16 @@ export interface SuiteOptions {
   retune?: boolean;
 }
 
+/** What a runner measured of its cold evals. */
+export interface ColdTimes {
+  /** Wall seconds per run. */
+  wall: number[];
+  /** Process CPU seconds per run, every thread (Node: from the child's XBARSIM_TRACE line; a shared machine inflates wall, not CPU). */
+  cpu?: number[];
+  /** The last run's XBARSIM_TRACE line: wall/CPU seconds per phase. */
+  trace?: string;
+}
+
 export interface ColdResult {
   kind: 'cold';
   id: string;
@@ -73,6 +83,10 @@ export interface ColdResult {
   seconds: Figure;
   imagesPerSecond: Figure;
   timing: 'wall';
+  /** Process CPU seconds (Node runner only). */
+  cpuSeconds?: Figure;
+  /** Per-phase breakdown of the last run (Node runner only). */
+  trace?: string;
 }
 
 export type CaseResult = KernelResult | NetworkResult | ColdResult;
@@ -192,7 +206,8 @@ export async function runSuite(host: BenchHost, o: SuiteOptions): Promise<BenchR
   for (const c of colds) {
     if (!selected(c.id)) continue;
     host.log(`run  ${c.id}`);
-    const seconds = figure(await host.coldEval(c, o.runs), 's');
+    const times = await host.coldEval(c, o.runs);
+    const seconds = figure(times.wall, 's');
     record(c.id, {
       kind: 'cold',
       id: c.id,
@@ -203,6 +218,8 @@ export async function runSuite(host: BenchHost, o: SuiteOptions): Promise<BenchR
       seconds,
       imagesPerSecond: mapFigure(seconds, 'images/s', (t) => c.images / t),
       timing: 'wall',
+      ...(times.cpu ? { cpuSeconds: figure(times.cpu, 's') } : {}),
+      ...(times.trace ? { trace: times.trace } : {}),
     });
   }
 

@@ -87,7 +87,7 @@ async function suite(): Promise<BenchRun> {
     mnist: mnistEvalDataBrowser,
     async coldEval(spec, runs) {
       if (!window.__benchColdEval) throw new Error('the Node side did not expose __benchColdEval');
-      return window.__benchColdEval(JSON.stringify(spec), runs);
+      return { wall: await window.__benchColdEval(JSON.stringify(spec), runs) };
     },
     log,
   };

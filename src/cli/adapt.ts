@@ -11,85 +11,23 @@ import { adapterParams, type AdapterSet } from '../adapters/set.ts';
 import { encodeAdapterJson, parseAdapterJson } from '../adapters/codec.ts';
 import type { XbarConfig } from '../config/types.ts';
 import { UsageError } from '../errors.ts';
-import { backendLine, releaseBackend, type BackendChoice } from '../gpu/backend.ts';
+import { backendLine, releaseBackend } from '../gpu/backend.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
 import { checkOutputs, writeTextAtomic } from '../io/atomic-write.ts';
-import { BUILTIN_DATASETS, isBuiltinDataset } from '../io/datasets/builtin.ts';
-import { builtinEvalData, npyEvalData, type EvalData } from '../io/datasets/eval-data.ts';
-import { loadFashionMnist } from '../io/datasets/fashion-mnist-node.ts';
-import { loadMnist } from '../io/datasets/mnist-node.ts';
+import type { EvalData } from '../io/datasets/eval-data.ts';
 import type { LinearOp, Network } from '../ir/graph.ts';
 import { fitReducedRank } from '../nn/adapt/rrr.ts';
 import { AdapterTrainer, adaptedLayers, freshState, HW_CHIP_BASE, initialSet, type AdaptOptions, type TrainData, type TrainState } from '../nn/adapt/train.ts';
 import { evaluateChip } from '../nn/evaluate.ts';
 import { loadModel } from '../nn/load-model.ts';
 import { openNetwork, type NetworkRunner } from '../nn/runner.ts';
-import { modelClasses } from '../sweep/layers.ts';
 import { evalConfig } from './eval.ts';
 import { readoutBackend } from './readout-guard.ts';
 import { intFlag } from './vmm.ts';
+import { runAdaptFull } from './adapt-full.ts';
+import { ADAPT_INITS, adaptData, floatFlag, pct, type AdaptFlags } from './adapt-common.ts';
 
-/** Flags of `xbarsim adapt`. */
-export interface AdaptFlags {
-  model: string;
-  dataset?: string;
-  inputs?: string;
-  labels?: string;
-  config?: string;
-  preset?: string;
-  rank: string;
-  alpha: string;
-  layers?: string;
-  chip?: string;
-  epochs: string;
-  lr: string;
-  batch: string;
-  seed?: string;
-  limit: string;
-  holdout: string;
-  evalLimit: string;
-  init: string;
-  out: string;
-  resume?: boolean;
-  json?: boolean;
-  backend: BackendChoice;
-}
-
-/** `--init` values: LoRA's zero B, or the closed-form reduced-rank fit on the training chip. */
-export const ADAPT_INITS = ['zero', 'rrr'] as const;
-
-function floatFlag(name: string, v: string, lo: number, hi: number): number {
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x) || x <= lo || x > hi) throw new UsageError(`${name}: must be a number in (${lo}, ${hi}] (got ${v})`);
-  return x;
-}
-
-/** Training, held-out and evaluation data: built-in training split / test split, or one .npy set split in two. */
-function adaptData(f: AdaptFlags, net: Network, cfg: XbarConfig, limit: number, holdout: number, evalLimit: number): { train: TrainData; held: EvalData; evalData: EvalData } {
-  const shape = net.input.shape;
-  const classes = modelClasses(net);
-  const cal = cfg.calibration.samples;
-  if (f.dataset !== undefined && (f.inputs !== undefined || f.labels !== undefined)) throw new UsageError('give either --dataset or --inputs with --labels, not both');
-  if (f.dataset !== undefined) {
-    if (!isBuiltinDataset(f.dataset)) throw new UsageError(`--dataset: unknown dataset "${f.dataset}" (allowed: ${BUILTIN_DATASETS.join(', ')}; other data: --inputs X.npy --labels y.npy)`);
-    // The evaluation data checks the model's shape and classes and holds the calibration inputs eval uses.
-    const evalData = builtinEvalData(f.dataset, shape, evalLimit, cal, classes);
-    const split = f.dataset === 'mnist' ? loadMnist().train : loadFashionMnist('train');
-    if (limit + holdout > split.n) throw new UsageError(`--limit ${limit} + --holdout ${holdout}: the ${f.dataset} training split has ${split.n} images`);
-    const size = split.images.length / split.n;
-    const part = (a: number, b: number) => ({ x: split.images.subarray(a * size, b * size), labels: split.labels.subarray(a, b), n: b - a, sampleSize: size });
-    const held = part(limit, limit + holdout);
-    return { train: part(0, limit), held: { name: `${f.dataset} training split, held out`, ...held, calibration: evalData.calibration }, evalData };
-  }
-  if (f.inputs === undefined || f.labels === undefined) throw new UsageError(`one of --dataset ${BUILTIN_DATASETS.join('|')} or --inputs X.npy --labels y.npy is required`);
-  const all = npyEvalData(f.inputs, f.labels, undefined, shape, undefined, cal, classes);
-  if (all.n < holdout + 1) throw new UsageError(`--holdout ${holdout}: --inputs has ${all.n} samples; at least one must be left to train on`);
-  const nTrain = Math.min(limit, all.n - holdout);
-  const s = all.sampleSize;
-  const h0 = all.n - holdout;
-  const held: EvalData = { ...all, name: `${f.inputs}, last ${holdout} held out`, x: all.x.subarray(h0 * s), labels: all.labels.subarray(h0), n: holdout };
-  return { train: { x: all.x.subarray(0, nTrain * s), labels: all.labels.subarray(0, nTrain), n: nTrain, sampleSize: s }, held, evalData: held };
-}
+export { ADAPT_INITS, type AdaptFlags };
 
 /** What a checkpoint must match to be resumed: everything that decides the result. */
 function runKey(f: AdaptFlags, cfg: XbarConfig, o: AdaptOptions, layers: readonly string[], limit: number, holdout: number): string {
@@ -145,10 +83,9 @@ async function reducedRankInit(net: Network, runner: NetworkRunner, layers: read
   return set;
 }
 
-const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
-
 /** `xbarsim adapt`. */
 export async function runAdapt(f: AdaptFlags): Promise<void> {
+  if (f.full) return runAdaptFull(f);
   const t0 = performance.now();
   const rank = intFlag('--rank', f.rank, 1, 4096)!;
   const alpha = floatFlag('--alpha', f.alpha, 0, 1e6);
@@ -201,7 +138,7 @@ export async function runAdapt(f: AdaptFlags): Promise<void> {
         state = freshState(init);
       }
       const log: EpochLog[] = ckpt?.log ?? [];
-      const trainer = new AdapterTrainer(net, cfg, runner, o, state);
+      const trainer = new AdapterTrainer(net, cfg, runner, o, state, backend.kind === 'webgpu' ? backend.session : null);
       const perEpoch = Math.ceil(train.n / batch);
       const first = Math.min(ckpt?.epochsDone ?? 0, epochs);
       const bar = !f.json && process.stderr.isTTY
@@ -232,7 +169,7 @@ export async function runAdapt(f: AdaptFlags): Promise<void> {
       runner.setAdapters(state.set);
       const after = await evaluateChip(runner, evalData, evalChip, false);
       writeAdapterFile(f.out, state.set);
-      report(f, net, cfg, backendLine(backend), state.set, layers, o, evalData, before.accuracy, after.accuracy, log, (performance.now() - t0) / 1000, epochs);
+      report(f, net, cfg, backendLine(backend), state.set, layers, o, evalData, before.accuracy, after.accuracy, log, (performance.now() - t0) / 1000, epochs, trainer.backwardOn);
     } finally {
       runner.destroy();
     }
@@ -241,7 +178,7 @@ export async function runAdapt(f: AdaptFlags): Promise<void> {
   }
 }
 
-function report(f: AdaptFlags, net: Network, cfg: XbarConfig, adapter: string, set: AdapterSet, layers: readonly LinearOp[], o: AdaptOptions, evalData: EvalData, before: number, after: number, log: EpochLog[], seconds: number, epochs: number): void {
+function report(f: AdaptFlags, net: Network, cfg: XbarConfig, adapter: string, set: AdapterSet, layers: readonly LinearOp[], o: AdaptOptions, evalData: EvalData, before: number, after: number, log: EpochLog[], seconds: number, epochs: number, backward: 'webgpu' | 'cpu'): void {
   let analog = 0;
   for (const op of net.ops) if (op.kind === 'linear' || op.kind === 'conv') analog += op.weight.length;
   const params = adapterParams(set);
@@ -268,6 +205,7 @@ function report(f: AdaptFlags, net: Network, cfg: XbarConfig, adapter: string, s
       epochLog: log,
       seconds,
       backend: adapter,
+      backward,
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
@@ -276,7 +214,7 @@ function report(f: AdaptFlags, net: Network, cfg: XbarConfig, adapter: string, s
     `xbarsim adapt: ${f.model} | ${cfg.preset ?? 'custom config'} | ${mode}${o.chip !== null ? ` on chip ${o.chip}` : ''} | rank ${o.rank}, alpha ${o.alpha} on ${layers.map((l) => l.name).join(', ')} | ${adapter}`,
     `adapters: ${params} parameters (${(100 * params / analog).toFixed(2)}% of the ${analog} analog weights) written to ${f.out}`,
     `accuracy on ${evalData.name} (${evalData.n} images), chip ${evalChip}: ${pct(before)} without adapters, ${pct(after)} with`,
-    `time: ${seconds.toFixed(1)} s`,
+    `time: ${seconds.toFixed(1)} s (backward on ${backward === 'webgpu' ? 'WebGPU' : 'the CPU reference'})`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

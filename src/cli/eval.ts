@@ -20,6 +20,7 @@ import { processSolveStats } from '../reference/circuit.ts';
 import { circuitLine } from './circuit-line.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
 import { readoutBackend } from './readout-guard.ts';
+import { tracePhase } from '../trace.ts';
 
 /** Flags of `xbarsim eval` (DESIGN.md section 8). */
 export interface EvalFlags {
@@ -78,19 +79,25 @@ export async function runEval(f: EvalFlags): Promise<void> {
   const limit = intFlag('--limit', f.limit, 1, 2 ** 31);
   const batch = intFlag('--batch', f.batch, 1, 65536);
   const cfg = evalConfig(f);
+  tracePhase('args');
   const net = loadModel(f.model);
+  tracePhase('model');
   const data = evalDataFromFlags(f, net.input.shape, limit, cfg.calibration.samples, modelClasses(net));
+  tracePhase('data');
   const digital = f.digital ?? false;
   checkLayerKeys(configLayerKeys(cfg, f.config !== undefined ? `--config ${f.config}` : 'config'), matrixLayerRefs(net));
   const adapters = f.adapters !== undefined ? readAdapterFile(f.adapters) : null;
   if (adapters) checkAdapterSet(adapters, net, `--adapters ${f.adapters}`);
   const backend = await nodeBackend(digital ? f.backend : readoutBackend([cfg], f.backend, 'eval'));
+  tracePhase('adapter');
   try {
     if (!digital) await tuneBackend(backend, fileTuningStore(), { retune: f.retune ?? false, log: stderrLine });
     const runner = openNetwork(backend, net, cfg, digital);
+    tracePhase('open');
     try {
       runner.setAdapters(adapters);
       if (!digital) await runner.calibrate(data.calibration!.x, data.calibration!.n);
+      tracePhase('calibrate');
       const bar = !f.json && process.stderr.isTTY ? new SingleBar({ format: 'eval [{bar}] {percentage}% | chip {chip} | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : null;
       const runs = digital ? 1 : chips;
       bar?.start(runs * data.n, 0, { chip: 0 });
@@ -101,11 +108,13 @@ export async function runEval(f: EvalFlags): Promise<void> {
       }
       bar?.stop();
       report(f, cfg, backend, data, results, digital, runner.analogLayers, runCost(net, cfg, digital, results[0].counts, cfg.preset ?? 'config'));
+      tracePhase('report');
     } finally {
       runner.destroy();
     }
   } finally {
     releaseBackend(backend);
+    tracePhase('teardown');
   }
 }
 

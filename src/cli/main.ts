@@ -16,6 +16,7 @@ import { runArray, type ArrayFlags } from './array.ts';
 import { NetworkEvaluator } from '../sweep/network-evaluator.ts';
 import { PRESET_NAMES } from '../config/presets.ts';
 import { stderrLine } from '../gpu/node-backend.ts';
+import { TRACE_ON, tracePhase, traceLine } from '../trace.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -81,7 +82,7 @@ function buildProgram(): Command {
 
   program
     .command('adapt')
-    .description('train digital low-rank adapters (LoRA) for an analog model with its weights frozen: hardware-aware, or on one chip with --chip')
+    .description('train digital low-rank adapters (LoRA) for an analog model with its weights frozen: hardware-aware, or on one chip with --chip; --full trains the weights themselves')
     .requiredOption('--model <m.onnx>', 'ONNX model (opsets 9-21)')
     .option('--dataset <name>', 'built-in dataset: trains on its training split, reports on its test split')
     .option('--inputs <X.npy>', 'inputs shaped [N, ...model input] (the last --holdout are held out)')
@@ -100,7 +101,8 @@ function buildProgram(): Command {
     .option('--holdout <n>', 'held-out samples for the accuracy shown each epoch', '200')
     .option('--eval-limit <n>', 'test images for the accuracy reported at the end (built-in datasets)', '1000')
     .addOption(new Option('--init <how>', 'initial adapters: zero (LoRA: random A, B = 0) or rrr (closed-form reduced-rank fit on the training chip)').choices([...ADAPT_INITS]).default('zero'))
-    .requiredOption('--out <adapters.npz>', 'adapter set to write (.npz or .json); OUT.checkpoint.json is written after each epoch and kept')
+    .requiredOption('--out <adapters.npz>', 'adapter set to write (.npz or .json; with --full the re-programmed model, .onnx); OUT.checkpoint.json is written after each epoch and kept')
+    .option('--full', 'hardware-aware training of every analog linear layer\'s weights and biases instead of adapters (noise in the forward pass, the chip per mini-batch as for adapters; --rank/--alpha unused); writes the model with the trained weights to --out (.onnx)')
     .option('--resume', 'continue from OUT.checkpoint.json (same flags; a larger --epochs trains on)')
     .option('--json', 'print one JSON object')
     .addOption(backendOption())
@@ -169,6 +171,14 @@ function buildProgram(): Command {
 
 /** Runs the CLI; returns the exit code (0 ok, 2 bad usage or input, 1 runtime failure). */
 export async function main(argv: string[]): Promise<number> {
+  if (TRACE_ON) {
+    tracePhase('modules');
+    // On exit, so the device's teardown and whatever Node does after main returns are counted too.
+    process.once('exit', () => {
+      tracePhase('exit');
+      stderrLine(traceLine()!);
+    });
+  }
   const program = buildProgram();
   try {
     if (argv.length === 0) {

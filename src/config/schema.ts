@@ -4,7 +4,7 @@
 // blocks, readout models need a quantizing ADC) read several blocks at once; split by block, those
 // rules would be scattered. A later split should move the per-section checks (readout, device,
 // circuit) into files of their own together.
-import { z } from 'zod';
+import * as z from 'zod';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_CONFIG, DIGITAL_DEFAULTS } from './defaults.ts';
 import { PRESETS, PRESET_NAMES, isPresetName } from './presets.ts';

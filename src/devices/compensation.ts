@@ -20,11 +20,12 @@ export function eyeReadout(g: LayerGeometry, G: ArrayLike<number>, offset: boole
   const sums = new Float64Array(N);
   for (let k = 0; k < K; k++) {
     for (let j = 0; j < N; j++) {
-      let w = offset ? -Qw : 0;
+      let w = 0;
       for (let s = 0; s < S; s++) {
         for (let p = 0; p < pol; p++) w += (p === 0 ? 1 : -1) * 2 ** (s * c) * (G[((k * S + s) * pol + p) * N + j] - Gmin);
       }
-      sums[j] += Math.abs(w / dG) / Qw;
+      // Offset mapping (DESIGN.md section 3): the cells hold qu = q + Qw in units of ΔG, so ŵ = Σ…/ΔG − Qw.
+      sums[j] += Math.abs(w / dG - (offset ? Qw : 0)) / Qw;
     }
   }
   return sums;

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDevice, type GpuContext } from './gpu-context.ts';
+import { throttleDawnPolling } from './dawn-poll.ts';
 
 /**
  * Software Vulkan drivers to try, fastest first (DESIGN.md section 2: lavapipe ~3x SwiftShader).
@@ -68,5 +69,9 @@ export async function openNodeGpu(log: (line: string) => void): Promise<GpuConte
       return null;
     }
   }
-  return openDevice(found.gpu, found.adapter, source, log);
+  const ctx = await openDevice(found.gpu, found.adapter, source, log);
+  // Dawn's busy poll only hurts where the driver computes on the same cores (software adapters); a
+  // hardware GPU keeps Dawn's own loop and its lowest wait latency.
+  if (ctx.adapter.isSoftware) throttleDawnPolling();
+  return ctx;
 }

@@ -1,3 +1,5 @@
+import { traceSpan } from '../trace.ts';
+
 /** A kernel's identity: its family and every parameter that changes its WGSL or pipeline, nothing else. */
 export interface KernelKey {
   family: string;
@@ -41,13 +43,15 @@ export class PipelineCache {
     }
     this.misses++;
     const src = build();
-    const module = this.device.createShaderModule({ code: src.code, label: k });
-    const layout = src.bindings
-      ? this.device.createPipelineLayout({ label: k, bindGroupLayouts: [this.device.createBindGroupLayout({ label: k, entries: [...src.bindings] })] })
-      : 'auto';
-    const compute: GPUProgrammableStage = { module, entryPoint: src.entryPoint };
-    if (src.constants) compute.constants = { ...src.constants };
-    const pipeline = this.device.createComputePipeline({ layout, compute, label: k });
+    const pipeline = traceSpan('pipelines', () => {
+      const module = this.device.createShaderModule({ code: src.code, label: k });
+      const layout = src.bindings
+        ? this.device.createPipelineLayout({ label: k, bindGroupLayouts: [this.device.createBindGroupLayout({ label: k, entries: [...src.bindings] })] })
+        : 'auto';
+      const compute: GPUProgrammableStage = { module, entryPoint: src.entryPoint };
+      if (src.constants) compute.constants = { ...src.constants };
+      return this.device.createComputePipeline({ layout, compute, label: k });
+    });
     this.pipelines.set(k, pipeline);
     return pipeline;
   }

@@ -1,5 +1,6 @@
 import deviceWgsl from '../../shaders/device.wgsl?raw';
 import philoxWgsl from '../../shaders/philox.wgsl?raw';
+import cellsWgsl from '../../shaders/cells.wgsl?raw';
 import { deviceRange } from '../config/device.ts';
 import type { DeviceModelName, XbarConfig } from '../config/types.ts';
 import { CMO_DECAY_MEAN, CMO_DECAY_STD, CMO_PROG_COEFF, CMO_READ_K, CMO_T_READ } from '../devices/reram-cmo.ts';
@@ -48,12 +49,13 @@ export const DEVICE = defineKernel({
     sa1: 'f32',
     dG: 'f32',
     Qw: 'f32',
+    /** Subtracted from Σ±2^(s·c)·(G − Gmin) before dividing by dG: Qw·dG for the offset mapping (ŵ = Σ…/dG − Qw), else 0. */
     offsetW: 'f32',
     /** The model's coefficients (src/devices), constant terms first. */
     coef: 'array<vec4<f32>, 3>',
   },
   bindings: { G: readWrite('f32'), Pm: readWrite('f32'), Sg: readWrite('f32'), E: readWrite('f32'), EI: read('f32'), EO: readWrite('f32') },
-  includes: [philoxWgsl, COUNTER_LAYOUT_WGSL],
+  includes: [philoxWgsl, COUNTER_LAYOUT_WGSL, cellsWgsl],
   compile(v: DeviceVariant) {
     // Overrides do not remove code: an entry point binds every buffer it names (16-byte placeholders when off).
     const uses = v.entry === 'cells' ? (['G', 'Pm', 'Sg'] as const) : v.entry === 'readout' ? (['G', 'Pm', 'E'] as const) : (['E', 'EI', 'EO'] as const);
@@ -119,7 +121,7 @@ export function devicePlan(cfg: XbarConfig, g: LayerGeometry): DevicePlan | null
     },
     params: {
       gMax, gMin, Gmin: g.Gmin, progScale: d.progScale, driftScale: d.driftScale, readScale: d.readScale, logT, readFactor,
-      sa0: cfg.noise.stuckAt.sa0, sa1: cfg.noise.stuckAt.sa1, dG: g.dG, Qw: g.Qw, offsetW: cfg.weights.mapping === 'offset' ? g.Qw : 0, coef,
+      sa0: cfg.noise.stuckAt.sa0, sa1: cfg.noise.stuckAt.sa1, dG: g.dG, Qw: g.Qw, offsetW: cfg.weights.mapping === 'offset' ? g.Qw * g.dG : 0, coef,
     },
   };
 }

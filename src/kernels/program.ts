@@ -1,5 +1,6 @@
 import programWgsl from '../../shaders/program.wgsl?raw';
 import philoxWgsl from '../../shaders/philox.wgsl?raw';
+import cellsWgsl from '../../shaders/cells.wgsl?raw';
 import type { XbarConfig } from '../config/types.ts';
 import type { LayerGeometry } from '../crossbar/geometry.ts';
 import type { ChipId } from '../crossbar/chip.ts';
@@ -8,10 +9,11 @@ import type { GpuSession } from '../gpu/runtime.ts';
 import { uploadStorage } from '../gpu/buffers.ts';
 import { COUNTER_LAYOUT_WGSL } from '../random/philox.ts';
 import { defineKernel, readWrite } from './kernel.ts';
-import { dispatch, linearGrid } from './dispatch.ts';
+import { dispatch, linearGrid, type Recorder } from './dispatch.ts';
 import { ceilDiv, checkParam } from './template.ts';
 import { CELL_UNIFORMS } from './cell-uniforms.ts';
 import { DEVICE, devicePlan } from './device.ts';
+import { hasWires } from '../circuits/params.ts';
 
 /** How a dataflow's conductance planes are formed from cells (DESIGN.md section 9). */
 export type PlaneMode = 'cells' | 'difference' | 'weighted-difference';
@@ -28,6 +30,11 @@ export interface PlaneLayout {
   varFactors: Float64Array;
   /** Gmin subtracted digitally (Gmin·ΣV) per converted current, else 0. */
   gminSub: number;
+  /**
+   * circuit.model "approx" on a difference dataflow: the planes in memory are the cells (both
+   * polarities of each of the npl logical planes side by side), as the drop acts on each physical column.
+   */
+  pairs: boolean;
 }
 
 /**
@@ -38,7 +45,9 @@ export function planeLayout(g: LayerGeometry, cfg: XbarConfig): PlaneLayout {
   const { S, c, Vm, dG, Gmin } = g;
   const digitalSub = cfg.dataflow === 'digital-sa' && (cfg.weights.mapping === 'offset' || cfg.adc.subtract === 'digital');
   // NNS+A weights each slice with its own chain coefficients before the one conversion: per-slice planes.
-  const sliceChain = cfg.dataflow === 'analog-sa' && cfg.analog.model === 'neural';
+  const approx = cfg.circuit.model === 'approx' && hasWires(cfg);
+  // So does the IR-drop approximation, which acts on each physical column per cycle before any sum.
+  const sliceChain = cfg.dataflow === 'analog-sa' && (cfg.analog.model === 'neural' || approx);
   const mode: PlaneMode = digitalSub ? 'cells' : cfg.dataflow === 'analog-sa' && !sliceChain ? 'weighted-difference' : 'difference';
   const npl = mode === 'cells' ? S * g.pol : mode === 'difference' ? S : 1;
   const weights = new Float64Array(npl);
@@ -59,7 +68,7 @@ export function planeLayout(g: LayerGeometry, cfg: XbarConfig): PlaneLayout {
     weights[0] = Vm / dG;
     for (let s = 0; s < S; s++) varFactors[0] += 2 * 4 ** (s * c);
   }
-  return { mode, npl, collapsed: cfg.dataflow !== 'digital-sa', weights, varFactors, gminSub: digitalSub ? Gmin : 0 };
+  return { mode, npl, collapsed: cfg.dataflow !== 'digital-sa', weights, varFactors, gminSub: digitalSub ? Gmin : 0, pairs: approx && mode !== 'cells' };
 }
 
 /** What a chip-programming pipeline bakes in (as WGSL overrides: one shader module serves them all). */
@@ -91,7 +100,7 @@ export const PROGRAMMING = defineKernel({
     Gmin: 'f32',
   },
   bindings: { G: readWrite('f32'), R: readWrite('f32'), Q: readWrite('f32'), Sg: readWrite('f32') },
-  includes: [philoxWgsl, COUNTER_LAYOUT_WGSL],
+  includes: [philoxWgsl, COUNTER_LAYOUT_WGSL, cellsWgsl],
   compile(v: ProgrammingVariant) {
     checkParam('npl', v.npl, 1, 64);
     return {
@@ -205,8 +214,8 @@ export function programChipGpu(
   const section4 = id !== null && dev === null;
   const deviceRead = dev !== null && dev.variant.reads;
   const shape = {
-    mode: layout.mode,
-    npl: layout.npl,
+    mode: layout.pairs ? ('cells' as const) : layout.mode,
+    npl: layout.pairs ? 2 * layout.npl : layout.npl,
     programming: section4 && n.programming.sigma > 0,
     stuckAt: section4 && (n.stuckAt.sa0 > 0 || n.stuckAt.sa1 > 0),
     drift: section4 && logRatio !== 0 && (n.drift.nu > 0 || n.drift.nuStd > 0),
@@ -230,7 +239,7 @@ export function programChipGpu(
   });
   const slices = base.map(({ slice, cells: baseCells }): ChipSlice => {
     const cellsN = g.K * g.S * g.pol * slice.ncols;
-    const planeBytes = g.K * layout.npl * slice.n4 * 16;
+    const planeBytes = g.K * shape.npl * slice.n4 * 16;
     const cells = buffer(cellsN * 4, 'chip.cells');
     const planes = buffer(planeBytes, 'chip.planes');
     const varPlanes = shape.varPlanes ? buffer(planeBytes, 'chip.varPlanes') : buffer(16, 'chip.varPlanes');
@@ -285,4 +294,20 @@ export function programChipGpu(
       for (const b of owned) b.destroy();
     },
   };
+}
+
+/**
+ * Records the planes of one slice rebuilt from `cells` (another [K, S, pol, ncols] buffer, such as a
+ * circuit's effective conductances) into `planes`, leaving the variance planes as they are.
+ */
+export function encodePlanesFrom(s: GpuSession, rec: Recorder, g: LayerGeometry, layout: PlaneLayout, slice: ColumnSlice, cells: GPUBuffer, planes: GPUBuffer): void {
+  const { device } = s.ctx;
+  const unused = (label: string): GPUBuffer => rec.temp(device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label }));
+  const grid = linearGrid(s, g.K * slice.n4 * 4, 64);
+  const shape = { entry: 'planes', mode: layout.mode, npl: layout.npl, programming: false, stuckAt: false, drift: false, varPlanes: false, deviceRead: false } as const;
+  const params = {
+    cells: g.K * g.S * g.pol * slice.ncols, stride: grid.stride, K: g.K, N: g.N, ncols: slice.ncols, n4: slice.n4, j0: 4 * slice.col4,
+    S: g.S, pol: g.pol, cellBits: g.c, seed: 0, chip: 0, layer: 0, progModel: 0, progSigma: 0, sa0: 0, sa1: 0, nu: 0, nuStd: 0, logRatio: 0, Gmin: g.Gmin,
+  };
+  dispatch(s, rec, PROGRAMMING, shape, { params, bind: { G: cells, R: planes, Q: unused('planes.unusedQ'), Sg: unused('planes.unusedSigma') }, grid, label: 'planesFrom' });
 }

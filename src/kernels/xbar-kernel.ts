@@ -31,8 +31,10 @@ export type XbarVariant = {
   read: 'none' | 'additive' | 'proportional';
   /** The proportional path's planes hold a device model's σ² and draw from stream deviceRead. */
   deviceRead: boolean;
-  /** circuit.model "approx": aihwkit's IR-drop approximation per physical column and horizontal partition (cell planes, bit-serial only). */
+  /** circuit.model "approx": aihwkit's IR-drop approximation per physical column, horizontal partition and input cycle. */
   approx: boolean;
+  /** The approximation on difference planes: R holds both polarities of each plane (2·npl cell planes), each dropped on its own line. */
+  pairs: boolean;
   gain: boolean;
   analogNoise: boolean;
   adcNoise: boolean;
@@ -45,7 +47,7 @@ export type XbarVariant = {
   digitalSaturate: boolean;
   /** NNS+A (analog.model "neural", src/readout/neural-sa.ts): collapsed, but the layer's T cycles (a uniform) run bit-serially, accumulated with per-chip coefficients. */
   nsa: boolean;
-  /** analog-sa's slice chain after the cycle chains (one conversion per column). */
+  /** analog-sa's slice chain after the cycle chains (one conversion per column): NNS+A's, or the approximation's with unit coefficients. */
   nsaSlices: boolean;
   /** Conductances at exact levels: column currents from integer sums of inputs times plane digits (src/kernels/bitplane.ts). */
   exact: boolean;
@@ -176,9 +178,10 @@ export const XBAR = defineKernel({
     if (v.npl % v.pc !== 0) throw new Error(`xbar: pc=${v.pc} must divide npl=${v.npl}`);
     if (v.collapsed && v.cycles !== 1) throw new Error('xbar: a collapsed variant runs one cycle');
     if (v.nsa && !v.collapsed) throw new Error('xbar: NNS+A accumulates in analog (buffered, analog-sa)');
-    if (v.nsaSlices && (!v.nsa || v.read === 'proportional')) throw new Error('xbar: the NNS+A slice chain needs nsa, and its proportional read noise is not built');
+    const serial = v.nsa || (v.approx && v.collapsed);
+    if (v.nsaSlices && (!serial || v.read === 'proportional')) throw new Error('xbar: the analog-sa slice chain needs bit-serial cycles (nsa or approx), and its proportional read noise is not built');
+    if (v.pairs && !v.approx) throw new Error('xbar: polarity pairs are the IR-drop approximation on difference planes');
     if (v.wgx * v.wgy > limits.maxComputeInvocationsPerWorkgroup) throw new Error(`xbar: workgroup ${v.wgx}x${v.wgy} exceeds ${limits.maxComputeInvocationsPerWorkgroup} invocations`);
-    if (v.approx && v.collapsed) throw new Error('xbar: the IR-drop approximation applies per input cycle (digital-sa only)');
     if (v.deviceRead && v.read !== 'proportional') throw new Error('xbar: device read noise uses the variance planes (read proportional)');
     if (v.trace && (v.read !== 'none' || v.gain || v.analogNoise || v.adcNoise)) throw new Error('xbar: calibration traces the noise-free chip');
     if ((v.gain || v.analogNoise) && !v.collapsed) throw new Error('xbar: analog gain and noise apply to buffered and analog-sa only');
@@ -209,6 +212,8 @@ export const XBAR = defineKernel({
         DIG_RELU: v.digitalRelu,
         DIG_SAT: v.digitalSaturate,
         NSA: v.nsa,
+        SERIAL: serial,
+        PAIRS: v.pairs,
         ANALOG_SA: v.nsaSlices,
         SHARED: shared,
         EXACT: v.exact,

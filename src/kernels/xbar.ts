@@ -4,9 +4,11 @@ import type { ProgrammedLayer } from '../crossbar/program.ts';
 import type { GpuSession } from '../gpu/runtime.ts';
 import type { XbarTiles } from '../gpu/tuning.ts';
 import { readBuffer, uploadStorage } from '../gpu/buffers.ts';
-import { analogGains, type ChipId } from '../crossbar/chip.ts';
+import { analogGains, hasStaticNoise, type ChipId } from '../crossbar/chip.ts';
 import { binding, dispatch, rowsPerWindow, windowBinding, type Recorder } from './dispatch.ts';
-import { columnSlices, planeLayout, programChipGpu, uploadSliceCells, type ColumnSlice, type GpuChip, type PlaneLayout } from './program.ts';
+import { columnSlices, encodePlanesFrom, planeLayout, programChipGpu, uploadSliceCells, type ColumnSlice, type GpuChip, type PlaneLayout } from './program.ts';
+import { checkLayerCircuit, encodeCircuit, layerArrays, throwCircuitFailure, type CircuitArray } from './circuit.ts';
+import { processSolveStats } from '../circuits/stats.ts';
 import { encodeQuantize, encodeReadVariance } from './quantize.ts';
 import { devicePlan } from './device.ts';
 import { hasWires, normalizedWires } from '../circuits/params.ts';
@@ -15,16 +17,16 @@ import { UsageError } from '../errors.ts';
 import { bitplaneCostGap, digitPlanes, exactInF32, encodeBitpack, exactGap, inputBits, packedPlanes, packedRowBytes, planeDigits, wordLayout } from './bitplane.ts';
 
 /**
- * Why the GPU cannot run `cfg`'s circuit (null when it can): "solve" stays on the CPU reference, and
- * "approx" is aihwkit's formula per physical column and input cycle, which the kernel evaluates on the
- * cell planes of digital-sa with digital subtraction (other dataflows combine polarities or cycles
- * before the ADC, where the nonlinear drop no longer separates).
+ * Why the GPU cannot run `cfg`'s circuit (null when it can): "solve" runs everywhere (the network is
+ * linear, so its effective conductances replace the planes); "approx" is aihwkit's formula per
+ * physical column and input cycle, which the kernel applies to each polarity's cells before the
+ * dataflow combines them, running collapsed dataflows cycle by cycle; only analog-sa's slice chain
+ * lacks proportional read noise (as NNS+A's).
  */
 export function gpuCircuitGap(cfg: XbarConfig): string | null {
-  if (!hasWires(cfg)) return null;
-  if (cfg.circuit.model === 'solve') return 'circuit.model "solve": runs on the CPU reference only (use --backend cpu)';
-  const cells = cfg.dataflow === 'digital-sa' && (cfg.adc.subtract === 'digital' || cfg.weights.mapping === 'offset');
-  if (!cells) return `circuit.model "approx": on the GPU needs dataflow "digital-sa" with adc.subtract "digital" or weights.mapping "offset" (this config: dataflow "${cfg.dataflow}", adc.subtract "${cfg.adc.subtract}"); use --backend cpu`;
+  if (!hasWires(cfg) || cfg.circuit.model === 'solve') return null;
+  const proportional = cfg.noise.device.model !== 'none' || (cfg.noise.read.sigma > 0 && cfg.noise.read.model === 'proportional');
+  if (cfg.dataflow === 'analog-sa' && proportional) return 'circuit.model "approx": on the GPU, analog-sa with proportional or device-model read noise runs on the CPU reference only (use --backend cpu)';
   return null;
 }
 import { XBAR, type XbarVariant } from './xbar-kernel.ts';
@@ -131,8 +133,8 @@ interface LayerSlice {
  */
 export class GpuCrossbarLayer {
   readonly layout: PlaneLayout;
-  /** The noise-free chip (calibration, drift compensation's reference). */
-  readonly ideal: GpuChip;
+  /** The noise-free chip (calibration, drift compensation's reference); unset only while the constructor programs it. */
+  readonly ideal!: GpuChip;
   private readonly slices: LayerSlice[];
   private readonly scratch: GPUBuffer;
   private consts: GPUBuffer;
@@ -150,6 +152,10 @@ export class GpuCrossbarLayer {
   /** Per slice, built on first use: the general variants' digit planes and the bit-plane variant's packed planes. */
   private digitBufs: GPUBuffer[] | null = null;
   private packedBufs: GPUBuffer[] | null = null;
+  /** circuit.model "solve": every chip's sub-arrays, solved for unit drives when it is programmed. */
+  private readonly circuit: CircuitArray[] | null;
+  /** Solver statistics of programmed chips not yet read back: each resolves to its failure line or null. */
+  private checks: Promise<string | null>[] = [];
 
   private constructor(
     private readonly s: GpuSession,
@@ -165,7 +171,8 @@ export class GpuCrossbarLayer {
     this.deviceReads = devicePlan(cfg, g)?.variant.reads ?? false;
     const gap = gpuCircuitGap(cfg);
     if (gap) throw new UsageError(gap);
-    this.approx = hasWires(cfg);
+    this.approx = hasWires(cfg) && cfg.circuit.model === 'approx';
+    this.circuit = hasWires(cfg) && cfg.circuit.model === 'solve' ? layerArrays(g, cfg) : null;
     this.exactReason = exactGap(cfg, g, this.layout);
     this.bitplaneReason = this.exactReason ?? bitplaneCostGap(g, this.layout, cfg);
     this.slices = columnSlices(s, g, this.layout).map((slice) => {
@@ -180,7 +187,53 @@ export class GpuCrossbarLayer {
     this.consts = this.makeConsts(ranges);
     // Stands in for optional bindings: the two-pass counter nobody reads, and ΣV² when read noise is not additive.
     this.scratch = s.ctx.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'xbar.scratch' });
-    this.ideal = this.withTables(programChipGpu(s, this.slices, g, cfg, this.layout, null, new Float64Array(g.blocks.length * g.N).fill(1)), null);
+    if (this.circuit && this.slices.length > 1) throw new UsageError(`circuit.model "solve": layer ${layerIndex} (K=${g.K}, N=${g.N}) exceeds one storage binding of this adapter; the GPU solver needs its cells in one (use --backend cpu)`);
+    this.ideal = this.withTables(this.withCircuit(programChipGpu(s, this.slices, g, cfg, this.layout, null, new Float64Array(g.blocks.length * g.N).fill(1))), null);
+  }
+
+  /**
+   * circuit.model "solve" (DESIGN.md section 13): solves every sub-array of the chip for each row's
+   * unit drive on the GPU (src/kernels/circuit.ts) and rebuilds the planes from those effective
+   * conductances, so every read is ΣV·M: the CPU oracle's superposition. The variance planes keep the
+   * cells' own (read noise is per ADC input, outside the network). The solver's statistics are read
+   * back asynchronously; `settle` reports them.
+   */
+  private withCircuit(chip: GpuChip): GpuChip {
+    if (!this.circuit) return chip;
+    const s = this.s;
+    const { device } = s.ctx;
+    const g = this.layer.geom;
+    const slice = this.slices[0].slice;
+    const cs = chip.slices[0];
+    // Without static noise every chip has the noise-free cells: the noise-free chip's solved planes serve it (the oracle solves such a chip once too).
+    if (this.ideal && !hasStaticNoise(this.cfg)) {
+      const enc = device.createCommandEncoder();
+      enc.copyBufferToBuffer(this.ideal.slices[0].planes, 0, cs.planes, 0, cs.planes.size);
+      device.queue.submit([enc.finish()]);
+      return chip;
+    }
+    const temps: GPUBuffer[] = [];
+    const rec = { encoder: device.createCommandEncoder(), temp: (b: GPUBuffer) => (temps.push(b), b) };
+    const M = device.createBuffer({ size: Math.max(16, cs.cells.size), usage: GPUBufferUsage.STORAGE, label: 'chip.circuitCells' });
+    const wires = normalizedWires(this.cfg);
+    const enc = encodeCircuit(s, rec, { cells: cs.cells, S: g.S, pol: g.pol, ncols: slice.ncols, arrays: this.circuit, wires, unit: true, out: M });
+    encodePlanesFrom(s, rec, g, this.layout, slice, M, cs.planes);
+    device.queue.submit([rec.encoder.finish()]);
+    // checkLayerCircuit submits its copy of the statistics before it first waits, so every solver
+    // buffer is used only by submitted work now: destroying them lets WebGPU free them as that work
+    // completes, instead of holding the factors and sweep slots of every chip for the layer's life.
+    this.checks.push(checkLayerCircuit(s, enc, this.circuit, this.cfg, wires, processSolveStats, `layer ${this.layerIndex}`));
+    M.destroy();
+    for (const b of temps) if (b !== enc.stats) b.destroy();
+    return chip;
+  }
+
+  /** Waits for the solver statistics of the chips programmed so far; throws the RuntimeFailure of a solve that missed circuit.tolerance. */
+  async settle(): Promise<void> {
+    if (this.checks.length === 0) return;
+    const pending = this.checks;
+    this.checks = [];
+    for (const line of await Promise.all(pending)) throwCircuitFailure(line);
   }
 
   /** Whether NNS+A replaces the ideal analog accumulation (src/readout/neural-sa.ts). */
@@ -252,7 +305,7 @@ export class GpuCrossbarLayer {
   programChip(seed: number, chip: number): GpuChip {
     const id: ChipId = { seed, chip, layer: this.layerIndex };
     const g = this.layer.geom;
-    return this.withTables(programChipGpu(this.s, this.slices, g, this.cfg, this.layout, id, analogGains(this.cfg, g.blocks.length, g.N, id)), id);
+    return this.withTables(this.withCircuit(programChipGpu(this.s, this.slices, g, this.cfg, this.layout, id, analogGains(this.cfg, g.blocks.length, g.N, id))), id);
   }
 
   /** The path a run with option `kernel` takes (exact levels always sum in integers; see XbarEncodeOptions.kernel). */
@@ -299,6 +352,7 @@ export class GpuCrossbarLayer {
       read: on && this.deviceReads ? 'proportional' : on && cfg.noise.read.sigma > 0 ? cfg.noise.read.model : 'none',
       deviceRead: on && this.deviceReads,
       approx: this.approx,
+      pairs: this.layout.pairs,
       gain: !trace && collapsed && cfg.analog.gainSigma > 0,
       analogNoise: on && collapsed && cfg.analog.noise > 0,
       adcNoise: on && cfg.adc.bits > 0 && cfg.adc.noise > 0,
@@ -307,7 +361,7 @@ export class GpuCrossbarLayer {
       digitalRelu: digital !== undefined && !trace && (digital.layer.relu || digital.cfg.relu),
       digitalSaturate: digital !== undefined && !trace && digital.cfg.saturate,
       nsa: this.nsa,
-      nsaSlices: this.nsa && cfg.dataflow === 'analog-sa',
+      nsaSlices: (this.nsa || this.approx) && cfg.dataflow === 'analog-sa',
       exact: path !== 'float',
       bitplane: path === 'bitplane',
       wbits: path === 'bitplane' ? planeDigits(this.layer.geom, this.layout.mode).wbits : 0,

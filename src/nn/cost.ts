@@ -76,14 +76,10 @@ export function runCost(net: Network, cfg: XbarConfig, digital: boolean, counts:
 }
 
 /** The cost fields a sweep line and summary carry (DESIGN.md section 10 names). */
-export interface CostFields {
-  energyPerInference_J: number;
-  latency_s: number;
-  throughput_inferencesPerSecond: number;
-  area_mm2: number;
-  topsPerWatt: number;
-  topsPerMm2: number;
-}
+export type CostFields = Pick<
+  PresetEstimate,
+  'energyPerInference_J' | 'latency_s' | 'throughput_inferencesPerSecond' | 'area_mm2' | 'topsPerWatt' | 'topsPerMm2'
+>;
 
 /** The section-10 headline fields of a run's cost, or null when it has none. */
 export function costFields(c: RunCost): CostFields | null {

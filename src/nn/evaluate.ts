@@ -1,6 +1,7 @@
 import { addCounts, zeroCounts, type EventCounts } from '../crossbar/counts.ts';
 import type { EvalData } from '../io/datasets/eval-data.ts';
 import type { NetworkRunner } from './runner.ts';
+import { tracePhase } from '../trace.ts';
 
 /** Event counts of a whole evaluation in the normative report form (DESIGN.md section 5). */
 export interface CountsReport {
@@ -40,6 +41,7 @@ export async function evaluateChip(
   batchSize = runner.maxBatch,
 ): Promise<ChipEvaluation> {
   const handle = digital ? null : await runner.program(chip);
+  tracePhase('program');
   try {
     const layerCount = runner.scales.length;
     const neg = Array.from({ length: layerCount }, () => [] as number[]);
@@ -50,6 +52,7 @@ export async function evaluateChip(
       const t0 = performance.now();
       const r = await runner.forward(handle, data.x.subarray(s0 * data.sampleSize, (s0 + B) * data.sampleSize), B, s0);
       seconds += (performance.now() - t0) / 1000;
+      tracePhase('run');
       const classes = r.output.length / B;
       for (let b = 0; b < B; b++) if (argmax(r.output, b * classes, classes) === data.labels[s0 + b]) correct++;
       r.negVectors.forEach((groups, i) => groups.forEach((v, g) => (neg[i][g] = (neg[i][g] ?? 0) + v)));

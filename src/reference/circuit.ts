@@ -4,38 +4,9 @@ import { blockSubArrays, packedToPlane, type SubArray } from '../circuits/layout
 import { normalizedWires, type WireParams } from '../circuits/params.ts';
 import type { ProgrammedLayer } from '../crossbar/program.ts';
 import { RuntimeFailure } from '../errors.ts';
+import { notConvergedMessage, recordSolve, type SolveResult, type SolveStats } from '../circuits/stats.ts';
 
-/** What one solve did. */
-export interface SolveResult {
-  /** Line sweeps (one sweep solves every row, then every column). */
-  iterations: number;
-  converged: boolean;
-  /** Estimated largest column-current error after the last sweep, relative to the largest column current. */
-  error: number;
-}
-
-/** Totals over many solves (reported by the commands that run them). */
-export interface SolveStats {
-  solves: number;
-  iterations: number;
-  maxIterations: number;
-  notConverged: number;
-}
-
-/** Fresh, zeroed solve statistics. */
-export function newSolveStats(): SolveStats {
-  return { solves: 0, iterations: 0, maxIterations: 0, notConverged: 0 };
-}
-
-/** Solve statistics of every layer run without its own accumulator since the last reset (for the CLI's report). */
-export const processSolveStats: SolveStats = newSolveStats();
-
-function record(stats: SolveStats, r: SolveResult): void {
-  stats.solves++;
-  stats.iterations += r.iterations;
-  stats.maxIterations = Math.max(stats.maxIterations, r.iterations);
-  if (!r.converged) stats.notConverged++;
-}
+export { newSolveStats, processSolveStats, type SolveResult, type SolveStats } from '../circuits/stats.ts';
 
 /**
  * The resistive network of one array (DESIGN.md section 13), factored once for its cells and wires and
@@ -335,13 +306,9 @@ export class LayerCircuit {
   }
 
   private check(r: SolveResult, p: number, sa: SubArray): void {
-    record(this.stats, r);
+    recordSolve(this.stats, r);
     if (r.converged) return;
-    throw new RuntimeFailure(
-      `circuit: ${this.where} row block ${p}, array ${sa.array} (rows ${sa.row0}–${sa.row0 + sa.rows - 1}, packed columns ${sa.col0}–${sa.col0 + sa.cols - 1}): ` +
-        `the solve did not reach circuit.tolerance ${this.cfg.circuit.tolerance} in circuit.maxIterations ${this.wires.maxIterations} sweeps ` +
-        `(estimated error ${r.error.toPrecision(3)} of the largest column current); raise circuit.maxIterations or partition the array`,
-    );
+    throw new RuntimeFailure(notConvergedMessage(this.where, p, sa, r, this.cfg.circuit.tolerance, this.wires.maxIterations));
   }
 
   /**

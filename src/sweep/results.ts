@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { XbarConfig } from '../config/types.ts';
 import { COUNT_NAMES } from '../crossbar/counts.ts';
 import type { EventCounts } from '../crossbar/counts.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { configInputSchema, configPaths, layerFieldPaths, splitLayerPath } from '../config/schema.ts';
 import { PRESET_NAMES } from '../config/presets.ts';
 import { UsageError } from '../errors.ts';

@@ -10,12 +10,12 @@ import { createServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFashionMnist } from '../../src/io/datasets/fashion-mnist-node.ts';
 import { buildOnnxModel } from '../../src/io/onnx/build.ts';
-import type { AppHook } from '../../web/app/main.ts';
 import { fashionMnistPlugin } from '../../web/vite/fashion-mnist-plugin.ts';
 import { CHROMIUM, openBrowser, type BrowserEnv } from '../helpers/browser.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/files.ts';
 import { IN_CI } from '../helpers/gpu.ts';
+import { disabled, hookOf, setField, text, valueOf, visible, waitForDownload } from '../helpers/app-page.ts';
 
 const SHIPPED = ['models/fmnist-mobilenet.onnx', 'models/fmnist-vit.onnx'];
 const TITLES = ['MobileNetV2-style CNN, Fashion-MNIST (shipped)', 'ViT-style transformer, Fashion-MNIST (shipped)'];
@@ -82,37 +82,6 @@ function centroidCnn(path: string, outputs = 10): void {
   );
 }
 
-const hookOf = (page: Page): Promise<AppHook> => page.evaluate(() => ({ ...window.__xbarsim }));
-const text = (page: Page, testid: string): Promise<string> => page.$eval(`[data-testid="${testid}"]`, (e) => (e as HTMLElement).textContent ?? '');
-const visible = (page: Page, testid: string): Promise<boolean> => page.$eval(`[data-testid="${testid}"]`, (e) => !(e as HTMLElement).hidden);
-const valueOf = (page: Page, testid: string): Promise<string> => page.$eval(`[data-testid="${testid}"]`, (e) => (e as HTMLSelectElement).value);
-const disabled = (page: Page, testid: string): Promise<boolean> => page.$eval(`[data-testid="${testid}"]`, (e) => (e as HTMLSelectElement).disabled);
-
-/** Sets a form control's value (or checkbox state) as a user would, firing input and change. */
-async function setField(page: Page, testid: string, value: string | boolean): Promise<void> {
-  await page.$eval(
-    `[data-testid="${testid}"]`,
-    (e, v) => {
-      const input = e as HTMLInputElement;
-      if (typeof v === 'boolean') input.checked = v;
-      else input.value = v;
-      input.dispatchEvent(new Event('input', { bubbles: true }));
-      input.dispatchEvent(new Event('change', { bubbles: true }));
-    },
-    value,
-  );
-}
-
-async function waitForFile(dir: string, ext: string, timeoutMs = 20_000): Promise<string> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    const f = readdirSync(dir).find((n) => n.endsWith(ext));
-    if (f) return join(dir, f);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no ${ext} download in ${dir} after ${timeoutMs} ms`);
-}
-
 interface AppLine {
   preset: string;
   dataset: string;
@@ -150,9 +119,9 @@ async function runOne(page: Page, n: number, downloads: string, preset: string, 
   expect(await text(page, 'progress')).toContain('on Fashion-MNIST');
   for (const f of readdirSync(downloads)) if (f.endsWith('.jsonl') || f.endsWith('.csv')) throw new Error(`stale download ${f}`);
   await page.click('[data-testid="download-jsonl"]');
-  const jsonl = await waitForFile(downloads, '.jsonl');
+  const jsonl = await waitForDownload(downloads, '.jsonl');
   await page.click('[data-testid="download-csv"]');
-  const csvPath = await waitForFile(downloads, '.csv');
+  const csvPath = await waitForDownload(downloads, '.csv');
   expect(jsonl).toMatch(/-fashion-mnist-noise\.programming\.sigma\.jsonl$/);
   const lines = readFileSync(jsonl, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as AppLine);
   const csv = readFileSync(csvPath, 'utf8').trimEnd().split('\n');

@@ -1,18 +1,18 @@
 // The browser app, as users get it: built with Vite, served by `vite preview`, opened in headless
 // Chromium (WebGPU on SwiftShader). Runs a tiny sweep and checks the chart, the table and both
 // downloads; saves a screenshot (and the downloads) under test-artifacts/.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser } from 'puppeteer-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOnnxModel } from '../../src/io/onnx/build.ts';
 import { taskId } from '../../src/sweep/grid.ts';
-import type { AppHook } from '../../web/app/main.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/browser.ts';
 import { IN_CI } from '../helpers/gpu.ts';
 import { randomArray } from '../helpers/random.ts';
+import { hookOf, setField, text, visible, waitForDownload } from '../helpers/app-page.ts';
 
 const ARTIFACTS = 'test-artifacts';
 const SHIPPED_MLP = 'models/mlp.onnx';
@@ -46,33 +46,6 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-function hookOf(page: Page): Promise<AppHook> {
-  return page.evaluate(() => ({ ...window.__xbarsim }));
-}
-
-/** Sets a form control's value (or checkbox state) as a user would, firing input and change. */
-async function setField(page: Page, testid: string, value: string | boolean): Promise<void> {
-  await page.$eval(
-    `[data-testid="${testid}"]`,
-    (e, v) => {
-      const input = e as HTMLInputElement;
-      if (typeof v === 'boolean') input.checked = v;
-      else input.value = v;
-      input.dispatchEvent(new Event('input', { bubbles: true }));
-      input.dispatchEvent(new Event('change', { bubbles: true }));
-    },
-    value,
-  );
-}
-
-async function text(page: Page, testid: string): Promise<string> {
-  return page.$eval(`[data-testid="${testid}"]`, (e) => (e as HTMLElement).textContent ?? '');
-}
-
-async function visible(page: Page, testid: string): Promise<boolean> {
-  return page.$eval(`[data-testid="${testid}"]`, (e) => !(e as HTMLElement).hidden);
-}
-
 /** A random-weight 784 → 32 → 10 MLP: stands in for models/mlp.onnx where it was not trained yet. */
 function standInMlp(path: string): void {
   const bytes = buildOnnxModel({
@@ -93,17 +66,6 @@ function standInMlp(path: string): void {
     ],
   });
   writeFileSync(path, bytes);
-}
-
-/** Waits for a finished download (not a .crdownload) whose name ends with `ext`. */
-async function waitForDownload(dir: string, ext: string, timeoutMs = 20_000): Promise<string> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    const f = readdirSync(dir).find((n) => n.endsWith(ext));
-    if (f) return join(dir, f);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no ${ext} download in ${dir} after ${timeoutMs} ms`);
 }
 
 describe.skipIf(!hasChromium)('browser app (built with Vite, headless Chromium, WebGPU)', () => {

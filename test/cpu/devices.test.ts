@@ -252,6 +252,19 @@ describe('drift compensation as aihwkit computes it: eye readout after programmi
     expect(Math.abs(alpha[0] - want)).toBeLessThanOrEqual(5 * want * (Math.sqrt(varDen) / den));
   });
 
+  it('the eye readout of a noise-free chip is Σ_k |q[k, j]| / Qw, for the offset mapping too (ŵ = Σ…/ΔG − Qw, DESIGN.md section 3)', () => {
+    for (const mapping of ['differential', 'offset'] as const) {
+      const cfg = resolveConfig({ preset: 'ideal', weights: { bits: 6, cellBits: 2, mapping, onOffRatio: 10 } });
+      const layer = programLayer(W.data, K, N, cfg);
+      const got = eyeReadout(layer.geom, layer.G, mapping === 'offset');
+      for (let j = 0; j < N; j++) {
+        let want = 0;
+        for (let k = 0; k < K; k++) want += Math.abs(layer.q[k * N + j]) / layer.geom.Qw;
+        expect(got[j], `${mapping} column ${j}`).toBeCloseTo(want, 9);
+      }
+    }
+  });
+
   it('column: one factor per output column, the mean over its rows (drift.py:68-86)', () => {
     const cfg = make('column');
     const layer = programLayer(W.data, K, N, cfg);

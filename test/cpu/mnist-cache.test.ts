@@ -1,10 +1,10 @@
 // The decoded-MNIST cache (src/io/datasets/mnist-node.ts) must give exactly what parsing the
 // package's JSON gives, and must never be trusted when it is damaged or stale.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { clearMnistMemo, loadMnist, loadMnistRaw } from '../../src/io/datasets/mnist-node.ts';
+import { clearMnistMemo, loadMnist, loadMnistFirst, loadMnistRaw } from '../../src/io/datasets/mnist-node.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xbarsim-mnist-cache-'));
 const saved = process.env.XBARSIM_CACHE_DIR;
@@ -56,6 +56,31 @@ describe('MNIST decode cache', () => {
     expect(Buffer.compare(Buffer.from(a.test.images.buffer), Buffer.from(b.test.images.buffer))).toBe(0);
     expect(Buffer.compare(Buffer.from(a.train.images.buffer), Buffer.from(b.train.images.buffer))).toBe(0);
     expect([...a.test.labels]).toEqual([...b.test.labels]);
+  });
+
+  it('gathers the first digits of each split straight from the cache, the same bits as the whole split', () => {
+    process.env.XBARSIM_CACHE_DIR = '';
+    clearMnistMemo();
+    const whole = loadMnist();
+    // The cache written by the first test must be there, or loadMnistFirst would fall back to the JSON and prove nothing.
+    expect(statSync(cacheFile).size).toBeGreaterThan(0);
+    for (const [test, train] of [
+      [100, 256],
+      [1, 0],
+      [5000, 9000],
+    ]) {
+      process.env.XBARSIM_CACHE_DIR = dir;
+      clearMnistMemo();
+      const part = loadMnistFirst(test, train);
+      const nTest = Math.min(test, whole.test.n);
+      const nTrain = Math.min(train, whole.train.n);
+      expect([part.test.n, part.train.n]).toEqual([nTest, nTrain]);
+      expect(Buffer.compare(Buffer.from(part.test.images.buffer, part.test.images.byteOffset, part.test.images.byteLength), Buffer.from(whole.test.images.buffer, 0, nTest * 784 * 4))).toBe(0);
+      expect(Buffer.compare(Buffer.from(part.train.images.buffer, part.train.images.byteOffset, part.train.images.byteLength), Buffer.from(whole.train.images.buffer, 0, nTrain * 784 * 4))).toBe(0);
+      expect([...part.test.labels]).toEqual([...whole.test.labels.subarray(0, nTest)]);
+      expect([...part.train.labels]).toEqual([...whole.train.labels.subarray(0, nTrain)]);
+      expect(part.test.name).toBe(whole.test.name);
+    }
   });
 
   it('ignores and rewrites a truncated, corrupted or stale cache', () => {

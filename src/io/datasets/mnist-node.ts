@@ -11,7 +11,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { MNIST_CLASSES, MNIST_DEFAULT_SEED, splitMnist } from './mnist.ts';
+import { firstItems, MNIST_CLASSES, MNIST_DEFAULT_SEED, splitMnist, splitMnistIndexed } from './mnist.ts';
 import type { MnistSplit } from './mnist.ts';
 
 let rawCache: Float64Array[] | undefined;
@@ -75,8 +75,14 @@ function encodeCache(raw: readonly Float64Array[], key: string): Buffer | null {
   return out;
 }
 
-/** The arrays a cache file holds, or null when it is absent, foreign, stale or damaged. */
-function decodeCache(path: string, key: string): Float64Array[] | null {
+/** A cache file's contents: the distinct values and, per class, one index into them per pixel. */
+interface IndexedRaw {
+  table: Float64Array;
+  index: (Uint8Array | Uint16Array)[];
+}
+
+/** What a cache file holds, or null when it is absent, foreign, stale or damaged. */
+function decodeCache(path: string, key: string): IndexedRaw | null {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
@@ -103,19 +109,25 @@ function decodeCache(path: string, key: string): Float64Array[] | null {
   const table = new Float64Array(buf.buffer.slice(buf.byteOffset + t0, buf.byteOffset + t0 + 8 * h.values));
   const at = buf.byteOffset + t0 + 8 * h.values;
   const idx = h.wide ? new Uint16Array(buf.buffer.slice(at, at + 2 * total)) : new Uint8Array(buf.buffer, at, total);
-  const out: Float64Array[] = [];
+  let top = 0;
+  for (let i = 0; i < idx.length; i++) if (idx[i] > top) top = idx[i];
+  if (total > 0 && top >= table.length) return null;
+  const index: (Uint8Array | Uint16Array)[] = [];
   let o = 0;
   for (const n of counts) {
-    const a = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const k = idx[o + i];
-      if (k >= table.length) return null;
-      a[i] = table[k];
-    }
-    out.push(a);
+    index.push(idx.subarray(o, o + n));
     o += n;
   }
-  return out;
+  return { table, index };
+}
+
+/** The values an indexed cache stands for, one Float64Array per class. */
+function expand({ table, index }: IndexedRaw): Float64Array[] {
+  return index.map((idx) => {
+    const a = new Float64Array(idx.length);
+    for (let i = 0; i < idx.length; i++) a[i] = table[idx[i]];
+    return a;
+  });
 }
 
 function writeCache(dir: string, path: string, bytes: Buffer): void {
@@ -134,29 +146,64 @@ function writeCache(dir: string, path: string, bytes: Buffer): void {
   }
 }
 
-/** The raw per-class pixel arrays of the `mnist` package (`raw[c]`: count_c * 784 values), cached. */
-export function loadMnistRaw(): readonly Float64Array[] {
-  if (rawCache) return rawCache;
+/** The package's files and, when caching is on, the cache file's path. */
+function cachePath(): { pkg: PackageFiles; path: string | null } {
   const pkg = packageFiles();
-  const path = pkg.cacheDir === null ? null : join(pkg.cacheDir, 'mnist-raw.bin');
-  let raw = path === null ? null : decodeCache(path, pkg.key);
-  if (!raw) {
-    raw = parseJsonFiles(pkg.files);
-    const bytes = path === null ? null : encodeCache(raw, pkg.key);
-    if (bytes && path !== null) writeCache(pkg.cacheDir!, path, bytes);
-  }
-  rawCache = raw;
+  return { pkg, path: pkg.cacheDir === null ? null : join(pkg.cacheDir, 'mnist-raw.bin') };
+}
+
+/** Parses the JSON and writes the cache (where caching is on and the folder is writable). */
+function parseAndCache(pkg: PackageFiles, path: string | null): Float64Array[] {
+  const raw = parseJsonFiles(pkg.files);
+  const bytes = path === null ? null : encodeCache(raw, pkg.key);
+  if (bytes && path !== null) writeCache(pkg.cacheDir!, path, bytes);
   return raw;
 }
 
-/** The seeded stratified MNIST split (200 test digits per class), cached per seed. */
+/** The raw per-class pixel arrays of the `mnist` package (`raw[c]`: count_c * 784 values), cached. */
+export function loadMnistRaw(): readonly Float64Array[] {
+  if (rawCache) return rawCache;
+  const { pkg, path } = cachePath();
+  const cached = path === null ? null : decodeCache(path, pkg.key);
+  rawCache = cached ? expand(cached) : parseAndCache(pkg, path);
+  return rawCache;
+}
+
+/**
+ * The seeded stratified MNIST split (200 test digits per class), cached per seed. From a valid cache
+ * file it is gathered straight from the file's indices (a third of the time of expanding them first).
+ */
 export function loadMnist(seed: number = MNIST_DEFAULT_SEED): MnistSplit {
   let split = splitCache.get(seed);
   if (!split) {
-    split = splitMnist(loadMnistRaw(), seed);
+    if (rawCache) split = splitMnist(rawCache, seed);
+    else {
+      const { pkg, path } = cachePath();
+      const cached = path === null ? null : decodeCache(path, pkg.key);
+      if (cached) split = splitMnistIndexed(cached.table, cached.index, seed);
+      else {
+        rawCache = parseAndCache(pkg, path);
+        split = splitMnist(rawCache, seed);
+      }
+    }
     splitCache.set(seed, split);
   }
   return split;
+}
+
+/**
+ * The first `test` test and `train` training digits of loadMnist(seed), the same values. Without a
+ * decoded split in memory it gathers only those from the cache file: a cold `eval --limit 100` needs
+ * 356 of the 10,000 digits.
+ */
+export function loadMnistFirst(test: number, train: number, seed: number = MNIST_DEFAULT_SEED): MnistSplit {
+  if (!splitCache.has(seed) && !rawCache) {
+    const { pkg, path } = cachePath();
+    const cached = path === null ? null : decodeCache(path, pkg.key);
+    if (cached) return splitMnistIndexed(cached.table, cached.index, seed, { test, train });
+  }
+  const split = loadMnist(seed);
+  return { train: firstItems(split.train, train), test: firstItems(split.test, test) };
 }
 
 /** Test hook: forgets the in-process copies so the next load reads the disk (cache or JSON) again. */

@@ -50,6 +50,30 @@ const STREAM_TRAIN_ORDER = 101;
  * mixes all classes.
  */
 export function splitMnist(raw: readonly ArrayLike<number>[], seed: number = MNIST_DEFAULT_SEED): MnistSplit {
+  const { trainRefs, testRefs } = splitRefs(raw, seed);
+  return {
+    train: gather(raw, null, trainRefs, `mnist-train(seed=${seed})`),
+    test: gather(raw, null, testRefs, `mnist-test(seed=${seed})`),
+  };
+}
+
+/**
+ * splitMnist of the pixels `table[index[c][i]]` (the Node cache's form: each distinct value once),
+ * without expanding them first: the same split, bit for bit, in one pass over the bytes; with
+ * `first`, only the first `first.train` and `first.test` items of each split.
+ */
+export function splitMnistIndexed(table: Float64Array, index: readonly (Uint8Array | Uint16Array)[], seed: number = MNIST_DEFAULT_SEED, first?: { train: number; test: number }): MnistSplit {
+  const { trainRefs, testRefs } = splitRefs(index, seed);
+  // With `first`, only each split's first items are gathered (what firstItems would keep of the whole).
+  const take = (refs: number[], n: number | undefined): number[] => (n === undefined ? refs : refs.slice(0, Math.max(0, n)));
+  return {
+    train: gather(index, table, take(trainRefs, first?.train), `mnist-train(seed=${seed})`),
+    test: gather(index, table, take(testRefs, first?.test), `mnist-test(seed=${seed})`),
+  };
+}
+
+/** The seeded (class, index) references of each split, packed as class * 2^16 + index. */
+function splitRefs(raw: readonly ArrayLike<number>[], seed: number): { trainRefs: number[]; testRefs: number[] } {
   if (raw.length !== MNIST_CLASSES) throw new RangeError(`MNIST needs ${MNIST_CLASSES} classes, got ${raw.length}`);
   const counts = raw.map((a, c) => {
     if (a.length % MNIST_PIXELS !== 0) throw new RangeError(`MNIST class ${c}: ${a.length} values is not a multiple of ${MNIST_PIXELS}`);
@@ -68,14 +92,11 @@ export function splitMnist(raw: readonly ArrayLike<number>[], seed: number = MNI
   }
   new Prng(seed, STREAM_TEST_ORDER).shuffle(testRefs);
   new Prng(seed, STREAM_TRAIN_ORDER).shuffle(trainRefs);
-
-  return {
-    train: gather(raw, trainRefs, `mnist-train(seed=${seed})`),
-    test: gather(raw, testRefs, `mnist-test(seed=${seed})`),
-  };
+  return { trainRefs, testRefs };
 }
 
-function gather(raw: readonly ArrayLike<number>[], refs: readonly number[], name: string): Dataset {
+/** The images `refs` name: `raw[c][i]`, or `table[raw[c][i]]` when a table is given. */
+function gather(raw: readonly ArrayLike<number>[], table: Float64Array | null, refs: readonly number[], name: string): Dataset {
   const n = refs.length;
   const images = new Float32Array(n * MNIST_PIXELS);
   const labels = new Int32Array(n);
@@ -84,11 +105,19 @@ function gather(raw: readonly ArrayLike<number>[], refs: readonly number[], name
     const src = raw[c];
     const start = (refs[k] & 0xffff) * MNIST_PIXELS;
     const base = k * MNIST_PIXELS;
-    for (let p = 0; p < MNIST_PIXELS; p++) {
-      const v = src[start + p];
-      // The package stores 3-decimal values; anything outside [0,1] means a corrupt install.
-      if (!(v >= 0 && v <= 1)) throw new RangeError(`MNIST class ${c}: pixel value ${v} outside [0, 1]`);
-      images[base + p] = v;
+    // Two loops, so each stays monomorphic; the package stores 3-decimal values, anything outside [0,1] means a corrupt install.
+    if (table) {
+      for (let p = 0; p < MNIST_PIXELS; p++) {
+        const v = table[src[start + p]];
+        if (!(v >= 0 && v <= 1)) throw new RangeError(`MNIST class ${c}: pixel value ${v} outside [0, 1]`);
+        images[base + p] = v;
+      }
+    } else {
+      for (let p = 0; p < MNIST_PIXELS; p++) {
+        const v = src[start + p];
+        if (!(v >= 0 && v <= 1)) throw new RangeError(`MNIST class ${c}: pixel value ${v} outside [0, 1]`);
+        images[base + p] = v;
+      }
     }
     labels[k] = c;
   }

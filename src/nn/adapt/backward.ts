@@ -23,6 +23,18 @@ export interface BackwardContext {
   weights(op: LinearOp): ArrayLike<number>;
   /** Trainable adapters by layer name with their f32 up-projections (α/r)·B. */
   adapters: ReadonlyMap<string, { a: AdapterLayer; up: Float32Array }>;
+  /**
+   * --full (hardware-aware training of the weights): linear layers whose weight and bias get a
+   * gradient (straight-through: dW = xᵀ·g as if the forward had been x·W + b), and constant-operand
+   * Add ops whose constant does (the bias Add that follows a MatMul in PyTorch's exports).
+   */
+  params?: ReadonlySet<string>;
+}
+
+/** Gradient of one trained layer: dW [K, N] and db [N] (null without a bias), or of an Add's constant (dW only). */
+export interface ParamGrad {
+  dW: Float64Array;
+  db: Float64Array | null;
 }
 
 const UNARY_BACKWARD = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'gelu', 'erf', 'neg'] as const;
@@ -95,13 +107,13 @@ function erf(x: number): number {
 }
 
 /** Broadcast strides of an operand of per-sample shape `s` against output dims [B, ...out] (0 along broadcast dims). */
-function operandStrides(s: readonly number[], out: readonly number[], batched: boolean): number[] {
+export function operandStrides(s: readonly number[], out: readonly number[], batched: boolean): number[] {
   const full = [1, ...new Array<number>(out.length - s.length).fill(1), ...s];
   const st = rowMajorStrides(full);
   return full.map((d, i) => (i === 0 ? (batched ? st[0] : 0) : d === 1 && out[i - 1] !== 1 ? 0 : st[i]));
 }
 
-function binaryBackward(op: BinaryOp, ins: Float32Array[], g: Float64Array, B: number): (Float64Array | null)[] {
+function binaryBackward(op: BinaryOp, ins: Float32Array[], g: Float64Array, B: number): { dx: (Float64Array | null)[]; dConst: Float64Array | null } {
   const dims = [B, ...op.outShape];
   const n = g.length;
   const swap = op.b !== null && op.constFirst;
@@ -142,9 +154,9 @@ function binaryBackward(op: BinaryOp, ins: Float32Array[], g: Float64Array, B: n
       dr[ri] -= (g[i] * left[li]) / (right[ri] * right[ri]);
     }
   }
-  // Gradients of the value inputs only, in op.inputs order.
-  if (op.b) return [op.constFirst ? dr : dl];
-  return [dl, dr];
+  // Gradients of the value inputs in op.inputs order, and of the constant operand apart.
+  if (op.b) return op.constFirst ? { dx: [dr], dConst: dl } : { dx: [dl], dConst: dr };
+  return { dx: [dl, dr], dConst: null };
 }
 
 function softmaxBackward(op: SoftmaxOp, y: Float32Array, g: Float64Array, B: number): Float64Array {
@@ -309,9 +321,24 @@ function reduceBackward(op: ReduceOp, g: Float64Array, B: number): Float64Array 
   return dx;
 }
 
-function linearBackward(op: LinearOp, x: Float32Array, g: Float64Array, B: number, ctx: BackwardContext, grads: Map<string, AdapterGrad>, needDx: boolean): Float64Array | null {
+function linearBackward(op: LinearOp, x: Float32Array, g: Float64Array, B: number, ctx: BackwardContext, grads: Map<string, AdapterGrad>, pgrads: Map<string, ParamGrad>, needDx: boolean): Float64Array | null {
   const { K, N } = op;
   const n = (B * sizeOf(op.inShape)) / K;
+  if (ctx.params?.has(op.name)) {
+    const dW = new Float64Array(K * N);
+    const db = op.bias ? new Float64Array(N) : null;
+    for (let i = 0; i < n; i++) {
+      const go = i * N;
+      if (db) for (let j = 0; j < N; j++) db[j] += g[go + j];
+      for (let k = 0; k < K; k++) {
+        const xv = x[i * K + k];
+        if (xv === 0) continue;
+        const wo = k * N;
+        for (let j = 0; j < N; j++) dW[wo + j] += xv * g[go + j];
+      }
+    }
+    pgrads.set(op.name, { dW, db });
+  }
   const ad = ctx.adapters.get(op.name);
   let gh: Float64Array | null = null;
   if (ad) {
@@ -360,9 +387,19 @@ function linearBackward(op: LinearOp, x: Float32Array, g: Float64Array, B: numbe
  * of the forward pass over B samples.
  */
 export function adapterGradients(net: Network, values: ReadonlyMap<string, Float32Array>, B: number, gOut: Float64Array, ctx: BackwardContext): Map<string, AdapterGrad> {
-  const first = net.ops.findIndex((op) => op.kind === 'linear' && ctx.adapters.has(op.name));
+  return backwardPass(net, values, B, gOut, ctx).adapters;
+}
+
+/** Gradients of the weights and biases named in `ctx.params` (and of any adapters in ctx), as adapterGradients. */
+export function parameterGradients(net: Network, values: ReadonlyMap<string, Float32Array>, B: number, gOut: Float64Array, ctx: BackwardContext): Map<string, ParamGrad> {
+  return backwardPass(net, values, B, gOut, ctx).params;
+}
+
+function backwardPass(net: Network, values: ReadonlyMap<string, Float32Array>, B: number, gOut: Float64Array, ctx: BackwardContext): { adapters: Map<string, AdapterGrad>; params: Map<string, ParamGrad> } {
+  const first = net.ops.findIndex((op) => (op.kind === 'linear' && ctx.adapters.has(op.name)) || ctx.params?.has(op.name));
   const grads = new Map<string, AdapterGrad>();
-  if (first < 0) return grads;
+  const pgrads = new Map<string, ParamGrad>();
+  if (first < 0) return { adapters: grads, params: pgrads };
   const bad = unsupportedOp(net, first);
   if (bad) throw new UsageError(`adapt: cannot differentiate ${bad.kind} op "${bad.name}" after the first adapted layer (supported: ${BACKWARD_OPS}); adapt later layers with --layers`);
   const g = new Map<string, Float64Array>([[net.output, gOut]]);
@@ -383,10 +420,15 @@ export function adapterGradients(net: Network, values: ReadonlyMap<string, Float
     if (!go) continue;
     const needDx = i > first;
     switch (op.kind) {
-      case 'linear': add(op.inputs[0], linearBackward(op, val(op.inputs[0]), go, B, ctx, grads, needDx)); break;
+      case 'linear': add(op.inputs[0], linearBackward(op, val(op.inputs[0]), go, B, ctx, grads, pgrads, needDx)); break;
       case 'reshape': add(op.inputs[0], go); break;
       case 'unary': add(op.inputs[0], unaryBackward(op, val(op.inputs[0]), go)); break;
-      case 'binary': binaryBackward(op, op.inputs.map(val), go, B).forEach((d, k) => add(op.inputs[k], d)); break;
+      case 'binary': {
+        const r = binaryBackward(op, op.inputs.map(val), go, B);
+        r.dx.forEach((d, k) => add(op.inputs[k], d));
+        if (r.dConst && ctx.params?.has(op.name)) pgrads.set(op.name, { dW: r.dConst, db: null });
+        break;
+      }
       case 'softmax': add(op.inputs[0], softmaxBackward(op, val(op.output), go, B)); break;
       case 'layernorm': add(op.inputs[0], layerNormBackward(op, val(op.inputs[0]), go)); break;
       case 'matmul': matmulBackward(op, val(op.inputs[0]), val(op.inputs[1]), go, B).forEach((d, k) => add(op.inputs[k], d)); break;
@@ -399,5 +441,5 @@ export function adapterGradients(net: Network, values: ReadonlyMap<string, Float
     // Grads of values no later op reads are dropped as soon as they are used.
     g.delete(op.output);
   }
-  return grads;
+  return { adapters: grads, params: pgrads };
 }

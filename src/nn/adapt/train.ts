@@ -1,8 +1,8 @@
 /**
  * Training digital adapters with the analog weights frozen (issue 17; Li et al. 2024): each step runs
  * the simulator's own forward pass on a programmed chip (noise and quantization in the loop, any
- * backend), then the CPU oracle's backward (src/nn/adapt/backward.ts, straight-through through the
- * chip's effective weights) and Adam. Hardware-aware mode programs a different chip each mini-batch
+ * backend), then the backward (the CPU oracle src/nn/adapt/backward.ts, or its WebGPU twin
+ * backward-gpu.ts on a WebGPU backend; straight-through through the chip's effective weights) and Adam. Hardware-aware mode programs a different chip each mini-batch
  * (chips HW_CHIP_BASE + step: never an evaluation chip 0..N−1); on-chip mode fits one chip.
  */
 import type { XbarConfig } from '../../config/types.ts';
@@ -16,6 +16,8 @@ import { planMatrices, type MatrixLayer } from '../matrices.ts';
 import type { ChipHandle, NetworkRunner } from '../runner.ts';
 import { adapterGradients, softmaxCrossEntropy, unsupportedOp, BACKWARD_OPS } from './backward.ts';
 import { decodeWeights } from './effective.ts';
+import type { GpuSession } from '../../gpu/runtime.ts';
+import { gpuGradients } from './backward-gpu.ts';
 
 /** First chip instance hardware-aware training programs (step t uses HW_CHIP_BASE + t). */
 export const HW_CHIP_BASE = 0x80000000;
@@ -106,27 +108,54 @@ export function freshState(set: AdapterSet): TrainState {
   return { set, m: zeros(), v: zeros(), step: 0 };
 }
 
+/** One Adam step on one f32 tensor `p` with gradient `g` and moments m, v at step t (1-based). */
+export function adamUpdate(p: Float32Array, g: ArrayLike<number>, m: Float64Array, v: Float64Array, lr: number, t: number): void {
+  const c1 = 1 - BETA1 ** t;
+  const c2 = 1 - BETA2 ** t;
+  for (let i = 0; i < p.length; i++) {
+    m[i] = BETA1 * m[i] + (1 - BETA1) * g[i];
+    v[i] = BETA2 * v[i] + (1 - BETA2) * g[i] * g[i];
+    p[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + EPS);
+  }
+}
+
 /** Applies one Adam step of `grads` to the state's set in place. */
 export function adamStep(state: TrainState, grads: ReadonlyMap<string, { dA: Float64Array; dB: Float64Array }>, lr: number): void {
   state.step++;
-  const t = state.step;
-  const c1 = 1 - BETA1 ** t;
-  const c2 = 1 - BETA2 ** t;
   for (const [name, a] of state.set) {
     const g = grads.get(name);
     if (!g) continue;
     const m = state.m.get(name)!;
     const v = state.v.get(name)!;
-    const upd = (p: Float32Array, gp: Float64Array, mp: Float64Array, vp: Float64Array) => {
-      for (let i = 0; i < p.length; i++) {
-        mp[i] = BETA1 * mp[i] + (1 - BETA1) * gp[i];
-        vp[i] = BETA2 * vp[i] + (1 - BETA2) * gp[i] * gp[i];
-        p[i] -= (lr * (mp[i] / c1)) / (Math.sqrt(vp[i] / c2) + EPS);
-      }
-    };
-    upd(a.A, g.dA, m.A, v.A);
-    upd(a.B, g.dB, m.B, v.B);
+    adamUpdate(a.A, g.dA, m.A, v.A, lr, state.step);
+    adamUpdate(a.B, g.dB, m.B, v.B, lr, state.step);
   }
+}
+
+/**
+ * One epoch over `data` in the shuffled order of (seed, epoch), mini-batches of `batch` through `step`;
+ * returns the sample-weighted mean loss and the training accuracy.
+ */
+export async function runEpoch(data: TrainData, seed: number, epoch: number, batch: number, step: (x: Float32Array, y: Int32Array, b: number) => Promise<StepResult>, onStep?: (r: StepResult, done: number) => void): Promise<{ loss: number; accuracy: number }> {
+  const order = epochOrder(data.n, seed, epoch);
+  const B = batch;
+  const x = new Float32Array(B * data.sampleSize);
+  const y = new Int32Array(B);
+  let loss = 0;
+  let correct = 0;
+  for (let s0 = 0; s0 < data.n; s0 += B) {
+    const b = Math.min(B, data.n - s0);
+    for (let i = 0; i < b; i++) {
+      const k = order[s0 + i];
+      x.set(data.x.subarray(k * data.sampleSize, (k + 1) * data.sampleSize), i * data.sampleSize);
+      y[i] = data.labels[k];
+    }
+    const r = await step(x.subarray(0, b * data.sampleSize), y.subarray(0, b), b);
+    loss += r.loss * b;
+    correct += r.correct;
+    onStep?.(r, s0 + b);
+  }
+  return { loss: loss / data.n, accuracy: correct / data.n };
 }
 
 /** Effective weights (STE) of any chip of a network, programming each layer's noise-free matrix once. */
@@ -176,6 +205,8 @@ export class AdapterTrainer {
     private readonly runner: NetworkRunner,
     private readonly opts: AdaptOptions,
     readonly state: TrainState,
+    /** With a WebGPU session the backward runs there too (src/nn/adapt/backward-gpu.ts). */
+    private readonly gpu: GpuSession | null = null,
   ) {
     this.weights = new ChipWeights(net, cfg);
     net.ops.forEach((op, i) => {
@@ -204,7 +235,8 @@ export class AdapterTrainer {
       const r = await this.runner.forward(chip.handle, x, B, step * this.opts.batch, true);
       const ce = softmaxCrossEntropy(r.output, labels, B);
       const adapters = new Map([...this.state.set].map(([k, a]) => [k, { a, up: scaledUp(a) }] as [string, { a: AdapterLayer; up: Float32Array }]));
-      const grads = adapterGradients(this.net, r.values!, B, ce.grad, { weights: (op) => chip.W.get(op.name)!, adapters });
+      const ctx = { weights: (op: LinearOp) => chip.W.get(op.name)!, adapters };
+      const grads = this.gpu ? (await gpuGradients(this.gpu, this.net, r.values!, B, ce.grad, ctx)).adapters : adapterGradients(this.net, r.values!, B, ce.grad, ctx);
       return { loss: ce.loss, correct: ce.correct, grads };
     } finally {
       if (chip.temporary) chip.handle.release();
@@ -219,27 +251,14 @@ export class AdapterTrainer {
     return { loss: g.loss, correct: g.correct };
   }
 
+  /** Where the backward runs. */
+  get backwardOn(): 'webgpu' | 'cpu' {
+    return this.gpu ? 'webgpu' : 'cpu';
+  }
+
   /** Runs epoch `epoch` over `data` in the shuffled order; `onStep` sees each mini-batch's result. */
-  async epoch(data: TrainData, epoch: number, onStep?: (r: StepResult, done: number) => void): Promise<{ loss: number; accuracy: number }> {
-    const order = epochOrder(data.n, this.opts.seed, epoch);
-    const B = this.opts.batch;
-    const x = new Float32Array(B * data.sampleSize);
-    const y = new Int32Array(B);
-    let loss = 0;
-    let correct = 0;
-    for (let s0 = 0; s0 < data.n; s0 += B) {
-      const b = Math.min(B, data.n - s0);
-      for (let i = 0; i < b; i++) {
-        const k = order[s0 + i];
-        x.set(data.x.subarray(k * data.sampleSize, (k + 1) * data.sampleSize), i * data.sampleSize);
-        y[i] = data.labels[k];
-      }
-      const r = await this.step(x.subarray(0, b * data.sampleSize), y.subarray(0, b), b);
-      loss += r.loss * b;
-      correct += r.correct;
-      onStep?.(r, s0 + b);
-    }
-    return { loss: loss / data.n, accuracy: correct / data.n };
+  epoch(data: TrainData, epoch: number, onStep?: (r: StepResult, done: number) => void): Promise<{ loss: number; accuracy: number }> {
+    return runEpoch(data, this.opts.seed, epoch, this.opts.batch, (x, y, b) => this.step(x, y, b), onStep);
   }
 
   release(): void {

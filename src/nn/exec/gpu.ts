@@ -285,6 +285,8 @@ class GpuBatch implements ExecBatch<GpuTensor> {
         staging.unmap();
       }
       this.s.ctx.checkErrors();
+      // A chip's circuit solves (circuit.model "solve") report here, before any of its outputs are used.
+      for (const groups of this.xbars) for (const xl of groups) await xl?.settle();
     } finally {
       staging?.destroy();
       for (const t of this.temps) t.destroy();

@@ -1,0 +1,325 @@
+/**
+ * The backward pass of adapter and --full training on WebGPU (issue 17), the same reverse walk as the
+ * CPU oracle (src/nn/adapt/backward.ts) in f32 on the GPU kernels of src/kernels/backward.ts: linear
+ * layers (adapter branch, weight and bias gradients, dx through the chip's effective weights: the
+ * straight-through estimate), unary activations, binary ops with broadcasting, softmax, layernorm,
+ * matmul of two activations, and transpose, slice, gather and reduce as index maps (per input element
+ * the output elements that read it, built on the host). `gpuBackwardGap` names the first op outside
+ * that list.
+ */
+import { UsageError } from '../../errors.ts';
+import { readBuffer, uploadStorage } from '../../gpu/buffers.ts';
+import type { GpuSession } from '../../gpu/runtime.ts';
+import { sizeOf, type BinaryOp, type GatherOp, type LayerNormOp, type LinearOp, type MatMulOp, type Network, type NetOp, type ReduceOp, type SliceOp, type SoftmaxOp, type TransposeOp } from '../../ir/graph.ts';
+import { rowMajorStrides } from '../../ir/tensor.ts';
+import {
+  encodeAccumulate, encodeBinaryTerm, encodeColumnSum, encodeIndexMapBackward, encodeLayerNormBackward, encodeSoftmaxBackward, encodeStridedGemm, encodeUnaryBackward,
+  type BackwardUnary, type BinaryTerm, type IndexLists,
+} from '../../kernels/backward.ts';
+import type { Recorder } from '../../kernels/dispatch.ts';
+import { BACKWARD_OPS, operandStrides, unsupportedOp, type AdapterGrad, type BackwardContext, type ParamGrad } from './backward.ts';
+
+/** The op kinds (and functions) the GPU backward crosses: all the CPU oracle's. */
+export const GPU_BACKWARD_OPS = BACKWARD_OPS;
+
+/** The first op from the first trained one on whose backward has no GPU kernel, or null. */
+export function gpuBackwardGap(net: Network, trained: (op: NetOp) => boolean): NetOp | null {
+  const first = net.ops.findIndex(trained);
+  return first < 0 ? null : unsupportedOp(net, first);
+}
+
+/** For each element of an output of `dims` (row-major), the index `at(coords)` it reads. */
+function mapOut(dims: readonly number[], at: (c: number[]) => number): Int32Array {
+  const os = rowMajorStrides(dims);
+  const n = sizeOf(dims);
+  const out = new Int32Array(n);
+  const c = new Array<number>(dims.length);
+  for (let i = 0; i < n; i++) {
+    let rem = i;
+    for (let d = 0; d < dims.length; d++) {
+      c[d] = Math.floor(rem / os[d]);
+      rem -= c[d] * os[d];
+    }
+    out[i] = at(c);
+  }
+  return out;
+}
+
+/** One value's gradient on the GPU: its buffer and element count. */
+interface Grad {
+  buf: GPUBuffer;
+  n: number;
+}
+
+/** A command encoder with the temporaries it frees once its work has been read back. */
+class Work implements Recorder {
+  readonly encoder: GPUCommandEncoder;
+  private readonly temps: GPUBuffer[] = [];
+
+  constructor(private readonly s: GpuSession) {
+    this.encoder = s.ctx.device.createCommandEncoder({ label: 'backward' });
+  }
+
+  temp(buf: GPUBuffer): GPUBuffer {
+    this.temps.push(buf);
+    return buf;
+  }
+
+  alloc(n: number, label: string): GPUBuffer {
+    return this.temp(this.s.ctx.device.createBuffer({ size: Math.max(16, n * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label }));
+  }
+
+  upload(data: ArrayLike<number>, label: string): GPUBuffer {
+    const f = data instanceof Float32Array ? data : Float32Array.from(data);
+    return this.temp(uploadStorage(this.s.ctx.device, f, label));
+  }
+
+  uploadU32(data: Uint32Array | Int32Array, label: string): GPUBuffer {
+    return this.temp(uploadStorage(this.s.ctx.device, data, label));
+  }
+
+  /** Per input element (of nIn) the output elements i with src[i] = it, as CSR lists. */
+  inverseLists(src: Int32Array, nIn: number, label: string): IndexLists {
+    const off = new Uint32Array(nIn + 1);
+    for (let i = 0; i < src.length; i++) off[src[i] + 1]++;
+    for (let j = 0; j < nIn; j++) off[j + 1] += off[j];
+    const pos = off.slice(0, nIn);
+    const idx = new Uint32Array(src.length);
+    for (let i = 0; i < src.length; i++) idx[pos[src[i]]++] = i;
+    return { off: this.uploadU32(off, `${label}.off`), idx: this.uploadU32(idx, `${label}.idx`), nIn, nIdx: src.length };
+  }
+
+  /** Input element j reads exactly output element dst[j] (a reduction's backward). */
+  directLists(dst: Int32Array, label: string): IndexLists {
+    return { off: this.uploadU32(Uint32Array.from({ length: dst.length + 1 }, (_, i) => i), `${label}.off`), idx: this.uploadU32(dst, `${label}.idx`), nIn: dst.length, nIdx: dst.length };
+  }
+
+  destroy(): void {
+    for (const b of this.temps) b.destroy();
+  }
+}
+
+/**
+ * Gradients of the adapters in `ctx.adapters` and of the parameters in `ctx.params` (as
+ * adapterGradients / parameterGradients of the CPU oracle, in f32) on session `s`.
+ */
+export async function gpuGradients(s: GpuSession, net: Network, values: ReadonlyMap<string, Float32Array>, B: number, gOut: Float64Array, ctx: BackwardContext): Promise<{ adapters: Map<string, AdapterGrad>; params: Map<string, ParamGrad> }> {
+  const trained = (op: NetOp) => (op.kind === 'linear' && ctx.adapters.has(op.name)) || (ctx.params?.has(op.name) ?? false);
+  const first = net.ops.findIndex(trained);
+  const adapters = new Map<string, AdapterGrad>();
+  const params = new Map<string, ParamGrad>();
+  if (first < 0) return { adapters, params };
+  const gap = gpuBackwardGap(net, trained);
+  if (gap) throw new UsageError(`adapt: the backward of ${gap.kind} op "${gap.name}" has no WebGPU kernel (GPU backward: ${GPU_BACKWARD_OPS})`);
+  const w = new Work(s);
+  try {
+    const uploaded = new Map<string, GPUBuffer>();
+    const val = (name: string): GPUBuffer => {
+      let b = uploaded.get(name);
+      if (!b) {
+        const v = values.get(name);
+        if (!v) throw new Error(`adapt: value "${name}" was not kept by the forward pass`);
+        uploaded.set(name, (b = w.upload(v, name)));
+      }
+      return b;
+    };
+    const g = new Map<string, Grad>([[net.output, { buf: w.upload(gOut, 'dloss'), n: gOut.length }]]);
+    const add = (name: string, d: Grad): void => {
+      const prev = g.get(name);
+      if (!prev) g.set(name, d);
+      else encodeAccumulate(s, w, d.buf, prev.buf, d.n);
+    };
+    const reads: { buf: GPUBuffer; n: number; put: (v: Float64Array) => void }[] = [];
+    for (let i = net.ops.length - 1; i >= first; i--) {
+      const op = net.ops[i];
+      const go = g.get(op.output);
+      if (!go) continue;
+      if (op.kind === 'linear') {
+        const dx = linearBackward(s, w, op, val(op.inputs[0]), go, B, ctx, i > first, reads, adapters, params);
+        if (dx) add(op.inputs[0], dx);
+      } else if (op.kind === 'reshape') {
+        add(op.inputs[0], go);
+      } else if (op.kind === 'unary') {
+        const dx = w.alloc(go.n, `${op.name}.dx`);
+        encodeUnaryBackward(s, w, op.fn as BackwardUnary, op.alpha, val(op.inputs[0]), go.buf, dx, go.n);
+        add(op.inputs[0], { buf: dx, n: go.n });
+      } else if (op.kind === 'binary') {
+        const r = binaryBackward(s, w, op, op.inputs.map((x) => ({ buf: val(x), n: values.get(x)!.length })), go, B, ctx.params?.has(op.name) ?? false);
+        r.dx.forEach((d, k) => add(op.inputs[k], d));
+        if (r.dConst) {
+          const grad: ParamGrad = { dW: new Float64Array(0), db: null };
+          params.set(op.name, grad);
+          reads.push({ buf: r.dConst.buf, n: r.dConst.n, put: (v) => (grad.dW = v) });
+        }
+      } else if (op.kind === 'softmax') {
+        add(op.inputs[0], softmaxBackward(s, w, op, val(op.output), go, B));
+      } else if (op.kind === 'layernorm') {
+        add(op.inputs[0], layerNormBackward(s, w, op, val(op.inputs[0]), go));
+      } else if (op.kind === 'matmul') {
+        const a = values.get(op.inputs[0])!.length;
+        const b = values.get(op.inputs[1])!.length;
+        matmulBackward(s, w, op, { buf: val(op.inputs[0]), n: a }, { buf: val(op.inputs[1]), n: b }, go, B).forEach((d, k) => add(op.inputs[k], d));
+      } else if (op.kind === 'transpose' || op.kind === 'slice' || op.kind === 'gather' || op.kind === 'reduce') {
+        add(op.inputs[0], indexMapBackward(s, w, op, go, B));
+      } else {
+        throw new Error(`adapt: no GPU backward for ${op.kind}`);
+      }
+      g.delete(op.output);
+    }
+    s.ctx.device.queue.submit([w.encoder.finish()]);
+    for (const r of reads) r.put(Float64Array.from(new Float32Array(await readBuffer(s.ctx.device, r.buf, r.n * 4))));
+    return { adapters, params };
+  } finally {
+    w.destroy();
+  }
+}
+
+type Reads = { buf: GPUBuffer; n: number; put: (v: Float64Array) => void }[];
+
+/** One linear layer's backward: its adapter's dA, dB, its dW, db when trained, and dx when an earlier op needs it. */
+function linearBackward(s: GpuSession, w: Work, op: LinearOp, x: GPUBuffer, g: Grad, B: number, ctx: BackwardContext, needDx: boolean, reads: Reads, adapters: Map<string, AdapterGrad>, params: Map<string, ParamGrad>): Grad | null {
+  const { K, N } = op;
+  const n = (B * sizeOf(op.inShape)) / K;
+  const xs = { buf: x, elements: n * K };
+  const gs = { buf: g.buf, elements: n * N };
+  const ad = ctx.adapters.get(op.name);
+  let gh: GPUBuffer | null = null;
+  let Ab: GPUBuffer | null = null;
+  if (ad) {
+    const { a } = ad;
+    const r = a.rank;
+    const sc = a.alpha / r;
+    Ab = w.upload(a.A, `${op.name}.A`);
+    const Bb = w.upload(a.B, `${op.name}.B`);
+    // h = x·Aᵀ [n, r]; dB = s·gᵀ·h [N, r]; gh = s·g·B [n, r]; dA = ghᵀ·x [r, K].
+    const h = w.alloc(n * r, `${op.name}.h`);
+    encodeStridedGemm(s, w, { ...xs, s0: K, s1: 1 }, { buf: Ab, elements: r * K, s0: 1, s1: K }, h, n, K, r, 1, false);
+    const dB = w.alloc(N * r, `${op.name}.dB`);
+    encodeStridedGemm(s, w, { ...gs, s0: 1, s1: N }, { buf: h, elements: n * r, s0: r, s1: 1 }, dB, N, n, r, sc, false);
+    gh = w.alloc(n * r, `${op.name}.gh`);
+    encodeStridedGemm(s, w, { ...gs, s0: N, s1: 1 }, { buf: Bb, elements: N * r, s0: r, s1: 1 }, gh, n, N, r, sc, false);
+    const dA = w.alloc(r * K, `${op.name}.dA`);
+    encodeStridedGemm(s, w, { buf: gh, elements: n * r, s0: 1, s1: r }, { ...xs, s0: K, s1: 1 }, dA, r, n, K, 1, false);
+    const grad: AdapterGrad = { dA: new Float64Array(0), dB: new Float64Array(0) };
+    adapters.set(op.name, grad);
+    reads.push({ buf: dA, n: r * K, put: (v) => (grad.dA = v) }, { buf: dB, n: N * r, put: (v) => (grad.dB = v) });
+  }
+  if (ctx.params?.has(op.name)) {
+    // dW = xᵀ·g [K, N]; db = Σ_rows g.
+    const dW = w.alloc(K * N, `${op.name}.dW`);
+    encodeStridedGemm(s, w, { ...xs, s0: 1, s1: K }, { ...gs, s0: N, s1: 1 }, dW, K, n, N, 1, false);
+    const grad: ParamGrad = { dW: new Float64Array(0), db: null };
+    params.set(op.name, grad);
+    reads.push({ buf: dW, n: K * N, put: (v) => (grad.dW = v) });
+    if (op.bias) {
+      const db = w.alloc(N, `${op.name}.db`);
+      encodeColumnSum(s, w, g.buf, db, n, N, false);
+      reads.push({ buf: db, n: N, put: (v) => (grad.db = v) });
+    }
+  }
+  if (!needDx) return null;
+  // dx = g·W_effᵀ [n, K] (+ gh·A with an adapter).
+  const W = w.upload(ctx.weights(op), `${op.name}.W`);
+  const dx = w.alloc(n * K, `${op.name}.dx`);
+  encodeStridedGemm(s, w, { ...gs, s0: N, s1: 1 }, { buf: W, elements: K * N, s0: 1, s1: N }, dx, n, N, K, 1, false);
+  if (gh && Ab && ad) encodeStridedGemm(s, w, { buf: gh, elements: n * ad.a.rank, s0: ad.a.rank, s1: 1 }, { buf: Ab, elements: ad.a.rank * K, s0: K, s1: 1 }, dx, n, ad.a.rank, K, 1, true);
+  return { buf: dx, n: n * K };
+}
+
+/** Transpose, slice and gather (each output element reads one input element) and reduce sum/mean (each input element feeds one output element). */
+function indexMapBackward(s: GpuSession, w: Work, op: TransposeOp | SliceOp | GatherOp | ReduceOp, g: Grad, B: number): Grad {
+  const inDims = [B, ...op.inShape];
+  const nIn = sizeOf(inDims);
+  const is = rowMajorStrides(inDims);
+  let lists: IndexLists;
+  let scale = 1;
+  if (op.kind === 'transpose') {
+    const perm = [0, ...op.perm.map((p) => p + 1)];
+    const outDims = perm.map((p) => inDims[p]);
+    lists = w.inverseLists(mapOut(outDims, (c) => c.reduce((a, x, d) => a + x * is[perm[d]], 0)), nIn, op.name);
+  } else if (op.kind === 'slice') {
+    lists = w.inverseLists(mapOut([B, ...op.outShape], (c) => c.reduce((a, x, d) => a + (d === 0 ? x : op.starts[d - 1] + x * op.steps[d - 1]) * is[d], 0)), nIn, op.name);
+  } else if (op.kind === 'gather') {
+    const ax = op.axis + 1;
+    const ni = op.indicesShape.length;
+    const ids = rowMajorStrides([...op.indicesShape]);
+    lists = w.inverseLists(mapOut([B, ...op.outShape], (c) => {
+      let at = 0;
+      for (let d = 0; d < ax; d++) at += c[d] * is[d];
+      let j = 0;
+      for (let d = 0; d < ni; d++) j += c[ax + d] * ids[d];
+      at += op.indices[j] * is[ax];
+      for (let d = ax + 1; d < inDims.length; d++) at += c[d + ni - 1] * is[d];
+      return at;
+    }), nIn, op.name);
+  } else {
+    const axes = new Set(op.axes.map((a) => a + 1));
+    if (op.fn === 'mean') scale = 1 / op.axes.reduce((p, a) => p * op.inShape[a], 1);
+    const ks = rowMajorStrides(inDims.map((d, i) => (axes.has(i) ? 1 : d)));
+    lists = w.directLists(mapOut(inDims, (c) => c.reduce((a, x, d) => a + (axes.has(d) ? 0 : x * ks[d]), 0)), op.name);
+  }
+  const dx = w.alloc(nIn, `${op.name}.dx`);
+  encodeIndexMapBackward(s, w, g.buf, g.n, lists, dx, scale, false);
+  return { buf: dx, n: nIn };
+}
+
+const LEFT: Record<string, BinaryTerm> = { add: 'add', sub: 'sub-left', mul: 'mul-left', div: 'div-left' };
+const RIGHT: Record<string, BinaryTerm> = { add: 'add', sub: 'sub-right', mul: 'mul-right', div: 'div-right' };
+
+/** Add, sub, mul, div with numpy broadcasting: each operand's gradient is its terms summed over the output elements that read it. */
+function binaryBackward(s: GpuSession, w: Work, op: BinaryOp, ins: Grad[], g: Grad, B: number, wantConst: boolean): { dx: Grad[]; dConst: Grad | null } {
+  const dims = [B, ...op.outShape];
+  const swap = op.b !== null && op.constFirst;
+  const cst = op.b ? { buf: w.upload(op.b.data, `${op.name}.const`), n: op.b.data.length } : null;
+  const other = cst ?? ins[1];
+  const left = swap ? other : ins[0];
+  const right = swap ? ins[0] : other;
+  const ls = operandStrides([...(swap ? op.bShape : op.aShape)], op.outShape, !swap);
+  const rs = operandStrides([...(swap ? op.aShape : op.bShape)], op.outShape, swap || op.b === null);
+  const li = mapOut(dims, (c) => c.reduce((a, x, d) => a + x * ls[d], 0));
+  const ri = mapOut(dims, (c) => c.reduce((a, x, d) => a + x * rs[d], 0));
+  const liBuf = w.uploadU32(li, `${op.name}.li`);
+  const riBuf = w.uploadU32(ri, `${op.name}.ri`);
+  const side = (term: BinaryTerm, map: Int32Array, len: number, label: string): Grad => {
+    const t = w.alloc(g.n, `${op.name}.${label}.terms`);
+    encodeBinaryTerm(s, w, term, { buf: left.buf, elements: left.n }, { buf: right.buf, elements: right.n }, liBuf, riBuf, g.buf, t, g.n);
+    const d = w.alloc(len, `${op.name}.${label}`);
+    encodeIndexMapBackward(s, w, t, g.n, w.inverseLists(map, len, `${op.name}.${label}`), d, 1, false);
+    return { buf: d, n: len };
+  };
+  const needLeft = !swap || wantConst;
+  const needRight = swap || op.b === null || wantConst;
+  const dl = needLeft ? side(LEFT[op.fn], li, left.n, 'dl') : null;
+  const dr = needRight ? side(RIGHT[op.fn], ri, right.n, 'dr') : null;
+  if (op.b) return swap ? { dx: [dr!], dConst: wantConst ? dl : null } : { dx: [dl!], dConst: wantConst ? dr : null };
+  return { dx: [dl!, dr!], dConst: null };
+}
+
+function softmaxBackward(s: GpuSession, w: Work, op: SoftmaxOp, y: GPUBuffer, g: Grad, B: number): Grad {
+  const dims = [B, ...op.inShape];
+  const ax = op.axis + 1;
+  const dx = w.alloc(g.n, `${op.name}.dx`);
+  encodeSoftmaxBackward(s, w, y, g.buf, dx, sizeOf(dims.slice(0, ax)), dims[ax], sizeOf(dims.slice(ax + 1)));
+  return { buf: dx, n: g.n };
+}
+
+function layerNormBackward(s: GpuSession, w: Work, op: LayerNormOp, x: GPUBuffer, g: Grad): Grad {
+  const len = sizeOf(op.inShape.slice(op.axis));
+  const dx = w.alloc(g.n, `${op.name}.dx`);
+  encodeLayerNormBackward(s, w, x, g.buf, op.scale ? w.upload(op.scale, `${op.name}.scale`) : null, dx, g.n / len, len, op.epsilon);
+  return { buf: dx, n: g.n };
+}
+
+/** Batched [M, K]·[K, N] with equal leading dims: da = g·bᵀ, db = aᵀ·g per matrix. */
+function matmulBackward(s: GpuSession, w: Work, op: MatMulOp, a: Grad, b: Grad, g: Grad, B: number): Grad[] {
+  const M = op.aShape[op.aShape.length - 2];
+  const K = op.aShape[op.aShape.length - 1];
+  const N = op.bShape[op.bShape.length - 1];
+  const batches = (B * sizeOf(op.outShape)) / (M * N);
+  if (a.n !== batches * M * K || b.n !== batches * K * N) throw new UsageError(`${op.name}: adapter training differentiates MatMul only with equal leading dims`);
+  const da = w.alloc(a.n, `${op.name}.da`);
+  encodeStridedGemm(s, w, { buf: g.buf, elements: g.n, s0: N, s1: 1, batch: M * N }, { buf: b.buf, elements: b.n, s0: 1, s1: N, batch: K * N }, da, M, N, K, 1, false, batches);
+  const db = w.alloc(b.n, `${op.name}.db`);
+  encodeStridedGemm(s, w, { buf: a.buf, elements: a.n, s0: 1, s1: K, batch: M * K }, { buf: g.buf, elements: g.n, s0: N, s1: 1, batch: M * N }, db, K, M, N, 1, false, batches);
+  return [{ buf: da, n: a.n }, { buf: db, n: b.n }];
+}

@@ -1,0 +1,186 @@
+// `adapt --full` (issue 17 item 3, hardware-aware training of all weights): weight and bias gradients of
+// the CPU oracle against finite differences (the MLP, and an attention block whose head has PyTorch's
+// MatMul + Add bias), and the command end to end on the MNIST MLP: the loss falls, the written ONNX is
+// the original graph with new weights, `eval` of it reproduces the reported accuracy, a resumed run
+// equals an uninterrupted one, and a non-.onnx --out is refused.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onnx } from 'onnx-proto';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/schema.ts';
+import { mnistEvalData } from '../../src/io/datasets/eval-data.ts';
+import { Prng } from '../../src/io/datasets/prng.ts';
+import { decodeModel, decodeTensor } from '../../src/io/onnx/decode.ts';
+import type { LinearOp, Network, NetOp } from '../../src/ir/graph.ts';
+import { parameterGradients, softmaxCrossEntropy } from '../../src/nn/adapt/backward.ts';
+import { biasAdd, fullState } from '../../src/nn/adapt/full.ts';
+import { adaptedLayers } from '../../src/nn/adapt/train.ts';
+import { importOnnx } from '../../src/io/onnx/import.ts';
+import { OnnxParamWriter } from '../../src/io/onnx/rewrite.ts';
+import { loadModel } from '../../src/nn/load-model.ts';
+import { openNetwork } from '../../src/nn/runner.ts';
+import { attentionNet, C, D, T } from '../helpers/attention-net.ts';
+import { MLP } from '../helpers/adapters.ts';
+import { runMain } from '../helpers/cli.ts';
+
+const CPU = { kind: 'cpu', reason: 'test' } as const;
+
+/** Checks ∂loss/∂p of the state's tensors at `picks` entries each against central differences of the f32 network. */
+async function checkGradients(net: Network, x: Float32Array, labels: number[], B: number, picks: (g: Float64Array) => number[], tol: number): Promise<number> {
+  const layers = net.ops.filter((o): o is LinearOp => o.kind === 'linear');
+  const state = fullState(net, layers);
+  const names = new Set<string>(layers.map((l) => l.name));
+  for (const op of layers) {
+    const b = biasAdd(net, op);
+    if (b) names.add(b.name);
+  }
+  const cfg = resolveConfig({ preset: 'ideal' });
+  // A fresh runner per evaluation: --full re-programs from the network's arrays, so nothing may cache them.
+  const loss = async (): Promise<number> => {
+    const r = openNetwork(CPU, net, cfg, true);
+    const l = softmaxCrossEntropy((await r.forward(null, x, B, 0)).output, labels, B).loss;
+    r.destroy();
+    return l;
+  };
+  const runner = openNetwork(CPU, net, cfg, true);
+  const r = await runner.forward(null, x, B, 0, true);
+  runner.destroy();
+  const ce = softmaxCrossEntropy(r.output, labels, B);
+  const pg = parameterGradients(net, r.values!, B, ce.grad, { weights: (op) => op.weight, adapters: new Map(), params: names });
+  let checked = 0;
+  for (const p of state.params) {
+    const [node, role] = [p.key.slice(0, p.key.lastIndexOf('.')), p.key.slice(p.key.lastIndexOf('.') + 1)];
+    const g = role === 'bias' ? pg.get(node)!.db! : pg.get(node)!.dW;
+    expect(g.length, p.key).toBe(p.data.length);
+    for (const i of picks(g)) {
+      const v = p.data[i];
+      const h = 2e-2 * Math.max(Math.abs(v), 0.05);
+      p.data[i] = v + h;
+      const up = Math.fround(v + h) - v;
+      const lp = await loss();
+      p.data[i] = v - h;
+      const dn = v - Math.fround(v - h);
+      const lm = await loss();
+      p.data[i] = v;
+      const num = (lp - lm) / (up + dn);
+      expect(Math.abs(num - g[i]), `${p.key}[${i}]: numeric ${num}, analytic ${g[i]}`).toBeLessThan(2e-2 * Math.abs(g[i]) + tol);
+      checked++;
+    }
+  }
+  return checked;
+}
+
+const largest = (k: number) => (g: Float64Array) => Array.from(g.keys()).sort((i, j) => Math.abs(g[j]) - Math.abs(g[i])).slice(0, k);
+
+describe('weight gradients (CPU oracle)', () => {
+  it('dW and db of every MLP layer match central finite differences of the f32 network', async () => {
+    const net = loadModel(MLP);
+    const data = mnistEvalData(net.input.shape, 6, 1);
+    expect(await checkGradients(net, data.x, Array.from(data.labels), data.n, largest(4), 2e-5)).toBe(24);
+  });
+
+  it('attention block: dW and db of q, k, v, mlp and the head, and the constant of a MatMul + Add bias', async () => {
+    const base = attentionNet(3);
+    // The head as PyTorch exports a Linear on tokens: MatMul without bias, then Add of a constant.
+    const head = base.ops.find((o) => o.name === 'head') as LinearOp;
+    const rng = new Prng(4);
+    const addOp: NetOp = { kind: 'binary', name: 'head.add', inputs: ['head.mm'], output: 'head', fn: 'add', b: { dims: [C], data: Float32Array.from({ length: C }, () => rng.uniform() - 0.5) }, constFirst: false, aShape: [C], bShape: [C], outShape: [C] };
+    const net: Network = { ...base, ops: [...base.ops.map((o) => (o === head ? { ...head, output: 'head.mm', bias: null } : o)), addOp], shapes: new Map([...base.shapes, ['head.mm', [C]]]) };
+    expect(biasAdd(net, net.ops.find((o) => o.name === 'head') as LinearOp)?.name).toBe('head.add');
+    const B = 3;
+    const x = Float32Array.from({ length: B * T * D }, () => 2 * rng.uniform() - 1);
+    const every = (g: Float64Array) => Array.from({ length: 5 }, (_, i) => Math.floor((i * g.length) / 5));
+    // q, k, v, mlp: weight and bias (8 tensors); head: weight and the Add's constant.
+    expect(await checkGradients(net, x, [1, 4, 0], B, every, 1e-4)).toBe(10 * 5);
+  });
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'xbarsim-full-'));
+const cfg = join(dir, 'noisy.json');
+// As test/cpu/adapt-cli.test.ts: one 8-bit cycle and slice, heavy programming noise (about 50% on chip 0);
+// 64 calibration images, since every step re-calibrates the re-programmed network.
+writeFileSync(cfg, JSON.stringify({ preset: 'prime', inputs: { dacBits: 8 }, weights: { cellBits: 8, mapping: 'differential' }, adc: { bits: 8 }, noise: { programming: { sigma: 0.15 } }, calibration: { samples: 64 }, seed: 4 }));
+const base = ['adapt', '--full', '--model', MLP, '--dataset', 'mnist', '--config', cfg, '--chip', '0', '--lr', '0.0005', '--limit', '128', '--holdout', '32', '--eval-limit', '100', '--backend', 'cpu', '--json'];
+
+describe('writing trained weights back', () => {
+  it('a file whose nodes have no names: layers are found by the importer\'s own names (opType_index)', () => {
+    const m = onnx.ModelProto.decode(readFileSync(MLP));
+    for (const n of m.graph!.node!) n.name = '';
+    const bytes = onnx.ModelProto.encode(m).finish();
+    const net = importOnnx(bytes, 'unnamed');
+    const layers = adaptedLayers(net, resolveConfig({ preset: 'isaac' }), null);
+    expect(layers.length).toBeGreaterThan(1);
+    const w = new OnnxParamWriter(bytes, 'unnamed');
+    for (const op of layers) w.addLinear(op);
+    for (const op of layers) op.weight[0] += 0.25;
+    const back = importOnnx(w.encode(), 'written');
+    for (const op of layers) expect((back.ops.find((x) => x.name === op.name) as LinearOp).weight[0], op.name).toBe(op.weight[0]);
+  });
+
+  it('the shipped ViT: every linear layer\'s MatMul weight and folded Add bias, and the Gemm head, are written where import reads them', () => {
+    const file = 'models/fmnist-vit.onnx';
+    const net = loadModel(file);
+    const layers = adaptedLayers(net, resolveConfig({ preset: 'isaac' }), null);
+    expect(layers).toHaveLength(17);
+    const w = new OnnxParamWriter(readFileSync(file), file);
+    for (const op of layers) w.addLinear(op);
+    const state = fullState(net, layers);
+    expect(state.params).toHaveLength(34);
+    const rng = new Prng(2);
+    for (const p of state.params) for (let i = 0; i < p.data.length; i += 7) p.data[i] += rng.uniform() - 0.5;
+    const back = importOnnx(w.encode(), 'written');
+    for (const op of layers) {
+      const o = back.ops.find((x) => x.name === op.name) as LinearOp;
+      expect(Array.from(o.weight), op.name).toEqual(Array.from(op.weight));
+      expect(Array.from(o.bias!), op.name).toEqual(Array.from(op.bias!));
+    }
+    expect(JSON.stringify(back.ops.map((o) => [o.kind, o.name, o.inputs, o.output]))).toBe(JSON.stringify(net.ops.map((o) => [o.kind, o.name, o.inputs, o.output])));
+  });
+});
+
+describe('xbarsim adapt --full', () => {
+  it('lowers the loss; the written ONNX is the original graph with new weights and eval reproduces the accuracy; resuming equals running on', async () => {
+    const out = join(dir, 'full.onnx');
+    const r = await runMain([...base, '--epochs', '2', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    const log = rep.epochLog as { loss: number }[];
+    expect(log).toHaveLength(2);
+    expect(log[1].loss).toBeLessThan(0.8 * log[0].loss);
+    expect(rep.evaluation.accuracyWith).toBeGreaterThan(rep.evaluation.accuracyWithout + 0.1);
+    expect(rep.trainedParams).toBe(784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10);
+
+    // Same nodes, same initializer names, types and dims; only the trained tensors' values differ.
+    const a = decodeModel(readFileSync(MLP), 'a');
+    const b = decodeModel(readFileSync(out), 'b');
+    expect(JSON.stringify(b.graph.node)).toBe(JSON.stringify(a.graph.node));
+    expect(b.graph.initializer.map((t) => [t.name, t.dataType, t.dims.map(Number)])).toEqual(a.graph.initializer.map((t) => [t.name, t.dataType, t.dims.map(Number)]));
+    const changed = b.graph.initializer.filter((t, i) => !decodeTensor(t, 'b').data.every((v, j) => v === decodeTensor(a.graph.initializer[i], 'a').data[j]));
+    expect(changed.length).toBe(6);
+
+    const ev = await runMain(['eval', '--model', out, '--dataset', 'mnist', '--config', cfg, '--limit', '100', '--chips', '1', '--backend', 'cpu', '--json']);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(JSON.parse(ev.stdout).chips[0].accuracy).toBe(rep.evaluation.accuracyWith);
+
+    const out2 = join(dir, 'resumed.onnx');
+    expect((await runMain([...base, '--epochs', '1', '--out', out2])).code).toBe(0);
+    const res = await runMain([...base, '--epochs', '2', '--out', out2, '--resume']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout).epochLog).toEqual(log);
+    expect(readFileSync(out2).equals(readFileSync(out))).toBe(true);
+  });
+
+  it.each([
+    [['--out', join(dir, 'w.npz')], /--out .*w.npz: --full writes the re-programmed model, an .onnx file \(allowed: .onnx\)/],
+    [['--init', 'rrr'], /--init rrr: --full/],
+  ])('refuses %j with one line, exit 2, nothing written', async (extra, re) => {
+    const args = [...base, '--epochs', '1', '--out', join(dir, 'never.onnx'), ...extra];
+    const r = await runMain(args);
+    expect(r.code).toBe(2);
+    expect(r.ownStderrLines).toHaveLength(1);
+    expect(r.stderr).toMatch(re);
+    expect(existsSync(join(dir, 'never.onnx'))).toBe(false);
+    expect(existsSync(join(dir, 'w.npz'))).toBe(false);
+  });
+});
