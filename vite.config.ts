@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { fashionMnistPlugin } from './web/vite/fashion-mnist-plugin.ts';
 
@@ -18,5 +20,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // Commands spawned by tests tune the crossbar kernel into a folder of this test run, never the user's cache.
+    env: { XBARSIM_TUNING_DIR: join(tmpdir(), `xbarsim-test-tuning-${process.pid}`) },
   },
 });

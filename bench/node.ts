@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openNodeGpu } from '../src/gpu/node-gpu.ts';
 import { GpuRuntime } from '../src/gpu/runtime.ts';
+import { fileTuningStore } from '../src/gpu/tuning-cache.ts';
 import { mnistEvalData } from '../src/io/datasets/eval-data.ts';
 import { parseBenchArgs } from './core/args.ts';
 import { markdownReport } from './core/report.ts';
@@ -70,6 +71,7 @@ const host: BenchHost = {
     webgpu: packageVersion(join(ROOT, 'node_modules', 'webgpu')),
     platform: `${process.platform}-${process.arch}`,
   },
+  tuningStore: fileTuningStore(),
   async shippedModel(file) {
     const p = join(ROOT, 'models', file);
     return existsSync(p) ? new Uint8Array(readFileSync(p)) : null;

@@ -21,7 +21,8 @@
 // stages KT rows per workgroup in shared memory (real GPUs).
 // Params, the bindings and the constants TM, NPL, PC, T, SIGNED, COLLAPSED, TRACE, READ (0 none,
 // 1 additive, 2 proportional: needs the G² planes; with DEVREAD the planes hold a device model's σ² and
-// the draws come from stream deviceRead), APPROX (circuit.model "approx": P.partRows, P.rColNorm; PAIRS: on both polarities of a difference plane; SERIAL: a collapsed dataflow run cycle by cycle, for NSA or APPROX), GAIN, ANALOGN, ADCN, SHARED, KT, WGX, WGY are
+// the draws come from stream deviceRead), APPROX (circuit.model "approx": P.partRows, P.rColNorm; PAIRS: on both polarities of a difference plane; SERIAL: a collapsed dataflow run cycle by cycle, for NSA or APPROX), GAIN, ANALOGN, ADCN, SHARED, KT, WGX, WGY,
+// EXACT, EXACTF, WBITS are
 // generated from src/kernels/xbar-kernel.ts; STREAM_* and the counter layout from src/random/philox.ts.
 
 const NOISY: bool = READ != 0u || GAIN || ANALOGN || ADCN;
@@ -52,6 +53,61 @@ fn magnitude(v: i32, ph: u32) -> u32 {
 fn level(u: u32, t: u32) -> f32 {
   if (COLLAPSED && !SERIAL) { return f32(u) * P.invVm; }
   return f32((u >> (t * P.dacBits)) & ((1u << P.dacBits) - 1u)) * P.invVm;
+}
+
+// EXACT (src/kernels/bitplane.ts): with conductances at exact levels, a plane's column current is
+// (ΔG·Σ_k u_k·e_k + off·Σ_k u_k)/Vm for the cycle's integer inputs u and the plane's integer digits e.
+// Both sums are formed in integers and combined once here, so the general and the bit-plane variants
+// produce the same f32 from the same two integers (an f32 running sum would depend on the order).
+// The cycle's input bits: (first bit, count); collapsed dataflows drive all P.inBits bits at once.
+fn cycleBits(t: u32) -> vec2<u32> {
+  if (COLLAPSED && !SERIAL) { return vec2<u32>(0u, P.inBits); }
+  return vec2<u32>(t * P.dacBits, P.dacBits);
+}
+
+fn bitMask(n: u32) -> u32 {
+  return select((1u << n) - 1u, 0xffffffffu, n >= 32u);
+}
+
+fn exactCurrent(se: vec4<i32>, su: u32) -> vec4<f32> {
+  return (vec4<f32>(se) * P.exDG + vec4<f32>(f32(su) * P.exOff)) * P.invVm;
+}
+
+// The general variants' integer sums over rows [k0, k1) of one vector, with R holding each plane's
+// digits e as f32 integers. WGSL's i32 arithmetic wraps like the bit-plane variant's u32 sums; the
+// host keeps every sum below 2^31 (bitplane.ts exactGap).
+fn exactInputLoop(row: u32, ph: u32, k0: u32, k1: u32, cb: vec2<u32>) -> u32 {
+  let mask = bitMask(cb.y);
+  var s = 0u;
+  for (var k = k0; k < k1; k++) { s += (magnitude(xq[row * P.K + k], ph) >> cb.x) & mask; }
+  return s;
+}
+
+// EXACTF: every partial sum stays below 2^24, so f32 multiply-adds of the integers are exact (and on
+// CPU drivers much cheaper than i32 vector multiplies); the result is the same integer.
+fn exactDotsLoop(rows: array<u32, TM>, ph: u32, k0: u32, k1: u32, cb: vec2<u32>, plane: u32, colc: u32) -> array<vec4<i32>, TM> {
+  let mask = bitMask(cb.y);
+  var d = array<vec4<i32>, TM>();
+  if (EXACTF) {
+    var f = array<vec4<f32>, TM>();
+    for (var k = k0; k < k1; k++) {
+      let e = R[(k * NPL + plane) * P.N4 + colc];
+      for (var m = 0u; m < TM; m++) {
+        let u = f32((magnitude(xq[rows[m] * P.K + k], ph) >> cb.x) & mask);
+        f[m] = fma(vec4<f32>(u), e, f[m]);
+      }
+    }
+    for (var m = 0u; m < TM; m++) { d[m] = vec4<i32>(f[m]); }
+    return d;
+  }
+  for (var k = k0; k < k1; k++) {
+    let e = vec4<i32>(R[(k * NPL + plane) * P.N4 + colc]);
+    for (var m = 0u; m < TM; m++) {
+      let u = i32((magnitude(xq[rows[m] * P.K + k], ph) >> cb.x) & mask);
+      d[m] += u * e;
+    }
+  }
+  return d;
 }
 
 // Σ_t 4^(t·b)·V_t² of one input: the input side of an analog accumulation's read-noise variance.
@@ -236,10 +292,12 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
   let colc = min(col4, P.N4 - 1u);
 
   var base = array<u32, TM>();
+  var rowsG = array<u32, TM>();
   var neg = array<bool, TM>();
   var anyNeg = false;
   for (var m = 0u; m < TM; m++) {
     let r = min(r0 + m, P.rows - 1u);
+    rowsG[m] = P.rowStart + r;
     base[m] = (P.rowStart + r) * P.K;
     neg[m] = negFlags[P.rowStart + r] != 0u;
     anyNeg = anyNeg || neg[m];
@@ -268,11 +326,21 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
             sumSq[m] = sqStats[(((P.rowStart + r) * 2u + ph) * P.nBlocks + p) * TK + select(t, 0u, COLLAPSED)];
           }
         }
-        for (var k = k0; k < k1; k++) {
+        var sumI = array<u32, TM>();
+        let cb = cycleBits(t);
+        if (EXACT) {
           for (var m = 0u; m < TM; m++) {
-            let u = magnitude(xq[base[m] + k], ph);
-            sumV[m] += level(u, t);
-            if (t == 0u) { sumU[m] += f32(u); }
+            sumI[m] = exactInput(rowsG[m], ph, p, k0, k1, cb);
+            sumV[m] = f32(sumI[m]) * P.invVm;
+            if (t == 0u) { sumU[m] = f32(exactInput(rowsG[m], ph, p, k0, k1, vec2<u32>(0u, P.inBits))); }
+          }
+        } else {
+          for (var k = k0; k < k1; k++) {
+            for (var m = 0u; m < TM; m++) {
+              let u = magnitude(xq[base[m] + k], ph);
+              sumV[m] += level(u, t);
+              if (t == 0u) { sumU[m] += f32(u); }
+            }
           }
         }
         var wt = 1.0;
@@ -283,7 +351,13 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
           // APPROX: each horizontal partition of the row block is its own column line (aihwkit's IR-drop
           // approximation, src/circuits/approx.ts); without it the block is one partition, summed exactly.
           let pr = select(k1 - k0, P.partRows, APPROX);
-          for (var a0 = k0; a0 < k1; a0 += pr) {
+          if (EXACT) {
+            for (var pc = 0u; pc < PC; pc++) {
+              let d = exactDots(rowsG, sumI, ph, p, k0, k1, cb, c + pc, colc);
+              for (var m = 0u; m < TM; m++) { acc[pc * TM + m] = exactCurrent(d[m], sumI[m]); }
+            }
+          }
+          for (var a0 = k0; a0 < select(k1, k0, EXACT); a0 += pr) {
             let a1 = min(k1, a0 + pr);
             var part = array<vec4<f32>, TMPC>();
             var partW = array<vec4<f32>, TMPCW>();

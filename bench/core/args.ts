@@ -8,7 +8,7 @@ export interface BenchArgs extends SuiteOptions {
 }
 
 function fail(usage: string, msg: string): never {
-  process.stderr.write(`bench: ${msg} (usage: ${usage} [--quick] [--runs N>=5] [--only REGEX] [--read-sigma S>=0] [--images N>=1] [--out DIR])\n`);
+  process.stderr.write(`bench: ${msg} (usage: ${usage} [--quick] [--runs N>=5] [--only REGEX] [--read-sigma S>=0] [--images N>=1] [--out DIR] [--retune])\n`);
   process.exit(2);
 }
 
@@ -25,6 +25,7 @@ export function parseBenchArgs(argv: string[], usage: string): BenchArgs {
         'read-sigma': { type: 'string', default: '0.02' },
         images: { type: 'string', default: '256' },
         out: { type: 'string' },
+        retune: { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: false,
@@ -46,5 +47,5 @@ export function parseBenchArgs(argv: string[], usage: string): BenchArgs {
       fail(usage, `--only ${values.only}: not a regular expression`);
     }
   }
-  return { quick: values.quick, runs, only, readSigma, images, out: values.out ?? null };
+  return { quick: values.quick, runs, only, readSigma, images, out: values.out ?? null, retune: values.retune };
 }

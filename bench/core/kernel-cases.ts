@@ -10,7 +10,10 @@ import { inputScale, quantizeInputs } from '../../src/crossbar/quantize.ts';
 import { uploadStorage } from '../../src/gpu/buffers.ts';
 import type { GpuSession } from '../../src/gpu/runtime.ts';
 import { planGemm } from '../../src/kernels/gemm.ts';
-import { GpuCrossbarLayer } from '../../src/kernels/xbar.ts';
+import { GpuCrossbarLayer, type XbarPath } from '../../src/kernels/xbar.ts';
+import { XBAR } from '../../src/kernels/xbar-kernel.ts';
+import { kernelKeyString } from '../../src/gpu/pipeline-cache.ts';
+import { tilesName } from '../../src/kernels/autotune.ts';
 import { vmmRef } from '../../src/reference/vmm.ts';
 import { lcgArray } from './data.ts';
 import { compileMeter, timeGpuRuns, timeRuns, type GpuRunTiming } from './measure.ts';
@@ -37,8 +40,16 @@ export interface KernelResult {
   cellMacs: number;
   /** B·K·N: the GEMM's multiply-accumulates. */
   macs: number;
-  /** Seconds per run of the crossbar kernel (quantize, read-noise statistics and the crossbar pass). */
+  /** Seconds per run of the crossbar kernel (quantize, read-noise statistics and the crossbar pass), on the path chosen automatically. */
   xbar: GpuRunTiming;
+  /** That path ('bitplane': packed bit planes; 'exact': integer sums in the general variant; 'float'), its pipeline key and the session's tiling. */
+  path: XbarPath;
+  kernelKey: string;
+  tiles: string;
+  /** The same run forced onto the general variant (identical results), when the automatic path is the bit-plane one; else null. */
+  general: GpuRunTiming | null;
+  /** The same run on the f32-sum kernel that static noise takes (not bit-identical), when the automatic path is exact; else null. */
+  float: GpuRunTiming | null;
   gemm: GpuRunTiming;
   /** Simulated cell-MACs per second over the GEMM's MACs per second (median times). */
   rateRatio: number;
@@ -95,6 +106,9 @@ export async function runKernelCase(s: GpuSession, spec: KernelCaseSpec, o: { ru
 
     const xbar = await timeGpuRuns(s, o.runs, o.useTimestamps, (rec) => gl.encode(rec, chip, { input, out, rows: B, rowOffset: 0, sxq: sx, outScale: sx }));
     const xbarCompile = meter.seconds();
+    const path = gl.kernelPath();
+    const general = path === 'bitplane' ? await timeGpuRuns(s, o.runs, o.useTimestamps, (rec) => gl.encode(rec, chip, { input, out, rows: B, rowOffset: 0, sxq: sx, outScale: sx, kernel: 'general' })) : null;
+    const float = path !== 'float' ? await timeGpuRuns(s, o.runs, o.useTimestamps, (rec) => gl.encode(rec, chip, { input, out, rows: B, rowOffset: 0, sxq: sx, outScale: sx, kernel: 'float' })) : null;
     meter.reset();
     const gemmPlan = planGemm(s, X, W, B, K, N);
     let gemm: GpuRunTiming;
@@ -132,6 +146,11 @@ export async function runKernelCase(s: GpuSession, spec: KernelCaseSpec, o: { ru
       cellMacs,
       macs,
       xbar,
+      path,
+      kernelKey: kernelKeyString(XBAR.key(gl.kernelVariant())),
+      tiles: tilesName(s.tuning.xbar),
+      general,
+      float,
       gemm,
       rateRatio,
       timeRatio: xbar.seconds.median / gemm.seconds.median,

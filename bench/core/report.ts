@@ -22,7 +22,11 @@ function kernels(run: BenchRun, rs: KernelResult[]): string {
     String(r.K),
     String(r.B),
     g(r.cellMacs),
+    r.path,
     `${ms(r.xbar.seconds.median)} ${pct(r.xbar.seconds)}`,
+    r.general ? `${ms(r.general.seconds.median)} ${pct(r.general.seconds)}` : '',
+    r.general ? x(r.general.seconds.median / r.xbar.seconds.median) : '',
+    r.float ? `${ms(r.float.seconds.median)} ${pct(r.float.seconds)}` : '',
     `${ms(r.gemm.seconds.median)} ${pct(r.gemm.seconds)}`,
     g(r.cellMacs / r.xbar.seconds.median),
     g(r.macs / r.gemm.seconds.median),
@@ -35,9 +39,11 @@ function kernels(run: BenchRun, rs: KernelResult[]): string {
   return [
     `### Crossbar kernel vs f32 GEMM (${src}; read noise σ = ${rs[0]?.readSigma} additive; median of ${run.options.runs} runs ± half their range)`,
     '',
-    table(['preset', 'dataflow', 'K=N', 'B', 'G cell-MACs', 'xbar ms', 'GEMM ms', 'xbar G cell-MAC/s', 'GEMM G MAC/s', 'rate ratio', 'time ratio', 'compile ms xbar/GEMM', 'CPU ref G cell-MAC/s', 'GPU/CPU'], rows),
+    `Tiling: ${rs[0]?.tiles ?? ''}${run.tuning ? ` (${run.tuning.source === 'cache' ? 'from the tuning cache' : 'tuned in this run'}: ${Object.entries(run.tuning.timings).map(([k, v]) => `${k} ${v.toPrecision(3)} ms`).join(', ')})` : ''}.`,
     '',
-    'rate ratio = simulated cell-MACs per second over the GEMM\'s MACs per second (target ≥ 0.5 for digital-sa); time ratio = kernel time over GEMM time (target ≤ 2 for analog-sa). Compilation is not in the times.',
+    table(['preset', 'dataflow', 'K=N', 'B', 'G cell-MACs', 'path', 'xbar ms', 'general ms', 'fast/general', 'f32-sum ms', 'GEMM ms', 'xbar G cell-MAC/s', 'GEMM G MAC/s', 'rate ratio', 'time ratio', 'compile ms xbar/GEMM', 'CPU ref G cell-MAC/s', 'GPU/CPU'], rows),
+    '',
+    'path: bitplane = packed bit planes (AND + popcount, 32 rows per word), exact = integer sums in the general variant, float = f32 sums (static noise); general ms = the same run forced onto the general variant (bit-identical results); f32-sum ms = the kernel static noise takes, summing f32 currents (not bit-identical). rate ratio = simulated cell-MACs per second over the GEMM\'s MACs per second (target ≥ 0.5 for digital-sa); time ratio = kernel time over GEMM time (target ≤ 2 for analog-sa). Compilation is not in the times.',
   ].join('\n');
 }
 

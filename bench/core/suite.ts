@@ -2,6 +2,8 @@
 // through Dawn, headless Chromium through Puppeteer) call runSuite with their own BenchHost, so the
 // cases and their code are the same in both.
 import type { Backend } from '../../src/gpu/backend.ts';
+import type { TuningStore } from '../../src/gpu/tuning.ts';
+import { tilesName, tuneBackend } from '../../src/kernels/autotune.ts';
 import { adapterLine } from '../../src/gpu/gpu-context.ts';
 import type { EvalData } from '../../src/io/datasets/eval-data.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
@@ -43,6 +45,8 @@ export interface BenchHost {
   /** Seconds of `runs` cold evals after one uncounted warm-up (it fills disk and shader caches). */
   coldEval(spec: ColdSpec, runs: number): Promise<ColdTimes>;
   log(line: string): void;
+  /** Where the crossbar kernel's tuning is cached (Node: the user's cache folder; browser: the page). */
+  tuningStore: TuningStore;
 }
 
 export interface SuiteOptions {
@@ -55,6 +59,8 @@ export interface SuiteOptions {
   readSigma: number;
   /** Images per network batch (default 256). */
   images: number;
+  /** Measure the crossbar tiling again instead of reading the tuning cache. */
+  retune?: boolean;
 }
 
 /** What a runner measured of its cold evals. */
@@ -95,7 +101,9 @@ export interface BenchRun {
   adapter: { line: string; vendor: string; architecture: string; device: string; description: string; source: string; isSoftware: boolean; features: string[] };
   /** How GPU kernel times were measured. */
   gpuTiming: 'timestamp-query' | 'wall';
-  options: { quick: boolean; runs: number; only: string | null; readSigma: number; images: number };
+  options: { quick: boolean; runs: number; only: string | null; readSigma: number; images: number; retune: boolean };
+  /** The crossbar tiling the kernels ran with: from the cache or measured in this run, with each candidate's median ms. */
+  tuning: { tiles: string; source: 'cache' | 'measured'; timings: Record<string, number> } | null;
   cases: (CaseResult & { id: string })[];
   skipped: { id: string; reason: string }[];
 }
@@ -136,6 +144,7 @@ async function loadNet(host: BenchHost, ref: ModelRef): Promise<Network | null> 
 /** Runs every selected case; returns the run's record. */
 export async function runSuite(host: BenchHost, o: SuiteOptions): Promise<BenchRun> {
   const startedAt = new Date().toISOString();
+  const tuned = await tuneBackend(host.backend, host.tuningStore, { retune: o.retune, log: host.log });
   const s = host.backend.session;
   const a = s.ctx.adapter;
   const useTimestamps = GpuTimer.available(s.ctx.device);
@@ -222,7 +231,8 @@ export async function runSuite(host: BenchHost, o: SuiteOptions): Promise<BenchR
     versions: host.versions,
     adapter: { line: adapterLine(a), vendor: a.vendor, architecture: a.architecture, device: a.device, description: a.description, source: a.source, isSoftware: a.isSoftware, features: s.ctx.caps.features },
     gpuTiming: useTimestamps ? 'timestamp-query' : 'wall',
-    options: { quick: o.quick, runs: o.runs, only: o.only?.source ?? null, readSigma: o.readSigma, images: o.images },
+    options: { quick: o.quick, runs: o.runs, only: o.only?.source ?? null, readSigma: o.readSigma, images: o.images, retune: o.retune ?? false },
+    tuning: tuned && { tiles: tilesName(tuned.entry.xbar), source: tuned.source, timings: tuned.entry.timings },
     cases,
     skipped,
   };
@@ -236,5 +246,5 @@ export function suiteOptionsToJson(o: SuiteOptions): string {
 /** The inverse of suiteOptionsToJson, with the defaults for absent fields. */
 export function suiteOptionsFromJson(text: string): SuiteOptions {
   const j = JSON.parse(text) as Partial<Omit<SuiteOptions, 'only'>> & { only?: string | null };
-  return { quick: j.quick ?? false, runs: j.runs ?? 5, only: j.only ? new RegExp(j.only) : null, readSigma: j.readSigma ?? 0.02, images: j.images ?? 256 };
+  return { quick: j.quick ?? false, runs: j.runs ?? 5, only: j.only ? new RegExp(j.only) : null, readSigma: j.readSigma ?? 0.02, images: j.images ?? 256, retune: j.retune ?? false };
 }

@@ -7,6 +7,7 @@ import { resolveConfig } from '../../src/config/schema.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
 import { openBrowserGpu } from '../../src/gpu/browser-gpu.ts';
 import { GpuRuntime } from '../../src/gpu/runtime.ts';
+import { memoryTuningStore } from '../../src/gpu/tuning.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
 import { evaluateChip } from '../../src/nn/evaluate.ts';
 import { openNetwork } from '../../src/nn/runner.ts';
@@ -79,6 +80,7 @@ async function suite(): Promise<BenchRun> {
   const backend = await openBackend();
   const host: BenchHost = {
     runner: 'browser',
+    tuningStore: memoryTuningStore(),
     backend,
     versions: { xbarsim: params.get('version') ?? 'unknown', userAgent: navigator.userAgent },
     shippedModel: shippedBytes,

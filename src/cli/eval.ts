@@ -14,6 +14,8 @@ import { costSummary, costLine } from './energy.ts';
 import { INTERVAL_METHOD, accuracyStats, formatInterval } from '../sweep/stats.ts';
 import { checkLayerKeys, configLayerKeys, matrixLayerRefs, modelClasses } from '../sweep/layers.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
+import { fileTuningStore } from '../gpu/tuning-cache.ts';
+import { tuneBackend } from '../kernels/autotune.ts';
 import { processSolveStats } from '../reference/circuit.ts';
 import { circuitLine } from './circuit-line.ts';
 import { configFromFlags, intFlag } from './vmm.ts';
@@ -37,6 +39,7 @@ export interface EvalFlags {
   seed?: string;
   batch?: string;
   adapters?: string;
+  retune?: boolean;
 }
 
 /** The preset `eval` uses when neither --config nor --preset is given. */
@@ -88,6 +91,7 @@ export async function runEval(f: EvalFlags): Promise<void> {
   const backend = await nodeBackend(digital ? f.backend : circuitBackend([cfg], f.backend, 'eval'));
   tracePhase('adapter');
   try {
+    if (!digital) await tuneBackend(backend, fileTuningStore(), { retune: f.retune ?? false, log: stderrLine });
     const runner = openNetwork(backend, net, cfg, digital);
     tracePhase('open');
     try {

@@ -76,6 +76,7 @@ function buildProgram(): Command {
     .option('--batch <n>', 'samples per batch (results do not depend on it; default: what the adapter fits)')
     .option('--json', 'print one JSON object')
     .option('--adapters <FILE>', 'digital low-rank adapter set (.npz or .json, README "Adapter sets") beside the analog linear layers')
+    .option('--retune', 'measure the crossbar kernel\'s tiling on this adapter again (default: the tuning cache)')
     .addOption(backendOption())
     .action(async (opts: EvalFlags) => runEval(opts));
 
@@ -124,7 +125,7 @@ function buildProgram(): Command {
     .addOption(backendOption())
     .action(async (opts: RunFlags) => runRun(opts));
 
-  registerSweepCommands(program, (setup) => NetworkEvaluator.open(setup));
+  registerSweepCommands(program, (setup, opts) => NetworkEvaluator.open(setup, opts));
   registerEnergyCommand(program);
 
   program

@@ -22,7 +22,7 @@ import { refuseIfLocked } from '../sweep/lock.ts';
 import { runSweep } from '../sweep/run.ts';
 import { parseVaries } from '../sweep/spec.ts';
 import type { Vary } from '../sweep/spec.ts';
-import type { Evaluator, SweepEvalSetup } from '../sweep/types.ts';
+import type { Evaluator, EvaluatorOptions, SweepEvalSetup } from '../sweep/types.ts';
 import { checkInputsOutsideOutputs, checkOutDir } from '../sweep/outdir.ts';
 import { registerMergeCommand } from './merge.ts';
 import { circuitBackend } from './backend-guard.ts';
@@ -30,7 +30,7 @@ import { circuitBackend } from './backend-guard.ts';
 export type { SweepEvalSetup } from '../sweep/types.ts';
 
 /** Makes the evaluator a sweep runs on (the network evaluator; tests pass a fake). */
-export type EvaluatorFactory = (setup: SweepEvalSetup) => Promise<Evaluator>;
+export type EvaluatorFactory = (setup: SweepEvalSetup, opts?: EvaluatorOptions) => Promise<Evaluator>;
 
 /** Flags of `xbarsim sweep`, as commander hands them over. */
 export interface SweepFlags {
@@ -47,6 +47,7 @@ export interface SweepFlags {
   resume?: boolean;
   shard?: string;
   backend: BackendChoice;
+  retune?: boolean;
   seed?: string;
   adapters?: string;
 }
@@ -226,7 +227,7 @@ export async function runSweepCommand(f: SweepFlags, makeEvaluator: EvaluatorFac
   say(describePlan(plan));
 
   // Opening the evaluator loads the model and checks the data against it: still nothing written.
-  const evaluator = await makeEvaluator(plan.setup);
+  const evaluator = await makeEvaluator(plan.setup, { retune: f.retune ?? false });
   try {
     const layers = evaluator.matrixLayers?.();
     if (layers !== undefined) {
@@ -297,6 +298,7 @@ export function registerSweepCommands(program: Command, makeEvaluator: Evaluator
     .addOption(new Option('--backend <name>', 'compute backend (auto: WebGPU, else the CPU reference)').choices(BACKEND_CHOICES).default('auto'))
     .option('--seed <n>', 'random seed (overrides the config)')
     .option('--adapters <FILE>', 'digital low-rank adapter set (.npz or .json, README "Adapter sets") on every evaluation')
+    .option('--retune', 'measure the crossbar kernel\'s tiling on this adapter again (default: the tuning cache)')
     .action(async (opts: SweepFlags) => runSweepCommand(opts, makeEvaluator));
   registerMergeCommand(program);
 }

@@ -15,6 +15,8 @@ export interface GpuSession {
  */
 export class GpuRuntime {
   private current: GpuSession | null = null;
+  /** Tuning chosen for this adapter (autotuning), kept for the sessions that replace a lost device. */
+  private tuned: KernelTuning | null = null;
 
   constructor(private readonly open: () => Promise<GpuContext | null>) {}
 
@@ -23,8 +25,14 @@ export class GpuRuntime {
     if (this.current && !this.current.ctx.isLost()) return this.current;
     const ctx = await this.open();
     if (!ctx) return null;
-    this.current = { ctx, pipelines: new PipelineCache(ctx.device), tuning: adapterTuning(ctx) };
+    this.current = { ctx, pipelines: new PipelineCache(ctx.device), tuning: this.tuned ?? adapterTuning(ctx) };
     return this.current;
+  }
+
+  /** Uses `t` in the live session and every later one (the adapter stays the same across device losses). */
+  setTuning(t: KernelTuning): void {
+    this.tuned = t;
+    if (this.current) this.current.tuning = t;
   }
 
   /** Releases the device so Node can exit promptly. */

@@ -10,6 +10,8 @@ export interface XbarTiles {
   pcMax: number;
   /** Input rows staged per workgroup in shared memory; 0 selects the register-only variant. */
   kt: number;
+  /** false keeps exact-level layers on the general variant (tests and benches compare the two); default: the bit-plane variant where it pays. */
+  bitplane?: boolean;
 }
 
 /** Kernel tuning of one session: chosen from the adapter, or forced by a test or bench through withTuning. */
@@ -39,4 +41,30 @@ export function adapterTuning(ctx: Pick<GpuContext, 'adapter' | 'limits'>): Kern
   while (t.kt > 1 && t.kt * rows * SHARED_BYTES_PER_ELEMENT > ctx.limits.maxComputeWorkgroupStorageSize) t.kt >>= 1;
   if (t.kt * rows * SHARED_BYTES_PER_ELEMENT > ctx.limits.maxComputeWorkgroupStorageSize || t.wgx * t.wgy > ctx.limits.maxComputeInvocationsPerWorkgroup) return { xbar: REGISTER_TILES };
   return { xbar: t };
+}
+
+/** Bump when the tuning candidates or the kernels change enough that cached choices should be measured again. */
+export const TUNING_VERSION = 1;
+
+/** A tuning result as cached per adapter (src/kernels/autotune.ts). */
+export interface TuningEntry {
+  version: number;
+  xbar: XbarTiles;
+  /** Median milliseconds of each candidate tried, by its short name, for reports. */
+  timings: Record<string, number>;
+}
+
+/** Where tuning results are kept between runs. */
+export interface TuningStore {
+  get(adapterKey: string): TuningEntry | null;
+  /** Stores an entry; false when the store cannot be written (it is then read-only). */
+  set(adapterKey: string, e: TuningEntry): boolean;
+  /** Where it lives, for messages. */
+  readonly where: string;
+}
+
+/** A store that keeps entries for this process only (the browser, tests). */
+export function memoryTuningStore(): TuningStore {
+  const m = new Map<string, TuningEntry>();
+  return { where: 'memory', get: (k) => m.get(k) ?? null, set: (k, e) => (m.set(k, e), true) };
 }

@@ -1,6 +1,7 @@
 import xbarWgsl from '../../shaders/xbar.wgsl?raw';
 import xbarRegistersWgsl from '../../shaders/xbar-registers.wgsl?raw';
 import xbarSharedWgsl from '../../shaders/xbar-shared.wgsl?raw';
+import xbarBitplaneWgsl from '../../shaders/xbar-bitplane.wgsl?raw';
 import philoxWgsl from '../../shaders/philox.wgsl?raw';
 import int64Wgsl from '../../shaders/int64.wgsl?raw';
 import type { GpuLimits } from '../gpu/gpu-context.ts';
@@ -51,11 +52,19 @@ export type XbarVariant = {
   nsa: boolean;
   /** analog-sa's slice chain after the cycle chains (one conversion per column): NNS+A's, or the approximation's with unit coefficients. */
   nsaSlices: boolean;
+  /** Conductances at exact levels: column currents from integer sums of inputs times plane digits (src/kernels/bitplane.ts). */
+  exact: boolean;
+  /** The bit-plane variant (exact only): those sums 32 rows per AND + countOneBits; wbits digit bit planes per plane (0 otherwise). */
+  bitplane: boolean;
+  wbits: number;
+  /** Exact sums below 2^24: the general variants sum them with f32 multiply-adds (exact there) instead of i32. */
+  exactF32: boolean;
 };
 
 /** Each variant's whole body: the shared loop nest, then the variant's input staging and entry point. */
 const REGISTERS_BODY = `${xbarWgsl}\n\n${xbarRegistersWgsl}`;
 const SHARED_BODY = `${xbarWgsl}\n\n${xbarSharedWgsl}`;
+const BITPLANE_BODY = `${xbarWgsl}\n\n${xbarBitplaneWgsl}`;
 
 /** The crossbar VMM of DESIGN.md sections 3 and 4 for one column slice of a layer (shaders/xbar.wgsl). */
 export const XBAR = defineKernel({
@@ -133,6 +142,13 @@ export const XBAR = defineKernel({
     /** Rows of each horizontal partition (array.partitions.rows), and circuit.rCol·Gmax (approx only). */
     partRows: 'u32',
     rColNorm: 'f32',
+    /** EXACT: input bit planes T·b, ΔG and the plane offset (Gmin for cells, else 0) of a current; the bit planes' digit offset and 32-row words per row block and in all. */
+    inBits: 'u32',
+    exDG: 'f32',
+    exOff: 'f32',
+    eOff: 'u32',
+    blockWords: 'u32',
+    wordsTotal: 'u32',
   },
   bindings: {
     /** [.., K] signed quantized inputs, and per vector 1 if it needs the X⁻ pass. */
@@ -185,10 +201,13 @@ export const XBAR = defineKernel({
     if ((v.gain || v.analogNoise) && !v.collapsed) throw new Error('xbar: analog gain and noise apply to buffered and analog-sa only');
     if (v.digitalExact && v.digital === 'none') throw new Error('xbar: the exact digital unit needs a rounding mode');
     if (v.trace && (v.adcTable || v.digital !== 'none')) throw new Error('xbar: calibration traces ADC inputs, with no transfer table or digital unit');
-    const shared = v.kt > 0;
+    if (v.bitplane && !v.exact) throw new Error('xbar: the bit-plane variant needs exact levels');
+    if (v.exact && (v.approx || v.read === 'proportional' || v.deviceRead)) throw new Error('xbar: exact levels exclude the IR-drop approximation and proportional or device read noise');
+    checkParam('wbits', v.wbits, v.bitplane ? 1 : 0, v.bitplane ? 31 : 0);
+    const shared = v.kt > 0 && !v.bitplane;
     const DIGITAL_MODES = { none: 0, 'half-even': 1, 'half-up': 2, floor: 3, truncate: 4 } as const;
     return {
-      body: shared ? SHARED_BODY : REGISTERS_BODY,
+      body: v.bitplane ? BITPLANE_BODY : shared ? SHARED_BODY : REGISTERS_BODY,
       consts: {
         TM: v.tm,
         NPL: v.npl,
@@ -213,6 +232,9 @@ export const XBAR = defineKernel({
         PAIRS: v.pairs,
         ANALOG_SA: v.nsaSlices,
         SHARED: shared,
+        EXACT: v.exact,
+        EXACTF: v.exact && v.exactF32 && !v.bitplane,
+        WBITS: Math.max(1, v.wbits),
         KT: Math.max(1, v.kt),
         WGX: v.wgx,
         WGY: v.wgy,

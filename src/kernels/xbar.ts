@@ -14,6 +14,7 @@ import { devicePlan } from './device.ts';
 import { hasWires, normalizedWires } from '../circuits/params.ts';
 import { partitionSizes } from '../circuits/layout.ts';
 import { UsageError } from '../errors.ts';
+import { bitplaneCostGap, digitPlanes, exactInF32, encodeBitpack, exactGap, inputBits, packedPlanes, packedRowBytes, planeDigits, wordLayout } from './bitplane.ts';
 
 /**
  * Why the GPU cannot run `cfg`'s circuit (null when it can): "solve" runs everywhere (the network is
@@ -72,7 +73,17 @@ export interface XbarEncodeOptions {
    * N columns: it replaces the f32 epilogue (weight scales, outScale, bias).
    */
   digital?: DigitalUnit;
+  /**
+   * Which kernel variant forms the column currents (results are identical): 'auto' (default) takes the
+   * bit-plane variant wherever kernelPath allows it; 'general' the register or shared-memory variant;
+   * 'bitplane' insists (an error when the layer's levels are not exact); 'float' sums f32 currents as
+   * with static noise (benchmarks: not bit-identical to the others).
+   */
+  kernel?: 'auto' | 'general' | 'bitplane' | 'float';
 }
+
+/** How a layer's column currents are formed: packed bit planes, integer sums in the general variant, or f32 sums. */
+export type XbarPath = 'bitplane' | 'exact' | 'float';
 
 /** A chip's readout on the GPU: its ADC transfer tables and its NNS+A chain coefficients (either may be absent). */
 interface ChipTables {
@@ -160,6 +171,12 @@ export class GpuCrossbarLayer {
   private readonly deviceReads: boolean;
   /** Column currents follow circuit.model "approx" (DESIGN.md section 13). */
   private readonly approx: boolean;
+  /** Why the conductances are not exact levels (src/kernels/bitplane.ts), and why the bit planes would not pay; null when they are / do. */
+  readonly exactReason: string | null;
+  readonly bitplaneReason: string | null;
+  /** Per slice, built on first use: the general variants' digit planes and the bit-plane variant's packed planes. */
+  private digitBufs: GPUBuffer[] | null = null;
+  private packedBufs: GPUBuffer[] | null = null;
   /** circuit.model "solve": every chip's sub-arrays, solved for unit drives when it is programmed. */
   private readonly circuit: CircuitArray[] | null;
   /** Solver statistics of programmed chips not yet read back: each resolves to its failure line or null. */
@@ -181,6 +198,8 @@ export class GpuCrossbarLayer {
     if (gap) throw new UsageError(gap);
     this.approx = hasWires(cfg) && cfg.circuit.model === 'approx';
     this.circuit = hasWires(cfg) && cfg.circuit.model === 'solve' ? layerArrays(g, cfg) : null;
+    this.exactReason = exactGap(cfg, g, this.layout);
+    this.bitplaneReason = this.exactReason ?? bitplaneCostGap(g, this.layout, cfg);
     this.slices = columnSlices(s, g, this.layout).map((slice) => {
       const j0 = 4 * slice.col4;
       const ep = new Float32Array(slice.n4 * 8);
@@ -337,7 +356,31 @@ export class GpuCrossbarLayer {
     return this.withTables(this.withCircuit(programChipGpu(this.s, this.slices, g, this.cfg, this.layout, id, analogGains(this.cfg, g.blocks.length, g.N, id))), id);
   }
 
-  private variant(trace: boolean, perRead: boolean, digital: DigitalUnit | undefined): XbarVariant {
+  /** The path a run with option `kernel` takes (exact levels always sum in integers; see XbarEncodeOptions.kernel). */
+  kernelPath(kernel: XbarEncodeOptions['kernel'] = 'auto'): XbarPath {
+    if (kernel === 'bitplane' && this.exactReason !== null) throw new Error(`crossbar layer: no bit-plane kernel: ${this.exactReason}`);
+    if (this.exactReason !== null || kernel === 'float') return 'float';
+    if (kernel === 'bitplane' || (kernel === 'auto' && this.bitplaneReason === null)) return 'bitplane';
+    return 'exact';
+  }
+
+  /** The kernel variant (and so the pipeline key) a run with these options uses: tests and benchmarks report it. */
+  kernelVariant(o: Pick<XbarEncodeOptions, 'trace' | 'perRead' | 'digital' | 'kernel'> = {}): XbarVariant {
+    return this.variant(o.trace ?? false, o.perRead ?? true, o.digital, this.kernelPath(o.kernel ?? (this.tiles().bitplane === false ? 'general' : 'auto')));
+  }
+
+  private planesFor(path: XbarPath, i: number): GPUBuffer | null {
+    if (path === 'float') return null;
+    const { device } = this.s.ctx;
+    if (path === 'exact') {
+      this.digitBufs ??= this.slices.map(({ slice }) => uploadStorage(device, digitPlanes(this.layer, this.layout, slice), 'xbar.digitPlanes'));
+      return this.digitBufs[i];
+    }
+    this.packedBufs ??= this.slices.map(({ slice }) => uploadStorage(device, packedPlanes(this.layer, this.layout, slice, this.cfg.array.rows), 'xbar.bitPlanes'));
+    return this.packedBufs[i];
+  }
+
+  private variant(trace: boolean, perRead: boolean, digital: DigitalUnit | undefined, path: XbarPath): XbarVariant {
     const tiles = this.tiles();
     const cfg = this.cfg;
     const on = perRead && !trace;
@@ -352,7 +395,7 @@ export class GpuCrossbarLayer {
       signed: adcIsSigned(cfg),
       collapsed,
       trace,
-      kt: tiles.kt,
+      kt: path === 'bitplane' ? 0 : tiles.kt,
       // A device model's read noise is proportional-shaped: per-cell σ² planes (src/kernels/program.ts).
       read: on && this.deviceReads ? 'proportional' : on && cfg.noise.read.sigma > 0 ? cfg.noise.read.model : 'none',
       deviceRead: on && this.deviceReads,
@@ -368,6 +411,10 @@ export class GpuCrossbarLayer {
       digitalExact: digital !== undefined && !trace && digitalExact(digital),
       nsa: this.nsa,
       nsaSlices: (this.nsa || this.approx) && cfg.dataflow === 'analog-sa',
+      exact: path !== 'float',
+      bitplane: path === 'bitplane',
+      wbits: path === 'bitplane' ? planeDigits(this.layer.geom, this.layout.mode).wbits : 0,
+      exactF32: path === 'exact' && exactInF32(cfg, this.layer.geom, this.layout),
     };
   }
 
@@ -384,7 +431,8 @@ export class GpuCrossbarLayer {
   /** Bytes per input vector of the largest per-vector binding: its inputs [K], outputs [N] or read-noise sums [2, nBlocks, T]. */
   private rowBytes(): number {
     const { K, N, T, blocks } = this.layer.geom;
-    return 4 * Math.max(K, N, 2 * blocks.length * T);
+    const packed = this.exactReason === null ? packedRowBytes(this.layer.geom, this.cfg.array.rows) : 0;
+    return Math.max(4 * Math.max(K, N, 2 * blocks.length * T), packed);
   }
 
   /** Rows of inputs that fit one storage binding (input [rows, K], output [rows, N] and their read-noise sums). */
@@ -414,7 +462,8 @@ export class GpuCrossbarLayer {
     const g = this.layer.geom;
     const cfg = this.cfg;
     const trace = o.trace ?? false;
-    const v = this.variant(trace, o.perRead ?? true, o.digital);
+    const path = this.kernelPath(o.kernel ?? (this.tiles().bitplane === false ? 'general' : 'auto'));
+    const v = this.variant(trace, o.perRead ?? true, o.digital, path);
     const tables = v.adcTable || v.nsa ? this.tables.get(chip) : undefined;
     if ((v.adcTable || v.nsa) && !tables) throw new Error('crossbar layer: this chip was not programmed by this layer (no ADC tables)');
     if (v.adcTable && !tables!.packed) throw new Error('crossbar layer: adc.nonuniform levels [] are fitted at calibration, but this layer was not calibrated');
@@ -442,8 +491,16 @@ export class GpuCrossbarLayer {
       sqStats = rec.temp(device.createBuffer({ size: Math.max(16, rows * 2 * g.blocks.length * TK * 4), usage: GPUBufferUsage.STORAGE, label: 'xbar.sqStats' }));
       encodeReadVariance(s, rec, { xq, rows, K: g.K, blockRows: cfg.array.rows, nBlocks: g.blocks.length, dacBits: g.b, T: g.T, TK, Vm: g.Vm, stats: sqStats });
     }
+    let xin = binding(s, xq, rows * g.K * 4);
+    if (path === 'bitplane') {
+      const bits = rec.temp(device.createBuffer({ size: Math.max(16, rows * packedRowBytes(g, cfg.array.rows)), usage: GPUBufferUsage.STORAGE, label: 'xbar.inputBits' }));
+      encodeBitpack(s, rec, { xq, bits, rows, g, blockRows: cfg.array.rows });
+      xin = binding(s, bits, rows * packedRowBytes(g, cfg.array.rows));
+    }
+    const words = wordLayout(g, cfg.array.rows);
+    const digits = planeDigits(g, this.layout.mode);
     const Y = windowBinding(s, o.out, first * g.N, rows * g.N, 4);
-    const shared = { xq: binding(s, xq, rows * g.K * 4), negFlags: binding(s, flags, rows * 4), consts, Y: Y.binding, sqStats, adcT: tables?.buf ?? this.scratch };
+    const shared = { xq: xin, negFlags: binding(s, flags, rows * 4), consts, Y: Y.binding, sqStats, adcT: tables?.buf ?? this.scratch };
     const pk = tables?.packed ?? undefined;
     let nsaVar = 0;
     for (let sl = 0; sl < g.S; sl++) nsaVar += 2 * 4 ** (sl * g.c);
@@ -467,8 +524,9 @@ export class GpuCrossbarLayer {
             cellBits: g.c, nsaSliceBase: g.blocks.length * g.S * g.N * g.T, nsaVar, nsaVmDg: g.Vm / g.dG, nsaBase: tables?.nsaBase ?? 0, digBase,
             digShift: du ? 2 ** -du.exponent : 1, digLo: du?.range.lo ?? 0, digHi: du?.range.hi ?? 0, digOut: du?.layer.outScale ?? 1,
             digSh: du ? -du.scale.fracBits - du.exponent + du.offset.fracBits + 1 : 0, digFb: du ? du.offset.fracBits + 1 : 1,
+            inBits: inputBits(g), exDG: digits.exDG, exOff: digits.exOff, eOff: digits.eOff, blockWords: words.blockWords, wordsTotal: words.wordsTotal,
           },
-          bind: { ...shared, R: c.planes, ep: c.epilogue ?? epilogue, Q: c.varPlanes, gains: c.gains },
+          bind: { ...shared, R: this.planesFor(path, i) ?? c.planes, ep: c.epilogue ?? epilogue, Q: c.varPlanes, gains: c.gains },
           grid: { x: ceilDiv(slice.n4, v.wgx), y: ceilDiv(ceilDiv(n, v.tm), v.wgy) },
         });
       });
@@ -534,5 +592,6 @@ export class GpuCrossbarLayer {
     }
     this.consts.destroy();
     this.scratch.destroy();
+    for (const b of [...(this.digitBufs ?? []), ...(this.packedBufs ?? [])]) b.destroy();
   }
 }

@@ -2,8 +2,10 @@ import type { XbarConfig } from '../config/types.ts';
 import { backendLine, releaseBackend, type Backend } from '../gpu/backend.ts';
 import type { EvalData } from '../io/datasets/eval-data.ts';
 import { builtinEvalData, npyEvalData } from '../io/datasets/eval-data.ts';
-import type { EvalRequest, EvalResult, Evaluator, LayerRef, SweepEvalSetup } from './types.ts';
-import { nodeBackend } from '../gpu/node-backend.ts';
+import type { EvalRequest, EvalResult, Evaluator, EvaluatorOptions, LayerRef, SweepEvalSetup } from './types.ts';
+import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
+import { fileTuningStore } from '../gpu/tuning-cache.ts';
+import { tuneBackend } from '../kernels/autotune.ts';
 import { evaluateChip } from '../nn/evaluate.ts';
 import type { Network } from '../ir/graph.ts';
 import { matrixLayerRefs, modelClasses } from './layers.ts';
@@ -36,12 +38,14 @@ export class NetworkEvaluator implements Evaluator {
    * label below the model's output size), then the backend: bad data is refused before a sweep
    * writes anything.
    */
-  static async open(setup: SweepEvalSetup): Promise<NetworkEvaluator> {
+  static async open(setup: SweepEvalSetup, opts: EvaluatorOptions = {}): Promise<NetworkEvaluator> {
     const net = loadModel(setup.model);
     dataFor(net, setup, setup.limit, 1);
     const adapters = setup.adapters !== undefined ? readAdapterFile(setup.adapters) : null;
     if (adapters && setup.adapters !== undefined) checkAdapterSet(adapters, net, `--adapters ${setup.adapters}`);
-    return new NetworkEvaluator(await nodeBackend(setup.backend), net, setup, adapters);
+    const backend = await nodeBackend(setup.backend);
+    await tuneBackend(backend, fileTuningStore(), { retune: opts.retune, log: stderrLine });
+    return new NetworkEvaluator(backend, net, setup, adapters);
   }
 
   /** The model's Linear/Conv layers, for checking `layers` keys. */

@@ -39,6 +39,12 @@ export interface Evaluator {
 }
 
 /** What the evaluator factory needs to load the model and the data once per sweep. */
+/** How a sweep's evaluator starts, beside what its results depend on (never stored with them). */
+export interface EvaluatorOptions {
+  /** Measure the crossbar kernel's tiling again instead of reading the tuning cache (--retune). */
+  retune?: boolean;
+}
+
 export interface SweepEvalSetup {
   /** Path of the ONNX model. */
   model: string;
