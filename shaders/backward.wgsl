@@ -16,20 +16,6 @@
 // layernorm_main: per row of P.K elements: the oracle's formula, G the scale (P.sam = 1) and P.alpha ε.
 // Params, the bindings X, Y, G, Z, I0, I1 and FN are generated from src/kernels/backward.ts.
 
-// erfc to a relative error below 1.2e-7 (Numerical Recipes in C, 2nd ed., §6.2, erfcc), as the forward's.
-fn erfc_bw(x: f32) -> f32 {
-  let z = abs(x);
-  let t = 1.0 / (1.0 + 0.5 * z);
-  let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
-    t * (-0.82215223 + t * 0.17087277)))))))));
-  return select(2.0 - r, r, x >= 0.0);
-}
-
-fn erf_bw(x: f32) -> f32 {
-  return sign(x) * (1.0 - erfc_bw(abs(x)));
-}
-
 // f'(v) of the unary functions the backward crosses (FN: 1 relu, 2 leaky-relu, 3 tanh, 4 sigmoid,
 // 5 gelu (erf form), 6 erf, 7 neg).
 fn derivative(v: f32) -> f32 {
@@ -45,7 +31,7 @@ fn derivative(v: f32) -> f32 {
       let s = 1.0 / (1.0 + exp(-v));
       return s * (1.0 - s);
     }
-    case 5u: { return 0.5 * (1.0 + erf_bw(v * 0.70710678118654752)) + v * exp(-0.5 * v * v) * 0.39894228040143268; }
+    case 5u: { return 0.5 * erfc_fn(-v * 0.70710678118654752) + v * exp(-0.5 * v * v) * 0.39894228040143268; }
     case 6u: { return 1.1283791670955126 * exp(-v * v); }
     default: { return -1.0; }
   }

@@ -5,6 +5,7 @@
  * pipeline per entry point (and unary function) serves every layer.
  */
 import backwardWgsl from '../../shaders/backward.wgsl?raw';
+import erfWgsl from '../../shaders/erf.wgsl?raw';
 import type { Recorder } from './dispatch.ts';
 import type { GpuSession } from '../gpu/runtime.ts';
 import { binding, dispatch, linearGrid } from './dispatch.ts';
@@ -40,6 +41,7 @@ export const BACKWARD = defineKernel({
   name: 'backward',
   uniforms: { n: 'u32', stride: 'u32', M: 'u32', N: 'u32', K: 'u32', sam: 'u32', sak: 'u32', sbk: 'u32', sbn: 'u32', xb: 'u32', yb: 'u32', acc: 'u32', alpha: 'f32', slope: 'f32' },
   bindings: { X: read('f32'), Y: read('f32'), G: read('f32'), Z: readWrite('f32'), I0: read('u32'), I1: read('u32') },
+  includes: [erfWgsl],
   compile(v: BackwardVariant, limits) {
     checkParam('wg', v.wg, 1, limits.maxComputeInvocationsPerWorkgroup, true);
     const unary = v.fn in BACKWARD_UNARY;

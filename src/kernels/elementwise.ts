@@ -1,4 +1,5 @@
 import elementwiseWgsl from '../../shaders/elementwise.wgsl?raw';
+import erfWgsl from '../../shaders/erf.wgsl?raw';
 import { rowMajorStrides } from '../ir/tensor.ts';
 import type { GpuLimits } from '../gpu/gpu-context.ts';
 import type { OpEncoder } from '../gpu/encoder.ts';
@@ -58,6 +59,7 @@ export const ELEMENTWISE = defineKernel({
     sc: 'array<vec4<u32>, 2>',
   },
   bindings: { X: read('f32'), Y: readWrite('f32'), B: read('f32'), S: read('f32') },
+  includes: [erfWgsl],
   compile(v: ElementwiseVariant, limits) {
     checkParam('wg', v.wg, 1, limits.maxComputeInvocationsPerWorkgroup, true);
     const op = opCode(v);
