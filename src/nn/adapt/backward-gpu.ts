@@ -17,7 +17,7 @@ import {
   type BackwardUnary, type BinaryTerm, type IndexLists,
 } from '../../kernels/backward.ts';
 import type { Recorder } from '../../kernels/dispatch.ts';
-import { BACKWARD_OPS, operandStrides, unsupportedOp, type AdapterGrad, type BackwardContext, type ParamGrad } from './backward.ts';
+import { BACKWARD_OPS, gatherSource, operandStrides, unsupportedOp, type AdapterGrad, type BackwardContext, type ParamGrad } from './backward.ts';
 
 /** The op kinds (and functions) the GPU backward crosses: all the CPU oracle's. */
 export const GPU_BACKWARD_OPS = BACKWARD_OPS;
@@ -240,18 +240,7 @@ function indexMapBackward(s: GpuSession, w: Work, op: TransposeOp | SliceOp | Ga
   } else if (op.kind === 'slice') {
     lists = w.inverseLists(mapOut([B, ...op.outShape], (c) => c.reduce((a, x, d) => a + (d === 0 ? x : op.starts[d - 1] + x * op.steps[d - 1]) * is[d], 0)), nIn, op.name);
   } else if (op.kind === 'gather') {
-    const ax = op.axis + 1;
-    const ni = op.indicesShape.length;
-    const ids = rowMajorStrides([...op.indicesShape]);
-    lists = w.inverseLists(mapOut([B, ...op.outShape], (c) => {
-      let at = 0;
-      for (let d = 0; d < ax; d++) at += c[d] * is[d];
-      let j = 0;
-      for (let d = 0; d < ni; d++) j += c[ax + d] * ids[d];
-      at += op.indices[j] * is[ax];
-      for (let d = ax + 1; d < inDims.length; d++) at += c[d + ni - 1] * is[d];
-      return at;
-    }), nIn, op.name);
+    lists = w.inverseLists(mapOut([B, ...op.outShape], gatherSource(op, B)), nIn, op.name);
   } else {
     const axes = new Set(op.axes.map((a) => a + 1));
     if (op.fn === 'mean') scale = 1 / op.axes.reduce((p, a) => p * op.inShape[a], 1);

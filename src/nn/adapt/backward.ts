@@ -281,13 +281,14 @@ function sliceBackward(op: SliceOp, g: Float64Array, B: number): Float64Array {
   });
 }
 
-function gatherBackward(op: GatherOp, g: Float64Array, B: number): Float64Array {
+/** Where Gather read each output element of a batch of B: its coordinates c → the flat input index (the backward's scatter map, CPU and GPU). */
+export function gatherSource(op: GatherOp, B: number): (c: readonly number[]) => number {
   const inDims = [B, ...op.inShape];
   const is = rowMajorStrides(inDims);
   const ax = op.axis + 1;
   const ni = op.indicesShape.length;
   const ids = rowMajorStrides([...op.indicesShape]);
-  return scatterBack([B, ...op.outShape], B * sizeOf(op.inShape), g, (c) => {
+  return (c) => {
     let at = 0;
     for (let d = 0; d < ax; d++) at += c[d] * is[d];
     let j = 0;
@@ -295,7 +296,11 @@ function gatherBackward(op: GatherOp, g: Float64Array, B: number): Float64Array 
     at += op.indices[j] * is[ax];
     for (let d = ax + 1; d < inDims.length; d++) at += c[d + ni - 1] * is[d];
     return at;
-  });
+  };
+}
+
+function gatherBackward(op: GatherOp, g: Float64Array, B: number): Float64Array {
+  return scatterBack([B, ...op.outShape], B * sizeOf(op.inShape), g, gatherSource(op, B));
 }
 
 function reduceBackward(op: ReduceOp, g: Float64Array, B: number): Float64Array {
