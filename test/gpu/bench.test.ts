@@ -1,32 +1,14 @@
 // The benchmark runner as users run it (`npm run bench -- …`), on the smallest cases: the record it
 // writes, the markdown it prints, --quick's batch, and its refusals. Figures are not asserted
 // (performance is measured in bench/, never by timing in tests).
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
-import { tempDir } from '../helpers/files.ts';
-import type { BenchRun } from '../../bench/core/suite.ts';
+import { runBench } from '../helpers/bench.ts';
 import { QUICK_IMAGES } from '../../bench/core/suite.ts';
 
 const gpu = await openTestGpu();
 afterAll(() => gpu?.runtime.release());
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/** `node bench/node.ts ARGS` with its own tuning cache; the record it wrote, if any. */
-function bench(args: string[]): { code: number; stdout: string; stderr: string; record: BenchRun | null } {
-  const out = tempDir();
-  const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(ROOT, 'bin/register.js')).href, join(ROOT, 'bench/node.ts'), ...args, '--out', out], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, XBARSIM_TUNING_DIR: tempDir() },
-    timeout: 240_000,
-  });
-  const files = readdirSync(out).filter((f) => f.endsWith('.json'));
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, record: files.length === 1 ? (JSON.parse(readFileSync(join(out, files[0]), 'utf8')) as BenchRun) : null };
-}
+const bench = (args: string[]) => runBench('node', args, 280_000);
 
 describe.skipIf(!gpu)('npm run bench', () => {
   it('--quick on one kernel case and the MLP: a JSON record (adapter, timing, every figure) and a markdown table; the quick batch and calibration are said', () => {
@@ -51,7 +33,7 @@ describe.skipIf(!gpu)('npm run bench', () => {
     expect(r.stdout).toMatch(/\| neural-pim \| analog-sa \| 256 \| 256 \|/);
     expect(r.stdout).toMatch(/\| mlp \| isaac \| [\d.]+ \| 32 \|/);
     expect(r.stdout).toMatch(/### Targets \(issue 16\)/);
-  });
+  }, 300_000);
 
   it('bad flags: one line naming the flag and the allowed values, exit 2, no record', () => {
     for (const [args, msg] of [
@@ -66,5 +48,5 @@ describe.skipIf(!gpu)('npm run bench', () => {
       expect(own).toHaveLength(1);
       expect(own[0]).toMatch(msg);
     }
-  });
+  }, 300_000);
 });
