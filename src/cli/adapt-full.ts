@@ -1,6 +1,6 @@
 /**
- * `xbarsim adapt --full` (issue 17 item 3): hardware-aware training of every analog linear layer's
- * weights and biases, the baseline the adapters are compared with; writes the model with the trained
+ * `xbarsim adapt --full` (issue 17 item 3): hardware-aware training of every analog linear and conv
+ * layer's weights and biases, the baseline the adapters are compared with; writes the model with the trained
  * tensors as an ONNX file that `xbarsim eval --model` runs like any other. Every flag, file and output
  * is checked before the device is opened (exit 2, nothing written).
  */
@@ -15,9 +15,9 @@ import { checkOutputs, writeFileAtomic, writeTextAtomic } from '../io/atomic-wri
 import type { EvalData } from '../io/datasets/eval-data.ts';
 import { importOnnx } from '../io/onnx/import.ts';
 import { OnnxParamWriter } from '../io/onnx/rewrite.ts';
-import type { LinearOp, Network } from '../ir/graph.ts';
-import { biasAdd, FullTrainer, fullParamCount, fullState, type FullOptions, type FullState } from '../nn/adapt/full.ts';
-import { adaptedLayers, HW_CHIP_BASE } from '../nn/adapt/train.ts';
+import type { Network } from '../ir/graph.ts';
+import { biasAdd, FullTrainer, fullLayers, fullParamCount, fullState, type FullLayer, type FullOptions, type FullState } from '../nn/adapt/full.ts';
+import { HW_CHIP_BASE } from '../nn/adapt/train.ts';
 import { evaluateChip } from '../nn/evaluate.ts';
 import { loadModel } from '../nn/load-model.ts';
 import { openNetwork } from '../nn/runner.ts';
@@ -73,11 +73,12 @@ export async function runAdaptFull(f: AdaptFlags): Promise<void> {
   const net = loadModel(f.model);
   const original = loadModel(f.model);
   const names = f.layers === undefined ? null : f.layers.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (names !== null && names.length === 0) throw new UsageError('--layers: give one or more linear layer names, comma-separated');
-  const layers = adaptedLayers(net, cfg, names);
+  if (names !== null && names.length === 0) throw new UsageError('--layers: give one or more linear or conv layer names, comma-separated');
+  const layers = fullLayers(net, cfg, names);
   const writer = new OnnxParamWriter(bytes, f.model);
   for (const op of layers) {
-    writer.addLinear(op);
+    if (op.kind === 'conv') writer.addConv(op);
+    else writer.addLinear(op);
     const b = biasAdd(net, op);
     if (b) writer.addBiasAdd(b);
   }
@@ -151,7 +152,7 @@ export async function runAdaptFull(f: AdaptFlags): Promise<void> {
   }
 }
 
-function report(f: AdaptFlags, net: Network, cfg: XbarConfig, adapter: string, state: FullState, layers: readonly LinearOp[], o: FullOptions, evalData: EvalData, before: number, after: number, log: EpochLog[], seconds: number, epochs: number, backward: 'webgpu' | 'cpu'): void {
+function report(f: AdaptFlags, net: Network, cfg: XbarConfig, adapter: string, state: FullState, layers: readonly FullLayer[], o: FullOptions, evalData: EvalData, before: number, after: number, log: EpochLog[], seconds: number, epochs: number, backward: 'webgpu' | 'cpu'): void {
   let analog = 0;
   for (const op of net.ops) if (op.kind === 'linear' || op.kind === 'conv') analog += op.weight.length;
   const params = fullParamCount(state);

@@ -158,28 +158,39 @@ export async function runEpoch(data: TrainData, seed: number, epoch: number, bat
   return { loss: loss / data.n, accuracy: correct / data.n };
 }
 
-/** Effective weights (STE) of any chip of a network, programming each layer's noise-free matrix once. */
+/** Effective weights (STE) of any chip of a network, programming each layer's noise-free matrices once. */
 export class ChipWeights {
   private readonly layers: MatrixLayer[];
-  private readonly ideal: (ProgrammedLayer | null)[];
+  private readonly ideal: (ProgrammedLayer[] | null)[];
 
   constructor(net: Network, private readonly cfg: XbarConfig) {
     this.layers = planMatrices(net, cfg, false);
-    this.ideal = this.layers.map((l) => (l.cfg && l.op.kind === 'linear' ? programLayer(l.parts[0].W, l.parts[0].K, l.parts[0].N, l.cfg) : null));
+    this.ideal = this.layers.map((l) => (l.cfg ? l.parts.map((p) => programLayer(p.W, p.K, p.N, l.cfg!)) : null));
   }
 
-  /** W [K, N] per linear layer name on chip `chip` (digital layers: their f32 weights). */
+  /**
+   * Weights per matrix layer name on chip `chip` (digital layers: their f32 weights): a linear
+   * layer's W [K, N], a conv's in the ONNX layout [cout, cin/group, kh, kw] (each group's matrix
+   * [(cin/group)·kh·kw, cout/group] put back in place).
+   */
   forChip(chip: ChipHandle): Map<string, Float32Array> {
     const out = new Map<string, Float32Array>();
     this.layers.forEach((l, i) => {
-      if (l.op.kind !== 'linear') return;
       const ideal = this.ideal[i];
       if (!ideal || !l.cfg) {
         out.set(l.op.name, Float32Array.from(l.op.weight));
         return;
       }
-      const pl = programChipRef(ideal, l.cfg, { seed: this.cfg.seed, chip: chip.chip, layer: l.parts[0].matrixIndex }).chip;
-      out.set(l.op.name, decodeWeights(pl, chip.compensation[i][0]));
+      const parts = l.parts.map((p, g) => decodeWeights(programChipRef(ideal[g], l.cfg!, { seed: this.cfg.seed, chip: chip.chip, layer: p.matrixIndex }).chip, chip.compensation[i][g]));
+      if (l.op.kind === 'linear') {
+        out.set(l.op.name, parts[0]);
+        return;
+      }
+      const W = new Float32Array(l.op.weight.length);
+      l.parts.forEach((p, g) => {
+        for (let n = 0; n < p.N; n++) for (let k = 0; k < p.K; k++) W[(g * p.N + n) * p.K + k] = parts[g][k * p.N + n];
+      });
+      out.set(l.op.name, W);
     });
     return out;
   }
