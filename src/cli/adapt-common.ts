@@ -36,7 +36,7 @@ export interface AdaptFlags {
   out: string;
   resume?: boolean;
   json?: boolean;
-  /** Train every analog linear layer's weights instead (hardware-aware training); --out is an ONNX file. */
+  /** Train every analog linear and conv layer's weights instead (hardware-aware training); --out is an ONNX file. */
   full?: boolean;
   backend: BackendChoice;
 }

@@ -72,14 +72,14 @@ describe.skipIf(!gpu)('backward on WebGPU', () => {
     runner.destroy();
   });
 
-  it('every unary derivative (relu, leaky-relu, tanh, sigmoid, gelu, erf, neg) between two linear layers equals the oracle', async () => {
+  it('every unary derivative (relu, leaky-relu, clip, tanh, sigmoid, gelu, erf, neg) between two linear layers equals the oracle', async () => {
     const base = attentionNet(1);
     const rng = new Prng(3);
     const lin = (name: string, input: string, K: number, N: number, layerIndex: number): LinearOp => ({
       kind: 'linear', name, inputs: [input], output: name, layerIndex, K, N, inShape: [K], weight: Float32Array.from({ length: K * N }, () => (2 * rng.uniform() - 1) * 0.8), bias: Float32Array.from({ length: N }, () => rng.uniform() - 0.5),
     });
     for (const fn of Object.keys(BACKWARD_UNARY)) {
-      const ops: NetOp[] = [lin('a', 'x', 6, 40, 0), { kind: 'unary', name: 'f', inputs: ['a'], output: 'f', fn: fn as 'relu', alpha: 0.1, min: -Infinity, max: Infinity }, lin('b', 'f', 40, 5, 1)];
+      const ops: NetOp[] = [lin('a', 'x', 6, 40, 0), { kind: 'unary', name: 'f', inputs: ['a'], output: 'f', fn: fn as 'relu', alpha: 0.1, min: -0.7, max: 0.9 }, lin('b', 'f', 40, 5, 1)];
       const net: Network = { ...base, input: { name: 'x', shape: [6] }, output: 'b', inputs: [{ name: 'x', value: 'x', shape: [6], dtype: 'float32', offset: 0 }], outputs: [{ name: 'b', value: 'b', shape: [5], dtype: 'float32', offset: 0 }], ops, shapes: new Map([['x', [6]], ['a', [40]], ['f', [40]], ['b', [5]]]) };
       const B = 9;
       const x = Float32Array.from({ length: B * 6 }, () => 4 * rng.uniform() - 2);
