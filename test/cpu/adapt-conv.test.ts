@@ -2,8 +2,9 @@
 // and biases (and the linear layers after them) against central finite differences of the f32
 // network, through conv (padded, strided, dilated, grouped), clip, max and average pooling, affine,
 // pad and a constant class token concatenated to the tokens (test/helpers/conv-net.ts), and through the
-// shipped LeNet-5 and the ViT's patch embedding; dx of a conv through the chip's effective weights.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// shipped LeNet-5 and the ViT's patch embedding; dx of a conv through the chip's effective weights; the
+// rewrite of conv tensors into the three shipped CNN/ViT files, and `adapt --full` on LeNet-5 end to end.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -193,5 +194,16 @@ describe('xbarsim adapt --full on LeNet-5', () => {
     const ev = await runMain(['eval', '--model', out, '--dataset', 'mnist', '--config', cfg, '--limit', '40', '--chips', '1', '--backend', 'cpu', '--json']);
     expect(ev.code, ev.stderr).toBe(0);
     expect(JSON.parse(ev.stdout).chips[0].accuracy).toBe(rep.evaluation.accuracyWith);
+  });
+
+  it('--layers names conv layers too; an unknown name is refused with the allowed ones, exit 2, nothing written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xbarsim-fullconv-'));
+    const out = join(dir, 'never.onnx');
+    const r = await runMain(['adapt', '--full', '--model', 'models/lenet5.onnx', '--dataset', 'mnist', '--preset', 'isaac', '--layers', 'conv2,nope', '--backend', 'cpu', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.ownStderrLines).toHaveLength(1);
+    expect(r.stderr).toMatch(/--layers: "nope" is not a linear \(Gemm\/MatMul\) or Conv layer \(allowed: conv1, conv2, fc1, fc2, fc3\)/);
+    expect(existsSync(out)).toBe(false);
+    expect(fullLayers(loadModel('models/lenet5.onnx'), resolveConfig({ preset: 'isaac' }), ['conv2']).map((l) => l.name)).toEqual(['conv2']);
   });
 });

@@ -6,8 +6,9 @@
  * input on the GPU), unary activations, binary ops with broadcasting, softmax, layernorm, matmul of two
  * activations, pooling and affine, and transpose, slice, gather, pad, concat and reduce as index maps
  * (per input element the output elements that read it, built on the host from the CPU oracle's own
- * maps). `gpuBackwardGap` names the first op outside that list. A weight gradient or weight larger
- * than one storage binding is computed in row blocks (`rowBlocks`).
+ * maps). `gpuBackwardGap` names the first op outside that list. A linear layer's weight gradient or
+ * weight larger than one storage binding is computed in row blocks (`rowBlocks`); a conv's im2col of
+ * one batch must fit one binding.
  */
 import { UsageError } from '../../errors.ts';
 import { readBuffer, uploadStorage } from '../../gpu/buffers.ts';
@@ -136,13 +137,14 @@ export async function gpuGradients(s: GpuSession, net: Network, values: Readonly
   const w = new Work(s);
   try {
     const uploaded = new Map<string, GPUBuffer>();
+    const host = (name: string): Float32Array => {
+      const v = values.get(name);
+      if (!v) throw new Error(`adapt: value "${name}" was not kept by the forward pass`);
+      return v;
+    };
     const val = (name: string): GPUBuffer => {
       let b = uploaded.get(name);
-      if (!b) {
-        const v = values.get(name);
-        if (!v) throw new Error(`adapt: value "${name}" was not kept by the forward pass`);
-        uploaded.set(name, (b = w.upload(v, name)));
-      }
+      if (!b) uploaded.set(name, (b = w.upload(host(name), name)));
       return b;
     };
     const g = new Map<string, Grad>([[net.output, { buf: w.upload(gOut, 'dloss'), n: gOut.length }]]);
@@ -162,10 +164,10 @@ export async function gpuGradients(s: GpuSession, net: Network, values: Readonly
       } else if (op.kind === 'reshape') {
         add(op.inputs[0], go);
       } else if (op.kind === 'conv') {
-        const dx = convBackward(s, w, op, val(op.inputs[0]), values.get(op.inputs[0])!.length, go, B, ctx, i > first, reads, params);
+        const dx = convBackward(s, w, op, () => val(op.inputs[0]), host(op.inputs[0]).length, go, B, ctx, i > first, reads, params);
         if (dx) add(op.inputs[0], dx);
       } else if (op.kind === 'pool') {
-        add(op.inputs[0], poolBackward(s, w, op, values.get(op.inputs[0])!, go, B));
+        add(op.inputs[0], poolBackward(s, w, op, host(op.inputs[0]), go, B));
       } else if (op.kind === 'affine') {
         add(op.inputs[0], affineBackward(s, w, op, go));
       } else if (op.kind === 'concat') {
@@ -319,7 +321,7 @@ function affineBackward(s: GpuSession, w: Work, op: AffineOp, g: Grad): Grad {
  * im2col [group, Kg, B·P] gathered on the GPU from the oracle's taps, then per group dW = gᵀ·col
  * ([cout, Kg]: the ONNX layout), db = Σ g, and dx = col2im(Wᵀ·g) through the chip's effective weights.
  */
-function convBackward(s: GpuSession, w: Work, op: ConvOp, x: GPUBuffer, xLen: number, g: Grad, B: number, ctx: BackwardContext, needDx: boolean, reads: Reads, params: Map<string, ParamGrad>): Grad | null {
+function convBackward(s: GpuSession, w: Work, op: ConvOp, x: () => GPUBuffer, xLen: number, g: Grad, B: number, ctx: BackwardContext, needDx: boolean, reads: Reads, params: Map<string, ParamGrad>): Grad | null {
   const [, H, Wd] = op.inShape;
   const [, OH, OW] = op.outShape;
   const P = OH * OW;
@@ -350,7 +352,7 @@ function convBackward(s: GpuSession, w: Work, op: ConvOp, x: GPUBuffer, xLen: nu
   const gOp = { buf: gT, elements: tdst.length };
   if (trained) {
     const col = w.alloc(colSrc.length, `${op.name}.col`);
-    encodeIndexMapBackward(s, w, x, xLen, w.gatherLists(colSrc, `${op.name}.col`), col, 1, false);
+    encodeIndexMapBackward(s, w, x(), xLen, w.gatherLists(colSrc, `${op.name}.col`), col, 1, false);
     const dW = w.alloc(op.weight.length, `${op.name}.dW`);
     encodeStridedGemm(s, w, { ...gOp, s0: BP, s1: 1, batch: Ng * BP }, { buf: col, elements: colSrc.length, s0: 1, s1: BP, batch: Kg * BP }, dW, Ng, BP, Kg, 1, false, op.group);
     const grad: ParamGrad = { dW: new Float64Array(0), db: null };
