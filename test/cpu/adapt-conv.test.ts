@@ -20,53 +20,16 @@ import { OnnxParamWriter } from '../../src/io/onnx/rewrite.ts';
 import { loadModel } from '../../src/nn/load-model.ts';
 import { openNetwork } from '../../src/nn/runner.ts';
 import { convNet } from '../helpers/conv-net.ts';
+import { checkParamGradients, largest } from '../helpers/param-grads.ts';
 import { runMain } from '../helpers/cli.ts';
 import { decodeModel, decodeTensor } from '../../src/io/onnx/decode.ts';
 
 const CPU = { kind: 'cpu', reason: 'test' } as const;
-const IDEAL = resolveConfig({ preset: 'ideal' });
 
-/** Checks ∂loss/∂p at `picks` entries of each tensor of `layers` against central differences of the f32 network; returns how many were checked. */
-async function checkGradients(net: Network, layers: readonly FullLayer[], x: Float32Array, labels: number[], B: number, picks: (g: Float64Array) => number[], tol: number): Promise<number> {
-  const state = fullState(net, layers);
-  const names = new Set(layers.map((l) => l.name));
-  const loss = async (): Promise<number> => {
-    const r = openNetwork(CPU, net, IDEAL, true);
-    const l = softmaxCrossEntropy((await r.forward(null, x, B, 0)).output, labels, B).loss;
-    r.destroy();
-    return l;
-  };
-  const runner = openNetwork(CPU, net, IDEAL, true);
-  const r = await runner.forward(null, x, B, 0, true);
-  runner.destroy();
-  const ce = softmaxCrossEntropy(r.output, labels, B);
-  const pg = parameterGradients(net, r.values!, B, ce.grad, { weights: (op) => op.weight, adapters: new Map(), params: names });
-  let checked = 0;
-  for (const p of state.params) {
-    const [node, role] = [p.key.slice(0, p.key.lastIndexOf('.')), p.key.slice(p.key.lastIndexOf('.') + 1)];
-    const g = role === 'bias' ? pg.get(node)!.db! : pg.get(node)!.dW;
-    expect(g.length, p.key).toBe(p.data.length);
-    // A check that could pass on zeros proves nothing: every tensor's gradient must stand well above the tolerance.
-    expect(Math.max(...Array.from(g, Math.abs)), p.key).toBeGreaterThan(20 * tol);
-    for (const i of picks(g)) {
-      const v = p.data[i];
-      const h = 1e-2 * Math.max(Math.abs(v), 0.05);
-      p.data[i] = v + h;
-      const up = Math.fround(v + h) - v;
-      const lp = await loss();
-      p.data[i] = v - h;
-      const dn = v - Math.fround(v - h);
-      const lm = await loss();
-      p.data[i] = v;
-      const num = (lp - lm) / (up + dn);
-      expect(Math.abs(num - g[i]), `${p.key}[${i}]: numeric ${num}, analytic ${g[i]}`).toBeLessThan(2e-2 * Math.abs(g[i]) + tol);
-      checked++;
-    }
-  }
-  return checked;
-}
+/** --full's finite-difference check at 1% relative steps, every tensor's gradient well above the tolerance. */
+const checkGradients = (net: Network, layers: readonly FullLayer[], x: Float32Array, labels: number[], B: number, picks: (g: Float64Array) => number[], tol: number) =>
+  checkParamGradients(net, layers, x, labels, B, picks, { tol, step: 1e-2, minPeak: 20 * tol });
 
-const largest = (k: number) => (g: Float64Array) => Array.from(g.keys()).sort((i, j) => Math.abs(g[j]) - Math.abs(g[i])).slice(0, k);
 const spread = (k: number) => (g: Float64Array) => Array.from({ length: k }, (_, i) => Math.floor(((i + 0.5) * g.length) / k));
 
 describe('conv backward (CPU oracle)', () => {
