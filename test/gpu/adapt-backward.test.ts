@@ -5,6 +5,7 @@
 // the CPU run's loss curve.
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
+import { relErr } from '../helpers/rel-err.ts';
 import { FAST, mlpAdapters, MLP, NOISY } from '../helpers/adapters.ts';
 import { newAdapter, scaledUp } from '../../src/adapters/set.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
@@ -25,18 +26,6 @@ const gpu = await openTestGpu();
 afterAll(() => gpu?.runtime.release());
 const CPU: Backend = { kind: 'cpu', reason: 'test' };
 const GPU = (): Backend => ({ kind: 'webgpu', runtime: gpu!.runtime, session: gpu!.session });
-
-/** Largest |gpu − cpu| over the tensor, relative to its largest |cpu| (at least `floor`): f32 against f64 sums. */
-function relErr(g: ArrayLike<number>, c: ArrayLike<number>, floor = 0): number {
-  expect(g.length).toBe(c.length);
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < c.length; i++) {
-    worst = Math.max(worst, Math.abs(g[i] - c[i]));
-    scale = Math.max(scale, Math.abs(c[i]));
-  }
-  return worst / Math.max(scale, floor);
-}
 
 // f32 products over at most 784 terms of one sign pattern: a few ulps of the largest entry.
 const TOL = 1e-5;

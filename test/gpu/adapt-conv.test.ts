@@ -5,6 +5,7 @@
 // effective weights, and weight gradients split into row blocks when one binding is too small.
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
+import { relErr } from '../helpers/rel-err.ts';
 import { FAST, MLP, NOISY } from '../helpers/adapters.ts';
 import { convNet } from '../helpers/conv-net.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
@@ -24,18 +25,6 @@ import type { XbarConfig } from '../../src/config/types.ts';
 const gpu = await openTestGpu();
 afterAll(() => gpu?.runtime.release());
 const CPU: Backend = { kind: 'cpu', reason: 'test' };
-
-/** Largest |gpu − cpu| over the tensor, relative to its largest |cpu| (at least `floor`): f32 against f64 sums. */
-function relErr(g: ArrayLike<number>, c: ArrayLike<number>, floor = 0): number {
-  expect(g.length).toBe(c.length);
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < c.length; i++) {
-    worst = Math.max(worst, Math.abs(g[i] - c[i]));
-    scale = Math.max(scale, Math.abs(c[i]));
-  }
-  return worst / Math.max(scale, floor);
-}
 
 /** Kept values and the loss gradient of B samples on chip `chip` (null: the digital network). */
 async function forward(net: Network, cfg: XbarConfig, x: Float32Array, labels: number[], B: number, chip: number | null): Promise<{ values: ReadonlyMap<string, Float32Array>; grad: Float64Array; W: Map<string, Float32Array> | null }> {
