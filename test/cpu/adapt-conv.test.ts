@@ -78,6 +78,10 @@ describe('conv backward (CPU oracle)', () => {
     await runner.calibrate(x, B);
     const chip = await runner.program(1);
     const W = new ChipWeights(net, cfg).forChip(chip);
+    // From op 1 on (what a backward whose first trained op is c1 reads): c1 is not programmed, the rest is the same.
+    const later = new ChipWeights(net, cfg, 1).forChip(chip);
+    expect([...later.keys()]).toEqual(['c2', 'l1', 'head']);
+    for (const [k, v] of later) expect(Array.from(v), k).toEqual(Array.from(W.get(k)!));
     const r = await runner.forward(chip, x, B, 0, true);
     chip.release();
     runner.destroy();

@@ -154,7 +154,8 @@ export class FullTrainer {
       try {
         const r = await runner.forward(handle, x, B, step * this.opts.batch, true);
         const ce = softmaxCrossEntropy(r.output, labels, B);
-        const W = new ChipWeights(this.net, this.cfg).forChip(handle);
+        // Only layers after the first trained one are crossed backward (its own dx is not needed).
+        const W = new ChipWeights(this.net, this.cfg, this.net.ops.findIndex((op) => this.names.has(op.name)) + 1).forChip(handle);
         const ctx = { weights: (op: FullLayer) => W.get(op.name)!, adapters: new Map(), params: this.names };
         const pg = this.backend.kind === 'webgpu' ? (await gpuGradients(this.backend.session, this.net, r.values!, B, ce.grad, ctx)).params : parameterGradients(this.net, r.values!, B, ce.grad, ctx);
         const grads = new Map<number, Float64Array>();
