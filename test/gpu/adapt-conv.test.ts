@@ -2,7 +2,8 @@
 // (src/nn/adapt/backward.ts) on the same kept values: a small CNN with every op the shipped CNNs and
 // the ViT's patch embedding cross (conv padded, strided, dilated, grouped; clip, max and average
 // pooling, affine, pad, a constant class token and concat), LeNet-5 and the ViT on a noisy chip's
-// effective weights, and weight gradients split into row blocks when one binding is too small.
+// effective weights, and weight gradients split into row blocks (linear) and blocks of samples (conv)
+// when one binding is too small.
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
 import { relErr } from '../helpers/rel-err.ts';
@@ -134,6 +135,26 @@ describe.skipIf(!gpu)('conv backward on WebGPU', () => {
       expect(Array.from(split.get(name)!.db!), name).toEqual(Array.from(whole.get(name)!.db!));
     }
     expect(await compare(net, ctx, f.values, f.grad, 7, 1e-5, small)).toBe(6);
+  });
+
+  it('LeNet-5 with a 128 KB binding: the convs\' backward runs over blocks of samples (conv1 one by one), fc1 in row blocks; equal to the unsplit result and the oracle', async () => {
+    const net = loadModel('models/lenet5.onnx');
+    const cfg = resolveConfig(NOISY);
+    const layers = fullLayers(net, cfg, null);
+    const data = mnistEvalData(net.input.shape, 5, 5);
+    const f = await forward(net, cfg, data.x, Array.from(data.labels, (l) => (l + 1) % 10), 5, 3);
+    const ctx = { weights: (op: { name: string }) => f.W!.get(op.name)!, adapters: new Map(), params: new Set(layers.map((l) => l.name)) };
+    const small = withLimits(gpu!.session, { maxStorageBufferBindingSize: 131072 });
+    const whole = (await gpuGradients(gpu!.session, net, f.values, 5, f.grad, ctx)).params;
+    const split = (await gpuGradients(small, net, f.values, 5, f.grad, ctx)).params;
+    for (const l of layers) {
+      // Summed block by block in f32: the same terms in another order.
+      expect(relErr(split.get(l.name)!.dW, whole.get(l.name)!.dW), `${l.name}.dW`).toBeLessThan(1e-6);
+      expect(relErr(split.get(l.name)!.db!, whole.get(l.name)!.db!), `${l.name}.db`).toBeLessThan(1e-6);
+    }
+    expect(await compare(net, ctx, f.values, f.grad, 5, 1e-5, small)).toBe(10);
+    // A binding smaller than one sample's im2col is refused with one line naming the layer.
+    await expect(gpuGradients(withLimits(gpu!.session, { maxStorageBufferBindingSize: 32768 }), net, f.values, 5, f.grad, ctx)).rejects.toThrow(/one sample's im2col of conv\d/);
   });
 
   it('--full on LeNet-5 on WebGPU (forward, re-programming and backward there) follows the CPU run\'s loss curve, convs trained', async () => {

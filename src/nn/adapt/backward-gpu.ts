@@ -7,8 +7,8 @@
  * activations, pooling and affine, and transpose, slice, gather, pad, concat and reduce as index maps
  * (per input element the output elements that read it, built on the host from the CPU oracle's own
  * maps). `gpuBackwardGap` names the first op outside that list. A linear layer's weight gradient or
- * weight larger than one storage binding is computed in row blocks (`rowBlocks`); a conv's im2col of
- * one batch must fit one binding.
+ * weight larger than one storage binding is computed in row blocks (`rowBlocks`), a conv's backward
+ * over blocks of samples whose im2col fits one binding.
  */
 import { UsageError } from '../../errors.ts';
 import { readBuffer, uploadStorage } from '../../gpu/buffers.ts';
@@ -35,11 +35,12 @@ export function gpuBackwardGap(net: Network, trained: (op: NetOp) => boolean): N
 
 /**
  * Row blocks [k0, k1) of a [K, N] f32 matrix each of which fits one storage binding of `maxBinding`
- * bytes: a weight gradient (or a weight) larger than one binding is computed (uploaded) block by block.
+ * bytes: a weight gradient (or a weight) larger than one binding is computed (uploaded) block by
+ * block, and a conv's backward runs over blocks of samples. `row` names one row in the error.
  */
-export function rowBlocks(K: number, N: number, maxBinding: number): { k0: number; k1: number }[] {
+export function rowBlocks(K: number, N: number, maxBinding: number, row = `one row of ${N} weights`): { k0: number; k1: number }[] {
   const rows = Math.floor(maxBinding / (4 * Math.max(1, N)));
-  if (rows < 1) throw new Error(`adapt: one row of ${N} weights (${4 * N} bytes) exceeds this adapter's maxStorageBufferBindingSize (${maxBinding})`);
+  if (rows < 1) throw new Error(`adapt: ${row} (${4 * N} bytes) exceeds this adapter's maxStorageBufferBindingSize (${maxBinding})`);
   const out: { k0: number; k1: number }[] = [];
   for (let k0 = 0; k0 < K; k0 += rows) out.push({ k0, k1: Math.min(K, k0 + rows) });
   return out;
@@ -319,59 +320,78 @@ function affineBackward(s: GpuSession, w: Work, op: AffineOp, g: Grad): Grad {
 /**
  * A conv layer's backward: the output gradient gathered to [cout, B·P] (P = OH·OW), the input's
  * im2col [group, Kg, B·P] gathered on the GPU from the oracle's taps, then per group dW = gᵀ·col
- * ([cout, Kg]: the ONNX layout), db = Σ g, and dx = col2im(Wᵀ·g) through the chip's effective weights.
+ * ([cout, Kg]: the ONNX layout), db = Σ g, and dx = col2im(Wᵀ·g) through the chip's effective
+ * weights; over blocks of samples whose im2col fits one storage binding, dW and db summed across them.
  */
 function convBackward(s: GpuSession, w: Work, op: ConvOp, x: () => GPUBuffer, xLen: number, g: Grad, B: number, ctx: BackwardContext, needDx: boolean, reads: Reads, params: Map<string, ParamGrad>): Grad | null {
   const [, H, Wd] = op.inShape;
   const [, OH, OW] = op.outShape;
   const P = OH * OW;
-  const BP = B * P;
   const cinG = op.cin / op.group;
   const Kg = cinG * op.kh * op.kw;
   const Ng = op.cout / op.group;
+  const plane = op.cin * H * Wd;
   const trained = ctx.params?.has(op.name) ?? false;
   if (!trained && !needDx) return null;
-  const tdst = new Int32Array(op.cout * BP);
-  for (let co = 0; co < op.cout; co++) for (let b = 0; b < B; b++) for (let p = 0; p < P; p++) tdst[(co * B + b) * P + p] = (b * op.cout + co) * P + p;
-  const gT = w.alloc(tdst.length, `${op.name}.gT`);
-  encodeIndexMapBackward(s, w, g.buf, g.n, w.gatherLists(tdst, `${op.name}.gT`), gT, 1, false);
   const taps = convTaps(op);
-  const colSrc = new Int32Array(op.group * Kg * BP);
-  for (let grp = 0; grp < op.group; grp++) {
-    for (let k = 0; k < Kg; k++) {
-      for (let b = 0; b < B; b++) {
-        const base = (b * op.cin + grp * cinG) * H * Wd;
-        const row = ((grp * Kg + k) * B + b) * P;
-        for (let p = 0; p < P; p++) {
-          const t = taps[p * Kg + k];
-          colSrc[row + p] = t < 0 ? -1 : base + t;
+  // Per sample: its im2col (and dcol), its share of gT, its input (+1 for the lists' end offset).
+  const perSample = Math.max(op.group * Kg * P, op.cout * P, plane + 1);
+  const blocks = rowBlocks(B, perSample, s.ctx.limits.maxStorageBufferBindingSize, `one sample's im2col of ${op.name} (${perSample} values)`);
+  const grad: ParamGrad = { dW: new Float64Array(0), db: null };
+  const dW = trained ? w.alloc(op.weight.length, `${op.name}.dW`) : null;
+  const db = trained && op.bias ? w.alloc(op.cout, `${op.name}.db`) : null;
+  const W = needDx ? w.upload(ctx.weights(op), `${op.name}.W`) : null;
+  const dx = needDx && blocks.length > 1 ? w.alloc(xLen, `${op.name}.dx`) : null;
+  let dxOne: GPUBuffer | null = null;
+  blocks.forEach(({ k0: b0, k1: b1 }, bi) => {
+    const nb = b1 - b0;
+    const BP = nb * P;
+    const label = `${op.name}[${b0}:${b1}]`;
+    const tdst = new Int32Array(op.cout * BP);
+    for (let co = 0; co < op.cout; co++) for (let b = 0; b < nb; b++) for (let p = 0; p < P; p++) tdst[(co * nb + b) * P + p] = ((b0 + b) * op.cout + co) * P + p;
+    const gT = w.alloc(tdst.length, `${label}.gT`);
+    encodeIndexMapBackward(s, w, g.buf, g.n, w.gatherLists(tdst, `${label}.gT`), gT, 1, false);
+    // The block's im2col: for each entry the input element it reads, within the block's samples (−1: padding).
+    const colSrc = new Int32Array(op.group * Kg * BP);
+    for (let grp = 0; grp < op.group; grp++) {
+      for (let k = 0; k < Kg; k++) {
+        for (let b = 0; b < nb; b++) {
+          const base = b * plane + grp * cinG * H * Wd;
+          const row = ((grp * Kg + k) * nb + b) * P;
+          for (let p = 0; p < P; p++) {
+            const t = taps[p * Kg + k];
+            colSrc[row + p] = t < 0 ? -1 : base + t;
+          }
         }
       }
     }
-  }
-  const gOp = { buf: gT, elements: tdst.length };
-  if (trained) {
-    const col = w.alloc(colSrc.length, `${op.name}.col`);
-    encodeIndexMapBackward(s, w, x(), xLen, w.gatherLists(colSrc, `${op.name}.col`), col, 1, false);
-    const dW = w.alloc(op.weight.length, `${op.name}.dW`);
-    encodeStridedGemm(s, w, { ...gOp, s0: BP, s1: 1, batch: Ng * BP }, { buf: col, elements: colSrc.length, s0: 1, s1: BP, batch: Kg * BP }, dW, Ng, BP, Kg, 1, false, op.group);
-    const grad: ParamGrad = { dW: new Float64Array(0), db: null };
+    const gOp = { buf: gT, elements: tdst.length };
+    const acc = bi > 0;
+    if (dW) {
+      const col = w.alloc(colSrc.length, `${label}.col`);
+      encodeIndexMapBackward(s, w, x(), xLen, w.gatherLists(colSrc.map((v) => (v < 0 ? -1 : v + b0 * plane)), `${label}.col`), col, 1, false);
+      encodeStridedGemm(s, w, { ...gOp, s0: BP, s1: 1, batch: Ng * BP }, { buf: col, elements: colSrc.length, s0: 1, s1: BP, batch: Kg * BP }, dW, Ng, BP, Kg, 1, acc, op.group);
+    }
+    if (db) {
+      const ones = w.upload(new Float32Array(BP).fill(1), `${label}.ones`);
+      encodeStridedGemm(s, w, { ...gOp, s0: BP, s1: 1 }, { buf: ones, elements: BP, s0: 1, s1: 0 }, db, op.cout, BP, 1, 1, acc);
+    }
+    if (W) {
+      const dcol = w.alloc(colSrc.length, `${label}.dcol`);
+      encodeStridedGemm(s, w, { buf: W, elements: op.weight.length, s0: 1, s1: Kg, batch: Ng * Kg }, { ...gOp, s0: BP, s1: 1, batch: Ng * BP }, dcol, Kg, Ng, BP, 1, false, op.group);
+      const dxb = w.alloc(nb * plane, `${label}.dx`);
+      encodeIndexMapBackward(s, w, dcol, colSrc.length, w.inverseLists(colSrc, nb * plane, `${label}.col2im`), dxb, 1, false);
+      if (dx) w.encoder.copyBufferToBuffer(dxb, 0, dx, b0 * plane * 4, nb * plane * 4);
+      else dxOne = dxb;
+    }
+  });
+  if (dW) {
     params.set(op.name, grad);
     reads.push({ buf: dW, n: op.weight.length, put: (v) => (grad.dW = v) });
-    if (op.bias) {
-      const ones = w.upload(new Float32Array(BP).fill(1), `${op.name}.ones`);
-      const db = w.alloc(op.cout, `${op.name}.db`);
-      encodeStridedGemm(s, w, { ...gOp, s0: BP, s1: 1 }, { buf: ones, elements: BP, s0: 1, s1: 0 }, db, op.cout, BP, 1, 1, false);
-      reads.push({ buf: db, n: op.cout, put: (v) => (grad.db = v) });
-    }
+    if (db) reads.push({ buf: db, n: op.cout, put: (v) => (grad.db = v) });
   }
-  if (!needDx) return null;
-  const W = w.upload(ctx.weights(op), `${op.name}.W`);
-  const dcol = w.alloc(colSrc.length, `${op.name}.dcol`);
-  encodeStridedGemm(s, w, { buf: W, elements: op.weight.length, s0: 1, s1: Kg, batch: Ng * Kg }, { ...gOp, s0: BP, s1: 1, batch: Ng * BP }, dcol, Kg, Ng, BP, 1, false, op.group);
-  const dx = w.alloc(xLen, `${op.name}.dx`);
-  encodeIndexMapBackward(s, w, dcol, colSrc.length, w.inverseLists(colSrc, xLen, `${op.name}.col2im`), dx, 1, false);
-  return { buf: dx, n: xLen };
+  const out = dx ?? dxOne;
+  return out ? { buf: out, n: xLen } : null;
 }
 
 const LEFT: Record<string, BinaryTerm> = { add: 'add', sub: 'sub-left', mul: 'mul-left', div: 'div-left' };
