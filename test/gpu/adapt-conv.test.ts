@@ -1,7 +1,8 @@
 // The conv backward of `adapt --full` on WebGPU (src/nn/adapt/backward-gpu.ts) against the CPU oracle
 // (src/nn/adapt/backward.ts) on the same kept values: a small CNN with every op the shipped CNNs and
 // the ViT's patch embedding cross (conv padded, strided, dilated, grouped; clip, max and average
-// pooling, affine, pad, a constant class token and concat), LeNet-5 and the ViT on a noisy chip's
+// pooling, affine, pad, a constant class token and concat), the shipped MobileNet's depthwise convs,
+// LeNet-5 and the ViT on a noisy chip's
 // effective weights, and weight gradients split into row blocks (linear) and blocks of samples (conv)
 // when one binding is too small.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -118,6 +119,17 @@ describe.skipIf(!gpu)('conv backward on WebGPU', () => {
     const f = await forward(net, cfg, x, [3, 7], 2, 1);
     const ctx = { weights: (op: { name: string }) => f.W!.get(op.name)!, adapters: new Map(), params: names };
     expect(await compare(net, ctx, f.values, f.grad, 2, 1e-4)).toBeGreaterThanOrEqual(36);
+  });
+
+  it('the shipped MobileNet (depthwise convs, clip, residual adds, global average pool), digital: every layer\'s dW and db equal the oracle', async () => {
+    const net = loadModel('models/fmnist-mobilenet.onnx');
+    const layers = fullLayers(net, resolveConfig({ preset: 'isaac' }), null);
+    expect(layers.filter((l) => l.kind === 'conv' && l.group === l.cin && l.group > 1).length).toBeGreaterThan(5);
+    const rng = new Prng(11);
+    const x = Float32Array.from({ length: 2 * 784 }, () => rng.uniform());
+    const f = await forward(net, resolveConfig({ preset: 'ideal' }), x, [4, 8], 2, null);
+    const ctx = { weights: (op: { weight: ArrayLike<number> }) => op.weight, adapters: new Map(), params: new Set(layers.map((l) => l.name)) };
+    expect(await compare(net, ctx, f.values, f.grad, 2, 1e-4)).toBe(2 * layers.length);
   });
 
   it('a binding too small for a layer\'s weights: dW in row blocks and dx from blocks of W equal the unsplit GPU result and the oracle', async () => {
