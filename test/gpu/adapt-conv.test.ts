@@ -2,9 +2,8 @@
 // (src/nn/adapt/backward.ts) on the same kept values: a small CNN with every op the shipped CNNs and
 // the ViT's patch embedding cross (conv padded, strided, dilated, grouped; clip, max and average
 // pooling, affine, pad, a constant class token and concat), the shipped MobileNet's depthwise convs,
-// LeNet-5 and the ViT on a noisy chip's
-// effective weights, and weight gradients split into row blocks (linear) and blocks of samples (conv)
-// when one binding is too small.
+// LeNet-5 and the ViT on a noisy chip's effective weights, and weight gradients split into row blocks
+// (linear) and blocks of samples (conv) when one binding is too small.
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
 import { relErr } from '../helpers/rel-err.ts';
