@@ -2,27 +2,48 @@
  * Cost tables of the architecture presets (DESIGN.md section 10): per-event energies, component
  * areas, the tile organisation and the timing constants of ISAAC, CASCADE and Neural-PIM at 32 nm.
  *
- * ISAAC's numbers are its Table I (isaac-table1.ts). CASCADE's and Neural-PIM's papers were not
- * readable here; what they change is derived from the statements the issue quotes from them, and
- * everything they do not change is ISAAC's (the Neural-PIM paper compares against ISAAC and CASCADE
- * on ISAAC's 32 nm components). No constant here was chosen to reproduce a published ratio.
+ * ISAAC's numbers are its Table I (isaac-table1.ts). `isaac` and `cascade` are the original designs
+ * on ISAAC's components; `isaac-style`, `cascade-style` and `neural-pim` are the three designs of the
+ * Neural-PIM paper's comparison (its own 8-bit re-implementations of ISAAC and CASCADE, §6.1, Table
+ * 3), read from the papers' full texts (rhythmrx9/mtp @ 1b1bd945e38f39b2b0e352b811977d60e6bcef46,
+ * papers/agents/fulltext/*.txt). Everything a design does not change
+ * is ISAAC's (the Neural-PIM paper takes the baselines' components from ISAAC, §6.2). No constant
+ * here was chosen to reproduce a published ratio.
  */
 import type { Dataflow, XbarConfig } from '../config/types.ts';
 import { UsageError } from '../errors.ts';
 import { adcAreaFactor, adcEnergyFactor } from './adc-law.ts';
 import { ISAAC_ADC_RATE_HZ, ISAAC_CYCLE_S, ISAAC_EVENT_J, ISAAC_IMA, ISAAC_ORG, ISAAC_REGISTER_EVENT_J, ISAAC_TILE, ISAAC_TILE_STATIC_W } from './isaac-table1.ts';
 
-export const ARCHITECTURE_NAMES = ['isaac', 'cascade', 'neural-pim'] as const;
+export const ARCHITECTURE_NAMES = ['isaac', 'cascade', 'neural-pim', 'isaac-style', 'cascade-style'] as const;
 export type ArchitectureName = (typeof ARCHITECTURE_NAMES)[number];
 
 /** An analog accumulator (CASCADE's TIA + buffer RRAM, Neural-PIM's NNS+A): per event and per channel. */
 export interface AnalogAccumulatorCost {
-  /** Energy of one section-5 `analogAccumulation` (one output column, slice and input cycle). */
+  /**
+   * Energy of one accumulator event. `per: 'slice'`: one section-5 `analogAccumulation` (one output
+   * column, slice and input cycle). `per: 'output'`: one output and input cycle with all its slices
+   * at once (Neural-PIM's NNS+A takes a whole weight vector's bit lines per operation), i.e. each
+   * `analogAccumulation` costs energy_J / S.
+   */
   energy_J: number;
+  per: 'slice' | 'output';
   /** Area of one accumulation channel; channels per array = array.cols / pol (one per differential column pair). */
   channelArea_mm2: number;
   /** Extra RRAM arrays per MAC array that hold the accumulated values (CASCADE's buffer arrays). */
   bufferArraysPerArray: number;
+  /** Cells of one buffer array; null: as many as a MAC array. */
+  bufferArrayCells: number | null;
+  /** Analog summing amplifiers per MAC array (CASCADE style: one per buffer array), each of a channel's area. */
+  summingAmplifiersPerArray: number;
+  /** Accumulators shared by one array and their operation rate (per output and input cycle); null: one per column pair, never a bottleneck. */
+  rate: { perArray: number; ops_Hz: number } | null;
+}
+
+/** One DAC resolution's cost: one activation (one row, one input cycle) and one DAC's area. */
+export interface DacCost {
+  energy_J: number;
+  area_mm2: number;
 }
 
 /** How a preset's tile area is obtained. */
@@ -43,12 +64,15 @@ export interface ArchitectureCost {
   cycle_s: number;
   /** ADC sample rate (conversions per second per ADC). */
   adcRate_Hz: number;
+  /** ADCs per IMA (PE) as published; null: as many as the dataflow's conversion rate needs (area.ts). */
+  adcsPerIma: number | null;
+  /** True when conversions overlap the next vector's input cycles (ISAAC's pipeline); false when a pass waits for its own conversions (Neural-PIM's Fig. 8). */
+  conversionOverlapped: boolean;
   /** Energy and area of one conversion / one ADC at `bits` resolution. */
   adcEnergy_J: (bits: number) => number;
   adcArea_mm2: (bits: number) => number;
-  /** One 1-bit DAC activation (one row, one cycle) and one DAC's area. */
-  dac_J: number;
-  dacArea_mm2: number;
+  /** The DAC resolutions this table has a cited cost for (inputs.dacBits), and their costs. */
+  dac: Readonly<Record<number, DacCost>>;
   /** One cell read (one cell, one cycle) and one cell's area. */
   cell_J: number;
   cellArea_mm2: number;
@@ -68,7 +92,7 @@ export interface ArchitectureCost {
   edramBit_J: number;
   busBit_J: number;
   routerBit_J: number;
-  /** Organisation: arrays per IMA and IMAs per tile. */
+  /** Organisation: arrays per IMA (Neural-PIM: per PE) and IMAs per tile. */
   arraysPerIma: number;
   imasPerTile: number;
   /** Static (leakage) power per allocated tile (W); 0 in every table (isaac-table1.ts says why). */
@@ -95,15 +119,21 @@ const ISAAC_TILE_FIXED_MM2 =
   ISAAC_TILE.maxPool.area_mm2 +
   ISAAC_TILE.outputRegister.area_mm2;
 
-/** Everything ISAAC's Table I fixes and the other two designs keep. */
+const ISAAC_ARRAYS_PER_TILE = ISAAC_ORG.arraysPerIma * ISAAC_ORG.imasPerTile;
+
+/** ISAAC's 1-bit DAC (Table I): 0.390625 pJ per row and cycle, 0.166 µm². */
+const ISAAC_DAC1: DacCost = { energy_J: ISAAC_EVENT_J.dac, area_mm2: ISAAC_IMA.dac.area_mm2 / ISAAC_IMA.dac.count };
+
+/** Everything ISAAC's Table I fixes and the other designs keep. */
 const ISAAC_BASE = {
   cycle_s: ISAAC_CYCLE_S,
   adcRate_Hz: ISAAC_ADC_RATE_HZ,
+  adcsPerIma: null,
+  conversionOverlapped: true,
   /** SAR law of adc-law.ts anchored on Table I's 8-bit conversion (1.5625 pJ, 1.2 mm² / 1000 per ADC). */
   adcEnergy_J: (bits: number) => ISAAC_EVENT_J.adc8 * adcEnergyFactor(bits),
   adcArea_mm2: (bits: number) => SAR_ADC_AREA_8_MM2 * adcAreaFactor(bits),
-  dac_J: ISAAC_EVENT_J.dac,
-  dacArea_mm2: ISAAC_IMA.dac.area_mm2 / ISAAC_IMA.dac.count,
+  dac: { 1: ISAAC_DAC1 },
   cell_J: ISAAC_EVENT_J.cell,
   cellArea_mm2: ISAAC_IMA.crossbar.area_mm2 / (ISAAC_IMA.crossbar.count * 128 * 128),
   sampleHoldArea_mm2: ISAAC_IMA.sampleHold.area_mm2 / ISAAC_IMA.sampleHold.count,
@@ -133,15 +163,17 @@ const ISAAC: ArchitectureCost = {
 };
 
 /**
- * CASCADE (Chou et al., MICRO 2019). Published statement used: "the TIA interface uses 77.5× less
- * energy than an ADC interface". Each analog accumulation (one column pair's current, per slice and
- * input cycle, into the buffer RRAM through a TIA) replaces the one conversion ISAAC spends on the
- * same column and cycle, so it costs ISAAC's 8-bit conversion / 77.5 = 1.5625 pJ / 77.5 = 0.0202 pJ.
- * Its area is not published: assumed to scale like its energy (ADC area / 77.5 = 15.5 µm² per
- * channel), as the SAR ADC's area and energy scale together in adc-law.ts. One buffer RRAM array
- * (ISAAC's array area) per MAC array is assumed. The remaining ADCs are as many as the buffered
- * dataflow's conversion rate needs (area.ts), the reduction CASCADE reports ("conversions drop from
- * 256 to 10 per 16 cycles"; xbarsim's counts give S per output and row block, DESIGN.md section 5).
+ * CASCADE (Chou et al., MICRO 2019), the original design's interface on ISAAC's components.
+ * Published statement used: "CASCADE's TIA interface consumes 77.5× lower energy than the ADC
+ * interface" (§4.3). Each analog accumulation (one column pair's current, per slice and input
+ * cycle, into the buffer RRAM through a TIA) replaces the one conversion ISAAC spends on the same
+ * column and cycle, so it costs ISAAC's 8-bit conversion / 77.5 = 1.5625 pJ / 77.5 = 0.0202 pJ (a
+ * reinterpretation: the 77.5× compares whole interfaces in CASCADE's 16-bit, 64×64 setup, not one
+ * TIA event with one conversion). Its area is not published: assumed to scale like its energy (ADC
+ * area / 77.5 = 15.5 µm² per channel), as the SAR ADC's area and energy scale together in
+ * adc-law.ts. One buffer RRAM array (ISAAC's array area) per MAC array is assumed. The remaining
+ * ADCs are as many as the buffered dataflow's conversion rate needs (area.ts), the reduction
+ * CASCADE reports ("from 256 per 16 cycles to 10 per 16 cycles", §3.4).
  */
 const CASCADE_TIA_RATIO = 77.5;
 const CASCADE: ArchitectureCost = {
@@ -151,9 +183,87 @@ const CASCADE: ArchitectureCost = {
   dataflow: 'buffered',
   accumulator: {
     energy_J: ISAAC_EVENT_J.adc8 / CASCADE_TIA_RATIO,
+    per: 'slice',
     channelArea_mm2: SAR_ADC_AREA_8_MM2 / CASCADE_TIA_RATIO,
     bufferArraysPerArray: 1,
+    bufferArrayCells: null,
+    summingAmplifiersPerArray: 0,
+    rate: null,
   },
+  tileArea: { kind: 'components' },
+};
+
+/**
+ * The Neural-PIM paper's PE of 64 arrays (Cao et al., IEEE TC 71(9) 2022 = arXiv 2201.12861v1,
+ * Table 3 "Comparisons of the three architectures at the PE level": "64 ADCs per 64 arrays", "3
+ * ADCs per 64 arrays", "4 NNADCs per 64 arrays"). One tile holds one such PE: Table 3's densities
+ * (computing-array area / PE area, 0.68 %, 0.76 %, 0.71 %) give 64 arrays of ISAAC's 2.5e-5 mm² in
+ * 0.235, 0.211 and 0.225 mm², and Neural-PIM's 280 tiles of Table 2 take 63.5 mm², 0.227 mm² per
+ * tile, so a tile is one PE's area, not four (Table 2's heading says "4 PEs per tile", which its
+ * own totals contradict). Text read from the full text at rhythmrx9/mtp @
+ * 1b1bd945e38f39b2b0e352b811977d60e6bcef46, papers/agents/fulltext/2021_Cao_NeuralPIM_TC.txt.
+ */
+const PAPER_PE_ARRAYS = 64;
+/** ISAAC's tile-level area (eDRAM, bus, router share, digital units) scaled to a 64-array tile, as §6.2 scales components "according to the size": 0.2149 · 64/96 = 0.1433 mm². */
+const PAPER_TILE_FIXED_MM2 = (ISAAC_TILE_FIXED_MM2 * PAPER_PE_ARRAYS) / ISAAC_ARRAYS_PER_TILE;
+
+/**
+ * ISAAC style (Neural-PIM paper §6.1, §6.2, Table 3): ISAAC's components "scaled according to
+ * the size and resolution", 1-bit cells, differential weights with analog subtraction (§5.2.1),
+ * 1-bit DACs, 7-bit ADCs, "64 ADCs per 64 arrays": ISAAC's IMA of 8 arrays and 8 ADCs, 8 IMAs per
+ * 64-array tile. Derived: the 7-bit conversion is Table I's 8-bit one scaled by adc-law.ts
+ * (1.5625 · 0.851 = 1.330 pJ, 1200 · 0.704 = 845 µm²) at ISAAC's 1.28 GS/s (no rate is published;
+ * an ADC then needs 0.64 GS/s for its array's 64 differences per 100 ns, so it never stalls). The
+ * analog subtraction unit has no published cost and is not charged.
+ */
+const ISAAC_STYLE: ArchitectureCost = {
+  ...ISAAC_BASE,
+  name: 'isaac-style',
+  source: 'ISAAC style of Neural-PIM (IEEE TC 2022) §6.1/Table 3: ISAAC Table I components, 1-bit cells, 7-bit ADCs, one ADC per array, 64-array tiles',
+  dataflow: 'digital-sa',
+  adcsPerIma: ISAAC_ORG.arraysPerIma,
+  accumulator: null,
+  imasPerTile: PAPER_PE_ARRAYS / ISAAC_ORG.arraysPerIma,
+  tileFixedArea_mm2: PAPER_TILE_FIXED_MM2,
+  tileArea: { kind: 'components' },
+};
+
+/**
+ * CASCADE style (Neural-PIM paper §6.1, §7.2, Table 3): "3 shared ADCs for all computing arrays in
+ * one PE", 10-bit, "4 buffer arrays for each computing array and … an analog summing-amplifier per
+ * buffer array"; 1-bit cells in the computing arrays, 6-bit cells in the buffers (§5.3.2), 1-bit
+ * DACs. Derived, as nothing else is published:
+ * - PE = IMA of 64 arrays sharing 3 ADCs, one PE per tile; the IMA's S+A units and registers are
+ *   ISAAC's per 8 arrays, times 8.
+ * - 10-bit conversion: Table I's ADC scaled by adc-law.ts (1.5625 · 1.427 = 2.230 pJ, 3002 µm²)
+ *   at ISAAC's 1.28 GS/s (no rate published).
+ * - TIA per column pair and event: CASCADE's "77.5× lower energy than the ADC interface" (MICRO
+ *   2019 §4.3) against the ADC-based interface of CASCADE's own comparison, 6-bit ADCs (its Table 2):
+ *   1.5625 pJ · 0.719 / 77.5 = 0.0145 pJ; area the 6-bit ADC's / 77.5 = 8.1 µm², scaled like energy.
+ * - Buffer array: CASCADE's 15×30 6-bit buffer RRAM (MICRO 2019 §3.2) at ISAAC's cell area.
+ * - Summing amplifier: unpublished, costed as one TIA channel's area (its energy is inside the 77.5×).
+ * The buffer writes are inside the 77.5× interface figure and are not charged again.
+ */
+const CASCADE_STYLE_ADC_BASELINE_BITS = 6;
+const CASCADE_STYLE: ArchitectureCost = {
+  ...ISAAC_BASE,
+  name: 'cascade-style',
+  source: 'CASCADE style of Neural-PIM (IEEE TC 2022) §7.2/Table 3: ISAAC Table I components, 1-bit cells, 3 10-bit ADCs per 64 arrays, 4 buffer arrays + summing amplifiers per array',
+  dataflow: 'buffered',
+  adcsPerIma: 3,
+  accumulator: {
+    energy_J: ISAAC_BASE.adcEnergy_J(CASCADE_STYLE_ADC_BASELINE_BITS) / CASCADE_TIA_RATIO,
+    per: 'slice',
+    channelArea_mm2: ISAAC_BASE.adcArea_mm2(CASCADE_STYLE_ADC_BASELINE_BITS) / CASCADE_TIA_RATIO,
+    bufferArraysPerArray: 4,
+    bufferArrayCells: 15 * 30,
+    summingAmplifiersPerArray: 4,
+    rate: null,
+  },
+  arraysPerIma: PAPER_PE_ARRAYS,
+  imasPerTile: 1,
+  imaFixedArea_mm2: (ISAAC_IMA_FIXED_MM2 * PAPER_PE_ARRAYS) / ISAAC_ORG.arraysPerIma,
+  tileFixedArea_mm2: PAPER_TILE_FIXED_MM2,
   tileArea: { kind: 'components' },
 };
 
@@ -161,17 +271,10 @@ const CASCADE: ArchitectureCost = {
  * Neural-PIM (Cao et al., IEEE TC 71(9), 2022). Published statements used:
  * - "its analog shift-and-add uses about 33× less energy than ISAAC's ADCs": each analog
  *   accumulation (one column pair, slice and input cycle into the NNS+A) replaces the one conversion
- *   ISAAC spends on the same column and cycle, so it costs 1.5625 pJ / 33 = 0.0473 pJ. The
- *   statement is taken as already at 32 nm (its peripherals were simulated at 130 nm and scaled to
- *   32 nm before the comparison; a further 130→32 nm factor, e.g. energy × 0.215 and area × 0.072
- *   by Stillmaker & Baas 2017 as in hwcomponents/scaling/techscaling.py, is therefore not applied).
- * - "280 tiles at equal area with ISAAC": ISAAC's 168 tiles of 0.3723 mm² (62.5 mm²) hold 280
- *   Neural-PIM tiles, so one tile is 168 · 0.3723 / 280 = 0.2234 mm². Its contents are not published;
- *   the tile is assumed to keep ISAAC's 12 IMAs of 8 arrays and its eDRAM, bus and router (for
- *   energy and static power). An ISAAC tile without any ADC is already 0.2571 mm², so the published
- *   count implies savings that are not published; the published area is used as is.
- * - The NNADC's energy per conversion is not published: ISAAC's SAR ADC at the same resolution
- *   is used (one conversion per row block and output, so it is a small share either way).
+ *   ISAAC spends on the same column and cycle, so it costs 1.5625 pJ / 33 = 0.0473 pJ.
+ * - "280 tiles at equal area with ISAAC": one tile is 168 · 0.3723 / 280 = 0.2234 mm², assumed to
+ *   keep ISAAC's 12 IMAs of 8 arrays and its eDRAM, bus and router.
+ * - The NNADC's energy per conversion is not published: ISAAC's SAR ADC at the same resolution.
  */
 const NEURAL_PIM_SA_RATIO = 33;
 const NEURAL_PIM_TILES_AT_ISAAC_AREA = 280;
@@ -185,9 +288,12 @@ const NEURAL_PIM: ArchitectureCost = {
   dataflow: 'analog-sa',
   accumulator: {
     energy_J: ISAAC_EVENT_J.adc8 / NEURAL_PIM_SA_RATIO,
-    // Inside the published tile area; not summed separately.
+    per: 'slice',
     channelArea_mm2: 0,
     bufferArraysPerArray: 0,
+    bufferArrayCells: null,
+    summingAmplifiersPerArray: 0,
+    rate: null,
   },
   tileArea: {
     kind: 'published',
@@ -196,7 +302,13 @@ const NEURAL_PIM: ArchitectureCost = {
   },
 };
 
-export const ARCHITECTURES: Readonly<Record<ArchitectureName, ArchitectureCost>> = { isaac: ISAAC, cascade: CASCADE, 'neural-pim': NEURAL_PIM };
+export const ARCHITECTURES: Readonly<Record<ArchitectureName, ArchitectureCost>> = {
+  isaac: ISAAC,
+  cascade: CASCADE,
+  'neural-pim': NEURAL_PIM,
+  'isaac-style': ISAAC_STYLE,
+  'cascade-style': CASCADE_STYLE,
+};
 
 /** ISAAC's tile area from Table I (0.3723 mm²) and its chip's tile area (168 tiles, 62.5 mm²): the unit of equal-area budgets. */
 export const ISAAC_TILE_MM2 = ISAAC_TILE_AREA_MM2;
@@ -204,20 +316,23 @@ export const ISAAC_CHIP_TILES_MM2 = ISAAC_ORG.tilesPerChip * ISAAC_TILE_AREA_MM2
 
 const BY_DATAFLOW: Readonly<Record<Dataflow, ArchitectureName>> = { 'digital-sa': 'isaac', buffered: 'cascade', 'analog-sa': 'neural-pim' };
 
+const isArchitectureName = (name: string | undefined): name is ArchitectureName => name !== undefined && (ARCHITECTURE_NAMES as readonly string[]).includes(name);
+
 /**
- * The cost table of a config: chosen by its dataflow (where shift-and-add happens is what the three
- * designs differ in), so a config built on any preset is costed by the design it describes.
- * Configs the tables cannot cost are refused with a UsageError naming the field.
+ * The cost table of a config: the table of its preset when the preset names one and the config
+ * keeps that preset's dataflow, else the original design of its dataflow (where shift-and-add
+ * happens is what the designs differ in), so a config built on any preset is costed by the design
+ * it describes. Configs the tables cannot cost are refused with a UsageError naming the field.
  */
 export function architectureFor(cfg: XbarConfig, where = 'config'): ArchitectureCost {
-  const arch = ARCHITECTURES[BY_DATAFLOW[cfg.dataflow]];
+  const own = isArchitectureName(cfg.preset) ? ARCHITECTURES[cfg.preset] : undefined;
+  const arch = own && own.dataflow === cfg.dataflow ? own : ARCHITECTURES[BY_DATAFLOW[cfg.dataflow]];
   if (cfg.adc.bits === 0) {
     throw new UsageError(`${where}: adc.bits 0 is an ideal converter with no physical cost (preset ${cfg.preset ?? 'custom'}); the cost model needs adc.bits 2–16`);
   }
-  if (cfg.inputs.dacBits !== 1) {
-    throw new UsageError(
-      `${where}: inputs.dacBits ${cfg.inputs.dacBits} has no cited DAC energy or area (the tables have ISAAC's 1-bit DACs only; PRIME's 3-bit drivers are not costed); use inputs.dacBits 1`,
-    );
+  if (!(cfg.inputs.dacBits in arch.dac)) {
+    const have = Object.keys(arch.dac).join(' or ');
+    throw new UsageError(`${where}: inputs.dacBits ${cfg.inputs.dacBits} has no cited DAC energy or area in the ${arch.name} table (it has ${have}-bit DACs); use inputs.dacBits ${have}`);
   }
   return arch;
 }
