@@ -85,14 +85,18 @@ export const PRESETS: Readonly<Record<PresetName, XbarConfigInput>> = deepFreeze
   /**
    * Neural-PIM: W. Cao, Y. Zhao, A. Boloor, Y. Han, X. Zhang, L. Jiang, "Neural-PIM: Efficient
    * Processing-In-Memory With Neural Approximation of Peripherals", IEEE Transactions on Computers
-   * 71(9), 2022, pp. 2142–2155. Shift-and-add over input cycles and weight slices in analog, one
-   * (neural-approximated) 8-bit conversion per row block and output: dataflow "analog-sa".
-   * 128x128 arrays, 1-bit cells, 1-bit DACs, 8-bit weights and inputs, differential columns.
+   * 71(9), 2022, pp. 2142–2155 (= arXiv 2201.12861v1; full text at rhythmrx9/mtp @
+   * 1b1bd945e38f39b2b0e352b811977d60e6bcef46, papers/agents/fulltext/2021_Cao_NeuralPIM_TC.txt).
+   * Shift-and-add over input cycles and weight slices in analog, one (neural-approximated) 8-bit
+   * conversion per row block and output: dataflow "analog-sa". 128x128 arrays of 1-bit cells with
+   * W_P and W_N in adjacent columns (§5.1, §5.2.1), 8-bit weights and inputs, and the evaluated
+   * design's 4-bit DACs (§7.1: "64 128 × 128 RRAM arrays in one PE which shares 64 NNS+As and 4
+   * NNADCs with 4-bit DACs for each array"; Table 3 "D/A resolution 4-bit"): 2 input cycles.
    */
   'neural-pim': {
     array: { rows: 128, cols: 128 },
     weights: { bits: 8, mapping: 'differential', cellBits: 1 },
-    inputs: { bits: 8, dacBits: 1 },
+    inputs: { bits: 8, dacBits: 4 },
     adc: { bits: 8 },
     dataflow: 'analog-sa',
   },

@@ -268,37 +268,75 @@ const CASCADE_STYLE: ArchitectureCost = {
 };
 
 /**
- * Neural-PIM (Cao et al., IEEE TC 71(9), 2022). Published statements used:
- * - "its analog shift-and-add uses about 33× less energy than ISAAC's ADCs": each analog
- *   accumulation (one column pair, slice and input cycle into the NNS+A) replaces the one conversion
- *   ISAAC spends on the same column and cycle, so it costs 1.5625 pJ / 33 = 0.0473 pJ.
- * - "280 tiles at equal area with ISAAC": one tile is 168 · 0.3723 / 280 = 0.2234 mm², assumed to
- *   keep ISAAC's 12 IMAs of 8 arrays and its eDRAM, bus and router.
- * - The NNADC's energy per conversion is not published: ISAAC's SAR ADC at the same resolution.
+ * Neural-PIM as the paper evaluates it (IEEE TC 2022 §7.1, §7.2, Table 2 "Neural-PIM parameters at
+ * the tile level", Table 3): PEs of 64 128×128 arrays with 4-bit DACs, "4 shared NNADCs at the PE
+ * level" (8-bit, 1.2 GS/s) and "one NNS+A for each crossbar array" (80 MHz), 280 tiles at equal
+ * area. Table 2 is read from a PDF-to-text extraction whose table cells come out scrambled; the
+ * power values below are a reconstruction of which row each belongs to (the extraction order), not
+ * a clean reading. Derived per-event energies (power × period / events):
+ * - NNADC: 6.0 mW / (4 × 1.2 GS/s) = 1.25 pJ per 8-bit conversion. Cross-check: Table 1's 130 nm
+ *   NNADC (13.1 mW at 1 GS/s = 13.1 pJ) against its NNS+A (1.39 mW at 40 MHz = 34.8 pJ) has the
+ *   same ratio within 20 % as the two derived here. Other resolutions: the SAR law of adc-law.ts
+ *   (an assumption; only 8 bits is published).
+ * - NNS+A: 19 mW / (64 × 80 MHz) = 3.71 pJ per operation, one output's whole weight vector (8
+ *   differential bit-line pairs and the held partial sum) per input cycle; 80 MHz × 100 ns = 8
+ *   operations per input cycle per array (the rate the schedule enforces).
+ * - 4-bit DAC: 0.1 W × 100 ns / (128 × 64) = 1.22 pJ per row and input cycle. Its area is inside
+ *   the published tile area. The 1-bit DAC stays ISAAC's for configs that set inputs.dacBits 1.
+ * - Crossbar: NOT Table 2's. The six component powers as reconstructed sum to 0.261 W against the
+ *   table's 0.18 W for the PE, so one reading is wrong. Replacing the crossbar's 9.6e-2 W (150 pJ
+ *   per array and 4-bit cycle, 5× ISAAC's per 1-bit cycle, although 4-bit codes have a lower mean
+ *   V² than 1-bit ones) by ISAAC's 0.3 mW per array (19.2 mW for 64) gives 0.184 W; reading the
+ *   DAC as 1.0e-2 W instead would give 0.171 W, but would make a 4-bit DAC (0.12 pJ) cheaper than
+ *   ISAAC's 1-bit one (0.39 pJ). The crossbar reading is judged the uncertain one and ISAAC's
+ *   per-cell read energy is kept; the DAC as read.
+ * - Input register (Table 2: 4.0e-2 W for 64 × 128 rows × 4 bits per 100 ns = 0.122 pJ per bit)
+ *   equals ISAAC's 0.121 pJ per bit, which is kept; S+H, S+A, eDRAM, bus, router are ISAAC's.
+ * Area: published whole. 280 tiles = 63.5 mm² (Table 2) → 0.2268 mm² per tile of one 64-array PE
+ * (see PAPER_PE_ARRAYS); Table 2's PE area, 0.084 mm², plus ISAAC's tile overhead scaled to 64
+ * arrays, 0.143 mm², gives 0.227 mm², the same.
+ * Timing: "Each pipeline cycle takes up 9 input cycles" (§5.2.4, Fig. 8: input cycles 1–8, then
+ * the conversion): a pass waits for its conversions (conversionOverlapped false).
+ * The 130→32 nm scaling of §6.2 is already in Table 2 and is not applied again.
  */
-const NEURAL_PIM_SA_RATIO = 33;
-const NEURAL_PIM_TILES_AT_ISAAC_AREA = 280;
+const NEURAL_PIM_TILES = 280;
+const NEURAL_PIM_TILES_MM2 = 63.5;
+const NEURAL_PIM_NNADCS_PER_PE = 4;
+const NEURAL_PIM_NNADC_RATE_HZ = 1.2e9;
+const NEURAL_PIM_NNADC_W = 6.0e-3;
+const NEURAL_PIM_NNSA_W = 1.9e-2;
+const NEURAL_PIM_NNSA_HZ = 80e6;
+const NEURAL_PIM_DAC4_W = 1.0e-1;
+const NEURAL_PIM_NNADC8_J = NEURAL_PIM_NNADC_W / (NEURAL_PIM_NNADCS_PER_PE * NEURAL_PIM_NNADC_RATE_HZ);
 const ISAAC_TILE_AREA_MM2 =
   ISAAC_ORG.imasPerTile * (ISAAC_IMA.adc.area_mm2 + ISAAC_IMA.dac.area_mm2 + ISAAC_IMA.sampleHold.area_mm2 + ISAAC_IMA.crossbar.area_mm2 + ISAAC_IMA_FIXED_MM2) +
   ISAAC_TILE_FIXED_MM2;
 const NEURAL_PIM: ArchitectureCost = {
   ...ISAAC_BASE,
   name: 'neural-pim',
-  source: 'Neural-PIM, Cao et al., IEEE TC 2022: ISAAC components, NNS+A (33× less energy than ISAAC ADCs), 280 tiles in ISAAC\'s 168-tile area',
+  source: 'Neural-PIM, Cao et al., IEEE TC 2022, Tables 2 and 3: 64-array PEs, 4 NNADCs (1.25 pJ), one NNS+A per array (3.71 pJ), 4-bit DACs (1.22 pJ), 280 tiles in 63.5 mm²',
   dataflow: 'analog-sa',
+  adcRate_Hz: NEURAL_PIM_NNADC_RATE_HZ,
+  adcsPerIma: NEURAL_PIM_NNADCS_PER_PE,
+  conversionOverlapped: false,
+  adcEnergy_J: (bits: number) => NEURAL_PIM_NNADC8_J * adcEnergyFactor(bits),
+  dac: { 1: ISAAC_DAC1, 4: { energy_J: (NEURAL_PIM_DAC4_W * ISAAC_CYCLE_S) / (128 * PAPER_PE_ARRAYS), area_mm2: 0 } },
   accumulator: {
-    energy_J: ISAAC_EVENT_J.adc8 / NEURAL_PIM_SA_RATIO,
-    per: 'slice',
+    energy_J: NEURAL_PIM_NNSA_W / (PAPER_PE_ARRAYS * NEURAL_PIM_NNSA_HZ),
+    per: 'output',
+    // Inside the published tile area; not summed separately.
     channelArea_mm2: 0,
     bufferArraysPerArray: 0,
     bufferArrayCells: null,
     summingAmplifiersPerArray: 0,
-    rate: null,
+    rate: { perArray: 1, ops_Hz: NEURAL_PIM_NNSA_HZ },
   },
+  arraysPerIma: PAPER_PE_ARRAYS,
+  imasPerTile: 1,
   tileArea: {
     kind: 'published',
-    area_mm2: (ISAAC_ORG.tilesPerChip * ISAAC_TILE_AREA_MM2) / NEURAL_PIM_TILES_AT_ISAAC_AREA,
-    note: '280 tiles in the area of ISAAC\'s 168 (Neural-PIM, IEEE TC 2022); contents not published',
+    area_mm2: NEURAL_PIM_TILES_MM2 / NEURAL_PIM_TILES,
+    note: '280 tiles of one 64-array PE in 63.5 mm² (Neural-PIM, IEEE TC 2022, Tables 2 and 3); contents not published',
   },
 };
 
