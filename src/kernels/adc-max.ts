@@ -86,14 +86,17 @@ export type AdcMaxInput = { kind: 'rows'; buf: GPUBuffer } | { kind: 'conv'; buf
 /** One matrix's calibrated-range kernel: its packed planes, uploaded once. */
 export class GpuAdcMax {
   private readonly planes: GPUBuffer;
+  /** Whether the planes are this object's (else the crossbar layer's, which frees them). */
+  private readonly own: boolean;
 
   private constructor(
     private readonly s: GpuSession,
     private readonly xl: GpuCrossbarLayer,
   ) {
     const g = xl.layer.geom;
-    const whole = { col4: 0, n4: ceilDiv(g.N, 4), ncols: g.N };
-    this.planes = uploadStorage(s.ctx.device, packedPlanes(xl.layer, xl.layout, whole, xl.cfg.array.rows), 'adcMax.planes');
+    const shared = xl.wholePackedPlanes();
+    this.own = shared === null;
+    this.planes = shared ?? uploadStorage(s.ctx.device, packedPlanes(xl.layer, xl.layout, { col4: 0, n4: ceilDiv(g.N, 4), ncols: g.N }, xl.cfg.array.rows), 'adcMax.planes');
   }
 
   /** The kernel for `xl`, or null where adcMaxGap says no or its planes exceed one binding. */
@@ -165,6 +168,6 @@ export class GpuAdcMax {
   }
 
   destroy(): void {
-    this.planes.destroy();
+    if (this.own) this.planes.destroy();
   }
 }
