@@ -11,7 +11,9 @@
 //   plane loads are uniform; for every pass, row block, plane and input cycle
 //     U = Σ_i 2^i·popcount(x_i),  D = Σ_i Σ_b 2^(i+b)·popcount(x_i & w_b) − eOff·U   (u32, wrapping)
 //   and the current (D·ΔG + U·off)/Vm by the crossbar kernel's own expression (exactCurrent), so the
-//   maximum is the trace's bit for bit. A vector with no negative input (negs[row] = 0, set by `pack`)
+//   maximum is the trace's bit for bit. A cycle whose input sum U times the plane digits' bound
+//   (P.bound) stays below a maximum already reached is skipped: it cannot raise the result, so the
+//   result never depends on the order invocations run in. A vector with no negative input (negs[row] = 0, set by `pack`)
 //   has an all-zero X⁻ pass, whose currents are 0: it is skipped.
 // Non-negative f32 values order as their u32 bits: atomicMax on the bits is the f32 maximum.
 // Loops over constants only index the private arrays (CPU drivers keep them in registers then).
@@ -99,27 +101,33 @@ fn reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) 
   for (var ph = 0u; ph < passes; ph++) {
     let base = (row * 2u + ph) * INBITS * P.wordsTotal;
     for (var p = 0u; p < P.nBlocks; p++) {
-      for (var pl = 0u; pl < NPL; pl++) {
       for (var t = 0u; t < TC; t++) {
+        // |D| ≤ eMax·U, so U·P.bound bounds every current of this cycle from above (P.bound carries a
+        // margin past f32 rounding): a cycle below a maximum already reached cannot change the result.
         var su = 0u;
-        var acc = vec4<u32>(0u);
         for (var wi = 0u; wi < P.blockWords; wi++) {
-          let w = p * P.blockWords + wi;
-          for (var ii = 0u; ii < CB; ii++) {
-            let xv = bits[base + (t * CB + ii) * P.wordsTotal + w];
-            if (xv == 0u) { continue; }
-            su += countOneBits(xv) << ii;
-            let x4 = vec4<u32>(xv);
-              let wb = ((w * NPL + pl) * WBITS) * P.N4 + col4;
-              for (var j = 0u; j < WBITS; j++) { acc += countOneBits(x4 & bitcast<vec4<u32>>(R[wb + j * P.N4])) << vec4<u32>(ii + j); }
-          }
+          for (var ii = 0u; ii < CB; ii++) { su += countOneBits(bits[base + (t * CB + ii) * P.wordsTotal + p * P.blockWords + wi]) << ii; }
         }
+        if (f32(su) * P.bound < max(m, bitcast<f32>(atomicLoad(&hi[0])))) { continue; }
+        for (var pl = 0u; pl < NPL; pl++) {
+          var acc = vec4<u32>(0u);
+          for (var wi = 0u; wi < P.blockWords; wi++) {
+            let w = p * P.blockWords + wi;
+            let wb = ((w * NPL + pl) * WBITS) * P.N4 + col4;
+            for (var ii = 0u; ii < CB; ii++) {
+              let xv = bits[base + (t * CB + ii) * P.wordsTotal + w];
+              if (xv == 0u) { continue; }
+              let x4 = vec4<u32>(xv);
+              for (var j = 0u; j < WBITS; j++) { acc += countOneBits(x4 & bitcast<vec4<u32>>(R[wb + j * P.N4])) << vec4<u32>(ii + j); }
+            }
+          }
           let d = bitcast<vec4<i32>>(acc - vec4<u32>(P.eOff * su));
           let a = select(vec4<f32>(0.0), abs(exactCurrent(d, su)), valid);
           m = max(m, max(max(a.x, a.y), max(a.z, a.w)));
+        }
       }
-      }
+      // Published per row block, so that other invocations' bounds prune against it early.
+      atomicMax(&hi[0], bitcast<u32>(m));
     }
   }
-  atomicMax(&hi[0], bitcast<u32>(m));
 }

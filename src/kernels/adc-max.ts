@@ -38,7 +38,7 @@ export const ADC_MAX = defineKernel({
     count: 'u32', stride: 'u32', row0: 'u32', x_shift: 'u32',
     K: 'u32', N: 'u32', N4: 'u32', blockRows: 'u32',
     nBlocks: 'u32', blockWords: 'u32', wordsTotal: 'u32', eOff: 'u32',
-    invSx: 'f32', Qx: 'f32', exDG: 'f32', exOff: 'f32', invVm: 'f32',
+    invSx: 'f32', Qx: 'f32', exDG: 'f32', exOff: 'f32', invVm: 'f32', bound: 'f32',
     plane: 'u32', OW: 'u32', H: 'u32', W: 'u32', cin: 'u32', chan0: 'u32',
     kh: 'u32', kw: 'u32', sh: 'u32', sw: 'u32', dh: 'u32', dw: 'u32', pt: 'i32', pl: 'i32',
   },
@@ -78,6 +78,18 @@ export function adcMaxGap(xl: GpuCrossbarLayer): string | null {
   if (xl.exactReason !== null) return xl.exactReason;
   if (xl.cfg.analog.model === 'neural' && xl.cfg.dataflow !== 'digital-sa') return 'analog.model "neural"';
   return null;
+}
+
+/**
+ * A factor c with |I| < c·U for every current I = (D·exDG + U·exOff)·invVm the kernel computes in f32
+ * from integers |D| ≤ eMax·U: the f64 bound on the f32-rounded constants, widened by 2^-16 (far past
+ * the few f32 roundings between the integers and I, and the product c·U) and rounded up to f32.
+ */
+export function currentBound(eMax: number, exDG: number, exOff: number, invVm: number): number {
+  const f = Math.fround;
+  const c = (eMax * Math.abs(f(exDG)) + Math.abs(f(exOff))) * f(invVm) * (1 + 2 ** -16);
+  const r = f(c);
+  return r >= c ? r : f(c * (1 + 2 ** -23));
 }
 
 /** Where one run's vectors come from: rows [n, K] of a buffer, or im2col rows of group `group` of a conv's NCHW input (B samples). */
@@ -143,7 +155,7 @@ export class GpuAdcMax {
       stride: 0, x_shift: 0,
       K: g.K, N: g.N, N4, blockRows: cfg.array.rows,
       nBlocks: g.blocks.length, blockWords: words.blockWords, wordsTotal: words.wordsTotal, eOff: d.eOff,
-      invSx: 1 / sxq, Qx: g.Qx, exDG: d.exDG, exOff: d.exOff, invVm: 1 / g.Vm,
+      invSx: 1 / sxq, Qx: g.Qx, exDG: d.exDG, exOff: d.exOff, invVm: 1 / g.Vm, bound: currentBound(d.eMax, d.exDG, d.exOff, 1 / g.Vm),
       plane: OH * OW, OW, H, W, cin: conv?.cin ?? 0, chan0: input.kind === 'conv' ? (input.group * input.geom.cin) / input.geom.group : 0,
       kh: conv?.kh ?? 1, kw: conv?.kw ?? 1, sh: conv?.strides[0] ?? 1, sw: conv?.strides[1] ?? 1,
       dh: conv?.dilations[0] ?? 1, dw: conv?.dilations[1] ?? 1, pt: conv?.pads[0] ?? 0, pl: conv?.pads[1] ?? 0,
