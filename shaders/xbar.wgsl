@@ -24,7 +24,7 @@
 // Params, the bindings and the constants TM, NPL, PC, T, SIGNED, COLLAPSED, TRACE, READ (0 none,
 // 1 additive, 2 proportional: needs the G² planes; with DEVREAD the planes hold a device model's σ² and
 // the draws come from stream deviceRead), APPROX (circuit.model "approx": P.partRows, P.rColNorm; PAIRS: on both polarities of a difference plane; SERIAL: a collapsed dataflow run cycle by cycle, for NSA or APPROX), GAIN, ANALOGN, ADCN, SHARED, KT, WGX, WGY,
-// EXACT, EXACTF, WBITS are
+// EXACT, EXACTF, EXACTD, WBITS are
 // generated from src/kernels/xbar-kernel.ts; STREAM_* and the counter layout from src/random/philox.ts.
 
 const NOISY: bool = READ != 0u || GAIN || ANALOGN || ADCN;
@@ -91,7 +91,11 @@ fn exactDotsLoop(rows: array<u32, TM>, ph: u32, k0: u32, k1: u32, cb: vec2<u32>,
     for (var k = k0; k < k1; k++) {
       let e = R[(k * NPL + plane) * P.N4 + colc];
       for (var m = 0u; m < TM; m++) {
-        let u = f32((magnitude(xq[rows[m] * P.K + k], ph) >> cb.x) & mask);
+        // EXACTD: xq holds each pass's magnitudes as f32 [rows, 2, K] (shaders/quantize.wgsl DECODE), the
+        // whole of a collapsed cycle's input: the loop is then a plain GEMM's.
+        var u = 0.0;
+        if (EXACTD) { u = bitcast<f32>(xq[(rows[m] * 2u + ph) * P.K + k]); }
+        else { u = f32((magnitude(xq[rows[m] * P.K + k], ph) >> cb.x) & mask); }
         f[m] = fma(vec4<f32>(u), e, f[m]);
       }
     }

@@ -11,8 +11,8 @@ const WG = 64;
 export const QUANTIZE = defineKernel({
   name: 'quantize',
   uniforms: { count: 'u32', stride: 'u32', K: 'u32', x_shift: 'u32', invSx: 'f32', Qx: 'f32' },
-  bindings: { x: read('f32'), xq: readWrite('i32'), negFlags: readWrite('atomic<u32>'), negCount: readWrite('atomic<u32>') },
-  compile: (_v: { wg: number }) => ({ body: quantizeWgsl, consts: { WG } }),
+  bindings: { x: read('f32'), xq: readWrite('i32'), negFlags: readWrite('atomic<u32>'), negCount: readWrite('atomic<u32>'), mags: readWrite('f32') },
+  compile: (v: { wg: number; decode?: boolean }) => ({ body: quantizeWgsl, consts: { WG, DECODE: v.decode ?? false } }),
 });
 
 /** What one quantization reads and writes. */
@@ -29,6 +29,8 @@ export interface QuantizeJob {
   xq: GPUBuffer;
   negFlags: GPUBuffer;
   negCount: GPUBuffer;
+  /** Also each pass's magnitudes as f32, [rows, 2, K] (the exact general variant's decoded inputs). */
+  mags?: GPUBuffer;
 }
 
 /** Records the quantization of `rows` input vectors, read through a window of the input. */
@@ -36,9 +38,9 @@ export function encodeQuantize(s: GpuSession, rec: Recorder, j: QuantizeJob): vo
   const count = j.rows * j.K;
   const grid = linearGrid(s, count, WG);
   const x = windowBinding(s, j.input, j.rowStart * j.K, count, 4);
-  dispatch(s, rec, QUANTIZE, { wg: WG }, {
+  dispatch(s, rec, QUANTIZE, { wg: WG, decode: j.mags !== undefined }, {
     params: { count, stride: grid.stride, K: j.K, x_shift: x.shift, invSx: 1 / j.sx, Qx: j.Qx },
-    bind: { x: x.binding, xq: binding(s, j.xq, count * 4), negFlags: binding(s, j.negFlags, j.rows * 4), negCount: binding(s, j.negCount, 4) },
+    bind: { x: x.binding, xq: binding(s, j.xq, count * 4), negFlags: binding(s, j.negFlags, j.rows * 4), negCount: binding(s, j.negCount, 4), mags: j.mags ? binding(s, j.mags, count * 8) : binding(s, rec.temp(s.ctx.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'quantize.noMags' })), 16) },
     grid,
   });
 }

@@ -62,6 +62,16 @@ export type XbarVariant = {
   exactF32: boolean;
 };
 
+/**
+ * Whether a variant reads its inputs decoded (each pass's magnitudes as f32, shaders/quantize.wgsl
+ * DECODE) instead of xq: the general exact variant with f32 sums on a collapsed dataflow that drives
+ * every input bit at once, where the magnitude is the whole cycle's input.
+ */
+export function exactDecoded(v: XbarVariant): boolean {
+  const serial = v.nsa || (v.approx && v.collapsed);
+  return v.exact && v.exactF32 && !v.bitplane && v.collapsed && !serial;
+}
+
 /** Each variant's whole body: the shared loop nest, then the variant's input staging and entry point. */
 const REGISTERS_BODY = `${xbarWgsl}\n\n${xbarUnstagedWgsl}\n\n${xbarRegistersWgsl}`;
 const SHARED_BODY = `${xbarWgsl}\n\n${xbarSharedWgsl}`;
@@ -238,6 +248,7 @@ export const XBAR = defineKernel({
         SHARED: shared,
         EXACT: v.exact,
         EXACTF: v.exact && v.exactF32 && !v.bitplane,
+        EXACTD: exactDecoded(v),
         WBITS: Math.max(1, v.wbits),
         KT: Math.max(1, v.kt),
         WGX: v.wgx,

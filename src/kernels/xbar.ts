@@ -29,7 +29,7 @@ export function gpuCircuitGap(cfg: XbarConfig): string | null {
   if (cfg.dataflow === 'analog-sa' && proportional) return 'circuit.model "approx": on the GPU, analog-sa with proportional or device-model read noise runs on the CPU reference only (use --backend cpu)';
   return null;
 }
-import { XBAR, type XbarVariant } from './xbar-kernel.ts';
+import { XBAR, exactDecoded, type XbarVariant } from './xbar-kernel.ts';
 import { ceilDiv } from './template.ts';
 import { fitsLevels, packAdcTables, type PackedTables } from '../readout/tables.ts';
 import { layerReadout } from '../readout/layer.ts';
@@ -439,11 +439,12 @@ export class GpuCrossbarLayer {
     return Math.max(1, Math.min(this.s.ctx.limits.maxComputeWorkgroupsPerDimension * t.wgy * t.tm, 1 << 20));
   }
 
-  /** Bytes per input vector of the largest per-vector binding: its inputs [K], outputs [N] or row statistics (at most [2, nBlocks, 2T + 1]). */
+  /** Bytes per input vector of the largest per-vector binding: its inputs ([K], decoded [2, K]), outputs [N] or row statistics (at most [2, nBlocks, 2T + 1]). */
   private rowBytes(): number {
     const { K, N, T, blocks } = this.layer.geom;
-    const packed = this.exactReason === null ? packedRowBytes(this.layer.geom, this.cfg.array.rows) : 0;
-    return Math.max(4 * Math.max(K, N, 2 * blocks.length * (2 * T + 1)), packed);
+    // Exact levels may read packed bits or decoded magnitudes instead of xq.
+    const exact = this.exactReason === null ? Math.max(packedRowBytes(this.layer.geom, this.cfg.array.rows), 8 * K) : 0;
+    return Math.max(4 * Math.max(K, N, 2 * blocks.length * (2 * T + 1)), exact);
   }
 
   /** Rows of inputs that fit one storage binding (input [rows, K], output [rows, N] and their read-noise sums). */
@@ -495,7 +496,8 @@ export class GpuCrossbarLayer {
     const flags = rec.temp(device.createBuffer({ size: Math.max(16, rows * 4), usage, label: 'xbar.negFlags' }));
     rec.encoder.clearBuffer(flags);
     const negCount = trace ? this.scratch : (o.negCounter ?? this.scratch);
-    encodeQuantize(s, rec, { input: o.input, rowStart: first, rows, K: g.K, sx: o.sxq, Qx: g.Qx, xq, negFlags: flags, negCount });
+    const mags = exactDecoded(v) ? rec.temp(device.createBuffer({ size: Math.max(16, rows * 2 * g.K * 4), usage: GPUBufferUsage.STORAGE, label: 'xbar.inputMagnitudes' })) : undefined;
+    encodeQuantize(s, rec, { input: o.input, rowStart: first, rows, K: g.K, sx: o.sxq, Qx: g.Qx, xq, negFlags: flags, negCount, mags });
     const TK = v.collapsed ? 1 : g.T;
     // Per-vector statistics: Σ V² of additive read noise, the integer input sums of exact levels.
     const sqCycles = v.read === 'additive' ? TK : 0;
@@ -506,7 +508,7 @@ export class GpuCrossbarLayer {
       rowStats = rec.temp(device.createBuffer({ size: Math.max(16, stats.words * 4), usage: GPUBufferUsage.STORAGE, label: 'xbar.rowStats' }));
       encodeRowStats(s, rec, { xq, rows, K: g.K, blockRows: cfg.array.rows, nBlocks: g.blocks.length, dacBits: g.b, T: g.T, TK: sqCycles, Vm: g.Vm, sums, stats: rowStats });
     }
-    let xin = binding(s, xq, rows * g.K * 4);
+    let xin = mags ? binding(s, mags, rows * 2 * g.K * 4) : binding(s, xq, rows * g.K * 4);
     if (path === 'bitplane') {
       const bits = rec.temp(device.createBuffer({ size: Math.max(16, rows * packedRowBytes(g, cfg.array.rows)), usage: GPUBufferUsage.STORAGE, label: 'xbar.inputBits' }));
       encodeBitpack(s, rec, { xq, bits, rows, g, blockRows: cfg.array.rows });
