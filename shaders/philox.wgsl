@@ -1,15 +1,15 @@
 // Philox4x32-10 and Box–Muller, bit-identical to src/random/philox.ts (which documents the key and
 // counter layout). Included by kernels that draw noise; it declares no bindings.
 
+// High word of a·b from 16-bit halves; every partial sum stays below 2^32 (t ≤ (2^16−1)² + 2^16 − 1).
 fn philox_mulhi(a: u32, b: u32) -> u32 {
-  let al = a & 0xffffu;
-  let ah = a >> 16u;
-  let bl = b & 0xffffu;
-  let bh = b >> 16u;
-  let lh = al * bh;
-  let hl = ah * bl;
-  let mid = ((al * bl) >> 16u) + (lh & 0xffffu) + (hl & 0xffffu);
-  return ah * bh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
+  let a0 = a & 0xffffu;
+  let a1 = a >> 16u;
+  let b0 = b & 0xffffu;
+  let b1 = b >> 16u;
+  let t = a1 * b0 + ((a0 * b0) >> 16u);
+  let w = (t & 0xffffu) + a0 * b1;
+  return a1 * b1 + (t >> 16u) + (w >> 16u);
 }
 
 fn philox4x32(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {

@@ -5,17 +5,8 @@
 //   R holds packed digit planes [P.wordsTotal, NPL, WBITS, N4] (vec4 of u32): bit r of bit plane j is
 //      bit j of e + P.eOff (offset so that signed differences are non-negative) at the same row.
 // Σ u·e = Σ_i Σ_j 2^(i+j)·popcount(x_i & w_j) − eOff·Σ u, with u32 sums that wrap as the general
-// variants' i32 sums do. No barriers (a register-style launch); the body is shaders/xbar.wgsl.
-
-fn passCount(anyNeg: bool, inRange: bool, li: u32) -> u32 {
-  return select(1u, 2u, anyNeg);
-}
-
-fn tileDepth(k0: u32, k1: u32) -> u32 {
-  return k1 - k0;
-}
-
-fn stageTile(kt: u32, k1: u32, t: u32, ph: u32, wgRow: u32, li: u32) {}
+// variants' i32 sums do; Σ u comes from the row statistics as in every variant. The body is
+// shaders/xbar.wgsl, the launch shaders/xbar-unstaged.wgsl (no barriers).
 
 // Only the float path reads levels, and this variant always runs EXACT.
 fn levelsAt(xIndex: u32, tileIndex: u32, t: u32, ph: u32) -> vec2<f32> {
@@ -24,15 +15,6 @@ fn levelsAt(xIndex: u32, tileIndex: u32, t: u32, ph: u32) -> vec2<f32> {
 
 fn inputWord(row: u32, ph: u32, bit: u32, w: u32) -> u32 {
   return bitcast<u32>(xq[((row * 2u + ph) * P.inBits + bit) * P.wordsTotal + w]);
-}
-
-fn exactInput(row: u32, ph: u32, p: u32, k0: u32, k1: u32, cb: vec2<u32>) -> u32 {
-  var s = 0u;
-  for (var wi = 0u; wi < P.blockWords; wi++) {
-    let w = p * P.blockWords + wi;
-    for (var i = 0u; i < cb.y; i++) { s += countOneBits(inputWord(row, ph, cb.x + i, w)) << i; }
-  }
-  return s;
 }
 
 fn exactDots(rows: array<u32, TM>, su: array<u32, TM>, ph: u32, p: u32, k0: u32, k1: u32, cb: vec2<u32>, plane: u32, colc: u32) -> array<vec4<i32>, TM> {
@@ -58,11 +40,4 @@ fn exactDots(rows: array<u32, TM>, su: array<u32, TM>, ph: u32, p: u32, k0: u32,
   var d = array<vec4<i32>, TM>();
   for (var m = 0u; m < TM; m++) { d[m] = bitcast<vec4<i32>>(acc[m] - vec4<u32>(P.eOff * su[m])); }
   return d;
-}
-
-@compute @workgroup_size({{WGX}}, {{WGY}})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-        @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-  if (gid.x >= P.N4 || gid.y * TM >= P.rows) { return; }
-  vmm(gid, lid, li, wid);
 }

@@ -51,10 +51,6 @@ fn levelsAt(xIndex: u32, tileIndex: u32, t: u32, ph: u32) -> vec2<f32> {
 }
 
 // EXACT reads its integer inputs straight from xq (no staging, so no barriers inside the row loop).
-fn exactInput(row: u32, ph: u32, p: u32, k0: u32, k1: u32, cb: vec2<u32>) -> u32 {
-  return exactInputLoop(row, ph, k0, k1, cb);
-}
-
 fn exactDots(rows: array<u32, TM>, su: array<u32, TM>, ph: u32, p: u32, k0: u32, k1: u32, cb: vec2<u32>, plane: u32, colc: u32) -> array<vec4<i32>, TM> {
   return exactDotsLoop(rows, ph, k0, k1, cb, plane, colc);
 }

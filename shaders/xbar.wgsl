@@ -17,12 +17,14 @@
 //   tileDepth(k0, k1) -> u32                input rows per k-tile
 //   stageTile(kt, k1, t, ph, wgRow, li)     makes rows [kt, kt + tileDepth) available
 //   levelsAt(xIndex, tileIndex, t, ph)      (level, level² term) of one input at cycle t
-// shaders/xbar-registers.wgsl decodes in registers (CPU drivers: no barriers), shaders/xbar-shared.wgsl
-// stages KT rows per workgroup in shared memory (real GPUs).
+// shaders/xbar-registers.wgsl decodes in registers and shaders/xbar-bitplane.wgsl reads packed bit
+// planes (both launched by shaders/xbar-unstaged.wgsl: CPU drivers, no barriers); shaders/xbar-shared.wgsl
+// stages KT rows per workgroup in shared memory (real GPUs). Per-vector sums come from the row
+// statistics (rowStats, shaders/row-stats.wgsl).
 // Params, the bindings and the constants TM, NPL, PC, T, SIGNED, COLLAPSED, TRACE, READ (0 none,
 // 1 additive, 2 proportional: needs the G² planes; with DEVREAD the planes hold a device model's σ² and
 // the draws come from stream deviceRead), APPROX (circuit.model "approx": P.partRows, P.rColNorm; PAIRS: on both polarities of a difference plane; SERIAL: a collapsed dataflow run cycle by cycle, for NSA or APPROX), GAIN, ANALOGN, ADCN, SHARED, KT, WGX, WGY,
-// EXACT, EXACTF, WBITS are
+// EXACT, EXACTF, EXACTD, WBITS are
 // generated from src/kernels/xbar-kernel.ts; STREAM_* and the counter layout from src/random/philox.ts.
 
 const NOISY: bool = READ != 0u || GAIN || ANALOGN || ADCN;
@@ -73,14 +75,10 @@ fn exactCurrent(se: vec4<i32>, su: u32) -> vec4<f32> {
   return (vec4<f32>(se) * P.exDG + vec4<f32>(f32(su) * P.exOff)) * P.invVm;
 }
 
-// The general variants' integer sums over rows [k0, k1) of one vector, with R holding each plane's
-// digits e as f32 integers. WGSL's i32 arithmetic wraps like the bit-plane variant's u32 sums; the
-// host keeps every sum below 2^31 (bitplane.ts exactGap).
-fn exactInputLoop(row: u32, ph: u32, k0: u32, k1: u32, cb: vec2<u32>) -> u32 {
-  let mask = bitMask(cb.y);
-  var s = 0u;
-  for (var k = k0; k < k1; k++) { s += (magnitude(xq[row * P.K + k], ph) >> cb.x) & mask; }
-  return s;
+// The integer sums Σ_k of one vector's cycle-c input bits (c = P.sumCycles: Σ_k u), from the row
+// statistics (shaders/row-stats.wgsl): every variant reads the same integers.
+fn exactInput(row: u32, ph: u32, p: u32, c: u32) -> u32 {
+  return rowStats[P.sumBase + ((row * 2u + ph) * P.nBlocks + p) * (P.sumCycles + 1u) + c];
 }
 
 // EXACTF: every partial sum stays below 2^24, so f32 multiply-adds of the integers are exact (and on
@@ -93,7 +91,11 @@ fn exactDotsLoop(rows: array<u32, TM>, ph: u32, k0: u32, k1: u32, cb: vec2<u32>,
     for (var k = k0; k < k1; k++) {
       let e = R[(k * NPL + plane) * P.N4 + colc];
       for (var m = 0u; m < TM; m++) {
-        let u = f32((magnitude(xq[rows[m] * P.K + k], ph) >> cb.x) & mask);
+        // EXACTD: xq holds each pass's magnitudes as f32 [rows, 2, K] (shaders/quantize.wgsl DECODE), the
+        // whole of a collapsed cycle's input: the loop is then a plain GEMM's.
+        var u = 0.0;
+        if (EXACTD) { u = bitcast<f32>(xq[(rows[m] * 2u + ph) * P.K + k]); }
+        else { u = f32((magnitude(xq[rows[m] * P.K + k], ph) >> cb.x) & mask); }
         f[m] = fma(vec4<f32>(u), e, f[m]);
       }
     }
@@ -323,16 +325,16 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
         if (READ == 1u) {
           for (var m = 0u; m < TM; m++) {
             let r = min(r0 + m, P.rows - 1u);
-            sumSq[m] = sqStats[(((P.rowStart + r) * 2u + ph) * P.nBlocks + p) * TK + select(t, 0u, COLLAPSED)];
+            sumSq[m] = bitcast<f32>(rowStats[(((P.rowStart + r) * 2u + ph) * P.nBlocks + p) * TK + select(t, 0u, COLLAPSED)]);
           }
         }
         var sumI = array<u32, TM>();
         let cb = cycleBits(t);
         if (EXACT) {
           for (var m = 0u; m < TM; m++) {
-            sumI[m] = exactInput(rowsG[m], ph, p, k0, k1, cb);
+            sumI[m] = exactInput(rowsG[m], ph, p, t);
             sumV[m] = f32(sumI[m]) * P.invVm;
-            if (t == 0u) { sumU[m] = f32(exactInput(rowsG[m], ph, p, k0, k1, vec2<u32>(0u, P.inBits))); }
+            if (t == 0u) { sumU[m] = f32(exactInput(rowsG[m], ph, p, P.sumCycles)); }
           }
         } else {
           for (var k = k0; k < k1; k++) {

@@ -1,5 +1,6 @@
 import xbarWgsl from '../../shaders/xbar.wgsl?raw';
 import xbarRegistersWgsl from '../../shaders/xbar-registers.wgsl?raw';
+import xbarUnstagedWgsl from '../../shaders/xbar-unstaged.wgsl?raw';
 import xbarSharedWgsl from '../../shaders/xbar-shared.wgsl?raw';
 import xbarBitplaneWgsl from '../../shaders/xbar-bitplane.wgsl?raw';
 import philoxWgsl from '../../shaders/philox.wgsl?raw';
@@ -61,10 +62,20 @@ export type XbarVariant = {
   exactF32: boolean;
 };
 
+/**
+ * Whether a variant reads its inputs decoded (each pass's magnitudes as f32, shaders/quantize.wgsl
+ * DECODE) instead of xq: the general exact variant with f32 sums on a collapsed dataflow that drives
+ * every input bit at once, where the magnitude is the whole cycle's input.
+ */
+export function exactDecoded(v: XbarVariant): boolean {
+  const serial = v.nsa || (v.approx && v.collapsed);
+  return v.exact && v.exactF32 && !v.bitplane && v.collapsed && !serial;
+}
+
 /** Each variant's whole body: the shared loop nest, then the variant's input staging and entry point. */
-const REGISTERS_BODY = `${xbarWgsl}\n\n${xbarRegistersWgsl}`;
+const REGISTERS_BODY = `${xbarWgsl}\n\n${xbarUnstagedWgsl}\n\n${xbarRegistersWgsl}`;
 const SHARED_BODY = `${xbarWgsl}\n\n${xbarSharedWgsl}`;
-const BITPLANE_BODY = `${xbarWgsl}\n\n${xbarBitplaneWgsl}`;
+const BITPLANE_BODY = `${xbarWgsl}\n\n${xbarUnstagedWgsl}\n\n${xbarBitplaneWgsl}`;
 
 /** The crossbar VMM of DESIGN.md sections 3 and 4 for one column slice of a layer (shaders/xbar.wgsl). */
 export const XBAR = defineKernel({
@@ -149,6 +160,9 @@ export const XBAR = defineKernel({
     eOff: 'u32',
     blockWords: 'u32',
     wordsTotal: 'u32',
+    /** Where the exact input sums start in rowStats, and the cycles summed apart (then Σ u). */
+    sumBase: 'u32',
+    sumCycles: 'u32',
   },
   bindings: {
     /** [.., K] signed quantized inputs, and per vector 1 if it needs the X⁻ pass. */
@@ -166,8 +180,8 @@ export const XBAR = defineKernel({
     gains: read('vec4<f32>'),
     /** [rows, N] outputs. */
     Y: readWrite('f32'),
-    /** [.., 2, nBlocks, TK] Σ V² per vector (additive read noise). */
-    sqStats: read('f32'),
+    /** Row statistics (shaders/row-stats.wgsl): [.., 2, nBlocks, TK] Σ V² as f32 bits (additive read noise), then from sumBase [.., 2, nBlocks, sumCycles + 1] integer input sums (exact levels). */
+    rowStats: read('u32'),
     /**
      * The chip's readout tables, one binding (SwiftShader allows 10 storage buffers per stage): the ADC's
      * [adcInst, adcM] breakpoints (LSB, increasing, padded with f32 max), then [adcInst, adcM + 1]
@@ -234,6 +248,7 @@ export const XBAR = defineKernel({
         SHARED: shared,
         EXACT: v.exact,
         EXACTF: v.exact && v.exactF32 && !v.bitplane,
+        EXACTD: exactDecoded(v),
         WBITS: Math.max(1, v.wbits),
         KT: Math.max(1, v.kt),
         WGX: v.wgx,

@@ -9,7 +9,7 @@ import { binding, dispatch, rowsPerWindow, windowBinding, type Recorder } from '
 import { columnSlices, encodePlanesFrom, planeLayout, programChipGpu, uploadSliceCells, type ColumnSlice, type GpuChip, type PlaneLayout } from './program.ts';
 import { checkLayerCircuit, encodeCircuit, layerArrays, throwCircuitFailure, type CircuitArray } from './circuit.ts';
 import { processSolveStats } from '../circuits/stats.ts';
-import { encodeQuantize, encodeReadVariance } from './quantize.ts';
+import { encodeQuantize, encodeRowStats, rowStatsLayout } from './quantize.ts';
 import { devicePlan } from './device.ts';
 import { hasWires, normalizedWires } from '../circuits/params.ts';
 import { partitionSizes } from '../circuits/layout.ts';
@@ -29,7 +29,7 @@ export function gpuCircuitGap(cfg: XbarConfig): string | null {
   if (cfg.dataflow === 'analog-sa' && proportional) return 'circuit.model "approx": on the GPU, analog-sa with proportional or device-model read noise runs on the CPU reference only (use --backend cpu)';
   return null;
 }
-import { XBAR, type XbarVariant } from './xbar-kernel.ts';
+import { XBAR, exactDecoded, type XbarVariant } from './xbar-kernel.ts';
 import { ceilDiv } from './template.ts';
 import { fitsLevels, packAdcTables, type PackedTables } from '../readout/tables.ts';
 import { layerReadout } from '../readout/layer.ts';
@@ -136,6 +136,17 @@ function digitalParams(u: DigitalUnit, N: number): Float32Array {
   out.set(u.m);
   out.set(u.o, N);
   return out;
+}
+
+/**
+ * The integer input sums an exact variant reads per vector, pass and row block (shaders/row-stats.wgsl):
+ * one per input cycle the kernel runs, of that cycle's bits (collapsed dataflows drive all of them at
+ * once: one sum of u), then Σ u.
+ */
+function exactSums(v: XbarVariant, g: LayerGeometry): { cycles: number; bitStep: number; bitCount: number } {
+  const serial = v.nsa || (v.approx && v.collapsed);
+  if (v.collapsed && !serial) return { cycles: 1, bitStep: 0, bitCount: inputBits(g) };
+  return { cycles: g.T, bitStep: g.b, bitCount: g.b };
 }
 
 /** Where recorded work goes and who frees its temporaries. */
@@ -433,11 +444,12 @@ export class GpuCrossbarLayer {
     return Math.max(1, Math.min(this.s.ctx.limits.maxComputeWorkgroupsPerDimension * t.wgy * t.tm, 1 << 20));
   }
 
-  /** Bytes per input vector of the largest per-vector binding: its inputs [K], outputs [N] or read-noise sums [2, nBlocks, T]. */
+  /** Bytes per input vector of the largest per-vector binding: its inputs ([K], decoded [2, K]), outputs [N] or row statistics (at most [2, nBlocks, 2T + 1]). */
   private rowBytes(): number {
     const { K, N, T, blocks } = this.layer.geom;
-    const packed = this.exactReason === null ? packedRowBytes(this.layer.geom, this.cfg.array.rows) : 0;
-    return Math.max(4 * Math.max(K, N, 2 * blocks.length * T), packed);
+    // Exact levels may read packed bits or decoded magnitudes instead of xq.
+    const exact = this.exactReason === null ? Math.max(packedRowBytes(this.layer.geom, this.cfg.array.rows), 8 * K) : 0;
+    return Math.max(4 * Math.max(K, N, 2 * blocks.length * (2 * T + 1)), exact);
   }
 
   /** Rows of inputs that fit one storage binding (input [rows, K], output [rows, N] and their read-noise sums). */
@@ -489,14 +501,19 @@ export class GpuCrossbarLayer {
     const flags = rec.temp(device.createBuffer({ size: Math.max(16, rows * 4), usage, label: 'xbar.negFlags' }));
     rec.encoder.clearBuffer(flags);
     const negCount = trace ? this.scratch : (o.negCounter ?? this.scratch);
-    encodeQuantize(s, rec, { input: o.input, rowStart: first, rows, K: g.K, sx: o.sxq, Qx: g.Qx, xq, negFlags: flags, negCount });
+    const mags = exactDecoded(v) ? rec.temp(device.createBuffer({ size: Math.max(16, rows * 2 * g.K * 4), usage: GPUBufferUsage.STORAGE, label: 'xbar.inputMagnitudes' })) : undefined;
+    encodeQuantize(s, rec, { input: o.input, rowStart: first, rows, K: g.K, sx: o.sxq, Qx: g.Qx, xq, negFlags: flags, negCount, mags });
     const TK = v.collapsed ? 1 : g.T;
-    let sqStats = this.scratch;
-    if (v.read === 'additive') {
-      sqStats = rec.temp(device.createBuffer({ size: Math.max(16, rows * 2 * g.blocks.length * TK * 4), usage: GPUBufferUsage.STORAGE, label: 'xbar.sqStats' }));
-      encodeReadVariance(s, rec, { xq, rows, K: g.K, blockRows: cfg.array.rows, nBlocks: g.blocks.length, dacBits: g.b, T: g.T, TK, Vm: g.Vm, stats: sqStats });
+    // Per-vector statistics: Σ V² of additive read noise, the integer input sums of exact levels.
+    const sqCycles = v.read === 'additive' ? TK : 0;
+    const sums = v.exact ? exactSums(v, g) : null;
+    const stats = rowStatsLayout(rows, g.blocks.length, sqCycles, sums?.cycles ?? null);
+    let rowStats = this.scratch;
+    if (stats.words > 0) {
+      rowStats = rec.temp(device.createBuffer({ size: Math.max(16, stats.words * 4), usage: GPUBufferUsage.STORAGE, label: 'xbar.rowStats' }));
+      encodeRowStats(s, rec, { xq, rows, K: g.K, blockRows: cfg.array.rows, nBlocks: g.blocks.length, dacBits: g.b, T: g.T, TK: sqCycles, Vm: g.Vm, sums, stats: rowStats });
     }
-    let xin = binding(s, xq, rows * g.K * 4);
+    let xin = mags ? binding(s, mags, rows * 2 * g.K * 4) : binding(s, xq, rows * g.K * 4);
     if (path === 'bitplane') {
       const bits = rec.temp(device.createBuffer({ size: Math.max(16, rows * packedRowBytes(g, cfg.array.rows)), usage: GPUBufferUsage.STORAGE, label: 'xbar.inputBits' }));
       encodeBitpack(s, rec, { xq, bits, rows, g, blockRows: cfg.array.rows });
@@ -505,7 +522,7 @@ export class GpuCrossbarLayer {
     const words = wordLayout(g, cfg.array.rows);
     const digits = planeDigits(g, this.layout.mode);
     const Y = windowBinding(s, o.out, first * g.N, rows * g.N, 4);
-    const shared = { xq: xin, negFlags: binding(s, flags, rows * 4), consts, Y: Y.binding, sqStats, adcT: tables?.buf ?? this.scratch };
+    const shared = { xq: xin, negFlags: binding(s, flags, rows * 4), consts, Y: Y.binding, rowStats, adcT: tables?.buf ?? this.scratch };
     const pk = tables?.packed ?? undefined;
     let nsaVar = 0;
     for (let sl = 0; sl < g.S; sl++) nsaVar += 2 * 4 ** (sl * g.c);
@@ -530,6 +547,7 @@ export class GpuCrossbarLayer {
             digShift: du ? 2 ** -du.exponent : 1, digLo: du?.range.lo ?? 0, digHi: du?.range.hi ?? 0, digOut: du?.layer.outScale ?? 1,
             digSh: du ? -du.scale.fracBits - du.exponent + du.offset.fracBits + 1 : 0, digFb: du ? du.offset.fracBits + 1 : 1,
             inBits: inputBits(g), exDG: digits.exDG, exOff: digits.exOff, eOff: digits.eOff, blockWords: words.blockWords, wordsTotal: words.wordsTotal,
+            sumBase: stats.sumBase, sumCycles: sums?.cycles ?? 0,
           },
           bind: { ...shared, R: this.planesFor(path, i) ?? c.planes, ep: c.epilogue ?? epilogue, Q: c.varPlanes, gains: c.gains },
           grid: { x: ceilDiv(slice.n4, v.wgx), y: ceilDiv(ceilDiv(n, v.tm), v.wgy) },

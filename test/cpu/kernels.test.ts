@@ -10,7 +10,7 @@ import { IM2COL } from '../../src/kernels/im2col.ts';
 import { LAYOUT } from '../../src/kernels/layout.ts';
 import { POOL } from '../../src/kernels/pool.ts';
 import { PROGRAMMING } from '../../src/kernels/program.ts';
-import { QUANTIZE, READ_VARIANCE } from '../../src/kernels/quantize.ts';
+import { QUANTIZE, ROW_STATS } from '../../src/kernels/quantize.ts';
 import { SOFTMAX } from '../../src/kernels/softmax.ts';
 import { XBAR } from '../../src/kernels/xbar-kernel.ts';
 import { MATMUL } from '../../src/kernels/matmul.ts';
@@ -68,7 +68,7 @@ describe('uniforms declared once', () => {
       POOL.source({ mode: 'avg', wg: 64 }),
       PROGRAMMING.source({ entry: 'planes', mode: 'cells', npl: 8, programming: true, stuckAt: false, drift: false, varPlanes: true, deviceRead: false }),
       QUANTIZE.source({ wg: 64 }),
-      READ_VARIANCE.source({ wg: 64 }),
+      ROW_STATS.source({ wg: 64 }),
       SOFTMAX.source({ log: false, wg: 64 }),
       XBAR.source({ tm: 4, wgx: 8, wgy: 8, npl: 8, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, kt: 0, read: 'none', deviceRead: false, approx: false, pairs: false, gain: false, analogNoise: false, adcNoise: false, adcTable: false, digital: 'none', digitalRelu: false, digitalSaturate: false, digitalExact: false, nsa: false, nsaSlices: false, exact: false, bitplane: false, wbits: 0, exactF32: false }),
     ];

@@ -5,7 +5,7 @@ import { config } from '../helpers/vmm-cases.ts';
 import { programLayer } from '../../src/crossbar/program.ts';
 import { blockRanges } from '../../src/crossbar/adc.ts';
 import { GpuCrossbarLayer } from '../../src/kernels/xbar.ts';
-import { XBAR } from '../../src/kernels/xbar-kernel.ts';
+import { XBAR, exactDecoded } from '../../src/kernels/xbar-kernel.ts';
 import { kernelKeyString } from '../../src/gpu/pipeline-cache.ts';
 import { withTuning } from '../../src/gpu/runtime.ts';
 import { REGISTER_TILES } from '../../src/gpu/tuning.ts';
@@ -84,6 +84,41 @@ describe.skipIf(!gpu)('bit-plane crossbar kernel equals the general kernel bit f
     const oneByOne = await simulateVmm(GPU(true), cfg, W, X, { chip: 1, vectorsPerDispatch: 1 });
     expect(Array.from(oneByOne.Y)).toEqual(Array.from(fast.Y));
     const cpu = await simulateVmm({ kind: 'cpu', reason: 'test' }, cfg, W, X, { chip: 1 });
+    expect(maxAbsDiff(fast.Y, cpu.Y)).toBeLessThanOrEqual(2e-4 * maxAbs(cpu.Y));
+  });
+});
+
+describe.skipIf(!gpu)('the general exact variant on decoded magnitudes (neural-pim, analog-sa)', () => {
+  it('equals the bit planes at any dispatch size, through the network path too, and stays within f32 of the CPU oracle', async () => {
+    const cfg = config({ preset: 'neural-pim' }, READ, { seed: 5 });
+    // Three row blocks (the last short), ragged N, signed inputs (both passes).
+    const K = 300, N = 13, B = 9;
+    const layer = programLayer(randomArray(K * N, 51), K, N, cfg);
+    const x = Float32Array.from(randomArray(B * K, 52, -1, 1));
+    const sx = 1 / layer.geom.Qx;
+    const gl = GpuCrossbarLayer.upload(gpu!.session, layer, cfg, blockRanges(layer.geom, cfg, 0), { layerIndex: 2, bias: randomArray(N, 4) });
+    try {
+      expect(gl.kernelPath()).toBe('exact');
+      expect(exactDecoded(gl.kernelVariant())).toBe(true);
+      const chip = gl.programChip(5, 1);
+      const general = await gl.run(chip, x, B, { sxq: sx, outScale: sx, kernel: 'general' });
+      const perTwo = await gl.run(chip, x, B, { sxq: sx, outScale: sx, kernel: 'general', vectorsPerDispatch: 2 });
+      const bits = await gl.run(chip, x, B, { sxq: sx, outScale: sx, kernel: 'bitplane', vectorsPerDispatch: 4 });
+      chip.destroy();
+      expect(maxAbs(general)).toBeGreaterThan(0);
+      expect(Array.from(perTwo)).toEqual(Array.from(general));
+      expect(Array.from(bits)).toEqual(Array.from(general));
+    } finally {
+      gl.destroy();
+    }
+    const ideal = config({ preset: 'neural-pim', adc: { bits: 0 } }, READ, { seed: 5 });
+    const W = { data: randomArray(K * N, 53), rows: K, cols: N };
+    const X = { data: randomArray(B * K, 54, -1, 1), rows: B, cols: K };
+    const GPU: Backend = { kind: 'webgpu', runtime: gpu!.runtime, session: gpu!.session };
+    const fast = await simulateVmm(GPU, ideal, W, X, { chip: 1 });
+    const oneByOne = await simulateVmm(GPU, ideal, W, X, { chip: 1, vectorsPerDispatch: 1 });
+    expect(Array.from(oneByOne.Y)).toEqual(Array.from(fast.Y));
+    const cpu = await simulateVmm({ kind: 'cpu', reason: 'test' }, ideal, W, X, { chip: 1 });
     expect(maxAbsDiff(fast.Y, cpu.Y)).toBeLessThanOrEqual(2e-4 * maxAbs(cpu.Y));
   });
 });
