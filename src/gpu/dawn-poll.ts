@@ -7,10 +7,15 @@
  * as much CPU spinning on the main thread as lavapipe spent running the kernels.
  *
  * `throttleDawnPolling` keeps Dawn's immediate re-polls for the first millisecond of each wait (a fast
- * GPU answers within it, unslowed) and then re-polls every millisecond on a timer. Only Dawn's ticks are
- * affected: anonymous native functions of no parameters, which is what Napi::Function::New makes and
- * no JS callback is (bound functions are named "bound …", a promise's resolve takes one argument).
- * Results cannot change, only how soon a finished wait is seen.
+ * GPU answers within it, unslowed) and then re-polls on a timer that backs off with the wait: 1 ms at
+ * first, then 1/16 of the time waited so far, at most 4 ms. A poll costs the main thread about 0.1 ms
+ * (timer wake-up and Dawn's ProcessEvents); at one per millisecond that was ~10% of a core for as long
+ * as SwiftShader or lavapipe computed (measured per thread in /proc, about 3× what Chromium's GPU process
+ * spends waiting on the same kernel). With the back-off a long wait costs a quarter of that, and a
+ * finished wait is seen at most 1/16 of its length (4 ms) late. Only Dawn's ticks are affected:
+ * anonymous native functions of no parameters, which is what Napi::Function::New makes and no JS
+ * callback is (bound functions are named "bound …", a promise's resolve takes one argument). Results
+ * cannot change, only how soon a finished wait is seen.
  */
 import { promisify } from 'node:util';
 
@@ -27,9 +32,30 @@ export interface DawnPollStats {
   immediate: number;
   /** Dawn ticks deferred to a timer. */
   timed: number;
+  /** The longest timer delay asked for so far, ms (0 before any). */
+  maxDelayMs: number;
 }
 
 type Scheduler = (cb: (...a: unknown[]) => void, ...args: unknown[]) => unknown;
+
+/** How a wait is polled once it outlasts the spin window. */
+export interface PollTiming {
+  /** Dawn's own back-to-back polls for this long after a wait starts, ms. */
+  spinMs: number;
+  /** Timer delay bounds, ms: the delay is `backoff` × the time waited so far, within [minMs, maxMs]. */
+  minMs: number;
+  maxMs: number;
+  /** Fraction of the time waited so far that the next poll may come late (0: always minMs). */
+  backoff: number;
+}
+
+/** The throttle's timing on software adapters (see the module comment). */
+export const DEFAULT_POLL_TIMING: PollTiming = { spinMs: 1, minMs: 1, maxMs: 4, backoff: 1 / 16 };
+
+/** The next timer delay of a wait that has lasted `waitedMs`: `backoff`·waitedMs in whole ms (timers have ms resolution), clamped to [minMs, maxMs]. */
+export function pollDelay(t: PollTiming, waitedMs: number): number {
+  return Math.min(t.maxMs, Math.max(t.minMs, Math.floor(waitedMs * t.backoff)));
+}
 
 /** What `pollingScheduler` builds on (injectable for tests). */
 export interface PollingDeps {
@@ -40,11 +66,11 @@ export interface PollingDeps {
 }
 
 /**
- * A setImmediate that runs ticks (`isTick`) at once for `spinMs` after a wait starts, then after
- * `pollMs` on `timer`; other callbacks go straight to `immediate`. A tick queued from inside a tick
- * continues its wait; one queued from anywhere else starts a new one.
+ * A setImmediate that runs ticks (`isTick`) at once for `timing.spinMs` after a wait starts, then on
+ * `timer` after `pollDelay`; other callbacks go straight to `immediate`. A tick queued from inside a
+ * tick continues its wait; one queued from anywhere else starts a new one.
  */
-export function pollingScheduler(deps: PollingDeps, spinMs: number, pollMs: number, stats: DawnPollStats): Scheduler {
+export function pollingScheduler(deps: PollingDeps, timing: PollTiming, stats: DawnPollStats): Scheduler {
   let inTick = false;
   let waitStart = 0;
   return function (this: unknown, cb, ...args) {
@@ -59,30 +85,34 @@ export function pollingScheduler(deps: PollingDeps, spinMs: number, pollMs: numb
         inTick = false;
       }
     };
-    if (t - waitStart < spinMs) {
+    const waited = t - waitStart;
+    if (waited < timing.spinMs) {
       stats.immediate++;
       return deps.immediate(run);
     }
+    const ms = pollDelay(timing, waited);
     stats.timed++;
-    return deps.timer(run, pollMs);
+    if (ms > stats.maxDelayMs) stats.maxDelayMs = ms;
+    return deps.timer(run, ms);
   };
 }
 
 /**
- * Replaces globalThis.setImmediate with a pollingScheduler over Dawn's ticks (1 ms of immediate
- * polls, then one every millisecond). Installs once per process; later calls return its statistics.
- * XBARSIM_DAWN_POLL=spin leaves Dawn's busy loop as it is (null).
+ * Replaces globalThis.setImmediate with a pollingScheduler over Dawn's ticks (DEFAULT_POLL_TIMING).
+ * Installs once per process; later calls return its statistics. XBARSIM_DAWN_POLL=spin leaves Dawn's
+ * busy loop as it is (null); XBARSIM_DAWN_POLL=fixed polls every millisecond without backing off (the
+ * throttle before the back-off, to compare).
  */
 export function throttleDawnPolling(): DawnPollStats | null {
   const g = globalThis as typeof globalThis & { [INSTALLED]?: DawnPollStats };
   if (g[INSTALLED]) return g[INSTALLED];
-  if (process.env.XBARSIM_DAWN_POLL === 'spin') return null;
+  const mode = process.env.XBARSIM_DAWN_POLL;
+  if (mode === 'spin') return null;
   const original = g.setImmediate;
-  const stats: DawnPollStats = { immediate: 0, timed: 0 };
+  const stats: DawnPollStats = { immediate: 0, timed: 0, maxDelayMs: 0 };
   const wrapped = pollingScheduler(
     { immediate: original as unknown as Scheduler, timer: (cb, ms) => setTimeout(cb, ms), isTick: isDawnTick, now: () => performance.now() },
-    1,
-    1,
+    mode === 'fixed' ? { ...DEFAULT_POLL_TIMING, maxMs: DEFAULT_POLL_TIMING.minMs } : DEFAULT_POLL_TIMING,
     stats,
   );
   // util.promisify(setImmediate) keeps working.
