@@ -22,9 +22,9 @@ import { cpuPerRun, threadCpu, type ThreadCpu } from './threads.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const POLLS = ['default', 'fixed', 'spin'] as const;
+const POLLS = ['default', 'backoff', 'spin'] as const;
 type Poll = (typeof POLLS)[number];
-const USAGE = 'npm run bench:gap -- [--case kernel/<preset>/K<k>/B<b>] [--runs N>=5] [--pairs P>=1] [--tiles NAME] [--poll default,fixed,spin] [--same-priority] [--read-sigma S>=0] [--out DIR]';
+const USAGE = 'npm run bench:gap -- [--case kernel/<preset>/K<k>/B<b>] [--runs N>=5] [--pairs P>=1] [--tiles NAME] [--poll default,backoff,spin] [--same-priority] [--read-sigma S>=0] [--out DIR]';
 
 /** One runner's probe with its threads' CPU seconds per kernel run. */
 interface GapRun extends GapProbe {

@@ -7,15 +7,21 @@
  * as much CPU spinning on the main thread as lavapipe spent running the kernels.
  *
  * `throttleDawnPolling` keeps Dawn's immediate re-polls for the first millisecond of each wait (a fast
- * GPU answers within it, unslowed) and then re-polls on a timer that backs off with the wait: 1 ms at
- * first, then 1/16 of the time waited so far, at most 4 ms. A poll costs the main thread about 0.1 ms
- * (timer wake-up and Dawn's ProcessEvents); at one per millisecond that was ~10% of a core for as long
- * as SwiftShader or lavapipe computed (measured per thread in /proc, about 3× what Chromium's GPU process
- * spends waiting on the same kernel). With the back-off a long wait costs a quarter of that, and a
- * finished wait is seen at most 1/16 of its length (4 ms) late. Only Dawn's ticks are affected:
- * anonymous native functions of no parameters, which is what Napi::Function::New makes and no JS
- * callback is (bound functions are named "bound …", a promise's resolve takes one argument). Results
- * cannot change, only how soon a finished wait is seen.
+ * GPU answers within it, unslowed) and then re-polls every millisecond on a timer. Only Dawn's ticks are
+ * affected: anonymous native functions of no parameters, which is what Napi::Function::New makes and
+ * no JS callback is (bound functions are named "bound …", a promise's resolve takes one argument).
+ * Results cannot change, only how soon a finished wait is seen.
+ *
+ * Why not poll less often: a poll costs the main thread about 0.05–0.1 ms, so the 1 ms timer takes
+ * ~5–10% of a core. A back-off (BACKOFF_POLL_TIMING: 1/16 of the time waited, at most 4 ms) cuts a long
+ * wait's polls to a quarter, yet on this shared 2-core machine at load ~12 it made SwiftShader's kernel twice as slow
+ * in GPU time (npm run bench:gap, K256/B256 isaac, 3 alternating pairs: 5.67 s against 3.08 s with the
+ * 1 ms poll and 2.87 s in Chromium), at equal worker CPU seconds per run (1.60 s). The workers did the
+ * same work with less of the machine. The likely cause is the kernel's group scheduling (autogroups):
+ * a thread of the process waking every millisecond brings the process's group to the CPU ahead of
+ * other groups, and its driver threads run in the slices that follow; Chromium's GPU process has
+ * threads at nice −8, and setting them to 0 (bench:gap --same-priority) slowed the browser's run
+ * to Node's. XBARSIM_DAWN_POLL=backoff selects the back-off, for an otherwise idle machine.
  */
 import { promisify } from 'node:util';
 
@@ -49,8 +55,11 @@ export interface PollTiming {
   backoff: number;
 }
 
-/** The throttle's timing on software adapters (see the module comment). */
-export const DEFAULT_POLL_TIMING: PollTiming = { spinMs: 1, minMs: 1, maxMs: 4, backoff: 1 / 16 };
+/** The throttle's timing on software adapters: 1 ms of Dawn's spin, then a poll every millisecond (see the module comment). */
+export const DEFAULT_POLL_TIMING: PollTiming = { spinMs: 1, minMs: 1, maxMs: 1, backoff: 0 };
+
+/** XBARSIM_DAWN_POLL=backoff: 1 ms, then 1/16 of the time waited so far, at most 4 ms (a quarter of the polls on a long wait, seen at most 4 ms late). */
+export const BACKOFF_POLL_TIMING: PollTiming = { spinMs: 1, minMs: 1, maxMs: 4, backoff: 1 / 16 };
 
 /** The next timer delay of a wait that has lasted `waitedMs`: `backoff`·waitedMs in whole ms (timers have ms resolution), clamped to [minMs, maxMs]. */
 export function pollDelay(t: PollTiming, waitedMs: number): number {
@@ -98,10 +107,9 @@ export function pollingScheduler(deps: PollingDeps, timing: PollTiming, stats: D
 }
 
 /**
- * Replaces globalThis.setImmediate with a pollingScheduler over Dawn's ticks (DEFAULT_POLL_TIMING).
- * Installs once per process; later calls return its statistics. XBARSIM_DAWN_POLL=spin leaves Dawn's
- * busy loop as it is (null); XBARSIM_DAWN_POLL=fixed polls every millisecond without backing off (the
- * throttle before the back-off, to compare).
+ * Replaces globalThis.setImmediate with a pollingScheduler over Dawn's ticks (DEFAULT_POLL_TIMING, or
+ * BACKOFF_POLL_TIMING with XBARSIM_DAWN_POLL=backoff). Installs once per process; later calls return
+ * its statistics. XBARSIM_DAWN_POLL=spin leaves Dawn's busy loop as it is (null).
  */
 export function throttleDawnPolling(): DawnPollStats | null {
   const g = globalThis as typeof globalThis & { [INSTALLED]?: DawnPollStats };
@@ -112,7 +120,7 @@ export function throttleDawnPolling(): DawnPollStats | null {
   const stats: DawnPollStats = { immediate: 0, timed: 0, maxDelayMs: 0 };
   const wrapped = pollingScheduler(
     { immediate: original as unknown as Scheduler, timer: (cb, ms) => setTimeout(cb, ms), isTick: isDawnTick, now: () => performance.now() },
-    mode === 'fixed' ? { ...DEFAULT_POLL_TIMING, maxMs: DEFAULT_POLL_TIMING.minMs } : DEFAULT_POLL_TIMING,
+    mode === 'backoff' ? BACKOFF_POLL_TIMING : DEFAULT_POLL_TIMING,
     stats,
   );
   // util.promisify(setImmediate) keeps working.

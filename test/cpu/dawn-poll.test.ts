@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLL_TIMING, isDawnTick, pollDelay, pollingScheduler, type DawnPollStats, type PollingDeps, type PollTiming } from '../../src/gpu/dawn-poll.ts';
+import { BACKOFF_POLL_TIMING, DEFAULT_POLL_TIMING, isDawnTick, pollDelay, pollingScheduler, type DawnPollStats, type PollingDeps, type PollTiming } from '../../src/gpu/dawn-poll.ts';
 
 describe("Dawn's poll ticks", () => {
   it('are anonymous native functions of no parameters, which no JS callback is', () => {
@@ -85,7 +85,7 @@ describe('pollingScheduler', () => {
 
 describe('poll back-off', () => {
   it('waits minMs until backoff·waited exceeds it, then that fraction in whole ms, at most maxMs', () => {
-    const t = DEFAULT_POLL_TIMING;
+    const t = BACKOFF_POLL_TIMING;
     expect([0, 1, 15.9, 16, 31.9, 32, 48, 64, 100, 1e6].map((w) => pollDelay(t, w))).toEqual([1, 1, 1, 1, 1, 2, 3, 4, 4, 4]);
     expect(pollDelay({ spinMs: 1, minMs: 2, maxMs: 10, backoff: 0.5 }, 1)).toBe(2);
     expect(pollDelay({ spinMs: 1, minMs: 2, maxMs: 10, backoff: 0.5 }, 13)).toBe(6);
@@ -121,9 +121,9 @@ describe('poll back-off', () => {
     return { polls, late: seenAt - gpuMs, delays, stats: h.stats };
   }
 
-  it('polls a long wait about a quarter as often as once a millisecond, and sees it finish at most 4 ms late', () => {
-    const fixed = simulate({ ...DEFAULT_POLL_TIMING, maxMs: 1 }, 1000);
-    const backoff = simulate(DEFAULT_POLL_TIMING, 1000);
+  it('with XBARSIM_DAWN_POLL=backoff polls a long wait a quarter as often as the default 1 ms, and sees it finish at most 4 ms late', () => {
+    const fixed = simulate(DEFAULT_POLL_TIMING, 1000);
+    const backoff = simulate(BACKOFF_POLL_TIMING, 1000);
     expect(fixed.stats.timed).toBeGreaterThan(900);
     expect(backoff.stats.timed).toBeLessThan(fixed.stats.timed / 3);
     expect(backoff.stats.timed).toBeGreaterThan(200); // 4 ms at most: ≥ 1000/4 polls
@@ -138,11 +138,12 @@ describe('poll back-off', () => {
     expect(fixed.stats.maxDelayMs).toBe(1);
   });
 
-  it('leaves short waits as they were: a 10 ms wait is polled every millisecond, a 0.5 ms one never on a timer', () => {
-    const short = simulate(DEFAULT_POLL_TIMING, 10);
+  it('backoff leaves short waits as they were: a 10 ms wait is polled every millisecond, a 0.5 ms one never on a timer', () => {
+    const short = simulate(BACKOFF_POLL_TIMING, 10);
     expect(short.delays.every((d) => d.ms === 1)).toBe(true);
     expect(short.late).toBeLessThanOrEqual(1);
-    expect(short.polls).toEqual(simulate({ ...DEFAULT_POLL_TIMING, maxMs: 1 }, 10).polls);
+    expect(short.polls).toEqual(simulate(DEFAULT_POLL_TIMING, 10).polls);
+    expect(simulate(BACKOFF_POLL_TIMING, 0.5).stats.timed).toBe(0);
     expect(simulate(DEFAULT_POLL_TIMING, 0.5).stats.timed).toBe(0);
   });
 });
