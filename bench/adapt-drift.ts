@@ -33,7 +33,9 @@
 // Usage:
 //   npm run bench:adapt-drift -- [--chips 10] [--limit 1000] [--train 256] [--holdout 32] [--epochs 1]
 //     [--times 3600,86400,2592000,31536000,315360000] [--train-time 86400] [--backend webgpu] [--quick]
+//     [--columns analog,hardware-aware,per-chip,full]
 // --quick: per-chip adapters only for chip 0 at the first and last time (the table says so).
+// --columns: the columns to measure (default all; digital always); the others print as —.
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,8 +54,18 @@ const { values } = parseArgs({
     'train-time': { type: 'string', default: '86400' },
     backend: { type: 'string', default: 'webgpu' },
     quick: { type: 'boolean', default: false },
+    columns: { type: 'string', default: 'analog,hardware-aware,per-chip,full' },
   },
 });
+
+const COLUMNS = ['analog', 'hardware-aware', 'per-chip', 'full'] as const;
+const columns = new Set(values.columns.split(','));
+for (const c of columns) {
+  if (!(COLUMNS as readonly string[]).includes(c)) {
+    process.stderr.write(`bench:adapt-drift: --columns ${JSON.stringify(c)}: one of ${COLUMNS.join(', ')} (comma-separated)\n`);
+    process.exit(2);
+  }
+}
 
 function posInt(name: string, v: string): number {
   const n = Number(v);
@@ -177,27 +189,27 @@ const digitalAcc = evalAcc(digital);
 // Trained once at the training time, evaluated at every time. --eval-limit is kept small: their
 // final accuracy on chip 0 is not used (the evals below measure every chip).
 const hwFile = join(work, 'hw.npz');
-const hw = xbarsim(adaptArgs(configFile(trainTime), hwFile, ['--rank', String(RANK), '--alpha', String(ALPHA), '--lr', '0.003', '--eval-limit', '20']));
-timing(`hardware-aware adapters (t = ${trainTime} s)`, hw);
+const hw = columns.has('hardware-aware') ? xbarsim(adaptArgs(configFile(trainTime), hwFile, ['--rank', String(RANK), '--alpha', String(ALPHA), '--lr', '0.003', '--eval-limit', '20'])) : null;
+if (hw) timing(`hardware-aware adapters (t = ${trainTime} s)`, hw);
 const fullFile = join(work, 'full.onnx');
-const full = xbarsim(adaptArgs(configFile(trainTime), fullFile, ['--full', '--lr', '0.0005', '--batch', '16', '--eval-limit', '20']));
-timing(`all weights --full (t = ${trainTime} s)`, full);
+const full = columns.has('full') ? xbarsim(adaptArgs(configFile(trainTime), fullFile, ['--full', '--lr', '0.0005', '--batch', '16', '--eval-limit', '20'])) : null;
+if (full) timing(`all weights --full (t = ${trainTime} s)`, full);
 
 interface Row {
   time_s: number;
-  analog: Acc;
-  hardwareAware: Acc;
+  analog: Acc | null;
+  hardwareAware: Acc | null;
   perChip: Acc | null;
-  fullWeights: Acc;
+  fullWeights: Acc | null;
 }
 const rows: Row[] = [];
 for (const t of times) {
   const cfg = configFile(t);
-  const analog = evalAcc(xbarsim(evalArgs(cfg)));
-  const hardwareAware = evalAcc(xbarsim(evalArgs(cfg, ['--adapters', hwFile])));
-  const fullWeights = evalAcc(xbarsim(['eval', '--model', fullFile, '--dataset', DATASET, '--config', cfg, '--chips', String(chips), '--limit', String(limit)]));
+  const analog = columns.has('analog') ? evalAcc(xbarsim(evalArgs(cfg))) : null;
+  const hardwareAware = hw ? evalAcc(xbarsim(evalArgs(cfg, ['--adapters', hwFile]))) : null;
+  const fullWeights = full ? evalAcc(xbarsim(['eval', '--model', fullFile, '--dataset', DATASET, '--config', cfg, '--chips', String(chips), '--limit', String(limit)])) : null;
   let perChip: Acc | null = null;
-  if (perChipTimes.includes(t)) {
+  if (columns.has('per-chip') && perChipTimes.includes(t)) {
     const accs: number[] = [];
     for (const k of perChipChips) {
       const r = xbarsim(adaptArgs(cfg, join(work, `chip${k}-${t}.npz`), ['--chip', String(k), '--rank', String(RANK), '--alpha', String(ALPHA), '--lr', '0.003', '--eval-limit', String(limit)]));
@@ -224,15 +236,16 @@ const result = {
   epochs,
   trainTime_s: trainTime,
   quick,
+  columns: [...columns],
   perChipChips,
   perChipTimes_s: perChipTimes,
   rank: RANK,
   alpha: ALPHA,
   config: config(0),
-  adapterParams: hw.json.adapterParams,
-  analogParams: hw.json.analogParams,
-  paramShare: hw.json.paramShare,
-  fullTrainedParams: full.json.trainedParams,
+  adapterParams: hw?.json.adapterParams ?? null,
+  analogParams: hw?.json.analogParams ?? null,
+  paramShare: hw?.json.paramShare ?? null,
+  fullTrainedParams: full?.json.trainedParams ?? null,
   digital: digitalAcc,
   rows,
   adaptTimings: timings,
@@ -258,7 +271,11 @@ const lines = [
   '|---|---|---|---|---|---|',
   ...rows.map((r) => `| ${human(r.time_s)} | ${pc(digitalAcc)} | ${pc(r.analog)} | ${pc(r.hardwareAware)} | ${pc(r.perChip)} | ${pc(r.fullWeights)} |`),
   '',
-  `accuracy % (mean ± std over chips). Adapters: ${result.adapterParams as number} parameters = ${(100 * (result.paramShare as number)).toFixed(2)}% of the ${result.analogParams as number} analog weights; --full trains ${result.fullTrainedParams as number} weights and biases.`,
+  [
+    'accuracy % (mean ± std over chips).',
+    hw ? `Adapters: ${result.adapterParams as number} parameters = ${(100 * (result.paramShare as number)).toFixed(2)}% of the ${result.analogParams as number} analog weights.` : '',
+    full ? `--full trains ${result.fullTrainedParams as number} weights and biases.` : '',
+  ].filter((l) => l !== '').join(' '),
   '',
   '| adapt run | wall s | CPU s (user+sys) |',
   '|---|---|---|',

@@ -1,6 +1,6 @@
 // Command-line flags shared by both runners (Node side only).
 import { parseArgs } from 'node:util';
-import { tilingNames, type SuiteOptions } from './suite.ts';
+import { QUICK_IMAGES, tilingNames, type SuiteOptions } from './suite.ts';
 
 export interface BenchArgs extends SuiteOptions {
   /** Folder for the JSON record (default bench/results). */
@@ -23,7 +23,7 @@ export function parseBenchArgs(argv: string[], usage: string): BenchArgs {
         runs: { type: 'string', default: '5' },
         only: { type: 'string' },
         'read-sigma': { type: 'string', default: '0.02' },
-        images: { type: 'string', default: '256' },
+        images: { type: 'string' },
         out: { type: 'string' },
         retune: { type: 'boolean', default: false },
         tiles: { type: 'string' },
@@ -36,7 +36,8 @@ export function parseBenchArgs(argv: string[], usage: string): BenchArgs {
   }
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 5 || runs > 100) fail(usage, `--runs ${values.runs}: an integer from 5 to 100 (median and spread need at least 5)`);
-  const images = Number(values.images);
+  // --quick's batch is small enough for the whole suite to finish in about 2 minutes on a 2-core CPU driver.
+  const images = values.images === undefined ? (values.quick ? QUICK_IMAGES : 256) : Number(values.images);
   if (!Number.isInteger(images) || images < 1 || images > 4096) fail(usage, `--images ${values.images}: an integer from 1 to 4096`);
   const readSigma = Number(values['read-sigma']);
   if (!Number.isFinite(readSigma) || readSigma < 0) fail(usage, `--read-sigma ${values['read-sigma']}: a number >= 0`);

@@ -101,7 +101,9 @@ function targets(k: KernelResult[], c: ColdResult[]): string {
   }
   for (const r of c.filter((r) => r.id.startsWith('eval/'))) {
     const v = r.imagesPerSecond.median;
-    rows.push([`whole eval, ${r.model} ${r.preset} + read σ ${r.readSigma}, ${r.images} images, start-up included: images/s`, '≥ 100', v.toPrecision(3), v >= 100 ? 'met' : 'not met']);
+    // The target is defined at 256 images; a smaller batch (--quick) pays start-up over fewer images.
+    const status = r.images !== 256 ? 'target is at 256 images' : v >= 100 ? 'met' : 'not met';
+    rows.push([`whole eval, ${r.model} ${r.preset} + read σ ${r.readSigma}, ${r.images} images, start-up included: images/s`, '≥ 100', v.toPrecision(3), status]);
   }
   for (const r of c.filter((r) => r.id === 'cold/lenet5/ideal/100')) {
     rows.push(['cold `eval --model models/lenet5.onnx --dataset mnist --limit 100`: seconds', '< 2', r.seconds.median.toFixed(2), r.seconds.median < 2 ? 'met' : 'not met']);

@@ -1,8 +1,13 @@
 /**
- * What `xbarsim adapt` and `adapt --full` share: the flags, number flags and the split of the data into
- * training, held-out and evaluation parts.
+ * What `xbarsim adapt` and `adapt --full` share: the flags, number flags, the split of the data into
+ * training, held-out and evaluation parts, the checkpoint's reading, the epoch loop with its progress
+ * bar, and the report's common part.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { SingleBar, Presets } from 'cli-progress';
 import type { XbarConfig } from '../config/types.ts';
+import { stderrLine } from '../gpu/node-backend.ts';
+import { checkOutputs } from '../io/atomic-write.ts';
 import { UsageError } from '../errors.ts';
 import type { BackendChoice } from '../gpu/backend.ts';
 import { BUILTIN_DATASETS, isBuiltinDataset } from '../io/datasets/builtin.ts';
@@ -10,8 +15,9 @@ import { builtinEvalData, npyEvalData, type EvalData } from '../io/datasets/eval
 import { loadFashionMnist } from '../io/datasets/fashion-mnist-node.ts';
 import { loadMnist } from '../io/datasets/mnist-node.ts';
 import type { Network } from '../ir/graph.ts';
-import type { TrainData } from '../nn/adapt/train.ts';
+import { HW_CHIP_BASE, type TrainData } from '../nn/adapt/train.ts';
 import { modelClasses } from '../sweep/layers.ts';
+import { intFlag } from './vmm.ts';
 
 /** Flags of `xbarsim adapt`. */
 export interface AdaptFlags {
@@ -36,7 +42,7 @@ export interface AdaptFlags {
   out: string;
   resume?: boolean;
   json?: boolean;
-  /** Train every analog linear layer's weights instead (hardware-aware training); --out is an ONNX file. */
+  /** Train every analog linear and conv layer's weights instead (hardware-aware training); --out is an ONNX file. */
   full?: boolean;
   backend: BackendChoice;
 }
@@ -79,4 +85,135 @@ export function adaptData(f: AdaptFlags, net: Network, cfg: XbarConfig, limit: n
 
 export const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
 
+/** One epoch of a run's log (checkpoint and report). */
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  trainAccuracy: number;
+  heldOutAccuracy: number;
+}
 
+/** The number flags both modes take, checked. */
+export interface RunNumbers {
+  /** --chip: on-chip mode's chip, or null (hardware-aware). */
+  chip: number | null;
+  epochs: number;
+  lr: number;
+  batch: number;
+  limit: number;
+  holdout: number;
+  evalLimit: number;
+}
+
+/** Checks the number flags both modes take (one line, exit 2, on a bad one). */
+export function runNumbers(f: AdaptFlags): RunNumbers {
+  return {
+    chip: intFlag('--chip', f.chip, 0, HW_CHIP_BASE - 1) ?? null,
+    epochs: intFlag('--epochs', f.epochs, 1, 100000)!,
+    lr: floatFlag('--lr', f.lr, 0, 1),
+    batch: intFlag('--batch', f.batch, 1, 65536)!,
+    limit: intFlag('--limit', f.limit, 1, 2 ** 31)!,
+    holdout: intFlag('--holdout', f.holdout, 1, 2 ** 31)!,
+    evalLimit: intFlag('--eval-limit', f.evalLimit, 1, 2 ** 31)!,
+  };
+}
+
+/** Checks --out and its checkpoint `OUT.checkpoint.json` against the input files; returns the checkpoint's path. */
+export function checkAdaptOutputs(f: AdaptFlags): string {
+  const ckptPath = `${f.out}.checkpoint.json`;
+  const inputs = [{ flag: '--model', path: f.model }, ...(f.inputs ? [{ flag: '--inputs', path: f.inputs }, { flag: '--labels', path: f.labels! }] : []), ...(f.config ? [{ flag: '--config', path: f.config }] : [])];
+  checkOutputs([{ flag: '--out', path: f.out }, { flag: '--out (checkpoint)', path: ckptPath }], inputs);
+  return ckptPath;
+}
+
+/**
+ * The checkpoint at `path`, or null when there is none: refused (exit 2) when it exists without
+ * --resume, cannot be read, or `ours` says it belongs to another run.
+ */
+export function readCheckpoint<T>(path: string, f: AdaptFlags, ours: (c: T) => boolean): T | null {
+  if (!existsSync(path)) return null;
+  if (!f.resume) throw new UsageError(`--out ${f.out}: a checkpoint ${path} exists; pass --resume to continue it, or delete it`);
+  let c: T;
+  try {
+    c = JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    throw new UsageError(`--resume: ${path} is not a readable checkpoint; delete it to start again`);
+  }
+  if (!ours(c)) throw new UsageError(`--resume: ${path} belongs to a run with other flags, model, data or config; delete it or repeat that run's flags`);
+  return c;
+}
+
+/** What the epoch loop drives: an epoch of training, the held-out accuracy, and the checkpoint after each epoch. */
+export interface EpochDriver {
+  epoch(e: number, onStep: (r: { loss: number }) => void): Promise<{ loss: number; accuracy: number }>;
+  heldOut(): Promise<number>;
+  save(epochsDone: number, log: EpochLog[]): void;
+}
+
+/**
+ * Epochs `first`..`epochs` − 1 of `perEpoch` steps each, appending to `log`: a progress bar (loss,
+ * held-out accuracy, ETA) on a terminal, else one line per epoch on stderr (none with --json).
+ */
+export async function runEpochs(label: string, f: AdaptFlags, epochs: number, first: number, perEpoch: number, log: EpochLog[], d: EpochDriver): Promise<void> {
+  const bar = !f.json && process.stderr.isTTY
+    ? new SingleBar({ format: `${label} [{bar}] {percentage}% | epoch {epoch}/{epochs} | loss {loss} | held-out {held} | ETA {eta_formatted}`, hideCursor: true }, Presets.shades_classic)
+    : null;
+  bar?.start(Math.max(1, (epochs - first) * perEpoch), 0, { epoch: first + 1, epochs, loss: '-', held: log.length ? pct(log[log.length - 1].heldOutAccuracy) : '-' });
+  let done = 0;
+  try {
+    for (let e = first; e < epochs; e++) {
+      let runLoss = 0;
+      let steps = 0;
+      const r = await d.epoch(e, (s) => {
+        runLoss += s.loss;
+        steps++;
+        bar?.update(++done, { epoch: e + 1, loss: (runLoss / steps).toFixed(4) });
+      });
+      const h = await d.heldOut();
+      log.push({ epoch: e + 1, loss: r.loss, trainAccuracy: r.accuracy, heldOutAccuracy: h });
+      bar?.update(done, { held: pct(h) });
+      if (!bar && !f.json) stderrLine(`${label}: epoch ${e + 1}/${epochs}: loss ${r.loss.toFixed(4)}, training accuracy ${pct(r.accuracy)}, held-out ${pct(h)}`);
+      d.save(e + 1, log);
+    }
+  } finally {
+    bar?.stop();
+  }
+}
+
+/** Weights of the network's linear and conv layers (analog unless a config keeps one digital). */
+export function analogWeightCount(net: Network): number {
+  let n = 0;
+  for (const op of net.ops) if (op.kind === 'linear' || op.kind === 'conv') n += op.weight.length;
+  return n;
+}
+
+/** What both modes report besides their own fields. */
+export interface ReportCommon {
+  mode: 'hardware-aware' | 'on-chip';
+  chip: number | null;
+  evalChip: number;
+  layers: string[];
+  epochs: number;
+  lr: number;
+  batch: number;
+  seed: number;
+  evaluation: { data: string; images: number; accuracyWithout: number; accuracyWith: number };
+  epochLog: EpochLog[];
+  seconds: number;
+  backend: string;
+  backward: 'webgpu' | 'cpu';
+}
+
+/**
+ * Prints the report: with --json one object (model, out, the mode's `head` fields, the common ones
+ * with the mode's `counts` before the evaluation), else the mode's `lines` and the time line.
+ */
+export function printReport(f: AdaptFlags, c: ReportCommon, head: Record<string, unknown>, counts: Record<string, unknown>, lines: string[]): void {
+  if (f.json) {
+    const { evaluation, epochLog, seconds, backend, backward, ...rest } = c;
+    process.stdout.write(`${JSON.stringify({ model: f.model, out: f.out, ...head, ...rest, ...counts, evaluation, epochLog, seconds, backend, backward }, null, 2)}\n`);
+    return;
+  }
+  const time = `time: ${c.seconds.toFixed(1)} s (backward on ${c.backward === 'webgpu' ? 'WebGPU' : 'the CPU reference'})`;
+  process.stdout.write(`${[...lines, time].join('\n')}\n`);
+}

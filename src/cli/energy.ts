@@ -27,8 +27,8 @@ export interface EnergyFlags {
   json?: boolean;
 }
 
-/** Presets costed when neither --preset nor --config is given: the three designs of the Neural-PIM comparison. */
-export const ENERGY_DEFAULT_PRESETS = ['isaac', 'cascade', 'neural-pim'] as const;
+/** Presets costed when neither --preset nor --config is given: the three designs of the Neural-PIM paper's comparison (IEEE TC 2022, Table 3). */
+export const ENERGY_DEFAULT_PRESETS = ['isaac-style', 'cascade-style', 'neural-pim'] as const;
 
 /** The network of the command, as the cost model's layers for each config. */
 interface CostNetwork {

@@ -5,24 +5,23 @@ type VlSpec = Record<string, unknown>;
 
 const CHART_CONFIG = { font: 'sans-serif', axis: { grid: true, gridOpacity: 0.5 }, view: { stroke: '#ccc' } };
 
+/** Line charts of `values`, one panel per facet cell, 320 wide; each panel keeps its own scales unless `shared`. */
+function facetedLines(values: object[], facet: object, height: number, mark: object, x: object, y: object, shared = false): VlSpec {
+  return {
+    data: { values },
+    facet,
+    spec: { width: 320, height, mark: { type: 'line', ...mark }, encoding: { x: { type: 'quantitative', ...x }, y: { type: 'quantitative', ...y } } },
+    ...(shared ? {} : { resolve: { scale: { x: 'independent', y: 'independent' } } }),
+    config: CHART_CONFIG,
+  };
+}
+
+const BY_STAGE = { field: 'stage', type: 'nominal', title: null };
+
 /** Transfer curves of chip 0: output against input, in LSB, for both stages (the chain's input is the ramp step). */
 function transferSpec(p: PeriphPreset): VlSpec {
   const values = p.stages.flatMap((s) => s.curves.transfer.x.map((x, i) => ({ stage: s.stage, x, y: s.curves.transfer.y[i] })));
-  return {
-    data: { values },
-    facet: { field: 'stage', type: 'nominal', title: null },
-    spec: {
-      width: 320,
-      height: 220,
-      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.2 },
-      encoding: {
-        x: { field: 'x', type: 'quantitative', title: 'input (LSB)' },
-        y: { field: 'y', type: 'quantitative', title: 'output (LSB)' },
-      },
-    },
-    resolve: { scale: { x: 'independent', y: 'independent' } },
-    config: CHART_CONFIG,
-  };
+  return facetedLines(values, BY_STAGE, 220, { interpolate: 'step-after', strokeWidth: 1.2 }, { field: 'x', title: 'input (LSB)' }, { field: 'y', title: 'output (LSB)' });
 }
 
 /** INL and DNL of chip 0 per code, both stages. */
@@ -31,40 +30,14 @@ function linearitySpec(p: PeriphPreset): VlSpec {
     ...s.curves.inl.map((v, code) => ({ stage: s.stage, what: 'INL', code, v })),
     ...s.curves.dnl.map((v, code) => ({ stage: s.stage, what: 'DNL', code: code + 1, v })),
   ]);
-  return {
-    data: { values },
-    facet: { row: { field: 'what', type: 'nominal', title: null }, column: { field: 'stage', type: 'nominal', title: null } },
-    spec: {
-      width: 320,
-      height: 140,
-      mark: { type: 'line', strokeWidth: 1 },
-      encoding: {
-        x: { field: 'code', type: 'quantitative', title: 'code' },
-        y: { field: 'v', type: 'quantitative', title: 'LSB' },
-      },
-    },
-    resolve: { scale: { x: 'independent', y: 'independent' } },
-    config: CHART_CONFIG,
-  };
+  const facet = { row: { field: 'what', type: 'nominal', title: null }, column: BY_STAGE };
+  return facetedLines(values, facet, 140, { strokeWidth: 1 }, { field: 'code', title: 'code' }, { field: 'v', title: 'LSB' });
 }
 
 /** Power spectrum of the sine test of chip 0, dB relative to the fundamental, against f/fs. */
 function spectrumSpec(p: PeriphPreset): VlSpec {
   const values = p.stages.flatMap((s) => s.curves.spectrum_dBc.map((d, i) => ({ stage: s.stage, f: (i + 1) / s.curves.samples, d: Math.max(d, -160) })));
-  return {
-    data: { values },
-    facet: { field: 'stage', type: 'nominal', title: null },
-    spec: {
-      width: 320,
-      height: 200,
-      mark: { type: 'line', strokeWidth: 0.8 },
-      encoding: {
-        x: { field: 'f', type: 'quantitative', title: 'f / fs' },
-        y: { field: 'd', type: 'quantitative', title: 'dBc', scale: { domain: [-160, 0] } },
-      },
-    },
-    config: CHART_CONFIG,
-  };
+  return facetedLines(values, BY_STAGE, 200, { strokeWidth: 0.8 }, { field: 'f', title: 'f / fs' }, { field: 'd', title: 'dBc', scale: { domain: [-160, 0] } }, true);
 }
 
 function num(v: number, d: number): string {

@@ -2,7 +2,7 @@ import { deepFreeze } from './defaults.ts';
 import type { XbarConfigInput } from './types.ts';
 
 /** Names of the built-in presets, in the order they are listed to users. */
-export const PRESET_NAMES = ['ideal', 'isaac', 'prime', 'cascade', 'neural-pim', 'crosssim-isaac'] as const;
+export const PRESET_NAMES = ['ideal', 'isaac', 'prime', 'cascade', 'neural-pim', 'isaac-style', 'cascade-style', 'crosssim-isaac'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 /**
@@ -32,9 +32,10 @@ export const PRESETS: Readonly<Record<PresetName, XbarConfigInput>> = deepFreeze
    * Analog Arithmetic in Crossbars", ISCA 2016, pp. 14–26. 128x128 crossbars of 2-bit cells,
    * 1-bit (bit-serial) input DACs, 8-bit ADCs, every column current converted and shifted-and-added
    * digitally in each in-situ multiply-accumulate unit (IMA). ISAAC stores weights biased to be
-   * non-negative and removes the bias digitally (its handling of signed arithmetic): mapping
+   * non-negative and removes the bias digitally (its handling of signed arithmetic, §V): mapping
    * "offset", digital subtract. ISAAC itself uses 16-bit weights and inputs; here it runs at 8-bit
-   * weights and inputs, as the Neural-PIM paper (Cao et al., IEEE TC 2022) compares it.
+   * weights and inputs. This is the original design, not the Neural-PIM paper's 8-bit baseline
+   * (1-bit cells, differential weights, 7-bit ADCs): that one is `isaac-style`.
    */
   isaac: {
     array: { rows: 128, cols: 128 },
@@ -67,10 +68,11 @@ export const PRESETS: Readonly<Record<PresetName, XbarConfigInput>> = deepFreeze
    * Dataflow In An End-To-End In-Memory Processing Paradigm", MICRO 2019, pp. 114–125. Partial
    * sums are buffered and accumulated in analog (buffer RRAM arrays) over the input cycles and
    * converted once per weight slice: dataflow "buffered", differential columns. Assumed here, where
-   * the paper's own design point differs: the array size, cell and converter resolutions follow
-   * the Neural-PIM comparison setup (128x128 arrays, 2-bit cells, 1-bit DACs, 8-bit ADC, 8-bit
-   * weights and inputs) rather than CASCADE's circuit-level choices, and the buffer arrays are ideal
-   * accumulators apart from analog.gainSigma / analog.noise.
+   * the paper's own design point differs (64x64 arrays, 1-bit cells, 16-bit weights and inputs,
+   * 6–10-bit ADCs): ISAAC's array size, 2-bit cells and 8-bit ADC, 1-bit DACs, 8-bit weights and
+   * inputs, so it differs from `isaac` only in its dataflow; the buffer arrays are ideal
+   * accumulators apart from analog.gainSigma / analog.noise. The Neural-PIM paper's CASCADE
+   * baseline (1-bit cells, 10-bit ADCs) is `cascade-style`.
    */
   cascade: {
     array: { rows: 128, cols: 128 },
@@ -83,16 +85,54 @@ export const PRESETS: Readonly<Record<PresetName, XbarConfigInput>> = deepFreeze
   /**
    * Neural-PIM: W. Cao, Y. Zhao, A. Boloor, Y. Han, X. Zhang, L. Jiang, "Neural-PIM: Efficient
    * Processing-In-Memory With Neural Approximation of Peripherals", IEEE Transactions on Computers
-   * 71(9), 2022, pp. 2142–2155. Shift-and-add over input cycles and weight slices in analog, one
-   * (neural-approximated) 8-bit conversion per row block and output: dataflow "analog-sa".
-   * 128x128 arrays, 1-bit cells, 1-bit DACs, 8-bit weights and inputs, differential columns.
+   * 71(9), 2022, pp. 2142–2155 (= arXiv 2201.12861v1; full text at rhythmrx9/mtp @
+   * 1b1bd945e38f39b2b0e352b811977d60e6bcef46, papers/agents/fulltext/2021_Cao_NeuralPIM_TC.txt).
+   * Shift-and-add over input cycles and weight slices in analog, one (neural-approximated) 8-bit
+   * conversion per row block and output: dataflow "analog-sa". 128x128 arrays of 1-bit cells with
+   * W_P and W_N in adjacent columns (§5.1, §5.2.1), 8-bit weights and inputs, and the evaluated
+   * design's 4-bit DACs (§7.1: "64 128 × 128 RRAM arrays in one PE which shares 64 NNS+As and 4
+   * NNADCs with 4-bit DACs for each array"; Table 3 "D/A resolution 4-bit"): 2 input cycles.
    */
   'neural-pim': {
     array: { rows: 128, cols: 128 },
     weights: { bits: 8, mapping: 'differential', cellBits: 1 },
-    inputs: { bits: 8, dacBits: 1 },
+    inputs: { bits: 8, dacBits: 4 },
     adc: { bits: 8 },
     dataflow: 'analog-sa',
+  },
+
+  /**
+   * isaac-style: the Neural-PIM paper's own 8-bit re-implementation of ISAAC, its baseline "ISAAC
+   * style" (Cao et al., IEEE TC 71(9) 2022 = arXiv 2201.12861v1, §6.1, §6.2 and Table 3; full
+   * text at rhythmrx9/mtp @ 1b1bd945e38f39b2b0e352b811977d60e6bcef46,
+   * papers/agents/fulltext/2021_Cao_NeuralPIM_TC.txt): "Inputs: 8-bit; Weights: 8-bit; RRAM
+   * computing array: 128×128 with 1-bit cell", digital accumulation (S+A), 1-bit DACs, 7-bit ADCs,
+   * "64 ADCs per 64 arrays". Signed weights as W = W_P − W_N with "the analog partial sums of two
+   * corresponding BLs … subtracted by an analog subtraction unit" (§5.2.1, on prior work):
+   * differential mapping, adc.subtract analog.
+   */
+  'isaac-style': {
+    array: { rows: 128, cols: 128 },
+    weights: { bits: 8, mapping: 'differential', cellBits: 1 },
+    inputs: { bits: 8, dacBits: 1 },
+    adc: { bits: 7, subtract: 'analog' },
+    dataflow: 'digital-sa',
+  },
+
+  /**
+   * cascade-style: the Neural-PIM paper's "CASCADE style" baseline (same source as isaac-style,
+   * §6.1, §7.2 and Table 3): 128×128 arrays of 1-bit cells, 8-bit weights and inputs, 1-bit DACs,
+   * partial sums accumulated in buffer arrays ("4 buffer arrays for each computing array and … an
+   * analog summing-amplifier per buffer array"), 10-bit ADCs, "3 ADCs per 64 arrays": dataflow
+   * "buffered", differential columns. The buffer arrays are ideal accumulators apart from
+   * analog.gainSigma / analog.noise (the paper's buffers are 6-bit cells, §5.3.2).
+   */
+  'cascade-style': {
+    array: { rows: 128, cols: 128 },
+    weights: { bits: 8, mapping: 'differential', cellBits: 1 },
+    inputs: { bits: 8, dacBits: 1 },
+    adc: { bits: 10 },
+    dataflow: 'buffered',
   },
 
   /**

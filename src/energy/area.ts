@@ -15,8 +15,9 @@ export function conversionsPerArray(cfg: XbarConfig): number {
   return (cfg.array.cols * conversionsPerOutput(g, cfg)) / (g.S * g.pol);
 }
 
-/** ADCs per IMA: enough conversion rate for all its arrays to run at one vector pass per T cycles. */
+/** ADCs per IMA: the published count, else enough conversion rate for all its arrays to run at one vector pass per T cycles. */
 export function adcsPerIma(arch: ArchitectureCost, cfg: XbarConfig): number {
+  if (arch.adcsPerIma !== null) return arch.adcsPerIma;
   const T = Math.ceil(cfg.inputs.bits / cfg.inputs.dacBits);
   const needed = (arch.arraysPerIma * conversionsPerArray(cfg)) / (T * arch.cycle_s);
   // A tiny epsilon keeps ISAAC's exact balance (8.000…01 from float division) at 8.
@@ -39,7 +40,7 @@ export interface TileAreaReport {
   note?: string;
 }
 
-/** The tile of `arch` built for `cfg`: ISAAC's organisation with this design's converters and accumulators. */
+/** The tile of `arch` built for `cfg`: its organisation with this design's converters and accumulators. */
 export function tileArea(arch: ArchitectureCost, cfg: XbarConfig): TileAreaReport {
   const arrays = arch.arraysPerIma * arch.imasPerTile;
   const adcs = adcsPerIma(arch, cfg);
@@ -49,7 +50,7 @@ export function tileArea(arch: ArchitectureCost, cfg: XbarConfig): TileAreaRepor
   const acc = arch.accumulator;
   const items: AreaItem[] = [
     { name: 'crossbar cells', count: arrays * rows * cols, area_mm2: arrays * rows * cols * arch.cellArea_mm2 },
-    { name: 'DACs (1 bit, one per row)', count: arrays * rows, area_mm2: arrays * rows * arch.dacArea_mm2 },
+    { name: `DACs (${cfg.inputs.dacBits} bit, one per row)`, count: arrays * rows, area_mm2: arrays * rows * arch.dac[cfg.inputs.dacBits].area_mm2 },
     { name: 'sample-and-holds (one per column)', count: arrays * cols, area_mm2: arrays * cols * arch.sampleHoldArea_mm2 },
     { name: `ADCs (${cfg.adc.bits} bit)`, count: arch.imasPerTile * adcs, area_mm2: arch.imasPerTile * adcs * arch.adcArea_mm2(cfg.adc.bits) },
     { name: 'IMA shift-and-adds and registers', count: arch.imasPerTile, area_mm2: arch.imasPerTile * arch.imaFixedArea_mm2 },
@@ -59,7 +60,9 @@ export function tileArea(arch: ArchitectureCost, cfg: XbarConfig): TileAreaRepor
     const channels = arrays * Math.floor(cols / pol);
     items.push({ name: 'analog accumulation channels (one per column pair)', count: channels, area_mm2: channels * acc.channelArea_mm2 });
     const buffers = arrays * acc.bufferArraysPerArray;
-    if (buffers > 0) items.push({ name: 'buffer RRAM arrays', count: buffers, area_mm2: buffers * rows * cols * arch.cellArea_mm2 });
+    if (buffers > 0) items.push({ name: 'buffer RRAM arrays', count: buffers, area_mm2: buffers * (acc.bufferArrayCells ?? rows * cols) * arch.cellArea_mm2 });
+    const amps = arrays * acc.summingAmplifiersPerArray;
+    if (amps > 0) items.push({ name: 'summing amplifiers', count: amps, area_mm2: amps * acc.channelArea_mm2 });
   }
   return { items, area_mm2: items.reduce((a, i) => a + i.area_mm2, 0), arrays, adcsPerIma: adcs };
 }

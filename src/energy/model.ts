@@ -5,6 +5,7 @@
  */
 import type { XbarConfig } from '../config/types.ts';
 import { addCounts, COUNT_NAMES, zeroCounts, type EventCounts } from '../crossbar/counts.ts';
+import { layerGeometry } from '../crossbar/geometry.ts';
 import { UsageError } from '../errors.ts';
 import { architectureFor, ISAAC_CHIP_TILES_MM2, type ArchitectureCost, type ArchitectureName } from './architectures.ts';
 import { tileArea, type TileAreaReport } from './area.ts';
@@ -77,11 +78,13 @@ function layerDynamic(l: CostLayer, t: TrafficCounts, chip: ArchitectureCost): B
   const c = l.counts;
   if (l.cfg) {
     b.adc = c.adcConversions * (arch.adcEnergy_J(l.cfg.adc.bits) + arch.sampleHoldPerConversion_J);
-    b.dac = c.dacActivations * arch.dac_J;
+    b.dac = c.dacActivations * arch.dac[l.cfg.inputs.dacBits].energy_J;
     b.crossbar = c.cellReads * arch.cell_J;
     if (c.analogAccumulations > 0) {
       if (!arch.accumulator) throw new Error(`layer ${l.name}: ${c.analogAccumulations} analog accumulations but ${arch.name} has no analog accumulator`);
-      b.analogAccumulation = c.analogAccumulations * arch.accumulator.energy_J;
+      // An accumulator that takes all slices of an output at once costs one event per S section-5 accumulations.
+      const perEvent = arch.accumulator.per === 'output' ? layerGeometry(l.K, l.N, l.cfg).S : 1;
+      b.analogAccumulation = (c.analogAccumulations / perEvent) * arch.accumulator.energy_J;
     }
     b.shiftAdd = c.digitalShiftAdds * arch.shiftAdd_J;
   }

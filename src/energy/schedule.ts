@@ -1,7 +1,8 @@
 /**
  * Latency and throughput from the schedule (ISAAC's execution model): each layer has its own arrays;
  * all arrays and row blocks of a layer copy work in parallel on one input vector pass, which takes
- * T = ceil(inputs.bits / dacBits) crossbar cycles, or longer when the shared ADCs cannot keep up;
+ * T = ceil(inputs.bits / dacBits) crossbar cycles, or longer when the shared ADCs or analog
+ * accumulators cannot keep up (a design whose pass waits for its conversions adds their time);
  * layers form a pipeline with eDRAM buffers between them, so successive inferences overlap and the
  * slowest stage sets the throughput. At a given array budget, layers are replicated to balance the
  * pipeline, as ISAAC does ("for a balanced pipeline, we work our way back from the last layer";
@@ -24,7 +25,12 @@ export function vectorPassTime(l: CostLayer, chipArch: ArchitectureCost, chipCfg
   const columns = Math.min(cfg.array.cols, l.N * g.S * g.pol);
   const conversions = (columns * conversionsPerOutput(g, cfg)) / (g.S * g.pol);
   const adcsPerArray = adcsPerIma(chipArch, chipCfg) / chipArch.arraysPerIma;
-  return Math.max(g.T * chipArch.cycle_s, conversions / (adcsPerArray * chipArch.adcRate_Hz));
+  const convert = conversions / (adcsPerArray * chipArch.adcRate_Hz);
+  // Accumulators shared by an array (Neural-PIM's NNS+A) take each of its outputs once per input cycle.
+  const rate = cfg.dataflow === 'analog-sa' || cfg.dataflow === 'buffered' ? chipArch.accumulator?.rate : null;
+  const accumulate = rate ? (g.T * columns) / (g.S * g.pol) / (rate.perArray * rate.ops_Hz) : 0;
+  const input = Math.max(g.T * chipArch.cycle_s, accumulate);
+  return chipArch.conversionOverlapped ? Math.max(input, convert) : input + convert;
 }
 
 /** One pipeline stage: the work of one layer per inference. */

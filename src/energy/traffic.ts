@@ -16,8 +16,8 @@ export interface TrafficCounts {
   /** Output bits written to eDRAM, at the activation precision (inputs.bits). */
   bufferWriteBits: number;
   /**
-   * Bits read from the IMAs' input registers: each row of a row block, each input cycle and pass,
-   * once per IMA the block's arrays occupy (arrays of one IMA fan the same register bit out to their
+   * Bits read from the IMAs' input registers: inputs.dacBits bits for each row of a row block, each
+   * input cycle and pass, once per IMA the block's arrays occupy (arrays of one IMA fan the same register bit out to their
    * DACs; section 5's dacActivations count every array's row separately).
    */
   inputRegisterBits: number;
@@ -50,7 +50,7 @@ export function layerTraffic(l: CostLayer, chip: XbarConfig, arraysPerIma: numbe
   return {
     bufferReadBits,
     bufferWriteBits,
-    inputRegisterBits: l.groups * l.passes * g.T * registerRows,
+    inputRegisterBits: l.groups * l.passes * g.T * l.cfg.inputs.dacBits * registerRows,
     busBits: bufferReadBits + bufferWriteBits + (blockOutputs - vectors * l.N) * PARTIAL_SUM_BITS,
     routerBits: bufferWriteBits,
     blockOutputs,

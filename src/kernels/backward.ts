@@ -14,14 +14,14 @@ import { defineKernel, read, readWrite } from './kernel.ts';
 import { checkParam } from './template.ts';
 
 /** Unary functions with a derivative kernel, by the code FN takes in the shader. */
-export const BACKWARD_UNARY = { relu: 1, 'leaky-relu': 2, tanh: 3, sigmoid: 4, gelu: 5, erf: 6, neg: 7 } as const;
+export const BACKWARD_UNARY = { relu: 1, 'leaky-relu': 2, clip: 8, tanh: 3, sigmoid: 4, gelu: 5, erf: 6, neg: 7 } as const;
 export type BackwardUnary = keyof typeof BACKWARD_UNARY;
 
 /** One side of a binary op whose derivative bterm_main takes, by its FN code. */
 export const BINARY_TERMS = { add: 1, 'sub-left': 2, 'sub-right': 3, 'mul-left': 4, 'mul-right': 5, 'div-left': 6, 'div-right': 7 } as const;
 export type BinaryTerm = keyof typeof BINARY_TERMS;
 
-type Entry = 'gemm' | 'unary' | 'colsum' | 'axpy' | 'imap' | 'bterm' | 'softmax' | 'layernorm';
+type Entry = 'gemm' | 'unary' | 'colsum' | 'axpy' | 'imap' | 'wmap' | 'bterm' | 'softmax' | 'layernorm';
 
 /** The backward family's variants: entry point, function (unary_main, bterm_main) and workgroup size. */
 export type BackwardVariant = { entry: Entry; fn: BackwardUnary | BinaryTerm | 'none'; wg: number };
@@ -32,6 +32,7 @@ const USES = {
   colsum: ['X', 'Z'],
   axpy: ['X', 'Z'],
   imap: ['X', 'Z', 'I0', 'I1'],
+  wmap: ['X', 'G', 'Z', 'I0', 'I1'],
   bterm: ['X', 'Y', 'G', 'Z', 'I0', 'I1'],
   softmax: ['X', 'Y', 'Z'],
   layernorm: ['X', 'Y', 'G', 'Z'],
@@ -39,7 +40,7 @@ const USES = {
 
 export const BACKWARD = defineKernel({
   name: 'backward',
-  uniforms: { n: 'u32', stride: 'u32', M: 'u32', N: 'u32', K: 'u32', sam: 'u32', sak: 'u32', sbk: 'u32', sbn: 'u32', xb: 'u32', yb: 'u32', acc: 'u32', alpha: 'f32', slope: 'f32' },
+  uniforms: { n: 'u32', stride: 'u32', M: 'u32', N: 'u32', K: 'u32', sam: 'u32', sak: 'u32', sbk: 'u32', sbn: 'u32', xb: 'u32', yb: 'u32', acc: 'u32', alpha: 'f32', slope: 'f32', xo: 'u32', zo: 'u32', ldz: 'u32' },
   bindings: { X: read('f32'), Y: read('f32'), G: read('f32'), Z: readWrite('f32'), I0: read('u32'), I1: read('u32') },
   includes: [erfWgsl],
   compile(v: BackwardVariant, limits) {
@@ -63,30 +64,44 @@ export interface StridedOperand {
   batch?: number;
 }
 
-const zeros = { sam: 0, sak: 0, sbk: 0, sbn: 0, xb: 0, yb: 0, M: 0, K: 0, alpha: 1, slope: 0, acc: 0 };
+const zeros = { sam: 0, sak: 0, sbk: 0, sbn: 0, xb: 0, yb: 0, M: 0, K: 0, alpha: 1, slope: 0, acc: 0, xo: 0, zo: 0, ldz: 0 };
+
+/** Where a product's operands start and its result lands: X from element xo, Z's rows ldz apart from element zo (defaults 0, 0, N). */
+export interface GemmPlacement {
+  xo?: number;
+  zo?: number;
+  ldz?: number;
+}
 const bytes = (n: number) => Math.max(1, n) * 4;
 
 /**
  * Records Z[M, N] = alpha·X·Y (+ Z when `accumulate`), X [M, K] and Y [K, N] read at their strides;
- * with `batches` > 1, matrix t of X and Y starts at t·x.batch and t·y.batch, of Z at t·M·N.
+ * with `batches` > 1, matrix t of X and Y starts at t·x.batch and t·y.batch, of Z at t·M·N. `at`
+ * moves X's start and Z's rows (a block of a larger product).
  */
-export function encodeStridedGemm(s: GpuSession, r: Recorder, x: StridedOperand, y: StridedOperand, z: GPUBuffer, M: number, K: number, N: number, alpha: number, accumulate: boolean, batches = 1): void {
+export function encodeStridedGemm(s: GpuSession, r: Recorder, x: StridedOperand, y: StridedOperand, z: GPUBuffer, M: number, K: number, N: number, alpha: number, accumulate: boolean, batches = 1, at: GemmPlacement = {}): void {
   const n = batches * M * N;
   if (n === 0) return;
+  const ldz = at.ldz ?? N;
+  const zo = at.zo ?? 0;
   const grid = linearGrid(s, n, DEFAULT_WG);
   dispatch(s, r, BACKWARD, { entry: 'gemm', fn: 'none', wg: DEFAULT_WG }, {
-    params: { ...zeros, n, stride: grid.stride, M, N, K, sam: x.s0, sak: x.s1, sbk: y.s0, sbn: y.s1, xb: x.batch ?? 0, yb: y.batch ?? 0, acc: accumulate ? 1 : 0, alpha },
-    bind: { X: binding(s, x.buf, bytes(x.elements)), Y: binding(s, y.buf, bytes(y.elements)), Z: binding(s, z, n * 4) },
+    params: { ...zeros, n, stride: grid.stride, M, N, K, sam: x.s0, sak: x.s1, sbk: y.s0, sbn: y.s1, xb: x.batch ?? 0, yb: y.batch ?? 0, acc: accumulate ? 1 : 0, alpha, xo: at.xo ?? 0, zo, ldz },
+    bind: { X: binding(s, x.buf, bytes(x.elements)), Y: binding(s, y.buf, bytes(y.elements)), Z: binding(s, z, (zo + (batches * M - 1) * ldz + N) * 4) },
     grid,
   });
 }
 
-/** Records dx = g·f'(x) over n elements. */
-export function encodeUnaryBackward(s: GpuSession, r: Recorder, fn: BackwardUnary, slope: number, x: GPUBuffer, g: GPUBuffer, dx: GPUBuffer, n: number): void {
+/** f32's largest finite value: clip's infinite bounds as the shader compares them (no infinities in uniforms). */
+const F32_MAX = 3.4028234663852886e38;
+
+/** Records dx = g·f'(x) over n elements; `slope` is leaky-relu's, `bounds` clip's [min, max]. */
+export function encodeUnaryBackward(s: GpuSession, r: Recorder, fn: BackwardUnary, slope: number, x: GPUBuffer, g: GPUBuffer, dx: GPUBuffer, n: number, bounds: readonly [number, number] = [-Infinity, Infinity]): void {
   if (n === 0) return;
   const grid = linearGrid(s, n, DEFAULT_WG);
+  const clamp = (v: number) => Math.min(Math.max(v, -F32_MAX), F32_MAX);
   dispatch(s, r, BACKWARD, { entry: 'unary', fn, wg: DEFAULT_WG }, {
-    params: { ...zeros, n, stride: grid.stride, N: 0, slope },
+    params: { ...zeros, n, stride: grid.stride, N: 0, slope: fn === 'clip' ? clamp(bounds[1]) : slope, alpha: clamp(bounds[0]) },
     bind: { X: binding(s, x, n * 4), Y: binding(s, g, n * 4), Z: binding(s, dx, n * 4) },
     grid,
   });
@@ -131,6 +146,18 @@ export function encodeIndexMapBackward(s: GpuSession, r: Recorder, g: GPUBuffer,
   dispatch(s, r, BACKWARD, { entry: 'imap', fn: 'none', wg: DEFAULT_WG }, {
     params: { ...zeros, n, stride: grid.stride, N: 0, alpha, acc: accumulate ? 1 : 0 },
     bind: { X: binding(s, g, bytes(gElements)), Z: binding(s, z, n * 4), I0: binding(s, lists.off, (n + 1) * 4), I1: binding(s, lists.idx, bytes(lists.nIdx)) },
+    grid,
+  });
+}
+
+/** Records z[j] = alpha·Σ_{t ∈ lists of j} w[t]·g[idx[t]] (+ z when `accumulate`): encodeIndexMapBackward with a weight per list entry. */
+export function encodeWeightedMapBackward(s: GpuSession, r: Recorder, g: GPUBuffer, gElements: number, lists: IndexLists, w: GPUBuffer, z: GPUBuffer, alpha: number, accumulate: boolean): void {
+  const n = lists.nIn;
+  if (n === 0) return;
+  const grid = linearGrid(s, n, DEFAULT_WG);
+  dispatch(s, r, BACKWARD, { entry: 'wmap', fn: 'none', wg: DEFAULT_WG }, {
+    params: { ...zeros, n, stride: grid.stride, N: 0, alpha, acc: accumulate ? 1 : 0 },
+    bind: { X: binding(s, g, bytes(gElements)), G: binding(s, w, bytes(lists.nIdx)), Z: binding(s, z, n * 4), I0: binding(s, lists.off, (n + 1) * 4), I1: binding(s, lists.idx, bytes(lists.nIdx)) },
     grid,
   });
 }

@@ -52,7 +52,7 @@ export function gatherRef(op: GatherOp, inputs: readonly HostTensor[], B: number
 }
 
 /** Where an output index along one axis reads, or −1 for the constant value. */
-function padSource(mode: PadOp['mode'], i: number, d: number): number {
+export function padSource(mode: PadOp['mode'], i: number, d: number): number {
   if (i >= 0 && i < d) return i;
   switch (mode) {
     case 'constant': return -1;

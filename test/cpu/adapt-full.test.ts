@@ -13,71 +13,25 @@ import { mnistEvalData } from '../../src/io/datasets/eval-data.ts';
 import { Prng } from '../../src/io/datasets/prng.ts';
 import { decodeModel, decodeTensor } from '../../src/io/onnx/decode.ts';
 import type { LinearOp, Network, NetOp } from '../../src/ir/graph.ts';
-import { parameterGradients, softmaxCrossEntropy } from '../../src/nn/adapt/backward.ts';
 import { biasAdd, fullState } from '../../src/nn/adapt/full.ts';
 import { adaptedLayers } from '../../src/nn/adapt/train.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
 import { OnnxParamWriter } from '../../src/io/onnx/rewrite.ts';
 import { loadModel } from '../../src/nn/load-model.ts';
-import { openNetwork } from '../../src/nn/runner.ts';
 import { attentionNet, C, D, T } from '../helpers/attention-net.ts';
 import { MLP } from '../helpers/adapters.ts';
+import { checkParamGradients, largest } from '../helpers/param-grads.ts';
 import { runMain } from '../helpers/cli.ts';
 
-const CPU = { kind: 'cpu', reason: 'test' } as const;
-
-/** Checks ∂loss/∂p of the state's tensors at `picks` entries each against central differences of the f32 network. */
-async function checkGradients(net: Network, x: Float32Array, labels: number[], B: number, picks: (g: Float64Array) => number[], tol: number): Promise<number> {
-  const layers = net.ops.filter((o): o is LinearOp => o.kind === 'linear');
-  const state = fullState(net, layers);
-  const names = new Set<string>(layers.map((l) => l.name));
-  for (const op of layers) {
-    const b = biasAdd(net, op);
-    if (b) names.add(b.name);
-  }
-  const cfg = resolveConfig({ preset: 'ideal' });
-  // A fresh runner per evaluation: --full re-programs from the network's arrays, so nothing may cache them.
-  const loss = async (): Promise<number> => {
-    const r = openNetwork(CPU, net, cfg, true);
-    const l = softmaxCrossEntropy((await r.forward(null, x, B, 0)).output, labels, B).loss;
-    r.destroy();
-    return l;
-  };
-  const runner = openNetwork(CPU, net, cfg, true);
-  const r = await runner.forward(null, x, B, 0, true);
-  runner.destroy();
-  const ce = softmaxCrossEntropy(r.output, labels, B);
-  const pg = parameterGradients(net, r.values!, B, ce.grad, { weights: (op) => op.weight, adapters: new Map(), params: names });
-  let checked = 0;
-  for (const p of state.params) {
-    const [node, role] = [p.key.slice(0, p.key.lastIndexOf('.')), p.key.slice(p.key.lastIndexOf('.') + 1)];
-    const g = role === 'bias' ? pg.get(node)!.db! : pg.get(node)!.dW;
-    expect(g.length, p.key).toBe(p.data.length);
-    for (const i of picks(g)) {
-      const v = p.data[i];
-      const h = 2e-2 * Math.max(Math.abs(v), 0.05);
-      p.data[i] = v + h;
-      const up = Math.fround(v + h) - v;
-      const lp = await loss();
-      p.data[i] = v - h;
-      const dn = v - Math.fround(v - h);
-      const lm = await loss();
-      p.data[i] = v;
-      const num = (lp - lm) / (up + dn);
-      expect(Math.abs(num - g[i]), `${p.key}[${i}]: numeric ${num}, analytic ${g[i]}`).toBeLessThan(2e-2 * Math.abs(g[i]) + tol);
-      checked++;
-    }
-  }
-  return checked;
-}
-
-const largest = (k: number) => (g: Float64Array) => Array.from(g.keys()).sort((i, j) => Math.abs(g[j]) - Math.abs(g[i])).slice(0, k);
+/** The MLP's and the attention block's linear layers (and bias Adds) as --full trains them, checked at 2% relative steps. */
+const check = (net: Network, x: Float32Array, labels: number[], B: number, picks: (g: Float64Array) => number[], tol: number) =>
+  checkParamGradients(net, net.ops.filter((o): o is LinearOp => o.kind === 'linear'), x, labels, B, picks, { tol, step: 2e-2 });
 
 describe('weight gradients (CPU oracle)', () => {
   it('dW and db of every MLP layer match central finite differences of the f32 network', async () => {
     const net = loadModel(MLP);
     const data = mnistEvalData(net.input.shape, 6, 1);
-    expect(await checkGradients(net, data.x, Array.from(data.labels), data.n, largest(4), 2e-5)).toBe(24);
+    expect(await check(net, data.x, Array.from(data.labels), data.n, largest(4), 2e-5)).toBe(24);
   });
 
   it('attention block: dW and db of q, k, v, mlp and the head, and the constant of a MatMul + Add bias', async () => {
@@ -92,7 +46,7 @@ describe('weight gradients (CPU oracle)', () => {
     const x = Float32Array.from({ length: B * T * D }, () => 2 * rng.uniform() - 1);
     const every = (g: Float64Array) => Array.from({ length: 5 }, (_, i) => Math.floor((i * g.length) / 5));
     // q, k, v, mlp: weight and bias (8 tensors); head: weight and the Add's constant.
-    expect(await checkGradients(net, x, [1, 4, 0], B, every, 1e-4)).toBe(10 * 5);
+    expect(await check(net, x, [1, 4, 0], B, every, 1e-4)).toBe(10 * 5);
   });
 });
 

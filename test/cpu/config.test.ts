@@ -129,7 +129,7 @@ describe('presets', () => {
     const c = resolveConfig({ preset: 'neural-pim' });
     expect(c.array).toEqual({ rows: 128, cols: 128, partitions: { rows: 1, cols: 1 } });
     expect(c.weights).toMatchObject({ bits: 8, cellBits: 1, mapping: 'differential' });
-    expect(c.inputs).toEqual({ bits: 8, dacBits: 1 });
+    expect(c.inputs).toEqual({ bits: 8, dacBits: 4 });
     expect(c.adc.bits).toBe(8);
     expect(c.dataflow).toBe('analog-sa');
   });

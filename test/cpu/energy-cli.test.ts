@@ -9,7 +9,7 @@ const flags = (f: Partial<EnergyFlags>): EnergyFlags => ({ inputSign: 'signed', 
 describe('xbarsim energy', () => {
   it.each(NETWORK_NAMES)('%s on the three architecture presets', (name) => {
     const r = energyReport(flags({ network: name }));
-    expect(r.presets.map((p) => p.preset)).toEqual(['isaac', 'cascade', 'neural-pim']);
+    expect(r.presets.map((p) => p.preset)).toEqual(['isaac-style', 'cascade-style', 'neural-pim']);
     for (const p of r.presets) {
       expect(p.energyPerInference_J).toBeGreaterThan(0);
       expect(Number.isFinite(p.throughput_inferencesPerSecond)).toBe(true);
@@ -47,7 +47,7 @@ describe('xbarsim energy', () => {
     const r = await runMain(['energy', '--network', 'googlenet', '--input-shape', '1,3,224,224']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/googlenet/);
-    expect(r.stdout).toMatch(/neural-pim over isaac: energy efficiency [\d.]+×, throughput [\d.]+×/);
+    expect(r.stdout).toMatch(/neural-pim over isaac-style: energy efficiency [\d.]+×, throughput [\d.]+×/);
     expect(r.stdout).toMatch(/inception_5b\/pool_proj/);
   });
 

@@ -48,6 +48,8 @@ const CONFIGS: Record<string, XbarConfigInput> = {
   'digital-sa differential, analog subtract': { preset: 'isaac', weights: { mapping: 'differential' }, adc: { subtract: 'analog' } },
   'buffered (cascade)': { preset: 'cascade' },
   'analog-sa (neural-pim)': { preset: 'neural-pim' },
+  'digital-sa, 1-bit cells, 7-bit ADC (isaac-style)': { preset: 'isaac-style' },
+  'buffered, 1-bit cells, 10-bit ADC (cascade-style)': { preset: 'cascade-style' },
   'digital-sa offset, 8×20 arrays': { preset: 'isaac', array: { rows: 8, cols: 20 } },
   'buffered, 16×32 arrays, 3-bit cells, 2-bit DACs, 6-bit inputs': { preset: 'cascade', array: { rows: 16, cols: 32 }, weights: { cellBits: 3 }, inputs: { bits: 6, dacBits: 2 } },
   'analog-sa, 12×24 arrays, a layer at 4-bit weights': { preset: 'neural-pim', array: { rows: 12, cols: 24 }, layers: { '1': { weights: { bits: 4 } } } },

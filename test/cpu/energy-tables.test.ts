@@ -79,21 +79,39 @@ describe('tiles and equal area', () => {
     expect(t.area_mm2).toBeCloseTo(0.3723, 4);
   });
 
-  it('cascade and neural-pim need one ADC per IMA at the rate their dataflows convert', () => {
+  it('cascade needs one ADC per IMA at the rate its dataflow converts; neural-pim has its published 4 NNADCs per PE', () => {
     expect(adcsPerIma(ARCHITECTURES.cascade, cfg('cascade'))).toBe(1);
-    expect(adcsPerIma(ARCHITECTURES['neural-pim'], cfg('neural-pim'))).toBe(1);
+    expect(adcsPerIma(ARCHITECTURES['neural-pim'], cfg('neural-pim'))).toBe(4);
     // A higher-resolution digital-sa design still converts every column every cycle: 8 ADCs.
     expect(adcsPerIma(ARCHITECTURES.isaac, resolveConfig({ preset: 'isaac', weights: { cellBits: 1 } }))).toBe(8);
   });
 
-  it('neural-pim fits 280 tiles in the area of 168 ISAAC tiles', () => {
-    expect(ISAAC_CHIP_TILES_MM2 / tileArea(ARCHITECTURES['neural-pim'], cfg('neural-pim')).area_mm2).toBeCloseTo(280, 9);
+  it('the Neural-PIM paper\'s baselines are 64-array tiles with its Table 3 converters: 64 7-bit ADCs, 3 10-bit ADCs', () => {
+    const isaac = tileArea(ARCHITECTURES['isaac-style'], cfg('isaac-style'));
+    expect([isaac.arrays, isaac.adcsPerIma * ARCHITECTURES['isaac-style'].imasPerTile]).toEqual([64, 64]);
+    expect(isaac.items.find((i) => i.name === 'ADCs (7 bit)')!.area_mm2).toBeCloseTo(64 * 845.18e-6, 5);
+    const cascade = tileArea(ARCHITECTURES['cascade-style'], cfg('cascade-style'));
+    expect([cascade.arrays, cascade.adcsPerIma]).toEqual([64, 3]);
+    expect(cascade.items.find((i) => i.name === 'ADCs (10 bit)')!.area_mm2).toBeCloseTo(3 * 3002.008e-6, 5);
+    expect(cascade.items.find((i) => i.name === 'buffer RRAM arrays')!.count).toBe(4 * 64);
+    // Not fitted, a check: computing cells per mm² of the derived tiles against Table 3's 4.5 and 5.0 ×10⁶.
+    expect((64 * 128 * 128) / isaac.area_mm2 / 4.5e6).toBeGreaterThan(0.95);
+    expect((64 * 128 * 128) / isaac.area_mm2 / 4.5e6).toBeLessThan(1.05);
+    expect((64 * 128 * 128) / cascade.area_mm2 / 5.0e6).toBeGreaterThan(0.95);
+    expect((64 * 128 * 128) / cascade.area_mm2 / 5.0e6).toBeLessThan(1.05);
   });
 
-  it.each([1, 2, 3, 5, 8])('at %i ISAAC chips of area every preset is within 1% of the others', (chips) => {
+  it('neural-pim has 280 tiles of one 64-array PE in 63.5 mm² (Table 2)', () => {
+    const t = tileArea(ARCHITECTURES['neural-pim'], cfg('neural-pim'));
+    expect(280 * t.area_mm2).toBeCloseTo(63.5, 9);
+    expect(t.arrays).toBe(64);
+  });
+
+  // ResNet-50 at 1-bit cells (14 columns per weight) needs about 22k arrays: more than one ISAAC chip's area.
+  it.each([2, 3, 5, 8])('at %i ISAAC chips of area every preset is within 1% of the others', (chips) => {
     const net = builtInNetwork('resnet50');
     const budget = chips * ISAAC_CHIP_TILES_MM2;
-    const areas = ['isaac', 'cascade', 'neural-pim'].map((p) => estimate(p, countsOnlyNetwork(net, cfg(p)), cfg(p), budget).area_mm2);
+    const areas = ['isaac', 'cascade', 'neural-pim', 'isaac-style', 'cascade-style'].map((p) => estimate(p, countsOnlyNetwork(net, cfg(p)), cfg(p), budget).area_mm2);
     for (const a of areas) expect(Math.abs(a - budget) / budget).toBeLessThan(0.01);
     expect((Math.max(...areas) - Math.min(...areas)) / Math.max(...areas)).toBeLessThan(0.01);
   });
@@ -102,5 +120,13 @@ describe('tiles and equal area', () => {
     expect(() => architectureFor(cfg('ideal'))).toThrow(/adc\.bits 0/);
     expect(() => architectureFor(cfg('prime'))).toThrow(/inputs\.dacBits 3/);
     expect(architectureFor(resolveConfig({ preset: 'isaac', dataflow: 'analog-sa', weights: { mapping: 'differential' } })).name).toBe('neural-pim');
+  });
+
+  it('a config is costed by its preset\'s table while it keeps that preset\'s dataflow, else by its dataflow\'s original design', () => {
+    expect(architectureFor(cfg('isaac-style')).name).toBe('isaac-style');
+    expect(architectureFor(cfg('cascade-style')).name).toBe('cascade-style');
+    expect(architectureFor(resolveConfig({ preset: 'isaac-style', adc: { bits: 8 } })).name).toBe('isaac-style');
+    expect(architectureFor(resolveConfig({ preset: 'isaac-style', dataflow: 'buffered' })).name).toBe('cascade');
+    expect(() => architectureFor(resolveConfig({ preset: 'isaac-style', inputs: { dacBits: 2 } }))).toThrow(/inputs\.dacBits 2 has no cited DAC energy or area in the isaac-style table/);
   });
 });

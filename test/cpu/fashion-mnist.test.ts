@@ -6,12 +6,12 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/files.ts';
-import { UsageError } from '../../src/errors.ts';
 import { parseIdx } from '../../src/io/datasets/idx.ts';
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_PIXELS } from '../../src/io/datasets/fashion-mnist.ts';
 import { loadFashionMnist } from '../../src/io/datasets/fashion-mnist-node.ts';
 import { fashionMnistEvalData } from '../../src/io/datasets/eval-data.ts';
 import { describePlan, planSweep } from '../../src/cli/sweep.ts';
+import { usageMessage } from '../helpers/errors.ts';
 
 /** An IDX file: magic (0, 0, type, ndim), big-endian u32 dims, the bytes. */
 function idx(dims: number[], data: ArrayLike<number>, type = 0x08): Uint8Array {
@@ -23,15 +23,6 @@ function idx(dims: number[], data: ArrayLike<number>, type = 0x08): Uint8Array {
   return out;
 }
 
-const usage = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return (e as Error).message;
-  }
-  throw new Error('no error thrown');
-};
 
 describe('parseIdx', () => {
   it('reads dims big-endian and the values in order', () => {
@@ -47,7 +38,7 @@ describe('parseIdx', () => {
     ['too few values', () => idx([4, 4], new Uint8Array(15)).subarray(0, 4 + 8 + 15), /f: IDX header says \[4, 4\] \(16 values\) but the file holds 15/],
     ['too many values', () => idx([2], new Uint8Array(3)), /holds 3/],
   ] as const)('rejects %s with one line naming the file', (_n, bytes, re) => {
-    const msg = usage(() => parseIdx(bytes(), 'f'));
+    const msg = usageMessage(() => parseIdx(bytes(), 'f'));
     expect(msg).toMatch(re);
     expect(msg).not.toContain('\n');
   });
@@ -78,7 +69,7 @@ describe('the installed Fashion-MNIST (.ci/setup-system installs it)', () => {
     expect(Array.from(d.labels)).toEqual(Array.from(loadFashionMnist('test').labels.subarray(0, 100)));
     expect(Array.from(d.calibration!.x)).toEqual(Array.from(loadFashionMnist('train').images.subarray(0, 32 * 784)));
     expect(fashionMnistEvalData([784], undefined, 256).n).toBe(10000);
-    expect(usage(() => fashionMnistEvalData([3, 32, 32], 10, 8))).toMatch(/--dataset fashion-mnist: the model's input has shape \[N, 3, 32, 32\]/);
+    expect(usageMessage(() => fashionMnistEvalData([3, 32, 32], 10, 8))).toMatch(/--dataset fashion-mnist: the model's input has shape \[N, 3, 32, 32\]/);
   });
 
   it('xbarsim eval --dataset fashion-mnist runs a model (here the MNIST LeNet-5: a working pipeline, not a good classifier)', () => {

@@ -4,24 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/errors.ts';
 import { checkOutputs, writeFileAtomic, writeOutputs } from '../../src/io/atomic-write.ts';
 import { parseNpy } from '../../src/io/npy.ts';
 import { BIN, runCli, runMain } from '../helpers/cli.ts';
+import { usageMessage } from '../helpers/errors.ts';
 import { tempDir, writeNpy } from '../helpers/files.ts';
 import { randomArray } from '../helpers/random.ts';
-
-function usageMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    const m = (e as Error).message;
-    expect(m).not.toMatch(/\n/);
-    return m;
-  }
-  throw new Error('expected a UsageError');
-}
 
 /** Every entry of a folder with its size and inode: what "nothing changed" compares. */
 function snapshot(dir: string): string[] {

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { registerSweepCommands } from '../../src/cli/sweep.ts';
 import { encodeNpy } from '../../src/io/npy.ts';
 import { BIN } from '../helpers/cli.ts';
+import { comparableResults } from '../helpers/sweep-results.ts';
 import { tempDir, writeNpy } from '../helpers/files.ts';
 import { mlpModel } from '../helpers/onnx-models.ts';
 import { randomArray } from '../helpers/random.ts';
@@ -33,19 +34,6 @@ function sh(script: string, args: string[], env: Record<string, string>): Promis
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('exit', (code) => res({ code, stderr }));
   });
-}
-
-/** Result lines without the fields allowed to differ between runs (timing, adapter). */
-function lines(dir: string): unknown[] {
-  return readFileSync(join(dir, 'results.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const o = JSON.parse(l) as Record<string, unknown>;
-      delete o.seconds;
-      delete o.adapter;
-      return o;
-    });
 }
 
 describe('examples/: shards as cluster array tasks, then the merge', () => {
@@ -78,7 +66,7 @@ describe('examples/: shards as cluster array tasks, then the merge', () => {
       const m = await sh(MERGE, [d], {});
       expect(m.code, m.stderr).toBe(0);
       expect(m.stderr).toContain('12/12 evaluations');
-      expect(lines(join(d, 'merged'))).toEqual(lines(whole));
+      expect(comparableResults(join(d, 'merged'))).toEqual(comparableResults(whole));
       expect(readFileSync(join(d, 'merged', 'summary.csv'), 'utf8')).toBe(readFileSync(join(whole, 'summary.csv'), 'utf8'));
     }
   }, 600_000);
@@ -86,7 +74,7 @@ describe('examples/: shards as cluster array tasks, then the merge', () => {
   it('a requeued shard resumes its folder instead of failing', async () => {
     const r = await sh(RUN_SHARD, [join(dir, 'slurm'), ...sweep], { SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_COUNT: '3' });
     expect(r.code, r.stderr).toBe(0);
-    expect(lines(join(dir, 'slurm', 'shard-2'))).toHaveLength(4);
+    expect(comparableResults(join(dir, 'slurm', 'shard-2'))).toHaveLength(4);
   }, 300_000);
 
   it('without an index or a count the script says what to set, exit 2', async () => {

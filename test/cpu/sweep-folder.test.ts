@@ -20,6 +20,7 @@ import { parseVaries, parseVary, pathKind } from '../../src/sweep/spec.ts';
 import { accuracyStats, meanStdCi } from '../../src/sweep/stats.ts';
 import { summaryCsv, summarize } from '../../src/sweep/summary.ts';
 import { reportHtml } from '../../src/sweep/report.ts';
+import { usageMessage } from '../helpers/errors.ts';
 import { runMain } from '../helpers/cli.ts';
 import { FakeEvaluator } from '../helpers/fake-evaluator.ts';
 import { tempDir } from '../helpers/files.ts';
@@ -28,18 +29,6 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REGISTER = pathToFileURL(join(ROOT, 'bin/register.js')).href;
 const CHILD = join(ROOT, 'test/helpers/sweep-child.ts');
 const MLP = join(ROOT, 'models/mlp.onnx');
-
-function usageMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    const m = (e as Error).message;
-    expect(m).not.toMatch(/\n/);
-    return m;
-  }
-  throw new Error('expected a UsageError');
-}
 
 function sweepFile(over: Partial<SweepFile> = {}): SweepFile {
   return {

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/schema.ts';
-import { UsageError } from '../../src/errors.ts';
 import type { SweepFile } from '../../src/sweep/definition.ts';
 import { buildPoints, buildTasks, canonicalJson, parseShard, shardTasks, taskId } from '../../src/sweep/grid.ts';
 import { sha256Hex } from '../../src/sweep/ids.ts';
@@ -19,6 +18,8 @@ import { describePlan, planSweep } from '../../src/cli/sweep.ts';
 import type { SweepFlags } from '../../src/cli/sweep.ts';
 import { DEMO_CHIPS, DEMO_LIMIT, DEMO_MODEL, DEMO_OUT, DEMO_POINTS, DEMO_PRESETS } from '../../src/sweep/demo.ts';
 import { FakeEvaluator } from '../helpers/fake-evaluator.ts';
+import { usageMessage } from '../helpers/errors.ts';
+import { comparableResults } from '../helpers/sweep-results.ts';
 import { tempDir } from '../helpers/files.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -41,31 +42,6 @@ function sweepFile(over: Partial<SweepFile> = {}): SweepFile {
     shard: null,
     ...over,
   };
-}
-
-function usageMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    const m = (e as Error).message;
-    expect(m).not.toContain('\n');
-    return m;
-  }
-  throw new Error('expected a UsageError');
-}
-
-/** Result lines without the fields allowed to differ between runs. */
-function comparable(dir: string): unknown[] {
-  return readFileSync(join(dir, RESULTS_FILE), 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const o = JSON.parse(l) as Record<string, unknown>;
-      delete o.seconds;
-      delete o.adapter;
-      return o;
-    });
 }
 
 describe('--vary specs', () => {
@@ -329,11 +305,11 @@ describe('runSweep', () => {
     const out = join(tempDir(), 'merged');
     const o = await mergeSweeps([shards[2], shards[0], shards[1], shards[0]], out);
     expect(o).toMatchObject({ gridTasks: 18, results: 18, duplicates: 6, foreign: 0 });
-    expect(comparable(out)).toEqual(comparable(whole));
+    expect(comparableResults(out)).toEqual(comparableResults(whole));
     expect(readFileSync(join(out, 'summary.csv'), 'utf8')).toBe(readFileSync(join(whole, 'summary.csv'), 'utf8'));
     // Merging again into the same folder keeps everything.
     await mergeSweeps([shards[0]], out);
-    expect(comparable(out)).toEqual(comparable(whole));
+    expect(comparableResults(out)).toEqual(comparableResults(whole));
     await expect(mergeSweeps([whole, tempDir()], join(tempDir(), 'm'))).rejects.toThrow(/no sweep\.json/);
   });
 });
@@ -492,7 +468,7 @@ describe('xbarsim sweep and merge (CLI)', () => {
     const r = runChild(args(dir, '--resume'));
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(new RegExp(`\\(${kept} were already done\\)`));
-    expect(comparable(dir)).toEqual(comparable(whole));
+    expect(comparableResults(dir)).toEqual(comparableResults(whole));
     expect(readFileSync(join(dir, 'summary.csv'), 'utf8')).toBe(readFileSync(join(whole, 'summary.csv'), 'utf8'));
   });
 
@@ -504,7 +480,7 @@ describe('xbarsim sweep and merge (CLI)', () => {
     const text = readFileSync(join(dir, RESULTS_FILE), 'utf8');
     expect(text.endsWith('\n')).toBe(true);
     expect(runChild(args(dir, '--resume')).code).toBe(0);
-    expect(comparable(dir)).toEqual(comparable(whole));
+    expect(comparableResults(dir)).toEqual(comparableResults(whole));
   });
 
   it('shards 1/3, 2/3, 3/3 merged equal the unsharded run', async () => {
@@ -516,7 +492,7 @@ describe('xbarsim sweep and merge (CLI)', () => {
     const r = runChild(['merge', '--out', merged, ...dirs]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('24/24 evaluations');
-    expect(comparable(merged)).toEqual(comparable(whole));
+    expect(comparableResults(merged)).toEqual(comparableResults(whole));
     expect(readFileSync(join(merged, 'summary.csv'), 'utf8')).toBe(readFileSync(join(whole, 'summary.csv'), 'utf8'));
     expect(readdirSync(merged).sort()).toEqual(['accuracy.svg', 'report.html', 'results.jsonl', 'summary.csv', 'sweep.json']);
     expect((JSON.parse(readFileSync(join(merged, 'sweep.json'), 'utf8')) as { shard: unknown }).shard).toBeNull();

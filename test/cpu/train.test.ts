@@ -14,6 +14,7 @@ import { shiftImage, trainModel } from '../../scripts/train/loop.ts';
 import { Sequential, buildLenet5, buildMlp, evaluate, softmaxCrossEntropy } from '../../scripts/train/model.ts';
 import { exportOnnx, importOnnx } from '../../scripts/train/onnx.ts';
 import { col2im, convGeometry, im2col, matmulNN, matmulNT, matmulTN } from '../../scripts/train/ops.ts';
+import { centralDifferences } from '../helpers/finite-diff.ts';
 
 function randn(n: number, rng: Prng, scale = 1): Float32Array {
   const a = new Float32Array(n);
@@ -49,19 +50,7 @@ function gradCheck(layer: Layer, x: Float32Array, batch: number, seed: number, e
   const dx = Float32Array.from(layer.backward(g, batch, true) as Float32Array);
   const grads = layer.params.map((p) => Float32Array.from(p.grad));
   const loss = (): number => dot(g, layer.forward(x, batch, true));
-  const numeric = (v: Float32Array): Float32Array => {
-    const out = new Float32Array(v.length);
-    for (let i = 0; i < v.length; i++) {
-      const keep = v[i];
-      v[i] = keep + eps;
-      const up = loss();
-      v[i] = keep - eps;
-      const down = loss();
-      v[i] = keep;
-      out[i] = (up - down) / (2 * eps);
-    }
-    return out;
-  };
+  const numeric = (v: Float32Array): Float64Array => centralDifferences(v, loss, eps);
   expectClose(dx, numeric(x), tol, `${layer.kind} dx`);
   layer.params.forEach((p, k) => expectClose(grads[k], numeric(p.data), tol, p.name));
 }
@@ -156,16 +145,7 @@ describe('layer gradients (finite differences)', () => {
     expect(loss).toBeGreaterThan(0);
     const scratch = new Float32Array(batch * classes);
     const eps = 1e-3;
-    const num = new Float32Array(batch * classes);
-    for (let i = 0; i < logits.length; i++) {
-      const keep = logits[i];
-      logits[i] = keep + eps;
-      const up = softmaxCrossEntropy(logits, labels, batch, classes, scratch);
-      logits[i] = keep - eps;
-      const down = softmaxCrossEntropy(logits, labels, batch, classes, scratch);
-      logits[i] = keep;
-      num[i] = (up - down) / (2 * eps);
-    }
+    const num = centralDifferences(logits, () => softmaxCrossEntropy(logits, labels, batch, classes, scratch), eps);
     expectClose(d, num, 1e-3, 'dlogits');
   });
 
@@ -191,16 +171,7 @@ describe('layer gradients (finite differences)', () => {
     // Small eps: the loss is smooth except at ReLU/max kinks, which random data rarely lands near.
     const eps = 1e-3;
     const check = (v: Float32Array, ana: Float32Array, what: string): void => {
-      const num = new Float32Array(v.length);
-      for (let i = 0; i < v.length; i++) {
-        const keep = v[i];
-        v[i] = keep + eps;
-        const up = loss();
-        v[i] = keep - eps;
-        const down = loss();
-        v[i] = keep;
-        num[i] = (up - down) / (2 * eps);
-      }
+      const num = centralDifferences(v, loss, eps);
       for (let i = 0; i < v.length; i++) expect(Math.abs(num[i] - ana[i]), `${what}[${i}]`).toBeLessThan(2e-3);
     };
     check(x, dx, 'dx');

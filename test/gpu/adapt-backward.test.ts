@@ -5,6 +5,7 @@
 // the CPU run's loss curve.
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
+import { relErr } from '../helpers/rel-err.ts';
 import { FAST, mlpAdapters, MLP, NOISY } from '../helpers/adapters.ts';
 import { newAdapter, scaledUp } from '../../src/adapters/set.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
@@ -25,18 +26,6 @@ const gpu = await openTestGpu();
 afterAll(() => gpu?.runtime.release());
 const CPU: Backend = { kind: 'cpu', reason: 'test' };
 const GPU = (): Backend => ({ kind: 'webgpu', runtime: gpu!.runtime, session: gpu!.session });
-
-/** Largest |gpu − cpu| over the tensor, relative to its largest |cpu| (at least `floor`): f32 against f64 sums. */
-function relErr(g: ArrayLike<number>, c: ArrayLike<number>, floor = 0): number {
-  expect(g.length).toBe(c.length);
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < c.length; i++) {
-    worst = Math.max(worst, Math.abs(g[i] - c[i]));
-    scale = Math.max(scale, Math.abs(c[i]));
-  }
-  return worst / Math.max(scale, floor);
-}
 
 // f32 products over at most 784 terms of one sign pattern: a few ulps of the largest entry.
 const TOL = 1e-5;
@@ -72,14 +61,14 @@ describe.skipIf(!gpu)('backward on WebGPU', () => {
     runner.destroy();
   });
 
-  it('every unary derivative (relu, leaky-relu, tanh, sigmoid, gelu, erf, neg) between two linear layers equals the oracle', async () => {
+  it('every unary derivative (relu, leaky-relu, clip, tanh, sigmoid, gelu, erf, neg) between two linear layers equals the oracle', async () => {
     const base = attentionNet(1);
     const rng = new Prng(3);
     const lin = (name: string, input: string, K: number, N: number, layerIndex: number): LinearOp => ({
       kind: 'linear', name, inputs: [input], output: name, layerIndex, K, N, inShape: [K], weight: Float32Array.from({ length: K * N }, () => (2 * rng.uniform() - 1) * 0.8), bias: Float32Array.from({ length: N }, () => rng.uniform() - 0.5),
     });
     for (const fn of Object.keys(BACKWARD_UNARY)) {
-      const ops: NetOp[] = [lin('a', 'x', 6, 40, 0), { kind: 'unary', name: 'f', inputs: ['a'], output: 'f', fn: fn as 'relu', alpha: 0.1, min: -Infinity, max: Infinity }, lin('b', 'f', 40, 5, 1)];
+      const ops: NetOp[] = [lin('a', 'x', 6, 40, 0), { kind: 'unary', name: 'f', inputs: ['a'], output: 'f', fn: fn as 'relu', alpha: 0.1, min: -0.7, max: 0.9 }, lin('b', 'f', 40, 5, 1)];
       const net: Network = { ...base, input: { name: 'x', shape: [6] }, output: 'b', inputs: [{ name: 'x', value: 'x', shape: [6], dtype: 'float32', offset: 0 }], outputs: [{ name: 'b', value: 'b', shape: [5], dtype: 'float32', offset: 0 }], ops, shapes: new Map([['x', [6]], ['a', [40]], ['f', [40]], ['b', [5]]]) };
       const B = 9;
       const x = Float32Array.from({ length: B * 6 }, () => 4 * rng.uniform() - 2);

@@ -43,6 +43,43 @@ const problem = (K: number, N: number, B: number, seed: number, lo = -1) => ({
   X: { data: randomArray(B * K, seed + 1, lo, 1), rows: B, cols: K },
 });
 
+/**
+ * A circuit config on the GPU against the f64 oracle on every shape (one for the costly PCM and
+ * analog-sa cases): bit-identical at 1, 7 and 64 vectors per dispatch, within `tol` of max|Y| of the
+ * CPU (ideal ADC), farther than `dropTol` from the wire-free outputs (the drop is there), same counts.
+ */
+async function matchesOracle(name: string, over: XbarConfigInput, tol: number, dropTol: number): Promise<void> {
+  const cfg = config(base, over, { seed: 21 });
+  const none = config(base, over, { circuit: { model: 'none' }, seed: 21 });
+  for (const [K, N, B] of name.includes('PCM') || name.includes('analog-sa') ? SHAPES.slice(0, 1) : SHAPES) {
+    const { W, X } = problem(K, N, B, K + N);
+    const runs = [];
+    for (const vpd of [1, 7, 64]) runs.push(await simulateVmm(GPU(), cfg, W, X, { chip: 2, vectorsPerDispatch: vpd }));
+    expect(runs[0].backend).toBe('webgpu');
+    expect(Array.from(runs[1].Y)).toEqual(Array.from(runs[0].Y));
+    expect(Array.from(runs[2].Y)).toEqual(Array.from(runs[0].Y));
+    const cpu = await simulateVmm(CPU, cfg, W, X, { chip: 2 });
+    expect(maxAbsDiff(runs[0].Y, cpu.Y), `${K}x${N}`).toBeLessThanOrEqual(tol * maxAbs(cpu.Y));
+    if (K > 1) {
+      const ideal = await simulateVmm(CPU, none, W, X, { chip: 2 });
+      expect(maxAbsDiff(ideal.Y, cpu.Y), `${K}x${N} drop`).toBeGreaterThan(dropTol * maxAbs(cpu.Y));
+    }
+    expect(runs[0].counts).toEqual(cpu.counts);
+  }
+}
+
+/** With an 8-bit calibrated ADC the GPU's range is the CPU's within `hiTol` and its codes equal the CPU's except at rounding ties (≤ 1%). */
+async function calibratedCodesMatch(circuit: XbarConfigInput['circuit'], hiTol: number): Promise<void> {
+  const cfg = config(base, { adc: { bits: 8, range: 'calibrated' }, circuit, array: { partitions: { rows: 2, cols: 1 } }, seed: 4 });
+  const { W, X } = problem(40, 13, 30, 31);
+  const g = await simulateVmm(GPU(), cfg, W, X, { chip: 1 });
+  const c = await simulateVmm(CPU, cfg, W, X, { chip: 1 });
+  expect(Math.abs(g.calibratedHi - c.calibratedHi)).toBeLessThanOrEqual(hiTol * c.calibratedHi);
+  let differ = 0;
+  for (let i = 0; i < c.Y.length; i++) if (Math.abs(g.Y[i] - c.Y[i]) > 1e-4 * maxAbs(c.Y)) differ++;
+  expect(differ).toBeLessThanOrEqual(Math.ceil(0.01 * c.Y.length));
+}
+
 describe.skipIf(!gpu)('circuit.model "approx" (aihwkit IR drop) on the GPU equals the CPU oracle', () => {
   const cases: [string, XbarConfigInput][] = [
     ['digital subtract, 200 Ω per segment', { circuit: { model: 'approx', rCol: 200 } }],
@@ -53,28 +90,8 @@ describe.skipIf(!gpu)('circuit.model "approx" (aihwkit IR drop) on the GPU equal
     ['buffered (cycle by cycle), with PCM read noise', { dataflow: 'buffered', circuit: { model: 'approx', rCol: 200 }, noise: { device: { model: 'pcm-joshi2020' }, time: 3600 } }],
     ['analog-sa (cycle by cycle, slices in analog), 3 horizontal partitions, additive read noise', { dataflow: 'analog-sa', circuit: { model: 'approx', rCol: 200 }, array: { partitions: { rows: 3, cols: 1 } }, noise: { read: { sigma: 0.02, model: 'additive' } } }],
   ];
-  it.each(cases)('%s: every shape, any dispatch size', async (name, over) => {
-    const cfg = config(base, over, { seed: 21 });
-    const ideal = config(base, over, { circuit: { model: 'none' }, seed: 21 });
-    // The device model's own shapes are covered in devices.test.ts: one shape here keeps the suite short.
-    for (const [K, N, B] of name.includes('PCM') || name.includes('analog-sa') ? SHAPES.slice(0, 1) : SHAPES) {
-      const { W, X } = problem(K, N, B, K + N);
-      const runs = [];
-      for (const vpd of [1, 7, 64]) runs.push(await simulateVmm(GPU(), cfg, W, X, { chip: 2, vectorsPerDispatch: vpd }));
-      expect(runs[0].backend).toBe('webgpu');
-      expect(Array.from(runs[1].Y)).toEqual(Array.from(runs[0].Y));
-      expect(Array.from(runs[2].Y)).toEqual(Array.from(runs[0].Y));
-      const cpu = await simulateVmm(CPU, cfg, W, X, { chip: 2 });
-      // Ideal ADC: f32 sums and the f32 cubic against the f64 oracle.
-      expect(maxAbsDiff(runs[0].Y, cpu.Y), `${K}x${N}`).toBeLessThanOrEqual(2e-4 * maxAbs(cpu.Y));
-      // The drop is there: without it the outputs differ by far more than the tolerance.
-      if (K > 1) {
-        const none = await simulateVmm(CPU, ideal, W, X, { chip: 2 });
-        expect(maxAbsDiff(none.Y, cpu.Y), `${K}x${N} drop`).toBeGreaterThan(1e-3 * maxAbs(cpu.Y));
-      }
-      expect(runs[0].counts).toEqual(cpu.counts);
-    }
-  });
+  // Ideal ADC: f32 sums and the f32 cubic against the f64 oracle.
+  it.each(cases)('%s: every shape, any dispatch size', (name, over) => matchesOracle(name, over, 2e-4, 1e-3));
 
   it('the shared-memory variant (real GPUs) gives the same currents: partitions of 6 rows across tiles of 8, with PCM read noise', async () => {
     const cfg = config(base, { circuit: { model: 'approx', rCol: 200 }, array: { partitions: { rows: 3, cols: 1 } }, noise: { device: { model: 'pcm-joshi2020' }, time: 3600 }, seed: 6 });
@@ -84,16 +101,7 @@ describe.skipIf(!gpu)('circuit.model "approx" (aihwkit IR drop) on the GPU equal
     expect(maxAbsDiff(sh.Y, c.Y)).toBeLessThanOrEqual(2e-4 * maxAbs(c.Y));
   });
 
-  it('8-bit calibrated ADC: GPU codes equal CPU codes except at rounding ties', async () => {
-    const cfg = config(base, { adc: { bits: 8, range: 'calibrated' }, circuit: { model: 'approx', rCol: 300 }, array: { partitions: { rows: 2, cols: 1 } }, seed: 4 });
-    const { W, X } = problem(40, 13, 30, 31);
-    const g = await simulateVmm(GPU(), cfg, W, X, { chip: 1 });
-    const c = await simulateVmm(CPU, cfg, W, X, { chip: 1 });
-    expect(Math.abs(g.calibratedHi - c.calibratedHi)).toBeLessThanOrEqual(1e-5 * c.calibratedHi);
-    let differ = 0;
-    for (let i = 0; i < c.Y.length; i++) if (Math.abs(g.Y[i] - c.Y[i]) > 1e-4 * maxAbs(c.Y)) differ++;
-    expect(differ).toBeLessThanOrEqual(Math.ceil(0.01 * c.Y.length));
-  });
+  it('8-bit calibrated ADC: GPU codes equal CPU codes except at rounding ties', () => calibratedCodesMatch({ model: 'approx', rCol: 300 }, 1e-5));
 
   it('circuits the GPU cannot evaluate are refused with one line naming circuit.model and --backend cpu', async () => {
     const { W, X } = problem(8, 4, 2, 3);
@@ -164,26 +172,8 @@ describe.skipIf(!gpu)('circuit.model "solve" (the resistive network) on the GPU 
     ['with additive read noise', { circuit: wires, noise: { read: { sigma: 0.02, model: 'additive' } } }],
     ['with PCM at 1 day and its read noise', { circuit: wires, noise: { device: { model: 'pcm-joshi2020' }, time: 86400 } }],
   ];
-  it.each(cases)('%s: every shape, identical at 1, 7 and 64 vectors per dispatch', async (name, over) => {
-    const cfg = config(base, over, { seed: 21 });
-    const none = config(base, over, { circuit: { model: 'none' }, seed: 21 });
-    for (const [K, N, B] of name.includes('PCM') || name.includes('analog-sa') ? SHAPES.slice(0, 1) : SHAPES) {
-      const { W, X } = problem(K, N, B, K + N);
-      const runs = [];
-      for (const vpd of [1, 7, 64]) runs.push(await simulateVmm(GPU(), cfg, W, X, { chip: 2, vectorsPerDispatch: vpd }));
-      expect(runs[0].backend).toBe('webgpu');
-      expect(Array.from(runs[1].Y)).toEqual(Array.from(runs[0].Y));
-      expect(Array.from(runs[2].Y)).toEqual(Array.from(runs[0].Y));
-      const cpu = await simulateVmm(CPU, cfg, W, X, { chip: 2 });
-      // Ideal ADC: the f32 solve (to circuit.tolerance 1e-6) and f32 sums against the f64 oracle.
-      expect(maxAbsDiff(runs[0].Y, cpu.Y), `${K}x${N}`).toBeLessThanOrEqual(5e-4 * maxAbs(cpu.Y));
-      if (K > 1) {
-        const ideal = await simulateVmm(CPU, none, W, X, { chip: 2 });
-        expect(maxAbsDiff(ideal.Y, cpu.Y), `${K}x${N} drop`).toBeGreaterThan(5e-3 * maxAbs(cpu.Y));
-      }
-      expect(runs[0].counts).toEqual(cpu.counts);
-    }
-  });
+  // Ideal ADC: the f32 solve (to circuit.tolerance 1e-6) and f32 sums against the f64 oracle.
+  it.each(cases)('%s: every shape, identical at 1, 7 and 64 vectors per dispatch', (name, over) => matchesOracle(name, over, 5e-4, 5e-3));
 
   it('the shared-memory crossbar variant (real GPUs) reads the same effective conductances, with proportional read noise', async () => {
     const cfg = config(base, { circuit: wires, array: { partitions: { rows: 3, cols: 1 } }, noise: { read: { sigma: 0.03, model: 'proportional' } }, seed: 6 });
@@ -193,16 +183,7 @@ describe.skipIf(!gpu)('circuit.model "solve" (the resistive network) on the GPU 
     expect(maxAbsDiff(sh.Y, c.Y)).toBeLessThanOrEqual(5e-4 * maxAbs(c.Y));
   });
 
-  it('8-bit calibrated ADC: GPU codes equal CPU codes except at rounding ties', async () => {
-    const cfg = config(base, { adc: { bits: 8, range: 'calibrated' }, circuit: wires, array: { partitions: { rows: 2, cols: 1 } }, seed: 4 });
-    const { W, X } = problem(40, 13, 30, 31);
-    const g = await simulateVmm(GPU(), cfg, W, X, { chip: 1 });
-    const c = await simulateVmm(CPU, cfg, W, X, { chip: 1 });
-    expect(Math.abs(g.calibratedHi - c.calibratedHi)).toBeLessThanOrEqual(2e-5 * c.calibratedHi);
-    let differ = 0;
-    for (let i = 0; i < c.Y.length; i++) if (Math.abs(g.Y[i] - c.Y[i]) > 1e-4 * maxAbs(c.Y)) differ++;
-    expect(differ).toBeLessThanOrEqual(Math.ceil(0.01 * c.Y.length));
-  });
+  it('8-bit calibrated ADC: GPU codes equal CPU codes except at rounding ties', () => calibratedCodesMatch(wires, 2e-5));
 
   it('zero wire resistance is the ideal kernel bit for bit; a vanishing one solves to it within f32 rounding', async () => {
     const { W, X } = problem(40, 13, 9, 77);

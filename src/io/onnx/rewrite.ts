@@ -2,11 +2,11 @@
  * Re-programming a trained model (issue 17 item 3, `adapt --full`): the same ONNX file with the
  * trained layers' weight and bias tensors replaced and nothing else changed. Only tensors the importer
  * reads unchanged can be written back exactly (an initializer or Constant node read by one node, float32,
- * Gemm with alpha = beta = 1), so each is checked against the imported layer before training starts.
+ * Gemm with alpha = beta = 1, a Conv without a BatchNormalization folded into it), so each is checked against the imported layer before training starts.
  */
 import type { onnx } from 'onnx-proto';
 import { UsageError } from '../../errors.ts';
-import type { BinaryOp, LinearOp } from '../../ir/graph.ts';
+import type { BinaryOp, ConvOp, LinearOp } from '../../ir/graph.ts';
 import { decodeModel, decodeTensor, type DecodedModel, type DecodedNode } from './decode.ts';
 import { DataType, proto, quote } from './proto.ts';
 
@@ -56,6 +56,18 @@ export class OnnxParamWriter {
       }
     } else {
       throw new UsageError(`${what}: node type ${node.opType}; --full writes back Gemm and MatMul weights only`);
+    }
+  }
+
+  /** Registers a conv layer's weight [cout, cin/group, kh, kw] (and bias): the Conv node's W and B as stored, nothing folded in. */
+  addConv(op: ConvOp): void {
+    const node = this.node(op.name, op);
+    const what = `${this.file}: layer ${quote(op.name)}`;
+    if (node.opType !== 'Conv') throw new UsageError(`${what}: node type ${node.opType}; --full writes back Conv weights only from a Conv node`);
+    this.register(op.weight, this.tensorOf(node, 1, what, 'weight W'), null, what, 'weight');
+    if (op.bias) {
+      if (node.input.length < 3 || !node.input[2]) throw new UsageError(`${what}: its bias does not come from Conv's B (folded at import); --full cannot write it back`);
+      this.register(op.bias, this.tensorOf(node, 2, what, 'bias B'), null, what, 'bias');
     }
   }
 

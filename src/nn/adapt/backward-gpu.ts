@@ -2,22 +2,27 @@
  * The backward pass of adapter and --full training on WebGPU (issue 17), the same reverse walk as the
  * CPU oracle (src/nn/adapt/backward.ts) in f32 on the GPU kernels of src/kernels/backward.ts: linear
  * layers (adapter branch, weight and bias gradients, dx through the chip's effective weights: the
- * straight-through estimate), unary activations, binary ops with broadcasting, softmax, layernorm,
- * matmul of two activations, and transpose, slice, gather and reduce as index maps (per input element
- * the output elements that read it, built on the host). `gpuBackwardGap` names the first op outside
- * that list.
+ * straight-through estimate), conv layers (the same three gradients through an im2col of the
+ * input on the GPU), unary activations, binary ops with broadcasting, softmax, layernorm, matmul of two
+ * activations, pooling and affine, and transpose, slice, gather, pad, concat and reduce as index maps
+ * (per input element the output elements that read it, built on the host from the CPU oracle's own
+ * maps). `gpuBackwardGap` names the first op outside that list. A linear layer's weight gradient or
+ * weight larger than one storage binding is computed in row blocks (`rowBlocks`), a conv's backward
+ * over blocks of samples whose im2col fits one binding.
  */
 import { UsageError } from '../../errors.ts';
 import { readBuffer, uploadStorage } from '../../gpu/buffers.ts';
 import type { GpuSession } from '../../gpu/runtime.ts';
-import { sizeOf, type BinaryOp, type GatherOp, type LayerNormOp, type LinearOp, type MatMulOp, type Network, type NetOp, type ReduceOp, type SliceOp, type SoftmaxOp, type TransposeOp } from '../../ir/graph.ts';
-import { rowMajorStrides } from '../../ir/tensor.ts';
+import { sizeOf, type AffineOp, type BinaryOp, type ConcatOp, type ConvOp, type LayerNormOp, type LinearOp, type MatMulOp, type Network, type NetOp, type PoolOp, type SoftmaxOp } from '../../ir/graph.ts';
 import {
-  encodeAccumulate, encodeBinaryTerm, encodeColumnSum, encodeIndexMapBackward, encodeLayerNormBackward, encodeSoftmaxBackward, encodeStridedGemm, encodeUnaryBackward,
+  encodeAccumulate, encodeBinaryTerm, encodeColumnSum, encodeIndexMapBackward, encodeLayerNormBackward, encodeSoftmaxBackward, encodeStridedGemm, encodeUnaryBackward, encodeWeightedMapBackward,
   type BackwardUnary, type BinaryTerm, type IndexLists,
 } from '../../kernels/backward.ts';
 import type { Recorder } from '../../kernels/dispatch.ts';
-import { BACKWARD_OPS, gatherSource, operandStrides, unsupportedOp, type AdapterGrad, type BackwardContext, type ParamGrad } from './backward.ts';
+import {
+  BACKWARD_OPS, concatTarget, convTaps, gatherSource, indexMap, operandStrides, padSourceMap, poolTaps, reduceTarget, sliceSource, transposeSource, unsupportedOp,
+  type AdapterGrad, type BackwardContext, type ParamGrad,
+} from './backward.ts';
 
 /** The op kinds (and functions) the GPU backward crosses: all the CPU oracle's. */
 export const GPU_BACKWARD_OPS = BACKWARD_OPS;
@@ -28,20 +33,16 @@ export function gpuBackwardGap(net: Network, trained: (op: NetOp) => boolean): N
   return first < 0 ? null : unsupportedOp(net, first);
 }
 
-/** For each element of an output of `dims` (row-major), the index `at(coords)` it reads. */
-function mapOut(dims: readonly number[], at: (c: number[]) => number): Int32Array {
-  const os = rowMajorStrides(dims);
-  const n = sizeOf(dims);
-  const out = new Int32Array(n);
-  const c = new Array<number>(dims.length);
-  for (let i = 0; i < n; i++) {
-    let rem = i;
-    for (let d = 0; d < dims.length; d++) {
-      c[d] = Math.floor(rem / os[d]);
-      rem -= c[d] * os[d];
-    }
-    out[i] = at(c);
-  }
+/**
+ * Row blocks [k0, k1) of a [K, N] f32 matrix each of which fits one storage binding of `maxBinding`
+ * bytes: a weight gradient (or a weight) larger than one binding is computed (uploaded) block by
+ * block, and a conv's backward runs over blocks of samples. `row` names one row in the error.
+ */
+export function rowBlocks(K: number, N: number, maxBinding: number, row = `one row of ${N} weights`): { k0: number; k1: number }[] {
+  const rows = Math.floor(maxBinding / (4 * Math.max(1, N)));
+  if (rows < 1) throw new Error(`adapt: ${row} (${4 * N} bytes) exceeds this adapter's maxStorageBufferBindingSize (${maxBinding})`);
+  const out: { k0: number; k1: number }[] = [];
+  for (let k0 = 0; k0 < K; k0 += rows) out.push({ k0, k1: Math.min(K, k0 + rows) });
   return out;
 }
 
@@ -78,20 +79,43 @@ class Work implements Recorder {
     return this.temp(uploadStorage(this.s.ctx.device, data, label));
   }
 
-  /** Per input element (of nIn) the output elements i with src[i] = it, as CSR lists. */
+  /** Per input element (of nIn) the output elements i with src[i] = it (src[i] = −1: none), as CSR lists. */
   inverseLists(src: Int32Array, nIn: number, label: string): IndexLists {
     const off = new Uint32Array(nIn + 1);
-    for (let i = 0; i < src.length; i++) off[src[i] + 1]++;
+    let n = 0;
+    for (let i = 0; i < src.length; i++) if (src[i] >= 0) { off[src[i] + 1]++; n++; }
     for (let j = 0; j < nIn; j++) off[j + 1] += off[j];
     const pos = off.slice(0, nIn);
-    const idx = new Uint32Array(src.length);
-    for (let i = 0; i < src.length; i++) idx[pos[src[i]]++] = i;
-    return { off: this.uploadU32(off, `${label}.off`), idx: this.uploadU32(idx, `${label}.idx`), nIn, nIdx: src.length };
+    const idx = new Uint32Array(Math.max(1, n));
+    for (let i = 0; i < src.length; i++) if (src[i] >= 0) idx[pos[src[i]]++] = i;
+    return { off: this.uploadU32(off, `${label}.off`), idx: this.uploadU32(idx, `${label}.idx`), nIn, nIdx: n };
   }
 
-  /** Input element j reads exactly output element dst[j] (a reduction's backward). */
-  directLists(dst: Int32Array, label: string): IndexLists {
-    return { off: this.uploadU32(Uint32Array.from({ length: dst.length + 1 }, (_, i) => i), `${label}.off`), idx: this.uploadU32(dst, `${label}.idx`), nIn: dst.length, nIdx: dst.length };
+  /** Element j reads exactly element dst[j] of the other side, or nothing where dst[j] = −1 (a gather: reduce's backward, concat's, im2col). */
+  gatherLists(dst: Int32Array, label: string): IndexLists {
+    const off = new Uint32Array(dst.length + 1);
+    const idx: number[] = [];
+    for (let j = 0; j < dst.length; j++) {
+      if (dst[j] >= 0) idx.push(dst[j]);
+      off[j + 1] = idx.length;
+    }
+    return { off: this.uploadU32(off, `${label}.off`), idx: this.uploadU32(idx.length ? Uint32Array.from(idx) : new Uint32Array(1), `${label}.idx`), nIn: dst.length, nIdx: idx.length };
+  }
+
+  /** Per input element (of nIn) the (output element, weight) pairs with inp = it, as CSR lists and their weights. */
+  weightedLists(inp: Int32Array, out: Int32Array, wts: Float64Array, nIn: number, label: string): { lists: IndexLists; w: GPUBuffer } {
+    const off = new Uint32Array(nIn + 1);
+    for (let t = 0; t < inp.length; t++) off[inp[t] + 1]++;
+    for (let j = 0; j < nIn; j++) off[j + 1] += off[j];
+    const pos = off.slice(0, nIn);
+    const idx = new Uint32Array(Math.max(1, inp.length));
+    const w = new Float32Array(Math.max(1, inp.length));
+    for (let t = 0; t < inp.length; t++) {
+      const at = pos[inp[t]]++;
+      idx[at] = out[t];
+      w[at] = wts[t];
+    }
+    return { lists: { off: this.uploadU32(off, `${label}.off`), idx: this.uploadU32(idx, `${label}.idx`), nIn, nIdx: inp.length }, w: this.upload(w, `${label}.w`) };
   }
 
   destroy(): void {
@@ -114,13 +138,14 @@ export async function gpuGradients(s: GpuSession, net: Network, values: Readonly
   const w = new Work(s);
   try {
     const uploaded = new Map<string, GPUBuffer>();
+    const host = (name: string): Float32Array => {
+      const v = values.get(name);
+      if (!v) throw new Error(`adapt: value "${name}" was not kept by the forward pass`);
+      return v;
+    };
     const val = (name: string): GPUBuffer => {
       let b = uploaded.get(name);
-      if (!b) {
-        const v = values.get(name);
-        if (!v) throw new Error(`adapt: value "${name}" was not kept by the forward pass`);
-        uploaded.set(name, (b = w.upload(v, name)));
-      }
+      if (!b) uploaded.set(name, (b = w.upload(host(name), name)));
       return b;
     };
     const g = new Map<string, Grad>([[net.output, { buf: w.upload(gOut, 'dloss'), n: gOut.length }]]);
@@ -139,9 +164,20 @@ export async function gpuGradients(s: GpuSession, net: Network, values: Readonly
         if (dx) add(op.inputs[0], dx);
       } else if (op.kind === 'reshape') {
         add(op.inputs[0], go);
+      } else if (op.kind === 'conv') {
+        const dx = convBackward(s, w, op, () => val(op.inputs[0]), host(op.inputs[0]).length, go, B, ctx, i > first, reads, params);
+        if (dx) add(op.inputs[0], dx);
+      } else if (op.kind === 'pool') {
+        add(op.inputs[0], poolBackward(s, w, op, host(op.inputs[0]), go, B));
+      } else if (op.kind === 'affine') {
+        add(op.inputs[0], affineBackward(s, w, op, go));
+      } else if (op.kind === 'concat') {
+        concatBackward(s, w, op, go, B).forEach((d, k) => add(op.inputs[k], d));
+      } else if (op.kind === 'constant') {
+        // No input: the class token is a constant, not trained.
       } else if (op.kind === 'unary') {
         const dx = w.alloc(go.n, `${op.name}.dx`);
-        encodeUnaryBackward(s, w, op.fn as BackwardUnary, op.alpha, val(op.inputs[0]), go.buf, dx, go.n);
+        encodeUnaryBackward(s, w, op.fn as BackwardUnary, op.alpha, val(op.inputs[0]), go.buf, dx, go.n, [op.min, op.max]);
         add(op.inputs[0], { buf: dx, n: go.n });
       } else if (op.kind === 'binary') {
         const r = binaryBackward(s, w, op, op.inputs.map((x) => ({ buf: val(x), n: values.get(x)!.length })), go, B, ctx.params?.has(op.name) ?? false);
@@ -159,7 +195,7 @@ export async function gpuGradients(s: GpuSession, net: Network, values: Readonly
         const a = values.get(op.inputs[0])!.length;
         const b = values.get(op.inputs[1])!.length;
         matmulBackward(s, w, op, { buf: val(op.inputs[0]), n: a }, { buf: val(op.inputs[1]), n: b }, go, B).forEach((d, k) => add(op.inputs[k], d));
-      } else if (op.kind === 'transpose' || op.kind === 'slice' || op.kind === 'gather' || op.kind === 'reduce') {
+      } else if (op.kind === 'transpose' || op.kind === 'slice' || op.kind === 'gather' || op.kind === 'pad' || op.kind === 'reduce') {
         add(op.inputs[0], indexMapBackward(s, w, op, go, B));
       } else {
         throw new Error(`adapt: no GPU backward for ${op.kind}`);
@@ -204,13 +240,16 @@ function linearBackward(s: GpuSession, w: Work, op: LinearOp, x: GPUBuffer, g: G
     adapters.set(op.name, grad);
     reads.push({ buf: dA, n: r * K, put: (v) => (grad.dA = v) }, { buf: dB, n: N * r, put: (v) => (grad.dB = v) });
   }
+  const blocks = rowBlocks(K, N, s.ctx.limits.maxStorageBufferBindingSize);
   if (ctx.params?.has(op.name)) {
-    // dW = xᵀ·g [K, N]; db = Σ_rows g.
-    const dW = w.alloc(K * N, `${op.name}.dW`);
-    encodeStridedGemm(s, w, { ...xs, s0: 1, s1: K }, { ...gs, s0: N, s1: 1 }, dW, K, n, N, 1, false);
-    const grad: ParamGrad = { dW: new Float64Array(0), db: null };
+    // dW = xᵀ·g [K, N], rows k0..k1 per block (one binding each); db = Σ_rows g.
+    const grad: ParamGrad = { dW: new Float64Array(K * N), db: null };
     params.set(op.name, grad);
-    reads.push({ buf: dW, n: K * N, put: (v) => (grad.dW = v) });
+    for (const { k0, k1 } of blocks) {
+      const dW = w.alloc((k1 - k0) * N, `${op.name}.dW[${k0}:${k1}]`);
+      encodeStridedGemm(s, w, { ...xs, s0: 1, s1: K }, { ...gs, s0: N, s1: 1 }, dW, k1 - k0, n, N, 1, false, 1, { xo: k0 });
+      reads.push({ buf: dW, n: (k1 - k0) * N, put: (v) => grad.dW.set(v, k0 * N) });
+    }
     if (op.bias) {
       const db = w.alloc(N, `${op.name}.db`);
       encodeColumnSum(s, w, g.buf, db, n, N, false);
@@ -218,38 +257,141 @@ function linearBackward(s: GpuSession, w: Work, op: LinearOp, x: GPUBuffer, g: G
     }
   }
   if (!needDx) return null;
-  // dx = g·W_effᵀ [n, K] (+ gh·A with an adapter).
-  const W = w.upload(ctx.weights(op), `${op.name}.W`);
+  // dx = g·W_effᵀ [n, K] (+ gh·A with an adapter): columns k0..k1 of dx from rows k0..k1 of W per block.
+  const Wf = Float32Array.from(ctx.weights(op));
   const dx = w.alloc(n * K, `${op.name}.dx`);
-  encodeStridedGemm(s, w, { ...gs, s0: N, s1: 1 }, { buf: W, elements: K * N, s0: 1, s1: N }, dx, n, N, K, 1, false);
+  for (const { k0, k1 } of blocks) {
+    const W = w.upload(Wf.subarray(k0 * N, k1 * N), `${op.name}.W[${k0}:${k1}]`);
+    encodeStridedGemm(s, w, { ...gs, s0: N, s1: 1 }, { buf: W, elements: (k1 - k0) * N, s0: 1, s1: N }, dx, n, N, k1 - k0, 1, false, 1, { zo: k0, ldz: K });
+  }
   if (gh && Ab && ad) encodeStridedGemm(s, w, { buf: gh, elements: n * ad.a.rank, s0: ad.a.rank, s1: 1 }, { buf: Ab, elements: ad.a.rank * K, s0: K, s1: 1 }, dx, n, ad.a.rank, K, 1, true);
   return { buf: dx, n: n * K };
 }
 
-/** Transpose, slice and gather (each output element reads one input element) and reduce sum/mean (each input element feeds one output element). */
-function indexMapBackward(s: GpuSession, w: Work, op: TransposeOp | SliceOp | GatherOp | ReduceOp, g: Grad, B: number): Grad {
-  const inDims = [B, ...op.inShape];
-  const nIn = sizeOf(inDims);
-  const is = rowMajorStrides(inDims);
+/** Transpose, slice, gather and pad (each output element reads one input element or none) and reduce sum/mean (each input element feeds one output element): the CPU oracle's maps. */
+function indexMapBackward(s: GpuSession, w: Work, op: Extract<NetOp, { kind: 'transpose' | 'slice' | 'gather' | 'pad' | 'reduce' }>, g: Grad, B: number): Grad {
+  const nIn = B * sizeOf(op.inShape);
   let lists: IndexLists;
   let scale = 1;
-  if (op.kind === 'transpose') {
-    const perm = [0, ...op.perm.map((p) => p + 1)];
-    const outDims = perm.map((p) => inDims[p]);
-    lists = w.inverseLists(mapOut(outDims, (c) => c.reduce((a, x, d) => a + x * is[perm[d]], 0)), nIn, op.name);
-  } else if (op.kind === 'slice') {
-    lists = w.inverseLists(mapOut([B, ...op.outShape], (c) => c.reduce((a, x, d) => a + (d === 0 ? x : op.starts[d - 1] + x * op.steps[d - 1]) * is[d], 0)), nIn, op.name);
-  } else if (op.kind === 'gather') {
-    lists = w.inverseLists(mapOut([B, ...op.outShape], gatherSource(op, B)), nIn, op.name);
+  if (op.kind === 'reduce') {
+    const m = reduceTarget(op, B);
+    lists = w.gatherLists(indexMap(m.dims, m.at), op.name);
+    scale = m.scale;
   } else {
-    const axes = new Set(op.axes.map((a) => a + 1));
-    if (op.fn === 'mean') scale = 1 / op.axes.reduce((p, a) => p * op.inShape[a], 1);
-    const ks = rowMajorStrides(inDims.map((d, i) => (axes.has(i) ? 1 : d)));
-    lists = w.directLists(mapOut(inDims, (c) => c.reduce((a, x, d) => a + (axes.has(d) ? 0 : x * ks[d]), 0)), op.name);
+    const m = op.kind === 'transpose' ? transposeSource(op, B) : op.kind === 'slice' ? sliceSource(op, B) : op.kind === 'pad' ? padSourceMap(op, B) : { dims: [B, ...op.outShape], at: gatherSource(op, B) };
+    lists = w.inverseLists(indexMap(m.dims, m.at), nIn, op.name);
   }
   const dx = w.alloc(nIn, `${op.name}.dx`);
   encodeIndexMapBackward(s, w, g.buf, g.n, lists, dx, scale, false);
   return { buf: dx, n: nIn };
+}
+
+/** Concat: each input's gradient is its part of the output's (a gather per input). */
+function concatBackward(s: GpuSession, w: Work, op: ConcatOp, g: Grad, B: number): Grad[] {
+  return op.inputs.map((_, k) => {
+    const m = concatTarget(op, B, k);
+    const dst = indexMap(m.dims, m.at);
+    const dx = w.alloc(dst.length, `${op.name}.dx${k}`);
+    encodeIndexMapBackward(s, w, g.buf, g.n, w.gatherLists(dst, `${op.name}.${k}`), dx, 1, false);
+    return { buf: dx, n: dst.length };
+  });
+}
+
+/** Max and average pooling: the oracle's (output, input, weight) triples, the max's argmax taken on the host from the kept input. */
+function poolBackward(s: GpuSession, w: Work, op: PoolOp, x: Float32Array, g: Grad, B: number): Grad {
+  const t = poolTaps(op, x, B);
+  const { lists, w: wts } = w.weightedLists(t.inp, t.out, t.w, x.length, op.name);
+  const dx = w.alloc(x.length, `${op.name}.dx`);
+  encodeWeightedMapBackward(s, w, g.buf, g.n, lists, wts, dx, 1, false);
+  return { buf: dx, n: x.length };
+}
+
+/** Affine: dx = g·scale[channel], as a binary term whose right operand is the scale read at each element's channel. */
+function affineBackward(s: GpuSession, w: Work, op: AffineOp, g: Grad): Grad {
+  const inner = sizeOf(op.inShape.slice(1));
+  const C = op.inShape[0];
+  const ch = w.uploadU32(Uint32Array.from({ length: g.n }, (_, i) => Math.floor(i / inner) % C), `${op.name}.channel`);
+  const scale = { buf: w.upload(op.scale, `${op.name}.scale`), elements: C };
+  const dx = w.alloc(g.n, `${op.name}.dx`);
+  encodeBinaryTerm(s, w, 'mul-left', scale, scale, ch, ch, g.buf, dx, g.n);
+  return { buf: dx, n: g.n };
+}
+
+/**
+ * A conv layer's backward: the output gradient gathered to [cout, B·P] (P = OH·OW), the input's
+ * im2col [group, Kg, B·P] gathered on the GPU from the oracle's taps, then per group dW = gᵀ·col
+ * ([cout, Kg]: the ONNX layout), db = Σ g, and dx = col2im(Wᵀ·g) through the chip's effective
+ * weights; over blocks of samples whose im2col fits one storage binding, dW and db summed across them.
+ */
+function convBackward(s: GpuSession, w: Work, op: ConvOp, x: () => GPUBuffer, xLen: number, g: Grad, B: number, ctx: BackwardContext, needDx: boolean, reads: Reads, params: Map<string, ParamGrad>): Grad | null {
+  const [, H, Wd] = op.inShape;
+  const [, OH, OW] = op.outShape;
+  const P = OH * OW;
+  const cinG = op.cin / op.group;
+  const Kg = cinG * op.kh * op.kw;
+  const Ng = op.cout / op.group;
+  const plane = op.cin * H * Wd;
+  const trained = ctx.params?.has(op.name) ?? false;
+  if (!trained && !needDx) return null;
+  const taps = convTaps(op);
+  // Per sample: its im2col (and dcol), its share of gT, its input (+1 for the lists' end offset).
+  const perSample = Math.max(op.group * Kg * P, op.cout * P, plane + 1);
+  const blocks = rowBlocks(B, perSample, s.ctx.limits.maxStorageBufferBindingSize, `one sample's im2col of ${op.name} (${perSample} values)`);
+  const grad: ParamGrad = { dW: new Float64Array(0), db: null };
+  const dW = trained ? w.alloc(op.weight.length, `${op.name}.dW`) : null;
+  const db = trained && op.bias ? w.alloc(op.cout, `${op.name}.db`) : null;
+  const W = needDx ? w.upload(ctx.weights(op), `${op.name}.W`) : null;
+  const dx = needDx && blocks.length > 1 ? w.alloc(xLen, `${op.name}.dx`) : null;
+  let dxOne: GPUBuffer | null = null;
+  blocks.forEach(({ k0: b0, k1: b1 }, bi) => {
+    const nb = b1 - b0;
+    const BP = nb * P;
+    const label = `${op.name}[${b0}:${b1}]`;
+    const tdst = new Int32Array(op.cout * BP);
+    for (let co = 0; co < op.cout; co++) for (let b = 0; b < nb; b++) for (let p = 0; p < P; p++) tdst[(co * nb + b) * P + p] = ((b0 + b) * op.cout + co) * P + p;
+    const gT = w.alloc(tdst.length, `${label}.gT`);
+    encodeIndexMapBackward(s, w, g.buf, g.n, w.gatherLists(tdst, `${label}.gT`), gT, 1, false);
+    // The block's im2col: for each entry the input element it reads, within the block's samples (−1: padding).
+    const colSrc = new Int32Array(op.group * Kg * BP);
+    for (let grp = 0; grp < op.group; grp++) {
+      for (let k = 0; k < Kg; k++) {
+        for (let b = 0; b < nb; b++) {
+          const base = b * plane + grp * cinG * H * Wd;
+          const row = ((grp * Kg + k) * nb + b) * P;
+          for (let p = 0; p < P; p++) {
+            const t = taps[p * Kg + k];
+            colSrc[row + p] = t < 0 ? -1 : base + t;
+          }
+        }
+      }
+    }
+    const gOp = { buf: gT, elements: tdst.length };
+    const acc = bi > 0;
+    if (dW) {
+      const col = w.alloc(colSrc.length, `${label}.col`);
+      encodeIndexMapBackward(s, w, x(), xLen, w.gatherLists(colSrc.map((v) => (v < 0 ? -1 : v + b0 * plane)), `${label}.col`), col, 1, false);
+      encodeStridedGemm(s, w, { ...gOp, s0: BP, s1: 1, batch: Ng * BP }, { buf: col, elements: colSrc.length, s0: 1, s1: BP, batch: Kg * BP }, dW, Ng, BP, Kg, 1, acc, op.group);
+    }
+    if (db) {
+      const ones = w.upload(new Float32Array(BP).fill(1), `${label}.ones`);
+      encodeStridedGemm(s, w, { ...gOp, s0: BP, s1: 1 }, { buf: ones, elements: BP, s0: 1, s1: 0 }, db, op.cout, BP, 1, 1, acc);
+    }
+    if (W) {
+      const dcol = w.alloc(colSrc.length, `${label}.dcol`);
+      encodeStridedGemm(s, w, { buf: W, elements: op.weight.length, s0: 1, s1: Kg, batch: Ng * Kg }, { ...gOp, s0: BP, s1: 1, batch: Ng * BP }, dcol, Kg, Ng, BP, 1, false, op.group);
+      const dxb = w.alloc(nb * plane, `${label}.dx`);
+      encodeIndexMapBackward(s, w, dcol, colSrc.length, w.inverseLists(colSrc, nb * plane, `${label}.col2im`), dxb, 1, false);
+      if (dx) w.encoder.copyBufferToBuffer(dxb, 0, dx, b0 * plane * 4, nb * plane * 4);
+      else dxOne = dxb;
+    }
+  });
+  if (dW) {
+    params.set(op.name, grad);
+    reads.push({ buf: dW, n: op.weight.length, put: (v) => (grad.dW = v) });
+    if (db) reads.push({ buf: db, n: op.cout, put: (v) => (grad.db = v) });
+  }
+  const out = dx ?? dxOne;
+  return out ? { buf: out, n: xLen } : null;
 }
 
 const LEFT: Record<string, BinaryTerm> = { add: 'add', sub: 'sub-left', mul: 'mul-left', div: 'div-left' };
@@ -265,8 +407,8 @@ function binaryBackward(s: GpuSession, w: Work, op: BinaryOp, ins: Grad[], g: Gr
   const right = swap ? ins[0] : other;
   const ls = operandStrides([...(swap ? op.bShape : op.aShape)], op.outShape, !swap);
   const rs = operandStrides([...(swap ? op.aShape : op.bShape)], op.outShape, swap || op.b === null);
-  const li = mapOut(dims, (c) => c.reduce((a, x, d) => a + x * ls[d], 0));
-  const ri = mapOut(dims, (c) => c.reduce((a, x, d) => a + x * rs[d], 0));
+  const li = indexMap(dims, (c) => c.reduce((a, x, d) => a + x * ls[d], 0));
+  const ri = indexMap(dims, (c) => c.reduce((a, x, d) => a + x * rs[d], 0));
   const liBuf = w.uploadU32(li, `${op.name}.li`);
   const riBuf = w.uploadU32(ri, `${op.name}.ri`);
   const side = (term: BinaryTerm, map: Int32Array, len: number, label: string): Grad => {

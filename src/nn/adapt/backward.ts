@@ -6,8 +6,9 @@
  * quantization stay in the forward only.
  */
 import { UsageError } from '../../errors.ts';
-import type { GatherOp, ReduceOp, SliceOp } from '../../ir/graph.ts';
+import type { AffineOp, ConcatOp, ConvOp, GatherOp, PadOp, PoolOp, ReduceOp, SliceOp } from '../../ir/graph.ts';
 import { sizeOf, type BinaryOp, type LayerNormOp, type LinearOp, type MatMulOp, type Network, type NetOp, type SoftmaxOp, type TransposeOp, type UnaryOp } from '../../ir/graph.ts';
+import { padSource } from '../../reference/tensor-ops.ts';
 import { adapterBranchRef, type AdapterLayer } from '../../adapters/set.ts';
 import { rowMajorStrides } from '../../ir/tensor.ts';
 
@@ -19,36 +20,39 @@ export interface AdapterGrad {
 
 /** What the backward pass needs besides the kept values. */
 export interface BackwardContext {
-  /** W [K, N] the backward of a linear layer uses: the chip's effective weights, or the f32 weights of a digital layer. */
-  weights(op: LinearOp): ArrayLike<number>;
+  /**
+   * The weights the backward of a matrix layer uses: the chip's effective weights, or the f32 weights
+   * of a digital layer; a linear layer's as W [K, N], a conv's in the ONNX layout [cout, cin/group, kh, kw].
+   */
+  weights(op: LinearOp | ConvOp): ArrayLike<number>;
   /** Trainable adapters by layer name with their f32 up-projections (α/r)·B. */
   adapters: ReadonlyMap<string, { a: AdapterLayer; up: Float32Array }>;
   /**
-   * --full (hardware-aware training of the weights): linear layers whose weight and bias get a
-   * gradient (straight-through: dW = xᵀ·g as if the forward had been x·W + b), and constant-operand
+   * --full (hardware-aware training of the weights): linear and conv layers whose weight and bias get
+   * a gradient (straight-through: dW = xᵀ·g as if the forward had been x·W + b), and constant-operand
    * Add ops whose constant does (the bias Add that follows a MatMul in PyTorch's exports).
    */
   params?: ReadonlySet<string>;
 }
 
-/** Gradient of one trained layer: dW [K, N] and db [N] (null without a bias), or of an Add's constant (dW only). */
+/** Gradient of one trained layer: dW (a linear layer's [K, N], a conv's [cout, cin/group, kh, kw]) and db (null without a bias), or of an Add's constant (dW only). */
 export interface ParamGrad {
   dW: Float64Array;
   db: Float64Array | null;
 }
 
-const UNARY_BACKWARD = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'gelu', 'erf', 'neg'] as const;
+const UNARY_BACKWARD = ['relu', 'leaky-relu', 'clip', 'tanh', 'sigmoid', 'gelu', 'erf', 'neg'] as const;
 const BINARY_BACKWARD = ['add', 'sub', 'mul', 'div'] as const;
 /** The op kinds (and functions) adapter training differentiates through. */
-export const BACKWARD_OPS = `linear, reshape, transpose, slice, gather, reduce (sum, mean), softmax, layernorm, matmul, unary (${UNARY_BACKWARD.join(', ')}), binary (${BINARY_BACKWARD.join(', ')})`;
+export const BACKWARD_OPS = `linear, conv, pool (max, avg), affine, reshape, transpose, slice, gather, concat, pad, constant, reduce (sum, mean), softmax, layernorm, matmul, unary (${UNARY_BACKWARD.join(', ')}), binary (${BINARY_BACKWARD.join(', ')})`;
 
 /** The first op a backward pass must not need to cross, or null when every op from `from` on is supported. */
 export function unsupportedOp(net: Network, from: number): NetOp | null {
   for (let i = from; i < net.ops.length; i++) {
     const op = net.ops[i];
     const ok =
-      op.kind === 'linear' || op.kind === 'reshape' || op.kind === 'transpose' || op.kind === 'softmax' || op.kind === 'layernorm' || op.kind === 'matmul' ||
-      op.kind === 'slice' || op.kind === 'gather' || (op.kind === 'reduce' && (op.fn === 'sum' || op.fn === 'mean')) ||
+      op.kind === 'linear' || op.kind === 'conv' || op.kind === 'pool' || op.kind === 'affine' || op.kind === 'reshape' || op.kind === 'transpose' || op.kind === 'softmax' ||
+      op.kind === 'layernorm' || op.kind === 'matmul' || op.kind === 'slice' || op.kind === 'gather' || op.kind === 'concat' || op.kind === 'pad' || op.kind === 'constant' || (op.kind === 'reduce' && (op.fn === 'sum' || op.fn === 'mean')) ||
       (op.kind === 'unary' && (UNARY_BACKWARD as readonly string[]).includes(op.fn)) ||
       (op.kind === 'binary' && (BINARY_BACKWARD as readonly string[]).includes(op.fn));
     if (!ok) return op;
@@ -88,6 +92,8 @@ function unaryBackward(op: UnaryOp, x: Float32Array, g: Float64Array): Float64Ar
     switch (op.fn) {
       case 'relu': d = v > 0 ? 1 : 0; break;
       case 'leaky-relu': d = v >= 0 ? 1 : op.alpha; break;
+      // torch.clamp's convention: the bounds themselves pass the gradient.
+      case 'clip': d = v >= op.min && v <= op.max ? 1 : 0; break;
       case 'tanh': d = 1 - Math.tanh(v) ** 2; break;
       case 'sigmoid': { const s = 1 / (1 + Math.exp(-v)); d = s * (1 - s); break; }
       case 'gelu': d = 0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI); break;
@@ -236,49 +242,47 @@ function matmulBackward(op: MatMulOp, a: Float32Array, b: Float32Array, g: Float
   return [da, db];
 }
 
-function transposeBackward(op: TransposeOp, g: Float64Array, B: number): Float64Array {
-  const inDims = [B, ...op.inShape];
-  const perm = [0, ...op.perm.map((p) => p + 1)];
-  const outDims = perm.map((p) => inDims[p]);
-  const is = rowMajorStrides(inDims);
-  const os = rowMajorStrides(outDims);
-  const dx = new Float64Array(g.length);
-  for (let i = 0; i < g.length; i++) {
+/** For each element of an output of `dims` (row-major), the flat index `at(coords)` it reads (−1: none): an index map's table, CPU and GPU. */
+export function indexMap(dims: readonly number[], at: (c: readonly number[]) => number): Int32Array {
+  const os = rowMajorStrides(dims);
+  const n = sizeOf(dims);
+  const out = new Int32Array(n);
+  const c = new Array<number>(dims.length);
+  for (let i = 0; i < n; i++) {
     let rem = i;
-    let src = 0;
-    for (let d = 0; d < outDims.length; d++) {
-      const c = Math.floor(rem / os[d]);
-      rem -= c * os[d];
-      src += c * is[perm[d]];
-    }
-    dx[src] = g[i];
-  }
-  return dx;
-}
-
-/** Scatters g of the output back through an index map: out element i reads input element `src(coords of i)`. */
-function scatterBack(outDims: readonly number[], inLen: number, g: Float64Array, src: (c: number[]) => number): Float64Array {
-  const os = rowMajorStrides(outDims);
-  const dx = new Float64Array(inLen);
-  const c = new Array<number>(outDims.length);
-  for (let i = 0; i < g.length; i++) {
-    let rem = i;
-    for (let d = 0; d < outDims.length; d++) {
+    for (let d = 0; d < dims.length; d++) {
       c[d] = Math.floor(rem / os[d]);
       rem -= c[d] * os[d];
     }
-    dx[src(c)] += g[i];
+    out[i] = at(c);
   }
-  return dx;
+  return out;
 }
 
-function sliceBackward(op: SliceOp, g: Float64Array, B: number): Float64Array {
+/**
+ * The index maps of the ops whose outputs read their input elements one for one (transpose, slice,
+ * gather, pad, concat) or whose input elements each feed one output element (reduce): `dims` are
+ * the dims the map runs over and `at` gives, per element of them, the flat index on the other side
+ * (−1: a padded element that reads none). The CPU backward scatters through them, the GPU backward
+ * builds its index lists from the same tables.
+ */
+export interface IndexMapSpec {
+  dims: number[];
+  at: (c: readonly number[]) => number;
+}
+
+/** Transpose: output coords → the input element they read. */
+export function transposeSource(op: TransposeOp, B: number): IndexMapSpec {
+  const inDims = [B, ...op.inShape];
+  const perm = [0, ...op.perm.map((p) => p + 1)];
+  const is = rowMajorStrides(inDims);
+  return { dims: perm.map((p) => inDims[p]), at: (c) => c.reduce((a, x, d) => a + x * is[perm[d]], 0) };
+}
+
+/** Slice: output coords → the input element they read. */
+export function sliceSource(op: SliceOp, B: number): IndexMapSpec {
   const is = rowMajorStrides([B, ...op.inShape]);
-  return scatterBack([B, ...op.outShape], B * sizeOf(op.inShape), g, (c) => {
-    let at = c[0] * is[0];
-    for (let d = 1; d < c.length; d++) at += (op.starts[d - 1] + c[d] * op.steps[d - 1]) * is[d];
-    return at;
-  });
+  return { dims: [B, ...op.outShape], at: (c) => c.reduce((a, x, d) => a + (d === 0 ? x : op.starts[d - 1] + x * op.steps[d - 1]) * is[d], 0) };
 }
 
 /** Where Gather read each output element of a batch of B: its coordinates c → the flat input index (the backward's scatter map, CPU and GPU). */
@@ -299,30 +303,184 @@ export function gatherSource(op: GatherOp, B: number): (c: readonly number[]) =>
   };
 }
 
-function gatherBackward(op: GatherOp, g: Float64Array, B: number): Float64Array {
-  return scatterBack([B, ...op.outShape], B * sizeOf(op.inShape), g, gatherSource(op, B));
+/** Pad: output coords → the input element they read, or −1 for the constant value (edge, reflect and wrap read one element many times). */
+export function padSourceMap(op: PadOp, B: number): IndexMapSpec {
+  const is = rowMajorStrides([B, ...op.inShape]);
+  return {
+    dims: [B, ...op.outShape],
+    at: (c) => {
+      let at = c[0] * is[0];
+      for (let d = 1; d < c.length; d++) {
+        const s = padSource(op.mode, c[d] - op.pads[d - 1], op.inShape[d - 1]);
+        if (s < 0) return -1;
+        at += s * is[d];
+      }
+      return at;
+    },
+  };
 }
 
-function reduceBackward(op: ReduceOp, g: Float64Array, B: number): Float64Array {
+/** Concat: coords of input k → the output element it is copied to. */
+export function concatTarget(op: ConcatOp, B: number, k: number): IndexMapSpec {
+  const ax = op.axis + 1;
+  const outDims = [B, ...op.inShapes[0]];
+  outDims[ax] = op.inShapes.reduce((a, s) => a + s[op.axis], 0);
+  const start = op.inShapes.slice(0, k).reduce((a, s) => a + s[op.axis], 0);
+  const os = rowMajorStrides(outDims);
+  return { dims: [B, ...op.inShapes[k]], at: (c) => c.reduce((a, x, d) => a + (d === ax ? x + start : x) * os[d], 0) };
+}
+
+/** Reduce sum/mean: input coords → the output element they feed (reduced dims dropped or kept as 1), and the gradient's scale. */
+export function reduceTarget(op: ReduceOp, B: number): IndexMapSpec & { scale: number } {
   const inDims = [B, ...op.inShape];
   const axes = new Set(op.axes.map((a) => a + 1));
   const count = op.axes.reduce((p, a) => p * op.inShape[a], 1);
-  const scale = op.fn === 'mean' ? 1 / count : 1;
-  // The kept dims of the input in order are the output's (reduced dims dropped or kept as 1).
-  const keptDims = inDims.map((d, i) => (axes.has(i) ? 1 : d));
-  const ks = rowMajorStrides(keptDims);
-  const is = rowMajorStrides(inDims);
-  const dx = new Float64Array(B * sizeOf(op.inShape));
-  for (let i = 0; i < dx.length; i++) {
-    let rem = i;
-    let o = 0;
-    for (let d = 0; d < inDims.length; d++) {
-      const c = Math.floor(rem / is[d]);
-      rem -= c * is[d];
-      if (!axes.has(d)) o += c * ks[d];
+  const ks = rowMajorStrides(inDims.map((d, i) => (axes.has(i) ? 1 : d)));
+  return { dims: inDims, at: (c) => c.reduce((a, x, d) => a + (axes.has(d) ? 0 : x * ks[d]), 0), scale: op.fn === 'mean' ? 1 / count : 1 };
+}
+
+/** dx of an op whose output element i reads input element src[i] (−1: none): the sum over the readers. */
+function scatterBack(src: Int32Array, inLen: number, g: Float64Array): Float64Array {
+  const dx = new Float64Array(inLen);
+  for (let i = 0; i < g.length; i++) if (src[i] >= 0) dx[src[i]] += g[i];
+  return dx;
+}
+
+/** dx of an op whose input element j feeds output element dst[j] alone, times `scale`. */
+function gatherBack(dst: Int32Array, g: Float64Array, scale: number): Float64Array {
+  const dx = new Float64Array(dst.length);
+  for (let j = 0; j < dst.length; j++) dx[j] = g[dst[j]] * scale;
+  return dx;
+}
+
+/**
+ * Pooling's backward as (output, input, weight) triples over a batch of B: a max pool passes each
+ * output's gradient to its window's first largest input (the kept input `x` decides it), an average
+ * pool spreads it over the window's taps divided by the forward's divisor.
+ */
+export function poolTaps(op: PoolOp, x: Float32Array, B: number): { out: Int32Array; inp: Int32Array; w: Float64Array } {
+  const [C, H, W] = op.inShape;
+  const [, OH, OW] = op.outShape;
+  const [pt, pl, pb, pr] = op.pads;
+  const out: number[] = [];
+  const inp: number[] = [];
+  const w: number[] = [];
+  const taps: number[] = [];
+  for (let bc = 0; bc < B * C; bc++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const o = (bc * OH + oh) * OW + ow;
+        taps.length = 0;
+        let padTaps = 0;
+        for (let ki = 0; ki < op.kernel[0]; ki++) {
+          const ih = oh * op.strides[0] + ki * op.dilations[0] - pt;
+          for (let kj = 0; kj < op.kernel[1]; kj++) {
+            const iw = ow * op.strides[1] + kj * op.dilations[1] - pl;
+            if (ih >= 0 && ih < H && iw >= 0 && iw < W) taps.push((bc * H + ih) * W + iw);
+            else if (ih >= -pt && ih < H + pb && iw >= -pl && iw < W + pr) padTaps++;
+          }
+        }
+        if (taps.length === 0) continue;
+        if (op.mode === 'max') {
+          let best = taps[0];
+          for (const t of taps) if (x[t] > x[best]) best = t;
+          out.push(o);
+          inp.push(best);
+          w.push(1);
+        } else {
+          const n = taps.length + (op.countIncludePad ? padTaps : 0);
+          for (const t of taps) {
+            out.push(o);
+            inp.push(t);
+            w.push(1 / n);
+          }
+        }
+      }
     }
-    dx[i] = g[o] * scale;
   }
+  return { out: Int32Array.from(out), inp: Int32Array.from(inp), w: Float64Array.from(w) };
+}
+
+function poolBackward(op: PoolOp, x: Float32Array, g: Float64Array, B: number): Float64Array {
+  const t = poolTaps(op, x, B);
+  const dx = new Float64Array(x.length);
+  for (let i = 0; i < t.out.length; i++) dx[t.inp[i]] += t.w[i] * g[t.out[i]];
+  return dx;
+}
+
+function affineBackward(op: AffineOp, g: Float64Array): Float64Array {
+  const inner = sizeOf(op.inShape.slice(1));
+  const C = op.inShape[0];
+  const dx = new Float64Array(g.length);
+  for (let i = 0; i < g.length; i++) dx[i] = g[i] * op.scale[Math.floor(i / inner) % C];
+  return dx;
+}
+
+/**
+ * A conv's im2col taps of group 0: for output pixel p and weight row k = (ci, ki, kj), the flat index
+ * into one sample's input [cin, H, W] it reads, or −1 in the padding ([P, Kg], P = OH·OW). Group g
+ * reads g·(cin/group)·H·W further.
+ */
+export function convTaps(op: ConvOp): Int32Array {
+  const [, H, W] = op.inShape;
+  const [, OH, OW] = op.outShape;
+  const cinG = op.cin / op.group;
+  const Kg = cinG * op.kh * op.kw;
+  const t = new Int32Array(OH * OW * Kg);
+  let i = 0;
+  for (let oh = 0; oh < OH; oh++) {
+    for (let ow = 0; ow < OW; ow++) {
+      for (let ci = 0; ci < cinG; ci++) {
+        for (let ki = 0; ki < op.kh; ki++) {
+          const ih = oh * op.strides[0] + ki * op.dilations[0] - op.pads[0];
+          for (let kj = 0; kj < op.kw; kj++) {
+            const iw = ow * op.strides[1] + kj * op.dilations[1] - op.pads[1];
+            t[i++] = ih >= 0 && ih < H && iw >= 0 && iw < W ? (ci * H + ih) * W + iw : -1;
+          }
+        }
+      }
+    }
+  }
+  return t;
+}
+
+/** A conv layer's dW, db when trained and dx (through W, the chip's effective weights) when an earlier op needs it. */
+function convBackward(op: ConvOp, x: Float32Array, g: Float64Array, B: number, ctx: BackwardContext, pgrads: Map<string, ParamGrad>, needDx: boolean): Float64Array | null {
+  const [, H, Wd] = op.inShape;
+  const [, OH, OW] = op.outShape;
+  const P = OH * OW;
+  const cinG = op.cin / op.group;
+  const Kg = cinG * op.kh * op.kw;
+  const Ng = op.cout / op.group;
+  const taps = convTaps(op);
+  const trained = ctx.params?.has(op.name) ?? false;
+  const dW = trained ? new Float64Array(op.weight.length) : null;
+  const db = trained && op.bias ? new Float64Array(op.cout) : null;
+  const W = needDx ? ctx.weights(op) : null;
+  const dx = needDx ? new Float64Array(x.length) : null;
+  for (let b = 0; b < B; b++) {
+    for (let grp = 0; grp < op.group; grp++) {
+      const xo = (b * op.cin + grp * cinG) * H * Wd;
+      for (let n = 0; n < Ng; n++) {
+        const co = grp * Ng + n;
+        const go = (b * op.cout + co) * P;
+        const wo = co * Kg;
+        for (let p = 0; p < P; p++) {
+          const gv = g[go + p];
+          if (gv === 0) continue;
+          if (db) db[co] += gv;
+          const to = p * Kg;
+          for (let k = 0; k < Kg; k++) {
+            const t = taps[to + k];
+            if (t < 0) continue;
+            if (dW) dW[wo + k] += gv * x[xo + t];
+            if (dx) dx[xo + t] += gv * W![wo + k];
+          }
+        }
+      }
+    }
+  }
+  if (dW) pgrads.set(op.name, { dW, db });
   return dx;
 }
 
@@ -401,7 +559,7 @@ export function parameterGradients(net: Network, values: ReadonlyMap<string, Flo
 }
 
 function backwardPass(net: Network, values: ReadonlyMap<string, Float32Array>, B: number, gOut: Float64Array, ctx: BackwardContext): { adapters: Map<string, AdapterGrad>; params: Map<string, ParamGrad> } {
-  const first = net.ops.findIndex((op) => (op.kind === 'linear' && ctx.adapters.has(op.name)) || ctx.params?.has(op.name));
+  const first = net.ops.findIndex((op) => (op.kind === 'linear' && ctx.adapters.has(op.name)) || (ctx.params?.has(op.name) ?? false));
   const grads = new Map<string, AdapterGrad>();
   const pgrads = new Map<string, ParamGrad>();
   if (first < 0) return { adapters: grads, params: pgrads };
@@ -437,10 +595,16 @@ function backwardPass(net: Network, values: ReadonlyMap<string, Float32Array>, B
       case 'softmax': add(op.inputs[0], softmaxBackward(op, val(op.output), go, B)); break;
       case 'layernorm': add(op.inputs[0], layerNormBackward(op, val(op.inputs[0]), go)); break;
       case 'matmul': matmulBackward(op, val(op.inputs[0]), val(op.inputs[1]), go, B).forEach((d, k) => add(op.inputs[k], d)); break;
-      case 'transpose': add(op.inputs[0], transposeBackward(op, go, B)); break;
-      case 'slice': add(op.inputs[0], sliceBackward(op, go, B)); break;
-      case 'gather': add(op.inputs[0], gatherBackward(op, go, B)); break;
-      case 'reduce': add(op.inputs[0], reduceBackward(op, go, B)); break;
+      case 'conv': add(op.inputs[0], convBackward(op, val(op.inputs[0]), go, B, ctx, pgrads, needDx)); break;
+      case 'pool': add(op.inputs[0], poolBackward(op, val(op.inputs[0]), go, B)); break;
+      case 'affine': add(op.inputs[0], affineBackward(op, go)); break;
+      case 'transpose': { const m = transposeSource(op, B); add(op.inputs[0], scatterBack(indexMap(m.dims, m.at), go.length, go)); break; }
+      case 'slice': { const m = sliceSource(op, B); add(op.inputs[0], scatterBack(indexMap(m.dims, m.at), B * sizeOf(op.inShape), go)); break; }
+      case 'gather': add(op.inputs[0], scatterBack(indexMap([B, ...op.outShape], gatherSource(op, B)), B * sizeOf(op.inShape), go)); break;
+      case 'pad': { const m = padSourceMap(op, B); add(op.inputs[0], scatterBack(indexMap(m.dims, m.at), B * sizeOf(op.inShape), go)); break; }
+      case 'concat': op.inputs.forEach((name, k) => { const m = concatTarget(op, B, k); add(name, gatherBack(indexMap(m.dims, m.at), go, 1)); }); break;
+      case 'constant': break;
+      case 'reduce': { const m = reduceTarget(op, B); add(op.inputs[0], gatherBack(indexMap(m.dims, m.at), go, m.scale)); break; }
       default: throw new Error(`adapt: no backward for ${op.kind}`);
     }
     // Grads of values no later op reads are dropped as soon as they are used.

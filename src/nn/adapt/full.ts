@@ -2,24 +2,26 @@
  * Hardware-aware training of all weights (issue 17 item 3, `adapt --full`; what IBM aihwkit calls
  * hardware-aware training): every mini-batch programs the current weights onto a chip (a fresh chip
  * instance per mini-batch, or chip K), runs the simulator's forward pass with its noise and
- * quantization, and updates the weights and biases of the trained linear layers by Adam with the
+ * quantization, and updates the weights and biases of the trained linear and conv layers by Adam with the
  * straight-through gradient through the chip's effective weights (src/nn/adapt/backward.ts). The
  * weights change every step, so each step re-programs and re-calibrates the network from them, as
  * `eval` of the written model does. On a WebGPU backend the backward runs there too.
  */
 import type { XbarConfig } from '../../config/types.ts';
 import type { Backend } from '../../gpu/backend.ts';
-import type { BinaryOp, LinearOp, Network } from '../../ir/graph.ts';
-import { sizeOf } from '../../ir/graph.ts';
+import type { BinaryOp, ConvOp, LinearOp, Network } from '../../ir/graph.ts';
+import { isMatrixOp, sizeOf } from '../../ir/graph.ts';
+import { UsageError } from '../../errors.ts';
+import { planMatrices } from '../matrices.ts';
 import type { CalibrationInputs } from '../calibration.ts';
 import { openNetwork, type NetworkRunner } from '../runner.ts';
-import { parameterGradients, softmaxCrossEntropy } from './backward.ts';
+import { BACKWARD_OPS, parameterGradients, softmaxCrossEntropy, unsupportedOp } from './backward.ts';
 import { gpuGradients } from './backward-gpu.ts';
 import { adamUpdate, ChipWeights, HW_CHIP_BASE, runEpoch, type StepResult, type TrainData } from './train.ts';
 
 /** One trained tensor: the network's own array (updated in place) and Adam's moments. */
 export interface FullParam {
-  /** `NODE.weight`, `NODE.bias` (a linear layer's) or `NODE.constant` (a bias Add's). */
+  /** `NODE.weight`, `NODE.bias` (a linear or conv layer's) or `NODE.constant` (a bias Add's). */
   key: string;
   data: Float32Array;
   m: Float64Array;
@@ -42,8 +44,35 @@ export interface FullOptions {
   seed: number;
 }
 
+/** A layer --full trains: a linear layer or a convolution. */
+export type FullLayer = LinearOp | ConvOp;
+
+/**
+ * The layers --full trains, checked against the network with one-line errors: the named linear and
+ * conv layers, or (null) every analog one whose backward crosses only ops with a gradient.
+ */
+export function fullLayers(net: Network, cfg: XbarConfig, names: readonly string[] | null): FullLayer[] {
+  const plan = planMatrices(net, cfg, false);
+  if (names === null) {
+    const analog = plan.filter((l) => l.cfg !== null).map((l) => l.op);
+    if (analog.length === 0) throw new UsageError('adapt --full: the model has no analog linear or conv layer to train');
+    const ok = analog.filter((op) => unsupportedOp(net, net.ops.indexOf(op)) === null);
+    if (ok.length === 0) throw new UsageError(`adapt --full: every layer is followed by an op training cannot differentiate (supported: ${BACKWARD_OPS})`);
+    return ok;
+  }
+  const all = net.ops.filter(isMatrixOp);
+  return names.map((n) => {
+    const op = all.find((o) => o.name === n);
+    if (!op) throw new UsageError(`--layers: "${n}" is not a linear (Gemm/MatMul) or Conv layer (allowed: ${all.map((o) => o.name).join(', ')})`);
+    const bad = unsupportedOp(net, net.ops.indexOf(op));
+    if (bad) throw new UsageError(`--layers: "${n}": cannot differentiate ${bad.kind} op "${bad.name}" after it (supported: ${BACKWARD_OPS}); choose later layers`);
+    return op;
+  });
+}
+
 /** The Add right after linear layer `op` with a per-output constant: the bias of PyTorch's MatMul + Add. */
-export function biasAdd(net: Network, op: LinearOp): BinaryOp | null {
+export function biasAdd(net: Network, op: FullLayer): BinaryOp | null {
+  if (op.kind !== 'linear') return null;
   const readers = net.ops.filter((o) => o.inputs.includes(op.output));
   const add = readers.length === 1 ? readers[0] : null;
   if (!add || add.kind !== 'binary' || add.fn !== 'add' || !add.b || add.inputs.length !== 1) return null;
@@ -52,7 +81,7 @@ export function biasAdd(net: Network, op: LinearOp): BinaryOp | null {
 }
 
 /** The tensors --full trains for `layers`: each one's weight, its bias, or its bias Add's constant. */
-export function fullState(net: Network, layers: readonly LinearOp[]): FullState {
+export function fullState(net: Network, layers: readonly FullLayer[]): FullState {
   const params: FullParam[] = [];
   const add = (key: string, data: Float32Array) => params.push({ key, data, m: new Float64Array(data.length), v: new Float64Array(data.length) });
   for (const op of layers) {
@@ -75,7 +104,7 @@ export function fullParamCount(state: FullState): number {
  * `cal`, programs the step's chip and runs the forward pass; the backward runs on the CPU.
  */
 export class FullTrainer {
-  /** Linear layer or bias Add name → its parameters' indices into state.params. */
+  /** Linear or conv layer, or bias Add, name → its parameters' indices into state.params. */
   private readonly names = new Set<string>();
   private readonly slots = new Map<string, { W: number; b: number | null }>();
 
@@ -84,7 +113,7 @@ export class FullTrainer {
     private readonly net: Network,
     private readonly cfg: XbarConfig,
     private readonly cal: CalibrationInputs,
-    layers: readonly LinearOp[],
+    layers: readonly FullLayer[],
     private readonly opts: FullOptions,
     readonly state: FullState,
   ) {
@@ -125,8 +154,9 @@ export class FullTrainer {
       try {
         const r = await runner.forward(handle, x, B, step * this.opts.batch, true);
         const ce = softmaxCrossEntropy(r.output, labels, B);
-        const W = new ChipWeights(this.net, this.cfg).forChip(handle);
-        const ctx = { weights: (op: LinearOp) => W.get(op.name)!, adapters: new Map(), params: this.names };
+        // Only layers after the first trained one are crossed backward (its own dx is not needed).
+        const W = new ChipWeights(this.net, this.cfg, this.net.ops.findIndex((op) => this.names.has(op.name)) + 1).forChip(handle);
+        const ctx = { weights: (op: FullLayer) => W.get(op.name)!, adapters: new Map(), params: this.names };
         const pg = this.backend.kind === 'webgpu' ? (await gpuGradients(this.backend.session, this.net, r.values!, B, ce.grad, ctx)).params : parameterGradients(this.net, r.values!, B, ce.grad, ctx);
         const grads = new Map<number, Float64Array>();
         for (const [name, g] of pg) {

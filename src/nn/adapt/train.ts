@@ -158,28 +158,41 @@ export async function runEpoch(data: TrainData, seed: number, epoch: number, bat
   return { loss: loss / data.n, accuracy: correct / data.n };
 }
 
-/** Effective weights (STE) of any chip of a network, programming each layer's noise-free matrix once. */
+/** Effective weights (STE) of any chip of a network, programming each layer's noise-free matrices once. */
 export class ChipWeights {
-  private readonly layers: MatrixLayer[];
-  private readonly ideal: (ProgrammedLayer | null)[];
+  /** The matrix layers the backward reads, each with its position in the network's plan (the chip's compensation index). */
+  private readonly layers: { l: MatrixLayer; at: number }[];
+  private readonly ideal: (ProgrammedLayer[] | null)[];
 
-  constructor(net: Network, private readonly cfg: XbarConfig) {
-    this.layers = planMatrices(net, cfg, false);
-    this.ideal = this.layers.map((l) => (l.cfg && l.op.kind === 'linear' ? programLayer(l.parts[0].W, l.parts[0].K, l.parts[0].N, l.cfg) : null));
+  /** `from`: the index of the first op whose backward runs; layers before it are never read, so never programmed. */
+  constructor(net: Network, private readonly cfg: XbarConfig, from = 0) {
+    this.layers = planMatrices(net, cfg, false).map((l, at) => ({ l, at })).filter(({ l }) => net.ops.indexOf(l.op) >= from);
+    this.ideal = this.layers.map(({ l }) => (l.cfg ? l.parts.map((p) => programLayer(p.W, p.K, p.N, l.cfg!)) : null));
   }
 
-  /** W [K, N] per linear layer name on chip `chip` (digital layers: their f32 weights). */
+  /**
+   * Weights per matrix layer name on chip `chip` (digital layers: their f32 weights): a linear
+   * layer's W [K, N], a conv's in the ONNX layout [cout, cin/group, kh, kw] (each group's matrix
+   * [(cin/group)·kh·kw, cout/group] put back in place).
+   */
   forChip(chip: ChipHandle): Map<string, Float32Array> {
     const out = new Map<string, Float32Array>();
-    this.layers.forEach((l, i) => {
-      if (l.op.kind !== 'linear') return;
+    this.layers.forEach(({ l, at }, i) => {
       const ideal = this.ideal[i];
       if (!ideal || !l.cfg) {
         out.set(l.op.name, Float32Array.from(l.op.weight));
         return;
       }
-      const pl = programChipRef(ideal, l.cfg, { seed: this.cfg.seed, chip: chip.chip, layer: l.parts[0].matrixIndex }).chip;
-      out.set(l.op.name, decodeWeights(pl, chip.compensation[i][0]));
+      const parts = l.parts.map((p, g) => decodeWeights(programChipRef(ideal[g], l.cfg!, { seed: this.cfg.seed, chip: chip.chip, layer: p.matrixIndex }).chip, chip.compensation[at][g]));
+      if (l.op.kind === 'linear') {
+        out.set(l.op.name, parts[0]);
+        return;
+      }
+      const W = new Float32Array(l.op.weight.length);
+      l.parts.forEach((p, g) => {
+        for (let n = 0; n < p.N; n++) for (let k = 0; k < p.K; k++) W[(g * p.N + n) * p.K + k] = parts[g][k * p.N + n];
+      });
+      out.set(l.op.name, W);
     });
     return out;
   }
@@ -208,7 +221,8 @@ export class AdapterTrainer {
     /** With a WebGPU session the backward runs there too (src/nn/adapt/backward-gpu.ts). */
     private readonly gpu: GpuSession | null = null,
   ) {
-    this.weights = new ChipWeights(net, cfg);
+    // The first adapted layer's own weights are never read backward (no dx before it).
+    this.weights = new ChipWeights(net, cfg, net.ops.findIndex((op) => state.set.has(op.name)) + 1);
     net.ops.forEach((op, i) => {
       const bad = isMatrixOp(op) && op.kind === 'linear' && state.set.has(op.name) ? unsupportedOp(net, i) : null;
       if (bad) throw new UsageError(`adapt: layer ${op.name}: cannot differentiate ${bad.kind} op "${bad.name}" after it (supported: ${BACKWARD_OPS}); choose later layers with --layers`);
