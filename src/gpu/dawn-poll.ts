@@ -14,10 +14,10 @@
  *
  * Why not poll less often: a poll costs the main thread about 0.05–0.1 ms, so the 1 ms timer takes
  * ~5–10% of a core. A back-off (BACKOFF_POLL_TIMING: 1/16 of the time waited, at most 4 ms) cuts a long
- * wait's polls to a quarter, yet on this shared 2-core machine at load ~12 it made SwiftShader's kernel twice as slow
- * in GPU time (npm run bench:gap, K256/B256 isaac, 3 alternating pairs: 5.67 s against 3.08 s with the
- * 1 ms poll and 2.87 s in Chromium), at equal worker CPU seconds per run (1.60 s). The workers did the
- * same work with less of the machine. The likely cause is the kernel's group scheduling (autogroups):
+ * wait's polls to a quarter, yet on this shared 2-core machine at load ~12 it made SwiftShader's kernel
+ * slower in GPU time (npm run bench:gap, K256/B256 isaac: 5.67 s against 3.08 s with the 1 ms poll and
+ * 2.87 s in Chromium over 3 alternating pairs; 4.21 against 3.48 and 3.65 s in a later pair), at equal
+ * worker CPU seconds per run (1.60 s): the workers did the same work with less of the machine. The likely cause is the kernel's group scheduling (autogroups):
  * a thread of the process waking every millisecond brings the process's group to the CPU ahead of
  * other groups, and its driver threads run in the slices that follow; Chromium's GPU process has
  * threads at nice −8, and setting them to 0 (bench:gap --same-priority) slowed the browser's run
