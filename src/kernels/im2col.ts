@@ -54,12 +54,11 @@ export function encodeIm2colRows(s: GpuSession, rec: Recorder, g: ConvGeometry, 
   const chunk = rows * kc * 4 <= s.ctx.limits.maxStorageBufferBindingSize ? rows : perWindow;
   for (let r = 0; r < rows; r += chunk) {
     const count = Math.min(chunk, rows - r);
-    const n = count * kc;
-    const grid = linearGrid(s, n, wg);
-    const win = windowBinding(s, cols, r * kc, n, 4);
+    const grid = linearGrid(s, count, wg);
+    const win = windowBinding(s, cols, r * kc, count * kc, 4);
     dispatch(s, rec, IM2COL, { wg }, {
       params: {
-        n, stride: grid.stride, kc, plane: OH * OW,
+        n: count, stride: grid.stride, kc, plane: OH * OW,
         OW, H, W, cin: g.cin,
         chan0: (group * g.cin) / g.group, kh: g.kh, kw: g.kw, sh: g.strides[0],
         sw: g.strides[1], dh: g.dilations[0], dw: g.dilations[1], row0: row0 + r,

@@ -11,6 +11,9 @@ import { checkParam } from './template.ts';
 /** The layout family's variants: plain strided copy, or copy plus a gathered bias. */
 export type LayoutVariant = { bias: boolean; wg: number };
 
+/** Elements of the innermost dim one invocation copies. */
+const RUN = 8;
+
 /** Strided copies: transpose, concat, unpadding, im2col-ordered columns back to NCHW. */
 export const LAYOUT = defineKernel({
   name: 'layout',
@@ -25,13 +28,17 @@ export const LAYOUT = defineKernel({
     src: 'array<vec4<u32>, 2>',
     dst: 'array<vec4<u32>, 2>',
     bias: 'array<vec4<u32>, 2>',
+    /** Elements of the innermost iteration dim, runs of RUN per row of it, and its (source, destination, bias) strides. */
+    inner: 'u32',
+    runs: 'u32',
+    last: 'array<vec4<u32>, 1>',
   },
   bindings: { X: read('f32'), Y: readWrite('f32'), Bias: read('f32') },
   compile(v: LayoutVariant, limits) {
     checkParam('wg', v.wg, 1, limits.maxComputeInvocationsPerWorkgroup, true);
     return v.bias
-      ? { body: layoutWgsl, entry: 'copy_bias_main', consts: { WG: v.wg } }
-      : { body: layoutWgsl, entry: 'copy_main', consts: { WG: v.wg }, uses: ['X', 'Y'] as const };
+      ? { body: layoutWgsl, entry: 'copy_bias_main', consts: { WG: v.wg, RUN } }
+      : { body: layoutWgsl, entry: 'copy_main', consts: { WG: v.wg, RUN }, uses: ['X', 'Y'] as const };
   },
 });
 
@@ -81,7 +88,11 @@ export function encodeStridedCopy(e: OpEncoder, x: GPUBuffer, y: GPUBuffer, plan
   const biasStrides = bias?.access.strides ?? plan.dims.map(() => 0);
   const c = collapseDims(plan.dims, [rowMajorStrides(plan.dims), plan.src.strides, plan.dst.strides, biasStrides]);
   if (c.dims.length > MAX_TABLE_RANK) throw new Error(`strided copy: ${c.dims.length} dims after merging exceed ${MAX_TABLE_RANK}`);
-  const grid = linearGrid(s, n, wg);
+  const r = c.dims.length - 1;
+  const inner = r >= 0 ? c.dims[r] : 1;
+  const runs = Math.ceil(inner / RUN);
+  const count = (n / inner) * runs;
+  const grid = linearGrid(s, count, wg);
   // Each buffer is bound from the first element it reaches: a copy out of (or into) part of a large
   // buffer binds only that part. Negative strides wrap in u32 arithmetic, which the kernel's sums undo.
   const X = accessWindow(s, x, plan.dims, plan.src);
@@ -89,7 +100,7 @@ export function encodeStridedCopy(e: OpEncoder, x: GPUBuffer, y: GPUBuffer, plan
   const Bias = bias && accessWindow(s, bias.buf, plan.dims, bias.access);
   dispatch(s, e, LAYOUT, { bias: bias !== undefined, wg }, {
     params: {
-      n,
+      n: count,
       stride: grid.stride,
       rank: c.dims.length,
       src_off: X.shift,
@@ -99,6 +110,9 @@ export function encodeStridedCopy(e: OpEncoder, x: GPUBuffer, y: GPUBuffer, plan
       src: table(c.tables[1]),
       dst: table(c.tables[2]),
       bias: table(c.tables[3]),
+      inner,
+      runs,
+      last: r >= 0 ? [c.tables[1][r], c.tables[2][r], c.tables[3][r], 0] : [0, 0, 0, 0],
     },
     bind: Bias ? { X: X.binding, Y: Y.binding, Bias: Bias.binding } : { X: X.binding, Y: Y.binding },
     grid,

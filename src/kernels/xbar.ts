@@ -380,6 +380,11 @@ export class GpuCrossbarLayer {
     return this.packedBufs[i];
   }
 
+  /** The bit-plane variant's packed planes of the whole layer when it is one column slice at exact levels (calibration's range kernel shares them), else null. */
+  wholePackedPlanes(): GPUBuffer | null {
+    return this.slices.length === 1 && this.exactReason === null ? this.planesFor('bitplane', 0) : null;
+  }
+
   private variant(trace: boolean, perRead: boolean, digital: DigitalUnit | undefined, path: XbarPath): XbarVariant {
     const tiles = this.tiles();
     const cfg = this.cfg;

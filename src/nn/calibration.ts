@@ -104,10 +104,16 @@ export function reluFollows(net: Network, output: string): boolean {
   return net.output !== output && users.length === 1 && users[0].kind === 'unary' && (users[0] as UnaryOp).fn === 'relu';
 }
 
+/** Samples per calibration batch of `ex` over `cal`. */
+function calibrationStep<T>(ex: Executor<T>, cal: CalibrationInputs): number {
+  return Math.max(1, Math.min(cal.n, ex.calibrationBatch));
+}
+
 /**
  * Walks the calibration inputs in f32, in batches of the executor's calibration size. `visit` sees
  * each matrix layer's input and records measurements into the batch; what it hands to `later` runs
- * once the batch has finished (its Pending values are readable then), in the order given.
+ * once the batch's recorded work has run (its Pending values are readable then), in the order given.
+ * `more`, when given, records more work into the same batch after that, on tensors the walk kept.
  */
 async function overCalibration<T>(
   net: Network,
@@ -115,27 +121,39 @@ async function overCalibration<T>(
   cal: CalibrationInputs,
   visit: (b: ExecBatch<T>, layer: number, x: T, B: number, later: (f: () => void) => void) => void,
   seen?: (b: ExecBatch<T>, layer: number, y: T, later: (f: () => void) => void) => void,
+  more?: (b: ExecBatch<T>, B: number, later: (f: () => void) => void) => void,
 ): Promise<void> {
   const per = cal.n === 0 ? 0 : cal.x.length / cal.n;
-  const step = Math.max(1, Math.min(cal.n, ex.calibrationBatch));
+  const step = calibrationStep(ex, cal);
   for (let s0 = 0; s0 < cal.n; s0 += step) {
     const B = Math.min(step, cal.n - s0);
     const b = ex.batch();
     const after: (() => void)[] = [];
+    const later = (f: () => void): void => void after.push(f);
+    const run = (): void => {
+      for (const f of after.splice(0)) f();
+    };
     walkNetwork(net, b, cal.x.subarray(s0 * per, (s0 + B) * per), B, (layer, x) => {
-      visit(b, layer, x, B, (f) => after.push(f));
+      visit(b, layer, x, B, later);
       const y = b.f32(layer, x, B);
-      seen?.(b, layer, y, (f) => after.push(f));
+      seen?.(b, layer, y, later);
       return y;
     });
+    if (more) {
+      await b.flush();
+      run();
+      more(b, B, later);
+    }
     await b.finish();
-    for (const f of after) f();
+    run();
   }
 }
 
 /**
  * Calibrates every analog layer (sections 3 and 6): input scales, then calibrated ADC ranges, which
- * it installs in the executor. Returns the scales per matrix layer.
+ * it installs in the executor. Returns the scales per matrix layer. When the calibration inputs fit
+ * one batch, the ranges are measured on the activations of the very walk that gave the scales (one
+ * f32 forward pass); otherwise every batch is walked again once the scales are known.
  */
 export async function calibrateNetwork<T>(net: Network, layers: readonly MatrixLayer[], ex: Executor<T>, cal: CalibrationInputs, codes?: InputCodes): Promise<LayerScales[]> {
   const scales: LayerScales[] = layers.map((l) => ({ sx: 1, hi: l.parts.map(() => 0) }));
@@ -143,15 +161,38 @@ export async function calibrateNetwork<T>(net: Network, layers: readonly MatrixL
   // Pass 1: f32 forward; each analog layer's sx from the largest |input| it sees, and a digital unit's
   // output LSB from the largest |output| (after a fused ReLU: the largest output) of its layer.
   const digital = (i: number): boolean => layers[i].cfg?.digital !== undefined;
+  const ranged = (i: number): boolean => layers[i].cfg !== null && needsCalibration(layers[i].cfg!);
   const relu = layers.map((l) => l.cfg?.digital !== undefined && (l.cfg.digital.relu || reluFollows(net, l.op.output)));
   const maxOut = layers.map(() => 0);
-  if (layers.some((_, i) => measured(i) || digital(i))) {
-    const maxAbs = layers.map(() => 0);
+  const maxAbs = layers.map(() => 0);
+  const wantRanges = layers.some((_, i) => ranged(i));
+  const oneWalk = wantRanges && calibrationStep(ex, cal) >= cal.n;
+  const kept = new Map<number, T>();
+  const setScales = (): void => {
+    layers.forEach((l, i) => {
+      if (measured(i)) scales[i].sx = maxAbs[i] === 0 ? 1 : maxAbs[i] / (2 ** l.cfg!.inputs.bits - 1);
+    });
+    if (codes && layers[0]?.cfg) scales[0].sx = codes.sx;
+    layers.forEach((l, i) => {
+      if (!digital(i)) return;
+      // A graph fed quantization codes (vmm) computed its f32 outputs in codes: times sx they are outputs.
+      const peak = maxOut[i] * (codes && i === 0 ? codes.sx : 1);
+      const top = outputRange(l.cfg!.digital!.outputBits, relu[i]).hi;
+      scales[i].digital = { outScale: peak > 0 ? peak / top : 1, relu: relu[i] };
+    });
+  };
+  // Pass 2: the noise-free chip fed those same f32 inputs gives each calibrated ADC range.
+  const measureRanges = (b: ExecBatch<T>, layer: number, x: T, B: number, later: (f: () => void) => void): void => {
+    const his = b.layerMaxAdcInput(layer, x, B, quantScale(scales, layer, codes));
+    later(() => his.forEach((m, group) => (scales[layer].hi[group] = Math.max(scales[layer].hi[group], m.get()))));
+  };
+  if (oneWalk || layers.some((_, i) => measured(i) || digital(i))) {
     await overCalibration(
       net,
       ex,
       cal,
       (b, layer, x, _B, later) => {
+        if (oneWalk && ranged(layer)) kept.set(layer, x);
         if (!measured(layer)) return;
         const m = b.maxAbs(x);
         later(() => (maxAbs[layer] = Math.max(maxAbs[layer], m.get())));
@@ -163,33 +204,22 @@ export async function calibrateNetwork<T>(net: Network, layers: readonly MatrixL
           for (const e of v.get()) maxOut[layer] = Math.max(maxOut[layer], relu[layer] ? e : Math.abs(e));
         });
       },
+      oneWalk
+        ? (b, B, later) => {
+            setScales();
+            for (const [layer, x] of kept) measureRanges(b, layer, x, B, later);
+          }
+        : undefined,
     );
-    layers.forEach((l, i) => {
-      if (measured(i)) scales[i].sx = maxAbs[i] === 0 ? 1 : maxAbs[i] / (2 ** l.cfg!.inputs.bits - 1);
-    });
   }
-  if (codes && layers[0]?.cfg) scales[0].sx = codes.sx;
-  layers.forEach((l, i) => {
-    if (!digital(i)) return;
-    // A graph fed quantization codes (vmm) computed its f32 outputs in codes: times sx they are outputs.
-    const peak = maxOut[i] * (codes && i === 0 ? codes.sx : 1);
-    const top = outputRange(l.cfg!.digital!.outputBits, relu[i]).hi;
-    scales[i].digital = { outScale: peak > 0 ? peak / top : 1, relu: relu[i] };
-  });
-  // Pass 2: the noise-free chip fed those same f32 inputs gives each calibrated ADC range.
-  if (layers.some((l) => l.cfg && needsCalibration(l.cfg))) {
-    await overCalibration(net, ex, cal, (b, layer, x, B, later) => {
-      const l = layers[layer];
-      if (!l.cfg || !needsCalibration(l.cfg)) return;
-      const sxq = quantScale(scales, layer, codes);
-      forEachMatrix(b, l, x, B, (group, rows, n) => {
-        const m = b.maxAdcInput(layer, group, rows, n, sxq);
-        later(() => (scales[layer].hi[group] = Math.max(scales[layer].hi[group], m.get())));
-      });
+  if (!oneWalk) setScales();
+  if (wantRanges) {
+    if (!oneWalk) await overCalibration(net, ex, cal, (b, layer, x, B, later) => {
+      if (ranged(layer)) measureRanges(b, layer, x, B, later);
     });
     // One calibrated range per layer (section 3), across its groups' matrices.
     layers.forEach((l, i) => {
-      if (!l.cfg || !needsCalibration(l.cfg)) return;
+      if (!ranged(i)) return;
       const hi = Math.max(...scales[i].hi);
       scales[i].hi = scales[i].hi.map(() => hi);
     });

@@ -20,7 +20,7 @@ import {
 } from '../../kernels/backward.ts';
 import type { Recorder } from '../../kernels/dispatch.ts';
 import {
-  BACKWARD_OPS, concatTarget, convTaps, gatherSource, indexMap, operandStrides, padSourceMap, poolTaps, reduceTarget, sliceSource, transposeSource, unsupportedOp,
+  BACKWARD_OPS, concatTarget, convDims, convTaps, gatherSource, indexMap, operandStrides, padSourceMap, poolTaps, reduceTarget, sliceSource, transposeSource, unsupportedOp,
   type AdapterGrad, type BackwardContext, type ParamGrad,
 } from './backward.ts';
 
@@ -324,12 +324,7 @@ function affineBackward(s: GpuSession, w: Work, op: AffineOp, g: Grad): Grad {
  * weights; over blocks of samples whose im2col fits one storage binding, dW and db summed across them.
  */
 function convBackward(s: GpuSession, w: Work, op: ConvOp, x: () => GPUBuffer, xLen: number, g: Grad, B: number, ctx: BackwardContext, needDx: boolean, reads: Reads, params: Map<string, ParamGrad>): Grad | null {
-  const [, H, Wd] = op.inShape;
-  const [, OH, OW] = op.outShape;
-  const P = OH * OW;
-  const cinG = op.cin / op.group;
-  const Kg = cinG * op.kh * op.kw;
-  const Ng = op.cout / op.group;
+  const { H, Wd, P, cinG, Kg, Ng } = convDims(op);
   const plane = op.cin * H * Wd;
   const trained = ctx.params?.has(op.name) ?? false;
   if (!trained && !needDx) return null;

@@ -444,14 +444,17 @@ export function convTaps(op: ConvOp): Int32Array {
   return t;
 }
 
-/** A conv layer's dW, db when trained and dx (through W, the chip's effective weights) when an earlier op needs it. */
-function convBackward(op: ConvOp, x: Float32Array, g: Float64Array, B: number, ctx: BackwardContext, pgrads: Map<string, ParamGrad>, needDx: boolean): Float64Array | null {
+/** A conv's sizes as its backward uses them: input H×Wd, output OH×OW = P positions, per group cinG inputs, Kg = cinG·kh·kw taps and Ng outputs. */
+export function convDims(op: ConvOp): { H: number; Wd: number; OH: number; OW: number; P: number; cinG: number; Kg: number; Ng: number } {
   const [, H, Wd] = op.inShape;
   const [, OH, OW] = op.outShape;
-  const P = OH * OW;
   const cinG = op.cin / op.group;
-  const Kg = cinG * op.kh * op.kw;
-  const Ng = op.cout / op.group;
+  return { H, Wd, OH, OW, P: OH * OW, cinG, Kg: cinG * op.kh * op.kw, Ng: op.cout / op.group };
+}
+
+/** A conv layer's dW, db when trained and dx (through W, the chip's effective weights) when an earlier op needs it. */
+function convBackward(op: ConvOp, x: Float32Array, g: Float64Array, B: number, ctx: BackwardContext, pgrads: Map<string, ParamGrad>, needDx: boolean): Float64Array | null {
+  const { H, Wd, P, cinG, Kg, Ng } = convDims(op);
   const taps = convTaps(op);
   const trained = ctx.params?.has(op.name) ?? false;
   const dW = trained ? new Float64Array(op.weight.length) : null;

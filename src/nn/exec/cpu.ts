@@ -11,6 +11,7 @@ import type { MatrixLayer } from '../matrices.ts';
 import { colsToNchwTensorRef, convF32Ref, im2colTensorRef, linearF32Ref } from '../ops/matrix.ts';
 import { digitalOpRef } from '../ops/registry.ts';
 import type { ExecBatch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
+import { forEachMatrix } from '../walk.ts';
 import { DigitalUnit } from '../../readout/digital.ts';
 import { adapterBranchRef, addBranch, scaledUp, type AdapterLayer } from '../../adapters/set.ts';
 
@@ -182,9 +183,13 @@ class CpuBatch implements ExecBatch<HostTensor> {
     return now(m);
   }
 
-  maxAdcInput(layer: number, group: number, rows: HostTensor, n: number, sxq: number): Pending<number> {
-    const pl = this.programmed[layer][group]!;
-    return now(calibrateAdcRangeRef(pl, this.layers[layer].cfg as XbarConfig, quantizeInputs(rows.data, sxq, pl.geom.Qx), n));
+  layerMaxAdcInput(layer: number, x: HostTensor, B: number, sxq: number): Pending<number>[] {
+    const out: Pending<number>[] = [];
+    forEachMatrix(this, this.layers[layer], x, B, (group, rows, n) => {
+      const pl = this.programmed[layer][group]!;
+      out[group] = now(calibrateAdcRangeRef(pl, this.layers[layer].cfg as XbarConfig, quantizeInputs(rows.data, sxq, pl.geom.Qx), n));
+    });
+    return out;
   }
 
   sumAbsOutput(layer: number, group: number, rows: HostTensor, n: number, run: CrossbarRun): Pending<number> {
@@ -196,6 +201,8 @@ class CpuBatch implements ExecBatch<HostTensor> {
   read(t: HostTensor): Pending<Float32Array> {
     return now(t.data);
   }
+
+  async flush(): Promise<void> {}
 
   async finish(): Promise<void> {}
 }

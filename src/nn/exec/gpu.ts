@@ -24,6 +24,8 @@ import type { ExecBatch, ChipSet, CrossbarRun, Executor, Pending } from './types
 import { LevelFitRows } from './level-fit.ts';
 import { fitsLevels } from '../../readout/tables.ts';
 import { quantizeInputs } from '../../crossbar/quantize.ts';
+import { GpuAdcMax } from '../../kernels/adc-max.ts';
+import { forEachMatrix } from '../walk.ts';
 
 /** The digital unit's calibrated parameters of one layer (null: f32), as the CPU executor keeps them. */
 type DigitalParams = { outScale: number; relu: boolean } | null;
@@ -107,10 +109,20 @@ export class GpuExecutor implements Executor<GpuTensor> {
   }
 
   batch(): ExecBatch<GpuTensor> {
-    return new GpuBatch(this.s, this.net, this.layers, this.f32, this.xbars, this.adapters, this.digitalParams, this.fitRows);
+    return new GpuBatch(this.s, this.net, this.layers, this.f32, this.xbars, this.adapters, this.digitalParams, this.fitRows, (layer, group) => this.adcMax(layer, group));
   }
 
+  /** Calibration's range kernel of one matrix (src/kernels/adc-max.ts), made on first use; null where the layer's levels are not exact. */
+  private adcMax(layer: number, group: number): GpuAdcMax | null {
+    const key = `${layer}/${group}`;
+    if (!this.adcMaxes.has(key)) this.adcMaxes.set(key, GpuAdcMax.create(this.s, this.xbars[layer][group]!));
+    return this.adcMaxes.get(key)!;
+  }
+
+  private readonly adcMaxes = new Map<string, GpuAdcMax | null>();
+
   destroy(): void {
+    for (const k of this.adcMaxes.values()) k?.destroy();
     for (const w of this.f32) w.destroy();
     for (const g of this.xbars) for (const xl of g) xl?.destroy();
     for (const a of this.adapters) a?.destroy();
@@ -140,6 +152,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
     private readonly adapters: readonly (GpuAdapter | null)[],
     private readonly digitalParams: readonly DigitalParams[],
     private readonly fitRows: LevelFitRows,
+    private readonly adcMax: (layer: number, group: number) => GpuAdcMax | null,
   ) {
     const { device } = s.ctx;
     this.e = {
@@ -247,7 +260,28 @@ class GpuBatch implements ExecBatch<GpuTensor> {
     });
   }
 
-  maxAdcInput(layer: number, group: number, rows: GpuTensor, n: number, sxq: number): Pending<number> {
+  layerMaxAdcInput(layer: number, x: GpuTensor, B: number, sxq: number): Pending<number>[] {
+    const l = this.layers[layer];
+    const out: Pending<number>[] = [];
+    // Exact levels: one dispatch per matrix straight from the layer's input (no im2col rows, no per-output trace).
+    const fast = l.parts.map((p) => (fitsLevels(l.cfg!) ? null : this.adcMax(layer, p.group)));
+    if (fast.every((k) => k !== null)) {
+      const n = B * l.vectorsPerSample;
+      for (const p of l.parts) {
+        const hi = this.e.alloc(16, 'adcMax.hi');
+        this.e.encoder.clearBuffer(hi);
+        const input = l.op.kind === 'linear' ? { kind: 'rows' as const, buf: x.buf } : { kind: 'conv' as const, buf: x.buf, geom: l.op, B, group: p.group };
+        fast[p.group]!.encode(this.e, input, n, sxq, hi);
+        out[p.group] = this.readLater(hi, 4, (d) => new Float32Array(d)[0]);
+      }
+      return out;
+    }
+    forEachMatrix(this, l, x, B, (group, rows, n) => (out[group] = this.maxAdcInput(layer, group, rows, n, sxq)));
+    return out;
+  }
+
+  /** The trace of the crossbar kernel: largest |ADC input| of the noise-free chip over im2col rows (levels fitted on the host, inexact levels, NNS+A). */
+  private maxAdcInput(layer: number, group: number, rows: GpuTensor, n: number, sxq: number): Pending<number> {
     const xl = this.xbars[layer][group]!;
     const count = n * this.layers[layer].parts[group].N;
     const buf = this.e.alloc(count * 4, 'trace');
@@ -282,19 +316,23 @@ class GpuBatch implements ExecBatch<GpuTensor> {
     return this.readLater(t.buf, elementCount(t.shape) * 4, (d) => new Float32Array(d));
   }
 
-  async finish(): Promise<void> {
+  async flush(): Promise<void> {
     const { device } = this.s.ctx;
     let staging: GPUBuffer | null = null;
+    const reads = this.reads.splice(0);
+    const bytes = this.readBytes;
+    this.readBytes = 0;
     try {
-      if (this.readBytes > 0) {
-        staging = device.createBuffer({ size: this.readBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'batch.readback' });
-        for (const r of this.reads) this.e.encoder.copyBufferToBuffer(r.buf, 0, staging, r.offset, Math.ceil(Math.max(4, r.bytes) / 4) * 4);
+      if (bytes > 0) {
+        staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'batch.readback' });
+        for (const r of reads) this.e.encoder.copyBufferToBuffer(r.buf, 0, staging, r.offset, Math.ceil(Math.max(4, r.bytes) / 4) * 4);
       }
       device.queue.submit([this.e.encoder.finish()]);
+      this.e.encoder = device.createCommandEncoder();
       if (staging) {
         await staging.mapAsync(GPUMapMode.READ);
         const all = staging.getMappedRange();
-        for (const r of this.reads) r.value = all.slice(r.offset, r.offset + r.bytes);
+        for (const r of reads) r.value = all.slice(r.offset, r.offset + r.bytes);
         staging.unmap();
       }
       this.s.ctx.checkErrors();
@@ -302,6 +340,13 @@ class GpuBatch implements ExecBatch<GpuTensor> {
       for (const groups of this.xbars) for (const xl of groups) await xl?.settle();
     } finally {
       staging?.destroy();
+    }
+  }
+
+  async finish(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
       for (const t of this.temps) t.destroy();
     }
   }

@@ -53,14 +53,22 @@ export interface ExecBatch<T> {
   crossbar(layer: number, group: number, rows: T, n: number, run: CrossbarRun): { y: T; negVectors: Pending<number> };
   /** Largest |value| of a tensor. */
   maxAbs(t: T): Pending<number>;
-  /** Largest |ADC input| of the noise-free chip over the rows (the `calibrated` range). */
-  maxAdcInput(layer: number, group: number, rows: T, n: number, sxq: number): Pending<number>;
+  /**
+   * Largest |ADC input| of the noise-free chip, per group, over the vectors a matrix layer reads from
+   * its input `x` (B samples), quantized with `sxq`: each group's `calibrated` range.
+   */
+  layerMaxAdcInput(layer: number, x: T, B: number, sxq: number): Pending<number>[];
   /** Σ|Y| of one analog matrix's outputs (no bias) on `run.chip`: drift compensation's measurement. */
   sumAbsOutput(layer: number, group: number, rows: T, n: number, run: CrossbarRun): Pending<number>;
   /** A linear layer's output y [n, N] plus its adapter branch (α/r)·B·(A·x) for its input rows x [n, K] (src/adapters). */
   adapter(layer: number, x: T, y: T, n: number): T;
   /** The tensor's values. */
   read(t: T): Pending<Float32Array>;
+  /**
+   * Runs what was recorded so far; afterwards its Pendings can be read, while every tensor stays valid
+   * for more recording (calibration measures ADC ranges on the activations of the walk that gave sx).
+   */
+  flush(): Promise<void>;
   /** Runs what was recorded; afterwards every Pending of this batch can be read. Frees temporaries. */
   finish(): Promise<void>;
 }
