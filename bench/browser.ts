@@ -1,4 +1,4 @@
-// npm run bench:browser [-- --quick] [--runs N] [--only REGEX] [--read-sigma S] [--images N] [--out DIR]
+// npm run bench:browser [-- --quick] [--runs N] [--only REGEX] [--read-sigma S] [--images N] [--out DIR] [--retune | --tiles NAME]
 // The benchmark suite in headless Chromium (WebGPU on SwiftShader, the flags of the browser tests):
 // builds bench/page with Vite, serves it on loopback, runs the suite in the page and takes the record
 // back into Node, which prints the tables and writes the JSON to bench/results/. Cold evals are fresh

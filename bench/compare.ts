@@ -37,6 +37,7 @@ const lines = [
   '| case | figure | A | B | B/A | within 25% |',
   '|---|---|---|---|---|---|',
 ];
+const differing: string[] = [];
 for (const ca of A.cases) {
   const cb = byId.get(ca.id);
   if (!cb) continue;
@@ -44,5 +45,8 @@ for (const ca of A.cases) {
   const hb = headline(cb);
   const r = hb.value / ha.value;
   lines.push(`| ${ca.id} | ${ha.name} | ${ha.value.toPrecision(3)} | ${hb.value.toPrecision(3)} | ${r.toFixed(2)} | ${r >= 0.8 && r <= 1.25 ? 'yes' : 'no'} |`);
+  // Each runner tunes its own tiling, and on a loaded machine the two can differ by 1.5x in speed.
+  if (ca.kind === 'kernel' && cb.kind === 'kernel' && ca.tiles !== cb.tiles) differing.push(`${ca.id} (A: ${ca.tiles}, B: ${cb.tiles})`);
 }
+if (differing.length > 0) lines.push('', `Not like for like: the crossbar tilings differ in ${differing.join('; ')}. Rerun both with the same --tiles.`);
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--runs N] [--only REGEX] [--read-sigma S] [--images N] [--out DIR]
+// npm run bench [-- --quick] [--runs N] [--only REGEX] [--read-sigma S] [--images N] [--out DIR] [--retune | --tiles NAME]
 // The benchmark suite (bench/core/suite.ts) in Node on Dawn's adapter: markdown tables on stdout,
 // progress on stderr, one JSON record per run in bench/results/. Cold evals are fresh `xbarsim eval`
 // processes. For a like-for-like comparison with the browser runner (SwiftShader), point Dawn at the
@@ -113,6 +113,9 @@ try {
   const file = join(dir, `${run.startedAt.replace(/[:.]/g, '-')}-node${opts.quick ? '-quick' : ''}.json`);
   writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
   process.stdout.write(`${markdownReport(run)}\n\nwhole suite ${(now() - t0).toFixed(0)} s; record: ${file}\n`);
+} catch (e) {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
 } finally {
   rmSync(work, { recursive: true, force: true });
   runtime.release();

@@ -1,6 +1,6 @@
 // Command-line flags shared by both runners (Node side only).
 import { parseArgs } from 'node:util';
-import { QUICK_IMAGES, type SuiteOptions } from './suite.ts';
+import { QUICK_IMAGES, tilingNames, type SuiteOptions } from './suite.ts';
 
 export interface BenchArgs extends SuiteOptions {
   /** Folder for the JSON record (default bench/results). */
@@ -8,7 +8,7 @@ export interface BenchArgs extends SuiteOptions {
 }
 
 function fail(usage: string, msg: string): never {
-  process.stderr.write(`bench: ${msg} (usage: ${usage} [--quick] [--runs N>=5] [--only REGEX] [--read-sigma S>=0] [--images N>=1] [--out DIR] [--retune])\n`);
+  process.stderr.write(`bench: ${msg} (usage: ${usage} [--quick] [--runs N>=5] [--only REGEX] [--read-sigma S>=0] [--images N>=1] [--out DIR] [--retune] [--tiles NAME])\n`);
   process.exit(2);
 }
 
@@ -26,6 +26,7 @@ export function parseBenchArgs(argv: string[], usage: string): BenchArgs {
         images: { type: 'string' },
         out: { type: 'string' },
         retune: { type: 'boolean', default: false },
+        tiles: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -48,5 +49,8 @@ export function parseBenchArgs(argv: string[], usage: string): BenchArgs {
       fail(usage, `--only ${values.only}: not a regular expression`);
     }
   }
-  return { quick: values.quick, runs, only, readSigma, images, out: values.out ?? null, retune: values.retune };
+  const tiles = values.tiles ?? null;
+  if (tiles !== null && !tilingNames().includes(tiles)) fail(usage, `--tiles ${tiles}: one of ${tilingNames().map((n) => `"${n}"`).join(', ')}`);
+  if (tiles !== null && values.retune) fail(usage, '--tiles and --retune: give one (--tiles skips tuning)');
+  return { quick: values.quick, runs, only, readSigma, images, out: values.out ?? null, retune: values.retune, tiles };
 }

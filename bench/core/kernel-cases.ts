@@ -16,7 +16,7 @@ import { kernelKeyString } from '../../src/gpu/pipeline-cache.ts';
 import { tilesName } from '../../src/kernels/autotune.ts';
 import { vmmRef } from '../../src/reference/vmm.ts';
 import { lcgArray } from './data.ts';
-import { compileMeter, timeGpuRuns, timeRuns, type GpuRunTiming } from './measure.ts';
+import { compileMeter, timeGpuRuns, timeRuns, type BenchRecorder, type GpuRunTiming } from './measure.ts';
 import { figure, type Figure } from './stats.ts';
 
 /** One kernel case: a preset's crossbar layer at K = N and batch B. */
@@ -72,12 +72,23 @@ export function cellMacsOf(layer: ProgrammedLayer, B: number): number {
   return g.T * g.S * g.pol * B * g.K * g.N;
 }
 
-/**
- * Runs one kernel case: the crossbar kernel and the GEMM, `runs` timed runs each after one warm-up,
- * GPU time from timestamp-query when `useTimestamps` (else the wall clock from submit to completion);
- * the CPU reference on `cpuVectors` vectors when that is > 0.
- */
-export async function runKernelCase(s: GpuSession, spec: KernelCaseSpec, o: { runs: number; useTimestamps: boolean; cpuVectors: number }): Promise<KernelResult> {
+/** A kernel case's layer on the GPU: programmed, its ADC ranges calibrated, ready to encode. */
+export interface PreparedKernelCase {
+  layer: ProgrammedLayer;
+  cfg: XbarConfig;
+  W: Float32Array;
+  X: Float32Array;
+  /** Input scale and the calibrated ADC range's top. */
+  sx: number;
+  hi: number;
+  gl: GpuCrossbarLayer;
+  /** Records one run of the crossbar kernel on all B vectors (`kernel` forces a variant). */
+  encode(rec: BenchRecorder, kernel?: 'general' | 'float'): void;
+  destroy(): void;
+}
+
+/** Programs chip 0 of a kernel case's layer (K = N, B vectors of non-negative inputs) and calibrates its ADC ranges. */
+export async function prepareKernelCase(s: GpuSession, spec: KernelCaseSpec): Promise<PreparedKernelCase> {
   const { device } = s.ctx;
   const { K, B } = spec;
   const N = K;
@@ -88,11 +99,16 @@ export async function runKernelCase(s: GpuSession, spec: KernelCaseSpec, o: { ru
   const layer = programLayer(W, K, N, cfg);
   const g = layer.geom;
   const sx = inputScale(X, g.Qx);
-  const meter = compileMeter(s);
   const gl = GpuCrossbarLayer.upload(s, layer, cfg, blockRanges(g, cfg, 0));
   const chip = gl.programChip(cfg.seed, 0);
   const input = uploadStorage(device, X, 'bench.x');
   const out = device.createBuffer({ size: Math.max(16, B * N * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, label: 'bench.y' });
+  const destroy = (): void => {
+    input.destroy();
+    out.destroy();
+    chip.destroy();
+    gl.destroy();
+  };
   try {
     // The calibrated ADC range from the noise-free chip on (up to) 16 of the vectors: ranges decide
     // clipping, not speed, so a few vectors are enough.
@@ -102,13 +118,45 @@ export async function runKernelCase(s: GpuSession, spec: KernelCaseSpec, o: { ru
     for (const v of trace) hi = Math.max(hi, v);
     gl.setRanges(blockRanges(g, cfg, hi));
     await device.queue.onSubmittedWorkDone();
+    return {
+      layer,
+      cfg,
+      W,
+      X,
+      sx,
+      hi,
+      gl,
+      encode: (rec, kernel) => gl.encode(rec, chip, { input, out, rows: B, rowOffset: 0, sxq: sx, outScale: sx, ...(kernel ? { kernel } : {}) }),
+      destroy,
+    };
+  } catch (e) {
+    destroy();
+    throw e;
+  }
+}
+
+/**
+ * Runs one kernel case: the crossbar kernel and the GEMM, `runs` timed runs each after one warm-up,
+ * GPU time from timestamp-query when `useTimestamps` (else the wall clock from submit to completion);
+ * the CPU reference on `cpuVectors` vectors when that is > 0.
+ */
+export async function runKernelCase(s: GpuSession, spec: KernelCaseSpec, o: { runs: number; useTimestamps: boolean; cpuVectors: number }): Promise<KernelResult> {
+  const { K, B } = spec;
+  const N = K;
+  const meter = compileMeter(s);
+  let kc: PreparedKernelCase | null = null;
+  try {
+    kc = await prepareKernelCase(s, spec);
+    const { layer, cfg, W, X, sx, hi, gl } = kc;
+    const g = layer.geom;
+    const run = kc.encode;
     meter.reset();
 
-    const xbar = await timeGpuRuns(s, o.runs, o.useTimestamps, (rec) => gl.encode(rec, chip, { input, out, rows: B, rowOffset: 0, sxq: sx, outScale: sx }));
+    const xbar = await timeGpuRuns(s, o.runs, o.useTimestamps, (rec) => run(rec));
     const xbarCompile = meter.seconds();
     const path = gl.kernelPath();
-    const general = path === 'bitplane' ? await timeGpuRuns(s, o.runs, o.useTimestamps, (rec) => gl.encode(rec, chip, { input, out, rows: B, rowOffset: 0, sxq: sx, outScale: sx, kernel: 'general' })) : null;
-    const float = path !== 'float' ? await timeGpuRuns(s, o.runs, o.useTimestamps, (rec) => gl.encode(rec, chip, { input, out, rows: B, rowOffset: 0, sxq: sx, outScale: sx, kernel: 'float' })) : null;
+    const general = path === 'bitplane' ? await timeGpuRuns(s, o.runs, o.useTimestamps, (rec) => run(rec, 'general')) : null;
+    const float = path !== 'float' ? await timeGpuRuns(s, o.runs, o.useTimestamps, (rec) => run(rec, 'float')) : null;
     meter.reset();
     const gemmPlan = planGemm(s, X, W, B, K, N);
     let gemm: GpuRunTiming;
@@ -159,9 +207,6 @@ export async function runKernelCase(s: GpuSession, spec: KernelCaseSpec, o: { ru
     };
   } finally {
     meter.restore();
-    input.destroy();
-    out.destroy();
-    chip.destroy();
-    gl.destroy();
+    kc?.destroy();
   }
 }

@@ -39,13 +39,16 @@ export interface GpuRunTiming {
   encode: Figure;
   /** Wall time of the uncounted warm-up run (pipeline compilation included). */
   warmup: number;
+  /** With timestamp-query: the sum of the passes' own durations per run (`seconds` also counts the gaps between passes), and the passes per run. */
+  busy?: Figure;
+  passes?: number;
 }
 
 /** Records `encode` into a fresh encoder, submits and waits, `runs` times after one warm-up. */
 export async function timeGpuRuns(s: GpuSession, runs: number, useTimestamps: boolean, encode: (rec: BenchRecorder) => void): Promise<GpuRunTiming> {
   const { device } = s.ctx;
   const timer = useTimestamps ? new GpuTimer(device) : null;
-  const one = async (): Promise<{ wall: number; encode: number; gpu: number }> => {
+  const one = async (): Promise<{ wall: number; encode: number; gpu: number; busy: number; passes: number }> => {
     const temps: GPUBuffer[] = [];
     const t0 = now();
     const enc = device.createCommandEncoder();
@@ -57,12 +60,12 @@ export async function timeGpuRuns(s: GpuSession, runs: number, useTimestamps: bo
     const wall = now() - t0;
     s.ctx.checkErrors();
     for (const b of temps) b.destroy();
-    const gpu = timer ? (await timer.read()).span : wall;
-    return { wall, encode: t1 - t0, gpu };
+    const t = timer ? await timer.read() : { span: wall, busy: wall, passes: 0 };
+    return { wall, encode: t1 - t0, gpu: t.span, busy: t.busy, passes: t.passes };
   };
   try {
     const warm = await one();
-    const rs: { wall: number; encode: number; gpu: number }[] = [];
+    const rs: Awaited<ReturnType<typeof one>>[] = [];
     for (let i = 0; i < runs; i++) rs.push(await one());
     return {
       seconds: figure(rs.map((r) => r.gpu), 's'),
@@ -70,6 +73,7 @@ export async function timeGpuRuns(s: GpuSession, runs: number, useTimestamps: bo
       wall: figure(rs.map((r) => r.wall), 's'),
       encode: figure(rs.map((r) => r.encode), 's'),
       warmup: warm.wall,
+      ...(timer ? { busy: figure(rs.map((r) => r.busy), 's'), passes: warm.passes } : {}),
     };
   } finally {
     timer?.destroy();

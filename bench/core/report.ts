@@ -39,7 +39,7 @@ function kernels(run: BenchRun, rs: KernelResult[]): string {
   return [
     `### Crossbar kernel vs f32 GEMM (${src}; read noise σ = ${rs[0]?.readSigma} additive; median of ${run.options.runs} runs ± half their range)`,
     '',
-    `Tiling: ${rs[0]?.tiles ?? ''}${run.tuning ? ` (${run.tuning.source === 'cache' ? 'from the tuning cache' : 'tuned in this run'}: ${Object.entries(run.tuning.timings).map(([k, v]) => `${k} ${v.toPrecision(3)} ms`).join(', ')})` : ''}.`,
+    `Tiling: ${rs[0]?.tiles ?? ''}${run.tuning ? ` (${run.tuning.source === 'cache' ? 'from the tuning cache' : run.tuning.source === 'option' ? 'set by --tiles' : 'tuned in this run'}${Object.keys(run.tuning.timings).length > 0 ? `: ${Object.entries(run.tuning.timings).map(([k, v]) => `${k} ${v.toPrecision(3)} ms`).join(', ')}` : ''})` : ''}.`,
     '',
     table(['preset', 'dataflow', 'K=N', 'B', 'G cell-MACs', 'path', 'xbar ms', 'general ms', 'fast/general', 'f32-sum ms', 'GEMM ms', 'xbar G cell-MAC/s', 'GEMM G MAC/s', 'rate ratio', 'time ratio', 'compile ms xbar/GEMM', 'CPU ref G cell-MAC/s', 'GPU/CPU'], rows),
     '',

@@ -3,7 +3,7 @@
 // cases and their code are the same in both.
 import type { Backend } from '../../src/gpu/backend.ts';
 import type { TuningStore } from '../../src/gpu/tuning.ts';
-import { tilesName, tuneBackend } from '../../src/kernels/autotune.ts';
+import { tilesName, tuneBackend, tuningCandidates } from '../../src/kernels/autotune.ts';
 import { adapterLine } from '../../src/gpu/gpu-context.ts';
 import type { EvalData } from '../../src/io/datasets/eval-data.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
@@ -61,6 +61,12 @@ export interface SuiteOptions {
   images: number;
   /** Measure the crossbar tiling again instead of reading the tuning cache. */
   retune?: boolean;
+  /**
+   * Run the crossbar kernel at this tiling (a tilesName, e.g. "reg tm4 8x8 pc4") instead of the tuned
+   * one: two runners compared side by side then run the same kernel code, where each one's own tuning,
+   * timed under whatever load the machine had, can pick tilings 1.5x apart on SwiftShader.
+   */
+  tiles?: string | null;
 }
 
 /** What a runner measured of its cold evals. */
@@ -101,9 +107,9 @@ export interface BenchRun {
   adapter: { line: string; vendor: string; architecture: string; device: string; description: string; source: string; isSoftware: boolean; features: string[] };
   /** How GPU kernel times were measured. */
   gpuTiming: 'timestamp-query' | 'wall';
-  options: { quick: boolean; runs: number; only: string | null; readSigma: number; images: number; retune: boolean };
+  options: { quick: boolean; runs: number; only: string | null; readSigma: number; images: number; retune: boolean; tiles?: string | null };
   /** The crossbar tiling the kernels ran with: from the cache or measured in this run, with each candidate's median ms. */
-  tuning: { tiles: string; source: 'cache' | 'measured'; timings: Record<string, number> } | null;
+  tuning: { tiles: string; source: 'cache' | 'measured' | 'option'; timings: Record<string, number> } | null;
   cases: (CaseResult & { id: string })[];
   skipped: { id: string; reason: string }[];
 }
@@ -144,10 +150,31 @@ async function loadNet(host: BenchHost, ref: ModelRef): Promise<Network | null> 
   return importOnnx(bytes, 'shipped' in ref ? `models/${ref.shipped}` : ref.built);
 }
 
+/** Every tiling name `--tiles` may give (the candidates of an adapter with generous limits). */
+export function tilingNames(): string[] {
+  return tuningCandidates({ maxComputeWorkgroupStorageSize: 1 << 20, maxComputeInvocationsPerWorkgroup: 1 << 10 }).map(tilesName);
+}
+
+/** Sets the backend's crossbar tiling to the candidate named `name` (no tuning); throws naming the adapter's candidates when it has none of that name. */
+function fixTiling(b: BenchHost['backend'], name: string): NonNullable<BenchRun['tuning']> {
+  const s = b.session;
+  const names = tuningCandidates(s.ctx.limits, s.ctx.adapter.isSoftware);
+  const pick = names.find((t) => tilesName(t) === name);
+  if (!pick) throw new Error(`--tiles ${name}: not a tiling this adapter runs (${names.map(tilesName).join(', ')})`);
+  s.tuning = { ...s.tuning, xbar: { ...pick, bitplane: s.tuning.xbar.bitplane } };
+  b.runtime.setTuning(s.tuning);
+  return { tiles: name, source: 'option', timings: {} };
+}
+
 /** Runs every selected case; returns the run's record. */
 export async function runSuite(host: BenchHost, o: SuiteOptions): Promise<BenchRun> {
   const startedAt = new Date().toISOString();
-  const tuned = await tuneBackend(host.backend, host.tuningStore, { retune: o.retune, log: host.log });
+  let tuning: BenchRun['tuning'];
+  if (o.tiles) tuning = fixTiling(host.backend, o.tiles);
+  else {
+    const tuned = await tuneBackend(host.backend, host.tuningStore, { retune: o.retune, log: host.log });
+    tuning = tuned && { tiles: tilesName(tuned.entry.xbar), source: tuned.source, timings: tuned.entry.timings };
+  }
   const s = host.backend.session;
   const a = s.ctx.adapter;
   const useTimestamps = GpuTimer.available(s.ctx.device);
@@ -234,8 +261,8 @@ export async function runSuite(host: BenchHost, o: SuiteOptions): Promise<BenchR
     versions: host.versions,
     adapter: { line: adapterLine(a), vendor: a.vendor, architecture: a.architecture, device: a.device, description: a.description, source: a.source, isSoftware: a.isSoftware, features: s.ctx.caps.features },
     gpuTiming: useTimestamps ? 'timestamp-query' : 'wall',
-    options: { quick: o.quick, runs: o.runs, only: o.only?.source ?? null, readSigma: o.readSigma, images: o.images, retune: o.retune ?? false },
-    tuning: tuned && { tiles: tilesName(tuned.entry.xbar), source: tuned.source, timings: tuned.entry.timings },
+    options: { quick: o.quick, runs: o.runs, only: o.only?.source ?? null, readSigma: o.readSigma, images: o.images, retune: o.retune ?? false, tiles: o.tiles ?? null },
+    tuning,
     cases,
     skipped,
   };
@@ -249,5 +276,5 @@ export function suiteOptionsToJson(o: SuiteOptions): string {
 /** The inverse of suiteOptionsToJson, with the defaults for absent fields. */
 export function suiteOptionsFromJson(text: string): SuiteOptions {
   const j = JSON.parse(text) as Partial<Omit<SuiteOptions, 'only'>> & { only?: string | null };
-  return { quick: j.quick ?? false, runs: j.runs ?? 5, only: j.only ? new RegExp(j.only) : null, readSigma: j.readSigma ?? 0.02, images: j.images ?? 256, retune: j.retune ?? false };
+  return { quick: j.quick ?? false, runs: j.runs ?? 5, only: j.only ? new RegExp(j.only) : null, readSigma: j.readSigma ?? 0.02, images: j.images ?? 256, retune: j.retune ?? false, tiles: j.tiles ?? null };
 }

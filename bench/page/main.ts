@@ -13,11 +13,17 @@ import { evaluateChip } from '../../src/nn/evaluate.ts';
 import { openNetwork } from '../../src/nn/runner.ts';
 import { mnistEvalDataBrowser } from '../../web/app/mnist-browser.ts';
 import { shippedModels } from '../../web/app/models.ts';
+import { adapterLine } from '../../src/gpu/gpu-context.ts';
+import { probeCrossbar, type GapProbe } from '../core/gap-probe.ts';
+import type { KernelCaseSpec } from '../core/kernel-cases.ts';
 import { markdownReport } from '../core/report.ts';
 import { builtModel, runSuite, suiteOptionsFromJson, type BenchHost, type BenchRun, type ColdSpec, type ModelRef } from '../core/suite.ts';
 
 declare global {
   interface Window {
+    __benchGap?: Promise<{ probe: GapProbe; adapter: string }>;
+    /** Exposed by npm run bench:gap: called right before and after the timed runs. */
+    __gapMark?: (at: 'start' | 'end') => Promise<void>;
     __benchRun?: Promise<BenchRun>;
     __benchCold?: Promise<number>;
     /** Exposed by the Node side: runs `runs` cold evals (after a warm-up) in fresh browsers. */
@@ -101,6 +107,21 @@ async function suite(): Promise<BenchRun> {
   }
 }
 
+/** npm run bench:gap's browser side: one kernel case's crossbar kernel (bench/core/gap-probe.ts). */
+async function gap(): Promise<{ probe: GapProbe; adapter: string }> {
+  const backend = await openBackend();
+  try {
+    const o = JSON.parse(params.get('gap') ?? '{}') as { spec: KernelCaseSpec; runs: number; tiles: string };
+    const probe = await probeCrossbar(backend.session, o.spec, o.runs, o.tiles, async (at) => {
+      await window.__gapMark?.(at);
+    });
+    return { probe, adapter: adapterLine(backend.session.ctx.adapter) };
+  } finally {
+    backend.runtime.release();
+  }
+}
+
 const mode = params.get('mode');
 if (mode === 'suite') window.__benchRun = suite();
 else if (mode === 'cold') window.__benchCold = coldEval(JSON.parse(params.get('spec') ?? '{}') as ColdSpec);
+else if (mode === 'gap') window.__benchGap = gap();

@@ -11,6 +11,17 @@
  * affected: anonymous native functions of no parameters, which is what Napi::Function::New makes and
  * no JS callback is (bound functions are named "bound …", a promise's resolve takes one argument).
  * Results cannot change, only how soon a finished wait is seen.
+ *
+ * Why not poll less often: a poll costs the main thread about 0.05–0.1 ms, so the 1 ms timer takes
+ * ~5–10% of a core. A back-off (BACKOFF_POLL_TIMING: 1/16 of the time waited, at most 4 ms) cuts a long
+ * wait's polls to a quarter, yet on this shared 2-core machine at load ~12 it made SwiftShader's kernel
+ * slower in GPU time (npm run bench:gap, K256/B256 isaac: 5.67 s against 3.08 s with the 1 ms poll and
+ * 2.87 s in Chromium over 3 alternating pairs; 4.21 against 3.48 and 3.65 s in a later pair), at equal
+ * worker CPU seconds per run (1.60 s): the workers did the same work with less of the machine. The likely cause is the kernel's group scheduling (autogroups):
+ * a thread of the process waking every millisecond brings the process's group to the CPU ahead of
+ * other groups, and its driver threads run in the slices that follow; Chromium's GPU process has
+ * threads at nice −8, and setting them to 0 (bench:gap --same-priority) slowed the browser's run
+ * to Node's. XBARSIM_DAWN_POLL=backoff selects the back-off, for an otherwise idle machine.
  */
 import { promisify } from 'node:util';
 
@@ -27,9 +38,33 @@ export interface DawnPollStats {
   immediate: number;
   /** Dawn ticks deferred to a timer. */
   timed: number;
+  /** The longest timer delay asked for so far, ms (0 before any). */
+  maxDelayMs: number;
 }
 
 type Scheduler = (cb: (...a: unknown[]) => void, ...args: unknown[]) => unknown;
+
+/** How a wait is polled once it outlasts the spin window. */
+export interface PollTiming {
+  /** Dawn's own back-to-back polls for this long after a wait starts, ms. */
+  spinMs: number;
+  /** Timer delay bounds, ms: the delay is `backoff` × the time waited so far, within [minMs, maxMs]. */
+  minMs: number;
+  maxMs: number;
+  /** Fraction of the time waited so far that the next poll may come late (0: always minMs). */
+  backoff: number;
+}
+
+/** The throttle's timing on software adapters: 1 ms of Dawn's spin, then a poll every millisecond (see the module comment). */
+export const DEFAULT_POLL_TIMING: PollTiming = { spinMs: 1, minMs: 1, maxMs: 1, backoff: 0 };
+
+/** XBARSIM_DAWN_POLL=backoff: 1 ms, then 1/16 of the time waited so far, at most 4 ms (a quarter of the polls on a long wait, seen at most 4 ms late). */
+export const BACKOFF_POLL_TIMING: PollTiming = { spinMs: 1, minMs: 1, maxMs: 4, backoff: 1 / 16 };
+
+/** The next timer delay of a wait that has lasted `waitedMs`: `backoff`·waitedMs in whole ms (timers have ms resolution), clamped to [minMs, maxMs]. */
+export function pollDelay(t: PollTiming, waitedMs: number): number {
+  return Math.min(t.maxMs, Math.max(t.minMs, Math.floor(waitedMs * t.backoff)));
+}
 
 /** What `pollingScheduler` builds on (injectable for tests). */
 export interface PollingDeps {
@@ -40,11 +75,11 @@ export interface PollingDeps {
 }
 
 /**
- * A setImmediate that runs ticks (`isTick`) at once for `spinMs` after a wait starts, then after
- * `pollMs` on `timer`; other callbacks go straight to `immediate`. A tick queued from inside a tick
- * continues its wait; one queued from anywhere else starts a new one.
+ * A setImmediate that runs ticks (`isTick`) at once for `timing.spinMs` after a wait starts, then on
+ * `timer` after `pollDelay`; other callbacks go straight to `immediate`. A tick queued from inside a
+ * tick continues its wait; one queued from anywhere else starts a new one.
  */
-export function pollingScheduler(deps: PollingDeps, spinMs: number, pollMs: number, stats: DawnPollStats): Scheduler {
+export function pollingScheduler(deps: PollingDeps, timing: PollTiming, stats: DawnPollStats): Scheduler {
   let inTick = false;
   let waitStart = 0;
   return function (this: unknown, cb, ...args) {
@@ -59,30 +94,33 @@ export function pollingScheduler(deps: PollingDeps, spinMs: number, pollMs: numb
         inTick = false;
       }
     };
-    if (t - waitStart < spinMs) {
+    const waited = t - waitStart;
+    if (waited < timing.spinMs) {
       stats.immediate++;
       return deps.immediate(run);
     }
+    const ms = pollDelay(timing, waited);
     stats.timed++;
-    return deps.timer(run, pollMs);
+    if (ms > stats.maxDelayMs) stats.maxDelayMs = ms;
+    return deps.timer(run, ms);
   };
 }
 
 /**
- * Replaces globalThis.setImmediate with a pollingScheduler over Dawn's ticks (1 ms of immediate
- * polls, then one every millisecond). Installs once per process; later calls return its statistics.
- * XBARSIM_DAWN_POLL=spin leaves Dawn's busy loop as it is (null).
+ * Replaces globalThis.setImmediate with a pollingScheduler over Dawn's ticks (DEFAULT_POLL_TIMING, or
+ * BACKOFF_POLL_TIMING with XBARSIM_DAWN_POLL=backoff). Installs once per process; later calls return
+ * its statistics. XBARSIM_DAWN_POLL=spin leaves Dawn's busy loop as it is (null).
  */
 export function throttleDawnPolling(): DawnPollStats | null {
   const g = globalThis as typeof globalThis & { [INSTALLED]?: DawnPollStats };
   if (g[INSTALLED]) return g[INSTALLED];
-  if (process.env.XBARSIM_DAWN_POLL === 'spin') return null;
+  const mode = process.env.XBARSIM_DAWN_POLL;
+  if (mode === 'spin') return null;
   const original = g.setImmediate;
-  const stats: DawnPollStats = { immediate: 0, timed: 0 };
+  const stats: DawnPollStats = { immediate: 0, timed: 0, maxDelayMs: 0 };
   const wrapped = pollingScheduler(
     { immediate: original as unknown as Scheduler, timer: (cb, ms) => setTimeout(cb, ms), isTick: isDawnTick, now: () => performance.now() },
-    1,
-    1,
+    mode === 'backoff' ? BACKOFF_POLL_TIMING : DEFAULT_POLL_TIMING,
     stats,
   );
   // util.promisify(setImmediate) keeps working.

@@ -35,11 +35,30 @@ describe.skipIf(!gpu)('npm run bench', () => {
     expect(r.stdout).toMatch(/### Targets \(issue 16\)/);
   }, 300_000);
 
+  it('--tiles runs the kernel at that tiling without tuning and says so; a tiling the adapter cannot run is one line, exit 1', () => {
+    const r = bench(['--only', '^kernel/isaac/K256/B1$', '--tiles', 'reg tm2 8x8 pc4']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.record!.tuning).toEqual({ tiles: 'reg tm2 8x8 pc4', source: 'option', timings: {} });
+    expect(r.record!.options.tiles).toBe('reg tm2 8x8 pc4');
+    const [kernel] = r.record!.cases;
+    expect(kernel.kind === 'kernel' && kernel.tiles).toBe('reg tm2 8x8 pc4');
+    expect(r.stdout).toMatch(/Tiling: reg tm2 8x8 pc4 \(set by --tiles\)/);
+    if (gpu!.session.ctx.adapter.isSoftware) {
+      // CPU drivers run the register tilings only (src/kernels/autotune.ts tuningCandidates).
+      const shared = bench(['--only', '^kernel/isaac/K256/B1$', '--tiles', 'shared tm4 16x4 pc4 kt32']);
+      expect(shared.code).toBe(1);
+      expect(shared.record).toBeNull();
+      const own = shared.stderr.split('\n').filter((l) => l.startsWith('bench:'));
+      expect(own).toEqual([expect.stringMatching(/^bench: --tiles shared tm4 16x4 pc4 kt32: not a tiling this adapter runs \(reg tm4 8x8 pc4, /)]);
+    }
+  }, 300_000);
+
   it('bad flags: one line naming the flag and the allowed values, exit 2, no record', () => {
     for (const [args, msg] of [
       [['--runs', '3'], /--runs 3: an integer from 5 to 100/],
       [['--images', '0'], /--images 0: an integer from 1 to 4096/],
       [['--only', '('], /--only \(: not a regular expression/],
+      [['--tiles', 'reg tm3 8x8 pc4'], /--tiles reg tm3 8x8 pc4: one of "reg tm4 8x8 pc4"/],
     ] as const) {
       const r = bench([...args]);
       expect(r.code).toBe(2);
