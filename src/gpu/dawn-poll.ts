@@ -24,6 +24,7 @@
  * to Node's. XBARSIM_DAWN_POLL=backoff selects the back-off, for an otherwise idle machine.
  */
 import { promisify } from 'node:util';
+import { UsageError } from '../errors.ts';
 
 const INSTALLED = Symbol.for('xbarsim.dawnPolling');
 
@@ -115,6 +116,9 @@ export function throttleDawnPolling(): DawnPollStats | null {
   const g = globalThis as typeof globalThis & { [INSTALLED]?: DawnPollStats };
   if (g[INSTALLED]) return g[INSTALLED];
   const mode = process.env.XBARSIM_DAWN_POLL;
+  if (mode !== undefined && mode !== '' && mode !== 'spin' && mode !== 'backoff') {
+    throw new UsageError(`XBARSIM_DAWN_POLL=${mode}: one of spin, backoff (unset: Dawn's queue polled every millisecond)`);
+  }
   if (mode === 'spin') return null;
   const original = g.setImmediate;
   const stats: DawnPollStats = { immediate: 0, timed: 0, maxDelayMs: 0 };

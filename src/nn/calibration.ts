@@ -212,7 +212,9 @@ export async function calibrateNetwork<T>(net: Network, layers: readonly MatrixL
         : undefined,
     );
   }
-  if (!oneWalk) setScales();
+  // Also after one walk (where the batch callback set them already: the same maxima, the same scales),
+  // for a walk with no batch at all (no calibration inputs).
+  setScales();
   if (wantRanges) {
     if (!oneWalk) await overCalibration(net, ex, cal, (b, layer, x, B, later) => {
       if (ranged(layer)) measureRanges(b, layer, x, B, later);

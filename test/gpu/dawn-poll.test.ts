@@ -3,11 +3,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { throttleDawnPolling } from '../../src/gpu/dawn-poll.ts';
 import { dispatch, expected, recurrence } from '../helpers/long-dispatch.ts';
 import { openTestGpu } from '../helpers/gpu.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const gpu = await openTestGpu();
 afterAll(() => gpu?.runtime.release());
 
 describe.skipIf(!gpu)("Dawn's polling in Node (src/gpu/dawn-poll.ts)", () => {
+  it('an unknown XBARSIM_DAWN_POLL is refused with one line naming the allowed values, exit 2', () => {
+    const r = runCli(['eval', '--model', 'models/mlp.onnx', '--dataset', 'mnist', '--limit', '2'], { XBARSIM_DAWN_POLL: 'fixed' });
+    expect(r.code).toBe(2);
+    expect(r.ownStderrLines).toEqual(['xbarsim: XBARSIM_DAWN_POLL=fixed: one of spin, backoff (unset: Dawn\'s queue polled every millisecond)']);
+  });
+
   it('is throttled once a wait outlasts the spin window, and the readback is unchanged', async () => {
     const stats = throttleDawnPolling();
     expect(stats).not.toBeNull(); // node-gpu.ts installed it for a software adapter; otherwise this call does
