@@ -47,6 +47,14 @@ export interface AdaptFlags {
   backend: BackendChoice;
 }
 
+/** --layers as a list of layer names, each once in the order given (null: the flag was not given); an empty list is one line naming what to give. */
+export function layerNames(flag: string | undefined, kinds: string): string[] | null {
+  if (flag === undefined) return null;
+  const names = [...new Set(flag.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+  if (names.length === 0) throw new UsageError(`--layers: give one or more ${kinds} layer names, comma-separated`);
+  return names;
+}
+
 /** `--init` values: LoRA's zero B, or the closed-form reduced-rank fit on the training chip. */
 export const ADAPT_INITS = ['zero', 'rrr'] as const;
 

@@ -20,7 +20,7 @@ import { evaluateChip } from '../nn/evaluate.ts';
 import { loadModel } from '../nn/load-model.ts';
 import { openNetwork } from '../nn/runner.ts';
 import type { Backend } from '../gpu/backend.ts';
-import { adaptData, analogWeightCount, checkAdaptOutputs, pct, printReport, readCheckpoint, runEpochs, runNumbers, type AdaptFlags, type EpochLog, type ReportCommon } from './adapt-common.ts';
+import { adaptData, analogWeightCount, checkAdaptOutputs, pct, printReport, readCheckpoint, runEpochs, runNumbers, type AdaptFlags, type EpochLog, type ReportCommon, layerNames } from './adapt-common.ts';
 import { evalConfig } from './eval.ts';
 import { circuitBackend } from './backend-guard.ts';
 
@@ -56,8 +56,7 @@ export async function runAdaptFull(f: AdaptFlags): Promise<void> {
   const bytes = readFileSync(f.model);
   const net = loadModel(f.model);
   const original = loadModel(f.model);
-  const names = f.layers === undefined ? null : f.layers.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (names !== null && names.length === 0) throw new UsageError('--layers: give one or more linear or conv layer names, comma-separated');
+  const names = layerNames(f.layers, 'linear or conv');
   const layers = fullLayers(net, cfg, names);
   const writer = new OnnxParamWriter(bytes, f.model);
   for (const op of layers) {

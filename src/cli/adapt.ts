@@ -22,7 +22,7 @@ import { openNetwork, type NetworkRunner } from '../nn/runner.ts';
 import { evalConfig } from './eval.ts';
 import { intFlag } from './vmm.ts';
 import { runAdaptFull } from './adapt-full.ts';
-import { ADAPT_INITS, adaptData, analogWeightCount, checkAdaptOutputs, floatFlag, pct, printReport, readCheckpoint, runEpochs, runNumbers, type AdaptFlags, type EpochLog, type ReportCommon } from './adapt-common.ts';
+import { ADAPT_INITS, adaptData, analogWeightCount, checkAdaptOutputs, floatFlag, pct, printReport, readCheckpoint, runEpochs, runNumbers, type AdaptFlags, type EpochLog, type ReportCommon, layerNames } from './adapt-common.ts';
 import { circuitBackend } from './backend-guard.ts';
 
 export { ADAPT_INITS, type AdaptFlags };
@@ -86,8 +86,7 @@ export async function runAdapt(f: AdaptFlags): Promise<void> {
   if (f.config === undefined && f.preset === undefined) throw new UsageError('adapt: one of --config FILE or --preset NAME is required');
   const cfg = evalConfig(f);
   const net = loadModel(f.model);
-  const names = f.layers === undefined ? null : f.layers.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (names !== null && names.length === 0) throw new UsageError('--layers: give one or more linear layer names, comma-separated');
+  const names = layerNames(f.layers, 'linear');
   const layers = adaptedLayers(net, cfg, names);
   const seed = cfg.seed;
   const o: AdaptOptions = { rank, alpha, layers: names, chip, lr, batch, seed };

@@ -21,7 +21,7 @@ export interface PeriphFlags {
   out: string;
 }
 
-/** Presets measured when neither --preset nor --config is given: the three dataflows of the Neural-PIM comparison. */
+/** Presets measured when neither --preset nor --config is given: one design per dataflow (digital, buffered and analog shift-and-add). */
 export const PERIPH_DEFAULT_PRESETS = ['isaac', 'cascade', 'neural-pim'] as const;
 
 /** The default folder of report.html and periph.json. */

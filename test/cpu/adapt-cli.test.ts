@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../helpers/cli.ts';
 import { MLP } from '../helpers/adapters.ts';
+import { usageMessage } from '../helpers/errors.ts';
+import { layerNames } from '../../src/cli/adapt-common.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xbarsim-adapt-'));
 const cfg = join(dir, 'noisy.json');
@@ -73,5 +75,13 @@ describe('xbarsim adapt', () => {
     expect(r.ownStderrLines).toHaveLength(1);
     expect(r.stderr).toMatch(re);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('--layers', () => {
+  it('each name once, in the order given; an empty list is one line naming what to give', () => {
+    expect(layerNames('fc2, fc1,fc2,,fc1', 'linear')).toEqual(['fc2', 'fc1']);
+    expect(layerNames(undefined, 'linear')).toBeNull();
+    expect(usageMessage(() => layerNames(' , ', 'linear or conv'))).toBe('--layers: give one or more linear or conv layer names, comma-separated');
   });
 });

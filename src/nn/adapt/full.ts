@@ -10,14 +10,12 @@
 import type { XbarConfig } from '../../config/types.ts';
 import type { Backend } from '../../gpu/backend.ts';
 import type { BinaryOp, ConvOp, LinearOp, Network } from '../../ir/graph.ts';
-import { isMatrixOp, sizeOf } from '../../ir/graph.ts';
-import { UsageError } from '../../errors.ts';
-import { planMatrices } from '../matrices.ts';
+import { sizeOf } from '../../ir/graph.ts';
 import type { CalibrationInputs } from '../calibration.ts';
 import { openNetwork, type NetworkRunner } from '../runner.ts';
-import { BACKWARD_OPS, parameterGradients, softmaxCrossEntropy, unsupportedOp } from './backward.ts';
+import { parameterGradients, softmaxCrossEntropy } from './backward.ts';
 import { gpuGradients } from './backward-gpu.ts';
-import { adamUpdate, ChipWeights, HW_CHIP_BASE, runEpoch, type StepResult, type TrainData } from './train.ts';
+import { adamUpdate, ChipWeights, HW_CHIP_BASE, runEpoch, trainableLayers, type StepResult, type TrainData } from './train.ts';
 
 /** One trained tensor: the network's own array (updated in place) and Adam's moments. */
 export interface FullParam {
@@ -52,22 +50,7 @@ export type FullLayer = LinearOp | ConvOp;
  * conv layers, or (null) every analog one whose backward crosses only ops with a gradient.
  */
 export function fullLayers(net: Network, cfg: XbarConfig, names: readonly string[] | null): FullLayer[] {
-  const plan = planMatrices(net, cfg, false);
-  if (names === null) {
-    const analog = plan.filter((l) => l.cfg !== null).map((l) => l.op);
-    if (analog.length === 0) throw new UsageError('adapt --full: the model has no analog linear or conv layer to train');
-    const ok = analog.filter((op) => unsupportedOp(net, net.ops.indexOf(op)) === null);
-    if (ok.length === 0) throw new UsageError(`adapt --full: every layer is followed by an op training cannot differentiate (supported: ${BACKWARD_OPS})`);
-    return ok;
-  }
-  const all = net.ops.filter(isMatrixOp);
-  return names.map((n) => {
-    const op = all.find((o) => o.name === n);
-    if (!op) throw new UsageError(`--layers: "${n}" is not a linear (Gemm/MatMul) or Conv layer (allowed: ${all.map((o) => o.name).join(', ')})`);
-    const bad = unsupportedOp(net, net.ops.indexOf(op));
-    if (bad) throw new UsageError(`--layers: "${n}": cannot differentiate ${bad.kind} op "${bad.name}" after it (supported: ${BACKWARD_OPS}); choose later layers`);
-    return op;
-  });
+  return trainableLayers(net, cfg, names, (op): op is FullLayer => op.kind === 'linear' || op.kind === 'conv', { cmd: 'adapt --full', kinds: 'linear (Gemm/MatMul) or Conv', verb: 'train' });
 }
 
 /** The Add right after linear layer `op` with a per-output constant: the bias of PyTorch's MatMul + Add. */

@@ -57,26 +57,44 @@ export interface TrainState {
   step: number;
 }
 
-/** The linear layers an option set adapts, checked against the network; one-line errors. */
-export function adaptedLayers(net: Network, cfg: XbarConfig, names: readonly string[] | null): LinearOp[] {
+/** What a trainer calls itself and the layers it takes, for its one-line errors. */
+export interface TrainerWords {
+  /** The command: "adapt" or "adapt --full". */
+  cmd: string;
+  /** The layers it takes, as users name them: "linear (Gemm/MatMul)". */
+  kinds: string;
+  /** What it does to them: "adapt", "train". */
+  verb: string;
+}
+
+/**
+ * The layers a trainer takes, checked against the network with one-line errors: the named ones (each
+ * once, in the order given), or (null) every analog one of those kinds whose backward crosses only ops
+ * with a gradient (the others are left out; --layers makes the choice explicit).
+ */
+export function trainableLayers<O extends MatrixLayer['op']>(net: Network, cfg: XbarConfig, names: readonly string[] | null, takes: (op: MatrixLayer['op']) => op is O, words: TrainerWords): O[] {
   const plan = planMatrices(net, cfg, false);
-  const linear = plan.filter((l) => l.op.kind === 'linear').map((l) => l.op as LinearOp);
   if (names === null) {
-    const analog = plan.filter((l) => l.op.kind === 'linear' && l.cfg !== null).map((l) => l.op as LinearOp);
-    if (analog.length === 0) throw new UsageError('adapt: the model has no analog linear (Gemm/MatMul) layer to adapt');
-    // Layers whose backward would cross an op without a gradient are left out; --layers makes it explicit.
+    const analog = plan.filter((l) => l.cfg !== null).map((l) => l.op).filter(takes);
+    if (analog.length === 0) throw new UsageError(`${words.cmd}: the model has no analog ${words.kinds} layer to ${words.verb}`);
     const ok = analog.filter((op) => unsupportedOp(net, net.ops.indexOf(op)) === null);
-    if (ok.length === 0) throw new UsageError(`adapt: every linear layer is followed by an op adapter training cannot differentiate (supported: ${BACKWARD_OPS})`);
+    if (ok.length === 0) throw new UsageError(`${words.cmd}: every ${words.kinds} layer is followed by an op training cannot differentiate (supported: ${BACKWARD_OPS})`);
     return ok;
   }
-  return names.map((n) => {
-    const op = linear.find((o) => o.name === n);
-    if (!op) throw new UsageError(`--layers: "${n}" is not a linear (Gemm/MatMul) layer (allowed: ${linear.map((o) => o.name).join(', ')})`);
+  const all = plan.map((l) => l.op).filter(takes);
+  return [...new Set(names)].map((n) => {
+    const op = all.find((o) => o.name === n);
+    if (!op) throw new UsageError(`--layers: "${n}" is not a ${words.kinds} layer (allowed: ${all.map((o) => o.name).join(', ')})`);
     // Checked here, before any device opens: the trainer would refuse it later.
     const bad = unsupportedOp(net, net.ops.indexOf(op));
     if (bad) throw new UsageError(`--layers: "${n}": cannot differentiate ${bad.kind} op "${bad.name}" after it (supported: ${BACKWARD_OPS}); choose later layers`);
     return op;
   });
+}
+
+/** The linear layers an option set adapts, checked against the network; one-line errors. */
+export function adaptedLayers(net: Network, cfg: XbarConfig, names: readonly string[] | null): LinearOp[] {
+  return trainableLayers(net, cfg, names, (op): op is LinearOp => op.kind === 'linear', { cmd: 'adapt', kinds: 'linear (Gemm/MatMul)', verb: 'adapt' });
 }
 
 /** LoRA's initialisation: A uniform in ±1/√K (Kaiming-uniform with a = √5, as PyTorch's nn.Linear), B = 0. */
