@@ -265,7 +265,7 @@ const lines = [
   `## ${MODEL} on ${DATASET}: PCM (pcm-joshi2020, global drift compensation), 8-bit DAC/ADC, analog.noise 0.04`,
   '',
   `${adapterLine}; ${chips} chips, ${limit} test images; adapters rank ${RANK}, α ${ALPHA}, ${train} training images, ${epochs} epoch(s); hardware-aware adapters and --full trained at ${human(trainTime)}.`,
-  quick ? `--quick: per-chip adapters only for chip(s) ${perChipChips.join(', ')} at ${perChipTimes.map(human).join(', ')}.` : `per-chip adapters: every chip at every time.`,
+  !columns.has('per-chip') ? `columns measured: ${[...columns].join(', ')}.` : quick ? `--quick: per-chip adapters only for chip(s) ${perChipChips.join(', ')} at ${perChipTimes.map(human).join(', ')}.` : `per-chip adapters: every chip at every time.`,
   '',
   '| time | digital | analog, no adapters | hardware-aware adapters | per-chip adapters | all weights (--full) |',
   '|---|---|---|---|---|---|',
