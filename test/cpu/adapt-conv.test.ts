@@ -97,6 +97,18 @@ describe('conv backward (CPU oracle)', () => {
     }
     expect(Math.sqrt(err / ref)).toBeGreaterThan(1e-3);
     expect(Math.sqrt(err / ref)).toBeLessThan(0.5);
+    // Without programming noise only 8-bit quantization separates them: a layout that mixed up groups,
+    // outputs or taps would be off by the weights' own size.
+    const clean = resolveConfig({ preset: 'isaac', seed: 3 });
+    const r0 = openNetwork(CPU, net, clean, false);
+    await r0.calibrate(x, B);
+    const chip0 = await r0.program(1);
+    const eff0 = new ChipWeights(net, clean).forChip(chip0).get('c2')!;
+    chip0.release();
+    r0.destroy();
+    let err0 = 0;
+    for (let i = 0; i < eff0.length; i++) err0 += (eff0[i] - c2.weight[i]) ** 2;
+    expect(Math.sqrt(err0 / ref)).toBeLessThan(0.02);
     const ce = softmaxCrossEntropy(r.output, [1, 2], B);
     const ctx = (w: (op: LinearOp | ConvOp) => ArrayLike<number>) => ({ weights: w, adapters: new Map(), params: new Set(['c1']) });
     const withEff = parameterGradients(net, r.values!, B, ce.grad, ctx((op) => W.get(op.name)!)).get('c1')!.dW;
