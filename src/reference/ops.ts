@@ -154,40 +154,52 @@ export function softmaxRef(x: Float32Array, dims: readonly number[], axis: numbe
 /** -FLT_MAX: a max-pool window with no tap inside the input (ONNX Runtime's initial value). */
 export const POOL_LOWEST = -3.4028234663852886e38;
 
+type PoolWindowOp = Pick<PoolOp, 'kernel' | 'strides' | 'pads' | 'dilations' | 'inShape' | 'outShape'>;
+
 /**
- * Max / average pooling of B samples (ONNX MaxPool / AveragePool). Taps outside the input are
- * ignored; with countIncludePad the average's divisor also counts taps inside the declared pads, not
- * those in the ceil_mode overhang beyond them.
+ * Visits every pooling window in output order: its output index, the input indices it covers in
+ * kernel order (`taps`, reused between calls) and how many of its positions fall in the padding.
+ * The forward pooling and its backward (src/nn/adapt) read the same windows.
  */
-export function poolRef(op: Pick<PoolOp, 'mode' | 'kernel' | 'strides' | 'pads' | 'dilations' | 'countIncludePad' | 'inShape' | 'outShape'>, x: Float32Array, B: number): Float32Array {
+export function forEachPoolWindow(op: PoolWindowOp, B: number, visit: (o: number, taps: readonly number[], padTaps: number) => void): void {
   const [C, H, W] = op.inShape;
   const [, OH, OW] = op.outShape;
   const [pt, pl, pb, pr] = op.pads;
-  const out = new Float32Array(B * C * OH * OW);
+  const taps: number[] = [];
   for (let bc = 0; bc < B * C; bc++) {
     for (let oh = 0; oh < OH; oh++) {
       for (let ow = 0; ow < OW; ow++) {
-        let acc = op.mode === 'max' ? POOL_LOWEST : 0;
-        let taps = 0;
+        taps.length = 0;
         let padTaps = 0;
         for (let ki = 0; ki < op.kernel[0]; ki++) {
           const ih = oh * op.strides[0] + ki * op.dilations[0] - pt;
           for (let kj = 0; kj < op.kernel[1]; kj++) {
             const iw = ow * op.strides[1] + kj * op.dilations[1] - pl;
-            if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
-              const v = x[(bc * H + ih) * W + iw];
-              acc = op.mode === 'max' ? Math.max(acc, v) : acc + v;
-              taps++;
-            } else if (ih >= -pt && ih < H + pb && iw >= -pl && iw < W + pr) {
-              padTaps++;
-            }
+            if (ih >= 0 && ih < H && iw >= 0 && iw < W) taps.push((bc * H + ih) * W + iw);
+            else if (ih >= -pt && ih < H + pb && iw >= -pl && iw < W + pr) padTaps++;
           }
         }
-        const n = taps + (op.countIncludePad ? padTaps : 0);
-        out[(bc * OH + oh) * OW + ow] = op.mode === 'max' ? acc : n > 0 ? acc / n : 0;
+        visit((bc * OH + oh) * OW + ow, taps, padTaps);
       }
     }
   }
+}
+
+/**
+ * Max / average pooling of B samples (ONNX MaxPool / AveragePool). Taps outside the input are
+ * ignored; with countIncludePad the average's divisor also counts taps inside the declared pads, not
+ * those in the ceil_mode overhang beyond them.
+ */
+export function poolRef(op: PoolWindowOp & Pick<PoolOp, 'mode' | 'countIncludePad'>, x: Float32Array, B: number): Float32Array {
+  const [C] = op.inShape;
+  const [, OH, OW] = op.outShape;
+  const out = new Float32Array(B * C * OH * OW);
+  forEachPoolWindow(op, B, (o, taps, padTaps) => {
+    let acc = op.mode === 'max' ? POOL_LOWEST : 0;
+    for (const t of taps) acc = op.mode === 'max' ? Math.max(acc, x[t]) : acc + x[t];
+    const n = taps.length + (op.countIncludePad ? padTaps : 0);
+    out[o] = op.mode === 'max' ? acc : n > 0 ? acc / n : 0;
+  });
   return out;
 }
 

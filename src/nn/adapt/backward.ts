@@ -9,6 +9,7 @@ import { UsageError } from '../../errors.ts';
 import type { AffineOp, ConcatOp, ConvOp, GatherOp, PadOp, PoolOp, ReduceOp, SliceOp } from '../../ir/graph.ts';
 import { sizeOf, type BinaryOp, type LayerNormOp, type LinearOp, type MatMulOp, type Network, type NetOp, type SoftmaxOp, type TransposeOp, type UnaryOp } from '../../ir/graph.ts';
 import { padSource } from '../../reference/tensor-ops.ts';
+import { forEachPoolWindow } from '../../reference/ops.ts';
 import { adapterBranchRef, type AdapterLayer } from '../../adapters/set.ts';
 import { rowMajorStrides } from '../../ir/tensor.ts';
 
@@ -359,45 +360,26 @@ function gatherBack(dst: Int32Array, g: Float64Array, scale: number): Float64Arr
  * pool spreads it over the window's taps divided by the forward's divisor.
  */
 export function poolTaps(op: PoolOp, x: Float32Array, B: number): { out: Int32Array; inp: Int32Array; w: Float64Array } {
-  const [C, H, W] = op.inShape;
-  const [, OH, OW] = op.outShape;
-  const [pt, pl, pb, pr] = op.pads;
   const out: number[] = [];
   const inp: number[] = [];
   const w: number[] = [];
-  const taps: number[] = [];
-  for (let bc = 0; bc < B * C; bc++) {
-    for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
-        const o = (bc * OH + oh) * OW + ow;
-        taps.length = 0;
-        let padTaps = 0;
-        for (let ki = 0; ki < op.kernel[0]; ki++) {
-          const ih = oh * op.strides[0] + ki * op.dilations[0] - pt;
-          for (let kj = 0; kj < op.kernel[1]; kj++) {
-            const iw = ow * op.strides[1] + kj * op.dilations[1] - pl;
-            if (ih >= 0 && ih < H && iw >= 0 && iw < W) taps.push((bc * H + ih) * W + iw);
-            else if (ih >= -pt && ih < H + pb && iw >= -pl && iw < W + pr) padTaps++;
-          }
-        }
-        if (taps.length === 0) continue;
-        if (op.mode === 'max') {
-          let best = taps[0];
-          for (const t of taps) if (x[t] > x[best]) best = t;
-          out.push(o);
-          inp.push(best);
-          w.push(1);
-        } else {
-          const n = taps.length + (op.countIncludePad ? padTaps : 0);
-          for (const t of taps) {
-            out.push(o);
-            inp.push(t);
-            w.push(1 / n);
-          }
-        }
+  forEachPoolWindow(op, B, (o, taps, padTaps) => {
+    if (taps.length === 0) return;
+    if (op.mode === 'max') {
+      let best = taps[0];
+      for (const t of taps) if (x[t] > x[best]) best = t;
+      out.push(o);
+      inp.push(best);
+      w.push(1);
+    } else {
+      const n = taps.length + (op.countIncludePad ? padTaps : 0);
+      for (const t of taps) {
+        out.push(o);
+        inp.push(t);
+        w.push(1 / n);
       }
     }
-  }
+  });
   return { out: Int32Array.from(out), inp: Int32Array.from(inp), w: Float64Array.from(w) };
 }
 
