@@ -234,29 +234,49 @@ export function concatRef(xs: readonly { data: Float32Array; dims: readonly numb
 
 type ConvGeom = Pick<ConvOp, 'cin' | 'cout' | 'group' | 'kh' | 'kw' | 'strides' | 'pads' | 'dilations' | 'inShape' | 'outShape'>;
 
-/** im2col of group g: [B·OH·OW, (cin/g)·kh·kw], rows (b, oh, ow), columns (ci, ki, kj), zero padding. */
-export function im2colRef(op: ConvGeom, x: Float32Array, B: number, g: number): Float32Array {
+/** Each conv op's taps (convTaps), computed once: the CPU executor's im2col reads them every batch. */
+const TAPS = new WeakMap<ConvGeom, Int32Array>();
+
+/**
+ * A conv's im2col taps of group 0: for output pixel p and weight row k = (ci, ki, kj), the flat index
+ * into one sample's input [cin, H, W] it reads, or −1 in the padding ([P, Kg], P = OH·OW). Group g
+ * reads g·(cin/group)·H·W further. im2col and the conv backward read the same taps; cached per op.
+ */
+export function convTaps(op: ConvGeom): Int32Array {
+  const cached = TAPS.get(op);
+  if (cached) return cached;
   const [, H, W] = op.inShape;
   const [, OH, OW] = op.outShape;
   const cinG = op.cin / op.group;
-  const kc = cinG * op.kh * op.kw;
-  const out = new Float32Array(B * OH * OW * kc);
+  const Kg = cinG * op.kh * op.kw;
+  const t = new Int32Array(OH * OW * Kg);
   let i = 0;
-  for (let b = 0; b < B; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
-        for (let ci = 0; ci < cinG; ci++) {
-          const plane = (b * op.cin + g * cinG + ci) * H;
-          for (let ki = 0; ki < op.kh; ki++) {
-            const ih = oh * op.strides[0] + ki * op.dilations[0] - op.pads[0];
-            for (let kj = 0; kj < op.kw; kj++) {
-              const iw = ow * op.strides[1] + kj * op.dilations[1] - op.pads[1];
-              out[i++] = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[(plane + ih) * W + iw] : 0;
-            }
+  for (let oh = 0; oh < OH; oh++) {
+    for (let ow = 0; ow < OW; ow++) {
+      for (let ci = 0; ci < cinG; ci++) {
+        for (let ki = 0; ki < op.kh; ki++) {
+          const ih = oh * op.strides[0] + ki * op.dilations[0] - op.pads[0];
+          for (let kj = 0; kj < op.kw; kj++) {
+            const iw = ow * op.strides[1] + kj * op.dilations[1] - op.pads[1];
+            t[i++] = ih >= 0 && ih < H && iw >= 0 && iw < W ? (ci * H + ih) * W + iw : -1;
           }
         }
       }
     }
+  }
+  TAPS.set(op, t);
+  return t;
+}
+
+/** im2col of group g: [B·OH·OW, (cin/g)·kh·kw], rows (b, oh, ow), columns (ci, ki, kj), zero padding. */
+export function im2colRef(op: ConvGeom, x: Float32Array, B: number, g: number): Float32Array {
+  const [, H, W] = op.inShape;
+  const taps = convTaps(op);
+  const out = new Float32Array(B * taps.length);
+  for (let b = 0; b < B; b++) {
+    const base = (b * op.cin + g * (op.cin / op.group)) * H * W;
+    const o = b * taps.length;
+    for (let i = 0; i < taps.length; i++) out[o + i] = taps[i] < 0 ? 0 : x[base + taps[i]];
   }
   return out;
 }

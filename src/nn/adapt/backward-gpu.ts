@@ -19,8 +19,9 @@ import {
   type BackwardUnary, type BinaryTerm, type IndexLists,
 } from '../../kernels/backward.ts';
 import type { Recorder } from '../../kernels/dispatch.ts';
+import { convTaps } from '../../reference/ops.ts';
 import {
-  BACKWARD_OPS, concatTarget, convDims, convTaps, gatherSource, indexMap, operandStrides, padSourceMap, poolTaps, reduceTarget, sliceSource, transposeSource, unsupportedOp,
+  BACKWARD_OPS, concatTarget, convDims, gatherSource, indexMap, operandStrides, padSourceMap, poolTaps, reduceTarget, sliceSource, transposeSource, unsupportedOp,
   type AdapterGrad, type BackwardContext, type ParamGrad,
 } from './backward.ts';
 

@@ -9,7 +9,7 @@ import { UsageError } from '../../errors.ts';
 import type { AffineOp, ConcatOp, ConvOp, GatherOp, PadOp, PoolOp, ReduceOp, SliceOp } from '../../ir/graph.ts';
 import { sizeOf, type BinaryOp, type LayerNormOp, type LinearOp, type MatMulOp, type Network, type NetOp, type SoftmaxOp, type TransposeOp, type UnaryOp } from '../../ir/graph.ts';
 import { padSource } from '../../reference/tensor-ops.ts';
-import { forEachPoolWindow } from '../../reference/ops.ts';
+import { convTaps, forEachPoolWindow } from '../../reference/ops.ts';
 import { adapterBranchRef, type AdapterLayer } from '../../adapters/set.ts';
 import { rowMajorStrides } from '../../ir/tensor.ts';
 
@@ -398,33 +398,6 @@ function affineBackward(op: AffineOp, g: Float64Array): Float64Array {
   return dx;
 }
 
-/**
- * A conv's im2col taps of group 0: for output pixel p and weight row k = (ci, ki, kj), the flat index
- * into one sample's input [cin, H, W] it reads, or −1 in the padding ([P, Kg], P = OH·OW). Group g
- * reads g·(cin/group)·H·W further.
- */
-export function convTaps(op: ConvOp): Int32Array {
-  const [, H, W] = op.inShape;
-  const [, OH, OW] = op.outShape;
-  const cinG = op.cin / op.group;
-  const Kg = cinG * op.kh * op.kw;
-  const t = new Int32Array(OH * OW * Kg);
-  let i = 0;
-  for (let oh = 0; oh < OH; oh++) {
-    for (let ow = 0; ow < OW; ow++) {
-      for (let ci = 0; ci < cinG; ci++) {
-        for (let ki = 0; ki < op.kh; ki++) {
-          const ih = oh * op.strides[0] + ki * op.dilations[0] - op.pads[0];
-          for (let kj = 0; kj < op.kw; kj++) {
-            const iw = ow * op.strides[1] + kj * op.dilations[1] - op.pads[1];
-            t[i++] = ih >= 0 && ih < H && iw >= 0 && iw < W ? (ci * H + ih) * W + iw : -1;
-          }
-        }
-      }
-    }
-  }
-  return t;
-}
 
 /** A conv's sizes as its backward uses them: input H×Wd, output OH×OW = P positions, per group cinG inputs, Kg = cinG·kh·kw taps and Ng outputs. */
 export function convDims(op: ConvOp): { H: number; Wd: number; OH: number; OW: number; P: number; cinG: number; Kg: number; Ng: number } {
