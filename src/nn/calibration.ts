@@ -166,7 +166,8 @@ export async function calibrateNetwork<T>(net: Network, layers: readonly MatrixL
   const maxOut = layers.map(() => 0);
   const maxAbs = layers.map(() => 0);
   const wantRanges = layers.some((_, i) => ranged(i));
-  const oneWalk = wantRanges && calibrationStep(ex, cal) >= cal.n;
+  // One walk needs a batch to measure the ranges in: with no calibration inputs the scales are set below.
+  const oneWalk = wantRanges && cal.n > 0 && calibrationStep(ex, cal) >= cal.n;
   const kept = new Map<number, T>();
   const setScales = (): void => {
     layers.forEach((l, i) => {
@@ -212,9 +213,7 @@ export async function calibrateNetwork<T>(net: Network, layers: readonly MatrixL
         : undefined,
     );
   }
-  // Also after one walk (where the batch callback set them already: the same maxima, the same scales),
-  // for a walk with no batch at all (no calibration inputs).
-  setScales();
+  if (!oneWalk) setScales();
   if (wantRanges) {
     if (!oneWalk) await overCalibration(net, ex, cal, (b, layer, x, B, later) => {
       if (ranged(layer)) measureRanges(b, layer, x, B, later);
