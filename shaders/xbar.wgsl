@@ -24,7 +24,7 @@
 // Params, the bindings and the constants TM, NPL, PC, T, SIGNED, COLLAPSED, TRACE, READ (0 none,
 // 1 additive, 2 proportional: needs the G² planes; with DEVREAD the planes hold a device model's σ² and
 // the draws come from stream deviceRead), APPROX (circuit.model "approx": P.partRows, P.rColNorm; PAIRS: on both polarities of a difference plane; SERIAL: a collapsed dataflow run cycle by cycle, for NSA or APPROX), GAIN, ANALOGN, ADCN, SHARED, KT, WGX, WGY,
-// EXACT, EXACTF, EXACTD, WBITS are
+// EXACT, EXACTF, EXACTD, IDEAL, WBITS are
 // generated from src/kernels/xbar-kernel.ts; STREAM_* and the counter layout from src/random/philox.ts.
 
 const NOISY: bool = READ != 0u || GAIN || ANALOGN || ADCN;
@@ -45,6 +45,11 @@ const TMPCW: u32 = select(1u, TM * PC, APPROX);
 const RF: u32 = select(1u, 2u, PAIRS);
 const TMPCN: u32 = select(1u, TM * PC, PAIRS);
 const ROWS_WG: u32 = WGY * TM;
+// IDEAL (src/kernels/bitplane.ts idealGap): an ideal ADC, no per-read noise and exact levels make a row
+// block's output the integer Σ_k u_k·E_k of the stored weights. Every variant then sums the plane dots
+// with their integer weights in i32 and converts once, so the collapsed one-plane fast path and the
+// bit-serial variants give the same f32 (the currents' float ops would each round their own way).
+const TMI: u32 = select(1u, TM, IDEAL);
 const WG_SIZE: u32 = WGX * WGY;
 
 fn magnitude(v: i32, ph: u32) -> u32 {
@@ -317,6 +322,7 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
       var sumU = array<f32, TM>();
       var J = array<vec4<f32>, NSAJ>();
       var JQ = array<vec4<f32>, NSAQ>();
+      var D = array<vec4<i32>, TMI>();
       // NNS+A runs its cycles from a uniform: a constant count would unroll the whole nest T times.
       let TL = select(T, P.Tfull, SERIAL);
       for (var t = 0u; t < TL; t++) {
@@ -356,8 +362,15 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
           if (EXACT) {
             for (var pc = 0u; pc < PC; pc++) {
               let d = exactDots(rowsG, sumI, ph, p, k0, k1, cb, c + pc, colc);
+              if (IDEAL) {
+                // consts[plane] = ±2^(s·c)·Vm/ΔG: times ΔG/Vm it rounds back to the exact integer weight.
+                let wi = i32(round(consts[c + pc] * P.exDG * P.invVm)) * i32(round(wt));
+                for (var m = 0u; m < TM; m++) { D[m] += wi * d[m]; }
+                continue;
+              }
               for (var m = 0u; m < TM; m++) { acc[pc * TM + m] = exactCurrent(d[m], sumI[m]); }
             }
+            if (IDEAL) { continue; }
           }
           for (var a0 = k0; a0 < select(k1, k0, EXACT); a0 += pr) {
             let a1 = min(k1, a0 + pr);
@@ -483,6 +496,9 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
             blk[m] += P.nsaVmDg * convert4(i, hi, p, 0u, colc, 1u);
           }
         }
+      }
+      if (IDEAL) {
+        for (var m = 0u; m < TM; m++) { blk[m] = vec4<f32>(D[m]); }
       }
       if (!TRACE) {
         let sgn = select(1.0, -1.0, ph == 1u);

@@ -35,6 +35,30 @@ export function exactGap(cfg: XbarConfig, g: LayerGeometry, layout: PlaneLayout)
   return null;
 }
 
+/**
+ * The one plane an ideal run multiplies by (DESIGN.md section 3's exact case): each weight's stored
+ * integer E = Σ_s 2^(s·c)·(e⁺_s − e⁻_s) (offset mapping: its one polarity), driven by the whole input
+ * at once. With an ideal ADC and no per-read noise every dataflow's row-block output is Σ_k u_k·E_k
+ * (less Qw·Σu for offset), so this collapsed one-plane GEMM replaces T cycles × S·pol planes.
+ */
+export function idealLayout(g: LayerGeometry): PlaneLayout {
+  return { mode: 'weighted-difference', npl: 1, collapsed: true, weights: Float64Array.of(g.Vm / g.dG), varFactors: new Float64Array(1), gminSub: 0, pairs: false };
+}
+
+/**
+ * Why a layer's run is not the exact integer product that `idealLayout` computes (null when it is): the
+ * ADC must be ideal, nothing per read may be drawn, the levels must be exact (`exactGap`) and the
+ * integer sums of both the layer's own planes and the one ideal plane must fit 32 bits.
+ */
+export function idealGap(cfg: XbarConfig, g: LayerGeometry, layout: PlaneLayout): string | null {
+  if (cfg.adc.bits > 0) return 'adc.bits > 0';
+  if (cfg.noise.read.sigma > 0) return 'noise.read.sigma > 0';
+  if (cfg.dataflow !== 'digital-sa' && (cfg.analog.gainSigma > 0 || cfg.analog.noise > 0)) return 'analog.gainSigma or analog.noise > 0';
+  if (cfg.dataflow !== 'digital-sa' && cfg.analog.model === 'neural') return 'analog.model "neural"';
+  if (!(g.dG > 0)) return 'no conductance step (ΔG = 0)';
+  return exactGap(cfg, g, layout) ?? exactGap(cfg, g, idealLayout(g));
+}
+
 /** Whether every partial sum Σ u·e of a row block stays below 2^24, where f32 holds integers exactly. */
 export function exactInF32(cfg: XbarConfig, g: LayerGeometry, layout: PlaneLayout): boolean {
   return Math.min(cfg.array.rows, g.K) * g.Qx * planeDigits(g, layout.mode).eMax < 2 ** 24;
@@ -88,7 +112,8 @@ function planeDigit(layer: ProgrammedLayer, layout: PlaneLayout, k: number, plan
   if (layout.mode === 'cells') return cell(Math.floor(plane / g.pol), plane % g.pol);
   if (layout.mode === 'difference') return cell(plane, 0) - cell(plane, 1);
   let e = 0;
-  for (let s = 0; s < g.S; s++) e += 2 ** (s * g.c) * (cell(s, 0) - cell(s, 1));
+  // One polarity (offset mapping, the ideal plane of src/kernels/bitplane.ts idealLayout): no negative cell.
+  for (let s = 0; s < g.S; s++) e += 2 ** (s * g.c) * (cell(s, 0) - (g.pol > 1 ? cell(s, 1) : 0));
   return e;
 }
 

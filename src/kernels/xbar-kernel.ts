@@ -60,6 +60,8 @@ export type XbarVariant = {
   wbits: number;
   /** Exact sums below 2^24: the general variants sum them with f32 multiply-adds (exact there) instead of i32. */
   exactF32: boolean;
+  /** An ideal ADC without per-read noise at exact levels (src/kernels/bitplane.ts idealGap): each row block's output is its integer sum of plane dots times their integer weights. */
+  ideal: boolean;
 };
 
 /**
@@ -217,6 +219,9 @@ export const XBAR = defineKernel({
     if (v.trace && (v.adcTable || v.digital !== 'none')) throw new Error('xbar: calibration traces ADC inputs, with no transfer table or digital unit');
     if (v.bitplane && !v.exact) throw new Error('xbar: the bit-plane variant needs exact levels');
     if (v.exact && (v.approx || v.read === 'proportional' || v.deviceRead)) throw new Error('xbar: exact levels exclude the IR-drop approximation and proportional or device read noise');
+    if (v.ideal && (!v.exact || v.trace || serial || v.gain || v.analogNoise || v.adcNoise || v.read !== 'none' || v.adcTable)) {
+      throw new Error('xbar: the ideal sum needs exact levels, no trace, no bit-serial analog chain, no per-read noise and the uniform ADC');
+    }
     checkParam('wbits', v.wbits, v.bitplane ? 1 : 0, v.bitplane ? 31 : 0);
     const shared = v.kt > 0 && !v.bitplane;
     const DIGITAL_MODES = { none: 0, 'half-even': 1, 'half-up': 2, floor: 3, truncate: 4 } as const;
@@ -249,6 +254,7 @@ export const XBAR = defineKernel({
         EXACT: v.exact,
         EXACTF: v.exact && v.exactF32 && !v.bitplane,
         EXACTD: exactDecoded(v),
+        IDEAL: v.ideal,
         WBITS: Math.max(1, v.wbits),
         KT: Math.max(1, v.kt),
         WGX: v.wgx,

@@ -14,7 +14,7 @@ import { devicePlan } from './device.ts';
 import { hasWires, normalizedWires } from '../circuits/params.ts';
 import { partitionSizes } from '../circuits/layout.ts';
 import { UsageError } from '../errors.ts';
-import { bitplaneCostGap, digitPlanes, exactInF32, encodeBitpack, exactGap, inputBits, packedPlanes, packedRowBytes, planeDigits, wordLayout } from './bitplane.ts';
+import { bitplaneCostGap, digitPlanes, exactInF32, encodeBitpack, exactGap, idealGap, idealLayout, inputBits, packedPlanes, packedRowBytes, planeDigits, wordLayout } from './bitplane.ts';
 
 /**
  * Why the GPU cannot run `cfg`'s circuit (null when it can): "solve" runs everywhere (the network is
@@ -77,13 +77,14 @@ export interface XbarEncodeOptions {
    * Which kernel variant forms the column currents (results are identical): 'auto' (default) takes the
    * bit-plane variant wherever kernelPath allows it; 'general' the register or shared-memory variant;
    * 'bitplane' insists (an error when the layer's levels are not exact); 'float' sums f32 currents as
-   * with static noise (benchmarks: not bit-identical to the others).
+   * with static noise (benchmarks: not bit-identical to the others). In an ideal run (`idealReason`
+   * null) 'auto' takes the one-plane collapsed sum of idealLayout, identical to the others.
    */
   kernel?: 'auto' | 'general' | 'bitplane' | 'float';
 }
 
-/** How a layer's column currents are formed: packed bit planes, integer sums in the general variant, or f32 sums. */
-export type XbarPath = 'bitplane' | 'exact' | 'float';
+/** How a layer's column currents are formed: packed bit planes, integer sums in the general variant, f32 sums, or (ideal runs) one collapsed plane of whole weights. */
+export type XbarPath = 'bitplane' | 'exact' | 'float' | 'ideal';
 
 /** A chip's readout on the GPU: its ADC transfer tables and its NNS+A chain coefficients (either may be absent). */
 interface ChipTables {
@@ -185,9 +186,12 @@ export class GpuCrossbarLayer {
   /** Why the conductances are not exact levels (src/kernels/bitplane.ts), and why the bit planes would not pay; null when they are / do. */
   readonly exactReason: string | null;
   readonly bitplaneReason: string | null;
+  /** Why a run is not the exact integer product of the ideal plane (src/kernels/bitplane.ts idealGap); null when it is. */
+  readonly idealReason: string | null;
   /** Per slice, built on first use: the general variants' digit planes and the bit-plane variant's packed planes. */
   private digitBufs: GPUBuffer[] | null = null;
   private packedBufs: GPUBuffer[] | null = null;
+  private idealBufs: GPUBuffer[] | null = null;
   /** circuit.model "solve": every chip's sub-arrays, solved for unit drives when it is programmed. */
   private readonly circuit: CircuitArray[] | null;
   /** Solver statistics of programmed chips not yet read back: each resolves to its failure line or null. */
@@ -211,6 +215,7 @@ export class GpuCrossbarLayer {
     this.circuit = hasWires(cfg) && cfg.circuit.model === 'solve' ? layerArrays(g, cfg) : null;
     this.exactReason = exactGap(cfg, g, this.layout);
     this.bitplaneReason = this.exactReason ?? bitplaneCostGap(g, this.layout, cfg);
+    this.idealReason = idealGap(cfg, g, this.layout);
     this.slices = columnSlices(s, g, this.layout).map((slice) => {
       const j0 = 4 * slice.col4;
       const ep = new Float32Array(slice.n4 * 8);
@@ -367,22 +372,37 @@ export class GpuCrossbarLayer {
     return this.withTables(this.withCircuit(programChipGpu(this.s, this.slices, g, this.cfg, this.layout, id, analogGains(this.cfg, g.blocks.length, g.N, id))), id);
   }
 
-  /** The path a run with option `kernel` takes (exact levels always sum in integers; see XbarEncodeOptions.kernel). */
-  kernelPath(kernel: XbarEncodeOptions['kernel'] = 'auto'): XbarPath {
+  /**
+   * The path a run with option `kernel` takes (exact levels always sum in integers; see
+   * XbarEncodeOptions.kernel). 'auto' prefers the ideal plane (never for a trace, which needs each
+   * conversion's own input), then the bit planes where they pay and the tuning allows them.
+   */
+  kernelPath(kernel: XbarEncodeOptions['kernel'] = 'auto', trace = false): XbarPath {
     if (kernel === 'bitplane' && this.exactReason !== null) throw new Error(`crossbar layer: no bit-plane kernel: ${this.exactReason}`);
     if (this.exactReason !== null || kernel === 'float') return 'float';
-    if (kernel === 'bitplane' || (kernel === 'auto' && this.bitplaneReason === null)) return 'bitplane';
+    if (kernel === 'auto' && !trace && this.idealReason === null) return 'ideal';
+    if (kernel === 'bitplane' || (kernel === 'auto' && this.bitplaneReason === null && this.tiles().bitplane !== false)) return 'bitplane';
     return 'exact';
   }
 
   /** The kernel variant (and so the pipeline key) a run with these options uses: tests and benchmarks report it. */
   kernelVariant(o: Pick<XbarEncodeOptions, 'trace' | 'perRead' | 'digital' | 'kernel'> = {}): XbarVariant {
-    return this.variant(o.trace ?? false, o.perRead ?? true, o.digital, this.kernelPath(o.kernel ?? (this.tiles().bitplane === false ? 'general' : 'auto')));
+    return this.variant(o.trace ?? false, o.perRead ?? true, o.digital, this.kernelPath(o.kernel, o.trace ?? false));
+  }
+
+  /** The plane layout a path multiplies by: the layer's own, or the ideal run's one plane. */
+  private layoutOf(path: XbarPath): PlaneLayout {
+    return path === 'ideal' ? idealLayout(this.layer.geom) : this.layout;
   }
 
   private planesFor(path: XbarPath, i: number): GPUBuffer | null {
     if (path === 'float') return null;
     const { device } = this.s.ctx;
+    if (path === 'ideal') {
+      const layout = idealLayout(this.layer.geom);
+      this.idealBufs ??= this.slices.map(({ slice }) => uploadStorage(device, digitPlanes(this.layer, layout, slice), 'xbar.idealPlanes'));
+      return this.idealBufs[i];
+    }
     if (path === 'exact') {
       this.digitBufs ??= this.slices.map(({ slice }) => uploadStorage(device, digitPlanes(this.layer, this.layout, slice), 'xbar.digitPlanes'));
       return this.digitBufs[i];
@@ -400,13 +420,14 @@ export class GpuCrossbarLayer {
     const tiles = this.tiles();
     const cfg = this.cfg;
     const on = perRead && !trace;
-    const collapsed = this.layout.collapsed;
+    const layout = this.layoutOf(path);
+    const collapsed = layout.collapsed;
     return {
       tm: tiles.tm,
       wgx: tiles.wgx,
       wgy: tiles.wgy,
-      npl: this.layout.npl,
-      pc: planeChunk(this.layout.npl, tiles.pcMax),
+      npl: layout.npl,
+      pc: planeChunk(layout.npl, tiles.pcMax),
       cycles: collapsed ? 1 : this.layer.geom.T,
       signed: adcIsSigned(cfg),
       collapsed,
@@ -416,7 +437,7 @@ export class GpuCrossbarLayer {
       read: on && this.deviceReads ? 'proportional' : on && cfg.noise.read.sigma > 0 ? cfg.noise.read.model : 'none',
       deviceRead: on && this.deviceReads,
       approx: this.approx,
-      pairs: this.layout.pairs,
+      pairs: layout.pairs,
       gain: !trace && collapsed && cfg.analog.gainSigma > 0,
       analogNoise: on && collapsed && cfg.analog.noise > 0,
       adcNoise: on && cfg.adc.bits > 0 && cfg.adc.noise > 0,
@@ -429,8 +450,9 @@ export class GpuCrossbarLayer {
       nsaSlices: (this.nsa || this.approx) && cfg.dataflow === 'analog-sa',
       exact: path !== 'float',
       bitplane: path === 'bitplane',
-      wbits: path === 'bitplane' ? planeDigits(this.layer.geom, this.layout.mode).wbits : 0,
-      exactF32: path === 'exact' && exactInF32(cfg, this.layer.geom, this.layout),
+      wbits: path === 'bitplane' ? planeDigits(this.layer.geom, layout.mode).wbits : 0,
+      exactF32: (path === 'exact' || path === 'ideal') && exactInF32(cfg, this.layer.geom, layout),
+      ideal: !trace && path !== 'float' && this.idealReason === null,
     };
   }
 
@@ -479,7 +501,8 @@ export class GpuCrossbarLayer {
     const g = this.layer.geom;
     const cfg = this.cfg;
     const trace = o.trace ?? false;
-    const path = this.kernelPath(o.kernel ?? (this.tiles().bitplane === false ? 'general' : 'auto'));
+    const path = this.kernelPath(o.kernel, trace);
+    const layout = this.layoutOf(path);
     const v = this.variant(trace, o.perRead ?? true, o.digital, path);
     const tables = v.adcTable || v.nsa ? this.tables.get(chip) : undefined;
     if ((v.adcTable || v.nsa) && !tables) throw new Error('crossbar layer: this chip was not programmed by this layer (no ADC tables)');
@@ -520,7 +543,7 @@ export class GpuCrossbarLayer {
       xin = binding(s, bits, rows * packedRowBytes(g, cfg.array.rows));
     }
     const words = wordLayout(g, cfg.array.rows);
-    const digits = planeDigits(g, this.layout.mode);
+    const digits = planeDigits(g, layout.mode);
     const Y = windowBinding(s, o.out, first * g.N, rows * g.N, 4);
     const shared = { xq: xin, negFlags: binding(s, flags, rows * 4), consts, Y: Y.binding, rowStats, adcT: tables?.buf ?? this.scratch };
     const pk = tables?.packed ?? undefined;
@@ -537,7 +560,7 @@ export class GpuCrossbarLayer {
             rows: n, rowStart: r0, rowOffset: o.rowOffset + done + r0, outBase: Y.shift + r0 * g.N,
             blockRows: cfg.array.rows, nBlocks: g.blocks.length, adcBits: trace ? 0 : cfg.adc.bits, dacBits: g.b,
             seed: chip.seed >>> 0, chip: chip.chip >>> 0, layer: this.layerIndex, Tfull: g.T,
-            outScale: o.outScale, invVm: 1 / g.Vm, gminSub: this.layout.gminSub, offsetQw: cfg.weights.mapping === 'offset' ? g.Qw : 0,
+            outScale: o.outScale, invVm: 1 / g.Vm, gminSub: layout.gminSub, offsetQw: cfg.weights.mapping === 'offset' ? g.Qw : 0,
             partRows: partitionSizes(cfg).rows, rColNorm: normalizedWires(cfg).rCol,
             readVar: this.deviceReads ? 1 : cfg.noise.read.sigma ** 2, adcNoise: cfg.adc.noise, analogNoise: cfg.analog.noise, biasScale: o.bias === false ? 0 : 1,
             adcM: pk?.M ?? 1, adcGroups: pk?.groups ?? 1, adcGroupSize: cfg.adc.groupSize, adcInst: pk?.instances ?? 1, adcVBase: pk?.valueBase ?? 0,
@@ -615,6 +638,6 @@ export class GpuCrossbarLayer {
     }
     this.consts.destroy();
     this.scratch.destroy();
-    for (const b of [...(this.digitBufs ?? []), ...(this.packedBufs ?? [])]) b.destroy();
+    for (const b of [...(this.digitBufs ?? []), ...(this.packedBufs ?? []), ...(this.idealBufs ?? [])]) b.destroy();
   }
 }

@@ -70,7 +70,7 @@ describe('uniforms declared once', () => {
       QUANTIZE.source({ wg: 64 }),
       ROW_STATS.source({ wg: 64 }),
       SOFTMAX.source({ log: false, wg: 64 }),
-      XBAR.source({ tm: 4, wgx: 8, wgy: 8, npl: 8, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, kt: 0, read: 'none', deviceRead: false, approx: false, pairs: false, gain: false, analogNoise: false, adcNoise: false, adcTable: false, digital: 'none', digitalRelu: false, digitalSaturate: false, digitalExact: false, nsa: false, nsaSlices: false, exact: false, bitplane: false, wbits: 0, exactF32: false }),
+      XBAR.source({ tm: 4, wgx: 8, wgy: 8, npl: 8, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, kt: 0, read: 'none', deviceRead: false, approx: false, pairs: false, gain: false, analogNoise: false, adcNoise: false, adcTable: false, digital: 'none', digitalRelu: false, digitalSaturate: false, digitalExact: false, nsa: false, nsaSlices: false, exact: false, bitplane: false, wbits: 0, exactF32: false, ideal: false }),
     ];
     for (const src of [...sources, ...ISSUE12_SOURCES]) expect(src.match(/struct Params/g)).toHaveLength(1);
     expect(sources[9]).toContain('@group(0) @binding(1) var<storage, read> xq: array<i32>;');
@@ -84,7 +84,7 @@ describe('uniforms declared once', () => {
 });
 
 describe('crossbar variants and tuning come from the adapter', () => {
-  const v = { tm: 4, wgx: 16, wgy: 4, npl: 4, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, kt: 32, read: 'proportional', deviceRead: false, approx: false, pairs: false, gain: false, analogNoise: false, adcNoise: false, adcTable: false, digital: 'none', digitalRelu: false, digitalSaturate: false, digitalExact: false, nsa: false, nsaSlices: false, exact: false, bitplane: false, wbits: 0, exactF32: false } as const;
+  const v = { tm: 4, wgx: 16, wgy: 4, npl: 4, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, kt: 32, read: 'proportional', deviceRead: false, approx: false, pairs: false, gain: false, analogNoise: false, adcNoise: false, adcTable: false, digital: 'none', digitalRelu: false, digitalSaturate: false, digitalExact: false, nsa: false, nsaSlices: false, exact: false, bitplane: false, wbits: 0, exactF32: false, ideal: false } as const;
   it('the two variants are separate sources; shared tiles are checked against the adapter workgroup memory', () => {
     expect(xbarSource({ ...v, kt: 0 })).toContain('fn stageTile(kt: u32, k1: u32, t: u32, ph: u32, wgRow: u32, li: u32) {}');
     expect(xbarSource(v)).toContain('workgroupUniformLoad(&wgNeg)');

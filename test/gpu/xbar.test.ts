@@ -130,7 +130,7 @@ describe.skipIf(!gpu)('results do not depend on the dispatch size', () => {
 });
 
 describe('crossbar program descriptors', () => {
-  const base = { tm: 4, wgx: 8, wgy: 8, npl: 8, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, kt: 0, read: 'none', deviceRead: false, approx: false, pairs: false, gain: false, analogNoise: false, adcNoise: false, adcTable: false, digital: 'none', digitalRelu: false, digitalSaturate: false, digitalExact: false, nsa: false, nsaSlices: false, exact: false, bitplane: false, wbits: 0, exactF32: false } as const;
+  const base = { tm: 4, wgx: 8, wgy: 8, npl: 8, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, kt: 0, read: 'none', deviceRead: false, approx: false, pairs: false, gain: false, analogNoise: false, adcNoise: false, adcTable: false, digital: 'none', digitalRelu: false, digitalSaturate: false, digitalExact: false, nsa: false, nsaSlices: false, exact: false, bitplane: false, wbits: 0, exactF32: false, ideal: false } as const;
   it('generate WGSL for valid programs and reject invalid ones', () => {
     expect(xbarSource(base)).toMatch(/const NPL: u32 = 8u;/);
     expect(() => xbarSource({ ...base, pc: 3 })).toThrow(/must divide/);
