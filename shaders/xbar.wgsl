@@ -363,7 +363,9 @@ fn vmm(gid: vec3<u32>, lid: vec3<u32>, li: u32, wid: vec3<u32>) {
             for (var pc = 0u; pc < PC; pc++) {
               let d = exactDots(rowsG, sumI, ph, p, k0, k1, cb, c + pc, colc);
               if (IDEAL) {
-                // consts[plane] = ±2^(s·c)·Vm/ΔG: times ΔG/Vm it rounds back to the exact integer weight.
+                // consts[plane] = ±2^(s·c)·Vm/ΔG: times ΔG/Vm it rounds back to the exact integer weight. The ideal
+                // layout's one plane reads consts[0], the layer's own plane 0 (+Vm/ΔG in every layout); its
+                // `hi` slot is not the layer's, but IDEAL never converts.
                 let wi = i32(round(consts[c + pc] * P.exDG * P.invVm)) * i32(round(wt));
                 for (var m = 0u; m < TM; m++) { D[m] += wi * d[m]; }
                 continue;

@@ -438,8 +438,9 @@ export class GpuCrossbarLayer {
       deviceRead: on && this.deviceReads,
       approx: this.approx,
       pairs: layout.pairs,
-      gain: !trace && collapsed && cfg.analog.gainSigma > 0,
-      analogNoise: on && collapsed && cfg.analog.noise > 0,
+      // Analog gain and noise belong to the configured dataflow (buffered, analog-sa), not to the plane layout run: digital-sa's ideal runs are collapsed too.
+      gain: !trace && this.layout.collapsed && cfg.analog.gainSigma > 0,
+      analogNoise: on && this.layout.collapsed && cfg.analog.noise > 0,
       adcNoise: on && cfg.adc.bits > 0 && cfg.adc.noise > 0,
       adcTable: !trace && this.tabled,
       digital: digital && !trace ? digital.cfg.rounding : 'none',

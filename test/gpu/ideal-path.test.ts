@@ -17,12 +17,18 @@ afterAll(() => gpu?.runtime.release());
  * weights (src/kernels/bitplane.ts idealLayout) instead of T cycles × S·pol planes. The fast path must
  * give the general and bit-plane kernels' results bit for bit, and those are the integer product.
  */
-/** One row block, three with a short last one (16-row arrays), one input, ragged N. */
-const SHAPES: [number, number][] = [[1, 5], [45, 13], [16, 1]];
+/** One row block, three with a short last one (16-row arrays; 128-row: two), one input, ragged N. */
+const SHAPES: [number, number][] = [[1, 5], [45, 13], [16, 1], [300, 6]];
 /** Every dataflow and mapping at three cell and DAC widths (prime's 4-bit cells and 3-bit DACs among them). */
-const CASES: [string, XbarConfigInput][] = COMBOS.flatMap((combo) =>
-  ([[2, 1], [1, 2], [4, 3]] as const).map(([cellBits, dacBits]): [string, XbarConfigInput] => [`${comboName(combo)} cell=${cellBits} dac=${dacBits}`, { ...combo, preset: 'ideal', array: { rows: 16, cols: 8 }, weights: { ...combo.weights, cellBits }, inputs: { dacBits } }]),
-);
+const CASES: [string, XbarConfigInput][] = [
+  ...COMBOS.flatMap((combo) =>
+    ([[2, 1], [1, 2], [4, 3]] as const).map(([cellBits, dacBits]): [string, XbarConfigInput] => [`${comboName(combo)} cell=${cellBits} dac=${dacBits}`, { ...combo, preset: 'ideal', array: { rows: 16, cols: 8 }, weights: { ...combo.weights, cellBits }, inputs: { dacBits } }]),
+  ),
+  // Analog gain and noise do not apply to digital-sa (DESIGN.md section 4): still an ideal run.
+  ['digital-sa with analog gain and noise set', { preset: 'ideal', array: { rows: 16, cols: 8 }, analog: { gainSigma: 0.05, noise: 0.01 } }],
+  // 128 rows × 255 × 4095 ≥ 2^24: the ideal plane's sums in i32 rather than f32 multiply-adds.
+  ['12-bit weights on 128-row arrays (i32 sums)', { preset: 'ideal', weights: { bits: 12 } }],
+];
 
 async function paths(cfgIn: XbarConfigInput, K: number, N: number, B: number, seed: number) {
   const cfg = config(cfgIn, { seed: 3 });
@@ -35,6 +41,7 @@ async function paths(cfgIn: XbarConfigInput, K: number, N: number, B: number, se
     const o = { sxq: sx, outScale: sx, bias: false };
     const r = {
       path: gl.kernelPath(),
+      f32Sums: gl.kernelVariant().exactF32,
       auto: await gl.run(chip, x, B, o),
       onePerDispatch: await gl.run(chip, x, B, { ...o, vectorsPerDispatch: 1 }),
       general: await gl.run(chip, x, B, { ...o, kernel: 'general' }),
@@ -49,10 +56,12 @@ async function paths(cfgIn: XbarConfigInput, K: number, N: number, B: number, se
 }
 
 describe.skipIf(!gpu)('ideal runs: one collapsed plane of whole weights', () => {
-  it.each(CASES)('%s: equals the general and bit-plane kernels bit for bit, and the integer product', async (_name, cfg) => {
+  it.each(CASES)('%s: equals the general and bit-plane kernels bit for bit, and the integer product', async (name, cfg) => {
     for (const [K, N] of SHAPES) {
       const r = await paths(cfg, K, N, 6, K * 5 + N);
       expect(r.path).toBe('ideal');
+      // K·255·4095 ≥ 2^24 from K = 17 rows on.
+      expect(r.f32Sums).toBe(!(name.includes('i32 sums') && K > 16));
       expect(maxAbs(r.want)).toBeGreaterThan(0);
       expect(Array.from(r.auto)).toEqual(Array.from(r.general));
       expect(Array.from(r.auto)).toEqual(Array.from(r.bitplane));
