@@ -100,7 +100,8 @@ function lockedError(dir: string, flag: string, o: Owner | undefined): UsageErro
  */
 export function refuseIfLocked(dir: string, flag = '--out'): void {
   if (!lockExists(dir)) return;
-  const o = readOwner(dir);
+  // A holder that has just made the lock may not have written its owner file yet: wait for it as acquireSweepLock does, so the refusal can name its pid.
+  const o = awaitOwner(dir, 300);
   const alive = o === undefined ? undefined : ownerAlive(o);
   if (alive === false) return; // a dead holder: acquireSweepLock takes it over
   if (alive === true) throw lockedError(dir, flag, o); // alive here, however long since its heartbeat (a busy CPU run)
