@@ -1,7 +1,7 @@
 // Output files (issue 10 items 4-6): an output never destroys an input or another output, never
 // replaces a special file, and is checked before any work, so a failure leaves nothing new.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkOutputs, writeFileAtomic, writeOutputs } from '../../src/io/atomic-write.ts';
@@ -116,7 +116,9 @@ describe('vmm: special files and symlinks as --out', () => {
 });
 
 describe('vmm: every output is checked before any work; a failure leaves nothing new', () => {
-  // As root every permission bit reads as set, so the folder is made unwritable for `nobody` and the command runs as it.
+  // Root's capabilities override every permission bit, so as root the command runs without them
+  // (util-linux's setpriv drops them from its bounding set). It stays root, so it still reaches a
+  // clone inside a mode-0700 folder (mktemp -d), which another user could not.
   it('--counts into a read-only folder: exit 2 before computing, no Y.npy', () => {
     const root = process.getuid?.() === 0;
     const work = tempDir();
@@ -125,14 +127,9 @@ describe('vmm: every output is checked before any work; a failure leaves nothing
     const w = writeNpy(work, 'W.npy', [32, 4], randomArray(128, 1));
     const x = writeNpy(work, 'X.npy', [3, 32], randomArray(96, 2));
     chmodSync(ro, 0o555);
-    if (root) {
-      chownSync(work, 65534, 65534);
-      chmodSync(work, 0o755);
-    }
-    const r = spawnSync(process.execPath, [BIN, 'vmm', '--weights', w, '--inputs', x, '--preset', 'isaac', '--backend', 'cpu', '--out', join(work, 'Y.npy'), '--counts', join(ro, 'counts.json')], {
-      encoding: 'utf8',
-      ...(root ? { uid: 65534, gid: 65534 } : {}),
-    });
+    const cmd = [process.execPath, BIN, 'vmm', '--weights', w, '--inputs', x, '--preset', 'isaac', '--backend', 'cpu', '--out', join(work, 'Y.npy'), '--counts', join(ro, 'counts.json')];
+    const [exe, ...argv] = root ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--', ...cmd] : cmd;
+    const r = spawnSync(exe, argv, { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--counts .*ro\/counts\.json: cannot write in folder .*ro: permission denied/);
