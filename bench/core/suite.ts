@@ -155,10 +155,14 @@ export function tilingNames(): string[] {
   return tuningCandidates({ maxComputeWorkgroupStorageSize: 1 << 20, maxComputeInvocationsPerWorkgroup: 1 << 10 }).map(tilesName);
 }
 
-/** Sets the backend's crossbar tiling to the candidate named `name` (no tuning); throws naming the adapter's candidates when it has none of that name. */
+/**
+ * Sets the backend's crossbar tiling to the tiling named `name` (no tuning): any that fits the adapter,
+ * also those its tuning skips (CPU drivers: shared tiles, TM 2 and 8), so that such choices can be
+ * measured. Throws naming the fitting tilings when none has that name.
+ */
 function fixTiling(b: BenchHost['backend'], name: string): NonNullable<BenchRun['tuning']> {
   const s = b.session;
-  const names = tuningCandidates(s.ctx.limits, s.ctx.adapter.isSoftware);
+  const names = tuningCandidates(s.ctx.limits);
   const pick = names.find((t) => tilesName(t) === name);
   if (!pick) throw new Error(`--tiles ${name}: not a tiling this adapter runs (${names.map(tilesName).join(', ')})`);
   s.tuning = { ...s.tuning, xbar: { ...pick, bitplane: s.tuning.xbar.bitplane } };
