@@ -157,12 +157,12 @@ export function tilingNames(): string[] {
 
 /**
  * Sets the backend's crossbar tiling to the tiling named `name` (no tuning): any that fits the adapter,
- * also those its tuning skips (CPU drivers: shared tiles, TM 2 and 8), so that such choices can be
- * measured. Throws naming the fitting tilings when none has that name.
+ * on CPU drivers any register tiling, also the TM 2 and 8 ones their tuning skips, so that the choice
+ * can be measured. Throws naming the tilings it takes when none has that name.
  */
 function fixTiling(b: BenchHost['backend'], name: string): NonNullable<BenchRun['tuning']> {
   const s = b.session;
-  const names = tuningCandidates(s.ctx.limits);
+  const names = tuningCandidates(s.ctx.limits).filter((t) => !s.ctx.adapter.isSoftware || t.kt === 0);
   const pick = names.find((t) => tilesName(t) === name);
   if (!pick) throw new Error(`--tiles ${name}: not a tiling this adapter runs (${names.map(tilesName).join(', ')})`);
   s.tuning = { ...s.tuning, xbar: { ...pick, bitplane: s.tuning.xbar.bitplane } };

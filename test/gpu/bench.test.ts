@@ -44,7 +44,7 @@ describe.skipIf(!gpu)('npm run bench', () => {
     expect(kernel.kind === 'kernel' && kernel.tiles).toBe('reg tm2 8x8 pc4');
     expect(r.stdout).toMatch(/Tiling: reg tm2 8x8 pc4 \(set by --tiles\)/);
     if (gpu!.session.ctx.adapter.isSoftware) {
-      // CPU drivers run the register tilings only (src/kernels/autotune.ts tuningCandidates).
+      // CPU drivers run the register tilings only (src/kernels/autotune.ts tuningCandidates), at any TM.
       const shared = bench(['--only', '^kernel/isaac/K256/B1$', '--tiles', 'shared tm4 16x4 pc4 kt32']);
       expect(shared.code).toBe(1);
       expect(shared.record).toBeNull();
