@@ -3,7 +3,7 @@
 // cases and their code are the same in both.
 import type { Backend } from '../../src/gpu/backend.ts';
 import type { TuningStore } from '../../src/gpu/tuning.ts';
-import { tilesName, tuneBackend, tuningCandidates } from '../../src/kernels/autotune.ts';
+import { cpuDriverRuns, tilesName, tuneBackend, tuningCandidates } from '../../src/kernels/autotune.ts';
 import { adapterLine } from '../../src/gpu/gpu-context.ts';
 import type { EvalData } from '../../src/io/datasets/eval-data.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
@@ -162,7 +162,7 @@ export function tilingNames(): string[] {
  */
 function fixTiling(b: BenchHost['backend'], name: string): NonNullable<BenchRun['tuning']> {
   const s = b.session;
-  const names = tuningCandidates(s.ctx.limits).filter((t) => !s.ctx.adapter.isSoftware || t.kt === 0);
+  const names = tuningCandidates(s.ctx.limits).filter((t) => !s.ctx.adapter.isSoftware || cpuDriverRuns(t));
   const pick = names.find((t) => tilesName(t) === name);
   if (!pick) throw new Error(`--tiles ${name}: not a tiling this adapter runs (${names.map(tilesName).join(', ')})`);
   s.tuning = { ...s.tuning, xbar: { ...pick, bitplane: s.tuning.xbar.bitplane } };

@@ -26,11 +26,15 @@ export function tilesName(t: XbarTiles): string {
   return `${t.kt > 0 ? 'shared' : 'reg'} tm${t.tm} ${t.wgx}x${t.wgy} pc${t.pcMax}${t.kt > 0 ? ` kt${t.kt}` : ''}`;
 }
 
+/** Whether a CPU driver runs tiling `t` at all: register-only, as barriers cost so much there that shared tiles never win (DESIGN.md section 2). */
+export function cpuDriverRuns(t: XbarTiles): boolean {
+  return t.kt === 0;
+}
+
 /**
  * The tilings tried on an adapter: register-only and shared-memory variants at a few tile shapes, those
- * that fit its limits. CPU drivers get the register variants at TM = 4 only: their barriers cost so much
- * that the shared variant never wins there (DESIGN.md section 2), and their compile time grows with the
- * rows per invocation while the run time does not. On lavapipe (Mesa 25.0.7, LLVM 15; `bench --tiles`,
+ * that fit its limits. CPU drivers get the register variants (cpuDriverRuns) at TM = 4 only: their
+ * compile time grows with the rows per invocation while the run time does not. On lavapipe (Mesa 25.0.7, LLVM 15; `bench --tiles`,
  * K = N = 256, B = 256) TM 8 and TM 4 ran isaac, cascade and neural-pim within 5% of each other, TM 2
  * ran cascade 25% and neural-pim 50% slower, while TM 8 took 2.5× TM 4's compile (isaac with read noise
  * 7.3 s against 2.9 s, the ideal plane 3.8 s against 1.5 s): a cost every new variant pays once per
@@ -47,7 +51,7 @@ export function tuningCandidates(limits: { maxComputeWorkgroupStorageSize: numbe
     { ...SHARED_TILES, tm: 2, wgy: 8 },
   ];
   return all.filter(
-    (t) => (!software || (t.kt === 0 && t.tm === 4)) && t.wgx * t.wgy <= limits.maxComputeInvocationsPerWorkgroup && t.kt * t.wgy * t.tm * SHARED_BYTES_PER_ELEMENT <= limits.maxComputeWorkgroupStorageSize,
+    (t) => (!software || (cpuDriverRuns(t) && t.tm === 4)) && t.wgx * t.wgy <= limits.maxComputeInvocationsPerWorkgroup && t.kt * t.wgy * t.tm * SHARED_BYTES_PER_ELEMENT <= limits.maxComputeWorkgroupStorageSize,
   );
 }
 

@@ -399,7 +399,7 @@ export class GpuCrossbarLayer {
     if (path === 'float') return null;
     const { device } = this.s.ctx;
     if (path === 'ideal') {
-      const layout = idealLayout(this.layer.geom);
+      const layout = this.layoutOf(path);
       this.idealBufs ??= this.slices.map(({ slice }) => uploadStorage(device, digitPlanes(this.layer, layout, slice), 'xbar.idealPlanes'));
       return this.idealBufs[i];
     }
