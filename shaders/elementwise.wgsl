@@ -15,6 +15,18 @@ fn tanh_fn(x: f32) -> f32 {
   return sign(x) * (1.0 - e) / (1.0 + e);
 }
 
+// ln(1 + e) for e in [0, 1]: log(1 + e) alone returns 0 once 1 + e rounds to 1 (Goldberg's correction).
+fn log1p_fn(e: f32) -> f32 {
+  let u = 1.0 + e;
+  if (u == 1.0) { return e; }
+  return log(u) * e / (u - 1.0);
+}
+
+// ln(1 + eˣ) = max(x, 0) + ln(1 + e^−|x|): no overflow, no loss for very negative x.
+fn softplus_fn(x: f32) -> f32 {
+  return max(x, 0.0) + log1p_fn(exp(-abs(x)));
+}
+
 fn unary_fn(x: f32) -> f32 {
   switch OP {
     case 0u: { return max(x, 0.0); }
@@ -44,8 +56,15 @@ fn unary_fn(x: f32) -> f32 {
     case 13u: { return 1.0 / x; }
     case 14u: { return sqrt(x); }
     case 15u: { return erf_fn(x); }
-    case 16u: { return trunc(x); }
-    case 17u: { return select(0.0, 1.0, x != 0.0); }
+    // exp of min(x, 0): the branch not taken must not overflow (WGSL may assume no infinities).
+    case 16u: { return select(P.alpha * (exp(min(x, 0.0)) - 1.0), x, x >= 0.0); }
+    case 17u: { return max(x, 0.0) + min(0.0, P.alpha * (exp(min(x, 0.0) / P.alpha) - 1.0)); }
+    case 18u: { return P.beta * select(P.alpha * (exp(min(x, 0.0)) - 1.0), x, x > 0.0); }
+    case 19u: { return softplus_fn(x); }
+    case 20u: { return x / (1.0 + abs(x)); }
+    case 21u: { return x * tanh_fn(softplus_fn(x)); }
+    case 22u: { return trunc(x); }
+    case 23u: { return select(0.0, 1.0, x != 0.0); }
     default: { return select(0.0, 1.0, x == 0.0); }
   }
 }

@@ -39,17 +39,20 @@ function outputNonNegative(op: NetOp, known: (name: string) => boolean): boolean
         case 'exp':
         case 'abs':
         case 'sqrt':
+        case 'softplus':
         case 'bool':
         case 'not':
           return true;
         case 'clip':
           return op.min >= 0 || (all && op.max >= 0);
+        case 'selu': // gamma·x above 0: keeps the sign when gamma > 0
+          return all && (op.beta ?? 0) > 0;
         case 'log':
         case 'neg':
         case 'hard-swish': // negative for inputs in (−3, 0)
           return false;
         default:
-          // leaky-relu, tanh, gelu, erf, trunc, reciprocal keep the sign of their input
+          // leaky-relu, elu, celu, selu, softsign, mish, tanh, gelu, erf, trunc, reciprocal keep the sign of their input
           return all;
       }
     case 'binary':

@@ -62,13 +62,17 @@ export interface ConvOp extends OpBase, ConvGeometry {
  * Elementwise function of one input (ONNX definitions): activations `relu`, `leaky-relu`
  * (x < 0 ? alpha·x : x), `clip` (to [min, max]), `sigmoid`, `tanh`, `gelu` (x·Φ(x)), `gelu-tanh`
  * (Gelu approximate="tanh"), `hard-sigmoid` (max(0, min(1, alpha·x + beta))), `hard-swish`
- * (x·max(0, min(1, x/6 + 1/2))); math `exp`, `log`, `neg`, `abs`, `reciprocal`, `sqrt`, `erf`;
+ * (x·max(0, min(1, x/6 + 1/2))), `elu` (x < 0 ? alpha·(eˣ − 1) : x), `celu` (max(0, x) +
+ * min(0, alpha·(e^(x/alpha) − 1))), `selu` (beta·(x > 0 ? x : alpha·(eˣ − 1)), beta = ONNX's gamma),
+ * `softplus` (ln(1 + eˣ)), `softsign` (x/(1 + |x|)), `mish` (x·tanh(softplus(x))); math `exp`, `log`,
+ * `neg`, `abs`, `reciprocal`, `sqrt`, `erf`;
  * and the casts of f32-carried integers and booleans: `trunc` (Cast to an integer type: toward
  * zero), `bool` (Cast to bool: x ≠ 0 → 1, else 0), `not` (x = 0 → 1, else 0).
  */
 export type UnaryFn =
   | 'relu' | 'leaky-relu' | 'clip' | 'sigmoid' | 'tanh'
   | 'gelu' | 'gelu-tanh' | 'hard-sigmoid' | 'hard-swish'
+  | 'elu' | 'celu' | 'selu' | 'softplus' | 'softsign' | 'mish'
   | 'exp' | 'log' | 'neg' | 'abs' | 'reciprocal' | 'sqrt' | 'erf'
   | 'trunc' | 'bool' | 'not';
 
@@ -76,9 +80,9 @@ export type UnaryFn =
 export interface UnaryOp extends OpBase {
   kind: 'unary';
   fn: UnaryFn;
-  /** leaky-relu and hard-sigmoid slope. */
+  /** leaky-relu and hard-sigmoid slope; elu, celu and selu alpha. */
   alpha: number;
-  /** hard-sigmoid offset (absent: 0; no other function reads it). */
+  /** hard-sigmoid offset, selu gamma (absent: 0; no other function reads it). */
   beta?: number;
   /** clip bounds (±Infinity when absent). */
   min: number;

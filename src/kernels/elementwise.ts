@@ -16,7 +16,8 @@ export const MAX_TABLE_RANK = 8;
 /** Unary functions, in the order of their WGSL op codes. */
 export const UNARY_FNS = [
   'relu', 'leaky-relu', 'clip', 'sigmoid', 'tanh', 'gelu', 'gelu-tanh', 'hard-sigmoid', 'hard-swish',
-  'exp', 'log', 'neg', 'abs', 'reciprocal', 'sqrt', 'erf', 'trunc', 'bool', 'not',
+  'exp', 'log', 'neg', 'abs', 'reciprocal', 'sqrt', 'erf', 'elu', 'celu', 'selu', 'softplus', 'softsign', 'mish',
+  'trunc', 'bool', 'not',
 ] as const;
 export type UnaryFn = (typeof UNARY_FNS)[number];
 /** Binary functions, in the order of their WGSL op codes. */
@@ -104,7 +105,7 @@ export function table(t: readonly number[]): readonly number[] {
 const NO_TABLES = { rank: 0, iter: [], sa: [], sb: [], sc: [] };
 const NO_FN = { inner: 1, channels: 1, flags: 0, alpha: 0, beta: 0, lo: 0, hi: 0 };
 
-/** Parameters of the unary functions (LeakyRelu and HardSigmoid alpha, HardSigmoid beta, Clip bounds: ±Infinity when absent). */
+/** Parameters of the unary functions (LeakyRelu, HardSigmoid, Elu, Celu and Selu alpha, HardSigmoid beta, Selu gamma as beta, Clip bounds: ±Infinity when absent). */
 export interface UnaryParams {
   alpha: number;
   beta?: number;

@@ -43,6 +43,12 @@ export function unaryFnRef(op: Pick<UnaryOp, 'fn' | 'alpha' | 'beta' | 'min' | '
     case 'gelu-tanh': return (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
     case 'hard-sigmoid': return (v) => Math.max(0, Math.min(1, alpha * v + beta));
     case 'hard-swish': return (v) => v * Math.max(0, Math.min(1, v / 6 + 0.5));
+    case 'elu': return (v) => (v >= 0 ? v : alpha * Math.expm1(v));
+    case 'celu': return (v) => Math.max(0, v) + Math.min(0, alpha * Math.expm1(v / alpha));
+    case 'selu': return (v) => beta * (v > 0 ? v : alpha * Math.expm1(v));
+    case 'softplus': return softplusRef;
+    case 'softsign': return (v) => v / (1 + Math.abs(v));
+    case 'mish': return (v) => v * Math.tanh(softplusRef(v));
     case 'exp': return Math.exp;
     case 'log': return Math.log;
     case 'neg': return (v) => -v;
@@ -54,6 +60,11 @@ export function unaryFnRef(op: Pick<UnaryOp, 'fn' | 'alpha' | 'beta' | 'min' | '
     case 'bool': return (v) => (v !== 0 ? 1 : 0);
     case 'not': return (v) => (v === 0 ? 1 : 0);
   }
+}
+
+/** ln(1 + eˣ) without overflow for large x or loss for very negative x. */
+function softplusRef(v: number): number {
+  return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
 }
 
 /**

@@ -15,14 +15,17 @@ function signs(ops: NetOp[], pos: boolean): Map<string, boolean> {
 
 describe('sign analysis of the op kinds (counts-only P_v)', () => {
   it('functions that are ≥ 0 whatever their input, and those that keep or lose the sign', () => {
-    const always = ['sigmoid', 'hard-sigmoid', 'exp', 'abs', 'sqrt', 'bool', 'not'];
-    const keep = ['tanh', 'leaky-relu', 'gelu', 'gelu-tanh', 'erf', 'trunc', 'reciprocal'];
+    const always = ['sigmoid', 'hard-sigmoid', 'exp', 'abs', 'sqrt', 'softplus', 'bool', 'not'];
+    const keep = ['tanh', 'leaky-relu', 'gelu', 'gelu-tanh', 'erf', 'trunc', 'reciprocal', 'elu', 'celu', 'softsign', 'mish'];
     const never = ['log', 'neg', 'hard-swish'];
     for (const pos of [false, true]) {
       const s = signs([...always, ...keep, ...never].map((f) => unary(f)), pos);
       for (const f of always) expect(s.get(`${f}(x)`), f).toBe(true);
       for (const f of keep) expect(s.get(`${f}(x)`), f).toBe(pos);
       for (const f of never) expect(s.get(`${f}(x)`), f).toBe(false);
+      // selu = gamma·x above 0: its sign follows gamma's.
+      const selu = signs([unary('selu', 'x', { beta: 1.05, name: 'sp', output: 'sp' }), unary('selu', 'x', { beta: -1, name: 'sn', output: 'sn' })], pos);
+      expect([selu.get('sp'), selu.get('sn')]).toEqual([pos, false]);
     }
   });
 

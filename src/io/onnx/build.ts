@@ -22,6 +22,7 @@ export type AttrValue =
 /** Scalar attributes that the ONNX spec types FLOAT, by op: an integral JS number there is still a float. */
 const FLOAT_ATTRS: Readonly<Record<string, readonly string[]>> = {
   BatchNormalization: ['epsilon', 'momentum'],
+  Celu: ['alpha'],
   Clip: ['min', 'max'],
   Constant: ['value_float'],
   Dropout: ['ratio'],

@@ -26,6 +26,13 @@ function unary(fn: UnaryFn): (n: NodeContext) => void {
     let min = -Infinity;
     let max = Infinity;
     if (fn === 'leaky-relu') alpha = n.a.float('alpha', 0.01);
+    if (fn === 'elu' || fn === 'celu') alpha = n.a.float('alpha', 1);
+    if (fn === 'celu' && alpha === 0) throw new NodeError('attribute "alpha" is 0; Celu divides by it (allowed: any non-zero number)');
+    if (fn === 'selu') {
+      // ONNX's defaults, the float32 values of SELU's constants (Klambauer et al. 2017).
+      alpha = n.a.float('alpha', 1.67326319217681884765625);
+      beta = n.a.float('gamma', 1.05070102214813232421875);
+    }
     if (fn === 'hard-sigmoid') {
       alpha = n.a.float('alpha', 0.2);
       beta = n.a.float('beta', 0.5);
@@ -49,6 +56,27 @@ function gelu(n: NodeContext): void {
   const approx = n.a.str('approximate', 'none');
   if (approx !== 'none' && approx !== 'tanh') throw new NodeError(`attribute "approximate" is ${quote(approx)}; allowed: "none", "tanh"`);
   unary(approx === 'tanh' ? 'gelu-tanh' : 'gelu')(n);
+}
+
+/**
+ * PRelu(X, slope) = X < 0 ? slope·X : X, slope broadcast to X (one value, or one per channel as PyTorch
+ * exports nn.PReLU(C): [C, 1, 1]). Lowered to relu(X) − slope·relu(−X), exact in f32 (one of the two
+ * terms is ±0), and made of ops adapter training differentiates through.
+ */
+function prelu(n: NodeContext): void {
+  const x = n.valueAnyBatch(0, 'X');
+  const slope = operandAt(n, 1, 'slope');
+  const pos = n.imp.fresh(`${n.out}/pos`);
+  const neg = n.imp.fresh(`${n.out}/neg`);
+  const negPart = n.imp.fresh(`${n.out}/negpart`);
+  const scaled = n.imp.fresh(`${n.out}/scaled`);
+  const un = (fn: UnaryFn, input: string, output: string, name: string): void =>
+    n.imp.emit({ kind: 'unary', name, inputs: [input], output, fn, alpha: 0, min: -Infinity, max: Infinity }, [...x.shape], 'float', x.batchAt);
+  un('relu', x.name, pos, `${n.name}/pos`);
+  un('neg', x.name, neg, `${n.name}/neg`);
+  un('relu', neg, negPart, `${n.name}/negpart`);
+  emitBinary(n, 'mul', { v: n.imp.valueOf(negPart)! }, slope, scaled, `${n.name}/scaled`);
+  emitBinary(n, 'sub', { v: n.imp.valueOf(pos)! }, { v: n.imp.valueOf(scaled)! }, n.out);
 }
 
 function foldClip(n: NodeContext): Const | null {
@@ -231,6 +259,13 @@ export const ELEMENTWISE_OPS: OpTable = {
   Erf: { activation: unary('erf') },
   HardSigmoid: { activation: unary('hard-sigmoid') },
   HardSwish: { activation: unary('hard-swish') },
+  Elu: { activation: unary('elu') },
+  Celu: { activation: unary('celu') },
+  Selu: { activation: unary('selu') },
+  Softplus: { activation: unary('softplus') },
+  Softsign: { activation: unary('softsign') },
+  Mish: { activation: unary('mish') },
+  PRelu: { activation: prelu },
   Exp: math('exp'),
   Log: math('log'),
   Neg: math('neg'),
