@@ -1,6 +1,7 @@
 /** The one table from ONNX op type to its importer, assembled from the op families. */
 import type { OpImporter } from '../node.ts';
 import { CONSTANT_OPS } from './constants.ts';
+import { EINSUM_OPS } from './einsum.ts';
 import { ELEMENTWISE_OPS } from './elementwise.ts';
 import { GATHER_OPS } from './gather.ts';
 import { MATRIX_OPS } from './matrix.ts';
@@ -9,7 +10,7 @@ import { POOLING_OPS } from './pooling.ts';
 import { REDUCE_OPS } from './reduce.ts';
 import { SHAPE_OPS } from './shape.ts';
 
-const FAMILIES = [MATRIX_OPS, ELEMENTWISE_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS];
+const FAMILIES = [MATRIX_OPS, EINSUM_OPS, ELEMENTWISE_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS];
 
 function assemble(): ReadonlyMap<string, OpImporter> {
   const table = new Map<string, OpImporter>();

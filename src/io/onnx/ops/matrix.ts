@@ -13,13 +13,14 @@ import { spatial, spatialInput, spatialOut, spatialPads, spatialPair } from './w
 import type { Spatial } from './window.ts';
 
 /** Emits a reshape of `x` to `shape` into a fresh value (or `out`), returning it. */
-function reshapeTo(n: NodeContext, x: Value, shape: number[], out?: string): Value {
+export function reshapeTo(n: NodeContext, x: Value, shape: number[], out?: string): Value {
   const name = out ?? n.imp.fresh(`${n.name}/reshape`);
   n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: name, outShape: shape }, shape, x.dtype);
   return n.imp.valueOf(name)!;
 }
 
-function emitLinear(n: NodeContext, x: Value, K: number, N: number, weight: Float32Array, bias: Float32Array | null, out: string, name = n.name): Value {
+/** Emits a crossbar linear layer over the last axis of `x` (weight row-major [K, N]) into `out`. */
+export function emitLinear(n: NodeContext, x: Value, K: number, N: number, weight: Float32Array, bias: Float32Array | null, out: string, name = n.name): Value {
   if (x.shape[x.shape.length - 1] !== K) throw new NodeError(`input has ${x.shape[x.shape.length - 1]} features but the weight has ${K} rows`);
   const op: LinearOp = { kind: 'linear', name, inputs: [x.name], output: out, layerIndex: -1, K, N, inShape: x.shape, weight, bias };
   n.imp.emit(op, [...x.shape.slice(0, -1), N]);
