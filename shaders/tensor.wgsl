@@ -1,4 +1,4 @@
-// Kernels that move, pick or make elements (src/ir/ops-tensor.ts): Gather with constant indices,
+// Kernels that move, pick or make elements (src/ir/ops-tensor.ts): Gather with constant indices, embedding lookup,
 // Pad, Resize and ConvTranspose's col2im. One invocation per output element i = gid.y·stride + gid.x,
 // split into coordinates of the output (P.iter: its row-major strides, batch first) where a kernel
 // needs them. Params, the bindings X, Y, T, I and the constants are generated from src/kernels/tensor.ts.
@@ -6,6 +6,23 @@
 fn at(t: array<vec4<u32>, 2>, d: u32) -> u32 { return t[d / 4u][d % 4u]; }
 fn at_i(t: array<vec4<i32>, 2>, d: u32) -> i32 { return t[d / 4u][d % 4u]; }
 fn geo(k: u32) -> u32 { return P.geo[k / 4u][k % 4u]; }
+
+// Embedding lookup: Y[j, c] = T[row(X[j]), c] for table T [P.Lin rows, P.inner], X the f32 index values
+// (P.J of them); a value that is not an integer in [−Lin, Lin) gives NaN (src/reference/tensor-ops.ts lookupRow).
+@compute @workgroup_size({{WG}})
+fn lookup_main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.y * P.stride + gid.x;
+  if (i >= P.n) { return; }
+  let c = i % P.inner;
+  let v = X[i / P.inner];
+  let rows = f32(P.Lin);
+  if (!(v >= -rows && v < rows && v == floor(v))) {
+    Y[i] = bitcast<f32>(0x7fc00000u | (P.n & 0u));
+    return;
+  }
+  let r = u32(select(v, v + rows, v < 0.0));
+  Y[i] = T[r * P.inner + c];
+}
 
 // Gather along the middle of [outer, Lin, inner] with I's J indices: Y[o, j, k] = X[o, I[j], k].
 @compute @workgroup_size({{WG}})

@@ -84,6 +84,8 @@ function outputNonNegative(op: NetOp, known: (name: string) => boolean): boolean
       return ins[1] && ins[2];
     case 'constant':
       return allNonNegative(op.value);
+    case 'lookup':
+      return allNonNegative(op.table);
     case 'pool':
     case 'reshape':
     case 'transpose':

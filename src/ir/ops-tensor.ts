@@ -33,6 +33,19 @@ export interface GatherOp extends OpBase {
 }
 
 /**
+ * Rows of a constant table picked by an activation's values (ONNX Gather of a constant along axis 0
+ * with indices from the data: nn.Embedding): `out[j…, c…] = table[idx[j…], c…]`, so `outShape =
+ * indicesShape + table.dims[1:]`. An index v in [−V, V) picks row v (v + V when negative); any other
+ * value (out of range, not an integer, NaN) gives NaN, on the CPU and the GPU alike.
+ */
+export interface LookupOp extends OpBase {
+  kind: 'lookup';
+  table: ConstTensor;
+  indicesShape: Shape;
+  outShape: Shape;
+}
+
+/**
  * ONNX Pad of a sample: `pads` holds the begin pad of every per-sample axis, then the end pad
  * (negative pads crop); `outShape[d] = inShape[d] + pads[d] + pads[rank + d]`. New elements are
  * `value` (constant), the mirror image without repeating the edge (reflect, as numpy), the nearest

@@ -15,13 +15,14 @@ export type PadMode = (typeof PAD_MODES)[number];
 /** The tensor family's variants: an entry point and, for pad, its mode. */
 export type TensorVariant =
   | { entry: 'gather'; wg: number }
+  | { entry: 'lookup'; wg: number }
   | { entry: 'pad'; mode: PadMode; wg: number }
   | { entry: 'resize'; wg: number }
   | { entry: 'col2im'; wg: number };
 
-const USES = { gather: ['X', 'Y', 'I'], pad: ['X', 'Y'], resize: ['X', 'Y', 'T'], col2im: ['X', 'Y', 'T'] } as const;
+const USES = { gather: ['X', 'Y', 'I'], lookup: ['X', 'Y', 'T'], pad: ['X', 'Y'], resize: ['X', 'Y', 'T'], col2im: ['X', 'Y', 'T'] } as const;
 
-/** Element maps: Gather with constant indices, Pad, Resize (host-computed taps), col2im. */
+/** Element maps: Gather with constant indices, embedding lookup, Pad, Resize (host-computed taps), col2im. */
 export const TENSOR = defineKernel({
   name: 'tensor',
   uniforms: {
@@ -69,6 +70,19 @@ export function encodeGather(e: OpEncoder, x: GPUBuffer, idx: GPUBuffer, y: GPUB
   dispatch(s, e, TENSOR, { entry: 'gather', wg }, {
     params: { ...ZERO, n, stride: grid.stride, J, inner, Lin },
     bind: { X: binding(s, x, Math.max(1, outer * Lin * inner) * 4), Y: binding(s, y, n * 4), I: binding(s, idx, J * 4) },
+    grid,
+  });
+}
+
+/** Records y[j, c] = table[row(idx[j]), c] for J index values (f32) and a table of `rows` × `width` (NaN for an index that picks no row). */
+export function encodeLookup(e: OpEncoder, idx: GPUBuffer, table: GPUBuffer, y: GPUBuffer, J: number, rows: number, width: number, wg = DEFAULT_WG): void {
+  const n = J * width;
+  if (n === 0) return;
+  const s = e.session;
+  const grid = linearGrid(s, n, wg);
+  dispatch(s, e, TENSOR, { entry: 'lookup', wg }, {
+    params: { ...ZERO, n, stride: grid.stride, J, inner: width, Lin: rows },
+    bind: { X: binding(s, idx, J * 4), Y: binding(s, y, n * 4), T: binding(s, table, Math.max(1, rows * width) * 4) },
     grid,
   });
 }

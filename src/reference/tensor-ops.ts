@@ -3,7 +3,7 @@
  * pad, expand, where, constant, resize and ConvTranspose's col2im, each computed per output
  * coordinate straight from the ONNX definitions (no stride tables shared with the kernels).
  */
-import type { Col2ImOp, ConstantOp, ExpandOp, GatherOp, PadOp, ResizeOp, SliceOp, WhereOp } from '../ir/graph.ts';
+import type { Col2ImOp, ConstantOp, ExpandOp, GatherOp, LookupOp, PadOp, ResizeOp, SliceOp, WhereOp } from '../ir/graph.ts';
 import type { HostTensor } from '../ir/tensor.ts';
 import { broadcastAt, checkSamples } from './math-ops.ts';
 import { count, forEachIndex } from './ops.ts';
@@ -49,6 +49,27 @@ export function gatherRef(op: GatherOp, inputs: readonly HostTensor[], B: number
     for (let d = op.axis + 1; d < op.inShape.length; d++) src[d] = c[d + q - 1];
     return xs[flat(op.inShape, src)];
   });
+}
+
+/** The table row an index value picks (negative ones from the end), or −1 for a value that picks none. */
+export function lookupRow(v: number, rows: number): number {
+  if (!Number.isInteger(v) || v < -rows || v >= rows) return -1;
+  return v < 0 ? v + rows : v;
+}
+
+/** out[j…, c…] = table[idx[j…], c…]; NaN where an index picks no row. */
+export function lookupRef(op: LookupOp, inputs: readonly HostTensor[], B: number): HostTensor {
+  checkSamples(op, inputs, B, op.indicesShape);
+  const rows = op.table.dims[0];
+  const width = count(op.table.dims.slice(1));
+  const J = count(op.indicesShape);
+  const idx = inputs[0].data;
+  const out = new Float32Array(B * J * width);
+  for (let j = 0; j < B * J; j++) {
+    const r = lookupRow(idx[j], rows);
+    for (let c = 0; c < width; c++) out[j * width + c] = r < 0 ? NaN : op.table.data[r * width + c];
+  }
+  return { shape: [B, ...op.outShape], data: out };
 }
 
 /** Where an output index along one axis reads, or −1 for the constant value. */

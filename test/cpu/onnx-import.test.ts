@@ -422,7 +422,7 @@ describe('importOnnx: folding and shapes', () => {
     expect((importOnnx(target([-1, 3, 4]), FILE).ops[0] as ReshapeOp).outShape).toEqual([3, 4]);
     expect((importOnnx(target([0, 0, 3, 2]), FILE).ops[0] as ReshapeOp).outShape).toEqual([2, 3, 2]);
     expect((importOnnx(target([1, 4, -1], [1, 2, 6]), FILE).ops[0] as ReshapeOp).outShape).toEqual([4, 3]);
-    expect(importError(target([2, -1]))).toMatch(/does not keep the batch dimension first/);
+    expect(importError(target([2, -1]))).toMatch(/would split the batch from the values around it/);
     expect(importError(target([-1, 5]))).toMatch(/without changing the batch size/);
 
     // Constant node with a TensorProto value, as PyTorch writes it, via a hand-built ModelProto.
@@ -474,6 +474,18 @@ describe('importOnnx: errors', () => {
   it('names an unsupported op and its node', () => {
     const msg = importError(tiny([{ op: 'STFT', inputs: ['x'], outputs: ['y'], name: 'act/elu' }]));
     expect(msg).toMatch(/^model\.onnx: unsupported op "STFT" at node "act\/elu" \(opset 13; supported: Abs, Add, .*Conv.*\)$/);
+  });
+
+  it('names an unsupported op before any error of the nodes ahead of it (an LSTM after its [1, batch, H] initial state)', () => {
+    const msg = importError(tiny([
+      { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+      { op: 'Gather', inputs: ['s', 'zero'], outputs: ['b'], attrs: { axis: 0 } },
+      { op: 'Unsqueeze', inputs: ['b', 'ax0'], outputs: ['bu'] },
+      { op: 'Concat', inputs: ['one', 'bu', 'six'], outputs: ['hs'], attrs: { axis: 0 } },
+      { op: 'ConstantOfShape', inputs: ['hs'], outputs: ['h0'], name: 'h0' },
+      { op: 'STFT', inputs: ['x', 'h0'], outputs: ['y'], name: 'rnn' },
+    ], { init: [['zero', [0], []], ['ax0', [0], [1]], ['one', [1], [1]], ['six', [6], [1]]].map(([name, v, dims]) => ({ name: name as string, dims: dims as number[], data: BigInt64Array.from(v as number[], BigInt) })) }));
+    expect(msg).toMatch(/^model\.onnx: unsupported op "STFT" at node "rnn"/);
   });
 
   it('escapes names read from the file so that messages stay on one line', () => {
@@ -546,7 +558,7 @@ describe('importOnnx: errors', () => {
     expect(importError(tiny([{ op: 'Gemm', inputs: ['x', 'w'], outputs: ['y'], attrs: { transA: 1 } }], { init: [f32('w', [4, 2])] }))).toMatch(/transA/);
     expect(importError(tiny([{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'] }], { init: [f32('w', [2, 4, 1])] }))).toMatch(/only 1-D and 2-D convolution/);
     expect(importError(tiny([{ op: 'Gather', inputs: ['x', 'i'], outputs: ['y'] }], { init: [i64('i', [0])] }))).toMatch(/axis 0 is the batch dimension/);
-    expect(importError(tiny([{ op: 'Gather', inputs: ['x', 'x'], outputs: ['y'] }]))).toMatch(/indices "x" must be a constant/);
+    expect(importError(tiny([{ op: 'Gather', inputs: ['x', 'x'], outputs: ['y'] }]))).toMatch(/indices "x" and data both come from the data; a Gather with computed indices is supported from a constant table \(an embedding\) only/);
     expect(importError(tiny([{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { auto_pad: 'SAME' } }], { input: ['N', 1, 3, 3], init: [f32('w', [1, 1, 3, 3])] }))).toMatch(/auto_pad "SAME"/);
   });
 });

@@ -5,13 +5,14 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTestGpu } from '../helpers/gpu.ts';
-import { checkOpOn, host } from '../helpers/gpu-batch.ts';
+import { Batch, checkOpOn, host } from '../helpers/gpu-batch.ts';
 import { randomArray } from '../helpers/random.ts';
 import type { GpuSession } from '../../src/gpu/runtime.ts';
-import type { BinaryOp, Col2ImOp, GatherOp, MatMulOp, PadOp, ReduceOp, ResizeOp, Shape, SliceOp, UnaryOp } from '../../src/ir/graph.ts';
+import type { BinaryOp, Col2ImOp, GatherOp, LookupOp, MatMulOp, PadOp, ReduceOp, ResizeOp, Shape, SliceOp, UnaryOp } from '../../src/ir/graph.ts';
 import { sizeOf } from '../../src/ir/graph.ts';
 import type { HostTensor } from '../../src/ir/tensor.ts';
 import type { DigitalOp } from '../../src/nn/ops/types.ts';
+import { digitalOpRef, encodeDigitalOp } from '../../src/nn/ops/registry.ts';
 
 const gpu = await openTestGpu();
 afterAll(() => gpu?.runtime.release());
@@ -151,6 +152,28 @@ describe.skipIf(!gpu)('issue 12 digital ops on WebGPU vs the CPU oracle', () => 
       const g: GatherOp = { ...base, kind: 'gather', name: `gather${axis}`, axis, indices: idx, indicesShape: [2, 3], inShape, outShape };
       await check(g, [host([2, ...inShape], 26)], 2);
     }
+  });
+
+  it('embedding lookup: 2-D indices (negative ones from the end), one index, a grid-spanning table read', async () => {
+    const table = { dims: [7, 3, 2], data: randomArray(42, 27) };
+    const op = (indicesShape: number[]): LookupOp => ({ ...base, kind: 'lookup', name: 'lookup', table, indicesShape, outShape: [...indicesShape, 3, 2] });
+    const idx = (shape: number[], seed: number): HostTensor => ({ shape, data: randomArray(sizeOf(shape), seed, -7, 7).map(Math.floor) });
+    for (const B of [1, 3]) await check(op([2, 5]), [idx([B, 2, 5], 28)], B);
+    await check(op([1]), [idx([1, 1], 29)], 1);
+    await check(op([40]), [idx([2, 40], 30)], 2, tinyGrid());
+  });
+
+  it('embedding lookup: an index that picks no row (out of range, fractional, NaN) gives NaN on both sides', async () => {
+    const table = { dims: [4, 3], data: randomArray(12, 31) };
+    const op: LookupOp = { ...base, kind: 'lookup', name: 'lookup', table, indicesShape: [8], outShape: [8, 3] };
+    const x: HostTensor = { shape: [1, 8], data: Float32Array.from([0, 3, -4, 4, -5, 1.5, NaN, -1]) };
+    const want = digitalOpRef(op, [x], 1).data;
+    const batch = new Batch(gpu!.session);
+    const [got] = await batch.run(encodeDigitalOp(batch.e, op, [batch.upload(x)], 1));
+    expect(Array.from(got, Number.isNaN)).toEqual(Array.from({ length: 24 }, (_, i) => [3, 4, 5, 6].includes(Math.floor(i / 3))));
+    expect(Array.from(got).filter((v) => !Number.isNaN(v))).toEqual(Array.from(want).filter((v) => !Number.isNaN(v)));
+    expect(Array.from(want.subarray(6, 9))).toEqual(Array.from(table.data.subarray(0, 3)));
+    expect(Array.from(want.subarray(21, 24))).toEqual(Array.from(table.data.subarray(9, 12)));
   });
 
   it('pad in every mode, with crops and pads longer than the axis', async () => {

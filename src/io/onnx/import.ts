@@ -17,7 +17,7 @@ import type { Const } from './consts.ts';
 import { dataTypeName, decodeModel, decodeTensor } from './decode.ts';
 import type { DecodedModel } from './decode.ts';
 import { NodeContext, NodeError } from './node.ts';
-import type { DType, ImportState, MatrixOp, OpImporter, Value } from './node.ts';
+import type { BatchMerge, DType, ImportState, MatrixOp, OpImporter, Value } from './node.ts';
 import { OP_IMPORTERS } from './ops/index.ts';
 import { DataType, bare, int64ToNumber, quote } from './proto.ts';
 
@@ -153,6 +153,9 @@ class Importer implements ImportState {
 
   /** Records aliases and counts readers, so folding can tell whether a layer's output has other uses. */
   private prepass(nodes: onnx.INodeProto[], outputs: string[]): void {
+    // An op xbarsim cannot run is the first thing to say, before any error the nodes ahead of it raise
+    // (an LSTM's initial state, shaped [1, batch, H], would otherwise be refused first).
+    nodes.forEach((n, i) => this.importerOf(n, i));
     nodes.forEach((n, i) => {
       for (const o of n.output ?? []) {
         if (!o) continue;
@@ -188,17 +191,25 @@ class Importer implements ImportState {
     return n;
   }
 
-  private node(node: onnx.INodeProto, index: number): void {
+  /** The importer of a node's op, or a one-line refusal naming it. */
+  private importerOf(node: onnx.INodeProto, index: number): OpImporter {
     const op = node.opType ?? '';
     const name = node.name || `${op}_${index}`;
-    const where = `${this.file}: node ${quote(name)} (${bare(op)})`;
     if (node.domain && node.domain !== 'ai.onnx') {
-      throw new UsageError(`${where} is in domain ${quote(node.domain)}; only the default ONNX domain is supported`);
+      throw new UsageError(`${this.file}: node ${quote(name)} (${bare(op)}) is in domain ${quote(node.domain)}; only the default ONNX domain is supported`);
     }
     const importer = OP_IMPORTERS.get(op);
     if (!importer) {
       throw new UsageError(`${this.file}: unsupported op ${quote(op)} at node ${quote(name)} (opset ${this.opset}; supported: ${SUPPORTED_OPS.join(', ')})`);
     }
+    return importer;
+  }
+
+  private node(node: onnx.INodeProto, index: number): void {
+    const op = node.opType ?? '';
+    const name = node.name || `${op}_${index}`;
+    const where = `${this.file}: node ${quote(name)} (${bare(op)})`;
+    const importer = this.importerOf(node, index);
     for (const x of node.input ?? []) {
       if (!x || this.defined.has(x)) continue;
       const at = this.producedAt.get(x);
@@ -241,10 +252,10 @@ class Importer implements ImportState {
     const d = decodeTensor(t, where);
     return d.kind === 'float' ? { kind: 'float', dims: d.dims, data: d.data } : { kind: 'int', dims: d.dims, data: d.data };
   }
-  emit(op: NetOp, shape: number[], dtype: DType = 'float', batchAt = 0): void {
+  emit(op: NetOp, shape: number[], dtype: DType = 'float', batchAt = 0, merged?: BatchMerge): void {
     this.ops.push(op);
     this.producer.set(op.output, op);
-    this.values.set(op.output, { name: op.output, shape, dtype, ...(batchAt ? { batchAt } : {}) });
+    this.values.set(op.output, { name: op.output, shape, dtype, ...(batchAt ? { batchAt } : {}), ...(merged ? { merged } : {}) });
   }
   fresh(base: string): string {
     let name = base;
@@ -276,6 +287,7 @@ class Importer implements ImportState {
     const r = this.resolve(name);
     if (!this.defined.has(name)) throw new UsageError(`${this.file}: graph output ${quote(name)} is not produced by any node`);
     const v = this.valueOf(r);
+    if (v?.merged) throw new UsageError(`${this.file}: graph output ${quote(name)} has the batch merged with another dim into axis ${v.batchAt ?? 0}; outputs must have a separate batch dimension first`);
     if (v?.batchAt) throw new UsageError(`${this.file}: graph output ${quote(name)} has the batch dimension at axis ${v.batchAt}; outputs must have it first`);
     if (v) return v;
     const c = this.consts.get(r)!;

@@ -35,7 +35,16 @@ export interface Value {
    * (per-sample shape = the other dims in order), so ops that are not told otherwise refuse it.
    */
   batchAt?: number;
+  /**
+   * The batch shares ONNX axis `batchAt` with per-sample axis `batchAt` (PyTorch's attention views
+   * [T, batch, D] as [T, batch·heads, d]): 'major' = ONNX index b·k + i, 'minor' = i·batch + b, k the
+   * per-sample size. The ONNX rank is then the per-sample rank. Only ops that opt in accept it.
+   */
+  merged?: BatchMerge;
 }
+
+/** How a merged batch shares its ONNX axis (Value.merged). */
+export type BatchMerge = 'major' | 'minor';
 
 /** The graph state an op importer reads and extends (implemented by the importer). */
 export interface ImportState {
@@ -54,7 +63,7 @@ export interface ImportState {
   /** Decodes a TensorProto read from the file; `where` prefixes errors. */
   tensor(t: onnx.ITensorProto, where: string): Const;
   /** Adds an op; its output gets `shape`, `dtype` (default float) and the batch position (default 0). */
-  emit(op: NetOp, shape: number[], dtype?: DType, batchAt?: number): void;
+  emit(op: NetOp, shape: number[], dtype?: DType, batchAt?: number, merged?: BatchMerge): void;
   /** A value name used nowhere in the graph, for ops that a node expands into. */
   fresh(base: string): string;
   /** The matrix op producing `value` when only one reader (the folding node) sees it. */
@@ -107,13 +116,19 @@ export class NodeContext {
     return v;
   }
 
-  /** An activation input wherever its batch axis is (for ops that read axes around it). */
-  valueAnyBatch(i: number, what = 'input'): Value {
+  /** An activation input wherever its batch axis is (for ops that read axes around it); a merged batch only with `merged`. */
+  valueAnyBatch(i: number, what = 'input', merged = false): Value {
     const x = this.ins[i];
     if (!x) throw new NodeError(`${what} ${i} is missing`);
     const v = this.imp.valueOf(x);
     if (!v) throw new NodeError(`${what} ${quote(x)} must be an activation, not a constant`);
+    if (v.merged && !merged) throw new NodeError(`${what} ${quote(x)} has the batch merged with another dim into axis ${v.batchAt ?? 0} (a view like PyTorch attention's [T, batch·heads, d]); ${this.op} needs a separate batch dimension`);
     return v;
+  }
+
+  /** ONNX rank of `v`: its per-sample rank, plus the batch axis unless that is merged into another. */
+  rankOf(v: Value): number {
+    return v.shape.length + (v.merged ? 0 : this.lead);
   }
 
   /** The batch axis's ONNX position in `v` (0 in a batched import unless moved; −1 without a batch). */
@@ -121,12 +136,12 @@ export class NodeContext {
     return this.imp.batched ? (v.batchAt ?? 0) : -1;
   }
 
-  /** The per-sample axis of ONNX `axis` on `v`, whose batch may sit anywhere; the batch axis is refused. */
+  /** The per-sample axis of ONNX `axis` on `v`, whose batch may sit anywhere (merged or not); the batch axis is refused. */
   axisOf(v: Value, axis: number, what = 'axis'): number {
-    const a = normAxis(axis, v.shape.length + this.lead, what);
+    const a = normAxis(axis, this.rankOf(v), what);
     const b = this.batchAxis(v);
     if (a === b) throw new NodeError(`${what} ${axis} is the batch dimension; ${this.op} across samples is not supported`);
-    return b >= 0 && a > b ? a - 1 : a;
+    return b >= 0 && a > b && !v.merged ? a - 1 : a;
   }
 
   /** The constant at input `i`, if that input is present and constant. */

@@ -9,8 +9,8 @@ import { rowMajorStrides } from '../../ir/tensor.ts';
 import { encodeWhere } from '../../kernels/elementwise.ts';
 import { encodeStridedCopy } from '../../kernels/layout.ts';
 import { resizeAxisTaps } from '../../kernels/resize-taps.ts';
-import { encodeCol2Im, encodeGather, encodePad, encodeResize, type ResizeAxisTaps } from '../../kernels/tensor.ts';
-import { col2imRef, constantRef, expandRef, gatherRef, padRef, resizeRef, sliceRef, whereRef } from '../../reference/tensor-ops.ts';
+import { encodeCol2Im, encodeGather, encodeLookup, encodePad, encodeResize, type ResizeAxisTaps } from '../../kernels/tensor.ts';
+import { col2imRef, constantRef, expandRef, gatherRef, lookupRef, padRef, resizeRef, sliceRef, whereRef } from '../../reference/tensor-ops.ts';
 import { checkArity, checkInput, fail, opAxis } from './checks.ts';
 import { allocTensor, operandStrides, uploadTemp } from './elementwise.ts';
 import { alignTo } from './math.ts';
@@ -57,6 +57,21 @@ export const gather: DigitalOpImpl<OpOf<'gather'>> = {
     const y = allocTensor(e, [B, ...op.outShape], op.name);
     const idx = uploadTemp(e, new Float32Array(Uint32Array.from(op.indices).buffer), `${op.name}.indices`);
     encodeGather(e, inputs[0].buf, idx, y.buf, B * sizeOf(op.inShape.slice(0, axis)), Lin, op.indices.length, sizeOf(op.inShape.slice(axis + 1)));
+    return y;
+  },
+};
+
+export const lookup: DigitalOpImpl<OpOf<'lookup'>> = {
+  cpu: lookupRef,
+  gpu(e, op, inputs, B) {
+    checkArity(op, inputs, 1);
+    checkInput(op, inputs[0], B, op.indicesShape);
+    const [rows, ...rest] = op.table.dims;
+    const width = sizeOf(rest);
+    const J = B * sizeOf(op.indicesShape);
+    const y = allocTensor(e, [B, ...op.outShape], op.name);
+    const table = uploadTemp(e, op.table.data, `${op.name}.table`);
+    encodeLookup(e, inputs[0].buf, table, y.buf, J, rows, width);
     return y;
   },
 };

@@ -57,8 +57,12 @@ function constant(n: NodeContext): void {
 function fullShape(n: NodeContext): Dim[] {
   const c = n.constAt(0);
   if (c) return [...c.dims];
-  const x = n.value(0);
-  return n.imp.batched ? [BATCH, ...x.shape] : [...x.shape];
+  // The batch wherever it sits (a transposed [T, batch, D] inside PyTorch's attention).
+  const x = n.valueAnyBatch(0, 'data', true);
+  if (!n.imp.batched) return [...x.shape];
+  const at = x.batchAt ?? 0;
+  if (x.merged) return x.shape.map((d, i) => (i === at ? new BatchDim(d) : d));
+  return [...x.shape.slice(0, at), BATCH, ...x.shape.slice(at)];
 }
 
 function shape(n: NodeContext): void {

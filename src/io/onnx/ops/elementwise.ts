@@ -19,8 +19,8 @@ const COMPARISONS: readonly BinaryFn[] = ['equal', 'less', 'greater'];
 
 function unary(fn: UnaryFn): (n: NodeContext) => void {
   return (n) => {
-    // Elementwise: the batch may sit anywhere.
-    const x = n.valueAnyBatch(0, 'X');
+    // Elementwise: the batch may sit anywhere, merged with another dim or not.
+    const x = n.valueAnyBatch(0, 'X', true);
     let alpha = 0;
     let beta: number | undefined;
     let min = -Infinity;
@@ -40,7 +40,7 @@ function unary(fn: UnaryFn): (n: NodeContext) => void {
     if (fn === 'clip') ({ min, max } = clipBounds(n));
     const op: UnaryOp = { kind: 'unary', name: n.name, inputs: [x.name], output: n.out, fn, alpha, min, max, ...(beta === undefined ? {} : { beta }) };
     const dtype: DType = fn === 'not' || fn === 'bool' ? 'bool' : fn === 'neg' || fn === 'abs' || fn === 'clip' ? x.dtype : 'float';
-    n.imp.emit(op, [...x.shape], dtype, x.batchAt);
+    n.imp.emit(op, [...x.shape], dtype, x.batchAt, x.merged);
   };
 }
 
@@ -119,20 +119,23 @@ function emitBinary(n: NodeContext, fn: BinaryFn, lhs: Operand, rhs: Operand, ou
   if (lhs.v && rhs.v) {
     const [a, b] = [lhs.v, rhs.v];
     if ((a.batchAt ?? 0) !== (b.batchAt ?? 0)) throw new NodeError(`operands have the batch dimension at axes ${a.batchAt ?? 0} and ${b.batchAt ?? 0}`);
+    if (a.merged !== b.merged) throw new NodeError('one operand has the batch merged with another dim and the other does not');
     if (n.imp.batched && a.shape.length !== b.shape.length) {
       throw new NodeError(`operands have per-sample shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] of different rank; broadcasting would mix the batch dimension with another`);
     }
     const outShape = broadcastShapes(a.shape, b.shape);
     if (!outShape) throw new NodeError(`shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] do not broadcast`);
+    if (a.merged && (a.shape[a.batchAt ?? 0] !== b.shape[a.batchAt ?? 0] || outShape.length !== a.shape.length)) throw new NodeError('operands with a merged batch must share the merged dim');
     const op: BinaryOp = { kind: 'binary', name, inputs: [a.name, b.name], output: out, fn, b: null, constFirst: false, aShape: a.shape, bShape: b.shape, outShape };
-    n.imp.emit(op, outShape, resultType(fn, a.dtype, b.dtype), a.batchAt);
+    n.imp.emit(op, outShape, resultType(fn, a.dtype, b.dtype), a.batchAt, a.merged);
     return;
   }
   const constFirst = !!lhs.c;
   const x = (lhs.v ?? rhs.v)!;
   const c = (lhs.c ?? rhs.c)!;
-  const bShape = constShape(n, c, x.shape.length, x.batchAt ?? 0);
+  const bShape = constShape(n, c, x.shape.length, x.batchAt ?? 0, !!x.merged);
   const outShape = broadcastShapes(x.shape, bShape);
+  if (x.merged && outShape && outShape.length !== x.shape.length) throw new NodeError(`constant operand has dims [${c.dims.join(', ')}], more than the activation's rank ${x.shape.length}`);
   if (!outShape) throw new NodeError(`shapes [${x.shape.join(', ')}] and [${bShape.join(', ')}] do not broadcast`);
   const commutes = fn === 'add' || fn === 'mul' || fn === 'max' || fn === 'min' || fn === 'equal';
   const op: BinaryOp = {
@@ -140,26 +143,27 @@ function emitBinary(n: NodeContext, fn: BinaryFn, lhs: Operand, rhs: Operand, ou
     b: { dims: bShape, data: Float32Array.from(floatsOf(c, 'constant operand')) }, constFirst: constFirst && !commutes,
     aShape: x.shape, bShape, outShape,
   };
-  n.imp.emit(op, outShape, resultType(fn, x.dtype, c.kind === 'float' ? 'float' : 'int'), x.batchAt);
+  n.imp.emit(op, outShape, resultType(fn, x.dtype, c.kind === 'float' ? 'float' : 'int'), x.batchAt, x.merged);
 }
 
 /**
  * A constant operand's per-sample dims next to an activation of per-sample rank `rank` whose batch
  * is ONNX axis `batchAt`: right-aligned, the dim over the batch must be 1 and is dropped.
  */
-function constShape(n: NodeContext, c: Const, rank: number, batchAt = 0): number[] {
+function constShape(n: NodeContext, c: Const, rank: number, batchAt = 0, merged = false): number[] {
   if (!n.imp.batched) return [...c.dims];
-  const full = rank + 1;
+  const full = rank + (merged ? 0 : 1);
   if (c.dims.length > full) throw new NodeError(`constant operand has dims [${c.dims.join(', ')}], more than the activation's rank ${full}`);
   const over = batchAt - (full - c.dims.length);
   if (over < 0) return [...c.dims];
   if (c.dims[over] !== 1) throw new NodeError(`constant operand has dims [${c.dims.join(', ')}]; its ${over === 0 ? 'first ' : ''}(batch) dim must be 1`);
-  return c.dims.filter((_, i) => i !== over);
+  // A merged batch shares its axis with a per-sample dim: the constant's 1 there broadcasts over it.
+  return merged ? [...c.dims] : c.dims.filter((_, i) => i !== over);
 }
 
 function operandAt(n: NodeContext, i: number, what: string): Operand {
   const c = n.constAt(i);
-  return c ? { c } : { v: n.valueAnyBatch(i, what) };
+  return c ? { c } : { v: n.valueAnyBatch(i, what, true) };
 }
 
 function binary(fn: BinaryFn): OpImporter {
@@ -171,7 +175,7 @@ function binary(fn: BinaryFn): OpImporter {
     if (target) {
       const x = (a.v ?? b.v)!;
       const c = (a.c ?? b.c)!;
-      const per = channelVector(target, constShape(n, c, x.shape.length, x.batchAt ?? 0), floatsOf(c, 'constant operand'));
+      const per = channelVector(target, constShape(n, c, x.shape.length, x.batchAt ?? 0, !!x.merged), floatsOf(c, 'constant operand'));
       if (per) {
         const bias = new Float32Array(per.length);
         for (let i = 0; i < per.length; i++) bias[i] = (target.bias ? target.bias[i] : 0) + (fn === 'add' ? per[i] : -per[i]);

@@ -1,11 +1,11 @@
 /**
- * Ops that pick or place elements: Slice, Gather (constant indices), Expand and Pad. On activations
- * they become the IR's slice, gather, expand and pad (never across the batch); on constants they
- * fold. Expand of a constant to a batch-sized shape (a class token expanded to the batch) is a
+ * Ops that pick or place elements: Slice, Gather (constant indices, or a constant table indexed by the
+ * data: an embedding), Expand and Pad. On activations they become the IR's slice, gather (lookup),
+ * expand and pad (never across the batch); on constants they fold. Expand of a constant to a batch-sized shape (a class token expanded to the batch) is a
  * `constant` op, the same in every sample.
  */
 import type { GatherOp, PadOp } from '../../../ir/graph.ts';
-import { count, intsOf, isBatchDim, normAxis, plainIntsOf, showDims } from '../consts.ts';
+import { count, floatsOf, intsOf, isBatchDim, normAxis, plainIntsOf, showDims } from '../consts.ts';
 import type { Const } from '../consts.ts';
 import { foldExpand, foldGather, foldSlice, sliceWindow } from '../fold.ts';
 import { NodeError } from '../node.ts';
@@ -64,8 +64,20 @@ function slice(n: NodeContext): void {
   n.imp.emit({ kind: 'slice', name: n.name, inputs: [x.name], output: n.out, starts: w.begin, steps: w.step, inShape: x.shape, outShape: w.out }, w.out, x.dtype, x.batchAt);
 }
 
+/** A constant table indexed by the data along axis 0 (nn.Embedding): the IR's lookup. */
+function lookup(n: NodeContext, table: Const): void {
+  const idx = n.value(1, 'indices');
+  const axis = normAxis(n.a.int('axis', 0), table.dims.length);
+  if (axis !== 0) throw new NodeError(`indices ${quote(n.ins[1])} come from the data and axis is ${axis}; a constant indexed by the data is supported along axis 0 only (an embedding table)`);
+  if (table.dims.length === 0) throw new NodeError('data is a scalar; Gather needs at least one axis');
+  const outShape = [...idx.shape, ...table.dims.slice(1)];
+  n.imp.emit({ kind: 'lookup', name: n.name, inputs: [idx.name], output: n.out, table: { dims: [...table.dims], data: Float32Array.from(floatsOf(table, 'data')) }, indicesShape: idx.shape, outShape }, outShape, table.kind === 'float' ? 'float' : 'int');
+}
+
 function gather(n: NodeContext): void {
-  if (!n.constAt(1)) throw new NodeError(`indices ${quote(n.ins[1])} must be a constant; a Gather with indices computed from the data is not supported`);
+  const table = n.constAt(0);
+  if (!n.constAt(1) && table) return lookup(n, table);
+  if (!n.constAt(1)) throw new NodeError(`indices ${quote(n.ins[1])} and data both come from the data; a Gather with computed indices is supported from a constant table (an embedding) only`);
   const x = n.valueAnyBatch(0, 'data');
   const raw = n.a.int('axis', 0);
   const axis = n.axisOf(x, raw);

@@ -8,14 +8,14 @@ import type { ConvOp, LinearOp, NetOp } from '../../../ir/graph.ts';
 import { count, floatsOf } from '../consts.ts';
 import type { Const } from '../consts.ts';
 import { NodeError } from '../node.ts';
-import type { MatrixOp, NodeContext, OpTable, Value } from '../node.ts';
+import type { BatchMerge, MatrixOp, NodeContext, OpTable, Value } from '../node.ts';
 import { spatial, spatialInput, spatialOut, spatialPads, spatialPair } from './window.ts';
 import type { Spatial } from './window.ts';
 
 /** Emits a reshape of `x` to `shape` into a fresh value (or `out`), returning it. */
-export function reshapeTo(n: NodeContext, x: Value, shape: number[], out?: string): Value {
+export function reshapeTo(n: NodeContext, x: Value, shape: number[], out?: string, batchAt = 0, merged?: BatchMerge): Value {
   const name = out ?? n.imp.fresh(`${n.name}/reshape`);
-  n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: name, outShape: shape }, shape, x.dtype);
+  n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: name, outShape: shape }, shape, x.dtype, batchAt, merged);
   return n.imp.valueOf(name)!;
 }
 
@@ -23,13 +23,17 @@ export function reshapeTo(n: NodeContext, x: Value, shape: number[], out?: strin
 export function emitLinear(n: NodeContext, x: Value, K: number, N: number, weight: Float32Array, bias: Float32Array | null, out: string, name = n.name): Value {
   if (x.shape[x.shape.length - 1] !== K) throw new NodeError(`input has ${x.shape[x.shape.length - 1]} features but the weight has ${K} rows`);
   const op: LinearOp = { kind: 'linear', name, inputs: [x.name], output: out, layerIndex: -1, K, N, inShape: x.shape, weight, bias };
-  n.imp.emit(op, [...x.shape.slice(0, -1), N]);
+  // Samples stay whole in memory wherever the batch sits among the ONNX axes, so the batch keeps its place.
+  n.imp.emit(op, [...x.shape.slice(0, -1), N], 'float', x.batchAt ?? 0, x.merged);
   return n.imp.valueOf(out)!;
 }
 
 function gemm(n: NodeContext): void {
-  let x = n.value(0, 'A');
-  const rank = n.imp.batched ? 1 : 2;
+  let x = n.valueAnyBatch(0, 'A', true);
+  // PyTorch's attention output [T·batch, D]: the batch merged into the rows, each row a vector.
+  const rowsMerged = !!x.merged && (x.batchAt ?? 0) === 0 && x.shape.length === 2;
+  if (!rowsMerged) x = n.value(0, 'A');
+  const rank = n.imp.batched && !rowsMerged ? 1 : 2;
   if (x.shape.length !== rank) throw new NodeError(`input A has per-sample shape [${x.shape.join(', ')}]; Gemm needs [batch, K]`);
   if (n.a.int('transA', 0) !== 0) {
     if (n.imp.batched) throw new NodeError('transA = 1 is not supported (A is the batch of activations)');
@@ -86,7 +90,10 @@ function gemmWeight(bw: Float32Array, K: number, N: number, transB: boolean, alp
 
 function matmul(n: NodeContext): void {
   const w = n.constAt(1);
-  if (w && !n.constAt(0) && (w.dims.length === 2 || w.dims.length === 1)) return matmulWeight(n, n.value(0, 'A'), w);
+  if (w && !n.constAt(0) && (w.dims.length === 2 || w.dims.length === 1)) return matmulWeight(n, n.valueAnyBatch(0, 'A', true), w);
+  // Attention's [batch·heads, T, d] products: both operands merged alike, the merged dim among the batch dims.
+  const merged = [0, 1].map((i) => (n.constAt(i) ? undefined : n.valueAnyBatch(i, i === 0 ? 'A' : 'B', true)));
+  if (merged.some((v) => v?.merged)) return matmulMerged(n, merged[0], merged[1]);
   const full = Math.max(...[0, 1].map((i) => (n.constAt(i)?.dims.length ?? n.value(i).shape.length + n.lead)));
   const a = n.constAt(0) ? n.operand(0, full, 'A') : n.value(0, 'A');
   const b = n.constAt(1) ? n.operand(1, full, 'B') : n.value(1, 'B');
@@ -96,6 +103,8 @@ function matmul(n: NodeContext): void {
 /** Activations × a constant 2-D (or 1-D) weight: a crossbar linear layer over the last axis. */
 function matmulWeight(n: NodeContext, x: Value, w: Const): void {
   if (x.shape.length === 0) throw new NodeError(`input A has per-sample shape []; MatMul needs at least [batch, K]`);
+  // A [T, batch, K] input (PyTorch's attention runs sequence-first) is rows of K like any other; the batch must not be the axis summed over.
+  if ((x.batchAt ?? 0) > x.shape.length - (x.merged ? 2 : 1)) throw new NodeError(`input A has the batch dimension in its last axis (${x.batchAt}); the weight would sum across samples`);
   const K = w.dims[0];
   const N = w.dims.length === 2 ? w.dims[1] : 1;
   if (x.shape[x.shape.length - 1] !== K) throw new NodeError(`input has ${x.shape[x.shape.length - 1]} features but weight B has ${K} rows`);
@@ -106,7 +115,7 @@ function matmulWeight(n: NodeContext, x: Value, w: Const): void {
   }
   // A vector B: the product drops the last axis.
   const y = emitLinear(n, x, K, 1, weight, null, n.imp.fresh(`${n.name}/col`));
-  reshapeTo(n, y, x.shape.slice(0, -1), n.out);
+  reshapeTo(n, y, x.shape.slice(0, -1), n.out, x.batchAt ?? 0, x.merged);
 }
 
 /** Two activations (attention): digital `matmul`, with ONNX's 1-D promotions done by reshapes. */
@@ -127,6 +136,22 @@ function matmulActivations(n: NodeContext, a: Value, b: Value): void {
   const out = direct ? n.out : n.imp.fresh(`${n.name}/mm`);
   n.imp.emit({ kind: 'matmul', name: n.name, inputs: [a2.name, b2.name], output: out, aShape: a2.shape, bShape: b2.shape, outShape }, outShape);
   if (!direct) reshapeTo(n, n.imp.valueOf(out)!, final, n.out);
+}
+
+/** Two activations whose batch is merged into the same leading dim: a per-sample product over the other batch dims. */
+function matmulMerged(n: NodeContext, a: Value | undefined, b: Value | undefined): void {
+  if (!a || !b) throw new NodeError('one operand is a constant and the other has the batch merged with another dim; only two such activations multiply');
+  const at = a.batchAt ?? 0;
+  if (a.merged !== b.merged || at !== (b.batchAt ?? 0) || a.shape.length !== b.shape.length || at >= a.shape.length - 2 || a.shape[at] !== b.shape[at]) {
+    throw new NodeError(`operands [${a.shape.join(', ')}] and [${b.shape.join(', ')}] must have the batch merged alike into the same batch dim of the product`);
+  }
+  const [M, K] = a.shape.slice(-2);
+  const [K2, N] = b.shape.slice(-2);
+  if (K !== K2) throw new NodeError(`shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] do not multiply (${K} ≠ ${K2})`);
+  const lead = broadcastLead(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  if (!lead) throw new NodeError(`batch dims of [${a.shape.join(', ')}] and [${b.shape.join(', ')}] do not broadcast`);
+  const outShape = [...lead, M, N];
+  n.imp.emit({ kind: 'matmul', name: n.name, inputs: [a.name, b.name], output: n.out, aShape: a.shape, bShape: b.shape, outShape }, outShape, 'float', at, a.merged);
 }
 
 function broadcastLead(a: number[], b: number[]): number[] | null {

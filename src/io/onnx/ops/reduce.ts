@@ -38,15 +38,16 @@ function argmax(n: NodeContext): void {
 
 function softmax(log: boolean): (n: NodeContext) => void {
   return (n) => {
-    const x = n.value(0, 'X');
     const legacy = n.opset < 13;
-    const full = x.shape.length + n.lead;
+    // From opset 13 the batch may sit anywhere (attention's [batch·heads, T, T] scores); before, ONNX's 2-D coercion needs it first.
+    const x = legacy ? n.value(0, 'X') : n.valueAnyBatch(0, 'X', true);
+    const full = n.rankOf(x);
     const raw = n.a.int('axis', legacy ? 1 : -1);
     const a = raw < 0 ? raw + full : raw;
-    if (n.imp.batched && a === 0) throw new NodeError(`${log ? 'log-' : ''}softmax over axis 0 would mix samples of the batch`);
-    const axis = n.sampleAxis(raw, x.shape.length);
+    if (n.imp.batched && a === n.batchAxis(x)) throw new NodeError(`${log ? 'log-' : ''}softmax over axis ${a} would mix samples of the batch`);
+    const axis = n.axisOf(x, raw);
     const emit = (input: Value, ax: number, out: string): void => {
-      n.imp.emit({ kind: log ? 'log-softmax' : 'softmax', name: n.name, inputs: [input.name], output: out, axis: ax, inShape: input.shape }, [...input.shape]);
+      n.imp.emit({ kind: log ? 'log-softmax' : 'softmax', name: n.name, inputs: [input.name], output: out, axis: ax, inShape: input.shape }, [...input.shape], 'float', x.batchAt, x.merged);
     };
     if (!legacy) return emit(x, axis, n.out);
     // Opset < 13 flattens to [prod(dims[:axis]), prod(dims[axis:])]: the same as a one-axis softmax

@@ -4,16 +4,17 @@
  * constants they fold.
  */
 import type { ReshapeOp } from '../../../ir/graph.ts';
-import { count, intsOf, isBatchDim, normAxis, plainIntsOf, showDims, withDims } from '../consts.ts';
+import { count, intsOf, isBatchDim, normAxis, plainIntsOf, showDims, withDims, type Dim } from '../consts.ts';
 import type { Const } from '../consts.ts';
 import { foldConcat, foldSlice, foldTranspose, reshapeDims } from '../fold.ts';
 import { NodeError } from '../node.ts';
-import type { NodeContext, OpTable, Value } from '../node.ts';
+import type { BatchMerge, NodeContext, OpTable, Value } from '../node.ts';
+import { reshapeBatch } from './batch-reshape.ts';
 import { quote } from '../proto.ts';
 
-function emitReshape(n: NodeContext, x: Value, outShape: number[], out = n.out): void {
+function emitReshape(n: NodeContext, x: Value, outShape: number[], out = n.out, batchAt = 0, merged?: BatchMerge): void {
   const op: ReshapeOp = { kind: 'reshape', name: n.name, inputs: [x.name], output: out, outShape };
-  n.imp.emit(op, outShape, x.dtype);
+  n.imp.emit(op, outShape, x.dtype, batchAt, merged);
 }
 
 function flatten(n: NodeContext): void {
@@ -37,10 +38,14 @@ function foldFlatten(n: NodeContext): Const {
 }
 
 function reshape(n: NodeContext): void {
-  const x = n.value(0, 'data');
+  const x = n.valueAnyBatch(0, 'data', true);
   const target = intsOf(n.constIn(1, 'shape'));
   const allowZero = n.a.int('allowzero', 0) === 1;
   const show = showDims(target);
+  if (n.imp.batched && !batchStaysFirst(n, x, target, allowZero)) {
+    const r = reshapeBatch(x, target, allowZero, n.imp.declaredBatch, show);
+    return emitReshape(n, x, r.shape, n.out, r.batchAt, r.merged);
+  }
   if (!n.imp.batched) {
     const plain = plainIntsOf(n.constIn(1, 'shape'), 'Reshape shape');
     let outShape: number[];
@@ -51,21 +56,10 @@ function reshape(n: NodeContext): void {
     }
     return emitReshape(n, x, outShape);
   }
+  // Batch first and alone (batchStaysFirst): the per-sample reshape of the other dims.
   if (target.length === 0) throw new NodeError(`reshape to a scalar drops the batch dimension`);
   const first = target[0];
-  const declared = n.imp.declaredBatch;
-  if (isBatchDim(first) && first.k !== 1) {
-    throw new NodeError(`target shape ${show} merges the batch dimension with other dims into its first dim, which a per-sample network cannot express`);
-  }
-  const keepsBatch = isBatchDim(first) || first === -1 || (first === 0 && !allowZero) || (declared !== null && first === declared);
-  if (!keepsBatch) {
-    throw new NodeError(`target shape ${show} does not keep the batch dimension first (it must start with 0, -1, the batch size from Shape, or the input's declared batch size)`);
-  }
-  const rest = target.slice(1).map((d) => {
-    if (isBatchDim(d)) throw new NodeError(`target shape ${show} moves the batch size away from the first dimension`);
-    return d;
-  });
-  if (first === -1 && rest.includes(-1)) throw new NodeError(`target shape ${show} has more than one -1`);
+  const rest = target.slice(1) as number[];
   const copied = rest.map((d, i) => {
     if (d !== 0 || allowZero) return d;
     if (i >= x.shape.length) throw new NodeError(`target shape ${show} copies dimension ${i + 1}, which the input lacks`);
@@ -78,6 +72,15 @@ function reshape(n: NodeContext): void {
     throw new NodeError(`cannot reshape per-sample [${x.shape.join(', ')}] to ${show}${first === -1 ? ' without changing the batch size' : ''} (${(e as Error).message})`);
   }
   emitReshape(n, x, outShape);
+}
+
+/** Whether a batched Reshape keeps a batch-first input's batch first and alone (the common case, with its own messages). */
+function batchStaysFirst(n: NodeContext, x: Value, target: readonly Dim[], allowZero: boolean): boolean {
+  if (x.batchAt || x.merged || target.length === 0) return !(x.batchAt || x.merged);
+  const first = target[0];
+  const declared = n.imp.declaredBatch;
+  const keeps = (isBatchDim(first) && first.k === 1) || first === -1 || (first === 0 && !allowZero) || (declared !== null && first === declared);
+  return keeps && !target.slice(1).some(isBatchDim) && !(first === -1 && target.slice(1).includes(-1));
 }
 
 function foldReshape(n: NodeContext): Const {
@@ -143,23 +146,24 @@ function foldUnsqueeze(n: NodeContext): Const {
 }
 
 function transpose(n: NodeContext): void {
-  const x = n.valueAnyBatch(0, 'data');
-  const full = x.shape.length + n.lead;
+  const x = n.valueAnyBatch(0, 'data', true);
+  const full = n.rankOf(x);
   const perm = n.a.ints('perm', Array.from({ length: full }, (_, i) => full - 1 - i));
   if (perm.length !== full || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
     throw new NodeError(`perm [${perm.join(', ')}] is not a permutation of ${full} axes`);
   }
   // The batch may move among the ONNX dims (it stays first in memory): its new position is where perm puts it.
   const b = n.batchAxis(x);
-  const toSample = (p: number): number => (b >= 0 && p > b ? p - 1 : p);
-  const ps = perm.filter((p) => p !== b).map(toSample);
+  // A merged batch moves with the dim it shares (ONNX and per-sample axes are then the same).
+  const toSample = (p: number): number => (b >= 0 && p > b && !x.merged ? p - 1 : p);
+  const ps = (x.merged ? perm : perm.filter((p) => p !== b)).map(toSample);
   const batchAt = b >= 0 ? perm.indexOf(b) : 0;
   const outShape = ps.map((p) => x.shape[p]);
   if (ps.every((p, i) => p === i)) {
-    n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: n.out, outShape }, outShape, x.dtype, batchAt);
+    n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: n.out, outShape }, outShape, x.dtype, batchAt, x.merged);
     return;
   }
-  n.imp.emit({ kind: 'transpose', name: n.name, inputs: [x.name], output: n.out, perm: ps, inShape: x.shape }, outShape, x.dtype, batchAt);
+  n.imp.emit({ kind: 'transpose', name: n.name, inputs: [x.name], output: n.out, perm: ps, inShape: x.shape }, outShape, x.dtype, batchAt, x.merged);
 }
 
 function foldTransposeNode(n: NodeContext): Const {
