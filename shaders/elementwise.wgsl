@@ -63,8 +63,9 @@ fn unary_fn(x: f32) -> f32 {
     case 19u: { return softplus_fn(x); }
     case 20u: { return x / (1.0 + abs(x)); }
     case 21u: { return x * tanh_fn(softplus_fn(x)); }
-    case 22u: { return trunc(x); }
-    case 23u: { return select(0.0, 1.0, x != 0.0); }
+    case 22u: { return sign(x); }
+    case 23u: { return trunc(x); }
+    case 24u: { return select(0.0, 1.0, x != 0.0); }
     default: { return select(0.0, 1.0, x == 0.0); }
   }
 }

@@ -52,7 +52,7 @@ function outputNonNegative(op: NetOp, known: (name: string) => boolean): boolean
         case 'hard-swish': // negative for inputs in (−3, 0)
           return false;
         default:
-          // leaky-relu, elu, celu, selu, softsign, mish, tanh, gelu, erf, trunc, reciprocal keep the sign of their input
+          // leaky-relu, elu, celu, softsign, mish, sign, tanh, gelu, erf, trunc, reciprocal keep the sign of their input
           return all;
       }
     case 'binary':

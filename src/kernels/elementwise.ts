@@ -16,7 +16,7 @@ export const MAX_TABLE_RANK = 8;
 /** Unary functions, in the order of their WGSL op codes. */
 export const UNARY_FNS = [
   'relu', 'leaky-relu', 'clip', 'sigmoid', 'tanh', 'gelu', 'gelu-tanh', 'hard-sigmoid', 'hard-swish',
-  'exp', 'log', 'neg', 'abs', 'reciprocal', 'sqrt', 'erf', 'elu', 'celu', 'selu', 'softplus', 'softsign', 'mish',
+  'exp', 'log', 'neg', 'abs', 'reciprocal', 'sqrt', 'erf', 'elu', 'celu', 'selu', 'softplus', 'softsign', 'mish', 'sign',
   'trunc', 'bool', 'not',
 ] as const;
 export type UnaryFn = (typeof UNARY_FNS)[number];

@@ -49,6 +49,7 @@ export function unaryFnRef(op: Pick<UnaryOp, 'fn' | 'alpha' | 'beta' | 'min' | '
     case 'softplus': return softplusRef;
     case 'softsign': return (v) => v / (1 + Math.abs(v));
     case 'mish': return (v) => v * Math.tanh(softplusRef(v));
+    case 'sign': return (v) => (v > 0 ? 1 : v < 0 ? -1 : 0);
     case 'exp': return Math.exp;
     case 'log': return Math.log;
     case 'neg': return (v) => -v;

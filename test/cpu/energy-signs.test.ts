@@ -16,7 +16,7 @@ function signs(ops: NetOp[], pos: boolean): Map<string, boolean> {
 describe('sign analysis of the op kinds (counts-only P_v)', () => {
   it('functions that are ≥ 0 whatever their input, and those that keep or lose the sign', () => {
     const always = ['sigmoid', 'hard-sigmoid', 'exp', 'abs', 'sqrt', 'softplus', 'bool', 'not'];
-    const keep = ['tanh', 'leaky-relu', 'gelu', 'gelu-tanh', 'erf', 'trunc', 'reciprocal', 'elu', 'celu', 'softsign', 'mish'];
+    const keep = ['tanh', 'leaky-relu', 'gelu', 'gelu-tanh', 'erf', 'trunc', 'reciprocal', 'elu', 'celu', 'softsign', 'mish', 'sign'];
     const never = ['log', 'neg', 'hard-swish'];
     for (const pos of [false, true]) {
       const s = signs([...always, ...keep, ...never].map((f) => unary(f)), pos);

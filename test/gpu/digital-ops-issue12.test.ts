@@ -39,7 +39,7 @@ describe.skipIf(!gpu)('issue 12 digital ops on WebGPU vs the CPU oracle', () => 
       ['gelu', -6, 6], ['gelu-tanh', -6, 6], ['hard-sigmoid', -4, 4], ['hard-swish', -5, 5], ['exp', -8, 8],
       ['log', 0.01, 50], ['neg', -3, 3], ['abs', -3, 3], ['reciprocal', 0.1, 4], ['sqrt', 0, 9], ['erf', -4, 4],
       ['trunc', -9, 9], ['bool', -1.5, 1.5], ['not', -1.5, 1.5],
-      ['elu', -6, 6], ['celu', -6, 6], ['selu', -6, 6], ['softplus', -30, 30], ['softsign', -9, 9], ['mish', -12, 12],
+      ['elu', -6, 6], ['celu', -6, 6], ['selu', -6, 6], ['softplus', -30, 30], ['softsign', -9, 9], ['mish', -12, 12], ['sign', -2, 2],
     ];
     it.each(fns)('%s on ragged, one-row and grid-spanning shapes', async (fn, lo, hi) => {
       const op: UnaryOp = { ...base, kind: 'unary', name: fn, fn, alpha: 0.2, beta: 0.6, min: -Infinity, max: Infinity };

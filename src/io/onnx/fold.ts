@@ -129,6 +129,7 @@ const FLOAT_FNS: Readonly<Record<string, (v: number) => number>> = {
   Relu: (v) => Math.max(v, 0),
   Sigmoid: (v) => 1 / (1 + Math.exp(-v)),
   Tanh: Math.tanh,
+  Sign: Math.sign,
 };
 
 /** Folds an elementwise op of one input (Neg/Abs on integers too, Not on booleans), or returns null when folding it is not supported. */

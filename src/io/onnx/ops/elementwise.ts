@@ -39,7 +39,7 @@ function unary(fn: UnaryFn): (n: NodeContext) => void {
     }
     if (fn === 'clip') ({ min, max } = clipBounds(n));
     const op: UnaryOp = { kind: 'unary', name: n.name, inputs: [x.name], output: n.out, fn, alpha, min, max, ...(beta === undefined ? {} : { beta }) };
-    const dtype: DType = fn === 'not' || fn === 'bool' ? 'bool' : fn === 'neg' || fn === 'abs' || fn === 'clip' ? x.dtype : 'float';
+    const dtype: DType = fn === 'not' || fn === 'bool' ? 'bool' : fn === 'neg' || fn === 'abs' || fn === 'clip' || fn === 'sign' ? x.dtype : 'float';
     n.imp.emit(op, [...x.shape], dtype, x.batchAt, x.merged);
   };
 }
@@ -269,6 +269,7 @@ export const ELEMENTWISE_OPS: OpTable = {
   Softplus: { activation: unary('softplus') },
   Softsign: { activation: unary('softsign') },
   Mish: { activation: unary('mish') },
+  Sign: math('sign'),
   PRelu: { activation: prelu },
   Exp: math('exp'),
   Log: math('log'),

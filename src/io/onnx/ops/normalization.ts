@@ -4,7 +4,7 @@
  * elementwise ops when read), and LRN.
  */
 import type { AffineOp, ReduceOp } from '../../../ir/graph.ts';
-import { count, floatsOf } from '../consts.ts';
+import { count, floatsOf, normAxis } from '../consts.ts';
 import type { Const } from '../consts.ts';
 import { foldExpand } from '../fold.ts';
 import { NodeError } from '../node.ts';
@@ -77,16 +77,21 @@ function perElement(c: Const | null, dims: number[], what: string): Float32Array
 }
 
 function layerNorm(n: NodeContext): void {
-  const x = n.value(0, 'X');
-  const axis = n.sampleAxis(n.a.int('axis', -1), x.shape.length);
+  // A seq-first [T, batch, D] (nn.TransformerEncoderLayer's default layout) normalizes over D like any other.
+  const x = n.valueAnyBatch(0, 'X');
+  const raw = n.a.int('axis', -1);
+  const b = n.batchAxis(x);
+  if (b > 0 && normAxis(raw, n.rankOf(x)) < b) throw new NodeError(`normalizes over axes ${normAxis(raw, n.rankOf(x))}… that include the batch dimension at axis ${b}`);
+  const axis = n.axisOf(x, raw);
   const epsilon = n.a.float('epsilon', 1e-5);
   const normDims = x.shape.slice(axis);
   const scale = perElement(n.constIn(1, 'Scale'), normDims, 'Scale');
   const bias = perElement(n.optConst(2, 'B'), normDims, 'B');
-  n.imp.emit({ kind: 'layernorm', name: n.name, inputs: [x.name], output: n.out, axis, epsilon, scale, bias, inShape: x.shape }, [...x.shape]);
+  n.imp.emit({ kind: 'layernorm', name: n.name, inputs: [x.name], output: n.out, axis, epsilon, scale, bias, inShape: x.shape }, [...x.shape], 'float', x.batchAt);
   const [, meanOut, invOut] = n.outs;
   const used = (o: string | undefined): o is string => !!o && n.imp.usesOf(o) > 0;
   if (!used(meanOut) && !used(invOut)) return;
+  if (b > 0) throw new NodeError(`its Mean and InvStdDev outputs are used with the batch dimension at axis ${b}; they need it first`);
   // The statistics outputs are [d0, …, d(axis−1), 1, …, 1]: mean, and 1/sqrt(population var + ε).
   const axes = normDims.map((_, i) => axis + i);
   const statShape = x.shape.map((d, i) => (i < axis ? d : 1));

@@ -3,7 +3,7 @@
  * global pools over other ranks → reduce), Resize and Upsample (nearest and linear).
  */
 import type { PoolOp, ResizeOp } from '../../../ir/graph.ts';
-import { floatsOf, plainIntsOf } from '../consts.ts';
+import { floatsOf, intsOf, isBatchDim } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
 import { quote } from '../proto.ts';
@@ -129,7 +129,17 @@ function resizeTarget(n: NodeContext, inDims: number[], crop: boolean): { scales
     return { scales, out, roi };
   }
   if (!sz) throw new NodeError('needs scales or sizes');
-  const v = plainIntsOf(sz, 'sizes');
+  // F.interpolate(size=...) exports sizes as Concat(Shape(x)[:2], [h, w]): the batch entry is the
+  // batch itself (symbolic, or the declared number of a static export), kept whole.
+  const declared = n.imp.declaredBatch;
+  const v = intsOf(sz).map((d, i) => {
+    const batchAxis = n.imp.batched && axes[i] === 0;
+    if (isBatchDim(d)) {
+      if (batchAxis && d.k === 1) return inDims[0];
+      throw new NodeError(`sizes[${i}] is ${d}; only the batch axis may hold the batch size`);
+    }
+    return batchAxis && declared !== null && d === declared ? inDims[0] : d;
+  });
   if (v.length !== axes.length) throw new NodeError(`sizes has ${v.length} entries for ${axes.length} axes`);
   const policy = oneOf(n, 'keep_aspect_ratio_policy', n.opset >= 18 ? n.a.str('keep_aspect_ratio_policy', 'stretch') : 'stretch', ['stretch', 'not_larger', 'not_smaller']);
   const ratios = axes.map((a, i) => v[i] / inDims[a]);

@@ -3,28 +3,98 @@
  * ReduceSum and 17 for the others, as an input from then on), ArgMax, Softmax and LogSoftmax (on any
  * axis; before opset 13 on ONNX's 2-D coercion, which becomes reshapes around a one-axis softmax).
  */
-import type { ReduceOp } from '../../../ir/graph.ts';
+import type { BinaryOp, ReduceOp, UnaryOp } from '../../../ir/graph.ts';
+import { count, normAxis, plainIntsOf, type Const } from '../consts.ts';
 import { NodeError } from '../node.ts';
+import { reshapeTo } from './matrix.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
+
+/** The per-sample axes a Reduce* node reduces (null: none, with noop_with_empty_axes) and whether it keeps them. */
+function reduceAxes(n: NodeContext, x: Value, axesFromInput: number): { axes: number[] | null; keepDims: boolean } {
+  const axes = n.axesArg(axesFromInput);
+  const keepDims = n.a.int('keepdims', 1) !== 0;
+  if (!axes || axes.length === 0) {
+    if (n.opset >= axesFromInput && n.a.int('noop_with_empty_axes', 0) !== 0) return { axes: null, keepDims };
+    if (n.imp.batched) throw new NodeError('reduces over every axis, the batch dimension too; reducing across samples is not supported');
+  }
+  const sample = [...new Set((axes && axes.length > 0 ? axes.map((a) => n.axisOf(x, a)) : x.shape.map((_, i) => i)))].sort((p, q) => p - q);
+  return { axes: sample, keepDims };
+}
+
+/** Emits reduce `fn` of `x` over per-sample `axes` into `out`, returning the value. */
+function emitReduce(n: NodeContext, fn: ReduceOp['fn'], x: Value, axes: number[], keepDims: boolean, out: string): Value {
+  const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  // A moved batch (seq-first [T, batch, D]) shifts left by the dropped axes before it.
+  const b = x.batchAt ?? 0;
+  const batchAt = keepDims ? b : b - axes.filter((a) => a < b).length;
+  n.imp.emit({ kind: 'reduce', name: n.name, inputs: [x.name], output: out, fn, axes, keepDims, inShape: x.shape, outShape }, outShape, fn === 'sum' || fn === 'mean' ? 'float' : x.dtype, batchAt);
+  return n.imp.valueOf(out)!;
+}
 
 function reduce(fn: ReduceOp['fn']): (n: NodeContext) => void {
   return (n) => {
-    const x = n.value(0, 'data');
-    const axesFromInput = fn === 'sum' ? 13 : 18;
-    const axes = n.axesArg(axesFromInput);
-    const keepDims = n.a.int('keepdims', 1) !== 0;
-    const noop = n.opset >= axesFromInput && n.a.int('noop_with_empty_axes', 0) !== 0;
-    if (!axes || axes.length === 0) {
-      if (noop) {
-        n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: n.out, outShape: x.shape }, [...x.shape], x.dtype);
-        return;
-      }
-      if (n.imp.batched) throw new NodeError('reduces over every axis, the batch dimension too; reducing across samples is not supported');
+    const x = n.valueAnyBatch(0, 'data');
+    const { axes, keepDims } = reduceAxes(n, x, fn === 'sum' ? 13 : 18);
+    if (!axes) {
+      n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: n.out, outShape: x.shape }, [...x.shape], x.dtype, x.batchAt);
+      return;
     }
-    const sample = [...new Set((axes && axes.length > 0 ? axes : x.shape.map((_, i) => i)).map((a) => n.sampleAxis(a, x.shape.length)))].sort((p, q) => p - q);
-    const outShape = keepDims ? x.shape.map((d, i) => (sample.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !sample.includes(i));
-    n.imp.emit({ kind: 'reduce', name: n.name, inputs: [x.name], output: n.out, fn, axes: sample, keepDims, inShape: x.shape, outShape }, outShape, fn === 'sum' || fn === 'mean' ? 'float' : x.dtype);
+    emitReduce(n, fn, x, axes, keepDims, n.out);
   };
+}
+
+/**
+ * ReduceL1, ReduceL2, ReduceSumSquare and ReduceLogSumExp (F.normalize, torch.norm, torch.logsumexp)
+ * from the IR's elementwise ops and sum/max reductions; log-sum-exp subtracts the maximum first.
+ */
+function reduceComposite(kind: 'l1' | 'l2' | 'sumsquare' | 'logsumexp'): (n: NodeContext) => void {
+  return (n) => {
+    const x = n.value(0, 'data');
+    const { axes: given, keepDims } = reduceAxes(n, x, 18);
+    if (!given) throw new NodeError('noop_with_empty_axes = 1 with no axes is not supported for this reduction');
+    const axes = given;
+    const fresh = (s: string): string => n.imp.fresh(`${n.out}/${s}`);
+    const un = (fn: UnaryOp['fn'], v: Value, out: string): Value => {
+      n.imp.emit({ kind: 'unary', name: n.name, inputs: [v.name], output: out, fn, alpha: 0, min: -Infinity, max: Infinity }, [...v.shape]);
+      return n.imp.valueOf(out)!;
+    };
+    const bin = (fn: BinaryOp['fn'], a: Value, b: Value, out: string): Value => {
+      const outShape = a.shape.map((d, i) => Math.max(d, b.shape[i]));
+      n.imp.emit({ kind: 'binary', name: n.name, inputs: [a.name, b.name], output: out, fn, b: null, constFirst: false, aShape: a.shape, bShape: b.shape, outShape }, outShape);
+      return n.imp.valueOf(out)!;
+    };
+    if (kind === 'l1') return void emitReduce(n, 'sum', un('abs', x, fresh('abs')), axes, keepDims, n.out);
+    if (kind === 'logsumexp') {
+      const m = emitReduce(n, 'max', x, axes, true, fresh('max'));
+      const s = emitReduce(n, 'sum', un('exp', bin('sub', x, m, fresh('shifted')), fresh('exp')), axes, true, fresh('sum'));
+      const l = bin('add', un('log', s, fresh('log')), m, keepDims ? n.out : fresh('lse'));
+      if (!keepDims) reshapeTo(n, l, l.shape.filter((_, i) => !axes.includes(i)), n.out);
+      return;
+    }
+    const sq = bin('mul', x, x, fresh('square'));
+    if (kind === 'sumsquare') return void emitReduce(n, 'sum', sq, axes, keepDims, n.out);
+    un('sqrt', emitReduce(n, 'sum', sq, axes, keepDims, fresh('sum')), n.out);
+  };
+}
+
+/** ReduceProd of a constant (torch.var's element count from Shape): folded; on activations it is not supported. */
+function foldReduceProd(n: NodeContext): Const {
+  const c = n.constIn(0, 'data');
+  const v = c.kind === 'int' ? plainIntsOf(c, 'data') : Array.from(c.data);
+  const r = c.dims.length;
+  const axes = (n.axesArg(18) ?? []).map((a) => normAxis(a, r));
+  const all = axes.length === 0 ? c.dims.map((_, i) => i) : axes;
+  const keep = n.a.int('keepdims', 1) !== 0;
+  const outDims = keep ? c.dims.map((d, i) => (all.includes(i) ? 1 : d)) : c.dims.filter((_, i) => !all.includes(i));
+  const out = new Array<number>(count(outDims)).fill(1);
+  const strides = c.dims.map((_, i) => count(c.dims.slice(i + 1)));
+  const kept = c.dims.map((_, i) => i).filter((i) => !all.includes(i));
+  v.forEach((x, flat) => {
+    let o = 0;
+    for (const i of kept) o = o * c.dims[i] + (Math.floor(flat / strides[i]) % c.dims[i]);
+    out[o] *= x;
+  });
+  return c.kind === 'int' ? { kind: 'int', dims: outDims, data: out } : { kind: 'float', dims: outDims, data: Float32Array.from(out) };
 }
 
 function argmax(n: NodeContext): void {
@@ -39,12 +109,13 @@ function argmax(n: NodeContext): void {
 function softmax(log: boolean): (n: NodeContext) => void {
   return (n) => {
     const legacy = n.opset < 13;
-    // From opset 13 the batch may sit anywhere (attention's [batch·heads, T, T] scores); before, ONNX's 2-D coercion needs it first.
-    const x = legacy ? n.value(0, 'X') : n.valueAnyBatch(0, 'X', true);
+    // The batch may sit anywhere (attention's [batch·heads, T, T] scores), outside the axes normalized.
+    const x = n.valueAnyBatch(0, 'X', true);
     const full = n.rankOf(x);
     const raw = n.a.int('axis', legacy ? 1 : -1);
     const a = raw < 0 ? raw + full : raw;
-    if (n.imp.batched && a === n.batchAxis(x)) throw new NodeError(`${log ? 'log-' : ''}softmax over axis ${a} would mix samples of the batch`);
+    const b = n.batchAxis(x);
+    if (n.imp.batched && (a === b || (legacy && b > a))) throw new NodeError(`${log ? 'log-' : ''}softmax over axis ${a}${legacy ? ' and the axes after it' : ''} would mix samples of the batch`);
     const axis = n.axisOf(x, raw);
     const emit = (input: Value, ax: number, out: string): void => {
       n.imp.emit({ kind: log ? 'log-softmax' : 'softmax', name: n.name, inputs: [input.name], output: out, axis: ax, inShape: input.shape }, [...input.shape], 'float', x.batchAt, x.merged);
@@ -55,6 +126,7 @@ function softmax(log: boolean): (n: NodeContext) => void {
     const rest = x.shape.slice(axis);
     const big = rest.map((d, i) => (d > 1 ? i : -1)).filter((i) => i >= 0);
     if (big.length <= 1) return emit(x, axis + (big[0] ?? 0), n.out);
+    if (b > 0 || x.merged) n.value(0, 'X'); // the flattening reshapes below need the batch first (this refuses otherwise)
     const flat = [...x.shape.slice(0, axis), rest.reduce((p, q) => p * q, 1)];
     const inFlat = n.imp.fresh(`${n.name}/flat`);
     n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: inFlat, outShape: flat }, flat);
@@ -70,6 +142,11 @@ export const REDUCE_OPS: OpTable = {
   ReduceMean: { activation: reduce('mean') },
   ReduceMax: { activation: reduce('max') },
   ReduceMin: { activation: reduce('min') },
+  ReduceL1: { activation: reduceComposite('l1') },
+  ReduceL2: { activation: reduceComposite('l2') },
+  ReduceSumSquare: { activation: reduceComposite('sumsquare') },
+  ReduceLogSumExp: { activation: reduceComposite('logsumexp') },
+  ReduceProd: { fold: foldReduceProd },
   ArgMax: { activation: argmax },
   Softmax: { activation: softmax(false) },
   LogSoftmax: { activation: softmax(true) },

@@ -80,7 +80,10 @@ function batchStaysFirst(n: NodeContext, x: Value, target: readonly Dim[], allow
   const first = target[0];
   const declared = n.imp.declaredBatch;
   const keeps = (isBatchDim(first) && first.k === 1) || first === -1 || (first === 0 && !allowZero) || (declared !== null && first === declared);
-  return keeps && !target.slice(1).some(isBatchDim) && !(first === -1 && target.slice(1).includes(-1));
+  const rest = target.slice(1);
+  // x.reshape(-1, C) folds the batch into its rows: the -1 holds more than the batch.
+  const merges = first === -1 && rest.every((d) => typeof d === 'number' && d > 0) && count(rest as number[]) !== count(x.shape);
+  return keeps && !merges && !rest.some(isBatchDim) && !(first === -1 && rest.includes(-1));
 }
 
 function foldReshape(n: NodeContext): Const {
@@ -177,8 +180,11 @@ function concat(n: NodeContext): void {
   const vals = idx.map((i, k) => {
     const c = n.constAt(i);
     if (!c) return n.value(i, `input ${k}`);
-    if (n.imp.batched) throw new NodeError(`input ${quote(n.ins[i])} is a constant; concatenating constants with activations is not supported`);
-    return n.constValue(c, c.dims, `input${k}`);
+    if (!n.imp.batched) return n.constValue(c, c.dims, `input${k}`);
+    // A static export folds Expand(class token, [batch, 1, D]) to a constant with the declared batch: the same in every sample.
+    const per = sampleOf(c, n.imp.declaredBatch);
+    if (!per) throw new NodeError(`input ${quote(n.ins[i])} is a constant with dims [${c.dims.join(', ')}]; concatenating a constant with activations needs a first (batch) dim of 1 or the declared batch, equal in every sample`);
+    return n.constValue(per, per.dims, `input${k}`);
   });
   const rank = vals[0].shape.length;
   const full = rank + n.lead;
@@ -193,6 +199,74 @@ function concat(n: NodeContext): void {
   const outShape = [...vals[0].shape];
   outShape[ax] = vals.reduce((s, v) => s + v.shape[ax], 0);
   n.imp.emit({ kind: 'concat', name: n.name, inputs: vals.map((v) => v.name), output: n.out, axis: ax, inShapes: vals.map((v) => v.shape) }, outShape, vals[0].dtype);
+}
+
+/** One sample of a constant shaped [batch or 1, ...] whose samples are all equal, or null. */
+function sampleOf(c: Const, declared: number | null): Const | null {
+  const b = c.dims[0];
+  if (c.dims.length === 0 || !(b === 1 || b === declared) || c.kind !== 'float') return null;
+  const per = count(c.dims.slice(1));
+  for (let s = 1; s < b; s++) for (let j = 0; j < per; j++) if (!Object.is(c.data[s * per + j], c.data[j])) return null;
+  return { kind: 'float', dims: c.dims.slice(1), data: c.data.slice(0, per) };
+}
+
+/**
+ * DepthToSpace (DCR or CRD order) and SpaceToDepth of [batch, C, H, W] (nn.PixelShuffle and
+ * PixelUnshuffle): a per-sample reshape, transpose and reshape, as the ONNX definitions are written.
+ */
+function depthSpace(toSpace: boolean): (n: NodeContext) => void {
+  return (n) => {
+    const x = n.value(0, 'input');
+    if (x.shape.length + n.lead !== 4) throw new NodeError(`input has rank ${x.shape.length + n.lead}; ${n.op} needs [N, C, H, W]`);
+    const [C, H, W] = n.imp.batched ? x.shape : x.shape.slice(1);
+    const b = n.a.int('blocksize', 0);
+    if (!(b >= 1)) throw new NodeError(`attribute "blocksize" is ${b}; it must be a positive integer`);
+    const lead = n.imp.batched ? [] : [x.shape[0]];
+    let split: number[];
+    let perm: number[];
+    let out: number[];
+    if (toSpace) {
+      if (C % (b * b) !== 0) throw new NodeError(`${C} channels are not divisible by blocksize² = ${b * b}`);
+      const crd = n.a.str('mode', 'DCR') === 'CRD';
+      if (!crd && n.a.str('mode', 'DCR') !== 'DCR') throw new NodeError(`attribute "mode" is ${quote(n.a.str('mode', ''))}; allowed: "DCR", "CRD"`);
+      split = crd ? [C / (b * b), b, b, H, W] : [b, b, C / (b * b), H, W];
+      perm = crd ? [0, 3, 1, 4, 2] : [2, 3, 0, 4, 1];
+      out = [C / (b * b), H * b, W * b];
+    } else {
+      if (H % b !== 0 || W % b !== 0) throw new NodeError(`spatial dims ${H}×${W} are not divisible by blocksize ${b}`);
+      split = [C, H / b, b, W / b, b];
+      perm = [2, 4, 0, 1, 3];
+      out = [C * b * b, H / b, W / b];
+    }
+    const off = lead.length;
+    const full = (p: number[]): number[] => (off ? [0, ...p.map((q) => q + 1)] : p);
+    const s1 = [...lead, ...split];
+    const a = n.imp.fresh(`${n.out}/split`);
+    emitReshape(n, x, s1, a);
+    const t = n.imp.fresh(`${n.out}/perm`);
+    const pp = full(perm);
+    n.imp.emit({ kind: 'transpose', name: n.name, inputs: [a], output: t, perm: pp, inShape: s1 }, pp.map((q) => s1[q]), x.dtype);
+    emitReshape(n, n.imp.valueOf(t)!, [...lead, ...out]);
+  };
+}
+
+/** Tile with constant repeats: copies concatenated along each repeated axis (the batch's repeat must be 1). */
+function tile(n: NodeContext): void {
+  let x = n.value(0, 'input');
+  const reps = plainIntsOf(n.constIn(1, 'repeats'), 'repeats');
+  if (reps.length !== x.shape.length + n.lead) throw new NodeError(`repeats has ${reps.length} entries for an input of rank ${x.shape.length + n.lead}`);
+  if (reps.some((r) => !Number.isInteger(r) || r < 1)) throw new NodeError(`repeats [${reps.join(', ')}] must be positive integers`);
+  if (n.lead && reps[0] !== 1) throw new NodeError(`repeats the batch dimension ${reps[0]} times; only 1 is supported`);
+  const per = reps.slice(n.lead);
+  const last = per.reduce((l, r, i) => (r !== 1 ? i : l), -1);
+  if (last < 0) return emitReshape(n, x, [...x.shape]);
+  per.forEach((r, ax) => {
+    if (r === 1) return;
+    const outShape = x.shape.map((d, i) => (i === ax ? d * r : d));
+    const out = ax === last ? n.out : n.imp.fresh(`${n.out}/tile${ax}`);
+    n.imp.emit({ kind: 'concat', name: n.name, inputs: new Array<string>(r).fill(x.name), output: out, axis: ax, inShapes: new Array(r).fill(x.shape) }, outShape, x.dtype);
+    x = n.imp.valueOf(out)!;
+  });
 }
 
 function foldConcatNode(n: NodeContext): Const {
@@ -255,5 +329,8 @@ export const SHAPE_OPS: OpTable = {
   Unsqueeze: { activation: unsqueeze, fold: foldUnsqueeze },
   Transpose: { activation: transpose, fold: foldTransposeNode },
   Concat: { activation: concat, fold: foldConcatNode },
+  DepthToSpace: { activation: depthSpace(true) },
+  SpaceToDepth: { activation: depthSpace(false) },
+  Tile: { activation: tile },
   Split: { always: splitNode },
 };

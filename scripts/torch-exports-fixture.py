@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
+(nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
+PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
+LPPool2d, the ELU family and PReLU, einsum), each as model.onnx with x.npy (4 inputs) and PyTorch's
+y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
+
+  /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
+
+Random weights: the tests are of the import. Only needed to regenerate the fixtures: xbarsim's tests
+never run Python.
+"""
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'torch-exports')
+
+
+class Fn(nn.Module):
+    """A function of the input and some modules."""
+
+    def __init__(self, f, *mods):
+        super().__init__()
+        self.f = f
+        self.mods = nn.ModuleList(mods)
+
+    def forward(self, x):
+        return self.f(x, *self.mods)
+
+
+class ClassToken(nn.Module):
+    """Patch embedding, a class token expanded to the batch, two encoder layers, the class token's head."""
+
+    def __init__(self):
+        super().__init__()
+        self.patch = nn.Conv2d(3, 16, 4, 4)
+        self.cls = nn.Parameter(torch.randn(1, 1, 16) * 0.1)
+        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True), 2, enable_nested_tensor=False)
+        self.head = nn.Linear(16, 5)
+
+    def forward(self, x):
+        p = self.patch(x).flatten(2).transpose(1, 2)
+        t = torch.cat([self.cls.expand(x.shape[0], -1, -1), p], 1)
+        return self.head(self.enc(t)[:, 0])
+
+
+def acts():
+    layers = []
+    for act in (nn.ELU(0.7), nn.SELU(), nn.CELU(1.5), nn.Softplus(), nn.PReLU(8), nn.Mish(), nn.Softsign()):
+        layers += [nn.Linear(8, 8), act]
+    return nn.Sequential(*layers)
+
+
+CASES = {
+    # name: (module, per-sample input shape, opset, dynamic batch)
+    'mha': (Fn(lambda x, m: m(x, x, x)[0], nn.MultiheadAttention(16, 2, batch_first=True)), (5, 16), 11, True),
+    'mha-17': (Fn(lambda x, m: m(x, x, x)[0], nn.MultiheadAttention(16, 2, batch_first=True)), (5, 16), 17, True),
+    'encoder-seq-first': (Fn(lambda x, m: m(x.transpose(0, 1)).transpose(0, 1), nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0)), (5, 16), 13, True),
+    'class-token-static': (ClassToken(), (3, 16, 16), 13, False),
+    'pixel-shuffle': (nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.PixelShuffle(2)), (4, 4, 4), 13, True),
+    'repeat': (Fn(lambda x: x.repeat(1, 2, 3)), (3, 4), 13, True),
+    'reshape-rows': (Fn(lambda x, fc: fc(x.permute(0, 2, 3, 1).reshape(-1, 4)).reshape(x.shape[0], 6, 6, 3).permute(0, 3, 1, 2), nn.Linear(4, 3)), (4, 6, 6), 13, True),
+    'std-var': (Fn(lambda x: x.std(-1, keepdim=True) + x.var(1, unbiased=False, keepdim=True)), (6, 8), 13, True),
+    'normalize': (Fn(lambda x: F.normalize(x, dim=1)), (6, 8), 13, True),
+    'logsumexp': (Fn(lambda x: torch.logsumexp(x * 4, 1)), (6, 8), 13, True),
+    'interpolate-size': (Fn(lambda x: F.interpolate(x, size=(7, 9), mode='bilinear', align_corners=False)), (3, 5, 6), 13, True),
+    'lppool': (nn.LPPool2d(2, 2), (3, 6, 6), 13, True),
+    'activations': (acts(), (8,), 13, True),
+    'einsum': (Fn(lambda x, fc: torch.einsum('btc,cd->btd', x, fc.weight.t()), nn.Linear(8, 5)), (6, 8), 13, True),
+}
+
+torch.manual_seed(0)
+for name, (module, shape, opset, dynamic) in CASES.items():
+    module.eval()
+    x = torch.randn(4, *shape)
+    with torch.no_grad():
+        y = module(x)
+    d = os.path.join(OUT, name)
+    os.makedirs(d, exist_ok=True)
+    axes = {'x': {0: 'batch'}, 'y': {0: 'batch'}} if dynamic else None
+    torch.onnx.export(module, x, os.path.join(d, 'model.onnx'), opset_version=opset, input_names=['x'], output_names=['y'], dynamic_axes=axes)
+    np.save(os.path.join(d, 'x.npy'), x.numpy())
+    np.save(os.path.join(d, 'y.npy'), y.numpy())
