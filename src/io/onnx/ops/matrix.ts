@@ -91,9 +91,12 @@ function gemmWeight(bw: Float32Array, K: number, N: number, transB: boolean, alp
 function matmul(n: NodeContext): void {
   const w = n.constAt(1);
   if (w && !n.constAt(0) && (w.dims.length === 2 || w.dims.length === 1)) return matmulWeight(n, n.valueAnyBatch(0, 'A', true), w);
-  // Attention's [batch·heads, T, d] products: both operands merged alike, the merged dim among the batch dims.
-  const merged = [0, 1].map((i) => (n.constAt(i) ? undefined : n.valueAnyBatch(i, i === 0 ? 'A' : 'B', true)));
-  if (merged.some((v) => v?.merged)) return matmulMerged(n, merged[0], merged[1]);
+  // Attention's [batch·heads, T, d] products: two activations with a merged batch (a constant operand refuses it).
+  const acts = [0, 1].map((i) => (n.constAt(i) ? undefined : n.valueAnyBatch(i, i === 0 ? 'A' : 'B', true)));
+  if (acts.some((v) => v?.merged)) {
+    if (!acts[0] || !acts[1]) throw new NodeError('one operand is a constant and the other has the batch merged with another dim; only two such activations multiply');
+    return matmulActivations(n, acts[0], acts[1]);
+  }
   const full = Math.max(...[0, 1].map((i) => (n.constAt(i)?.dims.length ?? n.value(i).shape.length + n.lead)));
   const a = n.constAt(0) ? n.operand(0, full, 'A') : n.value(0, 'A');
   const b = n.constAt(1) ? n.operand(1, full, 'B') : n.value(1, 'B');
@@ -118,9 +121,19 @@ function matmulWeight(n: NodeContext, x: Value, w: Const): void {
   reshapeTo(n, y, x.shape.slice(0, -1), n.out, x.batchAt ?? 0, x.merged);
 }
 
-/** Two activations (attention): digital `matmul`, with ONNX's 1-D promotions done by reshapes. */
+/**
+ * Two activations (attention): digital `matmul`, with ONNX's 1-D promotions done by reshapes. Operands
+ * whose batch is merged into a dim (PyTorch's [batch·heads, T, d]) must be merged alike, into the same
+ * leading dim: the product is then per sample over the other batch dims.
+ */
 function matmulActivations(n: NodeContext, a: Value, b: Value): void {
-  if (n.imp.batched && (a.shape.length < 2 || b.shape.length < 2 || a.shape.length !== b.shape.length)) {
+  const merged = a.merged ?? b.merged;
+  const at = a.batchAt ?? 0;
+  if (merged) {
+    if (a.merged !== b.merged || at !== (b.batchAt ?? 0) || a.shape.length !== b.shape.length || at >= a.shape.length - 2 || a.shape[at] !== b.shape[at]) {
+      throw new NodeError(`operands [${a.shape.join(', ')}] and [${b.shape.join(', ')}] must have the batch merged alike into the same batch dim of the product`);
+    }
+  } else if (n.imp.batched && (a.shape.length < 2 || b.shape.length < 2 || a.shape.length !== b.shape.length)) {
     throw new NodeError(`operands have per-sample shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}]; a MatMul of two activations needs the same per-sample rank of at least 2 on both (batched matrices)`);
   }
   const a2 = a.shape.length === 1 ? reshapeTo(n, a, [1, a.shape[0]]) : a;
@@ -134,24 +147,8 @@ function matmulActivations(n: NodeContext, a: Value, b: Value): void {
   const final = [...lead, ...(a.shape.length === 1 ? [] : [M]), ...(b.shape.length === 1 ? [] : [N])];
   const direct = final.length === outShape.length;
   const out = direct ? n.out : n.imp.fresh(`${n.name}/mm`);
-  n.imp.emit({ kind: 'matmul', name: n.name, inputs: [a2.name, b2.name], output: out, aShape: a2.shape, bShape: b2.shape, outShape }, outShape);
+  n.imp.emit({ kind: 'matmul', name: n.name, inputs: [a2.name, b2.name], output: out, aShape: a2.shape, bShape: b2.shape, outShape }, outShape, 'float', merged ? at : 0, merged);
   if (!direct) reshapeTo(n, n.imp.valueOf(out)!, final, n.out);
-}
-
-/** Two activations whose batch is merged into the same leading dim: a per-sample product over the other batch dims. */
-function matmulMerged(n: NodeContext, a: Value | undefined, b: Value | undefined): void {
-  if (!a || !b) throw new NodeError('one operand is a constant and the other has the batch merged with another dim; only two such activations multiply');
-  const at = a.batchAt ?? 0;
-  if (a.merged !== b.merged || at !== (b.batchAt ?? 0) || a.shape.length !== b.shape.length || at >= a.shape.length - 2 || a.shape[at] !== b.shape[at]) {
-    throw new NodeError(`operands [${a.shape.join(', ')}] and [${b.shape.join(', ')}] must have the batch merged alike into the same batch dim of the product`);
-  }
-  const [M, K] = a.shape.slice(-2);
-  const [K2, N] = b.shape.slice(-2);
-  if (K !== K2) throw new NodeError(`shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] do not multiply (${K} ≠ ${K2})`);
-  const lead = broadcastLead(a.shape.slice(0, -2), b.shape.slice(0, -2));
-  if (!lead) throw new NodeError(`batch dims of [${a.shape.join(', ')}] and [${b.shape.join(', ')}] do not broadcast`);
-  const outShape = [...lead, M, N];
-  n.imp.emit({ kind: 'matmul', name: n.name, inputs: [a.name, b.name], output: n.out, aShape: a.shape, bShape: b.shape, outShape }, outShape, 'float', at, a.merged);
 }
 
 function broadcastLead(a: number[], b: number[]): number[] | null {

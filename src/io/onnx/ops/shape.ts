@@ -82,7 +82,7 @@ function batchStaysFirst(n: NodeContext, x: Value, target: readonly Dim[], allow
   const keeps = (isBatchDim(first) && first.k === 1) || first === -1 || (first === 0 && !allowZero) || (declared !== null && first === declared);
   const rest = target.slice(1);
   // x.reshape(-1, C) folds the batch into its rows: the -1 holds more than the batch.
-  const merges = first === -1 && rest.every((d) => typeof d === 'number' && d > 0) && count(rest as number[]) !== count(x.shape);
+  const merges = first === -1 && rest.every((d) => typeof d === 'number' && d > 0) && count(rest as number[]) !== count(x.shape) && count(x.shape) % count(rest as number[]) === 0;
   return keeps && !merges && !rest.some(isBatchDim) && !(first === -1 && rest.includes(-1));
 }
 
