@@ -118,7 +118,7 @@ function buildProgram(): Command {
     .addOption(new Option('--preset <name>', 'base preset (a --config file overrides its fields)').choices(PRESET_NAMES))
     .option('--config <cfg.json>', 'hardware config (JSON, DESIGN.md section 7)')
     .option('--chip <k>', 'chip instance (default 0)')
-    .option('--output <name>', 'graph output to write (default: the model\'s output)')
+    .option('--output <name>', 'graph output to write, by its ONNX name (default: the model\'s output; with several, all of them concatenated per sample)')
     .option('--calibrate <C.npy>', 'calibration inputs (default: the first calibration.samples of X)')
     .option('--seed <n>', 'random seed (overrides the config)')
     .option('--batch <n>', 'samples per batch (results do not depend on it; default: what the adapter fits)')

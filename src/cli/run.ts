@@ -44,12 +44,23 @@ export function runConfig(f: Pick<RunFlags, 'digital' | 'preset' | 'config' | 's
   return seed === undefined ? cfg : { ...cfg, seed };
 }
 
-/** The graph output to write: --output must name the model's output (the importer keeps exactly one). */
-export function chosenOutput(net: Network, output: string | undefined): string {
-  if (output !== undefined && output !== net.output) {
-    throw new UsageError(`--output ${JSON.stringify(output)}: not a graph output of the model (allowed: ${JSON.stringify(net.output)})`);
-  }
-  return net.output;
+/** What `run` writes: a graph output's name, per-sample shape and place in the executor's packed sample. */
+interface OutputPick {
+  name: string;
+  shape: readonly number[];
+  offset: number;
+}
+
+/**
+ * The graph output to write: --output names one of the model's graph outputs; by default the only
+ * one, or with several, all of them flattened and concatenated per sample in graph order (the
+ * executor's packed output).
+ */
+export function chosenOutput(net: Network, output: string | undefined): OutputPick {
+  if (output === undefined || (net.outputs.length <= 1 && output === net.output)) return { name: net.output, shape: net.shapes.get(net.output)!, offset: 0 };
+  const o = net.outputs.find((v) => v.name === output);
+  if (!o) throw new UsageError(`--output ${JSON.stringify(output)}: not a graph output of the model (allowed: ${net.outputs.map((v) => JSON.stringify(v.name)).join(', ')})`);
+  return { name: o.name, shape: o.shape, offset: net.outputs.length > 1 ? o.offset : 0 };
 }
 
 /** `xbarsim run`: one forward pass of --inputs through the digital network or one simulated chip, written as float32 .npy. */
@@ -60,7 +71,8 @@ export async function runRun(f: RunFlags): Promise<void> {
   const batchFlag = intFlag('--batch', f.batch, 1, 65536);
   const net = loadModel(f.model);
   const output = chosenOutput(net, f.output);
-  const outShape = net.shapes.get(output)!;
+  const outShape = output.shape;
+  const packedSize = sizeOf(net.shapes.get(net.output)!);
   const X = readInputs(f.inputs, '--inputs', net.input.shape);
   // DESIGN.md section 6: calibrate on the first calibration.samples of --calibrate, else of the inputs.
   const C = cfg !== null && f.calibrate !== undefined ? readInputs(f.calibrate, '--calibrate', net.input.shape) : X;
@@ -93,7 +105,8 @@ export async function runRun(f: RunFlags): Promise<void> {
         for (let s0 = 0; s0 < X.n; s0 += batch) {
           const B = Math.min(batch, X.n - s0);
           const r = await runner.forward(handle, X.x.subarray(s0 * inSize, (s0 + B) * inSize), B, s0);
-          Y.set(r.output, s0 * outSize);
+          if (packedSize === outSize) Y.set(r.output, s0 * outSize);
+          else for (let b = 0; b < B; b++) Y.set(r.output.subarray(b * packedSize + output.offset, b * packedSize + output.offset + outSize), (s0 + b) * outSize);
           bar?.update(s0 + B);
         }
       } finally {
@@ -103,7 +116,7 @@ export async function runRun(f: RunFlags): Promise<void> {
       const ms = performance.now() - t0;
       writeOutputs([{ out, data: encodeNpy([X.n, ...outShape], '<f4', Y) }]);
       const mode = cfg === null ? 'digital f32 (no crossbar)' : `${cfg.preset ?? 'custom config'} (${cfg.dataflow}), chip ${chip}`;
-      stderrLine(`xbarsim run: ${output} [${[X.n, ...outShape].join(', ')}] -> ${f.out} | ${mode} | ${ms.toFixed(1)} ms on ${backendLine(backend)}`);
+      stderrLine(`xbarsim run: ${output.name} [${[X.n, ...outShape].join(', ')}] -> ${f.out} | ${mode} | ${ms.toFixed(1)} ms on ${backendLine(backend)}`);
     } finally {
       runner.destroy();
     }

@@ -12,6 +12,7 @@ import { randomArray } from '../helpers/random.ts';
 import { parseNpy } from '../../src/io/npy.ts';
 import { loadMnist } from '../../src/io/datasets/mnist-node.ts';
 import { importOnnx as importSequential } from '../../scripts/train/onnx.ts';
+import { buildOnnxModel } from '../../src/io/onnx/build.ts';
 
 const MODELS = ['mlp', 'lenet5'] as const;
 const B = 24;
@@ -76,6 +77,35 @@ describe('xbarsim run --digital', () => {
     expect((await xbarsim(['run', '--model', 'models/lenet5.onnx', '--inputs', inputs.lenet5, '--digital', '--output', 'logits', '--out', a, '--backend', 'cpu'])).code).toBe(0);
     expect((await xbarsim(['run', '--model', 'models/lenet5.onnx', '--inputs', inputs.lenet5, '--digital', '--batch', '5', '--out', b, '--backend', 'cpu'])).code).toBe(0);
     expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
+  });
+
+  it('a model with two graph outputs: --output picks either by its ONNX name, the default packs both per sample', async () => {
+    // y1 = x·W, y2 = relu(y1)·2 (found by a PyTorch export battery: --output y2 was refused).
+    const W = randomArray(4 * 3, 17);
+    const model = join(dir, 'two-out.onnx');
+    writeFileSync(model, buildOnnxModel({
+      inputs: [{ name: 'x', dims: ['N', 4] }],
+      outputs: [{ name: 'y1', dims: ['N', 3] }, { name: 'y2', dims: ['N', 3] }],
+      initializers: [{ name: 'W', dims: [4, 3], data: W }, { name: 'two', dims: [1], data: Float32Array.of(2) }],
+      nodes: [
+        { op: 'MatMul', inputs: ['x', 'W'], outputs: ['y1'] },
+        { op: 'Relu', inputs: ['y1'], outputs: ['r'] },
+        { op: 'Mul', inputs: ['r', 'two'], outputs: ['y2'] },
+      ],
+    }));
+    const x = writeNpy(dir, 'x-two.npy', [5, 4], randomArray(20, 18));
+    const run = async (extra: string[], out: string) => (await xbarsim(['run', '--model', model, '--inputs', x, '--digital', '--out', join(dir, out), '--backend', 'cpu', ...extra])).code;
+    expect([await run([], 'p.npy'), await run(['--output', 'y1'], 'y1.npy'), await run(['--output', 'y2'], 'y2.npy')]).toEqual([0, 0, 0]);
+    const [p, y1, y2] = ['p.npy', 'y1.npy', 'y2.npy'].map((f) => readY(join(dir, f)));
+    expect([p.shape, y1.shape, y2.shape]).toEqual([[5, 6], [5, 3], [5, 3]]);
+    for (let s = 0; s < 5; s++) {
+      expect(Array.from(p.data.subarray(s * 6, s * 6 + 3))).toEqual(Array.from(y1.data.subarray(s * 3, s * 3 + 3)));
+      expect(Array.from(p.data.subarray(s * 6 + 3, s * 6 + 6))).toEqual(Array.from(y2.data.subarray(s * 3, s * 3 + 3)));
+      for (let j = 0; j < 3; j++) expect(y2.data[s * 3 + j]).toBe(2 * Math.max(0, y1.data[s * 3 + j]));
+    }
+    const bad = await xbarsim(['run', '--model', model, '--inputs', x, '--digital', '--output', 'y3', '--out', join(dir, 'y3.npy'), '--backend', 'cpu']);
+    expect(bad.code).toBe(2);
+    expect(bad.lines).toEqual(['xbarsim: --output "y3": not a graph output of the model (allowed: "y1", "y2")']);
   });
 });
 
