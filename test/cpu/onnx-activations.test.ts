@@ -70,6 +70,31 @@ describe('ONNX activations beyond the ReLU family (PyTorch nn.ELU, CELU, SELU, S
     }
   });
 
+  it('Sin, Cos, Floor, Ceil and Round (half to even) of constants fold, as position tables need; on activations they are one line', async () => {
+    const v = Float32Array.of(-2.5, -0.5, 0.5, 1.5, 2.5, 0.3, -1.7, 3.14159);
+    const fold = async (op: string): Promise<Float32Array> => {
+      const bytes = buildOnnxModel({
+        opset: 13,
+        inputs: [{ name: 'x', dims: ['batch', 8] }],
+        outputs: [{ name: 'y', dims: ['batch', 8] }],
+        initializers: [{ name: 'c', dims: [8], data: v }],
+        nodes: [{ op, inputs: ['c'], outputs: ['k'] }, { op: 'Add', inputs: ['x', 'k'], outputs: ['y'] }],
+      });
+      const net = importOnnx(bytes, `${op}.onnx`);
+      const runner = openNetwork({ kind: 'cpu', reason: 'test' }, net, CFG, true);
+      const y = (await runner.forward(null, new Float32Array(8), 1, 0)).output;
+      runner.destroy();
+      return y;
+    };
+    expect(Array.from(await fold('Round'))).toEqual([-2, 0, 0, 2, 2, 0, -2, 3]);
+    expect(Array.from(await fold('Floor'))).toEqual([-3, -1, 0, 1, 2, 0, -2, 3]);
+    expect(Array.from(await fold('Ceil'))).toEqual([-2, 0, 1, 2, 3, 1, -1, 4]);
+    expectClose(await fold('Sin'), Array.from(v, Math.sin));
+    expectClose(await fold('Cos'), Array.from(v, Math.cos));
+    const onData = buildOnnxModel({ opset: 13, inputs: [{ name: 'x', dims: ['batch', 8] }], outputs: [{ name: 'y', dims: ['batch', 8] }], nodes: [{ op: 'Sin', inputs: ['x'], outputs: ['y'], name: 's' }] });
+    expect(usageMessage(() => importOnnx(onData, 'm.onnx'))).toMatch(/^m\.onnx: node "s" \(Sin\): .*constants only/);
+  });
+
   it('Celu with alpha 0 is one line naming the node and the attribute', () => {
     const bytes = buildOnnxModel({
       opset: 17,

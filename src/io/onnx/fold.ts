@@ -130,6 +130,12 @@ const FLOAT_FNS: Readonly<Record<string, (v: number) => number>> = {
   Sigmoid: (v) => 1 / (1 + Math.exp(-v)),
   Tanh: Math.tanh,
   Sign: Math.sign,
+  // Position tables and shape arithmetic (sinusoidal encodings, opset-9 arange): folded only.
+  Sin: Math.sin,
+  Cos: Math.cos,
+  Floor: Math.floor,
+  Ceil: Math.ceil,
+  Round: (v) => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v)),
 };
 
 /** Folds an elementwise op of one input (Neg/Abs on integers too, Not on booleans), or returns null when folding it is not supported. */

@@ -270,6 +270,7 @@ export const ELEMENTWISE_OPS: OpTable = {
   Softsign: { activation: unary('softsign') },
   Mish: { activation: unary('mish') },
   Sign: math('sign'),
+  ...Object.fromEntries(['Sin', 'Cos', 'Floor', 'Ceil', 'Round'].map((op) => [op, { fold: (n: NodeContext) => foldUnary(n.op, n.constIn(0, 'input 0')) }])),
   PRelu: { activation: prelu },
   Exp: math('exp'),
   Log: math('log'),
