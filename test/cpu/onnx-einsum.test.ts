@@ -84,6 +84,25 @@ describe('ONNX Einsum (torch.einsum exports)', () => {
     }
   });
 
+  it('a constant on the left of a MatMul (torch.matmul(W, x)) is a crossbar layer too', async () => {
+    const W = randomArray(5 * 8, 4);
+    const bytes = buildOnnxModel({
+      opset: 13,
+      inputs: [{ name: 'x', dims: ['batch', 8, 6] }],
+      outputs: [{ name: 'y', dims: ['batch', 5, 6] }],
+      initializers: [{ name: 'W', dims: [5, 8], data: W }],
+      nodes: [{ op: 'MatMul', inputs: ['W', 'x'], outputs: ['y'] }],
+    });
+    const net = importOnnx(bytes, 'left.onnx');
+    expect(net.ops.map((o) => (o.kind === 'linear' ? `linear ${o.K}x${o.N}` : o.kind))).toEqual(['transpose', 'linear 8x5', 'transpose']);
+    const x = randomArray(B * 48, 6);
+    const runner = openNetwork({ kind: 'cpu', reason: 'test' }, net, CFG, true);
+    const y = (await runner.forward(null, x, B, 0)).output;
+    runner.destroy();
+    const want = naive('mk,bkn->bmn', [{ dims: [5, 8], data: W }, { dims: [B, 8, 6], data: x }]);
+    expect(maxAbsDiff(y, Float32Array.from(want))).toBeLessThan(1e-5 * maxAbs(Float32Array.from(want)));
+  });
+
   it.each<Case>([
     { eq: 'bi,ij->bj', x: [B, 6], w: [6, 4] },
     { eq: 'bij,jk->bki', x: [B, 3, 5], w: [5, 4] },

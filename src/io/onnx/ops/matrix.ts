@@ -91,6 +91,8 @@ function gemmWeight(bw: Float32Array, K: number, N: number, transB: boolean, alp
 function matmul(n: NodeContext): void {
   const w = n.constAt(1);
   if (w && !n.constAt(0) && (w.dims.length === 2 || w.dims.length === 1)) return matmulWeight(n, n.valueAnyBatch(0, 'A', true), w);
+  const left = n.constAt(0);
+  if (left && !w && left.dims.length === 2 && n.imp.batched) return matmulLeftWeight(n, left, n.value(1, 'B'));
   // Attention's [batch·heads, T, d] products: two activations with a merged batch (a constant operand refuses it).
   const acts = [0, 1].map((i) => (n.constAt(i) ? undefined : n.valueAnyBatch(i, i === 0 ? 'A' : 'B', true)));
   if (acts.some((v) => v?.merged)) {
@@ -101,6 +103,26 @@ function matmul(n: NodeContext): void {
   const a = n.constAt(0) ? n.operand(0, full, 'A') : n.value(0, 'A');
   const b = n.constAt(1) ? n.operand(1, full, 'B') : n.value(1, 'B');
   matmulActivations(n, a, b);
+}
+
+/**
+ * A constant matrix times activations, W [M, K] · X [..., K, N]: on the crossbar as (Xᵀ·Wᵀ)ᵀ, the
+ * columns of each sample's X fed as input vectors (a transpose on each side of the layer).
+ */
+function matmulLeftWeight(n: NodeContext, w: Const, x: Value): void {
+  const r = x.shape.length;
+  const [M, K] = w.dims;
+  if (r < 2) throw new NodeError(`input B has per-sample shape [${x.shape.join(', ')}]; a constant A [${M}, ${K}] times it needs B of at least [batch, ${K}, N]`);
+  if (x.shape[r - 2] !== K) throw new NodeError(`constant A has ${K} columns but B has ${x.shape[r - 2]} rows`);
+  const swap = (s: number[]): number[] => [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]];
+  const perm = swap(x.shape.map((_, i) => i));
+  const xt = n.imp.fresh(`${n.name}/Bᵀ`);
+  n.imp.emit({ kind: 'transpose', name: n.name, inputs: [x.name], output: xt, perm, inShape: x.shape }, swap(x.shape));
+  const wt = new Float32Array(K * M);
+  const src = floatsOf(w, 'constant A');
+  for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) wt[k * M + m] = src[m * K + k];
+  const y = emitLinear(n, n.imp.valueOf(xt)!, K, M, wt, null, n.imp.fresh(`${n.name}/linear`));
+  n.imp.emit({ kind: 'transpose', name: n.name, inputs: [y.name], output: n.out, perm, inShape: y.shape }, swap(y.shape));
 }
 
 /** Activations × a constant 2-D (or 1-D) weight: a crossbar linear layer over the last axis. */
