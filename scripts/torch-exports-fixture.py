@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
@@ -55,6 +55,8 @@ def acts():
     return nn.Sequential(*layers)
 
 
+# Weights are drawn as the modules are built: seed first, so the fixtures regenerate identically.
+torch.manual_seed(0)
 CASES = {
     # name: (module, per-sample input shape, opset, dynamic batch)
     'mha': (Fn(lambda x, m: m(x, x, x)[0], nn.MultiheadAttention(16, 2, batch_first=True)), (5, 16), 11, True),
@@ -71,9 +73,11 @@ CASES = {
     'lppool': (nn.LPPool2d(2, 2), (3, 6, 6), 13, True),
     'activations': (acts(), (8,), 13, True),
     'einsum': (Fn(lambda x, fc: torch.einsum('btc,cd->btd', x, fc.weight.t()), nn.Linear(8, 5)), (6, 8), 13, True),
+    # A causal mask as PyTorch writes it: -inf above the diagonal.
+    'causal-mask': (Fn(lambda x, m: m(x, src_mask=nn.Transformer.generate_square_subsequent_mask(5)),
+                       nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)), (5, 16), 13, True),
 }
 
-torch.manual_seed(0)
 for name, (module, shape, opset, dynamic) in CASES.items():
     module.eval()
     x = torch.randn(4, *shape)

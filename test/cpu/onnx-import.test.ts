@@ -31,6 +31,8 @@ import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/files.ts';
 import { encodeNpy } from '../../src/io/npy.ts';
 import { usageMessage } from '../helpers/errors.ts';
+import { resolveConfig } from '../../src/config/schema.ts';
+import { openNetwork } from '../../src/nn/runner.ts';
 
 const FILE = 'model.onnx';
 
@@ -594,8 +596,13 @@ describe('importOnnx: NaN and Inf in weights are refused like in .npy inputs (is
     expect(importError(viaConstant)).toBe('model.onnx: node "scale" (Constant): output "k": NaN at [0, 2]');
     expect(importError(tiny([
       { op: 'Constant', inputs: [], outputs: ['k'], name: 'c', attrs: { value_float: Infinity } },
-      { op: 'Add', inputs: ['x', 'k'], outputs: ['y'] },
+      { op: 'Mul', inputs: ['x', 'k'], outputs: ['y'] },
     ]))).toMatch(/node "c" \(Constant\): output "k": Inf at \[\]$/);
+    // An infinite weight reshaped on its way to the layer is still a weight.
+    expect(importError(tiny([
+      { op: 'Reshape', inputs: ['w', 's'], outputs: ['w2'], name: 'rs' },
+      { op: 'Gemm', inputs: ['x', 'w2'], outputs: ['y'] },
+    ], { init: [{ name: 'w', dims: [12], data: weights(-Infinity, 4, [12]) }, { name: 's', dims: [2], data: BigInt64Array.from([4n, 3n]) }] }))).toBe('model.onnx: node "rs" (Reshape): output "w2": -Inf at [1, 1]');
     // 1/0 while folding a weight preprocessing chain.
     const folded = tiny([
       { op: 'Div', inputs: ['one', 'w'], outputs: ['inv'], name: 'invert' },
@@ -604,6 +611,27 @@ describe('importOnnx: NaN and Inf in weights are refused like in .npy inputs (is
     expect(importError(folded)).toBe('model.onnx: node "invert" (Div): output "inv": Inf at [2, 0]');
     // Finite extremes are weights like any other.
     expect(importOnnx(gemm(f32('w', [4, 3], [3.4e38, -3.4e38, 1e-45, 0, 0, 0, 0, 0, 0, 0, 0, 0])), FILE).ops).toHaveLength(1);
+  });
+
+  it('−Inf in an attention mask (added, or selected by Where) imports, as the largest negative float32', async () => {
+    const mask = Float32Array.from({ length: 16 }, (_, i) => (i % 4 > Math.floor(i / 4) ? -Infinity : 0));
+    const net = importOnnx(tiny([
+      { op: 'Reshape', inputs: ['x', 's'], outputs: ['x4'] },
+      { op: 'Add', inputs: ['x4', 'mask'], outputs: ['scores'] },
+      { op: 'Softmax', inputs: ['scores'], outputs: ['p'], attrs: { axis: -1 } },
+      { op: 'Reshape', inputs: ['p', 's16'], outputs: ['y'] },
+    ], { input: ['N', 16], init: [{ name: 'mask', dims: [4, 4], data: mask }, { name: 's', dims: [3], data: BigInt64Array.from([0n, 4n, 4n]) }, { name: 's16', dims: [2], data: BigInt64Array.from([0n, 16n]) }] }), FILE);
+    const add = net.ops.find((o) => o.kind === 'binary');
+    expect(add?.kind === 'binary' && Math.min(...add.b!.data)).toBe(-3.4028234663852886e38);
+    const runner = openNetwork({ kind: 'cpu', reason: 'test' }, net, resolveConfig({ preset: 'ideal' }), true);
+    const x = randomArray(16, 9);
+    const y = (await runner.forward(null, x, 1, 0)).output;
+    runner.destroy();
+    for (let r = 0; r < 4; r++) {
+      const e = [0, 1, 2, 3].map((c) => (c > r ? 0 : Math.exp(x[r * 4 + c])));
+      const z = e.reduce((p, q) => p + q, 0);
+      for (let c = 0; c < 4; c++) expect(y[r * 4 + c]).toBeCloseTo(e[c] / z, 6);
+    }
   });
 
   it('eval exits 2 with that one line', () => {

@@ -42,16 +42,31 @@ export class FoldError extends Error {}
  * `model.onnx: initializer "fc.weight": NaN at [3, 17]`.
  */
 export function checkFiniteConst(c: Const, what: string): void {
-  if (c.kind !== 'float') return;
+  const m = nonFinite(c, what);
+  if (m) throw new UsageError(m.message);
+}
+
+/**
+ * The refusal of a float constant holding NaN or ±Inf (the first one, by C-order index), and whether
+ * it holds NaN anywhere; null when every value is finite.
+ */
+export function nonFinite(c: Const, what: string): { message: string; nan: boolean } | null {
+  if (c.kind !== 'float') return null;
   const d = c.data;
   let i = 0;
   // v − v is 0 for finite v, NaN for ±Inf and NaN: one pass with no call per element.
   while (i < d.length && d[i] - d[i] === 0) i++;
-  if (i === d.length) return;
+  if (i === d.length) return null;
+  const nan = d.some(Number.isNaN);
   const v = d[i];
   const label = Number.isNaN(v) ? 'NaN' : v > 0 ? 'Inf' : '-Inf';
   const at = count(c.dims) === c.data.length ? c.dims.map((_, ax) => Math.floor(i / count(c.dims.slice(ax + 1))) % c.dims[ax]) : [i];
-  throw new UsageError(`${what}: ${label} at [${at.join(', ')}]`);
+  return { message: `${what}: ${label} at [${at.join(', ')}]`, nan };
+}
+
+/** ±Inf as ±the largest float32 (a −Inf mask entry, so that no kernel sees an infinity). */
+export function finiteData(data: Float32Array): Float32Array {
+  return data.map((v) => (v === Infinity ? 3.4028234663852886e38 : v === -Infinity ? -3.4028234663852886e38 : v));
 }
 
 /** Number of elements of full dims. */

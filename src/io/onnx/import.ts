@@ -12,7 +12,7 @@
 import type { onnx } from 'onnx-proto';
 import { UsageError, messageOf } from '../../errors.ts';
 import type { GraphDType, GraphValue, NetOp, Network, Shape } from '../../ir/graph.ts';
-import { FoldError, checkFiniteConst, count, floatsOf, isBatchDim } from './consts.ts';
+import { FoldError, count, floatsOf, isBatchDim, nonFinite } from './consts.ts';
 import type { Const } from './consts.ts';
 import { dataTypeName, decodeModel, decodeTensor } from './decode.ts';
 import type { DecodedModel } from './decode.ts';
@@ -49,6 +49,8 @@ class Importer implements ImportState {
   private readonly graph: onnx.IGraphProto;
   readonly opset: number;
   private readonly consts = new Map<string, Const>();
+  /** Constants holding ±Inf, with the refusal an op other than a mask's reading them gives. */
+  private readonly infinite = new Map<string, string>();
   /** Every activation seen so far (also values later renamed by folding). */
   private readonly values = new Map<string, Value>();
   /** Identity/Dropout outputs → the value they pass through. */
@@ -80,7 +82,7 @@ class Importer implements ImportState {
     const g = this.graph;
     for (const t of g.initializer ?? []) {
       const c = this.tensor(t, `${this.file}: initializer`);
-      checkFiniteConst(c, `${this.file}: initializer ${quote(t.name)}`);
+      this.noteFinite(t.name ?? '', c, `${this.file}: initializer ${quote(t.name)}`);
       this.consts.set(t.name ?? '', c);
       this.defined.add(t.name ?? '');
       this.taken.add(t.name ?? '');
@@ -238,8 +240,23 @@ class Importer implements ImportState {
   }
   setConst(name: string, c: Const): void {
     // Constant nodes and folded weights are weights too: NaN or Inf in them is refused like in initializers.
-    checkFiniteConst(c, `${this.where}: output ${quote(name)}`);
+    this.noteFinite(name, c, `${this.where}: output ${quote(name)}`);
     this.consts.set(name, c);
+  }
+  infiniteOf(name: string): string | undefined {
+    return this.infinite.get(this.resolve(name));
+  }
+
+  /**
+   * NaN in a constant is refused at once. ±Inf is refused when an op other than a mask's reads it
+   * (NodeContext.constAt): a weight with it gives silently wrong results, while attention masks are
+   * written with −Inf (nn.Transformer.generate_square_subsequent_mask).
+   */
+  private noteFinite(name: string, c: Const, what: string): void {
+    const bad = nonFinite(c, what);
+    if (!bad) return;
+    if (bad.nan) throw new UsageError(bad.message);
+    this.infinite.set(name, bad.message);
   }
   valueOf(name: string): Value | undefined {
     const r = this.resolve(name);
@@ -291,6 +308,8 @@ class Importer implements ImportState {
     if (v?.batchAt) throw new UsageError(`${this.file}: graph output ${quote(name)} has the batch dimension at axis ${v.batchAt}; outputs must have it first`);
     if (v) return v;
     const c = this.consts.get(r)!;
+    const inf = this.infinite.get(r);
+    if (inf) throw new UsageError(inf);
     if (c.kind === 'int' && c.data.some(isBatchDim)) {
       throw new UsageError(`${this.file}: graph output ${quote(name)} is a shape that depends on the batch size`);
     }

@@ -9,9 +9,10 @@
 import type { onnx } from 'onnx-proto';
 import type { ConvOp, LinearOp, NetOp } from '../../ir/graph.ts';
 import { Attrs } from './attrs.ts';
-import { count, floatsOf, normAxis, plainIntsOf } from './consts.ts';
+import { count, finiteData, floatsOf, normAxis, plainIntsOf } from './consts.ts';
 import type { Const } from './consts.ts';
 import { quote } from './proto.ts';
+import { UsageError } from '../../errors.ts';
 
 /** Thrown by an op importer; the importer turns it into a UsageError naming the file and node. */
 export class NodeError extends Error {}
@@ -46,6 +47,12 @@ export interface Value {
 /** How a merged batch shares its ONNX axis (Value.merged). */
 export type BatchMerge = 'major' | 'minor';
 
+/**
+ * Ops that may read a constant holding ±Inf: an attention mask is added, selected or clamped, and
+ * reshaped on its way there; its infinities become ±the largest float32 in the IR (finiteData).
+ */
+const MASK_OPS: ReadonlySet<string> = new Set(['Add', 'Sub', 'Where', 'Max', 'Min', 'Unsqueeze', 'Squeeze', 'Reshape', 'Expand', 'Slice', 'Transpose', 'Concat', 'Cast', 'CastLike', 'Gather', 'Identity', 'Tile', 'Flatten']);
+
 /** The graph state an op importer reads and extends (implemented by the importer). */
 export interface ImportState {
   /** Opset of the default ONNX domain. */
@@ -55,6 +62,8 @@ export interface ImportState {
   /** The graph inputs' first dim when it is a number: a Reshape target may spell the batch that way. */
   readonly declaredBatch: number | null;
   constOf(name: string): Const | undefined;
+  /** The refusal for a constant holding ±Inf read by an op other than a mask's, or undefined. */
+  infiniteOf(name: string): string | undefined;
   setConst(name: string, c: Const): void;
   /** An activation by (unaliased) name; undefined for constants and unknown names. */
   valueOf(name: string): Value | undefined;
@@ -144,16 +153,20 @@ export class NodeContext {
     return b >= 0 && a > b && !v.merged ? a - 1 : a;
   }
 
-  /** The constant at input `i`, if that input is present and constant. */
+  /** The constant at input `i`, if that input is present and constant (one holding ±Inf only for MASK_OPS). */
   constAt(i: number): Const | undefined {
-    return this.imp.constOf(this.ins[i] ?? '');
+    const name = this.ins[i] ?? '';
+    const c = this.imp.constOf(name);
+    const inf = c ? this.imp.infiniteOf(name) : undefined;
+    if (inf && !MASK_OPS.has(this.op)) throw new UsageError(inf);
+    return c;
   }
 
   /** A constant input, or null when the optional input is absent. */
   optConst(i: number, what: string): Const | null {
     const x = this.ins[i];
     if (!x) return null;
-    const c = this.imp.constOf(x);
+    const c = this.constAt(i);
     if (!c) throw new NodeError(`${what} ${quote(x)} must be a constant (an initializer or Constant output), not an activation`);
     return c;
   }
@@ -204,7 +217,7 @@ export class NodeContext {
   /** A constant read where the op needs an activation: a `constant` op (writing `out`), every sample equal to it. */
   constValue(c: Const, dims: number[], what: string, out?: string, dtype: DType = c.kind === 'int' ? 'int' : 'float'): Value {
     const name = out ?? this.imp.fresh(`${this.name}/${what}`);
-    this.imp.emit({ kind: 'constant', name: `${this.name}/${what}`, inputs: [], output: name, value: { dims, data: Float32Array.from(floatsOf(c, what)) } }, dims, dtype);
+    this.imp.emit({ kind: 'constant', name: `${this.name}/${what}`, inputs: [], output: name, value: { dims, data: finiteData(Float32Array.from(floatsOf(c, what))) } }, dims, dtype);
     return this.imp.valueOf(name)!;
   }
 

@@ -4,7 +4,7 @@
  * binary ops, and Where. A constant Add/Sub after a matrix op folds into its bias.
  */
 import type { BinaryFn, BinaryOp, UnaryFn, UnaryOp } from '../../../ir/graph.ts';
-import { broadcastShapes, floatsOf } from '../consts.ts';
+import { broadcastShapes, finiteData, floatsOf } from '../consts.ts';
 import type { Const } from '../consts.ts';
 import { foldBinary, foldUnary, foldWhere } from '../fold.ts';
 import { NodeError } from '../node.ts';
@@ -140,7 +140,7 @@ function emitBinary(n: NodeContext, fn: BinaryFn, lhs: Operand, rhs: Operand, ou
   const commutes = fn === 'add' || fn === 'mul' || fn === 'max' || fn === 'min' || fn === 'equal';
   const op: BinaryOp = {
     kind: 'binary', name, inputs: [x.name], output: out, fn,
-    b: { dims: bShape, data: Float32Array.from(floatsOf(c, 'constant operand')) }, constFirst: constFirst && !commutes,
+    b: { dims: bShape, data: finiteData(Float32Array.from(floatsOf(c, 'constant operand'))) }, constFirst: constFirst && !commutes,
     aShape: x.shape, bShape, outShape,
   };
   n.imp.emit(op, outShape, resultType(fn, x.dtype, c.kind === 'float' ? 'float' : 'int'), x.batchAt, x.merged);
@@ -170,8 +170,9 @@ function binary(fn: BinaryFn): OpImporter {
   const activation = (n: NodeContext): void => {
     const a = operandAt(n, 0, 'A');
     const b = operandAt(n, 1, 'B');
-    // A constant Add/Sub right after a Gemm/MatMul/Conv is that layer's bias.
-    const target = a.v && b.c && (fn === 'add' || fn === 'sub') ? n.imp.foldTarget(a.v.name) : b.v && a.c && fn === 'add' ? n.imp.foldTarget(b.v.name) : null;
+    // A constant Add/Sub right after a Gemm/MatMul/Conv is that layer's bias (never one holding ±Inf, a mask).
+    const masked = !!n.imp.infiniteOf(n.ins[a.c ? 0 : 1] ?? '');
+    const target = masked ? null : a.v && b.c && (fn === 'add' || fn === 'sub') ? n.imp.foldTarget(a.v.name) : b.v && a.c && fn === 'add' ? n.imp.foldTarget(b.v.name) : null;
     if (target) {
       const x = (a.v ?? b.v)!;
       const c = (a.c ?? b.c)!;
