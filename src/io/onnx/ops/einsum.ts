@@ -10,6 +10,7 @@ import type { Const } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
 import { emitLinear, reshapeTo } from './matrix.ts';
+import { emitReduce } from './reduce.ts';
 
 /** An Einsum equation with ellipses expanded to letters: one term per operand, and the output's. */
 export interface EinsumTerms {
@@ -84,10 +85,7 @@ class Operand {
   sumExcept(keep: string): void {
     const axes = [...this.letters].map((c, i) => (keep.includes(c) ? -1 : i)).filter((i) => i >= 0);
     if (axes.length === 0) return;
-    const outShape = this.v.shape.filter((_, i) => !axes.includes(i));
-    const out = this.n.imp.fresh(`${this.n.name}/sum`);
-    this.n.imp.emit({ kind: 'reduce', name: this.n.name, inputs: [this.v.name], output: out, fn: 'sum', axes, keepDims: false, inShape: this.v.shape, outShape }, outShape, 'float');
-    this.v = this.n.imp.valueOf(out)!;
+    this.v = emitReduce(this.n, 'sum', this.v, axes, false, this.n.imp.fresh(`${this.n.name}/sum`));
     this.letters = [...this.letters].filter((_, i) => !axes.includes(i)).join('');
   }
 

@@ -13,7 +13,7 @@ import { quote } from '../proto.ts';
 import { channelVector } from './matrix.ts';
 
 /** A binary operand: an activation or a constant. */
-type Operand = { v: Value; c?: undefined } | { c: Const; v?: undefined };
+export type Operand = { v: Value; c?: undefined } | { c: Const; v?: undefined };
 
 const COMPARISONS: readonly BinaryFn[] = ['equal', 'less', 'greater'];
 
@@ -66,17 +66,18 @@ function gelu(n: NodeContext): void {
 function prelu(n: NodeContext): void {
   const x = n.valueAnyBatch(0, 'X');
   const slope = operandAt(n, 1, 'slope');
-  const pos = n.imp.fresh(`${n.out}/pos`);
-  const neg = n.imp.fresh(`${n.out}/neg`);
-  const negPart = n.imp.fresh(`${n.out}/negpart`);
-  const scaled = n.imp.fresh(`${n.out}/scaled`);
-  const un = (fn: UnaryFn, input: string, output: string, name: string): void =>
-    n.imp.emit({ kind: 'unary', name, inputs: [input], output, fn, alpha: 0, min: -Infinity, max: Infinity }, [...x.shape], 'float', x.batchAt);
-  un('relu', x.name, pos, `${n.name}/pos`);
-  un('neg', x.name, neg, `${n.name}/neg`);
-  un('relu', neg, negPart, `${n.name}/negpart`);
-  emitBinary(n, 'mul', { v: n.imp.valueOf(negPart)! }, slope, scaled, `${n.name}/scaled`);
-  emitBinary(n, 'sub', { v: n.imp.valueOf(pos)! }, { v: n.imp.valueOf(scaled)! }, n.out);
+  const part = (s: string): string => n.imp.fresh(`${n.out}/${s}`);
+  const pos = emitUnary(n, 'relu', x, part('pos'), `${n.name}/pos`);
+  const negPart = emitUnary(n, 'relu', emitUnary(n, 'neg', x, part('neg'), `${n.name}/neg`), part('negpart'), `${n.name}/negpart`);
+  const scaled = part('scaled');
+  emitBinary(n, 'mul', { v: negPart }, slope, scaled, `${n.name}/scaled`);
+  emitBinary(n, 'sub', { v: pos }, { v: n.imp.valueOf(scaled)! }, n.out);
+}
+
+/** Emits unary `fn` (one without parameters) of `v` into `out`, where `v`'s batch sits; returns the new value. */
+export function emitUnary(n: NodeContext, fn: UnaryFn, v: Value, out: string, name = n.name): Value {
+  n.imp.emit({ kind: 'unary', name, inputs: [v.name], output: out, fn, alpha: 0, min: -Infinity, max: Infinity }, [...v.shape], 'float', v.batchAt, v.merged);
+  return n.imp.valueOf(out)!;
 }
 
 function foldClip(n: NodeContext): Const | null {
@@ -107,7 +108,7 @@ function needsTrunc(fn: BinaryFn, a: DType, b: DType): boolean {
  * (broadcasting between ranks would align the batch with another axis); a constant follows
  * `NodeContext.operand`'s rule.
  */
-function emitBinary(n: NodeContext, fn: BinaryFn, lhs: Operand, rhs: Operand, out: string, name = n.name, truncated = false): void {
+export function emitBinary(n: NodeContext, fn: BinaryFn, lhs: Operand, rhs: Operand, out: string, name = n.name, truncated = false): void {
   const types = [lhs, rhs].map((o): DType => (o.v ? o.v.dtype : o.c.kind === 'float' ? 'float' : 'int'));
   if (!truncated && needsTrunc(fn, types[0], types[1])) {
     const raw = n.imp.fresh(`${out}/exact`);

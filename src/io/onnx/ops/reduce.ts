@@ -3,9 +3,10 @@
  * ReduceSum and 17 for the others, as an input from then on), ArgMax, Softmax and LogSoftmax (on any
  * axis; before opset 13 on ONNX's 2-D coercion, which becomes reshapes around a one-axis softmax).
  */
-import type { BinaryOp, ReduceOp, UnaryOp } from '../../../ir/graph.ts';
+import type { BinaryFn, ReduceOp, UnaryOp } from '../../../ir/graph.ts';
 import { count, normAxis, plainIntsOf, type Const } from '../consts.ts';
 import { NodeError } from '../node.ts';
+import { emitBinary, emitUnary } from './elementwise.ts';
 import { reshapeTo } from './matrix.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
 
@@ -22,7 +23,7 @@ function reduceAxes(n: NodeContext, x: Value, axesFromInput: number): { axes: nu
 }
 
 /** Emits reduce `fn` of `x` over per-sample `axes` into `out`, returning the value. */
-function emitReduce(n: NodeContext, fn: ReduceOp['fn'], x: Value, axes: number[], keepDims: boolean, out: string): Value {
+export function emitReduce(n: NodeContext, fn: ReduceOp['fn'], x: Value, axes: number[], keepDims: boolean, out: string): Value {
   const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
   // A moved batch (seq-first [T, batch, D]) shifts left by the dropped axes before it.
   const b = x.batchAt ?? 0;
@@ -54,13 +55,9 @@ function reduceComposite(kind: 'l1' | 'l2' | 'sumsquare' | 'logsumexp'): (n: Nod
     if (!given) throw new NodeError('noop_with_empty_axes = 1 with no axes is not supported for this reduction');
     const axes = given;
     const fresh = (s: string): string => n.imp.fresh(`${n.out}/${s}`);
-    const un = (fn: UnaryOp['fn'], v: Value, out: string): Value => {
-      n.imp.emit({ kind: 'unary', name: n.name, inputs: [v.name], output: out, fn, alpha: 0, min: -Infinity, max: Infinity }, [...v.shape]);
-      return n.imp.valueOf(out)!;
-    };
-    const bin = (fn: BinaryOp['fn'], a: Value, b: Value, out: string): Value => {
-      const outShape = a.shape.map((d, i) => Math.max(d, b.shape[i]));
-      n.imp.emit({ kind: 'binary', name: n.name, inputs: [a.name, b.name], output: out, fn, b: null, constFirst: false, aShape: a.shape, bShape: b.shape, outShape }, outShape);
+    const un = (fn: UnaryOp['fn'], v: Value, out: string): Value => emitUnary(n, fn, v, out);
+    const bin = (fn: BinaryFn, a: Value, b: Value, out: string): Value => {
+      emitBinary(n, fn, { v: a }, { v: b }, out);
       return n.imp.valueOf(out)!;
     };
     if (kind === 'l1') return void emitReduce(n, 'sum', un('abs', x, fresh('abs')), axes, keepDims, n.out);
