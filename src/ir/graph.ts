@@ -44,6 +44,12 @@ export interface LinearOp extends OpBase {
   weight: Float32Array | Float64Array;
   /** [N], or null. */
   bias: Float32Array | null;
+  /**
+   * Ops with the same tie are one physical crossbar layer used several times (an RNN's recurrent
+   * weights, once per time step): one layerIndex, one programmed chip, one calibration, its arrays
+   * counted once; each use draws its own per-read noise. They share name, weight, bias, K, N and inShape.
+   */
+  tie?: string;
 }
 
 /**

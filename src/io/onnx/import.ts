@@ -285,7 +285,8 @@ class Importer implements ImportState {
     const v = this.resolve(value);
     const p = this.producer.get(v);
     if (!p || (p.kind !== 'linear' && p.kind !== 'conv')) return null;
-    if ((this.uses.get(v) ?? 0) !== 1) return null;
+    // A tied layer's weights serve every use: folding a later op into them would change the others.
+    if ((this.uses.get(v) ?? 0) !== 1 || (p.kind === 'linear' && p.tie !== undefined)) return null;
     return p;
   }
 
@@ -345,8 +346,14 @@ class Importer implements ImportState {
     const inShape = inputs.values.length === 1 ? inputs.values[0].shape : [inputs.size];
     const shapes = new Map<string, Shape>([[inName, inShape]]);
     let layer = 0;
+    const tied = new Map<string, number>();
     for (const op of ops) {
-      if (op.kind === 'linear' || op.kind === 'conv') op.layerIndex = layer++;
+      if (op.kind === 'conv' || (op.kind === 'linear' && op.tie === undefined)) op.layerIndex = layer++;
+      else if (op.kind === 'linear') {
+        // Every use of a tied layer takes the index of its first use.
+        if (!tied.has(op.tie!)) tied.set(op.tie!, layer++);
+        op.layerIndex = tied.get(op.tie!)!;
+      }
       shapes.set(op.output, this.values.get(op.output)?.shape ?? packingShape(op));
     }
     return { input: { name: inName, shape: inShape }, output: outName, inputs: inputs.values, outputs: outputs.values, batched: this.batched, shapes, ops, opset: this.opset };

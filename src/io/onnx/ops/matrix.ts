@@ -19,10 +19,13 @@ export function reshapeTo(n: NodeContext, x: Value, shape: number[], out?: strin
   return n.imp.valueOf(name)!;
 }
 
-/** Emits a crossbar linear layer over the last axis of `x` (weight row-major [K, N]) into `out`. */
-export function emitLinear(n: NodeContext, x: Value, K: number, N: number, weight: Float32Array, bias: Float32Array | null, out: string, name = n.name): Value {
+/**
+ * Emits a crossbar linear layer over the last axis of `x` (weight row-major [K, N]) into `out`; ops
+ * emitted with the same `tie` (and the same weight, bias and name) are one layer used several times.
+ */
+export function emitLinear(n: NodeContext, x: Value, K: number, N: number, weight: Float32Array, bias: Float32Array | null, out: string, name = n.name, tie?: string): Value {
   if (x.shape[x.shape.length - 1] !== K) throw new NodeError(`input has ${x.shape[x.shape.length - 1]} features but the weight has ${K} rows`);
-  const op: LinearOp = { kind: 'linear', name, inputs: [x.name], output: out, layerIndex: -1, K, N, inShape: x.shape, weight, bias };
+  const op: LinearOp = { kind: 'linear', name, inputs: [x.name], output: out, layerIndex: -1, K, N, inShape: x.shape, weight, bias, ...(tie === undefined ? {} : { tie }) };
   // Samples stay whole in memory wherever the batch sits among the ONNX axes, so the batch keeps its place.
   n.imp.emit(op, [...x.shape.slice(0, -1), N], 'float', x.batchAt ?? 0, x.merged);
   return n.imp.valueOf(out)!;
