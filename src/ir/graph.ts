@@ -214,3 +214,20 @@ export function sizeOf(shape: Shape): number {
 export function isMatrixOp(op: NetOp): op is LinearOp | ConvOp {
   return op.kind === 'linear' || op.kind === 'conv';
 }
+
+/**
+ * Each matrix op's crossbar layer (its layerIndex), numbered in order of first use: an untied op is
+ * a layer of its own, and every use of a tied layer (LinearOp.tie) takes its first use's number.
+ */
+export function matrixLayerOf(ops: readonly NetOp[]): Map<LinearOp | ConvOp, number> {
+  const out = new Map<LinearOp | ConvOp, number>();
+  const tied = new Map<string, number>();
+  let next = 0;
+  for (const op of ops) {
+    if (!isMatrixOp(op)) continue;
+    const tie = op.kind === 'linear' ? op.tie : undefined;
+    if (tie !== undefined && !tied.has(tie)) tied.set(tie, next++);
+    out.set(op, tie === undefined ? next++ : tied.get(tie)!);
+  }
+  return out;
+}

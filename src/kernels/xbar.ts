@@ -1,3 +1,4 @@
+import { perReadLayer } from '../random/philox.ts';
 import type { XbarConfig } from '../config/types.ts';
 import { adcIsSigned } from '../crossbar/adc.ts';
 import type { ProgrammedLayer } from '../crossbar/program.ts';
@@ -66,6 +67,8 @@ export interface XbarEncodeOptions {
   bias?: boolean;
   /** Vectors per dispatch (results never depend on it); default: the adapter's limits. */
   vectorsPerDispatch?: number;
+  /** Which use of a tied layer this run is (default 0): keys its per-read noise apart (perReadLayer). */
+  use?: number;
   /** A u32 buffer whose first word is incremented once per vector that needs the X⁻ pass (event counts). */
   negCounter?: GPUBuffer;
   /**
@@ -560,7 +563,7 @@ export class GpuCrossbarLayer {
             K: g.K, N: g.N, N4: slice.n4, col4Offset: slice.col4, pairs: 2 * ceilDiv(g.N, 4),
             rows: n, rowStart: r0, rowOffset: o.rowOffset + done + r0, outBase: Y.shift + r0 * g.N,
             blockRows: cfg.array.rows, nBlocks: g.blocks.length, adcBits: trace ? 0 : cfg.adc.bits, dacBits: g.b,
-            seed: chip.seed >>> 0, chip: chip.chip >>> 0, layer: this.layerIndex, Tfull: g.T,
+            seed: chip.seed >>> 0, chip: chip.chip >>> 0, layer: perReadLayer(this.layerIndex, o.use ?? 0), Tfull: g.T,
             outScale: o.outScale, invVm: 1 / g.Vm, gminSub: layout.gminSub, offsetQw: cfg.weights.mapping === 'offset' ? g.Qw : 0,
             partRows: partitionSizes(cfg).rows, rColNorm: normalizedWires(cfg).rCol,
             readVar: this.deviceReads ? 1 : cfg.noise.read.sigma ** 2, adcNoise: cfg.adc.noise, analogNoise: cfg.analog.noise, biasScale: o.bias === false ? 0 : 1,

@@ -162,13 +162,14 @@ export async function calibrateNetwork<T>(net: Network, layers: readonly MatrixL
   // output LSB from the largest |output| (after a fused ReLU: the largest output) of its layer.
   const digital = (i: number): boolean => layers[i].cfg?.digital !== undefined;
   const ranged = (i: number): boolean => layers[i].cfg !== null && needsCalibration(layers[i].cfg!);
-  const relu = layers.map((l) => l.cfg?.digital !== undefined && (l.cfg.digital.relu || reluFollows(net, l.op.output)));
+  const relu = layers.map((l) => l.cfg?.digital !== undefined && (l.cfg.digital.relu || l.ops.every((op) => reluFollows(net, op.output))));
   const maxOut = layers.map(() => 0);
   const maxAbs = layers.map(() => 0);
   const wantRanges = layers.some((_, i) => ranged(i));
   // One walk needs a batch to measure the ranges in: with no calibration inputs the scales are set below.
   const oneWalk = wantRanges && cal.n > 0 && calibrationStep(ex, cal) >= cal.n;
-  const kept = new Map<number, T>();
+  // Each use's input (a tied layer is read at several steps): [layer, input] in walk order.
+  const kept: [number, T][] = [];
   const setScales = (): void => {
     layers.forEach((l, i) => {
       if (measured(i)) scales[i].sx = maxAbs[i] === 0 ? 1 : maxAbs[i] / (2 ** l.cfg!.inputs.bits - 1);
@@ -193,7 +194,7 @@ export async function calibrateNetwork<T>(net: Network, layers: readonly MatrixL
       ex,
       cal,
       (b, layer, x, _B, later) => {
-        if (oneWalk && ranged(layer)) kept.set(layer, x);
+        if (oneWalk && ranged(layer)) kept.push([layer, x]);
         if (!measured(layer)) return;
         const m = b.maxAbs(x);
         later(() => (maxAbs[layer] = Math.max(maxAbs[layer], m.get())));

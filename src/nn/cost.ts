@@ -17,7 +17,7 @@ import { planMatrices, type MatrixLayer } from './matrices.ts';
 
 function shapeOf(l: MatrixLayer, nonNegative: ReadonlyMap<string, boolean>): ShapeLayer {
   const p = l.parts[0];
-  return { name: l.op.name, layerIndex: l.op.layerIndex, K: p.K, N: p.N, groups: l.parts.length, vectorsPerSample: l.vectorsPerSample, inputNonNegative: nonNegative.get(l.op.inputs[0]) ?? false };
+  return { name: l.op.name, layerIndex: l.op.layerIndex, K: p.K, N: p.N, groups: l.parts.length, vectorsPerSample: l.vectorsPerSample, inputNonNegative: l.ops.every((op) => nonNegative.get(op.inputs[0]) ?? false) };
 }
 
 /** An imported network by shape: its Linear/Conv layers, with which inputs are provably ≥ 0. */

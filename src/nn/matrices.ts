@@ -3,7 +3,7 @@ import { addCounts, layerCounts, zeroCounts, type EventCounts } from '../crossba
 import type { LayerGeometry } from '../crossbar/geometry.ts';
 import { resolveLayerConfig } from '../config/schema.ts';
 import { UsageError } from '../errors.ts';
-import { isMatrixOp, sizeOf, type ConvOp, type LinearOp, type Network } from '../ir/graph.ts';
+import { matrixLayerOf, sizeOf, type ConvOp, type LinearOp, type Network } from '../ir/graph.ts';
 
 /** One crossbar matrix: a linear layer, or one group of a convolution (DESIGN.md section 6). */
 export interface MatrixPart {
@@ -21,11 +21,34 @@ export interface MatrixPart {
 
 /** A linear or conv layer with the config it runs with (null: kept digital, f32). */
 export interface MatrixLayer {
+  /** Its first use. */
   op: LinearOp | ConvOp;
+  /** Every op that runs it, in network order: one, or a tied layer's uses (LinearOp.tie). */
+  ops: readonly (LinearOp | ConvOp)[];
   cfg: XbarConfig | null;
   parts: MatrixPart[];
-  /** Input vectors per sample: a linear layer's rows (1, or tokens/pixels), or OH·OW (conv, per group). */
+  /** Input vectors per sample of one use: a linear layer's rows (1, or tokens/pixels), or OH·OW (conv, per group). */
+  vectorsPerUse: number;
+  /** Input vectors per sample over all uses (section 5's vectors of each matrix). */
   vectorsPerSample: number;
+}
+
+/** Per-read noise keys a tied layer's uses apart in the counter's layer word (src/random/philox.ts), so both stay below this. */
+const MAX_TIED = 0x10000;
+
+/** The network's matrix ops grouped into layers (matrixLayerOf), each tied layer's uses checked to be one matrix. */
+function layerOps(net: Network): (LinearOp | ConvOp)[][] {
+  const groups: (LinearOp | ConvOp)[][] = [];
+  for (const [op, i] of matrixLayerOf(net.ops)) (groups[i] ??= []).push(op);
+  for (const uses of groups) {
+    const [a, ...rest] = uses;
+    for (const b of rest) {
+      const same = a.kind === 'linear' && b.kind === 'linear' && a.name === b.name && a.weight === b.weight && a.bias === b.bias && a.K === b.K && a.N === b.N && a.inShape.join() === b.inShape.join();
+      if (!same) throw new Error(`network: the uses of tied layer ${a.name} differ (name, weight, bias or shape)`);
+    }
+    if (uses.length >= MAX_TIED) throw new UsageError(`layer ${a.name} is used ${uses.length} times; a tied layer may be used at most ${MAX_TIED - 1} times`);
+  }
+  return groups;
 }
 
 /** Splits a conv weight [cout, cin/g, kh, kw] into per-group matrices with rows (cin, kh, kw). */
@@ -47,7 +70,8 @@ function convParts(op: ConvOp): { W: Float32Array | Float64Array; K: number; N: 
  * `allDigital` (--digital) keeps every layer in f32. An override key that names no layer is an error.
  */
 export function planMatrices(net: Network, cfg: XbarConfig, allDigital: boolean): MatrixLayer[] {
-  const ops = net.ops.filter(isMatrixOp);
+  const layers = layerOps(net);
+  const ops = layers.map((uses) => uses[0]);
   for (const key of Object.keys(cfg.layers)) {
     if (!ops.some((op) => op.name === key || String(op.layerIndex) === key)) {
       const names = ops.map((op) => `${op.layerIndex}:${op.name}`).join(', ');
@@ -55,15 +79,18 @@ export function planMatrices(net: Network, cfg: XbarConfig, allDigital: boolean)
     }
   }
   let matrixIndex = 0;
-  return ops.map((op) => {
+  const planned = layers.map((uses): MatrixLayer => {
+    const op = uses[0];
     const override = cfg.layers[op.name] ?? cfg.layers[String(op.layerIndex)];
     const digital = allDigital || override?.digital === true;
     const layerCfg = digital ? null : override ? resolveLayerConfig(cfg, override) : cfg;
     const raw = op.kind === 'linear' ? [{ W: op.weight, K: op.K, N: op.N }] : convParts(op);
     const parts = raw.map((p, group) => ({ ...p, group, matrixIndex: digital ? -1 : matrixIndex++ }));
-    const vectorsPerSample = op.kind === 'linear' ? sizeOf(op.inShape) / op.K : op.outShape[1] * op.outShape[2];
-    return { op, cfg: layerCfg, parts, vectorsPerSample };
+    const vectorsPerUse = op.kind === 'linear' ? sizeOf(op.inShape) / op.K : op.outShape[1] * op.outShape[2];
+    return { op, ops: uses, cfg: layerCfg, parts, vectorsPerUse, vectorsPerSample: vectorsPerUse * uses.length };
   });
+  if (matrixIndex > MAX_TIED) throw new UsageError(`the network has ${matrixIndex} crossbar matrices; at most ${MAX_TIED} are supported`);
+  return planned;
 }
 
 /** Section 5's counts of a matrix layer over `samples` samples: each group's matrix sees vectorsPerSample vectors per sample. */

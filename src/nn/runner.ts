@@ -70,8 +70,10 @@ export interface AnalogLayerInfo {
   rowBlocks: number;
   /** Arrays of the whole layer, all groups (section 5's `arrays`). */
   arrays: number;
-  /** Input vectors per sample (1, tokens, or output pixels). */
+  /** Input vectors per sample (1, tokens, or output pixels; times the uses of a tied layer). */
   vectorsPerSample: number;
+  /** How many times the network runs it per sample (more than 1 for a tied layer: an RNN's recurrent weights). */
+  uses: number;
 }
 
 /** The runner interface every caller (eval, sweep, vmm, app, benches) uses. */
@@ -147,7 +149,7 @@ class Runner<T> implements NetworkRunner {
       const { K, N } = l.parts[0];
       const g = layerGeometry(K, N, cfg);
       const arrays = l.parts.reduce((a, p) => a + layerGeometry(p.K, p.N, cfg).blocks.reduce((b, r) => b + r.arrays, 0), 0);
-      return [{ index: l.op.layerIndex, name: l.op.name, kind: l.op.kind, groups: l.parts.length, K, N, rowBlocks: g.blocks.length, arrays, vectorsPerSample: l.vectorsPerSample }];
+      return [{ index: l.op.layerIndex, name: l.op.name, kind: l.op.kind, groups: l.parts.length, K, N, rowBlocks: g.blocks.length, arrays, vectorsPerSample: l.vectorsPerSample, uses: l.ops.length }];
     });
   }
 
@@ -181,24 +183,25 @@ class Runner<T> implements NetworkRunner {
   async forward(handle: ChipHandle | null, x: Float32Array, B: number, offset: number, keep = false): Promise<ForwardResult> {
     const h = handle as Handle | null;
     const b = this.ex.batch();
-    const neg: Pending<number>[][] = this.layers.map(() => []);
+    // Per layer and group, every use's count of vectors that needed the X⁻ pass.
+    const neg: Pending<number>[][][] = this.layers.map((l) => l.parts.map(() => []));
     const kept = new Map<string, Pending<Float32Array>>();
-    const y = walkNetwork(this.net, b, x, B, (layer, t) => {
+    const y = walkNetwork(this.net, b, x, B, (layer, t, use) => {
       const l = this.layers[layer];
       // The adapter branch reads the layer's input rows (one per vector) beside the analog output.
-      return b.adapter(layer, t, this.matrixOutput(b, h, layer, t, B, offset, neg), B * l.vectorsPerSample);
+      return b.adapter(layer, t, this.matrixOutput(b, h, layer, t, B, offset, use, neg), B * l.vectorsPerUse);
     }, keep ? (name, t) => kept.set(name, b.read(t)) : undefined);
     const out = b.read(y);
     await b.finish();
     return {
       output: out.get(),
-      negVectors: this.layers.map((l, i) => l.parts.map((_, g) => neg[i][g]?.get() ?? 0)),
+      negVectors: neg.map((groups) => groups.map((uses) => uses.reduce((a, p) => a + p.get(), 0))),
       ...(keep ? { values: new Map([...kept].map(([k, v]) => [k, v.get()])) } : {}),
     };
   }
 
   /** One matrix layer's output without its adapter: f32 when digital or without a chip, else the crossbar. */
-  private matrixOutput(b: ExecBatch<T>, h: Handle | null, layer: number, t: T, B: number, offset: number, neg: Pending<number>[][]): T {
+  private matrixOutput(b: ExecBatch<T>, h: Handle | null, layer: number, t: T, B: number, offset: number, use: number, neg: Pending<number>[][][]): T {
     {
       const l = this.layers[layer];
       if (!l.cfg || !h) return b.f32(layer, t, B);
@@ -208,12 +211,13 @@ class Runner<T> implements NetworkRunner {
           chip: h.set,
           sxq: quantScale(this.scales, layer, this.opts.inputCodes),
           outScale: sx * h.compensation[layer][group],
-          rowOffset: offset * l.vectorsPerSample,
+          rowOffset: offset * l.vectorsPerUse,
           perRead: true,
           bias: l.op.kind === 'linear',
           vectorsPerDispatch: this.opts.vectorsPerDispatch,
+          use,
         });
-        neg[layer][group] = r.negVectors;
+        neg[layer][group].push(r.negVectors);
         return r.y;
       });
     }

@@ -2,24 +2,34 @@
  * The one walk over the network IR (DESIGN.md section 6), shared by every backend and every purpose
  * (forward, calibration, drift compensation): digital ops go to the backend, matrix ops to `matrix`.
  */
-import { isMatrixOp, type Network } from '../ir/graph.ts';
+import { isMatrixOp, matrixLayerOf, type Network } from '../ir/graph.ts';
 import type { ExecBatch } from './exec/types.ts';
 import type { MatrixLayer } from './matrices.ts';
 import type { DigitalOp } from './ops/types.ts';
 
-/** Walks `net` over a batch of B samples; returns the graph output. `visit` sees every value as it is produced. */
-export function walkNetwork<T>(net: Network, b: ExecBatch<T>, x: Float32Array, B: number, matrix: (layer: number, x: T) => T, visit?: (name: string, t: T) => void): T {
+/**
+ * Walks `net` over a batch of B samples; returns the graph output. `matrix` gets each matrix op's
+ * layer (planMatrices order) and which use of it this is (a tied layer runs once per use); `visit`
+ * sees every value as it is produced.
+ */
+export function walkNetwork<T>(net: Network, b: ExecBatch<T>, x: Float32Array, B: number, matrix: (layer: number, x: T, use: number) => T, visit?: (name: string, t: T) => void): T {
+  const layerOf = matrixLayerOf(net.ops);
+  const uses: number[] = [];
   const values = new Map<string, T>();
   values.set(net.input.name, b.input(x, B));
   visit?.(net.input.name, values.get(net.input.name)!);
-  let layer = 0;
   for (const op of net.ops) {
     const ins = op.inputs.map((n) => {
       const t = values.get(n);
       if (t === undefined) throw new Error(`network: value "${n}" used by ${op.name} before it is produced`);
       return t;
     });
-    const t = isMatrixOp(op) ? matrix(layer++, ins[0]) : b.digital(op as DigitalOp, ins, B);
+    let t: T;
+    if (isMatrixOp(op)) {
+      const layer = layerOf.get(op)!;
+      uses[layer] = (uses[layer] ?? -1) + 1;
+      t = matrix(layer, ins[0], uses[layer]);
+    } else t = b.digital(op as DigitalOp, ins, B);
     values.set(op.output, t);
     visit?.(op.output, t);
   }
@@ -31,15 +41,15 @@ export function walkNetwork<T>(net: Network, b: ExecBatch<T>, x: Float32Array, B
 /** Calls `f` with the rows each crossbar matrix of a layer reads: its input (linear) or each group's im2col rows (conv). */
 export function forEachMatrix<T>(b: ExecBatch<T>, l: MatrixLayer, x: T, B: number, f: (group: number, rows: T, n: number) => void): void {
   const op = l.op;
-  // A linear layer's sample holds vectorsPerSample rows (tokens, pixels), each one crossbar input vector.
-  if (op.kind === 'linear') f(0, x, B * l.vectorsPerSample);
-  else for (const p of l.parts) f(p.group, b.im2col(op, x, B, p.group), B * l.vectorsPerSample);
+  // A linear layer's sample holds vectorsPerUse rows (tokens, pixels), each one crossbar input vector.
+  if (op.kind === 'linear') f(0, x, B * l.vectorsPerUse);
+  else for (const p of l.parts) f(p.group, b.im2col(op, x, B, p.group), B * l.vectorsPerUse);
 }
 
 /** A layer's output from its crossbar matrices: `run` gives each matrix's [n, N] outputs; conv groups are scattered to NCHW. */
 export function crossbarOutput<T>(b: ExecBatch<T>, l: MatrixLayer, x: T, B: number, run: (group: number, rows: T, n: number) => T): T {
   const op = l.op;
-  if (op.kind === 'linear') return run(0, x, B * l.vectorsPerSample);
+  if (op.kind === 'linear') return run(0, x, B * l.vectorsPerUse);
   const out = b.convOutput(op, B);
   forEachMatrix(b, l, x, B, (group, rows, n) => b.scatter(op, run(group, rows, n), out, B, group));
   return out;

@@ -6,7 +6,8 @@
  * Keys and counters (the contract shared by the CPU reference and every kernel):
  * - key = (seed mod 2^32, chip instance): a different chip is an independent stream of the same seed.
  * - counter = (element lo, element hi, layer, stream): `layer` is the crossbar layer's index in the
- *   network (0 for `xbarsim vmm`), `stream` one of NOISE_STREAM below, and the element is a 64-bit
+ *   network (0 for `xbarsim vmm`; per-read streams of a tied layer's later uses add 2^16 per use,
+ *   perReadLayer), `stream` one of NOISE_STREAM below, and the element is a 64-bit
  *   index whose meaning each stream fixes:
  *   - static streams (programming, stuck-at, drift, deviceProgramming, deviceDrift): lo = cell index
  *     `((k·S + s)·pol + p)·N + j`, hi = 0;
@@ -53,6 +54,15 @@ export function staticElement(k: number, s: number, p: number, j: number, S: num
 /** Element lo of a per-read draw at row block p, cycle t, plane and column j (cyclesKeyed = T'). */
 export function perReadLo(p: number, t: number, plane: number, j: number, cyclesKeyed: number, planes: number, N: number): number {
   return ((p * cyclesKeyed + t) * planes + plane) * (2 * Math.ceil(N / 4)) + Math.floor(j / 2);
+}
+
+/**
+ * The counter's layer word of a per-read draw: the matrix's position, plus 2^16 per earlier use when
+ * the layer is tied (one crossbar read at several time steps sees the same vectors' positions, and
+ * each read draws afresh). Untied layers (use 0) keep the plain position.
+ */
+export function perReadLayer(matrixIndex: number, use: number): number {
+  return (matrixIndex + use * 0x10000) >>> 0;
 }
 
 /** Element hi of a per-read draw of vector v (its position in the whole input set) in pass 0 (X⁺) or 1 (X⁻). */

@@ -7,7 +7,9 @@ import type { LayerRef } from './types.ts';
 
 /** The model's Linear/Conv layers, as `layers` keys name them. */
 export function matrixLayerRefs(net: Network): LayerRef[] {
-  return net.ops.filter(isMatrixOp).map((op) => ({ index: op.layerIndex, name: op.name }));
+  // A tied layer (an RNN's recurrent weights) is listed once, however many steps use it.
+  const seen = new Set<number>();
+  return net.ops.filter(isMatrixOp).filter((op) => !seen.has(op.layerIndex) && seen.add(op.layerIndex)).map((op) => ({ index: op.layerIndex, name: op.name }));
 }
 
 /** The model's number of classes: its output's size per sample (labels must be below it). */

@@ -96,7 +96,7 @@ describe('xbarsim eval: bad input is one line, exit 2', () => {
     const slices = Math.ceil((weights.bits - (pol === 2 ? 1 : 0)) / weights.cellBits);
     const blocks = Math.ceil(fc2.K / array.rows);
     expect((out as unknown as { analogLayers: unknown[] }).analogLayers).toEqual([
-      { index: 1, name: 'fc2.matmul', kind: 'linear', groups: 1, K: fc2.K, N: fc2.N, rowBlocks: blocks, arrays: blocks * Math.ceil((fc2.N * slices * pol) / array.cols), vectorsPerSample: 1 },
+      { index: 1, name: 'fc2.matmul', kind: 'linear', groups: 1, K: fc2.K, N: fc2.N, rowBlocks: blocks, arrays: blocks * Math.ceil((fc2.N * slices * pol) / array.cols), vectorsPerSample: 1, uses: 1 },
     ]);
   });
 });

@@ -11,7 +11,7 @@
  */
 import type { onnx } from 'onnx-proto';
 import { UsageError, messageOf } from '../../errors.ts';
-import type { GraphDType, GraphValue, NetOp, Network, Shape } from '../../ir/graph.ts';
+import { isMatrixOp, matrixLayerOf, type GraphDType, type GraphValue, type NetOp, type Network, type Shape } from '../../ir/graph.ts';
 import { FoldError, count, floatsOf, isBatchDim, nonFinite } from './consts.ts';
 import type { Const } from './consts.ts';
 import { dataTypeName, decodeModel, decodeTensor } from './decode.ts';
@@ -345,15 +345,9 @@ class Importer implements ImportState {
     const ops = [...unpackOps(inputs, inName), ...kept, ...packOps(outputs, outName, (b) => this.fresh(b))];
     const inShape = inputs.values.length === 1 ? inputs.values[0].shape : [inputs.size];
     const shapes = new Map<string, Shape>([[inName, inShape]]);
-    let layer = 0;
-    const tied = new Map<string, number>();
+    const layers = matrixLayerOf(ops);
     for (const op of ops) {
-      if (op.kind === 'conv' || (op.kind === 'linear' && op.tie === undefined)) op.layerIndex = layer++;
-      else if (op.kind === 'linear') {
-        // Every use of a tied layer takes the index of its first use.
-        if (!tied.has(op.tie!)) tied.set(op.tie!, layer++);
-        op.layerIndex = tied.get(op.tie!)!;
-      }
+      if (isMatrixOp(op)) op.layerIndex = layers.get(op)!;
       shapes.set(op.output, this.values.get(op.output)?.shape ?? packingShape(op));
     }
     return { input: { name: inName, shape: inShape }, output: outName, inputs: inputs.values, outputs: outputs.values, batched: this.batched, shapes, ops, opset: this.opset };

@@ -75,7 +75,8 @@ export interface TrainerWords {
 export function trainableLayers<O extends MatrixLayer['op']>(net: Network, cfg: XbarConfig, names: readonly string[] | null, takes: (op: MatrixLayer['op']) => op is O, words: TrainerWords): O[] {
   const plan = planMatrices(net, cfg, false);
   if (names === null) {
-    const analog = plan.filter((l) => l.cfg !== null).map((l) => l.op).filter(takes);
+    // A tied layer's gradient would sum over its steps (backpropagation through time), which training does not do.
+    const analog = plan.filter((l) => l.cfg !== null && l.ops.length === 1).map((l) => l.op).filter(takes);
     if (analog.length === 0) throw new UsageError(`${words.cmd}: the model has no analog ${words.kinds} layer to ${words.verb}`);
     const ok = analog.filter((op) => unsupportedOp(net, net.ops.indexOf(op)) === null);
     if (ok.length === 0) throw new UsageError(`${words.cmd}: every ${words.kinds} layer is followed by an op training cannot differentiate (supported: ${BACKWARD_OPS})`);
@@ -85,6 +86,8 @@ export function trainableLayers<O extends MatrixLayer['op']>(net: Network, cfg: 
   return [...new Set(names)].map((n) => {
     const op = all.find((o) => o.name === n);
     if (!op) throw new UsageError(`--layers: "${n}" is not a ${words.kinds} layer (allowed: ${all.map((o) => o.name).join(', ')})`);
+    const steps = plan.find((l) => l.op === op)!.ops.length;
+    if (steps > 1) throw new UsageError(`--layers: "${n}" is a recurrent weight used at ${steps} time steps; ${words.cmd} cannot ${words.verb} it (no backpropagation through time); choose other layers`);
     // Checked here, before any device opens: the trainer would refuse it later.
     const bad = unsupportedOp(net, net.ops.indexOf(op));
     if (bad) throw new UsageError(`--layers: "${n}": cannot differentiate ${bad.kind} op "${bad.name}" after it (supported: ${BACKWARD_OPS}); choose later layers`);

@@ -12,6 +12,7 @@ import { colsToNchwTensorRef, convF32Ref, im2colTensorRef, linearF32Ref } from '
 import { digitalOpRef } from '../ops/registry.ts';
 import type { ExecBatch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
 import { forEachMatrix } from '../walk.ts';
+import { perReadLayer } from '../../random/philox.ts';
 import { DigitalUnit } from '../../readout/digital.ts';
 import { adapterBranchRef, addBranch, scaledUp, type AdapterLayer } from '../../adapters/set.ts';
 
@@ -148,7 +149,7 @@ class CpuBatch implements ExecBatch<HostTensor> {
     if (run.chip !== 'ideal') {
       const c = (run.chip as CpuChipSet).matrices[layer][group]!;
       chip = c.layer;
-      noise = { id: { seed: this.seed, chip: run.chip.chip, layer: l.parts[group].matrixIndex }, vectorOffset: run.rowOffset, gains: c.gains, perRead: run.perRead };
+      noise = { id: { seed: this.seed, chip: run.chip.chip, layer: perReadLayer(l.parts[group].matrixIndex, run.use ?? 0) }, vectorOffset: run.rowOffset, gains: c.gains, perRead: run.perRead };
     }
     return vmmRef(chip, cfg, xq, n, run.outScale, { hi: (p) => ranges[p], noise, accumulators: acc });
   }

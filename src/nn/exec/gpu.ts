@@ -82,7 +82,7 @@ export class GpuExecutor implements Executor<GpuTensor> {
     let perSample = sizeOf(this.net.input.shape);
     for (const shape of this.net.shapes.values()) perSample = Math.max(perSample, sizeOf(shape));
     for (const l of this.layers) {
-      perSample = Math.max(perSample, l.vectorsPerSample * l.parts[0].K, l.vectorsPerSample * l.parts[0].N);
+      perSample = Math.max(perSample, l.vectorsPerUse * l.parts[0].K, l.vectorsPerUse * l.parts[0].N);
     }
     const lim = this.s.ctx.limits;
     return Math.max(1, Math.min(1024, Math.floor(Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize) / (4 * perSample))));
@@ -192,7 +192,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
 
   f32(layer: number, x: GpuTensor, B: number): GpuTensor {
     const op = this.layers[layer].op;
-    return op.kind === 'linear' ? encodeLinearF32(this.e, this.f32w[layer], x, B * this.layers[layer].vectorsPerSample) : encodeConvF32(this.e, this.f32w[layer], x, B);
+    return op.kind === 'linear' ? encodeLinearF32(this.e, this.f32w[layer], x, B * this.layers[layer].vectorsPerUse) : encodeConvF32(this.e, this.f32w[layer], x, B);
   }
 
   im2col(op: ConvOp, x: GpuTensor, B: number, group: number): GpuTensor {
@@ -240,6 +240,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
       bias: run.bias,
       negCounter,
       vectorsPerDispatch: run.vectorsPerDispatch,
+      use: run.use,
       digital: withDigital ? this.digitalUnit(layer, group, run) : undefined,
     });
     return y;
@@ -266,7 +267,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
     // Exact levels: one dispatch per matrix straight from the layer's input (no im2col rows, no per-output trace).
     const fast = l.parts.map((p) => (fitsLevels(l.cfg!) ? null : this.adcMax(layer, p.group)));
     if (fast.every((k) => k !== null)) {
-      const n = B * l.vectorsPerSample;
+      const n = B * l.vectorsPerUse;
       for (const p of l.parts) {
         const hi = this.e.alloc(16, 'adcMax.hi');
         this.e.encoder.clearBuffer(hi);

@@ -35,6 +35,8 @@ export interface CrossbarRun {
   bias: boolean;
   /** Vectors per GPU dispatch (results never depend on it); default: the adapter's limits. */
   vectorsPerDispatch?: number;
+  /** Which use of a tied layer this is (default 0): each use draws its own per-read noise (perReadLayer). */
+  use?: number;
 }
 
 /** One batch of recorded work: tensors are the backend's own (host arrays or GPU buffers). */

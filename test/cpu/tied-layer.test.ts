@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/schema.ts';
+import type { XbarConfig } from '../../src/config/types.ts';
+import { planMatrices } from '../../src/nn/matrices.ts';
+import { openNetwork, type NetworkRunner } from '../../src/nn/runner.ts';
+import { K, tiedInputs, tiedNet, usesOf } from '../helpers/tied-net.ts';
+
+// A tied layer (LinearOp.tie: an unrolled RNN's recurrent weights) is one physical crossbar layer:
+// one programmed chip (its uses see the same static noise), one calibration over every use, its
+// arrays counted once, and each use its own per-read noise draws.
+const CPU = { kind: 'cpu' as const, reason: 'test' };
+const B = 48;
+const x = tiedInputs(B);
+
+const config = (noise: { programming?: number; read?: number }): XbarConfig =>
+  resolveConfig({ preset: 'isaac', noise: { programming: { sigma: noise.programming ?? 0 }, read: { sigma: noise.read ?? 0 } } });
+
+async function calibrated(tied: boolean, cfg: XbarConfig): Promise<NetworkRunner> {
+  const r = openNetwork(CPU, tiedNet(tied), cfg, false);
+  await r.calibrate(x, B);
+  return r;
+}
+
+async function outputs(r: NetworkRunner, chip: number): Promise<Float32Array> {
+  const h = await r.program(chip);
+  try {
+    return (await r.forward(h, x, B, 0)).output;
+  } finally {
+    h.release();
+  }
+}
+
+/** Pearson correlation of two equally long series. */
+function correlation(a: readonly number[], b: readonly number[]): number {
+  const mean = (v: readonly number[]) => v.reduce((s, e) => s + e, 0) / v.length;
+  const ma = mean(a);
+  const mb = mean(b);
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < a.length; i++) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) ** 2;
+    sbb += (b[i] - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+describe('tied crossbar layers', () => {
+  it('plan one layer with three uses, listed once with its arrays counted once', () => {
+    const cfg = config({});
+    const [tied] = planMatrices(tiedNet(true), cfg, false);
+    expect(planMatrices(tiedNet(true), cfg, false)).toHaveLength(1);
+    expect(tied.ops.map((o) => o.output)).toEqual(['r0', 'r1', 'r2']);
+    expect([tied.vectorsPerUse, tied.vectorsPerSample, tied.parts[0].matrixIndex]).toEqual([1, 3, 0]);
+    const untied = planMatrices(tiedNet(false), cfg, false);
+    expect(untied.map((l) => l.parts[0].matrixIndex)).toEqual([0, 1, 2]);
+    const a = openNetwork(CPU, tiedNet(true), cfg, false);
+    const u = openNetwork(CPU, tiedNet(false), cfg, false);
+    expect(a.analogLayers).toEqual([{ ...u.analogLayers[0], name: 'rec', vectorsPerSample: 3, uses: 3 }]);
+    a.destroy();
+    u.destroy();
+  });
+
+  it('share their programmed conductances: the same input at two uses reads the same cells', async () => {
+    const cfg = config({ programming: 0.05 });
+    const tied = await calibrated(true, cfg);
+    const untied = await calibrated(false, cfg);
+    const y = await outputs(tied, 0);
+    const u = await outputs(untied, 0);
+    for (let b = 0; b < B; b++) {
+      const [r0, , r2] = usesOf(y, b);
+      expect(r2).toEqual(r0);
+    }
+    // Three separate layers of the same weights are three programmings: their outputs differ.
+    const [u0, , u2] = usesOf(u, 0);
+    expect(u2).not.toEqual(u0);
+    // And the programming noise is really there.
+    const ideal = await outputs(await calibrated(true, config({})), 0);
+    expect(usesOf(y, 0)[0]).not.toEqual(usesOf(ideal, 0)[0]);
+    tied.destroy();
+    untied.destroy();
+  });
+
+  it('draw independent per-read noise at each use, of the same size', async () => {
+    const noisy = await calibrated(true, config({ read: 0.04 }));
+    const clean = await calibrated(true, config({}));
+    const y = await outputs(noisy, 0);
+    const y0 = await outputs(clean, 0);
+    const e0: number[] = [];
+    const e2: number[] = [];
+    for (let b = 0; b < B; b++) {
+      const [n0, , n2] = usesOf(y, b);
+      const [c0, , c2] = usesOf(y0, b);
+      for (let j = 0; j < K; j++) {
+        e0.push(n0[j] - c0[j]);
+        e2.push(n2[j] - c2[j]);
+      }
+    }
+    // Same input, same cells: only the draws differ. Independent draws have ρ ≈ 0 (σ_ρ = 1/√n ≈ 0.023).
+    expect(Math.abs(correlation(e0, e2))).toBeLessThan(4 / Math.sqrt(e0.length));
+    const v0 = e0.reduce((s, e) => s + e * e, 0);
+    const v2 = e2.reduce((s, e) => s + e * e, 0);
+    expect(v0).toBeGreaterThan(0);
+    expect(v2 / v0).toBeGreaterThan(0.85);
+    expect(v2 / v0).toBeLessThan(1.15);
+    noisy.destroy();
+    clean.destroy();
+  });
+
+  it('calibrate one input scale over every use', async () => {
+    const cfg = config({});
+    const tied = await calibrated(true, cfg);
+    const untied = await calibrated(false, cfg);
+    // The second use reads 3·sigmoid(·), larger than x: its range sets the scale of all three.
+    expect(untied.scales[1].sx).toBeGreaterThan(untied.scales[0].sx);
+    expect(tied.scales[0].sx).toBe(Math.max(...untied.scales.map((s) => s.sx)));
+    tied.destroy();
+    untied.destroy();
+  });
+
+  it('count every use’s events, and the arrays once', async () => {
+    const cfg = config({});
+    const tied = await calibrated(true, cfg);
+    const untied = await calibrated(false, cfg);
+    const t = await tied.forward(await tied.program(0), x, B, 0);
+    const u = await untied.forward(await untied.program(0), x, B, 0);
+    // Inputs ≥ 0 at every use: no X⁻ pass, so the counts depend on the shapes alone.
+    expect([...t.negVectors.flat(), ...u.negVectors.flat()].every((n) => n === 0)).toBe(true);
+    const c = tied.layerCounts(0, B, t.negVectors[0]);
+    const parts = [0, 1, 2].map((i) => untied.layerCounts(i, B, u.negVectors[i]));
+    for (const [k, v] of Object.entries(c)) {
+      const sum = parts.reduce((s, p) => s + (p as unknown as Record<string, number>)[k], 0);
+      expect(v, k).toBe(k === 'arrays' ? (parts[0] as unknown as Record<string, number>)[k] : sum);
+    }
+    tied.destroy();
+    untied.destroy();
+  });
+
+  it('give the same results at any batch size', async () => {
+    const r = await calibrated(true, config({ programming: 0.03, read: 0.03 }));
+    const h = await r.program(2);
+    const whole = (await r.forward(h, x, B, 0)).output;
+    const split = new Float32Array(whole.length);
+    for (let s0 = 0; s0 < B; s0 += 5) {
+      const n = Math.min(5, B - s0);
+      split.set((await r.forward(h, x.subarray(s0 * K, (s0 + n) * K), n, s0)).output, s0 * 3 * K);
+    }
+    expect(split).toEqual(whole);
+    h.release();
+    r.destroy();
+  });
+
+  it('refuse adapter training on a recurrent weight, in one line', async () => {
+    const { adaptedLayers } = await import('../../src/nn/adapt/train.ts');
+    expect(() => adaptedLayers(tiedNet(true), config({}), ['rec'])).toThrow(/^--layers: "rec" is a recurrent weight used at 3 time steps; adapt cannot adapt it/);
+  });
+});
