@@ -6,7 +6,7 @@
 import { blockRanges } from '../../crossbar/adc.ts';
 import { programLayer } from '../../crossbar/program.ts';
 import { uploadStorage } from '../../gpu/buffers.ts';
-import type { GpuTensor, OpEncoder } from '../../gpu/encoder.ts';
+import { ConstantCache, type GpuTensor, type OpEncoder } from '../../gpu/encoder.ts';
 import type { GpuSession } from '../../gpu/runtime.ts';
 import { sizeOf, type ConvOp, type Network } from '../../ir/graph.ts';
 import { elementCount } from '../../ir/tensor.ts';
@@ -109,8 +109,11 @@ export class GpuExecutor implements Executor<GpuTensor> {
   }
 
   batch(): ExecBatch<GpuTensor> {
-    return new GpuBatch(this.s, this.net, this.layers, this.f32, this.xbars, this.adapters, this.digitalParams, this.fitRows, (layer, group) => this.adcMax(layer, group));
+    return new GpuBatch(this.s, this.net, this.layers, this.f32, this.xbars, this.adapters, this.digitalParams, this.fitRows, (layer, group) => this.adcMax(layer, group), this.constants);
   }
+
+  /** The digital ops' constant tables (embeddings, masks, biases), uploaded on first use and kept for every batch. */
+  private readonly constants = new ConstantCache((data, label) => uploadStorage(this.s.ctx.device, data, label));
 
   /** Calibration's range kernel of one matrix (src/kernels/adc-max.ts), made on first use; null where the layer's levels are not exact. */
   private adcMax(layer: number, group: number): GpuAdcMax | null {
@@ -122,6 +125,7 @@ export class GpuExecutor implements Executor<GpuTensor> {
   private readonly adcMaxes = new Map<string, GpuAdcMax | null>();
 
   destroy(): void {
+    this.constants.destroy();
     for (const k of this.adcMaxes.values()) k?.destroy();
     for (const w of this.f32) w.destroy();
     for (const g of this.xbars) for (const xl of g) xl?.destroy();
@@ -153,6 +157,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
     private readonly digitalParams: readonly DigitalParams[],
     private readonly fitRows: LevelFitRows,
     private readonly adcMax: (layer: number, group: number) => GpuAdcMax | null,
+    constants: ConstantCache,
   ) {
     const { device } = s.ctx;
     this.e = {
@@ -164,6 +169,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
         return b;
       },
       temp: (b) => (this.temps.push(b), b),
+      constant: (owner, label, make) => constants.get(owner, label, make),
     };
   }
 

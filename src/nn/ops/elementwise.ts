@@ -18,6 +18,11 @@ export function uploadTemp(e: OpEncoder, data: Float32Array, label: string): GPU
   return e.temp(uploadStorage(e.session.ctx.device, data, label));
 }
 
+/** An op's constant data on the GPU: uploaded once and kept where the executor caches constants, else for this batch. */
+export function uploadConstant(e: OpEncoder, owner: object, label: string, make: () => Float32Array): GPUBuffer {
+  return e.constant ? e.constant(owner, label, make) : uploadTemp(e, make(), label);
+}
+
 /** Full-shape element strides of an operand: batch stride first (0 for a constant), 0 along broadcast dims. */
 export function operandStrides(aligned: readonly number[], batched: boolean): number[] {
   const st = rowMajorStrides(aligned).map((v, k) => (aligned[k] === 1 ? 0 : v));
@@ -71,7 +76,7 @@ export const binary: DigitalOpImpl<OpOf<'binary'>> = {
     const n0: BroadcastOperand = { buf: inputs[0].buf, elements: B * sizeOf(op.aShape), strides: operandStrides(a, true) };
     let n1: BroadcastOperand;
     if (op.b) {
-      n1 = { buf: uploadTemp(e, op.b.data, `${op.name}.const`), elements: op.b.data.length, strides: operandStrides(b, false) };
+      n1 = { buf: uploadConstant(e, op, `${op.name}.const`, () => op.b!.data), elements: op.b.data.length, strides: operandStrides(b, false) };
     } else {
       checkInput(op, inputs[1], B, op.bShape, 'second operand');
       n1 = { buf: inputs[1].buf, elements: B * sizeOf(op.bShape), strides: operandStrides(b, true) };
@@ -98,7 +103,7 @@ export const affine: DigitalOpImpl<OpOf<'affine'>> = {
     const C = affineChannels(op);
     const y = allocTensor(e, [B, ...op.inShape], op.name);
     const inner = sizeOf(op.inShape.slice(1));
-    encodeAffine(e, inputs[0].buf, uploadTemp(e, op.scale, `${op.name}.scale`), uploadTemp(e, op.shift, `${op.name}.shift`), y.buf, B * sizeOf(op.inShape), C, inner);
+    encodeAffine(e, inputs[0].buf, uploadConstant(e, op, `${op.name}.scale`, () => op.scale), uploadConstant(e, op, `${op.name}.shift`, () => op.shift), y.buf, B * sizeOf(op.inShape), C, inner);
     return y;
   },
 };

@@ -11,7 +11,7 @@ import { encodeArgmax, encodeLrn, encodeNorm, encodeReduce } from '../../kernels
 import { encodeSoftmax } from '../../kernels/softmax.ts';
 import { argmaxRef, instanceNormRef, layerNormRef, logSoftmaxRef, lrnRef, matmulRef, reduceRef } from '../../reference/math-ops.ts';
 import { checkArity, checkInput, fail, opAxis } from './checks.ts';
-import { allocTensor, uploadTemp } from './elementwise.ts';
+import { allocTensor, uploadConstant, uploadTemp } from './elementwise.ts';
 import type { DigitalOpImpl, OpOf } from './types.ts';
 
 /** A shape left-padded with 1s to `rank` (numpy alignment). */
@@ -120,8 +120,8 @@ export const layernorm: DigitalOpImpl<OpOf<'layernorm'>> = {
       if (t && t.length !== L) fail(op, `${what} has ${t.length} values for ${L} normalized elements`);
     }
     const y = allocTensor(e, [B, ...op.inShape], op.name);
-    const scale = uploadTemp(e, op.scale ?? new Float32Array(L).fill(1), `${op.name}.scale`);
-    const bias = uploadTemp(e, op.bias ?? new Float32Array(L), `${op.name}.bias`);
+    const scale = uploadConstant(e, op, `${op.name}.scale`, () => op.scale ?? new Float32Array(L).fill(1));
+    const bias = uploadConstant(e, op, `${op.name}.bias`, () => op.bias ?? new Float32Array(L));
     encodeNorm(e, inputs[0].buf, y.buf, B * sizeOf(op.inShape.slice(0, axis)), L, op.epsilon, scale, bias, 0);
     return y;
   },
@@ -135,8 +135,8 @@ export const instancenorm: DigitalOpImpl<OpOf<'instancenorm'>> = {
     const C = op.inShape[0];
     if (op.scale.length !== C || op.bias.length !== C) fail(op, `scale/bias have ${op.scale.length}/${op.bias.length} values for ${C} channels`);
     const y = allocTensor(e, [B, ...op.inShape], op.name);
-    const scale = uploadTemp(e, op.scale, `${op.name}.scale`);
-    const bias = uploadTemp(e, op.bias, `${op.name}.bias`);
+    const scale = uploadConstant(e, op, `${op.name}.scale`, () => op.scale);
+    const bias = uploadConstant(e, op, `${op.name}.bias`, () => op.bias);
     encodeNorm(e, inputs[0].buf, y.buf, B * C, sizeOf(op.inShape.slice(1)), op.epsilon, scale, bias, C);
     return y;
   },

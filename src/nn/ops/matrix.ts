@@ -14,7 +14,7 @@ import { colsToNchwPlan, encodeStridedCopy } from '../../kernels/layout.ts';
 import { ConvF32Weights, LinearF32Weights, type F32Weights } from '../../kernels/linear-f32.ts';
 import { colsToNchwRef, convRef, im2colRef, linearRef } from '../../reference/ops.ts';
 import { checkInput } from './checks.ts';
-import { allocTensor, uploadTemp } from './elementwise.ts';
+import { allocTensor, uploadConstant } from './elementwise.ts';
 
 export type { F32Weights } from '../../kernels/linear-f32.ts';
 
@@ -93,7 +93,7 @@ export function encodeColsToNchw(e: OpEncoder, op: ConvOp, cols: GpuTensor, out:
   checkScatter(op, cols, out, B, group);
   const cg = op.cout / op.group;
   const { plan, biasStrides } = colsToNchwPlan(B, op.outShape[1] * op.outShape[2], cg, cg, op.cout, group * cg);
-  const bias = op.bias ? { buf: uploadTemp(e, op.bias.subarray(group * cg, (group + 1) * cg), `${op.name}.bias${group}`), access: { strides: biasStrides, offset: 0 } } : undefined;
+  const bias = op.bias ? { buf: uploadConstant(e, op, `${op.name}.bias${group}`, () => op.bias!.subarray(group * cg, (group + 1) * cg)), access: { strides: biasStrides, offset: 0 } } : undefined;
   encodeStridedCopy(e, cols.buf, out.buf, plan, bias);
 }
 

@@ -12,7 +12,7 @@ import { resizeAxisTaps } from '../../kernels/resize-taps.ts';
 import { encodeCol2Im, encodeGather, encodeLookup, encodePad, encodeResize, type ResizeAxisTaps } from '../../kernels/tensor.ts';
 import { col2imRef, constantRef, expandRef, gatherRef, lookupRef, padRef, resizeRef, sliceRef, whereRef } from '../../reference/tensor-ops.ts';
 import { checkArity, checkInput, fail, opAxis } from './checks.ts';
-import { allocTensor, operandStrides, uploadTemp } from './elementwise.ts';
+import { allocTensor, operandStrides, uploadConstant } from './elementwise.ts';
 import { alignTo } from './math.ts';
 import type { DigitalOpImpl, OpOf } from './types.ts';
 
@@ -55,7 +55,7 @@ export const gather: DigitalOpImpl<OpOf<'gather'>> = {
     if (op.indices.length !== sizeOf(op.indicesShape)) fail(op, `${op.indices.length} indices for indicesShape [${op.indicesShape.join(', ')}]`);
     if (op.indices.some((i) => i < 0 || i >= Lin)) fail(op, `an index is outside [0, ${Lin})`);
     const y = allocTensor(e, [B, ...op.outShape], op.name);
-    const idx = uploadTemp(e, new Float32Array(Uint32Array.from(op.indices).buffer), `${op.name}.indices`);
+    const idx = uploadConstant(e, op, `${op.name}.indices`, () => new Float32Array(Uint32Array.from(op.indices).buffer));
     encodeGather(e, inputs[0].buf, idx, y.buf, B * sizeOf(op.inShape.slice(0, axis)), Lin, op.indices.length, sizeOf(op.inShape.slice(axis + 1)));
     return y;
   },
@@ -70,7 +70,7 @@ export const lookup: DigitalOpImpl<OpOf<'lookup'>> = {
     const width = sizeOf(rest);
     const J = B * sizeOf(op.indicesShape);
     const y = allocTensor(e, [B, ...op.outShape], op.name);
-    const table = uploadTemp(e, op.table.data, `${op.name}.table`);
+    const table = uploadConstant(e, op, `${op.name}.table`, () => op.table.data);
     encodeLookup(e, inputs[0].buf, table, y.buf, J, rows, width);
     return y;
   },
@@ -131,9 +131,13 @@ export const constant: DigitalOpImpl<OpOf<'constant'>> = {
     if (n !== sizeOf(op.value.dims)) fail(op, `${n} values for dims [${op.value.dims.join(', ')}]`);
     const y = allocTensor(e, [B, ...op.value.dims], op.name);
     if (n > 0) {
-      const data = new Float32Array(B * n);
-      for (let s = 0; s < B; s++) data.set(op.value.data, s * n);
-      e.encoder.copyBufferToBuffer(uploadTemp(e, data, `${op.name}.value`), 0, y.buf, 0, data.byteLength);
+      // One copy per batch size: a run's batches are all one size but the last.
+      const all = uploadConstant(e, op, `${op.name}.value×${B}`, () => {
+        const data = new Float32Array(B * n);
+        for (let s = 0; s < B; s++) data.set(op.value.data, s * n);
+        return data;
+      });
+      e.encoder.copyBufferToBuffer(all, 0, y.buf, 0, B * n * 4);
     }
     return y;
   },
@@ -167,7 +171,7 @@ export const col2im: DigitalOpImpl<OpOf<'col2im'>> = {
     if (C !== op.cout) fail(op, `outShape has ${C} channels, cout is ${op.cout}`);
     if (op.bias && op.bias.length !== C) fail(op, `bias has ${op.bias.length} values for ${C} channels`);
     const y = allocTensor(e, [B, C, OH, OW], op.name);
-    const bias = uploadTemp(e, op.bias ?? new Float32Array(C), `${op.name}.bias`);
+    const bias = uploadConstant(e, op, `${op.name}.bias`, () => op.bias ?? new Float32Array(C));
     encodeCol2Im(e, inputs[0].buf, bias, y.buf, B, {
       C, OH, OW, H, W, kh: op.kh, kw: op.kw, strides: op.strides, pads: [op.pads[0], op.pads[1]], dilations: op.dilations,
     });
