@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
@@ -78,7 +78,23 @@ CASES = {
                        nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)), (5, 16), 13, True),
 }
 
-for name, (module, shape, opset, dynamic) in CASES.items():
+
+def later():
+    """Cases added later, drawn from their own seed after the first ones so those regenerate unchanged."""
+    torch.manual_seed(1)
+    return {
+        # From opset 11 LocalResponseNorm exports an If on the input's size (folded at import).
+        'lrn-11': (nn.Sequential(nn.Conv2d(3, 6, 3), nn.ReLU(), nn.LocalResponseNorm(3)), (3, 7, 7), 11, True),
+        'lrn-17': (nn.Sequential(nn.Conv2d(3, 6, 3), nn.ReLU(), nn.LocalResponseNorm(5, alpha=1e-3, beta=0.6, k=1.5)), (3, 7, 7), 17, True),
+    }
+
+
+def export(cases):
+    for name, (module, shape, opset, dynamic) in cases.items():
+        write(name, module, shape, opset, dynamic)
+
+
+def write(name, module, shape, opset, dynamic):
     module.eval()
     x = torch.randn(4, *shape)
     with torch.no_grad():
@@ -89,3 +105,7 @@ for name, (module, shape, opset, dynamic) in CASES.items():
     torch.onnx.export(module, x, os.path.join(d, 'model.onnx'), opset_version=opset, input_names=['x'], output_names=['y'], dynamic_axes=axes)
     np.save(os.path.join(d, 'x.npy'), x.numpy())
     np.save(os.path.join(d, 'y.npy'), y.numpy())
+
+
+export(CASES)
+export(later())

@@ -80,6 +80,15 @@ export class Attrs {
     throw this.wrongType(name, 'a tensor', t);
   }
 
+  /** A GRAPH attribute (If's branches); a missing one is an error. */
+  graph(name: string): onnx.IGraphProto {
+    const a = this.byName.get(name);
+    if (!a) throw new UsageError(`${this.where}: attribute ${quote(name)} is missing`);
+    const t = typeOf(a);
+    if (t === AttrType.GRAPH && a.g) return a.g;
+    throw this.wrongType(name, 'a graph', t);
+  }
+
   private wrongType(name: string, want: string, got: number): UsageError {
     return new UsageError(`${this.where}: attribute ${quote(name)} should be ${want}, has type ${attrTypeName(got)}`);
   }

@@ -17,7 +17,15 @@ export type AttrValue =
   | string
   | { ints: number[] }
   | { floats: number[] }
-  | { tensor: { dims: number[]; data: Float32Array | BigInt64Array } };
+  | { tensor: { dims: number[]; data: Float32Array | BigInt64Array } }
+  | { graph: BuildGraph };
+
+/** A subgraph attribute (If's branches): its nodes, outputs and own initializers; it reads outer values by name. */
+export interface BuildGraph {
+  nodes: BuildNode[];
+  outputs: BuildValue[];
+  initializers?: BuildTensor[];
+}
 
 /** Scalar attributes that the ONNX spec types FLOAT, by op: an integral JS number there is still a float. */
 const FLOAT_ATTRS: Readonly<Record<string, readonly string[]>> = {
@@ -175,5 +183,10 @@ function attribute(op: string, name: string, v: AttrValue): onnx.IAttributeProto
   }
   if ('ints' in v) return { name, type: AttrType.INTS, ints: v.ints };
   if ('floats' in v) return { name, type: AttrType.FLOATS, floats: v.floats };
+  if ('graph' in v) {
+    const g = v.graph;
+    const node = g.nodes.map((n, i) => nodeProto({ ...n, name: n.name ?? `${name}/${n.op}_${i}` }, i));
+    return { name, type: AttrType.GRAPH, g: { name, node, output: g.outputs.map(valueInfo), initializer: (g.initializers ?? []).map(tensorProto) } };
+  }
   return { name, type: AttrType.TENSOR, t: tensorProto({ name: '', dims: v.tensor.dims, data: v.tensor.data }) };
 }

@@ -158,14 +158,30 @@ class Importer implements ImportState {
     // An op xbarsim cannot run is the first thing to say, before any error the nodes ahead of it raise
     // (an LSTM's initial state, shaped [1, batch, H], would otherwise be refused first).
     nodes.forEach((n, i) => this.importerOf(n, i));
+    this.prepassNodes(nodes, (i) => i);
+    for (const o of outputs) this.use(this.resolve(o));
+  }
+
+  /**
+   * The prepass over a graph's nodes (`at` gives each node's top-level index). If's branches are
+   * passed over too, whichever one import takes: a value a branch reads has that reader, so no
+   * earlier node folds it away, and each branch output counts as one read of its value.
+   */
+  private prepassNodes(nodes: readonly onnx.INodeProto[], at: (i: number) => number): void {
     nodes.forEach((n, i) => {
+      for (const a of n.attribute ?? []) {
+        if (!a.g) continue;
+        this.prepassNodes(a.g.node ?? [], () => at(i));
+        for (const t of a.g.initializer ?? []) this.taken.add(t.name ?? '');
+        for (const o of a.g.output ?? []) if (o.name) this.use(this.resolve(o.name));
+      }
       for (const o of n.output ?? []) {
         if (!o) continue;
         if (this.producedAt.has(o) || this.defined.has(o)) {
           const nodeName = n.name || `${n.opType ?? ''}_${i}`;
           throw new UsageError(`${this.file}: node ${quote(nodeName)} writes ${quote(o)}, which is already defined (an ONNX graph assigns each value once)`);
         }
-        this.producedAt.set(o, i);
+        this.producedAt.set(o, at(i));
         this.taken.add(o);
       }
       const reads = OP_IMPORTERS.get(n.opType ?? '')?.reads ?? 'data';
@@ -179,7 +195,6 @@ class Importer implements ImportState {
       if (reads === 'shape') return;
       for (const x of ins) if (x) this.use(this.resolve(x));
     });
-    for (const o of outputs) this.use(this.resolve(o));
   }
 
   private use(name: string): void {
@@ -207,9 +222,10 @@ class Importer implements ImportState {
     return importer;
   }
 
-  private node(node: onnx.INodeProto, index: number): void {
+  /** Imports one node; `prefix` starts the made-up names of unnamed nodes (a branch's). */
+  private node(node: onnx.INodeProto, index: number, prefix = ''): void {
     const op = node.opType ?? '';
-    const name = node.name || `${op}_${index}`;
+    const name = node.name || `${prefix}${op}_${index}`;
     const where = `${this.file}: node ${quote(name)} (${bare(op)})`;
     const importer = this.importerOf(node, index);
     for (const x of node.input ?? []) {
@@ -234,6 +250,36 @@ class Importer implements ImportState {
   }
 
   // ---- ImportState: what op importers see ----
+
+  inline(g: onnx.IGraphProto, outputs: readonly string[], where: string, prefix: string): void {
+    const shadow = (name: string): void => {
+      if (this.defined.has(name)) throw new UsageError(`${where} defines ${quote(name)}, a name of the outer graph (shadowing is not supported)`);
+    };
+    for (const t of g.initializer ?? []) {
+      const name = t.name ?? '';
+      shadow(name);
+      const c = this.tensor(t, `${where}: initializer`);
+      this.noteFinite(name, c, `${where}: initializer ${quote(name)}`);
+      this.consts.set(name, c);
+      this.defined.add(name);
+    }
+    const index = this.producedAt.get(outputs.find((o) => o) ?? '') ?? 0;
+    for (const n of g.node ?? []) {
+      for (const o of n.output ?? []) if (o) shadow(o);
+      this.node(n, index, prefix);
+    }
+    const outs = (g.output ?? []).map((o) => o.name ?? '');
+    if (outs.length !== outputs.length) throw new UsageError(`${where} has ${outs.length} outputs for the node's ${outputs.length}`);
+    outs.forEach((src, i) => {
+      const dst = outputs[i];
+      if (!dst) return;
+      if (!this.defined.has(src)) throw new UsageError(`${where}: output ${quote(src)} is never defined`);
+      const r = this.resolve(src);
+      this.alias.set(dst, r);
+      // The node's readers read the branch's value: it had one (the branch output) counted for them.
+      this.uses.set(r, (this.uses.get(r) ?? 0) - 1 + (this.uses.get(dst) ?? 0));
+    });
+  }
 
   constOf(name: string): Const | undefined {
     return this.consts.get(this.resolve(name));

@@ -79,6 +79,12 @@ export interface ImportState {
   foldTarget(value: string): MatrixOp | null;
   /** Makes a folded matrix op write the folding node's output instead of its own. */
   renameOutput(op: MatrixOp, to: string): void;
+  /**
+   * Imports a subgraph's initializers and nodes in place (If's chosen branch), its nodes reading the
+   * outer values by name, and binds its outputs to `outputs` (the If node's). `where` names the branch
+   * in messages; `prefix` starts the names of its unnamed nodes.
+   */
+  inline(g: onnx.IGraphProto, outputs: readonly string[], where: string, prefix: string): void;
 }
 
 /** One node being imported. */
