@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
@@ -86,6 +86,8 @@ def later():
         # From opset 11 LocalResponseNorm exports an If on the input's size (folded at import).
         'lrn-11': (nn.Sequential(nn.Conv2d(3, 6, 3), nn.ReLU(), nn.LocalResponseNorm(3)), (3, 7, 7), 11, True),
         'lrn-17': (nn.Sequential(nn.Conv2d(3, 6, 3), nn.ReLU(), nn.LocalResponseNorm(5, alpha=1e-3, beta=0.6, k=1.5)), (3, 7, 7), 17, True),
+        # Running sums (position ids from a mask are torch.cumsum(mask, 1) * mask), then a layer.
+        'cumsum': (Fn(lambda x, fc: fc(torch.cumsum(x, -1) - 0.5 * torch.cumsum((x > 0).float(), 1) * (x > 0).float()), nn.Linear(6, 3)), (5, 6), 13, True),
     }
 
 

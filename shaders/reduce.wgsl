@@ -58,6 +58,24 @@ fn argmax_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   Y[t] = f32(best);
 }
 
+// CumSum along L of [outer, L, inner]: running sums from the start (from the end with REVERSE),
+// each element's own value included, or with EXCLUSIVE only those before it.
+@compute @workgroup_size({{WG}})
+fn cumsum_main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.y * P.stride + gid.x;
+  if (t >= P.lines) { return; }
+  let j = t % P.inner;
+  let base = (t / P.inner) * P.L * P.inner + j;
+  var acc = 0.0;
+  for (var i = 0u; i < P.L; i++) {
+    let at = base + select(i, P.L - 1u - i, REVERSE) * P.inner;
+    let v = X[at];
+    if (EXCLUSIVE) { Y[at] = acc; }
+    acc = acc + v;
+    if (!EXCLUSIVE) { Y[at] = acc; }
+  }
+}
+
 // Normalization of consecutive groups of L elements (layer norm: a sample's trailing axes; instance
 // norm: one channel's plane): (x − mean)/sqrt(var + eps)·Sc + Bi, var the population variance by
 // two passes. Sc and Bi are indexed by the element's place in the group (P.chan = 0) or by the

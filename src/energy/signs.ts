@@ -93,6 +93,7 @@ function outputNonNegative(op: NetOp, known: (name: string) => boolean): boolean
     case 'matmul':
     case 'reduce':
     case 'slice':
+    case 'cumsum':
     case 'gather':
     case 'expand':
     case 'resize':

@@ -46,6 +46,19 @@ export interface ArgMaxOp extends OpBase {
   outShape: Shape;
 }
 
+/**
+ * ONNX CumSum along a per-sample `axis`: each element the sum of those before it along the axis and
+ * itself (not itself with `exclusive`), counted from the end with `reverse`. Position ids from an
+ * attention mask (`torch.cumsum(mask, 1)`) are its common use.
+ */
+export interface CumSumOp extends OpBase {
+  kind: 'cumsum';
+  axis: number;
+  exclusive: boolean;
+  reverse: boolean;
+  inShape: Shape;
+}
+
 /** LogSoftmax over one per-sample axis: x − max − log Σ exp(x − max) (opset < 13 coercion resolved at import). */
 export interface LogSoftmaxOp extends OpBase {
   kind: 'log-softmax';

@@ -15,12 +15,13 @@ export type ReduceFn = (typeof REDUCE_FNS)[number];
 export type ReduceVariant =
   | { entry: 'reduce'; fn: ReduceFn; wg: number }
   | { entry: 'argmax'; last: boolean; wg: number }
+  | { entry: 'cumsum'; exclusive: boolean; reverse: boolean; wg: number }
   | { entry: 'norm'; wg: number }
   | { entry: 'lrn'; wg: number };
 
-const USES = { reduce: ['X', 'Y'], argmax: ['X', 'Y'], norm: ['X', 'Y', 'Sc', 'Bi'], lrn: ['X', 'Y'] } as const;
+const USES = { reduce: ['X', 'Y'], argmax: ['X', 'Y'], cumsum: ['X', 'Y'], norm: ['X', 'Y', 'Sc', 'Bi'], lrn: ['X', 'Y'] } as const;
 
-/** Ops across a sample's elements: reductions over any axes, ArgMax, layer/instance norm, LRN. */
+/** Ops across a sample's elements: reductions over any axes, ArgMax, CumSum, layer/instance norm, LRN. */
 export const REDUCE = defineKernel({
   name: 'reduce',
   uniforms: {
@@ -48,7 +49,7 @@ export const REDUCE = defineKernel({
     checkParam('wg', v.wg, 1, limits.maxComputeInvocationsPerWorkgroup, true);
     const op = v.entry === 'reduce' ? REDUCE_FNS.indexOf(v.fn) : 0;
     if (op < 0) throw new Error(`reduce: unknown function ${v.entry === 'reduce' ? v.fn : ''}`);
-    return { body: reduceWgsl, entry: `${v.entry}_main`, consts: { OP: op, LAST: v.entry === 'argmax' && v.last, WG: v.wg }, uses: USES[v.entry] };
+    return { body: reduceWgsl, entry: `${v.entry}_main`, consts: { OP: op, LAST: v.entry === 'argmax' && v.last, EXCLUSIVE: v.entry === 'cumsum' && v.exclusive, REVERSE: v.entry === 'cumsum' && v.reverse, WG: v.wg }, uses: USES[v.entry] };
   },
 });
 
@@ -97,6 +98,19 @@ export function encodeArgmax(e: OpEncoder, x: GPUBuffer, y: GPUBuffer, outer: nu
   dispatch(s, e, REDUCE, { entry: 'argmax', last, wg }, {
     params: { ...ZERO, lines, stride: grid.stride, L, inner },
     bind: { X: binding(s, x, lines * L * 4), Y: binding(s, y, lines * 4) },
+    grid,
+  });
+}
+
+/** Records running sums along L of x viewed as [outer, L, inner] into y (same layout). */
+export function encodeCumsum(e: OpEncoder, x: GPUBuffer, y: GPUBuffer, outer: number, L: number, inner: number, exclusive: boolean, reverse: boolean, wg = DEFAULT_WG): void {
+  const lines = outer * inner;
+  if (lines === 0 || L === 0) return;
+  const s = e.session;
+  const grid = linearGrid(s, lines, wg);
+  dispatch(s, e, REDUCE, { entry: 'cumsum', exclusive, reverse, wg }, {
+    params: { ...ZERO, lines, stride: grid.stride, L, inner },
+    bind: { X: binding(s, x, lines * L * 4), Y: binding(s, y, lines * L * 4) },
     grid,
   });
 }

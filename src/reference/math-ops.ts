@@ -4,7 +4,7 @@
  * the ONNX definitions with coordinates, f64 arithmetic, one f32 rounding. Each takes the op, its
  * input tensors (full shapes, batch first) and the batch size, and checks the shapes it is given.
  */
-import type { ArgMaxOp, InstanceNormOp, LayerNormOp, LogSoftmaxOp, LrnOp, MatMulOp, ReduceOp, Shape } from '../ir/graph.ts';
+import type { ArgMaxOp, CumSumOp, InstanceNormOp, LayerNormOp, LogSoftmaxOp, LrnOp, MatMulOp, ReduceOp, Shape } from '../ir/graph.ts';
 import type { HostTensor } from '../ir/tensor.ts';
 import { count, forEachIndex } from './ops.ts';
 
@@ -122,6 +122,27 @@ export function argmaxRef(op: ArgMaxOp, inputs: readonly HostTensor[], B: number
     });
   }
   return { shape: [B, ...op.outShape], data: y };
+}
+
+/** Running sums along the axis (f64, one f32 rounding each): inclusive or exclusive, from either end. */
+export function cumsumRef(op: CumSumOp, inputs: readonly HostTensor[], B: number): HostTensor {
+  checkSamples(op, inputs, B, op.inShape);
+  const x = inputs[0].data;
+  const inSize = count(op.inShape);
+  const L = op.inShape[op.axis];
+  const y = new Float32Array(B * inSize);
+  for (let s = 0; s < B; s++) {
+    forEachLine(op.inShape, op.axis, (at) => {
+      let acc = 0;
+      for (let i = 0; i < L; i++) {
+        const k = s * inSize + at(op.reverse ? L - 1 - i : i);
+        if (op.exclusive) y[k] = acc;
+        acc += x[k];
+        if (!op.exclusive) y[k] = acc;
+      }
+    });
+  }
+  return { shape: [B, ...op.inShape], data: y };
 }
 
 /** x − max − log Σ exp(x − max) along the axis. */

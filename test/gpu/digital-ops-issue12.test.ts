@@ -1,6 +1,6 @@
 /**
  * The WGSL kernels of issue 12's digital ops against the CPU oracle (src/reference) on shapes the
- * ONNX node tests do not reach: ragged sizes, one row, batches, more elements than one workgroup
+ * ONNX node tests do not reach (cumsum has none): ragged sizes, one row, batches, more elements than one workgroup
  * row of the grid (a tiny-grid session), negative steps and pads, broadcast batch dims.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -121,6 +121,19 @@ describe.skipIf(!gpu)('issue 12 digital ops on WebGPU vs the CPU oracle', () => 
         await check({ ...base, kind: 'argmax', name: `argmax${axis}`, axis, keepDims: true, selectLastIndex, inShape, outShape }, [ints([2, ...inShape], 13, 3)], 2);
       }
     }
+  });
+
+  it('cumsum on every axis, inclusive and exclusive, from either end; one element; a grid-spanning one', async () => {
+    const inShape = [4, 7, 3];
+    for (const axis of [0, 1, 2]) {
+      for (const exclusive of [false, true]) {
+        for (const reverse of [false, true]) {
+          await check({ ...base, kind: 'cumsum', name: `cumsum${axis}`, axis, exclusive, reverse, inShape }, [host([3, ...inShape], 17 + axis)], 3);
+        }
+      }
+    }
+    await check({ ...base, kind: 'cumsum', name: 'cumsum-one', axis: 0, exclusive: false, reverse: false, inShape: [1] }, [host([1, 1], 20)], 1);
+    await check({ ...base, kind: 'cumsum', name: 'cumsum-long', axis: 1, exclusive: false, reverse: true, inShape: [300, 41] }, [ints([2, 300, 41], 21, 2)], 2, tinyGrid());
   });
 
   it('log-softmax on every axis, with large logits', async () => {

@@ -7,9 +7,9 @@
 import { sizeOf } from '../../ir/graph.ts';
 import type { GpuTensor, OpEncoder } from '../../gpu/encoder.ts';
 import { encodeMatmul } from '../../kernels/matmul.ts';
-import { encodeArgmax, encodeLrn, encodeNorm, encodeReduce } from '../../kernels/reduce.ts';
+import { encodeArgmax, encodeCumsum, encodeLrn, encodeNorm, encodeReduce } from '../../kernels/reduce.ts';
 import { encodeSoftmax } from '../../kernels/softmax.ts';
-import { argmaxRef, instanceNormRef, layerNormRef, logSoftmaxRef, lrnRef, matmulRef, reduceRef } from '../../reference/math-ops.ts';
+import { argmaxRef, cumsumRef, instanceNormRef, layerNormRef, logSoftmaxRef, lrnRef, matmulRef, reduceRef } from '../../reference/math-ops.ts';
 import { checkArity, checkInput, fail, opAxis } from './checks.ts';
 import { allocTensor, uploadConstant, uploadTemp } from './elementwise.ts';
 import type { DigitalOpImpl, OpOf } from './types.ts';
@@ -93,6 +93,18 @@ export const argmax: DigitalOpImpl<OpOf<'argmax'>> = {
     const v = lineView(op, op.inShape, op.axis, B);
     const y = allocTensor(e, [B, ...op.outShape], op.name);
     encodeArgmax(e, inputs[0].buf, y.buf, v.outer, v.L, v.inner, op.selectLastIndex);
+    return y;
+  },
+};
+
+export const cumsum: DigitalOpImpl<OpOf<'cumsum'>> = {
+  cpu: cumsumRef,
+  gpu(e, op, inputs, B) {
+    checkArity(op, inputs, 1);
+    checkInput(op, inputs[0], B, op.inShape);
+    const v = lineView(op, op.inShape, op.axis, B);
+    const y = allocTensor(e, [B, ...op.inShape], op.name);
+    encodeCumsum(e, inputs[0].buf, y.buf, v.outer, v.L, v.inner, op.exclusive, op.reverse);
     return y;
   },
 };

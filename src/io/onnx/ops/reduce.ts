@@ -1,7 +1,8 @@
 /**
  * Ops that reduce along axes: ReduceSum/Mean/Max/Min (axes as an attribute up to opset 12 for
  * ReduceSum and 17 for the others, as an input from then on), ArgMax, Softmax and LogSoftmax (on any
- * axis; before opset 13 on ONNX's 2-D coercion, which becomes reshapes around a one-axis softmax).
+ * axis; before opset 13 on ONNX's 2-D coercion, which becomes reshapes around a one-axis softmax),
+ * and CumSum (running sums along one axis).
  */
 import type { BinaryFn, ReduceOp, UnaryOp } from '../../../ir/graph.ts';
 import { count, normAxis, plainIntsOf, type Const } from '../consts.ts';
@@ -103,6 +104,42 @@ function argmax(n: NodeContext): void {
   n.imp.emit({ kind: 'argmax', name: n.name, inputs: [x.name], output: n.out, axis, keepDims, selectLastIndex, inShape: x.shape, outShape }, outShape, 'int');
 }
 
+/** CumSum's axis (a scalar input) and flags. */
+function cumsumArgs(n: NodeContext): { axis: number; exclusive: boolean; reverse: boolean } {
+  return { axis: n.scalar(n.constIn(1, 'axis'), 'axis'), exclusive: n.a.int('exclusive', 0) !== 0, reverse: n.a.int('reverse', 0) !== 0 };
+}
+
+/** CumSum of an activation along a per-sample axis; the batch may sit anywhere but on that axis. */
+function cumsum(n: NodeContext): void {
+  const x = n.valueAnyBatch(0, 'x');
+  const { axis, exclusive, reverse } = cumsumArgs(n);
+  const a = n.axisOf(x, axis);
+  n.imp.emit({ kind: 'cumsum', name: n.name, inputs: [x.name], output: n.out, axis: a, exclusive, reverse, inShape: x.shape }, [...x.shape], x.dtype === 'bool' ? 'int' : x.dtype, x.batchAt);
+}
+
+/** CumSum of a constant (position ids of a fixed mask); null when it holds batch-size symbols. */
+function foldCumsum(n: NodeContext): Const | null {
+  const c = n.constIn(0, 'x');
+  if (c.data.some((v) => typeof v !== 'number')) return null;
+  const { axis, exclusive, reverse } = cumsumArgs(n);
+  const a = normAxis(axis, c.dims.length);
+  const L = c.dims[a];
+  const inner = count(c.dims.slice(a + 1));
+  const out = new Float64Array(c.data.length);
+  for (let o = 0; o < count(c.dims.slice(0, a)); o++) {
+    for (let j = 0; j < inner; j++) {
+      let acc = 0;
+      for (let i = 0; i < L; i++) {
+        const k = (o * L + (reverse ? L - 1 - i : i)) * inner + j;
+        if (exclusive) out[k] = acc;
+        acc += c.data[k] as number;
+        if (!exclusive) out[k] = acc;
+      }
+    }
+  }
+  return c.kind === 'float' ? { kind: 'float', dims: c.dims, data: Float32Array.from(out) } : { kind: 'int', dims: c.dims, data: Array.from(out) };
+}
+
 function softmax(log: boolean): (n: NodeContext) => void {
   return (n) => {
     const legacy = n.opset < 13;
@@ -145,6 +182,7 @@ export const REDUCE_OPS: OpTable = {
   ReduceLogSumExp: { activation: reduceComposite('logsumexp') },
   ReduceProd: { fold: foldReduceProd },
   ArgMax: { activation: argmax },
+  CumSum: { fold: foldCumsum, activation: cumsum },
   Softmax: { activation: softmax(false) },
   LogSoftmax: { activation: softmax(true) },
 };
