@@ -66,8 +66,22 @@ fn unary_fn(x: f32) -> f32 {
     case 22u: { return sign(x); }
     case 23u: { return trunc(x); }
     case 24u: { return select(0.0, 1.0, x != 0.0); }
-    default: { return select(0.0, 1.0, x == 0.0); }
+    case 25u: { return select(0.0, 1.0, x == 0.0); }
+    case 26u: { return sin(reduced_angle(x)); }
+    case 27u: { return cos(reduced_angle(x)); }
+    case 28u: { return floor(x); }
+    case 29u: { return ceil(x); }
+    // WGSL's round is ONNX's: halves to even.
+    default: { return round(x); }
   }
+}
+
+// x − 2π·k into [−π, π] before sin/cos, whose accuracy WGSL bounds there only (Fourier features
+// reach |x| of thousands). Cody–Waite: 2π = 6.28125 (8 bits, so k·6.28125 is exact for |k| < 2^16)
+// + 0.0019353072 (the rest in f32), so the reduction's error stays near k·1e-10.
+fn reduced_angle(x: f32) -> f32 {
+  let k = round(x * 0.15915494);
+  return (x - k * 6.28125) - k * 0.0019353072;
 }
 
 // NaN and +Infinity as runtime values: WGSL rejects a constant expression that evaluates to either.

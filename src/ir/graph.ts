@@ -71,7 +71,8 @@ export interface ConvOp extends OpBase, ConvGeometry {
  * (x·max(0, min(1, x/6 + 1/2))), `elu` (x < 0 ? alpha·(eˣ − 1) : x), `celu` (max(0, x) +
  * min(0, alpha·(e^(x/alpha) − 1))), `selu` (beta·(x > 0 ? x : alpha·(eˣ − 1)), beta = ONNX's gamma),
  * `softplus` (ln(1 + eˣ)), `softsign` (x/(1 + |x|)), `mish` (x·tanh(softplus(x))); math `exp`, `log`,
- * `neg`, `abs`, `reciprocal`, `sqrt`, `erf`, `sign` (−1, 0 or 1);
+ * `neg`, `abs`, `reciprocal`, `sqrt`, `erf`, `sign` (−1, 0 or 1), `sin`, `cos`, `floor`, `ceil`,
+ * `round` (half to even, as ONNX Round);
  * and the casts of f32-carried integers and booleans: `trunc` (Cast to an integer type: toward
  * zero), `bool` (Cast to bool: x ≠ 0 → 1, else 0), `not` (x = 0 → 1, else 0).
  */
@@ -80,6 +81,7 @@ export type UnaryFn =
   | 'gelu' | 'gelu-tanh' | 'hard-sigmoid' | 'hard-swish'
   | 'elu' | 'celu' | 'selu' | 'softplus' | 'softsign' | 'mish' | 'sign'
   | 'exp' | 'log' | 'neg' | 'abs' | 'reciprocal' | 'sqrt' | 'erf'
+  | 'sin' | 'cos' | 'floor' | 'ceil' | 'round'
   | 'trunc' | 'bool' | 'not';
 
 /** Elementwise function of one input (UnaryFn). */

@@ -50,6 +50,11 @@ export function unaryFnRef(op: Pick<UnaryOp, 'fn' | 'alpha' | 'beta' | 'min' | '
     case 'softsign': return (v) => v / (1 + Math.abs(v));
     case 'mish': return (v) => v * Math.tanh(softplusRef(v));
     case 'sign': return (v) => (v > 0 ? 1 : v < 0 ? -1 : 0);
+    case 'sin': return Math.sin;
+    case 'cos': return Math.cos;
+    case 'floor': return Math.floor;
+    case 'ceil': return Math.ceil;
+    case 'round': return roundHalfEven;
     case 'exp': return Math.exp;
     case 'log': return Math.log;
     case 'neg': return (v) => -v;
@@ -61,6 +66,11 @@ export function unaryFnRef(op: Pick<UnaryOp, 'fn' | 'alpha' | 'beta' | 'min' | '
     case 'bool': return (v) => (v !== 0 ? 1 : 0);
     case 'not': return (v) => (v === 0 ? 1 : 0);
   }
+}
+
+/** The nearest integer, halves to even (ONNX Round). */
+export function roundHalfEven(v: number): number {
+  return Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v);
 }
 
 /** ln(1 + eˣ) without overflow for large x or loss for very negative x. */

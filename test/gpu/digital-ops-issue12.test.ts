@@ -40,6 +40,8 @@ describe.skipIf(!gpu)('issue 12 digital ops on WebGPU vs the CPU oracle', () => 
       ['log', 0.01, 50], ['neg', -3, 3], ['abs', -3, 3], ['reciprocal', 0.1, 4], ['sqrt', 0, 9], ['erf', -4, 4],
       ['trunc', -9, 9], ['bool', -1.5, 1.5], ['not', -1.5, 1.5],
       ['elu', -6, 6], ['celu', -6, 6], ['selu', -6, 6], ['softplus', -30, 30], ['softsign', -9, 9], ['mish', -12, 12], ['sign', -2, 2],
+      // Fourier features and NeRF encodings take sin and cos of large arguments.
+      ['sin', -3000, 3000], ['cos', -3000, 3000], ['floor', -9, 9], ['ceil', -9, 9], ['round', -9, 9],
     ];
     it.each(fns)('%s on ragged, one-row and grid-spanning shapes', async (fn, lo, hi) => {
       const op: UnaryOp = { ...base, kind: 'unary', name: fn, fn, alpha: 0.2, beta: 0.6, min: -Infinity, max: Infinity };
@@ -47,6 +49,7 @@ describe.skipIf(!gpu)('issue 12 digital ops on WebGPU vs the CPU oracle', () => 
       await check(op, [host([5, 3, 37], 2, lo, hi)], 5);
       await check(op, [host([1, 613], 3, lo, hi)], 1, tinyGrid());
       if (fn === 'bool' || fn === 'not') await check(op, [{ shape: [1, 9], data: Float32Array.from([0, 1, -0, 2, 0, -3, 0.5, 0, 1]) }], 1);
+      if (fn === 'round') await check(op, [{ shape: [1, 8], data: Float32Array.from([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999998, -3.5]) }], 1);
     });
   });
 

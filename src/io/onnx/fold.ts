@@ -130,11 +130,11 @@ const FLOAT_FNS: Readonly<Record<string, (v: number) => number>> = {
   Sigmoid: (v) => 1 / (1 + Math.exp(-v)),
   Tanh: Math.tanh,
   Sign: Math.sign,
-  // Position tables and shape arithmetic (sinusoidal encodings, opset-9 arange): folded only.
   Sin: Math.sin,
   Cos: Math.cos,
   Floor: Math.floor,
   Ceil: Math.ceil,
+  // Halves to even, as ONNX Round (src/reference/ops.ts roundHalfEven; io may not import the oracle).
   Round: (v) => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v)),
 };
 
