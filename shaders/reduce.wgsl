@@ -5,7 +5,7 @@
 //
 // reduce_main: output o splits into coordinates of the kept dims (P.kiter row-major, P.ksrc their
 // input strides), reduced element r into coordinates of the reduced dims (P.riter, P.rsrc); OP is
-// 0 sum, 1 mean, 2 max, 3 min.
+// 0 sum, 1 mean, 2 max, 3 min, 4 prod.
 
 fn table_offset(i: u32, rank: u32, it: array<vec4<u32>, 2>, src: array<vec4<u32>, 2>) -> u32 {
   var rem = i;
@@ -35,7 +35,8 @@ fn reduce_main(@builtin(global_invocation_id) gid: vec3<u32>) {
       case 0u, 1u: { acc = acc + v; }
       // NaN propagates, as numpy's max and min.
       case 2u: { acc = select(max(acc, v), v, is_nan(v) || is_nan(acc)); }
-      default: { acc = select(min(acc, v), v, is_nan(v) || is_nan(acc)); }
+      case 3u: { acc = select(min(acc, v), v, is_nan(v) || is_nan(acc)); }
+      default: { acc = acc * v; }
     }
   }
   if (OP == 1u) { acc = acc / f32(P.L); }

@@ -26,7 +26,7 @@ export interface MatMulOp extends OpBase {
  */
 export interface ReduceOp extends OpBase {
   kind: 'reduce';
-  fn: 'sum' | 'mean' | 'max' | 'min';
+  fn: 'sum' | 'mean' | 'max' | 'min' | 'prod';
   axes: readonly number[];
   keepDims: boolean;
   inShape: Shape;

@@ -8,7 +8,7 @@ import { collapseDims, DEFAULT_WG, MAX_TABLE_RANK, table } from './elementwise.t
 import { checkParam } from './template.ts';
 
 /** Reduction functions, in the order of their WGSL op codes. */
-export const REDUCE_FNS = ['sum', 'mean', 'max', 'min'] as const;
+export const REDUCE_FNS = ['sum', 'mean', 'max', 'min', 'prod'] as const;
 export type ReduceFn = (typeof REDUCE_FNS)[number];
 
 /** The reduce family's variants: an entry point and what it bakes in. */

@@ -81,13 +81,13 @@ export function reduceRef(op: ReduceOp, inputs: readonly HostTensor[], B: number
   const inSize = count(op.inShape);
   const outSize = count(op.outShape);
   const n = count(op.axes.map((a) => op.inShape[a]));
-  const init = op.fn === 'max' ? -Infinity : op.fn === 'min' ? Infinity : 0;
+  const init = op.fn === 'max' ? -Infinity : op.fn === 'min' ? Infinity : op.fn === 'prod' ? 1 : 0;
   const y = new Float32Array(B * outSize);
   for (let s = 0; s < B; s++) {
     const acc = new Float64Array(outSize).fill(init);
     forEachReduced(op.inShape, op.axes, (o, i) => {
       const v = x[s * inSize + i];
-      acc[o] = op.fn === 'max' ? Math.max(acc[o], v) : op.fn === 'min' ? Math.min(acc[o], v) : acc[o] + v;
+      acc[o] = op.fn === 'max' ? Math.max(acc[o], v) : op.fn === 'min' ? Math.min(acc[o], v) : op.fn === 'prod' ? acc[o] * v : acc[o] + v;
     });
     for (let o = 0; o < outSize; o++) y[s * outSize + o] = op.fn === 'mean' ? acc[o] / n : acc[o];
   }

@@ -101,6 +101,7 @@ describe.skipIf(!gpu)('issue 12 digital ops on WebGPU vs the CPU oracle', () => 
   describe('reductions', () => {
     const cases: [ReduceOp['fn'], number[], boolean][] = [
       ['sum', [0, 2], false], ['mean', [1], true], ['max', [0, 1, 2], false], ['min', [2], true], ['mean', [0, 2], true], ['sum', [1, 2], false],
+      ['prod', [1], false], ['prod', [0, 2], true],
     ];
     it.each(cases)('%s over %j (keepDims %s) of [3,4,5], batches 1 and 3', async (fn, axes, keepDims) => {
       const inShape = [3, 4, 5];

@@ -56,7 +56,7 @@ export const matmul: DigitalOpImpl<OpOf<'matmul'>> = {
 };
 
 /** What an empty reduction gives (ONNX: the identity of the function; mean 0/0). */
-const EMPTY_REDUCTION = { sum: 0, mean: NaN, max: -Infinity, min: Infinity } as const;
+const EMPTY_REDUCTION = { sum: 0, mean: NaN, max: -Infinity, min: Infinity, prod: 1 } as const;
 
 /** A GPU tensor of `shape` filled with `value` (copied from an upload, in the batch's command order). */
 function filled(e: OpEncoder, shape: readonly number[], value: number, label: string): GpuTensor {

@@ -180,7 +180,7 @@ export const REDUCE_OPS: OpTable = {
   ReduceL2: { activation: reduceComposite('l2') },
   ReduceSumSquare: { activation: reduceComposite('sumsquare') },
   ReduceLogSumExp: { activation: reduceComposite('logsumexp') },
-  ReduceProd: { fold: foldReduceProd },
+  ReduceProd: { fold: foldReduceProd, activation: reduce('prod') },
   ArgMax: { activation: argmax },
   CumSum: { fold: foldCumsum, activation: cumsum },
   Softmax: { activation: softmax(false) },
