@@ -90,13 +90,13 @@ describe('shape computations that a per-sample network cannot express are one li
     expect(msg).toMatch(/^m\.onnx: node "dyn" \(Reshape\): shape "mi" must be a constant/);
   });
 
-  it('a Range as long as the batch, and a constant as big as the batch in a second dim', () => {
+  it('a Range as long as the batch, and a constant holding the batch size in two dims', () => {
     expect(refusal([...shapeOf('b', 0), { op: 'Range', inputs: ['zero', 'b', 'one'], outputs: ['y'], name: 'r' }], [...idx, i64('zero', [0], []), i64('one', [1], [])])).toMatch(/node "r" \(Range\): Range input depends on the batch size/);
     expect(refusal([
       ...shapeOf('b', 0),
       { op: 'Unsqueeze', inputs: ['b', 'ax'], outputs: ['bu'] },
-      { op: 'Concat', inputs: ['two1', 'bu'], outputs: ['s'], attrs: { axis: 0 } },
+      { op: 'Concat', inputs: ['two1', 'bu', 'bu'], outputs: ['s'], attrs: { axis: 0 } },
       { op: 'ConstantOfShape', inputs: ['s'], outputs: ['y'], name: 'cos' },
-    ], [...idx, i64('two1', [2])])).toMatch(/node "cos" \(ConstantOfShape\): shape \[2, batch\] holds the batch size other than as its first dim/);
+    ], [...idx, i64('two1', [2])])).toMatch(/node "cos" \(ConstantOfShape\): shape \[2, batch, batch\] holds the batch size other than as one dim of its own/);
   });
 });

@@ -281,6 +281,10 @@ class Importer implements ImportState {
     return name;
   }
 
+  producerOf(value: string): NetOp | undefined {
+    return this.producer.get(this.resolve(value));
+  }
+
   foldTarget(value: string): MatrixOp | null {
     const v = this.resolve(value);
     const p = this.producer.get(v);
