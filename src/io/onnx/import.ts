@@ -156,7 +156,7 @@ class Importer implements ImportState {
   /** Records aliases and counts readers, so folding can tell whether a layer's output has other uses. */
   private prepass(nodes: onnx.INodeProto[], outputs: string[]): void {
     // An op xbarsim cannot run is the first thing to say, before any error the nodes ahead of it raise
-    // (an LSTM's initial state, shaped [1, batch, H], would otherwise be refused first).
+    // (a shape computation feeding it, like a constant shaped by the batch, might be refused first).
     nodes.forEach((n, i) => this.importerOf(n, i));
     nodes.forEach((n, i) => {
       for (const o of n.output ?? []) {
