@@ -65,10 +65,12 @@ export class Steps {
     return this.n.imp.valueOf(out)!;
   }
 
+  /** fn(v) elementwise. */
   unary(fn: UnaryFn, v: Value, what: string): Value {
     return emitUnary(this.n, fn, v, this.out(what), `${this.tag}/${what}`);
   }
 
+  /** a fn b elementwise, for two [1, R, ·] values of one shape. */
   binary(fn: BinaryFn, a: Value, b: Value, what: string): Value {
     const out = this.out(what);
     emitBinary(this.n, fn, { v: a }, { v: b }, out, `${this.tag}/${what}`);
