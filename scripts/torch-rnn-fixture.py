@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes test/fixtures/torch-rnn/<case>/: PyTorch exports of nn.LSTM, nn.GRU and nn.RNN as users
 bring them (seq-first and batch_first, stacked, bidirectional, a head on the last step or on h_n,
-opsets 11 to 17, the initial state as graph inputs), each as model.onnx with x.npy (4 samples, or
+h_n of both directions concatenated, a mean over time, the whole output sequence, opsets 11 to 17,
+the initial state as graph inputs), each as model.onnx with x.npy (4 samples, or
 x.npy, h0.npy, c0.npy for the state inputs) and PyTorch's y.npy. test/cpu/torch-rnn.test.ts and
 test/gpu/torch-rnn.test.ts run them through xbarsim.
 
@@ -46,6 +47,18 @@ class LastState(nn.Module):
         return self.head(self.rnn(x)[1][0][-1])
 
 
+class Fn(nn.Module):
+    """A function of the input and one recurrent module."""
+
+    def __init__(self, f, rnn):
+        super().__init__()
+        self.f = f
+        self.rnn = rnn
+
+    def forward(self, x):
+        return self.f(x, self.rnn)
+
+
 class WithState(nn.Module):
     """A seq-first LSTM fed its initial state by the caller (batch-first h0, c0 [batch, H]), returning the whole output sequence batch-first."""
 
@@ -70,6 +83,11 @@ CASES = {
     'lstm-17': (LastStep(nn.LSTM(I, H, batch_first=True)), 17),
     'lstm-11': (LastStep(nn.LSTM(I, H, num_layers=2, bidirectional=True)), 11),
     'gru-bidirectional-2layer': (LastStep(nn.GRU(I, H, num_layers=2, bidirectional=True, batch_first=True)), 14),
+    # Other ways users read the results: both directions' final states side by side, a mean over
+    # seq-first time steps, the whole bidirectional output sequence.
+    'lstm-bidirectional-hn-cat': (Fn(lambda x, r: (lambda h: torch.cat([h[-2], h[-1]], 1))(r(x)[1][0]), nn.LSTM(I, H, bidirectional=True, batch_first=True)), 13),
+    'gru-mean-seq-first': (Fn(lambda x, r: r(x.transpose(0, 1))[0].mean(0), nn.GRU(I, H)), 13),
+    'lstm-bidirectional-sequence': (Fn(lambda x, r: r(x)[0], nn.LSTM(I, H, batch_first=True, bidirectional=True)), 13),
 }
 
 for name, (module, opset) in CASES.items():
