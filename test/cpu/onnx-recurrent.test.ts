@@ -231,6 +231,8 @@ describe('ONNX LSTM, GRU and RNN against the operator definitions', () => {
     ['GRU linear_before_reset = 1, reverse, constant initial state, layout 1', { cell: 'GRU', direction: 'reverse', lbr: 1, bias: true, state: 'const', layout: 1 }],
     ['GRU linear_before_reset = 1 from a zero state (r ⊙ Rb_h alone)', { cell: 'GRU', lbr: 1, bias: true }],
     ['RNN reverse, Relu, no biases', { cell: 'RNN', direction: 'reverse', acts: ['Relu'] }],
+    ['RNN bidirectional, layout 1, the state as a graph input', { cell: 'RNN', direction: 'bidirectional', bias: true, state: 'input', layout: 1 }],
+    ['LSTM layout 1, the states as graph inputs, Y_h and Y_c batch-first', { cell: 'LSTM', bias: true, peepholes: true, state: 'input', layout: 1 }],
     ['RNN bidirectional with a different activation per direction', { cell: 'RNN', direction: 'bidirectional', bias: true, acts: ['Relu', 'Sigmoid'] }],
     ['LSTM with its activations given (Relu, Sigmoid, Tanh)', { cell: 'LSTM', bias: true, state: 'input', acts: ['Sigmoid', 'Relu', 'Tanh'] }],
     ['LSTM bidirectional in a whole-tensor import, peepholes, state inputs', { cell: 'LSTM', direction: 'bidirectional', peepholes: true, bias: true, state: 'input', whole: true }],
