@@ -90,13 +90,40 @@ describe('shape computations that a per-sample network cannot express are one li
     expect(msg).toMatch(/^m\.onnx: node "dyn" \(Reshape\): shape "mi" must be a constant/);
   });
 
-  it('a Range as long as the batch, and a constant as big as the batch in a second dim', () => {
+  it('a Range as long as the batch, and a constant holding the batch size in two dims', () => {
     expect(refusal([...shapeOf('b', 0), { op: 'Range', inputs: ['zero', 'b', 'one'], outputs: ['y'], name: 'r' }], [...idx, i64('zero', [0], []), i64('one', [1], [])])).toMatch(/node "r" \(Range\): Range input depends on the batch size/);
     expect(refusal([
       ...shapeOf('b', 0),
       { op: 'Unsqueeze', inputs: ['b', 'ax'], outputs: ['bu'] },
-      { op: 'Concat', inputs: ['two1', 'bu'], outputs: ['s'], attrs: { axis: 0 } },
+      { op: 'Concat', inputs: ['two1', 'bu', 'bu'], outputs: ['s'], attrs: { axis: 0 } },
       { op: 'ConstantOfShape', inputs: ['s'], outputs: ['y'], name: 'cos' },
-    ], [...idx, i64('two1', [2])])).toMatch(/node "cos" \(ConstantOfShape\): shape \[2, batch\] holds the batch size other than as its first dim/);
+    ], [...idx, i64('two1', [2])])).toMatch(/node "cos" \(ConstantOfShape\): shape \[2, batch, batch\] holds the batch size other than as one dim of its own/);
+  });
+});
+
+describe('a batch moved off axis 0, as PyTorch builds and joins RNN states', () => {
+  it('ConstantOfShape([1, batch, 2, 6]), x.unsqueeze(0) and their Concat on axis 0 keep each sample apart', async () => {
+    const bytes = buildOnnxModel({
+      opset: 13,
+      inputs: [{ name: 'x', dims: ['batch', 2, 6] }],
+      outputs: [{ name: 'y', dims: ['batch', 2, 2, 6] }],
+      initializers: [i64('i0', [0], []), i64('ax', [0]), i64('one', [1]), i64('rest', [2, 6])],
+      nodes: [
+        ...shapeOf('b', 0),
+        { op: 'Unsqueeze', inputs: ['b', 'ax'], outputs: ['bu'] },
+        { op: 'Concat', inputs: ['one', 'bu', 'rest'], outputs: ['s'], attrs: { axis: 0 } },
+        { op: 'ConstantOfShape', inputs: ['s'], outputs: ['fill'], attrs: { value: { tensor: { dims: [1], data: Float32Array.of(1.5) } } } },
+        { op: 'Unsqueeze', inputs: ['x', 'ax'], outputs: ['xu'] },
+        { op: 'Concat', inputs: ['xu', 'fill'], outputs: ['both'], attrs: { axis: 0 } },
+        { op: 'Transpose', inputs: ['both'], outputs: ['y'], attrs: { perm: [1, 0, 2, 3] } },
+      ],
+    });
+    const net = importOnnx(bytes, 'm.onnx');
+    const x = randomArray(3 * 12, 4);
+    const runner = openNetwork({ kind: 'cpu', reason: 'test' }, net, CFG, true);
+    const y = (await runner.forward(null, x, 3, 0)).output;
+    runner.destroy();
+    const want = Array.from({ length: 3 }, (_, b) => [...x.subarray(b * 12, (b + 1) * 12), ...new Array<number>(12).fill(1.5)]).flat();
+    expect(Array.from(y)).toEqual(want);
   });
 });

@@ -71,6 +71,16 @@ export class Attrs {
     throw this.wrongType(name, 'a string', t);
   }
 
+  /** A STRINGS attribute (UTF-8), or `def` when absent. */
+  strings<D extends string[] | null>(name: string, def: D): string[] | D {
+    const a = this.byName.get(name);
+    if (!a) return def;
+    const t = typeOf(a);
+    if (t === AttrType.STRINGS) return (a.strings ?? []).map((s) => new TextDecoder().decode(s));
+    if (t === AttrType.STRING) return [new TextDecoder().decode(a.s ?? new Uint8Array())];
+    throw this.wrongType(name, 'a list of strings', t);
+  }
+
   /** A TENSOR attribute, or null when absent. */
   tensor(name: string): onnx.ITensorProto | null {
     const a = this.byName.get(name);

@@ -17,6 +17,7 @@ export type AttrValue =
   | string
   | { ints: number[] }
   | { floats: number[] }
+  | { strings: string[] }
   | { tensor: { dims: number[]; data: Float32Array | BigInt64Array } }
   | { graph: BuildGraph };
 
@@ -36,10 +37,13 @@ const FLOAT_ATTRS: Readonly<Record<string, readonly string[]>> = {
   Dropout: ['ratio'],
   Elu: ['alpha'],
   Gemm: ['alpha', 'beta'],
+  GRU: ['clip'],
   HardSigmoid: ['alpha', 'beta'],
   InstanceNormalization: ['epsilon'],
   LayerNormalization: ['epsilon'],
   LeakyRelu: ['alpha'],
+  LSTM: ['clip'],
+  RNN: ['clip'],
   Selu: ['alpha', 'gamma'],
   ThresholdedRelu: ['alpha'],
 };
@@ -47,6 +51,9 @@ const FLOAT_ATTRS: Readonly<Record<string, readonly string[]>> = {
 /** List attributes typed FLOATS by the spec, by op. */
 const FLOATS_ATTRS: Readonly<Record<string, readonly string[]>> = {
   Constant: ['value_floats'],
+  GRU: ['activation_alpha', 'activation_beta'],
+  LSTM: ['activation_alpha', 'activation_beta'],
+  RNN: ['activation_alpha', 'activation_beta'],
 };
 
 export interface BuildNode {
@@ -183,6 +190,7 @@ function attribute(op: string, name: string, v: AttrValue): onnx.IAttributeProto
   }
   if ('ints' in v) return { name, type: AttrType.INTS, ints: v.ints };
   if ('floats' in v) return { name, type: AttrType.FLOATS, floats: v.floats };
+  if ('strings' in v) return { name, type: AttrType.STRINGS, strings: v.strings.map((s) => new TextEncoder().encode(s)) };
   if ('graph' in v) {
     const g = v.graph;
     const node = g.nodes.map((n, i) => nodeProto({ ...n, name: n.name ?? `${name}/${n.op}_${i}` }, i));

@@ -156,7 +156,7 @@ class Importer implements ImportState {
   /** Records aliases and counts readers, so folding can tell whether a layer's output has other uses. */
   private prepass(nodes: onnx.INodeProto[], outputs: string[]): void {
     // An op xbarsim cannot run is the first thing to say, before any error the nodes ahead of it raise
-    // (an LSTM's initial state, shaped [1, batch, H], would otherwise be refused first).
+    // (a shape computation feeding it, like a constant shaped by the batch, might be refused first).
     nodes.forEach((n, i) => this.importerOf(n, i));
     this.prepassNodes(nodes, (i) => i);
     for (const o of outputs) this.use(this.resolve(o));
@@ -325,6 +325,10 @@ class Importer implements ImportState {
     for (let i = 1; this.taken.has(name); i++) name = `${base}:${i}`;
     this.taken.add(name);
     return name;
+  }
+
+  producerOf(value: string): NetOp | undefined {
+    return this.producer.get(this.resolve(value));
   }
 
   foldTarget(value: string): MatrixOp | null {

@@ -75,6 +75,8 @@ export interface ImportState {
   emit(op: NetOp, shape: number[], dtype?: DType, batchAt?: number, merged?: BatchMerge): void;
   /** A value name used nowhere in the graph, for ops that a node expands into. */
   fresh(base: string): string;
+  /** The IR op that writes `value` (after aliasing), if one does. */
+  producerOf(value: string): NetOp | undefined;
   /** The matrix op producing `value` when only one reader (the folding node) sees it. */
   foldTarget(value: string): MatrixOp | null;
   /** Makes a folded matrix op write the folding node's output instead of its own. */
@@ -220,10 +222,10 @@ export class NodeContext {
     return a - this.lead;
   }
 
-  /** A constant read where the op needs an activation: a `constant` op (writing `out`), every sample equal to it. */
-  constValue(c: Const, dims: number[], what: string, out?: string, dtype: DType = c.kind === 'int' ? 'int' : 'float'): Value {
+  /** A constant read where the op needs an activation: a `constant` op (writing `out`), every sample equal to it, the batch at ONNX axis `batchAt`. */
+  constValue(c: Const, dims: number[], what: string, out?: string, dtype: DType = c.kind === 'int' ? 'int' : 'float', batchAt = 0): Value {
     const name = out ?? this.imp.fresh(`${this.name}/${what}`);
-    this.imp.emit({ kind: 'constant', name: `${this.name}/${what}`, inputs: [], output: name, value: { dims, data: finiteData(Float32Array.from(floatsOf(c, what))) } }, dims, dtype);
+    this.imp.emit({ kind: 'constant', name: `${this.name}/${what}`, inputs: [], output: name, value: { dims, data: finiteData(Float32Array.from(floatsOf(c, what))) } }, dims, dtype, batchAt);
     return this.imp.valueOf(name)!;
   }
 

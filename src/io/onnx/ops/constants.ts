@@ -1,7 +1,7 @@
 /**
  * Ops that make constants and shapes (Constant, ConstantOfShape, Shape, Size, Range), casts (Cast,
  * CastLike), and pass-throughs (Identity, Dropout). Shape computations fold at import, the batch
- * size a symbol; a ConstantOfShape whose shape holds the batch is a `constant` op.
+ * size a symbol; a ConstantOfShape whose shape holds the batch (at any axis) is a `constant` op.
  */
 import { BATCH, BatchDim, count, floatsOf, intsOf, isBatchDim, plainIntsOf, showDims } from '../consts.ts';
 import type { Const, Dim } from '../consts.ts';
@@ -96,13 +96,16 @@ function constantOfShape(n: NodeContext): void {
     return v.kind === 'float' ? { kind: 'float', dims: numeric, data: new Float32Array(k).fill(v.data[0]) } : { kind: 'int', dims: numeric, data: new Array<Dim>(k).fill(v.data[0]) };
   };
   if (!dims.some(isBatchDim)) return n.imp.setConst(n.out, fill(plainIntsOf(shapeIn, 'shape')));
-  // [batch, ...rest]: the same tensor of dims rest in every sample.
-  const [first, ...rest] = dims;
-  if (!(isBatchDim(first) && first.k === 1) || rest.some(isBatchDim)) {
-    throw new NodeError(`shape ${showDims(dims)} holds the batch size other than as its first dim`);
+  // One dim is the batch: every sample holds the other dims. Not first, it is a moved batch (an RNN's
+  // zero initial state [layers, batch, H]).
+  const at = dims.findIndex(isBatchDim);
+  const b = dims[at];
+  const rest = dims.filter((_, i) => i !== at);
+  if (!(isBatchDim(b) && b.k === 1) || rest.some(isBatchDim)) {
+    throw new NodeError(`shape ${showDims(dims)} holds the batch size other than as one dim of its own`);
   }
   const per = fill(rest as number[]);
-  n.constValue(per, per.dims, 'value', n.out);
+  n.constValue(per, per.dims, 'value', n.out, per.kind === 'int' ? 'int' : 'float', at);
 }
 
 /** What Cast's `to` makes of a value. */

@@ -133,12 +133,17 @@ function unsqueezedDims(axes: number[], rank: number, dims: readonly number[], l
 }
 
 function unsqueeze(n: NodeContext): void {
-  const x = n.value(0, 'data');
+  const x = n.valueAnyBatch(0, 'data');
   const axes = n.axesArg(13);
   if (!axes) throw new NodeError('has no axes');
-  const u = unsqueezedDims(axes, x.shape.length + n.lead, x.shape, n.lead);
-  if (n.lead && u.axes.has(0)) throw new NodeError('cannot insert an axis before the batch dimension');
-  emitReshape(n, x, u.dims);
+  const b = n.batchAxis(x);
+  if (b < 0) return emitReshape(n, x, unsqueezedDims(axes, x.shape.length, x.shape, 0).dims);
+  // Inserted before the batch, axes move it (PyTorch's h0.unsqueeze(0) for an RNN's [layers, batch, H] state).
+  const onnxIn: (number | null)[] = [...x.shape];
+  onnxIn.splice(b, 0, null);
+  const u = unsqueezedDims(axes, onnxIn.length, onnxIn.map((d) => d ?? -1), 0);
+  const batchAt = [...u.dims.keys()].filter((i) => !u.axes.has(i))[b];
+  emitReshape(n, x, u.dims.filter((_, i) => i !== batchAt), n.out, batchAt);
 }
 
 function foldUnsqueeze(n: NodeContext): Const {
@@ -177,28 +182,30 @@ function foldTransposeNode(n: NodeContext): Const {
 
 function concat(n: NodeContext): void {
   const idx = n.ins.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
+  const acts = idx.filter((i) => !n.constAt(i)).map((i) => n.valueAnyBatch(i, `input ${idx.indexOf(i)}`));
+  // Activations whose batch a Transpose or an RNN moved (stacked LSTMs' h_n [layers, batch, H]) concatenate around it.
+  const batchAt = acts[0]?.batchAt ?? 0;
+  if (acts.some((v) => (v.batchAt ?? 0) !== batchAt)) throw new NodeError(`inputs have the batch dimension at different axes (${acts.map((v) => v.batchAt ?? 0).join(', ')})`);
   const vals = idx.map((i, k) => {
     const c = n.constAt(i);
-    if (!c) return n.value(i, `input ${k}`);
+    if (!c) return n.valueAnyBatch(i, `input ${k}`);
     if (!n.imp.batched) return n.constValue(c, c.dims, `input${k}`);
+    if (batchAt) throw new NodeError(`input ${quote(n.ins[i])} is a constant and the activations have the batch dimension at axis ${batchAt}; only activations concatenate there`);
     // A static export folds Expand(class token, [batch, 1, D]) to a constant with the declared batch: the same in every sample.
     const per = sampleOf(c, n.imp.declaredBatch);
     if (!per) throw new NodeError(`input ${quote(n.ins[i])} is a constant with dims [${c.dims.join(', ')}]; concatenating a constant with activations needs a first (batch) dim of 1 or the declared batch, equal in every sample`);
     return n.constValue(per, per.dims, `input${k}`);
   });
   const rank = vals[0].shape.length;
-  const full = rank + n.lead;
-  const axis = normAxis(n.a.int('axis', 0), full);
-  if (n.lead && axis === 0) throw new NodeError('concatenation along the batch dimension is not supported');
-  const ax = axis - n.lead;
+  const ax = n.axisOf(vals[0], n.a.int('axis', 0));
   for (const v of vals) {
     if (v.shape.length !== rank || v.shape.some((d, i) => i !== ax && d !== vals[0].shape[i])) {
-      throw new NodeError(`input shapes ${vals.map((q) => `[${q.shape.join(', ')}]`).join(', ')} do not match off axis ${axis}`);
+      throw new NodeError(`input shapes ${vals.map((q) => `[${q.shape.join(', ')}]`).join(', ')} do not match off axis ${n.a.int('axis', 0)}`);
     }
   }
   const outShape = [...vals[0].shape];
   outShape[ax] = vals.reduce((s, v) => s + v.shape[ax], 0);
-  n.imp.emit({ kind: 'concat', name: n.name, inputs: vals.map((v) => v.name), output: n.out, axis: ax, inShapes: vals.map((v) => v.shape) }, outShape, vals[0].dtype);
+  n.imp.emit({ kind: 'concat', name: n.name, inputs: vals.map((v) => v.name), output: n.out, axis: ax, inShapes: vals.map((v) => v.shape) }, outShape, vals[0].dtype, batchAt);
 }
 
 /** One sample of a constant shaped [batch or 1, ...] whose samples are all equal, or null. */

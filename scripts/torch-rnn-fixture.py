@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""Writes test/fixtures/torch-rnn/<case>/: PyTorch exports of nn.LSTM, nn.GRU and nn.RNN as users
+bring them (seq-first and batch_first, stacked, bidirectional, a head on the last step or on h_n,
+h_n of both directions concatenated, a mean over time, the whole output sequence, opsets 11 to 17,
+the initial state as graph inputs), each as model.onnx with x.npy (4 samples, or
+x.npy, h0.npy, c0.npy for the state inputs) and PyTorch's y.npy. test/cpu/torch-rnn.test.ts and
+test/gpu/torch-rnn.test.ts run them through xbarsim.
+
+  /usr/bin/python3 scripts/torch-rnn-fixture.py   (Debian's python3-torch, 1.13)
+
+Random weights: the tests are of the import. Only needed to regenerate the fixtures: xbarsim's tests
+never run Python.
+"""
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'torch-rnn')
+T, I, H, C = 7, 5, 6, 3
+
+
+class LastStep(nn.Module):
+    """A recurrent layer and a Linear head on its last output (seq-first: out[-1]; batch_first: out[:, -1])."""
+
+    def __init__(self, rnn):
+        super().__init__()
+        self.rnn = rnn
+        self.head = nn.Linear(rnn.hidden_size * (2 if rnn.bidirectional else 1), C)
+
+    def forward(self, x):
+        # xbarsim's graph inputs are batch-first: a seq-first layer gets x transposed inside the model.
+        out = self.rnn(x if self.rnn.batch_first else x.transpose(0, 1))[0]
+        return self.head(out[:, -1] if self.rnn.batch_first else out[-1])
+
+
+class LastState(nn.Module):
+    """A stacked LSTM and a Linear head on the top layer's final state h_n[-1]."""
+
+    def __init__(self, rnn):
+        super().__init__()
+        self.rnn = rnn
+        self.head = nn.Linear(rnn.hidden_size, C)
+
+    def forward(self, x):
+        return self.head(self.rnn(x)[1][0][-1])
+
+
+class Fn(nn.Module):
+    """A function of the input and one recurrent module."""
+
+    def __init__(self, f, rnn):
+        super().__init__()
+        self.f = f
+        self.rnn = rnn
+
+    def forward(self, x):
+        return self.f(x, self.rnn)
+
+
+class WithState(nn.Module):
+    """A seq-first LSTM fed its initial state by the caller (batch-first h0, c0 [batch, H]), returning the whole output sequence batch-first."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(I, H)
+
+    def forward(self, x, h0, c0):
+        return self.rnn(x.transpose(0, 1), (h0.unsqueeze(0), c0.unsqueeze(0)))[0].transpose(0, 1)
+
+
+# Weights are drawn as the modules are built: seed first, so the fixtures regenerate identically.
+torch.manual_seed(0)
+CASES = {
+    # name: (module, opset); every input is batch-first [batch, T, I]
+    'lstm': (LastStep(nn.LSTM(I, H)), 13),
+    'lstm-2layer-batch-first': (LastState(nn.LSTM(I, H, num_layers=2, batch_first=True)), 13),
+    'lstm-bidirectional': (LastStep(nn.LSTM(I, H, bidirectional=True)), 13),
+    'gru': (LastStep(nn.GRU(I, H, batch_first=True)), 13),
+    'rnn-tanh': (LastStep(nn.RNN(I, H)), 13),
+    'rnn-relu': (LastStep(nn.RNN(I, H, nonlinearity='relu', batch_first=True)), 13),
+    'lstm-17': (LastStep(nn.LSTM(I, H, batch_first=True)), 17),
+    'lstm-11': (LastStep(nn.LSTM(I, H, num_layers=2, bidirectional=True)), 11),
+    'gru-bidirectional-2layer': (LastStep(nn.GRU(I, H, num_layers=2, bidirectional=True, batch_first=True)), 14),
+    # Other ways users read the results: both directions' final states side by side, a mean over
+    # seq-first time steps, the whole bidirectional output sequence.
+    'lstm-bidirectional-hn-cat': (Fn(lambda x, r: (lambda h: torch.cat([h[-2], h[-1]], 1))(r(x)[1][0]), nn.LSTM(I, H, bidirectional=True, batch_first=True)), 13),
+    'gru-mean-seq-first': (Fn(lambda x, r: r(x.transpose(0, 1))[0].mean(0), nn.GRU(I, H)), 13),
+    'lstm-bidirectional-sequence': (Fn(lambda x, r: r(x)[0], nn.LSTM(I, H, batch_first=True, bidirectional=True)), 13),
+}
+
+for name, (module, opset) in CASES.items():
+    module.eval()
+    x = torch.randn(4, T, I)
+    with torch.no_grad():
+        y = module(x)
+    d = os.path.join(OUT, name)
+    os.makedirs(d, exist_ok=True)
+    axes = {'x': {0: 'batch'}, 'y': {0: 'batch'}}
+    torch.onnx.export(module, x, os.path.join(d, 'model.onnx'), opset_version=opset, input_names=['x'], output_names=['y'], dynamic_axes=axes)
+    np.save(os.path.join(d, 'x.npy'), x.numpy())
+    np.save(os.path.join(d, 'y.npy'), y.numpy())
+
+# The initial state as graph inputs: x [batch, T, I], h0 and c0 [batch, H], output [batch, T, H].
+module = WithState().eval()
+x, h0, c0 = torch.randn(4, T, I), torch.randn(4, H), torch.randn(4, H)
+with torch.no_grad():
+    y = module(x, h0, c0)
+d = os.path.join(OUT, 'lstm-state-inputs')
+os.makedirs(d, exist_ok=True)
+axes = {'x': {0: 'batch'}, 'h0': {0: 'batch'}, 'c0': {0: 'batch'}, 'y': {0: 'batch'}}
+torch.onnx.export(module, (x, h0, c0), os.path.join(d, 'model.onnx'), opset_version=13, input_names=['x', 'h0', 'c0'], output_names=['y'], dynamic_axes=axes)
+for k, v in (('x', x), ('h0', h0), ('c0', c0), ('y', y)):
+    np.save(os.path.join(d, f'{k}.npy'), v.numpy())
