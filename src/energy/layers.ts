@@ -21,6 +21,8 @@ export interface ShapeLayer {
   vectorsPerSample: number;
   /** True when every input of the layer is provably ≥ 0, so every vector runs one pass (P_v = 1). */
   inputNonNegative: boolean;
+  /** Uses per inference that run one after another (an RNN's recurrent weights: its time steps); default 1. */
+  steps?: number;
 }
 
 /** A network by shape: its crossbar layers in execution order. */
@@ -44,6 +46,8 @@ export interface CostLayer {
   vectorsPerSample: number;
   /** Σ_v P_v per inference of one group's matrix (section 5's passes; vectorsPerSample ≤ passes ≤ 2·vectorsPerSample). */
   passes: number;
+  /** Uses per inference that run one after another (a tied layer's time steps; 1 otherwise): no copy count runs them in fewer passes. */
+  steps: number;
   /** Section 5 counts per inference, all groups summed (`arrays`: once per layer). */
   counts: EventCounts;
 }
@@ -68,7 +72,7 @@ export function countsOnlyLayer(s: ShapeLayer, cfg: XbarConfig | null): CostLaye
     const one = layerCounts(g, cfg, passes);
     for (let i = 0; i < s.groups; i++) counts = addCounts(counts, one);
   }
-  return { name: s.name, cfg, K: s.K, N: s.N, groups: s.groups, vectorsPerSample: s.vectorsPerSample, passes, counts };
+  return { name: s.name, cfg, K: s.K, N: s.N, groups: s.groups, vectorsPerSample: s.vectorsPerSample, passes, steps: s.steps ?? 1, counts };
 }
 
 /**

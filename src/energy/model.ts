@@ -118,7 +118,7 @@ export function estimate(presetLabel: string, layers: readonly CostLayer[], cfg:
   const arch = architectureFor(cfg);
   const tile = tileArea(arch, cfg);
   const tiles = Math.floor((areaBudget_mm2 / tile.area_mm2) * (1 + 1e-12));
-  const stages: StageInput[] = layers.map((l) => ({ passTime_s: vectorPassTime(l, arch, cfg), arrays: l.cfg ? l.counts.arrays : 0, passes: l.passes }));
+  const stages: StageInput[] = layers.map((l) => ({ passTime_s: vectorPassTime(l, arch, cfg), arrays: l.cfg ? l.counts.arrays : 0, passes: l.passes, steps: l.steps }));
   const sched = balance(stages, tiles * tile.arrays);
   if (!sched) {
     const need = minimumArea(layers, cfg);

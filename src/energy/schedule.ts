@@ -41,6 +41,11 @@ export interface StageInput {
   arrays: number;
   /** Vector passes per inference (Σ_v P_v of one group's matrix; every group has its own arrays in a copy). */
   passes: number;
+  /**
+   * Uses that run one after another (an RNN's time steps: step t reads step t − 1's state), at least
+   * one pass each whatever the copies; 1 for a layer whose vectors are all known at once.
+   */
+  steps: number;
 }
 
 /** The balanced schedule of a network at an array budget. */
@@ -57,14 +62,16 @@ export interface Schedule {
   arraysUsed: number;
 }
 
-const stageTime = (s: StageInput, r: number): number => (s.arrays === 0 ? 0 : Math.ceil(s.passes / r - 1e-9) * s.passTime_s);
+/** Passes one step's vectors take on r copies: each step's share of the passes runs in parallel on them, the steps in turn. */
+const stageTime = (s: StageInput, r: number): number => (s.arrays === 0 ? 0 : s.steps * Math.ceil(s.passes / s.steps / r - 1e-9) * s.passTime_s);
 
 /** Copies needed for a stage to finish within `tau`, or Infinity when no number of copies does. */
 function copiesFor(s: StageInput, tau: number): number {
   if (s.arrays === 0) return 0;
-  const perCopy = Math.floor(tau / s.passTime_s + 1e-9);
+  const perStep = s.passes / s.steps;
+  const perCopy = Math.floor(tau / s.steps / s.passTime_s + 1e-9);
   if (perCopy < 1) return Infinity;
-  return Math.max(1, Math.min(Math.ceil(s.passes - 1e-9), Math.ceil(s.passes / perCopy - 1e-9)));
+  return Math.max(1, Math.min(Math.ceil(perStep - 1e-9), Math.ceil(perStep / perCopy - 1e-9)));
 }
 
 /** Balances the pipeline within `arrayBudget` arrays; null when one copy of every layer does not fit. */
@@ -72,7 +79,7 @@ export function balance(stages: readonly StageInput[], arrayBudget: number): Sch
   const used = (tau: number): number => stages.reduce((a, s) => a + copiesFor(s, tau) * s.arrays, 0);
   let hi = Math.max(0, ...stages.map((s) => stageTime(s, 1)));
   if (used(hi) > arrayBudget) return null;
-  let lo = Math.max(0, ...stages.map((s) => (s.arrays === 0 ? 0 : s.passTime_s)));
+  let lo = Math.max(0, ...stages.map((s) => (s.arrays === 0 ? 0 : s.steps * s.passTime_s)));
   if (used(lo) <= arrayBudget) hi = lo;
   else {
     for (let i = 0; i < 200 && hi - lo > 1e-15 * hi; i++) {

@@ -163,18 +163,18 @@ describe('energy = counts × per-event energies (two-layer network by hand)', ()
 });
 
 describe('pipeline balance', () => {
-  /** The best interval over every replication vector (r_i ≤ passes_i) within the budget. */
+  /** The best interval over every replication vector (r_i ≤ each step's passes) within the budget; the steps run in turn. */
   function bruteForce(stages: StageInput[], budget: number): number | null {
     let best: number | null = null;
     const r = stages.map(() => 1);
     const visit = (i: number): void => {
       if (i === stages.length) {
         if (stages.reduce((a, s, j) => a + r[j] * s.arrays, 0) > budget) return;
-        const t = Math.max(...stages.map((s, j) => Math.ceil(s.passes / r[j]) * s.passTime_s));
+        const t = Math.max(...stages.map((s, j) => s.steps * Math.ceil(s.passes / s.steps / r[j]) * s.passTime_s));
         if (best === null || t < best) best = t;
         return;
       }
-      for (let k = 1; k <= stages[i].passes; k++) {
+      for (let k = 1; k <= Math.ceil(stages[i].passes / stages[i].steps); k++) {
         r[i] = k;
         visit(i + 1);
       }
@@ -183,11 +183,14 @@ describe('pipeline balance', () => {
     return best;
   }
 
-  it('reaches the smallest interval any replication within the budget reaches (300 random pipelines)', () => {
+  it('reaches the smallest interval any replication within the budget reaches (300 random pipelines, some with sequential steps)', () => {
     const rand = rng(13);
     const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
     for (let run = 0; run < 300; run++) {
-      const stages = Array.from({ length: int(1, 4) }, () => ({ passTime_s: int(1, 4) * 1e-7, arrays: int(1, 4), passes: int(1, 9) }));
+      const stages = Array.from({ length: int(1, 4) }, () => {
+        const steps = rand() < 0.7 ? 1 : int(2, 4);
+        return { passTime_s: int(1, 4) * 1e-7, arrays: int(1, 4), passes: steps * int(1, 3) + (rand() < 0.3 ? 1 : 0), steps };
+      });
       const budget = int(1, 40);
       const want = bruteForce(stages, budget);
       const got = balance(stages, budget);
@@ -199,5 +202,14 @@ describe('pipeline balance', () => {
       expect(got!.arraysUsed).toBeLessThanOrEqual(budget);
       expect(got!.interval_s).toBeCloseTo(want, 15);
     }
+  });
+
+  it('runs a recurrent layer’s steps one after another, however many copies the budget allows', () => {
+    // Seven steps of one vector pass each: copies cannot shorten the stage below seven passes.
+    const rnn = { passTime_s: 1e-7, arrays: 1, passes: 7, steps: 7 };
+    const conv = { passTime_s: 1e-7, arrays: 1, passes: 7, steps: 1 };
+    expect(balance([rnn], 100)!.stage_s).toEqual([7e-7]);
+    expect(balance([rnn], 100)!.replication).toEqual([1]);
+    expect(balance([conv], 100)!.stage_s).toEqual([1e-7]);
   });
 });
