@@ -2,12 +2,12 @@
 """Trains the shipped Fashion-MNIST models with Debian's PyTorch and exports them with torch.onnx.export.
 
 Usage (`npm run train:fashion` runs the first line; all flags at their defaults reproduce the files):
-  /usr/bin/python3 scripts/train-fashion.py [--model mobilenet|vit|all] [--epochs N] [--seed N]
+  /usr/bin/python3 scripts/train-fashion.py [--model mobilenet|vit|lstm|all] [--epochs N] [--seed N]
       [--data DIR] [--out DIR] [--train-limit N] [--no-readme]
   /usr/bin/python3 scripts/train-fashion.py --readme-only [--recheck]
       # re-render models/README.md's section (--recheck: re-run xbarsim on the written files first)
 
-Two models (models/fmnist-mobilenet.onnx, models/fmnist-vit.onnx) are trained on the 60,000 training
+Three models (models/fmnist-mobilenet.onnx, models/fmnist-vit.onnx, models/fmnist-lstm.onnx) are trained on the 60,000 training
 images of Debian's dataset-fashion-mnist package and scored on its 10,000 test images, the split that
 `xbarsim eval --dataset fashion-mnist` uses, so the accuracies written to models/README.md are the
 digital baselines xbarsim reproduces. Pixels are the IDX bytes / 255 as float32 (no normalization),
@@ -229,6 +229,19 @@ class ViT(nn.Module):
         return self.head(x[:, 0])
 
 
+class RowLSTM(nn.Module):
+    """Each image as a sequence of its 28 rows (28 pixels each) through an LSTM; the head reads the last step's state."""
+
+    def __init__(self, classes=10, hidden=64):
+        super().__init__()
+        self.lstm = nn.LSTM(28, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        out, _ = self.lstm(x.reshape(x.shape[0], 28, 28))
+        return self.head(out[:, -1])
+
+
 def no_decay(name, p):
     return p.ndim <= 1 or name.endswith('pos_embed') or name.endswith('cls_token')
 
@@ -251,6 +264,12 @@ RECIPES = {
         'title': 'ViT-style transformer encoder',
         'epochs': 20, 'batch': 128, 'optimizer': 'AdamW', 'lr': 1e-3, 'betas': (0.9, 0.999),
         'weight_decay': 0.05, 'warmup_epochs': 2, 'label_smoothing': 0.1, 'opset': 17, 'channels_last': False,
+    },
+    'lstm': {
+        'build': RowLSTM,
+        'title': 'row-sequence LSTM',
+        'epochs': 6, 'batch': 128, 'optimizer': 'AdamW', 'lr': 3e-3, 'betas': (0.9, 0.999),
+        'weight_decay': 1e-4, 'warmup_epochs': 1, 'label_smoothing': 0.1, 'opset': 13, 'channels_last': False,
     },
 }
 
@@ -417,6 +436,12 @@ ARCH = {
         '(one qkv Linear 64→192, scaled dot-product softmax attention, Linear 64→64) then x + MLP(LayerNorm(x)) with '
         'Linear 64→128, GELU (erf), Linear 128→64 → LayerNorm → class token → Linear 64→10.'
     ),
+    'lstm': (
+        'The image as a sequence of its 28 rows of 28 pixels → nn.LSTM(28, 64, batch_first=True), one layer, zero '
+        'initial state → the last step\'s output → Linear 64→10. xbarsim unrolls the LSTM node over the 28 steps: one '
+        'crossbar layer projects every row (28→256), and the recurrent weight (64→256) is one tied crossbar layer read '
+        'once per step after the first.'
+    ),
 }
 
 
@@ -425,10 +450,13 @@ def torch_package(record):
     return f"Debian's `python3-torch` {deb}" if deb else "Debian's `python3-torch`"
 
 
+NUMBERS = {1: 'One', 2: 'Two', 3: 'Three', 4: 'Four'}
+
+
 def render_section(records):
     out = [README_BEGIN, '', '## Fashion-MNIST models', '']
     out.append(
-        f"Two Fashion-MNIST classifiers trained with PyTorch {records[0]['torch']} ({torch_package(records[0])}, CPU) "
+        f"{NUMBERS.get(len(records), str(len(records)))} Fashion-MNIST classifiers trained with PyTorch {records[0]['torch']} ({torch_package(records[0])}, CPU) "
         'by `scripts/train-fashion.py` and exported by `torch.onnx.export` exactly as a '
         'user would (eval mode, `dynamic_axes` batch `N`, PyTorch\'s own op choices; nothing rewritten for xbarsim). '
         'Input `input` `[N, 1, 28, 28]`, raw pixels byte/255 in [0, 1]; output `logits` `[N, 10]` (no softmax). '
@@ -568,7 +596,7 @@ def recheck(out_dir, data_dir, log):
 
 def main():
     p = argparse.ArgumentParser(description='Train and export the shipped Fashion-MNIST models.')
-    p.add_argument('--model', choices=['mobilenet', 'vit', 'all'], default='all')
+    p.add_argument('--model', choices=[*RECIPES, 'all'], default='all')
     p.add_argument('--epochs', type=int, help='override the recipe\'s epoch count (smoke runs)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--data', default=DEFAULT_DATA, help='directory of the four gzipped IDX files')

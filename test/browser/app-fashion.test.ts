@@ -17,8 +17,8 @@ import { tempDir } from '../helpers/files.ts';
 import { IN_CI } from '../helpers/gpu.ts';
 import { disabled, hookOf, setField, text, valueOf, visible, waitForDownload } from '../helpers/app-page.ts';
 
-const SHIPPED = ['models/fmnist-mobilenet.onnx', 'models/fmnist-vit.onnx'];
-const TITLES = ['MobileNetV2-style CNN, Fashion-MNIST (shipped)', 'ViT-style transformer, Fashion-MNIST (shipped)'];
+const SHIPPED = ['models/fmnist-mobilenet.onnx', 'models/fmnist-vit.onnx', 'models/fmnist-lstm.onnx'];
+const TITLES = ['MobileNetV2-style CNN, Fashion-MNIST (shipped)', 'ViT-style transformer, Fashion-MNIST (shipped)', 'Row-sequence LSTM, Fashion-MNIST (shipped)'];
 const hasChromium = existsSync(CHROMIUM);
 
 let env: BrowserEnv | null = null;
@@ -214,7 +214,7 @@ describe.skipIf(!hasChromium)('browser app on Fashion-MNIST (dev server, headles
     }
   }, 180_000);
 
-  it('offers both shipped Fashion-MNIST models, each tied to Fashion-MNIST', async () => {
+  it('offers every shipped Fashion-MNIST model, each tied to Fashion-MNIST', async () => {
     const { page, errors } = await openPage(join(work, 'downloads-shipped'));
     try {
       for (const path of SHIPPED) {

@@ -1,6 +1,6 @@
 // The shipped Fashion-MNIST models on WebGPU (issue 12): PyTorch's logits in --digital mode, the ideal
 // 8-bit preset within a point of digital, the GPU's predictions equal to the CPU oracle's on a noisy
-// chip, and the transformer bit-identical at batch 1, 7 and 64.
+// chip, and the transformer and the LSTM bit-identical at batch 1, 7 and 64.
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/schema.ts';
 import { openTestGpu } from '../helpers/gpu.ts';
@@ -13,8 +13,9 @@ const CPU = { kind: 'cpu', reason: 'test' } as const;
 // Images per check, set by cost on CI's software adapter (lavapipe) and the CPU oracle: the CNN's
 // convolutions cost ~1 s per image on a crossbar there, the transformer's 50 tokens × 17 layers with
 // per-read noise seconds per image on the CPU. The closing note reports both on the whole test split.
-const ACCURACY_IMAGES: Record<FashionModel, number> = { 'fmnist-mobilenet': 32, 'fmnist-vit': 256 };
-const ORACLE_IMAGES: Record<FashionModel, number> = { 'fmnist-mobilenet': 8, 'fmnist-vit': 16 };
+// The LSTM's 28 steps are small matrices (28→256, 64→256): cheap on both.
+const ACCURACY_IMAGES: Record<FashionModel, number> = { 'fmnist-mobilenet': 32, 'fmnist-vit': 256, 'fmnist-lstm': 256 };
+const ORACLE_IMAGES: Record<FashionModel, number> = { 'fmnist-mobilenet': 8, 'fmnist-vit': 16, 'fmnist-lstm': 32 };
 
 describe.skipIf(!gpu)('shipped Fashion-MNIST models on WebGPU', () => {
   it.each(FASHION_MODELS)('%s: --digital equals PyTorch’s f32 forward on the first 64 test images', { timeout: 300_000 }, (name) => checkDigitalMatchesTorch(GPU(), name));
@@ -36,4 +37,6 @@ describe.skipIf(!gpu)('shipped Fashion-MNIST models on WebGPU', () => {
   });
 
   it('fmnist-vit: bit-identical outputs at batch 1, 7 and 64 on a noisy ISAAC chip', { timeout: 600_000 }, () => checkBatchInvariance(GPU(), 'fmnist-vit'));
+  // Each step's tied recurrent layer keys its reads apart: the batch still never changes a result.
+  it('fmnist-lstm: bit-identical outputs at batch 1, 7 and 64 on a noisy ISAAC chip', { timeout: 600_000 }, () => checkBatchInvariance(GPU(), 'fmnist-lstm'));
 });

@@ -15,7 +15,7 @@ import type { Network } from '../../src/ir/graph.ts';
 import { loadModel } from '../../src/nn/load-model.ts';
 import { openNetwork } from '../../src/nn/runner.ts';
 
-export const FASHION_MODELS = ['fmnist-mobilenet', 'fmnist-vit'] as const;
+export const FASHION_MODELS = ['fmnist-mobilenet', 'fmnist-vit', 'fmnist-lstm'] as const;
 export type FashionModel = (typeof FASHION_MODELS)[number];
 
 /** The shipped model (a missing file fails the suite with the command that writes it). */

@@ -16,6 +16,7 @@ const TITLES: Readonly<Record<string, string>> = {
   'lenet5.onnx': 'LeNet-5 (shipped)',
   'fmnist-mobilenet.onnx': 'MobileNetV2-style CNN, Fashion-MNIST (shipped)',
   'fmnist-vit.onnx': 'ViT-style transformer, Fashion-MNIST (shipped)',
+  'fmnist-lstm.onnx': 'Row-sequence LSTM, Fashion-MNIST (shipped)',
 };
 
 /** The dataset a shipped file was trained on: the fmnist-* files on Fashion-MNIST (scripts/train-fashion.py), the others on MNIST. */

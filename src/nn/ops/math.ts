@@ -85,28 +85,26 @@ function lineView(op: { kind: string; name: string }, shape: readonly number[], 
   return { outer: B * sizeOf(shape.slice(0, a)), L: shape[a], inner: sizeOf(shape.slice(a + 1)) };
 }
 
+type LineOp = { kind: string; name: string; axis: number; inShape: readonly number[] };
+
+/** A one-input op along one axis on the GPU: checked, its output [B, ...outShape] allocated, `encode` given the [outer, L, inner] view. */
+function alongAxis(e: OpEncoder, op: LineOp, inputs: readonly GpuTensor[], B: number, outShape: readonly number[], encode: (x: GPUBuffer, y: GPUBuffer, v: { outer: number; L: number; inner: number }) => void): GpuTensor {
+  checkArity(op, inputs, 1);
+  checkInput(op, inputs[0], B, op.inShape);
+  const v = lineView(op, op.inShape, op.axis, B);
+  const y = allocTensor(e, [B, ...outShape], op.name);
+  encode(inputs[0].buf, y.buf, v);
+  return y;
+}
+
 export const argmax: DigitalOpImpl<OpOf<'argmax'>> = {
   cpu: argmaxRef,
-  gpu(e, op, inputs, B) {
-    checkArity(op, inputs, 1);
-    checkInput(op, inputs[0], B, op.inShape);
-    const v = lineView(op, op.inShape, op.axis, B);
-    const y = allocTensor(e, [B, ...op.outShape], op.name);
-    encodeArgmax(e, inputs[0].buf, y.buf, v.outer, v.L, v.inner, op.selectLastIndex);
-    return y;
-  },
+  gpu: (e, op, inputs, B) => alongAxis(e, op, inputs, B, op.outShape, (x, y, v) => encodeArgmax(e, x, y, v.outer, v.L, v.inner, op.selectLastIndex)),
 };
 
 export const cumsum: DigitalOpImpl<OpOf<'cumsum'>> = {
   cpu: cumsumRef,
-  gpu(e, op, inputs, B) {
-    checkArity(op, inputs, 1);
-    checkInput(op, inputs[0], B, op.inShape);
-    const v = lineView(op, op.inShape, op.axis, B);
-    const y = allocTensor(e, [B, ...op.inShape], op.name);
-    encodeCumsum(e, inputs[0].buf, y.buf, v.outer, v.L, v.inner, op.exclusive, op.reverse);
-    return y;
-  },
+  gpu: (e, op, inputs, B) => alongAxis(e, op, inputs, B, op.inShape, (x, y, v) => encodeCumsum(e, x, y, v.outer, v.L, v.inner, op.exclusive, op.reverse)),
 };
 
 export const logSoftmax: DigitalOpImpl<OpOf<'log-softmax'>> = {
