@@ -190,9 +190,10 @@ export async function runEpochs(label: string, f: AdaptFlags, epochs: number, fi
 
 /** Weights of the network's linear and conv layers (analog unless a config keeps one digital). */
 export function analogWeightCount(net: Network): number {
-  let n = 0;
-  for (const op of net.ops) if (op.kind === 'linear' || op.kind === 'conv') n += op.weight.length;
-  return n;
+  // A tied layer (an RNN's recurrent weight) holds its weights once, however many steps read it.
+  const layers = new Map<number, number>();
+  for (const op of net.ops) if (op.kind === 'linear' || op.kind === 'conv') layers.set(op.layerIndex, op.weight.length);
+  return [...layers.values()].reduce((a, b) => a + b, 0);
 }
 
 /** What both modes report besides their own fields. */

@@ -151,6 +151,12 @@ describe('tied crossbar layers', () => {
     r.destroy();
   });
 
+  it('hold their weights once in the analog weight count', async () => {
+    const { analogWeightCount } = await import('../../src/cli/adapt-common.ts');
+    expect(analogWeightCount(tiedNet(true))).toBe(K * K);
+    expect(analogWeightCount(tiedNet(false))).toBe(3 * K * K);
+  });
+
   it('refuse adapter training on a recurrent weight, in one line', async () => {
     const { adaptedLayers } = await import('../../src/nn/adapt/train.ts');
     expect(() => adaptedLayers(tiedNet(true), config({}), ['rec'])).toThrow(/^--layers: "rec" is a recurrent weight used at 3 time steps; adapt cannot adapt it/);
