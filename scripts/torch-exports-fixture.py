@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward()), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
@@ -10,6 +10,7 @@ y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run the
 Random weights: the tests are of the import. Only needed to regenerate the fixtures: xbarsim's tests
 never run Python.
 """
+import math
 import os
 
 import numpy as np
@@ -30,6 +31,23 @@ class Fn(nn.Module):
 
     def forward(self, x):
         return self.f(x, *self.mods)
+
+
+class ForwardPositions(nn.Module):
+    """A sinusoidal position table built in forward() by slice assignment (ScatterND of constants), then a layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):
+        T, D = x.shape[1], x.shape[2]
+        pe = torch.zeros(T, D)
+        pos = torch.arange(T, dtype=torch.float32).unsqueeze(1)
+        div = torch.exp(torch.arange(0, D, 2, dtype=torch.float32) * (-math.log(10000.0) / D))
+        pe[:, 0::2] = torch.sin(pos * div)
+        pe[:, 1::2] = torch.cos(pos * div)
+        return self.fc(x + pe)
 
 
 class ClassToken(nn.Module):
@@ -88,6 +106,7 @@ def later():
         'lrn-17': (nn.Sequential(nn.Conv2d(3, 6, 3), nn.ReLU(), nn.LocalResponseNorm(5, alpha=1e-3, beta=0.6, k=1.5)), (3, 7, 7), 17, True),
         # Running sums (position ids from a mask are torch.cumsum(mask, 1) * mask), then a layer.
         'cumsum': (Fn(lambda x, fc: fc(torch.cumsum(x, -1) - 0.5 * torch.cumsum((x > 0).float(), 1) * (x > 0).float()), nn.Linear(6, 3)), (5, 6), 13, True),
+        'positions-in-forward': (ForwardPositions(), (5, 16), 13, True),
     }
 
 
