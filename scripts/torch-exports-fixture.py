@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward()), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
@@ -48,6 +48,33 @@ class ForwardPositions(nn.Module):
         pe[:, 0::2] = torch.sin(pos * div)
         pe[:, 1::2] = torch.cos(pos * div)
         return self.fc(x + pe)
+
+
+class CellLoop(nn.Module):
+    """nn.LSTMCell stepped by a Python loop: each step's Gemms read the same weights (one tied layer each)."""
+
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.LSTMCell(6, 8)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        h = torch.zeros(x.shape[0], 8)
+        c = torch.zeros(x.shape[0], 8)
+        for t in range(x.shape[1]):
+            h, c = self.cell(x[:, t], (h, c))
+        return self.fc(h)
+
+
+class Siamese(nn.Module):
+    """One encoder applied to two halves of the input: its layers are used twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 4))
+
+    def forward(self, x):
+        return self.enc(x[:, 0]) - self.enc(x[:, 1])
 
 
 class ClassToken(nn.Module):
@@ -107,6 +134,8 @@ def later():
         # Running sums (position ids from a mask are torch.cumsum(mask, 1) * mask), then a layer.
         'cumsum': (Fn(lambda x, fc: fc(torch.cumsum(x, -1) - 0.5 * torch.cumsum((x > 0).float(), 1) * (x > 0).float()), nn.Linear(6, 3)), (5, 6), 13, True),
         'positions-in-forward': (ForwardPositions(), (5, 16), 13, True),
+        'lstmcell-loop': (CellLoop(), (5, 6), 13, True),
+        'siamese': (Siamese(), (2, 6), 13, True),
     }
 
 

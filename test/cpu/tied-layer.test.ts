@@ -4,6 +4,7 @@ import type { XbarConfig } from '../../src/config/types.ts';
 import { planMatrices } from '../../src/nn/matrices.ts';
 import { openNetwork, type NetworkRunner } from '../../src/nn/runner.ts';
 import { K, tiedInputs, tiedNet, usesOf } from '../helpers/tied-net.ts';
+import { torchCase } from '../helpers/torch-fixtures.ts';
 
 // A tied layer (LinearOp.tie: an unrolled RNN's recurrent weights) is one physical crossbar layer:
 // one programmed chip (its uses see the same static noise), one calibration over every use, its
@@ -147,6 +148,33 @@ describe('tied crossbar layers', () => {
       split.set((await r.forward(h, x.subarray(s0 * K, (s0 + n) * K), n, s0)).output, s0 * 3 * K);
     }
     expect(split).toEqual(whole);
+    h.release();
+    r.destroy();
+  });
+
+  it('come from a module called again: an nn.LSTMCell loop and a Siamese encoder import with each layer tied across its calls', () => {
+    const layersOf = (name: string) => {
+      const { net } = torchCase(name);
+      return net.ops.flatMap((o) => (o.kind === 'linear' ? [{ index: o.layerIndex, name: o.name, tied: o.tie !== undefined }] : []));
+    };
+    // Five steps of the cell's two Gemms (input and hidden weights), then the head.
+    const cell = layersOf('lstmcell-loop');
+    expect(cell.map((l) => l.index)).toEqual([0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2]);
+    expect(cell.filter((l) => l.tied).map((l) => l.name)).toEqual(Array.from({ length: 5 }, () => ['/cell/Gemm', '/cell/Gemm_1']).flat());
+    expect(layersOf('siamese').map((l) => `${l.index}:${l.name}`)).toEqual(['0:/enc/enc.0/Gemm', '1:/enc/enc.2/Gemm', '0:/enc/enc.0/Gemm', '1:/enc/enc.2/Gemm']);
+    expect(planMatrices(torchCase('siamese').net, config({}), false).map((l) => l.ops.length)).toEqual([2, 2]);
+  });
+
+  it('give both halves of a Siamese encoder one chip: equal halves cancel exactly under programming noise', async () => {
+    const { net } = torchCase('siamese');
+    const n = 6;
+    const x = new Float32Array(n * 12);
+    for (let b = 0; b < n; b++) for (let k = 0; k < 6; k++) x[b * 12 + k] = x[b * 12 + 6 + k] = Math.sin(7 * b + k);
+    const r = openNetwork(CPU, net, config({ programming: 0.05 }), false);
+    await r.calibrate(x, n);
+    const h = await r.program(0);
+    const y = (await r.forward(h, x, n, 0)).output;
+    expect(Array.from(y).every((v) => v === 0)).toBe(true);
     h.release();
     r.destroy();
   });

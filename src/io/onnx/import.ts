@@ -11,7 +11,7 @@
  */
 import type { onnx } from 'onnx-proto';
 import { UsageError, messageOf } from '../../errors.ts';
-import { isMatrixOp, matrixLayerOf, type GraphDType, type GraphValue, type NetOp, type Network, type Shape } from '../../ir/graph.ts';
+import { isMatrixOp, matrixLayerOf, type GraphDType, type GraphValue, type LinearOp, type NetOp, type Network, type Shape } from '../../ir/graph.ts';
 import { FoldError, count, floatsOf, isBatchDim, nonFinite } from './consts.ts';
 import type { Const } from './consts.ts';
 import { dataTypeName, decodeModel, decodeTensor } from './decode.ts';
@@ -326,6 +326,18 @@ class Importer implements ImportState {
     this.taken.add(name);
     return name;
   }
+
+  reusableLinear(key: string): LinearOp | null {
+    const r = this.linears.get(key);
+    // A bias folded in (an Add, a BatchNorm) replaces op.bias: that layer is no longer the module's plain weights.
+    return r && r.op.bias === r.bias ? r.op : null;
+  }
+
+  rememberLinear(key: string, op: LinearOp): void {
+    if (!this.linears.has(key)) this.linears.set(key, { op, bias: op.bias });
+  }
+
+  private readonly linears = new Map<string, { op: LinearOp; bias: Float32Array | null }>();
 
   producerOf(value: string): NetOp | undefined {
     return this.producer.get(this.resolve(value));

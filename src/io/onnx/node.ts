@@ -77,6 +77,13 @@ export interface ImportState {
   fresh(base: string): string;
   /** The IR op that writes `value` (after aliasing), if one does. */
   producerOf(value: string): NetOp | undefined;
+  /**
+   * Crossbar layers by the weight they were made from (`key`: the weight initializer and the
+   * attributes that shape it): a module called again (an nn.LSTMCell in a loop, a Siamese encoder)
+   * reuses its first call's layer while nothing has been folded into it since.
+   */
+  reusableLinear(key: string): LinearOp | null;
+  rememberLinear(key: string, op: LinearOp): void;
   /** The matrix op producing `value` when only one reader (the folding node) sees it. */
   foldTarget(value: string): MatrixOp | null;
   /** Makes a folded matrix op write the folding node's output instead of its own. */

@@ -20,6 +20,24 @@ export function reshapeTo(n: NodeContext, x: Value, shape: number[], out?: strin
 }
 
 /**
+ * A crossbar layer made from the constant weight at input `w` of this node, or, when the same
+ * weight (same `key`: initializer and attributes) already made an unfolded layer with this input
+ * shape, that layer again: one physical crossbar used twice (a module called in a loop), tied.
+ */
+function emitWeightLayer(n: NodeContext, key: string, x: Value, K: number, N: number, make: () => { weight: Float32Array; bias: Float32Array | null }, out: string): Value {
+  const prev = n.imp.reusableLinear(key);
+  if (prev && prev.K === K && prev.N === N && prev.inShape.join() === x.shape.join()) {
+    prev.tie ??= `${prev.name}#reused`;
+    // Imported layers hold f32 weights (only vmm's one-layer network has f64).
+    return emitLinear(n, x, K, N, prev.weight as Float32Array, prev.bias, out, prev.name, prev.tie);
+  }
+  const { weight, bias } = make();
+  const y = emitLinear(n, x, K, N, weight, bias, out);
+  n.imp.rememberLinear(key, n.imp.producerOf(out) as LinearOp);
+  return y;
+}
+
+/**
  * Emits a crossbar linear layer over the last axis of `x` (weight row-major [K, N]) into `out`; ops
  * emitted with the same `tie` (and the same weight, bias and name) are one layer used several times.
  */
@@ -52,24 +70,24 @@ function gemm(n: NodeContext): void {
   const [K, N] = transB ? [b.dims[1], b.dims[0]] : [b.dims[0], b.dims[1]];
   const features = x.shape[x.shape.length - 1];
   if (K !== features) throw new NodeError(`input has ${features} features but weight B${transB ? 'ᵀ' : ''} has ${K} rows`);
-  const weight = gemmWeight(floatsOf(b, 'weight B'), K, N, transB, alpha);
+  const weight = (): Float32Array => gemmWeight(floatsOf(b, 'weight B'), K, N, transB, alpha);
   const c = n.optConst(2, 'C (bias)');
   const per = c && beta !== 0 ? perOutput(c.dims, N) : null;
   if (c && beta !== 0 && !per && n.imp.batched) {
     throw new NodeError(`bias C has dims [${c.dims.join(', ')}]; it must broadcast to [${N}] (a per-batch bias is not supported)`);
   }
-  let bias: Float32Array | null = null;
-  if (c && per) {
+  const bias = (): Float32Array | null => {
+    if (!c || !per) return null;
     const cv = floatsOf(c, 'bias C');
-    bias = new Float32Array(N);
-    for (let j = 0; j < N; j++) bias[j] = beta * cv[per === 'scalar' ? 0 : j];
-  }
+    return Float32Array.from({ length: N }, (_, j) => beta * cv[per === 'scalar' ? 0 : j]);
+  };
+  const key = (withBias: boolean): string => `Gemm\u0000${n.ins[1]}\u0000${withBias ? n.ins[2] ?? '' : ''}\u0000${transB}\u0000${alpha}\u0000${withBias ? beta : ''}`;
   if (!c || beta === 0 || per) {
-    emitLinear(n, x, K, N, weight, bias, n.out);
+    emitWeightLayer(n, key(true), x, K, N, () => ({ weight: weight(), bias: bias() }), n.out);
     return;
   }
   // A whole-sample Gemm's C may vary along M too: add beta·C after the layer.
-  const y = emitLinear(n, x, K, N, weight, null, n.imp.fresh(`${n.name}/AB`));
+  const y = emitWeightLayer(n, key(false), x, K, N, () => ({ weight: weight(), bias: null }), n.imp.fresh(`${n.name}/AB`));
   const bc = Float32Array.from(floatsOf(c, 'bias C'), (v) => beta * v);
   n.imp.emit({ kind: 'binary', name: `${n.name}/C`, inputs: [y.name], output: n.out, fn: 'add', b: { dims: c.dims, data: bc }, constFirst: false, aShape: y.shape, bShape: c.dims, outShape: y.shape }, [...y.shape]);
 }
@@ -136,11 +154,11 @@ function matmulWeight(n: NodeContext, x: Value, w: Const): void {
   const K = w.dims[0];
   const N = w.dims.length === 2 ? w.dims[1] : 1;
   if (x.shape[x.shape.length - 1] !== K) throw new NodeError(`input has ${x.shape[x.shape.length - 1]} features but weight B has ${K} rows`);
-  const weight = Float32Array.from(floatsOf(w, 'weight B'));
   if (w.dims.length === 2) {
-    emitLinear(n, x, K, N, weight, null, n.out);
+    emitWeightLayer(n, `MatMul\u0000${n.ins[1]}`, x, K, N, () => ({ weight: Float32Array.from(floatsOf(w, 'weight B')), bias: null }), n.out);
     return;
   }
+  const weight = Float32Array.from(floatsOf(w, 'weight B'));
   // A vector B: the product drops the last axis.
   const y = emitLinear(n, x, K, 1, weight, null, n.imp.fresh(`${n.name}/col`));
   reshapeTo(n, y, x.shape.slice(0, -1), n.out, x.batchAt ?? 0, x.merged);
