@@ -46,7 +46,7 @@ export interface CostLayer {
   vectorsPerSample: number;
   /** Σ_v P_v per inference of one group's matrix (section 5's passes; vectorsPerSample ≤ passes ≤ 2·vectorsPerSample). */
   passes: number;
-  /** Uses per inference that run one after another (a tied layer's time steps; 1 otherwise): no copy count runs them in fewer passes. */
+  /** Uses per inference that run one after another (a tied layer's chained uses, an RNN's steps; 1 otherwise): no copy count runs them in fewer passes. */
   steps: number;
   /** Section 5 counts per inference, all groups summed (`arrays`: once per layer). */
   counts: EventCounts;

@@ -42,8 +42,9 @@ export interface StageInput {
   /** Vector passes per inference (Σ_v P_v of one group's matrix; every group has its own arrays in a copy). */
   passes: number;
   /**
-   * Uses that run one after another (an RNN's time steps: step t reads step t − 1's state), at least
-   * one pass each whatever the copies; 1 for a layer whose vectors are all known at once.
+   * Uses that run one after another (an RNN's time steps: step t reads step t − 1's state; the
+   * longest such chain, src/ir/graph.ts sequentialUses), at least one pass each whatever the copies;
+   * 1 for a layer whose vectors are all known at once.
    */
   steps: number;
 }

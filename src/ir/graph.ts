@@ -218,6 +218,32 @@ export function isMatrixOp(op: NetOp): op is LinearOp | ConvOp {
 }
 
 /**
+ * For each tied layer (by layerIndex), the longest chain of its uses each of which reads a value the
+ * previous one produced: the uses that must run one after another (an RNN's steps: all of them; a
+ * Siamese encoder's two calls: 1). Untied layers are left out (1).
+ */
+export function sequentialUses(ops: readonly NetOp[]): Map<number, number> {
+  const layerOf = matrixLayerOf(ops);
+  const tied = new Set<number>();
+  for (const [op, i] of layerOf) if (op.kind === 'linear' && op.tie !== undefined) tied.add(i);
+  // Per value: for each tied layer, the longest chain of its uses upstream of the value.
+  const chains = new Map<string, ReadonlyMap<number, number>>();
+  const longest = new Map<number, number>();
+  for (const op of ops) {
+    const merged = new Map<number, number>();
+    for (const x of op.inputs) for (const [l, c] of chains.get(x) ?? []) merged.set(l, Math.max(merged.get(l) ?? 0, c));
+    const l = isMatrixOp(op) ? layerOf.get(op)! : -1;
+    if (tied.has(l)) {
+      const c = (merged.get(l) ?? 0) + 1;
+      merged.set(l, c);
+      longest.set(l, Math.max(longest.get(l) ?? 0, c));
+    }
+    chains.set(op.output, merged);
+  }
+  return longest;
+}
+
+/**
  * Each matrix op's crossbar layer (its layerIndex), numbered in order of first use: an untied op is
  * a layer of its own, and every use of a tied layer (LinearOp.tie) takes its first use's number.
  */

@@ -17,7 +17,7 @@ import { planMatrices, type MatrixLayer } from './matrices.ts';
 
 function shapeOf(l: MatrixLayer, nonNegative: ReadonlyMap<string, boolean>): ShapeLayer {
   const p = l.parts[0];
-  return { name: l.op.name, layerIndex: l.op.layerIndex, K: p.K, N: p.N, groups: l.parts.length, vectorsPerSample: l.vectorsPerSample, inputNonNegative: l.ops.every((op) => nonNegative.get(op.inputs[0]) ?? false), steps: l.ops.length };
+  return { name: l.op.name, layerIndex: l.op.layerIndex, K: p.K, N: p.N, groups: l.parts.length, vectorsPerSample: l.vectorsPerSample, inputNonNegative: l.ops.every((op) => nonNegative.get(op.inputs[0]) ?? false), steps: l.steps };
 }
 
 /** An imported network by shape: its Linear/Conv layers, with which inputs are provably ≥ 0. */
@@ -51,7 +51,7 @@ export function runCostLayers(net: Network, cfg: XbarConfig, digital: boolean, c
       const onePass = layerCounts(layerGeometry(p.K, p.N, l.cfg), l.cfg, 1).cellReads * l.parts.length;
       if (onePass > 0) passes = perInference.cellReads / onePass;
     }
-    return { name: l.op.name, cfg: l.cfg, K: p.K, N: p.N, groups: l.parts.length, vectorsPerSample: l.vectorsPerSample, passes, steps: l.ops.length, counts: perInference };
+    return { name: l.op.name, cfg: l.cfg, K: p.K, N: p.N, groups: l.parts.length, vectorsPerSample: l.vectorsPerSample, passes, steps: l.steps, counts: perInference };
   });
 }
 

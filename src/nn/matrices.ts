@@ -3,7 +3,7 @@ import { addCounts, layerCounts, zeroCounts, type EventCounts } from '../crossba
 import type { LayerGeometry } from '../crossbar/geometry.ts';
 import { resolveLayerConfig } from '../config/schema.ts';
 import { UsageError } from '../errors.ts';
-import { matrixLayerOf, sizeOf, type ConvOp, type LinearOp, type Network } from '../ir/graph.ts';
+import { matrixLayerOf, sequentialUses, sizeOf, type ConvOp, type LinearOp, type Network } from '../ir/graph.ts';
 
 /** One crossbar matrix: a linear layer, or one group of a convolution (DESIGN.md section 6). */
 export interface MatrixPart {
@@ -31,6 +31,8 @@ export interface MatrixLayer {
   vectorsPerUse: number;
   /** Input vectors per sample over all uses (section 5's vectors of each matrix). */
   vectorsPerSample: number;
+  /** Uses that must run one after another, each reading what the previous produced (sequentialUses; 1 untied). */
+  steps: number;
 }
 
 /** Per-read noise keys a tied layer's uses apart in the counter's layer word (src/random/philox.ts), so both stay below this. */
@@ -79,7 +81,8 @@ export function planMatrices(net: Network, cfg: XbarConfig, allDigital: boolean)
     }
   }
   let matrixIndex = 0;
-  const planned = layers.map((uses): MatrixLayer => {
+  const chains = sequentialUses(net.ops);
+  const planned = layers.map((uses, i): MatrixLayer => {
     const op = uses[0];
     const override = cfg.layers[op.name] ?? cfg.layers[String(op.layerIndex)];
     const digital = allDigital || override?.digital === true;
@@ -87,7 +90,7 @@ export function planMatrices(net: Network, cfg: XbarConfig, allDigital: boolean)
     const raw = op.kind === 'linear' ? [{ W: op.weight, K: op.K, N: op.N }] : convParts(op);
     const parts = raw.map((p, group) => ({ ...p, group, matrixIndex: digital ? -1 : matrixIndex++ }));
     const vectorsPerUse = op.kind === 'linear' ? sizeOf(op.inShape) / op.K : op.outShape[1] * op.outShape[2];
-    return { op, ops: uses, cfg: layerCfg, parts, vectorsPerUse, vectorsPerSample: vectorsPerUse * uses.length };
+    return { op, ops: uses, cfg: layerCfg, parts, vectorsPerUse, vectorsPerSample: vectorsPerUse * uses.length, steps: chains.get(i) ?? 1 };
   });
   if (matrixIndex > MAX_TIED) throw new UsageError(`the network has ${matrixIndex} crossbar matrices; at most ${MAX_TIED} are supported`);
   return planned;

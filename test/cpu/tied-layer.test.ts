@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/schema.ts';
 import type { XbarConfig } from '../../src/config/types.ts';
+import { sequentialUses } from '../../src/ir/graph.ts';
 import { planMatrices } from '../../src/nn/matrices.ts';
 import { openNetwork, type NetworkRunner } from '../../src/nn/runner.ts';
 import { K, tiedInputs, tiedNet, usesOf } from '../helpers/tied-net.ts';
@@ -177,6 +178,16 @@ describe('tied crossbar layers', () => {
     expect(Array.from(y).every((v) => v === 0)).toBe(true);
     h.release();
     r.destroy();
+  });
+
+  it('count the uses that must run one after another: a chain of reads, not every use', () => {
+    // r1 reads r0's output; r2 reads only x: two in a row at most.
+    expect(sequentialUses(tiedNet(true).ops)).toEqual(new Map([[0, 2]]));
+    expect(sequentialUses(tiedNet(false).ops)).toEqual(new Map());
+    // The hidden-state Gemm reads the last step at each of the five steps; the input Gemm reads x only.
+    expect([...sequentialUses(torchCase('lstmcell-loop').net.ops).values()].sort()).toEqual([1, 5]);
+    // The Siamese encoder's two calls are independent.
+    expect([...sequentialUses(torchCase('siamese').net.ops).values()]).toEqual([1, 1]);
   });
 
   it('hold their weights once in the analog weight count', async () => {
