@@ -77,6 +77,36 @@ fn cumsum_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 }
 
+// TopK along L of [outer, L, inner] into [outer, k = P.lo, inner]: element t counts the elements of
+// its line that rank before it (larger, or smaller without LARGEST; NaN above every number; ties to
+// the lower index) and, ranked below k, writes its value (its index with INDICES) at that rank.
+fn topk_before(va: f32, a: u32, vb: f32, b: u32) -> bool {
+  let na = is_nan(va);
+  let nb = is_nan(vb);
+  if (na || nb) {
+    if (na && nb) { return a < b; }
+    return select(nb, na, LARGEST);
+  }
+  if (va == vb) { return a < b; }
+  return select((va < vb), (va > vb), LARGEST);
+}
+
+@compute @workgroup_size({{WG}})
+fn topk_main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.y * P.stride + gid.x;
+  if (t >= P.lines) { return; }
+  let j = t % P.inner;
+  let i = (t / P.inner) % P.L;
+  let o = t / (P.inner * P.L);
+  let base = o * P.L * P.inner + j;
+  let v = X[t];
+  var rank = 0u;
+  for (var m = 0u; m < P.L; m++) {
+    if (topk_before(X[base + m * P.inner], m, v, i)) { rank = rank + 1u; }
+  }
+  if (rank < P.lo) { Y[(o * P.lo + rank) * P.inner + j] = select(v, f32(i), INDICES); }
+}
+
 // Normalization of consecutive groups of L elements (layer norm: a sample's trailing axes; instance
 // norm: one channel's plane): (x − mean)/sqrt(var + eps)·Sc + Bi, var the population variance by
 // two passes. Sc and Bi are indexed by the element's place in the group (P.chan = 0) or by the

@@ -76,6 +76,8 @@ function outputNonNegative(op: NetOp, known: (name: string) => boolean): boolean
     case 'softmax':
     case 'argmax':
       return true;
+    case 'topk':
+      return op.gives === 'indices' || all;
     case 'lrn':
       return all && op.bias > 0 && op.alpha >= 0;
     case 'pad':

@@ -14,10 +14,10 @@
  */
 import type { ConvGeometry, PoolGeometry } from './geometry.ts';
 import type { ConstTensor, OpBase, Shape } from './op-base.ts';
-import type { ArgMaxOp, CumSumOp, InstanceNormOp, LayerNormOp, LogSoftmaxOp, LrnOp, MatMulOp, ReduceOp } from './ops-math.ts';
+import type { ArgMaxOp, CumSumOp, InstanceNormOp, LayerNormOp, LogSoftmaxOp, LrnOp, MatMulOp, ReduceOp, TopKOp } from './ops-math.ts';
 import type { Col2ImOp, ConstantOp, ExpandOp, GatherOp, LookupOp, PadOp, ResizeOp, SliceOp, WhereOp } from './ops-tensor.ts';
 
-export type { ArgMaxOp, CumSumOp, InstanceNormOp, LayerNormOp, LogSoftmaxOp, LrnOp, MatMulOp, ReduceOp } from './ops-math.ts';
+export type { ArgMaxOp, CumSumOp, InstanceNormOp, LayerNormOp, LogSoftmaxOp, LrnOp, MatMulOp, ReduceOp, TopKOp } from './ops-math.ts';
 export type { Col2ImOp, ConstantOp, ExpandOp, GatherOp, LookupOp, PadOp, ResizeOp, SliceOp, WhereOp } from './ops-tensor.ts';
 
 export type { ConstTensor, OpBase, Shape } from './op-base.ts';
@@ -162,7 +162,7 @@ export interface ConcatOp extends OpBase {
 
 export type NetOp =
   | LinearOp | ConvOp | UnaryOp | BinaryOp | AffineOp | SoftmaxOp | PoolOp | ReshapeOp | TransposeOp | ConcatOp
-  | MatMulOp | ReduceOp | ArgMaxOp | CumSumOp | LogSoftmaxOp | LayerNormOp | InstanceNormOp | LrnOp
+  | MatMulOp | ReduceOp | ArgMaxOp | CumSumOp | TopKOp | LogSoftmaxOp | LayerNormOp | InstanceNormOp | LrnOp
   | SliceOp | GatherOp | LookupOp | PadOp | ExpandOp | WhereOp | ConstantOp | ResizeOp | Col2ImOp;
 
 /** The element type a graph input or output declares (the IR carries every value as f32). */

@@ -59,6 +59,22 @@ export interface CumSumOp extends OpBase {
   inShape: Shape;
 }
 
+/**
+ * One output of ONNX TopK along a per-sample `axis`: the k largest (or smallest) elements, in order,
+ * ties to the lower index and NaN above every number (as PyTorch's topk), or their indices. The two
+ * outputs of a TopK node are two ops.
+ */
+export interface TopKOp extends OpBase {
+  kind: 'topk';
+  axis: number;
+  k: number;
+  largest: boolean;
+  /** Which output: the elements, or their indices along the axis (f32-carried integers). */
+  gives: 'values' | 'indices';
+  inShape: Shape;
+  outShape: Shape;
+}
+
 /** LogSoftmax over one per-sample axis: x − max − log Σ exp(x − max) (opset < 13 coercion resolved at import). */
 export interface LogSoftmaxOp extends OpBase {
   kind: 'log-softmax';

@@ -16,12 +16,13 @@ export type ReduceVariant =
   | { entry: 'reduce'; fn: ReduceFn; wg: number }
   | { entry: 'argmax'; last: boolean; wg: number }
   | { entry: 'cumsum'; exclusive: boolean; reverse: boolean; wg: number }
+  | { entry: 'topk'; largest: boolean; indices: boolean; wg: number }
   | { entry: 'norm'; wg: number }
   | { entry: 'lrn'; wg: number };
 
-const USES = { reduce: ['X', 'Y'], argmax: ['X', 'Y'], cumsum: ['X', 'Y'], norm: ['X', 'Y', 'Sc', 'Bi'], lrn: ['X', 'Y'] } as const;
+const USES = { reduce: ['X', 'Y'], argmax: ['X', 'Y'], cumsum: ['X', 'Y'], topk: ['X', 'Y'], norm: ['X', 'Y', 'Sc', 'Bi'], lrn: ['X', 'Y'] } as const;
 
-/** Ops across a sample's elements: reductions over any axes, ArgMax, CumSum, layer/instance norm, LRN. */
+/** Ops across a sample's elements: reductions over any axes, ArgMax, CumSum, TopK, layer/instance norm, LRN. */
 export const REDUCE = defineKernel({
   name: 'reduce',
   uniforms: {
@@ -49,7 +50,7 @@ export const REDUCE = defineKernel({
     checkParam('wg', v.wg, 1, limits.maxComputeInvocationsPerWorkgroup, true);
     const op = v.entry === 'reduce' ? REDUCE_FNS.indexOf(v.fn) : 0;
     if (op < 0) throw new Error(`reduce: unknown function ${v.entry === 'reduce' ? v.fn : ''}`);
-    return { body: reduceWgsl, entry: `${v.entry}_main`, consts: { OP: op, LAST: v.entry === 'argmax' && v.last, EXCLUSIVE: v.entry === 'cumsum' && v.exclusive, REVERSE: v.entry === 'cumsum' && v.reverse, WG: v.wg }, uses: USES[v.entry] };
+    return { body: reduceWgsl, entry: `${v.entry}_main`, consts: { OP: op, LAST: v.entry === 'argmax' && v.last, EXCLUSIVE: v.entry === 'cumsum' && v.exclusive, REVERSE: v.entry === 'cumsum' && v.reverse, LARGEST: v.entry === 'topk' && v.largest, INDICES: v.entry === 'topk' && v.indices, WG: v.wg }, uses: USES[v.entry] };
   },
 });
 
@@ -111,6 +112,23 @@ export function encodeCumsum(e: OpEncoder, x: GPUBuffer, y: GPUBuffer, outer: nu
   dispatch(s, e, REDUCE, { entry: 'cumsum', exclusive, reverse, wg }, {
     params: { ...ZERO, lines, stride: grid.stride, L, inner },
     bind: { X: binding(s, x, lines * L * 4), Y: binding(s, y, lines * L * 4) },
+    grid,
+  });
+}
+
+/**
+ * Records TopK along L of x viewed as [outer, L, inner] into y [outer, k, inner]: each element finds
+ * its rank among its line (O(L) each, lines are short: classes, tokens) and, ranked below k, writes
+ * its value (or index) there.
+ */
+export function encodeTopk(e: OpEncoder, x: GPUBuffer, y: GPUBuffer, outer: number, L: number, inner: number, k: number, largest: boolean, indices: boolean, wg = DEFAULT_WG): void {
+  const n = outer * L * inner;
+  if (n === 0 || k === 0) return;
+  const s = e.session;
+  const grid = linearGrid(s, n, wg);
+  dispatch(s, e, REDUCE, { entry: 'topk', largest, indices, wg }, {
+    params: { ...ZERO, lines: n, stride: grid.stride, L, inner, lo: k },
+    bind: { X: binding(s, x, n * 4), Y: binding(s, y, outer * k * inner * 4) },
     grid,
   });
 }

@@ -4,7 +4,7 @@
  * the ONNX definitions with coordinates, f64 arithmetic, one f32 rounding. Each takes the op, its
  * input tensors (full shapes, batch first) and the batch size, and checks the shapes it is given.
  */
-import type { ArgMaxOp, CumSumOp, InstanceNormOp, LayerNormOp, LogSoftmaxOp, LrnOp, MatMulOp, ReduceOp, Shape } from '../ir/graph.ts';
+import type { ArgMaxOp, CumSumOp, TopKOp, InstanceNormOp, LayerNormOp, LogSoftmaxOp, LrnOp, MatMulOp, ReduceOp, Shape } from '../ir/graph.ts';
 import type { HostTensor } from '../ir/tensor.ts';
 import { count, forEachIndex } from './ops.ts';
 
@@ -119,6 +119,38 @@ export function argmaxRef(op: ArgMaxOp, inputs: readonly HostTensor[], B: number
         if (v > b || (op.selectLastIndex && v === b)) best = k;
       }
       y[w++] = best;
+    });
+  }
+  return { shape: [B, ...op.outShape], data: y };
+}
+
+/** Whether element a ranks before b in TopK's order: larger (or smaller) first, NaN above every number, ties to the lower index. */
+export function topkBefore(va: number, a: number, vb: number, b: number, largest: boolean): boolean {
+  const na = Number.isNaN(va);
+  const nb = Number.isNaN(vb);
+  if (na || nb) return na && nb ? a < b : largest ? na : nb;
+  return va === vb ? a < b : largest ? va > vb : va < vb;
+}
+
+/** The k first elements along the axis in TopK's order (topkBefore), or their indices. */
+export function topkRef(op: TopKOp, inputs: readonly HostTensor[], B: number): HostTensor {
+  checkSamples(op, inputs, B, op.inShape);
+  const x = inputs[0].data;
+  const inSize = count(op.inShape);
+  const L = op.inShape[op.axis];
+  const inner = count(op.inShape.slice(op.axis + 1));
+  const outSize = count(op.outShape);
+  const y = new Float32Array(B * outSize);
+  for (let s = 0; s < B; s++) {
+    forEachLine(op.inShape, op.axis, (at) => {
+      const first = at(0);
+      const o = Math.floor(first / (L * inner));
+      const j = first % inner;
+      const order = Array.from({ length: L }, (_, k) => k).sort((a, b) => (topkBefore(x[s * inSize + at(a)], a, x[s * inSize + at(b)], b, op.largest) ? -1 : 1));
+      for (let r = 0; r < op.k; r++) {
+        const k = order[r];
+        y[s * outSize + (o * op.k + r) * inner + j] = op.gives === 'values' ? x[s * inSize + at(k)] : k;
+      }
     });
   }
   return { shape: [B, ...op.outShape], data: y };

@@ -140,6 +140,25 @@ describe.skipIf(!gpu)('issue 12 digital ops on WebGPU vs the CPU oracle', () => 
     await check({ ...base, kind: 'cumsum', name: 'cumsum-long', axis: 1, exclusive: false, reverse: true, inShape: [300, 41] }, [ints([2, 300, 41], 21, 2)], 2, tinyGrid());
   });
 
+  it('topk on every axis, largest and smallest, values and indices, with ties and NaN; a grid-spanning one', async () => {
+    const inShape = [4, 7, 3];
+    const x = ints([2, ...inShape], 23, 3);
+    // NaN ranks above every number; the comparison of values cannot see NaN, so it goes to the indices only.
+    const withNan = { shape: x.shape, data: Float32Array.from(x.data) };
+    withNan.data[5] = NaN;
+    withNan.data[40] = NaN;
+    for (const axis of [0, 1, 2]) {
+      for (const largest of [true, false]) {
+        for (const gives of ['values', 'indices'] as const) {
+          const k = Math.min(3, inShape[axis]);
+          const outShape = inShape.map((d, i) => (i === axis ? k : d));
+          await check({ ...base, kind: 'topk', name: `topk${axis}`, axis, k, largest, gives, inShape, outShape }, [gives === 'values' ? x : withNan], 2);
+        }
+      }
+    }
+    await check({ ...base, kind: 'topk', name: 'topk-long', axis: 1, k: 5, largest: true, gives: 'indices', inShape: [30, 20], outShape: [30, 5] }, [host([1, 30, 20], 24)], 1, tinyGrid());
+  });
+
   it('log-softmax on every axis, with large logits', async () => {
     const inShape = [5, 6, 7];
     for (const axis of [0, 1, 2]) await check({ ...base, kind: 'log-softmax', name: `lsm${axis}`, axis, inShape }, [host([3, ...inShape], 14, -40, 40)], 3);

@@ -7,9 +7,9 @@
 import { sizeOf } from '../../ir/graph.ts';
 import type { GpuTensor, OpEncoder } from '../../gpu/encoder.ts';
 import { encodeMatmul } from '../../kernels/matmul.ts';
-import { encodeArgmax, encodeCumsum, encodeLrn, encodeNorm, encodeReduce } from '../../kernels/reduce.ts';
+import { encodeArgmax, encodeCumsum, encodeTopk, encodeLrn, encodeNorm, encodeReduce } from '../../kernels/reduce.ts';
 import { encodeSoftmax } from '../../kernels/softmax.ts';
-import { argmaxRef, cumsumRef, instanceNormRef, layerNormRef, logSoftmaxRef, lrnRef, matmulRef, reduceRef } from '../../reference/math-ops.ts';
+import { argmaxRef, cumsumRef, topkRef, instanceNormRef, layerNormRef, logSoftmaxRef, lrnRef, matmulRef, reduceRef } from '../../reference/math-ops.ts';
 import { checkArity, checkInput, fail, opAxis } from './checks.ts';
 import { allocTensor, uploadConstant, uploadTemp } from './elementwise.ts';
 import type { DigitalOpImpl, OpOf } from './types.ts';
@@ -105,6 +105,11 @@ export const argmax: DigitalOpImpl<OpOf<'argmax'>> = {
 export const cumsum: DigitalOpImpl<OpOf<'cumsum'>> = {
   cpu: cumsumRef,
   gpu: (e, op, inputs, B) => alongAxis(e, op, inputs, B, op.inShape, (x, y, v) => encodeCumsum(e, x, y, v.outer, v.L, v.inner, op.exclusive, op.reverse)),
+};
+
+export const topk: DigitalOpImpl<OpOf<'topk'>> = {
+  cpu: topkRef,
+  gpu: (e, op, inputs, B) => alongAxis(e, op, inputs, B, op.outShape, (x, y, v) => encodeTopk(e, x, y, v.outer, v.L, v.inner, op.k, op.largest, op.gives === 'indices')),
 };
 
 export const logSoftmax: DigitalOpImpl<OpOf<'log-softmax'>> = {

@@ -7,14 +7,14 @@ import { isMatrixOp, type NetOp } from '../../ir/graph.ts';
 import type { HostTensor } from '../../ir/tensor.ts';
 import { affine, binary, unary } from './elementwise.ts';
 import { concat, reshape, transpose } from './layout.ts';
-import { argmax, cumsum, instancenorm, layernorm, logSoftmax, lrn, matmul, reduce } from './math.ts';
+import { argmax, cumsum, instancenorm, topk, layernorm, logSoftmax, lrn, matmul, reduce } from './math.ts';
 import { pool, softmax } from './reduce.ts';
 import { col2im, constant, expand, gather, lookup, pad, resize, slice, where } from './tensor.ts';
 import type { DigitalKind, DigitalOp, DigitalOpImpl, DigitalOpTable } from './types.ts';
 
 export const DIGITAL_OPS: DigitalOpTable = {
   unary, binary, affine, softmax, pool, reshape, transpose, concat,
-  matmul, reduce, argmax, cumsum, 'log-softmax': logSoftmax, layernorm, instancenorm, lrn,
+  matmul, reduce, argmax, cumsum, topk, 'log-softmax': logSoftmax, layernorm, instancenorm, lrn,
   slice, gather, lookup, pad, expand, where, constant, resize, col2im,
 };
 

@@ -2,7 +2,7 @@
  * Ops that reduce along axes: ReduceSum/Mean/Max/Min (axes as an attribute up to opset 12 for
  * ReduceSum and 17 for the others, as an input from then on), ArgMax, Softmax and LogSoftmax (on any
  * axis; before opset 13 on ONNX's 2-D coercion, which becomes reshapes around a one-axis softmax),
- * and CumSum (running sums along one axis).
+ * CumSum (running sums along one axis) and TopK.
  */
 import type { BinaryFn, ReduceOp, UnaryOp } from '../../../ir/graph.ts';
 import { count, normAxis, plainIntsOf, type Const } from '../consts.ts';
@@ -140,6 +140,22 @@ function foldCumsum(n: NodeContext): Const | null {
   return c.kind === 'float' ? { kind: 'float', dims: c.dims, data: Float32Array.from(out) } : { kind: 'int', dims: c.dims, data: Array.from(out) };
 }
 
+/** TopK along a per-sample axis: one `topk` op per output that is used (values, indices). */
+function topk(n: NodeContext): void {
+  const x = n.valueAnyBatch(0, 'X');
+  const axis = n.axisOf(x, n.a.int('axis', -1));
+  const k = n.opset < 10 ? n.a.int('k', 0) : n.scalar(n.constIn(1, 'K'), 'K');
+  const L = x.shape[axis];
+  if (!Number.isInteger(k) || k < 0 || k > L) throw new NodeError(`K is ${k}; it must be an integer in [0, ${L}] (the axis's length)`);
+  const largest = n.opset < 11 || n.a.int('largest', 1) !== 0;
+  const outShape = x.shape.map((d, i) => (i === axis ? k : d));
+  (['values', 'indices'] as const).forEach((gives, i) => {
+    const out = n.outs[i];
+    if (!out) return;
+    n.imp.emit({ kind: 'topk', name: `${n.name}/${gives}`, inputs: [x.name], output: out, axis, k, largest, gives, inShape: x.shape, outShape }, [...outShape], gives === 'indices' ? 'int' : x.dtype, x.batchAt);
+  });
+}
+
 function softmax(log: boolean): (n: NodeContext) => void {
   return (n) => {
     const legacy = n.opset < 13;
@@ -183,6 +199,7 @@ export const REDUCE_OPS: OpTable = {
   ReduceProd: { fold: foldReduceProd, activation: reduce('prod') },
   ArgMax: { activation: argmax },
   CumSum: { fold: foldCumsum, activation: cumsum },
+  TopK: { activation: topk },
   Softmax: { activation: softmax(false) },
   LogSoftmax: { activation: softmax(true) },
 };
