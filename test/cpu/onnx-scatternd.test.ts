@@ -30,6 +30,25 @@ function folded(net: Network): number[] {
 
 const range = (n: number) => Float32Array.from({ length: n }, (_, i) => i + 1);
 
+describe('ONNX NonZero of a constant', () => {
+  it('folds to the coordinates of the nonzero elements, [rank, count] row-major', () => {
+    const bytes = buildOnnxModel({
+      opset: 13,
+      inputs: [{ name: 'x', dims: ['batch', 6] }],
+      outputs: [{ name: 'y', dims: ['batch', 6] }],
+      initializers: [{ name: 'c', dims: [2, 3], data: Float32Array.of(0, 5, 0, 1, 0, -2) }, { name: 'six', dims: [1], data: i64(6) }],
+      nodes: [
+        { op: 'NonZero', inputs: ['c'], outputs: ['nz'] },
+        { op: 'Cast', inputs: ['nz'], outputs: ['f'], attrs: { to: 1 } },
+        { op: 'Reshape', inputs: ['f', 'six'], outputs: ['flat'] },
+        { op: 'Add', inputs: ['x', 'flat'], outputs: ['y'] },
+      ],
+    });
+    // Nonzeros at (0, 1), (1, 0), (1, 2): rows [0, 1, 1] and columns [1, 0, 2].
+    expect(folded(importOnnx(bytes, 'nz.onnx'))).toEqual([0, 1, 1, 1, 0, 2]);
+  });
+});
+
 describe('ONNX ScatterND of constants', () => {
   it('replaces elements (the spec\'s first example) and whole slices (its second)', () => {
     const a = importOnnx(model({ name: 'd', dims: [8], data: range(8) }, { name: 'i', dims: [4, 1], data: i64(4, 3, 1, 7) }, { name: 'u', dims: [4], data: Float32Array.of(9, 10, 11, 12) }), 's.onnx');

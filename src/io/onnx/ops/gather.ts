@@ -1,7 +1,7 @@
 /**
  * Ops that pick or place elements: Slice, Gather (constant indices, or a constant table indexed by the
  * data: an embedding), Expand and Pad. On activations they become the IR's slice, gather (lookup),
- * expand and pad (never across the batch); on constants they fold, as does ScatterND. Expand of a constant to a batch-sized shape (a class token expanded to the batch) is a
+ * expand and pad (never across the batch); on constants they fold, as do ScatterND and NonZero. Expand of a constant to a batch-sized shape (a class token expanded to the batch) is a
  * `constant` op, the same in every sample.
  */
 import type { GatherOp, PadOp } from '../../../ir/graph.ts';
@@ -231,10 +231,22 @@ function foldScatterND(n: NodeContext): Const | null {
   return data.kind === 'float' ? { kind: 'float', dims: data.dims, data: Float32Array.from(out) } : { kind: 'int', dims: data.dims, data: out };
 }
 
+/** NonZero of a constant (torch.arange at opset 9 exports as NonZero of ones): the [rank, count] coordinates of its nonzero elements, row-major. */
+function foldNonZero(n: NodeContext): Const | null {
+  const c = n.constIn(0, 'X');
+  if (c.data.some((v) => typeof v !== 'number')) return null;
+  const strides = c.dims.map((_, i) => count(c.dims.slice(i + 1)));
+  const hits: number[] = [];
+  for (let i = 0; i < c.data.length; i++) if ((c.data[i] as number) !== 0) hits.push(i);
+  const data = c.dims.flatMap((d, axis) => hits.map((i) => Math.floor(i / strides[axis]) % d));
+  return { kind: 'int', dims: [c.dims.length, hits.length], data };
+}
+
 export const GATHER_OPS: OpTable = {
   Slice: { activation: slice, fold: foldSliceNode },
   Gather: { activation: gather, fold: (n) => foldGather(n.constIn(0, 'input 0'), n.constIn(1, 'input 1'), n.a.int('axis', 0)) },
   Expand: { activation: expand, fold: foldExpandNode, constInputs: true },
   Pad: { activation: pad },
   ScatterND: { fold: foldScatterND },
+  NonZero: { fold: foldNonZero },
 };
