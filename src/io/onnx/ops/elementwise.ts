@@ -10,7 +10,7 @@ import { foldBinary, foldUnary, foldWhere } from '../fold.ts';
 import { NodeError } from '../node.ts';
 import type { DType, NodeContext, OpImporter, OpTable, Value } from '../node.ts';
 import { quote } from '../proto.ts';
-import { channelVector } from './matrix.ts';
+import { channelVector, reshapeTo } from './matrix.ts';
 
 /** A binary operand: an activation or a constant. */
 export type Operand = { v: Value; c?: undefined } | { c: Const; v?: undefined };
@@ -241,6 +241,32 @@ function where(n: NodeContext): void {
   n.imp.emit({ kind: 'where', name: n.name, inputs: [c.name, x.name, y.name], output: n.out, condShape: c.shape, xShape: x.shape, yShape: y.shape, outShape }, outShape, x.dtype);
 }
 
+/**
+ * OneHot of activation indices (F.one_hot): equal(indices with a new axis, 0 … depth−1) scaled to
+ * [off, on]; a negative index counts from depth (ONNX), one out of range gives an all-off row.
+ */
+function oneHot(n: NodeContext): void {
+  const x = n.value(0, 'indices');
+  const depth = n.scalar(n.constIn(1, 'depth'), 'depth');
+  if (!Number.isInteger(depth) || depth < 1) throw new NodeError(`depth is ${depth}; it must be a positive integer`);
+  const values = floatsOf(n.constIn(2, 'values'), 'values');
+  if (values.length !== 2) throw new NodeError(`values has ${values.length} entries; it must be [off_value, on_value]`);
+  const [off, on] = values;
+  const axis = n.sampleAxis(n.a.int('axis', -1), x.shape.length + 1);
+  const step = (fn: BinaryFn, lhs: Operand, rhs: Operand, what: string): Value => {
+    const out = n.imp.fresh(`${n.name}/${what}`);
+    emitBinary(n, fn, lhs, rhs, out, `${n.name}/${what}`);
+    return n.imp.valueOf(out)!;
+  };
+  const scalar = (v: number): Operand => ({ c: { kind: 'float', dims: [1], data: Float32Array.of(v) } });
+  const wrapped = step('add', { v: x }, { v: step('mul', { v: step('less', { v: x }, scalar(0), 'negative') }, scalar(depth), 'wrap') }, 'index');
+  const spread = reshapeTo(n, wrapped, [...x.shape.slice(0, axis), 1, ...x.shape.slice(axis)]);
+  // 0 … depth−1 along the new axis, broadcast over the axes after it.
+  const range: Const = { kind: 'float', dims: [depth, ...new Array<number>(x.shape.length - axis).fill(1)], data: Float32Array.from({ length: depth }, (_, i) => i) };
+  const hot = step('equal', { v: spread }, { c: range }, 'hot');
+  emitBinary(n, 'add', { v: step('mul', { v: hot }, scalar(on - off), 'scale') }, scalar(off), n.out);
+}
+
 /** Elementwise ops by ONNX op type. */
 export const ELEMENTWISE_OPS: OpTable = {
   Add: binary('add'),
@@ -285,4 +311,5 @@ export const ELEMENTWISE_OPS: OpTable = {
   Reciprocal: math('reciprocal'),
   Sqrt: math('sqrt'),
   Not: math('not'),
+  OneHot: { activation: oneHot },
 };
