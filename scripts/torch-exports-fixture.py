@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
@@ -139,6 +139,8 @@ def later():
         # The top 3 scores, and the positions of the two smallest inputs.
         # torch.arange at opset 9 is NonZero of ones.
         'arange-9': (Fn(lambda x, fc: fc(x + torch.arange(x.shape[1], dtype=torch.float32).unsqueeze(-1) * 0.1), nn.Linear(4, 3)), (6, 4), 9, True),
+        'bicubic': (Fn(lambda x: F.interpolate(x, scale_factor=2, mode='bicubic', align_corners=False)[..., :9, :9]
+                       + F.interpolate(x, size=(9, 9), mode='bicubic', align_corners=True)), (2, 5, 6), 13, True),
         'one-hot': (Fn(lambda x, fc: fc(F.one_hot(x.argmax(-1), 6).float()), nn.Linear(6, 3)), (6,), 13, True),
         'topk': (Fn(lambda x, fc: torch.topk(fc(x), 3, dim=-1)[0] + torch.topk(x, 2, dim=-1, largest=False)[1].float().sum(-1, keepdim=True), nn.Linear(8, 6)), (8,), 13, True),
     }

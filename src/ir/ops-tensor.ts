@@ -101,7 +101,11 @@ export interface ConstantOp extends OpBase {
  */
 export interface ResizeOp extends OpBase {
   kind: 'resize';
-  mode: 'nearest' | 'linear';
+  mode: 'nearest' | 'linear' | 'cubic';
+  /** Cubic's kernel parameter A (ONNX cubic_coeff_a: −0.75, PyTorch's bicubic; −0.5 Keys'/TF's). */
+  cubicCoeffA: number;
+  /** Cubic: taps outside the input get weight 0 and the rest are renormalized (else the edge repeats). */
+  excludeOutside: boolean;
   coordinateTransform: 'half_pixel' | 'half_pixel_symmetric' | 'pytorch_half_pixel' | 'align_corners' | 'asymmetric' | 'tf_half_pixel_for_nn' | 'tf_crop_and_resize';
   nearestMode: 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil';
   /** Output/input scale per axis as ONNX defines it (from `scales`, or `sizes` / input). */

@@ -40,10 +40,16 @@ function rounded(mode: ResizeOp['nearestMode'], v: number): number {
   }
 }
 
+/** Keys' cubic convolution kernel at distance t ≥ 0 with parameter A. */
+function cubicWeight(t: number, A: number): number {
+  return t <= 1 ? (A + 2) * t ** 3 - (A + 3) * t ** 2 + 1 : t < 2 ? A * t ** 3 - 5 * A * t ** 2 + 8 * A * t - 4 * A : 0;
+}
+
 /**
- * The taps of every output coordinate of axis d: one for nearest; for linear every index i with
- * |i − v|·f < 1 (f = 1, or min(scale, 1) with antialias) weighted by 1 − |i − v|·f and normalized,
- * indices clamped into the axis. Outside tf_crop_and_resize's crop every tap's index is −1.
+ * The taps of every output coordinate of axis d: one for nearest; for linear (cubic) every index i
+ * with |i − v|·f < 1 (< 2) (f = 1, or min(scale, 1) with antialias) weighted by the triangle (Keys'
+ * cubic with cubic_coeff_a) at (i − v)·f and normalized, indices clamped into the axis (cubic with
+ * exclude_outside drops those outside instead). Outside tf_crop_and_resize's crop every tap's index is −1.
  */
 export function resizeAxisTaps(op: ResizeOp, d: number): ResizeAxisTaps {
   const lenIn = op.inShape[d];
@@ -59,9 +65,13 @@ export function resizeAxisTaps(op: ResizeOp, d: number): ResizeAxisTaps {
     } else {
       const idx: number[] = [];
       const w: number[] = [];
-      for (let i = Math.floor(v - 1 / f); i <= Math.ceil(v + 1 / f); i++) {
-        const t = 1 - Math.abs(i - v) * f;
-        if (t > 0) {
+      const reach = op.mode === 'cubic' ? 2 : 1;
+      for (let i = Math.floor(v - reach / f); i <= Math.ceil(v + reach / f); i++) {
+        const dist = Math.abs(i - v) * f;
+        if (dist >= reach) continue;
+        const t = op.mode === 'cubic' ? (op.excludeOutside && (i < 0 || i >= lenIn) ? 0 : cubicWeight(dist, op.cubicCoeffA)) : 1 - dist;
+        // Cubic weights are negative between 1 and 2; only the triangle's zero ends are dropped.
+        if (op.mode === 'cubic' || t > 0) {
           idx.push(clamp(i));
           w.push(t);
         }

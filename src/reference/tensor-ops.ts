@@ -172,14 +172,28 @@ function resizeTaps(op: ResizeOp, d: number, x: number): { idx: number[]; w: num
   if (op.coordinateTransform === 'tf_crop_and_resize' && (v < 0 || v > len - 1)) return null;
   const clamp = (i: number): number => Math.min(Math.max(i, 0), len - 1);
   if (op.mode === 'nearest') return { idx: [clamp(nearestIndex(op.nearestMode, v))], w: [1] };
+  // The kernel's support (1 linear, 2 cubic), widened by 1/s when antialiasing a downsample.
+  const cubic = op.mode === 'cubic';
+  const reach = cubic ? 2 : 1;
   const s = op.antialias ? Math.min(op.scales[d], 1) : 1;
-  const start = Math.floor(-1 / s) + 1;
+  const start = Math.floor(-reach / s) + 1;
   const n = 2 - 2 * start;
   // Index base: the neighbour at or below v, one lower when v is whole (ONNX's ratio in (0, 1]).
   const base = (Number.isInteger(v) ? v - 1 : Math.floor(v)) + start;
-  const raw = Array.from({ length: n }, (_, k) => Math.max(0, 1 - Math.abs((base + k - v) * s)));
+  const kernel = (t: number): number => (cubic ? keysCubic(Math.abs(t), op.cubicCoeffA) : Math.max(0, 1 - Math.abs(t)));
+  const raw = Array.from({ length: n }, (_, k) => {
+    const i = base + k;
+    return op.excludeOutside && (i < 0 || i >= len) ? 0 : kernel((i - v) * s);
+  });
   const sum = raw.reduce((a, b) => a + b, 0);
   return { idx: raw.map((_, k) => clamp(base + k)), w: raw.map((w) => w / sum) };
+}
+
+/** Keys' cubic convolution kernel at distance t ≥ 0 with parameter A (ONNX Resize cubic). */
+function keysCubic(t: number, A: number): number {
+  if (t <= 1) return ((A + 2) * t - (A + 3)) * t * t + 1;
+  if (t < 2) return ((A * t - 5 * A) * t + 8 * A) * t - 4 * A;
+  return 0;
 }
 
 /** Resize nearest or (multi)linear, per ONNX's coordinate transforms. */

@@ -236,11 +236,14 @@ describe.skipIf(!gpu)('issue 12 digital ops on WebGPU vs the CPU oracle', () => 
       ['linear pytorch_half_pixel down', { mode: 'linear', coordinateTransform: 'pytorch_half_pixel' }, [1, 1, 0.5, 0.25], [1, 1, 6, 8]],
       ['linear antialias down', { mode: 'linear', coordinateTransform: 'half_pixel', antialias: true }, [1, 1, 0.4, 0.6], [1, 2, 10, 5]],
       ['tf_crop_and_resize with extrapolation', { mode: 'linear', coordinateTransform: 'tf_crop_and_resize', roi: [0, 0, -0.2, 0.3, 1, 1, 0.7, 1.3], extrapolationValue: 7 }, [1, 1, 1.5, 1.4], [1, 1, 4, 5]],
+      ['cubic pytorch_half_pixel up (bicubic)', { mode: 'cubic', coordinateTransform: 'pytorch_half_pixel' }, [1, 1, 2, 2.5], [1, 2, 5, 4]],
+      ['cubic A −0.5 exclude_outside down', { mode: 'cubic', coordinateTransform: 'half_pixel', cubicCoeffA: -0.5, excludeOutside: true }, [1, 1, 0.6, 0.8], [1, 1, 10, 5]],
+      ['cubic antialias down', { mode: 'cubic', coordinateTransform: 'half_pixel', antialias: true }, [1, 1, 0.4, 0.6], [1, 2, 10, 5]],
     ];
     it.each(cases)('%s', async (name, p, scales, inShape) => {
       const outShape = inShape.map((d, k) => Math.floor(d * scales[k]));
       const op: ResizeOp = {
-        ...base, kind: 'resize', name, mode: 'nearest', coordinateTransform: 'half_pixel', nearestMode: 'round_prefer_floor', roi: null, extrapolationValue: 0, antialias: false,
+        ...base, kind: 'resize', name, mode: 'nearest', coordinateTransform: 'half_pixel', nearestMode: 'round_prefer_floor', roi: null, extrapolationValue: 0, antialias: false, cubicCoeffA: -0.75, excludeOutside: false,
         ...p, scales, inShape, outShape,
       };
       for (const B of [1, 2]) await check(op, [host([B, ...inShape], 30)], B);

@@ -155,7 +155,7 @@ function resize(n: NodeContext): void {
   const x = n.value(0, 'X');
   const inDims = n.imp.batched ? [1, ...x.shape] : [...x.shape];
   const legacy = n.op === 'Upsample' || n.opset < 11;
-  const mode = oneOf(n, 'mode', n.a.str('mode', 'nearest'), ['nearest', 'linear'] as const);
+  const mode = oneOf(n, 'mode', n.a.str('mode', 'nearest'), legacy ? (['nearest', 'linear'] as const) : (['nearest', 'linear', 'cubic'] as const));
   let target: { scales: number[]; out: number[]; roi: number[] | null };
   let coordinateTransform: ResizeOp['coordinateTransform'] = 'asymmetric';
   let nearestMode: ResizeOp['nearestMode'] = 'round_prefer_floor';
@@ -173,7 +173,7 @@ function resize(n: NodeContext): void {
     if (mode === 'nearest') nearestMode = nm;
     target = resizeTarget(n, inDims, coordinateTransform === 'tf_crop_and_resize');
     antialias = n.opset >= 18 && n.a.int('antialias', 0) !== 0;
-    if (antialias && mode === 'nearest') throw new NodeError('attribute "antialias" is 1 with mode "nearest"; allowed: 0 (antialiasing applies to linear)');
+    if (antialias && mode === 'nearest') throw new NodeError('attribute "antialias" is 1 with mode "nearest"; allowed: 0 (antialiasing applies to linear and cubic)');
   }
   if (n.imp.batched && (target.out[0] !== inDims[0] || (target.roi && (target.roi[0] !== 0 || target.roi[inDims.length] !== 1)))) {
     throw new NodeError(`resizes or crops the batch dimension (scale ${target.scales[0]}); it must stay whole`);
@@ -185,6 +185,9 @@ function resize(n: NodeContext): void {
   const op: ResizeOp = {
     kind: 'resize', name: n.name, inputs: [x.name], output: n.out, mode, coordinateTransform, nearestMode,
     scales: target.scales.slice(lead), roi, extrapolationValue: n.a.float('extrapolation_value', 0), antialias, inShape: x.shape, outShape,
+    // Read for cubic only, so that equal ops of the other modes compare equal.
+    cubicCoeffA: mode === 'cubic' ? n.a.float('cubic_coeff_a', -0.75) : -0.75,
+    excludeOutside: mode === 'cubic' && n.a.int('exclude_outside', 0) !== 0,
   };
   n.imp.emit(op, outShape, x.dtype);
 }
