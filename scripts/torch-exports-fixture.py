@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
@@ -77,6 +77,19 @@ class Siamese(nn.Module):
         return self.enc(x[:, 0]) - self.enc(x[:, 1])
 
 
+class EqualCopies(nn.Module):
+    """Two layers with equal weights but different biases: PyTorch dedups the weights (Identity), yet they are two layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(6, 5)
+        self.b = nn.Linear(6, 5)
+        self.b.weight.data.copy_(self.a.weight.data)
+
+    def forward(self, x):
+        return self.a(x) + self.b(2 * x)
+
+
 class ClassToken(nn.Module):
     """Patch embedding, a class token expanded to the batch, two encoder layers, the class token's head."""
 
@@ -139,6 +152,11 @@ def later():
         # The top 3 scores, and the positions of the two smallest inputs.
         # torch.arange at opset 9 is NonZero of ones.
         'arange-9': (Fn(lambda x, fc: fc(x + torch.arange(x.shape[1], dtype=torch.float32).unsqueeze(-1) * 0.1), nn.Linear(4, 3)), (6, 4), 9, True),
+        # Modules called twice (tied: one crossbar each), and equal copies that stay two layers.
+        'reuse-linear3d': (Fn(lambda x, l: l(x[:, :2]) - l(x[:, 2:]), nn.Linear(6, 5)), (4, 6), 13, True),
+        'reuse-conv-bn': (Fn(lambda x, c, b: b(c(x[:, :3])) - b(c(x[:, 3:])), nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4)), (6, 8, 8), 13, True),
+        'reuse-lstm': (Fn(lambda x, r: r(x[:, :3])[0][:, -1] - r(x[:, 3:])[0][:, -1], nn.LSTM(5, 6, batch_first=True)), (6, 5), 13, True),
+        'equal-copies': (EqualCopies(), (6,), 13, True),
         'bicubic': (Fn(lambda x: F.interpolate(x, scale_factor=2, mode='bicubic', align_corners=False)[..., :9, :9]
                        + F.interpolate(x, size=(9, 9), mode='bicubic', align_corners=True)), (2, 5, 6), 13, True),
         'one-hot': (Fn(lambda x, fc: fc(F.one_hot(x.argmax(-1), 6).float()), nn.Linear(6, 3)), (6,), 13, True),

@@ -62,6 +62,8 @@ export interface ConvOp extends OpBase, ConvGeometry {
   /** Row-major [cout, cin/group, kh, kw] (ONNX layout), BatchNormalization folded in. */
   weight: Float32Array;
   bias: Float32Array | null;
+  /** As LinearOp.tie: one physical layer used several times (a shared encoder); same name, weight, bias and geometry. */
+  tie?: string;
 }
 
 /**
@@ -217,6 +219,13 @@ export function isMatrixOp(op: NetOp): op is LinearOp | ConvOp {
   return op.kind === 'linear' || op.kind === 'conv';
 }
 
+/** Whether two matrix ops have one geometry: K, N and input shape, or every conv dimension. */
+export function sameShape(a: LinearOp | ConvOp, b: LinearOp | ConvOp): boolean {
+  if (a.kind === 'linear' || b.kind === 'linear') return a.kind === 'linear' && b.kind === 'linear' && a.K === b.K && a.N === b.N && a.inShape.join() === b.inShape.join();
+  const geometry = (o: ConvOp) => [o.cin, o.cout, o.group, o.kh, o.kw, ...o.strides, ...o.pads, ...o.dilations, ...o.inShape, ...o.outShape].join();
+  return geometry(a) === geometry(b);
+}
+
 /**
  * For each tied layer (by layerIndex), the longest chain of its uses each of which reads a value the
  * previous one produced: the uses that must run one after another (an RNN's steps: all of them; a
@@ -225,7 +234,7 @@ export function isMatrixOp(op: NetOp): op is LinearOp | ConvOp {
 export function sequentialUses(ops: readonly NetOp[]): Map<number, number> {
   const layerOf = matrixLayerOf(ops);
   const tied = new Set<number>();
-  for (const [op, i] of layerOf) if (op.kind === 'linear' && op.tie !== undefined) tied.add(i);
+  for (const [op, i] of layerOf) if (op.tie !== undefined) tied.add(i);
   // Per value: for each tied layer, the longest chain of its uses upstream of the value.
   const chains = new Map<string, ReadonlyMap<number, number>>();
   const longest = new Map<number, number>();
@@ -253,7 +262,7 @@ export function matrixLayerOf(ops: readonly NetOp[]): Map<LinearOp | ConvOp, num
   let next = 0;
   for (const op of ops) {
     if (!isMatrixOp(op)) continue;
-    const tie = op.kind === 'linear' ? op.tie : undefined;
+    const tie = op.tie;
     if (tie !== undefined && !tied.has(tie)) tied.set(tie, next++);
     out.set(op, tie === undefined ? next++ : tied.get(tie)!);
   }

@@ -3,7 +3,7 @@ import { addCounts, layerCounts, zeroCounts, type EventCounts } from '../crossba
 import type { LayerGeometry } from '../crossbar/geometry.ts';
 import { resolveLayerConfig } from '../config/schema.ts';
 import { UsageError } from '../errors.ts';
-import { matrixLayerOf, sequentialUses, sizeOf, type ConvOp, type LinearOp, type Network } from '../ir/graph.ts';
+import { matrixLayerOf, sameShape, sequentialUses, sizeOf, type ConvOp, type LinearOp, type Network } from '../ir/graph.ts';
 
 /** One crossbar matrix: a linear layer, or one group of a convolution (DESIGN.md section 6). */
 export interface MatrixPart {
@@ -45,7 +45,7 @@ function layerOps(net: Network): (LinearOp | ConvOp)[][] {
   for (const uses of groups) {
     const [a, ...rest] = uses;
     for (const b of rest) {
-      const same = a.kind === 'linear' && b.kind === 'linear' && a.name === b.name && a.weight === b.weight && a.bias === b.bias && a.K === b.K && a.N === b.N && a.inShape.join() === b.inShape.join();
+      const same = a.name === b.name && a.weight === b.weight && a.bias === b.bias && sameShape(a, b);
       if (!same) throw new Error(`network: the uses of tied layer ${a.name} differ (name, weight, bias or shape)`);
     }
     if (uses.length >= MAX_TIED) throw new UsageError(`layer ${a.name} is used ${uses.length} times; a tied layer may be used at most ${MAX_TIED - 1} times`);

@@ -166,6 +166,15 @@ describe('tied crossbar layers', () => {
     expect(planMatrices(torchCase('siamese').net, config({}), false).map((l) => l.ops.length)).toEqual([2, 2]);
   });
 
+  it('tie a module called twice whatever PyTorch makes of it (a Linear on 3-D input, a Conv with its BatchNorm folded, a whole nn.LSTM), and keep equal copies with different biases apart', () => {
+    const indices = (name: string) => torchCase(name).net.ops.flatMap((o) => (o.kind === 'linear' || o.kind === 'conv' ? [o.layerIndex] : []));
+    expect(indices('reuse-linear3d')).toEqual([0, 0]);
+    expect(indices('reuse-conv-bn')).toEqual([0, 0]);
+    // Each call: the projection (0) and two recurrent steps after the zero state (1), all one pair of layers.
+    expect(indices('reuse-lstm')).toEqual([0, 1, 1, 0, 1, 1]);
+    expect(indices('equal-copies')).toEqual([0, 1]);
+  });
+
   it('give both halves of a Siamese encoder one chip: equal halves cancel exactly under programming noise', async () => {
     const { net } = torchCase('siamese');
     const n = 6;

@@ -11,7 +11,7 @@
  */
 import type { onnx } from 'onnx-proto';
 import { UsageError, messageOf } from '../../errors.ts';
-import { isMatrixOp, matrixLayerOf, type GraphDType, type GraphValue, type LinearOp, type NetOp, type Network, type Shape } from '../../ir/graph.ts';
+import { isMatrixOp, matrixLayerOf, sameShape, type GraphDType, type GraphValue, type NetOp, type Network, type Shape } from '../../ir/graph.ts';
 import { FoldError, count, floatsOf, isBatchDim, nonFinite } from './consts.ts';
 import type { Const } from './consts.ts';
 import { dataTypeName, decodeModel, decodeTensor } from './decode.ts';
@@ -327,17 +327,15 @@ class Importer implements ImportState {
     return name;
   }
 
-  reusableLinear(key: string): LinearOp | null {
-    const r = this.linears.get(key);
-    // A bias folded in (an Add, a BatchNorm) replaces op.bias: that layer is no longer the module's plain weights.
-    return r && r.op.bias === r.bias ? r.op : null;
+  noteSource(op: MatrixOp, key: string): void {
+    this.sources.set(op, key);
   }
 
-  rememberLinear(key: string, op: LinearOp): void {
-    if (!this.linears.has(key)) this.linears.set(key, { op, bias: op.bias });
+  canonicalName(name: string): string {
+    return this.resolve(name);
   }
 
-  private readonly linears = new Map<string, { op: LinearOp; bias: Float32Array | null }>();
+  private readonly sources = new Map<MatrixOp, string>();
 
   producerOf(value: string): NetOp | undefined {
     return this.producer.get(this.resolve(value));
@@ -407,6 +405,7 @@ class Importer implements ImportState {
     const ops = [...unpackOps(inputs, inName), ...kept, ...packOps(outputs, outName, (b) => this.fresh(b))];
     const inShape = inputs.values.length === 1 ? inputs.values[0].shape : [inputs.size];
     const shapes = new Map<string, Shape>([[inName, inShape]]);
+    tieReused(ops, this.sources);
     const layers = matrixLayerOf(ops);
     for (const op of ops) {
       if (isMatrixOp(op)) op.layerIndex = layers.get(op)!;
@@ -432,6 +431,38 @@ class Importer implements ImportState {
       return g;
     });
     return { values, size: offset };
+  }
+}
+
+/**
+ * Ties the layers a module called again made (noteSource): of one source, a layer whose final
+ * weight, bias and shape equal an earlier one's (folds done: a BatchNorm folded into both calls
+ * alike) becomes that layer's use, with its name, arrays and tie. Equal values from one source are
+ * the test: PyTorch routes equal initializers through Identity, so two separate layers that are
+ * exact copies are tied too (they would program the same conductances up to noise).
+ */
+function tieReused(ops: readonly NetOp[], sources: ReadonlyMap<MatrixOp, string>): void {
+  const reps = new Map<string, MatrixOp[]>();
+  const equal = (a: ArrayLike<number> | null, b: ArrayLike<number> | null): boolean => {
+    if (a === b) return true;
+    if (!a || !b || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  };
+  for (const op of ops) {
+    if (!isMatrixOp(op)) continue;
+    const key = sources.get(op);
+    if (key === undefined) continue;
+    const seen = reps.get(key) ?? [];
+    reps.set(key, seen);
+    const rep = seen.find((r) => r.kind === op.kind && sameShape(r, op) && equal(r.weight, op.weight) && equal(r.bias, op.bias));
+    if (!rep) {
+      seen.push(op);
+      continue;
+    }
+    if (rep === op) continue;
+    rep.tie ??= `${rep.name}#reused`;
+    Object.assign(op, { tie: rep.tie, name: rep.name, weight: rep.weight, bias: rep.bias });
   }
 }
 

@@ -78,12 +78,14 @@ export interface ImportState {
   /** The IR op that writes `value` (after aliasing), if one does. */
   producerOf(value: string): NetOp | undefined;
   /**
-   * Crossbar layers by the weight they were made from (`key`: the weight initializer and the
-   * attributes that shape it): a module called again (an nn.LSTMCell in a loop, a Siamese encoder)
-   * reuses its first call's layer while nothing has been folded into it since.
+   * Records what a crossbar layer was made from (`key`: its weight's source, canonicalName, and the
+   * attributes that shape it). Once the graph is imported, layers of one source whose final weights,
+   * biases and shapes are equal are tied: a module called again (an nn.LSTMCell loop, a Siamese
+   * encoder, an nn.LSTM applied twice) is one crossbar.
    */
-  reusableLinear(key: string): LinearOp | null;
-  rememberLinear(key: string, op: LinearOp): void;
+  noteSource(op: MatrixOp, key: string): void;
+  /** The name a value is known by after Identity aliases (PyTorch routes a reused or equal initializer through Identity). */
+  canonicalName(name: string): string;
   /** The matrix op producing `value` when only one reader (the folding node) sees it. */
   foldTarget(value: string): MatrixOp | null;
   /** Makes a folded matrix op write the folding node's output instead of its own. */

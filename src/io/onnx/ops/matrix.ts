@@ -19,21 +19,10 @@ export function reshapeTo(n: NodeContext, x: Value, shape: number[], out?: strin
   return n.imp.valueOf(name)!;
 }
 
-/**
- * A crossbar layer made from the constant weight at input `w` of this node, or, when the same
- * weight (same `key`: initializer and attributes) already made an unfolded layer with this input
- * shape, that layer again: one physical crossbar used twice (a module called in a loop), tied.
- */
-function emitWeightLayer(n: NodeContext, key: string, x: Value, K: number, N: number, make: () => { weight: Float32Array; bias: Float32Array | null }, out: string): Value {
-  const prev = n.imp.reusableLinear(key);
-  if (prev && prev.K === K && prev.N === N && prev.inShape.join() === x.shape.join()) {
-    prev.tie ??= `${prev.name}#reused`;
-    // Imported layers hold f32 weights (only vmm's one-layer network has f64).
-    return emitLinear(n, x, K, N, prev.weight as Float32Array, prev.bias, out, prev.name, prev.tie);
-  }
-  const { weight, bias } = make();
+/** emitLinear of a layer made from a weight source (`key`, see ImportState.noteSource): a module called again ties to it. */
+function emitSourced(n: NodeContext, key: string, x: Value, K: number, N: number, weight: Float32Array, bias: Float32Array | null, out: string): Value {
   const y = emitLinear(n, x, K, N, weight, bias, out);
-  n.imp.rememberLinear(key, n.imp.producerOf(out) as LinearOp);
+  n.imp.noteSource(n.imp.producerOf(out) as LinearOp, key);
   return y;
 }
 
@@ -81,13 +70,14 @@ function gemm(n: NodeContext): void {
     const cv = floatsOf(c, 'bias C');
     return Float32Array.from({ length: N }, (_, j) => beta * cv[per === 'scalar' ? 0 : j]);
   };
-  const key = (withBias: boolean): string => `Gemm\u0000${n.ins[1]}\u0000${withBias ? n.ins[2] ?? '' : ''}\u0000${transB}\u0000${alpha}\u0000${withBias ? beta : ''}`;
+  // The bias is compared by value when tying, so the weight's source and shaping attributes suffice.
+  const key = `Gemm\u0000${n.imp.canonicalName(n.ins[1])}\u0000${transB}\u0000${alpha}`;
   if (!c || beta === 0 || per) {
-    emitWeightLayer(n, key(true), x, K, N, () => ({ weight: weight(), bias: bias() }), n.out);
+    emitSourced(n, key, x, K, N, weight(), bias(), n.out);
     return;
   }
   // A whole-sample Gemm's C may vary along M too: add beta·C after the layer.
-  const y = emitWeightLayer(n, key(false), x, K, N, () => ({ weight: weight(), bias: null }), n.imp.fresh(`${n.name}/AB`));
+  const y = emitSourced(n, key, x, K, N, weight(), null, n.imp.fresh(`${n.name}/AB`));
   const bc = Float32Array.from(floatsOf(c, 'bias C'), (v) => beta * v);
   n.imp.emit({ kind: 'binary', name: `${n.name}/C`, inputs: [y.name], output: n.out, fn: 'add', b: { dims: c.dims, data: bc }, constFirst: false, aShape: y.shape, bShape: c.dims, outShape: y.shape }, [...y.shape]);
 }
@@ -155,7 +145,7 @@ function matmulWeight(n: NodeContext, x: Value, w: Const): void {
   const N = w.dims.length === 2 ? w.dims[1] : 1;
   if (x.shape[x.shape.length - 1] !== K) throw new NodeError(`input has ${x.shape[x.shape.length - 1]} features but weight B has ${K} rows`);
   if (w.dims.length === 2) {
-    emitWeightLayer(n, `MatMul\u0000${n.ins[1]}`, x, K, N, () => ({ weight: Float32Array.from(floatsOf(w, 'weight B')), bias: null }), n.out);
+    emitSourced(n, `MatMul\u0000${n.imp.canonicalName(n.ins[1])}`, x, K, N, Float32Array.from(floatsOf(w, 'weight B')), null, n.out);
     return;
   }
   const weight = Float32Array.from(floatsOf(w, 'weight B'));
@@ -238,6 +228,7 @@ function conv(n: NodeContext): void {
     strides, pads: geo.pads, dilations, inShape: [cin, s.size[0], s.size[1]], outShape,
   };
   n.imp.emit(op, [...outShape]);
+  n.imp.noteSource(op, `Conv\u0000${n.imp.canonicalName(n.ins[1])}`);
   if (s.oneD) reshapeTo(n, n.imp.valueOf(out)!, spatialOut(s, cout, geo.out), n.out);
 }
 

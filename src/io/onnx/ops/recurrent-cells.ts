@@ -4,7 +4,7 @@
  * import, the ONNX batch in a whole-tensor one); the recurrent products are tied linear layers, one
  * physical crossbar each, used once per step.
  */
-import type { BinaryFn, UnaryFn } from '../../../ir/graph.ts';
+import type { BinaryFn, LinearOp, UnaryFn } from '../../../ir/graph.ts';
 import type { NodeContext, Value } from '../node.ts';
 import { emitBinary, emitUnary } from './elementwise.ts';
 import { emitLinear } from './matrix.ts';
@@ -14,6 +14,8 @@ export interface TiedLayer {
   name: string;
   weight: Float32Array;
   N: number;
+  /** Its weight's source (ImportState.noteSource): the same RNN node applied again ties to it. */
+  source: string;
 }
 
 /** What one direction's steps read: the input projection and the weights that act on the state. */
@@ -86,7 +88,10 @@ export class Steps {
 
   /** h·W of a tied layer: the same name, weight and tie at every step. */
   tied(layer: TiedLayer, h: Value): Value {
-    return emitLinear(this.n, h, h.shape[h.shape.length - 1], layer.N, layer.weight, null, this.out('rec'), layer.name, layer.name);
+    const out = this.out('rec');
+    const y = emitLinear(this.n, h, h.shape[h.shape.length - 1], layer.N, layer.weight, null, out, layer.name, layer.name);
+    this.n.imp.noteSource(this.n.imp.producerOf(out) as LinearOp, layer.source);
+    return y;
   }
 
   /** The projection's row t plus, when there is a state, its recurrent product. */

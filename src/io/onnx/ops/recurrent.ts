@@ -6,7 +6,7 @@
  * ONNX axis 1) or [batch, T, I] (layout 1) is viewed as [T, R, I], R = 1 in a batched import and the
  * ONNX batch in a whole-tensor one, so that one code path serves both.
  */
-import type { UnaryFn } from '../../../ir/graph.ts';
+import type { LinearOp, UnaryFn } from '../../../ir/graph.ts';
 import { floatsOf, plainIntsOf } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
@@ -224,11 +224,15 @@ function recurrent(cell: Cell): (n: NodeContext) => void {
       // GRU with linear_before_reset keeps Rb_h inside r ⊙ (h·R_hᵀ + Rb_h); every other recurrent bias folds into the projection.
       const keepRbh = cell === 'GRU' && at.linearBeforeReset;
       const bias = Float32Array.from(wb, (v, j) => v + (keepRbh && j >= 2 * H ? 0 : rb[j]));
-      const proj = emitLinear(n, x, I, GH, transposed(W, d, GH, I, 0, GH), bias, n.imp.fresh(`${n.name}${sfx}/XW`), `${n.name}${sfx}/W`);
+      const projOut = n.imp.fresh(`${n.name}${sfx}/XW`);
+      const proj = emitLinear(n, x, I, GH, transposed(W, d, GH, I, 0, GH), bias, projOut, `${n.name}${sfx}/W`);
+      // The same weights applied again (one nn.LSTM called twice) tie to these layers once imported.
+      const source = (what: string): string => [cell, what, n.imp.canonicalName(n.ins[what === 'W' ? 1 : 2]), d, at.linearBeforeReset].join('\u0000');
+      n.imp.noteSource(n.imp.producerOf(projOut) as LinearOp, source('W'));
       const tied = (what: string, r0: number, rows: number): TiedLayer => {
-        // fresh: two nodes' recurrent layers never share a tie.
+        // fresh: one node's recurrent layers get their own tie; a second node with the same weights is tied to them after import.
         const name = n.imp.fresh(`${n.name}${sfx}/${what}`);
-        return { name, weight: transposed(R, d, GH, H, r0, rows), N: rows };
+        return { name, weight: transposed(R, d, GH, H, r0, rows), N: rows, source: `${source('R')}\u0000${r0}\u0000${rows}` };
       };
       const order = Array.from({ length: T }, (_, t) => (dir === 'forward' ? t : T - 1 - t));
       const run: Direction = { proj, order, H, acts: at.acts[d], h0: stateOf(n, h0, d), c0: stateOf(n, c0, d) };
