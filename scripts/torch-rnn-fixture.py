@@ -70,6 +70,20 @@ class WithState(nn.Module):
         return self.rnn(x.transpose(0, 1), (h0.unsqueeze(0), c0.unsqueeze(0)))[0].transpose(0, 1)
 
 
+class LearnedState(nn.Module):
+    """A learned initial state broadcast to the batch, by expand or by repeat, then the last step's output."""
+
+    def __init__(self, rnn, repeat):
+        super().__init__()
+        self.rnn = rnn
+        self.h0 = nn.Parameter(torch.randn(1, 1, H))
+        self.repeat = repeat
+
+    def forward(self, x):
+        h0 = self.h0.repeat(1, x.shape[0], 1) if self.repeat else self.h0.expand(1, x.shape[0], H).contiguous()
+        return self.rnn(x, h0)[0][:, -1]
+
+
 # Weights are drawn as the modules are built: seed first, so the fixtures regenerate identically.
 torch.manual_seed(0)
 CASES = {
@@ -90,7 +104,12 @@ CASES = {
     'lstm-bidirectional-sequence': (Fn(lambda x, r: r(x)[0], nn.LSTM(I, H, batch_first=True, bidirectional=True)), 13),
 }
 
-for name, (module, opset) in CASES.items():
+def export(cases):
+    for name, (module, opset) in cases.items():
+        write(name, module, opset)
+
+
+def write(name, module, opset):
     module.eval()
     x = torch.randn(4, T, I)
     with torch.no_grad():
@@ -101,6 +120,9 @@ for name, (module, opset) in CASES.items():
     torch.onnx.export(module, x, os.path.join(d, 'model.onnx'), opset_version=opset, input_names=['x'], output_names=['y'], dynamic_axes=axes)
     np.save(os.path.join(d, 'x.npy'), x.numpy())
     np.save(os.path.join(d, 'y.npy'), y.numpy())
+
+
+export(CASES)
 
 # The initial state as graph inputs: x [batch, T, I], h0 and c0 [batch, H], output [batch, T, H].
 module = WithState().eval()
@@ -113,3 +135,10 @@ axes = {'x': {0: 'batch'}, 'h0': {0: 'batch'}, 'c0': {0: 'batch'}, 'y': {0: 'bat
 torch.onnx.export(module, (x, h0, c0), os.path.join(d, 'model.onnx'), opset_version=13, input_names=['x', 'h0', 'c0'], output_names=['y'], dynamic_axes=axes)
 for k, v in (('x', x), ('h0', h0), ('c0', c0), ('y', y)):
     np.save(os.path.join(d, f'{k}.npy'), v.numpy())
+
+# Cases added later, drawn from their own seed so the ones above regenerate unchanged.
+torch.manual_seed(1)
+export({
+    'gru-learned-h0-expand': (LearnedState(nn.GRU(I, H, batch_first=True), False), 13),
+    'rnn-learned-h0-repeat': (LearnedState(nn.RNN(I, H, batch_first=True), True), 17),
+})

@@ -6,7 +6,7 @@
  */
 import type { GatherOp, PadOp } from '../../../ir/graph.ts';
 import { count, floatsOf, intsOf, isBatchDim, normAxis, plainIntsOf, showDims } from '../consts.ts';
-import type { Const } from '../consts.ts';
+import type { Const, Dim } from '../consts.ts';
 import { foldExpand, foldGather, foldSlice, sliceWindow } from '../fold.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable } from '../node.ts';
@@ -114,8 +114,26 @@ function expandTarget(n: NodeContext, rank: number): number[] {
   });
 }
 
+/**
+ * A constant broadcast to `target` (ONNX dims, one of them the batch, not first): every sample is the
+ * constant broadcast to the other dims, the batch at that ONNX axis (a learned RNN initial state,
+ * `h0.expand(layers, batch, H)` or `h0.repeat(1, batch, 1)`); false when the batch is not one dim of
+ * its own over a 1 of the constant, or (unless `first`) is the first dim.
+ */
+export function constantToMovedBatch(n: NodeContext, c: Const, target: readonly Dim[], out: string, first = false): boolean {
+  const at = target.findIndex(isBatchDim);
+  const b = target[at];
+  if (!n.imp.batched || at < (first ? 0 : 1) || !isBatchDim(b) || b.k !== 1 || target.filter(isBatchDim).length !== 1 || c.dims.length > target.length) return false;
+  const dims = [...new Array<number>(target.length - c.dims.length).fill(1), ...c.dims];
+  if (dims[at] !== 1) return false;
+  const per = foldExpand({ ...c, dims: dims.filter((_, i) => i !== at) } as Const, target.filter((_, i) => i !== at) as number[]);
+  n.constValue(per, per.dims, 'expanded', out, per.kind === 'int' ? 'int' : 'float', at);
+  return true;
+}
+
 function expand(n: NodeContext): void {
   const c = n.constAt(0);
+  if (c && constantToMovedBatch(n, c, intsOf(n.constIn(1, 'shape')), n.out)) return;
   if (c) {
     // A constant expanded to the batch: every sample is the constant expanded to the other dims.
     const target = expandTarget(n, Math.max(c.dims.length - 1, 0));

@@ -10,6 +10,7 @@ import { foldConcat, foldSlice, foldTranspose, reshapeDims } from '../fold.ts';
 import { NodeError } from '../node.ts';
 import type { BatchMerge, NodeContext, OpTable, Value } from '../node.ts';
 import { reshapeBatch } from './batch-reshape.ts';
+import { constantToMovedBatch } from './gather.ts';
 import { quote } from '../proto.ts';
 
 function emitReshape(n: NodeContext, x: Value, outShape: number[], out = n.out, batchAt = 0, merged?: BatchMerge): void {
@@ -259,6 +260,21 @@ function depthSpace(toSpace: boolean): (n: NodeContext) => void {
 
 /** Tile with constant repeats: copies concatenated along each repeated axis (the batch's repeat must be 1). */
 function tile(n: NodeContext): void {
+  const c = n.constAt(0);
+  if (c) {
+    // A constant whose 1s are repeated by the batch size: the batch placed there (h0.repeat(1, batch, 1)).
+    const reps = intsOf(n.constIn(1, 'repeats'));
+    if (reps.length !== c.dims.length) throw new NodeError(`repeats has ${reps.length} entries for a constant of rank ${c.dims.length}`);
+    if (reps.every((r) => !isBatchDim(r))) {
+      let t = c;
+      reps.forEach((r, ax) => {
+        if (r !== 1) t = foldConcat(new Array<Const>(r as number).fill(t), ax);
+      });
+      return n.imp.setConst(n.out, t);
+    }
+    if (constantToMovedBatch(n, c, reps.map((r, i) => (c.dims[i] === 1 || isBatchDim(r) ? r : c.dims[i] * r)), n.out, true)) return;
+    throw new NodeError(`repeats ${showDims(reps)} of a constant: the batch size may only repeat a dim of 1, once`);
+  }
   let x = n.value(0, 'input');
   const reps = plainIntsOf(n.constIn(1, 'repeats'), 'repeats');
   if (reps.length !== x.shape.length + n.lead) throw new NodeError(`repeats has ${reps.length} entries for an input of rank ${x.shape.length + n.lead}`);
@@ -338,6 +354,6 @@ export const SHAPE_OPS: OpTable = {
   Concat: { activation: concat, fold: foldConcatNode },
   DepthToSpace: { activation: depthSpace(true) },
   SpaceToDepth: { activation: depthSpace(false) },
-  Tile: { activation: tile },
+  Tile: { activation: tile, constInputs: true },
   Split: { always: splitNode },
 };
