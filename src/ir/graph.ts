@@ -46,8 +46,9 @@ export interface LinearOp extends OpBase {
   bias: Float32Array | null;
   /**
    * Ops with the same tie are one physical crossbar layer used several times (an RNN's recurrent
-   * weights, once per time step): one layerIndex, one programmed chip, one calibration, its arrays
-   * counted once; each use draws its own per-read noise. They share name, weight, bias, K, N and inShape.
+   * weights, once per time step; a module called again): one layerIndex, one programmed chip, one
+   * calibration, its arrays counted once; each use draws its own per-read noise. They share name,
+   * weight, bias, K, N and inShape.
    */
   tie?: string;
 }
