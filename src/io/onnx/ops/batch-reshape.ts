@@ -68,10 +68,19 @@ export function reshapeBatch(x: Value, target: readonly Dim[], allowZero: boolea
   const known = count(ks.filter((k): k is number => k !== null));
   if (unknown === 1) {
     // −1 takes what is left of the per-sample size, and the batch too when no other dim does.
-    if (known === 0 || P % known !== 0) throw new NodeError(`cannot reshape per-sample [${x.shape.join(', ')}] to ${show}`);
     const at = ks.indexOf(null);
-    ks[at] = P / known;
-    if (batchDim < 0) batchDim = at;
+    const perSample = known > 0 && P % known === 0 ? P / known : null;
+    const fill = (v: number): number[] => ks.map((d) => d ?? v);
+    // A static export may instead spell the batch as a plain number, −1 being per sample (Swin's
+    // window_reverse computes B with int()): tried when −1 cannot hold the batch.
+    const asBatch = batchDim < 0 && perSample !== null ? placeAt(fill(perSample), at, L) : null;
+    const staticBatch = batchDim < 0 && !asBatch && declared !== null && declared >= 1 && (P * declared) % known === 0;
+    if (staticBatch) ks[at] = (P * declared) / known;
+    else {
+      if (perSample === null) throw new NodeError(`cannot reshape per-sample [${x.shape.join(', ')}] to ${show}`);
+      ks[at] = perSample;
+      if (batchDim < 0) batchDim = at;
+    }
   }
   const k = ks as number[];
   if (batchDim >= 0) {

@@ -78,13 +78,14 @@ function gather(n: NodeContext): void {
   const table = n.constAt(0);
   if (!n.constAt(1) && table) return lookup(n, table);
   if (!n.constAt(1)) throw new NodeError(`indices ${quote(n.ins[1])} and data both come from the data; a Gather with computed indices is supported from a constant table (an embedding) only`);
-  const x = n.valueAnyBatch(0, 'data');
+  // A batch merged into another axis (Swin's windows·batch) stays there: only that axis is refused.
+  const x = n.valueAnyBatch(0, 'data', true);
   const raw = n.a.int('axis', 0);
   const axis = n.axisOf(x, raw);
   const idx = n.constIn(1, 'indices');
   // Gathering before a moved batch axis shifts it by the indices' rank minus the axis it replaces.
   const b = n.batchAxis(x);
-  const batchAt = b > 0 && normAxis(raw, x.shape.length + 1) < b ? b + idx.dims.length - 1 : Math.max(b, 0);
+  const batchAt = b > 0 && normAxis(raw, n.rankOf(x)) < b ? b + idx.dims.length - 1 : Math.max(b, 0);
   const d = x.shape[axis];
   const indices = Int32Array.from(plainIntsOf(idx, 'indices'), (raw) => {
     const j = raw < 0 ? raw + d : raw;
@@ -93,7 +94,7 @@ function gather(n: NodeContext): void {
   });
   const outShape = [...x.shape.slice(0, axis), ...idx.dims, ...x.shape.slice(axis + 1)];
   const op: GatherOp = { kind: 'gather', name: n.name, inputs: [x.name], output: n.out, axis, indices, indicesShape: idx.dims, inShape: x.shape, outShape };
-  n.imp.emit(op, outShape, x.dtype, batchAt);
+  n.imp.emit(op, outShape, x.dtype, batchAt, x.merged);
 }
 
 /** Expand's target shape: numbers, with the batch (a batched import) at the activations' axis 0. */
