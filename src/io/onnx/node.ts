@@ -231,10 +231,13 @@ export class NodeContext {
     return a - this.lead;
   }
 
-  /** A constant read where the op needs an activation: a `constant` op (writing `out`), every sample equal to it, the batch at ONNX axis `batchAt`. */
-  constValue(c: Const, dims: number[], what: string, out?: string, dtype: DType = c.kind === 'int' ? 'int' : 'float', batchAt = 0): Value {
+  /**
+   * A constant read where the op needs an activation: a `constant` op (writing `out`), every sample
+   * equal to it, the batch at ONNX axis `batchAt` (merged there with dim `batchAt` of `dims` when `merged`).
+   */
+  constValue(c: Const, dims: number[], what: string, out?: string, dtype: DType = c.kind === 'int' ? 'int' : 'float', batchAt = 0, merged?: BatchMerge): Value {
     const name = out ?? this.imp.fresh(`${this.name}/${what}`);
-    this.imp.emit({ kind: 'constant', name: `${this.name}/${what}`, inputs: [], output: name, value: { dims, data: finiteData(Float32Array.from(floatsOf(c, what))) } }, dims, dtype, batchAt);
+    this.imp.emit({ kind: 'constant', name: `${this.name}/${what}`, inputs: [], output: name, value: { dims, data: finiteData(Float32Array.from(floatsOf(c, what))) } }, dims, dtype, batchAt, merged);
     return this.imp.valueOf(name)!;
   }
 

@@ -97,15 +97,22 @@ function constantOfShape(n: NodeContext): void {
   };
   if (!dims.some(isBatchDim)) return n.imp.setConst(n.out, fill(plainIntsOf(shapeIn, 'shape')));
   // One dim is the batch: every sample holds the other dims. Not first, it is a moved batch (an RNN's
-  // zero initial state [layers, batch, H]).
+  // zero initial state [layers, batch, H]). A multiple k·batch is the batch merged with a dim of k
+  // (torch.zeros_like of attention's [batch·heads, 1, T] key-padding mask): every sample holds k rows
+  // alike, so the merge order does not matter to the data and is PyTorch's view order, batch major.
   const at = dims.findIndex(isBatchDim);
   const b = dims[at];
   const rest = dims.filter((_, i) => i !== at);
-  if (!(isBatchDim(b) && b.k === 1) || rest.some(isBatchDim)) {
-    throw new NodeError(`shape ${showDims(dims)} holds the batch size other than as one dim of its own`);
+  if (!isBatchDim(b) || rest.some(isBatchDim)) {
+    throw new NodeError(`shape ${showDims(dims)} holds the batch size in more than one dim`);
   }
-  const per = fill(rest as number[]);
-  n.constValue(per, per.dims, 'value', n.out, per.kind === 'int' ? 'int' : 'float', at);
+  if (b.k === 1) {
+    const per = fill(rest as number[]);
+    n.constValue(per, per.dims, 'value', n.out, per.kind === 'int' ? 'int' : 'float', at);
+    return;
+  }
+  const per = fill(dims.map((d) => (isBatchDim(d) ? d.k : d)));
+  n.constValue(per, per.dims, 'value', n.out, per.kind === 'int' ? 'int' : 'float', at, 'major');
 }
 
 /** What Cast's `to` makes of a value. */
@@ -124,12 +131,13 @@ function castConst(x: Const, to: DType): Const {
 
 /** Cast of an activation: floats and integers are all f32 values, so only truncation and booleans compute. */
 function castValue(n: NodeContext, to: DType): void {
-  const x = n.value(0, 'input');
+  // Elementwise: the batch may sit anywhere, merged with another dim or not.
+  const x = n.valueAnyBatch(0, 'input', true);
   if (to === 'float' || to === x.dtype || (to === 'int' && x.dtype === 'bool')) {
-    n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: n.out, outShape: x.shape }, [...x.shape], to);
+    n.imp.emit({ kind: 'reshape', name: n.name, inputs: [x.name], output: n.out, outShape: x.shape }, [...x.shape], to, x.batchAt, x.merged);
     return;
   }
-  n.imp.emit({ kind: 'unary', name: n.name, inputs: [x.name], output: n.out, fn: to === 'bool' ? 'bool' : 'trunc', alpha: 0, min: -Infinity, max: Infinity }, [...x.shape], to);
+  n.imp.emit({ kind: 'unary', name: n.name, inputs: [x.name], output: n.out, fn: to === 'bool' ? 'bool' : 'trunc', alpha: 0, min: -Infinity, max: Infinity }, [...x.shape], to, x.batchAt, x.merged);
 }
 
 /** CastLike's target type: that of its second input. */

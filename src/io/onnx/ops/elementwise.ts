@@ -230,15 +230,27 @@ function variadic(fn: 'add' | 'max' | 'min', mean: boolean): OpImporter {
 }
 
 function where(n: NodeContext): void {
-  const acts = [0, 1, 2].filter((i) => !n.constAt(i)).map((i) => n.value(i, ['condition', 'X', 'Y'][i]));
-  if (n.imp.batched && acts.some((v) => v.shape.length !== acts[0].shape.length)) {
+  const names = ['condition', 'X', 'Y'];
+  // Elementwise: the batch may sit anywhere, merged with another dim or not (attention's key-padding
+  // mask selects over [batch·heads, 1, T]), if every activation has it in the same place.
+  const acts = [0, 1, 2].filter((i) => !n.constAt(i)).map((i) => n.valueAnyBatch(i, names[i], true));
+  const [at, merged] = [acts[0].batchAt ?? 0, acts[0].merged];
+  if (acts.some((v) => (v.batchAt ?? 0) !== at || v.merged !== merged)) {
+    throw new NodeError(`activations have the batch dimension at different axes or merged differently (${acts.map((v) => `${v.batchAt ?? 0}${v.merged ? ` merged ${v.merged}` : ''}`).join(', ')})`);
+  }
+  const rank = acts[0].shape.length;
+  if (n.imp.batched && acts.some((v) => v.shape.length !== rank)) {
     throw new NodeError(`activations have per-sample shapes ${acts.map((v) => `[${v.shape.join(', ')}]`).join(', ')} of different rank; broadcasting would mix the batch dimension with another`);
   }
-  const full = acts[0].shape.length + n.lead;
-  const [c, x, y] = [0, 1, 2].map((i) => n.operand(i, full, ['condition', 'X', 'Y'][i]));
+  if (merged && acts.some((v) => v.shape[at] !== acts[0].shape[at])) throw new NodeError('activations with a merged batch must share the merged dim');
+  const [c, x, y] = [0, 1, 2].map((i) => {
+    const k = n.constAt(i);
+    return k ? n.constValue(k, constShape(n, k, rank, at, !!merged), names[i]) : n.valueAnyBatch(i, names[i], true);
+  });
   const outShape = broadcastShapes(c.shape, x.shape, y.shape);
   if (!outShape) throw new NodeError(`shapes [${c.shape.join(', ')}], [${x.shape.join(', ')}] and [${y.shape.join(', ')}] do not broadcast`);
-  n.imp.emit({ kind: 'where', name: n.name, inputs: [c.name, x.name, y.name], output: n.out, condShape: c.shape, xShape: x.shape, yShape: y.shape, outShape }, outShape, x.dtype);
+  if (merged && outShape.length !== rank) throw new NodeError(`a constant operand has more dims than the activations' rank ${rank}`);
+  n.imp.emit({ kind: 'where', name: n.name, inputs: [c.name, x.name, y.name], output: n.out, condShape: c.shape, xShape: x.shape, yShape: y.shape, outShape }, outShape, x.dtype, at, merged);
 }
 
 /**
