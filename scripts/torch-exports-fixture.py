@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
@@ -179,6 +179,21 @@ class KeyPadding(nn.Module):
         return self.head(self.attn(x, src_key_padding_mask=pad)[:, 0])
 
 
+class SliceAssign(nn.Module):
+    """Slice assignment into activations (ScatterND with indices from torch.arange(batch))."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(6, 5)
+
+    def forward(self, x):
+        y = self.fc(x).clone()
+        y[:, :, 0] = 0
+        y[:, 0, :] = y[:, 0, :] * 2
+        y[:, 1:3, 2:4] = x[:, :2, :2]
+        return y
+
+
 def latest():
     """Cases added after later()'s, from their own seed."""
     torch.manual_seed(2)
@@ -186,6 +201,8 @@ def latest():
         # src_key_padding_mask: zeros_like and a Cast over attention's [batch·heads, 1, T] view.
         'key-padding-mask': (KeyPadding(nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True), 2, enable_nested_tensor=False)), (5, 16), 13, True),
         'key-padding-mask-mha-17': (KeyPadding(nn.MultiheadAttention(16, 2, batch_first=True)), (5, 16), 17, True),
+        'slice-assign': (SliceAssign(), (4, 6), 13, True),
+        'slice-assign-17': (SliceAssign(), (4, 6), 17, True),
     }
 
 

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildOnnxModel, type BuildTensor } from '../../src/io/onnx/build.ts';
+import { resolveConfig } from '../../src/config/schema.ts';
+import { buildOnnxModel, type BuildNode, type BuildTensor } from '../../src/io/onnx/build.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
 import type { Network } from '../../src/ir/graph.ts';
+import { openNetwork } from '../../src/nn/runner.ts';
 import { usageMessage } from '../helpers/errors.ts';
+import { randomArray } from '../helpers/random.ts';
 
 // ScatterND of constants folds (a position table written by slice assignment in forward()): the
 // examples of the ONNX operator spec, negative indices, a reduction, and one-line refusals.
@@ -68,5 +71,66 @@ describe('ONNX ScatterND of constants', () => {
     expect(bad({ name: 'i', dims: [1, 1], data: i64(4) }, { name: 'u', dims: [1], data: Float32Array.of(1) })).toMatch(/^s\.onnx: node "ScatterND_0" \(ScatterND\): index 4 is out of range for dim 0 of size 4$/);
     expect(bad({ name: 'i', dims: [2, 1], data: i64(0, 1) }, { name: 'u', dims: [3], data: Float32Array.of(1, 2, 3) })).toMatch(/updates \[3\] do not hold 2 slices of 1 elements$/);
     expect(bad({ name: 'i', dims: [1, 1], data: i64(0) }, { name: 'u', dims: [1], data: Float32Array.of(1) }, { reduction: 'avg' })).toMatch(/attribute "reduction" is "avg"; allowed: none, add, mul, max, min$/);
+  });
+});
+
+// Slice assignment into activations (`y[:, 1] = x[:, 0]`): PyTorch builds ScatterND's indices from
+// torch.arange(batch), which folds only at a known batch size (src/io/onnx/probe.ts, ops/scatter.ts).
+const int64 = (name: string, v: number[], dims = [v.length]): BuildTensor => ({ name, dims, data: BigInt64Array.from(v, BigInt) });
+const f32 = (name: string, v: number[], dims = [v.length]): BuildTensor => ({ name, dims, data: Float32Array.from(v) });
+const INIT = [int64('i0', [0], []), int64('zero', [0], []), int64('one', [1], []), int64('ax1', [1]), int64('s0', [0]), int64('s1', [1]), int64('ax', [1]), f32('c1', [1], [1, 1])];
+
+/** Indices [batch, 2] of (sample, `row`) as torch.arange(batch) and an expanded constant make them. */
+function rowIndices(row: string): BuildNode[] {
+  return [
+    { op: 'Shape', inputs: ['x'], outputs: ['xs'] },
+    { op: 'Gather', inputs: ['xs', 'i0'], outputs: ['b'], attrs: { axis: 0 } },
+    { op: 'Range', inputs: ['zero', 'b', 'one'], outputs: ['r'], name: 'arange' },
+    { op: 'Unsqueeze', inputs: ['r', 'ax1'], outputs: ['ru'] },
+    { op: 'Shape', inputs: ['ru'], outputs: ['rs'] },
+    { op: 'Expand', inputs: [row, 'rs'], outputs: ['rows'] },
+    { op: 'Cast', inputs: ['rows'], outputs: ['rowsi'], attrs: { to: 7 } },
+    { op: 'Concat', inputs: ['ru', 'rowsi'], outputs: ['ind'], attrs: { axis: 1 } },
+  ];
+}
+
+/** `y[:, 1, :] = x[:, 0, :]` on x [batch, 2, 6]. */
+const ASSIGN: BuildNode[] = [
+  ...rowIndices('c1'),
+  { op: 'Slice', inputs: ['x', 's0', 's1', 'ax'], outputs: ['x0'] },
+  { op: 'Squeeze', inputs: ['x0', 'ax'], outputs: ['upd'] },
+  { op: 'ScatterND', inputs: ['x', 'ind', 'upd'], outputs: ['y'], name: 'assign' },
+];
+
+function assignModel(nodes: BuildNode[], init: BuildTensor[] = INIT): Uint8Array {
+  return buildOnnxModel({ opset: 17, inputs: [{ name: 'x', dims: ['batch', 2, 6] }], outputs: [{ name: 'y', dims: ['batch', 2, 6] }], initializers: init, nodes });
+}
+
+describe('ScatterND into activations (slice assignment)', () => {
+  it('writes the same slice of every sample from its own updates, at any batch size', async () => {
+    const net = importOnnx(assignModel(ASSIGN), 'm.onnx');
+    expect(net.ops.map((o) => o.kind)).toContain('where');
+    const runner = openNetwork({ kind: 'cpu', reason: 'test' }, net, resolveConfig({ preset: 'ideal' }), true);
+    for (const B of [1, 5]) {
+      const x = randomArray(B * 12, B);
+      const want = Float32Array.from(x, (v, i) => (i % 12 >= 6 ? x[i - 6] : v));
+      expect(Array.from((await runner.forward(null, x, B, 0)).output)).toEqual(Array.from(want));
+    }
+  });
+
+  it('refuses a reduction, naming the node', () => {
+    const nodes = ASSIGN.map((n) => (n.op === 'ScatterND' ? { ...n, attrs: { reduction: 'add' } } : n));
+    expect(usageMessage(() => importOnnx(assignModel(nodes), 'm.onnx'))).toBe('m.onnx: node "assign" (ScatterND): reduction "add" on activations is not supported; only none (slice assignment) is');
+  });
+
+  it('refuses writing one sample by number (y[0] = 0)', () => {
+    const nodes: BuildNode[] = [{ op: 'ScatterND', inputs: ['x', 'first', 'zeros'], outputs: ['y'], name: 'assign' }];
+    const msg = usageMessage(() => importOnnx(assignModel(nodes, [int64('first', [0], [1, 1]), f32('zeros', new Array<number>(12).fill(0), [1, 2, 6])]), 'm.onnx'));
+    expect(msg).toBe('m.onnx: node "assign" (ScatterND): indices "first" are a constant, so they name samples by number; only an assignment to every sample (y[:, …] = …) is supported');
+  });
+
+  it('a value as long as the batch read by an op on activations gives the refusal of the node that made it', () => {
+    const nodes: BuildNode[] = [...rowIndices('c1'), { op: 'Cast', inputs: ['r'], outputs: ['rf'], attrs: { to: 1 } }, { op: 'Add', inputs: ['x', 'rf'], outputs: ['y'] }];
+    expect(usageMessage(() => importOnnx(assignModel(nodes), 'm.onnx'))).toBe('m.onnx: node "arange" (Range): Range input depends on the batch size, which is unknown at import');
   });
 });

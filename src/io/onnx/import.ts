@@ -19,6 +19,7 @@ import type { DecodedModel } from './decode.ts';
 import { NodeContext, NodeError } from './node.ts';
 import type { BatchMerge, DType, ImportState, MatrixOp, OpImporter, Value } from './node.ts';
 import { OP_IMPORTERS } from './ops/index.ts';
+import { holdsBatch, probeState, shapeOver, type Deferred } from './probe.ts';
 import { DataType, bare, int64ToNumber, quote } from './proto.ts';
 
 /** Oldest and newest default-domain opsets accepted (the newest is the newest in ONNX's own node tests). */
@@ -68,6 +69,10 @@ class Importer implements ImportState {
   declaredBatch: number | null = null;
   /** `file: node "name" (Op)` of the node being imported, for messages about the constants it makes. */
   private where = '';
+  /** Outputs of nodes whose fold waits for a batch size (probe.ts), by name. */
+  private readonly deferred = new Map<string, Deferred>();
+  /** Deferred values evaluated at a batch size, by batch size. */
+  private readonly probed = new Map<number, Map<string, Const>>();
 
   constructor(
     private readonly model: DecodedModel,
@@ -237,10 +242,21 @@ class Importer implements ImportState {
       throw new UsageError(`${where} reads ${quote(x)}, which is not a graph input, an initializer or the output of an earlier node`);
     }
     this.where = where;
+    const ins = (node.input ?? []).filter((x) => x);
+    const waiting = ins.map((x) => this.deferred.get(this.resolve(x))).find((d) => d);
+    if (waiting && !importer.batchProbe) {
+      // A shape computation on deferred values waits with them. Anything else takes them as constants
+      // if they are shapes with the batch in them (a Reshape target [batch, 4] built from the indices).
+      const shapeWork = ins.every((x) => this.constOf(x) || this.deferred.has(this.resolve(x))) && (importer.fold || importer.always);
+      if (shapeWork) return this.defer(node, name, where, waiting.refusal);
+      for (const x of ins) if (this.deferred.has(this.resolve(x))) this.settle(x);
+    }
     try {
       importNode(importer, new NodeContext(this, node, name, where));
     } catch (e) {
       if (e instanceof UsageError) throw e;
+      const batchSized = (e instanceof NodeError || e instanceof FoldError) && ins.length > 0 && ins.every((x) => this.constOf(x)) && ins.some((x) => holdsBatch(this.constOf(x)!));
+      if (batchSized) return this.defer(node, name, where, `${where}: ${(e as Error).message}`);
       if (e instanceof NodeError || e instanceof FoldError) throw new UsageError(`${where}: ${e.message}`);
       // Absurd sizes in a corrupt file surface as RangeErrors from array allocation.
       if (e instanceof RangeError) throw new UsageError(`${where}: cannot be imported (${messageOf(e)})`);
@@ -249,7 +265,48 @@ class Importer implements ImportState {
     for (const o of node.output ?? []) if (o) this.defined.add(o);
   }
 
+  /** Marks a node's outputs as waiting for a batch size (probe.ts). */
+  private defer(node: onnx.INodeProto, name: string, where: string, refusal: string): void {
+    for (const o of node.output ?? []) {
+      if (!o) continue;
+      this.deferred.set(o, { node, name, where, refusal });
+      this.defined.add(o);
+    }
+  }
+
+  /** Makes a deferred value a constant when it is a shape with the batch in it (probe.ts shapeOver); else refuses with its node's message. */
+  private settle(name: string): void {
+    const r = this.resolve(name);
+    const c = shapeOver((batch) => this.probe(r, batch));
+    if (!c) throw new UsageError(this.deferred.get(r)!.refusal);
+    this.deferred.delete(r);
+    this.consts.set(r, c);
+  }
+
   // ---- ImportState: what op importers see ----
+
+  probe(name: string, batch: number): Const {
+    const r = this.resolve(name);
+    const known = this.probed.get(batch) ?? new Map<string, Const>();
+    this.probed.set(batch, known);
+    const d = this.deferred.get(r);
+    if (!d) {
+      const c = this.constOf(r);
+      if (!c) throw new Error(`importer: probe of ${r}, which is not a constant`);
+      return probeState(this, known, batch).constOf(r)!;
+    }
+    if (!known.has(r)) {
+      for (const x of d.node.input ?? []) if (x && this.deferred.has(this.resolve(x))) this.probe(x, batch);
+      try {
+        importNode(this.importerOf(d.node, 0), new NodeContext(probeState(this, known, batch), d.node, d.name, d.where));
+      } catch (e) {
+        if (e instanceof NodeError || e instanceof FoldError) throw new UsageError(d.refusal);
+        throw e;
+      }
+      if (!known.has(r)) throw new UsageError(d.refusal);
+    }
+    return known.get(r)!;
+  }
 
   inline(g: onnx.IGraphProto, outputs: readonly string[], where: string, prefix: string): void {
     const shadow = (name: string): void => {
@@ -364,6 +421,8 @@ class Importer implements ImportState {
   private outputValue(name: string): Value {
     const r = this.resolve(name);
     if (!this.defined.has(name)) throw new UsageError(`${this.file}: graph output ${quote(name)} is not produced by any node`);
+    const waiting = this.deferred.get(r);
+    if (waiting) throw new UsageError(waiting.refusal);
     const v = this.valueOf(r);
     if (v?.merged) throw new UsageError(`${this.file}: graph output ${quote(name)} has the batch merged with another dim into axis ${v.batchAt ?? 0}; outputs must have a separate batch dimension first`);
     if (v?.batchAt) throw new UsageError(`${this.file}: graph output ${quote(name)} has the batch dimension at axis ${v.batchAt}; outputs must have it first`);

@@ -62,6 +62,11 @@ export interface ImportState {
   /** The graph inputs' first dim when it is a number: a Reshape target may spell the batch that way. */
   readonly declaredBatch: number | null;
   constOf(name: string): Const | undefined;
+  /**
+   * A constant, or a value whose fold waited for the batch size (probe.ts), at batch size `batch`.
+   * For importers with `batchProbe`; refuses with the deferred node's message if it cannot fold there.
+   */
+  probe(name: string, batch: number): Const;
   /** The refusal for a constant holding ±Inf read by an op other than a mask's, or undefined. */
   infiniteOf(name: string): string | undefined;
   setConst(name: string, c: Const): void;
@@ -269,6 +274,8 @@ export interface OpImporter {
   always?: (n: NodeContext) => void;
   /** `activation` also takes constant inputs that `fold` declined (Expand of a constant to the batch). */
   constInputs?: boolean;
+  /** `activation` also takes values whose fold waits for the batch size, read with ImportState.probe. */
+  batchProbe?: boolean;
   /**
    * How the graph prepass reads the node: 'alias' (output 0 is input 0, the other inputs are only
    * inspected), 'shape' (reads its input's shape, not its data), or 'data' (the default).

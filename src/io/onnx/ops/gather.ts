@@ -1,7 +1,7 @@
 /**
  * Ops that pick or place elements: Slice, Gather (constant indices, or a constant table indexed by the
  * data: an embedding), Expand and Pad. On activations they become the IR's slice, gather (lookup),
- * expand and pad (never across the batch); on constants they fold, as do ScatterND and NonZero. Expand of a constant to a batch-sized shape (a class token expanded to the batch) is a
+ * expand and pad (never across the batch); on constants they fold, as does NonZero (ScatterND: scatter.ts). Expand of a constant to a batch-sized shape (a class token expanded to the batch) is a
  * `constant` op, the same in every sample.
  */
 import type { GatherOp, PadOp } from '../../../ir/graph.ts';
@@ -213,43 +213,6 @@ function pad(n: NodeContext): void {
   n.imp.emit(op, outShape, x.dtype);
 }
 
-/** Slicing, gathering, expanding and padding ops by ONNX op type. */
-/**
- * ScatterND of constants (a position table written into zeros by slice assignment, `pe[:, 0::2] =
- * torch.sin(...)`): a copy of data with each index tuple's slice replaced by (or, with `reduction`,
- * combined with) its updates, in order. Indices may be negative (from the end). On activations the
- * indices span the batch, so it stays unsupported there.
- */
-function foldScatterND(n: NodeContext): Const | null {
-  const data = n.constIn(0, 'data');
-  const ind = n.constIn(1, 'indices');
-  const upd = n.constIn(2, 'updates');
-  if ([data, upd].some((c) => c.data.some((v) => typeof v !== 'number'))) return null;
-  const reduction = n.a.str('reduction', 'none');
-  const combine: Record<string, (a: number, b: number) => number> = { none: (_a, b) => b, add: (a, b) => a + b, mul: (a, b) => a * b, max: Math.max, min: Math.min };
-  const f = combine[reduction];
-  if (!f) throw new NodeError(`attribute "reduction" is ${quote(reduction)}; allowed: ${Object.keys(combine).join(', ')}`);
-  const q = ind.dims[ind.dims.length - 1] ?? 0;
-  if (q < 1 || q > data.dims.length) throw new NodeError(`indices' last dim ${q} must be 1 to the data's rank ${data.dims.length}`);
-  const idx = plainIntsOf(ind, 'indices');
-  const slice = count(data.dims.slice(q));
-  const tuples = idx.length / q;
-  if (count(upd.dims) !== tuples * slice) throw new NodeError(`updates [${upd.dims.join(', ')}] do not hold ${tuples} slices of ${slice} elements`);
-  const out = Array.from(data.data as ArrayLike<number>);
-  const u = upd.data as ArrayLike<number>;
-  for (let t = 0; t < tuples; t++) {
-    let at = 0;
-    for (let d = 0; d < q; d++) {
-      const dim = data.dims[d];
-      const i = idx[t * q + d] < 0 ? idx[t * q + d] + dim : idx[t * q + d];
-      if (i < 0 || i >= dim) throw new NodeError(`index ${idx[t * q + d]} is out of range for dim ${d} of size ${dim}`);
-      at = at * dim + i;
-    }
-    for (let k = 0; k < slice; k++) out[at * slice + k] = f(out[at * slice + k], u[t * slice + k]);
-  }
-  return data.kind === 'float' ? { kind: 'float', dims: data.dims, data: Float32Array.from(out) } : { kind: 'int', dims: data.dims, data: out };
-}
-
 /** NonZero of a constant (torch.arange at opset 9 exports as NonZero of ones): the [rank, count] coordinates of its nonzero elements, row-major. */
 function foldNonZero(n: NodeContext): Const | null {
   const c = n.constIn(0, 'X');
@@ -261,11 +224,11 @@ function foldNonZero(n: NodeContext): Const | null {
   return { kind: 'int', dims: [c.dims.length, hits.length], data };
 }
 
+/** Slicing, gathering, expanding and padding ops by ONNX op type. */
 export const GATHER_OPS: OpTable = {
   Slice: { activation: slice, fold: foldSliceNode },
   Gather: { activation: gather, fold: (n) => foldGather(n.constIn(0, 'input 0'), n.constIn(1, 'input 1'), n.a.int('axis', 0)) },
   Expand: { activation: expand, fold: foldExpandNode, constInputs: true },
   Pad: { activation: pad },
-  ScatterND: { fold: foldScatterND },
   NonZero: { fold: foldNonZero },
 };
