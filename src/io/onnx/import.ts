@@ -292,7 +292,7 @@ class Importer implements ImportState {
     const d = this.deferred.get(r);
     if (!d) {
       const c = this.constOf(r);
-      if (!c) throw new Error(`importer: probe of ${r}, which is not a constant`);
+      if (!c) throw new NodeError(`${quote(name)} must be known at import (a constant or a shape computation), not an activation`);
       return probeState(this, known, batch).constOf(r)!;
     }
     if (!known.has(r)) {

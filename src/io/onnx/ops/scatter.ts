@@ -111,6 +111,9 @@ function sampleMap(n: NodeContext, sampleDims: readonly number[], batch: number,
 function scatterActivation(n: NodeContext): void {
   if (reductionOf(n) !== COMBINE.none) throw new NodeError(`reduction ${quote(n.a.str('reduction', 'none'))} on activations is not supported; only none (slice assignment) is`);
   const x = n.value(0, 'data');
+  ['indices', 'updates'].forEach((what, i) => {
+    if (!n.ins[i + 1]) throw new NodeError(`${what} (input ${i + 1}) is missing`);
+  });
   if (n.imp.valueOf(n.ins[1] ?? '')) throw new NodeError(`indices ${quote(n.ins[1])} come from the data; only indices known at import (shape computations) are supported`);
   // Constant indices pick samples by number: the batch would be one of the written dims.
   if (n.imp.batched && n.constAt(1)) throw new NodeError(`indices ${quote(n.ins[1])} are a constant, so they name samples by number; only an assignment to every sample (y[:, …] = …) is supported`);
