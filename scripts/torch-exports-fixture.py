@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
@@ -203,11 +203,19 @@ def latest():
         'key-padding-mask-mha-17': (KeyPadding(nn.MultiheadAttention(16, 2, batch_first=True)), (5, 16), 17, True),
         'slice-assign': (SliceAssign(), (4, 6), 13, True),
         'slice-assign-17': (SliceAssign(), (4, 6), 17, True),
+        # And, Or, Xor, GreaterOrEqual, LessOrEqual and Mod (fmod and Python's %), then a layer.
+        'logic-mod-17': (Fn(lambda x, fc: fc(((x > 0) & (x < 1)).float() + ((x < -1) | (x > 1)).float() + ((x > 0) ^ (x > 0.5)).float()
+                                            + (x >= 0).float() * 2 + (x <= 0.5).float() + torch.fmod(x, 0.3) + torch.remainder(x, 0.7)), nn.Linear(8, 3)), (8,), 17, True),
+        # Trilu on activations (opset 14 and later) and ArgMin.
+        'tril-argmin-17': (Fn(lambda x: torch.tril(x) + torch.triu(x, 1) * 2 + x.argmin(-1, keepdim=True).float()), (5, 5), 17, True),
     }
 
 
-def export(cases):
-    for name, (module, shape, opset, dynamic) in cases.items():
+def export(cases, x_seed=None):
+    """Writes each case; with x_seed, case i's inputs are drawn from seed x_seed + i, so adding a case leaves the others' unchanged."""
+    for i, (name, (module, shape, opset, dynamic)) in enumerate(cases.items()):
+        if x_seed is not None:
+            torch.manual_seed(x_seed + i)
         write(name, module, shape, opset, dynamic)
 
 
@@ -226,4 +234,4 @@ def write(name, module, shape, opset, dynamic):
 
 export(CASES)
 export(later())
-export(latest())
+export(latest(), x_seed=100)

@@ -127,3 +127,23 @@ describe('a batch moved off axis 0, as PyTorch builds and joins RNN states', () 
     expect(Array.from(y)).toEqual(want);
   });
 });
+
+describe('F.layer_norm without a weight', () => {
+  it('imports the empty Scale input PyTorch writes as a scale of 1', async () => {
+    const bytes = buildOnnxModel({
+      opset: 17,
+      inputs: [{ name: 'x', dims: ['batch', 4, 8] }],
+      outputs: [{ name: 'y', dims: ['batch', 4, 8] }],
+      nodes: [{ op: 'LayerNormalization', inputs: ['x', ''], outputs: ['y'], attrs: { axis: -2 } }],
+    });
+    const x = randomArray(2 * 32, 3);
+    const runner = openNetwork({ kind: 'cpu', reason: 'test' }, importOnnx(bytes, 'ln.onnx'), CFG, true);
+    const y = (await runner.forward(null, x, 2, 0)).output;
+    for (let s = 0; s < 2; s++) {
+      const v = x.subarray(s * 32, s * 32 + 32);
+      const mean = v.reduce((a, b) => a + b, 0) / 32;
+      const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / 32 + 1e-5);
+      expect(maxAbsDiff(y.subarray(s * 32, s * 32 + 32), Float32Array.from(v, (t) => (t - mean) / sd))).toBeLessThan(1e-5);
+    }
+  });
+});

@@ -75,8 +75,8 @@ function prelu(n: NodeContext): void {
 }
 
 /** Emits unary `fn` (one without parameters) of `v` into `out`, where `v`'s batch sits; returns the new value. */
-export function emitUnary(n: NodeContext, fn: UnaryFn, v: Value, out: string, name = n.name): Value {
-  n.imp.emit({ kind: 'unary', name, inputs: [v.name], output: out, fn, alpha: 0, min: -Infinity, max: Infinity }, [...v.shape], 'float', v.batchAt, v.merged);
+export function emitUnary(n: NodeContext, fn: UnaryFn, v: Value, out: string, name = n.name, dtype: DType = 'float'): Value {
+  n.imp.emit({ kind: 'unary', name, inputs: [v.name], output: out, fn, alpha: 0, min: -Infinity, max: Infinity }, [...v.shape], dtype, v.batchAt, v.merged);
   return n.imp.valueOf(out)!;
 }
 
@@ -162,7 +162,8 @@ function constShape(n: NodeContext, c: Const, rank: number, batchAt = 0, merged 
   return merged ? [...c.dims] : c.dims.filter((_, i) => i !== over);
 }
 
-function operandAt(n: NodeContext, i: number, what: string): Operand {
+/** Input `i` as a binary operand: a constant, or an activation wherever its batch sits. */
+export function operandAt(n: NodeContext, i: number, what: string): Operand {
   const c = n.constAt(i);
   return c ? { c } : { v: n.valueAnyBatch(i, what, true) };
 }

@@ -1,6 +1,6 @@
 /**
  * Ops that pick or place elements: Slice, Gather (constant indices, or a constant table indexed by the
- * data: an embedding), Expand and Pad. On activations they become the IR's slice, gather (lookup),
+ * data: an embedding), Expand, Pad and Trilu. On activations they become the IR's slice, gather (lookup),
  * expand and pad (never across the batch); on constants they fold, as does NonZero (ScatterND: scatter.ts). Expand of a constant to a batch-sized shape (a class token expanded to the batch) is a
  * `constant` op, the same in every sample.
  */
@@ -224,6 +224,37 @@ function foldNonZero(n: NodeContext): Const | null {
   return { kind: 'int', dims: [c.dims.length, hits.length], data };
 }
 
+/** Trilu's kept elements of an [r, c] matrix: on and above diagonal k (upper), or on and below it. */
+function triluMask(n: NodeContext, r: number, c: number): Uint8Array {
+  const k = n.ins[1] ? n.scalar(n.constIn(1, 'k'), 'k') : 0;
+  const upper = n.a.int('upper', 1) !== 0;
+  return Uint8Array.from({ length: r * c }, (_, p) => {
+    const d = (p % c) - Math.floor(p / c);
+    return (upper ? d >= k : d <= k) ? 1 : 0;
+  });
+}
+
+/** Trilu of a constant (torch.triu(torch.ones(T, T)) in forward()). */
+function foldTrilu(n: NodeContext): Const | null {
+  const x = n.constIn(0, 'input');
+  if (x.dims.length < 2) throw new NodeError(`input has dims [${x.dims.join(', ')}]; Trilu needs at least 2`);
+  const [r, c] = x.dims.slice(-2);
+  const keep = triluMask(n, r, c);
+  const f = floatsOf(x, 'input');
+  const data = Array.from(f, (v, i) => (keep[i % (r * c)] ? v : 0));
+  return x.kind === 'float' ? { kind: 'float', dims: x.dims, data: Float32Array.from(data) } : { kind: 'int', dims: x.dims, data };
+}
+
+/** Trilu of an activation (torch.tril(scores)): a select with a constant mask over its last two per-sample dims. */
+function trilu(n: NodeContext): void {
+  const x = n.value(0, 'input');
+  if (x.shape.length < 2) throw new NodeError(`input has per-sample shape [${x.shape.join(', ')}]; Trilu needs two matrix dims besides the batch`);
+  const [r, c] = x.shape.slice(-2);
+  const mask = n.constValue({ kind: 'float', dims: [r, c], data: Float32Array.from(triluMask(n, r, c)) }, [r, c], 'mask', undefined, 'bool');
+  const zero = n.constValue({ kind: 'float', dims: [1], data: Float32Array.of(0) }, [1], 'zero', undefined, x.dtype);
+  n.imp.emit({ kind: 'where', name: n.name, inputs: [mask.name, x.name, zero.name], output: n.out, condShape: [r, c], xShape: x.shape, yShape: [1], outShape: [...x.shape] }, [...x.shape], x.dtype);
+}
+
 /** Slicing, gathering, expanding and padding ops by ONNX op type. */
 export const GATHER_OPS: OpTable = {
   Slice: { activation: slice, fold: foldSliceNode },
@@ -231,4 +262,5 @@ export const GATHER_OPS: OpTable = {
   Expand: { activation: expand, fold: foldExpandNode, constInputs: true },
   Pad: { activation: pad },
   NonZero: { fold: foldNonZero },
+  Trilu: { activation: trilu, fold: foldTrilu },
 };

@@ -4,6 +4,7 @@ import { CONSTANT_OPS } from './constants.ts';
 import { EINSUM_OPS } from './einsum.ts';
 import { ELEMENTWISE_OPS } from './elementwise.ts';
 import { GATHER_OPS } from './gather.ts';
+import { LOGIC_OPS } from './logic.ts';
 import { MATRIX_OPS } from './matrix.ts';
 import { NORMALIZATION_OPS } from './normalization.ts';
 import { POOLING_OPS } from './pooling.ts';
@@ -12,7 +13,7 @@ import { SCATTER_OPS } from './scatter.ts';
 import { REDUCE_OPS } from './reduce.ts';
 import { SHAPE_OPS } from './shape.ts';
 
-const FAMILIES = [MATRIX_OPS, EINSUM_OPS, ELEMENTWISE_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, RECURRENT_OPS, SCATTER_OPS];
+const FAMILIES = [MATRIX_OPS, EINSUM_OPS, ELEMENTWISE_OPS, LOGIC_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, RECURRENT_OPS, SCATTER_OPS];
 
 function assemble(): ReadonlyMap<string, OpImporter> {
   const table = new Map<string, OpImporter>();

@@ -85,7 +85,8 @@ function layerNorm(n: NodeContext): void {
   const axis = n.axisOf(x, raw);
   const epsilon = n.a.float('epsilon', 1e-5);
   const normDims = x.shape.slice(axis);
-  const scale = perElement(n.constIn(1, 'Scale'), normDims, 'Scale');
+  // PyTorch writes F.layer_norm without a weight as an empty Scale input: a scale of 1.
+  const scale = perElement(n.optConst(1, 'Scale'), normDims, 'Scale');
   const bias = perElement(n.optConst(2, 'B'), normDims, 'B');
   n.imp.emit({ kind: 'layernorm', name: n.name, inputs: [x.name], output: n.out, axis, epsilon, scale, bias, inShape: x.shape }, [...x.shape], 'float', x.batchAt);
   const [, meanOut, invOut] = n.outs;

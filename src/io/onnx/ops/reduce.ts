@@ -1,6 +1,6 @@
 /**
  * Ops that reduce along axes: ReduceSum/Mean/Max/Min (axes as an attribute up to opset 12 for
- * ReduceSum and 17 for the others, as an input from then on), ArgMax, Softmax and LogSoftmax (on any
+ * ReduceSum and 17 for the others, as an input from then on), ArgMax, ArgMin, Softmax and LogSoftmax (on any
  * axis; before opset 13 on ONNX's 2-D coercion, which becomes reshapes around a one-axis softmax),
  * CumSum (running sums along one axis) and TopK.
  */
@@ -95,8 +95,10 @@ function foldReduceProd(n: NodeContext): Const {
   return c.kind === 'int' ? { kind: 'int', dims: outDims, data: out } : { kind: 'float', dims: outDims, data: Float32Array.from(out) };
 }
 
-function argmax(n: NodeContext): void {
-  const x = n.value(0, 'data');
+/** ArgMax, or ArgMin as the ArgMax of −x (the same ties, first or last). */
+function argmax(n: NodeContext, min = false): void {
+  const v = n.value(0, 'data');
+  const x = min ? emitUnary(n, 'neg', v, n.imp.fresh(`${n.out}/neg`), `${n.name}/neg`, v.dtype === 'float' ? 'float' : 'int') : v;
   const axis = n.sampleAxis(n.a.int('axis', 0), x.shape.length);
   const keepDims = n.a.int('keepdims', 1) !== 0;
   const selectLastIndex = n.a.int('select_last_index', 0) !== 0;
@@ -197,7 +199,8 @@ export const REDUCE_OPS: OpTable = {
   ReduceSumSquare: { activation: reduceComposite('sumsquare') },
   ReduceLogSumExp: { activation: reduceComposite('logsumexp') },
   ReduceProd: { fold: foldReduceProd, activation: reduce('prod') },
-  ArgMax: { activation: argmax },
+  ArgMax: { activation: (n) => argmax(n) },
+  ArgMin: { activation: (n) => argmax(n, true) },
   CumSum: { fold: foldCumsum, activation: cumsum },
   TopK: { activation: topk },
   Softmax: { activation: softmax(false) },
