@@ -114,14 +114,14 @@ describe('build.ts round trip', () => {
     expect(attrs.f.f).toBe(0.25);
     // Spec-typed float attributes stay FLOAT even when integral.
     expect(g.node[1].attribute.map((a) => [a.name, a.type])).toEqual([['alpha', 1], ['transB', 2]]);
-    expect(decodeTensor(g.node[2].attribute[0].t!, 'test')).toEqual({ kind: 'int', dims: [2], data: [3, -1] });
+    expect(decodeTensor(g.node[2].attribute[0].t!, 'test')).toEqual({ kind: 'int', dims: [2], data: [3, -1], elem: 7 });
     expect(new TextDecoder().decode(attrs.s.s)).toBe('SAME_UPPER');
     const t = (name: string) => decodeTensor(g.initializer.find((x) => x.name === name)!, 'test');
     expect(t('a')).toEqual({ kind: 'float', dims: [2], data: Float32Array.of(1.5, -2) });
     expect(t('b')).toEqual(t('a'));
     expect(g.initializer.find((x) => x.name === 'b')!.rawData.length).toBe(0);
     expect(t('c')).toEqual({ kind: 'float', dims: [2], data: Float32Array.of(0.1, 3) });
-    expect(t('d')).toEqual({ kind: 'int', dims: [2], data: [-1, 7] });
+    expect(t('d')).toEqual({ kind: 'int', dims: [2], data: [-1, 7], elem: 7 });
     expect(t('e')).toEqual(t('d'));
   });
 });
@@ -129,9 +129,9 @@ describe('build.ts round trip', () => {
 describe('decodeTensor', () => {
   it('reads int64_data given as Long-like objects and int32/float16 raw data', () => {
     const longs = decodeTensor({ dims: [2], dataType: 7, int64Data: [{ low: -1, high: -1 } as never, { low: 5, high: 1 } as never] }, 't');
-    expect(longs).toEqual({ kind: 'int', dims: [2], data: [-1, 4294967301] });
+    expect(longs).toEqual({ kind: 'int', dims: [2], data: [-1, 4294967301], elem: 7 });
     const i32 = decodeTensor({ dims: [2], dataType: 6, rawData: new Uint8Array([1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff]) }, 't');
-    expect(i32).toEqual({ kind: 'int', dims: [2], data: [1, -2] });
+    expect(i32).toEqual({ kind: 'int', dims: [2], data: [1, -2], elem: 6 });
     const half = decodeTensor({ dims: [3], dataType: 10, rawData: new Uint8Array([0x00, 0x3c, 0x00, 0xc0, 0x00, 0x35]) }, 't');
     expect(half).toEqual({ kind: 'float', dims: [3], data: Float32Array.of(1, -2, 0.3125) });
   });

@@ -67,7 +67,8 @@ export interface BuildNode {
 export interface BuildTensor {
   name: string;
   dims: number[];
-  data: Float32Array | Float64Array | BigInt64Array;
+  /** float32, float64, int64, or int8 / uint8 (quantized weights and zero points). */
+  data: Float32Array | Float64Array | BigInt64Array | Int8Array | Uint8Array;
   /** Store in raw_data (little-endian) rather than the typed fields; default true. */
   raw?: boolean;
 }
@@ -149,6 +150,10 @@ function tensorProto(t: BuildTensor): onnx.ITensorProto {
     out.dataType = DataType.DOUBLE;
     if (raw) out.rawData = rawBytes(t.data, 8, (v, i, x) => v.setFloat64(i, x[i / 8], true));
     else out.doubleData = Array.from(t.data);
+  } else if (t.data instanceof Int8Array || t.data instanceof Uint8Array) {
+    out.dataType = t.data instanceof Int8Array ? DataType.INT8 : DataType.UINT8;
+    if (raw) out.rawData = Uint8Array.from(t.data, (x) => x & 0xff);
+    else out.int32Data = Array.from(t.data);
   } else {
     out.dataType = DataType.INT64;
     if (raw) out.rawData = rawBytes(t.data, 8, (v, i, x) => v.setBigInt64(i, x[i / 8], true));

@@ -29,7 +29,8 @@ export function isBatchDim(d: Dim): d is BatchDim {
 
 export type Const =
   | { kind: 'float'; dims: number[]; data: Float32Array }
-  | { kind: 'int'; dims: number[]; data: Dim[] };
+  /** `elem`: the ONNX element type as the file stored it (an initializer or Constant), which QuantizeLinear's zero point needs. */
+  | { kind: 'int'; dims: number[]; data: Dim[]; elem?: number };
 
 export type { BinaryFn };
 

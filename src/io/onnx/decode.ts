@@ -51,7 +51,7 @@ export function dataTypeName(code: number): string {
 /** A decoded tensor: floating types as f32, integer and bool types as JS numbers. */
 export type DecodedTensor =
   | { kind: 'float'; dims: number[]; data: Float32Array }
-  | { kind: 'int'; dims: number[]; data: number[] };
+  | { kind: 'int'; dims: number[]; data: number[]; elem: number };
 
 /** Reads a TensorProto's values (raw_data or typed fields); `where` prefixes error messages. */
 export function decodeTensor(t: onnx.ITensorProto, where: string): DecodedTensor {
@@ -126,7 +126,7 @@ export function decodeTensor(t: onnx.ITensorProto, where: string): DecodedTensor
         check(src?.length ?? 0);
         for (const v of src ?? []) data.push(int64ToNumber(v));
       }
-      return { kind: 'int', dims, data };
+      return { kind: 'int', dims, data, elem: type };
     }
     case DataType.INT32:
     case DataType.INT16:
@@ -157,7 +157,7 @@ export function decodeTensor(t: onnx.ITensorProto, where: string): DecodedTensor
         check(t.int32Data?.length ?? 0);
         for (const v of t.int32Data ?? []) data.push(v);
       }
-      return { kind: 'int', dims, data };
+      return { kind: 'int', dims, data, elem: type };
     }
     default:
       throw new UsageError(`${label} has data type ${dataTypeName(type)}, which is not supported (float32, float64, float16 and integers are)`);

@@ -370,7 +370,7 @@ class Importer implements ImportState {
   }
   tensor(t: onnx.ITensorProto, where: string): Const {
     const d = decodeTensor(t, where);
-    return d.kind === 'float' ? { kind: 'float', dims: d.dims, data: d.data } : { kind: 'int', dims: d.dims, data: d.data };
+    return d.kind === 'float' ? { kind: 'float', dims: d.dims, data: d.data } : { kind: 'int', dims: d.dims, data: d.data, elem: d.elem };
   }
   emit(op: NetOp, shape: number[], dtype: DType = 'float', batchAt = 0, merged?: BatchMerge): void {
     this.ops.push(op);

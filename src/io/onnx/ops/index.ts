@@ -8,12 +8,13 @@ import { LOGIC_OPS } from './logic.ts';
 import { MATRIX_OPS } from './matrix.ts';
 import { NORMALIZATION_OPS } from './normalization.ts';
 import { POOLING_OPS } from './pooling.ts';
+import { QUANTIZE_OPS } from './quantize.ts';
 import { RECURRENT_OPS } from './recurrent.ts';
 import { SCATTER_OPS } from './scatter.ts';
 import { REDUCE_OPS } from './reduce.ts';
 import { SHAPE_OPS } from './shape.ts';
 
-const FAMILIES = [MATRIX_OPS, EINSUM_OPS, ELEMENTWISE_OPS, LOGIC_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, RECURRENT_OPS, SCATTER_OPS];
+const FAMILIES = [MATRIX_OPS, EINSUM_OPS, ELEMENTWISE_OPS, LOGIC_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, RECURRENT_OPS, SCATTER_OPS, QUANTIZE_OPS];
 
 function assemble(): ReadonlyMap<string, OpImporter> {
   const table = new Map<string, OpImporter>();
