@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
@@ -194,6 +194,21 @@ class SliceAssign(nn.Module):
         return y
 
 
+class FakeQuant(nn.Module):
+    """Quantization-aware training's forward: int8 inputs, per-channel int8 weights, uint8 hidden activations (QuantizeLinear/DequantizeLinear)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 6)
+        self.fc2 = nn.Linear(6, 3)
+
+    def forward(self, x):
+        x = torch.fake_quantize_per_tensor_affine(x, 0.05, 0, -128, 127)
+        w = torch.fake_quantize_per_channel_affine(self.fc.weight, torch.full((6,), 0.02), torch.zeros(6, dtype=torch.int32), 0, -128, 127)
+        h = torch.fake_quantize_per_tensor_affine(F.relu(F.linear(x, w, self.fc.bias)), 0.03, 10, 0, 255)
+        return self.fc2(h)
+
+
 def latest():
     """Cases added after later()'s, from their own seed."""
     torch.manual_seed(2)
@@ -208,6 +223,9 @@ def latest():
                                             + (x >= 0).float() * 2 + (x <= 0.5).float() + torch.fmod(x, 0.3) + torch.remainder(x, 0.7)), nn.Linear(8, 3)), (8,), 17, True),
         # Trilu on activations (opset 14 and later) and ArgMin.
         'tril-argmin-17': (Fn(lambda x: torch.tril(x) + torch.triu(x, 1) * 2 + x.argmin(-1, keepdim=True).float()), (5, 5), 17, True),
+        'fake-quant': (FakeQuant(), (8,), 13, True),
+        # spectral_norm's weight is W / σ with σ = uᵀ·W·v computed in the graph: MatMuls of constants.
+        'spectral-norm': (nn.Sequential(nn.utils.spectral_norm(nn.Linear(8, 6)), nn.ReLU(), nn.Linear(6, 3)), (8,), 13, True),
     }
 
 

@@ -314,3 +314,34 @@ export function reshapeDims(inDims: readonly number[], target: readonly number[]
   if (count(out) !== total) throw new FoldError(`cannot reshape [${inDims.join(', ')}] (${total} values) to [${target.join(', ')}]`);
   return out;
 }
+
+/**
+ * numpy matmul of two constants (a weight computed in the graph: spectral_norm's σ = uᵀ·W·v): a 1-D
+ * operand is a row (first) or a column (second) vector, dims before the last two broadcast.
+ */
+export function foldMatMul(a: Const, b: Const, maxElements: number): Const {
+  if (a.dims.length === 0 || b.dims.length === 0) throw new FoldError('MatMul of a scalar');
+  const ad = a.dims.length === 1 ? [1, a.dims[0]] : a.dims;
+  const bd = b.dims.length === 1 ? [b.dims[0], 1] : b.dims;
+  const [M, K] = ad.slice(-2);
+  const [K2, N] = bd.slice(-2);
+  if (K !== K2) throw new FoldError(`MatMul of [${a.dims.join(', ')}] and [${b.dims.join(', ')}]: inner dims ${K} and ${K2} differ`);
+  const batch = broadcastShapes(ad.slice(0, -2), bd.slice(0, -2));
+  if (!batch) throw new FoldError(`MatMul of [${a.dims.join(', ')}] and [${b.dims.join(', ')}]: batch dims do not broadcast`);
+  if (count(batch) * M * N > maxElements || count(batch) * M * N * K > 64 * maxElements) throw new FoldError('MatMul of constants too large to fold');
+  const [fa, fb] = [floatsOf(a, 'A'), floatsOf(b, 'B')];
+  const ia = broadcastIndex(ad.slice(0, -2), batch);
+  const ib = broadcastIndex(bd.slice(0, -2), batch);
+  const out = new Float32Array(count(batch) * M * N);
+  for (let t = 0; t < ia.length; t++) {
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += fa[(ia[t] * M + i) * K + k] * fb[(ib[t] * K + k) * N + j];
+        out[(t * M + i) * N + j] = s;
+      }
+    }
+  }
+  const dims = [...batch, ...(a.dims.length === 1 ? [] : [M]), ...(b.dims.length === 1 ? [] : [N])];
+  return { kind: 'float', dims, data: out };
+}

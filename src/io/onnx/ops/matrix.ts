@@ -7,10 +7,14 @@
 import type { ConvOp, LinearOp, NetOp } from '../../../ir/graph.ts';
 import { count, floatsOf } from '../consts.ts';
 import type { Const } from '../consts.ts';
+import { foldMatMul } from '../fold.ts';
 import { NodeError } from '../node.ts';
 import type { BatchMerge, MatrixOp, NodeContext, OpTable, Value } from '../node.ts';
 import { spatial, spatialInput, spatialOut, spatialPads, spatialPair } from './window.ts';
 import type { Spatial } from './window.ts';
+
+/** Largest product of constants MatMul folds (elements): VGG's 25088×4096 weight times a small matrix. */
+const MAX_FOLDED_PRODUCT = 1 << 26;
 
 /** Emits a reshape of `x` to `shape` into a fresh value (or `out`), returning it. */
 export function reshapeTo(n: NodeContext, x: Value, shape: number[], out?: string, batchAt = 0, merged?: BatchMerge): Value {
@@ -356,7 +360,8 @@ export function foldChannelAffine(op: MatrixOp, s: Float64Array, t: Float64Array
 /** Matrix ops by ONNX op type. */
 export const MATRIX_OPS: OpTable = {
   Gemm: { activation: gemm },
-  MatMul: { activation: matmul },
+  // Of two constants (spectral_norm's σ, a weight computed in the graph) it folds.
+  MatMul: { activation: matmul, fold: (n) => foldMatMul(n.constIn(0, 'A'), n.constIn(1, 'B'), MAX_FOLDED_PRODUCT) },
   Conv: { activation: conv },
   ConvTranspose: { activation: convTranspose },
 };
