@@ -3,7 +3,7 @@ import type { XbarConfig } from '../config/types.ts';
 import { UsageError } from '../errors.ts';
 import { backendLine, releaseBackend, type Backend, type BackendChoice } from '../gpu/backend.ts';
 import { BUILTIN_DATASETS, isBuiltinDataset } from '../io/datasets/builtin.ts';
-import { builtinEvalData, npyEvalData, type EvalData } from '../io/datasets/eval-data.ts';
+import { builtinEvalData, npyEvalData, type EvalData, type InputPart } from '../io/datasets/eval-data.ts';
 import { readAdapterFile } from '../adapters/file.ts';
 import { checkAdapterSet } from '../adapters/set.ts';
 import { evaluateChip, type ChipEvaluation } from '../nn/evaluate.ts';
@@ -52,6 +52,7 @@ export function evalDataFromFlags(
   limit: number | undefined,
   calSamples: number,
   classes?: number,
+  parts: readonly InputPart[] = [],
 ): EvalData {
   if (f.dataset !== undefined && (f.inputs !== undefined || f.labels !== undefined)) throw new UsageError('give either --dataset or --inputs with --labels, not both');
   if (f.dataset !== undefined) {
@@ -60,7 +61,7 @@ export function evalDataFromFlags(
     return builtinEvalData(f.dataset, inputShape, limit, calSamples, classes);
   }
   if (f.inputs === undefined || f.labels === undefined) throw new UsageError(`one of --dataset ${BUILTIN_DATASETS.join('|')} or --inputs X.npy --labels y.npy is required`);
-  return npyEvalData(f.inputs, f.labels, f.calibrate, inputShape, limit, calSamples, classes);
+  return npyEvalData(f.inputs, f.labels, f.calibrate, inputShape, limit, calSamples, classes, parts);
 }
 
 /** Resolved config of --config/--preset/--seed (default preset when neither is given). */
@@ -82,7 +83,7 @@ export async function runEval(f: EvalFlags): Promise<void> {
   tracePhase('args');
   const net = loadModel(f.model);
   tracePhase('model');
-  const data = evalDataFromFlags(f, net.input.shape, limit, cfg.calibration.samples, modelClasses(net));
+  const data = evalDataFromFlags(f, net.input.shape, limit, cfg.calibration.samples, modelClasses(net), net.inputs);
   tracePhase('data');
   const digital = f.digital ?? false;
   checkLayerKeys(configLayerKeys(cfg, f.config !== undefined ? `--config ${f.config}` : 'config'), matrixLayerRefs(net));

@@ -73,9 +73,9 @@ export async function runRun(f: RunFlags): Promise<void> {
   const output = chosenOutput(net, f.output);
   const outShape = output.shape;
   const packedSize = sizeOf(net.shapes.get(net.output)!);
-  const X = readInputs(f.inputs, '--inputs', net.input.shape);
+  const X = readInputs(f.inputs, '--inputs', net.input.shape, net.inputs);
   // DESIGN.md section 6: calibrate on the first calibration.samples of --calibrate, else of the inputs.
-  const C = cfg !== null && f.calibrate !== undefined ? readInputs(f.calibrate, '--calibrate', net.input.shape) : X;
+  const C = cfg !== null && f.calibrate !== undefined ? readInputs(f.calibrate, '--calibrate', net.input.shape, net.inputs) : X;
   if (cfg !== null) checkLayerKeys(configLayerKeys(cfg, f.config !== undefined ? `--config ${f.config}` : 'config'), matrixLayerRefs(net));
   const inputs: InputFile[] = [
     { flag: '--model', path: f.model },

@@ -485,15 +485,18 @@ function pathNote(what: string, path: string): string {
   return what.includes(path) ? '' : ` (${path})`;
 }
 
-/** Reads a .npy file synchronously via parseNpyFloat; missing files, directories and bad contents throw one-line UsageErrors. */
-export function readNpyFile(path: string, what: string, opts: NpyReadOptions = {}): NpyArray {
-  let bytes: Uint8Array;
+/** A file's bytes; a missing file, a directory or no permission is a one-line UsageError naming `what`. */
+export function readInputBytes(path: string, what: string): Uint8Array {
   try {
-    bytes = readFileSync(path);
+    return readFileSync(path);
   } catch (e) {
     fail(what, `cannot read${pathNote(what, path)}: ${osReason(e)}`);
   }
-  return parseNpyFloat(bytes, what, opts);
+}
+
+/** Reads a .npy file synchronously via parseNpyFloat; missing files, directories and bad contents throw one-line UsageErrors. */
+export function readNpyFile(path: string, what: string, opts: NpyReadOptions = {}): NpyArray {
+  return parseNpyFloat(readInputBytes(path, what), what, opts);
 }
 
 /** Throws a UsageError naming the first NaN or infinite value by its C-order multi-index, e.g. `X.npy: NaN at [3, 17]`. */

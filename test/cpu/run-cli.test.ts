@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runMain } from '../helpers/cli.ts';
 import { tempDir, writeNpy } from '../helpers/files.ts';
 import { randomArray } from '../helpers/random.ts';
-import { parseNpy } from '../../src/io/npy.ts';
+import { encodeNpy, parseNpy } from '../../src/io/npy.ts';
+import { encodeZip } from '../../src/io/npz.ts';
 import { loadMnist } from '../../src/io/datasets/mnist-node.ts';
 import { importOnnx as importSequential } from '../../scripts/train/onnx.ts';
 import { buildOnnxModel } from '../../src/io/onnx/build.ts';
@@ -106,6 +107,49 @@ describe('xbarsim run --digital', () => {
     const bad = await xbarsim(['run', '--model', model, '--inputs', x, '--digital', '--output', 'y3', '--out', join(dir, 'y3.npy'), '--backend', 'cpu']);
     expect(bad.code).toBe(2);
     expect(bad.lines).toEqual(['xbarsim: --output "y3": not a graph output of the model (allowed: "y1", "y2")']);
+  });
+
+  /** An int64 .npy (token ids as numpy.save writes them): the '<f8' layout with the descr and values swapped. */
+  const int64Npy = (shape: number[], v: number[]): Uint8Array => {
+    const f = encodeNpy(shape, '<f8', v);
+    const head = f.length - 8 * v.length;
+    const out = Uint8Array.from(Buffer.from(Buffer.from(f.subarray(0, head)).toString('latin1').replace("'<f8'", "'<i8'"), 'latin1'));
+    const body = new DataView(new ArrayBuffer(8 * v.length));
+    v.forEach((x, i) => body.setBigInt64(8 * i, BigInt(x), true));
+    return Uint8Array.from([...out, ...new Uint8Array(body.buffer)]);
+  };
+
+  it('a model with two graph inputs reads --inputs X.npz, one array per input by its ONNX name, as the packed .npy', async () => {
+    // y = emb[ids] · mask: an integer input and a float one, as a text model takes input_ids and attention_mask.
+    const emb = randomArray(5 * 2, 21);
+    const model = join(dir, 'two-in.onnx');
+    writeFileSync(model, buildOnnxModel({
+      inputs: [{ name: 'ids', dims: ['N', 3] }, { name: 'mask', dims: ['N', 3, 1] }],
+      outputs: [{ name: 'y', dims: ['N', 3, 2] }],
+      initializers: [{ name: 'emb', dims: [5, 2], data: emb }],
+      nodes: [
+        { op: 'Gather', inputs: ['emb', 'ids'], outputs: ['e'] },
+        { op: 'Mul', inputs: ['e', 'mask'], outputs: ['y'] },
+      ],
+    }));
+    const ids = [0, 4, 2, 1, 1, 3];
+    const mask = [1, 0, 1, 0.5, 1, 1];
+    const npz = join(dir, 'two-in.npz');
+    writeFileSync(npz, encodeZip([
+      { name: 'mask.npy', data: encodeNpy([2, 3, 1], '<f4', mask) },
+      { name: 'ids.npy', data: int64Npy([2, 3], ids) },
+    ]));
+    const packed = writeNpy(dir, 'two-in.npy', [2, 6], Float32Array.from([...ids.slice(0, 3), ...mask.slice(0, 3), ...ids.slice(3), ...mask.slice(3)]));
+    const run = async (x: string, out: string) => xbarsim(['run', '--model', model, '--inputs', x, '--digital', '--out', join(dir, out), '--backend', 'cpu']);
+    expect([(await run(npz, 'z.npy')).code, (await run(packed, 'p.npy')).code]).toEqual([0, 0]);
+    const [z, p] = ['z.npy', 'p.npy'].map((f) => readY(join(dir, f)));
+    expect(z.shape).toEqual([2, 3, 2]);
+    expect(Array.from(z.data)).toEqual(Array.from(p.data));
+    expect(Array.from(z.data.subarray(0, 2))).toEqual(Array.from(emb.subarray(0, 2)));
+    const one = join(dir, 'one.npz');
+    writeFileSync(one, encodeZip([{ name: 'ids.npy', data: encodeNpy([2, 3], '<f8', ids) }, { name: 'masks.npy', data: encodeNpy([2, 3, 1], '<f4', mask) }]));
+    expect((await run(one, 'bad.npy')).lines).toEqual([`xbarsim: --inputs ${one}: holds array "masks", which is not a graph input (the model's inputs: "ids", "mask")`]);
+    expect(existsSync(join(dir, 'bad.npy'))).toBe(false);
   });
 });
 

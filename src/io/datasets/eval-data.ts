@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.ts';
-import { checkFinite, checkFloat32Range, readNpyFile } from '../npy.ts';
+import { checkFinite, checkFloat32Range, readInputBytes, readNpyFile } from '../npy.ts';
+import { parseNpz } from '../npz.ts';
 import type { BuiltinDataset } from './builtin.ts';
 import { FASHION_MNIST_CLASSES } from './fashion-mnist.ts';
 import { loadFashionMnist } from './fashion-mnist-node.ts';
@@ -71,7 +72,8 @@ function readLabels(path: string, classes: number | undefined): Int32Array {
 }
 
 /** Reads `--inputs` (or `--calibrate`, per `flag`), whose shape must be [N, ...model input shape], as finite f32. */
-export function readInputs(path: string, flag: string, modelShape: readonly number[]): { x: Float32Array; n: number } {
+export function readInputs(path: string, flag: string, modelShape: readonly number[], parts: readonly InputPart[] = []): { x: Float32Array; n: number } {
+  if (path.endsWith('.npz')) return readNamedInputs(path, flag, parts.length > 0 ? parts : [{ name: '', shape: modelShape }]);
   const a = readNpyFile(path, `${flag} ${path}`);
   checkFinite(a.data, a.shape, `${flag} ${path}`);
   checkFloat32Range(a.data, a.shape, `${flag} ${path}`);
@@ -81,6 +83,53 @@ export function readInputs(path: string, flag: string, modelShape: readonly numb
   }
   if (a.shape[0] === 0) throw new UsageError(`${flag} ${path}: has 0 samples (shape [${a.shape.join(', ')}]); nothing to evaluate`);
   return { x: Float32Array.from(a.data), n: a.shape[0] };
+}
+
+/** A graph input of the model: its ONNX name and per-sample shape (Network.inputs). */
+export interface InputPart {
+  name: string;
+  shape: readonly number[];
+}
+
+/**
+ * `--inputs X.npz`: one array [N, ...shape] per graph input, keyed by its ONNX name (what
+ * `numpy.savez(f, input_ids=ids, attention_mask=mask)` writes; integer arrays too), packed per sample
+ * in graph order as the network reads them. A model with one input takes the archive's only array
+ * whatever its key.
+ */
+function readNamedInputs(path: string, flag: string, parts: readonly InputPart[]): { x: Float32Array; n: number } {
+  const what = `${flag} ${path}`;
+  const arrays = parseNpz(readInputBytes(path, what), what);
+  const keys = [...arrays.keys()];
+  const names = parts.map((p) => p.name);
+  const single = parts.length === 1 && keys.length === 1;
+  const extra = keys.filter((k) => !names.includes(k));
+  if (!single && extra.length > 0) throw new UsageError(`${what}: holds array "${extra[0]}", which is not a graph input (the model's inputs: ${names.map((x) => `"${x}"`).join(', ')})`);
+  const got = parts.map((p) => {
+    const a = single ? arrays.get(keys[0])! : arrays.get(p.name);
+    if (!a) throw new UsageError(`${what}: has no array "${p.name}" (the model's inputs: ${names.map((x) => `"${x}"`).join(', ')}; the archive holds: ${keys.map((x) => `"${x}"`).join(', ') || 'nothing'})`);
+    const label = `${what} (${single ? keys[0] : p.name})`;
+    if (a.shape.length !== p.shape.length + 1 || a.shape.slice(1).some((d, i) => d !== p.shape[i])) {
+      throw new UsageError(`${label}: has shape [${a.shape.join(', ')}] but the model takes [N, ${p.shape.join(', ')}]`);
+    }
+    checkFinite(a.data, a.shape, label);
+    checkFloat32Range(a.data, a.shape, label);
+    return a;
+  });
+  const n = got[0].shape[0];
+  const other = got.findIndex((a) => a.shape[0] !== n);
+  if (other >= 0) throw new UsageError(`${what}: "${parts[other].name}" has ${got[other].shape[0]} samples and "${parts[0].name}" ${n}; every input needs one per sample`);
+  if (n === 0) throw new UsageError(`${what}: has 0 samples; nothing to evaluate`);
+  const sizes = parts.map((p) => sizeOf(p.shape));
+  const size = sizes.reduce((a, b) => a + b, 0);
+  const x = new Float32Array(n * size);
+  for (let s = 0, at = 0; s < n; s++) {
+    got.forEach((a, k) => {
+      x.set(a.data.subarray(s * sizes[k], (s + 1) * sizes[k]), at);
+      at += sizes[k];
+    });
+  }
+  return { x, n };
 }
 
 /**
@@ -96,13 +145,14 @@ export function npyEvalData(
   limit: number | undefined,
   calSamples: number,
   classes?: number,
+  parts: readonly InputPart[] = [],
 ): EvalData {
-  const X = readInputs(inputs, '--inputs', modelShape);
+  const X = readInputs(inputs, '--inputs', modelShape, parts);
   const y = readLabels(labels, classes);
   if (y.length !== X.n) throw new UsageError(`--labels ${labels}: has ${y.length} labels but --inputs ${inputs} has ${X.n} samples`);
   const size = sizeOf(modelShape);
   const n = Math.min(limit ?? X.n, X.n);
-  const C = calibrate !== undefined ? readInputs(calibrate, '--calibrate', modelShape) : X;
+  const C = calibrate !== undefined ? readInputs(calibrate, '--calibrate', modelShape, parts) : X;
   const calN = Math.min(calSamples, C.n);
   return {
     name: inputs,
