@@ -9,7 +9,10 @@ function isDriverNoise(line: string): boolean {
 }
 
 export interface CliResult {
+  /** The exit status; −1 when the process did not exit by itself (see `signal`). */
   code: number;
+  /** The signal that ended the process (a native crash: SIGSEGV), if one did. */
+  signal?: string;
   stdout: string;
   stderr: string;
   /** stderr without driver noise: what xbarsim itself said. */
@@ -26,6 +29,7 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
   const stderr = r.stderr ?? '';
   return {
     code: r.status ?? -1,
+    ...(r.signal ? { signal: r.signal } : {}),
     stdout: r.stdout ?? '',
     stderr,
     ownStderrLines: stderr.split('\n').filter((l) => !isDriverNoise(l)),
