@@ -565,7 +565,9 @@ function importNode(imp: OpImporter, n: NodeContext): void {
   const present = n.ins.filter((x) => x);
   if (present.length === 0) throw new NodeError('has no inputs');
   if (present.every((x) => n.imp.constOf(x))) {
+    n.folding = true;
     const folded = imp.fold?.(n) ?? null;
+    n.folding = false;
     if (folded) return n.imp.setConst(n.out, folded);
     if (imp.activation && imp.constInputs) return imp.activation(n);
     if (!imp.activation || n.imp.batched) throw new NodeError('has only constant inputs, and folding this op is not supported');
