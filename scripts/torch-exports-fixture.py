@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm; T5's relative position bias and rotary embeddings), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
@@ -209,6 +209,49 @@ class FakeQuant(nn.Module):
         return self.fc2(h)
 
 
+def t5_bucket(rel, num_buckets=32, max_distance=128):
+    """T5's relative position bucket (bidirectional), as Hugging Face writes it."""
+    num_buckets //= 2
+    ret = (rel > 0).to(torch.long) * num_buckets
+    n = torch.abs(rel)
+    max_exact = num_buckets // 2
+    # log(0) is -inf at distance 0, which the Where below does not pick.
+    large = max_exact + (torch.log(n.float() / max_exact) / math.log(max_distance / max_exact) * (num_buckets - max_exact)).to(torch.long)
+    large = torch.min(large, torch.full_like(large, num_buckets - 1))
+    return ret + torch.where(n < max_exact, n, large)
+
+
+class RelativeBias(nn.Module):
+    """Attention scores plus T5's bucketed relative position bias, computed from torch.arange in forward()."""
+
+    def __init__(self):
+        super().__init__()
+        self.rel = nn.Embedding(32, 2)
+        self.qk = nn.Linear(16, 32)
+
+    def forward(self, x):
+        B, T, _ = x.shape
+        pos = torch.arange(T, dtype=torch.long)
+        bias = self.rel(t5_bucket(pos[None, :] - pos[:, None])).permute(2, 0, 1).unsqueeze(0)
+        q, k = self.qk(x).view(B, T, 2, 16).transpose(1, 2).chunk(2, -1)
+        return F.softmax(q @ k.transpose(-1, -2) + bias, -1)
+
+
+class Rotary(nn.Module):
+    """Rotary position embeddings (RoPE): angles from torch.einsum('i,j->ij', positions, inverse frequencies)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 16)
+        self.register_buffer('inv', 1.0 / (10000 ** (torch.arange(0, 16, 2).float() / 16)))
+
+    def forward(self, x):
+        f = torch.einsum('i,j->ij', torch.arange(x.shape[1], dtype=self.inv.dtype), self.inv)
+        emb = torch.cat((f, f), -1)
+        h = self.fc(x)
+        return h * emb.cos()[None] + torch.cat((-h[..., 8:], h[..., :8]), -1) * emb.sin()[None]
+
+
 def latest():
     """Cases added after later()'s, from their own seed."""
     torch.manual_seed(2)
@@ -226,6 +269,8 @@ def latest():
         'fake-quant': (FakeQuant(), (8,), 13, True),
         # spectral_norm's weight is W / σ with σ = uᵀ·W·v computed in the graph: MatMuls of constants.
         'spectral-norm': (nn.Sequential(nn.utils.spectral_norm(nn.Linear(8, 6)), nn.ReLU(), nn.Linear(6, 3)), (8,), 13, True),
+        'relative-bias': (RelativeBias(), (6, 16), 13, True),
+        'rotary': (Rotary(), (6, 16), 13, True),
     }
 
 

@@ -186,7 +186,67 @@ function matmulOf(n: NodeContext, a: Value, b: Value): Value {
   return n.imp.valueOf(out)!;
 }
 
+/** Largest Einsum of constants folded: output elements times the summed letters' extent. */
+const MAX_FOLDED_TERMS = 1 << 26;
+
+/**
+ * Einsum of constants (rotary embeddings' torch.einsum('i,j->ij', t, inv_freq) of positions and
+ * frequencies): every output element summed over the letters it lacks, broadcasting dims of 1.
+ */
+function foldEinsum(n: NodeContext): Const {
+  const cs = n.ins.map((_, i) => n.constIn(i, `input ${i}`));
+  const t = parseEinsum(n.a.str('equation', ''), cs.map((c) => c.dims.length));
+  const size = new Map<string, number>();
+  t.ins.forEach((term, k) => [...term].forEach((c, i) => {
+    const d = cs[k].dims[i];
+    const have = size.get(c);
+    if (have !== undefined && have !== d && have !== 1 && d !== 1) throw new NodeError(`equation letter "${c}" has sizes ${have} and ${d}`);
+    if (have === undefined || have === 1) size.set(c, d);
+  }));
+  const letters = [...size.keys()];
+  const summed = letters.filter((c) => !t.out.includes(c));
+  const outDims = [...t.out].map((c) => size.get(c)!);
+  const total = count(outDims) * count(summed.map((c) => size.get(c)!));
+  if (total > MAX_FOLDED_TERMS) throw new NodeError(`an Einsum of constants with ${total} terms is too large to fold`);
+  const data = cs.map((c) => floatsOf(c, 'input'));
+  // Per operand, the stride of each letter (0 where its dim is 1: broadcast).
+  const strides = t.ins.map((term, k) => {
+    const dims = cs[k].dims;
+    const m = new Map<string, number>();
+    let s = 1;
+    for (let i = term.length - 1; i >= 0; i--) {
+      m.set(term[i], (m.get(term[i]) ?? 0) + (dims[i] === 1 ? 0 : s));
+      s *= dims[i];
+    }
+    return m;
+  });
+  const order = [...t.out, ...summed];
+  const extents = order.map((c) => size.get(c)!);
+  const out = new Float32Array(count(outDims));
+  const idx = new Array<number>(order.length).fill(0);
+  const inner = count(summed.map((c) => size.get(c)!));
+  for (let o = 0; o < out.length; o++) {
+    let acc = 0;
+    for (let r = 0; r < inner; r++) {
+      let rem = o * inner + r;
+      for (let j = order.length - 1; j >= 0; j--) {
+        idx[j] = rem % extents[j];
+        rem = Math.floor(rem / extents[j]);
+      }
+      let prod = 1;
+      for (let k = 0; k < cs.length; k++) {
+        let at = 0;
+        order.forEach((c, j) => (at += (strides[k].get(c) ?? 0) * idx[j]));
+        prod *= data[k][at];
+      }
+      acc += prod;
+    }
+    out[o] = acc;
+  }
+  return { kind: 'float', dims: outDims, data: out };
+}
+
 /** Einsum by ONNX op type. */
 export const EINSUM_OPS: OpTable = {
-  Einsum: { activation: einsum },
+  Einsum: { activation: einsum, fold: foldEinsum },
 };
