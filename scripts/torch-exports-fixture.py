@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm; T5's relative position bias and rotary embeddings), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm; T5's relative position bias and rotary embeddings; torch.gather), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
@@ -271,6 +271,9 @@ def latest():
         'spectral-norm': (nn.Sequential(nn.utils.spectral_norm(nn.Linear(8, 6)), nn.ReLU(), nn.Linear(6, 3)), (8,), 13, True),
         'relative-bias': (RelativeBias(), (6, 16), 13, True),
         'rotary': (Rotary(), (6, 16), 13, True),
+        # torch.gather with indices from the data (topk, argmax) and with fixed ones expanded to the batch.
+        'gather-elements': (Fn(lambda x, fc: fc(torch.gather(x, 1, torch.topk(x, 3, 1)[1]) + torch.gather(x, 1, x.argmax(1, keepdim=True))
+                                                + torch.gather(x, 1, torch.tensor([[5, 0, 2]]).expand(x.shape[0], 3))), nn.Linear(3, 2)), (8,), 13, True),
     }
 
 

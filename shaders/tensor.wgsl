@@ -1,4 +1,4 @@
-// Kernels that move, pick or make elements (src/ir/ops-tensor.ts): Gather with constant indices, embedding lookup,
+// Kernels that move, pick or make elements (src/ir/ops-tensor.ts): Gather with constant indices, GatherElements, embedding lookup,
 // Pad, Resize and ConvTranspose's col2im. One invocation per output element i = gid.y·stride + gid.x,
 // split into coordinates of the output (P.iter: its row-major strides, batch first) where a kernel
 // needs them. Params, the bindings X, Y, T, I and the constants are generated from src/kernels/tensor.ts.
@@ -22,6 +22,31 @@ fn lookup_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let r = u32(select(v, v + rows, v < 0.0));
   Y[i] = T[r * P.inner + c];
+}
+
+// GatherElements: output element i, at coordinates c of the indices' dims (P.iter: their strides,
+// batch first, P.rank of them), reads X at c with axis P.J's coordinate the index T[i] (X's strides
+// P.src, P.Lin long on that axis); an index that picks no element gives NaN, as lookup_main.
+@compute @workgroup_size({{WG}})
+fn take_main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.y * P.stride + gid.x;
+  if (i >= P.n) { return; }
+  let v = T[i];
+  let rows = f32(P.Lin);
+  if (!(v >= -rows && v < rows && v == floor(v))) {
+    Y[i] = bitcast<f32>(0x7fc00000u | (P.n & 0u));
+    return;
+  }
+  let r = u32(select(v, v + rows, v < 0.0));
+  var rem = i;
+  var off = 0u;
+  for (var d = 0u; d < P.rank; d++) {
+    let s = at(P.iter, d);
+    let c = rem / s;
+    rem = rem % s;
+    off += select(c, r, d == P.J) * at(P.src, d);
+  }
+  Y[i] = X[off];
 }
 
 // Gather along the middle of [outer, Lin, inner] with I's J indices: Y[o, j, k] = X[o, I[j], k].

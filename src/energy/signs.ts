@@ -88,6 +88,8 @@ function outputNonNegative(op: NetOp, known: (name: string) => boolean): boolean
       return allNonNegative(op.value);
     case 'lookup':
       return allNonNegative(op.table);
+    case 'gather-elements':
+      return ins[0];
     case 'pool':
     case 'reshape':
     case 'transpose':

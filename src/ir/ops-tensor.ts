@@ -46,6 +46,19 @@ export interface LookupOp extends OpBase {
 }
 
 /**
+ * ONNX GatherElements with indices from the data (torch.gather, torch.take_along_dim), inputs =
+ * [data, indices]: `out[c] = in[c with c[axis] = idx[c]]` per sample, so `outShape` is the indices'
+ * per-sample shape, each dim but `axis` at most the input's. An index v in [−L, L) along an axis of L
+ * picks v (v + L when negative); any other value gives NaN, as an embedding lookup does.
+ */
+export interface GatherElementsOp extends OpBase {
+  kind: 'gather-elements';
+  axis: number;
+  inShape: Shape;
+  outShape: Shape;
+}
+
+/**
  * ONNX Pad of a sample: `pads` holds the begin pad of every per-sample axis, then the end pad
  * (negative pads crop); `outShape[d] = inShape[d] + pads[d] + pads[rank + d]`. New elements are
  * `value` (constant), the mirror image without repeating the edge (reflect, as numpy), the nearest

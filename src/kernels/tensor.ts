@@ -16,13 +16,14 @@ export type PadMode = (typeof PAD_MODES)[number];
 export type TensorVariant =
   | { entry: 'gather'; wg: number }
   | { entry: 'lookup'; wg: number }
+  | { entry: 'take'; wg: number }
   | { entry: 'pad'; mode: PadMode; wg: number }
   | { entry: 'resize'; wg: number }
   | { entry: 'col2im'; wg: number };
 
-const USES = { gather: ['X', 'Y', 'I'], lookup: ['X', 'Y', 'T'], pad: ['X', 'Y'], resize: ['X', 'Y', 'T'], col2im: ['X', 'Y', 'T'] } as const;
+const USES = { gather: ['X', 'Y', 'I'], lookup: ['X', 'Y', 'T'], take: ['X', 'Y', 'T'], pad: ['X', 'Y'], resize: ['X', 'Y', 'T'], col2im: ['X', 'Y', 'T'] } as const;
 
-/** Element maps: Gather with constant indices, embedding lookup, Pad, Resize (host-computed taps), col2im. */
+/** Element maps: Gather with constant indices, GatherElements, embedding lookup, Pad, Resize (host-computed taps), col2im. */
 export const TENSOR = defineKernel({
   name: 'tensor',
   uniforms: {
@@ -83,6 +84,23 @@ export function encodeLookup(e: OpEncoder, idx: GPUBuffer, table: GPUBuffer, y: 
   dispatch(s, e, TENSOR, { entry: 'lookup', wg }, {
     params: { ...ZERO, n, stride: grid.stride, J, inner: width, Lin: rows },
     bind: { X: binding(s, idx, J * 4), Y: binding(s, y, n * 4), T: binding(s, table, Math.max(1, rows * width) * 4) },
+    grid,
+  });
+}
+
+/**
+ * Records GatherElements: y[c] = x[c with c[axis] = idx[c]] for idx (f32 values) of full dims
+ * `idxDims` and x of `xDims` (batch first in both), NaN where an index picks no element.
+ */
+export function encodeGatherElements(e: OpEncoder, x: GPUBuffer, idx: GPUBuffer, y: GPUBuffer, xDims: readonly number[], idxDims: readonly number[], axis: number, wg = DEFAULT_WG): void {
+  const n = idxDims.reduce((p, q) => p * q, 1);
+  if (n === 0) return;
+  checkRank('gather-elements', idxDims.length);
+  const s = e.session;
+  const grid = linearGrid(s, n, wg);
+  dispatch(s, e, TENSOR, { entry: 'take', wg }, {
+    params: { ...ZERO, n, stride: grid.stride, rank: idxDims.length, J: axis, Lin: xDims[axis], iter: table(rowMajorStrides(idxDims)), src: table(rowMajorStrides(xDims)) },
+    bind: { X: binding(s, x, Math.max(1, xDims.reduce((p, q) => p * q, 1)) * 4), Y: binding(s, y, n * 4), T: binding(s, idx, n * 4) },
     grid,
   });
 }

@@ -3,7 +3,7 @@
  * pad, expand, where, constant, resize and ConvTranspose's col2im, each computed per output
  * coordinate straight from the ONNX definitions (no stride tables shared with the kernels).
  */
-import type { Col2ImOp, ConstantOp, ExpandOp, GatherOp, LookupOp, PadOp, ResizeOp, SliceOp, WhereOp } from '../ir/graph.ts';
+import type { Col2ImOp, ConstantOp, ExpandOp, GatherElementsOp, GatherOp, LookupOp, PadOp, ResizeOp, SliceOp, WhereOp } from '../ir/graph.ts';
 import type { HostTensor } from '../ir/tensor.ts';
 import { broadcastAt, checkSamples } from './math-ops.ts';
 import { count, forEachIndex } from './ops.ts';
@@ -55,6 +55,24 @@ export function gatherRef(op: GatherOp, inputs: readonly HostTensor[], B: number
 export function lookupRow(v: number, rows: number): number {
   if (!Number.isInteger(v) || v < -rows || v >= rows) return -1;
   return v < 0 ? v + rows : v;
+}
+
+/** out[c] = in[c with c[axis] = idx[c]] per sample; NaN where an index picks no element. */
+export function gatherElementsRef(op: GatherElementsOp, inputs: readonly HostTensor[], B: number): HostTensor {
+  checkSamples(op, inputs, B, op.inShape, op.outShape);
+  const L = op.inShape[op.axis];
+  const inSize = count(op.inShape);
+  const n = count(op.outShape);
+  const src = new Array<number>(op.inShape.length);
+  const out = new Float32Array(B * n);
+  for (let s = 0; s < B; s++) {
+    forEachIndex(op.outShape, (c, i) => {
+      const r = lookupRow(inputs[1].data[s * n + i], L);
+      c.forEach((v, d) => (src[d] = d === op.axis ? r : v));
+      out[s * n + i] = r < 0 ? NaN : inputs[0].data[s * inSize + flat(op.inShape, src)];
+    });
+  }
+  return { shape: [B, ...op.outShape], data: out };
 }
 
 /** out[j…, c…] = table[idx[j…], c…]; NaN where an index picks no row. */

@@ -8,7 +8,7 @@ import { openTestGpu } from '../helpers/gpu.ts';
 import { Batch, checkOpOn, host } from '../helpers/gpu-batch.ts';
 import { randomArray } from '../helpers/random.ts';
 import type { GpuSession } from '../../src/gpu/runtime.ts';
-import type { BinaryOp, Col2ImOp, GatherOp, LookupOp, MatMulOp, PadOp, ReduceOp, ResizeOp, Shape, SliceOp, UnaryOp } from '../../src/ir/graph.ts';
+import type { BinaryOp, Col2ImOp, GatherElementsOp, GatherOp, LookupOp, MatMulOp, PadOp, ReduceOp, ResizeOp, Shape, SliceOp, UnaryOp } from '../../src/ir/graph.ts';
 import { sizeOf } from '../../src/ir/graph.ts';
 import type { HostTensor } from '../../src/ir/tensor.ts';
 import type { DigitalOp } from '../../src/nn/ops/types.ts';
@@ -210,6 +210,27 @@ describe.skipIf(!gpu)('issue 12 digital ops on WebGPU vs the CPU oracle', () => 
     expect(Array.from(got).filter((v) => !Number.isNaN(v))).toEqual(Array.from(want).filter((v) => !Number.isNaN(v)));
     expect(Array.from(want.subarray(6, 9))).toEqual(Array.from(table.data.subarray(0, 3)));
     expect(Array.from(want.subarray(21, 24))).toEqual(Array.from(table.data.subarray(9, 12)));
+  });
+
+  it('gather-elements along each axis: indices narrower than the data, negative ones, a grid-spanning read, and NaN where an index picks nothing', async () => {
+    const inShape = [3, 4, 5];
+    for (const axis of [0, 1, 2]) {
+      const outShape = inShape.map((d, k) => (k === axis ? d + 2 : Math.max(1, d - 1)));
+      const op: GatherElementsOp = { ...base, inputs: ['x', 'i'], kind: 'gather-elements', name: `take${axis}`, axis, inShape, outShape };
+      const L = inShape[axis];
+      for (const B of [1, 3]) await check(op, [host([B, ...inShape], 40 + axis), { shape: [B, ...outShape], data: randomArray(B * sizeOf(outShape), 50 + axis, -L, L).map(Math.floor) }], B);
+    }
+    const wide: GatherElementsOp = { ...base, inputs: ['x', 'i'], kind: 'gather-elements', name: 'wide', axis: 0, inShape: [9, 40], outShape: [3, 40] };
+    await check(wide, [host([2, 9, 40], 60), { shape: [2, 3, 40], data: randomArray(240, 61, -9, 9).map(Math.floor) }], 2, tinyGrid());
+    const one: GatherElementsOp = { ...base, inputs: ['x', 'i'], kind: 'gather-elements', name: 'bad', axis: 0, inShape: [4], outShape: [6] };
+    const x = host([1, 4], 62);
+    const i: HostTensor = { shape: [1, 6], data: Float32Array.from([0, -4, 4, 1.5, NaN, 3]) };
+    const want = digitalOpRef(one, [x, i], 1).data;
+    const batch = new Batch(gpu!.session);
+    const [got] = await batch.run(encodeDigitalOp(batch.e, one, [batch.upload(x), batch.upload(i)], 1));
+    expect(Array.from(got, Number.isNaN)).toEqual([false, false, true, true, true, false]);
+    expect(Array.from(want, Number.isNaN)).toEqual([false, false, true, true, true, false]);
+    expect([got[0], got[1], got[5]]).toEqual([x.data[0], x.data[0], x.data[3]]);
   });
 
   it('pad in every mode, with crops and pads longer than the axis', async () => {

@@ -9,13 +9,13 @@ import { affine, binary, unary } from './elementwise.ts';
 import { concat, reshape, transpose } from './layout.ts';
 import { argmax, cumsum, instancenorm, topk, layernorm, logSoftmax, lrn, matmul, reduce } from './math.ts';
 import { pool, softmax } from './reduce.ts';
-import { col2im, constant, expand, gather, lookup, pad, resize, slice, where } from './tensor.ts';
+import { col2im, constant, expand, gather, gatherElements, lookup, pad, resize, slice, where } from './tensor.ts';
 import type { DigitalKind, DigitalOp, DigitalOpImpl, DigitalOpTable } from './types.ts';
 
 export const DIGITAL_OPS: DigitalOpTable = {
   unary, binary, affine, softmax, pool, reshape, transpose, concat,
   matmul, reduce, argmax, cumsum, topk, 'log-softmax': logSoftmax, layernorm, instancenorm, lrn,
-  slice, gather, lookup, pad, expand, where, constant, resize, col2im,
+  slice, gather, 'gather-elements': gatherElements, lookup, pad, expand, where, constant, resize, col2im,
 };
 
 function implOf(op: DigitalOp): DigitalOpImpl<DigitalOp> {

@@ -1,5 +1,5 @@
 /**
- * The issue-12 ops that move, pick or make elements (src/ir/ops-tensor.ts): slice, gather, pad,
+ * The issue-12 ops that move, pick or make elements (src/ir/ops-tensor.ts): slice, gather, gather-elements, pad,
  * expand, where, constant, resize and ConvTranspose's col2im. The CPU oracle is
  * src/reference/tensor-ops.ts; on the GPU slice and expand are strided copies (src/kernels/layout.ts),
  * where an elementwise kernel, the rest src/kernels/tensor.ts.
@@ -9,8 +9,8 @@ import { rowMajorStrides } from '../../ir/tensor.ts';
 import { encodeWhere } from '../../kernels/elementwise.ts';
 import { encodeStridedCopy } from '../../kernels/layout.ts';
 import { resizeAxisTaps } from '../../kernels/resize-taps.ts';
-import { encodeCol2Im, encodeGather, encodeLookup, encodePad, encodeResize, type ResizeAxisTaps } from '../../kernels/tensor.ts';
-import { col2imRef, constantRef, expandRef, gatherRef, lookupRef, padRef, resizeRef, sliceRef, whereRef } from '../../reference/tensor-ops.ts';
+import { encodeCol2Im, encodeGather, encodeGatherElements, encodeLookup, encodePad, encodeResize, type ResizeAxisTaps } from '../../kernels/tensor.ts';
+import { col2imRef, constantRef, expandRef, gatherElementsRef, gatherRef, lookupRef, padRef, resizeRef, sliceRef, whereRef } from '../../reference/tensor-ops.ts';
 import { checkArity, checkInput, fail, opAxis } from './checks.ts';
 import { allocTensor, operandStrides, uploadConstant } from './elementwise.ts';
 import { alignTo } from './math.ts';
@@ -57,6 +57,19 @@ export const gather: DigitalOpImpl<OpOf<'gather'>> = {
     const y = allocTensor(e, [B, ...op.outShape], op.name);
     const idx = uploadConstant(e, op, `${op.name}.indices`, () => new Float32Array(Uint32Array.from(op.indices).buffer));
     encodeGather(e, inputs[0].buf, idx, y.buf, B * sizeOf(op.inShape.slice(0, axis)), Lin, op.indices.length, sizeOf(op.inShape.slice(axis + 1)));
+    return y;
+  },
+};
+
+export const gatherElements: DigitalOpImpl<OpOf<'gather-elements'>> = {
+  cpu: gatherElementsRef,
+  gpu(e, op, inputs, B) {
+    checkArity(op, inputs, 2);
+    checkInput(op, inputs[0], B, op.inShape);
+    checkInput(op, inputs[1], B, op.outShape, 'indices');
+    const axis = opAxis(op, op.axis, op.inShape.length);
+    const y = allocTensor(e, [B, ...op.outShape], op.name);
+    encodeGatherElements(e, inputs[0].buf, inputs[1].buf, y.buf, [B, ...op.inShape], [B, ...op.outShape], axis + 1);
     return y;
   },
 };

@@ -1,6 +1,6 @@
 /**
  * Ops that pick or place elements: Slice, Gather (constant indices, or a constant table indexed by the
- * data: an embedding), Expand, Pad and Trilu. On activations they become the IR's slice, gather (lookup),
+ * data: an embedding), GatherElements, Expand, Pad and Trilu. On activations they become the IR's slice, gather (lookup),
  * expand and pad (never across the batch); on constants they fold, as does NonZero (ScatterND: scatter.ts). Expand of a constant to a batch-sized shape (a class token expanded to the batch) is a
  * `constant` op, the same in every sample.
  */
@@ -224,6 +224,49 @@ function foldNonZero(n: NodeContext): Const | null {
   return { kind: 'int', dims: [c.dims.length, hits.length], data };
 }
 
+/** GatherElements of constants: out[c] = data[c with c[axis] = indices[c]]. */
+function foldGatherElements(n: NodeContext): Const | null {
+  const [data, ind] = [n.constIn(0, 'data'), n.constIn(1, 'indices')];
+  if (data.dims.length !== ind.dims.length) throw new NodeError(`data has rank ${data.dims.length} and indices ${ind.dims.length}; they must match`);
+  const axis = normAxis(n.a.int('axis', 0), data.dims.length);
+  const L = data.dims[axis];
+  const idx = plainIntsOf(ind, 'indices');
+  const src = floatsOf(data, 'data');
+  const inStrides = data.dims.map((_, d) => count(data.dims.slice(d + 1)));
+  const out = idx.map((raw, i) => {
+    const j = raw < 0 ? raw + L : raw;
+    if (!Number.isInteger(j) || j < 0 || j >= L) throw new NodeError(`index ${raw} is out of range for an axis of ${L}`);
+    let rem = i;
+    let at = 0;
+    ind.dims.forEach((_, d) => {
+      const stride = count(ind.dims.slice(d + 1));
+      const c = Math.floor(rem / stride);
+      rem %= stride;
+      at += (d === axis ? j : c) * inStrides[d];
+    });
+    return src[at];
+  });
+  return data.kind === 'float' ? { kind: 'float', dims: [...ind.dims], data: Float32Array.from(out) } : { kind: 'int', dims: [...ind.dims], data: out };
+}
+
+/**
+ * GatherElements of activations (torch.gather(x, dim, index), index from the data or a constant):
+ * the IR's gather-elements along a per-sample axis.
+ */
+function gatherElements(n: NodeContext): void {
+  const act = n.imp.valueOf(n.ins[0] ?? '') ?? n.imp.valueOf(n.ins[1] ?? '');
+  if (!act) throw new NodeError('data and indices are both missing');
+  const full = act.shape.length + n.lead;
+  const x = n.operand(0, full, 'data');
+  const idx = n.operand(1, full, 'indices');
+  if (x.batchAt || idx.batchAt) throw new NodeError('an input has the batch dimension other than first; GatherElements needs it first');
+  if (x.shape.length !== idx.shape.length) throw new NodeError(`data has per-sample shape [${x.shape.join(', ')}] and indices [${idx.shape.join(', ')}]; their ranks must match`);
+  const axis = n.sampleAxis(n.a.int('axis', 0), x.shape.length);
+  const wide = idx.shape.findIndex((d, i) => i !== axis && d > x.shape[i]);
+  if (wide >= 0) throw new NodeError(`indices [${idx.shape.join(', ')}] are longer than data [${x.shape.join(', ')}] in dim ${wide + n.lead} (only the gathered axis may differ)`);
+  n.imp.emit({ kind: 'gather-elements', name: n.name, inputs: [x.name, idx.name], output: n.out, axis, inShape: [...x.shape], outShape: [...idx.shape] }, [...idx.shape], x.dtype);
+}
+
 /** Trilu's kept elements of an [r, c] matrix: on and above diagonal k (upper), or on and below it. */
 function triluMask(n: NodeContext, r: number, c: number): Uint8Array {
   const k = n.ins[1] ? n.scalar(n.constIn(1, 'k'), 'k') : 0;
@@ -263,4 +306,5 @@ export const GATHER_OPS: OpTable = {
   Pad: { activation: pad },
   NonZero: { fold: foldNonZero },
   Trilu: { activation: trilu, fold: foldTrilu },
+  GatherElements: { activation: gatherElements, fold: foldGatherElements },
 };
