@@ -11,6 +11,9 @@ import { BatchDim, FoldError, isBatchDim } from './consts.ts';
 import type { Const, Dim } from './consts.ts';
 import type { ImportState } from './node.ts';
 
+/** Batch sizes deferred values are evaluated at: enough to tell a constant, a multiple of the batch and a per-sample pattern apart. */
+export const PROBE_BATCHES: readonly number[] = [1, 2, 3];
+
 /** A node whose fold waits for a batch size, and the refusal it gives anything but a probe. */
 export interface Deferred {
   node: onnx.INodeProto;
@@ -54,12 +57,12 @@ export function probeState(base: ImportState, known: Map<string, Const>, batch: 
 }
 
 /**
- * A deferred value as a shape constant, from its values at batch sizes 1, 2 and 3 (`at`): the same
+ * A deferred value as a shape constant, from its values at PROBE_BATCHES 1, 2 and 3 (`at`): the same
  * length at each, every entry a constant or a multiple of the batch. Null when it is not one (a
  * torch.arange(batch) grows with the batch).
  */
 export function shapeOver(at: (batch: number) => Const): Const | null {
-  const probes = [1, 2, 3].map(at);
+  const probes = PROBE_BATCHES.map(at);
   const [a, b, c] = probes.map((p) => (p.kind === 'int' && p.dims.length <= 1 && p.data.every((x) => typeof x === 'number') ? (p.data as number[]) : null));
   if (!a || !b || !c || a.length !== b.length || a.length !== c.length) return null;
   const data: Dim[] = [];

@@ -10,10 +10,8 @@ import type { Const } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
 import { quote } from '../proto.ts';
+import { PROBE_BATCHES } from '../probe.ts';
 import { reshapeTo } from './matrix.ts';
-
-/** Batch sizes the indices of a ScatterND on activations are evaluated at: enough to see a per-sample pattern. */
-const PROBE_BATCHES = [1, 2, 3];
 
 const COMBINE: Readonly<Record<string, (a: number, b: number) => number>> = { none: (_a, b) => b, add: (a, b) => a + b, mul: (a, b) => a * b, max: Math.max, min: Math.min };
 
