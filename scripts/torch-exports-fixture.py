@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm; T5's relative position bias and rotary embeddings; torch.gather), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm; T5's relative position bias and rotary embeddings; torch.gather; rows picked per sample by h[torch.arange(batch), idx]), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
@@ -252,6 +252,20 @@ class Rotary(nn.Module):
         return h * emb.cos()[None] + torch.cat((-h[..., 8:], h[..., :8]), -1) * emb.sin()[None]
 
 
+class RowPick(nn.Module):
+    """One row per sample picked by a data-dependent index: CLIP's end-of-text token and a classifier's last real token."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(6, 6)
+
+    def forward(self, x):
+        h = self.fc(x)
+        b = torch.arange(h.shape[0])
+        last = (x[..., 1] > -0.5).sum(-1).clamp(min=1) - 1
+        return h[b, x[..., 0].argmax(dim=-1)] + h[b, last] * 2
+
+
 def latest():
     """Cases added after later()'s, from their own seed."""
     torch.manual_seed(2)
@@ -274,6 +288,8 @@ def latest():
         # torch.gather with indices from the data (topk, argmax) and with fixed ones expanded to the batch.
         'gather-elements': (Fn(lambda x, fc: fc(torch.gather(x, 1, torch.topk(x, 3, 1)[1]) + torch.gather(x, 1, x.argmax(1, keepdim=True))
                                                 + torch.gather(x, 1, torch.tensor([[5, 0, 2]]).expand(x.shape[0], 3))), nn.Linear(3, 2)), (8,), 13, True),
+        'row-pick': (RowPick(), (5, 6), 13, True),
+        'row-pick-17': (RowPick(), (5, 6), 17, True),
     }
 
 

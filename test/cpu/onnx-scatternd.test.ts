@@ -134,3 +134,44 @@ describe('ScatterND into activations (slice assignment)', () => {
     expect(usageMessage(() => importOnnx(assignModel(nodes), 'm.onnx'))).toBe('m.onnx: node "arange" (Range): Range input depends on the batch size, which is unknown at import');
   });
 });
+
+// h[torch.arange(batch), idx]: PyTorch flattens h to [batch·k, …] and gathers rows idx + arange·k.
+describe('Gather of one row per sample (h[torch.arange(batch), idx])', () => {
+  /** x [batch, 3, 2]; idx = (x[:, 0, 0] > 0) − `shift`; y = x[arange(batch), idx]. */
+  function rowPick(shift: number, tail: BuildNode[] = []): Uint8Array {
+    const nodes: BuildNode[] = [
+      { op: 'Shape', inputs: ['x'], outputs: ['xs'] },
+      { op: 'Gather', inputs: ['xs', 'i0'], outputs: ['b'], attrs: { axis: 0 } },
+      { op: 'Range', inputs: ['zero', 'b', 'one'], outputs: ['r'] },
+      { op: 'Mul', inputs: ['r', 'three'], outputs: ['off'] },
+      { op: 'Flatten', inputs: ['x'], outputs: ['flat'], attrs: { axis: 2 } },
+      { op: 'Gather', inputs: ['x', 'i0'], outputs: ['x0'], attrs: { axis: 1 } },
+      { op: 'Gather', inputs: ['x0', 'i0'], outputs: ['x00'], attrs: { axis: 1 } },
+      { op: 'Greater', inputs: ['x00', 'fzero'], outputs: ['pos'] },
+      { op: 'Cast', inputs: ['pos'], outputs: ['g'], attrs: { to: 7 } },
+      { op: 'Sub', inputs: ['g', 'shift'], outputs: ['idx'] },
+      { op: 'Add', inputs: ['idx', 'off'], outputs: ['lin'] },
+      ...(tail.length > 0 ? tail : [{ op: 'Gather', inputs: ['flat', 'lin'], outputs: ['y'], attrs: { axis: 0 }, name: 'pick' }]),
+    ];
+    const init = [int64('i0', [0], []), int64('zero', [0], []), int64('one', [1], []), int64('three', [3], []), int64('shift', [shift], []), f32('fzero', [0], [])];
+    return buildOnnxModel({ opset: 13, inputs: [{ name: 'x', dims: ['batch', 3, 2] }], outputs: [{ name: 'y', dims: ['batch', 2] }], initializers: init, nodes });
+  }
+
+  it("picks each sample's own row at any batch size; a negative index (another sample's row in the ONNX graph) gives NaN", async () => {
+    for (const [shift, B] of [[0, 1], [0, 5], [1, 4]]) {
+      const runner = openNetwork({ kind: 'cpu', reason: 'test' }, importOnnx(rowPick(shift), 'm.onnx'), resolveConfig({ preset: 'ideal' }), true);
+      const x = randomArray(B * 6, 7 + B);
+      const y = (await runner.forward(null, x, B, 0)).output;
+      for (let b = 0; b < B; b++) {
+        const r = (x[b * 6] > 0 ? 1 : 0) - shift;
+        const want = r < 0 ? [NaN, NaN] : [x[b * 6 + r * 2], x[b * 6 + r * 2 + 1]];
+        expect(Array.from(y.subarray(b * 2, b * 2 + 2))).toEqual(want);
+      }
+    }
+  });
+
+  it('refuses the offset indices anywhere but that Gather, naming the node', () => {
+    const msg = usageMessage(() => importOnnx(rowPick(0, [{ op: 'Cast', inputs: ['lin'], outputs: ['y'], attrs: { to: 1 }, name: 'use' }]), 'm.onnx'));
+    expect(msg).toBe('m.onnx: node "use" (Cast): input "lin" holds row indices plus torch.arange(batch)·3; only a Gather of a [batch·3, …] view takes it');
+  });
+});

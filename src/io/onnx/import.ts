@@ -244,12 +244,13 @@ class Importer implements ImportState {
     this.where = where;
     const ins = (node.input ?? []).filter((x) => x);
     const waiting = ins.map((x) => this.deferred.get(this.resolve(x))).find((d) => d);
-    if (waiting && !importer.batchProbe) {
-      // A shape computation on deferred values waits with them. Anything else takes them as constants
-      // if they are shapes with the batch in them (a Reshape target [batch, 4] built from the indices).
+    if (waiting) {
+      // A shape computation on deferred values waits with them. An op that reads them itself
+      // (batchProbe) gets them as they are; anything else takes them as constants if they are shapes
+      // with the batch in them (a Reshape target [batch, 4] built from the indices).
       const shapeWork = ins.every((x) => this.constOf(x) || this.deferred.has(this.resolve(x))) && (importer.fold || importer.always);
       if (shapeWork) return this.defer(node, name, where, waiting.refusal);
-      for (const x of ins) if (this.deferred.has(this.resolve(x))) this.settle(x);
+      if (!importer.batchProbe) for (const x of ins) this.settle(x);
     }
     try {
       importNode(importer, new NodeContext(this, node, name, where));
@@ -274,9 +275,16 @@ class Importer implements ImportState {
     }
   }
 
+  markSampleOffset(name: string, k: number): void {
+    const v = this.values.get(name);
+    if (!v) throw new Error(`importer: ${name} is not an activation`);
+    v.sampleOffset = k;
+  }
+
   /** Makes a deferred value a constant when it is a shape with the batch in it (probe.ts shapeOver); else refuses with its node's message. */
-  private settle(name: string): void {
+  settle(name: string): void {
     const r = this.resolve(name);
+    if (!this.deferred.has(r)) return;
     const c = shapeOver((batch) => this.probe(r, batch));
     if (!c) throw new UsageError(this.deferred.get(r)!.refusal);
     this.deferred.delete(r);

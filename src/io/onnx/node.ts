@@ -42,6 +42,12 @@ export interface Value {
    * per-sample size. The ONNX rank is then the per-sample rank. Only ops that opt in accept it.
    */
   merged?: BatchMerge;
+  /**
+   * The ONNX value is this one plus k·(the sample's index): per-sample row indices with
+   * torch.arange(batch)·k added, to pick rows of a batch-merged [batch·k, …] view
+   * (`h[torch.arange(batch), idx]`). Only Gather of such a view reads it.
+   */
+  sampleOffset?: number;
 }
 
 /** How a merged batch shares its ONNX axis (Value.merged). */
@@ -67,6 +73,10 @@ export interface ImportState {
    * For importers with `batchProbe`; refuses with the deferred node's message if it cannot fold there.
    */
   probe(name: string, batch: number): Const;
+  /** A value whose fold waited for the batch size, made a constant when it is a shape with the batch in it; else the refusal its node gave. */
+  settle(name: string): void;
+  /** Marks activation `name` as holding sample offsets (Value.sampleOffset). */
+  markSampleOffset(name: string, k: number): void;
   /** The refusal for a constant holding ±Inf read by an op other than a mask's, or undefined. */
   infiniteOf(name: string): string | undefined;
   setConst(name: string, c: Const): void;
@@ -155,6 +165,9 @@ export class NodeContext {
     if (!x) throw new NodeError(`${what} ${i} is missing`);
     const v = this.imp.valueOf(x);
     if (!v) throw new NodeError(`${what} ${quote(x)} must be an activation, not a constant`);
+    if (v.sampleOffset && this.op !== 'Shape' && this.op !== 'Size') {
+      throw new NodeError(`${what} ${quote(x)} holds row indices plus torch.arange(batch)·${v.sampleOffset}; only a Gather of a [batch·${v.sampleOffset}, …] view takes it`);
+    }
     if (v.merged && !merged) throw new NodeError(`${what} ${quote(x)} has the batch merged with another dim into axis ${v.batchAt ?? 0} (a view like PyTorch attention's [T, batch·heads, d]); ${this.op} needs a separate batch dimension`);
     return v;
   }
@@ -278,7 +291,7 @@ export interface OpImporter {
   always?: (n: NodeContext) => void;
   /** `activation` also takes constant inputs that `fold` declined (Expand of a constant to the batch). */
   constInputs?: boolean;
-  /** `activation` also takes values whose fold waits for the batch size, read with ImportState.probe. */
+  /** `activation` also takes values whose fold waits for the batch size (read with ImportState.probe, or settled). */
   batchProbe?: boolean;
   /**
    * How the graph prepass reads the node: 'alias' (output 0 is input 0, the other inputs are only

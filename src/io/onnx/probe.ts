@@ -73,3 +73,20 @@ export function shapeOver(at: (batch: number) => Const): Const | null {
   }
   return { kind: 'int', dims: [...probes[0].dims], data };
 }
+
+/**
+ * k when a deferred value is torch.arange(batch)·k shaped [batch, 1, …, 1] (`rank` dims): at each probed
+ * batch size n, [0, k, …, (n − 1)·k]. Null otherwise.
+ */
+export function sampleStep(at: (batch: number) => Const, rank: number): number | null {
+  let k: number | null = null;
+  for (const n of PROBE_BATCHES) {
+    const c = at(n);
+    if (c.dims.length !== rank || c.dims[0] !== n || c.dims.slice(1).some((d) => d !== 1)) return null;
+    const v = Array.from(c.data as ArrayLike<number>, Number);
+    k ??= n > 1 ? v[1] : null;
+    if (k !== null && !(Number.isInteger(k) && k > 0 && v.every((x, i) => x === i * k!))) return null;
+    if (v[0] !== 0) return null;
+  }
+  return k;
+}

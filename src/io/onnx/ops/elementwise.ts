@@ -7,6 +7,7 @@ import type { BinaryFn, BinaryOp, UnaryFn, UnaryOp } from '../../../ir/graph.ts'
 import { broadcastShapes, finiteData, floatsOf } from '../consts.ts';
 import type { Const } from '../consts.ts';
 import { foldBinary, foldUnary, foldWhere } from '../fold.ts';
+import { sampleStep } from '../probe.ts';
 import { NodeError } from '../node.ts';
 import type { DType, NodeContext, OpImporter, OpTable, Value } from '../node.ts';
 import { quote } from '../proto.ts';
@@ -168,8 +169,29 @@ export function operandAt(n: NodeContext, i: number, what: string): Operand {
   return c ? { c } : { v: n.valueAnyBatch(i, what, true) };
 }
 
+/**
+ * Add of an activation and a value deferred for the batch size (probe.ts): torch.arange(batch)·k
+ * shaped [batch, 1, …] offsets each sample's row indices into a [batch·k, …] view
+ * (`h[torch.arange(batch), idx]`), kept as Value.sampleOffset for the Gather that reads it; any other
+ * deferred value must settle into a shape constant. True when the Add is done.
+ */
+function sampleOffsetAdd(n: NodeContext): boolean {
+  const at = [0, 1].find((i) => n.ins[i] && !n.imp.valueOf(n.ins[i]!) && !n.imp.constOf(n.ins[i]!));
+  if (at === undefined) return false;
+  const v = n.imp.valueOf(n.ins[1 - at] ?? '');
+  const k = v && !v.batchAt && !v.merged && !v.sampleOffset ? sampleStep((b) => n.imp.probe(n.ins[at]!, b), n.rankOf(v)) : null;
+  if (k === null) {
+    n.imp.settle(n.ins[at]!);
+    return false;
+  }
+  n.imp.emit({ kind: 'reshape', name: n.name, inputs: [v!.name], output: n.out, outShape: v!.shape }, [...v!.shape], v!.dtype);
+  n.imp.markSampleOffset(n.out, k);
+  return true;
+}
+
 function binary(fn: BinaryFn): OpImporter {
   const activation = (n: NodeContext): void => {
+    if (fn === 'add' && sampleOffsetAdd(n)) return;
     const a = operandAt(n, 0, 'A');
     const b = operandAt(n, 1, 'B');
     // A constant Add/Sub right after a Gemm/MatMul/Conv is that layer's bias (never one holding ±Inf, a mask).
@@ -189,7 +211,7 @@ function binary(fn: BinaryFn): OpImporter {
     }
     emitBinary(n, fn, a, b, n.out);
   };
-  return { fold: (n) => foldBinary(fn, n.constIn(0, 'input 0'), n.constIn(1, 'input 1')), activation };
+  return { fold: (n) => foldBinary(fn, n.constIn(0, 'input 0'), n.constIn(1, 'input 1')), activation, ...(fn === 'add' ? { batchProbe: true } : {}) };
 }
 
 /** Sum, Mean, Max, Min of any number of inputs: the constants folded into one, the rest a chain of binary ops. */

@@ -9,8 +9,10 @@ import { count, floatsOf, intsOf, isBatchDim, normAxis, plainIntsOf, showDims } 
 import type { Const, Dim } from '../consts.ts';
 import { foldExpand, foldGather, foldSlice, sliceWindow } from '../fold.ts';
 import { NodeError } from '../node.ts';
-import type { NodeContext, OpTable } from '../node.ts';
+import type { NodeContext, OpTable, Value } from '../node.ts';
 import { quote } from '../proto.ts';
+import { emitBinary } from './elementwise.ts';
+import { reshapeTo } from './matrix.ts';
 
 /** Slice's starts, ends, axes and steps: attributes before opset 10, constant inputs from then on. */
 function sliceArgs(n: NodeContext, rank: number): { starts: number[]; ends: number[]; axes: number[]; steps: number[] } {
@@ -74,7 +76,40 @@ function lookup(n: NodeContext, table: Const): void {
   n.imp.emit({ kind: 'lookup', name: n.name, inputs: [idx.name], output: n.out, table: { dims: [...table.dims], data: Float32Array.from(floatsOf(table, 'data')) }, indicesShape: idx.shape, outShape }, outShape, table.kind === 'float' ? 'float' : 'int');
 }
 
+/**
+ * Gather of rows of a batch-merged view [batch·k, …] by per-sample indices plus torch.arange(batch)·k
+ * (Value.sampleOffset): `h[torch.arange(batch), idx]`, CLIP's end-of-text token, a classifier's last
+ * token. Each sample picks its own rows: a gather-elements of the sample's [k, …] rows.
+ */
+function gatherRows(n: NodeContext, idx: Value): void {
+  const x = n.imp.valueOf(n.ins[0] ?? '');
+  const k = idx.sampleOffset!;
+  if (!x || x.merged !== 'major' || (x.batchAt ?? 0) !== 0 || x.shape[0] !== k || normAxis(n.a.int('axis', 0), x.shape.length) !== 0) {
+    throw new NodeError(`indices ${quote(n.ins[1])} add torch.arange(batch)·${k}; only a Gather along axis 0 of a [batch·${k}, …] view of the data takes them`);
+  }
+  const rest = x.shape.slice(1);
+  const [m, width] = [count(idx.shape), count(rest)];
+  const part = (what: string): string => n.imp.fresh(`${n.name}/${what}`);
+  const rows = reshapeTo(n, { ...x, merged: undefined }, [k, width], part('rows'));
+  // A negative index reads another sample's row in the ONNX graph (b·k − 1 is sample b − 1's last):
+  // moved out of range, it gives NaN instead of a row of this sample.
+  const negative = part('negative');
+  emitBinary(n, 'less', { v: { ...idx, sampleOffset: undefined } }, { c: { kind: 'float', dims: [], data: Float32Array.of(0) } }, negative, `${n.name}/negative`);
+  const away = part('away');
+  emitBinary(n, 'mul', { v: n.imp.valueOf(negative)! }, { c: { kind: 'float', dims: [], data: Float32Array.of(2 ** 24) } }, away, `${n.name}/away`);
+  const local = part('local');
+  emitBinary(n, 'add', { v: { ...idx, sampleOffset: undefined } }, { v: n.imp.valueOf(away)! }, local, `${n.name}/local`);
+  const column = reshapeTo(n, n.imp.valueOf(local)!, [m, 1], part('column'));
+  const spread = part('spread');
+  n.imp.emit({ kind: 'expand', name: `${n.name}/spread`, inputs: [column.name], output: spread, inShape: [m, 1], outShape: [m, width] }, [m, width], idx.dtype);
+  const picked = part('picked');
+  n.imp.emit({ kind: 'gather-elements', name: n.name, inputs: [rows.name, spread], output: picked, axis: 0, inShape: [k, width], outShape: [m, width] }, [m, width], x.dtype);
+  reshapeTo(n, n.imp.valueOf(picked)!, [...idx.shape, ...rest], n.out);
+}
+
 function gather(n: NodeContext): void {
+  const offsets = n.imp.valueOf(n.ins[1] ?? '');
+  if (offsets?.sampleOffset) return gatherRows(n, offsets);
   const table = n.constAt(0);
   if (!n.constAt(1) && table) return lookup(n, table);
   if (!n.constAt(1)) throw new NodeError(`indices ${quote(n.ins[1])} and data both come from the data; a Gather with computed indices is supported from a constant table (an embedding) only`);

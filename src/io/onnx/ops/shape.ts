@@ -4,7 +4,7 @@
  * constants they fold.
  */
 import type { ReshapeOp } from '../../../ir/graph.ts';
-import { count, intsOf, isBatchDim, normAxis, plainIntsOf, showDims, withDims, type Dim } from '../consts.ts';
+import { BatchDim, count, intsOf, isBatchDim, normAxis, plainIntsOf, showDims, withDims, type Dim } from '../consts.ts';
 import type { Const } from '../consts.ts';
 import { foldConcat, foldSlice, foldTranspose, reshapeDims } from '../fold.ts';
 import { NodeError } from '../node.ts';
@@ -25,8 +25,13 @@ function flatten(n: NodeContext): void {
   const axis = raw < 0 ? raw + full : raw;
   if (axis < 0 || axis > full) throw new NodeError(`axis ${raw} is out of range for rank ${full}`);
   if (!n.imp.batched) return emitReshape(n, x, [count(x.shape.slice(0, axis)), count(x.shape.slice(axis))]);
-  if (axis !== 1) {
-    throw new NodeError(`axis ${raw} would ${axis === 0 ? 'flatten the batch dimension into the features' : 'merge the batch dimension with others'}; only axis 1 is supported`);
+  if (axis === 0) throw new NodeError(`axis ${raw} would flatten the batch dimension into the features; axis 1 or later is supported`);
+  if (axis > 1) {
+    // [batch·k, rest]: the batch merged into the rows, as a Reshape to that shape (a Gather picking
+    // one row per sample follows in PyTorch's h[torch.arange(batch), idx]).
+    const target: Dim[] = [new BatchDim(count(x.shape.slice(0, axis - 1))), count(x.shape.slice(axis - 1))];
+    const r = reshapeBatch(x, target, false, n.imp.declaredBatch, showDims(target));
+    return emitReshape(n, x, r.shape, n.out, r.batchAt, r.merged);
   }
   emitReshape(n, x, [count(x.shape)]);
 }
