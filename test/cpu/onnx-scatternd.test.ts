@@ -170,8 +170,10 @@ describe('Gather of one row per sample (h[torch.arange(batch), idx])', () => {
     }
   });
 
-  it('refuses the offset indices anywhere but that Gather, naming the node', () => {
+  it('refuses the offset indices anywhere but that Gather (a graph output too), naming the node', () => {
     const msg = usageMessage(() => importOnnx(rowPick(0, [{ op: 'Cast', inputs: ['lin'], outputs: ['y'], attrs: { to: 1 }, name: 'use' }]), 'm.onnx'));
     expect(msg).toBe('m.onnx: node "use" (Cast): input "lin" holds row indices plus torch.arange(batch)·3; only a Gather of a [batch·3, …] view takes it');
+    const out = usageMessage(() => importOnnx(rowPick(0, [{ op: 'Identity', inputs: ['lin'], outputs: ['y'] }]), 'm.onnx'));
+    expect(out).toBe('m.onnx: graph output "y" holds row indices plus torch.arange(batch)·3, which only a Gather of a [batch·3, …] view can read');
   });
 });

@@ -434,6 +434,7 @@ class Importer implements ImportState {
     const v = this.valueOf(r);
     if (v?.merged) throw new UsageError(`${this.file}: graph output ${quote(name)} has the batch merged with another dim into axis ${v.batchAt ?? 0}; outputs must have a separate batch dimension first`);
     if (v?.batchAt) throw new UsageError(`${this.file}: graph output ${quote(name)} has the batch dimension at axis ${v.batchAt}; outputs must have it first`);
+    if (v?.sampleOffset) throw new UsageError(`${this.file}: graph output ${quote(name)} holds row indices plus torch.arange(batch)·${v.sampleOffset}, which only a Gather of a [batch·${v.sampleOffset}, …] view can read`);
     if (v) return v;
     const c = this.consts.get(r)!;
     const inf = this.infinite.get(r);
