@@ -82,7 +82,7 @@ export function adaptData(f: AdaptFlags, net: Network, cfg: XbarConfig, limit: n
     return { train: part(0, limit), held: { name: `${f.dataset} training split, held out`, ...held, calibration: evalData.calibration }, evalData };
   }
   if (f.inputs === undefined || f.labels === undefined) throw new UsageError(`one of --dataset ${BUILTIN_DATASETS.join('|')} or --inputs X.npy --labels y.npy is required`);
-  const all = npyEvalData(f.inputs, f.labels, undefined, shape, undefined, cal, classes);
+  const all = npyEvalData(f.inputs, f.labels, undefined, shape, undefined, cal, classes, net.inputs);
   if (all.n < holdout + 1) throw new UsageError(`--holdout ${holdout}: --inputs has ${all.n} samples; at least one must be left to train on`);
   const nTrain = Math.min(limit, all.n - holdout);
   const s = all.sampleSize;

@@ -85,7 +85,7 @@ function buildProgram(): Command {
     .description('train digital low-rank adapters (LoRA) for an analog model with its weights frozen: hardware-aware, or on one chip with --chip; --full trains the weights themselves')
     .requiredOption('--model <m.onnx>', `ONNX model (opsets ${MIN_OPSET}-${MAX_OPSET})`)
     .option('--dataset <name>', 'built-in dataset: trains on its training split, reports on its test split')
-    .option('--inputs <X.npy>', 'inputs shaped [N, ...model input] (the last --holdout are held out)')
+    .option('--inputs <X.npy>', 'inputs shaped [N, ...model input] (the last --holdout are held out); a .npz holds one array per graph input, by ONNX name')
     .option('--labels <y.npy>', 'integer class labels [N]')
     .option('--config <cfg.json>', 'hardware config (JSON, DESIGN.md section 7)')
     .addOption(new Option('--preset <name>', 'base preset').choices(PRESET_NAMES))

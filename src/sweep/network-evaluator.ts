@@ -89,5 +89,5 @@ function dataFor(net: Network, setup: SweepEvalSetup, limit: number | undefined,
   const classes = modelClasses(net);
   return typeof d === 'string'
     ? builtinEvalData(d, net.input.shape, limit, calSamples, classes)
-    : npyEvalData(d.inputs, d.labels, undefined, net.input.shape, limit, calSamples, classes);
+    : npyEvalData(d.inputs, d.labels, undefined, net.input.shape, limit, calSamples, classes, net.inputs);
 }
