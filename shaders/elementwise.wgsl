@@ -72,7 +72,10 @@ fn unary_fn(x: f32) -> f32 {
     case 28u: { return floor(x); }
     case 29u: { return ceil(x); }
     // WGSL's round is ONNX's: halves to even.
-    default: { return round(x); }
+    case 30u: { return round(x); }
+    // From the bits: WGSL lets implementations assume no NaN or infinity in float arithmetic.
+    case 31u: { return select(0.0, 1.0, (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u); }
+    default: { return select(0.0, 1.0, (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u); }
   }
 }
 

@@ -42,6 +42,8 @@ function outputNonNegative(op: NetOp, known: (name: string) => boolean): boolean
         case 'softplus':
         case 'bool':
         case 'not':
+        case 'is-nan':
+        case 'is-inf':
           return true;
         case 'clip':
           return op.min >= 0 || (all && op.max >= 0);

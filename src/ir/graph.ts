@@ -85,7 +85,7 @@ export type UnaryFn =
   | 'elu' | 'celu' | 'selu' | 'softplus' | 'softsign' | 'mish' | 'sign'
   | 'exp' | 'log' | 'neg' | 'abs' | 'reciprocal' | 'sqrt' | 'erf'
   | 'sin' | 'cos' | 'floor' | 'ceil' | 'round'
-  | 'trunc' | 'bool' | 'not';
+  | 'trunc' | 'bool' | 'not' | 'is-nan' | 'is-inf';
 
 /** Elementwise function of one input (UnaryFn). */
 export interface UnaryOp extends OpBase {

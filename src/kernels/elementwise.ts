@@ -17,7 +17,7 @@ export const MAX_TABLE_RANK = 8;
 export const UNARY_FNS = [
   'relu', 'leaky-relu', 'clip', 'sigmoid', 'tanh', 'gelu', 'gelu-tanh', 'hard-sigmoid', 'hard-swish',
   'exp', 'log', 'neg', 'abs', 'reciprocal', 'sqrt', 'erf', 'elu', 'celu', 'selu', 'softplus', 'softsign', 'mish', 'sign',
-  'trunc', 'bool', 'not', 'sin', 'cos', 'floor', 'ceil', 'round',
+  'trunc', 'bool', 'not', 'sin', 'cos', 'floor', 'ceil', 'round', 'is-nan', 'is-inf',
 ] as const;
 export type UnaryFn = (typeof UNARY_FNS)[number];
 /** Binary functions, in the order of their WGSL op codes. */

@@ -65,6 +65,8 @@ export function unaryFnRef(op: Pick<UnaryOp, 'fn' | 'alpha' | 'beta' | 'min' | '
     case 'trunc': return Math.trunc;
     case 'bool': return (v) => (v !== 0 ? 1 : 0);
     case 'not': return (v) => (v === 0 ? 1 : 0);
+    case 'is-nan': return (v) => (Number.isNaN(v) ? 1 : 0);
+    case 'is-inf': return (v) => (v === Infinity || v === -Infinity ? 1 : 0);
   }
 }
 

@@ -147,3 +147,28 @@ describe('F.layer_norm without a weight', () => {
     }
   });
 });
+
+describe('IsNaN and IsInf (torch.nan_to_num, torch.isfinite)', () => {
+  const model = (attrs: Record<string, number> = {}): Uint8Array => buildOnnxModel({
+    opset: 13,
+    inputs: [{ name: 'x', dims: ['batch', 4] }],
+    outputs: [{ name: 'y', dims: ['batch', 4] }],
+    initializers: [{ name: 'zero', dims: [], data: Float32Array.of(0) }, { name: 'seven', dims: [], data: Float32Array.of(7) }],
+    nodes: [
+      { op: 'IsNaN', inputs: ['x'], outputs: ['nan'] },
+      { op: 'Where', inputs: ['nan', 'zero', 'x'], outputs: ['clean'] },
+      { op: 'IsInf', inputs: ['clean'], outputs: ['inf'], attrs, name: 'inf' },
+      { op: 'Where', inputs: ['inf', 'seven', 'clean'], outputs: ['y'] },
+    ],
+  });
+
+  it('replaces NaN by 0 and ±Inf by 7, finite values kept', async () => {
+    const runner = openNetwork({ kind: 'cpu', reason: 'test' }, importOnnx(model(), 'n.onnx'), CFG, true);
+    const x = Float32Array.from([NaN, Infinity, -Infinity, 3.4028234663852886e38, -1.5, 0, 1e-45, 2]);
+    expect(Array.from((await runner.forward(null, x, 2, 0)).output)).toEqual([0, 7, 7, 3.4028234663852886e38, -1.5, 0, 1e-45, 2].map(Math.fround));
+  });
+
+  it('refuses IsInf of one sign only in one line', () => {
+    expect(usageMessage(() => importOnnx(model({ detect_negative: 0 }), 'n.onnx'))).toBe('n.onnx: node "inf" (IsInf): detects infinities of one sign only (detect_negative or detect_positive is 0); only both are supported');
+  });
+});

@@ -248,7 +248,7 @@ describe('digital op registry', () => {
       relu: true, 'leaky-relu': true, clip: true, sigmoid: true, tanh: true, gelu: true, 'gelu-tanh': true, 'hard-sigmoid': true, 'hard-swish': true,
       exp: true, log: true, neg: true, abs: true, reciprocal: true, sqrt: true, erf: true, trunc: true, bool: true, not: true,
       elu: true, celu: true, selu: true, softplus: true, softsign: true, mish: true, sign: true,
-      sin: true, cos: true, floor: true, ceil: true, round: true,
+      sin: true, cos: true, floor: true, ceil: true, round: true, 'is-nan': true, 'is-inf': true,
     };
     const binaryFns: Record<BinaryFn, true> = { add: true, sub: true, mul: true, div: true, pow: true, max: true, min: true, equal: true, less: true, greater: true };
     const u = { ...base, kind: 'unary' as const, name: 'u', alpha: 0, min: -Infinity, max: Infinity };

@@ -42,6 +42,7 @@ describe.skipIf(!gpu)('issue 12 digital ops on WebGPU vs the CPU oracle', () => 
       ['elu', -6, 6], ['celu', -6, 6], ['selu', -6, 6], ['softplus', -30, 30], ['softsign', -9, 9], ['mish', -12, 12], ['sign', -2, 2],
       // Fourier features and NeRF encodings take sin and cos of large arguments.
       ['sin', -3000, 3000], ['cos', -3000, 3000], ['floor', -9, 9], ['ceil', -9, 9], ['round', -9, 9],
+      ['is-nan', -9, 9], ['is-inf', -9, 9],
     ];
     it.each(fns)('%s on ragged, one-row and grid-spanning shapes', async (fn, lo, hi) => {
       const op: UnaryOp = { ...base, kind: 'unary', name: fn, fn, alpha: 0.2, beta: 0.6, min: -Infinity, max: Infinity };
@@ -50,6 +51,11 @@ describe.skipIf(!gpu)('issue 12 digital ops on WebGPU vs the CPU oracle', () => 
       await check(op, [host([1, 613], 3, lo, hi)], 1, tinyGrid());
       if (fn === 'bool' || fn === 'not') await check(op, [{ shape: [1, 9], data: Float32Array.from([0, 1, -0, 2, 0, -3, 0.5, 0, 1]) }], 1);
       if (fn === 'round') await check(op, [{ shape: [1, 8], data: Float32Array.from([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999998, -3.5]) }], 1);
+      if (fn === 'is-nan' || fn === 'is-inf') {
+        // NaN (quiet and with a payload), ±Inf, the largest finite and the smallest subnormal.
+        const x = new Float32Array(new Uint32Array([0x7fc00000, 0xffc00001, 0x7f800000, 0xff800000, 0x7f7fffff, 0x00000001, 0, 0x80000000]).buffer);
+        expect(Array.from(await check(op, [{ shape: [1, 8], data: x }], 1))).toEqual(fn === 'is-nan' ? [1, 1, 0, 0, 0, 0, 0, 0] : [0, 0, 1, 1, 0, 0, 0, 0]);
+      }
     });
   });
 

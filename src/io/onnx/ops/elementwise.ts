@@ -40,7 +40,7 @@ function unary(fn: UnaryFn): (n: NodeContext) => void {
     }
     if (fn === 'clip') ({ min, max } = clipBounds(n));
     const op: UnaryOp = { kind: 'unary', name: n.name, inputs: [x.name], output: n.out, fn, alpha, min, max, ...(beta === undefined ? {} : { beta }) };
-    const dtype: DType = fn === 'not' || fn === 'bool' ? 'bool' : fn === 'neg' || fn === 'abs' || fn === 'clip' || fn === 'sign' ? x.dtype : 'float';
+    const dtype: DType = fn === 'not' || fn === 'bool' || fn === 'is-nan' || fn === 'is-inf' ? 'bool' : fn === 'neg' || fn === 'abs' || fn === 'clip' || fn === 'sign' ? x.dtype : 'float';
     n.imp.emit(op, [...x.shape], dtype, x.batchAt, x.merged);
   };
 }
@@ -346,5 +346,8 @@ export const ELEMENTWISE_OPS: OpTable = {
   Reciprocal: math('reciprocal'),
   Sqrt: math('sqrt'),
   Not: math('not'),
+  // torch.isnan, torch.nan_to_num, torch.isfinite; IsInf of one sign only (torch.isposinf) is refused.
+  IsNaN: math('is-nan'),
+  IsInf: { ...math('is-inf'), activation: (n) => { if (n.a.int('detect_negative', 1) !== 1 || n.a.int('detect_positive', 1) !== 1) throw new NodeError('detects infinities of one sign only (detect_negative or detect_positive is 0); only both are supported'); unary('is-inf')(n); } },
   OneHot: { activation: oneHot },
 };
