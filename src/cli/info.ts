@@ -28,7 +28,14 @@ export async function gatherInfo(choice: BackendChoice, version: string): Promis
       wgslLanguageFeatures: ctx.caps.wgslLanguageFeatures,
     };
   } finally {
+    // Two CI runs ended `info` with SIGSEGV at process exit on lavapipe, a device opened and dropped
+    // at once; every other command has waited on its queue before releasing it, and none has. So
+    // info lets the queue go idle before the release, and the release finish (the device lost)
+    // before it returns.
+    const device = backend.kind === 'webgpu' ? backend.session.ctx.device : null;
+    if (device) await device.queue.onSubmittedWorkDone();
     releaseBackend(backend);
+    if (device) await device.lost;
   }
 }
 
