@@ -3,6 +3,7 @@
  * (coordinates, not the GPU kernels' stride tables) so it can check them. Arithmetic in f64, results
  * rounded to f32 once.
  */
+import { roundHalfEven } from '../crossbar/rounding.ts';
 import type { BinaryFn, ConvOp, PoolOp, UnaryOp } from '../ir/graph.ts';
 import { gemmRef } from './gemm.ts';
 
@@ -68,11 +69,6 @@ export function unaryFnRef(op: Pick<UnaryOp, 'fn' | 'alpha' | 'beta' | 'min' | '
     case 'is-nan': return (v) => (Number.isNaN(v) ? 1 : 0);
     case 'is-inf': return (v) => (v === Infinity || v === -Infinity ? 1 : 0);
   }
-}
-
-/** The nearest integer, halves to even (ONNX Round). */
-export function roundHalfEven(v: number): number {
-  return Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v);
 }
 
 /** ln(1 + eˣ) without overflow for large x or loss for very negative x. */

@@ -4,6 +4,7 @@
  * are computed in f64 and rounded to f32 once.
  */
 import { BatchDim, FoldError, broadcastShapes, count, floatsOf, isBatchDim, normAxis, plainIntsOf } from './consts.ts';
+import { roundHalfEven } from '../../crossbar/rounding.ts';
 import { rowMajorStrides as strides } from '../../ir/tensor.ts';
 import type { BinaryFn, Const, Dim } from './consts.ts';
 
@@ -134,8 +135,8 @@ const FLOAT_FNS: Readonly<Record<string, (v: number) => number>> = {
   Cos: Math.cos,
   Floor: Math.floor,
   Ceil: Math.ceil,
-  // Halves to even, as ONNX Round (src/reference/ops.ts roundHalfEven; io may not import the oracle).
-  Round: (v) => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v)),
+  // Halves to even, as ONNX Round.
+  Round: roundHalfEven,
 };
 
 /** Folds an elementwise op of one input (Neg/Abs on integers too, Not on booleans), or returns null when folding it is not supported. */

@@ -5,6 +5,7 @@
  * reaches its crossbar as the float values it stands for; on activations they are the IR's divide,
  * round (ties to even, as ONNX), add and clip, then subtract and multiply, per tensor or per axis.
  */
+import { clamp, roundHalfEven } from '../../../crossbar/rounding.ts';
 import type { UnaryFn } from '../../../ir/graph.ts';
 import { count, floatsOf, normAxis } from '../consts.ts';
 import type { Const } from '../consts.ts';
@@ -55,11 +56,6 @@ function rangeOf(n: NodeContext): readonly [number, number] {
   return r;
 }
 
-/** Round half to even, as ONNX QuantizeLinear rounds. */
-function roundHalfEven(v: number): number {
-  return Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v);
-}
-
 /** Element i's parameter index in a tensor of `dims`. */
 function paramIndex(p: Params, dims: readonly number[]): (i: number) => number {
   if (p.axis === null) return () => 0;
@@ -73,7 +69,8 @@ function foldQuantize(n: NodeContext): Const {
   const p = params(n, x.dims, x.dims.length);
   const [lo, hi] = rangeOf(n);
   const at = paramIndex(p, x.dims);
-  const data = Array.from(floatsOf(x, 'x'), (v, i) => Math.min(Math.max(roundHalfEven(Math.fround(v / p.scale[at(i)])) + p.zero[at(i)], lo), hi));
+  // Round half to even, as ONNX QuantizeLinear rounds.
+  const data = Array.from(floatsOf(x, 'x'), (v, i) => clamp(roundHalfEven(Math.fround(v / p.scale[at(i)])) + p.zero[at(i)], lo, hi));
   const z = n.optConst(2, 'zero point');
   return { kind: 'int', dims: x.dims, data, elem: z?.kind === 'int' ? z.elem : DataType.UINT8 };
 }
