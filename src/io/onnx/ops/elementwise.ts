@@ -75,6 +75,17 @@ function prelu(n: NodeContext): void {
   emitBinary(n, 'sub', { v: pos }, { v: n.imp.valueOf(scaled)! }, n.out);
 }
 
+/**
+ * Emits a node as `steps` IR ops in a row: step k writes a fresh `out/k+1` named `name/k+1`, the last
+ * the node's own output under its own name.
+ */
+export function emitChain(n: NodeContext, steps: number, emit: (k: number, out: string, name: string) => void): void {
+  for (let k = 0; k < steps; k++) {
+    const last = k === steps - 1;
+    emit(k, last ? n.out : n.imp.fresh(`${n.out}/${k + 1}`), last ? n.name : `${n.name}/${k + 1}`);
+  }
+}
+
 /** Emits unary `fn` (one without parameters) of `v` into `out`, where `v`'s batch sits; returns the new value. */
 export function emitUnary(n: NodeContext, fn: UnaryFn, v: Value, out: string, name = n.name, dtype: DType = 'float'): Value {
   n.imp.emit({ kind: 'unary', name, inputs: [v.name], output: out, fn, alpha: 0, min: -Infinity, max: Infinity }, [...v.shape], dtype, v.batchAt, v.merged);
@@ -241,11 +252,8 @@ function variadic(fn: 'add' | 'max' | 'min', mean: boolean): OpImporter {
         n.imp.emit({ kind: 'reshape', name: n.name, inputs: [acc.name], output: n.out, outShape: acc.shape }, [...acc.shape], acc.dtype);
         return;
       }
-      steps.forEach((s, k) => {
-        const last = k === steps.length - 1;
-        const stepFn = mean && last ? 'mul' : fn;
-        const out = last ? n.out : n.imp.fresh(`${n.out}/${k + 1}`);
-        emitBinary(n, stepFn, { v: acc }, s, out, last ? n.name : `${n.name}/${k + 1}`);
+      emitChain(n, steps.length, (k, out, name) => {
+        emitBinary(n, mean && k === steps.length - 1 ? 'mul' : fn, { v: acc }, steps[k], out, name);
         acc = n.imp.valueOf(out)!;
       });
     },

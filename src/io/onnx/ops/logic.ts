@@ -9,7 +9,7 @@ import type { Const } from '../consts.ts';
 import { broadcastIndex } from '../fold.ts';
 import { NodeError } from '../node.ts';
 import type { DType, NodeContext, OpImporter, OpTable } from '../node.ts';
-import { emitBinary, emitUnary, operandAt, type Operand } from './elementwise.ts';
+import { emitBinary, emitChain, emitUnary, operandAt, type Operand } from './elementwise.ts';
 
 /** An operand of a step: input A, input B, or an earlier step's result (its index). */
 type Ref = 'A' | 'B' | number;
@@ -36,10 +36,8 @@ function composite(steps: (n: NodeContext) => Step[], f: (n: NodeContext) => (a:
       const done: Operand[] = [];
       const get = (r: Ref): Operand => (typeof r === 'number' ? done[r] : inputs[r]);
       const chain = steps(n);
-      chain.forEach((s, k) => {
-        const last = k === chain.length - 1;
-        const out = last ? n.out : n.imp.fresh(`${n.out}/${k + 1}`);
-        const name = last ? n.name : `${n.name}/${k + 1}`;
+      emitChain(n, chain.length, (k, out, name) => {
+        const s = chain[k];
         if ('fn' in s) {
           // A quotient stays exact (no integer truncation): Mod rounds it itself.
           emitBinary(n, s.fn, get(s.a), get(s.b), out, name, true);

@@ -13,7 +13,7 @@ import { dataTypeName } from '../decode.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
 import { DataType } from '../proto.ts';
-import { emitBinary } from './elementwise.ts';
+import { emitBinary, emitChain } from './elementwise.ts';
 
 /** The integer range of each type QuantizeLinear writes (its zero point's type; uint8 without one). */
 const RANGES: Readonly<Record<number, readonly [number, number]>> = {
@@ -98,13 +98,11 @@ function activationParams(n: NodeContext, x: Value): Params {
   return p;
 }
 
-/** Emits the chain of steps on `x`, the last writing the node's output. */
+/** Emits the steps on `x`, each reading the one before (elementwise.ts emitChain). */
 function chain(n: NodeContext, x: Value, steps: ((v: Value, out: string, name: string) => void)[]): void {
   let v = x;
-  steps.forEach((step, k) => {
-    const last = k === steps.length - 1;
-    const out = last ? n.out : n.imp.fresh(`${n.out}/${k + 1}`);
-    step(v, out, last ? n.name : `${n.name}/${k + 1}`);
+  emitChain(n, steps.length, (k, out, name) => {
+    steps[k](v, out, name);
     v = n.imp.valueOf(out)!;
   });
 }
