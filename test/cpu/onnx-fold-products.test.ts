@@ -52,3 +52,21 @@ describe('Einsum of constants', () => {
     expect(folded('ij->j', { dims: [2, 3], data: m }, null, [3])).toEqual([5, 7, 9]);
   });
 });
+
+describe('GatherElements of constants', () => {
+  it('folds out[i][j] = data[i][idx[i][j]] along axis 1, a negative index from the end', () => {
+    const bytes = buildOnnxModel({
+      opset: 13,
+      inputs: [{ name: 'x', dims: ['batch', 2, 2] }],
+      outputs: [{ name: 'y', dims: ['batch', 2, 2] }],
+      initializers: [{ name: 'd', dims: [2, 3], data: Float32Array.of(1, 2, 3, 4, 5, 6) }, { name: 'i', dims: [2, 2], data: BigInt64Array.of(2n, 0n, -1n, 1n) }],
+      nodes: [
+        { op: 'GatherElements', inputs: ['d', 'i'], outputs: ['g'], attrs: { axis: 1 } },
+        { op: 'Add', inputs: ['x', 'g'], outputs: ['y'] },
+      ],
+    });
+    const op = importOnnx(bytes, 'g.onnx').ops[0];
+    if (op.kind !== 'binary' || !op.b) throw new Error('expected one Add of a constant');
+    expect(Array.from(op.b.data)).toEqual([3, 1, 6, 5]);
+  });
+});

@@ -5,6 +5,7 @@
  * `constant` op, the same in every sample.
  */
 import type { GatherOp, PadOp } from '../../../ir/graph.ts';
+import { rowMajorStrides } from '../../../ir/tensor.ts';
 import { count, floatsOf, intsOf, isBatchDim, normAxis, plainIntsOf, showDims } from '../consts.ts';
 import type { Const, Dim } from '../consts.ts';
 import { foldExpand, foldGather, foldSlice, sliceWindow } from '../fold.ts';
@@ -93,12 +94,13 @@ function gatherRows(n: NodeContext, idx: Value): void {
   const rows = reshapeTo(n, { ...x, merged: undefined }, [k, width], part('rows'));
   // A negative index reads another sample's row in the ONNX graph (b·k − 1 is sample b − 1's last):
   // moved out of range, it gives NaN instead of a row of this sample.
+  const plain: Value = { ...idx, sampleOffset: undefined };
   const negative = part('negative');
-  emitBinary(n, 'less', { v: { ...idx, sampleOffset: undefined } }, { c: { kind: 'float', dims: [], data: Float32Array.of(0) } }, negative, `${n.name}/negative`);
+  emitBinary(n, 'less', { v: plain }, { c: { kind: 'float', dims: [], data: Float32Array.of(0) } }, negative, `${n.name}/negative`);
   const away = part('away');
   emitBinary(n, 'mul', { v: n.imp.valueOf(negative)! }, { c: { kind: 'float', dims: [], data: Float32Array.of(2 ** 24) } }, away, `${n.name}/away`);
   const local = part('local');
-  emitBinary(n, 'add', { v: { ...idx, sampleOffset: undefined } }, { v: n.imp.valueOf(away)! }, local, `${n.name}/local`);
+  emitBinary(n, 'add', { v: plain }, { v: n.imp.valueOf(away)! }, local, `${n.name}/local`);
   const column = reshapeTo(n, n.imp.valueOf(local)!, [m, 1], part('column'));
   const spread = part('spread');
   n.imp.emit({ kind: 'expand', name: `${n.name}/spread`, inputs: [column.name], output: spread, inShape: [m, 1], outShape: [m, width] }, [m, width], idx.dtype);
@@ -267,14 +269,13 @@ function foldGatherElements(n: NodeContext): Const | null {
   const L = data.dims[axis];
   const idx = plainIntsOf(ind, 'indices');
   const src = floatsOf(data, 'data');
-  const inStrides = data.dims.map((_, d) => count(data.dims.slice(d + 1)));
+  const [inStrides, outStrides] = [rowMajorStrides(data.dims), rowMajorStrides(ind.dims)];
   const out = idx.map((raw, i) => {
     const j = raw < 0 ? raw + L : raw;
     if (!Number.isInteger(j) || j < 0 || j >= L) throw new NodeError(`index ${raw} is out of range for an axis of ${L}`);
     let rem = i;
     let at = 0;
-    ind.dims.forEach((_, d) => {
-      const stride = count(ind.dims.slice(d + 1));
+    outStrides.forEach((stride, d) => {
       const c = Math.floor(rem / stride);
       rem %= stride;
       at += (d === axis ? j : c) * inStrides[d];
