@@ -7,6 +7,14 @@ fn at(t: array<vec4<u32>, 2>, d: u32) -> u32 { return t[d / 4u][d % 4u]; }
 fn at_i(t: array<vec4<i32>, 2>, d: u32) -> i32 { return t[d / 4u][d % 4u]; }
 fn geo(k: u32) -> u32 { return P.geo[k / 4u][k % 4u]; }
 
+// The element an index value picks along an axis of `len` (negative ones from the end), or −1 for a
+// value that is not an integer in [−len, len) (src/reference/tensor-ops.ts lookupRow).
+fn pick(v: f32, len: u32) -> i32 {
+  let n = f32(len);
+  if (!(v >= -n && v < n && v == floor(v))) { return -1; }
+  return i32(select(v, v + n, v < 0.0));
+}
+
 // Embedding lookup: Y[j, c] = T[row(X[j]), c] for table T [P.Lin rows, P.inner], X the f32 index values
 // (P.J of them); a value that is not an integer in [−Lin, Lin) gives NaN (src/reference/tensor-ops.ts lookupRow).
 @compute @workgroup_size({{WG}})
@@ -14,14 +22,12 @@ fn lookup_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.y * P.stride + gid.x;
   if (i >= P.n) { return; }
   let c = i % P.inner;
-  let v = X[i / P.inner];
-  let rows = f32(P.Lin);
-  if (!(v >= -rows && v < rows && v == floor(v))) {
+  let r = pick(X[i / P.inner], P.Lin);
+  if (r < 0) {
     Y[i] = bitcast<f32>(0x7fc00000u | (P.n & 0u));
     return;
   }
-  let r = u32(select(v, v + rows, v < 0.0));
-  Y[i] = T[r * P.inner + c];
+  Y[i] = T[u32(r) * P.inner + c];
 }
 
 // GatherElements: output element i, at coordinates c of the indices' dims (P.iter: their strides,
@@ -31,13 +37,12 @@ fn lookup_main(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn take_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.y * P.stride + gid.x;
   if (i >= P.n) { return; }
-  let v = T[i];
-  let rows = f32(P.Lin);
-  if (!(v >= -rows && v < rows && v == floor(v))) {
+  let p = pick(T[i], P.Lin);
+  if (p < 0) {
     Y[i] = bitcast<f32>(0x7fc00000u | (P.n & 0u));
     return;
   }
-  let r = u32(select(v, v + rows, v < 0.0));
+  let r = u32(p);
   var rem = i;
   var off = 0u;
   for (var d = 0u; d < P.rank; d++) {

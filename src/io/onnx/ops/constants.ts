@@ -106,13 +106,9 @@ function constantOfShape(n: NodeContext): void {
   if (!isBatchDim(b) || rest.some(isBatchDim)) {
     throw new NodeError(`shape ${showDims(dims)} holds the batch size in more than one dim`);
   }
-  if (b.k === 1) {
-    const per = fill(rest as number[]);
-    n.constValue(per, per.dims, 'value', n.out, per.kind === 'int' ? 'int' : 'float', at);
-    return;
-  }
-  const per = fill(dims.map((d) => (isBatchDim(d) ? d.k : d)));
-  n.constValue(per, per.dims, 'value', n.out, per.kind === 'int' ? 'int' : 'float', at, 'major');
+  const merged = b.k !== 1;
+  const per = fill(merged ? dims.map((d) => (isBatchDim(d) ? d.k : d)) : (rest as number[]));
+  n.constValue(per, per.dims, 'value', n.out, per.kind === 'int' ? 'int' : 'float', at, merged ? 'major' : undefined);
 }
 
 /** What Cast's `to` makes of a value. */
