@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm; T5's relative position bias and rotary embeddings; torch.gather; rows picked per sample by h[torch.arange(batch), idx]), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm; T5's relative position bias and rotary embeddings; torch.gather; rows picked per sample by h[torch.arange(batch), idx]; a Conv3d video network), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
@@ -266,6 +266,30 @@ class RowPick(nn.Module):
         return h[b, x[..., 0].argmax(dim=-1)] + h[b, last] * 2
 
 
+class Video(nn.Module):
+    """A small video network (torchvision's r3d/r2plus1d blocks): Conv3d with BatchNorm3d, strides, depth padding and dilation, groups, MaxPool3d, AdaptiveAvgPool3d."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv3d(3, 8, (3, 3, 3), stride=(1, 2, 2), padding=(1, 1, 1), bias=False), nn.BatchNorm3d(8), nn.ReLU())
+        self.spatial = nn.Conv3d(8, 8, (1, 3, 3), padding=(0, 1, 1), groups=2)
+        self.temporal = nn.Conv3d(8, 12, (3, 1, 1), stride=(2, 1, 1), padding=(2, 0, 0), dilation=(2, 1, 1))
+        self.bn = nn.BatchNorm3d(12)
+        self.pool = nn.MaxPool3d((2, 2, 2), stride=(1, 2, 2), padding=(1, 0, 0))
+        self.fc = nn.Linear(12, 5)
+        for bn in (self.stem[1], self.bn):
+            # Trained-looking statistics, so folding them into the crossbar weights is tested.
+            bn.running_mean.uniform_(-0.5, 0.5)
+            bn.running_var.uniform_(0.5, 2.0)
+            nn.init.uniform_(bn.weight, 0.5, 1.5)
+            nn.init.uniform_(bn.bias, -0.2, 0.2)
+
+    def forward(self, x):
+        h = torch.relu(self.spatial(self.stem(x)))
+        h = self.pool(self.bn(self.temporal(h)) + 0.1)
+        return self.fc(F.adaptive_avg_pool3d(h, 1).flatten(1))
+
+
 def latest():
     """Cases added after later()'s, from their own seed."""
     torch.manual_seed(2)
@@ -290,6 +314,7 @@ def latest():
                                                 + torch.gather(x, 1, torch.tensor([[5, 0, 2]]).expand(x.shape[0], 3))), nn.Linear(3, 2)), (8,), 13, True),
         'row-pick': (RowPick(), (5, 6), 13, True),
         'row-pick-17': (RowPick(), (5, 6), 17, True),
+        'video-conv3d': (Video(), (3, 6, 10, 10), 13, True),
     }
 
 

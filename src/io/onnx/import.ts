@@ -17,7 +17,7 @@ import type { Const } from './consts.ts';
 import { dataTypeName, decodeModel, decodeTensor } from './decode.ts';
 import type { DecodedModel } from './decode.ts';
 import { NodeContext, NodeError } from './node.ts';
-import type { BatchMerge, DType, ImportState, MatrixOp, OpImporter, Value } from './node.ts';
+import type { BatchMerge, DType, FoldTarget, ImportState, MatrixOp, OpImporter, Value } from './node.ts';
 import { OP_IMPORTERS } from './ops/index.ts';
 import { holdsBatch, probeState, shapeOver, type Deferred } from './probe.ts';
 import { DataType, bare, int64ToNumber, quote } from './proto.ts';
@@ -406,22 +406,42 @@ class Importer implements ImportState {
     return this.producer.get(this.resolve(value));
   }
 
-  foldTarget(value: string): MatrixOp | null {
+  foldTarget(value: string): FoldTarget | null {
     const v = this.resolve(value);
+    if ((this.uses.get(v) ?? 0) !== 1) return null;
+    const stack = this.stacks.get(v);
+    if (stack) return { value: v, layers: stack, rank: this.values.get(v)!.shape.length };
     const p = this.producer.get(v);
     if (!p || (p.kind !== 'linear' && p.kind !== 'conv')) return null;
     // A tied layer's weights serve every use: folding a later op into them would change the others.
-    if ((this.uses.get(v) ?? 0) !== 1 || (p.kind === 'linear' && p.tie !== undefined)) return null;
-    return p;
+    if (p.kind === 'linear' && p.tie !== undefined) return null;
+    return { value: v, layers: [p], rank: p.kind === 'linear' ? p.inShape.length : 3 };
   }
 
-  renameOutput(op: MatrixOp, to: string): void {
-    const v = this.values.get(op.output)!;
-    this.producer.delete(op.output);
+  foldInto(t: FoldTarget, to: string, change: (op: MatrixOp) => void): void {
+    const [first, ...rest] = t.layers;
+    change(first);
+    for (const op of rest) Object.assign(op, { weight: first.weight, bias: first.bias });
+    const from = t.value;
+    const op = this.producer.get(from)!;
+    const v = this.values.get(from)!;
+    this.producer.delete(from);
     op.output = to;
     this.producer.set(to, op);
     this.values.set(to, { ...v, name: to });
+    const stack = this.stacks.get(from);
+    if (stack) {
+      this.stacks.delete(from);
+      this.stacks.set(to, stack);
+    }
   }
+
+  noteStack(value: string, convs: readonly MatrixOp[]): void {
+    this.stacks.set(value, convs);
+  }
+
+  /** Values that stack the per-depth convs of a 3-D convolution (noteStack). */
+  private readonly stacks = new Map<string, readonly MatrixOp[]>();
 
   // ---- the network ----
 

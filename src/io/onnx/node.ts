@@ -20,6 +20,19 @@ export class NodeError extends Error {}
 /** A matrix op that BatchNormalization and bias Adds may fold into. */
 export type MatrixOp = LinearOp | ConvOp;
 
+/**
+ * What a per-channel affine map can fold into: one matrix op, or the per-depth convs of a 3-D
+ * convolution (one weight read at every output depth) whose planes a concat stacks along depth.
+ */
+export interface FoldTarget {
+  /** The value folded into: the matrix op's output or the stack's. */
+  value: string;
+  /** The matrix ops whose weights and biases change; a stack's share one weight. */
+  layers: readonly MatrixOp[];
+  /** Per-sample rank of the folded value, whose channels are the layers' outputs (axis 0 of a conv, the last of a linear layer). */
+  rank: number;
+}
+
 /** What a value holds; the IR carries all three as f32. */
 export type DType = 'float' | 'int' | 'bool';
 
@@ -101,10 +114,12 @@ export interface ImportState {
   noteSource(op: MatrixOp, key: string): void;
   /** The name a value is known by after Identity aliases (PyTorch routes a reused or equal initializer through Identity). */
   canonicalName(name: string): string;
-  /** The matrix op producing `value` when only one reader (the folding node) sees it. */
-  foldTarget(value: string): MatrixOp | null;
-  /** Makes a folded matrix op write the folding node's output instead of its own. */
-  renameOutput(op: MatrixOp, to: string): void;
+  /** The crossbar layer producing `value` when only one reader (the folding node) sees it. */
+  foldTarget(value: string): FoldTarget | null;
+  /** Folds `change` into a target's weight and bias (once for the convs of a stack, which share them) and makes it write `to`. */
+  foldInto(t: FoldTarget, to: string, change: (op: MatrixOp) => void): void;
+  /** Records that `value` stacks the outputs of `convs` along depth, one 3-D convolution's planes, so a per-channel map after it folds into them. */
+  noteStack(value: string, convs: readonly MatrixOp[]): void;
   /**
    * Imports a subgraph's initializers and nodes in place (If's chosen branch), its nodes reading the
    * outer values by name, and binds its outputs to `outputs` (the If node's). `where` names the branch

@@ -213,10 +213,11 @@ function binary(fn: BinaryFn): OpImporter {
       const c = (a.c ?? b.c)!;
       const per = channelVector(target, constShape(n, c, x.shape.length, x.batchAt ?? 0, !!x.merged), floatsOf(c, 'constant operand'));
       if (per) {
-        const bias = new Float32Array(per.length);
-        for (let i = 0; i < per.length; i++) bias[i] = (target.bias ? target.bias[i] : 0) + (fn === 'add' ? per[i] : -per[i]);
-        target.bias = bias;
-        n.imp.renameOutput(target, n.out);
+        n.imp.foldInto(target, n.out, (l) => {
+          const bias = new Float32Array(per.length);
+          for (let i = 0; i < per.length; i++) bias[i] = (l.bias ? l.bias[i] : 0) + (fn === 'add' ? per[i] : -per[i]);
+          l.bias = bias;
+        });
         return;
       }
     }

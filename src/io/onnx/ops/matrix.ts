@@ -4,12 +4,12 @@
  * affine maps (BatchNormalization, bias Adds) into crossbar layers. ConvTranspose is a crossbar linear
  * layer over input pixels followed by an overlap-add (`col2im`), so its weight is programmed once.
  */
-import type { ConvOp, LinearOp, NetOp } from '../../../ir/graph.ts';
+import type { LinearOp, NetOp } from '../../../ir/graph.ts';
 import { count, floatsOf } from '../consts.ts';
 import type { Const } from '../consts.ts';
 import { foldMatMul } from '../fold.ts';
 import { NodeError } from '../node.ts';
-import type { BatchMerge, MatrixOp, NodeContext, OpTable, Value } from '../node.ts';
+import type { BatchMerge, FoldTarget, MatrixOp, NodeContext, OpTable, Value } from '../node.ts';
 import { spatial, spatialInput, spatialOut, spatialPads, spatialPair } from './window.ts';
 import type { Spatial } from './window.ts';
 
@@ -200,42 +200,6 @@ function broadcastLead(a: number[], b: number[]): number[] | null {
   return out;
 }
 
-function conv(n: NodeContext): void {
-  const x = n.value(0, 'X');
-  const s = spatialInput(n, x, 'convolution');
-  const w = n.constIn(1, 'W (weight)');
-  if (w.dims.length !== (s.oneD ? 3 : 4)) throw new NodeError(`weight W has dims [${w.dims.join(', ')}] for a ${s.oneD ? 1 : 2}-D input`);
-  const [cout, cinG] = w.dims;
-  const [kh, kw] = s.oneD ? [1, w.dims[2]] : [w.dims[2], w.dims[3]];
-  const cin = s.C;
-  const group = n.a.int('group', 1);
-  if (group < 1 || cin % group !== 0 || cout % group !== 0 || cin / group !== cinG) {
-    throw new NodeError(`input has ${cin} channels, weight is [${w.dims.join(', ')}] with group ${group}: inconsistent`);
-  }
-  const ks = n.a.ints('kernel_shape', null);
-  if (ks && ks.join() !== w.dims.slice(2).join()) throw new NodeError(`kernel_shape [${ks.join(', ')}] does not match weight [${w.dims.slice(2).join(', ')}]`);
-  const strides = spatialPair(n, 'strides', s, 1);
-  const dilations = spatialPair(n, 'dilations', s, 1);
-  const geo = spatial(n, s, [kh, kw], strides, dilations, false);
-  const b = n.optConst(2, 'B (bias)');
-  let bias: Float32Array | null = null;
-  if (b) {
-    if (count(b.dims) !== cout) throw new NodeError(`bias B has dims [${b.dims.join(', ')}], expected [${cout}]`);
-    bias = Float32Array.from(floatsOf(b, 'bias B'));
-  }
-  const input = s.oneD ? reshapeTo(n, x, [cin, 1, s.size[1]]) : x;
-  const outShape: [number, number, number] = [cout, geo.out[0], geo.out[1]];
-  const out = s.oneD ? n.imp.fresh(`${n.name}/2d`) : n.out;
-  const op: ConvOp = {
-    kind: 'conv', name: n.name, inputs: [input.name], output: out, layerIndex: -1,
-    weight: Float32Array.from(floatsOf(w, 'weight W')), bias, cin, cout, group, kh, kw,
-    strides, pads: geo.pads, dilations, inShape: [cin, s.size[0], s.size[1]], outShape,
-  };
-  n.imp.emit(op, [...outShape]);
-  n.imp.noteSource(op, `Conv\u0000${n.imp.canonicalName(n.ins[1])}`);
-  if (s.oneD) reshapeTo(n, n.imp.valueOf(out)!, spatialOut(s, cout, geo.out), n.out);
-}
-
 /** ConvTranspose's output size and pads (ONNX: explicit pads, output_shape, or auto_pad). */
 function transposedGeometry(n: NodeContext, s: Spatial, k: [number, number], st: [number, number], dil: [number, number], outPad: [number, number]): { out: [number, number]; pads: [number, number, number, number] } {
   const autoPad = n.a.str('auto_pad', 'NOTSET');
@@ -332,9 +296,10 @@ function stripLeadingOnes(dims: readonly number[]): number[] {
  * output channel (a linear layer's last axis, a conv's axis 0), or null when it varies along other
  * axes or would broadcast the layer's output to a bigger shape.
  */
-export function channelVector(op: MatrixOp, bShape: readonly number[], data: Float32Array): Float32Array | null {
+export function channelVector(t: FoldTarget, bShape: readonly number[], data: Float32Array): Float32Array | null {
+  const op = t.layers[0];
   const C = op.kind === 'linear' ? op.N : op.cout;
-  const rank = op.kind === 'linear' ? op.inShape.length : 3;
+  const rank = t.rank;
   if (bShape.length > rank) return null;
   const padded = [...new Array<number>(rank - bShape.length).fill(1), ...bShape];
   const at = op.kind === 'linear' ? rank - 1 : 0;
@@ -362,6 +327,5 @@ export const MATRIX_OPS: OpTable = {
   Gemm: { activation: gemm },
   // Of two constants (spectral_norm's σ, a weight computed in the graph) it folds.
   MatMul: { activation: matmul, fold: (n) => foldMatMul(n.constIn(0, 'A'), n.constIn(1, 'B'), MAX_FOLDED_PRODUCT) },
-  Conv: { activation: conv },
   ConvTranspose: { activation: convTranspose },
 };

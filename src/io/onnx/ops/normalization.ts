@@ -42,9 +42,8 @@ function batchNorm(n: NodeContext): void {
   }
   const target = n.imp.foldTarget(x.name);
   // A linear layer's channels are its outputs only when each sample is one vector.
-  if (target && (target.kind === 'conv' || target.inShape.length === 1)) {
-    foldChannelAffine(target, s, t);
-    n.imp.renameOutput(target, n.out);
+  if (target && target.layers.every((l) => l.kind === 'conv' || l.inShape.length === 1)) {
+    n.imp.foldInto(target, n.out, (l) => foldChannelAffine(l, s, t));
     return;
   }
   const op: AffineOp = {

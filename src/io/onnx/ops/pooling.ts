@@ -7,7 +7,7 @@ import { floatsOf, intsOf, isBatchDim } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
 import { quote } from '../proto.ts';
-import { spatial, spatialInput, spatialOut, spatialPair, windowAxis } from './window.ts';
+import { spatial, spatialInput, spatialOut, spatialPair, volumeAxes } from './window.ts';
 
 function pool(mode: 'max' | 'avg', global: boolean): (n: NodeContext) => void {
   return (n) => {
@@ -52,29 +52,18 @@ function pool(mode: 'max' | 'avg', global: boolean): (n: NodeContext) => void {
  */
 function pool3d(n: NodeContext, x: Value, mode: 'max' | 'avg'): void {
   const [C, D, H, W] = x.shape;
-  const three = (name: string, def: number): number[] => {
-    const v = n.a.ints(name, [def, def, def]);
-    if (v.length !== 3) throw new NodeError(`attribute ${quote(name)} has ${v.length} entries; a 3-D pool needs 3`);
-    return v;
-  };
   const ks = n.a.ints('kernel_shape', null);
   if (!ks || ks.length !== 3) throw new NodeError('needs a 3-entry kernel_shape');
-  const st = three('strides', 1);
-  const dl = three('dilations', 1);
-  const autoPad = n.a.str('auto_pad', 'NOTSET');
-  const p = autoPad === 'NOTSET' || autoPad === '' ? n.a.ints('pads', [0, 0, 0, 0, 0, 0]) : [0, 0, 0, 0, 0, 0];
-  if (p.length !== 6 || p.some((v) => v < 0)) throw new NodeError(`attribute "pads" is [${p.join(', ')}]; a 3-D pool needs 6 non-negative pads`);
-  const ceil = n.a.int('ceil_mode', 0) !== 0;
-  const [gd, gh, gw] = [D, H, W].map((size, i) => windowAxis(autoPad, size, ks[i], st[i], dl[i], [p[i], p[i + 3]], ceil));
+  const [gd, gh, gw] = volumeAxes(n, [D, H, W], ks, n.a.int('ceil_mode', 0) !== 0);
   const countIncludePad = mode === 'avg' && n.a.int('count_include_pad', 0) !== 0;
   const step = (input: Value, inShape: [number, number, number], kernel: [number, number], strides: [number, number], dil: [number, number], pads: [number, number, number, number], outShape: [number, number, number], out: string): Value => {
     n.imp.emit({ kind: 'pool', name: n.name, inputs: [input.name], output: out, mode, kernel, strides, pads, dilations: dil, countIncludePad, inShape, outShape }, [...outShape]);
     return n.imp.valueOf(out)!;
   };
   const slices = reshape(n, x, [C * D, H, W]);
-  const hw = step(slices, [C * D, H, W], [ks[1], ks[2]], [st[1], st[2]], [dl[1], dl[2]], [gh.pads[0], gw.pads[0], gh.pads[1], gw.pads[1]], [C * D, gh.out, gw.out], n.imp.fresh(`${n.name}/hw`));
+  const hw = step(slices, [C * D, H, W], [ks[1], ks[2]], [gh.stride, gw.stride], [gh.dil, gw.dil], [gh.pads[0], gw.pads[0], gh.pads[1], gw.pads[1]], [C * D, gh.out, gw.out], n.imp.fresh(`${n.name}/hw`));
   const cols = reshape(n, hw, [C, D, gh.out * gw.out]);
-  const d = step(cols, [C, D, gh.out * gw.out], [ks[0], 1], [st[0], 1], [dl[0], 1], [gd.pads[0], 0, gd.pads[1], 0], [C, gd.out, gh.out * gw.out], n.imp.fresh(`${n.name}/d`));
+  const d = step(cols, [C, D, gh.out * gw.out], [ks[0], 1], [gd.stride, 1], [gd.dil, 1], [gd.pads[0], 0, gd.pads[1], 0], [C, gd.out, gh.out * gw.out], n.imp.fresh(`${n.name}/d`));
   reshape(n, d, [C, gd.out, gh.out, gw.out], n.out);
 }
 
