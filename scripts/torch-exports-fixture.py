@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm; T5's relative position bias and rotary embeddings; torch.gather; rows picked per sample by h[torch.arange(batch), idx]; a Conv3d video network), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm; T5's relative position bias and rotary embeddings; torch.gather; rows picked per sample by h[torch.arange(batch), idx]; a Conv3d video network; a 3-D U-Net with ConvTranspose3d), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
@@ -290,6 +290,21 @@ class Video(nn.Module):
         return self.fc(F.adaptive_avg_pool3d(h, 1).flatten(1))
 
 
+class UNet3d(nn.Module):
+    """A small 3-D U-Net (Çiçek et al. 2016, medical volumes): Conv3d, MaxPool3d, a ConvTranspose3d up-convolution, a skip concat."""
+
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Sequential(nn.Conv3d(1, 4, 3, padding=1), nn.BatchNorm3d(4), nn.ReLU())
+        self.bottom = nn.Sequential(nn.MaxPool3d(2), nn.Conv3d(4, 8, 3, padding=1), nn.ReLU())
+        self.up = nn.ConvTranspose3d(8, 4, 2, stride=2)
+        self.out = nn.Conv3d(8, 2, 1)
+
+    def forward(self, x):
+        h = self.down(x)
+        return self.out(torch.cat((h, self.up(self.bottom(h))), 1))
+
+
 def latest():
     """Cases added after later()'s, from their own seed."""
     torch.manual_seed(2)
@@ -315,6 +330,7 @@ def latest():
         'row-pick': (RowPick(), (5, 6), 13, True),
         'row-pick-17': (RowPick(), (5, 6), 17, True),
         'video-conv3d': (Video(), (3, 6, 10, 10), 13, True),
+        'unet3d-17': (UNet3d(), (1, 4, 6, 6), 17, True),
     }
 
 

@@ -83,6 +83,46 @@ const CASES: Record<string, Conv3dCase> = {
   'one output depth (the window spans the clip)': { C: 2, O: 4, size: [3, 4, 4], kernel: [3, 3, 3], attrs: {} },
 };
 
+/** A 3-D ConvTranspose case: `out` is the output extent the attributes give, `begin` the leading pads. */
+interface TransposedCase extends Conv3dCase {
+  out: [number, number, number];
+  begin: [number, number, number];
+}
+
+const TRANSPOSED: Record<string, TransposedCase> = {
+  // 3-D U-Net's up-convolution: kernel 2, stride 2.
+  'a 2x2x2 up-convolution with stride 2': { C: 3, O: 2, size: [3, 4, 2], kernel: [2, 2, 2], attrs: { strides: [2, 2, 2] }, out: [6, 8, 4], begin: [0, 0, 0] },
+  'pads, dilation and output_padding': { C: 2, O: 3, size: [4, 3, 3], kernel: [3, 2, 3], attrs: { strides: [2, 1, 2], dilations: [2, 2, 1], pads: [1, 0, 1, 0, 1, 1], output_padding: [1, 0, 1] }, out: [11, 4, 6], begin: [1, 0, 1] },
+  // Stride 3 over a kernel of 1 in depth: the depths between leave only the bias.
+  'depths no column reaches, groups': { C: 4, O: 4, size: [3, 2, 2], kernel: [1, 2, 2], group: 2, attrs: { strides: [3, 1, 1] }, out: [7, 3, 3], begin: [0, 0, 0] },
+};
+
+/** A direct 3-D transposed convolution of one sample (ONNX ConvTranspose, explicit pads). */
+function directConvTranspose3d(c: TransposedCase, x: Float32Array, w: Float32Array, b: Float32Array): Float32Array {
+  const g = c.group ?? 1;
+  const st = (c.attrs.strides as number[] | undefined) ?? [1, 1, 1];
+  const dl = (c.attrs.dilations as number[] | undefined) ?? [1, 1, 1];
+  const [D, H, W] = c.size;
+  const [kd, kh, kw] = c.kernel;
+  const [OD, OH, OW] = c.out;
+  const cg = c.C / g;
+  const og = c.O / g;
+  const y = new Float32Array(c.O * OD * OH * OW);
+  for (let o = 0; o < c.O; o++) y.fill(b[o], o * OD * OH * OW, (o + 1) * OD * OH * OW);
+  for (let ci = 0; ci < c.C; ci++) for (let d = 0; d < D; d++) for (let h = 0; h < H; h++) for (let v = 0; v < W; v++) {
+    const xv = x[((ci * D + d) * H + h) * W + v];
+    const gi = Math.floor(ci / cg);
+    for (let ol = 0; ol < og; ol++) for (let i = 0; i < kd; i++) for (let j = 0; j < kh; j++) for (let k = 0; k < kw; k++) {
+      const od = d * st[0] - c.begin[0] + i * dl[0];
+      const oh = h * st[1] - c.begin[1] + j * dl[1];
+      const ow = v * st[2] - c.begin[2] + k * dl[2];
+      if (od < 0 || od >= OD || oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
+      y[(((gi * og + ol) * OD + od) * OH + oh) * OW + ow] += xv * w[(((ci * og + ol) * kd + i) * kh + j) * kw + k];
+    }
+  }
+  return y;
+}
+
 describe('ONNX Conv with 3-D windows', () => {
   it.each(Object.entries(CASES))('matches a direct 3-D convolution: %s', async (_, c) => {
     const B = 2;
@@ -128,6 +168,26 @@ describe('ONNX Conv with 3-D windows', () => {
     } finally {
       r.destroy();
     }
+  });
+
+  it.each(Object.entries(TRANSPOSED))('ConvTranspose matches a direct 3-D transposed convolution: %s', async (_, c) => {
+    const B = 2;
+    const g = c.group ?? 1;
+    const w = randomArray(c.C * (c.O / g) * c.kernel[0] * c.kernel[1] * c.kernel[2], 6);
+    const b = randomArray(c.O, 7);
+    const x = randomArray(B * c.C * c.size[0] * c.size[1] * c.size[2], 8);
+    const bytes = buildOnnxModel({
+      inputs: [{ name: 'x', dims: ['N', c.C, ...c.size] }],
+      outputs: [{ name: 'y', dims: ['N', c.O, 'd', 'h', 'w'] }],
+      initializers: [{ name: 'W', dims: [c.C, c.O / g, ...c.kernel], data: w }, { name: 'B', dims: [c.O], data: b }],
+      nodes: [{ op: 'ConvTranspose', inputs: ['x', 'W', 'B'], outputs: ['y'], attrs: { ...(g > 1 ? { group: g } : {}), ...c.attrs } }],
+    });
+    const net = importOnnx(bytes, 'convtranspose3d.onnx');
+    const per = x.length / B;
+    const want = [0, 1].flatMap((s) => [...directConvTranspose3d(c, x.subarray(s * per, (s + 1) * per), w, b)]);
+    expect(net.shapes.get(net.output)).toEqual([c.O, ...c.out]);
+    expect(maxAbsDiff(await runOn(CPU, net, IDEAL16, true, x, B), want)).toBeLessThan(1e-5 * maxAbs(want));
+    expect(maxAbsDiff(await runOn(CPU, net, IDEAL16, false, x, B), want)).toBeLessThan(2e-3 * maxAbs(want));
   });
 
   it('refuses a kernel_shape that does not match the weight, naming both', () => {

@@ -1,17 +1,14 @@
 /**
- * Matrix ops (Gemm, MatMul, Conv, ConvTranspose) → the IR's crossbar layers where the weight is a
- * constant (issue 12 item 4), `matmul` of two activations otherwise; and the folding of per-channel
- * affine maps (BatchNormalization, bias Adds) into crossbar layers. ConvTranspose is a crossbar linear
- * layer over input pixels followed by an overlap-add (`col2im`), so its weight is programmed once.
+ * Matrix ops (Gemm, MatMul) → the IR's crossbar layers where the weight is a constant (issue 12
+ * item 4), `matmul` of two activations otherwise; and the folding of per-channel affine maps
+ * (BatchNormalization, bias Adds) into crossbar layers (Conv and ConvTranspose: conv.ts).
  */
-import type { LinearOp, NetOp } from '../../../ir/graph.ts';
-import { count, floatsOf } from '../consts.ts';
+import type { LinearOp } from '../../../ir/graph.ts';
+import { floatsOf } from '../consts.ts';
 import type { Const } from '../consts.ts';
 import { foldMatMul } from '../fold.ts';
 import { NodeError } from '../node.ts';
 import type { BatchMerge, FoldTarget, MatrixOp, NodeContext, OpTable, Value } from '../node.ts';
-import { spatial, spatialInput, spatialOut, spatialPads, spatialPair } from './window.ts';
-import type { Spatial } from './window.ts';
 
 /** Largest product of constants MatMul folds (elements): VGG's 25088×4096 weight times a small matrix. */
 const MAX_FOLDED_PRODUCT = 1 << 26;
@@ -200,82 +197,6 @@ function broadcastLead(a: number[], b: number[]): number[] | null {
   return out;
 }
 
-/** ConvTranspose's output size and pads (ONNX: explicit pads, output_shape, or auto_pad). */
-function transposedGeometry(n: NodeContext, s: Spatial, k: [number, number], st: [number, number], dil: [number, number], outPad: [number, number]): { out: [number, number]; pads: [number, number, number, number] } {
-  const autoPad = n.a.str('auto_pad', 'NOTSET');
-  const full = (i: number): number => st[i] * (s.size[i] - 1) + outPad[i] + (k[i] - 1) * dil[i] + 1;
-  const shape = n.a.ints('output_shape', null);
-  let want: [number, number] | null = null;
-  if (shape) want = s.oneD ? [1, shape[shape.length - 1]] : [shape[shape.length - 2], shape[shape.length - 1]];
-  else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') want = [s.size[0] * st[0], s.size[1] * st[1]];
-  else if (autoPad !== 'NOTSET' && autoPad !== '' && autoPad !== 'VALID') throw new NodeError(`attribute "auto_pad" is ${JSON.stringify(autoPad)}; allowed: NOTSET, VALID, SAME_UPPER, SAME_LOWER`);
-  const pads: [number, number, number, number] = want ? [0, 0, 0, 0] : autoPad === 'VALID' ? [0, 0, 0, 0] : spatialPads(n, s);
-  if (want) {
-    for (let i = 0; i < 2; i++) {
-      // A negative total (an output_shape beyond what the strides reach) pads the end with bias-only rows, as ONNX's reference does.
-      const total = full(i) - want[i];
-      const upper = autoPad === 'SAME_UPPER';
-      pads[i] = upper ? Math.floor(total / 2) : total - Math.floor(total / 2);
-      pads[i + 2] = total - pads[i];
-    }
-  }
-  const out: [number, number] = [full(0) - pads[0] - pads[2], full(1) - pads[1] - pads[3]];
-  if (out[0] < 1 || out[1] < 1) throw new NodeError(`pads [${pads.join(', ')}] leave no output`);
-  return { out, pads };
-}
-
-function convTranspose(n: NodeContext): void {
-  const x = n.value(0, 'X');
-  const s = spatialInput(n, x, 'transposed convolution');
-  const w = n.constIn(1, 'W (weight)');
-  if (w.dims.length !== (s.oneD ? 3 : 4)) throw new NodeError(`weight W has dims [${w.dims.join(', ')}] for a ${s.oneD ? 1 : 2}-D input`);
-  const group = n.a.int('group', 1);
-  const [cin, coutG] = w.dims;
-  const [kh, kw] = s.oneD ? [1, w.dims[2]] : [w.dims[2], w.dims[3]];
-  if (cin !== s.C || group < 1 || cin % group !== 0) throw new NodeError(`input has ${s.C} channels, weight is [${w.dims.join(', ')}] with group ${group}: inconsistent`);
-  const cout = coutG * group;
-  const strides = spatialPair(n, 'strides', s, 1);
-  const dilations = spatialPair(n, 'dilations', s, 1);
-  const outPad = spatialPair(n, 'output_padding', s, 0, 0);
-  const geo = transposedGeometry(n, s, [kh, kw], strides, dilations, outPad);
-  const b = n.optConst(2, 'B (bias)');
-  if (b && count(b.dims) !== cout) throw new NodeError(`bias B has dims [${b.dims.join(', ')}], expected [${cout}]`);
-  const [H, W] = s.size;
-  // Each input pixel's channel vector times W[cin, cout·kh·kw]: a crossbar linear layer over H·W rows.
-  const x3 = s.oneD ? reshapeTo(n, x, [cin, 1, W]) : x;
-  const hwc = n.imp.fresh(`${n.name}/pixels`);
-  n.imp.emit({ kind: 'transpose', name: n.name, inputs: [x3.name], output: hwc, perm: [1, 2, 0], inShape: [cin, H, W] }, [H, W, cin]);
-  const rows = reshapeTo(n, n.imp.valueOf(hwc)!, [H * W, cin]);
-  const wv = floatsOf(w, 'weight W');
-  const cinG = cin / group;
-  const cols = coutG * kh * kw;
-  const parts: Value[] = [];
-  for (let g = 0; g < group; g++) {
-    let xs = rows;
-    if (group > 1) {
-      const sl = n.imp.fresh(`${n.name}/g${g}/in`);
-      n.imp.emit({ kind: 'slice', name: `${n.name}#g${g}`, inputs: [rows.name], output: sl, starts: [0, g * cinG], steps: [1, 1], inShape: rows.shape, outShape: [H * W, cinG] }, [H * W, cinG]);
-      xs = n.imp.valueOf(sl)!;
-    }
-    // ONNX layout [cin, cout/g, kh, kw]: row ci of group g is already (co, i, j)-major.
-    const weight = wv.slice(g * cinG * cols, (g + 1) * cinG * cols);
-    parts.push(emitLinear(n, xs, cinG, cols, weight, null, n.imp.fresh(`${n.name}/g${g}/cols`), group > 1 ? `${n.name}#g${g}` : n.name));
-  }
-  let colsValue = parts[0];
-  if (group > 1) {
-    const cat = n.imp.fresh(`${n.name}/cols`);
-    n.imp.emit({ kind: 'concat', name: n.name, inputs: parts.map((p) => p.name), output: cat, axis: 1, inShapes: parts.map((p) => p.shape) }, [H * W, cout * kh * kw]);
-    colsValue = n.imp.valueOf(cat)!;
-  }
-  const outShape: [number, number, number] = [cout, geo.out[0], geo.out[1]];
-  const out = s.oneD ? n.imp.fresh(`${n.name}/2d`) : n.out;
-  const op: NetOp = {
-    kind: 'col2im', name: n.name, inputs: [colsValue.name], output: out, cout, kh, kw, strides, pads: geo.pads, dilations,
-    inSize: [H, W], bias: b ? Float32Array.from(floatsOf(b, 'bias B')) : null, outShape,
-  };
-  n.imp.emit(op, [...outShape]);
-  if (s.oneD) reshapeTo(n, n.imp.valueOf(out)!, spatialOut(s, cout, geo.out), n.out);
-}
 
 /** How a bias of `dims` broadcasts onto N outputs: 'scalar', 'vector', or null when it does not. */
 function perOutput(dims: readonly number[], N: number): 'scalar' | 'vector' | null {
@@ -327,5 +248,4 @@ export const MATRIX_OPS: OpTable = {
   Gemm: { activation: gemm },
   // Of two constants (spectral_norm's σ, a weight computed in the graph) it folds.
   MatMul: { activation: matmul, fold: (n) => foldMatMul(n.constIn(0, 'A'), n.constIn(1, 'B'), MAX_FOLDED_PRODUCT) },
-  ConvTranspose: { activation: convTranspose },
 };

@@ -81,6 +81,14 @@ export function windowAxis(
   return { out, pads };
 }
 
+/** An INTS attribute of a 3-D window op: one entry per axis, each at least `min`. */
+export function volumeInts(n: NodeContext, name: string, def: number, min = 1): number[] {
+  const v = n.a.ints(name, [def, def, def]);
+  if (v.length !== 3) throw new NodeError(`attribute ${quote(name)} has ${v.length} entries; a 3-D op needs 3`);
+  if (v.some((d) => d < min)) throw new NodeError(`attribute ${quote(name)} is [${v.join(', ')}]; every entry must be ≥ ${min}`);
+  return v;
+}
+
 /** One axis of a 3-D window op ([D, H, W] order): its stride, dilation, output extent and pads. */
 export interface VolumeAxis {
   stride: number;
@@ -91,14 +99,8 @@ export interface VolumeAxis {
 
 /** The three axes of a 3-D window op on per-sample extents `size` ([D, H, W]) from its attributes. */
 export function volumeAxes(n: NodeContext, size: readonly number[], kernel: readonly number[], ceilMode: boolean): VolumeAxis[] {
-  const three = (name: string, def: number): number[] => {
-    const v = n.a.ints(name, [def, def, def]);
-    if (v.length !== 3) throw new NodeError(`attribute ${quote(name)} has ${v.length} entries; a 3-D op needs 3`);
-    if (v.some((d) => d < 1)) throw new NodeError(`attribute ${quote(name)} is [${v.join(', ')}]; every entry must be ≥ 1`);
-    return v;
-  };
-  const st = three('strides', 1);
-  const dl = three('dilations', 1);
+  const st = volumeInts(n, 'strides', 1);
+  const dl = volumeInts(n, 'dilations', 1);
   const autoPad = n.a.str('auto_pad', 'NOTSET');
   const p = autoPad === 'NOTSET' || autoPad === '' ? n.a.ints('pads', [0, 0, 0, 0, 0, 0]) : [0, 0, 0, 0, 0, 0];
   if (p.length !== 6 || p.some((v) => v < 0)) throw new NodeError(`attribute "pads" is [${p.join(', ')}]; a 3-D op needs 6 non-negative pads`);
