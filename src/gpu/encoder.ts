@@ -17,6 +17,8 @@ export interface OpEncoder {
   alloc(bytes: number, label: string): GPUBuffer;
   /** Registers a buffer the op created itself (uniforms, constants) to be destroyed after the batch. */
   temp(buf: GPUBuffer): GPUBuffer;
+  /** A uniform block holding `bytes` freed after the batch (UniformArena); absent: a buffer per dispatch. */
+  uniform?(bytes: ArrayBuffer, label: string): GPUBufferBinding;
   /**
    * A read-only buffer holding `make()` that outlives the batch: the same `owner` (an op) and `label`
    * give the same buffer until its cache is destroyed, so an op's constant tables upload once, not per

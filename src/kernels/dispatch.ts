@@ -14,6 +14,8 @@ export interface Recorder {
   encoder: GPUCommandEncoder;
   /** Registers a buffer to destroy after the recorded work completes. */
   temp(buf: GPUBuffer): GPUBuffer;
+  /** A uniform block holding `bytes` that lives as long as the temporaries (UniformArena); absent: one buffer per dispatch. */
+  uniform?(bytes: ArrayBuffer, label: string): GPUBufferBinding;
 }
 
 /** A binding's buffer: the whole buffer, or a range of it. */
@@ -37,7 +39,7 @@ export interface KernelCall<U extends UniformDecl, B extends BindingDecl> {
 /** A kernel bound to its buffers, ready to record as often as needed (benches re-record one). */
 export interface BoundKernel {
   record(encoder: GPUCommandEncoder, grid: Grid): void;
-  /** The uniform buffer it owns (null when the family has no uniforms). */
+  /** The uniform buffer it owns (null when the family has no uniforms or they live in the caller's arena). */
   readonly uniform: GPUBuffer | null;
   destroy(): void;
 }
@@ -46,12 +48,16 @@ function isBuffer(b: BufferArg): b is GPUBuffer {
   return !('buffer' in b);
 }
 
-/** Binds variant `v` of `k` to `call`'s buffers after checking each against the session's limits. */
+/**
+ * Binds variant `v` of `k` to `call`'s buffers after checking each against the session's limits; its
+ * uniforms go where `place` puts them, else into a buffer of its own.
+ */
 export function bindKernel<V extends VariantParams, U extends UniformDecl, B extends BindingDecl>(
   s: GpuSession,
   k: Kernel<V, U, B>,
   v: V,
   call: KernelCall<U, B>,
+  place?: (bytes: ArrayBuffer, label: string) => GPUBufferBinding,
 ): BoundKernel {
   const what = call.label ? `${k.name}.${call.label}` : k.name;
   const { pipeline, uses } = k.pipeline(s, v);
@@ -76,8 +82,10 @@ export function bindKernel<V extends VariantParams, U extends UniformDecl, B ext
     entries.push({ binding: k.slots[n], resource: b });
   }
   const words = Object.keys(k.uniforms).length > 0 ? packUniforms(k.layout, call.params, what) : null;
-  const uniform = words ? uploadUniform(device, words, `${what}.params`) : null;
-  if (uniform) entries.push({ binding: 0, resource: { buffer: uniform } });
+  const placed = words && place ? place(words, `${what}.params`) : null;
+  const uniform = words && !placed ? uploadUniform(device, words, `${what}.params`) : null;
+  if (placed) entries.push({ binding: 0, resource: placed });
+  else if (uniform) entries.push({ binding: 0, resource: { buffer: uniform } });
   const bindGroup = device.createBindGroup({ label: what, layout: pipeline.getBindGroupLayout(0), entries });
   const maxDim = s.ctx.limits.maxComputeWorkgroupsPerDimension;
   return {
@@ -105,7 +113,7 @@ export function dispatch<V extends VariantParams, U extends UniformDecl, B exten
   v: V,
   call: KernelCall<U, B> & { grid: Grid },
 ): void {
-  const bound = bindKernel(s, k, v, call);
+  const bound = bindKernel(s, k, v, call, rec.uniform?.bind(rec));
   if (bound.uniform) rec.temp(bound.uniform);
   bound.record(rec.encoder, call.grid);
 }

@@ -5,7 +5,7 @@
  */
 import { blockRanges } from '../../crossbar/adc.ts';
 import { programLayer } from '../../crossbar/program.ts';
-import { uploadStorage } from '../../gpu/buffers.ts';
+import { UniformArena, uploadStorage } from '../../gpu/buffers.ts';
 import { ConstantCache, type GpuTensor, type OpEncoder } from '../../gpu/encoder.ts';
 import type { GpuSession } from '../../gpu/runtime.ts';
 import { sizeOf, type ConvOp, type Network } from '../../ir/graph.ts';
@@ -143,6 +143,7 @@ interface Readback {
 
 class GpuBatch implements ExecBatch<GpuTensor> {
   private readonly temps: GPUBuffer[] = [];
+  private readonly uniforms: UniformArena;
   private readonly reads: Readback[] = [];
   private readBytes = 0;
   private readonly e: OpEncoder;
@@ -160,6 +161,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
     constants: ConstantCache,
   ) {
     const { device } = s.ctx;
+    this.uniforms = new UniformArena(device);
     this.e = {
       session: s,
       encoder: device.createCommandEncoder(),
@@ -169,6 +171,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
         return b;
       },
       temp: (b) => (this.temps.push(b), b),
+      uniform: (bytes, label) => this.uniforms.put(bytes, label),
       constant: (owner, label, make) => constants.get(owner, label, make),
     };
   }
@@ -355,6 +358,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
       await this.flush();
     } finally {
       for (const t of this.temps) t.destroy();
+      this.uniforms.destroy();
     }
   }
 }
