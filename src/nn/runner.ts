@@ -190,7 +190,7 @@ class Runner<T> implements NetworkRunner {
       const l = this.layers[layer];
       // The adapter branch reads the layer's input rows (one per vector) beside the analog output.
       return b.adapter(layer, t, this.matrixOutput(b, h, layer, t, B, offset, use, neg), B * l.vectorsPerUse);
-    }, keep ? (name, t) => kept.set(name, b.read(t)) : undefined);
+    }, keep ? (name, t) => kept.set(name, b.read(t)) : undefined, !keep);
     const out = b.read(y);
     await b.finish();
     return {

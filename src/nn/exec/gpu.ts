@@ -144,6 +144,10 @@ interface Readback {
 class GpuBatch implements ExecBatch<GpuTensor> {
   private readonly temps: GPUBuffer[] = [];
   private readonly uniforms: UniformArena;
+  /** Storage this batch allocated, the held values sharing each buffer, and released buffers by size (walkNetwork's recycle). */
+  private readonly allocated = new Set<GPUBuffer>();
+  private readonly holds = new Map<GPUBuffer, number>();
+  private readonly free = new Map<number, GPUBuffer[]>();
   private readonly reads: Readback[] = [];
   private readBytes = 0;
   private readonly e: OpEncoder;
@@ -166,8 +170,13 @@ class GpuBatch implements ExecBatch<GpuTensor> {
       session: s,
       encoder: device.createCommandEncoder(),
       alloc: (bytes, label) => {
-        const b = device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 4) * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label });
+        const size = Math.max(16, Math.ceil(bytes / 4) * 4);
+        // Only an exact size is reused: some kernels bind a whole buffer and read its length.
+        const reused = this.free.get(size)?.pop();
+        if (reused) return reused;
+        const b = device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label });
         this.temps.push(b);
+        this.allocated.add(b);
         return b;
       },
       temp: (b) => (this.temps.push(b), b),
@@ -320,6 +329,24 @@ class GpuBatch implements ExecBatch<GpuTensor> {
   adapter(layer: number, x: GpuTensor, y: GpuTensor, n: number): GpuTensor {
     const ad = this.adapters[layer];
     return ad ? ad.encode(this.e, x, y, n) : y;
+  }
+
+  hold(t: GpuTensor): void {
+    this.holds.set(t.buf, (this.holds.get(t.buf) ?? 0) + 1);
+  }
+
+  release(t: GpuTensor): void {
+    const n = (this.holds.get(t.buf) ?? 1) - 1;
+    if (n > 0) {
+      this.holds.set(t.buf, n);
+      return;
+    }
+    this.holds.delete(t.buf);
+    // Storage that is not the batch's own (the input upload, constants) or is still to be read back is never reused.
+    if (!this.allocated.has(t.buf) || this.reads.some((r) => r.buf === t.buf)) return;
+    const same = this.free.get(t.buf.size) ?? [];
+    same.push(t.buf);
+    this.free.set(t.buf.size, same);
   }
 
   read(t: GpuTensor): Pending<Float32Array> {

@@ -67,6 +67,13 @@ export interface ExecBatch<T> {
   /** The tensor's values. */
   read(t: T): Pending<Float32Array>;
   /**
+   * A walk that recycles (walkNetwork's `recycle`) holds each value it produces and releases it after
+   * its last reader: once no held value shares its storage, that storage may serve a later
+   * allocation of the batch (recorded work runs in order). Absent: nothing is reused.
+   */
+  hold?(t: T): void;
+  release?(t: T): void;
+  /**
    * Runs what was recorded so far; afterwards its Pendings can be read, while every tensor stays valid
    * for more recording (calibration measures ADC ranges on the activations of the walk that gave sx).
    */

@@ -10,7 +10,9 @@ import { IDEAL16 } from '../helpers/torch-text.ts';
 
 // A batch's dispatches put their uniforms into a few shared buffers (UniformArena): one buffer per
 // dispatch, alive until the batch completes, ran lavapipe out of memory mappings on torchvision's
-// MaxViT (37,787 buffers; Dawn segfaulted in createBuffer).
+// MaxViT (37,787 buffers; Dawn segfaulted in createBuffer). And a forward pass reuses a value's
+// storage after its last reader (walkNetwork's recycle), so a batch needs the memory of the
+// network's widest point, not of all its activations.
 const gpu = await openTestGpu();
 afterAll(() => gpu?.runtime.release());
 const CPU: Backend = { kind: 'cpu', reason: 'test' };
@@ -47,7 +49,7 @@ describe.skipIf(!gpu)('UniformArena', () => {
     expect(destroyed.sort()).toEqual([0, 1, 2]);
   });
 
-  it('a 600-op network makes 3 uniform buffers, not 600, and still equals the CPU oracle', async () => {
+  it('a 600-op network makes 3 uniform buffers, not 600, and a few storage buffers, and still equals the CPU oracle', async () => {
     const GPU: Backend = { kind: 'webgpu', runtime: gpu!.runtime, session: gpu!.session };
     const ops = ['Neg', 'Abs', 'Sigmoid'];
     const net = importOnnx(buildOnnxModel({
@@ -58,8 +60,10 @@ describe.skipIf(!gpu)('UniformArena', () => {
     const device = gpu!.session.ctx.device;
     const make = device.createBuffer.bind(device);
     let uniforms = 0;
+    let storage = 0;
     device.createBuffer = (d: GPUBufferDescriptor) => {
       if (d.usage & GPUBufferUsage.UNIFORM) uniforms++;
+      if (d.usage & GPUBufferUsage.STORAGE) storage++;
       return make(d);
     };
     const x = randomArray(3 * 5, 9);
@@ -68,6 +72,13 @@ describe.skipIf(!gpu)('UniformArena', () => {
     try {
       const yg = (await g.forward(null, x, 3, 0)).output;
       expect(uniforms).toBeLessThanOrEqual(3);
+      // The input, and two outputs that alternate: each op's input is free once it has been read.
+      expect(storage).toBeLessThanOrEqual(4);
+      // Keeping every value (forward's keep) reuses nothing: one output per op.
+      storage = 0;
+      const kept = await g.forward(null, x, 3, 0, true);
+      expect(storage).toBeGreaterThanOrEqual(600);
+      expect(maxAbsDiff(kept.values!.get('h300')!, (await c.forward(null, x, 3, 0, true)).values!.get('h300')!)).toBeLessThan(1e-6);
       expect(maxAbsDiff(yg, (await c.forward(null, x, 3, 0)).output)).toBeLessThan(1e-6);
     } finally {
       device.createBuffer = make;
