@@ -9,6 +9,7 @@ import { GEMM } from '../../src/kernels/gemm.ts';
 import { IM2COL } from '../../src/kernels/im2col.ts';
 import { LAYOUT } from '../../src/kernels/layout.ts';
 import { POOL } from '../../src/kernels/pool.ts';
+import { CONV_GROUPED } from '../../src/kernels/conv-grouped.ts';
 import { PROGRAMMING } from '../../src/kernels/program.ts';
 import { QUANTIZE, ROW_STATS } from '../../src/kernels/quantize.ts';
 import { SOFTMAX } from '../../src/kernels/softmax.ts';
@@ -71,6 +72,7 @@ describe('uniforms declared once', () => {
       ROW_STATS.source({ wg: 64 }),
       SOFTMAX.source({ log: false, wg: 64 }),
       XBAR.source({ tm: 4, wgx: 8, wgy: 8, npl: 8, pc: 4, cycles: 8, signed: false, collapsed: false, trace: false, kt: 0, read: 'none', deviceRead: false, approx: false, pairs: false, gain: false, analogNoise: false, adcNoise: false, adcTable: false, digital: 'none', digitalRelu: false, digitalSaturate: false, digitalExact: false, nsa: false, nsaSlices: false, exact: false, bitplane: false, wbits: 0, exactF32: false, ideal: false }),
+      CONV_GROUPED.source({ bias: true, wg: 64 }),
     ];
     for (const src of [...sources, ...ISSUE12_SOURCES]) expect(src.match(/struct Params/g)).toHaveLength(1);
     expect(sources[9]).toContain('@group(0) @binding(1) var<storage, read> xq: array<i32>;');

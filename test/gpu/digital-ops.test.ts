@@ -294,13 +294,31 @@ describe.skipIf(!gpu)('digital ops on WebGPU vs the CPU oracle', () => {
     });
   });
 
-  describe('convolution: im2col + GEMM + colsToNchw', () => {
+  it('grouped f32 conv in chunks of whole samples when a batch exceeds one binding', async () => {
+    // Samples of 256 bytes in and out, bindings of 1 KiB: 9 samples in chunks of 4, 4 and 1.
+    const base = session();
+    const s = { ...base, ctx: { ...base.ctx, limits: { ...base.ctx.limits, maxStorageBufferBindingSize: 1024 } } };
+    const op = conv('depthwise, small bindings', 4, 4, 4, [3, 3], [1, 1], [1, 1, 1, 1], [1, 1], 4, 4, true, 7);
+    const w = prepareConvF32(s, op);
+    try {
+      const B = 9;
+      const x = host([B, ...op.inShape], 30);
+      const batch = new Batch(s);
+      const [got] = await batch.run(encodeConvF32(batch.e, w, batch.upload(x), B));
+      expectClose(got, convF32Ref(op, x, B).data);
+    } finally {
+      w.destroy();
+    }
+  });
+
+  describe('convolution: im2col + GEMM + colsToNchw, or direct with groups', () => {
     const cases: ConvOp[] = [
       conv('3x3 pad 1', 3, 5, 1, [3, 3], [1, 1], [1, 1, 1, 1], [1, 1], 7, 6, true, 1),
       conv('groups 2 stride 2 dilation 2 asym pads', 4, 6, 2, [3, 2], [2, 1], [1, 0, 2, 1], [2, 2], 9, 8, true, 2),
       conv('depthwise', 3, 3, 3, [3, 3], [1, 1], [1, 1, 1, 1], [1, 1], 5, 5, true, 3),
       conv('1x1 no bias', 8, 5, 1, [1, 1], [1, 1], [0, 0, 0, 0], [1, 1], 4, 3, false, 4),
       conv('5x5 stride 3 groups 3', 6, 9, 3, [5, 5], [3, 3], [2, 2, 2, 2], [1, 1], 11, 10, false, 5),
+      conv('depthwise 16 channels, multiplier 2, one row', 16, 32, 16, [1, 3], [1, 2], [0, 1, 0, 1], [1, 1], 1, 9, true, 6),
     ];
     it.each(cases.map((c) => [c.name, c] as const))('f32 conv: %s', async (_n, op) => {
       const s = session();

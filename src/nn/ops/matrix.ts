@@ -11,6 +11,7 @@ import { elementCount, type HostTensor } from '../../ir/tensor.ts';
 import { encodeRowBias } from '../../kernels/elementwise.ts';
 import { encodeIm2colKernel, im2colColumns } from '../../kernels/im2col.ts';
 import { colsToNchwPlan, encodeStridedCopy } from '../../kernels/layout.ts';
+import { GroupedConvF32Weights } from '../../kernels/conv-grouped.ts';
 import { ConvF32Weights, LinearF32Weights, type F32Weights } from '../../kernels/linear-f32.ts';
 import { colsToNchwRef, convRef, im2colRef, linearRef } from '../../reference/ops.ts';
 import { checkInput } from './checks.ts';
@@ -30,14 +31,18 @@ export function encodeLinearF32(e: OpEncoder, w: F32Weights, x: GpuTensor, B: nu
   return { shape: [B, w.N], buf: w.encode(e, x.buf, B) };
 }
 
-/** Uploads a convolution's f32 weights (per-group im2col matrices) and bias once, for encodeConvF32. */
+/**
+ * Uploads a convolution's f32 weights and bias once, for encodeConvF32: per-group im2col matrices for
+ * a GEMM, or for a conv with groups (depthwise) the weight as it is for the direct kernel.
+ */
 export function prepareConvF32(s: GpuSession, op: ConvOp): F32Weights {
+  if (op.group > 1) return GroupedConvF32Weights.upload(s, op.name, op, op.weight, op.bias);
   return ConvF32Weights.upload(s, op.name, op, op.weight, op.bias);
 }
 
 /** f32 convolution [B, cin, H, W] → [B, cout, OH, OW] with prepared weights, via im2col + GEMM + colsToNchw per group. */
 export function encodeConvF32(e: OpEncoder, w: F32Weights, x: GpuTensor, B: number): GpuTensor {
-  if (!(w instanceof ConvF32Weights)) throw new Error('encodeConvF32: weights were not prepared by prepareConvF32');
+  if (!(w instanceof ConvF32Weights || w instanceof GroupedConvF32Weights)) throw new Error('encodeConvF32: weights were not prepared by prepareConvF32');
   const g = w.geom;
   if (elementCount(x.shape) !== B * sizeOf(g.inShape)) throw new Error(`conv ${w.name}: input has shape [${x.shape.join(', ')}], expected [${[B, ...g.inShape].join(', ')}]`);
   return { shape: [B, ...g.outShape], buf: w.encode(e, x.buf, B) };
