@@ -9,6 +9,7 @@ import type { ConvOp, NetOp } from '../../../ir/graph.ts';
 import { count, floatsOf } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
+import { emitBinary } from './elementwise.ts';
 import { emitLinear, reshapeTo } from './matrix.ts';
 import { spatial, spatialInput, spatialOut, spatialPair, volumeAxes, volumeInts } from './window.ts';
 import type { Spatial } from './window.ts';
@@ -56,6 +57,15 @@ function conv(n: NodeContext): void {
   if (s.oneD) reshapeTo(n, n.imp.valueOf(out)!, spatialOut(s, cout, geo.out), n.out);
 }
 
+/** Writes the node's output [C, D, H, W] from its D output planes [C, H, W] (a 3-D window op's). */
+function stackDepths(n: NodeContext, planes: readonly Value[]): void {
+  const [C, H, W] = planes[0].shape;
+  const deep = planes.map((p) => reshapeTo(n, p, [C, 1, H, W], planes.length === 1 ? n.out : undefined));
+  if (deep.length === 1) return;
+  const cat: NetOp = { kind: 'concat', name: n.name, inputs: deep.map((p) => p.name), output: n.out, axis: 1, inShapes: deep.map((p) => p.shape) };
+  n.imp.emit(cat, [C, deep.length, H, W]);
+}
+
 function conv3d(n: NodeContext, x: Value): void {
   const [cin, D, H, W] = x.shape;
   const { weight, bias, cout, group, kernel } = convWeights(n, cin, 3);
@@ -87,13 +97,9 @@ function conv3d(n: NodeContext, x: Value): void {
     n.imp.emit(op, [...outPlane]);
     n.imp.noteSource(op, key);
     convs.push(op);
-    return reshapeTo(n, n.imp.valueOf(out)!, [cout, 1, rows.out, cols.out], depth.out === 1 ? n.out : undefined);
+    return n.imp.valueOf(out)!;
   });
-  const shape = [cout, depth.out, rows.out, cols.out];
-  if (planes.length > 1) {
-    const cat: NetOp = { kind: 'concat', name: n.name, inputs: planes.map((p) => p.name), output: n.out, axis: 1, inShapes: planes.map((p) => p.shape) };
-    n.imp.emit(cat, shape);
-  }
+  stackDepths(n, planes);
   n.imp.noteStack(n.out, convs);
 }
 
@@ -245,7 +251,7 @@ function convTranspose3d(n: NodeContext, x: Value): void {
     } else {
       const sum = taps.reduce((acc, t) => {
         const s = n.imp.fresh(`${n.name}/depth${od}/sum`);
-        n.imp.emit({ kind: 'binary', name: n.name, fn: 'add', inputs: [acc.name, t.name], output: s, b: null, constFirst: false, aShape: acc.shape, bShape: t.shape, outShape: acc.shape }, [...acc.shape]);
+        emitBinary(n, 'add', { v: acc }, { v: t }, s);
         return n.imp.valueOf(s)!;
       });
       n.imp.emit({
@@ -253,11 +259,9 @@ function convTranspose3d(n: NodeContext, x: Value): void {
         pads: [geo.pads[1], geo.pads[2], geo.pads[4], geo.pads[5]], dilations: [dil[1], dil[2]], inSize: [H, W], bias, outShape: plane,
       }, [...plane]);
     }
-    return reshapeTo(n, n.imp.valueOf(out)!, [cout, 1, OH, OW], OD === 1 ? n.out : undefined);
+    return n.imp.valueOf(out)!;
   });
-  if (planes.length > 1) {
-    n.imp.emit({ kind: 'concat', name: n.name, inputs: planes.map((p) => p.name), output: n.out, axis: 1, inShapes: planes.map((p) => p.shape) }, [cout, OD, OH, OW]);
-  }
+  stackDepths(n, planes);
 }
 
 /** Conv and ConvTranspose by ONNX op type. */
