@@ -12,6 +12,7 @@ never run Python.
 """
 import math
 import os
+from typing import List
 
 import numpy as np
 import torch
@@ -290,6 +291,45 @@ class Video(nn.Module):
         return self.fc(F.adaptive_avg_pool3d(h, 1).flatten(1))
 
 
+class ScriptedRnn(nn.Module):
+    """A scripted loop over the time axis (range(x.size(1)): an ONNX Loop with a carried state, a list of
+    outputs as a sequence, and the layer called at every step)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        outs: List[torch.Tensor] = []
+        h = torch.zeros_like(x[:, 0])
+        for i in range(x.size(1)):
+            h = torch.tanh(self.fc(x[:, i]) + h)
+            outs.append(h * float(i + 1))
+        return torch.stack(outs, 1) + h.unsqueeze(1)
+
+
+class ScriptedUnbind(nn.Module):
+    """torch.unbind and a loop over its parts in a scripted module: SplitToSequence, SequenceLength, SequenceAt."""
+
+    def forward(self, x):
+        parts = torch.unbind(x, 1)
+        acc = torch.zeros_like(parts[0])
+        outs: List[torch.Tensor] = []
+        for p in parts:
+            acc = acc * 0.5 + p
+            outs.append(acc)
+        halves = torch.split(x, 3, 1)
+        return torch.cat([torch.stack(outs, 1), torch.cat([halves[1], halves[0]], 1)], 2)
+
+
+class TensorSplit(nn.Module):
+    """torch.tensor_split at an index (MViT's pooling splits off the class token): a Loop of Slices into a sequence."""
+
+    def forward(self, x):
+        a, b = torch.tensor_split(x, (1,), dim=2)
+        return a * 2 + b.sum(2, keepdim=True)
+
+
 class UNet3d(nn.Module):
     """A small 3-D U-Net (Çiçek et al. 2016, medical volumes): Conv3d, MaxPool3d, a ConvTranspose3d up-convolution, a skip concat."""
 
@@ -331,6 +371,9 @@ def latest():
         'row-pick-17': (RowPick(), (5, 6), 17, True),
         'video-conv3d': (Video(), (3, 6, 10, 10), 13, True),
         'unet3d-17': (UNet3d(), (1, 4, 6, 6), 17, True),
+        'scripted-rnn-loop': (torch.jit.script(ScriptedRnn()), (5, 4), 13, True),
+        'scripted-unbind-11': (torch.jit.script(ScriptedUnbind()), (6, 4), 11, True),
+        'tensor-split-17': (TensorSplit(), (3, 5), 17, True),
     }
 
 

@@ -21,8 +21,10 @@ export type AttrValue =
   | { tensor: { dims: number[]; data: Float32Array | BigInt64Array } }
   | { graph: BuildGraph };
 
-/** A subgraph attribute (If's branches): its nodes, outputs and own initializers; it reads outer values by name. */
+/** A subgraph attribute (If's branches, a Loop's body): its nodes, outputs and own initializers; it reads outer values by name. */
 export interface BuildGraph {
+  /** A Loop body's inputs (iteration, condition, carried values). */
+  inputs?: BuildValue[];
   nodes: BuildNode[];
   outputs: BuildValue[];
   initializers?: BuildTensor[];
@@ -199,7 +201,7 @@ function attribute(op: string, name: string, v: AttrValue): onnx.IAttributeProto
   if ('graph' in v) {
     const g = v.graph;
     const node = g.nodes.map((n, i) => nodeProto({ ...n, name: n.name ?? `${name}/${n.op}_${i}` }, i));
-    return { name, type: AttrType.GRAPH, g: { name, node, output: g.outputs.map(valueInfo), initializer: (g.initializers ?? []).map(tensorProto) } };
+    return { name, type: AttrType.GRAPH, g: { name, node, input: (g.inputs ?? []).map(valueInfo), output: g.outputs.map(valueInfo), initializer: (g.initializers ?? []).map(tensorProto) } };
   }
   return { name, type: AttrType.TENSOR, t: tensorProto({ name: '', dims: v.tensor.dims, data: v.tensor.data }) };
 }

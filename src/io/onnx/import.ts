@@ -73,6 +73,10 @@ class Importer implements ImportState {
   private readonly deferred = new Map<string, Deferred>();
   /** Deferred values evaluated at a batch size, by batch size. */
   private readonly probed = new Map<number, Map<string, Const>>();
+  /** ONNX sequences, which exist at import only: each is the list of its tensors' names. */
+  private readonly sequences = new Map<string, readonly string[]>();
+  /** Top-level index of the node being imported (a subgraph's nodes take their node's). */
+  private at = 0;
 
   constructor(
     private readonly model: DecodedModel,
@@ -242,6 +246,7 @@ class Importer implements ImportState {
       throw new UsageError(`${where} reads ${quote(x)}, which is not a graph input, an initializer or the output of an earlier node`);
     }
     this.where = where;
+    this.at = index;
     const ins = (node.input ?? []).filter((x) => x);
     const waiting = ins.map((x) => this.deferred.get(this.resolve(x))).find((d) => d);
     if (waiting) {
@@ -316,7 +321,14 @@ class Importer implements ImportState {
     return known.get(r)!;
   }
 
-  inline(g: onnx.IGraphProto, outputs: readonly string[], where: string, prefix: string): void {
+  inline(g: onnx.IGraphProto, outputs: readonly string[], where: string, prefix: string, unseen = false): void {
+    const index = this.at;
+    if (unseen) {
+      // Nodes made during import (an unrolled iteration, a sequence's concat) were not in the
+      // prepass: their reads are counted now, before any of them is imported.
+      this.prepassNodes(g.node ?? [], () => index);
+      for (const o of g.output ?? []) if (o.name) this.use(this.resolve(o.name));
+    }
     const shadow = (name: string): void => {
       if (this.defined.has(name)) throw new UsageError(`${where} defines ${quote(name)}, a name of the outer graph (shadowing is not supported)`);
     };
@@ -328,7 +340,6 @@ class Importer implements ImportState {
       this.consts.set(name, c);
       this.defined.add(name);
     }
-    const index = this.producedAt.get(outputs.find((o) => o) ?? '') ?? 0;
     for (const n of g.node ?? []) {
       for (const o of n.output ?? []) if (o) shadow(o);
       this.node(n, index, prefix);
@@ -341,11 +352,25 @@ class Importer implements ImportState {
       if (!this.defined.has(src)) throw new UsageError(`${where}: output ${quote(src)} is never defined`);
       const r = this.resolve(src);
       this.alias.set(dst, r);
+      this.defined.add(dst);
       // The node's readers read the branch's value: it had one (the branch output) counted for them.
       this.uses.set(r, (this.uses.get(r) ?? 0) - 1 + (this.uses.get(dst) ?? 0));
     });
   }
 
+  bind(dst: string, src: string): void {
+    const r = this.resolve(src);
+    if (r === dst) return;
+    this.alias.set(dst, r);
+    this.defined.add(dst);
+    this.uses.set(r, (this.uses.get(r) ?? 0) + (this.uses.get(dst) ?? 0));
+  }
+  seqOf(name: string): readonly string[] | undefined {
+    return this.sequences.get(this.resolve(name));
+  }
+  setSeq(name: string, items: readonly string[]): void {
+    this.sequences.set(name, [...items]);
+  }
   constOf(name: string): Const | undefined {
     return this.consts.get(this.resolve(name));
   }
@@ -353,6 +378,7 @@ class Importer implements ImportState {
     // Constant nodes and folded weights are weights too: NaN or Inf in them is refused like in initializers.
     this.noteFinite(name, c, `${this.where}: output ${quote(name)}`);
     this.consts.set(name, c);
+    this.defined.add(name);
   }
   infiniteOf(name: string): string | undefined {
     return this.infinite.get(this.resolve(name));
@@ -451,6 +477,7 @@ class Importer implements ImportState {
     if (!this.defined.has(name)) throw new UsageError(`${this.file}: graph output ${quote(name)} is not produced by any node`);
     const waiting = this.deferred.get(r);
     if (waiting) throw new UsageError(waiting.refusal);
+    if (this.sequences.has(r)) throw new UsageError(`${this.file}: graph output ${quote(name)} is a sequence; outputs must be tensors (ConcatFromSequence makes one)`);
     const v = this.valueOf(r);
     if (v?.merged) throw new UsageError(`${this.file}: graph output ${quote(name)} has the batch merged with another dim into axis ${v.batchAt ?? 0}; outputs must have a separate batch dimension first`);
     if (v?.batchAt) throw new UsageError(`${this.file}: graph output ${quote(name)} has the batch dimension at axis ${v.batchAt}; outputs must have it first`);

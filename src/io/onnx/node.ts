@@ -123,9 +123,16 @@ export interface ImportState {
   /**
    * Imports a subgraph's initializers and nodes in place (If's chosen branch), its nodes reading the
    * outer values by name, and binds its outputs to `outputs` (the If node's). `where` names the branch
-   * in messages; `prefix` starts the names of its unnamed nodes.
+   * in messages; `prefix` starts the names of its unnamed nodes. `unseen`: nodes made during import
+   * (an unrolled Loop iteration), which the prepass has not counted.
    */
-  inline(g: onnx.IGraphProto, outputs: readonly string[], where: string, prefix: string): void;
+  inline(g: onnx.IGraphProto, outputs: readonly string[], where: string, prefix: string, unseen?: boolean): void;
+  /** Makes `dst` another name of `src` (a Loop's final values, a sequence's element): its readers read `src`. */
+  bind(dst: string, src: string): void;
+  /** The tensor names a sequence holds, or undefined when `name` is not a sequence. */
+  seqOf(name: string): readonly string[] | undefined;
+  /** Makes `name` a sequence of these tensors (sequences exist at import only). */
+  setSeq(name: string, items: readonly string[]): void;
 }
 
 /** One node being imported. */
@@ -179,6 +186,7 @@ export class NodeContext {
     const x = this.ins[i];
     if (!x) throw new NodeError(`${what} ${i} is missing`);
     const v = this.imp.valueOf(x);
+    if (!v && this.imp.seqOf(x)) throw new NodeError(`${what} ${quote(x)} is a sequence; ${this.op} takes a tensor`);
     if (!v) throw new NodeError(`${what} ${quote(x)} must be an activation, not a constant`);
     if (v.sampleOffset && this.op !== 'Shape' && this.op !== 'Size') {
       throw new NodeError(`${what} ${quote(x)} holds row indices plus torch.arange(batch)·${v.sampleOffset}; only a Gather of a [batch·${v.sampleOffset}, …] view takes it`);

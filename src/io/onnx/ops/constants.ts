@@ -147,24 +147,11 @@ function range(n: NodeContext): Const {
   return foldRange(n.constIn(0, 'start'), n.constIn(1, 'limit'), n.constIn(2, 'delta'), MAX_FOLDED_ELEMENTS);
 }
 
-/**
- * If whose condition is known at import (PyTorch's size test before squeezing a dynamic dim, as in
- * nn.LocalResponseNorm's export): the chosen branch is imported in its place. A condition on the
- * data would need both branches at run time and is refused.
- */
-function ifNode(n: NodeContext): void {
-  const c = n.constAt(0);
-  if (!c) throw new NodeError(`condition ${quote(n.ins[0])} depends on the data; only an If whose condition is known at import (a shape test) is supported`);
-  const branch = n.scalar(c, 'cond') !== 0 ? 'then_branch' : 'else_branch';
-  n.imp.inline(n.a.graph(branch), n.outs, `${n.where}: ${branch}`, `${n.name}/${branch}/`);
-}
-
 /** Constant, shape and cast ops by ONNX op type. */
 export const CONSTANT_OPS: OpTable = {
   Identity: { always: passThrough, reads: 'alias' },
   Dropout: { always: passThrough, reads: 'alias' },
   Constant: { always: constant },
-  If: { always: ifNode },
   Shape: { always: shape, reads: 'shape' },
   Size: { always: size, reads: 'shape' },
   ConstantOfShape: { always: constantOfShape },
