@@ -173,8 +173,9 @@ function expand(n: NodeContext): void {
   const c = n.constAt(0);
   if (c && constantToMovedBatch(n, c, intsOf(n.constIn(1, 'shape')), n.out)) return;
   if (c) {
-    // A constant expanded to the batch: every sample is the constant expanded to the other dims.
-    const target = expandTarget(n, Math.max(c.dims.length - 1, 0));
+    // A constant expanded to the batch: every sample is the constant expanded to the other dims. The
+    // output's rank is the larger of the two (a [C] class token expanded to [batch, 1] is [batch, C]).
+    const target = expandTarget(n, Math.max(c.dims.length, n.constIn(1, 'shape').dims[0] ?? 0, 1) - 1);
     if (c.dims.length > target.length + 1 || (c.dims.length === target.length + 1 && c.dims[0] !== 1)) {
       throw new NodeError(`constant of dims [${c.dims.join(', ')}] does not broadcast to the batch`);
     }

@@ -108,13 +108,36 @@ function matmul(n: NodeContext): void {
   // Attention's [batch·heads, T, d] products: two activations with a merged batch (a constant operand refuses it).
   const acts = [0, 1].map((i) => (n.constAt(i) ? undefined : n.valueAnyBatch(i, i === 0 ? 'A' : 'B', true)));
   if (acts.some((v) => v?.merged)) {
-    if (!acts[0] || !acts[1]) throw new NodeError('one operand is a constant and the other has the batch merged with another dim; only two such activations multiply');
+    if (acts[0] && !acts[1]) return matmulMergedRows(n, acts[0], n.constAt(1)!);
+    if (!acts[0] || !acts[1]) throw new NodeError('constant A times B with the batch merged with another dim is not supported; only A may have it');
     return matmulActivations(n, acts[0], acts[1]);
   }
   const full = Math.max(...[0, 1].map((i) => (n.constAt(i)?.dims.length ?? n.value(i).shape.length + n.lead)));
   const a = n.constAt(0) ? n.operand(0, full, 'A') : n.value(0, 'A');
   const b = n.constAt(1) ? n.operand(1, full, 'B') : n.value(1, 'B');
   matmulActivations(n, a, b);
+}
+
+/**
+ * Activations whose batch is merged into a row or broadcast dim times a batched constant (MViT's
+ * relative positions: [T, batch·k, d] · [T, d, T']): each sample's rows meet the same matrices, so
+ * the product is per sample and keeps the merge. A digital `matmul`, as one of a stack of weights.
+ */
+function matmulMergedRows(n: NodeContext, a: Value, c: Const): void {
+  const r = a.shape.length;
+  const at = a.batchAt ?? 0;
+  const over = at - (r - c.dims.length);
+  if (at > r - 2 || c.dims.length > r || (at < r - 2 && over >= 0 && c.dims[over] !== 1)) {
+    throw new NodeError(`input A [${a.shape.join(', ')}] has the batch merged into axis ${at}, which constant B [${c.dims.join(', ')}] does not broadcast over; a constant multiplies it only through its rows or a dim of 1`);
+  }
+  const b = n.constValue(c, c.dims, 'B');
+  const [M, K] = a.shape.slice(-2);
+  const [K2, N] = c.dims.slice(-2);
+  if (K !== K2) throw new NodeError(`shapes [${a.shape.join(', ')}] and [${c.dims.join(', ')}] do not multiply (${K} ≠ ${K2})`);
+  const lead = broadcastLead(a.shape.slice(0, -2), c.dims.slice(0, -2));
+  if (!lead) throw new NodeError(`batch dims of [${a.shape.join(', ')}] and [${c.dims.join(', ')}] do not broadcast`);
+  const outShape = [...lead, M, N];
+  n.imp.emit({ kind: 'matmul', name: n.name, inputs: [a.name, b.name], output: n.out, aShape: a.shape, bShape: c.dims, outShape }, outShape, 'float', at, a.merged);
 }
 
 /**
