@@ -144,6 +144,9 @@ describe('ONNX Loop unrolled at import', () => {
       () => importOnnx(model([...extra, { op: 'Loop', name: 'L', inputs, outputs: ['y'], attrs: { body: { graph: body } } }], inits), 'loop.onnx');
     const fromData: BuildNode[] = [{ op: 'ReduceMax', inputs: ['x'], outputs: ['m'], attrs: { axes: [1], keepdims: 0 } }, { op: 'Cast', inputs: ['m'], outputs: ['M'], attrs: { to: 7 } }];
     expect(usageMessage(loop(['M', '', 'x'], fromData))).toMatch(/node "L" \(Loop\): trip count M "M" depends on the data; xbarsim unrolls a Loop at import/);
+    // A loop over the batch (nn.EmbeddingBag's export, one bag per sample) cannot be a per-sample network.
+    const overBatch: BuildNode[] = [{ op: 'Shape', inputs: ['x'], outputs: ['s'] }, { op: 'Gather', inputs: ['s', 'z'], outputs: ['M'], attrs: { axis: 0 } }];
+    expect(usageMessage(loop(['M', '', 'x'], overBatch, [scalar('z', 0)]))).toMatch(/node "L" \(Loop\): trip count M "M" depends on the batch size/);
     expect(usageMessage(loop(['', '', 'x']))).toMatch(/node "L" \(Loop\): has neither a trip count M nor a condition/);
     expect(usageMessage(loop(['M', '', 'x'], [], [scalar('M', 1e9)]))).toMatch(/would import more than \d+ nodes \(1000000000 iterations of 2\)/);
     const dataCond: BuildGraph = { ...body, nodes: [{ op: 'Neg', inputs: ['v'], outputs: ['w'] }, { op: 'ReduceMax', inputs: ['w'], outputs: ['c2'], attrs: { axes: [1], keepdims: 0 } }] };

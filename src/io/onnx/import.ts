@@ -253,7 +253,7 @@ class Importer implements ImportState {
       // A shape computation on deferred values waits with them. An op that reads them itself
       // (batchProbe) gets them as they are; anything else takes them as constants if they are shapes
       // with the batch in them (a Reshape target [batch, 4] built from the indices).
-      const shapeWork = ins.every((x) => this.constOf(x) || this.deferred.has(this.resolve(x))) && (importer.fold || importer.always);
+      const shapeWork = !importer.control && ins.every((x) => this.constOf(x) || this.deferred.has(this.resolve(x))) && (importer.fold || importer.always);
       if (shapeWork) return this.defer(node, name, where, waiting.refusal);
       if (!importer.batchProbe) for (const x of ins) this.settle(x);
     }
@@ -261,7 +261,7 @@ class Importer implements ImportState {
       importNode(importer, new NodeContext(this, node, name, where));
     } catch (e) {
       if (e instanceof UsageError) throw e;
-      const batchSized = (e instanceof NodeError || e instanceof FoldError) && ins.length > 0 && ins.every((x) => this.constOf(x)) && ins.some((x) => holdsBatch(this.constOf(x)!));
+      const batchSized = !importer.control && (e instanceof NodeError || e instanceof FoldError) && ins.length > 0 && ins.every((x) => this.constOf(x)) && ins.some((x) => holdsBatch(this.constOf(x)!));
       if (batchSized) return this.defer(node, name, where, `${where}: ${(e as Error).message}`);
       if (e instanceof NodeError || e instanceof FoldError) throw new UsageError(`${where}: ${e.message}`);
       // Absurd sizes in a corrupt file surface as RangeErrors from array allocation.

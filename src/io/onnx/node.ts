@@ -316,6 +316,8 @@ export interface OpImporter {
   constInputs?: boolean;
   /** `activation` also takes values whose fold waits for the batch size (read with ImportState.probe, or settled). */
   batchProbe?: boolean;
+  /** Imports subgraphs (If, Loop): never waits for the batch size (its inputs are settled first, and a refusal stands). */
+  control?: boolean;
   /**
    * How the graph prepass reads the node: 'alias' (output 0 is input 0, the other inputs are only
    * inspected), 'shape' (reads its input's shape, not its data), or 'data' (the default).

@@ -112,6 +112,6 @@ function loop(n: NodeContext): void {
 
 /** Control-flow ops by ONNX op type. */
 export const CONTROL_OPS: OpTable = {
-  If: { always: ifNode },
-  Loop: { always: loop },
+  If: { always: ifNode, control: true },
+  Loop: { always: loop, control: true },
 };
