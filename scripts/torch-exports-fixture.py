@@ -330,6 +330,19 @@ class TensorSplit(nn.Module):
         return a * 2 + b.sum(2, keepdim=True)
 
 
+class GridSample(nn.Module):
+    """F.grid_sample on a flow field from the data, pushed past the borders: every mode, padding and align_corners."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 3, padding=1)
+
+    def forward(self, x):
+        g = 1.6 * torch.tanh(F.interpolate(self.conv(x), size=(4, 6), mode='bilinear', align_corners=False)).permute(0, 2, 3, 1)
+        return torch.cat([F.grid_sample(x, g, mode=mode, padding_mode=pad, align_corners=ac)
+                          for mode in ('bilinear', 'nearest', 'bicubic') for pad in ('zeros', 'border', 'reflection') for ac in (False, True)], 1)
+
+
 class UNet3d(nn.Module):
     """A small 3-D U-Net (Çiçek et al. 2016, medical volumes): Conv3d, MaxPool3d, a ConvTranspose3d up-convolution, a skip concat."""
 
@@ -374,6 +387,7 @@ def latest():
         'scripted-rnn-loop': (torch.jit.script(ScriptedRnn()), (5, 4), 13, True),
         'scripted-unbind-11': (torch.jit.script(ScriptedUnbind()), (6, 4), 11, True),
         'tensor-split-17': (TensorSplit(), (3, 5), 17, True),
+        'grid-sample-16': (GridSample(), (2, 5, 7), 16, True),
     }
 
 

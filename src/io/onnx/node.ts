@@ -135,6 +135,14 @@ export interface ImportState {
   setSeq(name: string, items: readonly string[]): void;
 }
 
+/** A string attribute's value checked against the allowed ones, the refusal naming them. */
+export function oneOf<T extends string>(n: NodeContext, attr: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new NodeError(`attribute ${quote(attr)} is ${quote(value)}; allowed: ${allowed.map((a) => quote(a)).join(', ')}`);
+  }
+  return value as T;
+}
+
 /** One node being imported. */
 export class NodeContext {
   readonly a: Attrs;

@@ -6,6 +6,7 @@ import { CONV_OPS } from './conv.ts';
 import { EINSUM_OPS } from './einsum.ts';
 import { ELEMENTWISE_OPS } from './elementwise.ts';
 import { GATHER_OPS } from './gather.ts';
+import { GRID_SAMPLE_OPS } from './grid-sample.ts';
 import { LOGIC_OPS } from './logic.ts';
 import { MATRIX_OPS } from './matrix.ts';
 import { NORMALIZATION_OPS } from './normalization.ts';
@@ -17,7 +18,7 @@ import { REDUCE_OPS } from './reduce.ts';
 import { SEQUENCE_OPS } from './sequence.ts';
 import { SHAPE_OPS } from './shape.ts';
 
-const FAMILIES = [MATRIX_OPS, CONV_OPS, EINSUM_OPS, ELEMENTWISE_OPS, LOGIC_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, CONTROL_OPS, SEQUENCE_OPS, RECURRENT_OPS, SCATTER_OPS, QUANTIZE_OPS];
+const FAMILIES = [MATRIX_OPS, CONV_OPS, EINSUM_OPS, ELEMENTWISE_OPS, LOGIC_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, GRID_SAMPLE_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, CONTROL_OPS, SEQUENCE_OPS, RECURRENT_OPS, SCATTER_OPS, QUANTIZE_OPS];
 
 function assemble(): ReadonlyMap<string, OpImporter> {
   const table = new Map<string, OpImporter>();

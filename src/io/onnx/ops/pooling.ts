@@ -4,9 +4,8 @@
  */
 import type { PoolOp, ResizeOp } from '../../../ir/graph.ts';
 import { floatsOf, intsOf, isBatchDim } from '../consts.ts';
-import { NodeError } from '../node.ts';
+import { NodeError, oneOf } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
-import { quote } from '../proto.ts';
 import { spatial, spatialInput, spatialOut, spatialPair, volumeAxes } from './window.ts';
 
 function pool(mode: 'max' | 'avg', global: boolean): (n: NodeContext) => void {
@@ -82,12 +81,6 @@ function reshape(n: NodeContext, x: Value, shape: number[], out = n.imp.fresh(`$
 const TRANSFORMS = ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_crop_and_resize'] as const;
 const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] as const;
 
-function oneOf<T extends string>(n: NodeContext, attr: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new NodeError(`attribute ${quote(attr)} is ${quote(value)}; allowed: ${allowed.map((a) => quote(a)).join(', ')}`);
-  }
-  return value as T;
-}
 
 /** Full-rank scales, output dims and crop region of a Resize from its roi, scales or sizes inputs (opset 11+ forms). */
 function resizeTarget(n: NodeContext, inDims: number[], crop: boolean): { scales: number[]; out: number[]; roi: number[] | null } {
