@@ -101,4 +101,32 @@ describe('GridSample', () => {
     });
     expect(usageMessage(() => importOnnx(volume, 'grid.onnx'))).toMatch(/X has per-sample shape \[1, 2, 3, 4\]; only 4-D inputs \[N, C, H, W\] are supported$/);
   });
+
+  it('AffineGrid (opset 20) maps each output pixel through θ; an identity θ reads the input back', async () => {
+    // y = GridSample(x, AffineGrid(θ, Shape(x))) with θ a graph input [batch, 2, 3], packed after x.
+    const stn = (align: number, out: 'grid' | 'y') =>
+      buildOnnxModel({
+        opset: 20,
+        inputs: [{ name: 'x', dims: ['batch', C, H, W] }, { name: 't', dims: ['batch', 2, 3] }],
+        outputs: [{ name: out, dims: ['batch'] }],
+        nodes: [
+          { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+          { op: 'AffineGrid', inputs: ['t', 's'], outputs: ['grid'], attrs: { align_corners: align } },
+          { op: 'GridSample', inputs: ['x', 'grid'], outputs: ['y'], attrs: { align_corners: align } },
+        ],
+      });
+    const theta = randomArray(B * 6, 43);
+    for (const align of [0, 1]) {
+      const at = (j: number, size: number) => (align ? -1 + (2 * j) / (size - 1) : (2 * j + 1) / size - 1);
+      const want = Float32Array.from({ length: B * H * W * 2 }, (_, o) => {
+        const [b, i, j, k] = [Math.floor(o / (H * W * 2)), Math.floor(o / (W * 2)) % H, Math.floor(o / 2) % W, o % 2];
+        const t = theta.subarray(b * 6 + k * 3, b * 6 + k * 3 + 3);
+        return t[0] * at(j, W) + t[1] * at(i, H) + t[2];
+      });
+      // Only θ reaches the grid (x's shape folds at import), so θ is the one input fed.
+      expect(maxAbsDiff(await run(stn(align, 'grid'), theta), want)).toBeLessThan(1e-6);
+      const identity = Float32Array.from({ length: B * 6 }, (_, i) => [1, 0, 0, 0, 1, 0][i % 6]);
+      expect(maxAbsDiff(await run(stn(align, 'y'), x, identity), x)).toBeLessThan(1e-6);
+    }
+  });
 });

@@ -1,5 +1,6 @@
 /**
- * GridSample (F.grid_sample: spatial transformers, flow warping) of 4-D inputs, lowered at import to
+ * GridSample (F.grid_sample: spatial transformers, flow warping) of 4-D inputs, and the AffineGrid
+ * that makes a spatial transformer's grid. GridSample is lowered at import to
  * the elementwise ops and per-sample gathers its definition is written in: the grid's coordinates
  * are unnormalized (align_corners), padded (border clamps, reflection mirrors), cut into taps (1
  * nearest, 2×2 linear, 4×4 cubic with A = −0.75), and each tap reads X at its flat index where it
@@ -7,6 +8,7 @@
  * onnxruntime reproduce.
  */
 import type { BinaryFn, UnaryFn } from '../../../ir/graph.ts';
+import { intsOf, isBatchDim } from '../consts.ts';
 import { NodeError, oneOf } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
 import { emitBinary, emitUnary } from './elementwise.ts';
@@ -156,7 +158,39 @@ function gridSample(n: NodeContext): void {
   reshapeTo(n, sum!, [C, Ho, Wo], n.out);
 }
 
-/** GridSample by ONNX op type. */
+/** `size` points from −1 to 1 (torch.linspace), pulled in to pixel centres without align_corners. */
+function axisPoints(size: number, align: boolean): number[] {
+  return Array.from({ length: size }, (_, j) => {
+    const p = size === 1 ? -1 : -1 + (2 * j) / (size - 1);
+    return align ? p : (p * (size - 1)) / size;
+  });
+}
+
+/**
+ * AffineGrid (opset 20; F.affine_grid, a spatial transformer's grid) of 2-D sizes: the grid [H·W, 3]
+ * of (x, y, 1) points times θᵀ per sample, a digital matmul (θ comes from the data).
+ */
+function affineGrid(n: NodeContext): void {
+  const theta = n.value(0, 'theta');
+  const size = intsOf(n.constIn(1, 'size'));
+  if (size.length !== 4) throw new NodeError(`size has ${size.length} entries; only 2-D grids (size [N, C, H, W]) are supported`);
+  if (theta.shape.length !== 2 || theta.shape[0] !== 2 || theta.shape[1] !== 3) throw new NodeError(`theta has per-sample shape [${theta.shape.join(', ')}]; a 2-D grid needs [2, 3]`);
+  const [H, W] = size.slice(2);
+  if (isBatchDim(H) || isBatchDim(W) || !(H > 0 && W > 0)) throw new NodeError(`size [${size.join(', ')}] must have positive static H and W`);
+  const align = n.a.int('align_corners', 0) === 1;
+  const [xs, ys] = [axisPoints(W, align), axisPoints(H, align)];
+  const base = new Float32Array(H * W * 3);
+  for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) base.set([xs[j], ys[i], 1], (i * W + j) * 3);
+  const points = n.constValue({ kind: 'float', dims: [H * W, 3], data: base }, [H * W, 3], 'points');
+  const thetaT = n.imp.fresh(`${n.name}/thetaT`);
+  n.imp.emit({ kind: 'transpose', name: `${n.name}/thetaT`, inputs: [theta.name], output: thetaT, perm: [1, 0], inShape: [2, 3] }, [3, 2]);
+  const grid = n.imp.fresh(`${n.name}/grid`);
+  n.imp.emit({ kind: 'matmul', name: n.name, inputs: [points.name, thetaT], output: grid, aShape: [H * W, 3], bShape: [3, 2], outShape: [H * W, 2] }, [H * W, 2]);
+  reshapeTo(n, n.imp.valueOf(grid)!, [H, W, 2], n.out);
+}
+
+/** GridSample and AffineGrid by ONNX op type. */
 export const GRID_SAMPLE_OPS: OpTable = {
   GridSample: { activation: gridSample, constInputs: true },
+  AffineGrid: { activation: affineGrid },
 };
