@@ -90,6 +90,15 @@ export class Attrs {
     throw this.wrongType(name, 'a tensor', t);
   }
 
+  /** A SPARSE_TENSOR attribute (Constant's sparse_value), or null when absent. */
+  sparse(name: string): onnx.ISparseTensorProto | null {
+    const a = this.byName.get(name);
+    if (!a) return null;
+    const t = typeOf(a);
+    if (t === AttrType.SPARSE_TENSOR && a.sparseTensor) return a.sparseTensor;
+    throw this.wrongType(name, 'a sparse tensor', t);
+  }
+
   /** A GRAPH attribute (If's branches); a missing one is an error. */
   graph(name: string): onnx.IGraphProto {
     const a = this.byName.get(name);

@@ -19,6 +19,7 @@ export type AttrValue =
   | { floats: number[] }
   | { strings: string[] }
   | { tensor: { dims: number[]; data: Float32Array | BigInt64Array } }
+  | { sparse: BuildSparse }
   | { graph: BuildGraph };
 
 /** A subgraph attribute (If's branches, a Loop's body): its nodes, outputs and own initializers; it reads outer values by name. */
@@ -81,12 +82,20 @@ export interface BuildValue {
   dims: (number | string)[];
 }
 
+/** A sparse tensor (a pruned weight): its nonzero values [NNZ], named, at linear [NNZ] or coordinate [NNZ, rank] indices. */
+export interface BuildSparse {
+  dims: number[];
+  values: BuildTensor;
+  indices: { dims: number[]; data: BigInt64Array };
+}
+
 export interface BuildModel {
   /** Default-domain opset; default 13. */
   opset?: number;
   inputs: BuildValue[];
   outputs: BuildValue[];
   initializers?: BuildTensor[];
+  sparseInitializers?: BuildSparse[];
   nodes: BuildNode[];
   graphName?: string;
   producer?: string;
@@ -105,11 +114,16 @@ export function buildOnnxModel(m: BuildModel): Uint8Array {
       input: m.inputs.map(valueInfo),
       output: m.outputs.map(valueInfo),
       initializer: (m.initializers ?? []).map(tensorProto),
+      sparseInitializer: (m.sparseInitializers ?? []).map(sparseProto),
       node: m.nodes.map((n, i) => nodeProto(n, i)),
     },
   };
   // In Node protobufjs hands back a Buffer, possibly a slice of a shared pool: return plain, owned bytes.
   return new Uint8Array(proto.ModelProto.encode(model).finish());
+}
+
+function sparseProto(s: BuildSparse): onnx.ISparseTensorProto {
+  return { dims: s.dims, values: tensorProto(s.values), indices: tensorProto({ name: '', ...s.indices }) };
 }
 
 /** The IR version that the ONNX release introducing `opset` writes, so strict checkers accept the file. */
@@ -198,6 +212,7 @@ function attribute(op: string, name: string, v: AttrValue): onnx.IAttributeProto
   if ('ints' in v) return { name, type: AttrType.INTS, ints: v.ints };
   if ('floats' in v) return { name, type: AttrType.FLOATS, floats: v.floats };
   if ('strings' in v) return { name, type: AttrType.STRINGS, strings: v.strings.map((s) => new TextEncoder().encode(s)) };
+  if ('sparse' in v) return { name, type: AttrType.SPARSE_TENSOR, sparseTensor: sparseProto(v.sparse) };
   if ('graph' in v) {
     const g = v.graph;
     const node = g.nodes.map((n, i) => nodeProto({ ...n, name: n.name ?? `${name}/${n.op}_${i}` }, i));

@@ -173,3 +173,53 @@ function halfToFloat(h: number): number {
   if (e === 31) return f ? NaN : s * Infinity;
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
+
+/**
+ * A SparseTensorProto (a pruned weight stored as its nonzeros: sparse_initializer, Constant's
+ * sparse_value) as the dense tensor it stands for. Its name is its values' name; indices are
+ * linear ([NNZ]) or coordinates ([NNZ, rank]), each position given once.
+ */
+export function decodeSparseTensor(s: onnx.ISparseTensorProto, where: string): DecodedTensor & { name: string } {
+  const name = s.values?.name ?? '';
+  const label = name ? `${where}: sparse tensor ${quote(name)}` : `${where}: sparse tensor`;
+  if (!s.values || !s.indices) throw new UsageError(`${label} has no ${s.values ? 'indices' : 'values'}`);
+  const dims = (s.dims ?? []).map(int64ToNumber);
+  if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new UsageError(`${label} has invalid dims [${dims.join(', ')}]`);
+  const values = decodeTensor(s.values, where);
+  const indices = decodeTensor(s.indices, where);
+  const nnz = values.data.length;
+  if (values.dims.length !== 1) throw new UsageError(`${label}: values have dims [${values.dims.join(', ')}]; they must be 1-D [NNZ]`);
+  if (indices.kind !== 'int') throw new UsageError(`${label}: indices are ${dataTypeName(s.indices.dataType ?? 0)}; they must be int64`);
+  const linear = indices.dims.length === 1;
+  if (!(linear ? indices.dims[0] === nnz : indices.dims.length === 2 && indices.dims[0] === nnz && indices.dims[1] === dims.length)) {
+    throw new UsageError(`${label}: indices have dims [${indices.dims.join(', ')}]; ${nnz} values need [${nnz}] or [${nnz}, ${dims.length}]`);
+  }
+  const n = dims.reduce((a, b) => a * b, 1);
+  const at = new Int32Array(nnz);
+  for (let k = 0; k < nnz; k++) {
+    let flat = 0;
+    if (linear) flat = indices.data[k];
+    else {
+      for (let d = 0; d < dims.length; d++) {
+        const i = indices.data[k * dims.length + d];
+        if (!(i >= 0 && i < dims[d])) throw new UsageError(`${label}: index ${i} of value ${k} is outside dim ${d} of ${dims[d]}`);
+        flat = flat * dims[d] + i;
+      }
+    }
+    if (!(Number.isInteger(flat) && flat >= 0 && flat < n)) throw new UsageError(`${label}: index ${flat} of value ${k} is outside its ${n} elements`);
+    at[k] = flat;
+  }
+  const seen = new Uint8Array(n);
+  for (let k = 0; k < nnz; k++) {
+    if (seen[at[k]]) throw new UsageError(`${label}: position ${at[k]} is given twice`);
+    seen[at[k]] = 1;
+  }
+  if (values.kind === 'float') {
+    const data = new Float32Array(n);
+    at.forEach((p, k) => (data[p] = values.data[k]));
+    return { name, kind: 'float', dims, data };
+  }
+  const data = new Array<number>(n).fill(0);
+  at.forEach((p, k) => (data[p] = values.data[k]));
+  return { name, kind: 'int', dims, data, elem: values.elem };
+}

@@ -14,7 +14,7 @@ import { UsageError, messageOf } from '../../errors.ts';
 import { isMatrixOp, matrixLayerOf, sameShape, type GraphDType, type GraphValue, type NetOp, type Network, type Shape } from '../../ir/graph.ts';
 import { FoldError, count, floatsOf, isBatchDim, nonFinite } from './consts.ts';
 import type { Const } from './consts.ts';
-import { dataTypeName, decodeModel, decodeTensor } from './decode.ts';
+import { dataTypeName, decodeModel, decodeSparseTensor, decodeTensor } from './decode.ts';
 import type { DecodedModel } from './decode.ts';
 import { NodeContext, NodeError } from './node.ts';
 import type { BatchMerge, DType, FoldTarget, ImportState, MatrixOp, OpImporter, Value } from './node.ts';
@@ -96,7 +96,15 @@ class Importer implements ImportState {
       this.defined.add(t.name ?? '');
       this.taken.add(t.name ?? '');
     }
-    if ((g.sparseInitializer ?? []).length > 0) throw new UsageError(`${this.file}: sparse initializers are not supported`);
+    for (const t of g.sparseInitializer ?? []) {
+      // A pruned weight stored as its nonzeros is programmed as the dense matrix it stands for.
+      const { name, ...c } = decodeSparseTensor(t, `${this.file}: sparse initializer`);
+      if (this.defined.has(name)) throw new UsageError(`${this.file}: sparse initializer ${quote(name)} is also a dense initializer`);
+      this.noteFinite(name, c, `${this.file}: sparse initializer ${quote(name)}`);
+      this.consts.set(name, c);
+      this.defined.add(name);
+      this.taken.add(name);
+    }
     this.readInputs();
     const outputs = (g.output ?? []).map((o) => o.name ?? '');
     if (outputs.length === 0) throw new UsageError(`${this.file}: the graph has no outputs`);

@@ -5,6 +5,7 @@
  */
 import { BATCH, BatchDim, count, floatsOf, intsOf, isBatchDim, plainIntsOf, showDims } from '../consts.ts';
 import type { Const, Dim } from '../consts.ts';
+import { decodeSparseTensor } from '../decode.ts';
 import { foldRange } from '../fold.ts';
 import { NodeError } from '../node.ts';
 import type { DType, NodeContext, OpTable } from '../node.ts';
@@ -38,7 +39,12 @@ function constant(n: NodeContext): void {
   const a = n.a;
   let c: Const;
   const t = a.has('value') ? a.tensor('value') : null;
+  const sparse = a.sparse('sparse_value');
   if (t) c = n.imp.tensor(t, n.where);
+  else if (sparse) {
+    const { name: _, ...dense } = decodeSparseTensor(sparse, n.where);
+    c = dense;
+  }
   else if (a.has('value_float')) c = { kind: 'float', dims: [], data: Float32Array.of(a.float('value_float', 0)) };
   else if (a.has('value_floats')) {
     const v = a.floats('value_floats', []);
@@ -48,7 +54,7 @@ function constant(n: NodeContext): void {
     const v = a.ints('value_ints', []);
     c = { kind: 'int', dims: [v.length], data: v };
   } else {
-    throw new NodeError(`has no supported value attribute (has: ${a.names().map((x) => quote(x)).join(', ') || 'none'}; value, value_float(s) and value_int(s) are supported)`);
+    throw new NodeError(`has no supported value attribute (has: ${a.names().map((x) => quote(x)).join(', ') || 'none'}; value, sparse_value, value_float(s) and value_int(s) are supported)`);
   }
   n.imp.setConst(n.out, c);
 }
