@@ -343,6 +343,34 @@ class GridSample(nn.Module):
                           for mode in ('bilinear', 'nearest', 'bicubic') for pad in ('zeros', 'border', 'reflection') for ac in (False, True)], 1)
 
 
+class Scatters(nn.Module):
+    """torch.scatter (an inverse permutation, a one-hot) and scatter_add with repeated indices; then a layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, x):
+        order = x.argsort(1)
+        inverse = torch.zeros_like(x).scatter(1, order, x)
+        onehot = torch.zeros_like(x).scatter(1, x.argmax(1, keepdim=True), 1.0)
+        added = torch.zeros_like(x).scatter_add(1, (x > 0).long() * 2, x)
+        return self.fc(inverse + onehot + added)
+
+
+class Indexing(nn.Module):
+    """torch.diagonal (EyeLike, GatherND with the batch as batch dim) and x[:, rows, cols] (the batch moved last, Flatten, Gather)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4 + 3 + 10, 2)
+
+    def forward(self, x):
+        rows, cols = torch.triu_indices(4, 4)
+        picked = x[:, torch.tensor([0, 1, 3]), torch.tensor([2, 0, 3])]
+        return self.fc(torch.cat([torch.diagonal(x, dim1=1, dim2=2), picked, x[:, rows, cols]], 1))
+
+
 class UNet3d(nn.Module):
     """A small 3-D U-Net (Çiçek et al. 2016, medical volumes): Conv3d, MaxPool3d, a ConvTranspose3d up-convolution, a skip concat."""
 
@@ -388,6 +416,8 @@ def latest():
         'scripted-unbind-11': (torch.jit.script(ScriptedUnbind()), (6, 4), 11, True),
         'tensor-split-17': (TensorSplit(), (3, 5), 17, True),
         'grid-sample-16': (GridSample(), (2, 5, 7), 16, True),
+        'scatter-elements-16': (Scatters(), (6,), 16, True),
+        'indexing-17': (Indexing(), (4, 4), 17, True),
     }
 
 

@@ -153,6 +153,17 @@ function range(n: NodeContext): Const {
   return foldRange(n.constIn(0, 'start'), n.constIn(1, 'limit'), n.constIn(2, 'delta'), MAX_FOLDED_ELEMENTS);
 }
 
+/** EyeLike of a constant 2-D tensor (torch.diagonal's mask): ones on diagonal k, the input's type unless `dtype` names one. */
+function eyeLike(n: NodeContext): Const {
+  const x = n.constIn(0, 'input');
+  if (x.dims.length !== 2) throw new NodeError(`input has dims [${x.dims.join(', ')}]; EyeLike takes a 2-D tensor`);
+  const [r, c] = x.dims;
+  const k = n.a.int('k', 0);
+  const kind = n.a.has('dtype') ? castKind(n.a.int('dtype', DataType.FLOAT)) : x.kind;
+  const ones = Array.from({ length: r * c }, (_, i) => (i % c === Math.floor(i / c) + k ? 1 : 0));
+  return kind === 'float' ? { kind: 'float', dims: [r, c], data: Float32Array.from(ones) } : { kind: 'int', dims: [r, c], data: ones };
+}
+
 /** Constant, shape and cast ops by ONNX op type. */
 export const CONSTANT_OPS: OpTable = {
   Identity: { always: passThrough, reads: 'alias' },
@@ -162,6 +173,7 @@ export const CONSTANT_OPS: OpTable = {
   Size: { always: size, reads: 'shape' },
   ConstantOfShape: { always: constantOfShape },
   Range: { fold: range },
+  EyeLike: { fold: eyeLike },
   Cast: { fold: (n) => castConst(n.constIn(0, 'input 0'), castKind(n.a.int('to', DataType.FLOAT))), activation: (n) => castValue(n, castKind(n.a.int('to', DataType.FLOAT))) },
   // Only the target's type matters, so a constant input folds whatever the target is.
   CastLike: { always: (n) => (n.constAt(0) ? n.imp.setConst(n.out, castConst(n.constAt(0)!, likeKind(n))) : castValue(n, likeKind(n))) },

@@ -336,6 +336,55 @@ function trilu(n: NodeContext): void {
 }
 
 /** Slicing, gathering, expanding and padding ops by ONNX op type. */
+/**
+ * GatherND whose batch dims are the batch (batch_dims 1 in a batched import: torch.diagonal,
+ * advanced indexing): per sample, each index tuple [q] of indices [..., q] picks the slice of data
+ * at those leading coordinates (a negative one counts from the end). The tuples become row numbers
+ * of data viewed as [rows, slice] and one gather-elements reads them; out of range gives NaN.
+ */
+function gatherND(n: NodeContext): void {
+  const x = n.value(0, 'data');
+  const batchDims = n.a.int('batch_dims', 0);
+  if (batchDims !== n.lead) throw new NodeError(`batch_dims is ${batchDims}; only ${n.lead}${n.lead ? ' (the batch, which each sample gathers within)' : ''} is supported`);
+  const c = n.constAt(1);
+  const idx = n.operand(1, c ? c.dims.length : 0, 'indices');
+  const q = idx.shape[idx.shape.length - 1] ?? 0;
+  if (idx.shape.length === 0 || q < 1 || q > x.shape.length) throw new NodeError(`indices have per-sample shape [${idx.shape.join(', ')}]; their last dim must be 1 … ${x.shape.length} (data's per-sample rank)`);
+  const lead = idx.shape.slice(0, -1);
+  const [m, width] = [count(lead), count(x.shape.slice(q))];
+  const strides = rowMajorStrides(x.shape.slice(0, q));
+  const part = (what: string): string => n.imp.fresh(`${n.name}/${what}`);
+  const tuples = reshapeTo(n, idx, [m, q], part('tuples'));
+  const scalar = (v: number): { c: Const } => ({ c: { kind: 'float', dims: [], data: Float32Array.of(v) } });
+  let row: Value | null = null;
+  for (let t = 0; t < q; t++) {
+    const col = part(`coordinate${t}`);
+    n.imp.emit({ kind: 'gather', name: `${n.name}/coordinate${t}`, inputs: [tuples.name], output: col, axis: 1, indices: Int32Array.of(t), indicesShape: [], inShape: [m, q], outShape: [m] }, [m], idx.dtype);
+    // i + d·(i < 0): a negative coordinate counts from the end of its axis.
+    const negative = part(`negative${t}`);
+    emitBinary(n, 'less', { v: n.imp.valueOf(col)! }, scalar(0), negative, `${n.name}/negative${t}`);
+    const wrap = part(`wrap${t}`);
+    emitBinary(n, 'mul', { v: n.imp.valueOf(negative)! }, scalar(x.shape[t]), wrap, `${n.name}/wrap${t}`);
+    const coord = part(`coord${t}`);
+    emitBinary(n, 'add', { v: n.imp.valueOf(col)! }, { v: n.imp.valueOf(wrap)! }, coord, `${n.name}/coord${t}`);
+    const scaled = part(`scaled${t}`);
+    emitBinary(n, 'mul', { v: n.imp.valueOf(coord)! }, scalar(strides[t]), scaled, `${n.name}/scaled${t}`);
+    if (!row) row = n.imp.valueOf(scaled)!;
+    else {
+      const sum = part(`row${t}`);
+      emitBinary(n, 'add', { v: row }, { v: n.imp.valueOf(scaled)! }, sum, `${n.name}/row${t}`);
+      row = n.imp.valueOf(sum)!;
+    }
+  }
+  const rows = reshapeTo(n, x, [count(x.shape.slice(0, q)), width], part('rows'));
+  const column = reshapeTo(n, row!, [m, 1], part('column'));
+  const spread = part('spread');
+  n.imp.emit({ kind: 'expand', name: `${n.name}/spread`, inputs: [column.name], output: spread, inShape: [m, 1], outShape: [m, width] }, [m, width], idx.dtype);
+  const picked = part('picked');
+  n.imp.emit({ kind: 'gather-elements', name: n.name, inputs: [rows.name, spread], output: picked, axis: 0, inShape: rows.shape, outShape: [m, width] }, [m, width], x.dtype);
+  reshapeTo(n, n.imp.valueOf(picked)!, [...lead, ...x.shape.slice(q)], n.out);
+}
+
 export const GATHER_OPS: OpTable = {
   Slice: { activation: slice, fold: foldSliceNode },
   Gather: { activation: gather, fold: (n) => foldGather(n.constIn(0, 'input 0'), n.constIn(1, 'input 1'), n.a.int('axis', 0)) },
@@ -344,4 +393,5 @@ export const GATHER_OPS: OpTable = {
   NonZero: { fold: foldNonZero },
   Trilu: { activation: trilu, fold: foldTrilu },
   GatherElements: { activation: gatherElements, fold: foldGatherElements },
+  GatherND: { activation: gatherND },
 };

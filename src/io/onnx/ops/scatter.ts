@@ -8,9 +8,10 @@
 import { count, plainIntsOf } from '../consts.ts';
 import type { Const } from '../consts.ts';
 import { NodeError } from '../node.ts';
-import type { NodeContext, OpTable, Value } from '../node.ts';
+import type { DType, NodeContext, OpTable, Value } from '../node.ts';
 import { quote } from '../proto.ts';
 import { PROBE_BATCHES } from '../probe.ts';
+import { emitBinary } from './elementwise.ts';
 import { reshapeTo } from './matrix.ts';
 
 const COMBINE: Readonly<Record<string, (a: number, b: number) => number>> = { none: (_a, b) => b, add: (a, b) => a + b, mul: (a, b) => a * b, max: Math.max, min: Math.min };
@@ -135,6 +136,79 @@ function scatterActivation(n: NodeContext): void {
   reshapeTo(n, n.imp.valueOf(selected)!, [...x.shape], n.out);
 }
 
+/** The reductions ScatterElements takes at the node's opset (none; add and mul from 16; max and min from 18). */
+function elementReduction(n: NodeContext): 'none' | 'add' | 'mul' | 'max' | 'min' {
+  const allowed = n.opset >= 18 ? (['none', 'add', 'mul', 'max', 'min'] as const) : n.opset >= 16 ? (['none', 'add', 'mul'] as const) : (['none'] as const);
+  const r = n.a.str('reduction', 'none');
+  const hit = allowed.find((a) => a === r);
+  if (!hit) throw new NodeError(`attribute "reduction" is ${quote(r)}; allowed at opset ${n.opset}: ${allowed.map((a) => quote(a)).join(', ')}`);
+  return hit;
+}
+
+/**
+ * ScatterElements (torch.scatter, scatter_add, scatter_reduce; a one-hot by scatter) per sample,
+ * indices from the data or constant, as a one-hot over the axis: each update is compared with every
+ * position 0 … L−1 of the axis ([…, M, L, …]), and the M updates landing on a position are summed
+ * (none, add), multiplied (mul) or maxed (max, min) into it. With reduction none, repeated indices
+ * (which ONNX leaves undefined) add up. Off the axis, indices must cover the data's extent.
+ */
+function scatterElements(n: NodeContext): void {
+  const reduction = elementReduction(n);
+  const x = n.operand(0, (n.constAt(0)?.dims.length ?? 0), 'data');
+  const idx = n.operand(1, (n.constAt(1)?.dims.length ?? 0), 'indices');
+  const upd = n.operand(2, (n.constAt(2)?.dims.length ?? 0), 'updates');
+  const r = x.shape.length;
+  const axis = n.axisOf(x, n.a.int('axis', 0));
+  if (idx.shape.length !== r || upd.shape.length !== r || idx.shape.some((d, i) => d !== upd.shape[i])) {
+    throw new NodeError(`indices [${idx.shape.join(', ')}] and updates [${upd.shape.join(', ')}] must have one shape, of data's rank ${r} (per sample)`);
+  }
+  if (idx.shape.some((d, i) => i !== axis && d !== x.shape[i])) {
+    throw new NodeError(`indices [${idx.shape.join(', ')}] cover part of data [${x.shape.join(', ')}] off axis ${axis}; only indices as wide as the data there are supported`);
+  }
+  const L = x.shape[axis];
+  const part = (what: string): string => n.imp.fresh(`${n.name}/${what}`);
+  const num = (v: number) => ({ c: { kind: 'float' as const, dims: [], data: Float32Array.of(v) } });
+  const bin = (fn: Parameters<typeof emitBinary>[1], a: Value, b: Value | number, what: string): Value => {
+    const out = part(what);
+    emitBinary(n, fn, { v: a }, typeof b === 'number' ? num(b) : { v: b }, out, `${n.name}/${what}`);
+    return n.imp.valueOf(out)!;
+  };
+  // The one-hot's axes: the updates' M at `axis`, the positions' L after it.
+  const wide = [...idx.shape.slice(0, axis + 1), 1, ...idx.shape.slice(axis + 1)];
+  const wrapped = bin('add', idx, bin('mul', bin('less', idx, 0, 'below'), L, 'negative'), 'index');
+  const positions = new Float32Array(L).map((_, j) => j);
+  const lattice = wide.map((_, i) => (i === axis + 1 ? L : 1));
+  const eq = part('onehot');
+  emitBinary(n, 'equal', { v: reshapeTo(n, wrapped, wide, part('column')) }, { c: { kind: 'float', dims: lattice, data: positions } }, eq, `${n.name}/onehot`);
+  const onehot = n.imp.valueOf(eq)!;
+  const u = reshapeTo(n, upd, wide, part('updates'));
+  const reduce = (v: Value, fn: 'sum' | 'prod' | 'max' | 'min', what: string, dtype: DType = 'float'): Value => {
+    const out = part(what);
+    const outShape = x.shape.map((d, i) => (i === axis ? L : d));
+    n.imp.emit({ kind: 'reduce', name: `${n.name}/${what}`, inputs: [v.name], output: out, fn, axes: [axis], keepDims: false, inShape: v.shape, outShape }, outShape, dtype);
+    return n.imp.valueOf(out)!;
+  };
+  if (reduction === 'none' || reduction === 'add') {
+    const landed = reduce(bin('mul', onehot, u, 'landing'), 'sum', 'landed');
+    if (reduction === 'add') return emitBinary(n, 'add', { v: x }, { v: landed }, n.out);
+    const written = bin('greater', reduce(onehot, 'sum', 'hits'), 0, 'written');
+    const kept = bin('mul', x, bin('add', bin('mul', written, -1, 'unwritten'), 1, 'keep'), 'kept');
+    return emitBinary(n, 'add', { v: kept }, { v: landed }, n.out);
+  }
+  if (reduction === 'mul') {
+    // eq·u + (1 − eq): the update where it lands, 1 elsewhere.
+    const factors = bin('add', bin('mul', onehot, u, 'landing'), bin('add', bin('mul', onehot, -1, 'miss'), 1, 'ones'), 'factors');
+    return emitBinary(n, 'mul', { v: x }, { v: reduce(factors, 'prod', 'product') }, n.out);
+  }
+  // Max and min: the update where it lands, the other extreme elsewhere (a select, so no sum loses it).
+  const far = n.constValue({ kind: 'float', dims: [1], data: Float32Array.of(reduction === 'max' ? -3.4028234663852886e38 : 3.4028234663852886e38) }, [1], 'far');
+  const spread = part('candidates');
+  const shape = wide.map((d, i) => (i === axis + 1 ? L : d));
+  n.imp.emit({ kind: 'where', name: `${n.name}/candidates`, inputs: [onehot.name, u.name, far.name], output: spread, condShape: onehot.shape, xShape: u.shape, yShape: [1], outShape: shape }, shape, upd.dtype);
+  emitBinary(n, reduction, { v: x }, { v: reduce(n.imp.valueOf(spread)!, reduction, 'extreme', upd.dtype) }, n.out);
+}
+
 export const SCATTER_OPS: OpTable = {
   ScatterND: { fold: foldScatterND, activation: scatterActivation, batchProbe: true },
+  ScatterElements: { activation: scatterElements },
 };

@@ -19,21 +19,24 @@ function emitReshape(n: NodeContext, x: Value, outShape: number[], out = n.out, 
 }
 
 function flatten(n: NodeContext): void {
-  const x = n.value(0, 'input');
+  const x = n.valueAnyBatch(0, 'input');
   const full = x.shape.length + n.lead;
   const raw = n.a.int('axis', 1);
   const axis = raw < 0 ? raw + full : raw;
   if (axis < 0 || axis > full) throw new NodeError(`axis ${raw} is out of range for rank ${full}`);
   if (!n.imp.batched) return emitReshape(n, x, [count(x.shape.slice(0, axis)), count(x.shape.slice(axis))]);
   if (axis === 0) throw new NodeError(`axis ${raw} would flatten the batch dimension into the features; axis 1 or later is supported`);
-  if (axis > 1) {
-    // [batch·k, rest]: the batch merged into the rows, as a Reshape to that shape (a Gather picking
-    // one row per sample follows in PyTorch's h[torch.arange(batch), idx]).
-    const target: Dim[] = [new BatchDim(count(x.shape.slice(0, axis - 1))), count(x.shape.slice(axis - 1))];
-    const r = reshapeBatch(x, target, false, n.imp.declaredBatch, showDims(target));
-    return emitReshape(n, x, r.shape, n.out, r.batchAt, r.merged);
-  }
-  emitReshape(n, x, [count(x.shape)]);
+  const b = x.batchAt ?? 0;
+  if (b === 0 && axis === 1) return emitReshape(n, x, [count(x.shape)]);
+  // As a Reshape to [d0·…·d(axis−1), d(axis)·…], the group holding the batch a multiple of it: [batch·k,
+  // rest] merges the batch into the rows (PyTorch's h[torch.arange(batch), idx] picks a row per
+  // sample from it), and advanced indexing's [k, batch] (the batch moved last) keeps it alone.
+  const dims: (number | null)[] = [...x.shape];
+  dims.splice(b, 0, null);
+  const group = (g: (number | null)[]): Dim => (g.includes(null) ? new BatchDim(count(g.filter((d): d is number => d !== null))) : count(g as number[]));
+  const target = [group(dims.slice(0, axis)), group(dims.slice(axis))];
+  const r = reshapeBatch(x, target, false, n.imp.declaredBatch, showDims(target));
+  emitReshape(n, x, r.shape, n.out, r.batchAt, r.merged);
 }
 
 function foldFlatten(n: NodeContext): Const {
