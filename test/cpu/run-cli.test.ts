@@ -151,6 +151,27 @@ describe('xbarsim run --digital', () => {
     expect((await run(one, 'bad.npy')).lines).toEqual([`xbarsim: --inputs ${one}: holds array "masks", which is not a graph input (the model's inputs: "ids", "mask")`]);
     expect(existsSync(join(dir, 'bad.npy'))).toBe(false);
   });
+
+  it('reads an integer .npy (token ids) for an integer graph input; integers past 2^24 are refused', async () => {
+    const emb = randomArray(5 * 2, 22);
+    const model = join(dir, 'ids.onnx');
+    writeFileSync(model, buildOnnxModel({
+      inputs: [{ name: 'ids', dims: ['N', 3] }],
+      outputs: [{ name: 'y', dims: ['N', 3, 2] }],
+      initializers: [{ name: 'emb', dims: [5, 2], data: emb }],
+      nodes: [{ op: 'Gather', inputs: ['emb', 'ids'], outputs: ['y'] }],
+    }));
+    const ids = join(dir, 'ids.npy');
+    writeFileSync(ids, int64Npy([2, 3], [4, 0, 1, 3, 3, 2]));
+    const r = await xbarsim(['run', '--model', model, '--inputs', ids, '--digital', '--out', join(dir, 'ids-y.npy'), '--backend', 'cpu']);
+    expect(r.code).toBe(0);
+    expect(Array.from(readY(join(dir, 'ids-y.npy')).data.subarray(0, 2))).toEqual(Array.from(emb.subarray(8, 10)));
+    const big = join(dir, 'big-ids.npy');
+    writeFileSync(big, int64Npy([1, 3], [1, 2 ** 24 + 1, 0]));
+    const bad = await xbarsim(['run', '--model', model, '--inputs', big, '--digital', '--out', join(dir, 'big-y.npy'), '--backend', 'cpu']);
+    expect([bad.code, bad.lines]).toEqual([2, [`xbarsim: --inputs ${big}: entry 1 is 16777217; integers are carried as float32, exact only up to 2^24 = 16777216 in magnitude`]]);
+    expect(existsSync(join(dir, 'big-y.npy'))).toBe(false);
+  });
 });
 
 describe('xbarsim run on a simulated chip', () => {

@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.ts';
-import { checkFinite, checkFloat32Range, readInputBytes, readNpyFile } from '../npy.ts';
+import { checkFinite, checkFloat32Range, readInputBytes, readNpyFile, type NpyArray } from '../npy.ts';
 import { parseNpz } from '../npz.ts';
 import type { BuiltinDataset } from './builtin.ts';
 import { FASHION_MNIST_CLASSES } from './fashion-mnist.ts';
@@ -74,7 +74,9 @@ function readLabels(path: string, classes: number | undefined): Int32Array {
 /** Reads `--inputs` (or `--calibrate`, per `flag`), whose shape must be [N, ...model input shape], as finite f32. */
 export function readInputs(path: string, flag: string, modelShape: readonly number[], parts: readonly InputPart[] = []): { x: Float32Array; n: number } {
   if (path.endsWith('.npz')) return readNamedInputs(path, flag, parts.length > 0 ? parts : [{ name: '', shape: modelShape }]);
-  const a = readNpyFile(path, `${flag} ${path}`);
+  // Integer arrays too (token ids for an int64 graph input), as in an .npz archive.
+  const a = readNpyFile(path, `${flag} ${path}`, { allowIntegers: true });
+  checkExactIntegers(a, `${flag} ${path}`);
   checkFinite(a.data, a.shape, `${flag} ${path}`);
   checkFloat32Range(a.data, a.shape, `${flag} ${path}`);
   const want = modelShape.join(', ');
@@ -83,6 +85,13 @@ export function readInputs(path: string, flag: string, modelShape: readonly numb
   }
   if (a.shape[0] === 0) throw new UsageError(`${flag} ${path}: has 0 samples (shape [${a.shape.join(', ')}]); nothing to evaluate`);
   return { x: Float32Array.from(a.data), n: a.shape[0] };
+}
+
+/** Integers past 2^24 have no exact float32, which every value is carried as: refused, not rounded. */
+function checkExactIntegers(a: NpyArray, what: string): void {
+  if (!/^[<>|=]?[iub]/.test(a.dtype)) return;
+  const i = a.data.findIndex((v) => Math.abs(v) > 2 ** 24);
+  if (i >= 0) throw new UsageError(`${what}: entry ${i} is ${a.data[i]}; integers are carried as float32, exact only up to 2^24 = 16777216 in magnitude`);
 }
 
 /** A graph input of the model: its ONNX name and per-sample shape (Network.inputs). */
@@ -112,6 +121,7 @@ function readNamedInputs(path: string, flag: string, parts: readonly InputPart[]
     if (a.shape.length !== p.shape.length + 1 || a.shape.slice(1).some((d, i) => d !== p.shape[i])) {
       throw new UsageError(`${label}: has shape [${a.shape.join(', ')}] but the model takes [N, ${p.shape.join(', ')}]`);
     }
+    checkExactIntegers(a, label);
     checkFinite(a.data, a.shape, label);
     checkFloat32Range(a.data, a.shape, label);
     return a;
