@@ -89,7 +89,7 @@ function gatherRows(n: NodeContext, idx: Value): void {
     throw new NodeError(`indices ${quote(n.ins[1])} add torch.arange(batch)·${k}; only a Gather along axis 0 of a [batch·${k}, …] view of the data takes them`);
   }
   const rest = x.shape.slice(1);
-  const [m, width] = [count(idx.shape), count(rest)];
+  const width = count(rest);
   const part = (what: string): string => n.imp.fresh(`${n.name}/${what}`);
   const rows = reshapeTo(n, { ...x, merged: undefined }, [k, width], part('rows'));
   // A negative index reads another sample's row in the ONNX graph (b·k − 1 is sample b − 1's last):
@@ -101,12 +101,23 @@ function gatherRows(n: NodeContext, idx: Value): void {
   emitBinary(n, 'mul', { v: n.imp.valueOf(negative)! }, { c: { kind: 'float', dims: [], data: Float32Array.of(2 ** 24) } }, away, `${n.name}/away`);
   const local = part('local');
   emitBinary(n, 'add', { v: plain }, { v: n.imp.valueOf(away)! }, local, `${n.name}/local`);
-  const column = reshapeTo(n, n.imp.valueOf(local)!, [m, 1], part('column'));
-  const spread = part('spread');
-  n.imp.emit({ kind: 'expand', name: `${n.name}/spread`, inputs: [column.name], output: spread, inShape: [m, 1], outShape: [m, width] }, [m, width], idx.dtype);
-  const picked = part('picked');
-  n.imp.emit({ kind: 'gather-elements', name: n.name, inputs: [rows.name, spread], output: picked, axis: 0, inShape: [k, width], outShape: [m, width] }, [m, width], x.dtype);
-  reshapeTo(n, n.imp.valueOf(picked)!, [...idx.shape, ...rest], n.out);
+  reshapeTo(n, gatherAlong(n, rows, n.imp.valueOf(local)!, 0, 'picked'), [...idx.shape, ...rest], n.out);
+}
+
+/**
+ * Slices of a 2-D value picked by an index per slice (data-dependent): rows (axis 0, [m, width]) or
+ * columns (axis 1, [height, m]) of `data`, m the index's element count; a gather-elements of the
+ * index spread over the other axis. An index out of range gives NaN.
+ */
+export function gatherAlong(n: NodeContext, data: Value, index: Value, axis: 0 | 1, tag: string): Value {
+  const m = count(index.shape);
+  const line = axis === 0 ? [m, 1] : [1, m];
+  const outShape = axis === 0 ? [m, data.shape[1]] : [data.shape[0], m];
+  const spread = n.imp.fresh(`${n.name}/${tag}:index`);
+  n.imp.emit({ kind: 'expand', name: `${n.name}/${tag}:index`, inputs: [reshapeTo(n, index, line, n.imp.fresh(`${n.name}/${tag}:line`)).name], output: spread, inShape: line, outShape }, outShape, index.dtype);
+  const picked = n.imp.fresh(`${n.name}/${tag}`);
+  n.imp.emit({ kind: 'gather-elements', name: `${n.name}/${tag}`, inputs: [data.name, spread], output: picked, axis, inShape: data.shape, outShape }, outShape, data.dtype);
+  return n.imp.valueOf(picked)!;
 }
 
 function gather(n: NodeContext): void {
@@ -377,12 +388,7 @@ function gatherND(n: NodeContext): void {
     }
   }
   const rows = reshapeTo(n, x, [count(x.shape.slice(0, q)), width], part('rows'));
-  const column = reshapeTo(n, row!, [m, 1], part('column'));
-  const spread = part('spread');
-  n.imp.emit({ kind: 'expand', name: `${n.name}/spread`, inputs: [column.name], output: spread, inShape: [m, 1], outShape: [m, width] }, [m, width], idx.dtype);
-  const picked = part('picked');
-  n.imp.emit({ kind: 'gather-elements', name: n.name, inputs: [rows.name, spread], output: picked, axis: 0, inShape: rows.shape, outShape: [m, width] }, [m, width], x.dtype);
-  reshapeTo(n, n.imp.valueOf(picked)!, [...lead, ...x.shape.slice(q)], n.out);
+  reshapeTo(n, gatherAlong(n, rows, row!, 0, 'picked'), [...lead, ...x.shape.slice(q)], n.out);
 }
 
 export const GATHER_OPS: OpTable = {

@@ -12,6 +12,7 @@ import { intsOf, isBatchDim } from '../consts.ts';
 import { NodeError, oneOf } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
 import { emitBinary, emitUnary } from './elementwise.ts';
+import { gatherAlong } from './gather.ts';
 import { reshapeTo } from './matrix.ts';
 
 /** PyTorch's bicubic A (aten/src/ATen/native/UpSample.h get_cubic_upsampling_coefficients). */
@@ -148,11 +149,7 @@ function gridSample(n: NodeContext): void {
     const weight = reshapeTo(n, L.bin('mul', t.w, L.bin('mul', L.inside(t.x, W), L.inside(t.y, H))), [1, Ho * Wo]);
     // Outside taps read a clamped index and weigh 0.
     const index = L.bin('add', L.bin('mul', L.clip(t.y, 0, H - 1), W), L.clip(t.x, 0, W - 1));
-    const spread = n.imp.fresh(`${n.name}/index`);
-    n.imp.emit({ kind: 'expand', name: `${n.name}/index`, inputs: [reshapeTo(n, index, [1, Ho * Wo]).name], output: spread, inShape: [1, Ho * Wo], outShape: [C, Ho * Wo] }, [C, Ho * Wo]);
-    const picked = n.imp.fresh(`${n.name}/tap`);
-    n.imp.emit({ kind: 'gather-elements', name: `${n.name}/tap`, inputs: [flat.name, spread], output: picked, axis: 1, inShape: [C, H * W], outShape: [C, Ho * Wo] }, [C, Ho * Wo], x.dtype);
-    const term = L.bin('mul', n.imp.valueOf(picked)!, weight);
+    const term = L.bin('mul', gatherAlong(n, flat, index, 1, 'tap'), weight);
     sum = sum ? L.bin('add', sum, term) : term;
   }
   reshapeTo(n, sum!, [C, Ho, Wo], n.out);
