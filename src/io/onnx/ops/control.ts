@@ -9,6 +9,7 @@ import { isBatchDim } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable } from '../node.ts';
 import { quote } from '../proto.ts';
+import { renamed } from '../rename.ts';
 import { concatItems } from './sequence.ts';
 
 /** Most nodes an unrolled Loop may import (iterations × body nodes): guards against a corrupt trip count. */
@@ -24,30 +25,6 @@ function ifNode(n: NodeContext): void {
   if (!c) throw new NodeError(`condition ${quote(n.ins[0])} depends on the data; only an If whose condition is known at import (a shape test) is supported`);
   const branch = n.scalar(c, 'cond') !== 0 ? 'then_branch' : 'else_branch';
   n.imp.inline(n.a.graph(branch), n.outs, `${n.where}: ${branch}`, `${n.name}/${branch}/`);
-}
-
-/**
- * A copy of graph `g` in which every name it defines is fresh: its inputs become `inputs` (or fresh
- * names, for a nested graph), its nodes are named under `tag`, and names of outer graphs (`outer`
- * maps those an enclosing copy renamed) are kept. Each unrolled iteration imports its own copy.
- */
-function renamed(g: onnx.IGraphProto, inputs: readonly string[] | null, fresh: (name: string) => string, tag: string, outer: ReadonlyMap<string, string> = new Map()): onnx.IGraphProto {
-  const names = new Map(outer);
-  const define = (name: string, to = fresh(name)): string => (names.set(name, to), to);
-  const input = (g.input ?? []).map((v, k) => ({ ...v, name: define(v.name ?? '', inputs?.[k]) }));
-  const initializer = (g.initializer ?? []).map((t) => ({ ...t, name: define(t.name ?? '') }));
-  const node = (g.node ?? []).map((nd, j): onnx.INodeProto => {
-    const name = `${tag}/${(nd.name || `${nd.opType ?? ''}_${j}`).replace(/^\//, '')}`;
-    return {
-      ...nd,
-      name,
-      input: (nd.input ?? []).map((x) => (x ? (names.get(x) ?? x) : x)),
-      // A subgraph reads the names defined so far, never its own node's outputs.
-      attribute: (nd.attribute ?? []).map((a) => (a.g ? { ...a, g: renamed(a.g, null, fresh, name, names) } : a)),
-      output: (nd.output ?? []).map((o) => (o ? define(o) : o)),
-    };
-  });
-  return { ...g, input: inputs ? [] : input, initializer, node, output: (g.output ?? []).map((v) => ({ ...v, name: names.get(v.name ?? '') ?? v.name })) };
 }
 
 /** Nodes in a graph and its subgraphs. */
@@ -94,7 +71,7 @@ function loop(n: NodeContext): void {
     n.imp.setConst(iteration, { kind: 'int', dims: [], data: [i] });
     const condition = n.imp.fresh(`${n.name}/condition@${i}`);
     n.imp.setConst(condition, { kind: 'int', dims: [], data: [1] });
-    const copy = renamed(body, [iteration, condition, ...carried], (x) => n.imp.fresh(`${x}@${i}`), `${n.name}/${i}`);
+    const copy = renamed(body, [iteration, condition, ...carried], { fresh: (x) => n.imp.fresh(`${x}@${i}`), tag: `${n.name}/${i}` });
     const outs = bodyOuts.map((o) => n.imp.fresh(`${o}@${i}:out`));
     n.imp.inline(copy, outs, `${n.where}: iteration ${i}`, `${n.name}/${i}/`, true);
     cond = known(n, outs[0], `the body's condition at iteration ${i}`, why) !== 0;
