@@ -1,7 +1,7 @@
 /**
  * Normalization ops: BatchNormalization (folded into the preceding crossbar layer, or an affine op),
  * InstanceNormalization, LayerNormalization (its Mean and InvStdDev outputs computed by reduce and
- * elementwise ops when read), and LRN.
+ * elementwise ops when read), RMSNormalization and LRN.
  */
 import type { AffineOp, ReduceOp } from '../../../ir/graph.ts';
 import { count, floatsOf, normAxis } from '../consts.ts';
@@ -9,7 +9,9 @@ import type { Const } from '../consts.ts';
 import { foldExpand } from '../fold.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
+import { emitBinary, emitUnary, operandAt } from './elementwise.ts';
 import { foldChannelAffine } from './matrix.ts';
+import { emitReduce } from './reduce.ts';
 
 /** Ops whose channel axis is ONNX axis 1 need it to be the first per-sample axis: a batched import. */
 function channelsFirst(n: NodeContext, x: Value): number {
@@ -128,10 +130,34 @@ function lrn(n: NodeContext): void {
   n.imp.emit(op, [...x.shape]);
 }
 
+/**
+ * RMSNormalization (opset 23: LLaMA-style RMSNorm, `nn.RMSNorm` exported at opset 23 or later):
+ * X / sqrt(mean(X² over axes axis…) + epsilon) · scale, as elementwise ops and a mean (stash_type
+ * only picks the precision of that mean, which xbarsim computes in f32 anyway).
+ */
+function rmsNorm(n: NodeContext): void {
+  const x = n.valueAnyBatch(0, 'X');
+  const raw = n.a.int('axis', -1);
+  const b = n.batchAxis(x);
+  if (b > 0 && normAxis(raw, n.rankOf(x)) < b) throw new NodeError(`normalizes over axes ${normAxis(raw, n.rankOf(x))}… that include the batch dimension at axis ${b}`);
+  const axis = n.axisOf(x, raw);
+  const part = (what: string): string => n.imp.fresh(`${n.out}/${what}`);
+  const squared = part('squared');
+  emitBinary(n, 'mul', { v: x }, { v: x }, squared, `${n.name}/squared`);
+  const mean = emitReduce(n, 'mean', n.imp.valueOf(squared)!, x.shape.map((_, i) => i).filter((i) => i >= axis), true, part('mean'));
+  const shifted = part('plus-eps');
+  emitBinary(n, 'add', { v: mean }, { c: { kind: 'float', dims: [], data: Float32Array.of(n.a.float('epsilon', 1e-5)) } }, shifted, `${n.name}/eps`);
+  const rms = emitUnary(n, 'sqrt', n.imp.valueOf(shifted)!, part('rms'), `${n.name}/rms`);
+  const normed = part('normed');
+  emitBinary(n, 'div', { v: x }, { v: rms }, normed, `${n.name}/normed`);
+  emitBinary(n, 'mul', { v: n.imp.valueOf(normed)! }, operandAt(n, 1, 'scale'), n.out);
+}
+
 /** Normalization ops by ONNX op type. */
 export const NORMALIZATION_OPS: OpTable = {
   BatchNormalization: { activation: batchNorm },
   InstanceNormalization: { activation: instanceNorm },
   LayerNormalization: { activation: layerNorm },
   LRN: { activation: lrn },
+  RMSNormalization: { activation: rmsNorm },
 };
