@@ -2,10 +2,10 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm; T5's relative position bias and rotary embeddings; torch.gather; rows picked per sample by h[torch.arange(batch), idx]; a Conv3d video network; a 3-D U-Net with ConvTranspose3d), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm; T5's relative position bias and rotary embeddings; torch.gather; rows picked per sample by h[torch.arange(batch), idx]; a Conv3d video network; a 3-D U-Net with ConvTranspose3d; modules exported as ONNX functions; weights in an external data file), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
-  /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13)
+  /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13, and python3-onnx)
 
 Random weights: the tests are of the import. Only needed to regenerate the fixtures: xbarsim's tests
 never run Python.
@@ -386,6 +386,34 @@ class UNet3d(nn.Module):
         return self.out(torch.cat((h, self.up(self.bottom(h))), 1))
 
 
+class Residual(nn.Module):
+    """A module called as a function: Conv (BatchNorm folded at export), LeakyReLU and a skip."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, padding=1)
+        self.bn = nn.BatchNorm2d(c)
+        self.act = nn.LeakyReLU(0.2)
+
+    def forward(self, x):
+        return self.act(self.bn(self.conv(x))) + x
+
+
+class Modular(nn.Module):
+    """Modules within modules, each exported as an ONNX function with export_modules_as_functions."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 3)
+        self.b1 = Residual(4)
+        self.b2 = Residual(4)
+        self.act = nn.GELU()
+        self.head = nn.Linear(4 * 6 * 6, 5)
+
+    def forward(self, x):
+        return self.head(self.act(torch.flatten(self.b2(self.b1(self.stem(x))), 1)))
+
+
 def latest():
     """Cases added after later()'s, from their own seed."""
     torch.manual_seed(2)
@@ -418,18 +446,22 @@ def latest():
         'grid-sample-16': (GridSample(), (2, 5, 7), 16, True),
         'scatter-elements-16': (Scatters(), (6,), 16, True),
         'indexing-17': (Indexing(), (4, 4), 17, True),
+        # Every module an ONNX function (calls nest three deep, attributes passed by reference).
+        'module-functions-15': (Modular(), (3, 8, 8), 15, True, {'export_modules_as_functions': True}),
+        # Weights in model.onnx.data beside the model, as torch.export-based exports keep them.
+        'external-data-17': (Modular(), (3, 8, 8), 17, True, {'external_data': True}),
     }
 
 
 def export(cases, x_seed=None):
     """Writes each case; with x_seed, case i's inputs are drawn from seed x_seed + i, so adding a case leaves the others' unchanged."""
-    for i, (name, (module, shape, opset, dynamic)) in enumerate(cases.items()):
+    for i, (name, (module, shape, opset, dynamic, *options)) in enumerate(cases.items()):
         if x_seed is not None:
             torch.manual_seed(x_seed + i)
-        write(name, module, shape, opset, dynamic)
+        write(name, module, shape, opset, dynamic, **(options[0] if options else {}))
 
 
-def write(name, module, shape, opset, dynamic):
+def write(name, module, shape, opset, dynamic, external_data=False, **export_options):
     module.eval()
     x = torch.randn(4, *shape)
     with torch.no_grad():
@@ -437,7 +469,11 @@ def write(name, module, shape, opset, dynamic):
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
     axes = {'x': {0: 'batch'}, 'y': {0: 'batch'}} if dynamic else None
-    torch.onnx.export(module, x, os.path.join(d, 'model.onnx'), opset_version=opset, input_names=['x'], output_names=['y'], dynamic_axes=axes)
+    path = os.path.join(d, 'model.onnx')
+    torch.onnx.export(module, x, path, opset_version=opset, input_names=['x'], output_names=['y'], dynamic_axes=axes, **export_options)
+    if external_data:
+        import onnx  # Debian's python3-onnx, only for this case
+        onnx.save_model(onnx.load(path), path, save_as_external_data=True, all_tensors_to_one_file=True, location='model.onnx.data', size_threshold=0)
     np.save(os.path.join(d, 'x.npy'), x.numpy())
     np.save(os.path.join(d, 'y.npy'), y.numpy())
 

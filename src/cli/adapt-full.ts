@@ -17,7 +17,7 @@ import { OnnxParamWriter } from '../io/onnx/rewrite.ts';
 import type { Network } from '../ir/graph.ts';
 import { biasAdd, FullTrainer, fullLayers, fullParamCount, fullState, type FullOptions, type FullState } from '../nn/adapt/full.ts';
 import { evaluateChip } from '../nn/evaluate.ts';
-import { loadModel } from '../nn/load-model.ts';
+import { externalDataBeside, loadModel } from '../nn/load-model.ts';
 import { openNetwork } from '../nn/runner.ts';
 import type { Backend } from '../gpu/backend.ts';
 import { adaptData, analogWeightCount, checkAdaptOutputs, pct, printReport, readCheckpoint, runEpochs, runNumbers, type AdaptFlags, type EpochLog, type ReportCommon, layerNames } from './adapt-common.ts';
@@ -58,7 +58,7 @@ export async function runAdaptFull(f: AdaptFlags): Promise<void> {
   const original = loadModel(f.model);
   const names = layerNames(f.layers, 'linear or conv');
   const layers = fullLayers(net, cfg, names);
-  const writer = new OnnxParamWriter(bytes, f.model);
+  const writer = new OnnxParamWriter(bytes, f.model, externalDataBeside(f.model));
   for (const op of layers) {
     if (op.kind === 'conv') writer.addConv(op);
     else writer.addLinear(op);

@@ -2,7 +2,7 @@
  * `xbarsim energy`: energy, latency, throughput and area of one network on one or more presets, from
  * its schedule alone (counts-only: no values are computed, so ImageNet networks cost in seconds).
  */
-import { MAX_OPSET, MIN_OPSET } from '../io/onnx/import.ts';
+import { MODEL_HELP } from './model-help.ts';
 import { Option, type Command } from 'commander';
 import { isPresetName, PRESET_NAMES } from '../config/presets.ts';
 import type { XbarConfig } from '../config/types.ts';
@@ -196,7 +196,7 @@ export function registerEnergyCommand(program: Command): void {
   program
     .command('energy')
     .description('energy, latency, throughput and area per inference of a network on presets (counts-only, DESIGN.md section 10)')
-    .option('--model <m.onnx>', `ONNX model (opsets ${MIN_OPSET}-${MAX_OPSET})`)
+    .option('--model <m.onnx>', MODEL_HELP)
     .option('--network <name>', `built-in network: ${NETWORK_NAMES.join(', ')}`)
     .option('--input-shape <dims>', 'input shape, e.g. 1,3,224,224 (built-in networks: any H, W; models: must match the file)')
     .addOption(new Option('--preset <name>', `preset to cost, repeatable (default: ${ENERGY_DEFAULT_PRESETS.join(', ')}); a --config file overrides its fields`).argParser(collect))

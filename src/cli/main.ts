@@ -1,4 +1,4 @@
-import { MAX_OPSET, MIN_OPSET } from '../io/onnx/import.ts';
+import { MODEL_HELP } from './model-help.ts';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { messageOf, UsageError } from '../errors.ts';
@@ -62,7 +62,7 @@ function buildProgram(): Command {
   program
     .command('eval')
     .description('evaluate an ONNX network on simulated crossbar chips: accuracy over chips, event counts, images/s')
-    .requiredOption('--model <m.onnx>', `ONNX model (opsets ${MIN_OPSET}-${MAX_OPSET})`)
+    .requiredOption('--model <m.onnx>', MODEL_HELP)
     .option('--dataset <name>', 'built-in dataset: mnist (its 2,000 test digits) or fashion-mnist (its 10,000 test images)')
     .option('--inputs <X.npy>', 'inputs shaped [N, ...model input]; a .npz holds one array per graph input, by ONNX name')
     .option('--labels <y.npy>', 'integer class labels [N]')
@@ -83,7 +83,7 @@ function buildProgram(): Command {
   program
     .command('adapt')
     .description('train digital low-rank adapters (LoRA) for an analog model with its weights frozen: hardware-aware, or on one chip with --chip; --full trains the weights themselves')
-    .requiredOption('--model <m.onnx>', `ONNX model (opsets ${MIN_OPSET}-${MAX_OPSET})`)
+    .requiredOption('--model <m.onnx>', MODEL_HELP)
     .option('--dataset <name>', 'built-in dataset: trains on its training split, reports on its test split')
     .option('--inputs <X.npy>', 'inputs shaped [N, ...model input] (the last --holdout are held out); a .npz holds one array per graph input, by ONNX name')
     .option('--labels <y.npy>', 'integer class labels [N]')
@@ -111,8 +111,8 @@ function buildProgram(): Command {
   program
     .command('run')
     .description('one forward pass of an ONNX network (digital, or one simulated chip) and write its output as float32 .npy')
-    .requiredOption('--model <m.onnx>', `ONNX model (opsets ${MIN_OPSET}-${MAX_OPSET})`)
-    .requiredOption('--inputs <X.npy>', 'inputs shaped [N, ...model input], float32 or float64; a .npz holds one array per graph input, by ONNX name (integers too)')
+    .requiredOption('--model <m.onnx>', MODEL_HELP)
+    .requiredOption('--inputs <X.npy>', 'inputs shaped [N, ...model input], float32, float64 or integers (token ids); a .npz holds one array per graph input, by ONNX name')
     .requiredOption('--out <Y.npy>', 'output [N, ...model output], float32')
     .option('--digital', 'run the whole network in f32, no crossbar')
     .addOption(new Option('--preset <name>', 'base preset (a --config file overrides its fields)').choices(PRESET_NAMES))

@@ -24,6 +24,7 @@ import { parseVaries } from '../sweep/spec.ts';
 import type { Vary } from '../sweep/spec.ts';
 import type { Evaluator, EvaluatorOptions, SweepEvalSetup } from '../sweep/types.ts';
 import { checkInputsOutsideOutputs, checkOutDir } from '../sweep/outdir.ts';
+import { modelDigest } from '../nn/load-model.ts';
 import { registerMergeCommand } from './merge.ts';
 import { circuitBackend } from './backend-guard.ts';
 
@@ -79,12 +80,13 @@ function intFlag(name: string, value: string | undefined, min: number, max: numb
 }
 
 /** A file that must exist: its path and sha256 (a UsageError naming the flag otherwise). */
-function fileRef(flag: string, path: string): FileRef {
+function fileRef(flag: string, path: string, digest: (path: string) => string = sha256File): FileRef {
   if (!existsSync(path)) throw new UsageError(`${flag} ${path}: not found`);
   if (!statSync(path).isFile()) throw new UsageError(`${flag} ${path}: is not a file`);
   try {
-    return { path, sha256: sha256File(path) };
+    return { path, sha256: digest(path) };
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`${flag} ${path}: cannot read: ${messageOf(e)}`);
   }
 }
@@ -144,7 +146,8 @@ export function planSweep(flags: SweepFlags): SweepPlan {
   }
 
   if (f.model === undefined && !demo) throw new UsageError('sweep: --model m.onnx is required');
-  const model = fileRef('--model', f.model ?? (relative(process.cwd(), DEMO_MODEL) || DEMO_MODEL));
+  // The model's weights may sit in external data files: a change there is a different sweep too.
+  const model = fileRef('--model', f.model ?? (relative(process.cwd(), DEMO_MODEL) || DEMO_MODEL), modelDigest);
 
   let series = seriesFromFlags(f.preset, f.config, demo);
   if (seed !== undefined) series = series.map((s) => ({ ...s, config: { ...s.config, seed } }));

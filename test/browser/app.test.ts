@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOnnxModel } from '../../src/io/onnx/build.ts';
 import { taskId } from '../../src/sweep/grid.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/browser.ts';
+import { externalize } from '../helpers/external-data.ts';
 import { IN_CI } from '../helpers/gpu.ts';
 import { randomArray } from '../helpers/random.ts';
 import { hookOf, setField, text, visible, waitForDownload } from '../helpers/app-page.ts';
@@ -196,4 +197,31 @@ describe.skipIf(!hasChromium)('browser app (built with Vite, headless Chromium, 
       await page.close();
     }
   }, 240_000);
+
+  it('loads a model whose weights are in an external data file when both are picked, and says which file is missing otherwise', async () => {
+    const page = await browser!.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    try {
+      await page.goto(`${baseUrl}/web/index.html`, { waitUntil: 'load' });
+      const source = join(work, 'ext-source.onnx');
+      standInMlp(source);
+      const { model, data } = externalize(new Uint8Array(readFileSync(source)), 'ext-mlp.onnx.data');
+      const modelPath = join(work, 'ext-mlp.onnx');
+      const dataPath = join(work, 'ext-mlp.onnx.data');
+      writeFileSync(modelPath, model);
+      writeFileSync(dataPath, data);
+      const fileInput = await page.$('input[data-testid="model-file"]');
+      await fileInput!.uploadFile(modelPath);
+      await page.waitForFunction(() => !(document.querySelector('[data-testid="model-error"]') as HTMLElement).hidden, { timeout: 20_000 });
+      expect(await text(page, 'model-error')).toMatch(/^ext-mlp\.onnx: tensor "w1" keeps its data in "ext-mlp\.onnx\.data", which cannot be read \(pick ext-mlp\.onnx\.data together with ext-mlp\.onnx\)$/);
+      await fileInput!.uploadFile(modelPath, dataPath);
+      await page.waitForFunction(() => /^ext-mlp\.onnx: /.test((document.querySelector('[data-testid="model-status"]') as HTMLElement).textContent ?? ''), { timeout: 20_000 });
+      expect(await visible(page, 'model-error')).toBe(false);
+      expect(await text(page, 'model-status')).toMatch(/^ext-mlp\.onnx: input \[784\], 3 ops, 2 on crossbars/);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
 });

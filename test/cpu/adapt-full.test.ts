@@ -12,12 +12,12 @@ import { resolveConfig } from '../../src/config/schema.ts';
 import { mnistEvalData } from '../../src/io/datasets/eval-data.ts';
 import { Prng } from '../../src/io/datasets/prng.ts';
 import { decodeModel, decodeTensor } from '../../src/io/onnx/decode.ts';
-import type { LinearOp, Network, NetOp } from '../../src/ir/graph.ts';
+import type { ConvOp, LinearOp, Network, NetOp } from '../../src/ir/graph.ts';
 import { biasAdd, fullState } from '../../src/nn/adapt/full.ts';
 import { adaptedLayers } from '../../src/nn/adapt/train.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
 import { OnnxParamWriter } from '../../src/io/onnx/rewrite.ts';
-import { loadModel } from '../../src/nn/load-model.ts';
+import { externalDataBeside, loadModel } from '../../src/nn/load-model.ts';
 import { attentionNet, C, D, T } from '../helpers/attention-net.ts';
 import { MLP } from '../helpers/adapters.ts';
 import { checkParamGradients, largest } from '../helpers/param-grads.ts';
@@ -90,6 +90,25 @@ describe('writing trained weights back', () => {
       expect(Array.from(o.bias!), op.name).toEqual(Array.from(op.bias!));
     }
     expect(JSON.stringify(back.ops.map((o) => [o.kind, o.name, o.inputs, o.output]))).toBe(JSON.stringify(net.ops.map((o) => [o.kind, o.name, o.inputs, o.output])));
+  });
+
+  it('a PyTorch export with modules as functions, and one with its weights in an external file: written back as one flat file with the weights embedded', () => {
+    for (const name of ['module-functions-15', 'external-data-17']) {
+      const file = `test/fixtures/torch-exports/${name}/model.onnx`;
+      const net = loadModel(file);
+      const w = new OnnxParamWriter(readFileSync(file), file, externalDataBeside(file));
+      const layers = net.ops.filter((o): o is LinearOp | ConvOp => o.kind === 'linear' || o.kind === 'conv');
+      expect(layers).toHaveLength(4);
+      for (const op of layers) {
+        if (op.kind === 'conv') w.addConv(op);
+        else w.addLinear(op);
+        op.weight[0] += 0.25;
+      }
+      // No external data reader: the written file must hold everything itself.
+      const back = importOnnx(w.encode(), 'written');
+      for (const op of layers) expect((back.ops.find((x) => x.name === op.name) as LinearOp | ConvOp).weight[0], `${name} ${op.name}`).toBe(op.weight[0]);
+      expect(back.ops.map((o) => o.name)).toEqual(net.ops.map((o) => o.name));
+    }
   });
 });
 

@@ -143,8 +143,8 @@ describe('decodeTensor', () => {
     expect(decodeTensor({ dims: [2], dataType: 1, rawData: buf.subarray(1) }, 't').data).toEqual(Float32Array.of(2.5, -1));
   });
 
-  it('rejects external data, wrong sizes and unsupported types', () => {
-    expect(() => decodeTensor({ name: 'w', dims: [2], dataType: 1, dataLocation: 1, externalData: [{ key: 'location', value: 'w.bin' }] }, FILE)).toThrow(/tensor "w" uses external data/);
+  it('rejects external data not read by decodeModel, wrong sizes and unsupported types', () => {
+    expect(() => decodeTensor({ name: 'w', dims: [2], dataType: 1, dataLocation: 1, externalData: [{ key: 'location', value: 'w.bin' }] }, FILE)).toThrow(/tensor "w" keeps its data in an external file, which was not read/);
     expect(() => decodeTensor({ name: 'w', dims: [3], dataType: 1, floatData: [1, 2] }, FILE)).toThrow(/should hold 3 values, has 2/);
     expect(() => decodeTensor({ name: 'w', dims: [1], dataType: 8, stringData: [new Uint8Array(1)] }, FILE)).toThrow(/string/);
   });
@@ -520,7 +520,7 @@ describe('importOnnx: errors', () => {
     expect(importError(unsorted)).toMatch(/node "second" \(Relu\) reads "r" before node 1 produces it: the graph is not topologically sorted/);
   });
 
-  it('rejects other opset domains, custom-domain nodes and external data', () => {
+  it('rejects other opset domains, custom-domain nodes, and external data given bytes alone', () => {
     const base = decodeModel(tiny([{ op: 'Relu', inputs: ['x'], outputs: ['y'] }]), FILE);
     const noDefault = encodeRaw({ ...base, opsetImport: [{ domain: 'com.microsoft', version: 1 }] });
     expect(importError(noDefault)).toBe('model.onnx: the model imports no opset of the default ONNX domain (imports: "com.microsoft" v1)');
@@ -534,7 +534,7 @@ describe('importOnnx: errors', () => {
     w.rawData = new Uint8Array();
     w.dataLocation = 1;
     w.externalData = [{ key: 'location', value: 'model.onnx.data' }];
-    expect(importError(encodeRaw(ext))).toMatch(/initializer: tensor "w" uses external data/);
+    expect(importError(encodeRaw(ext))).toBe('model.onnx: tensor "w" keeps its data in "model.onnx.data" beside the model; give the model as a file path (or, in the app, pick the model and its data file together)');
   });
 
   it('requires float inputs with static per-sample dims; several inputs and outputs are packed', () => {

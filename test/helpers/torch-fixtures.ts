@@ -2,12 +2,12 @@
  * The PyTorch exports of test/fixtures/torch-exports (scripts/torch-exports-fixture.py): each case's
  * model.onnx, its 4 inputs and PyTorch's outputs, run through xbarsim in f32 or on crossbars.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import type { Backend } from '../../src/gpu/backend.ts';
 import type { XbarConfig } from '../../src/config/types.ts';
 import { readNpyFile } from '../../src/io/npy.ts';
-import { importOnnx } from '../../src/io/onnx/import.ts';
 import type { Network } from '../../src/ir/graph.ts';
+import { loadModel } from '../../src/nn/load-model.ts';
 import { openNetwork } from '../../src/nn/runner.ts';
 
 const DIR = 'test/fixtures/torch-exports';
@@ -17,7 +17,7 @@ export const TORCH_CASES: string[] = readdirSync(DIR).sort();
 
 /** One case: the imported network, its inputs (batch B) and PyTorch's outputs. */
 export function torchCase(name: string): { net: Network; x: Float32Array; y: Float32Array; B: number } {
-  const net = importOnnx(new Uint8Array(readFileSync(`${DIR}/${name}/model.onnx`)), `${name}.onnx`);
+  const net = loadModel(`${DIR}/${name}/model.onnx`);
   const x = readNpyFile(`${DIR}/${name}/x.npy`, 'x');
   const y = readNpyFile(`${DIR}/${name}/y.npy`, 'y');
   return { net, x: Float32Array.from(x.data), y: Float32Array.from(y.data), B: x.shape[0] };

@@ -65,13 +65,13 @@ function optionValue(app: App, m: LoadedModel): string {
   return app.state.dropped.has(`${FILE_OPTION}${m.label}`) ? `${FILE_OPTION}${m.label}` : m.label;
 }
 
-function onFile(app: App, file: File): void {
+function onFiles(app: App, files: readonly File[]): void {
   const { ui, state } = app;
   const previous = ui.modelSelect.value;
   void useModel(
     app,
     async () => {
-      const m = await loadModelFile(file, state.userDataset);
+      const m = await loadModelFile(files, state.userDataset);
       const value = `${FILE_OPTION}${m.label}`;
       if (![...ui.modelSelect.options].some((o) => o.value === value)) ui.modelSelect.add(new Option(`${m.label} (your file)`, value));
       state.dropped.set(value, m);
@@ -92,8 +92,8 @@ export function wireModelInputs(app: App): void {
   const { ui, state } = app;
   ui.modelSelect.addEventListener('change', () => activateSelected(app));
   ui.modelFile.addEventListener('change', () => {
-    const f = ui.modelFile.files?.[0];
-    if (f) onFile(app, f);
+    const files = [...(ui.modelFile.files ?? [])];
+    if (files.length > 0) onFiles(app, files);
     ui.modelFile.value = '';
   });
   ui.drop.addEventListener('dragover', (e) => {
@@ -104,7 +104,7 @@ export function wireModelInputs(app: App): void {
   ui.drop.addEventListener('drop', (e) => {
     e.preventDefault();
     ui.drop.classList.remove('over');
-    const f = e.dataTransfer?.files[0];
-    if (f && !state.running) onFile(app, f);
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (files.length > 0 && !state.running) onFiles(app, files);
   });
 }

@@ -4,6 +4,7 @@
 // tied to the dataset it was trained on (models/fmnist-* to Fashion-MNIST, the others to MNIST); a
 // dropped file runs on the dataset picked beside it.
 import { messageOf } from '../../src/errors.ts';
+import type { ExternalDataReader } from '../../src/io/onnx/external.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
 import { sizeOf, type Network } from '../../src/ir/graph.ts';
 import { APP_DATASETS, type AppDataset } from './dataset-info.ts';
@@ -71,11 +72,11 @@ export function fitProblem(net: Network, d: AppDataset, label: string): string |
   return null;
 }
 
-/** Imports ONNX bytes and checks the model fits dataset `d`; throws an Error with a one-line message. */
-export function importModel(bytes: Uint8Array, label: string, d: AppDataset, tied: boolean): LoadedModel {
+/** Imports ONNX bytes (external data from `externalData`) and checks the model fits dataset `d`; throws an Error with a one-line message. */
+export function importModel(bytes: Uint8Array, label: string, d: AppDataset, tied: boolean, externalData?: ExternalDataReader): LoadedModel {
   let net: Network;
   try {
-    net = importOnnx(bytes, label);
+    net = importOnnx(bytes, label, { externalData });
   } catch (e) {
     throw new Error(messageOf(e));
   }
@@ -91,7 +92,22 @@ export async function loadShippedModel(m: ShippedModel): Promise<LoadedModel> {
   return importModel(new Uint8Array(await res.arrayBuffer()), m.file, m.dataset, true);
 }
 
-/** Reads and imports a dropped or picked file, checked against the dataset `d` picked for it. */
-export async function loadModelFile(file: File, d: AppDataset): Promise<LoadedModel> {
-  return importModel(new Uint8Array(await file.arrayBuffer()), file.name, d, false);
+/**
+ * Reads and imports dropped or picked files, checked against the dataset `d` picked for them: one
+ * `.onnx` model and the external data files its tensors name (a browser sees file names, not folders,
+ * so a location is matched by its last path segment).
+ */
+export async function loadModelFile(files: readonly File[], d: AppDataset): Promise<LoadedModel> {
+  const models = files.length === 1 ? [...files] : files.filter((f) => f.name.toLowerCase().endsWith('.onnx'));
+  if (models.length !== 1) throw new Error(`picked ${files.map((f) => f.name).join(', ')}: pick one .onnx model (with its external data files, if it has any)`);
+  const model = models[0];
+  const data = new Map<string, Uint8Array>();
+  for (const f of files) if (f !== model) data.set(f.name, new Uint8Array(await f.arrayBuffer()));
+  const read: ExternalDataReader = (location) => {
+    const name = location.split(/[\\/]/).pop() ?? location;
+    const bytes = data.get(name);
+    if (!bytes) throw new Error(`pick ${name} together with ${model.name}`);
+    return bytes;
+  };
+  return importModel(new Uint8Array(await model.arrayBuffer()), model.name, d, false, read);
 }

@@ -2,6 +2,7 @@
  * Builds ONNX ModelProto bytes from a plain description: used by tests, examples and training
  * scripts that export models without a Python toolchain.
  */
+import protobuf from 'protobufjs/minimal.js';
 import type { onnx } from 'onnx-proto';
 import { AttrType, DataType, proto } from './proto.ts';
 
@@ -20,7 +21,9 @@ export type AttrValue =
   | { strings: string[] }
   | { tensor: { dims: number[]; data: Float32Array | BigInt64Array } }
   | { sparse: BuildSparse }
-  | { graph: BuildGraph };
+  | { graph: BuildGraph }
+  /** Inside a function body: the calling node's attribute `ref`, of the given type. */
+  | { ref: string; type: keyof typeof AttrType };
 
 /** A subgraph attribute (If's branches, a Loop's body): its nodes, outputs and own initializers; it reads outer values by name. */
 export interface BuildGraph {
@@ -61,6 +64,8 @@ const FLOATS_ATTRS: Readonly<Record<string, readonly string[]>> = {
 
 export interface BuildNode {
   op: string;
+  /** The op's domain (a model-local function's); default the ONNX domain. */
+  domain?: string;
   inputs: string[];
   outputs: string[];
   name?: string;
@@ -89,9 +94,25 @@ export interface BuildSparse {
   indices: { dims: number[]; data: BigInt64Array };
 }
 
+/** A model-local function (FunctionProto): its formal inputs and outputs, attributes and body. */
+export interface BuildFunction {
+  domain: string;
+  name: string;
+  inputs: string[];
+  outputs: string[];
+  /** Attribute names it takes without defaults. */
+  attributes?: string[];
+  /** Attributes with defaults (attribute_proto, IR 9). */
+  defaults?: Record<string, AttrValue>;
+  nodes: BuildNode[];
+  /** Its default-domain opset; default the model's. */
+  opset?: number;
+}
+
 export interface BuildModel {
   /** Default-domain opset; default 13. */
   opset?: number;
+  functions?: BuildFunction[];
   inputs: BuildValue[];
   outputs: BuildValue[];
   initializers?: BuildTensor[];
@@ -118,8 +139,27 @@ export function buildOnnxModel(m: BuildModel): Uint8Array {
       node: m.nodes.map((n, i) => nodeProto(n, i)),
     },
   };
+  const fns = m.functions ?? [];
+  for (const d of new Set(fns.map((f) => f.domain))) model.opsetImport!.push({ domain: d, version: 1 });
+  // ModelProto.functions (field 25), each FunctionProto with its attribute_proto (field 11), which
+  // onnx-proto's ONNX 1.10 schema lacks, written by hand.
+  const w = protobuf.Writer.create();
+  for (const f of fns) {
+    const fw = proto.FunctionProto.encode({
+      name: f.name, domain: f.domain, input: f.inputs, output: f.outputs, attribute: f.attributes ?? [],
+      node: f.nodes.map((n, i) => nodeProto(n, i)),
+      opsetImport: [{ domain: '', version: f.opset ?? opset }, ...[...new Set(f.nodes.flatMap((n) => (n.domain ? [n.domain] : [])))].map((domain) => ({ domain, version: 1 }))],
+    });
+    for (const [name, v] of Object.entries(f.defaults ?? {})) fw.uint32((11 << 3) | 2).bytes(proto.AttributeProto.encode(attribute('', name, v)).finish());
+    w.uint32((25 << 3) | 2).bytes(fw.finish());
+  }
+  const head = proto.ModelProto.encode(model).finish();
+  const tail = w.finish();
   // In Node protobufjs hands back a Buffer, possibly a slice of a shared pool: return plain, owned bytes.
-  return new Uint8Array(proto.ModelProto.encode(model).finish());
+  const out = new Uint8Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
 }
 
 function sparseProto(s: BuildSparse): onnx.ISparseTensorProto {
@@ -192,6 +232,7 @@ function rawBytes<T extends { length: number }>(
 function nodeProto(n: BuildNode, index: number): onnx.INodeProto {
   return {
     opType: n.op,
+    ...(n.domain ? { domain: n.domain } : {}),
     name: n.name ?? `${n.op}_${index}`,
     input: n.inputs,
     output: n.outputs,
@@ -212,6 +253,7 @@ function attribute(op: string, name: string, v: AttrValue): onnx.IAttributeProto
   if ('ints' in v) return { name, type: AttrType.INTS, ints: v.ints };
   if ('floats' in v) return { name, type: AttrType.FLOATS, floats: v.floats };
   if ('strings' in v) return { name, type: AttrType.STRINGS, strings: v.strings.map((s) => new TextEncoder().encode(s)) };
+  if ('ref' in v) return { name, type: AttrType[v.type], refAttrName: v.ref };
   if ('sparse' in v) return { name, type: AttrType.SPARSE_TENSOR, sparseTensor: sparseProto(v.sparse) };
   if ('graph' in v) {
     const g = v.graph;

@@ -3,6 +3,7 @@
  */
 import type { onnx } from 'onnx-proto';
 import { UsageError, messageOf } from '../../errors.ts';
+import { embedExternalData, type ExternalDataReader } from './external.ts';
 import { DataType, int64ToNumber, proto, quote } from './proto.ts';
 
 /**
@@ -22,8 +23,11 @@ export type DecodedGraph = Omit<onnx.GraphProto, 'node' | 'initializer' | 'input
 };
 export type DecodedNode = Omit<onnx.NodeProto, 'attribute'> & { attribute: onnx.AttributeProto[] };
 
-/** Decodes and sanity-checks a ModelProto; any malformed input becomes a one-line UsageError. */
-export function decodeModel(bytes: Uint8Array, fileLabel: string): DecodedModel {
+/**
+ * Decodes and sanity-checks a ModelProto, reading externally stored tensors through `externalData`;
+ * any malformed input becomes a one-line UsageError.
+ */
+export function decodeModel(bytes: Uint8Array, fileLabel: string, externalData?: ExternalDataReader): DecodedModel {
   let model: onnx.ModelProto;
   try {
     model = proto.ModelProto.decode(bytes);
@@ -35,6 +39,7 @@ export function decodeModel(bytes: Uint8Array, fileLabel: string): DecodedModel 
   if (int64ToNumber(model.irVersion) <= 0 && model.opsetImport.length === 0) {
     throw new UsageError(`${fileLabel}: not a valid ONNX file (no IR version or opset)`);
   }
+  embedExternalData(model, externalData, fileLabel);
   return model as unknown as DecodedModel;
 }
 
@@ -57,7 +62,8 @@ export type DecodedTensor =
 export function decodeTensor(t: onnx.ITensorProto, where: string): DecodedTensor {
   const label = t.name ? `${where}: tensor ${quote(t.name)}` : `${where}: tensor`;
   if (t.dataLocation === 1 || (t.externalData && t.externalData.length > 0)) {
-    throw new UsageError(`${label} uses external data, which is not supported (save the model with its weights embedded)`);
+    // decodeModel reads every external tensor of a model; this one came from elsewhere.
+    throw new UsageError(`${label} keeps its data in an external file, which was not read`);
   }
   if (t.segment) throw new UsageError(`${label} is segmented, which is not supported`);
   const dims = (t.dims ?? []).map(int64ToNumber);

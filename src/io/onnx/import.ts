@@ -16,6 +16,8 @@ import { FoldError, count, floatsOf, isBatchDim, nonFinite } from './consts.ts';
 import type { Const } from './consts.ts';
 import { dataTypeName, decodeModel, decodeSparseTensor, decodeTensor } from './decode.ts';
 import type { DecodedModel } from './decode.ts';
+import type { ExternalDataReader } from './external.ts';
+import { inlineFunctions } from './functions.ts';
 import { NodeContext, NodeError } from './node.ts';
 import type { BatchMerge, DType, FoldTarget, ImportState, MatrixOp, OpImporter, Value } from './node.ts';
 import { OP_IMPORTERS } from './ops/index.ts';
@@ -36,11 +38,14 @@ export interface ImportOptions {
    * whole tensor is one sample and the network runs with a batch of 1 (ONNX node tests).
    */
   batched?: boolean;
+  /** Reads the files externally stored tensors name (ONNX external data); without it such a model is refused. */
+  externalData?: ExternalDataReader;
 }
 
 /** Parses ONNX bytes into a Network; every problem with the file is a one-line UsageError naming `fileLabel`. */
 export function importOnnx(bytes: Uint8Array, fileLabel: string, options: ImportOptions = {}): Network {
-  const model = decodeModel(bytes, fileLabel);
+  const model = decodeModel(bytes, fileLabel, options.externalData);
+  inlineFunctions(model, bytes, fileLabel);
   return new Importer(model, fileLabel, options.batched ?? true).run();
 }
 

@@ -8,6 +8,8 @@ import type { onnx } from 'onnx-proto';
 import { UsageError } from '../../errors.ts';
 import type { BinaryOp, ConvOp, LinearOp } from '../../ir/graph.ts';
 import { decodeModel, decodeTensor, type DecodedModel, type DecodedNode } from './decode.ts';
+import type { ExternalDataReader } from './external.ts';
+import { inlineFunctions } from './functions.ts';
 import { DataType, proto, quote } from './proto.ts';
 
 /** How one IR array maps onto an ONNX tensor: element i of the IR array is tensor element `index(i)`. */
@@ -22,8 +24,13 @@ export class OnnxParamWriter {
   private readonly model: DecodedModel;
   private readonly targets = new Map<Float32Array, Target>();
 
-  constructor(bytes: Uint8Array, private readonly file: string) {
-    this.model = decodeModel(bytes, file);
+  /**
+   * `externalData` reads the files of externally stored tensors. The encoded model embeds them, and
+   * has its local functions inlined as the importer inlines them (so the layers' nodes are found).
+   */
+  constructor(bytes: Uint8Array, private readonly file: string, externalData?: ExternalDataReader) {
+    this.model = decodeModel(bytes, file, externalData);
+    inlineFunctions(this.model, bytes, file);
   }
 
   /** Registers a linear layer's weight (and bias): refused on one line when they are not plain tensors of its node. */
