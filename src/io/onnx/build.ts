@@ -36,6 +36,7 @@ export interface BuildGraph {
 
 /** Scalar attributes that the ONNX spec types FLOAT, by op: an integral JS number there is still a float. */
 const FLOAT_ATTRS: Readonly<Record<string, readonly string[]>> = {
+  Attention: ['scale', 'softcap'],
   BatchNormalization: ['epsilon', 'momentum'],
   Celu: ['alpha'],
   Clip: ['min', 'max'],
@@ -49,6 +50,7 @@ const FLOAT_ATTRS: Readonly<Record<string, readonly string[]>> = {
   LayerNormalization: ['epsilon'],
   LeakyRelu: ['alpha'],
   LSTM: ['clip'],
+  RMSNormalization: ['epsilon'],
   RNN: ['clip'],
   Selu: ['alpha', 'gamma'],
   ThresholdedRelu: ['alpha'],

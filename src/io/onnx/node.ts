@@ -70,7 +70,7 @@ export type BatchMerge = 'major' | 'minor';
  * Ops that may read a constant holding ±Inf: an attention mask is added, selected or clamped, and
  * reshaped on its way there; its infinities become ±the largest float32 in the IR (finiteData).
  */
-const MASK_OPS: ReadonlySet<string> = new Set(['Add', 'Sub', 'Where', 'Max', 'Min', 'Unsqueeze', 'Squeeze', 'Reshape', 'Expand', 'Slice', 'Transpose', 'Concat', 'Cast', 'CastLike', 'Gather', 'Identity', 'Tile', 'Flatten']);
+const MASK_OPS: ReadonlySet<string> = new Set(['Add', 'Sub', 'Where', 'Max', 'Min', 'Unsqueeze', 'Squeeze', 'Reshape', 'Expand', 'Slice', 'Transpose', 'Concat', 'Cast', 'CastLike', 'Gather', 'Identity', 'Tile', 'Flatten', 'Attention']);
 
 /** The graph state an op importer reads and extends (implemented by the importer). */
 export interface ImportState {

@@ -1,5 +1,6 @@
 /** The one table from ONNX op type to its importer, assembled from the op families. */
 import type { OpImporter } from '../node.ts';
+import { ATTENTION_OPS } from './attention.ts';
 import { CONSTANT_OPS } from './constants.ts';
 import { CONTROL_OPS } from './control.ts';
 import { CONV_OPS } from './conv.ts';
@@ -18,7 +19,7 @@ import { REDUCE_OPS } from './reduce.ts';
 import { SEQUENCE_OPS } from './sequence.ts';
 import { SHAPE_OPS } from './shape.ts';
 
-const FAMILIES = [MATRIX_OPS, CONV_OPS, EINSUM_OPS, ELEMENTWISE_OPS, LOGIC_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, GRID_SAMPLE_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, CONTROL_OPS, SEQUENCE_OPS, RECURRENT_OPS, SCATTER_OPS, QUANTIZE_OPS];
+const FAMILIES = [MATRIX_OPS, CONV_OPS, EINSUM_OPS, ELEMENTWISE_OPS, LOGIC_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, GRID_SAMPLE_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, CONTROL_OPS, SEQUENCE_OPS, RECURRENT_OPS, SCATTER_OPS, QUANTIZE_OPS, ATTENTION_OPS];
 
 function assemble(): ReadonlyMap<string, OpImporter> {
   const table = new Map<string, OpImporter>();
