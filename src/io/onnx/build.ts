@@ -44,6 +44,7 @@ const FLOAT_ATTRS: Readonly<Record<string, readonly string[]>> = {
   Dropout: ['ratio'],
   Elu: ['alpha'],
   Gemm: ['alpha', 'beta'],
+  GroupNormalization: ['epsilon'],
   GRU: ['clip'],
   HardSigmoid: ['alpha', 'beta'],
   InstanceNormalization: ['epsilon'],

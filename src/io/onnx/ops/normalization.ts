@@ -1,7 +1,7 @@
 /**
  * Normalization ops: BatchNormalization (folded into the preceding crossbar layer, or an affine op),
  * InstanceNormalization, LayerNormalization (its Mean and InvStdDev outputs computed by reduce and
- * elementwise ops when read), RMSNormalization and LRN.
+ * elementwise ops when read), GroupNormalization, RMSNormalization and LRN.
  */
 import type { AffineOp, ReduceOp } from '../../../ir/graph.ts';
 import { count, floatsOf, normAxis } from '../consts.ts';
@@ -10,7 +10,7 @@ import { foldExpand } from '../fold.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
 import { emitBinary, emitUnary, operandAt } from './elementwise.ts';
-import { foldChannelAffine } from './matrix.ts';
+import { foldChannelAffine, reshapeTo } from './matrix.ts';
 import { emitReduce } from './reduce.ts';
 
 /** Ops whose channel axis is ONNX axis 1 need it to be the first per-sample axis: a batched import. */
@@ -66,6 +66,36 @@ function instanceNorm(n: NodeContext): void {
   };
   const op = { kind: 'instancenorm' as const, name: n.name, inputs: [x.name], output: n.out, epsilon: n.a.float('epsilon', 1e-5), scale: vec(1, 'scale'), bias: vec(2, 'B'), inShape: x.shape };
   n.imp.emit(op, [...x.shape]);
+}
+
+/**
+ * GroupNormalization (opset 18; 21 changed scale and bias from one per group to one per channel;
+ * `nn.GroupNorm` as PyTorch's torch.export-based exporter writes it from opset 21): each sample's
+ * [C, spatial…] regrouped as [G, C/G · spatial], layer-normalized over its second axis, and the
+ * per-channel affine applied to the result shaped back (stash_type only picks the precision of the
+ * statistics, which are f32 here anyway).
+ */
+function groupNorm(n: NodeContext): void {
+  const x = n.value(0, 'X');
+  const C = channelsFirst(n, x);
+  const G = n.a.int('num_groups', 0);
+  if (!n.a.has('num_groups')) throw new NodeError('attribute "num_groups" is missing');
+  if (!(G >= 1) || C % G !== 0) throw new NodeError(`attribute "num_groups" is ${G}; it must divide the ${C} channels`);
+  const perChannel = n.opset >= 21;
+  const vec = (i: number, what: string): Float32Array => {
+    const c = n.constIn(i, what);
+    const want = perChannel ? C : G;
+    if (count(c.dims) !== want) throw new NodeError(`${what} has dims [${c.dims.join(', ')}], expected [${want}] (one per ${perChannel ? 'channel from opset 21' : 'group before opset 21'})`);
+    const v = floatsOf(c, what);
+    return perChannel ? Float32Array.from(v) : Float32Array.from({ length: C }, (_, ch) => v[Math.floor(ch / (C / G))]);
+  };
+  const scale = vec(1, 'scale');
+  const bias = vec(2, 'bias');
+  const grouped = reshapeTo(n, x, [G, count(x.shape) / G]);
+  const normed = n.imp.fresh(`${n.out}/normalized`);
+  n.imp.emit({ kind: 'layernorm', name: `${n.name}/normalize`, inputs: [grouped.name], output: normed, axis: 1, epsilon: n.a.float('epsilon', 1e-5), scale: null, bias: null, inShape: grouped.shape }, [...grouped.shape]);
+  const back = reshapeTo(n, n.imp.valueOf(normed)!, [...x.shape]);
+  n.imp.emit({ kind: 'affine', name: n.name, inputs: [back.name], output: n.out, scale, shift: bias, inShape: x.shape }, [...x.shape]);
 }
 
 /** A LayerNormalization scale or bias broadcast to the normalized dims. */
@@ -156,6 +186,7 @@ function rmsNorm(n: NodeContext): void {
 /** Normalization ops by ONNX op type. */
 export const NORMALIZATION_OPS: OpTable = {
   BatchNormalization: { activation: batchNorm },
+  GroupNormalization: { activation: groupNorm },
   InstanceNormalization: { activation: instanceNorm },
   LayerNormalization: { activation: layerNorm },
   LRN: { activation: lrn },
