@@ -9,57 +9,11 @@
  * masked scores stay masked; a causal mask is aligned bottom-right on the keys after a past cache
  * (query i attends key j iff j ≤ i + past length), per sample with `nonpad_kv_seqlen` and no past.
  */
-import type { onnx } from 'onnx-proto';
 import type { Const } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable } from '../node.ts';
 import { AttrType, quote } from '../proto.ts';
-
-/** ONNX dims of input `i`, the batch as null in a batched import. */
-function dimsOf(n: NodeContext, i: number, what: string): (number | null)[] {
-  const c = n.constAt(i);
-  if (c) return [...c.dims];
-  const v = n.value(i, what);
-  return n.imp.batched ? [null, ...v.shape] : [...v.shape];
-}
-
-/** A static dim (every dim but the batch is). */
-function dim(d: (number | null)[], axis: number, what: string): number {
-  const v = d[axis];
-  if (v === null || v === undefined) throw new NodeError(`${what} has no static size`);
-  return v;
-}
-
-/** The node list being built, with fresh names for its values and constants. */
-class Expansion {
-  readonly nodes: onnx.INodeProto[] = [];
-  constructor(private readonly n: NodeContext) {}
-
-  /** Adds a node and returns its (fresh) output. */
-  op(opType: string, inputs: string[], what: string, attrs: onnx.IAttributeProto[] = []): string {
-    const out = this.n.imp.fresh(`${this.n.out}/${what}`);
-    this.nodes.push({ opType, name: `${this.n.name}/${what}`, input: inputs, output: [out], attribute: attrs });
-    return out;
-  }
-
-  const(c: Const, what: string): string {
-    const name = this.n.imp.fresh(`${this.n.name}/${what}`);
-    this.n.imp.setConst(name, c);
-    return name;
-  }
-
-  ints(data: number[], what: string): string {
-    return this.const({ kind: 'int', dims: [data.length], data }, what);
-  }
-
-  scalar(v: number, what: string): string {
-    return this.const({ kind: 'float', dims: [], data: Float32Array.of(v) }, what);
-  }
-
-  transpose(x: string, perm: number[], what: string): string {
-    return this.op('Transpose', [x], what, [{ name: 'perm', type: AttrType.INTS, ints: perm }]);
-  }
-}
+import { Expansion, dimsOf, dim } from './expansion.ts';
 
 /** [batch, S, H·d] → [batch, H, S, d]. */
 function heads(e: Expansion, x: string, h: number, what: string): string {
@@ -69,7 +23,7 @@ function heads(e: Expansion, x: string, h: number, what: string): string {
 /** Each of `kv` heads repeated `rep` times in place ([h0, h0, h1, h1, …]), for grouped-query attention. */
 function repeatHeads(e: Expansion, x: string, rep: number, qHeads: number, d: number, what: string): string {
   const one = e.op('Unsqueeze', [x, e.ints([2], `${what}/axis`)], `${what}/unsqueezed`);
-  const copies = e.op('Concat', new Array<string>(rep).fill(one), `${what}/copies`, [{ name: 'axis', type: AttrType.INT, i: 2 }]);
+  const copies = e.concat(new Array<string>(rep).fill(one), 2, `${what}/copies`);
   return e.op('Reshape', [copies, e.ints([0, qHeads, -1, d], `${what}/shape`)], `${what}/repeated`);
 }
 
@@ -127,8 +81,7 @@ function attention(n: NodeContext): void {
     const dp = dimsOf(n, 4, 'past_key');
     if (dp.length !== 4) throw new NodeError(`past_key has rank ${dp.length}; it must be [batch, kv heads, past length, head size]`);
     past = dim(dp, 2, 'past_key length');
-    const cat = (a: string, b: string, what: string): string => e.op('Concat', [a, b], what, [{ name: 'axis', type: AttrType.INT, i: 2 }]);
-    [k, v] = [cat(pastKey, k, 'present_key'), cat(pastValue, v, 'present_value')];
+    [k, v] = [e.concat([pastKey, k], 2, 'present_key'), e.concat([pastValue, v], 2, 'present_value')];
   }
   const [presentKey, presentValue] = [k, v];
   const total = past + skv;
@@ -193,7 +146,7 @@ function attention(n: NodeContext): void {
   const mode = n.a.int('qk_matmul_output_mode', 0);
   const qkOut = [qk, scores, capped, probs][mode];
   if (qkOut === undefined) throw new NodeError(`attribute "qk_matmul_output_mode" is ${mode}; allowed: 0 (QKᵀ), 1 (with the mask), 2 (after the softcap), 3 (after the softmax)`);
-  n.imp.inline({ node: e.nodes, output: [y, presentKey, presentValue, qkOut].slice(0, n.outs.length).map((name) => ({ name })) }, n.outs, n.where, `${n.name}/`, true);
+  e.finish([y, presentKey, presentValue, qkOut]);
 }
 
 /** Attention ops by ONNX op type. */

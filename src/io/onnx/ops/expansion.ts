@@ -1,0 +1,71 @@
+/**
+ * Ops imported by expanding them into the ONNX nodes they are defined by (a function op's body, with
+ * its shapes known): the node list with fresh value names, constants set directly, and the import of
+ * the list in the node's place.
+ */
+import type { onnx } from 'onnx-proto';
+import type { Const } from '../consts.ts';
+import { NodeError } from '../node.ts';
+import type { NodeContext } from '../node.ts';
+import { AttrType } from '../proto.ts';
+
+/** ONNX dims of input `i`, the batch as null in a batched import. */
+export function dimsOf(n: NodeContext, i: number, what: string): (number | null)[] {
+  const c = n.constAt(i);
+  if (c) return [...c.dims];
+  const v = n.value(i, what);
+  return n.imp.batched ? [null, ...v.shape] : [...v.shape];
+}
+
+/** A static dim (every dim but the batch is). */
+export function dim(d: (number | null)[], axis: number, what: string): number {
+  const v = d[axis];
+  if (v === null || v === undefined) throw new NodeError(`${what} has no static size`);
+  return v;
+}
+
+/** The node list being built, with fresh names for its values and constants. */
+export class Expansion {
+  readonly nodes: onnx.INodeProto[] = [];
+  constructor(private readonly n: NodeContext) {}
+
+  /** Adds a node and returns its (fresh) output. */
+  op(opType: string, inputs: string[], what: string, attrs: onnx.IAttributeProto[] = []): string {
+    const out = this.n.imp.fresh(`${this.n.out}/${what}`);
+    this.nodes.push({ opType, name: `${this.n.name}/${what}`, input: inputs, output: [out], attribute: attrs });
+    return out;
+  }
+
+  const(c: Const, what: string): string {
+    const name = this.n.imp.fresh(`${this.n.name}/${what}`);
+    this.n.imp.setConst(name, c);
+    return name;
+  }
+
+  ints(data: number[], what: string): string {
+    return this.const({ kind: 'int', dims: [data.length], data }, what);
+  }
+
+  scalar(v: number, what: string): string {
+    return this.const({ kind: 'float', dims: [], data: Float32Array.of(v) }, what);
+  }
+
+  transpose(x: string, perm: number[], what: string): string {
+    return this.op('Transpose', [x], what, [{ name: 'perm', type: AttrType.INTS, ints: perm }]);
+  }
+
+  /** `x[..., start:end:step]` along `axis`. */
+  slice(x: string, axis: number, start: number, end: number, what: string, step = 1): string {
+    return this.op('Slice', [x, this.ints([start], `${what}/start`), this.ints([end], `${what}/end`), this.ints([axis], `${what}/axis`), this.ints([step], `${what}/step`)], what);
+  }
+
+  concat(parts: string[], axis: number, what: string): string {
+    return this.op('Concat', parts, what, [{ name: 'axis', type: AttrType.INT, i: axis }]);
+  }
+
+  /** Imports the nodes in place of the node, its outputs the values `results` names (as many as it has outputs). */
+  finish(results: readonly string[]): void {
+    this.n.imp.inline({ node: this.nodes, output: results.slice(0, this.n.outs.length).map((name) => ({ name })) }, this.n.outs, this.n.where, `${this.n.name}/`, true);
+  }
+}
+
