@@ -98,7 +98,7 @@ describe('model-local functions', () => {
     expect(await run(dropped, x, true)).toEqual(await run(flat(0.3), x, true));
   });
 
-  it('refuses recursion, a name from outside the function, an opset other than the model\'s and too many inputs, in one line', () => {
+  it('refuses recursion, a name from outside the function, an output it never defines, an opset other than the model\'s and too many inputs, in one line', () => {
     const bad = (m: Partial<BuildModel>) => usageMessage(() => importOnnx(model(m), 'fn.onnx'));
     const loop: BuildFunction = { domain: D, name: 'Loopy', inputs: ['a'], outputs: ['b'], nodes: [{ op: 'Loopy', domain: D, inputs: ['a'], outputs: ['b'] }] };
     expect(bad({ functions: [loop], nodes: [{ op: 'Loopy', domain: D, inputs: ['x'], outputs: ['y'] }] })).toMatch(/^fn\.onnx: function "Loopy" of domain "my\.modules" calls itself/);
@@ -106,6 +106,9 @@ describe('model-local functions', () => {
     expect(bad({ functions: [leak], nodes: [{ op: 'Leak', domain: D, inputs: ['x'], outputs: ['y'] }] })).toMatch(/^fn\.onnx: function "Leak" of domain "my\.modules" reads "W1", which is neither its input nor defined in it before$/);
     expect(bad({ functions: [dense, { ...mlp, opset: 12 }] })).toMatch(/imports opset 12 of the default ONNX domain and the model opset 13/);
     expect(bad({ nodes: [{ ...call(), inputs: ['x', 'W1', 'W2', 'W2'] }] })).toMatch(/^fn\.onnx: node "net" \(Mlp\) has 4 inputs and 1 outputs; function "Mlp" takes 3 and gives 1$/);
+    // PyTorch 1.13 wrote torchvision swin_t's ShiftedWindowAttention with an output nothing defines.
+    const hollow: BuildFunction = { domain: D, name: 'Hollow', inputs: ['a'], outputs: ['b', 'ghost'], nodes: [{ op: 'Relu', inputs: ['a'], outputs: ['b'] }] };
+    expect(bad({ functions: [hollow], nodes: [{ op: 'Hollow', domain: D, inputs: ['x'], outputs: ['h', 'g'] }, { op: 'Add', inputs: ['h', 'g'], outputs: ['y'] }] })).toMatch(/^fn\.onnx: function "Hollow" of domain "my\.modules" gives "ghost" as output 1, which it neither takes nor defines \(the exporter wrote a broken function\)$/);
     for (const m of [{ functions: [loop] }, { functions: [leak] }]) expect(bad({ ...m, nodes: [{ op: 'Loopy', domain: D, inputs: ['x'], outputs: ['y'] }] })).not.toContain('\n');
   });
 });

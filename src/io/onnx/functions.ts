@@ -120,6 +120,10 @@ export function inlineFunctions(model: DecodedModel, bytes: Uint8Array, file: st
       for (const x of nd.input ?? []) if (!known.has(x)) throw new UsageError(`${f.label} reads ${quote(x)}, which is neither its input nor defined in it before`);
       for (const x of nd.output ?? []) known.add(x);
     }
+    formalOut.forEach((name, k) => {
+      // PyTorch 1.13's export_modules_as_functions can leave such an output (swin_t's ShiftedWindowAttention).
+      if (outs[k] && !known.has(body.output?.[k]?.name ?? '')) throw new UsageError(`${f.label} gives ${quote(name)} as output ${k}, which it neither takes nor defines (the exporter wrote a broken function)`);
+    });
     // The call's outputs alias the body's (Identity: the importer passes them through).
     const copies = (body.output ?? []).flatMap((v, k) => (outs[k] ? [{ opType: 'Identity', name: `${callName}/output_${k}`, input: [v.name ?? ''], output: [outs[k]], attribute: [] }] : []));
     return [...(body.node ?? []), ...copies];
