@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/schema.ts';
 import { buildOnnxModel } from '../../src/io/onnx/build.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
-import { openNetwork } from '../../src/nn/runner.ts';
+import { digitalForward } from '../helpers/digital-run.ts';
 import { usageMessage } from '../helpers/errors.ts';
 import { randomArray } from '../helpers/random.ts';
 
@@ -25,12 +24,7 @@ function reference(x: Float32Array, scale: Float32Array, span: number, eps: numb
 }
 
 async function run(bytes: Uint8Array, x: Float32Array): Promise<Float32Array> {
-  const r = openNetwork(CPU, importOnnx(bytes, 'rms.onnx'), resolveConfig({ preset: 'ideal' }), true);
-  try {
-    return (await r.forward(null, x, B, 0)).output;
-  } finally {
-    r.destroy();
-  }
+  return digitalForward(CPU, bytes, 'rms.onnx', x, B);
 }
 
 const model = (axis: number, scaleDims: number[], attrs: Record<string, number> = {}) =>

@@ -4,11 +4,9 @@
  * WebGPU tests. Q, K and V come from crossbar projections of the input, run digitally.
  */
 import { expect } from 'vitest';
-import { resolveConfig } from '../../src/config/schema.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
 import { buildOnnxModel, type AttrValue, type BuildNode, type BuildTensor, type BuildValue } from '../../src/io/onnx/build.ts';
-import { importOnnx } from '../../src/io/onnx/import.ts';
-import { openNetwork } from '../../src/nn/runner.ts';
+import { digitalForward } from './digital-run.ts';
 import { randomArray } from './random.ts';
 
 const B = 2;
@@ -203,14 +201,7 @@ export async function checkAttention(backend: Backend, c: Case, tol = 2e-5): Pro
       o += p.length;
     }
   });
-  const net = importOnnx(attentionModel(c), 'attention.onnx');
-  const r = openNetwork(backend, net, resolveConfig({ preset: 'ideal' }), true);
-  let got: Float32Array;
-  try {
-    got = (await r.forward(null, x, B, 0)).output;
-  } finally {
-    r.destroy();
-  }
+  const got = await digitalForward(backend, attentionModel(c), 'attention.onnx', x, B);
   const outPer = got.length / B;
   for (let b = 0; b < B; b++) {
     const want = reference(c, samples[b]).flat();

@@ -2,11 +2,9 @@
  * GroupNormalization test models and its definition in f64 (per sample and group: mean and
  * population variance over the group's channels and positions), shared by the CPU and WebGPU tests.
  */
-import { resolveConfig } from '../../src/config/schema.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
 import { buildOnnxModel } from '../../src/io/onnx/build.ts';
-import { importOnnx } from '../../src/io/onnx/import.ts';
-import { openNetwork } from '../../src/nn/runner.ts';
+import { digitalForward } from './digital-run.ts';
 import { randomArray } from './random.ts';
 
 /** Channels, groups and per-channel positions of a case; `opset` 18 takes scale and bias per group, 21 per channel. */
@@ -64,12 +62,7 @@ export function groupNormReference(c: GroupNormCase, x: Float32Array, B: number)
 
 /** The imported model's digital output on `backend`. */
 export async function runGroupNorm(backend: Backend, c: GroupNormCase, x: Float32Array, B: number): Promise<Float32Array> {
-  const r = openNetwork(backend, importOnnx(groupNormModel(c), 'gn.onnx'), resolveConfig({ preset: 'ideal' }), true);
-  try {
-    return (await r.forward(null, x, B, 0)).output;
-  } finally {
-    r.destroy();
-  }
+  return digitalForward(backend, groupNormModel(c), 'gn.onnx', x, B);
 }
 
 /** Cases: groups of one channel (instance norm) to one group (layer norm), 1-D and 2-D positions, both opsets. */

@@ -3,11 +3,9 @@
  * onnx/reference/ops/op_rotary_embedding.py), shared by the CPU and WebGPU tests. X comes from a
  * crossbar projection of the input, run digitally; position ids, when given, from the data.
  */
-import { resolveConfig } from '../../src/config/schema.ts';
 import type { Backend } from '../../src/gpu/backend.ts';
 import { buildOnnxModel, type AttrValue, type BuildNode, type BuildTensor, type BuildValue } from '../../src/io/onnx/build.ts';
-import { importOnnx } from '../../src/io/onnx/import.ts';
-import { openNetwork } from '../../src/nn/runner.ts';
+import { digitalForward } from './digital-run.ts';
 import { randomArray } from './random.ts';
 
 const E = 5;
@@ -111,13 +109,7 @@ export async function rotaryError(backend: Backend, c: RotaryCase, B: number): P
   const per = samples[0].packed.length;
   const x = new Float32Array(B * per);
   samples.forEach((s, b) => x.set(s.packed, b * per));
-  const r = openNetwork(backend, importOnnx(rotaryModel(c), 'rope.onnx'), resolveConfig({ preset: 'ideal' }), true);
-  let got: Float32Array;
-  try {
-    got = (await r.forward(null, x, B, 0)).output;
-  } finally {
-    r.destroy();
-  }
+  const got = await digitalForward(backend, rotaryModel(c), 'rope.onnx', x, B);
   const n = got.length / B;
   let worst = 0;
   samples.forEach((s, b) => {

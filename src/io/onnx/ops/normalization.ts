@@ -107,13 +107,20 @@ function perElement(c: Const | null, dims: number[], what: string): Float32Array
   return Float32Array.from(floatsOf(e, what));
 }
 
-function layerNorm(n: NodeContext): void {
-  // A seq-first [T, batch, D] (nn.TransformerEncoderLayer's default layout) normalizes over D like any other.
+/**
+ * Input X of a norm over the trailing axes from attribute `axis` on, with that axis per sample; a
+ * seq-first [T, batch, D] (nn.TransformerEncoderLayer's default layout) normalizes over D like any other.
+ */
+function trailingAxes(n: NodeContext): { x: Value; axis: number; b: number } {
   const x = n.valueAnyBatch(0, 'X');
   const raw = n.a.int('axis', -1);
   const b = n.batchAxis(x);
   if (b > 0 && normAxis(raw, n.rankOf(x)) < b) throw new NodeError(`normalizes over axes ${normAxis(raw, n.rankOf(x))}… that include the batch dimension at axis ${b}`);
-  const axis = n.axisOf(x, raw);
+  return { x, axis: n.axisOf(x, raw), b };
+}
+
+function layerNorm(n: NodeContext): void {
+  const { x, axis, b } = trailingAxes(n);
   const epsilon = n.a.float('epsilon', 1e-5);
   const normDims = x.shape.slice(axis);
   // PyTorch writes F.layer_norm without a weight as an empty Scale input: a scale of 1.
@@ -166,11 +173,7 @@ function lrn(n: NodeContext): void {
  * only picks the precision of that mean, which xbarsim computes in f32 anyway).
  */
 function rmsNorm(n: NodeContext): void {
-  const x = n.valueAnyBatch(0, 'X');
-  const raw = n.a.int('axis', -1);
-  const b = n.batchAxis(x);
-  if (b > 0 && normAxis(raw, n.rankOf(x)) < b) throw new NodeError(`normalizes over axes ${normAxis(raw, n.rankOf(x))}… that include the batch dimension at axis ${b}`);
-  const axis = n.axisOf(x, raw);
+  const { x, axis } = trailingAxes(n);
   const part = (what: string): string => n.imp.fresh(`${n.out}/${what}`);
   const squared = part('squared');
   emitBinary(n, 'mul', { v: x }, { v: x }, squared, `${n.name}/squared`);
