@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { buildOnnxModel } from '../../src/io/onnx/build.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
 import { attentionModel, base, checkAttention, type Case } from '../helpers/attention.ts';
+import { digitalForward } from '../helpers/digital-run.ts';
 import { usageMessage } from '../helpers/errors.ts';
+import { randomArray } from '../helpers/random.ts';
 
 // ONNX Attention (opset 23/24) on the CPU oracle against the operator's definition
 // (test/helpers/attention.ts): 3-D and 4-D inputs, grouped-query heads, cross attention, a past
@@ -39,6 +41,45 @@ describe('Attention', () => {
   it('masks keys past nonpad_kv_seqlen per sample (opset 24), causal from the end of each', async () => {
     await check({ rank: 4, ...base, nonpad: true });
     await check({ rank: 3, ...base, sq: 2, nonpad: true, causal: true });
+  });
+
+  it('equals the opset-18 decomposition that PyTorch\'s torch.export-based exporter writes for F.scaled_dot_product_attention', async () => {
+    // torchlib's _aten_scaled_dot_product_attention_no_mask_onnx: K transposed through a [batch·heads, S, d]
+    // view (the batch merged), the scale computed from Q's shape, each side scaled by its square root.
+    const [H, S, d] = [2, 4, 3];
+    const i64 = (name: string, data: number[]) => ({ name, dims: [data.length], data: BigInt64Array.from(data.map(BigInt)) });
+    const io = { inputs: [{ name: 'q', dims: ['batch', H, S, d] }], outputs: [{ name: 'y', dims: ['batch', H, S, d] }] };
+    const decomposed = buildOnnxModel({
+      opset: 18,
+      ...io,
+      initializers: [i64('last', [-1]), { name: 'one', dims: [], data: Float32Array.of(1) }, { name: 'p', dims: [], data: Float32Array.of(0) }],
+      nodes: [
+        { op: 'Shape', inputs: ['q'], outputs: ['k_last'], attrs: { start: -1 } },
+        { op: 'Shape', inputs: ['q'], outputs: ['k_second_last'], attrs: { start: -2, end: -1 } },
+        { op: 'Shape', inputs: ['q'], outputs: ['k_first'], attrs: { end: -2 } },
+        { op: 'Concat', inputs: ['last', 'k_second_last', 'k_last'], outputs: ['squeezed_shape'], attrs: { axis: 0 } },
+        { op: 'Reshape', inputs: ['q', 'squeezed_shape'], outputs: ['k_squeezed'] },
+        { op: 'Transpose', inputs: ['k_squeezed'], outputs: ['k_squeezed_t'], attrs: { perm: [0, 2, 1] } },
+        { op: 'Concat', inputs: ['k_first', 'k_last', 'k_second_last'], outputs: ['kt_shape'], attrs: { axis: 0 } },
+        { op: 'Reshape', inputs: ['k_squeezed_t', 'kt_shape'], outputs: ['kt'] },
+        { op: 'Shape', inputs: ['q'], outputs: ['q_shape'] },
+        { op: 'Gather', inputs: ['q_shape', 'last'], outputs: ['e'] },
+        { op: 'CastLike', inputs: ['e', 'q'], outputs: ['e_f'] },
+        { op: 'Sqrt', inputs: ['e_f'], outputs: ['sqrt_e'] },
+        { op: 'Div', inputs: ['one', 'sqrt_e'], outputs: ['scale'] },
+        { op: 'Sqrt', inputs: ['scale'], outputs: ['root'] },
+        { op: 'Mul', inputs: ['q', 'root'], outputs: ['q_scaled'] },
+        { op: 'Mul', inputs: ['kt', 'root'], outputs: ['kt_scaled'] },
+        { op: 'MatMul', inputs: ['q_scaled', 'kt_scaled'], outputs: ['scores'] },
+        { op: 'Softmax', inputs: ['scores'], outputs: ['w'], attrs: { axis: -1 } },
+        { op: 'Dropout', inputs: ['w', 'p'], outputs: ['w_d', 'mask'] },
+        { op: 'MatMul', inputs: ['w_d', 'q'], outputs: ['y'] },
+      ],
+    });
+    const fused = buildOnnxModel({ opset: 23, ...io, nodes: [{ op: 'Attention', inputs: ['q', 'q', 'q'], outputs: ['y'] }] });
+    const x = randomArray(3 * H * S * d, 91, -2, 2);
+    const [a, b] = [await digitalForward(CPU, decomposed, 'sdpa18.onnx', x, 3), await digitalForward(CPU, fused, 'attention.onnx', x, 3)];
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-6);
   });
 
   it('refuses what it cannot take in one line naming the node', () => {
