@@ -46,8 +46,9 @@ export function modelDigest(path: string): string {
   const files = new Map<string, Uint8Array>();
   const read = externalDataBeside(path);
   try {
+    // decodeModel reads each data file once, whatever the number of tensors in it.
     decodeModel(bytes, path, (location) => {
-      const data = files.get(location) ?? read(location);
+      const data = read(location);
       files.set(location, data);
       return data;
     });

@@ -43,6 +43,11 @@ function constantBias(c: Const, total: number): Const {
   return { kind: 'float', dims: [...dims.slice(0, -1), total], data };
 }
 
+/** A boolean `allowed` as an additive score bias: 0 where true, −Inf where false. */
+function additive(e: Expansion, allowed: string, what: string): string {
+  return e.op('Where', [allowed, e.scalar(0, `${what}/zero`), e.scalar(-Infinity, `${what}/minus-inf`)], what);
+}
+
 function attention(n: NodeContext): void {
   const e = new Expansion(n);
   const dq = dimsOf(n, 0, 'Q');
@@ -110,7 +115,7 @@ function attention(n: NodeContext): void {
       const last = m.shape.length ? m.shape[m.shape.length - 1] : 1;
       if (last !== total && last !== 1) throw new NodeError(`attn_mask from the data has ${last} keys for the ${total} of K (only a constant mask is padded to the keys)`);
       if (m.dtype === 'int') throw new NodeError(`attn_mask ${quote(maskName)} holds integers; it must be boolean or float`);
-      const bias = m.dtype === 'bool' ? e.op('Where', [maskName, e.scalar(0, 'zero'), e.scalar(-Infinity, 'minus-inf')], 'mask-bias') : maskName;
+      const bias = m.dtype === 'bool' ? additive(e, maskName, 'mask-bias') : maskName;
       scores = e.op('Add', [scores, bias], 'masked');
     }
   }
@@ -120,7 +125,7 @@ function attention(n: NodeContext): void {
     // Keys past a sample's valid length take no part: j < nonpad_kv_seqlen[b].
     const lengths = e.op('Unsqueeze', [nonpad, e.ints([1], 'lengths/axis')], 'lengths');
     const valid = e.op('Less', [keys, lengths], 'valid-keys');
-    const bias = e.op('Where', [valid, e.scalar(0, 'zero'), e.scalar(-Infinity, 'minus-inf')], 'padding-bias');
+    const bias = additive(e, valid, 'padding-bias');
     scores = e.op('Add', [scores, e.op('Unsqueeze', [bias, e.ints([1, 2], 'padding/axes')], 'padding-bias-4d')], 'unpadded');
   }
   if (n.a.int('is_causal', 0)) {
@@ -131,7 +136,7 @@ function attention(n: NodeContext): void {
       const need = e.const({ kind: 'int', dims: [sq, total], data: offsets }, 'causal-need');
       const lengths = e.op('Unsqueeze', [nonpad, e.ints([1, 2], 'causal/axes')], 'causal-lengths');
       const allowed = e.op('LessOrEqual', [need, lengths], 'causal-allowed');
-      const bias = e.op('Where', [allowed, e.scalar(0, 'zero'), e.scalar(-Infinity, 'minus-inf')], 'causal-bias');
+      const bias = additive(e, allowed, 'causal-bias');
       scores = e.op('Add', [scores, e.op('Unsqueeze', [bias, e.ints([1], 'causal-bias/axis')], 'causal-bias-4d')], 'causal');
     } else {
       const data = new Float32Array(sq * total);
