@@ -75,8 +75,46 @@ fn unary_fn(x: f32) -> f32 {
     case 30u: { return round(x); }
     // From the bits: WGSL lets implementations assume no NaN or infinity in float arithmetic.
     case 31u: { return select(0.0, 1.0, (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u); }
-    default: { return select(0.0, 1.0, (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u); }
+    case 32u: { return select(0.0, 1.0, (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u); }
+    // tan has period π, so the 2π reduction serves; the quotient keeps WGSL's bounded sin and cos.
+    case 33u: { let r = reduced_angle(x); return sin(r) / cos(r); }
+    // WGSL leaves these indeterminate outside their domains; ONNX (numpy) gives NaN.
+    // Through atan2 with (1 − x)(1 + x), exact where 1 − x² would cancel near ±1 (llvmpipe's asin is
+    // off by 3e-4 there); acos(x) = 2·atan(√((1 − x)/(1 + x))) keeps its accuracy near 1 as well.
+    case 34u: { return select(atan2(x, sqrt((1.0 - x) * (1.0 + x))), nan_f32(), abs(x) > 1.0); }
+    case 35u: { return select(2.0 * atan2(sqrt(1.0 - x), sqrt(1.0 + x)), nan_f32(), abs(x) > 1.0); }
+    case 36u: { return atan(x); }
+    case 37u: { let e = exp(abs(x)); return sign(x) * 0.5 * (e - 1.0 / e); }
+    case 38u: { let e = exp(abs(x)); return 0.5 * (e + 1.0 / e); }
+    case 39u: { return sign(x) * asinh_abs(abs(x)); }
+    case 40u: { return acosh_fn(x); }
+    case 41u: { return atanh_fn(x); }
+    case 42u: { return select(0.0, x, x > P.alpha); }
+    default: { return select(select(0.0, x - P.beta, x > P.alpha), x + P.beta, x < -P.alpha); }
   }
+}
+
+// The inverse hyperbolic functions through log1p_fn, which keeps their relative accuracy near 0
+// (log(1 + a) would round it away); past 2^12, a² + 1 is a² in f32 and a² would overflow by 2^64,
+// so they use ln(2a) = ln(a) + ln 2 there.
+fn asinh_abs(a: f32) -> f32 {
+  if (a > 4096.0) { return log(a) + 0.6931471805599453; }
+  return log1p_fn(a + a * a / (1.0 + sqrt(1.0 + a * a)));
+}
+
+fn acosh_fn(x: f32) -> f32 {
+  if (x < 1.0) { return nan_f32(); }
+  if (x > 4096.0) { return log(x) + 0.6931471805599453; }
+  let t = x - 1.0;
+  return log1p_fn(t + sqrt(t * (x + 1.0)));
+}
+
+// atanh(x) = ½·ln((1 + a)/(1 − a)) = ½·log1p(2a/(1 − a)), signed; ±∞ at ±1 and NaN beyond.
+fn atanh_fn(x: f32) -> f32 {
+  let a = abs(x);
+  if (a > 1.0) { return nan_f32(); }
+  if (a == 1.0) { return sign(x) * inf_f32(); }
+  return sign(x) * 0.5 * log1p_fn(2.0 * a / (1.0 - a));
 }
 
 // x − 2π·k into [−π, π] before sin/cos, whose accuracy WGSL bounds there only (Fourier features

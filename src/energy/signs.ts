@@ -44,7 +44,12 @@ function outputNonNegative(op: NetOp, known: (name: string) => boolean): boolean
         case 'not':
         case 'is-nan':
         case 'is-inf':
+        case 'acos':
+        case 'cosh':
+        case 'acosh':
           return true;
+        case 'thresholded-relu': // 0 or an input above alpha
+          return op.alpha >= 0 || all;
         case 'clip':
           return op.min >= 0 || (all && op.max >= 0);
         case 'selu': // gamma·x above 0: keeps the sign when gamma > 0
@@ -52,9 +57,12 @@ function outputNonNegative(op: NetOp, known: (name: string) => boolean): boolean
         case 'log':
         case 'neg':
         case 'hard-swish': // negative for inputs in (−3, 0)
+        case 'tan': // negative past π/2
+        case 'shrink': // x − bias may be negative above lambd
           return false;
         default:
-          // leaky-relu, elu, celu, softsign, mish, sign, tanh, gelu, erf, trunc, reciprocal keep the sign of their input
+          // leaky-relu, elu, celu, softsign, mish, sign, tanh, gelu, erf, trunc, reciprocal, asin, atan,
+          // sinh, asinh, atanh keep the sign of their input
           return all;
       }
     case 'binary':

@@ -75,7 +75,9 @@ export interface ConvOp extends OpBase, ConvGeometry {
  * min(0, alpha·(e^(x/alpha) − 1))), `selu` (beta·(x > 0 ? x : alpha·(eˣ − 1)), beta = ONNX's gamma),
  * `softplus` (ln(1 + eˣ)), `softsign` (x/(1 + |x|)), `mish` (x·tanh(softplus(x))); math `exp`, `log`,
  * `neg`, `abs`, `reciprocal`, `sqrt`, `erf`, `sign` (−1, 0 or 1), `sin`, `cos`, `floor`, `ceil`,
- * `round` (half to even, as ONNX Round);
+ * `round` (half to even, as ONNX Round), `tan`, `asin`, `acos`, `atan`, `sinh`, `cosh`, `asinh`, `acosh`,
+ * `atanh` (NaN outside their domains); `thresholded-relu` (x > alpha ? x : 0), `shrink` (x < −alpha ?
+ * x + beta : x > alpha ? x − beta : 0; ONNX's lambd and bias);
  * and the casts of f32-carried integers and booleans: `trunc` (Cast to an integer type: toward
  * zero), `bool` (Cast to bool: x ≠ 0 → 1, else 0), `not` (x = 0 → 1, else 0).
  */
@@ -85,15 +87,17 @@ export type UnaryFn =
   | 'elu' | 'celu' | 'selu' | 'softplus' | 'softsign' | 'mish' | 'sign'
   | 'exp' | 'log' | 'neg' | 'abs' | 'reciprocal' | 'sqrt' | 'erf'
   | 'sin' | 'cos' | 'floor' | 'ceil' | 'round'
-  | 'trunc' | 'bool' | 'not' | 'is-nan' | 'is-inf';
+  | 'trunc' | 'bool' | 'not' | 'is-nan' | 'is-inf'
+  | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh'
+  | 'thresholded-relu' | 'shrink';
 
 /** Elementwise function of one input (UnaryFn). */
 export interface UnaryOp extends OpBase {
   kind: 'unary';
   fn: UnaryFn;
-  /** leaky-relu and hard-sigmoid slope; elu, celu and selu alpha. */
+  /** leaky-relu and hard-sigmoid slope; elu, celu and selu alpha; thresholded-relu's threshold and shrink's lambd. */
   alpha: number;
-  /** hard-sigmoid offset, selu gamma (absent: 0; no other function reads it). */
+  /** hard-sigmoid offset, selu gamma, shrink bias (absent: 0; no other function reads it). */
   beta?: number;
   /** clip bounds (±Infinity when absent). */
   min: number;

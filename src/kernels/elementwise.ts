@@ -18,6 +18,7 @@ export const UNARY_FNS = [
   'relu', 'leaky-relu', 'clip', 'sigmoid', 'tanh', 'gelu', 'gelu-tanh', 'hard-sigmoid', 'hard-swish',
   'exp', 'log', 'neg', 'abs', 'reciprocal', 'sqrt', 'erf', 'elu', 'celu', 'selu', 'softplus', 'softsign', 'mish', 'sign',
   'trunc', 'bool', 'not', 'sin', 'cos', 'floor', 'ceil', 'round', 'is-nan', 'is-inf',
+  'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'thresholded-relu', 'shrink',
 ] as const;
 export type UnaryFn = (typeof UNARY_FNS)[number];
 /** Binary functions, in the order of their WGSL op codes. */

@@ -68,6 +68,17 @@ export function unaryFnRef(op: Pick<UnaryOp, 'fn' | 'alpha' | 'beta' | 'min' | '
     case 'not': return (v) => (v === 0 ? 1 : 0);
     case 'is-nan': return (v) => (Number.isNaN(v) ? 1 : 0);
     case 'is-inf': return (v) => (v === Infinity || v === -Infinity ? 1 : 0);
+    case 'tan': return Math.tan;
+    case 'asin': return Math.asin;
+    case 'acos': return Math.acos;
+    case 'atan': return Math.atan;
+    case 'sinh': return Math.sinh;
+    case 'cosh': return Math.cosh;
+    case 'asinh': return Math.asinh;
+    case 'acosh': return Math.acosh;
+    case 'atanh': return Math.atanh;
+    case 'thresholded-relu': return (v) => (v > alpha ? v : 0);
+    case 'shrink': return (v) => (v < -alpha ? v + beta : v > alpha ? v - beta : 0);
   }
 }
 

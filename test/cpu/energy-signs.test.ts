@@ -15,9 +15,9 @@ function signs(ops: NetOp[], pos: boolean): Map<string, boolean> {
 
 describe('sign analysis of the op kinds (counts-only P_v)', () => {
   it('functions that are ≥ 0 whatever their input, and those that keep or lose the sign', () => {
-    const always = ['sigmoid', 'hard-sigmoid', 'exp', 'abs', 'sqrt', 'softplus', 'bool', 'not'];
-    const keep = ['tanh', 'leaky-relu', 'gelu', 'gelu-tanh', 'erf', 'trunc', 'reciprocal', 'elu', 'celu', 'softsign', 'mish', 'sign'];
-    const never = ['log', 'neg', 'hard-swish'];
+    const always = ['sigmoid', 'hard-sigmoid', 'exp', 'abs', 'sqrt', 'softplus', 'bool', 'not', 'acos', 'cosh', 'acosh', 'thresholded-relu'];
+    const keep = ['tanh', 'leaky-relu', 'gelu', 'gelu-tanh', 'erf', 'trunc', 'reciprocal', 'elu', 'celu', 'softsign', 'mish', 'sign', 'asin', 'atan', 'sinh', 'asinh', 'atanh'];
+    const never = ['log', 'neg', 'hard-swish', 'tan', 'shrink'];
     for (const pos of [false, true]) {
       const s = signs([...always, ...keep, ...never].map((f) => unary(f)), pos);
       for (const f of always) expect(s.get(`${f}(x)`), f).toBe(true);
@@ -26,6 +26,9 @@ describe('sign analysis of the op kinds (counts-only P_v)', () => {
       // selu = gamma·x above 0: its sign follows gamma's.
       const selu = signs([unary('selu', 'x', { beta: 1.05, name: 'sp', output: 'sp' }), unary('selu', 'x', { beta: -1, name: 'sn', output: 'sn' })], pos);
       expect([selu.get('sp'), selu.get('sn')]).toEqual([pos, false]);
+      // thresholded-relu gives 0 or an input above alpha: ≥ 0 for alpha ≥ 0, else only if the input is.
+      const tr = signs([unary('thresholded-relu', 'x', { alpha: -1, name: 'tn', output: 'tn' })], pos);
+      expect(tr.get('tn')).toBe(pos);
     }
   });
 

@@ -249,6 +249,7 @@ describe('digital op registry', () => {
       exp: true, log: true, neg: true, abs: true, reciprocal: true, sqrt: true, erf: true, trunc: true, bool: true, not: true,
       elu: true, celu: true, selu: true, softplus: true, softsign: true, mish: true, sign: true,
       sin: true, cos: true, floor: true, ceil: true, round: true, 'is-nan': true, 'is-inf': true,
+      tan: true, asin: true, acos: true, atan: true, sinh: true, cosh: true, asinh: true, acosh: true, atanh: true, 'thresholded-relu': true, shrink: true,
     };
     const binaryFns: Record<BinaryFn, true> = { add: true, sub: true, mul: true, div: true, pow: true, max: true, min: true, equal: true, less: true, greater: true };
     const u = { ...base, kind: 'unary' as const, name: 'u', alpha: 0, min: -Infinity, max: Infinity };

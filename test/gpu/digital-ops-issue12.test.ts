@@ -43,6 +43,9 @@ describe.skipIf(!gpu)('issue 12 digital ops on WebGPU vs the CPU oracle', () => 
       // Fourier features and NeRF encodings take sin and cos of large arguments.
       ['sin', -3000, 3000], ['cos', -3000, 3000], ['floor', -9, 9], ['ceil', -9, 9], ['round', -9, 9],
       ['is-nan', -9, 9], ['is-inf', -9, 9],
+      // Per element, domain edges and NaN in test/gpu/onnx-unary-math.test.ts.
+      ['atan', -50, 50], ['sinh', -20, 20], ['cosh', -20, 20], ['asinh', -1e5, 1e5],
+      ['thresholded-relu', -2, 2], ['shrink', -2, 2],
     ];
     it.each(fns)('%s on ragged, one-row and grid-spanning shapes', async (fn, lo, hi) => {
       const op: UnaryOp = { ...base, kind: 'unary', name: fn, fn, alpha: 0.2, beta: 0.6, min: -Infinity, max: Infinity };

@@ -137,6 +137,15 @@ const FLOAT_FNS: Readonly<Record<string, (v: number) => number>> = {
   Ceil: Math.ceil,
   // Halves to even, as ONNX Round.
   Round: roundHalfEven,
+  Tan: Math.tan,
+  Asin: Math.asin,
+  Acos: Math.acos,
+  Atan: Math.atan,
+  Sinh: Math.sinh,
+  Cosh: Math.cosh,
+  Asinh: Math.asinh,
+  Acosh: Math.acosh,
+  Atanh: Math.atanh,
 };
 
 /** Folds an elementwise op of one input (Neg/Abs on integers too, Not on booleans), or returns null when folding it is not supported. */

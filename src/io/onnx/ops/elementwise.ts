@@ -39,6 +39,11 @@ function unary(fn: UnaryFn): (n: NodeContext) => void {
       beta = n.a.float('beta', 0.5);
     }
     if (fn === 'clip') ({ min, max } = clipBounds(n));
+    if (fn === 'thresholded-relu') alpha = n.a.float('alpha', 1);
+    if (fn === 'shrink') {
+      alpha = n.a.float('lambd', 0.5);
+      beta = n.a.float('bias', 0);
+    }
     const op: UnaryOp = { kind: 'unary', name: n.name, inputs: [x.name], output: n.out, fn, alpha, min, max, ...(beta === undefined ? {} : { beta }) };
     const dtype: DType = fn === 'not' || fn === 'bool' || fn === 'is-nan' || fn === 'is-inf' ? 'bool' : fn === 'neg' || fn === 'abs' || fn === 'clip' || fn === 'sign' ? x.dtype : 'float';
     n.imp.emit(op, [...x.shape], dtype, x.batchAt, x.merged);
@@ -359,4 +364,15 @@ export const ELEMENTWISE_OPS: OpTable = {
   IsNaN: math('is-nan'),
   IsInf: { ...math('is-inf'), activation: (n) => { if (n.a.int('detect_negative', 1) !== 1 || n.a.int('detect_positive', 1) !== 1) throw new NodeError('detects infinities of one sign only (detect_negative or detect_positive is 0); only both are supported'); unary('is-inf')(n); } },
   OneHot: { activation: oneHot },
+  Tan: math('tan'),
+  Asin: math('asin'),
+  Acos: math('acos'),
+  Atan: math('atan'),
+  Sinh: math('sinh'),
+  Cosh: math('cosh'),
+  Asinh: math('asinh'),
+  Acosh: math('acosh'),
+  Atanh: math('atanh'),
+  ThresholdedRelu: { activation: unary('thresholded-relu') },
+  Shrink: { activation: unary('shrink') },
 };
