@@ -17,6 +17,11 @@ export class Attrs {
     return this.byName.has(name);
   }
 
+  /** The attribute itself, to pass on to a node an op expands into. */
+  raw(name: string): onnx.IAttributeProto | undefined {
+    return this.byName.get(name);
+  }
+
   /** Names of all attributes present. */
   names(): string[] {
     return [...this.byName.keys()];

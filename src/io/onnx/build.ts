@@ -54,6 +54,7 @@ const FLOAT_ATTRS: Readonly<Record<string, readonly string[]>> = {
   RMSNormalization: ['epsilon'],
   RNN: ['clip'],
   Selu: ['alpha', 'gamma'],
+  Shrink: ['bias', 'lambd'],
   ThresholdedRelu: ['alpha'],
 };
 

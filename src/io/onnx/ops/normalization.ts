@@ -1,7 +1,7 @@
 /**
  * Normalization ops: BatchNormalization (folded into the preceding crossbar layer, or an affine op),
  * InstanceNormalization, LayerNormalization (its Mean and InvStdDev outputs computed by reduce and
- * elementwise ops when read), GroupNormalization, RMSNormalization and LRN.
+ * elementwise ops when read), GroupNormalization, RMSNormalization, MeanVarianceNormalization and LRN.
  */
 import type { AffineOp, ReduceOp } from '../../../ir/graph.ts';
 import { count, floatsOf, normAxis } from '../consts.ts';
@@ -187,11 +187,33 @@ function rmsNorm(n: NodeContext): void {
 }
 
 /** Normalization ops by ONNX op type. */
+/**
+ * MeanVarianceNormalization (Caffe's MVN): (x − E[x]) / (√(E[x²] − E[x]²) + 1e-9) over `axes`
+ * (default [0, 2, 3]), computed as ONNX's function body does it. In a batched import axis 0 is the
+ * batch, and normalizing across samples is refused: name the per-sample axes.
+ */
+function meanVarianceNorm(n: NodeContext): void {
+  const x = n.value(0, 'X');
+  const axes = [...new Set(n.a.ints('axes', [0, 2, 3]).map((a) => n.axisOf(x, a, 'axes entry')))].sort((p, q) => p - q);
+  const fresh = (s: string): string => n.imp.fresh(`${n.out}/${s}`);
+  const bin = (fn: 'sub' | 'mul' | 'div', a: Value, b: Value, out: string): Value => {
+    emitBinary(n, fn, { v: a }, { v: b }, out);
+    return n.imp.valueOf(out)!;
+  };
+  const mean = emitReduce(n, 'mean', x, axes, true, fresh('mean'));
+  const meanOfSquares = emitReduce(n, 'mean', bin('mul', x, x, fresh('square')), axes, true, fresh('mean-square'));
+  const std = emitUnary(n, 'sqrt', bin('sub', meanOfSquares, bin('mul', mean, mean, fresh('mean2')), fresh('var')), fresh('std'));
+  const den = fresh('den');
+  emitBinary(n, 'add', { v: std }, { c: { kind: 'float', dims: [], data: Float32Array.of(1e-9) } }, den);
+  bin('div', bin('sub', x, mean, fresh('centred')), n.imp.valueOf(den)!, n.out);
+}
+
 export const NORMALIZATION_OPS: OpTable = {
   BatchNormalization: { activation: batchNorm },
   GroupNormalization: { activation: groupNorm },
   InstanceNormalization: { activation: instanceNorm },
   LayerNormalization: { activation: layerNorm },
   LRN: { activation: lrn },
+  MeanVarianceNormalization: { activation: meanVarianceNorm },
   RMSNormalization: { activation: rmsNorm },
 };

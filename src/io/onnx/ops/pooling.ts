@@ -1,11 +1,14 @@
 /**
  * Pooling and resampling: MaxPool, AveragePool and their global forms (1-D and 2-D → the IR's pool;
- * global pools over other ranks → reduce), Resize and Upsample (nearest and linear).
+ * global pools over other ranks → reduce), LpPool and GlobalLpPool through them, Resize and Upsample
+ * (nearest and linear).
  */
 import type { PoolOp, ResizeOp } from '../../../ir/graph.ts';
 import { floatsOf, intsOf, isBatchDim } from '../consts.ts';
 import { NodeError, oneOf } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
+import { AttrType } from '../proto.ts';
+import { Expansion, dim, dimsOf } from './expansion.ts';
 import { spatial, spatialInput, spatialOut, spatialPair, volumeAxes } from './window.ts';
 
 function pool(mode: 'max' | 'avg', global: boolean): (n: NodeContext) => void {
@@ -175,11 +178,45 @@ function resize(n: NodeContext): void {
 }
 
 /** Pooling and resampling ops by ONNX op type. */
+/**
+ * LpPool and GlobalLpPool, (Σ |x|^p)^(1/p) over each window, expanded into the ONNX nodes that
+ * compute it: |x|^p, an AveragePool counting the zero padding (whose |0|^p adds nothing) times the
+ * window's size, and the p-th root. ceil_mode is refused: a window running past the padding would
+ * divide by fewer taps.
+ */
+function lpPool(global: boolean): (n: NodeContext) => void {
+  return (n) => {
+    const dims = dimsOf(n, 0, 'X');
+    const p = n.a.int('p', 2);
+    if (p < 1) throw new NodeError(`attribute "p" is ${p}; it must be a positive integer`);
+    if (n.a.int('ceil_mode', 0) !== 0) throw new NodeError('attribute "ceil_mode" is 1; only 0 is supported for LpPool');
+    const e = new Expansion(n);
+    const x = n.ins[0];
+    const pth = p === 1 ? e.op('Abs', [x], 'abs') : p === 2 ? e.op('Mul', [x, x], 'square') : e.op('Pow', [e.op('Abs', [x], 'abs'), e.scalar(p, 'p')], 'pow');
+    let taps: number;
+    let mean: string;
+    if (global) {
+      taps = dims.slice(2).map((_, i) => dim(dims, i + 2, 'spatial axis')).reduce((a, b) => a * b, 1);
+      mean = e.op('GlobalAveragePool', [pth], 'mean');
+    } else {
+      const kernel = n.a.ints('kernel_shape', null);
+      if (!kernel) throw new NodeError('needs a kernel_shape');
+      taps = kernel.reduce((a, k) => a * k, 1);
+      const attrs = ['kernel_shape', 'strides', 'pads', 'auto_pad', 'dilations'].flatMap((a) => n.a.raw(a) ?? []);
+      mean = e.op('AveragePool', [pth], 'mean', [...attrs, { name: 'count_include_pad', type: AttrType.INT, i: 1 }]);
+    }
+    const sum = e.op('Mul', [mean, e.scalar(taps, 'taps')], 'sum');
+    e.finish([p === 1 ? sum : p === 2 ? e.op('Sqrt', [sum], 'root') : e.op('Pow', [sum, e.scalar(1 / p, 'inverse-p')], 'root')]);
+  };
+}
+
 export const POOLING_OPS: OpTable = {
   MaxPool: { activation: pool('max', false) },
   AveragePool: { activation: pool('avg', false) },
   GlobalAveragePool: { activation: pool('avg', true) },
   GlobalMaxPool: { activation: pool('max', true) },
+  LpPool: { activation: lpPool(false) },
+  GlobalLpPool: { activation: lpPool(true) },
   Resize: { activation: resize },
   Upsample: { activation: resize },
 };

@@ -1,10 +1,10 @@
 /**
  * Ops that reduce along axes: ReduceSum/Mean/Max/Min (axes as an attribute up to opset 12 for
- * ReduceSum and 17 for the others, as an input from then on), ArgMax, ArgMin, Softmax and LogSoftmax (on any
- * axis; before opset 13 on ONNX's 2-D coercion, which becomes reshapes around a one-axis softmax),
- * CumSum (running sums along one axis) and TopK.
+ * ReduceSum and 17 for the others, as an input from then on), LpNormalization, ArgMax, ArgMin,
+ * Softmax, LogSoftmax and Hardmax (on any axis; before opset 13 on ONNX's 2-D coercion, which
+ * becomes reshapes around a one-axis softmax), CumSum (running sums along one axis) and TopK.
  */
-import type { BinaryFn, ReduceOp, UnaryOp } from '../../../ir/graph.ts';
+import type { BinaryFn, BinaryOp, ReduceOp, UnaryOp } from '../../../ir/graph.ts';
 import { count, normAxis, plainIntsOf, type Const } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import { emitBinary, emitUnary } from './elementwise.ts';
@@ -46,10 +46,11 @@ function reduce(fn: ReduceOp['fn']): (n: NodeContext) => void {
 }
 
 /**
- * ReduceL1, ReduceL2, ReduceSumSquare and ReduceLogSumExp (F.normalize, torch.norm, torch.logsumexp)
- * from the IR's elementwise ops and sum/max reductions; log-sum-exp subtracts the maximum first.
+ * ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSum and ReduceLogSumExp (F.normalize, torch.norm,
+ * torch.logsumexp) from the IR's elementwise ops and sum/max reductions; log-sum-exp subtracts the
+ * maximum first.
  */
-function reduceComposite(kind: 'l1' | 'l2' | 'sumsquare' | 'logsumexp'): (n: NodeContext) => void {
+function reduceComposite(kind: 'l1' | 'l2' | 'sumsquare' | 'logsum' | 'logsumexp'): (n: NodeContext) => void {
   return (n) => {
     const x = n.value(0, 'data');
     const { axes: given, keepDims } = reduceAxes(n, x, 18);
@@ -62,6 +63,7 @@ function reduceComposite(kind: 'l1' | 'l2' | 'sumsquare' | 'logsumexp'): (n: Nod
       return n.imp.valueOf(out)!;
     };
     if (kind === 'l1') return void emitReduce(n, 'sum', un('abs', x, fresh('abs')), axes, keepDims, n.out);
+    if (kind === 'logsum') return void un('log', emitReduce(n, 'sum', x, axes, keepDims, fresh('sum')), n.out);
     if (kind === 'logsumexp') {
       const m = emitReduce(n, 'max', x, axes, true, fresh('max'));
       const s = emitReduce(n, 'sum', un('exp', bin('sub', x, m, fresh('shifted')), fresh('exp')), axes, true, fresh('sum'));
@@ -69,10 +71,32 @@ function reduceComposite(kind: 'l1' | 'l2' | 'sumsquare' | 'logsumexp'): (n: Nod
       if (!keepDims) reshapeTo(n, l, l.shape.filter((_, i) => !axes.includes(i)), n.out);
       return;
     }
-    const sq = bin('mul', x, x, fresh('square'));
+    const sq = emitSquare(n, x, fresh('square'));
     if (kind === 'sumsquare') return void emitReduce(n, 'sum', sq, axes, keepDims, n.out);
     un('sqrt', emitReduce(n, 'sum', sq, axes, keepDims, fresh('sum')), n.out);
   };
+}
+
+/**
+ * LpNormalization (p 1 or 2): x over its L1 or L2 norm along one per-sample axis, as ONNX defines it
+ * (no epsilon: a zero vector gives NaN, as in onnxruntime). The L1 norm sums |x|, which the Lp norm
+ * means; onnx's reference op sums x itself for p = 1.
+ */
+function lpNormalization(n: NodeContext): void {
+  const x = n.value(0, 'input');
+  const p = n.a.int('p', 2);
+  if (p !== 1 && p !== 2) throw new NodeError(`attribute "p" is ${p}; allowed: 1, 2`);
+  const axis = n.axisOf(x, n.a.int('axis', -1));
+  const fresh = (s: string): string => n.imp.fresh(`${n.out}/${s}`);
+  const norm = p === 1
+    ? emitReduce(n, 'sum', emitUnary(n, 'abs', x, fresh('abs')), [axis], true, fresh('l1'))
+    : emitUnary(n, 'sqrt', emitReduce(n, 'sum', emitSquare(n, x, fresh('square')), [axis], true, fresh('sum')), fresh('l2'));
+  emitBinary(n, 'div', { v: x }, { v: norm }, n.out);
+}
+
+function emitSquare(n: NodeContext, x: Value, out: string): Value {
+  emitBinary(n, 'mul', { v: x }, { v: x }, out);
+  return n.imp.valueOf(out)!;
 }
 
 /** ReduceProd of a constant (torch.var's element count from Shape): folded; on activations it is not supported. */
@@ -158,7 +182,8 @@ function topk(n: NodeContext): void {
   });
 }
 
-function softmax(log: boolean): (n: NodeContext) => void {
+/** Softmax, LogSoftmax and Hardmax: one axis from opset 13, ONNX's 2-D coercion before. */
+function softmax(kind: 'softmax' | 'log-softmax' | 'hardmax'): (n: NodeContext) => void {
   return (n) => {
     const legacy = n.opset < 13;
     // The batch may sit anywhere (attention's [batch·heads, T, T] scores), outside the axes normalized.
@@ -167,10 +192,11 @@ function softmax(log: boolean): (n: NodeContext) => void {
     const raw = n.a.int('axis', legacy ? 1 : -1);
     const a = raw < 0 ? raw + full : raw;
     const b = n.batchAxis(x);
-    if (n.imp.batched && (a === b || (legacy && b > a))) throw new NodeError(`${log ? 'log-' : ''}softmax over axis ${a}${legacy ? ' and the axes after it' : ''} would mix samples of the batch`);
+    if (n.imp.batched && (a === b || (legacy && b > a))) throw new NodeError(`${kind} over axis ${a}${legacy ? ' and the axes after it' : ''} would mix samples of the batch`);
     const axis = n.axisOf(x, raw);
     const emit = (input: Value, ax: number, out: string): void => {
-      n.imp.emit({ kind: log ? 'log-softmax' : 'softmax', name: n.name, inputs: [input.name], output: out, axis: ax, inShape: input.shape }, [...input.shape], 'float', x.batchAt, x.merged);
+      if (kind === 'hardmax') return hardmax(n, input, ax, out);
+      n.imp.emit({ kind, name: n.name, inputs: [input.name], output: out, axis: ax, inShape: input.shape }, [...input.shape], 'float', x.batchAt, x.merged);
     };
     if (!legacy) return emit(x, axis, n.out);
     // Opset < 13 flattens to [prod(dims[:axis]), prod(dims[axis:])]: the same as a one-axis softmax
@@ -188,6 +214,23 @@ function softmax(log: boolean): (n: NodeContext) => void {
   };
 }
 
+/**
+ * Hardmax along per-sample axis `ax`: 1 where ArgMax (the first of equal maxima, as ONNX's reference
+ * takes) picks, else 0, from an ArgMax and an Equal with the axis's indices.
+ */
+function hardmax(n: NodeContext, x: Value, ax: number, out: string): void {
+  if (x.batchAt || x.merged) n.value(0, 'input'); // ArgMax needs the batch first (this refuses otherwise)
+  const idxShape = x.shape.map((d, i) => (i === ax ? 1 : d));
+  const idx = n.imp.fresh(`${n.name}/argmax`);
+  n.imp.emit({ kind: 'argmax', name: `${n.name}/argmax`, inputs: [x.name], output: idx, axis: ax, keepDims: true, selectLastIndex: false, inShape: x.shape, outShape: idxShape }, idxShape, 'int');
+  const iotaShape = x.shape.map((d, i) => (i === ax ? d : 1));
+  const op: BinaryOp = {
+    kind: 'binary', name: n.name, inputs: [idx], output: out, fn: 'equal', constFirst: false,
+    b: { dims: iotaShape, data: Float32Array.from({ length: x.shape[ax] }, (_, i) => i) }, aShape: idxShape, bShape: iotaShape, outShape: [...x.shape],
+  };
+  n.imp.emit(op, [...x.shape], 'float');
+}
+
 /** Reductions and softmax by ONNX op type. */
 export const REDUCE_OPS: OpTable = {
   ReduceSum: { activation: reduce('sum') },
@@ -198,11 +241,14 @@ export const REDUCE_OPS: OpTable = {
   ReduceL2: { activation: reduceComposite('l2') },
   ReduceSumSquare: { activation: reduceComposite('sumsquare') },
   ReduceLogSumExp: { activation: reduceComposite('logsumexp') },
+  ReduceLogSum: { activation: reduceComposite('logsum') },
+  LpNormalization: { activation: lpNormalization },
   ReduceProd: { fold: foldReduceProd, activation: reduce('prod') },
   ArgMax: { activation: (n) => argmax(n) },
   ArgMin: { activation: (n) => argmax(n, true) },
   CumSum: { fold: foldCumsum, activation: cumsum },
   TopK: { activation: topk },
-  Softmax: { activation: softmax(false) },
-  LogSoftmax: { activation: softmax(true) },
+  Softmax: { activation: softmax('softmax') },
+  LogSoftmax: { activation: softmax('log-softmax') },
+  Hardmax: { activation: softmax('hardmax') },
 };
