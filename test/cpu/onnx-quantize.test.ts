@@ -75,7 +75,7 @@ describe('QuantizeLinear and DequantizeLinear', () => {
     const z8 = { name: 'z', dims: [], data: Int8Array.of(0) };
     expect(refusal([f32('s', [0], []), z8])).toBe('q.onnx: node "q" (QuantizeLinear): scale holds 0; every scale must be a positive number');
     expect(refusal([f32('s', [0.1], []), f32('z', [0], [])])).toBe('q.onnx: node "q" (QuantizeLinear): zero point is a float (float8 quantization is not supported)');
-    expect(refusal([f32('s', [0.1, 0.2, 0.3]), { name: 'z', dims: [3], data: new Int8Array(3) }], { axis: 0 })).toBe('q.onnx: node "q" (QuantizeLinear): scale has dims [3]; per axis it must be 1-D of length 1 (dim 0 of the input)');
+    expect(refusal([f32('s', [0.1, 0.2, 0.3]), { name: 'z', dims: [3], data: new Int8Array(3) }], { axis: 0 })).toBe('q.onnx: node "q" (QuantizeLinear): quantizes per element of the batch dimension (axis 0); only per-tensor or per-axis along a per-sample dim is supported');
     expect(refusal([f32('s', [0.1], []), { name: 'z', dims: [], data: BigInt64Array.of(0n) }])).toBe('q.onnx: node "q" (QuantizeLinear): zero point has type int64; uint8, int8, uint16 and int16 are supported');
   });
 });

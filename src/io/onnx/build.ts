@@ -79,8 +79,8 @@ export interface BuildNode {
 export interface BuildTensor {
   name: string;
   dims: number[];
-  /** float32, float64, int64, or int8 / uint8 (quantized weights and zero points). */
-  data: Float32Array | Float64Array | BigInt64Array | Int8Array | Uint8Array;
+  /** float32, float64, int64, int32 (a quantized bias), or int8 / uint8 (quantized weights and zero points). */
+  data: Float32Array | Float64Array | BigInt64Array | Int32Array | Int8Array | Uint8Array;
   /** Store in raw_data (little-endian) rather than the typed fields; default true. */
   raw?: boolean;
 }
@@ -213,6 +213,10 @@ function tensorProto(t: BuildTensor): onnx.ITensorProto {
   } else if (t.data instanceof Int8Array || t.data instanceof Uint8Array) {
     out.dataType = t.data instanceof Int8Array ? DataType.INT8 : DataType.UINT8;
     if (raw) out.rawData = Uint8Array.from(t.data, (x) => x & 0xff);
+    else out.int32Data = Array.from(t.data);
+  } else if (t.data instanceof Int32Array) {
+    out.dataType = DataType.INT32;
+    if (raw) out.rawData = rawBytes(t.data, 4, (v, i, x) => v.setInt32(i, x[i / 4], true));
     else out.int32Data = Array.from(t.data);
   } else {
     out.dataType = DataType.INT64;

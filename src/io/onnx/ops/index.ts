@@ -13,6 +13,7 @@ import { MATRIX_OPS } from './matrix.ts';
 import { NORMALIZATION_OPS } from './normalization.ts';
 import { POOLING_OPS } from './pooling.ts';
 import { QUANTIZE_OPS } from './quantize.ts';
+import { QUANTIZED_LINEAR_OPS } from './quantized-linear.ts';
 import { RECURRENT_OPS } from './recurrent.ts';
 import { SCATTER_OPS } from './scatter.ts';
 import { REDUCE_OPS } from './reduce.ts';
@@ -20,7 +21,7 @@ import { ROTARY_OPS } from './rotary.ts';
 import { SEQUENCE_OPS } from './sequence.ts';
 import { SHAPE_OPS } from './shape.ts';
 
-const FAMILIES = [MATRIX_OPS, CONV_OPS, EINSUM_OPS, ELEMENTWISE_OPS, LOGIC_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, GRID_SAMPLE_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, CONTROL_OPS, SEQUENCE_OPS, RECURRENT_OPS, SCATTER_OPS, QUANTIZE_OPS, ATTENTION_OPS, ROTARY_OPS];
+const FAMILIES = [MATRIX_OPS, CONV_OPS, EINSUM_OPS, ELEMENTWISE_OPS, LOGIC_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, GRID_SAMPLE_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, CONTROL_OPS, SEQUENCE_OPS, RECURRENT_OPS, SCATTER_OPS, QUANTIZE_OPS, QUANTIZED_LINEAR_OPS, ATTENTION_OPS, ROTARY_OPS];
 
 function assemble(): ReadonlyMap<string, OpImporter> {
   const table = new Map<string, OpImporter>();

@@ -93,9 +93,10 @@ function operand(n: NodeContext, x: Value, p: Params, values: Float32Array): Con
 /** Per-sample params of an activation; per axis, never along the batch. */
 function activationParams(n: NodeContext, x: Value): Params {
   const full = n.imp.batched ? [1, ...x.shape] : x.shape;
-  const p = params(n, full, n.rankOf(x));
-  if (p.axis !== null && n.imp.batched && p.axis === 0) throw new NodeError('quantizes per element of the batch dimension (axis 0); only per-tensor or per-axis along a per-sample dim is supported');
-  return p;
+  const s = n.constIn(1, 'scale');
+  const perAxis = count(s.dims) !== 1 || s.dims.length > 1;
+  if (perAxis && n.imp.batched && normAxis(n.a.int('axis', 1), n.rankOf(x)) === 0) throw new NodeError('quantizes per element of the batch dimension (axis 0); only per-tensor or per-axis along a per-sample dim is supported');
+  return params(n, full, n.rankOf(x));
 }
 
 /** Emits the steps on `x`, each reading the one before (elementwise.ts emitChain). */
@@ -128,10 +129,11 @@ function dequantize(n: NodeContext): void {
   const x = n.value(0, 'x');
   const p = activationParams(n, x);
   const hasZero = p.zero.some((z) => z !== 0);
-  chain(n, x, [
-    ...(hasZero ? [(v: Value, out: string, name: string) => emitBinary(n, 'sub', { v }, { c: operand(n, x, p, p.zero) }, out, name)] : []),
-    (v, out, name) => emitBinary(n, 'mul', { v }, { c: operand(n, x, p, p.scale) }, out, name),
-  ]);
+  // A unit scale (MatMulInteger's zero-point subtraction, quantized-linear.ts) needs no multiply.
+  const hasScale = p.scale.some((s) => s !== 1);
+  const sub = (v: Value, out: string, name: string): void => emitBinary(n, 'sub', { v }, { c: operand(n, x, p, p.zero) }, out, name);
+  const mul = (v: Value, out: string, name: string): void => emitBinary(n, 'mul', { v }, { c: operand(n, x, p, p.scale) }, out, name);
+  chain(n, x, [...(hasZero ? [sub] : []), ...(hasScale || !hasZero ? [mul] : [])]);
 }
 
 /** Quantization ops by ONNX op type. */

@@ -1,0 +1,144 @@
+/**
+ * ONNX Runtime's integer operator formats, expanded into the QDQ ops they are defined by:
+ * QLinearMatMul and QLinearConv (static quantization's QOperator format) dequantize their inputs,
+ * compute in float and quantize the result; MatMulInteger and ConvInteger (dynamic quantization)
+ * subtract the zero points and leave the int32 accumulation, which f32 holds exactly up to 2^24.
+ * The constant weight folds through DequantizeLinear (quantize.ts), so it programs its crossbar as
+ * the values it stands for. DynamicQuantizeLinear computes its uint8 parameters per sample.
+ */
+import type { onnx } from 'onnx-proto';
+import { count, floatsOf } from '../consts.ts';
+import { NodeError } from '../node.ts';
+import type { NodeContext, OpTable } from '../node.ts';
+import { AttrType } from '../proto.ts';
+import { Expansion, dimsOf } from './expansion.ts';
+
+/** The attributes Conv shares with QLinearConv and ConvInteger. */
+const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
+
+const axisAttr = (axis: number): onnx.IAttributeProto[] => [{ name: 'axis', type: AttrType.INT, i: axis }];
+
+/** ONNX rank of input `i`, constant or activation. */
+function rankAt(n: NodeContext, i: number, what: string): number {
+  return dimsOf(n, i, what).length;
+}
+
+/** A weight's parameter axis: per tensor when it has one value, else `axis` (quantize.ts checks the length). */
+function weightAxis(n: NodeContext, scaleAt: number, axis: number): onnx.IAttributeProto[] {
+  const s = n.constAt(scaleAt);
+  return s && count(s.dims) === 1 ? [] : axisAttr(axis);
+}
+
+/** The activation operand minus its zero point: DequantizeLinear with scale 1 for a constant zero point (per tensor or per row), Sub for a computed one (DynamicQuantizeLinear's). */
+function centred(n: NodeContext, e: Expansion, i: number, zeroAt: number, rowAxis: number, what: string): string {
+  const x = n.ins[i];
+  const zp = n.ins[zeroAt];
+  if (!zp) return x;
+  const z = n.constAt(zeroAt);
+  if (!z) return e.op('Sub', [x, zp], `${what}-centred`);
+  if (floatsOf(z, `${what} zero point`).every((v) => v === 0)) return x;
+  const ones = e.const({ kind: 'float', dims: z.dims, data: new Float32Array(count(z.dims)).fill(1) }, `${what}/unit-scale`);
+  return e.op('DequantizeLinear', [x, ones, zp], `${what}-centred`, count(z.dims) === 1 ? [] : axisAttr(rowAxis));
+}
+
+/** A constant weight minus its zero point (per tensor or along `axis`), folded. */
+function centredWeight(n: NodeContext, e: Expansion, i: number, zeroAt: number, axis: number, what: string): string {
+  const w = n.ins[i];
+  if (!n.constAt(i)) throw new NodeError(`${what} ${JSON.stringify(w)} must be a constant (an initializer), not an activation`);
+  const z = n.optConst(zeroAt, `${what} zero point`);
+  if (!z || floatsOf(z, `${what} zero point`).every((v) => v === 0)) return w;
+  const ones = e.const({ kind: 'float', dims: z.dims, data: new Float32Array(count(z.dims)).fill(1) }, `${what}/unit-scale`);
+  return e.op('DequantizeLinear', [w, ones, n.ins[zeroAt]], `${what}-centred`, count(z.dims) === 1 ? [] : axisAttr(axis));
+}
+
+function convAttrs(n: NodeContext): onnx.IAttributeProto[] {
+  return CONV_ATTRS.flatMap((a) => n.a.raw(a) ?? []);
+}
+
+/** QLinearMatMul: a (per tensor, or per row), b (per tensor or per column) and y quantized. */
+function qlinearMatMul(n: NodeContext): void {
+  const e = new Expansion(n);
+  const [a, as, az, b, bs, bz, ys, yz] = n.ins;
+  const da = e.op('DequantizeLinear', [a, as, az], 'a', weightAxis(n, 1, rankAt(n, 0, 'a') - 2));
+  const db = e.op('DequantizeLinear', [b, bs, bz], 'b', weightAxis(n, 4, rankAt(n, 3, 'b') - 1));
+  const product = e.op('MatMul', [da, db], 'product');
+  e.finish([e.op('QuantizeLinear', [product, ys, yz], 'y')]);
+}
+
+/** QLinearConv: x per tensor, w per tensor or per output channel, int32 bias at scale x_scale·w_scale. */
+function qlinearConv(n: NodeContext): void {
+  const e = new Expansion(n);
+  const [x, xs, xz, w, ws, wz, ys, yz] = n.ins;
+  const dx = e.op('DequantizeLinear', [x, xs, xz], 'x');
+  const dw = e.op('DequantizeLinear', [w, ws, wz], 'w', weightAxis(n, 4, 0));
+  const inputs = [dx, dw];
+  const bias = n.optConst(8, 'B');
+  if (bias) {
+    const xScale = n.scalar(n.constIn(1, 'x_scale'), 'x_scale');
+    const wScale = floatsOf(n.constIn(4, 'w_scale'), 'w_scale');
+    const b = floatsOf(bias, 'B');
+    if (wScale.length !== 1 && wScale.length !== b.length) throw new NodeError(`w_scale has ${wScale.length} values and B ${b.length}; per channel they must match`);
+    // The bias is quantized at scale x_scale·w_scale[c] with zero point 0 (the operator's definition).
+    inputs.push(e.const({ kind: 'float', dims: [b.length], data: Float32Array.from(b, (v, c) => v * xScale * wScale[wScale.length === 1 ? 0 : c]) }, 'bias'));
+  }
+  const conv = e.op('Conv', inputs, 'conv', convAttrs(n));
+  e.finish([e.op('QuantizeLinear', [conv, ys, yz], 'y')]);
+}
+
+/** MatMulInteger: (A − a_zero_point) · (B − b_zero_point), B a constant (per tensor or per column). */
+function matMulInteger(n: NodeContext): void {
+  const e = new Expansion(n);
+  const a = centred(n, e, 0, 2, rankAt(n, 0, 'A') - 2, 'A');
+  const b = centredWeight(n, e, 1, 3, rankAt(n, 1, 'B') - 1, 'B');
+  e.finish([e.op('MatMul', [a, b], 'product')]);
+}
+
+/** ConvInteger: Conv(x − x_zero_point, w − w_zero_point), w a constant (per tensor or per output channel). */
+function convInteger(n: NodeContext): void {
+  const e = new Expansion(n);
+  const z = n.constAt(2);
+  if (n.ins[2] && z && count(z.dims) !== 1) throw new NodeError(`x_zero_point has ${count(z.dims)} values; ConvInteger takes one (per tensor)`);
+  const x = centred(n, e, 0, 2, 0, 'x');
+  const w = centredWeight(n, e, 1, 3, 0, 'w');
+  e.finish([e.op('Conv', [x, w], 'conv', convAttrs(n))]);
+}
+
+/**
+ * DynamicQuantizeLinear (uint8) as its function body, the range over each sample: a deployed model
+ * sees one sample, and statistics across the batch would make a result depend on its neighbours.
+ * In a batched import y_scale and y_zero_point are [batch, 1, …] where ONNX has scalars.
+ * An all-zero sample has scale 0 (as the body gives) and is quantized as if its scale were 1, so y
+ * and the zero point are 0 where the body divides 0 by 0.
+ */
+function dynamicQuantize(n: NodeContext): void {
+  const x = n.ins[0];
+  const dims = dimsOf(n, 0, 'x');
+  const batch = n.batchAxis(n.valueAnyBatch(0, 'x'));
+  const axes = dims.map((_, i) => i).filter((i) => i !== batch);
+  const e = new Expansion(n);
+  const zero = e.scalar(0, 'zero');
+  const qmax = e.scalar(255, 'qmax');
+  // Per sample the parameters keep their reduced axes ([batch, 1, …]), so they broadcast against the sample.
+  const keep: onnx.IAttributeProto = { name: 'keepdims', type: AttrType.INT, i: batch >= 0 ? 1 : 0 };
+  const reduce = (op: string, what: string): string =>
+    n.opset >= 18
+      ? e.op(op, [x, e.ints(axes, `${what}/axes`)], what, [keep])
+      : e.op(op, [x], what, [{ name: 'axes', type: AttrType.INTS, ints: axes }, keep]);
+  const lo = e.op('Min', [reduce('ReduceMin', 'min'), zero], 'min-adjusted');
+  const hi = e.op('Max', [reduce('ReduceMax', 'max'), zero], 'max-adjusted');
+  const range = e.op('Sub', [hi, lo], 'range');
+  const scale = e.op('Div', [range, qmax], 'scale');
+  const safe = e.op('Add', [scale, e.op('Cast', [e.op('Equal', [range, zero], 'empty')], 'empty-as-one', [{ name: 'to', type: AttrType.INT, i: 1 }])], 'safe-scale');
+  const zp = e.op('Round', [e.op('Clip', [e.op('Sub', [zero, e.op('Div', [lo, safe], 'min-scaled')], 'zero-point-fp'), zero, qmax], 'zero-point-clipped')], 'zero-point');
+  const y = e.op('Clip', [e.op('Add', [e.op('Round', [e.op('Div', [x, safe], 'scaled')], 'rounded'), zp], 'shifted'), zero, qmax], 'y');
+  e.finish([y, scale, zp]);
+}
+
+/** Integer-format ops by ONNX op type. */
+export const QUANTIZED_LINEAR_OPS: OpTable = {
+  QLinearMatMul: { activation: qlinearMatMul },
+  QLinearConv: { activation: qlinearConv },
+  MatMulInteger: { activation: matMulInteger },
+  ConvInteger: { activation: convInteger },
+  DynamicQuantizeLinear: { activation: dynamicQuantize },
+};
