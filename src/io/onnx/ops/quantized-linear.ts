@@ -8,6 +8,7 @@
  */
 import type { onnx } from 'onnx-proto';
 import { count, floatsOf } from '../consts.ts';
+import type { Const } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable } from '../node.ts';
 import { AttrType } from '../proto.ts';
@@ -29,6 +30,12 @@ function weightAxis(n: NodeContext, scaleAt: number, axis: number): onnx.IAttrib
   return s && count(s.dims) === 1 ? [] : axisAttr(axis);
 }
 
+/** `x` minus constant zero point `z` (named `zp`): DequantizeLinear at scale 1, per tensor or along `axis`. */
+function minusZero(e: Expansion, x: string, z: Const, zp: string, axis: number, what: string): string {
+  const ones = e.const({ kind: 'float', dims: z.dims, data: new Float32Array(count(z.dims)).fill(1) }, `${what}/unit-scale`);
+  return e.op('DequantizeLinear', [x, ones, zp], `${what}-centred`, count(z.dims) === 1 ? [] : axisAttr(axis));
+}
+
 /** The activation operand minus its zero point: DequantizeLinear with scale 1 for a constant zero point (per tensor or per row), Sub for a computed one (DynamicQuantizeLinear's). */
 function centred(n: NodeContext, e: Expansion, i: number, zeroAt: number, rowAxis: number, what: string): string {
   const x = n.ins[i];
@@ -37,8 +44,7 @@ function centred(n: NodeContext, e: Expansion, i: number, zeroAt: number, rowAxi
   const z = n.constAt(zeroAt);
   if (!z) return e.op('Sub', [x, zp], `${what}-centred`);
   if (floatsOf(z, `${what} zero point`).every((v) => v === 0)) return x;
-  const ones = e.const({ kind: 'float', dims: z.dims, data: new Float32Array(count(z.dims)).fill(1) }, `${what}/unit-scale`);
-  return e.op('DequantizeLinear', [x, ones, zp], `${what}-centred`, count(z.dims) === 1 ? [] : axisAttr(rowAxis));
+  return minusZero(e, x, z, zp, rowAxis, what);
 }
 
 /** A constant weight minus its zero point (per tensor or along `axis`), folded. */
@@ -47,8 +53,7 @@ function centredWeight(n: NodeContext, e: Expansion, i: number, zeroAt: number, 
   if (!n.constAt(i)) throw new NodeError(`${what} ${JSON.stringify(w)} must be a constant (an initializer), not an activation`);
   const z = n.optConst(zeroAt, `${what} zero point`);
   if (!z || floatsOf(z, `${what} zero point`).every((v) => v === 0)) return w;
-  const ones = e.const({ kind: 'float', dims: z.dims, data: new Float32Array(count(z.dims)).fill(1) }, `${what}/unit-scale`);
-  return e.op('DequantizeLinear', [w, ones, n.ins[zeroAt]], `${what}-centred`, count(z.dims) === 1 ? [] : axisAttr(axis));
+  return minusZero(e, w, z, n.ins[zeroAt], axis, what);
 }
 
 function convAttrs(n: NodeContext): onnx.IAttributeProto[] {
