@@ -15,11 +15,15 @@ const DIR = 'test/fixtures/torch-exports';
 /** The case names (one folder each). */
 export const TORCH_CASES: string[] = readdirSync(DIR).sort();
 
+/** The quantized models of test/fixtures/torch-quantized (scripts/torch-quantized-fixture.py), read with torchCase(name, QUANTIZED_DIR). */
+export const QUANTIZED_DIR = 'test/fixtures/torch-quantized';
+export const QUANTIZED_CASES: string[] = readdirSync(QUANTIZED_DIR).sort();
+
 /** One case: the imported network, its inputs (batch B) and PyTorch's outputs. */
-export function torchCase(name: string): { net: Network; x: Float32Array; y: Float32Array; B: number } {
-  const net = loadModel(`${DIR}/${name}/model.onnx`);
-  const x = readNpyFile(`${DIR}/${name}/x.npy`, 'x');
-  const y = readNpyFile(`${DIR}/${name}/y.npy`, 'y');
+export function torchCase(name: string, dir = DIR): { net: Network; x: Float32Array; y: Float32Array; B: number } {
+  const net = loadModel(`${dir}/${name}/model.onnx`);
+  const x = readNpyFile(`${dir}/${name}/x.npy`, 'x');
+  const y = readNpyFile(`${dir}/${name}/y.npy`, 'y');
   return { net, x: Float32Array.from(x.data), y: Float32Array.from(y.data), B: x.shape[0] };
 }
 
