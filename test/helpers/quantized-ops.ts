@@ -22,25 +22,25 @@ export interface QCase {
   expect: (x: Float32Array) => Expect[];
 }
 
-const U8: [number, number] = [0, 255];
-const I8: [number, number] = [-128, 127];
+export const U8: [number, number] = [0, 255];
+export const I8: [number, number] = [-128, 127];
 const prod = (d: readonly number[]): number => d.reduce((a, b) => a * b, 1);
 const scalarF = (name: string, v: number): BuildTensor => ({ name, dims: [], data: Float32Array.of(v) });
 const scalarQ = (name: string, v: number, range: [number, number]): BuildTensor => ({ name, dims: [], data: range === U8 ? Uint8Array.of(v) : Int8Array.of(v) });
 
 /** Integers in [lo, hi] from a seeded stream. */
-function ints(n: number, seed: number, lo: number, hi: number): number[] {
+export function ints(n: number, seed: number, lo: number, hi: number): number[] {
   const r = rng(seed);
   return Array.from({ length: n }, () => lo + Math.floor(r() * (hi - lo + 1)));
 }
 
 /** B samples of `dims` on the grid (q − zero)·scale of a [lo, hi] integer type. */
-function gridInput(dims: readonly number[], scale: number, zero: number, range: [number, number], seed: number) {
+export function gridInput(dims: readonly number[], scale: number, zero: number, range: [number, number], seed: number) {
   return (B: number): Float32Array => Float32Array.from(ints(B * prod(dims), seed, range[0], range[1]), (q) => (q - zero) * scale);
 }
 
 /** The integer a grid value stands for. */
-const onGrid = (v: number, scale: number, zero: number): number => Math.round(v / scale) + zero;
+export const onGrid = (v: number, scale: number, zero: number): number => Math.round(v / scale) + zero;
 
 /** x [batch, ...dims] → QuantizeLinear → `nodes` (reading xq, writing yq) → DequantizeLinear → y; the x and y parameters are named xs/xz and ys/yz. */
 function qdqModel(dims: readonly number[], nodes: BuildNode[], initializers: BuildTensor[], opset = 13, dequantize = true): Uint8Array {
@@ -58,7 +58,7 @@ function qdqModel(dims: readonly number[], nodes: BuildNode[], initializers: Bui
 }
 
 /** acc[m][n] = Σ_k (a[m][k] − az)(b[k][n] − bz[n]) for a [M, K] and b [K, N] (row-major integers). */
-function intMatMul(a: number[], az: number, b: number[], bz: number[], M: number, K: number, N: number): number[] {
+export function intMatMul(a: number[], az: number, b: number[], bz: number[], M: number, K: number, N: number): number[] {
   const out: number[] = [];
   for (let m = 0; m < M; m++) for (let j = 0; j < N; j++) {
     let acc = 0;
@@ -91,7 +91,8 @@ function intConv(x: number[], xz: number, w: number[], wz: number[], g: ConvGeo)
   return { acc, out: [oh, ow] };
 }
 
-const quantized = (real: number, add: number, range: [number, number], scale: number, zero: number): Expect => ({ real, add, lo: range[0], hi: range[1], scale, zero });
+/** A quantized output: clamp(round(real) + add) in `range`, read back as (q − zero)·scale. */
+export const quantized = (real: number, add: number, range: [number, number], scale: number, zero: number): Expect => ({ real, add, lo: range[0], hi: range[1], scale, zero });
 
 /** QLinearMatMul of a per-sample [M, K] (or [K]) activation with a constant [K, N] weight. */
 function qlinearMatMul(o: { rows: number | null; K: number; N: number; x: [number, number, [number, number]]; w: [number[], number[], [number, number]]; y: [number, number, [number, number]] }): QCase {
@@ -188,7 +189,7 @@ function convInteger(): QCase {
  * round(r); r = 0 and r = 255 give an all-positive and an all-negative sample, and the last of
  * every four samples is all zeros.
  */
-function dynamicInput(K: number) {
+export function dynamicInput(K: number) {
   const offsets = [63.2, 0, 255, 100.7];
   return (B: number): Float32Array => {
     const x = new Float32Array(B * K);
@@ -207,7 +208,7 @@ function dynamicInput(K: number) {
 }
 
 /** The definition of DynamicQuantizeLinear on one sample in f64: scale, zero point, and each y as an Expect of its rounding. */
-function dynamicDef(x: Float32Array): { scale: number; zero: number; y: Expect[] } {
+export function dynamicDef(x: Float32Array): { scale: number; zero: number; y: Expect[] } {
   const lo = Math.min(0, ...x);
   const hi = Math.max(0, ...x);
   const scale = (hi - lo) / 255;

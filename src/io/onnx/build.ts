@@ -144,7 +144,9 @@ export function buildOnnxModel(m: BuildModel): Uint8Array {
     },
   };
   const fns = m.functions ?? [];
-  for (const d of new Set(fns.map((f) => f.domain))) model.opsetImport!.push({ domain: d, version: 1 });
+  // Function domains, and those of other nodes (ONNX Runtime's com.microsoft contrib ops), at version 1.
+  const domains = new Set([...fns.map((f) => f.domain), ...m.nodes.flatMap((n) => (n.domain ? [n.domain] : []))]);
+  for (const d of domains) model.opsetImport!.push({ domain: d, version: 1 });
   // ModelProto.functions (field 25), each FunctionProto with its attribute_proto (field 11), which
   // onnx-proto's ONNX 1.10 schema lacks, written by hand.
   const w = protobuf.Writer.create();

@@ -20,7 +20,7 @@ import type { ExternalDataReader } from './external.ts';
 import { inlineFunctions } from './functions.ts';
 import { NodeContext, NodeError } from './node.ts';
 import type { BatchMerge, DType, FoldTarget, ImportState, MatrixOp, OpImporter, Value } from './node.ts';
-import { OP_IMPORTERS } from './ops/index.ts';
+import { CONTRIB_DOMAIN, CONTRIB_IMPORTERS, OP_IMPORTERS, importersOf } from './ops/index.ts';
 import { holdsBatch, probeState, shapeOver, type Deferred } from './probe.ts';
 import { DataType, bare, int64ToNumber, quote } from './proto.ts';
 
@@ -30,6 +30,9 @@ export const MAX_OPSET = 27;
 
 /** Op types the importer understands, from the op table (error messages list them). */
 export const SUPPORTED_OPS: readonly string[] = [...OP_IMPORTERS.keys()].sort();
+
+/** ONNX Runtime contrib op types (domain com.microsoft) the importer understands. */
+export const SUPPORTED_CONTRIB_OPS: readonly string[] = [...CONTRIB_IMPORTERS.keys()].sort();
 
 /** How to read the graph inputs. */
 export interface ImportOptions {
@@ -206,7 +209,7 @@ class Importer implements ImportState {
         this.producedAt.set(o, at(i));
         this.taken.add(o);
       }
-      const reads = OP_IMPORTERS.get(n.opType ?? '')?.reads ?? 'data';
+      const reads = importersOf(n.domain)?.get(n.opType ?? '')?.reads ?? 'data';
       const ins = n.input ?? [];
       if (reads === 'alias' && ins[0] && n.output?.[0]) {
         const src = this.resolve(ins[0]);
@@ -234,10 +237,14 @@ class Importer implements ImportState {
   private importerOf(node: onnx.INodeProto, index: number): OpImporter {
     const op = node.opType ?? '';
     const name = node.name || `${op}_${index}`;
-    if (node.domain && node.domain !== 'ai.onnx') {
-      throw new UsageError(`${this.file}: node ${quote(name)} (${bare(op)}) is in domain ${quote(node.domain)}; only the default ONNX domain is supported`);
+    const table = importersOf(node.domain);
+    if (!table) {
+      throw new UsageError(`${this.file}: node ${quote(name)} (${bare(op)}) is in domain ${quote(node.domain)}; only the default ONNX domain and ${quote(CONTRIB_DOMAIN)} (ONNX Runtime's contrib ops) are supported`);
     }
-    const importer = OP_IMPORTERS.get(op);
+    const importer = table.get(op);
+    if (!importer && table === CONTRIB_IMPORTERS) {
+      throw new UsageError(`${this.file}: unsupported op ${quote(op)} of domain ${quote(CONTRIB_DOMAIN)} at node ${quote(name)} (supported there: ${SUPPORTED_CONTRIB_OPS.join(', ')})`);
+    }
     if (!importer) {
       throw new UsageError(`${this.file}: unsupported op ${quote(op)} at node ${quote(name)} (opset ${this.opset}; supported: ${SUPPORTED_OPS.join(', ')})`);
     }

@@ -31,9 +31,14 @@ export class Expansion {
 
   /** Adds a node and returns its (fresh) output. */
   op(opType: string, inputs: string[], what: string, attrs: onnx.IAttributeProto[] = []): string {
-    const out = this.n.imp.fresh(`${this.n.out}/${what}`);
-    this.nodes.push({ opType, name: `${this.n.name}/${what}`, input: inputs, output: [out], attribute: attrs });
-    return out;
+    return this.ops(opType, inputs, what, [''], attrs)[0];
+  }
+
+  /** Adds a node with one output per entry of `outputs` (suffixes of `what`) and returns them. */
+  ops(opType: string, inputs: string[], what: string, outputs: string[], attrs: onnx.IAttributeProto[] = []): string[] {
+    const outs = outputs.map((o) => this.n.imp.fresh(`${this.n.out}/${what}${o ? `/${o}` : ''}`));
+    this.nodes.push({ opType, name: `${this.n.name}/${what}`, input: inputs, output: outs, attribute: attrs });
+    return outs;
   }
 
   const(c: Const, what: string): string {
@@ -63,9 +68,10 @@ export class Expansion {
     return this.op('Concat', parts, what, [{ name: 'axis', type: AttrType.INT, i: axis }]);
   }
 
-  /** Imports the nodes in place of the node, its outputs the values `results` names (as many as it has outputs). */
-  finish(results: readonly string[]): void {
-    this.n.imp.inline({ node: this.nodes, output: results.slice(0, this.n.outs.length).map((name) => ({ name })) }, this.n.outs, this.n.where, `${this.n.name}/`, true);
+  /** Imports the nodes in place of the node, its outputs the values `results` names (null: an output left undefined, which nothing may read). */
+  finish(results: readonly (string | null)[]): void {
+    const pairs = this.n.outs.map((o, i) => [results[i] ?? null, o] as const).filter((p): p is readonly [string, string] => p[0] !== null);
+    this.n.imp.inline({ node: this.nodes, output: pairs.map(([name]) => ({ name })) }, pairs.map(([, o]) => o), this.n.where, `${this.n.name}/`, true);
   }
 }
 

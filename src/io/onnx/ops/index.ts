@@ -1,7 +1,8 @@
 /** The one table from ONNX op type to its importer, assembled from the op families. */
-import type { OpImporter } from '../node.ts';
+import type { OpImporter, OpTable } from '../node.ts';
 import { ATTENTION_OPS } from './attention.ts';
 import { CONSTANT_OPS } from './constants.ts';
+import { CONTRIB_OPS, ORT_DEFAULT_DOMAIN_OPS } from './contrib.ts';
 import { CONTROL_OPS } from './control.ts';
 import { CONV_OPS } from './conv.ts';
 import { EINSUM_OPS } from './einsum.ts';
@@ -22,11 +23,11 @@ import { SEQUENCE_OPS } from './sequence.ts';
 import { SHAPE_OPS } from './shape.ts';
 import { SPECTRAL_OPS } from './spectral.ts';
 
-const FAMILIES = [MATRIX_OPS, CONV_OPS, EINSUM_OPS, ELEMENTWISE_OPS, LOGIC_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, GRID_SAMPLE_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, CONTROL_OPS, SEQUENCE_OPS, RECURRENT_OPS, SCATTER_OPS, QUANTIZE_OPS, QUANTIZED_LINEAR_OPS, ATTENTION_OPS, ROTARY_OPS, SPECTRAL_OPS];
+const FAMILIES = [MATRIX_OPS, CONV_OPS, EINSUM_OPS, ELEMENTWISE_OPS, LOGIC_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, GRID_SAMPLE_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, CONTROL_OPS, SEQUENCE_OPS, RECURRENT_OPS, SCATTER_OPS, QUANTIZE_OPS, QUANTIZED_LINEAR_OPS, ATTENTION_OPS, ROTARY_OPS, SPECTRAL_OPS, ORT_DEFAULT_DOMAIN_OPS];
 
-function assemble(): ReadonlyMap<string, OpImporter> {
+function assemble(families: readonly OpTable[]): ReadonlyMap<string, OpImporter> {
   const table = new Map<string, OpImporter>();
-  for (const family of FAMILIES) {
+  for (const family of families) {
     for (const [op, imp] of Object.entries(family)) {
       if (table.has(op)) throw new Error(`ONNX op ${op} is registered by two op families`);
       table.set(op, imp);
@@ -36,4 +37,14 @@ function assemble(): ReadonlyMap<string, OpImporter> {
 }
 
 /** Importer of every supported ONNX op type (default domain). */
-export const OP_IMPORTERS: ReadonlyMap<string, OpImporter> = assemble();
+export const OP_IMPORTERS: ReadonlyMap<string, OpImporter> = assemble(FAMILIES);
+
+/** ONNX Runtime's contrib-op domain, and the importers of the ops it has that xbarsim supports. */
+export const CONTRIB_DOMAIN = 'com.microsoft';
+export const CONTRIB_IMPORTERS: ReadonlyMap<string, OpImporter> = assemble([CONTRIB_OPS]);
+
+/** The table of a node's domain ('' and 'ai.onnx' are the default one), or null for a domain xbarsim has no ops of. */
+export function importersOf(domain: string | null | undefined): ReadonlyMap<string, OpImporter> | null {
+  if (!domain || domain === 'ai.onnx') return OP_IMPORTERS;
+  return domain === CONTRIB_DOMAIN ? CONTRIB_IMPORTERS : null;
+}

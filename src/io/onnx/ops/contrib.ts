@@ -1,0 +1,282 @@
+/**
+ * ONNX Runtime's contrib ops (domain com.microsoft) that its quantizer and transformer optimizer write
+ * into models users bring: the QOperator format's QLinearAdd, QLinearMul, QLinearSigmoid,
+ * QLinearLeakyRelu, QLinearSoftmax, QLinearConcat, QLinearGlobalAveragePool, QLinearAveragePool and
+ * QGemm; MatMulIntegerToFloat and DynamicQuantizeMatMul; MatMulNBits (block-quantized 2-, 4- or 8-bit
+ * weights); and the fused transformer ops FastGelu, Gelu, BiasGelu, QuickGelu, BiasAdd,
+ * SkipLayerNormalization and SkipSimplifiedLayerNormalization, with SimplifiedLayerNormalization
+ * (RMSNorm), which ONNX Runtime registers in the default domain. Each
+ * expands into the default-domain nodes it stands for, as ONNX Runtime's docs/ContribOperators.md
+ * defines it, so a constant weight folds onto its crossbar as the values it stands for.
+ */
+import type { onnx } from 'onnx-proto';
+import { count, floatsOf, plainIntsOf } from '../consts.ts';
+import { NodeError } from '../node.ts';
+import type { NodeContext, OpTable } from '../node.ts';
+import { AttrType } from '../proto.ts';
+import { Expansion, dimsOf } from './expansion.ts';
+
+const intAttr = (name: string, i: number): onnx.IAttributeProto => ({ name, type: AttrType.INT, i });
+const floatAttr = (name: string, f: number): onnx.IAttributeProto => ({ name, type: AttrType.FLOAT, f });
+
+/** Input `i` (a quantized tensor) dequantized with the scale and zero point at `i + 1` and `i + 2`. */
+function dequantized(n: NodeContext, e: Expansion, i: number, what: string, attrs: onnx.IAttributeProto[] = []): string {
+  return e.op('DequantizeLinear', [n.ins[i], n.ins[i + 1], n.ins[i + 2] ?? ''], `${what}-float`, attrs);
+}
+
+/** Quantizes `v` with the scale and zero point at inputs `i` and `i + 1`, as the node's output. */
+function finishQuantized(n: NodeContext, e: Expansion, v: string, i: number): void {
+  e.finish([e.op('QuantizeLinear', [v, n.ins[i], n.ins[i + 1] ?? ''], 'quantized')]);
+}
+
+/** QLinearAdd / QLinearMul: (A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp). */
+function qlinearBinary(op: 'Add' | 'Mul'): (n: NodeContext) => void {
+  return (n) => {
+    const e = new Expansion(n);
+    finishQuantized(n, e, e.op(op, [dequantized(n, e, 0, 'A'), dequantized(n, e, 3, 'B')], op.toLowerCase()), 6);
+  };
+}
+
+/** QLinearSigmoid / QLinearLeakyRelu / QLinearSoftmax: (X, X_scale, X_zp, Y_scale, Y_zp). */
+function qlinearUnary(op: string, attrs: (n: NodeContext) => onnx.IAttributeProto[] = () => []): (n: NodeContext) => void {
+  return (n) => {
+    const e = new Expansion(n);
+    finishQuantized(n, e, e.op(op, [dequantized(n, e, 0, 'X')], op.toLowerCase(), attrs(n)), 3);
+  };
+}
+
+/** QLinearSoftmax's axis: its `opset` attribute says whether the input is coerced to 2-D first (before 13). */
+function softmaxAttrs(n: NodeContext): onnx.IAttributeProto[] {
+  const axis = n.a.int('axis', -1);
+  const opset = n.a.int('opset', 13);
+  const rank = dimsOf(n, 0, 'X').length;
+  const normalized = axis < 0 ? axis + rank : axis;
+  // Coerced to 2-D at the last axis is the same as a softmax over that axis alone.
+  if (opset < 13 && normalized !== rank - 1) throw new NodeError(`axis ${axis} with opset ${opset} coerces the input to 2-D over several axes; only the last axis is supported there`);
+  if (n.opset < 13 && normalized !== rank - 1) throw new NodeError(`the model's opset ${n.opset} Softmax cannot express a softmax over axis ${axis} alone`);
+  return [intAttr('axis', axis)];
+}
+
+/** QLinearConcat: (Y_scale, Y_zp, then X, X_scale, X_zp for each input). */
+function qlinearConcat(n: NodeContext): void {
+  if ((n.ins.length - 2) % 3 !== 0 || n.ins.length < 5) throw new NodeError(`has ${n.ins.length} inputs; it takes Y_scale, Y_zero_point and a (tensor, scale, zero point) triple per input`);
+  const e = new Expansion(n);
+  const parts = Array.from({ length: (n.ins.length - 2) / 3 }, (_, k) => dequantized(n, e, 2 + 3 * k, `input${k}`));
+  finishQuantized(n, e, e.op('Concat', parts, 'concat', [intAttr('axis', n.a.int('axis', 0))]), 0);
+}
+
+/** A channels-last (NHWC) input moved to NCHW around `inner`, and back. */
+function channelsFirst(n: NodeContext, e: Expansion, x: string, inner: (v: string) => string): string {
+  if (n.a.int('channels_last', 0) === 0) return inner(x);
+  const r = dimsOf(n, 0, 'X').length;
+  const toFirst = [0, r - 1, ...Array.from({ length: r - 2 }, (_, i) => i + 1)];
+  const toLast = [0, ...Array.from({ length: r - 2 }, (_, i) => i + 2), 1];
+  return e.transpose(inner(e.transpose(x, toFirst, 'nchw')), toLast, 'nhwc');
+}
+
+function qlinearGlobalAveragePool(n: NodeContext): void {
+  const e = new Expansion(n);
+  finishQuantized(n, e, channelsFirst(n, e, dequantized(n, e, 0, 'X'), (v) => e.op('GlobalAveragePool', [v], 'pool')), 3);
+}
+
+function qlinearAveragePool(n: NodeContext): void {
+  const e = new Expansion(n);
+  const attrs = ['auto_pad', 'ceil_mode', 'count_include_pad', 'kernel_shape', 'pads', 'strides'].flatMap((a) => n.a.raw(a) ?? []);
+  finishQuantized(n, e, channelsFirst(n, e, dequantized(n, e, 0, 'X'), (v) => e.op('AveragePool', [v], 'pool', attrs)), 3);
+}
+
+/**
+ * QGemm: (A, a_scale, a_zp, B, b_scale, b_zp, C, y_scale, y_zp). B is per tensor or per output column
+ * (axis 0 of B when transposed). C is int32, added to the integer accumulator, so it is scaled by
+ * alpha·a_scale·b_scale[column] like the product. Without y_scale the output is float.
+ */
+function qgemm(n: NodeContext): void {
+  const e = new Expansion(n);
+  const transB = n.a.int('transB', 0) !== 0;
+  const alpha = n.a.float('alpha', 1);
+  const bScale = floatsOf(n.constIn(4, 'b_scale'), 'b_scale');
+  const perColumn = bScale.length > 1;
+  const a = dequantized(n, e, 0, 'A');
+  const b = dequantized(n, e, 3, 'B', perColumn ? [intAttr('axis', transB ? 0 : 1)] : []);
+  const inputs = [a, b];
+  const c = n.optConst(6, 'C');
+  if (c) {
+    const scale = alpha * n.scalar(n.constIn(1, 'a_scale'), 'a_scale');
+    const values = floatsOf(c, 'C');
+    const cols = c.dims[c.dims.length - 1] ?? 1;
+    // A per-column scale gives a bias of one column (a scalar, or [M, 1]) a value per column.
+    const N = perColumn ? bScale.length : cols;
+    const dims = perColumn && cols === 1 ? [...c.dims.slice(0, -1), N] : c.dims;
+    const rows = count(dims) / N;
+    const data = Float32Array.from({ length: rows * N }, (_, i) => values[cols === 1 ? Math.floor(i / N) % values.length : i] * scale * bScale[perColumn ? i % N : 0]);
+    inputs.push(e.const({ kind: 'float', dims: dims.length ? dims : [1], data }, 'C-float'));
+  }
+  const attrs = [intAttr('transA', n.a.int('transA', 0)), intAttr('transB', transB ? 1 : 0), floatAttr('alpha', alpha), floatAttr('beta', 1)];
+  const y = e.op('Gemm', inputs, 'gemm', attrs);
+  if (!n.ins[7]) return e.finish([y]);
+  finishQuantized(n, e, y, 7);
+}
+
+/** (A − a_zp)·a_scale times constant B (inputs bAt, bAt + 1 scale, bAt + 2 zero point; per tensor or per column) plus the bias at `biasAt`, as the node's output. */
+function finishFloatProduct(n: NodeContext, e: Expansion, a: string, scale: string, zero: string, bAt: number, scaleAt: number, zeroAt: number, biasAt: number): void {
+  const rank = dimsOf(n, bAt, 'B').length;
+  const perColumn = count(n.constIn(scaleAt, 'b_scale').dims) > 1;
+  const wf = e.op('DequantizeLinear', [n.ins[bAt], n.ins[scaleAt], n.ins[zeroAt] ?? ''], 'B-float', perColumn ? [intAttr('axis', rank - 1)] : []);
+  const centred = zero ? e.op('Sub', [a, zero], 'A-centred') : a;
+  e.finish([plusBias(n, e, e.op('MatMul', [e.op('Mul', [centred, scale], 'A-float'), wf], 'product'), biasAt)]);
+}
+
+/** MatMulIntegerToFloat: (A, B, a_scale, b_scale, a_zp, b_zp, bias) → (A − a_zp)·a_scale × (B − b_zp)·b_scale + bias; a_scale and a_zp may be computed. */
+function matMulIntegerToFloat(n: NodeContext): void {
+  finishFloatProduct(n, new Expansion(n), n.ins[0], n.ins[2], n.ins[4] ?? '', 1, 3, 5, 6);
+}
+
+/** DynamicQuantizeMatMul: (A, B, b_scale, b_zp, bias), A quantized per tensor to uint8 as DynamicQuantizeLinear does. */
+function dynamicQuantizeMatMul(n: NodeContext): void {
+  const e = new Expansion(n);
+  const [q, scale, zero] = e.ops('DynamicQuantizeLinear', [n.ins[0]], 'A-quantized', ['', 'scale', 'zero-point']);
+  finishFloatProduct(n, e, q, scale, zero, 1, 2, 3, 4);
+}
+
+/**
+ * MatMulNBits: A times a [K, N] weight stored transposed in blocks of `block_size` along K, each of
+ * `bits`-bit unsigned values packed from the low bits of each byte up, with a scale per block and a
+ * zero point per block (packed like the values, or one float each; 2^(bits−1) when absent):
+ * w[k][n] = (q[n][k] − zp[n][k / block_size])·scale[n][k / block_size]. The weight folds to f32.
+ */
+function matMulNBits(n: NodeContext): void {
+  const K = n.a.int('K', 0);
+  const N = n.a.int('N', 0);
+  const bits = n.a.int('bits', 4);
+  const block = n.a.int('block_size', 0);
+  if (![2, 4, 8].includes(bits)) throw new NodeError(`attribute "bits" is ${bits}; allowed: 2, 4, 8`);
+  if (K < 1 || N < 1) throw new NodeError(`attributes K and N are ${K} and ${N}; both must be positive`);
+  if (block < 16 || (block & (block - 1)) !== 0) throw new NodeError(`attribute "block_size" is ${block}; it must be a power of 2 of at least 16`);
+  if (n.ins[4]) throw new NodeError('g_idx (input 4, act-order quantization) is not supported');
+  const blocks = Math.ceil(K / block);
+  const blob = (block * bits) / 8;
+  const packed = plainIntsOf(n.constIn(1, 'B'), 'B');
+  if (packed.length !== N * blocks * blob) throw new NodeError(`B has ${packed.length} bytes; N·ceil(K/block_size)·block_size·bits/8 = ${N * blocks * blob}`);
+  const scales = floatsOf(n.constIn(2, 'scales'), 'scales');
+  if (scales.length !== N * blocks) throw new NodeError(`scales has ${scales.length} values; N·ceil(K/block_size) = ${N * blocks}`);
+  const zeroAt = zeroPoints(n, N, blocks, bits);
+  const mask = (1 << bits) - 1;
+  const perByte = 8 / bits;
+  const w = new Float32Array(K * N);
+  for (let c = 0; c < N; c++) {
+    for (let k = 0; k < K; k++) {
+      const at = (c * blocks + Math.floor(k / block)) * blob * perByte + (k % block);
+      const q = (packed[Math.floor(at / perByte)] >> ((at % perByte) * bits)) & mask;
+      const b = c * blocks + Math.floor(k / block);
+      w[k * N + c] = (q - zeroAt(c, Math.floor(k / block))) * scales[b];
+    }
+  }
+  const e = new Expansion(n);
+  const y = e.op('MatMul', [n.ins[0], e.const({ kind: 'float', dims: [K, N], data: w }, 'weight')], 'product');
+  e.finish([n.ins[5] ? e.op('Add', [y, n.ins[5]], 'biased') : y]);
+}
+
+/** MatMulNBits's zero point of column c, block b: packed bits-bit integers, floats, or 2^(bits−1). */
+function zeroPoints(n: NodeContext, N: number, blocks: number, bits: number): (c: number, b: number) => number {
+  const z = n.optConst(3, 'zero_points');
+  if (!z) return () => 2 ** (bits - 1);
+  if (z.kind === 'float') {
+    const f = floatsOf(z, 'zero_points');
+    if (f.length !== N * blocks) throw new NodeError(`zero_points has ${f.length} floats; N·ceil(K/block_size) = ${N * blocks}`);
+    return (c, b) => f[c * blocks + b];
+  }
+  const perByte = 8 / bits;
+  const rowBytes = Math.ceil(blocks / perByte);
+  const bytes = plainIntsOf(z, 'zero_points');
+  if (bytes.length !== N * rowBytes) throw new NodeError(`zero_points has ${bytes.length} bytes; N·ceil(ceil(K/block_size)·bits/8) = ${N * rowBytes}`);
+  return (c, b) => (bytes[c * rowBytes + Math.floor(b / perByte)] >> ((b % perByte) * bits)) & ((1 << bits) - 1);
+}
+
+/** x + bias when the bias input `i` is present. */
+function plusBias(n: NodeContext, e: Expansion, x: string, i: number): string {
+  return n.ins[i] ? e.op('Add', [x, n.ins[i]], 'biased') : x;
+}
+
+/** FastGelu (X, bias): the tanh approximation of GELU on X + bias. */
+function fastGelu(n: NodeContext): void {
+  const e = new Expansion(n);
+  e.finish([e.op('Gelu', [plusBias(n, e, n.ins[0], 1)], 'gelu', [{ name: 'approximate', type: AttrType.STRING, s: new TextEncoder().encode('tanh') }])]);
+}
+
+/** Gelu (X) and BiasGelu (A, B): exact GELU of X, or of A + B. */
+function exactGelu(n: NodeContext): void {
+  const e = new Expansion(n);
+  e.finish([e.op('Gelu', [plusBias(n, e, n.ins[0], 1)], 'gelu')]);
+}
+
+/** QuickGelu: x·sigmoid(alpha·x). */
+function quickGelu(n: NodeContext): void {
+  const e = new Expansion(n);
+  const x = n.ins[0];
+  e.finish([e.op('Mul', [x, e.op('Sigmoid', [e.op('Mul', [x, e.scalar(n.a.float('alpha', 1.702), 'alpha')], 'scaled')], 'gate')], 'gated')]);
+}
+
+/** BiasAdd (X, bias, skip): X + bias + skip. */
+function biasAdd(n: NodeContext): void {
+  const e = new Expansion(n);
+  e.finish([e.op('Add', [e.op('Add', [n.ins[0], n.ins[1]], 'biased'), n.ins[2]], 'sum')]);
+}
+
+/**
+ * SkipLayerNormalization (input, skip, gamma, beta, bias) and SkipSimplifiedLayerNormalization
+ * (input, skip, gamma, bias): s = input + skip (+ bias), normalized over the last axis (a layer norm,
+ * or RMS without the mean), with outputs (output, mean, inv_std_var, input_skip_bias_sum); the
+ * statistics outputs must be unused.
+ */
+function skipNorm(simplified: boolean): (n: NodeContext) => void {
+  return (n) => {
+    for (const k of [1, 2]) {
+      const o = n.outs[k];
+      if (o && n.imp.usesOf(o) > 0) throw new NodeError(`its ${k === 1 ? 'mean' : 'inv_std_var'} output ${JSON.stringify(o)} is used, which is not supported`);
+    }
+    const e = new Expansion(n);
+    const sum = plusBias(n, e, e.op('Add', [n.ins[0], n.ins[1]], 'skip-sum'), simplified ? 3 : 4);
+    const eps = floatAttr('epsilon', n.a.float('epsilon', 1e-12));
+    const normed = simplified
+      ? e.op('RMSNormalization', [sum, n.ins[2]], 'normed', [intAttr('axis', -1), eps])
+      : e.op('LayerNormalization', [sum, n.ins[2], ...(n.ins[3] ? [n.ins[3]] : [])], 'normed', [intAttr('axis', -1), eps]);
+    e.finish([normed, null, null, sum]);
+  };
+}
+
+/** SimplifiedLayerNormalization (X, scale): RMS normalization over the axes from `axis` on. */
+function simplifiedNorm(n: NodeContext): void {
+  const o = n.outs[1];
+  if (o && n.imp.usesOf(o) > 0) throw new NodeError(`its inv_std_var output ${JSON.stringify(o)} is used, which is not supported`);
+  const e = new Expansion(n);
+  e.finish([e.op('RMSNormalization', [n.ins[0], n.ins[1]], 'normed', [intAttr('axis', n.a.int('axis', -1)), floatAttr('epsilon', n.a.float('epsilon', 1e-5))])]);
+}
+
+/** ONNX Runtime contrib ops (domain com.microsoft) by op type. */
+export const CONTRIB_OPS: OpTable = {
+  QLinearAdd: { activation: qlinearBinary('Add') },
+  QLinearMul: { activation: qlinearBinary('Mul') },
+  QLinearSigmoid: { activation: qlinearUnary('Sigmoid') },
+  QLinearLeakyRelu: { activation: qlinearUnary('LeakyRelu', (n) => [floatAttr('alpha', n.a.float('alpha', 0.01))]) },
+  QLinearSoftmax: { activation: qlinearUnary('Softmax', softmaxAttrs) },
+  QLinearConcat: { activation: qlinearConcat },
+  QLinearGlobalAveragePool: { activation: qlinearGlobalAveragePool },
+  QLinearAveragePool: { activation: qlinearAveragePool },
+  QGemm: { activation: qgemm },
+  MatMulIntegerToFloat: { activation: matMulIntegerToFloat },
+  DynamicQuantizeMatMul: { activation: dynamicQuantizeMatMul },
+  MatMulNBits: { activation: matMulNBits },
+  FastGelu: { activation: fastGelu },
+  Gelu: { activation: exactGelu },
+  BiasGelu: { activation: exactGelu },
+  QuickGelu: { activation: quickGelu },
+  BiasAdd: { activation: biasAdd },
+  SkipLayerNormalization: { activation: skipNorm(false) },
+  SkipSimplifiedLayerNormalization: { activation: skipNorm(true) },
+  SimplifiedLayerNormalization: { activation: simplifiedNorm },
+};
+
+/** ONNX Runtime's ops that it registers in the default domain (its transformer optimizer's RMSNorm). */
+export const ORT_DEFAULT_DOMAIN_OPS: OpTable = {
+  SimplifiedLayerNormalization: { activation: simplifiedNorm },
+};

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { buildOnnxModel } from '../../src/io/onnx/build.ts';
+import { importOnnx } from '../../src/io/onnx/import.ts';
+import { CONTRIB_CASES } from '../helpers/contrib-ops.ts';
+import { usageMessage } from '../helpers/errors.ts';
+import { quantizedMismatches } from '../helpers/quantized-ops.ts';
+
+// ONNX Runtime's contrib ops (com.microsoft) on the CPU oracle against their definitions
+// (test/helpers/contrib-ops.ts).
+const CPU = { kind: 'cpu' as const, reason: 'test' };
+
+describe('ONNX Runtime contrib ops', () => {
+  it.each(CONTRIB_CASES)('%s', async (_what, c) => {
+    expect(await quantizedMismatches(CPU, c, 9, 2e-6)).toEqual([]);
+  });
+
+  it('puts MatMulNBits and QGemm weights on crossbars', () => {
+    for (const name of ['MatMulNBits 4-bit, packed zero points (3 blocks), bias', 'QGemm, int8 per-column B, int32 C, quantized output']) {
+      const net = importOnnx(CONTRIB_CASES.find(([w]) => w === name)![1].model, 'm.onnx');
+      expect(net.ops.filter((o) => o.kind === 'linear').length).toBe(1);
+    }
+  });
+
+  it('refuses an unknown contrib op, another domain, and what it cannot compute, in one line', () => {
+    const one = (node: { op: string; domain?: string; inputs: string[]; outputs?: string[]; attrs?: Record<string, number> }, inits = [] as Parameters<typeof buildOnnxModel>[0]['initializers']) =>
+      usageMessage(() => importOnnx(buildOnnxModel({ inputs: [{ name: 'x', dims: ['batch', 4] }], outputs: [{ name: 'y', dims: ['batch'] }], initializers: inits, nodes: [{ outputs: ['y'], ...node }] }), 'm.onnx'));
+    expect(one({ op: 'EmbedLayerNormalization', domain: 'com.microsoft', inputs: ['x'] })).toMatch(/^m\.onnx: unsupported op "EmbedLayerNormalization" of domain "com\.microsoft" at node "EmbedLayerNormalization_0" \(supported there: BiasAdd, BiasGelu, .*\)$/);
+    expect(one({ op: 'Foo', domain: 'org.example', inputs: ['x'] })).toBe('m.onnx: node "Foo_0" (Foo) is in domain "org.example"; only the default ONNX domain and "com.microsoft" (ONNX Runtime\'s contrib ops) are supported');
+    const b = { name: 'b', dims: [2, 1, 8], data: new Uint8Array(16) };
+    const s = { name: 's', dims: [2, 1], data: new Float32Array(2).fill(1) };
+    expect(one({ op: 'MatMulNBits', domain: 'com.microsoft', inputs: ['x', 'b', 's'], attrs: { K: 4, N: 2, bits: 3, block_size: 16 } }, [b, s])).toMatch(/attribute "bits" is 3; allowed: 2, 4, 8$/);
+    expect(one({ op: 'MatMulNBits', domain: 'com.microsoft', inputs: ['x', 'b', 's'], attrs: { K: 4, N: 2, bits: 4, block_size: 12 } }, [b, s])).toMatch(/attribute "block_size" is 12; it must be a power of 2 of at least 16$/);
+    expect(one({ op: 'MatMulNBits', domain: 'com.microsoft', inputs: ['x', 'b', 's'], attrs: { K: 4, N: 3, bits: 4, block_size: 16 } }, [b, s])).toMatch(/B has 16 bytes; N·ceil\(K\/block_size\)·block_size·bits\/8 = 24$/);
+    expect(one({ op: 'SkipLayerNormalization', domain: 'com.microsoft', inputs: ['x', 'x', 'g'], outputs: ['n', 'y'] }, [{ name: 'g', dims: [4], data: new Float32Array(4).fill(1) }])).toMatch(/its mean output "y" is used, which is not supported$/);
+  });
+});

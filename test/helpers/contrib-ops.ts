@@ -1,0 +1,300 @@
+/**
+ * ONNX Runtime's contrib ops (com.microsoft) in small float-in, float-out models, compared with their
+ * definitions in ONNX Runtime's docs/ContribOperators.md written out in f64 (quantized outputs as
+ * quantized-ops.ts's Expect, decided roundings only); shared by the CPU and WebGPU tests.
+ */
+import { roundHalfEven } from '../../src/crossbar/rounding.ts';
+import { buildOnnxModel, type BuildNode, type BuildTensor } from '../../src/io/onnx/build.ts';
+import { U8, dynamicDef, dynamicInput, gridInput, intMatMul, ints, onGrid, quantized, type Expect, type QCase } from './quantized-ops.ts';
+import { randomArray } from './random.ts';
+
+const MS = 'com.microsoft';
+const prod = (d: readonly number[]): number => d.reduce((a, b) => a * b, 1);
+const f32 = (name: string, v: number): BuildTensor => ({ name, dims: [], data: Float32Array.of(v) });
+const u8 = (name: string, v: number): BuildTensor => ({ name, dims: [], data: Uint8Array.of(v) });
+const floats = (name: string, dims: number[], v: ArrayLike<number>): BuildTensor => ({ name, dims, data: Float32Array.from(v) });
+const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
+/** erf by its Maclaurin series, which converges to f64 precision for the |x| < 3 used here. */
+const erf = (x: number): number => {
+  let sum = x;
+  let term = x;
+  for (let k = 1; k < 200; k++) {
+    term *= (-x * x) / k;
+    sum += term / (2 * k + 1);
+    if (Math.abs(term) < 1e-17) break;
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+};
+const gelu = (v: number): number => 0.5 * v * (1 + erf(v / Math.SQRT2));
+
+/** x [batch, ...dims] → `nodes` → y, float in and out. */
+function model(dims: readonly number[], nodes: BuildNode[], initializers: BuildTensor[], opset = 13): Uint8Array {
+  return buildOnnxModel({ opset, inputs: [{ name: 'x', dims: ['batch', ...dims] }], outputs: [{ name: 'y', dims: ['batch'] }], initializers, nodes });
+}
+
+/** Nodes quantizing x to xq (scale xs, uint8 zero point xz), running `ops`, and dequantizing yq with ys/yz. */
+const qdq = (ops: BuildNode[]): BuildNode[] => [
+  { op: 'QuantizeLinear', inputs: ['x', 'xs', 'xz'], outputs: ['xq'] },
+  ...ops,
+  { op: 'DequantizeLinear', inputs: ['yq', 'ys', 'yz'], outputs: ['y'] },
+];
+
+/** A contrib node. */
+const ms = (op: string, inputs: string[], outputs: string[], attrs?: BuildNode['attrs']): BuildNode => ({ op, domain: MS, inputs, outputs, ...(attrs ? { attrs } : {}) });
+
+const [XS, XZ] = [0.05, 100];
+const [YS, YZ] = [0.07, 80];
+const XQ = (x: ArrayLike<number>): number[] => Array.from(x, (v) => onGrid(v, XS, XZ));
+const qOut = (real: number): Expect => quantized(real / YS, YZ, U8, YS, YZ);
+const QPARAMS = [f32('xs', XS), u8('xz', XZ), f32('ys', YS), u8('yz', YZ)];
+
+/** A quantized unary op on uint8 x of per-sample dims `dims`: y = quantize(f(dequantize(x))). */
+function qUnary(op: string, dims: number[], f: (a: number[]) => number[], attrs?: BuildNode['attrs'], inputs = ['xq', 'xs', 'xz', 'ys', 'yz']): QCase {
+  return {
+    model: model(dims, qdq([ms(op, inputs, ['yq'], attrs)]), QPARAMS),
+    input: gridInput(dims, XS, XZ, U8, 51),
+    expect: (x) => f(XQ(x).map((q) => (q - XZ) * XS)).map(qOut),
+  };
+}
+
+/** QLinearAdd / QLinearMul of x with x requantized at 3× the scale (b, no ties: (q − 100)/3 is never half an integer), or with a constant. */
+function qBinary(op: 'QLinearAdd' | 'QLinearMul', constB: boolean): QCase {
+  const dims = [3, 4];
+  const f = op === 'QLinearAdd' ? (a: number, b: number) => a + b : (a: number, b: number) => a * b;
+  const bq = ints(4, 53, 60, 200);
+  const [BS, BZ] = [XS * 3, 90];
+  return {
+    model: model(dims, qdq([
+      ...(constB ? [] : [{ op: 'QuantizeLinear', inputs: ['x', 'bs', 'bz'], outputs: ['bq'] }]),
+      ms(op, ['xq', 'xs', 'xz', 'bq', 'bs', 'bz', 'ys', 'yz'], ['yq']),
+    ]), [...QPARAMS, f32('bs', BS), u8('bz', BZ), ...(constB ? [{ name: 'bq', dims: [4], data: Uint8Array.from(bq) }] : [])]),
+    input: gridInput(dims, XS, XZ, U8, 55),
+    expect: (x) => XQ(x).map((q, i) => {
+      const b = constB ? (bq[i % 4] - BZ) * BS : roundHalfEven(((q - XZ) * XS) / BS) * BS;
+      return qOut(f((q - XZ) * XS, b));
+    }),
+  };
+}
+
+/** Softmax over the last axis of [rows, cols] values. */
+function softmaxRows(v: number[], cols: number): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < v.length / cols; r++) {
+    const row = v.slice(r * cols, (r + 1) * cols);
+    const m = Math.max(...row);
+    const ex = row.map((e) => Math.exp(e - m));
+    const s = ex.reduce((a, b) => a + b, 0);
+    out.push(...ex.map((e) => e / s));
+  }
+  return out;
+}
+
+/** QLinearConcat of x (at XS) and x requantized at 3·XS along axis 1 of [3, 4]. */
+function qConcat(): QCase {
+  const [BS, BZ] = [XS * 3, 90];
+  return {
+    model: model([3, 4], qdq([
+      { op: 'QuantizeLinear', inputs: ['x', 'bs', 'bz'], outputs: ['bq'] },
+      ms('QLinearConcat', ['ys', 'yz', 'xq', 'xs', 'xz', 'bq', 'bs', 'bz'], ['yq'], { axis: -1 }),
+    ]), [...QPARAMS, f32('bs', BS), u8('bz', BZ)]),
+    input: gridInput([3, 4], XS, XZ, U8, 57),
+    expect: (x) => {
+      const a = XQ(x).map((q) => (q - XZ) * XS);
+      const b = a.map((v) => roundHalfEven(v / BS) * BS);
+      return [0, 1, 2].flatMap((r) => [...a.slice(r * 4, r * 4 + 4), ...b.slice(r * 4, r * 4 + 4)]).map(qOut);
+    },
+  };
+}
+
+/** Mean over the spatial axes of a [C, H, W] (or channels-last [H, W, C]) sample. */
+function globalMean(v: number[], d: [number, number, number], last: boolean): number[] {
+  const [C, P] = last ? [d[2], d[0] * d[1]] : [d[0], d[1] * d[2]];
+  return Array.from({ length: C }, (_, c) => Array.from({ length: P }, (_, p) => v[last ? p * C + c : c * P + p]).reduce((a, b) => a + b, 0) / P);
+}
+
+/** 2×2 average pooling, stride 2, of a channels-last [H, W, C] sample (H, W even). */
+function pool2x2Last(v: number[], [H, W, C]: [number, number, number]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < H / 2; i++) for (let j = 0; j < W / 2; j++) for (let c = 0; c < C; c++) {
+    let s = 0;
+    for (const [a, b] of [[0, 0], [0, 1], [1, 0], [1, 1]]) s += v[((2 * i + a) * W + 2 * j + b) * C + c];
+    out.push(s / 4);
+  }
+  return out;
+}
+
+/** 3×3 average pooling, stride 1, pad 1, pads not counted, of a [C, H, W] sample. */
+function pool3x3(v: number[], [C, H, W]: [number, number, number]): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < C; c++) for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) {
+    let [s, k] = [0, 0];
+    for (let a = -1; a <= 1; a++) for (let b = -1; b <= 1; b++) {
+      if (i + a < 0 || i + a >= H || j + b < 0 || j + b >= W) continue;
+      s += v[(c * H + i + a) * W + j + b];
+      k++;
+    }
+    out.push(s / k);
+  }
+  return out;
+}
+
+/** QGemm of uint8 x [K] with an int8 B, per-column scales, an int32 C; quantized or float output. */
+function qgemm(transB: boolean, float: boolean): QCase {
+  const [K, N, alpha] = [6, 4, float ? 0.5 : 1];
+  const bq = ints(K * N, 61, -127, 127); // [K, N] row-major
+  const bScale = [0.01, 0.02, 0.015, 0.03];
+  const bZero = [0, 3, -2, 1];
+  const c = ints(N, 63, -500, 500);
+  const stored = transB ? Array.from({ length: N * K }, (_, i) => bq[(i % K) * N + Math.floor(i / K)]) : bq;
+  const nodes = [ms('QGemm', ['xq', 'xs', 'xz', 'b', 'bs', 'bz', 'c', ...(float ? [] : ['ys', 'yz'])], [float ? 'y' : 'yq'], { transB: transB ? 1 : 0, alpha })];
+  return {
+    model: model([K], float ? [{ op: 'QuantizeLinear', inputs: ['x', 'xs', 'xz'], outputs: ['xq'] }, ...nodes] : qdq(nodes), [
+      ...QPARAMS, { name: 'b', dims: transB ? [N, K] : [K, N], data: Int8Array.from(stored) }, floats('bs', [N], bScale),
+      { name: 'bz', dims: [N], data: Int8Array.from(bZero) }, { name: 'c', dims: [N], data: Int32Array.from(c) },
+    ]),
+    input: gridInput([K], XS, XZ, U8, 65),
+    expect: (x) => intMatMul(XQ(x), XZ, bq, bZero, 1, K, N).map((acc, j) => {
+      const v = (acc + c[j]) * alpha * XS * bScale[j];
+      return float ? { value: v } : qOut(v);
+    }),
+  };
+}
+
+/** MatMulIntegerToFloat of uint8 x with a uint8 B (per-column scale and zero point) and a bias. */
+function matMulIntegerToFloat(): QCase {
+  const [K, N] = [5, 3];
+  const bq = ints(K * N, 67, 0, 255);
+  const [bScale, bZero, bias] = [[0.01, 0.004, 0.02], [128, 120, 131], [0.5, -0.25, 1]];
+  return {
+    model: model([K], [
+      { op: 'QuantizeLinear', inputs: ['x', 'xs', 'xz'], outputs: ['xq'] },
+      ms('MatMulIntegerToFloat', ['xq', 'b', 'xs', 'bs', 'xz', 'bz', 'bias'], ['y']),
+    ], [...QPARAMS, { name: 'b', dims: [K, N], data: Uint8Array.from(bq) }, floats('bs', [N], bScale), { name: 'bz', dims: [N], data: Uint8Array.from(bZero) }, floats('bias', [N], bias)]),
+    input: gridInput([K], XS, XZ, U8, 69),
+    expect: (x) => intMatMul(XQ(x), XZ, bq, bZero, 1, K, N).map((acc, j) => ({ value: acc * XS * bScale[j] + bias[j] })),
+  };
+}
+
+/** DynamicQuantizeMatMul of float x (per-sample range, dynamicInput's decided grid) with an int8 B and a bias. */
+function dynamicQuantizeMatMul(): QCase {
+  const [K, N, bScale, bias] = [8, 3, 0.02, [0.1, 0.2, -0.3]];
+  const bq = ints(K * N, 71, -127, 127);
+  return {
+    model: model([K], [ms('DynamicQuantizeMatMul', ['x', 'b', 'bs', '', 'bias'], ['y'])], [{ name: 'b', dims: [K, N], data: Int8Array.from(bq) }, f32('bs', bScale), floats('bias', [N], bias)]),
+    input: dynamicInput(K),
+    expect: (x) => {
+      const d = dynamicDef(x);
+      const xq = d.y.map((e) => ('value' in e ? e.value : Math.min(255, Math.max(0, roundHalfEven(e.real) + e.add))));
+      return intMatMul(xq, d.zero, bq, [0], 1, K, N).map((a, j) => ({ value: a * (d.scale || 1) * bScale + bias[j] }));
+    },
+  };
+}
+
+/** Packs unsigned `bits`-bit values from the low bits of each byte up. */
+function pack(values: number[], bits: number): number[] {
+  const bytes = new Array<number>(Math.ceil((values.length * bits) / 8)).fill(0);
+  values.forEach((v, i) => (bytes[Math.floor((i * bits) / 8)] |= v << ((i * bits) % 8)));
+  return bytes;
+}
+
+/** MatMulNBits of float x [K]: a [N, K] weight in blocks, with packed, float or default zero points, and a bias. */
+function matMulNBits(o: { K: number; N: number; bits: number; block: number; zero: 'packed' | 'float' | 'default'; bias: boolean }): QCase {
+  const { K, N, bits, block } = o;
+  const blocks = Math.ceil(K / block);
+  const max = 2 ** bits - 1;
+  const q = ints(N * blocks * block, 73, 0, max); // [N][blocks·block], the padding past K included
+  const scales = Array.from({ length: N * blocks }, (_, i) => 0.01 + 0.003 * i);
+  const zInt = ints(N * blocks, 75, 0, max);
+  const zFloat = zInt.map((z) => z + 0.25);
+  const zeroOf = (n: number, b: number): number => (o.zero === 'default' ? 2 ** (bits - 1) : o.zero === 'float' ? zFloat[n * blocks + b] : zInt[n * blocks + b]);
+  const bias = Array.from({ length: N }, (_, i) => 0.1 * i - 0.2);
+  const packed = Array.from({ length: N * blocks }, (_, nb) => pack(q.slice(nb * block, (nb + 1) * block), bits)).flat();
+  const zp: BuildTensor[] = o.zero === 'packed'
+    ? [{ name: 'zp', dims: [N, Math.ceil((blocks * bits) / 8)], data: Uint8Array.from(Array.from({ length: N }, (_, n) => pack(zInt.slice(n * blocks, (n + 1) * blocks), bits)).flat()) }]
+    : o.zero === 'float' ? [floats('zp', [N, blocks], zFloat)] : [];
+  return {
+    model: model([K], [ms('MatMulNBits', ['x', 'b', 's', zp.length ? 'zp' : '', '', o.bias ? 'bias' : ''], ['y'], { K, N, bits, block_size: block })], [
+      { name: 'b', dims: [N, blocks, (block * bits) / 8], data: Uint8Array.from(packed) }, floats('s', [N, blocks], scales), ...zp, ...(o.bias ? [floats('bias', [N], bias)] : []),
+    ]),
+    input: (B) => randomArray(B * K, 77, -1, 1),
+    expect: (x) => Array.from({ length: N }, (_, n) => {
+      let s = o.bias ? bias[n] : 0;
+      for (let k = 0; k < K; k++) {
+        const b = Math.floor(k / block);
+        s += x[k] * (q[n * blocks * block + k] - zeroOf(n, b)) * scales[n * blocks + b];
+      }
+      return { value: s };
+    }),
+  };
+}
+
+/** A float contrib op on x [T, H] with other inputs given as constants, against `f` on one sample. */
+function floatCase(dims: number[], nodes: BuildNode[], init: BuildTensor[], f: (x: number[]) => number[]): QCase {
+  return { model: model(dims, nodes, init), input: (B) => randomArray(B * prod(dims), 79, -2, 2), expect: (x) => f(Array.from(x)).map((value) => ({ value })) };
+}
+
+const H = 8;
+const GAMMA = Array.from({ length: H }, (_, i) => 0.5 + 0.1 * i);
+const BETA = Array.from({ length: H }, (_, i) => 0.05 * i - 0.2);
+const BIAS = Array.from({ length: H }, (_, i) => 0.3 - 0.07 * i);
+const SKIP_T = 2; // skip is a constant [T, H]: it broadcasts over the batch
+const SKIP = Array.from({ length: SKIP_T * H }, (_, i) => Math.sin(i));
+const rows = (v: number[], f: (r: number[]) => number[]): number[] => Array.from({ length: v.length / H }, (_, r) => f(v.slice(r * H, (r + 1) * H))).flat();
+const layerNorm = (r: number[], eps: number, gamma: number[], beta: number[] | null): number[] => {
+  const m = r.reduce((a, b) => a + b, 0) / H;
+  const v = r.reduce((a, b) => a + (b - m) ** 2, 0) / H;
+  return r.map((e, i) => ((e - m) / Math.sqrt(v + eps)) * gamma[i] + (beta ? beta[i] : 0));
+};
+const rmsNorm = (r: number[], eps: number, gamma: number[]): number[] => {
+  const ms2 = r.reduce((a, b) => a + b * b, 0) / H;
+  return r.map((e, i) => (e / Math.sqrt(ms2 + eps)) * gamma[i]);
+};
+/** input + skip (+ bias) of a [T, H] sample. */
+const skipSum = (x: number[], bias: boolean): number[] => x.map((v, i) => v + SKIP[i] + (bias ? BIAS[i % H] : 0));
+
+/** SkipLayerNormalization or SkipSimplifiedLayerNormalization, its output plus a quarter of input_skip_bias_sum (output 3). */
+function skipNorm(simplified: boolean): QCase {
+  const op = simplified ? 'SkipSimplifiedLayerNormalization' : 'SkipLayerNormalization';
+  const inputs = simplified ? ['x', 'skip', 'gamma', 'bias'] : ['x', 'skip', 'gamma', 'beta', 'bias'];
+  return floatCase([SKIP_T, H], [
+    ms(op, inputs, ['normed', '', '', 'sum'], { epsilon: 1e-5 }),
+    { op: 'Mul', inputs: ['sum', 'quarter'], outputs: ['part'] },
+    { op: 'Add', inputs: ['normed', 'part'], outputs: ['y'] },
+  ], [floats('skip', [SKIP_T, H], SKIP), floats('gamma', [H], GAMMA), floats('beta', [H], BETA), floats('bias', [H], BIAS), f32('quarter', 0.25)], (x) => {
+    const s = skipSum(x, true);
+    const normed = rows(s, (r) => (simplified ? rmsNorm(r, 1e-5, GAMMA) : layerNorm(r, 1e-5, GAMMA, BETA)));
+    return normed.map((v, i) => v + 0.25 * s[i]);
+  });
+}
+
+export const CONTRIB_CASES: [string, QCase][] = [
+  ['QLinearAdd of two activations', qBinary('QLinearAdd', false)],
+  ['QLinearMul by a constant', qBinary('QLinearMul', true)],
+  ['QLinearSigmoid', qUnary('QLinearSigmoid', [3, 4], (a) => a.map(sigmoid))],
+  ['QLinearLeakyRelu, alpha 0.1', qUnary('QLinearLeakyRelu', [3, 4], (a) => a.map((v) => (v >= 0 ? v : 0.1 * v)), { alpha: 0.1 })],
+  ['QLinearSoftmax over the last axis', qUnary('QLinearSoftmax', [3, 4], (a) => softmaxRows(a, 4), { axis: -1, opset: 13 })],
+  ['QLinearConcat of two quantizations', qConcat()],
+  ['QLinearGlobalAveragePool, NCHW', qUnary('QLinearGlobalAveragePool', [2, 3, 3], (a) => globalMean(a, [2, 3, 3], false))],
+  ['QLinearGlobalAveragePool, channels last', qUnary('QLinearGlobalAveragePool', [3, 3, 2], (a) => globalMean(a, [3, 3, 2], true), { channels_last: 1 })],
+  ['QLinearAveragePool 2×2 stride 2, channels last', qUnary('QLinearAveragePool', [4, 4, 3], (a) => pool2x2Last(a, [4, 4, 3]), { kernel_shape: [2, 2], strides: [2, 2], channels_last: 1 })],
+  ['QLinearAveragePool 3×3 padded, pads not counted', qUnary('QLinearAveragePool', [2, 5, 5], (a) => pool3x3(a, [2, 5, 5]), { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })],
+  ['QGemm, int8 per-column B, int32 C, quantized output', qgemm(false, false)],
+  ['QGemm, B transposed, alpha 0.5, float output', qgemm(true, true)],
+  ['MatMulIntegerToFloat, per-column B, bias', matMulIntegerToFloat()],
+  ['DynamicQuantizeMatMul, int8 B, bias', dynamicQuantizeMatMul()],
+  ['MatMulNBits 4-bit, default zero points, K 40 in blocks of 16', matMulNBits({ K: 40, N: 3, bits: 4, block: 16, zero: 'default', bias: false })],
+  ['MatMulNBits 4-bit, packed zero points (3 blocks), bias', matMulNBits({ K: 48, N: 5, bits: 4, block: 16, zero: 'packed', bias: true })],
+  ['MatMulNBits 8-bit, float zero points', matMulNBits({ K: 32, N: 4, bits: 8, block: 32, zero: 'float', bias: false })],
+  ['MatMulNBits 2-bit, packed zero points', matMulNBits({ K: 64, N: 3, bits: 2, block: 16, zero: 'packed', bias: true })],
+  ['FastGelu with a bias', floatCase([SKIP_T, H], [ms('FastGelu', ['x', 'bias'], ['y'])], [floats('bias', [H], BIAS)], (x) => x.map((v, i) => {
+    const u = v + BIAS[i % H];
+    return 0.5 * u * (1 + Math.tanh(0.7978845608028654 * (u + 0.044715 * u ** 3)));
+  }))],
+  ['Gelu', floatCase([SKIP_T, H], [ms('Gelu', ['x'], ['y'])], [], (x) => x.map(gelu))],
+  ['BiasGelu', floatCase([SKIP_T, H], [ms('BiasGelu', ['x', 'bias'], ['y'])], [floats('bias', [H], BIAS)], (x) => x.map((v, i) => gelu(v + BIAS[i % H])))],
+  ['QuickGelu, default alpha', floatCase([SKIP_T, H], [ms('QuickGelu', ['x'], ['y'])], [], (x) => x.map((v) => v * sigmoid(1.702 * v)))],
+  ['BiasAdd', floatCase([SKIP_T, H], [{ op: 'Mul', inputs: ['x', 'half'], outputs: ['skip'] }, ms('BiasAdd', ['x', 'bias', 'skip'], ['y'])], [floats('bias', [H], BIAS), f32('half', 0.5)], (x) => x.map((v, i) => v + BIAS[i % H] + 0.5 * v))],
+  ['SkipLayerNormalization with beta, bias and input_skip_bias_sum', skipNorm(false)],
+  ['SkipSimplifiedLayerNormalization with bias and input_skip_bias_sum', skipNorm(true)],
+  ['SimplifiedLayerNormalization (default domain)', floatCase([SKIP_T, H], [{ op: 'SimplifiedLayerNormalization', inputs: ['x', 'gamma'], outputs: ['y'], attrs: { epsilon: 1e-6 } }], [floats('gamma', [H], GAMMA)], (x) => rows(x, (r) => rmsNorm(r, 1e-6, GAMMA)))],
+];
