@@ -22,7 +22,7 @@ function heads(e: Expansion, x: string, h: number, what: string): string {
 
 /** Each of `kv` heads repeated `rep` times in place ([h0, h0, h1, h1, …]), for grouped-query attention. */
 function repeatHeads(e: Expansion, x: string, rep: number, qHeads: number, d: number, what: string): string {
-  const one = e.op('Unsqueeze', [x, e.ints([2], `${what}/axis`)], `${what}/unsqueezed`);
+  const one = e.unsqueeze(x, [2], `${what}/unsqueezed`);
   const copies = e.concat(new Array<string>(rep).fill(one), 2, `${what}/copies`);
   return e.op('Reshape', [copies, e.ints([0, qHeads, -1, d], `${what}/shape`)], `${what}/repeated`);
 }
@@ -123,10 +123,10 @@ function attention(n: NodeContext): void {
   if (nonpad) {
     const keys = e.const({ kind: 'int', dims: [total], data: Array.from({ length: total }, (_, j) => j) }, 'key-index');
     // Keys past a sample's valid length take no part: j < nonpad_kv_seqlen[b].
-    const lengths = e.op('Unsqueeze', [nonpad, e.ints([1], 'lengths/axis')], 'lengths');
+    const lengths = e.unsqueeze(nonpad, [1], 'lengths');
     const valid = e.op('Less', [keys, lengths], 'valid-keys');
     const bias = additive(e, valid, 'padding-bias');
-    scores = e.op('Add', [scores, e.op('Unsqueeze', [bias, e.ints([1, 2], 'padding/axes')], 'padding-bias-4d')], 'unpadded');
+    scores = e.op('Add', [scores, e.unsqueeze(bias, [1, 2], 'padding-bias-4d')], 'unpadded');
   }
   if (n.a.int('is_causal', 0)) {
     if (nonpad && !pastKey) {
@@ -134,10 +134,10 @@ function attention(n: NodeContext): void {
       const offsets = new Array<number>(sq * total);
       for (let i = 0; i < sq; i++) for (let j = 0; j < total; j++) offsets[i * total + j] = j - i + sq;
       const need = e.const({ kind: 'int', dims: [sq, total], data: offsets }, 'causal-need');
-      const lengths = e.op('Unsqueeze', [nonpad, e.ints([1, 2], 'causal/axes')], 'causal-lengths');
+      const lengths = e.unsqueeze(nonpad, [1, 2], 'causal-lengths');
       const allowed = e.op('LessOrEqual', [need, lengths], 'causal-allowed');
       const bias = additive(e, allowed, 'causal-bias');
-      scores = e.op('Add', [scores, e.op('Unsqueeze', [bias, e.ints([1], 'causal-bias/axis')], 'causal-bias-4d')], 'causal');
+      scores = e.op('Add', [scores, e.unsqueeze(bias, [1], 'causal-bias-4d')], 'causal');
     } else {
       const data = new Float32Array(sq * total);
       for (let i = 0; i < sq; i++) for (let j = 0; j < total; j++) data[i * total + j] = j > i + past ? -Infinity : 0;

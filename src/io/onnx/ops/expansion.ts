@@ -64,6 +64,19 @@ export class Expansion {
     return this.op('Slice', [x, this.ints([start], `${what}/start`), this.ints([end], `${what}/end`), this.ints([axis], `${what}/axis`), this.ints([step], `${what}/step`)], what);
   }
 
+  /** Unsqueeze at `axes`, the axes an input from opset 13 on and an attribute before. */
+  unsqueeze(x: string, axes: number[], what: string): string {
+    return this.n.opset >= 13 ? this.op('Unsqueeze', [x, this.ints(axes, `${what}/axes`)], what) : this.op('Unsqueeze', [x], what, [{ name: 'axes', type: AttrType.INTS, ints: axes }]);
+  }
+
+  /** A reduction over `axes`, the axes an input from the opset that made them one (13 for ReduceSum, 18 for the others). */
+  reduce(op: string, x: string, axes: number[], keepDims: boolean, what: string): string {
+    const keep: onnx.IAttributeProto = { name: 'keepdims', type: AttrType.INT, i: keepDims ? 1 : 0 };
+    return this.n.opset >= (op === 'ReduceSum' ? 13 : 18)
+      ? this.op(op, [x, this.ints(axes, `${what}/axes`)], what, [keep])
+      : this.op(op, [x], what, [{ name: 'axes', type: AttrType.INTS, ints: axes }, keep]);
+  }
+
   concat(parts: string[], axis: number, what: string): string {
     return this.op('Concat', parts, what, [{ name: 'axis', type: AttrType.INT, i: axis }]);
   }

@@ -2,6 +2,7 @@
 import type { OpImporter, OpTable } from '../node.ts';
 import { ATTENTION_OPS } from './attention.ts';
 import { CONSTANT_OPS } from './constants.ts';
+import { CONTRIB_ATTENTION_OPS } from './contrib-attention.ts';
 import { CONTRIB_OPS, ORT_DEFAULT_DOMAIN_OPS } from './contrib.ts';
 import { CONTROL_OPS } from './control.ts';
 import { CONV_OPS } from './conv.ts';
@@ -41,7 +42,7 @@ export const OP_IMPORTERS: ReadonlyMap<string, OpImporter> = assemble(FAMILIES);
 
 /** ONNX Runtime's contrib-op domain, and the importers of the ops it has that xbarsim supports. */
 export const CONTRIB_DOMAIN = 'com.microsoft';
-export const CONTRIB_IMPORTERS: ReadonlyMap<string, OpImporter> = assemble([CONTRIB_OPS]);
+export const CONTRIB_IMPORTERS: ReadonlyMap<string, OpImporter> = assemble([CONTRIB_OPS, CONTRIB_ATTENTION_OPS]);
 
 /** The table of a node's domain ('' and 'ai.onnx' are the default one), or null for a domain xbarsim has no ops of. */
 export function importersOf(domain: string | null | undefined): ReadonlyMap<string, OpImporter> | null {

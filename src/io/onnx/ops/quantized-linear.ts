@@ -124,11 +124,7 @@ function dynamicQuantize(n: NodeContext): void {
   const zero = e.scalar(0, 'zero');
   const qmax = e.scalar(255, 'qmax');
   // Per sample the parameters keep their reduced axes ([batch, 1, …]), so they broadcast against the sample.
-  const keep: onnx.IAttributeProto = { name: 'keepdims', type: AttrType.INT, i: batch >= 0 ? 1 : 0 };
-  const reduce = (op: string, what: string): string =>
-    n.opset >= 18
-      ? e.op(op, [x, e.ints(axes, `${what}/axes`)], what, [keep])
-      : e.op(op, [x], what, [{ name: 'axes', type: AttrType.INTS, ints: axes }, keep]);
+  const reduce = (op: string, what: string): string => e.reduce(op, x, axes, batch >= 0, what);
   const lo = e.op('Min', [reduce('ReduceMin', 'min'), zero], 'min-adjusted');
   const hi = e.op('Max', [reduce('ReduceMax', 'max'), zero], 'max-adjusted');
   const range = e.op('Sub', [hi, lo], 'range');

@@ -1,0 +1,172 @@
+/**
+ * ONNX Runtime's fused transformer ops (domain com.microsoft) that its transformer optimizer writes for
+ * BERT- and GPT-style models: Attention (one packed Q/K/V projection), MultiHeadAttention (projected
+ * Q, K and V) and EmbedLayerNormalization (word, position and segment embeddings summed and
+ * layer-normalized, with the mask's lengths). Each expands into default-domain nodes, the attention
+ * itself into the opset-23 Attention node (attention.ts), as ONNX Runtime's CPU kernels compute them:
+ * padded keys get mask_filter_value (default −10000) added to their scores, the scale multiplies Q·Kᵀ
+ * only, and causal masking is aligned after a past cache.
+ */
+import type { onnx } from 'onnx-proto';
+import { count } from '../consts.ts';
+import { NodeError } from '../node.ts';
+import type { NodeContext, OpTable } from '../node.ts';
+import { AttrType, quote } from '../proto.ts';
+import { Expansion, dim, dimsOf } from './expansion.ts';
+
+const intAttr = (name: string, i: number): onnx.IAttributeProto => ({ name, type: AttrType.INT, i });
+
+/**
+ * The additive score bias of ONNX Runtime's mask input `i` (Attention's mask_index, MultiHeadAttention's
+ * key_padding_mask), [batch, 1, 1 or S, T], or null for none: per sample a length (keys from it on
+ * masked), a 0/1 row over the keys, or a [S, T] matrix, masked where not > 0. A (batch, 1) mask means
+ * none, as in ONNX Runtime.
+ */
+function maskBias(n: NodeContext, e: Expansion, i: number, total: number, what: string): string | null {
+  const name = n.ins[i];
+  if (!name) return null;
+  const c = n.constAt(i);
+  if (c) {
+    if (count(c.dims) === 1 && c.dims.length === 2) return null;
+    throw new NodeError(`${what} is a constant of dims [${c.dims.join(', ')}], which fixes the batch size; it must come from the data (only a dummy [1, 1] is taken, as no mask)`);
+  }
+  const m = n.valueAnyBatch(i, what);
+  const filter = e.scalar(n.a.float('mask_filter_value', -10000), 'mask-filter');
+  const zero = e.scalar(0, 'mask-zero');
+  const bias = (keep: string): string => e.op('Where', [keep, zero, filter], 'mask-bias');
+  if (m.shape.length === 0) {
+    const keys = e.const({ kind: 'int', dims: [total], data: Array.from({ length: total }, (_, j) => j) }, 'key-index');
+    const lengths = e.unsqueeze(name, [1], 'lengths');
+    return e.unsqueeze(bias(e.op('Less', [keys, lengths], 'valid-keys')), [1, 2], 'mask-bias-4d');
+  }
+  if (m.shape.length === 1 && m.shape[0] === 1) return null;
+  const keep = e.op('Greater', [name, zero], 'keep');
+  if (m.shape.length === 1 && m.shape[0] === total) return e.unsqueeze(bias(keep), [1, 2], 'mask-bias-4d');
+  if (m.shape.length === 2 && m.shape[1] === total) return e.unsqueeze(bias(keep), [1], 'mask-bias-4d');
+  throw new NodeError(`${what} ${quote(name)} has per-sample shape [${m.shape.join(', ')}]; supported: [] (lengths), [${total}] (a 0/1 row over the keys), [S, ${total}] or [1] (none). End-and-start (2·batch) and 4-D masks are not supported`);
+}
+
+/** The mask bias plus attention_bias (input `i`), either or both absent. */
+function scoreBias(n: NodeContext, e: Expansion, mask: string | null, i: number): string {
+  const extra = n.ins[i] ?? '';
+  if (mask && extra) return e.op('Add', [mask, extra], 'score-bias');
+  return mask ?? extra;
+}
+
+/** The opset-23 Attention node of the expansion, 3-D Q, K and V with `heads` heads; its outputs (y, present_key, present_value, qk). */
+function attend(n: NodeContext, e: Expansion, q: string, k: string, v: string, bias: string, heads: number, past: [string, string] | null): string[] {
+  const attrs = [intAttr('q_num_heads', heads), intAttr('kv_num_heads', heads), intAttr('is_causal', n.a.int('unidirectional', 0)), intAttr('qk_matmul_output_mode', 1)];
+  const scale = n.a.float('scale', 0);
+  if (scale !== 0) attrs.push({ name: 'scale', type: AttrType.FLOAT, f: scale });
+  return e.ops('Attention', [q, k, v, bias, ...(past ? past : [])], 'attention', ['', 'present-key', 'present-value', 'qk'], attrs);
+}
+
+function heads(n: NodeContext): number {
+  const h = n.a.int('num_heads', 0);
+  if (!(h > 0)) throw new NodeError(`attribute "num_heads" is ${h}; it must be a positive integer`);
+  return h;
+}
+
+/** `x[..., start:end]` on the last of three axes. */
+const columns = (e: Expansion, x: string, start: number, end: number, what: string): string => e.slice(x, 2, start, end, what);
+
+/**
+ * Attention (com.microsoft): input [batch, S, D_in] times the packed weights [D_in, D + D + D_v]
+ * (Q, K and V blocks, head n at columns n·H … (n + 1)·H of each) plus bias, one crossbar layer; self
+ * attention over the sequence. A past state is not supported.
+ */
+function attention(n: NodeContext): void {
+  const N = heads(n);
+  if (n.ins[4] || n.a.int('past_present_share_buffer', 0)) throw new NodeError('a past state (input 4, past_present_share_buffer) is not supported; the decomposed form (MultiHeadAttention with past_key and past_value) is');
+  if (n.a.int('do_rotary', 0)) throw new NodeError('attribute "do_rotary" is 1; rotary embedding inside Attention is not supported (ONNX Runtime\'s CPU kernel refuses it too)');
+  for (const o of n.outs.slice(1)) if (o && n.imp.usesOf(o) > 0) throw new NodeError(`its present output ${quote(o)} is used, which is not supported`);
+  const x = dimsOf(n, 0, 'input');
+  const w = n.constIn(1, 'weights');
+  if (x.length !== 3 || w.dims.length !== 2) throw new NodeError(`input has rank ${x.length} and weights ${w.dims.length}; Attention takes a [batch, sequence, hidden] input and [hidden, 3·hidden] weights`);
+  const sizes = n.a.ints('qkv_hidden_sizes', null) ?? [w.dims[1] / 3, w.dims[1] / 3, w.dims[1] / 3];
+  if (sizes.length !== 3 || sizes.some((s) => !Number.isInteger(s) || s % N !== 0) || sizes[0] !== sizes[1] || sizes[0] + sizes[1] + sizes[2] !== w.dims[1]) {
+    throw new NodeError(`the weights' ${w.dims[1]} columns do not split into Q, K and V of [${sizes.join(', ')}] (qkv_hidden_sizes: Q and K equal, each a multiple of num_heads = ${N})`);
+  }
+  const e = new Expansion(n);
+  const qkv = n.ins[2] ? e.op('Add', [e.op('MatMul', [n.ins[0], n.ins[1]], 'qkv'), n.ins[2]], 'qkv-biased') : e.op('MatMul', [n.ins[0], n.ins[1]], 'qkv');
+  const [dq, dk] = sizes;
+  const q = columns(e, qkv, 0, dq, 'Q');
+  const k = columns(e, qkv, dq, dq + dk, 'K');
+  const v = columns(e, qkv, dq + dk, dq + dk + sizes[2], 'V');
+  const total = dim(x, 1, 'input sequence');
+  e.finish([attend(n, e, q, k, v, scoreBias(n, e, maskBias(n, e, 3, total, 'mask_index'), 5), N, null)[0]]);
+}
+
+/**
+ * MultiHeadAttention (com.microsoft): projected query [batch, S, D], key and value [batch, L, D(_v)]
+ * (or [batch, N, L, H] for cross attention, without their bias), a bias for all three, past_key and
+ * past_value ([batch, N, P, H]) with present_key, present_value and qk out. Packed Q/K/V forms are not
+ * supported, as in ONNX Runtime's CPU kernel.
+ */
+function multiHeadAttention(n: NodeContext): void {
+  const N = heads(n);
+  const dq = dimsOf(n, 0, 'query');
+  if (dq.length !== 3) throw new NodeError(`query has rank ${dq.length}; only [batch, sequence, hidden] is supported (packed Q/K/V is not)`);
+  if (!n.ins[1] || !n.ins[2]) throw new NodeError('key and value must be given (packed Q/K/V is not supported)');
+  if (n.ins[8] || n.ins[9]) throw new NodeError('past_sequence_length and cache_indirection (a shared past buffer, beam search) are not supported');
+  const dk = dimsOf(n, 1, 'key');
+  const D = dim(dq, 2, 'query hidden');
+  const e = new Expansion(n);
+  let [q, k, v] = [n.ins[0], n.ins[1], n.ins[2]];
+  const bnsh = dk.length === 4;
+  if (bnsh && (n.ins[6] || n.ins[7])) throw new NodeError('key and value in [batch, heads, length, head size] take no past_key or past_value');
+  if (n.ins[3]) {
+    const bias = n.ins[3];
+    const dv = dimsOf(n, 2, 'value');
+    const Dv = dim(dv, dv.length - 1, 'value hidden') * (bnsh ? N : 1);
+    const part = (start: number, end: number, what: string): string => e.slice(bias, 0, start, end, what);
+    q = e.op('Add', [q, part(0, D, 'Q-bias')], 'Q-biased');
+    // Cross attention's key and value in BNSH are used as they are: ONNX Runtime adds no bias to them.
+    if (!bnsh) [k, v] = [e.op('Add', [k, part(D, 2 * D, 'K-bias')], 'K-biased'), e.op('Add', [v, part(2 * D, 2 * D + Dv, 'V-bias')], 'V-biased')];
+  }
+  if (bnsh) {
+    // [batch, N, L, H] → [batch, L, N·H], the layout the 3-D Attention node splits again.
+    const merge = (x: string, what: string): string => e.op('Reshape', [e.transpose(x, [0, 2, 1, 3], `${what}/by-token`), e.ints([0, 0, -1], `${what}/merged`)], `${what}-3d`);
+    [k, v] = [merge(k, 'K'), merge(v, 'V')];
+  }
+  const past = n.ins[6] && n.ins[7] ? ([n.ins[6], n.ins[7]] as [string, string]) : null;
+  if (!!n.ins[6] !== !!n.ins[7]) throw new NodeError('past_key and past_value must be given together');
+  const L = dim(dk, bnsh ? 2 : 1, 'key length');
+  const P = past ? dim(dimsOf(n, 6, 'past_key'), 2, 'past length') : 0;
+  const outs = attend(n, e, q, k, v, scoreBias(n, e, maskBias(n, e, 4, P + L, 'key_padding_mask'), 5), N, past);
+  e.finish(outs);
+}
+
+/**
+ * EmbedLayerNormalization (com.microsoft): word embeddings of input_ids plus position embeddings (of
+ * position_ids, or 0 … S−1) plus segment embeddings, layer-normalized over the hidden axis; mask_index
+ * is the number of mask entries equal to 1 per sample, embedding_sum the sum before normalization.
+ */
+function embedLayerNorm(n: NodeContext): void {
+  const ids = dimsOf(n, 0, 'input_ids');
+  if (ids.length !== 2) throw new NodeError(`input_ids has rank ${ids.length}; it must be [batch, sequence]`);
+  const S = dim(ids, 1, 'sequence');
+  if (!!n.ins[1] !== !!n.ins[4]) throw new NodeError('segment_ids and segment_embedding must be given together');
+  const maskIndex = n.outs[1];
+  if (maskIndex && n.imp.usesOf(maskIndex) > 0 && !n.ins[7]) throw new NodeError(`its mask_index output ${quote(maskIndex)} is used but no mask is given (ONNX Runtime would give zeros, masking every key)`);
+  const e = new Expansion(n);
+  const words = e.op('Gather', [n.ins[2], n.ins[0]], 'words');
+  const positions = n.ins[8] ? e.op('Gather', [n.ins[3], n.ins[8]], 'positions') : e.slice(n.ins[3], 0, 0, S, 'positions');
+  let sum = e.op('Add', [words, positions], 'word-position');
+  if (n.ins[1]) sum = e.op('Add', [sum, e.op('Gather', [n.ins[4], n.ins[1]], 'segments')], 'embedding-sum');
+  const eps: onnx.IAttributeProto = { name: 'epsilon', type: AttrType.FLOAT, f: n.a.float('epsilon', 1e-12) };
+  const out = e.op('LayerNormalization', [sum, n.ins[5], n.ins[6]], 'normed', [intAttr('axis', -1), eps]);
+  let lengths: string | null = null;
+  if (n.ins[7]) {
+    const ones = e.op('Cast', [e.op('Equal', [n.ins[7], e.ints([1], 'one')], 'is-one')], 'is-one-float', [intAttr('to', 1)]);
+    lengths = e.reduce('ReduceSum', ones, [1], false, 'mask-index');
+  }
+  e.finish([out, lengths, sum]);
+}
+
+/** ONNX Runtime's fused attention ops (domain com.microsoft) by op type. */
+export const CONTRIB_ATTENTION_OPS: OpTable = {
+  Attention: { activation: attention },
+  MultiHeadAttention: { activation: multiHeadAttention },
+  EmbedLayerNormalization: { activation: embedLayerNorm },
+};

@@ -1,0 +1,204 @@
+/**
+ * ONNX Runtime's Attention, MultiHeadAttention and EmbedLayerNormalization (com.microsoft) in small
+ * float models, against ONNX Runtime's CPU computation written out in f64 (multi-head softmax
+ * attention, mask_filter_value added to padded keys, the causal future at −∞): shared by the CPU and
+ * WebGPU tests. Masks and token ids come from the input itself, so each model has one input.
+ */
+import { buildOnnxModel, type BuildNode, type BuildTensor } from '../../src/io/onnx/build.ts';
+import type { QCase } from './quantized-ops.ts';
+import { randomArray, rng } from './random.ts';
+
+const MS = 'com.microsoft';
+const ms = (op: string, inputs: string[], outputs: string[], attrs?: BuildNode['attrs']): BuildNode => ({ op, domain: MS, inputs, outputs, ...(attrs ? { attrs } : {}) });
+const floats = (name: string, dims: number[], v: ArrayLike<number>): BuildTensor => ({ name, dims, data: Float32Array.from(v) });
+const i64 = (name: string, v: number[]): BuildTensor => ({ name, dims: [v.length], data: BigInt64Array.from(v.map(BigInt)) });
+const f32 = (name: string, v: number): BuildTensor => ({ name, dims: [], data: Float32Array.of(v) });
+const weights = (rows: number, cols: number, seed: number): number[] => Array.from(randomArray(rows * cols, seed, -0.5, 0.5));
+
+/** rows [R, K] · w [K, C] + b, row-major. */
+function linear(x: number[], R: number, K: number, w: number[], C: number, b: number[] | null): number[] {
+  const y: number[] = [];
+  for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) {
+    let s = b ? b[c] : 0;
+    for (let k = 0; k < K; k++) s += x[r * K + k] * w[k * C + c];
+    y.push(s);
+  }
+  return y;
+}
+
+/**
+ * Multi-head attention of q [S, N·H], k [T, N·H], v [T, N·Hv] (token-major, head n at columns
+ * n·H … (n + 1)·H): scale·q·kᵀ + bias(i, j), softmax over j, heads merged to [S, N·Hv].
+ */
+function mha(q: number[], k: number[], v: number[], S: number, T: number, N: number, H: number, Hv: number, scale: number, bias: (i: number, j: number) => number): number[] {
+  const out = new Array<number>(S * N * Hv).fill(0);
+  for (let n = 0; n < N; n++) for (let i = 0; i < S; i++) {
+    const scores = Array.from({ length: T }, (_, j) => {
+      let s = 0;
+      for (let h = 0; h < H; h++) s += q[i * N * H + n * H + h] * k[j * N * H + n * H + h];
+      return s * scale + bias(i, j);
+    });
+    const m = Math.max(...scores);
+    const ex = scores.map((s) => Math.exp(s - m));
+    const sum = ex.reduce((a, b) => a + b, 0);
+    for (let h = 0; h < Hv; h++) out[i * N * Hv + n * Hv + h] = ex.reduce((a, p, j) => a + (p / sum) * v[j * N * Hv + n * Hv + h], 0);
+  }
+  return out;
+}
+
+const causal = (on: boolean) => (i: number, j: number): number => (on && j > i ? -Infinity : 0);
+const FILTER = -10000;
+
+function model(dims: number[], nodes: BuildNode[], initializers: BuildTensor[], opset = 13): Uint8Array {
+  return buildOnnxModel({ opset, inputs: [{ name: 'x', dims: ['batch', ...dims] }], outputs: [{ name: 'y', dims: ['batch'] }], initializers, nodes });
+}
+
+const floatOut = (v: number[]) => v.map((value) => ({ value }));
+
+/**
+ * B samples of [S, D] inputs whose first key is never masked (its x[0][0] > 0). A query whose every
+ * allowed key is padded would have all its scores shifted by −10000, where f32 keeps only about 1e-3 of
+ * them (in ONNX Runtime as here), so the f64 definition would not be a fair measure.
+ */
+function keyInput(S: number, D: number, seed: number) {
+  return (B: number): Float32Array => {
+    const x = randomArray(B * S * D, seed, -1, 1);
+    for (let b = 0; b < B; b++) x[b * S * D] = Math.abs(x[b * S * D]) + 0.1;
+    return x;
+  };
+}
+
+/** Nodes computing a key mask from x [S, D]: keep key j where x[j][0] > 0 (as int-valued floats, [batch, S]). */
+const maskNodes = (out: string): BuildNode[] => [
+  { op: 'Slice', inputs: ['x', 'm0', 'm1', 'm2'], outputs: ['first'] },
+  { op: 'Squeeze', inputs: ['first', 'm2'], outputs: ['firsts'] },
+  { op: 'Greater', inputs: ['firsts', 'zero'], outputs: ['keepb'] },
+  { op: 'Cast', inputs: ['keepb'], outputs: [out], attrs: { to: 6 } },
+];
+const MASK_INIT = [i64('m0', [0]), i64('m1', [1]), i64('m2', [2]), f32('zero', 0)];
+
+/** com.microsoft.Attention on x [S, Din], packed weights and bias; with a 2-D raw mask, lengths, or none. */
+function packedAttention(o: { S: number; Din: number; sizes: [number, number, number]; N: number; mask: 'none' | 'raw' | 'lengths'; causal: boolean; scale?: number; attentionBias?: boolean }): QCase {
+  const { S, Din, N } = o;
+  const [Dq, Dk, Dv] = o.sizes;
+  const C = Dq + Dk + Dv;
+  const w = weights(Din, C, 81);
+  const b = weights(1, C, 83);
+  const ab = o.attentionBias ? weights(N * S, S, 85) : [];
+  const nodes: BuildNode[] = [];
+  if (o.mask !== 'none') nodes.push(...maskNodes('mask'));
+  if (o.mask === 'lengths') nodes.push({ op: 'ReduceSum', inputs: ['mask', 'm1'], outputs: ['lengths'], attrs: { keepdims: 0 } });
+  const maskIn = o.mask === 'none' ? '' : o.mask === 'raw' ? 'mask' : 'lengths';
+  const attrs: BuildNode['attrs'] = { num_heads: N, unidirectional: o.causal ? 1 : 0, ...(o.sizes[2] !== Dq ? { qkv_hidden_sizes: o.sizes } : {}), ...(o.scale ? { scale: o.scale } : {}) };
+  nodes.push(ms('Attention', ['x', 'w', 'b', maskIn, '', o.attentionBias ? 'ab' : ''], ['y'], attrs));
+  const H = Dq / N;
+  return {
+    model: model([S, Din], nodes, [floats('w', [Din, C], w), floats('b', [C], b), ...MASK_INIT, ...(o.attentionBias ? [floats('ab', [1, N, S, S], ab)] : [])]),
+    input: keyInput(S, Din, 87),
+    expect: (x) => {
+      const xs = Array.from(x);
+      const qkv = linear(xs, S, Din, w, C, b);
+      const col = (start: number, width: number): number[] => Array.from({ length: S }, (_, r) => qkv.slice(r * C + start, r * C + start + width)).flat();
+      const keep = Array.from({ length: S }, (_, j) => xs[j * Din] > 0);
+      const length = keep.filter((k) => k).length;
+      const padded = (j: number): boolean => (o.mask === 'raw' ? !keep[j] : o.mask === 'lengths' ? j >= length : false);
+      // ONNX Runtime fills the causal future with the lowest float, whatever the padding adds; −∞ gives the same softmax.
+      const bias = (i: number, j: number): number => (o.causal && j > i ? -Infinity : padded(j) ? FILTER : 0);
+      const y: number[] = [];
+      const heads = Array.from({ length: N }, (_, n) => mha(col(n * H, H), col(Dq + n * H, H), col(Dq + Dk + n * (Dv / N), Dv / N), S, S, 1, H, Dv / N, o.scale ?? 1 / Math.sqrt(H), (i, j) => bias(i, j) + (o.attentionBias ? ab[(n * S + i) * S + j] : 0)));
+      for (let i = 0; i < S; i++) for (let n = 0; n < N; n++) y.push(...heads[n].slice(i * (Dv / N), (i + 1) * (Dv / N)));
+      return floatOut(y);
+    },
+  };
+}
+
+/** com.microsoft.MultiHeadAttention of projections of x: separate Q/K/V with a bias and a key padding mask, or BNSH cross-attention K/V. */
+function multiHead(o: { bnsh: boolean; causal: boolean }): QCase {
+  const [S, D, N] = [4, 8, 2];
+  const H = D / N;
+  const [wq, wk, wv] = [91, 93, 95].map((s) => weights(D, D, s));
+  const b = weights(1, 3 * D, 97);
+  const nodes: BuildNode[] = [
+    { op: 'MatMul', inputs: ['x', 'wq'], outputs: ['q'] },
+    { op: 'MatMul', inputs: ['x', 'wk'], outputs: ['k3'] },
+    { op: 'MatMul', inputs: ['x', 'wv'], outputs: ['v3'] },
+    ...(o.bnsh ? [
+      { op: 'Reshape', inputs: ['k3', 'heads'], outputs: ['k4'] }, { op: 'Transpose', inputs: ['k4'], outputs: ['k'], attrs: { perm: [0, 2, 1, 3] } },
+      { op: 'Reshape', inputs: ['v3', 'heads'], outputs: ['v4'] }, { op: 'Transpose', inputs: ['v4'], outputs: ['v'], attrs: { perm: [0, 2, 1, 3] } },
+    ] : [{ op: 'Identity', inputs: ['k3'], outputs: ['k'] }, { op: 'Identity', inputs: ['v3'], outputs: ['v'] }]),
+    ...maskNodes('mask'),
+    ms('MultiHeadAttention', ['q', 'k', 'v', 'b', 'mask'], ['y'], { num_heads: N, unidirectional: o.causal ? 1 : 0, mask_filter_value: -5000 }),
+  ];
+  return {
+    model: model([S, D], nodes, [floats('wq', [D, D], wq), floats('wk', [D, D], wk), floats('wv', [D, D], wv), floats('b', [3 * D], b), i64('heads', [0, 0, N, H]), ...MASK_INIT]),
+    input: keyInput(S, D, 99),
+    expect: (x) => {
+      const xs = Array.from(x);
+      const keep = Array.from({ length: S }, (_, j) => xs[j * D] > 0);
+      const q = linear(xs, S, D, wq, D, b.slice(0, D));
+      // BNSH key and value take no bias (ONNX Runtime's cross-attention form).
+      const k = linear(xs, S, D, wk, D, o.bnsh ? null : b.slice(D, 2 * D));
+      const v = linear(xs, S, D, wv, D, o.bnsh ? null : b.slice(2 * D));
+      return floatOut(mha(q, k, v, S, S, N, H, H, 1 / Math.sqrt(H), (i, j) => causal(o.causal)(i, j) + (keep[j] ? 0 : -5000)));
+    },
+  };
+}
+
+/** Token ids in 1 … V−1 with a right-padded tail of zeros per sample (a different length each). */
+function tokenInput(S: number, V: number) {
+  return (B: number): Float32Array => {
+    const r = rng(101);
+    const x = new Float32Array(B * S);
+    for (let b = 0; b < B; b++) {
+      const len = 1 + (b % S);
+      for (let s = 0; s < len; s++) x[b * S + s] = 1 + Math.floor(r() * (V - 1));
+    }
+    return x;
+  };
+}
+
+/** A BERT-style block as ONNX Runtime's optimizer fuses it: EmbedLayerNormalization (mask = ids > 0) → Attention with its mask_index; optionally segments and embedding_sum. */
+function bertBlock(segments: boolean): QCase {
+  const [S, V, P, Hd, N] = [5, 11, 7, 8, 2];
+  const [word, pos, seg] = [weights(V, Hd, 103), weights(P, Hd, 105), weights(2, Hd, 107)];
+  const gamma = Array.from({ length: Hd }, (_, i) => 1 + 0.1 * i);
+  const beta = Array.from({ length: Hd }, (_, i) => 0.05 * i);
+  const [w, b] = [weights(Hd, 3 * Hd, 109), weights(1, 3 * Hd, 111)];
+  const nodes: BuildNode[] = [
+    { op: 'Greater', inputs: ['x', 'zero'], outputs: ['nonpad'] },
+    { op: 'Cast', inputs: ['nonpad'], outputs: ['mask'], attrs: { to: 6 } },
+    ...(segments ? [{ op: 'Greater', inputs: ['x', 'five'], outputs: ['segb'] }, { op: 'Cast', inputs: ['segb'], outputs: ['seg_ids'], attrs: { to: 6 } }] : []),
+    ms('EmbedLayerNormalization', ['x', segments ? 'seg_ids' : '', 'word', 'pos', segments ? 'seg' : '', 'gamma', 'beta', 'mask'], ['emb', 'mask_index', segments ? 'sum' : ''], { epsilon: 1e-5 }),
+    ms('Attention', ['emb', 'w', 'b', 'mask_index'], [segments ? 'att' : 'y'], { num_heads: N }),
+    ...(segments ? [{ op: 'Mul', inputs: ['sum', 'tenth'], outputs: ['part'] }, { op: 'Add', inputs: ['att', 'part'], outputs: ['y'] }] : []),
+  ];
+  return {
+    model: model([S], nodes, [floats('word', [V, Hd], word), floats('pos', [P, Hd], pos), floats('seg', [2, Hd], seg), floats('gamma', [Hd], gamma), floats('beta', [Hd], beta), floats('w', [Hd, 3 * Hd], w), floats('b', [3 * Hd], b), f32('zero', 0), f32('five', 5), f32('tenth', 0.1)]),
+    input: tokenInput(S, V),
+    expect: (x) => {
+      const ids = Array.from(x);
+      const sum = ids.flatMap((id, s) => Array.from({ length: Hd }, (_, h) => word[id * Hd + h] + pos[s * Hd + h] + (segments ? seg[(id > 5 ? 1 : 0) * Hd + h] : 0)));
+      const emb = Array.from({ length: S }, (_, s) => {
+        const r = sum.slice(s * Hd, (s + 1) * Hd);
+        const m = r.reduce((a, c) => a + c, 0) / Hd;
+        const v = r.reduce((a, c) => a + (c - m) ** 2, 0) / Hd;
+        return r.map((e, h) => ((e - m) / Math.sqrt(v + 1e-5)) * gamma[h] + beta[h]);
+      }).flat();
+      const length = ids.filter((id) => id > 0).length;
+      const qkv = linear(emb, S, Hd, w, 3 * Hd, b);
+      const part = (start: number): number[] => Array.from({ length: S }, (_, r) => qkv.slice(r * 3 * Hd + start, r * 3 * Hd + start + Hd)).flat();
+      const att = mha(part(0), part(Hd), part(2 * Hd), S, S, N, Hd / N, Hd / N, 1 / Math.sqrt(Hd / N), (_i, j) => (j >= length ? FILTER : 0));
+      return floatOut(segments ? att.map((a, i) => a + 0.1 * sum[i]) : att);
+    },
+  };
+}
+
+export const CONTRIB_ATTENTION_CASES: [string, QCase][] = [
+  ['Attention (packed QKV), no mask', packedAttention({ S: 5, Din: 6, sizes: [8, 8, 8], N: 2, mask: 'none', causal: false })],
+  ['Attention, causal, a raw 0/1 key mask from the data', packedAttention({ S: 5, Din: 6, sizes: [8, 8, 8], N: 2, mask: 'raw', causal: true })],
+  ['Attention, qkv_hidden_sizes [8, 8, 4], scale 0.3, mask lengths, attention_bias', packedAttention({ S: 4, Din: 6, sizes: [8, 8, 4], N: 2, mask: 'lengths', causal: false, scale: 0.3, attentionBias: true })],
+  ['MultiHeadAttention, bias, key padding mask, mask_filter_value', multiHead({ bnsh: false, causal: false })],
+  ['MultiHeadAttention, causal, BNSH key and value without their bias', multiHead({ bnsh: true, causal: true })],
+  ['EmbedLayerNormalization → Attention with its mask_index', bertBlock(false)],
+  ['EmbedLayerNormalization with segments and embedding_sum', bertBlock(true)],
+];
