@@ -19,8 +19,10 @@ export interface RotaryCase {
   head: number;
   rot?: number;
   interleaved?: boolean;
-  /** 'data': position_ids [batch, s] from a graph input; 'const': a [1, s] initializer; 'none': 3-D caches [1, s, half]. */
-  positions: 'data' | 'const' | 'none';
+  /** 'data': position_ids [batch, s] from a graph input; 'const': a [1, s] initializer; 'none': 3-D caches [1, s, half]; 'offset': com.microsoft's [1] start position (2). */
+  positions: 'data' | 'const' | 'none' | 'offset';
+  /** ONNX Runtime's com.microsoft RotaryEmbedding (inputs X, position_ids, cos, sin) in an opset-17 model. */
+  contrib?: boolean;
   /** Features the caches are made for, when not the rotated ones (a refusal test). */
   cacheRot?: number;
 }
@@ -30,7 +32,7 @@ const rotOf = (c: RotaryCase): number => c.rot ?? c.head;
 function tables(c: RotaryCase) {
   const half = (c.cacheRot ?? rotOf(c)) / 2;
   const rows = c.positions === 'none' ? c.s : MAX_POS;
-  return { w: randomArray(E * c.heads * c.head, 41), cos: randomArray(rows * half, 42), sin: randomArray(rows * half, 43), constPos: Array.from({ length: c.s }, (_, t) => (3 * t + 1) % MAX_POS) };
+  return { w: randomArray(E * c.heads * c.head, 41), cos: randomArray(rows * half, 42), sin: randomArray(rows * half, 43), constPos: Array.from({ length: c.s }, (_, t) => (c.positions === 'offset' ? 2 + t : (3 * t + 1) % MAX_POS)) };
 }
 
 /** The model: x [batch, s, E] → MatMul → (4-D: Reshape, Transpose) → RotaryEmbedding → y. */
@@ -56,13 +58,17 @@ export function rotaryModel(c: RotaryCase): Uint8Array {
   } else if (c.positions === 'const') {
     init.push(i64('pos', [1, c.s], t.constPos));
     pos = 'pos';
+  } else if (c.positions === 'offset') {
+    init.push(i64('pos', [1], [2]));
+    pos = 'pos';
   }
   const attrs: Record<string, AttrValue> = {};
   if (c.rank === 3) attrs.num_heads = c.heads;
   if (c.rot !== undefined) attrs.rotary_embedding_dim = c.rot;
   if (c.interleaved) attrs.interleaved = 1;
-  nodes.push({ op: 'RotaryEmbedding', inputs: ['' + h, 'cos', 'sin', ...(pos ? [pos] : [])], outputs: ['y'], attrs });
-  return buildOnnxModel({ opset: 23, inputs, outputs: [{ name: 'y', dims: ['batch'] }], initializers: init, nodes });
+  if (c.contrib) nodes.push({ op: 'RotaryEmbedding', domain: 'com.microsoft', inputs: [h, pos, 'cos', 'sin'], outputs: ['y'], attrs });
+  else nodes.push({ op: 'RotaryEmbedding', inputs: [h, 'cos', 'sin', ...(pos ? [pos] : [])], outputs: ['y'], attrs });
+  return buildOnnxModel({ opset: c.contrib ? 17 : 23, inputs, outputs: [{ name: 'y', dims: ['batch'] }], initializers: init, nodes });
 }
 
 /** The definition for one sample: x [s, E] and its positions → y in X's layout. */
@@ -73,7 +79,7 @@ export function rotaryReference(c: RotaryCase, x: Float32Array, positions: numbe
   const out: number[][][] = []; // [token][head][feature]
   for (let s = 0; s < c.s; s++) {
     out.push([]);
-    const p = c.positions === 'none' ? s : c.positions === 'const' ? t.constPos[s] : positions![s];
+    const p = c.positions === 'none' ? s : c.positions === 'data' ? positions![s] : t.constPos[s];
     for (let h = 0; h < c.heads; h++) {
       const v = Array.from({ length: c.head }, (_, f) => {
         let a = 0;
@@ -126,4 +132,6 @@ export const ROTARY_CASES: [string, RotaryCase][] = [
   ['3-D with num_heads, interleaved pairs, constant positions', { rank: 3, s: 4, heads: 3, head: 4, interleaved: true, positions: 'const' }],
   ['partial rotation (4 of 6 features), halves, caches per position without ids', { rank: 4, s: 3, heads: 2, head: 6, rot: 4, positions: 'none' }],
   ['partial rotation (2 of 6), interleaved, 3-D, positions from the data', { rank: 3, s: 5, heads: 2, head: 6, rot: 2, interleaved: true, positions: 'data' }],
+  ["ONNX Runtime's com.microsoft RotaryEmbedding at opset 17, 3-D, positions from the data", { rank: 3, s: 4, heads: 2, head: 4, positions: 'data', contrib: true }],
+  ["ONNX Runtime's com.microsoft RotaryEmbedding, 4-D, interleaved, a [1] start offset", { rank: 4, s: 3, heads: 2, head: 6, interleaved: true, positions: 'offset', contrib: true }],
 ];

@@ -1,8 +1,8 @@
 /**
  * ONNX Runtime's fused transformer ops (domain com.microsoft) that its transformer optimizer writes for
  * BERT- and GPT-style models: Attention (one packed Q/K/V projection), MultiHeadAttention (projected
- * Q, K and V) and EmbedLayerNormalization (word, position and segment embeddings summed and
- * layer-normalized, with the mask's lengths). Each expands into default-domain nodes, the attention
+ * Q, K and V), EmbedLayerNormalization (word, position and segment embeddings summed and
+ * layer-normalized, with the mask's lengths) and RotaryEmbedding. Each expands into default-domain nodes, the attention
  * itself into the opset-23 Attention node (attention.ts), as ONNX Runtime's CPU kernels compute them:
  * padded keys get mask_filter_value (default −10000) added to their scores, the scale multiplies Q·Kᵀ
  * only, and causal masking is aligned after a past cache.
@@ -164,9 +164,31 @@ function embedLayerNorm(n: NodeContext): void {
   e.finish([out, lengths, sum]);
 }
 
+/**
+ * RotaryEmbedding (com.microsoft): (input, position_ids, cos_cache, sin_cache), the opset-23 node's
+ * rotation with its inputs in another order; position_ids [batch, S] from the data, a constant [1, S]
+ * or [batch, S], or a constant [1] offset (positions offset … offset + S − 1).
+ */
+function rotaryEmbedding(n: NodeContext): void {
+  if (n.a.float('scale', 1) !== 1) throw new NodeError(`attribute "scale" is ${n.a.float('scale', 1)}; only 1 is supported`);
+  if (n.a.int('is_packed_batching', 0)) throw new NodeError('attribute "is_packed_batching" is 1; packed batching is not supported');
+  const dx = dimsOf(n, 0, 'input');
+  const S = dim(dx, dx.length === 4 ? 2 : 1, 'input sequence');
+  const e = new Expansion(n);
+  let positions = n.ins[1];
+  const c = n.constAt(1);
+  if (c && count(c.dims) === 1 && c.dims.length <= 1) {
+    const offset = Number(c.data[0]);
+    positions = e.const({ kind: 'int', dims: [1, S], data: Array.from({ length: S }, (_, s) => offset + s) }, 'positions');
+  }
+  const attrs = ['interleaved', 'num_heads', 'rotary_embedding_dim'].flatMap((a) => n.a.raw(a) ?? []);
+  e.finish([e.op('RotaryEmbedding', [n.ins[0], n.ins[2], n.ins[3], positions], 'rotated', attrs)]);
+}
+
 /** ONNX Runtime's fused attention ops (domain com.microsoft) by op type. */
 export const CONTRIB_ATTENTION_OPS: OpTable = {
   Attention: { activation: attention },
   MultiHeadAttention: { activation: multiHeadAttention },
   EmbedLayerNormalization: { activation: embedLayerNorm },
+  RotaryEmbedding: { activation: rotaryEmbedding },
 };

@@ -38,7 +38,7 @@ function rotaryEmbedding(n: NodeContext): void {
   // The caches by position ([batch, sequence, half]), one row for every head.
   const cache = (i: number, what: string): string => {
     const table = n.ins[3] ? e.op('Gather', [n.ins[i], n.ins[3]], `${what}/at-positions`, []) : n.ins[i];
-    return e.op('Unsqueeze', [table, e.ints([2], `${what}/axis`)], `${what}/per-head`);
+    return e.unsqueeze(table, [2], `${what}/per-head`);
   };
   const [cos, sin] = [cache(1, 'cos'), cache(2, 'sin')];
   const rotated = rot < head ? e.slice(x, 3, 0, rot, 'rotated') : x;
@@ -49,7 +49,7 @@ function rotaryEmbedding(n: NodeContext): void {
   const imag = e.op('Add', [e.op('Mul', [sin, x1], 'sin·x1'), e.op('Mul', [cos, x2], 'cos·x2')], 'imag');
   let y: string;
   if (interleaved) {
-    const pair = (v: string, what: string): string => e.op('Unsqueeze', [v, e.ints([4], `${what}/axis`)], `${what}/pair`);
+    const pair = (v: string, what: string): string => e.unsqueeze(v, [4], `${what}/pair`);
     y = e.op('Reshape', [e.concat([pair(real, 'real'), pair(imag, 'imag')], 4, 'pairs'), e.ints([0, 0, 0, rot], 'pairs/shape')], 'interleaved');
   } else {
     y = e.concat([real, imag], 3, 'halves');
