@@ -24,7 +24,7 @@ describe('ONNX Runtime contrib ops', () => {
   it('refuses an unknown contrib op, another domain, and what it cannot compute, in one line', () => {
     const one = (node: { op: string; domain?: string; inputs: string[]; outputs?: string[]; attrs?: Record<string, number> }, inits = [] as Parameters<typeof buildOnnxModel>[0]['initializers']) =>
       usageMessage(() => importOnnx(buildOnnxModel({ inputs: [{ name: 'x', dims: ['batch', 4] }], outputs: [{ name: 'y', dims: ['batch'] }], initializers: inits, nodes: [{ outputs: ['y'], ...node }] }), 'm.onnx'));
-    expect(one({ op: 'GroupQueryAttention', domain: 'com.microsoft', inputs: ['x'] })).toMatch(/^m\.onnx: unsupported op "GroupQueryAttention" of domain "com\.microsoft" at node "GroupQueryAttention_0" \(supported there: Attention, BiasAdd, .*MatMulNBits, .*\)$/);
+    expect(one({ op: 'PackedMultiHeadAttention', domain: 'com.microsoft', inputs: ['x'] })).toMatch(/^m\.onnx: unsupported op "PackedMultiHeadAttention" of domain "com\.microsoft" at node "PackedMultiHeadAttention_0" \(supported there: Attention, BiasAdd, .*GroupQueryAttention, .*MatMulNBits, .*\)$/);
     expect(one({ op: 'Foo', domain: 'org.example', inputs: ['x'] })).toBe('m.onnx: node "Foo_0" (Foo) is in domain "org.example"; only the default ONNX domain and "com.microsoft" (ONNX Runtime\'s contrib ops) are supported');
     const b = { name: 'b', dims: [2, 1, 8], data: new Uint8Array(16) };
     const s = { name: 's', dims: [2, 1], data: new Float32Array(2).fill(1) };

@@ -193,6 +193,69 @@ function bertBlock(segments: boolean): QCase {
   };
 }
 
+/** RoPE of one head's features v at position p: halves, or even/odd pairs when interleaved. */
+function rope(v: number[], p: number, cos: number[], sin: number[], half: number, interleaved: boolean): number[] {
+  const y = [...v];
+  for (let i = 0; i < half; i++) {
+    const [c, s] = [cos[p * half + i], sin[p * half + i]];
+    const [a, b] = interleaved ? [v[2 * i], v[2 * i + 1]] : [v[i], v[i + half]];
+    if (interleaved) [y[2 * i], y[2 * i + 1]] = [c * a - s * b, s * a + c * b];
+    else [y[i], y[i + half]] = [c * a - s * b, s * a + c * b];
+  }
+  return y;
+}
+
+/**
+ * GroupQueryAttention over a whole sequence: 4 query heads on 2 key/value heads, seqlens_k from the data
+ * (the number of keys with x[j][0] > 0, minus one: right padding); packed or separate Q/K/V, rotary
+ * embedding of Q and K at positions 0 … S − 1, softcap.
+ */
+function groupQuery(o: { packed: boolean; rotary: boolean; interleaved?: boolean; softcap?: number }): QCase {
+  const [S, E, N, kvN, H] = [5, 6, 4, 2, 4];
+  const half = H / 2;
+  const [wq, wk, wv] = [[N * H, 121], [kvN * H, 123], [kvN * H, 125]].map(([c, seed]) => weights(E, c, seed));
+  const [cos, sin] = [weights(S + 2, half, 127), weights(S + 2, half, 129)];
+  const proj: BuildNode[] = o.packed
+    ? [{ op: 'MatMul', inputs: ['x', 'wq'], outputs: ['q0'] }, { op: 'MatMul', inputs: ['x', 'wk'], outputs: ['k0'] }, { op: 'MatMul', inputs: ['x', 'wv'], outputs: ['v0'] }, { op: 'Concat', inputs: ['q0', 'k0', 'v0'], outputs: ['q'], attrs: { axis: 2 } }]
+    : [{ op: 'MatMul', inputs: ['x', 'wq'], outputs: ['q'] }, { op: 'MatMul', inputs: ['x', 'wk'], outputs: ['k'] }, { op: 'MatMul', inputs: ['x', 'wv'], outputs: ['v'] }];
+  const attrs: BuildNode['attrs'] = { num_heads: N, kv_num_heads: kvN, ...(o.rotary ? { do_rotary: 1, rotary_interleaved: o.interleaved ? 1 : 0 } : {}), ...(o.softcap ? { softcap: o.softcap } : {}) };
+  const nodes: BuildNode[] = [
+    ...proj,
+    ...maskNodes('mask'),
+    { op: 'ReduceSum', inputs: ['mask', 'm1'], outputs: ['len'], attrs: { keepdims: 0 } },
+    { op: 'Sub', inputs: ['len', 'one'], outputs: ['seqlens_k'] },
+    ms('GroupQueryAttention', ['q', o.packed ? '' : 'k', o.packed ? '' : 'v', '', '', 'seqlens_k', 'total', ...(o.rotary ? ['cos', 'sin'] : [])], ['y'], attrs),
+  ];
+  return {
+    model: model([S, E], nodes, [floats('wq', [E, N * H], wq), floats('wk', [E, kvN * H], wk), floats('wv', [E, kvN * H], wv), floats('cos', [S + 2, half], cos), floats('sin', [S + 2, half], sin),
+      { name: 'one', dims: [], data: Int32Array.of(1) }, { name: 'total', dims: [], data: Int32Array.of(S) }, ...MASK_INIT], 14),
+    input: keyInput(S, E, 131),
+    expect: (x) => {
+      const xs = Array.from(x);
+      const length = Array.from({ length: S }, (_, j) => xs[j * E] > 0).filter((k) => k).length;
+      const [q, k, v] = [[wq, N], [wk, kvN], [wv, kvN]].map(([w, h]) => linear(xs, S, E, w as number[], (h as number) * H, null));
+      const headOf = (m: number[], heads: number, t: number, h: number): number[] => m.slice(t * heads * H + h * H, t * heads * H + (h + 1) * H);
+      const y = new Array<number>(S * N * H).fill(0);
+      for (let n = 0; n < N; n++) {
+        const g = Math.floor(n / (N / kvN));
+        const qs = Array.from({ length: S }, (_, t) => (o.rotary ? rope(headOf(q, N, t, n), t, cos, sin, half, !!o.interleaved) : headOf(q, N, t, n))).flat();
+        const ks = Array.from({ length: S }, (_, t) => (o.rotary ? rope(headOf(k, kvN, t, g), t, cos, sin, half, !!o.interleaved) : headOf(k, kvN, t, g))).flat();
+        const vs = Array.from({ length: S }, (_, t) => headOf(v, kvN, t, g)).flat();
+        const cap = o.softcap;
+        const scoreOf = (i: number, j: number, raw: number): number => (cap ? cap * Math.tanh(raw / cap) : raw) + (j > i || j >= length ? -Infinity : 0);
+        // mha adds the bias to the scaled score; the softcap goes between, so it is folded into the bias here.
+        const out = mha(qs, ks, vs, S, S, 1, H, H, 1, (i, j) => {
+          let raw = 0;
+          for (let h = 0; h < H; h++) raw += qs[i * H + h] * ks[j * H + h];
+          return scoreOf(i, j, raw / Math.sqrt(H)) - raw;
+        });
+        for (let t = 0; t < S; t++) for (let h = 0; h < H; h++) y[t * N * H + n * H + h] = out[t * H + h];
+      }
+      return floatOut(y);
+    },
+  };
+}
+
 export const CONTRIB_ATTENTION_CASES: [string, QCase][] = [
   ['Attention (packed QKV), no mask', packedAttention({ S: 5, Din: 6, sizes: [8, 8, 8], N: 2, mask: 'none', causal: false })],
   ['Attention, causal, a raw 0/1 key mask from the data', packedAttention({ S: 5, Din: 6, sizes: [8, 8, 8], N: 2, mask: 'raw', causal: true })],
@@ -201,4 +264,7 @@ export const CONTRIB_ATTENTION_CASES: [string, QCase][] = [
   ['MultiHeadAttention, causal, BNSH key and value without their bias', multiHead({ bnsh: true, causal: true })],
   ['EmbedLayerNormalization → Attention with its mask_index', bertBlock(false)],
   ['EmbedLayerNormalization with segments and embedding_sum', bertBlock(true)],
+  ['GroupQueryAttention, 4 on 2 heads, right padding from seqlens_k, softcap', groupQuery({ packed: false, rotary: false, softcap: 2 })],
+  ['GroupQueryAttention, packed Q/K/V, rotary (halves)', groupQuery({ packed: true, rotary: true })],
+  ['GroupQueryAttention, rotary interleaved', groupQuery({ packed: false, rotary: true, interleaved: true })],
 ];

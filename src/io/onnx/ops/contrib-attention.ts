@@ -185,10 +185,59 @@ function rotaryEmbedding(n: NodeContext): void {
   e.finish([e.op('RotaryEmbedding', [n.ins[0], n.ins[2], n.ins[3], positions], 'rotated', attrs)]);
 }
 
+/**
+ * GroupQueryAttention (com.microsoft), for a whole sequence without a past (a prompt, or an evaluation
+ * of a decoder on given text): query [batch, S, N·H] with key and value [batch, S, kvN·H] (or all three
+ * packed in query), causal, keys from seqlens_k + 1 on masked (right padding), rotary embedding of Q
+ * and K at positions 0 … S − 1 with do_rotary, softcap. A past cache, sliding windows, smooth softmax
+ * and head sinks are refused.
+ */
+function groupQueryAttention(n: NodeContext): void {
+  const N = heads(n);
+  const kvN = n.a.int('kv_num_heads', 0);
+  if (!(kvN > 0) || N % kvN !== 0) throw new NodeError(`attribute "kv_num_heads" is ${kvN}; it must be a positive divisor of num_heads = ${N}`);
+  if (n.ins[3] || n.ins[4]) throw new NodeError('a past key/value cache (inputs 3 and 4) is not supported; GroupQueryAttention is imported for a whole sequence at once (a prompt)');
+  if (n.a.int('local_window_size', -1) !== -1) throw new NodeError(`attribute "local_window_size" is ${n.a.int('local_window_size', -1)}; sliding-window attention is not supported`);
+  if (n.a.int('smooth_softmax', 0)) throw new NodeError('attribute "smooth_softmax" is 1; it is not supported');
+  if (n.a.int('qk_output', 0)) throw new NodeError(`attribute "qk_output" is ${n.a.int('qk_output', 0)}; only 0 is supported`);
+  if (n.ins[9] || n.ins[10] || n.ins[11]) throw new NodeError('position_ids, attention_bias and head_sink (inputs 9–11) are not supported');
+  const dq = dimsOf(n, 0, 'query');
+  if (dq.length !== 3) throw new NodeError(`query has rank ${dq.length}; it must be [batch, sequence, hidden]`);
+  const S = dim(dq, 1, 'query sequence');
+  const total = n.constAt(6);
+  if (total && n.scalar(total, 'total_sequence_length') !== S) throw new NodeError(`total_sequence_length is ${n.scalar(total, 'total_sequence_length')} for a sequence of ${S}; without a past they must be equal`);
+  const e = new Expansion(n);
+  let [q, k, v] = [n.ins[0], n.ins[1], n.ins[2]];
+  if (!k || !v) {
+    if (k || v) throw new NodeError('key and value must be given together, or both left out (Q, K and V packed in query)');
+    const packed = dim(dq, 2, 'query hidden');
+    if (packed % (N + 2 * kvN) !== 0) throw new NodeError(`packed query hidden size ${packed} does not split into ${N} + 2·${kvN} heads`);
+    const H = packed / (N + 2 * kvN);
+    [q, k, v] = [columns(e, q, 0, N * H, 'Q'), columns(e, q, N * H, (N + kvN) * H, 'K'), columns(e, q, (N + kvN) * H, packed, 'V')];
+  }
+  if (n.a.int('do_rotary', 0)) {
+    if (!n.ins[7] || !n.ins[8]) throw new NodeError('do_rotary is 1 but cos_cache or sin_cache (inputs 7 and 8) is missing');
+    const positions = e.const({ kind: 'int', dims: [1, S], data: Array.from({ length: S }, (_, s) => s) }, 'positions');
+    const rope = (x: string, h: number, what: string): string =>
+      e.op('RotaryEmbedding', [x, n.ins[7], n.ins[8], positions], `${what}-rotated`, [intAttr('num_heads', h), intAttr('interleaved', n.a.int('rotary_interleaved', 0))]);
+    [q, k] = [rope(q, N, 'Q'), rope(k, kvN, 'K')];
+  }
+  // Right padding: keys from seqlens_k[b] + 1 on take no part.
+  const lengths = e.op('Add', [n.ins[5], e.ints([1], 'one')], 'lengths');
+  const keys = e.const({ kind: 'int', dims: [S], data: Array.from({ length: S }, (_, j) => j) }, 'key-index');
+  const valid = e.op('Less', [keys, e.unsqueeze(lengths, [1], 'lengths-2d')], 'valid-keys');
+  const bias = e.unsqueeze(e.op('Where', [valid, e.scalar(0, 'zero'), e.scalar(-Infinity, 'minus-inf')], 'padding-bias'), [1, 2], 'padding-bias-4d');
+  const attrs = [intAttr('q_num_heads', N), intAttr('kv_num_heads', kvN), intAttr('is_causal', 1)];
+  for (const a of ['scale', 'softcap']) if (n.a.float(a, 0) !== 0) attrs.push({ name: a, type: AttrType.FLOAT, f: n.a.float(a, 0) });
+  const [y, presentKey, presentValue] = e.ops('Attention', [q, k, v, bias], 'attention', ['', 'present-key', 'present-value'], attrs);
+  e.finish([y, presentKey, presentValue]);
+}
+
 /** ONNX Runtime's fused attention ops (domain com.microsoft) by op type. */
 export const CONTRIB_ATTENTION_OPS: OpTable = {
   Attention: { activation: attention },
   MultiHeadAttention: { activation: multiHeadAttention },
   EmbedLayerNormalization: { activation: embedLayerNorm },
   RotaryEmbedding: { activation: rotaryEmbedding },
+  GroupQueryAttention: { activation: groupQueryAttention },
 };
