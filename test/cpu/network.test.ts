@@ -60,10 +60,10 @@ describe('xbarsim eval: bad input is one line, exit 2', () => {
   const unsupported = join(dir, 'elu.onnx');
   writeFileSync(
     unsupported,
-    buildOnnxModel({ inputs: [{ name: 'input', dims: ['N', 4] }], outputs: [{ name: 'out', dims: ['N', 4] }], nodes: [{ op: 'STFT', inputs: ['input'], outputs: ['out'], name: 'the_stft' }] }),
+    buildOnnxModel({ inputs: [{ name: 'input', dims: ['N', 4] }], outputs: [{ name: 'out', dims: ['N', 4] }], nodes: [{ op: 'Unique', inputs: ['input'], outputs: ['out'], name: 'the_unique' }] }),
   );
   const cases: [string, string[], RegExp][] = [
-    ['unsupported op', ['--model', unsupported, '--inputs', x, '--labels', y], /unsupported op "STFT" at node "the_stft"/],
+    ['unsupported op', ['--model', unsupported, '--inputs', x, '--labels', y], /unsupported op "Unique" at node "the_unique"/],
     ['truncated file', ['--model', truncated, '--inputs', x, '--labels', y], /trunc\.onnx/],
     ['wrong input shape', ['--model', model, '--inputs', xBad, '--labels', y], /has shape \[6, 11\] but the model takes \[N, 12\]/],
     ['labels that do not match inputs', ['--model', model, '--inputs', x, '--labels', y5], /has 5 labels but --inputs .* has 6 samples/],

@@ -267,6 +267,30 @@ function skipNorm(simplified: boolean): QCase {
   });
 }
 
+/** A same-size 3×3 convolution (pad 1) of a [C, H, W] sample by w [M, C, 3, 3] plus b. */
+function conv3x3(x: number[], [C, H, W]: [number, number, number], w: number[], b: number[], M: number): number[] {
+  const y: number[] = [];
+  for (let m = 0; m < M; m++) for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) {
+    let s = b[m];
+    for (let c = 0; c < C; c++) for (let a = 0; a < 3; a++) for (let d = 0; d < 3; d++) {
+      const [h, v] = [i + a - 1, j + d - 1];
+      if (h >= 0 && h < H && v >= 0 && v < W) s += x[(c * H + h) * W + v] * w[((m * C + c) * 3 + a) * 3 + d];
+    }
+    y.push(s);
+  }
+  return y;
+}
+
+const CW = Array.from(randomArray(3 * 3 * 9, 141, -0.4, 0.4));
+const CB = [0.1, -0.2, 0.05];
+const fusedConvCase = (act: string, params: number[], f: (v: number) => number, residual: boolean): QCase =>
+  floatCase([3, 4, 4], [ms('FusedConv', ['x', 'w', 'b', ...(residual ? ['x'] : [])], ['y'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], activation: act, activation_params: { floats: params } })],
+    [floats('w', [3, 3, 3, 3], CW), floats('b', [3], CB)], (x) => conv3x3(x, [3, 4, 4], CW, CB, 3).map((v, i) => f(v + (residual ? x[i] : 0))));
+
+const GB = Array.from(randomArray(5 * 6, 143, -0.5, 0.5)); // [N, K] = [5, 6], used transposed
+const GC = [0.3, -0.1, 0.2, 0, -0.4];
+const gemmRef = (x: number[]): number[] => Array.from({ length: 5 }, (_, j) => 0.5 * x.reduce((a, v, k) => a + v * GB[j * 6 + k], 0) + 2 * GC[j]);
+
 export const CONTRIB_CASES: [string, QCase][] = [
   ['QLinearAdd of two activations', qBinary('QLinearAdd', false)],
   ['QLinearMul by a constant', qBinary('QLinearMul', true)],
@@ -296,5 +320,13 @@ export const CONTRIB_CASES: [string, QCase][] = [
   ['BiasAdd', floatCase([SKIP_T, H], [{ op: 'Mul', inputs: ['x', 'half'], outputs: ['skip'] }, ms('BiasAdd', ['x', 'bias', 'skip'], ['y'])], [floats('bias', [H], BIAS), f32('half', 0.5)], (x) => x.map((v, i) => v + BIAS[i % H] + 0.5 * v))],
   ['SkipLayerNormalization with beta, bias and input_skip_bias_sum', skipNorm(false)],
   ['SkipSimplifiedLayerNormalization with bias and input_skip_bias_sum', skipNorm(true)],
+  ['FusedConv, LeakyRelu 0.2', fusedConvCase('LeakyRelu', [0.2], (v) => (v >= 0 ? v : 0.2 * v), false)],
+  ['FusedConv with the residual input Z, Clip [-0.5, 0.7]', fusedConvCase('Clip', [-0.5, 0.7], (v) => Math.min(0.7, Math.max(-0.5, v)), true)],
+  ['FusedGemm, transB, alpha 0.5, beta 2, HardSigmoid (0.3, 0.4)', floatCase([6], [ms('FusedGemm', ['x', 'b', 'c'], ['y'], { transB: 1, alpha: 0.5, beta: 2, activation: 'HardSigmoid', activation_alpha: 0.3, activation_beta: 0.4 })],
+    [floats('b', [5, 6], GB), floats('c', [5], GC)], (x) => gemmRef(x).map((v) => Math.min(1, Math.max(0, 0.3 * v + 0.4))))],
+  ['FusedMatMul, transB, alpha 0.7', floatCase([3, 6], [ms('FusedMatMul', ['x', 'b'], ['y'], { transB: 1, alpha: 0.7 })], [floats('b', [5, 6], GB)],
+    (x) => Array.from({ length: 15 }, (_, i) => 0.7 * Array.from({ length: 6 }, (_, k) => x[Math.floor(i / 5) * 6 + k] * GB[(i % 5) * 6 + k]).reduce((a, b) => a + b, 0)))],
+  ['FusedMatMul, transA of a per-sample [6, 3]', floatCase([6, 3], [ms('FusedMatMul', ['x', 'b'], ['y'], { transA: 1 })], [floats('b', [6, 5], GB)],
+    (x) => Array.from({ length: 15 }, (_, i) => Array.from({ length: 6 }, (_, k) => x[k * 3 + Math.floor(i / 5)] * GB[k * 5 + (i % 5)]).reduce((a, b) => a + b, 0)))],
   ['SimplifiedLayerNormalization (default domain)', floatCase([SKIP_T, H], [{ op: 'SimplifiedLayerNormalization', inputs: ['x', 'gamma'], outputs: ['y'], attrs: { epsilon: 1e-6 } }], [floats('gamma', [H], GAMMA)], (x) => rows(x, (r) => rmsNorm(r, 1e-6, GAMMA)))],
 ];

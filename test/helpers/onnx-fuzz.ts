@@ -58,7 +58,7 @@ const anyInt = fc.oneof(small, fc.integer(), fc.constantFrom(0, 1, 2 ** 31 - 1, 
 const anyFloat = fc.oneof(fc.double(), fc.constantFrom(0, 1, -1, NaN, Infinity, -Infinity, 1e-45, 3.4e38));
 
 const fieldMutation: fc.Arbitrary<FieldMutation> = fc.oneof(
-  fc.record({ f: fc.constant('opType' as const), node: fc.nat(), op: fc.constantFrom(...SUPPORTED_OPS, 'STFT', 'Foo', '') }),
+  fc.record({ f: fc.constant('opType' as const), node: fc.nat(), op: fc.constantFrom(...SUPPORTED_OPS, 'Unique', 'Foo', '') }),
   fc.record({ f: fc.constant('nodeInput' as const), node: fc.nat(), slot: fc.nat(6), to: fc.oneof(fc.nat(), fc.constantFrom('' as const, 'fresh' as const)) }),
   fc.record({ f: fc.constant('dropInput' as const), node: fc.nat() }),
   fc.record({

@@ -36,25 +36,36 @@ export interface BuildGraph {
 
 /** Scalar attributes that the ONNX spec types FLOAT, by op: an integral JS number there is still a float. */
 const FLOAT_ATTRS: Readonly<Record<string, readonly string[]>> = {
-  Attention: ['scale', 'softcap'],
+  // Attention: ONNX's (scale, softcap) and ONNX Runtime's com.microsoft one (mask_filter_value).
+  Attention: ['scale', 'softcap', 'mask_filter_value'],
   BatchNormalization: ['epsilon', 'momentum'],
   Celu: ['alpha'],
   Clip: ['min', 'max'],
   Constant: ['value_float'],
   Dropout: ['ratio'],
   Elu: ['alpha'],
+  EmbedLayerNormalization: ['epsilon'],
+  FusedGemm: ['alpha', 'beta', 'activation_alpha', 'activation_beta', 'leaky_relu_alpha'],
+  FusedMatMul: ['alpha'],
   Gemm: ['alpha', 'beta'],
   GroupNormalization: ['epsilon'],
+  GroupQueryAttention: ['scale', 'softcap'],
   GRU: ['clip'],
   HardSigmoid: ['alpha', 'beta'],
   InstanceNormalization: ['epsilon'],
   LayerNormalization: ['epsilon'],
   LeakyRelu: ['alpha'],
   LSTM: ['clip'],
+  MultiHeadAttention: ['scale', 'mask_filter_value'],
+  QLinearLeakyRelu: ['alpha'],
+  QuickGelu: ['alpha'],
   RMSNormalization: ['epsilon'],
   RNN: ['clip'],
   Selu: ['alpha', 'gamma'],
   Shrink: ['bias', 'lambd'],
+  SimplifiedLayerNormalization: ['epsilon'],
+  SkipLayerNormalization: ['epsilon'],
+  SkipSimplifiedLayerNormalization: ['epsilon'],
   ThresholdedRelu: ['alpha'],
 };
 

@@ -3,7 +3,8 @@
  * into models users bring: the QOperator format's QLinearAdd, QLinearMul, QLinearSigmoid,
  * QLinearLeakyRelu, QLinearSoftmax, QLinearConcat, QLinearGlobalAveragePool, QLinearAveragePool and
  * QGemm; MatMulIntegerToFloat and DynamicQuantizeMatMul; MatMulNBits (block-quantized 2-, 4- or 8-bit
- * weights); and the fused transformer ops FastGelu, Gelu, BiasGelu, QuickGelu, BiasAdd,
+ * weights); its graph optimizer's FusedConv, FusedGemm and FusedMatMul; and the fused transformer
+ * ops FastGelu, Gelu, BiasGelu, QuickGelu, BiasAdd,
  * SkipLayerNormalization and SkipSimplifiedLayerNormalization, with SimplifiedLayerNormalization
  * (RMSNorm), which ONNX Runtime registers in the default domain. Each
  * expands into the default-domain nodes it stands for, as ONNX Runtime's docs/ContribOperators.md
@@ -252,6 +253,62 @@ function simplifiedNorm(n: NodeContext): void {
   e.finish([e.op('RMSNormalization', [n.ins[0], n.ins[1]], 'normed', [intAttr('axis', n.a.int('axis', -1)), floatAttr('epsilon', n.a.float('epsilon', 1e-5))])]);
 }
 
+/** The activation ONNX Runtime fused into FusedConv / FusedGemm, on `v`: its name and parameters (alpha, beta). */
+function fusedActivation(n: NodeContext, e: Expansion, v: string, params: readonly (number | undefined)[]): string {
+  const act = n.a.str('activation', '');
+  const p = (i: number, def: number): number => params[i] ?? def;
+  switch (act) {
+    case 'Relu':
+    case 'Tanh':
+    case 'Sigmoid':
+      return e.op(act, [v], act.toLowerCase());
+    case 'LeakyRelu':
+      return e.op('LeakyRelu', [v], 'leaky-relu', [floatAttr('alpha', p(0, 0.01))]);
+    case 'HardSigmoid':
+      return e.op('HardSigmoid', [v], 'hard-sigmoid', [floatAttr('alpha', p(0, 0.2)), floatAttr('beta', p(1, 0.5))]);
+    case 'Clip':
+      return n.opset >= 11
+        ? e.op('Clip', [v, e.scalar(p(0, -Infinity), 'clip-min'), e.scalar(p(1, Infinity), 'clip-max')], 'clip')
+        : e.op('Clip', [v], 'clip', [floatAttr('min', p(0, -3.4028234663852886e38)), floatAttr('max', p(1, 3.4028234663852886e38))]);
+    default:
+      throw new NodeError(`attribute "activation" is ${JSON.stringify(act)}; allowed: "Relu", "Tanh", "Sigmoid", "LeakyRelu", "HardSigmoid", "Clip"`);
+  }
+}
+
+/** FusedConv: Conv (X, W, B) plus the optional sum input Z, then the fused activation (parameters in activation_params). */
+function fusedConv(n: NodeContext): void {
+  const e = new Expansion(n);
+  const attrs = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'].flatMap((a) => n.a.raw(a) ?? []);
+  const conv = e.op('Conv', n.ins.slice(0, 3).filter((x, i) => i < 2 || x), 'conv', attrs);
+  const summed = n.ins[3] ? e.op('Add', [conv, n.ins[3]], 'sum') : conv;
+  e.finish([fusedActivation(n, e, summed, n.a.floats('activation_params', []))]);
+}
+
+/** FusedGemm: Gemm (alpha, beta, transA, transB), then the activation (activation_alpha, activation_beta; LeakyRelu's also as leaky_relu_alpha). */
+function fusedGemm(n: NodeContext): void {
+  const e = new Expansion(n);
+  const attrs = ['alpha', 'beta', 'transA', 'transB'].flatMap((a) => n.a.raw(a) ?? []);
+  const gemm = e.op('Gemm', n.ins.filter((x, i) => i < 2 || x), 'gemm', attrs);
+  const given = (name: string): number | undefined => (n.a.has(name) ? n.a.float(name, 0) : undefined);
+  e.finish([fusedActivation(n, e, gemm, [given('activation_alpha') ?? given('leaky_relu_alpha'), given('activation_beta')])]);
+}
+
+/** FusedMatMul: alpha · op(A) · op(B), op transposing the last two axes when transA / transB; batch transposes are refused. */
+function fusedMatMul(n: NodeContext): void {
+  if (n.a.int('transBatchA', 0) || n.a.int('transBatchB', 0)) throw new NodeError('attributes transBatchA and transBatchB are not supported');
+  const e = new Expansion(n);
+  const op = (i: number, flag: string, what: string): string => {
+    const x = n.ins[i];
+    if (!n.a.int(flag, 0)) return x;
+    const r = dimsOf(n, i, what).length;
+    if (r < 2) throw new NodeError(`${flag} is 1 but ${what} has rank ${r}`);
+    return e.transpose(x, [...Array.from({ length: r - 2 }, (_, k) => k), r - 1, r - 2], `${what}ᵀ`);
+  };
+  const y = e.op('MatMul', [op(0, 'transA', 'A'), op(1, 'transB', 'B')], 'product');
+  const alpha = n.a.float('alpha', 1);
+  e.finish([alpha === 1 ? y : e.op('Mul', [y, e.scalar(alpha, 'alpha')], 'scaled')]);
+}
+
 /** ONNX Runtime contrib ops (domain com.microsoft) by op type. */
 export const CONTRIB_OPS: OpTable = {
   QLinearAdd: { activation: qlinearBinary('Add') },
@@ -274,6 +331,9 @@ export const CONTRIB_OPS: OpTable = {
   SkipLayerNormalization: { activation: skipNorm(false) },
   SkipSimplifiedLayerNormalization: { activation: skipNorm(true) },
   SimplifiedLayerNormalization: { activation: simplifiedNorm },
+  FusedConv: { activation: fusedConv },
+  FusedGemm: { activation: fusedGemm },
+  FusedMatMul: { activation: fusedMatMul },
 };
 
 /** ONNX Runtime's ops that it registers in the default domain (its transformer optimizer's RMSNorm). */
