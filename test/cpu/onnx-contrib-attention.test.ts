@@ -9,7 +9,7 @@ import { quantizedMismatches } from '../helpers/quantized-ops.ts';
 // (test/helpers/contrib-attention.ts).
 const CPU = { kind: 'cpu' as const, reason: 'test' };
 
-describe("ONNX Runtime's Attention, MultiHeadAttention and EmbedLayerNormalization", () => {
+describe("ONNX Runtime's Attention, MultiHeadAttention, GroupQueryAttention and EmbedLayerNormalization", () => {
   it.each(CONTRIB_ATTENTION_CASES)('%s', async (_what, c) => {
     expect(await quantizedMismatches(CPU, c, 5, 2e-6)).toEqual([]);
   });

@@ -31,6 +31,11 @@ describe('ONNX Runtime contrib ops', () => {
     expect(one({ op: 'MatMulNBits', domain: 'com.microsoft', inputs: ['x', 'b', 's'], attrs: { K: 4, N: 2, bits: 3, block_size: 16 } }, [b, s])).toMatch(/attribute "bits" is 3; allowed: 2, 4, 8$/);
     expect(one({ op: 'MatMulNBits', domain: 'com.microsoft', inputs: ['x', 'b', 's'], attrs: { K: 4, N: 2, bits: 4, block_size: 12 } }, [b, s])).toMatch(/attribute "block_size" is 12; it must be a power of 2 of at least 16$/);
     expect(one({ op: 'MatMulNBits', domain: 'com.microsoft', inputs: ['x', 'b', 's'], attrs: { K: 4, N: 3, bits: 4, block_size: 16 } }, [b, s])).toMatch(/B has 16 bytes; N·ceil\(K\/block_size\)·block_size·bits\/8 = 24$/);
+    expect(one({ op: 'MatMulNBits', domain: 'com.microsoft', inputs: ['x', 'b', 's'], attrs: { K: 4, N: 2, bits: 4, block_size: 16, weight_prepacked: 1 } }, [b, s])).toMatch(/attribute "weight_prepacked" is 1; only 0 \(the plain layout\) is supported$/);
+    const f1 = { name: 'f1', dims: [], data: Float32Array.of(0.1) };
+    expect(one({ op: 'QLinearSoftmax', domain: 'com.microsoft', inputs: ['x', 'f1', '', 'f1', 'z1'] }, [f1, { name: 'z1', dims: [], data: Uint8Array.of(0) }])).toMatch(/attribute "opset" \(the original Softmax's opset\) is missing; QLinearSoftmax requires it$/);
+    expect(one({ op: 'QLinearConcat', domain: 'com.microsoft', inputs: ['f1', 'z1', 'x', 'f1', 'z1'] }, [f1, { name: 'z1', dims: [], data: Uint8Array.of(0) }])).toMatch(/attribute "axis" is missing; QLinearConcat requires it$/);
+    expect(one({ op: 'QLinearSigmoid', domain: 'com.microsoft', inputs: ['x', 'f1', '', 'f1'] }, [f1])).toMatch(/no zero point is given, so the output's integer type \(uint8 or int8\) is unknown; give the output zero point$/);
     expect(one({ op: 'SkipLayerNormalization', domain: 'com.microsoft', inputs: ['x', 'x', 'g'], outputs: ['n', 'y'] }, [{ name: 'g', dims: [4], data: new Float32Array(4).fill(1) }])).toMatch(/its mean output "y" is used, which is not supported$/);
   });
 });

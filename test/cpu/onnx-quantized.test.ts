@@ -20,6 +20,8 @@ describe('ONNX Runtime integer formats', () => {
     expect(message({ op: 'MatMulInteger', inputs: ['x', 'b'] }, [{ name: 'x', dims: ['batch', 4] }, { name: 'b', dims: ['batch', 4, 3] }])).toMatch(/^m\.onnx: node "MatMulInteger_0" \(MatMulInteger\): B "b" must be a constant \(an initializer\), not an activation$/);
     // A per-row a_scale of a [batch, K] activation is one scale per sample.
     expect(message({ op: 'QLinearMatMul', inputs: ['x', 'xs', 'xz', 'w', 'one', 'z', 'one', 'z'] }, [{ name: 'x', dims: ['batch', 4] }])).toMatch(/node "QLinearMatMul_0\/a" \(DequantizeLinear\): quantizes per element of the batch dimension/);
+    const ys = { name: 'ys', dims: [3], data: Float32Array.of(0.1, 0.2, 0.3) };
+    expect(usageMessage(() => importOnnx(buildOnnxModel({ inputs: [{ name: 'x', dims: ['batch', 4] }], outputs: [{ name: 'y', dims: ['batch'] }], initializers: [w, ys, { name: 'one', dims: [], data: Float32Array.of(1) }, { name: 'z', dims: [], data: Uint8Array.of(0) }], nodes: [{ op: 'QLinearMatMul', inputs: ['x', 'one', 'z', 'w', 'one', 'z', 'ys', 'z'], outputs: ['y'] }] }), 'm.onnx'))).toMatch(/y_scale has dims \[3\]; it must be a scalar \(per tensor\)$/);
     expect(message({ op: 'ConvInteger', inputs: ['x', 'w', 'xz'] }, [{ name: 'x', dims: ['batch', 2, 3, 3] }])).toMatch(/x_zero_point has 2 values; ConvInteger takes one \(per tensor\)$/);
   });
 });

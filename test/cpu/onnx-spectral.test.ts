@@ -40,6 +40,7 @@ describe('signal processing ops', () => {
     const refusal = (op: string, dims: number[], inputs: string[], init: BuildTensor[], attrs: Record<string, number> = {}) =>
       usageMessage(() => importOnnx(buildOnnxModel({ opset: 17, inputs: [{ name: 'x', dims: ['batch', ...dims] }], outputs: [{ name: 'y', dims: ['batch'] }], initializers: init, nodes: [{ op, inputs: ['x', ...inputs], outputs: ['y'], attrs }] }), 'm.onnx'));
     expect(refusal('DFT', [8, 1], [], [], { axis: 0 })).toMatch(/^m\.onnx: node "DFT_0" \(DFT\): axis 0 is not a signal axis of a rank-3 input; allowed: 1 … 1 \(or -2 … -2\)/);
+    expect(refusal('DFT', [8, 2], [], [], { onesided: 1 })).toMatch(/onesided is 1 with a complex input; a one-sided spectrum needs a real one \(set onesided 0\)$/);
     expect(refusal('DFT', [8, 3], [], [])).toMatch(/input's last dim is 3; it must be 1 \(real\) or 2 \(real, imaginary\)$/);
     expect(refusal('STFT', [40, 1], ['s', 'w', 'L'], [i64('s', [4]), { name: 'w', dims: [6], data: new Float32Array(6).fill(1) }, i64('L', [8])])).toMatch(/window has 6 values and frame_length is 8; they must be equal$/);
     expect(refusal('STFT', [40, 2], ['s', '', 'L'], [i64('s', [4]), i64('L', [8])])).toMatch(/onesided is 1 with a complex signal/);

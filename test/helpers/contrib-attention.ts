@@ -210,9 +210,10 @@ function rope(v: number[], p: number, cos: number[], sin: number[], half: number
  * (the number of keys with x[j][0] > 0, minus one: right padding); packed or separate Q/K/V, rotary
  * embedding of Q and K at positions 0 … S − 1, softcap.
  */
-function groupQuery(o: { packed: boolean; rotary: boolean; interleaved?: boolean; softcap?: number }): QCase {
+function groupQuery(o: { packed: boolean; rotary: boolean; interleaved?: boolean; softcap?: number; partial?: boolean }): QCase {
   const [S, E, N, kvN, H] = [5, 6, 4, 2, 4];
-  const half = H / 2;
+  // A partial rotary's caches cover the first half of each head (2 of 4 features).
+  const half = o.partial ? H / 4 : H / 2;
   const [wq, wk, wv] = [[N * H, 121], [kvN * H, 123], [kvN * H, 125]].map(([c, seed]) => weights(E, c, seed));
   const [cos, sin] = [weights(S + 2, half, 127), weights(S + 2, half, 129)];
   const proj: BuildNode[] = o.packed
@@ -267,4 +268,5 @@ export const CONTRIB_ATTENTION_CASES: [string, QCase][] = [
   ['GroupQueryAttention, 4 on 2 heads, right padding from seqlens_k, softcap', groupQuery({ packed: false, rotary: false, softcap: 2 })],
   ['GroupQueryAttention, packed Q/K/V, rotary (halves)', groupQuery({ packed: true, rotary: true })],
   ['GroupQueryAttention, rotary interleaved', groupQuery({ packed: false, rotary: true, interleaved: true })],
+  ['GroupQueryAttention, partial rotary (caches for 2 of 4 features)', groupQuery({ packed: false, rotary: true, partial: true })],
 ];

@@ -5,7 +5,7 @@
  */
 import { roundHalfEven } from '../../src/crossbar/rounding.ts';
 import { buildOnnxModel, type BuildNode, type BuildTensor } from '../../src/io/onnx/build.ts';
-import { U8, dynamicDef, dynamicInput, gridInput, intMatMul, ints, onGrid, quantized, type Expect, type QCase } from './quantized-ops.ts';
+import { I8, U8, dynamicDef, dynamicInput, gridInput, intMatMul, ints, onGrid, quantized, type Expect, type QCase } from './quantized-ops.ts';
 import { randomArray } from './random.ts';
 
 const MS = 'com.microsoft';
@@ -76,6 +76,21 @@ function qBinary(op: 'QLinearAdd' | 'QLinearMul', constB: boolean): QCase {
   };
 }
 
+/** QLinearAdd of int8 x (zero point −5) and an int8 constant, no output zero point: the output is int8 (the inputs' type) at zero point 0. */
+function qAddInt8(): QCase {
+  const [xs, xz, cs] = [0.04, -5, 0.06];
+  const bq = [-100, -3, 0, 77];
+  return {
+    model: model([2, 4], [
+      { op: 'QuantizeLinear', inputs: ['x', 'xs', 'xz'], outputs: ['xq'] },
+      ms('QLinearAdd', ['xq', 'xs', 'xz', 'bq', 'xs', 'xz', 'cs'], ['yq']),
+      { op: 'DequantizeLinear', inputs: ['yq', 'cs'], outputs: ['y'] },
+    ], [f32('xs', xs), { name: 'xz', dims: [], data: Int8Array.of(xz) }, { name: 'bq', dims: [4], data: Int8Array.from(bq) }, f32('cs', cs)]),
+    input: gridInput([2, 4], xs, xz, I8, 59),
+    expect: (x) => Array.from(x, (v, i) => onGrid(v, xs, xz)).map((q, i) => quantized((((q - xz) + (bq[i % 4] - xz)) * xs) / cs, 0, I8, cs, 0)),
+  };
+}
+
 /** Softmax over the last axis of [rows, cols] values. */
 function softmaxRows(v: number[], cols: number): number[] {
   const out: number[] = [];
@@ -138,19 +153,19 @@ function pool3x3(v: number[], [C, H, W]: [number, number, number]): number[] {
   return out;
 }
 
-/** QGemm of uint8 x [K] with an int8 B, per-column scales, an int32 C; quantized or float output. */
-function qgemm(transB: boolean, float: boolean): QCase {
+/** QGemm of uint8 x [K] with an int8 B, per-column scales, an int32 C ([N], or one value for every column); quantized or float output. */
+function qgemm(transB: boolean, float: boolean, scalarC = false): QCase {
   const [K, N, alpha] = [6, 4, float ? 0.5 : 1];
   const bq = ints(K * N, 61, -127, 127); // [K, N] row-major
   const bScale = [0.01, 0.02, 0.015, 0.03];
   const bZero = [0, 3, -2, 1];
-  const c = ints(N, 63, -500, 500);
+  const c = scalarC ? new Array<number>(N).fill(321) : ints(N, 63, -500, 500);
   const stored = transB ? Array.from({ length: N * K }, (_, i) => bq[(i % K) * N + Math.floor(i / K)]) : bq;
   const nodes = [ms('QGemm', ['xq', 'xs', 'xz', 'b', 'bs', 'bz', 'c', ...(float ? [] : ['ys', 'yz'])], [float ? 'y' : 'yq'], { transB: transB ? 1 : 0, alpha })];
   return {
     model: model([K], float ? [{ op: 'QuantizeLinear', inputs: ['x', 'xs', 'xz'], outputs: ['xq'] }, ...nodes] : qdq(nodes), [
       ...QPARAMS, { name: 'b', dims: transB ? [N, K] : [K, N], data: Int8Array.from(stored) }, floats('bs', [N], bScale),
-      { name: 'bz', dims: [N], data: Int8Array.from(bZero) }, { name: 'c', dims: [N], data: Int32Array.from(c) },
+      { name: 'bz', dims: [N], data: Int8Array.from(bZero) }, scalarC ? { name: 'c', dims: [], data: Int32Array.of(321) } : { name: 'c', dims: [N], data: Int32Array.from(c) },
     ]),
     input: gridInput([K], XS, XZ, U8, 65),
     expect: (x) => intMatMul(XQ(x), XZ, bq, bZero, 1, K, N).map((acc, j) => {
@@ -175,12 +190,12 @@ function matMulIntegerToFloat(): QCase {
   };
 }
 
-/** DynamicQuantizeMatMul of float x (per-sample range, dynamicInput's decided grid) with an int8 B and a bias. */
-function dynamicQuantizeMatMul(): QCase {
+/** DynamicQuantizeMatMul of float x (per-sample range, dynamicInput's decided grid) with an int8 B and a bias, in a model of `opset`. */
+function dynamicQuantizeMatMul(opset: number): QCase {
   const [K, N, bScale, bias] = [8, 3, 0.02, [0.1, 0.2, -0.3]];
   const bq = ints(K * N, 71, -127, 127);
   return {
-    model: model([K], [ms('DynamicQuantizeMatMul', ['x', 'b', 'bs', '', 'bias'], ['y'])], [{ name: 'b', dims: [K, N], data: Int8Array.from(bq) }, f32('bs', bScale), floats('bias', [N], bias)]),
+    model: model([K], [ms('DynamicQuantizeMatMul', ['x', 'b', 'bs', '', 'bias'], ['y'])], [{ name: 'b', dims: [K, N], data: Int8Array.from(bq) }, f32('bs', bScale), floats('bias', [N], bias)], opset),
     input: dynamicInput(K),
     expect: (x) => {
       const d = dynamicDef(x);
@@ -305,7 +320,10 @@ export const CONTRIB_CASES: [string, QCase][] = [
   ['QGemm, int8 per-column B, int32 C, quantized output', qgemm(false, false)],
   ['QGemm, B transposed, alpha 0.5, float output', qgemm(true, true)],
   ['MatMulIntegerToFloat, per-column B, bias', matMulIntegerToFloat()],
-  ['DynamicQuantizeMatMul, int8 B, bias', dynamicQuantizeMatMul()],
+  ['DynamicQuantizeMatMul, int8 B, bias', dynamicQuantizeMatMul(13)],
+  ['DynamicQuantizeMatMul in an opset-10 model (Clip bounds as attributes)', dynamicQuantizeMatMul(10)],
+  ['QLinearAdd of int8 tensors without an output zero point', qAddInt8()],
+  ['QGemm, one int32 C for every column, per-column scales', qgemm(false, false, true)],
   ['MatMulNBits 4-bit, default zero points, K 40 in blocks of 16', matMulNBits({ K: 40, N: 3, bits: 4, block: 16, zero: 'default', bias: false })],
   ['MatMulNBits 4-bit, packed zero points (3 blocks), bias', matMulNBits({ K: 48, N: 5, bits: 4, block: 16, zero: 'packed', bias: true })],
   ['MatMulNBits 8-bit, float zero points', matMulNBits({ K: 32, N: 4, bits: 8, block: 32, zero: 'float', bias: false })],

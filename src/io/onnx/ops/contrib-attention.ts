@@ -1,11 +1,12 @@
 /**
  * ONNX Runtime's fused transformer ops (domain com.microsoft) that its transformer optimizer writes for
  * BERT- and GPT-style models: Attention (one packed Q/K/V projection), MultiHeadAttention (projected
- * Q, K and V), EmbedLayerNormalization (word, position and segment embeddings summed and
- * layer-normalized, with the mask's lengths) and RotaryEmbedding. Each expands into default-domain nodes, the attention
- * itself into the opset-23 Attention node (attention.ts), as ONNX Runtime's CPU kernels compute them:
- * padded keys get mask_filter_value (default −10000) added to their scores, the scale multiplies Q·Kᵀ
- * only, and causal masking is aligned after a past cache.
+ * Q, K and V), GroupQueryAttention (over a whole sequence), EmbedLayerNormalization (word, position and
+ * segment embeddings summed and layer-normalized, with the mask's lengths) and RotaryEmbedding. Each
+ * expands into default-domain nodes, the attention itself into the opset-23 Attention node
+ * (attention.ts), as ONNX Runtime's CPU kernels compute them: Attention's and MultiHeadAttention's
+ * padded keys get mask_filter_value (default −10000) added to their scores (GroupQueryAttention's
+ * take no part), the scale multiplies Q·Kᵀ only, and causal masking is aligned after a past cache.
  */
 import type { onnx } from 'onnx-proto';
 import { count } from '../consts.ts';
@@ -30,6 +31,8 @@ function maskBias(n: NodeContext, e: Expansion, i: number, total: number, what: 
     if (count(c.dims) === 1 && c.dims.length === 2) return null;
     throw new NodeError(`${what} is a constant of dims [${c.dims.join(', ')}], which fixes the batch size; it must come from the data (only a dummy [1, 1] is taken, as no mask)`);
   }
+  // The mask's layouts are told apart by their per-sample shapes, which need the batch axis.
+  if (!n.imp.batched) throw new NodeError(`${what} from the data needs a batched import (a batch dimension on the inputs)`);
   const m = n.valueAnyBatch(i, what);
   const filter = e.scalar(n.a.float('mask_filter_value', -10000), 'mask-filter');
   const zero = e.scalar(0, 'mask-zero');
@@ -218,8 +221,10 @@ function groupQueryAttention(n: NodeContext): void {
   if (n.a.int('do_rotary', 0)) {
     if (!n.ins[7] || !n.ins[8]) throw new NodeError('do_rotary is 1 but cos_cache or sin_cache (inputs 7 and 8) is missing');
     const positions = e.const({ kind: 'int', dims: [1, S], data: Array.from({ length: S }, (_, s) => s) }, 'positions');
-    const rope = (x: string, h: number, what: string): string =>
-      e.op('RotaryEmbedding', [x, n.ins[7], n.ins[8], positions], `${what}-rotated`, [intAttr('num_heads', h), intAttr('interleaved', n.a.int('rotary_interleaved', 0))]);
+    // A cache narrower than half a head rotates only the first 2·width features (partial rotary).
+    const width = dimsOf(n, 7, 'cos_cache')[1];
+    const rotAttrs = [intAttr('interleaved', n.a.int('rotary_interleaved', 0)), ...(typeof width === 'number' ? [intAttr('rotary_embedding_dim', 2 * width)] : [])];
+    const rope = (x: string, h: number, what: string): string => e.op('RotaryEmbedding', [x, n.ins[7], n.ins[8], positions], `${what}-rotated`, [intAttr('num_heads', h), ...rotAttrs]);
     [q, k] = [rope(q, N, 'Q'), rope(k, kvN, 'K')];
   }
   // Right padding: keys from seqlens_k[b] + 1 on take no part.

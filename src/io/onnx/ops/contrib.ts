@@ -25,16 +25,23 @@ function dequantized(n: NodeContext, e: Expansion, i: number, what: string, attr
   return e.op('DequantizeLinear', [n.ins[i], n.ins[i + 1], n.ins[i + 2] ?? ''], `${what}-float`, attrs);
 }
 
-/** Quantizes `v` with the scale and zero point at inputs `i` and `i + 1`, as the node's output. */
-function finishQuantized(n: NodeContext, e: Expansion, v: string, i: number): void {
-  e.finish([e.op('QuantizeLinear', [v, n.ins[i], n.ins[i + 1] ?? ''], 'quantized')]);
+/**
+ * Quantizes `v` with the scale and zero point at inputs `i` and `i + 1`, as the node's output. Without
+ * an output zero point, the output has the type of the input zero points (inputs `like`): the ops'
+ * integer types are one type variable, and xbarsim's values carry no uint8/int8 of their own.
+ */
+function finishQuantized(n: NodeContext, e: Expansion, v: string, i: number, like: number[]): void {
+  if (n.ins[i + 1]) return e.finish([e.op('QuantizeLinear', [v, n.ins[i], n.ins[i + 1]], 'quantized')]);
+  const elem = like.map((k) => (n.ins[k] ? n.constAt(k) : undefined)).find((c) => c?.kind === 'int')?.elem;
+  if (elem === undefined) throw new NodeError('no zero point is given, so the output\'s integer type (uint8 or int8) is unknown; give the output zero point');
+  e.finish([e.op('QuantizeLinear', [v, n.ins[i]], 'quantized', [intAttr('output_dtype', elem)])]);
 }
 
 /** QLinearAdd / QLinearMul: (A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp). */
 function qlinearBinary(op: 'Add' | 'Mul'): (n: NodeContext) => void {
   return (n) => {
     const e = new Expansion(n);
-    finishQuantized(n, e, e.op(op, [dequantized(n, e, 0, 'A'), dequantized(n, e, 3, 'B')], op.toLowerCase()), 6);
+    finishQuantized(n, e, e.op(op, [dequantized(n, e, 0, 'A'), dequantized(n, e, 3, 'B')], op.toLowerCase()), 6, [2, 5]);
   };
 }
 
@@ -42,13 +49,14 @@ function qlinearBinary(op: 'Add' | 'Mul'): (n: NodeContext) => void {
 function qlinearUnary(op: string, attrs: (n: NodeContext) => onnx.IAttributeProto[] = () => []): (n: NodeContext) => void {
   return (n) => {
     const e = new Expansion(n);
-    finishQuantized(n, e, e.op(op, [dequantized(n, e, 0, 'X')], op.toLowerCase(), attrs(n)), 3);
+    finishQuantized(n, e, e.op(op, [dequantized(n, e, 0, 'X')], op.toLowerCase(), attrs(n)), 3, [2]);
   };
 }
 
 /** QLinearSoftmax's axis: its `opset` attribute says whether the input is coerced to 2-D first (before 13). */
 function softmaxAttrs(n: NodeContext): onnx.IAttributeProto[] {
   const axis = n.a.int('axis', -1);
+  if (!n.a.has('opset')) throw new NodeError('attribute "opset" (the original Softmax\'s opset) is missing; QLinearSoftmax requires it');
   const opset = n.a.int('opset', 13);
   const rank = dimsOf(n, 0, 'X').length;
   const normalized = axis < 0 ? axis + rank : axis;
@@ -61,9 +69,10 @@ function softmaxAttrs(n: NodeContext): onnx.IAttributeProto[] {
 /** QLinearConcat: (Y_scale, Y_zp, then X, X_scale, X_zp for each input). */
 function qlinearConcat(n: NodeContext): void {
   if ((n.ins.length - 2) % 3 !== 0 || n.ins.length < 5) throw new NodeError(`has ${n.ins.length} inputs; it takes Y_scale, Y_zero_point and a (tensor, scale, zero point) triple per input`);
+  if (!n.a.has('axis')) throw new NodeError('attribute "axis" is missing; QLinearConcat requires it');
   const e = new Expansion(n);
   const parts = Array.from({ length: (n.ins.length - 2) / 3 }, (_, k) => dequantized(n, e, 2 + 3 * k, `input${k}`));
-  finishQuantized(n, e, e.op('Concat', parts, 'concat', [intAttr('axis', n.a.int('axis', 0))]), 0);
+  finishQuantized(n, e, e.op('Concat', parts, 'concat', [intAttr('axis', n.a.int('axis', 0))]), 0, []);
 }
 
 /** A channels-last (NHWC) input moved to NCHW around `inner`, and back. */
@@ -77,13 +86,13 @@ function channelsFirst(n: NodeContext, e: Expansion, x: string, inner: (v: strin
 
 function qlinearGlobalAveragePool(n: NodeContext): void {
   const e = new Expansion(n);
-  finishQuantized(n, e, channelsFirst(n, e, dequantized(n, e, 0, 'X'), (v) => e.op('GlobalAveragePool', [v], 'pool')), 3);
+  finishQuantized(n, e, channelsFirst(n, e, dequantized(n, e, 0, 'X'), (v) => e.op('GlobalAveragePool', [v], 'pool')), 3, [2]);
 }
 
 function qlinearAveragePool(n: NodeContext): void {
   const e = new Expansion(n);
   const attrs = ['auto_pad', 'ceil_mode', 'count_include_pad', 'kernel_shape', 'pads', 'strides'].flatMap((a) => n.a.raw(a) ?? []);
-  finishQuantized(n, e, channelsFirst(n, e, dequantized(n, e, 0, 'X'), (v) => e.op('AveragePool', [v], 'pool', attrs)), 3);
+  finishQuantized(n, e, channelsFirst(n, e, dequantized(n, e, 0, 'X'), (v) => e.op('AveragePool', [v], 'pool', attrs)), 3, [2]);
 }
 
 /**
@@ -115,7 +124,7 @@ function qgemm(n: NodeContext): void {
   const attrs = [intAttr('transA', n.a.int('transA', 0)), intAttr('transB', transB ? 1 : 0), floatAttr('alpha', alpha), floatAttr('beta', 1)];
   const y = e.op('Gemm', inputs, 'gemm', attrs);
   if (!n.ins[7]) return e.finish([y]);
-  finishQuantized(n, e, y, 7);
+  finishQuantized(n, e, y, 7, [2]);
 }
 
 /** (A − a_zp)·a_scale times constant B (inputs bAt, bAt + 1 scale, bAt + 2 zero point; per tensor or per column) plus the bias at `biasAt`, as the node's output. */
@@ -154,6 +163,7 @@ function matMulNBits(n: NodeContext): void {
   if (K < 1 || N < 1) throw new NodeError(`attributes K and N are ${K} and ${N}; both must be positive`);
   if (block < 16 || (block & (block - 1)) !== 0) throw new NodeError(`attribute "block_size" is ${block}; it must be a power of 2 of at least 16`);
   if (n.ins[4]) throw new NodeError('g_idx (input 4, act-order quantization) is not supported');
+  if (n.a.int('weight_prepacked', 0) !== 0) throw new NodeError(`attribute "weight_prepacked" is ${n.a.int('weight_prepacked', 0)}; only 0 (the plain layout) is supported`);
   const blocks = Math.ceil(K / block);
   const blob = (block * bits) / 8;
   const packed = plainIntsOf(n.constIn(1, 'B'), 'B');
@@ -267,9 +277,7 @@ function fusedActivation(n: NodeContext, e: Expansion, v: string, params: readon
     case 'HardSigmoid':
       return e.op('HardSigmoid', [v], 'hard-sigmoid', [floatAttr('alpha', p(0, 0.2)), floatAttr('beta', p(1, 0.5))]);
     case 'Clip':
-      return n.opset >= 11
-        ? e.op('Clip', [v, e.scalar(p(0, -Infinity), 'clip-min'), e.scalar(p(1, Infinity), 'clip-max')], 'clip')
-        : e.op('Clip', [v], 'clip', [floatAttr('min', p(0, -3.4028234663852886e38)), floatAttr('max', p(1, 3.4028234663852886e38))]);
+      return e.clip(v, p(0, -Infinity), p(1, Infinity), 'clip');
     default:
       throw new NodeError(`attribute "activation" is ${JSON.stringify(act)}; allowed: "Relu", "Tanh", "Sigmoid", "LeakyRelu", "HardSigmoid", "Clip"`);
   }

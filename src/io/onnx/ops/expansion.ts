@@ -77,6 +77,13 @@ export class Expansion {
       : this.op(op, [x], what, [{ name: 'axes', type: AttrType.INTS, ints: axes }, keep]);
   }
 
+  /** Clip to [lo, hi], the bounds inputs from opset 11 on and attributes before. */
+  clip(x: string, lo: number, hi: number, what: string): string {
+    return this.n.opset >= 11
+      ? this.op('Clip', [x, this.scalar(lo, `${what}/min`), this.scalar(hi, `${what}/max`)], what)
+      : this.op('Clip', [x], what, [{ name: 'min', type: AttrType.FLOAT, f: lo }, { name: 'max', type: AttrType.FLOAT, f: hi }]);
+  }
+
   concat(parts: string[], axis: number, what: string): string {
     return this.op('Concat', parts, what, [{ name: 'axis', type: AttrType.INT, i: axis }]);
   }

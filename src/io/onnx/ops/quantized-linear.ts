@@ -32,6 +32,7 @@ function weightAxis(n: NodeContext, scaleAt: number, axis: number): onnx.IAttrib
 
 /** `x` minus constant zero point `z` (named `zp`): DequantizeLinear at scale 1, per tensor or along `axis`. */
 function minusZero(e: Expansion, x: string, z: Const, zp: string, axis: number, what: string): string {
+  if (z.dims.length > 1) throw new NodeError(`${what} zero point has dims [${z.dims.join(', ')}]; it must be a scalar or 1-D (per row or per column)`);
   const ones = e.const({ kind: 'float', dims: z.dims, data: new Float32Array(count(z.dims)).fill(1) }, `${what}/unit-scale`);
   return e.op('DequantizeLinear', [x, ones, zp], `${what}-centred`, count(z.dims) === 1 ? [] : axisAttr(axis));
 }
@@ -42,7 +43,12 @@ function centred(n: NodeContext, e: Expansion, i: number, zeroAt: number, rowAxi
   const zp = n.ins[zeroAt];
   if (!zp) return x;
   const z = n.constAt(zeroAt);
-  if (!z) return e.op('Sub', [x, zp], `${what}-centred`);
+  if (!z) {
+    // A computed zero point (DynamicQuantizeLinear's) is one per sample; a per-row one would broadcast along K.
+    const v = n.valueAnyBatch(zeroAt, `${what} zero point`);
+    if (v.shape.some((d) => d !== 1)) throw new NodeError(`${what} zero point ${JSON.stringify(zp)} is computed with per-sample shape [${v.shape.join(', ')}]; a computed zero point must be one value per sample`);
+    return e.op('Sub', [x, zp], `${what}-centred`);
+  }
   if (floatsOf(z, `${what} zero point`).every((v) => v === 0)) return x;
   return minusZero(e, x, z, zp, rowAxis, what);
 }
@@ -60,10 +66,19 @@ function convAttrs(n: NodeContext): onnx.IAttributeProto[] {
   return CONV_ATTRS.flatMap((a) => n.a.raw(a) ?? []);
 }
 
+/** Requires the constants at these inputs, where present, to be scalars (one value, per tensor). */
+function scalarsAt(n: NodeContext, inputs: [number, string][]): void {
+  for (const [i, what] of inputs) {
+    const c = n.ins[i] ? n.constIn(i, what) : null;
+    if (c && count(c.dims) !== 1) throw new NodeError(`${what} has dims [${c.dims.join(', ')}]; it must be a scalar (per tensor)`);
+  }
+}
+
 /** QLinearMatMul: a (per tensor, or per row), b (per tensor or per column) and y quantized. */
 function qlinearMatMul(n: NodeContext): void {
   const e = new Expansion(n);
   const [a, as, az, b, bs, bz, ys, yz] = n.ins;
+  scalarsAt(n, [[6, 'y_scale'], [7, 'y_zero_point']]);
   const da = e.op('DequantizeLinear', [a, as, az], 'a', weightAxis(n, 1, rankAt(n, 0, 'a') - 2));
   const db = e.op('DequantizeLinear', [b, bs, bz], 'b', weightAxis(n, 4, rankAt(n, 3, 'b') - 1));
   const product = e.op('MatMul', [da, db], 'product');
@@ -74,6 +89,7 @@ function qlinearMatMul(n: NodeContext): void {
 function qlinearConv(n: NodeContext): void {
   const e = new Expansion(n);
   const [x, xs, xz, w, ws, wz, ys, yz] = n.ins;
+  scalarsAt(n, [[1, 'x_scale'], [2, 'x_zero_point'], [6, 'y_scale'], [7, 'y_zero_point']]);
   const dx = e.op('DequantizeLinear', [x, xs, xz], 'x');
   const dw = e.op('DequantizeLinear', [w, ws, wz], 'w', weightAxis(n, 4, 0));
   const inputs = [dx, dw];
@@ -130,8 +146,8 @@ function dynamicQuantize(n: NodeContext): void {
   const range = e.op('Sub', [hi, lo], 'range');
   const scale = e.op('Div', [range, qmax], 'scale');
   const safe = e.op('Add', [scale, e.op('Cast', [e.op('Equal', [range, zero], 'empty')], 'empty-as-one', [{ name: 'to', type: AttrType.INT, i: 1 }])], 'safe-scale');
-  const zp = e.op('Round', [e.op('Clip', [e.op('Sub', [zero, e.op('Div', [lo, safe], 'min-scaled')], 'zero-point-fp'), zero, qmax], 'zero-point-clipped')], 'zero-point');
-  const y = e.op('Clip', [e.op('Add', [e.op('Round', [e.op('Div', [x, safe], 'scaled')], 'rounded'), zp], 'shifted'), zero, qmax], 'y');
+  const zp = e.op('Round', [e.clip(e.op('Sub', [zero, e.op('Div', [lo, safe], 'min-scaled')], 'zero-point-fp'), 0, 255, 'zero-point-clipped')], 'zero-point');
+  const y = e.clip(e.op('Add', [e.op('Round', [e.op('Div', [x, safe], 'scaled')], 'rounded'), zp], 'shifted'), 0, 255, 'y');
   e.finish([y, scale, zp]);
 }
 

@@ -84,6 +84,7 @@ function dft(n: NodeContext): void {
   const c = components(n, s[s.length - 1], 'input');
   const inverse = n.a.int('inverse', 0) !== 0;
   const onesided = n.a.int('onesided', 0) !== 0;
+  if (onesided && c === 2) throw new NodeError('onesided is 1 with a complex input; a one-sided spectrum needs a real one (set onesided 0)');
   const L = s[a];
   const N = optInt(n, 1, 'dft_length') ?? L;
   const K = onesided ? Math.floor(N / 2) + 1 : N;
