@@ -1,14 +1,13 @@
 /**
- * ONNX Runtime's contrib ops (domain com.microsoft) that its quantizer and transformer optimizer write
- * into models users bring: the QOperator format's QLinearAdd, QLinearMul, QLinearSigmoid,
- * QLinearLeakyRelu, QLinearSoftmax, QLinearConcat, QLinearGlobalAveragePool, QLinearAveragePool and
- * QGemm; MatMulIntegerToFloat and DynamicQuantizeMatMul; MatMulNBits (block-quantized 2-, 4- or 8-bit
- * weights); its graph optimizer's FusedConv, FusedGemm and FusedMatMul; and the fused transformer
- * ops FastGelu, Gelu, BiasGelu, QuickGelu, BiasAdd,
- * SkipLayerNormalization and SkipSimplifiedLayerNormalization, with SimplifiedLayerNormalization
- * (RMSNorm), which ONNX Runtime registers in the default domain. Each
- * expands into the default-domain nodes it stands for, as ONNX Runtime's docs/ContribOperators.md
- * defines it, so a constant weight folds onto its crossbar as the values it stands for.
+ * ONNX Runtime's contrib ops (domain com.microsoft) that its quantizer, graph optimizer and transformer
+ * optimizer write into models users bring: the QOperator format's QLinearAdd, QLinearMul,
+ * QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax, QLinearConcat, QLinearGlobalAveragePool,
+ * QLinearAveragePool and QGemm; MatMulIntegerToFloat and DynamicQuantizeMatMul; MatMulNBits
+ * (block-quantized 2-, 4- or 8-bit weights); FusedConv, FusedGemm and FusedMatMul; FastGelu, Gelu,
+ * BiasGelu, QuickGelu, BiasAdd, SkipLayerNormalization and SkipSimplifiedLayerNormalization; and
+ * SimplifiedLayerNormalization (RMSNorm), which ONNX Runtime registers in the default domain. Each
+ * expands into the default-domain nodes it stands for, as docs/ContribOperators.md defines it, so a
+ * constant weight folds onto its crossbar as the values it stands for.
  */
 import type { onnx } from 'onnx-proto';
 import { count, floatsOf, plainIntsOf } from '../consts.ts';
