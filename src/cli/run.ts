@@ -57,7 +57,9 @@ interface OutputPick {
  * executor's packed output).
  */
 export function chosenOutput(net: Network, output: string | undefined): OutputPick {
-  if (output === undefined || (net.outputs.length <= 1 && output === net.output)) return { name: net.output, shape: net.shapes.get(net.output)!, offset: 0 };
+  // The ONNX name of a single output, not the IR value it aliases (an expanded node's last step).
+  const name = net.outputs.length === 1 ? net.outputs[0].name : net.output;
+  if (output === undefined || (net.outputs.length <= 1 && (output === net.output || output === name))) return { name, shape: net.shapes.get(net.output)!, offset: 0 };
   const o = net.outputs.find((v) => v.name === output);
   if (!o) throw new UsageError(`--output ${JSON.stringify(output)}: not a graph output of the model (allowed: ${net.outputs.map((v) => JSON.stringify(v.name)).join(', ')})`);
   return { name: o.name, shape: o.shape, offset: net.outputs.length > 1 ? o.offset : 0 };

@@ -72,6 +72,16 @@ describe('xbarsim run --digital', () => {
     expect(worst).toBeLessThanOrEqual(1e-5 * scale);
   });
 
+  it("names the model's output, not the IR value an expanded node's last step writes", async () => {
+    // GlobalLpPool expands into nodes; the graph output "y" aliases the last of them.
+    const model = join(dir, 'lp.onnx');
+    writeFileSync(model, buildOnnxModel({ inputs: [{ name: 'x', dims: ['batch', 2, 3, 3] }], outputs: [{ name: 'y', dims: ['batch'] }], nodes: [{ op: 'GlobalLpPool', inputs: ['x'], outputs: ['y'] }] }));
+    const x = writeNpy(dir, 'lp-x.npy', [2, 2, 3, 3], randomArray(36, 3));
+    const r = await xbarsim(['run', '--model', model, '--inputs', x, '--digital', '--out', join(dir, 'lp-y.npy'), '--backend', 'cpu']);
+    expect(r.code).toBe(0);
+    expect(r.lines[0]).toMatch(/^xbarsim run: y \[2, 2, 1, 1\] -> /);
+  });
+
   it('--output names the graph output; batches do not change the file', async () => {
     const a = join(dir, 'a.npy');
     const b = join(dir, 'b.npy');
