@@ -313,6 +313,7 @@ export const CONTRIB_CASES: [string, QCase][] = [
   ['QLinearLeakyRelu, alpha 0.1', qUnary('QLinearLeakyRelu', [3, 4], (a) => a.map((v) => (v >= 0 ? v : 0.1 * v)), { alpha: 0.1 })],
   ['QLinearSoftmax over the last axis', qUnary('QLinearSoftmax', [3, 4], (a) => softmaxRows(a, 4), { axis: -1, opset: 13 })],
   ['QLinearConcat of two quantizations', qConcat()],
+  ['QLinearReduceMean over the last axis, keepdims 0', qUnary('QLinearReduceMean', [3, 4], (a) => [0, 1, 2].map((r) => a.slice(r * 4, r * 4 + 4).reduce((p, q) => p + q, 0) / 4), { axes: [-1], keepdims: 0 })],
   ['QLinearGlobalAveragePool, NCHW', qUnary('QLinearGlobalAveragePool', [2, 3, 3], (a) => globalMean(a, [2, 3, 3], false))],
   ['QLinearGlobalAveragePool, channels last', qUnary('QLinearGlobalAveragePool', [3, 3, 2], (a) => globalMean(a, [3, 3, 2], true), { channels_last: 1 })],
   ['QLinearAveragePool 2×2 stride 2, channels last', qUnary('QLinearAveragePool', [4, 4, 3], (a) => pool2x2Last(a, [4, 4, 3]), { kernel_shape: [2, 2], strides: [2, 2], channels_last: 1 })],

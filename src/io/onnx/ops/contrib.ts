@@ -1,8 +1,8 @@
 /**
  * ONNX Runtime's contrib ops (domain com.microsoft) that its quantizer, graph optimizer and transformer
  * optimizer write into models users bring: the QOperator format's QLinearAdd, QLinearMul,
- * QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax, QLinearConcat, QLinearGlobalAveragePool,
- * QLinearAveragePool and QGemm; MatMulIntegerToFloat and DynamicQuantizeMatMul; MatMulNBits
+ * QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax, QLinearConcat, QLinearReduceMean,
+ * QLinearGlobalAveragePool, QLinearAveragePool and QGemm; MatMulIntegerToFloat and DynamicQuantizeMatMul; MatMulNBits
  * (block-quantized 2-, 4- or 8-bit weights); FusedConv, FusedGemm and FusedMatMul; FastGelu, Gelu,
  * BiasGelu, QuickGelu, BiasAdd, SkipLayerNormalization and SkipSimplifiedLayerNormalization; and
  * SimplifiedLayerNormalization (RMSNorm), which ONNX Runtime registers in the default domain. Each
@@ -63,6 +63,14 @@ function softmaxAttrs(n: NodeContext): onnx.IAttributeProto[] {
   if (opset < 13 && normalized !== rank - 1) throw new NodeError(`axis ${axis} with opset ${opset} coerces the input to 2-D over several axes; only the last axis is supported there`);
   if (n.opset < 13 && normalized !== rank - 1) throw new NodeError(`the model's opset ${n.opset} Softmax cannot express a softmax over axis ${axis} alone`);
   return [intAttr('axis', axis)];
+}
+
+/** QLinearReduceMean: (data, data_scale, data_zp, reduced_scale, reduced_zp), axes and keepdims both required. */
+function qlinearReduceMean(n: NodeContext): void {
+  for (const a of ['axes', 'keepdims']) if (!n.a.has(a)) throw new NodeError(`attribute ${JSON.stringify(a)} is missing; QLinearReduceMean requires it`);
+  const e = new Expansion(n);
+  const mean = e.reduce('ReduceMean', dequantized(n, e, 0, 'data'), n.a.ints('axes', []), n.a.int('keepdims', 1) !== 0, 'mean');
+  finishQuantized(n, e, mean, 3, [2]);
 }
 
 /** QLinearConcat: (Y_scale, Y_zp, then X, X_scale, X_zp for each input). */
@@ -324,6 +332,7 @@ export const CONTRIB_OPS: OpTable = {
   QLinearLeakyRelu: { activation: qlinearUnary('LeakyRelu', (n) => [floatAttr('alpha', n.a.float('alpha', 0.01))]) },
   QLinearSoftmax: { activation: qlinearUnary('Softmax', softmaxAttrs) },
   QLinearConcat: { activation: qlinearConcat },
+  QLinearReduceMean: { activation: qlinearReduceMean },
   QLinearGlobalAveragePool: { activation: qlinearGlobalAveragePool },
   QLinearAveragePool: { activation: qlinearAveragePool },
   QGemm: { activation: qgemm },
