@@ -5,7 +5,8 @@
  * WebGPU tests. Masks and token ids come from the input itself, so each model has one input.
  */
 import { buildOnnxModel, type BuildNode, type BuildTensor } from '../../src/io/onnx/build.ts';
-import type { QCase } from './quantized-ops.ts';
+import { roundHalfEven } from '../../src/crossbar/rounding.ts';
+import { dynamicDef, dynamicInput, ints, type QCase } from './quantized-ops.ts';
 import { randomArray, rng } from './random.ts';
 
 const MS = 'com.microsoft';
@@ -257,12 +258,41 @@ function groupQuery(o: { packed: boolean; rotary: boolean; interleaved?: boolean
   };
 }
 
+/**
+ * ONNX Runtime's dynamically quantized BERT attention: DynamicQuantizeLinear of x [S, Din] (per sample,
+ * on dynamicInput's decided grid) → QAttention with int8 weights per column and a float bias.
+ */
+function quantizedAttention(): QCase {
+  const [S, Din, D, N] = [4, 6, 8, 2];
+  const H = D / N;
+  const wq = ints(Din * 3 * D, 151, -127, 127);
+  const ws = Array.from({ length: 3 * D }, (_, c) => 0.002 + 0.0005 * (c % 7));
+  const b = weights(1, 3 * D, 153);
+  return {
+    model: model([S, Din], [
+      { op: 'DynamicQuantizeLinear', inputs: ['x'], outputs: ['xq', 'xs', 'xz'] },
+      ms('QAttention', ['xq', 'w', 'b', 'xs', 'ws', '', 'xz'], ['y'], { num_heads: N }),
+    ], [{ name: 'w', dims: [Din, 3 * D], data: Int8Array.from(wq) }, floats('ws', [3 * D], ws), floats('b', [3 * D], b)]),
+    input: dynamicInput(S * Din),
+    expect: (x) => {
+      const d = dynamicDef(x);
+      const xq = d.y.map((e) => ('value' in e ? e.value : Math.min(255, Math.max(0, roundHalfEven(e.real) + e.add))));
+      const xf = xq.map((q) => (q - d.zero) * d.scale);
+      const wf = wq.map((q, i) => q * ws[i % (3 * D)]);
+      const qkv = linear(xf, S, Din, wf, 3 * D, b);
+      const part = (start: number): number[] => Array.from({ length: S }, (_, r) => qkv.slice(r * 3 * D + start, r * 3 * D + start + D)).flat();
+      return floatOut(mha(part(0), part(D), part(2 * D), S, S, N, H, H, 1 / Math.sqrt(H), () => 0));
+    },
+  };
+}
+
 export const CONTRIB_ATTENTION_CASES: [string, QCase][] = [
   ['Attention (packed QKV), no mask', packedAttention({ S: 5, Din: 6, sizes: [8, 8, 8], N: 2, mask: 'none', causal: false })],
   ['Attention, causal, a raw 0/1 key mask from the data', packedAttention({ S: 5, Din: 6, sizes: [8, 8, 8], N: 2, mask: 'raw', causal: true })],
   ['Attention, qkv_hidden_sizes [8, 8, 4], scale 0.3, mask lengths, attention_bias', packedAttention({ S: 4, Din: 6, sizes: [8, 8, 4], N: 2, mask: 'lengths', causal: false, scale: 0.3, attentionBias: true })],
   ['MultiHeadAttention, bias, key padding mask, mask_filter_value', multiHead({ bnsh: false, causal: false })],
   ['MultiHeadAttention, causal, BNSH key and value without their bias', multiHead({ bnsh: true, causal: true })],
+  ['QAttention after DynamicQuantizeLinear, int8 weights per column', quantizedAttention()],
   ['EmbedLayerNormalization → Attention with its mask_index', bertBlock(false)],
   ['EmbedLayerNormalization with segments and embedding_sum', bertBlock(true)],
   ['GroupQueryAttention, 4 on 2 heads, right padding from seqlens_k, softcap', groupQuery({ packed: false, rotary: false, softcap: 2 })],

@@ -1,12 +1,13 @@
 /**
  * ONNX Runtime's fused transformer ops (domain com.microsoft) that its transformer optimizer writes for
- * BERT- and GPT-style models: Attention (one packed Q/K/V projection), MultiHeadAttention (projected
- * Q, K and V), GroupQueryAttention (over a whole sequence), EmbedLayerNormalization (word, position and
- * segment embeddings summed and layer-normalized, with the mask's lengths) and RotaryEmbedding. Each
- * expands into default-domain nodes, the attention itself into the opset-23 Attention node
- * (attention.ts), as ONNX Runtime's CPU kernels compute them: Attention's and MultiHeadAttention's
- * padded keys get mask_filter_value (default −10000) added to their scores (GroupQueryAttention's
- * take no part), the scale multiplies Q·Kᵀ only, and causal masking is aligned after a past cache.
+ * BERT- and GPT-style models: Attention (one packed Q/K/V projection) and QAttention (its quantized
+ * form), MultiHeadAttention (projected Q, K and V), GroupQueryAttention (over a whole sequence),
+ * EmbedLayerNormalization (word, position and segment embeddings summed and layer-normalized, with the
+ * mask's lengths) and RotaryEmbedding. Each expands into default-domain nodes, the attention itself
+ * into the opset-23 Attention node (attention.ts), as ONNX Runtime's CPU kernels compute them:
+ * Attention's and MultiHeadAttention's padded keys get mask_filter_value (default −10000) added to
+ * their scores (GroupQueryAttention's take no part), the scale multiplies Q·Kᵀ only, and causal
+ * masking is aligned after a past cache.
  */
 import type { onnx } from 'onnx-proto';
 import { count } from '../consts.ts';
@@ -79,25 +80,50 @@ const columns = (e: Expansion, x: string, start: number, end: number, what: stri
  * attention over the sequence. A past state is not supported.
  */
 function attention(n: NodeContext): void {
+  const e = new Expansion(n);
+  selfAttention(n, e, n.ins[0], n.ins[1], n.constIn(1, 'weights').dims, n.ins[2] ?? '', 4, 3, 5);
+}
+
+/**
+ * QAttention (com.microsoft), Attention on a quantized input (input_scale and input_zero_point may be
+ * computed: dynamic quantization) with int8 or uint8 weights, per tensor or per column.
+ */
+function qAttention(n: NodeContext): void {
+  const e = new Expansion(n);
+  const zero = n.ins[6] ?? '';
+  const centred = zero ? e.op('Sub', [n.ins[0], zero], 'input-centred') : n.ins[0];
+  const x = e.op('Mul', [centred, n.ins[3]], 'input-float');
+  const w = n.constIn(1, 'weight');
+  const perColumn = count(n.constIn(4, 'weight_scale').dims) > 1;
+  const wf = e.op('DequantizeLinear', [n.ins[1], n.ins[4], n.ins[7] ?? ''], 'weight-float', perColumn ? [intAttr('axis', 1)] : []);
+  selfAttention(n, e, x, wf, w.dims, n.ins[2], 8, 5, null);
+}
+
+/**
+ * Self attention of x [batch, S, D_in] through packed weights [D_in, D + D + D_v] (Q, K and V blocks,
+ * head n at columns n·H … (n + 1)·H of each) plus bias, one crossbar layer, as the node's output:
+ * Attention's and QAttention's shared body. A past state (input `pastAt`) is not supported.
+ */
+function selfAttention(n: NodeContext, e: Expansion, x: string, w: string, wDims: readonly number[], bias: string, pastAt: number, maskAt: number, attentionBiasAt: number | null): void {
   const N = heads(n);
-  if (n.ins[4] || n.a.int('past_present_share_buffer', 0)) throw new NodeError('a past state (input 4, past_present_share_buffer) is not supported; the decomposed form (MultiHeadAttention with past_key and past_value) is');
+  if (n.ins[pastAt] || n.a.int('past_present_share_buffer', 0)) throw new NodeError(`a past state (input ${pastAt}, past_present_share_buffer) is not supported; the decomposed form (MultiHeadAttention with past_key and past_value) is`);
   if (n.a.int('do_rotary', 0)) throw new NodeError('attribute "do_rotary" is 1; rotary embedding inside Attention is not supported (ONNX Runtime\'s CPU kernel refuses it too)');
   for (const o of n.outs.slice(1)) if (o && n.imp.usesOf(o) > 0) throw new NodeError(`its present output ${quote(o)} is used, which is not supported`);
-  const x = dimsOf(n, 0, 'input');
-  const w = n.constIn(1, 'weights');
-  if (x.length !== 3 || w.dims.length !== 2) throw new NodeError(`input has rank ${x.length} and weights ${w.dims.length}; Attention takes a [batch, sequence, hidden] input and [hidden, 3·hidden] weights`);
-  const sizes = n.a.ints('qkv_hidden_sizes', null) ?? [w.dims[1] / 3, w.dims[1] / 3, w.dims[1] / 3];
-  if (sizes.length !== 3 || sizes.some((s) => !Number.isInteger(s) || s % N !== 0) || sizes[0] !== sizes[1] || sizes[0] + sizes[1] + sizes[2] !== w.dims[1]) {
-    throw new NodeError(`the weights' ${w.dims[1]} columns do not split into Q, K and V of [${sizes.join(', ')}] (qkv_hidden_sizes: Q and K equal, each a multiple of num_heads = ${N})`);
+  const dx = dimsOf(n, 0, 'input');
+  if (dx.length !== 3 || wDims.length !== 2) throw new NodeError(`input has rank ${dx.length} and weights ${wDims.length}; ${n.op} takes a [batch, sequence, hidden] input and [hidden, 3·hidden] weights`);
+  const sizes = n.a.ints('qkv_hidden_sizes', null) ?? [wDims[1] / 3, wDims[1] / 3, wDims[1] / 3];
+  if (sizes.length !== 3 || sizes.some((s) => !Number.isInteger(s) || s % N !== 0) || sizes[0] !== sizes[1] || sizes[0] + sizes[1] + sizes[2] !== wDims[1]) {
+    throw new NodeError(`the weights' ${wDims[1]} columns do not split into Q, K and V of [${sizes.join(', ')}] (qkv_hidden_sizes: Q and K equal, each a multiple of num_heads = ${N})`);
   }
-  const e = new Expansion(n);
-  const qkv = n.ins[2] ? e.op('Add', [e.op('MatMul', [n.ins[0], n.ins[1]], 'qkv'), n.ins[2]], 'qkv-biased') : e.op('MatMul', [n.ins[0], n.ins[1]], 'qkv');
+  const product = e.op('MatMul', [x, w], 'qkv');
+  const qkv = bias ? e.op('Add', [product, bias], 'qkv-biased') : product;
   const [dq, dk] = sizes;
   const q = columns(e, qkv, 0, dq, 'Q');
   const k = columns(e, qkv, dq, dq + dk, 'K');
   const v = columns(e, qkv, dq + dk, dq + dk + sizes[2], 'V');
-  const total = dim(x, 1, 'input sequence');
-  e.finish([attend(n, e, q, k, v, scoreBias(n, e, maskBias(n, e, 3, total, 'mask_index'), 5), N, null)[0]]);
+  const total = dim(dx, 1, 'input sequence');
+  const mask = maskBias(n, e, maskAt, total, 'mask_index');
+  e.finish([attend(n, e, q, k, v, attentionBiasAt === null ? mask ?? '' : scoreBias(n, e, mask, attentionBiasAt), N, null)[0]]);
 }
 
 /**
@@ -241,6 +267,7 @@ function groupQueryAttention(n: NodeContext): void {
 /** ONNX Runtime's fused attention ops (domain com.microsoft) by op type. */
 export const CONTRIB_ATTENTION_OPS: OpTable = {
   Attention: { activation: attention },
+  QAttention: { activation: qAttention },
   MultiHeadAttention: { activation: multiHeadAttention },
   EmbedLayerNormalization: { activation: embedLayerNorm },
   RotaryEmbedding: { activation: rotaryEmbedding },
