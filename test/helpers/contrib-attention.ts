@@ -159,22 +159,35 @@ function tokenInput(S: number, V: number) {
 }
 
 /** A BERT-style block as ONNX Runtime's optimizer fuses it: EmbedLayerNormalization (mask = ids > 0) → Attention with its mask_index; optionally segments and embedding_sum. */
-function bertBlock(segments: boolean): QCase {
+function bertBlock(segments: boolean, quantized = false): QCase {
   const [S, V, P, Hd, N] = [5, 11, 7, 8, 2];
-  const [word, pos, seg] = [weights(V, Hd, 103), weights(P, Hd, 105), weights(2, Hd, 107)];
-  const gamma = Array.from({ length: Hd }, (_, i) => 1 + 0.1 * i);
-  const beta = Array.from({ length: Hd }, (_, i) => 0.05 * i);
+  // Quantized (QEmbedLayerNormalization): int8 tables and uint8 gamma and beta, each per tensor.
+  const tables: [string, number, number, number, number, boolean][] = [['word', V * Hd, 0.004, 3, 103, true], ['pos', P * Hd, 0.003, -2, 105, true], ['seg', 2 * Hd, 0.005, 0, 107, true], ['gamma', Hd, 0.01, 100, 113, false], ['beta', Hd, 0.002, 128, 115, false]];
+  const q = tables.map(([, n, , z, seed, signed]) => ints(n, seed, signed ? -120 : 150, signed ? 120 : 250).map((v) => (signed ? v : v - 150 + z)));
+  const deq = tables.map(([, , s, z], i) => q[i].map((v) => (v - z) * s));
+  const [word, pos, seg] = quantized ? deq : [weights(V, Hd, 103), weights(P, Hd, 105), weights(2, Hd, 107)];
+  const gamma = quantized ? deq[3] : Array.from({ length: Hd }, (_, i) => 1 + 0.1 * i);
+  const beta = quantized ? deq[4] : Array.from({ length: Hd }, (_, i) => 0.05 * i);
   const [w, b] = [weights(Hd, 3 * Hd, 109), weights(1, 3 * Hd, 111)];
+  const qInit: BuildTensor[] = tables.flatMap(([name, , s, z, , signed], i) => [
+    { name: `${name}_q`, dims: name === 'gamma' || name === 'beta' ? [Hd] : [q[i].length / Hd, Hd], data: signed ? Int8Array.from(q[i]) : Uint8Array.from(q[i]) },
+    f32(`${name}_s`, s),
+    { name: `${name}_z`, dims: [], data: signed ? Int8Array.of(z) : Uint8Array.of(z) },
+  ]);
+  const embed = quantized
+    ? ms('QEmbedLayerNormalization', ['x', 'seg_ids', 'word_q', 'pos_q', 'seg_q', 'gamma_q', 'beta_q', 'mask', ...['word', 'pos', 'seg', 'gamma', 'beta'].map((t) => `${t}_s`), ...['word', 'pos', 'seg', 'gamma', 'beta'].map((t) => `${t}_z`)], ['emb', 'mask_index'], { epsilon: 1e-5 })
+    : ms('EmbedLayerNormalization', ['x', segments ? 'seg_ids' : '', 'word', 'pos', segments ? 'seg' : '', 'gamma', 'beta', 'mask'], ['emb', 'mask_index', segments ? 'sum' : ''], { epsilon: 1e-5 });
+  const withSum = segments && !quantized;
   const nodes: BuildNode[] = [
     { op: 'Greater', inputs: ['x', 'zero'], outputs: ['nonpad'] },
     { op: 'Cast', inputs: ['nonpad'], outputs: ['mask'], attrs: { to: 6 } },
     ...(segments ? [{ op: 'Greater', inputs: ['x', 'five'], outputs: ['segb'] }, { op: 'Cast', inputs: ['segb'], outputs: ['seg_ids'], attrs: { to: 6 } }] : []),
-    ms('EmbedLayerNormalization', ['x', segments ? 'seg_ids' : '', 'word', 'pos', segments ? 'seg' : '', 'gamma', 'beta', 'mask'], ['emb', 'mask_index', segments ? 'sum' : ''], { epsilon: 1e-5 }),
-    ms('Attention', ['emb', 'w', 'b', 'mask_index'], [segments ? 'att' : 'y'], { num_heads: N }),
-    ...(segments ? [{ op: 'Mul', inputs: ['sum', 'tenth'], outputs: ['part'] }, { op: 'Add', inputs: ['att', 'part'], outputs: ['y'] }] : []),
+    embed,
+    ms('Attention', ['emb', 'w', 'b', 'mask_index'], [withSum ? 'att' : 'y'], { num_heads: N }),
+    ...(withSum ? [{ op: 'Mul', inputs: ['sum', 'tenth'], outputs: ['part'] }, { op: 'Add', inputs: ['att', 'part'], outputs: ['y'] }] : []),
   ];
   return {
-    model: model([S], nodes, [floats('word', [V, Hd], word), floats('pos', [P, Hd], pos), floats('seg', [2, Hd], seg), floats('gamma', [Hd], gamma), floats('beta', [Hd], beta), floats('w', [Hd, 3 * Hd], w), floats('b', [3 * Hd], b), f32('zero', 0), f32('five', 5), f32('tenth', 0.1)]),
+    model: model([S], nodes, [floats('word', [V, Hd], word), floats('pos', [P, Hd], pos), floats('seg', [2, Hd], seg), floats('gamma', [Hd], gamma), floats('beta', [Hd], beta), floats('w', [Hd, 3 * Hd], w), floats('b', [3 * Hd], b), f32('zero', 0), f32('five', 5), f32('tenth', 0.1), ...(quantized ? qInit : [])]),
     input: tokenInput(S, V),
     expect: (x) => {
       const ids = Array.from(x);
@@ -189,7 +202,7 @@ function bertBlock(segments: boolean): QCase {
       const qkv = linear(emb, S, Hd, w, 3 * Hd, b);
       const part = (start: number): number[] => Array.from({ length: S }, (_, r) => qkv.slice(r * 3 * Hd + start, r * 3 * Hd + start + Hd)).flat();
       const att = mha(part(0), part(Hd), part(2 * Hd), S, S, N, Hd / N, Hd / N, 1 / Math.sqrt(Hd / N), (_i, j) => (j >= length ? FILTER : 0));
-      return floatOut(segments ? att.map((a, i) => a + 0.1 * sum[i]) : att);
+      return floatOut(withSum ? att.map((a, i) => a + 0.1 * sum[i]) : att);
     },
   };
 }
@@ -295,6 +308,7 @@ export const CONTRIB_ATTENTION_CASES: [string, QCase][] = [
   ['QAttention after DynamicQuantizeLinear, int8 weights per column', quantizedAttention()],
   ['EmbedLayerNormalization → Attention with its mask_index', bertBlock(false)],
   ['EmbedLayerNormalization with segments and embedding_sum', bertBlock(true)],
+  ['QEmbedLayerNormalization: int8 tables, uint8 gamma and beta, segments', bertBlock(true, true)],
   ['GroupQueryAttention, 4 on 2 heads, right padding from seqlens_k, softcap', groupQuery({ packed: false, rotary: false, softcap: 2 })],
   ['GroupQueryAttention, packed Q/K/V, rotary (halves)', groupQuery({ packed: true, rotary: true })],
   ['GroupQueryAttention, rotary interleaved', groupQuery({ packed: false, rotary: true, interleaved: true })],

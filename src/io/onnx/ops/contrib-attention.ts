@@ -3,7 +3,7 @@
  * BERT- and GPT-style models: Attention (one packed Q/K/V projection) and QAttention (its quantized
  * form), MultiHeadAttention (projected Q, K and V), GroupQueryAttention (over a whole sequence),
  * EmbedLayerNormalization (word, position and segment embeddings summed and layer-normalized, with the
- * mask's lengths) and RotaryEmbedding. Each expands into default-domain nodes, the attention itself
+ * mask's lengths) and QEmbedLayerNormalization (its quantized form), and RotaryEmbedding. Each expands into default-domain nodes, the attention itself
  * into the opset-23 Attention node (attention.ts), as ONNX Runtime's CPU kernels compute them:
  * Attention's and MultiHeadAttention's padded keys get mask_filter_value (default −10000) added to
  * their scores (GroupQueryAttention's take no part), the scale multiplies Q·Kᵀ only, and causal
@@ -14,6 +14,7 @@ import { count } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable } from '../node.ts';
 import { AttrType, quote } from '../proto.ts';
+import { CONTRIB_DOMAIN } from './contrib.ts';
 import { Expansion, dim, dimsOf } from './expansion.ts';
 
 const intAttr = (name: string, i: number): onnx.IAttributeProto => ({ name, type: AttrType.INT, i });
@@ -194,6 +195,23 @@ function embedLayerNorm(n: NodeContext): void {
 }
 
 /**
+ * QEmbedLayerNormalization (com.microsoft): EmbedLayerNormalization with its tables, gamma and beta
+ * quantized per tensor (inputs 2–6 quantized, 8–12 their scales, 13–17 their zero points): each
+ * dequantized (a constant, so it folds), then the float op.
+ */
+function qEmbedLayerNorm(n: NodeContext): void {
+  const e = new Expansion(n);
+  const table = (i: number, what: string): string => (n.ins[i] ? e.op('DequantizeLinear', [n.ins[i], n.ins[i + 6] ?? '', n.ins[i + 11] ?? ''], `${what}-float`) : '');
+  for (const [i, what] of [[2, 'word_embedding'], [3, 'position_embedding'], [5, 'gamma'], [6, 'beta']] as const) {
+    if (!n.ins[i + 6]) throw new NodeError(`${what}_scale (input ${i + 6}) is missing`);
+  }
+  const inputs = [n.ins[0], n.ins[1] ?? '', table(2, 'word'), table(3, 'position'), table(4, 'segment'), table(5, 'gamma'), table(6, 'beta'), n.ins[7] ?? ''];
+  const eps: onnx.IAttributeProto = { name: 'epsilon', type: AttrType.FLOAT, f: n.a.float('epsilon', 1e-12) };
+  const outs = e.ops('EmbedLayerNormalization', inputs, 'embedded', ['', 'mask-index'], [eps], CONTRIB_DOMAIN);
+  e.finish(outs);
+}
+
+/**
  * RotaryEmbedding (com.microsoft): (input, position_ids, cos_cache, sin_cache), the opset-23 node's
  * rotation with its inputs in another order; position_ids [batch, S] from the data, a constant [1, S]
  * or [batch, S], or a constant [1] offset (positions offset … offset + S − 1).
@@ -270,6 +288,7 @@ export const CONTRIB_ATTENTION_OPS: OpTable = {
   QAttention: { activation: qAttention },
   MultiHeadAttention: { activation: multiHeadAttention },
   EmbedLayerNormalization: { activation: embedLayerNorm },
+  QEmbedLayerNormalization: { activation: qEmbedLayerNorm },
   RotaryEmbedding: { activation: rotaryEmbedding },
   GroupQueryAttention: { activation: groupQueryAttention },
 };

@@ -16,6 +16,9 @@ import type { NodeContext, OpTable } from '../node.ts';
 import { AttrType } from '../proto.ts';
 import { Expansion, dimsOf } from './expansion.ts';
 
+/** ONNX Runtime's contrib-op domain. */
+export const CONTRIB_DOMAIN = 'com.microsoft';
+
 const intAttr = (name: string, i: number): onnx.IAttributeProto => ({ name, type: AttrType.INT, i });
 const floatAttr = (name: string, f: number): onnx.IAttributeProto => ({ name, type: AttrType.FLOAT, f });
 

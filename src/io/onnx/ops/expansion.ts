@@ -34,10 +34,10 @@ export class Expansion {
     return this.ops(opType, inputs, what, [''], attrs)[0];
   }
 
-  /** Adds a node with one output per entry of `outputs` (suffixes of `what`) and returns them. */
-  ops(opType: string, inputs: string[], what: string, outputs: string[], attrs: onnx.IAttributeProto[] = []): string[] {
+  /** Adds a node (of `domain`, default the ONNX one) with one output per entry of `outputs` (suffixes of `what`) and returns them. */
+  ops(opType: string, inputs: string[], what: string, outputs: string[], attrs: onnx.IAttributeProto[] = [], domain = ''): string[] {
     const outs = outputs.map((o) => this.n.imp.fresh(`${this.n.out}/${what}${o ? `/${o}` : ''}`));
-    this.nodes.push({ opType, name: `${this.n.name}/${what}`, input: inputs, output: outs, attribute: attrs });
+    this.nodes.push({ opType, name: `${this.n.name}/${what}`, input: inputs, output: outs, attribute: attrs, ...(domain ? { domain } : {}) });
     return outs;
   }
 

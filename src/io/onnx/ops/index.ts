@@ -3,7 +3,7 @@ import type { OpImporter, OpTable } from '../node.ts';
 import { ATTENTION_OPS } from './attention.ts';
 import { CONSTANT_OPS } from './constants.ts';
 import { CONTRIB_ATTENTION_OPS } from './contrib-attention.ts';
-import { CONTRIB_OPS, ORT_DEFAULT_DOMAIN_OPS } from './contrib.ts';
+import { CONTRIB_DOMAIN, CONTRIB_OPS, ORT_DEFAULT_DOMAIN_OPS } from './contrib.ts';
 import { CONTROL_OPS } from './control.ts';
 import { CONV_OPS } from './conv.ts';
 import { EINSUM_OPS } from './einsum.ts';
@@ -40,8 +40,9 @@ function assemble(families: readonly OpTable[]): ReadonlyMap<string, OpImporter>
 /** Importer of every supported ONNX op type (default domain). */
 export const OP_IMPORTERS: ReadonlyMap<string, OpImporter> = assemble(FAMILIES);
 
-/** ONNX Runtime's contrib-op domain, and the importers of the ops it has that xbarsim supports. */
-export const CONTRIB_DOMAIN = 'com.microsoft';
+export { CONTRIB_DOMAIN };
+
+/** The importers of the ONNX Runtime contrib ops xbarsim supports. */
 export const CONTRIB_IMPORTERS: ReadonlyMap<string, OpImporter> = assemble([CONTRIB_OPS, CONTRIB_ATTENTION_OPS]);
 
 /** The table of a node's domain ('' and 'ai.onnx' are the default one), or null for a domain xbarsim has no ops of. */
