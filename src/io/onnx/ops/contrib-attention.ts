@@ -1,13 +1,13 @@
 /**
- * ONNX Runtime's fused transformer ops (domain com.microsoft) that its transformer optimizer writes for
- * BERT- and GPT-style models: Attention (one packed Q/K/V projection) and QAttention (its quantized
- * form), MultiHeadAttention (projected Q, K and V), GroupQueryAttention (over a whole sequence),
- * EmbedLayerNormalization (word, position and segment embeddings summed and layer-normalized, with the
- * mask's lengths) and QEmbedLayerNormalization (its quantized form), and RotaryEmbedding. Each expands into default-domain nodes, the attention itself
- * into the opset-23 Attention node (attention.ts), as ONNX Runtime's CPU kernels compute them:
- * Attention's and MultiHeadAttention's padded keys get mask_filter_value (default −10000) added to
- * their scores (GroupQueryAttention's take no part), the scale multiplies Q·Kᵀ only, and causal
- * masking is aligned after a past cache.
+ * ONNX Runtime's fused transformer ops (domain com.microsoft) that its transformer optimizer and
+ * dynamic quantization write for BERT- and GPT-style models: Attention (one packed Q/K/V projection)
+ * and QAttention (its quantized form), MultiHeadAttention (projected Q, K and V), GroupQueryAttention
+ * (over a whole sequence), EmbedLayerNormalization (word, position and segment embeddings summed and
+ * layer-normalized, with the mask's lengths) and QEmbedLayerNormalization, and RotaryEmbedding. Each
+ * expands into default-domain nodes, the attention itself into the opset-23 Attention node
+ * (attention.ts), as ONNX Runtime's CPU kernels compute them: Attention's and MultiHeadAttention's
+ * padded keys get mask_filter_value (default −10000) added to their scores (GroupQueryAttention's take
+ * no part), the scale multiplies Q·Kᵀ only, and causal masking is aligned after a past cache.
  */
 import type { onnx } from 'onnx-proto';
 import { count } from '../consts.ts';
