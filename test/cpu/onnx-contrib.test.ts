@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildOnnxModel } from '../../src/io/onnx/build.ts';
 import { importOnnx } from '../../src/io/onnx/import.ts';
-import { CONTRIB_CASES } from '../helpers/contrib-ops.ts';
+import { CONTRIB_CASES, lstmPair } from '../helpers/contrib-ops.ts';
+import { digitalForward } from '../helpers/digital-run.ts';
+import { maxAbsDiff, randomArray } from '../helpers/random.ts';
 import { usageMessage } from '../helpers/errors.ts';
 import { quantizedMismatches } from '../helpers/quantized-ops.ts';
 
@@ -12,6 +14,15 @@ const CPU = { kind: 'cpu' as const, reason: 'test' };
 describe('ONNX Runtime contrib ops', () => {
   it.each(CONTRIB_CASES)('%s', async (_what, c) => {
     expect(await quantizedMismatches(CPU, c, 9, 2e-6)).toEqual([]);
+  });
+
+  it('DynamicQuantizeLSTM equals the LSTM of its dequantized, transposed weights', async () => {
+    const pair = lstmPair();
+    const x = randomArray(3 * pair.dims[0] * pair.dims[1], 167, -1, 1);
+    const [q, f] = await Promise.all([pair.quantized, pair.float].map((m) => digitalForward(CPU, m, 'lstm.onnx', x, 3)));
+    expect(q.length).toBe(3 * 4 * 2 * 2);
+    expect(maxAbsDiff(q, f)).toBeLessThan(1e-6);
+    expect(importOnnx(pair.quantized, 'q.onnx').ops.some((o) => o.kind === 'linear')).toBe(true);
   });
 
   it('puts MatMulNBits and QGemm weights on crossbars', () => {

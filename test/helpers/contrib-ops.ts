@@ -349,3 +349,36 @@ export const CONTRIB_CASES: [string, QCase][] = [
     (x) => Array.from({ length: 15 }, (_, i) => Array.from({ length: 6 }, (_, k) => x[k * 3 + Math.floor(i / 5)] * GB[k * 5 + (i % 5)]).reduce((a, b) => a + b, 0)))],
   ['SimplifiedLayerNormalization (default domain)', floatCase([SKIP_T, H], [{ op: 'SimplifiedLayerNormalization', inputs: ['x', 'gamma'], outputs: ['y'], attrs: { epsilon: 1e-6 } }], [floats('gamma', [H], GAMMA)], (x) => rows(x, (r) => rmsNorm(r, 1e-6, GAMMA)))],
 ];
+
+/**
+ * DynamicQuantizeLSTM (bidirectional, per-column W scales, per-direction R scales) and the LSTM it
+ * stands for, with its weights dequantized and transposed here: x [batch, T, I] → seq-first → Y as
+ * [batch, T, dirs, hidden]. The two models' outputs must agree (the LSTM itself is tested elsewhere).
+ */
+export function lstmPair(): { quantized: Uint8Array; float: Uint8Array; dims: number[] } {
+  const [T, I, Hh, D] = [4, 3, 2, 2];
+  const G = 4 * Hh;
+  const wq = ints(D * I * G, 161, -127, 127);
+  const rq = ints(D * Hh * G, 163, 0, 255);
+  const ws = Array.from({ length: D * G }, (_, i) => 0.004 + 0.001 * (i % 5));
+  const rs = [0.003, 0.005];
+  const rz = [128, 120];
+  const bias = Array.from(randomArray(D * 2 * G, 165, -0.3, 0.3));
+  // LSTM's layout: W[d][g][i] = (Wq[d][i][g] − 0)·ws[d][g]; R[d][g][h] = (Rq[d][h][g] − rz[d])·rs[d].
+  const wf = Array.from({ length: D * G * I }, (_, j) => { const [d, g, i] = [Math.floor(j / (G * I)), Math.floor(j / I) % G, j % I]; return wq[(d * I + i) * G + g] * ws[d * G + g]; });
+  const rf = Array.from({ length: D * G * Hh }, (_, j) => { const [d, g, h] = [Math.floor(j / (G * Hh)), Math.floor(j / Hh) % G, j % Hh]; return (rq[(d * Hh + h) * G + g] - rz[d]) * rs[d]; });
+  const around = (lstm: BuildNode): BuildNode[] => [
+    { op: 'Transpose', inputs: ['x'], outputs: ['xt'], attrs: { perm: [1, 0, 2] } },
+    lstm,
+    { op: 'Transpose', inputs: ['Y'], outputs: ['y'], attrs: { perm: [2, 0, 1, 3] } },
+  ];
+  const attrs = { hidden_size: Hh, direction: 'bidirectional' };
+  return {
+    dims: [T, I],
+    quantized: model([T, I], around(ms('DynamicQuantizeLSTM', ['xt', 'w', 'r', 'b', '', '', '', '', 'ws', '', 'rs', 'rz'], ['Y'], attrs)), [
+      { name: 'w', dims: [D, I, G], data: Int8Array.from(wq) }, { name: 'r', dims: [D, Hh, G], data: Uint8Array.from(rq) }, floats('b', [D, 2 * G], bias),
+      floats('ws', [D, G], ws), floats('rs', [D], rs), { name: 'rz', dims: [D], data: Uint8Array.from(rz) },
+    ]),
+    float: model([T, I], around({ op: 'LSTM', inputs: ['xt', 'w', 'r', 'b'], outputs: ['Y'], attrs }), [floats('w', [D, G, I], wf), floats('r', [D, G, Hh], rf), floats('b', [D, 2 * G], bias)]),
+  };
+}

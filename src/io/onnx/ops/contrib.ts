@@ -2,17 +2,19 @@
  * ONNX Runtime's contrib ops (domain com.microsoft) that its quantizer, graph optimizer and transformer
  * optimizer write into models users bring: the QOperator format's QLinearAdd, QLinearMul,
  * QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax, QLinearConcat, QLinearReduceMean,
- * QLinearGlobalAveragePool, QLinearAveragePool and QGemm; MatMulIntegerToFloat and DynamicQuantizeMatMul; MatMulNBits
- * (block-quantized 2-, 4- or 8-bit weights); FusedConv, FusedGemm and FusedMatMul; FastGelu, Gelu,
- * BiasGelu, QuickGelu, BiasAdd, SkipLayerNormalization and SkipSimplifiedLayerNormalization; and
- * SimplifiedLayerNormalization (RMSNorm), which ONNX Runtime registers in the default domain. Each
- * expands into the default-domain nodes it stands for, as docs/ContribOperators.md defines it, so a
- * constant weight folds onto its crossbar as the values it stands for.
+ * QLinearGlobalAveragePool, QLinearAveragePool and QGemm; MatMulIntegerToFloat, DynamicQuantizeMatMul
+ * and DynamicQuantizeLSTM; MatMulNBits (block-quantized 2-, 4- or 8-bit weights); FusedConv, FusedGemm
+ * and FusedMatMul; FastGelu, Gelu, BiasGelu, QuickGelu, BiasAdd, SkipLayerNormalization and
+ * SkipSimplifiedLayerNormalization; and SimplifiedLayerNormalization (RMSNorm), which ONNX Runtime
+ * registers in the default domain. Each expands into the default-domain nodes it stands for, as
+ * docs/ContribOperators.md defines it, so a constant weight folds onto its crossbar as the values it
+ * stands for.
  */
 import type { onnx } from 'onnx-proto';
 import { count, floatsOf, plainIntsOf } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable } from '../node.ts';
+import type { Const } from '../consts.ts';
 import { AttrType } from '../proto.ts';
 import { Expansion, dimsOf } from './expansion.ts';
 
@@ -327,6 +329,39 @@ function fusedMatMul(n: NodeContext): void {
   e.finish([alpha === 1 ? y : e.op('Mul', [y, e.scalar(alpha, 'alpha')], 'scaled')]);
 }
 
+/**
+ * A DynamicQuantizeLSTM weight, [dirs, K, 4·hidden] quantized per direction or per direction and
+ * column, dequantized and laid out as LSTM's [dirs, 4·hidden, K].
+ */
+function lstmWeight(n: NodeContext, i: number, scaleAt: number, what: string): Const {
+  const q = n.constIn(i, what);
+  if (q.dims.length !== 3) throw new NodeError(`${what} has dims [${q.dims.join(', ')}]; it must be [num_directions, K, 4·hidden_size]`);
+  const [D, K, G] = q.dims;
+  const s = floatsOf(n.constIn(scaleAt, `${what}_scale`), `${what}_scale`);
+  const z = n.optConst(scaleAt + 1, `${what}_zero_point`);
+  const zp = z ? floatsOf(z, `${what}_zero_point`) : new Float32Array(s.length);
+  if ((s.length !== D && s.length !== D * G) || zp.length !== s.length) throw new NodeError(`${what}_scale and ${what}_zero_point have ${s.length} and ${zp.length} values; both must be num_directions (${D}) or num_directions·4·hidden_size (${D * G})`);
+  const at = (d: number, g: number): number => (s.length === D ? d : d * G + g);
+  const v = floatsOf(q, what);
+  const out = new Float32Array(D * G * K);
+  for (let d = 0; d < D; d++) for (let k = 0; k < K; k++) for (let g = 0; g < G; g++) out[(d * G + g) * K + k] = (v[(d * K + k) * G + g] - zp[at(d, g)]) * s[at(d, g)];
+  return { kind: 'float', dims: [D, G, K], data: out };
+}
+
+/**
+ * DynamicQuantizeLSTM: an LSTM whose W and R are int8 or uint8 ([dirs, K, 4·hidden], transposed from
+ * LSTM's layout) with scales and zero points per direction or per column (inputs 8–11). The weights
+ * dequantize to LSTM's, so they program crossbars; the dynamic 8-bit quantization of X and h that
+ * ONNX Runtime's kernel does inside its integer GEMMs is the crossbars' own input quantization here.
+ */
+function dynamicQuantizeLstm(n: NodeContext): void {
+  const e = new Expansion(n);
+  const w = e.const(lstmWeight(n, 1, 8, 'W'), 'W-float');
+  const r = e.const(lstmWeight(n, 2, 10, 'R'), 'R-float');
+  const attrs = ['activation_alpha', 'activation_beta', 'activations', 'clip', 'direction', 'hidden_size', 'input_forget'].flatMap((a) => n.a.raw(a) ?? []);
+  e.finish(e.ops('LSTM', [n.ins[0], w, r, ...n.ins.slice(3, 8).map((x) => x ?? '')], 'lstm', ['Y', 'Y_h', 'Y_c'], attrs));
+}
+
 /** ONNX Runtime contrib ops (domain com.microsoft) by op type. */
 export const CONTRIB_OPS: OpTable = {
   QLinearAdd: { activation: qlinearBinary('Add') },
@@ -341,6 +376,7 @@ export const CONTRIB_OPS: OpTable = {
   QGemm: { activation: qgemm },
   MatMulIntegerToFloat: { activation: matMulIntegerToFloat },
   DynamicQuantizeMatMul: { activation: dynamicQuantizeMatMul },
+  DynamicQuantizeLSTM: { activation: dynamicQuantizeLstm },
   MatMulNBits: { activation: matMulNBits },
   FastGelu: { activation: fastGelu },
   Gelu: { activation: exactGelu },
