@@ -275,23 +275,25 @@ function groupQuery(o: { packed: boolean; rotary: boolean; interleaved?: boolean
  * ONNX Runtime's dynamically quantized BERT attention: DynamicQuantizeLinear of x [S, Din] (per sample,
  * on dynamicInput's decided grid) → QAttention with int8 weights per column and a float bias.
  */
-function quantizedAttention(): QCase {
+function quantizedAttention(mixed = false): QCase {
   const [S, Din, D, N] = [4, 6, 8, 2];
   const H = D / N;
   const wq = ints(Din * 3 * D, 151, -127, 127);
-  const ws = Array.from({ length: 3 * D }, (_, c) => 0.002 + 0.0005 * (c % 7));
+  // Mixed: one scale, a zero point per column (ONNX Runtime tracks the two granularities apart).
+  const ws = Array.from({ length: 3 * D }, (_, c) => (mixed ? 0.003 : 0.002 + 0.0005 * (c % 7)));
+  const wz = Array.from({ length: 3 * D }, (_, c) => (mixed ? (c % 5) - 2 : 0));
   const b = weights(1, 3 * D, 153);
   return {
     model: model([S, Din], [
       { op: 'DynamicQuantizeLinear', inputs: ['x'], outputs: ['xq', 'xs', 'xz'] },
-      ms('QAttention', ['xq', 'w', 'b', 'xs', 'ws', '', 'xz'], ['y'], { num_heads: N }),
-    ], [{ name: 'w', dims: [Din, 3 * D], data: Int8Array.from(wq) }, floats('ws', [3 * D], ws), floats('b', [3 * D], b)]),
+      ms('QAttention', ['xq', 'w', 'b', 'xs', 'ws', '', 'xz', mixed ? 'wz' : ''], ['y'], { num_heads: N }),
+    ], [{ name: 'w', dims: [Din, 3 * D], data: Int8Array.from(wq) }, mixed ? f32('ws', 0.003) : floats('ws', [3 * D], ws), floats('b', [3 * D], b), { name: 'wz', dims: [3 * D], data: Int8Array.from(wz) }]),
     input: dynamicInput(S * Din),
     expect: (x) => {
       const d = dynamicDef(x);
       const xq = d.y.map((e) => ('value' in e ? e.value : Math.min(255, Math.max(0, roundHalfEven(e.real) + e.add))));
       const xf = xq.map((q) => (q - d.zero) * d.scale);
-      const wf = wq.map((q, i) => q * ws[i % (3 * D)]);
+      const wf = wq.map((q, i) => (q - wz[i % (3 * D)]) * ws[i % (3 * D)]);
       const qkv = linear(xf, S, Din, wf, 3 * D, b);
       const part = (start: number): number[] => Array.from({ length: S }, (_, r) => qkv.slice(r * 3 * D + start, r * 3 * D + start + D)).flat();
       return floatOut(mha(part(0), part(D), part(2 * D), S, S, N, H, H, 1 / Math.sqrt(H), () => 0));
@@ -306,6 +308,7 @@ export const CONTRIB_ATTENTION_CASES: [string, QCase][] = [
   ['MultiHeadAttention, bias, key padding mask, mask_filter_value', multiHead({ bnsh: false, causal: false })],
   ['MultiHeadAttention, causal, BNSH key and value without their bias', multiHead({ bnsh: true, causal: true })],
   ['QAttention after DynamicQuantizeLinear, int8 weights per column', quantizedAttention()],
+  ['QAttention, one weight scale and a zero point per column', quantizedAttention(true)],
   ['EmbedLayerNormalization → Attention with its mask_index', bertBlock(false)],
   ['EmbedLayerNormalization with segments and embedding_sum', bertBlock(true)],
   ['QEmbedLayerNormalization: int8 tables, uint8 gamma and beta, segments', bertBlock(true, true)],

@@ -299,7 +299,7 @@ function conv3x3(x: number[], [C, H, W]: [number, number, number], w: number[], 
 const CW = Array.from(randomArray(3 * 3 * 9, 141, -0.4, 0.4));
 const CB = [0.1, -0.2, 0.05];
 const fusedConvCase = (act: string, params: number[], f: (v: number) => number, residual: boolean): QCase =>
-  floatCase([3, 4, 4], [ms('FusedConv', ['x', 'w', 'b', ...(residual ? ['x'] : [])], ['y'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], activation: act, activation_params: { floats: params } })],
+  floatCase([3, 4, 4], [ms('FusedConv', ['x', 'w', 'b', ...(residual ? ['x'] : [])], ['y'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], ...(act ? { activation: act, activation_params: { floats: params } } : {}) })],
     [floats('w', [3, 3, 3, 3], CW), floats('b', [3], CB)], (x) => conv3x3(x, [3, 4, 4], CW, CB, 3).map((v, i) => f(v + (residual ? x[i] : 0))));
 
 const GB = Array.from(randomArray(5 * 6, 143, -0.5, 0.5)); // [N, K] = [5, 6], used transposed
@@ -341,6 +341,12 @@ export const CONTRIB_CASES: [string, QCase][] = [
   ['SkipSimplifiedLayerNormalization with bias and input_skip_bias_sum', skipNorm(true)],
   ['FusedConv, LeakyRelu 0.2', fusedConvCase('LeakyRelu', [0.2], (v) => (v >= 0 ? v : 0.2 * v), false)],
   ['FusedConv with the residual input Z, Clip [-0.5, 0.7]', fusedConvCase('Clip', [-0.5, 0.7], (v) => Math.min(0.7, Math.max(-0.5, v)), true)],
+  ['FusedConv, Silu', fusedConvCase('Silu', [], (v) => v / (1 + Math.exp(-v)), false)],
+  ['FusedConv without an activation (the identity)', fusedConvCase('', [], (v) => v, true)],
+  ['FusedGemm, Selu (activation_alpha 1.5, activation_gamma 1.2)', floatCase([6], [ms('FusedGemm', ['x', 'b', 'c'], ['y'], { transB: 1, alpha: 0.5, beta: 2, activation: 'Selu', activation_alpha: 1.5, activation_gamma: 1.2 })],
+    [floats('b', [5, 6], GB), floats('c', [5], GC)], (x) => gemmRef(x).map((v) => 1.2 * (v > 0 ? v : 1.5 * (Math.exp(v) - 1))))],
+  ['FusedGemm, ScaledTanh (0.8, 1.7)', floatCase([6], [ms('FusedGemm', ['x', 'b', 'c'], ['y'], { transB: 1, alpha: 0.5, beta: 2, activation: 'ScaledTanh', activation_alpha: 0.8, activation_beta: 1.7 })],
+    [floats('b', [5, 6], GB), floats('c', [5], GC)], (x) => gemmRef(x).map((v) => 0.8 * Math.tanh(1.7 * v)))],
   ['FusedGemm, transB, alpha 0.5, beta 2, HardSigmoid (0.3, 0.4)', floatCase([6], [ms('FusedGemm', ['x', 'b', 'c'], ['y'], { transB: 1, alpha: 0.5, beta: 2, activation: 'HardSigmoid', activation_alpha: 0.3, activation_beta: 0.4 })],
     [floats('b', [5, 6], GB), floats('c', [5], GC)], (x) => gemmRef(x).map((v) => Math.min(1, Math.max(0, 0.3 * v + 0.4))))],
   ['FusedMatMul, transB, alpha 0.7', floatCase([3, 6], [ms('FusedMatMul', ['x', 'b'], ['y'], { transB: 1, alpha: 0.7 })], [floats('b', [5, 6], GB)],

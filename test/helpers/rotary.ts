@@ -19,8 +19,10 @@ export interface RotaryCase {
   head: number;
   rot?: number;
   interleaved?: boolean;
-  /** 'data': position_ids [batch, s] from a graph input; 'const': a [1, s] initializer; 'none': 3-D caches [1, s, half]; 'offset': com.microsoft's [1] start position (2). */
-  positions: 'data' | 'const' | 'none' | 'offset';
+  /** 'data': position_ids [batch, s] from a graph input; 'const': a [1, s] initializer; 'none': 3-D caches [1, s, half]; 'offset': com.microsoft's [1] start position (2); 'data-offset': that offset computed from the data. */
+  positions: 'data' | 'const' | 'none' | 'offset' | 'data-offset';
+  /** com.microsoft only: leave num_heads out of a 3-D input (ONNX Runtime takes the head size from the cache). */
+  inferHeads?: boolean;
   /** ONNX Runtime's com.microsoft RotaryEmbedding (inputs X, position_ids, cos, sin) in an opset-17 model. */
   contrib?: boolean;
   /** Features the caches are made for, when not the rotated ones (a refusal test). */
@@ -32,7 +34,7 @@ const rotOf = (c: RotaryCase): number => c.rot ?? c.head;
 function tables(c: RotaryCase) {
   const half = (c.cacheRot ?? rotOf(c)) / 2;
   const rows = c.positions === 'none' ? c.s : MAX_POS;
-  return { w: randomArray(E * c.heads * c.head, 41), cos: randomArray(rows * half, 42), sin: randomArray(rows * half, 43), constPos: Array.from({ length: c.s }, (_, t) => (c.positions === 'offset' ? 2 + t : (3 * t + 1) % MAX_POS)) };
+  return { w: randomArray(E * c.heads * c.head, 41), cos: randomArray(rows * half, 42), sin: randomArray(rows * half, 43), constPos: Array.from({ length: c.s }, (_, t) => (c.positions === 'offset' || c.positions === 'data-offset' ? 2 + t : (3 * t + 1) % MAX_POS)) };
 }
 
 /** The model: x [batch, s, E] → MatMul → (4-D: Reshape, Transpose) → RotaryEmbedding → y. */
@@ -61,9 +63,19 @@ export function rotaryModel(c: RotaryCase): Uint8Array {
   } else if (c.positions === 'offset') {
     init.push(i64('pos', [1], [2]));
     pos = 'pos';
+  } else if (c.positions === 'data-offset') {
+    // 2 + 0·max(x) per sample: an offset the importer cannot fold.
+    init.push({ name: 'two', dims: [], data: Float32Array.of(2) }, { name: 'nil', dims: [], data: Float32Array.of(0) });
+    nodes.push(
+      { op: 'ReduceMax', inputs: ['x'], outputs: ['xmax'], attrs: { axes: [1, 2], keepdims: 0 } },
+      { op: 'Mul', inputs: ['xmax', 'nil'], outputs: ['xzero'] },
+      { op: 'Add', inputs: ['xzero', 'two'], outputs: ['posf'] },
+      { op: 'Cast', inputs: ['posf'], outputs: ['pos'], attrs: { to: 7 } },
+    );
+    pos = 'pos';
   }
   const attrs: Record<string, AttrValue> = {};
-  if (c.rank === 3) attrs.num_heads = c.heads;
+  if (c.rank === 3 && !c.inferHeads) attrs.num_heads = c.heads;
   if (c.rot !== undefined) attrs.rotary_embedding_dim = c.rot;
   if (c.interleaved) attrs.interleaved = 1;
   if (c.contrib) nodes.push({ op: 'RotaryEmbedding', domain: 'com.microsoft', inputs: [h, pos, 'cos', 'sin'], outputs: ['y'], attrs });
@@ -134,4 +146,5 @@ export const ROTARY_CASES: [string, RotaryCase][] = [
   ['partial rotation (2 of 6), interleaved, 3-D, positions from the data', { rank: 3, s: 5, heads: 2, head: 6, rot: 2, interleaved: true, positions: 'data' }],
   ["ONNX Runtime's com.microsoft RotaryEmbedding at opset 17, 3-D, positions from the data", { rank: 3, s: 4, heads: 2, head: 4, positions: 'data', contrib: true }],
   ["ONNX Runtime's com.microsoft RotaryEmbedding, 4-D, interleaved, a [1] start offset", { rank: 4, s: 3, heads: 2, head: 6, interleaved: true, positions: 'offset', contrib: true }],
+  ["ONNX Runtime's com.microsoft RotaryEmbedding, 3-D without num_heads, a start offset from the data", { rank: 3, s: 4, heads: 3, head: 4, positions: 'data-offset', contrib: true, inferHeads: true }],
 ];

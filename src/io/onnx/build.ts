@@ -45,7 +45,7 @@ const FLOAT_ATTRS: Readonly<Record<string, readonly string[]>> = {
   Dropout: ['ratio'],
   Elu: ['alpha'],
   EmbedLayerNormalization: ['epsilon'],
-  FusedGemm: ['alpha', 'beta', 'activation_alpha', 'activation_beta', 'leaky_relu_alpha'],
+  FusedGemm: ['alpha', 'beta', 'activation_alpha', 'activation_beta', 'activation_gamma'],
   FusedMatMul: ['alpha'],
   Gemm: ['alpha', 'beta'],
   GroupNormalization: ['epsilon'],

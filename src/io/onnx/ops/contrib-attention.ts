@@ -10,7 +10,8 @@
  * no part), the scale multiplies Q·Kᵀ only, and causal masking is aligned after a past cache.
  */
 import type { onnx } from 'onnx-proto';
-import { count } from '../consts.ts';
+import { count, floatsOf } from '../consts.ts';
+import type { Const } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable } from '../node.ts';
 import { AttrType, quote } from '../proto.ts';
@@ -95,8 +96,16 @@ function qAttention(n: NodeContext): void {
   const centred = zero ? e.op('Sub', [n.ins[0], zero], 'input-centred') : n.ins[0];
   const x = e.op('Mul', [centred, n.ins[3]], 'input-float');
   const w = n.constIn(1, 'weight');
-  const perColumn = count(n.constIn(4, 'weight_scale').dims) > 1;
-  const wf = e.op('DequantizeLinear', [n.ins[1], n.ins[4], n.ins[7] ?? ''], 'weight-float', perColumn ? [intAttr('axis', 1)] : []);
+  if (w.dims.length !== 2) throw new NodeError(`weight has dims [${w.dims.join(', ')}]; it must be [input_hidden, 3·hidden]`);
+  // Scale and zero point are each per tensor or per column, independently (ONNX Runtime's attention_quant.cc).
+  const cols = w.dims[1];
+  const perColumn = (c: Const | null, what: string): ((j: number) => number) => {
+    const v = c ? floatsOf(c, what) : Float32Array.of(0);
+    if (v.length !== 1 && v.length !== cols) throw new NodeError(`${what} has ${v.length} values; it must be one or ${cols} (one per column)`);
+    return (j) => v[v.length === 1 ? 0 : j];
+  };
+  const [scale, wZero] = [perColumn(n.constIn(4, 'weight_scale'), 'weight_scale'), perColumn(n.optConst(7, 'weight_zero_point'), 'weight_zero_point')];
+  const wf = e.const({ kind: 'float', dims: w.dims, data: Float32Array.from(floatsOf(w, 'weight'), (q, i) => (q - wZero(i % cols)) * scale(i % cols)) }, 'weight-float');
   selfAttention(n, e, x, wf, w.dims, n.ins[2], 8, 5, null);
 }
 
@@ -224,11 +233,22 @@ function rotaryEmbedding(n: NodeContext): void {
   const e = new Expansion(n);
   let positions = n.ins[1];
   const c = n.constAt(1);
-  if (c && count(c.dims) === 1 && c.dims.length <= 1) {
-    const offset = Number(c.data[0]);
-    positions = e.const({ kind: 'int', dims: [1, S], data: Array.from({ length: S }, (_, s) => offset + s) }, 'positions');
+  const range = (offset: number, dims: number[]): string => e.const({ kind: 'int', dims, data: Array.from({ length: S }, (_, s) => offset + s) }, 'positions');
+  if (c && count(c.dims) === 1 && c.dims.length <= 1) positions = range(Number(c.data[0]), [1, S]);
+  if (!c) {
+    // One start offset per sample from the data (a scalar or [1]): positions offset … offset + S − 1.
+    const v = n.valueAnyBatch(1, 'position_ids');
+    if (count(v.shape) === 1 && v.shape.length <= 1) positions = e.op('Add', [range(0, [1, S]), v.shape.length ? positions : e.unsqueeze(positions, [1], 'offset')], 'positions-from-offset');
   }
   const attrs = ['interleaved', 'num_heads', 'rotary_embedding_dim'].flatMap((a) => n.a.raw(a) ?? []);
+  if (dx.length === 3 && !n.a.int('num_heads', 0)) {
+    // ONNX Runtime takes the head size from the cache (2 entries per rotated pair) when neither is given.
+    if (n.a.int('rotary_embedding_dim', 0)) throw new NodeError('a 3-D input with rotary_embedding_dim but no num_heads leaves the head size unknown; give num_heads');
+    const head = 2 * dim(dimsOf(n, 2, 'cos_cache'), 1, 'cos_cache width');
+    const hidden = dim(dx, 2, 'input hidden');
+    if (hidden % head !== 0) throw new NodeError(`input hidden size ${hidden} is not a multiple of the head size ${head} the cos_cache implies`);
+    attrs.push(intAttr('num_heads', hidden / head));
+  }
   e.finish([e.op('RotaryEmbedding', [n.ins[0], n.ins[2], n.ins[3], positions], 'rotated', attrs)]);
 }
 

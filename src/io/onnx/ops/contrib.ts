@@ -275,25 +275,45 @@ function simplifiedNorm(n: NodeContext): void {
   e.finish([e.op('RMSNormalization', [n.ins[0], n.ins[1]], 'normed', [intAttr('axis', n.a.int('axis', -1)), floatAttr('epsilon', n.a.float('epsilon', 1e-5))])]);
 }
 
-/** The activation ONNX Runtime fused into FusedConv / FusedGemm, on `v`: its name and parameters (alpha, beta). */
-function fusedActivation(n: NodeContext, e: Expansion, v: string, params: readonly (number | undefined)[]): string {
+/**
+ * The activation ONNX Runtime fused into FusedConv / FusedGemm, on `v`, with its parameters in order
+ * (alpha, beta, gamma), among the activations that fusion takes (`allowed`); none is the identity.
+ */
+function fusedActivation(n: NodeContext, e: Expansion, v: string, params: readonly (number | undefined)[], allowed: readonly string[]): string {
   const act = n.a.str('activation', '');
+  if (!act) return v;
+  if (!allowed.includes(act)) throw new NodeError(`attribute "activation" is ${JSON.stringify(act)}; allowed: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
   const p = (i: number, def: number): number => params[i] ?? def;
+  const scalar = (x: number, what: string): string => e.scalar(x, what);
   switch (act) {
-    case 'Relu':
-    case 'Tanh':
-    case 'Sigmoid':
-      return e.op(act, [v], act.toLowerCase());
     case 'LeakyRelu':
       return e.op('LeakyRelu', [v], 'leaky-relu', [floatAttr('alpha', p(0, 0.01))]);
     case 'HardSigmoid':
       return e.op('HardSigmoid', [v], 'hard-sigmoid', [floatAttr('alpha', p(0, 0.2)), floatAttr('beta', p(1, 0.5))]);
     case 'Clip':
       return e.clip(v, p(0, -Infinity), p(1, Infinity), 'clip');
+    case 'Elu':
+    case 'ThresholdedRelu':
+      return e.op(act, [v], act.toLowerCase(), [floatAttr('alpha', p(0, 1))]);
+    case 'Selu':
+      // ONNX Selu's defaults (its spec's constants).
+      return e.op('Selu', [v], 'selu', [floatAttr('alpha', p(0, 1.67326319217681884765625)), floatAttr('gamma', p(2, 1.05070102214813232421875))]);
+    case 'Silu':
+      return e.op('Mul', [v, e.op('Sigmoid', [v], 'gate')], 'silu');
+    case 'ScaledTanh':
+      // α·tanh(β·x), ONNX's former experimental op (defaults 1).
+      return e.op('Mul', [e.op('Tanh', [e.op('Mul', [v, scalar(p(1, 1), 'beta')], 'scaled')], 'tanh'), scalar(p(0, 1), 'alpha')], 'scaled-tanh');
+    case 'ParametricSoftplus':
+      // α·ln(1 + e^{β·x}), ONNX's former experimental op (defaults 1).
+      return e.op('Mul', [e.op('Softplus', [e.op('Mul', [v, scalar(p(1, 1), 'beta')], 'scaled')], 'softplus'), scalar(p(0, 1), 'alpha')], 'parametric-softplus');
     default:
-      throw new NodeError(`attribute "activation" is ${JSON.stringify(act)}; allowed: "Relu", "Tanh", "Sigmoid", "LeakyRelu", "HardSigmoid", "Clip"`);
+      return e.op(act, [v], act.toLowerCase());
   }
 }
+
+/** Activations ONNX Runtime fuses into Conv (fused_activation.cc) and into Gemm (gemm_activation_fusion.cc). */
+const CONV_ACTIVATIONS = ['Relu', 'Tanh', 'Sigmoid', 'LeakyRelu', 'HardSigmoid', 'Clip', 'Silu'];
+const GEMM_ACTIVATIONS = ['Relu', 'Tanh', 'Sigmoid', 'LeakyRelu', 'HardSigmoid', 'Clip', 'Elu', 'Selu', 'Softplus', 'Softsign', 'ThresholdedRelu', 'ScaledTanh', 'ParametricSoftplus'];
 
 /** FusedConv: Conv (X, W, B) plus the optional sum input Z, then the fused activation (parameters in activation_params). */
 function fusedConv(n: NodeContext): void {
@@ -301,16 +321,16 @@ function fusedConv(n: NodeContext): void {
   const attrs = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'].flatMap((a) => n.a.raw(a) ?? []);
   const conv = e.op('Conv', n.ins.slice(0, 3).filter((x, i) => i < 2 || x), 'conv', attrs);
   const summed = n.ins[3] ? e.op('Add', [conv, n.ins[3]], 'sum') : conv;
-  e.finish([fusedActivation(n, e, summed, n.a.floats('activation_params', []))]);
+  e.finish([fusedActivation(n, e, summed, n.a.floats('activation_params', []), CONV_ACTIVATIONS)]);
 }
 
-/** FusedGemm: Gemm (alpha, beta, transA, transB), then the activation (activation_alpha, activation_beta; LeakyRelu's also as leaky_relu_alpha). */
+/** FusedGemm: Gemm (alpha, beta, transA, transB), then the activation, its attributes renamed activation_alpha, _beta, _gamma. */
 function fusedGemm(n: NodeContext): void {
   const e = new Expansion(n);
   const attrs = ['alpha', 'beta', 'transA', 'transB'].flatMap((a) => n.a.raw(a) ?? []);
   const gemm = e.op('Gemm', n.ins.filter((x, i) => i < 2 || x), 'gemm', attrs);
   const given = (name: string): number | undefined => (n.a.has(name) ? n.a.float(name, 0) : undefined);
-  e.finish([fusedActivation(n, e, gemm, [given('activation_alpha') ?? given('leaky_relu_alpha'), given('activation_beta')])]);
+  e.finish([fusedActivation(n, e, gemm, [given('activation_alpha'), given('activation_beta'), given('activation_gamma')], GEMM_ACTIVATIONS)]);
 }
 
 /** FusedMatMul: alpha · op(A) · op(B), op transposing the last two axes when transA / transB; batch transposes are refused. */
