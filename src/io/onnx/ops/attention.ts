@@ -43,9 +43,16 @@ function constantBias(c: Const, total: number): Const {
   return { kind: 'float', dims: [...dims.slice(0, -1), total], data };
 }
 
-/** A boolean `allowed` as an additive score bias: 0 where true, −Inf where false. */
-function additive(e: Expansion, allowed: string, what: string): string {
-  return e.op('Where', [allowed, e.scalar(0, `${what}/zero`), e.scalar(-Infinity, `${what}/minus-inf`)], what);
+/** A boolean `allowed` as an additive score bias: 0 where true, `masked` (−Inf unless given) where false. */
+export function additive(e: Expansion, allowed: string, what: string, masked = -Infinity): string {
+  return e.op('Where', [allowed, e.scalar(0, `${what}/zero`), e.scalar(masked, `${what}/masked`)], what);
+}
+
+/** The [batch, 1, 1, total] score bias of per-sample key counts `lengths`: keys from a sample's count on get `masked`. */
+export function lengthBias(e: Expansion, lengths: string, total: number, what: string, masked = -Infinity): string {
+  const keys = e.const({ kind: 'int', dims: [total], data: Array.from({ length: total }, (_, j) => j) }, `${what}/key-index`);
+  const valid = e.op('Less', [keys, e.unsqueeze(lengths, [1], `${what}/lengths`)], `${what}/valid-keys`);
+  return e.unsqueeze(additive(e, valid, what, masked), [1, 2], `${what}-4d`);
 }
 
 function attention(n: NodeContext): void {
@@ -121,12 +128,8 @@ function attention(n: NodeContext): void {
   }
   const nonpad = n.ins[6];
   if (nonpad) {
-    const keys = e.const({ kind: 'int', dims: [total], data: Array.from({ length: total }, (_, j) => j) }, 'key-index');
     // Keys past a sample's valid length take no part: j < nonpad_kv_seqlen[b].
-    const lengths = e.unsqueeze(nonpad, [1], 'lengths');
-    const valid = e.op('Less', [keys, lengths], 'valid-keys');
-    const bias = additive(e, valid, 'padding-bias');
-    scores = e.op('Add', [scores, e.unsqueeze(bias, [1, 2], 'padding-bias-4d')], 'unpadded');
+    scores = e.op('Add', [scores, lengthBias(e, nonpad, total, 'padding-bias')], 'unpadded');
   }
   if (n.a.int('is_causal', 0)) {
     if (nonpad && !pastKey) {

@@ -15,6 +15,7 @@ import type { Const } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable } from '../node.ts';
 import { AttrType, quote } from '../proto.ts';
+import { additive, lengthBias } from './attention.ts';
 import { CONTRIB_DOMAIN } from './contrib.ts';
 import { Expansion, dim, dimsOf } from './expansion.ts';
 
@@ -37,18 +38,12 @@ function maskBias(n: NodeContext, e: Expansion, i: number, total: number, what: 
   // The mask's layouts are told apart by their per-sample shapes, which need the batch axis.
   if (!n.imp.batched) throw new NodeError(`${what} from the data needs a batched import (a batch dimension on the inputs)`);
   const m = n.valueAnyBatch(i, what);
-  const filter = e.scalar(n.a.float('mask_filter_value', -10000), 'mask-filter');
-  const zero = e.scalar(0, 'mask-zero');
-  const bias = (keep: string): string => e.op('Where', [keep, zero, filter], 'mask-bias');
-  if (m.shape.length === 0) {
-    const keys = e.const({ kind: 'int', dims: [total], data: Array.from({ length: total }, (_, j) => j) }, 'key-index');
-    const lengths = e.unsqueeze(name, [1], 'lengths');
-    return e.unsqueeze(bias(e.op('Less', [keys, lengths], 'valid-keys')), [1, 2], 'mask-bias-4d');
-  }
+  const filter = n.a.float('mask_filter_value', -10000);
+  if (m.shape.length === 0) return lengthBias(e, name, total, 'mask-bias', filter);
   if (m.shape.length === 1 && m.shape[0] === 1) return null;
-  const keep = e.op('Greater', [name, zero], 'keep');
-  if (m.shape.length === 1 && m.shape[0] === total) return e.unsqueeze(bias(keep), [1, 2], 'mask-bias-4d');
-  if (m.shape.length === 2 && m.shape[1] === total) return e.unsqueeze(bias(keep), [1], 'mask-bias-4d');
+  const rows = (axes: number[]): string => e.unsqueeze(additive(e, e.op('Greater', [name, e.scalar(0, 'mask-zero')], 'keep'), 'mask-bias', filter), axes, 'mask-bias-4d');
+  if (m.shape.length === 1 && m.shape[0] === total) return rows([1, 2]);
+  if (m.shape.length === 2 && m.shape[1] === total) return rows([1]);
   throw new NodeError(`${what} ${quote(name)} has per-sample shape [${m.shape.join(', ')}]; supported: [] (lengths), [${total}] (a 0/1 row over the keys), [S, ${total}] or [1] (none). End-and-start (2·batch) and 4-D masks are not supported`);
 }
 
@@ -292,10 +287,7 @@ function groupQueryAttention(n: NodeContext): void {
     [q, k] = [rope(q, N, 'Q'), rope(k, kvN, 'K')];
   }
   // Right padding: keys from seqlens_k[b] + 1 on take no part.
-  const lengths = e.op('Add', [n.ins[5], e.ints([1], 'one')], 'lengths');
-  const keys = e.const({ kind: 'int', dims: [S], data: Array.from({ length: S }, (_, j) => j) }, 'key-index');
-  const valid = e.op('Less', [keys, e.unsqueeze(lengths, [1], 'lengths-2d')], 'valid-keys');
-  const bias = e.unsqueeze(e.op('Where', [valid, e.scalar(0, 'zero'), e.scalar(-Infinity, 'minus-inf')], 'padding-bias'), [1, 2], 'padding-bias-4d');
+  const bias = lengthBias(e, e.op('Add', [n.ins[5], e.ints([1], 'one')], 'lengths'), S, 'padding-bias');
   const attrs = [intAttr('q_num_heads', N), intAttr('kv_num_heads', kvN), intAttr('is_causal', 1)];
   for (const a of ['scale', 'softcap']) if (n.a.float(a, 0) !== 0) attrs.push({ name: a, type: AttrType.FLOAT, f: n.a.float(a, 0) });
   const [y, presentKey, presentValue] = e.ops('Attention', [q, k, v, bias], 'attention', ['', 'present-key', 'present-value'], attrs);
