@@ -12,8 +12,8 @@
 import type { Const } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable } from '../node.ts';
-import { AttrType, quote } from '../proto.ts';
-import { Expansion, dimsOf, dim } from './expansion.ts';
+import { quote } from '../proto.ts';
+import { Expansion, dimsOf, dim, intAttr } from './expansion.ts';
 
 /** [batch, S, H·d] → [batch, H, S, d]. */
 function heads(e: Expansion, x: string, h: number, what: string): string {
@@ -147,7 +147,7 @@ function attention(n: NodeContext): void {
       scores = e.op('Add', [scores, e.const({ kind: 'float', dims: [sq, total], data }, 'causal-bias')], 'causal');
     }
   }
-  const probs = e.op('Softmax', [scores], 'softmax', [{ name: 'axis', type: AttrType.INT, i: -1 }]);
+  const probs = e.op('Softmax', [scores], 'softmax', [intAttr('axis', -1)]);
   let y = e.op('MatMul', [probs, v], 'attended');
   if (rank === 3) y = e.op('Reshape', [e.transpose(y, [0, 2, 1, 3], 'by-token'), e.ints([0, 0, -1], 'merge-heads')], 'merged');
 

@@ -9,17 +9,15 @@
  * padded keys get mask_filter_value (default −10000) added to their scores (GroupQueryAttention's take
  * no part), the scale multiplies Q·Kᵀ only, and causal masking is aligned after a past cache.
  */
-import type { onnx } from 'onnx-proto';
 import { count, floatsOf } from '../consts.ts';
 import type { Const } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable } from '../node.ts';
-import { AttrType, quote } from '../proto.ts';
+import { quote } from '../proto.ts';
 import { additive, lengthBias } from './attention.ts';
 import { CONTRIB_DOMAIN } from './contrib.ts';
-import { Expansion, dim, dimsOf } from './expansion.ts';
+import { Expansion, copied, dim, dimsOf, floatAttr, intAttr } from './expansion.ts';
 
-const intAttr = (name: string, i: number): onnx.IAttributeProto => ({ name, type: AttrType.INT, i });
 
 /**
  * The additive score bias of ONNX Runtime's mask input `i` (Attention's mask_index, MultiHeadAttention's
@@ -58,7 +56,7 @@ function scoreBias(n: NodeContext, e: Expansion, mask: string | null, i: number)
 function attend(n: NodeContext, e: Expansion, q: string, k: string, v: string, bias: string, heads: number, past: [string, string] | null): string[] {
   const attrs = [intAttr('q_num_heads', heads), intAttr('kv_num_heads', heads), intAttr('is_causal', n.a.int('unidirectional', 0)), intAttr('qk_matmul_output_mode', 1)];
   const scale = n.a.float('scale', 0);
-  if (scale !== 0) attrs.push({ name: 'scale', type: AttrType.FLOAT, f: scale });
+  if (scale !== 0) attrs.push(floatAttr('scale', scale));
   return e.ops('Attention', [q, k, v, bias, ...(past ? past : [])], 'attention', ['', 'present-key', 'present-value', 'qk'], attrs);
 }
 
@@ -188,7 +186,7 @@ function embedLayerNorm(n: NodeContext): void {
   const positions = n.ins[8] ? e.op('Gather', [n.ins[3], n.ins[8]], 'positions') : e.slice(n.ins[3], 0, 0, S, 'positions');
   let sum = e.op('Add', [words, positions], 'word-position');
   if (n.ins[1]) sum = e.op('Add', [sum, e.op('Gather', [n.ins[4], n.ins[1]], 'segments')], 'embedding-sum');
-  const eps: onnx.IAttributeProto = { name: 'epsilon', type: AttrType.FLOAT, f: n.a.float('epsilon', 1e-12) };
+  const eps = floatAttr('epsilon', n.a.float('epsilon', 1e-12));
   const out = e.op('LayerNormalization', [sum, n.ins[5], n.ins[6]], 'normed', [intAttr('axis', -1), eps]);
   let lengths: string | null = null;
   if (n.ins[7]) {
@@ -210,7 +208,7 @@ function qEmbedLayerNorm(n: NodeContext): void {
     if (!n.ins[i + 6]) throw new NodeError(`${what}_scale (input ${i + 6}) is missing`);
   }
   const inputs = [n.ins[0], n.ins[1] ?? '', table(2, 'word'), table(3, 'position'), table(4, 'segment'), table(5, 'gamma'), table(6, 'beta'), n.ins[7] ?? ''];
-  const eps: onnx.IAttributeProto = { name: 'epsilon', type: AttrType.FLOAT, f: n.a.float('epsilon', 1e-12) };
+  const eps = floatAttr('epsilon', n.a.float('epsilon', 1e-12));
   const outs = e.ops('EmbedLayerNormalization', inputs, 'embedded', ['', 'mask-index'], [eps], CONTRIB_DOMAIN);
   e.finish(outs);
 }
@@ -235,7 +233,7 @@ function rotaryEmbedding(n: NodeContext): void {
     const v = n.valueAnyBatch(1, 'position_ids');
     if (count(v.shape) === 1 && v.shape.length <= 1) positions = e.op('Add', [range(0, [1, S]), v.shape.length ? positions : e.unsqueeze(positions, [1], 'offset')], 'positions-from-offset');
   }
-  const attrs = ['interleaved', 'num_heads', 'rotary_embedding_dim'].flatMap((a) => n.a.raw(a) ?? []);
+  const attrs = copied(n, ['interleaved', 'num_heads', 'rotary_embedding_dim']);
   if (dx.length === 3 && !n.a.int('num_heads', 0)) {
     // ONNX Runtime takes the head size from the cache (2 entries per rotated pair) when neither is given.
     if (n.a.int('rotary_embedding_dim', 0)) throw new NodeError('a 3-D input with rotary_embedding_dim but no num_heads leaves the head size unknown; give num_heads');
@@ -289,7 +287,7 @@ function groupQueryAttention(n: NodeContext): void {
   // Right padding: keys from seqlens_k[b] + 1 on take no part.
   const bias = lengthBias(e, e.op('Add', [n.ins[5], e.ints([1], 'one')], 'lengths'), S, 'padding-bias');
   const attrs = [intAttr('q_num_heads', N), intAttr('kv_num_heads', kvN), intAttr('is_causal', 1)];
-  for (const a of ['scale', 'softcap']) if (n.a.float(a, 0) !== 0) attrs.push({ name: a, type: AttrType.FLOAT, f: n.a.float(a, 0) });
+  for (const a of ['scale', 'softcap']) if (n.a.float(a, 0) !== 0) attrs.push(floatAttr(a, n.a.float(a, 0)));
   const [y, presentKey, presentValue] = e.ops('Attention', [q, k, v, bias], 'attention', ['', 'present-key', 'present-value'], attrs);
   e.finish([y, presentKey, presentValue]);
 }

@@ -16,13 +16,11 @@ import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable } from '../node.ts';
 import type { Const } from '../consts.ts';
 import { AttrType } from '../proto.ts';
-import { Expansion, dimsOf } from './expansion.ts';
+import { CONV_ATTRIBUTES, Expansion, copied, dimsOf, floatAttr, intAttr } from './expansion.ts';
 
 /** ONNX Runtime's contrib-op domain. */
 export const CONTRIB_DOMAIN = 'com.microsoft';
 
-const intAttr = (name: string, i: number): onnx.IAttributeProto => ({ name, type: AttrType.INT, i });
-const floatAttr = (name: string, f: number): onnx.IAttributeProto => ({ name, type: AttrType.FLOAT, f });
 
 /** Input `i` (a quantized tensor) dequantized with the scale and zero point at `i + 1` and `i + 2`. */
 function dequantized(n: NodeContext, e: Expansion, i: number, what: string, attrs: onnx.IAttributeProto[] = []): string {
@@ -103,7 +101,7 @@ function qlinearGlobalAveragePool(n: NodeContext): void {
 
 function qlinearAveragePool(n: NodeContext): void {
   const e = new Expansion(n);
-  const attrs = ['auto_pad', 'ceil_mode', 'count_include_pad', 'kernel_shape', 'pads', 'strides'].flatMap((a) => n.a.raw(a) ?? []);
+  const attrs = copied(n, ['auto_pad', 'ceil_mode', 'count_include_pad', 'kernel_shape', 'pads', 'strides']);
   finishQuantized(n, e, channelsFirst(n, e, dequantized(n, e, 0, 'X'), (v) => e.op('AveragePool', [v], 'pool', attrs)), 3, [2]);
 }
 
@@ -318,7 +316,7 @@ const GEMM_ACTIVATIONS = ['Relu', 'Tanh', 'Sigmoid', 'LeakyRelu', 'HardSigmoid',
 /** FusedConv: Conv (X, W, B) plus the optional sum input Z, then the fused activation (parameters in activation_params). */
 function fusedConv(n: NodeContext): void {
   const e = new Expansion(n);
-  const attrs = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'].flatMap((a) => n.a.raw(a) ?? []);
+  const attrs = copied(n, CONV_ATTRIBUTES);
   const conv = e.op('Conv', n.ins.slice(0, 3).filter((x, i) => i < 2 || x), 'conv', attrs);
   const summed = n.ins[3] ? e.op('Add', [conv, n.ins[3]], 'sum') : conv;
   e.finish([fusedActivation(n, e, summed, n.a.floats('activation_params', []), CONV_ACTIVATIONS)]);
@@ -327,7 +325,7 @@ function fusedConv(n: NodeContext): void {
 /** FusedGemm: Gemm (alpha, beta, transA, transB), then the activation, its attributes renamed activation_alpha, _beta, _gamma. */
 function fusedGemm(n: NodeContext): void {
   const e = new Expansion(n);
-  const attrs = ['alpha', 'beta', 'transA', 'transB'].flatMap((a) => n.a.raw(a) ?? []);
+  const attrs = copied(n, ['alpha', 'beta', 'transA', 'transB']);
   const gemm = e.op('Gemm', n.ins.filter((x, i) => i < 2 || x), 'gemm', attrs);
   const given = (name: string): number | undefined => (n.a.has(name) ? n.a.float(name, 0) : undefined);
   e.finish([fusedActivation(n, e, gemm, [given('activation_alpha'), given('activation_beta'), given('activation_gamma')], GEMM_ACTIVATIONS)]);
@@ -378,7 +376,7 @@ function dynamicQuantizeLstm(n: NodeContext): void {
   const e = new Expansion(n);
   const w = e.const(lstmWeight(n, 1, 8, 'W'), 'W-float');
   const r = e.const(lstmWeight(n, 2, 10, 'R'), 'R-float');
-  const attrs = ['activation_alpha', 'activation_beta', 'activations', 'clip', 'direction', 'hidden_size', 'input_forget'].flatMap((a) => n.a.raw(a) ?? []);
+  const attrs = copied(n, ['activation_alpha', 'activation_beta', 'activations', 'clip', 'direction', 'hidden_size', 'input_forget']);
   e.finish(e.ops('LSTM', [n.ins[0], w, r, ...n.ins.slice(3, 8).map((x) => x ?? '')], 'lstm', ['Y', 'Y_h', 'Y_c'], attrs));
 }
 

@@ -24,6 +24,18 @@ export function dim(d: (number | null)[], axis: number, what: string): number {
   return v;
 }
 
+/** An INT attribute, and a FLOAT one, for a node of an expansion. */
+export const intAttr = (name: string, i: number): onnx.IAttributeProto => ({ name, type: AttrType.INT, i });
+export const floatAttr = (name: string, f: number): onnx.IAttributeProto => ({ name, type: AttrType.FLOAT, f });
+
+/** The attributes a Conv takes, which ops that wrap one (QLinearConv, ConvInteger, FusedConv) pass on. */
+export const CONV_ATTRIBUTES: readonly string[] = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
+
+/** The node's own attributes of these names, where given, to pass on to a node of its expansion. */
+export function copied(n: NodeContext, names: readonly string[]): onnx.IAttributeProto[] {
+  return names.flatMap((a) => n.a.raw(a) ?? []);
+}
+
 /** The node list being built, with fresh names for its values and constants. */
 export class Expansion {
   readonly nodes: onnx.INodeProto[] = [];
@@ -71,7 +83,7 @@ export class Expansion {
 
   /** A reduction over `axes`, the axes an input from the opset that made them one (13 for ReduceSum, 18 for the others). */
   reduce(op: string, x: string, axes: number[], keepDims: boolean, what: string): string {
-    const keep: onnx.IAttributeProto = { name: 'keepdims', type: AttrType.INT, i: keepDims ? 1 : 0 };
+    const keep = intAttr('keepdims', keepDims ? 1 : 0);
     return this.n.opset >= (op === 'ReduceSum' ? 13 : 18)
       ? this.op(op, [x, this.ints(axes, `${what}/axes`)], what, [keep])
       : this.op(op, [x], what, [{ name: 'axes', type: AttrType.INTS, ints: axes }, keep]);
@@ -81,11 +93,11 @@ export class Expansion {
   clip(x: string, lo: number, hi: number, what: string): string {
     return this.n.opset >= 11
       ? this.op('Clip', [x, this.scalar(lo, `${what}/min`), this.scalar(hi, `${what}/max`)], what)
-      : this.op('Clip', [x], what, [{ name: 'min', type: AttrType.FLOAT, f: lo }, { name: 'max', type: AttrType.FLOAT, f: hi }]);
+      : this.op('Clip', [x], what, [floatAttr('min', lo), floatAttr('max', hi)]);
   }
 
   concat(parts: string[], axis: number, what: string): string {
-    return this.op('Concat', parts, what, [{ name: 'axis', type: AttrType.INT, i: axis }]);
+    return this.op('Concat', parts, what, [intAttr('axis', axis)]);
   }
 
   /** Imports the nodes in place of the node, its outputs the values `results` names (null: an output left undefined, which nothing may read). */

@@ -7,8 +7,7 @@ import type { PoolOp, ResizeOp } from '../../../ir/graph.ts';
 import { floatsOf, intsOf, isBatchDim } from '../consts.ts';
 import { NodeError, oneOf } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
-import { AttrType } from '../proto.ts';
-import { Expansion, dim, dimsOf } from './expansion.ts';
+import { Expansion, copied, dim, dimsOf, intAttr } from './expansion.ts';
 import { spatial, spatialInput, spatialOut, spatialPair, volumeAxes } from './window.ts';
 
 function pool(mode: 'max' | 'avg', global: boolean): (n: NodeContext) => void {
@@ -202,8 +201,7 @@ function lpPool(global: boolean): (n: NodeContext) => void {
       const kernel = n.a.ints('kernel_shape', null);
       if (!kernel) throw new NodeError('needs a kernel_shape');
       taps = kernel.reduce((a, k) => a * k, 1);
-      const attrs = ['kernel_shape', 'strides', 'pads', 'auto_pad', 'dilations'].flatMap((a) => n.a.raw(a) ?? []);
-      mean = e.op('AveragePool', [pth], 'mean', [...attrs, { name: 'count_include_pad', type: AttrType.INT, i: 1 }]);
+      mean = e.op('AveragePool', [pth], 'mean', [...copied(n, ['kernel_shape', 'strides', 'pads', 'auto_pad', 'dilations']), intAttr('count_include_pad', 1)]);
     }
     const sum = e.op('Mul', [mean, e.scalar(taps, 'taps')], 'sum');
     e.finish([p === 1 ? sum : p === 2 ? e.op('Sqrt', [sum], 'root') : e.op('Pow', [sum, e.scalar(1 / p, 'inverse-p')], 'root')]);

@@ -11,13 +11,9 @@ import { count, floatsOf } from '../consts.ts';
 import type { Const } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable } from '../node.ts';
-import { AttrType } from '../proto.ts';
-import { Expansion, dimsOf } from './expansion.ts';
+import { CONV_ATTRIBUTES, Expansion, copied, dimsOf, intAttr } from './expansion.ts';
 
-/** The attributes Conv shares with QLinearConv and ConvInteger. */
-const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
-
-const axisAttr = (axis: number): onnx.IAttributeProto[] => [{ name: 'axis', type: AttrType.INT, i: axis }];
+const axisAttr = (axis: number): onnx.IAttributeProto[] => [intAttr('axis', axis)];
 
 /** ONNX rank of input `i`, constant or activation. */
 function rankAt(n: NodeContext, i: number, what: string): number {
@@ -62,10 +58,6 @@ function centredWeight(n: NodeContext, e: Expansion, i: number, zeroAt: number, 
   return minusZero(e, w, z, n.ins[zeroAt], axis, what);
 }
 
-function convAttrs(n: NodeContext): onnx.IAttributeProto[] {
-  return CONV_ATTRS.flatMap((a) => n.a.raw(a) ?? []);
-}
-
 /** Requires the constants at these inputs, where present, to be scalars (one value, per tensor). */
 function scalarsAt(n: NodeContext, inputs: [number, string][]): void {
   for (const [i, what] of inputs) {
@@ -102,7 +94,7 @@ function qlinearConv(n: NodeContext): void {
     // The bias is quantized at scale x_scale·w_scale[c] with zero point 0 (the operator's definition).
     inputs.push(e.const({ kind: 'float', dims: [b.length], data: Float32Array.from(b, (v, c) => v * xScale * wScale[wScale.length === 1 ? 0 : c]) }, 'bias'));
   }
-  const conv = e.op('Conv', inputs, 'conv', convAttrs(n));
+  const conv = e.op('Conv', inputs, 'conv', copied(n, CONV_ATTRIBUTES));
   e.finish([e.op('QuantizeLinear', [conv, ys, yz], 'y')]);
 }
 
@@ -121,7 +113,7 @@ function convInteger(n: NodeContext): void {
   if (n.ins[2] && z && count(z.dims) !== 1) throw new NodeError(`x_zero_point has ${count(z.dims)} values; ConvInteger takes one (per tensor)`);
   const x = centred(n, e, 0, 2, 0, 'x');
   const w = centredWeight(n, e, 1, 3, 0, 'w');
-  e.finish([e.op('Conv', [x, w], 'conv', convAttrs(n))]);
+  e.finish([e.op('Conv', [x, w], 'conv', copied(n, CONV_ATTRIBUTES))]);
 }
 
 /**
@@ -145,7 +137,7 @@ function dynamicQuantize(n: NodeContext): void {
   const hi = e.op('Max', [reduce('ReduceMax', 'max'), zero], 'max-adjusted');
   const range = e.op('Sub', [hi, lo], 'range');
   const scale = e.op('Div', [range, qmax], 'scale');
-  const safe = e.op('Add', [scale, e.op('Cast', [e.op('Equal', [range, zero], 'empty')], 'empty-as-one', [{ name: 'to', type: AttrType.INT, i: 1 }])], 'safe-scale');
+  const safe = e.op('Add', [scale, e.op('Cast', [e.op('Equal', [range, zero], 'empty')], 'empty-as-one', [intAttr('to', 1)])], 'safe-scale');
   const zp = e.op('Round', [e.clip(e.op('Sub', [zero, e.op('Div', [lo, safe], 'min-scaled')], 'zero-point-fp'), 0, 255, 'zero-point-clipped')], 'zero-point');
   const y = e.clip(e.op('Add', [e.op('Round', [e.op('Div', [x, safe], 'scaled')], 'rounded'), zp], 'shifted'), 0, 255, 'y');
   e.finish([y, scale, zp]);
