@@ -15,7 +15,7 @@ import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable } from '../node.ts';
 import { quote } from '../proto.ts';
 import { additive, lengthBias } from './attention.ts';
-import { CONTRIB_DOMAIN } from './contrib.ts';
+import { CONTRIB_DOMAIN, dequantizedActivation } from './contrib.ts';
 import { Expansion, copied, dim, dimsOf, floatAttr, intAttr } from './expansion.ts';
 
 
@@ -85,9 +85,7 @@ function attention(n: NodeContext): void {
  */
 function qAttention(n: NodeContext): void {
   const e = new Expansion(n);
-  const zero = n.ins[6] ?? '';
-  const centred = zero ? e.op('Sub', [n.ins[0], zero], 'input-centred') : n.ins[0];
-  const x = e.op('Mul', [centred, n.ins[3]], 'input-float');
+  const x = dequantizedActivation(e, n.ins[0], n.ins[3], n.ins[6] ?? '', 'input');
   const w = n.constIn(1, 'weight');
   if (w.dims.length !== 2) throw new NodeError(`weight has dims [${w.dims.join(', ')}]; it must be [input_hidden, 3·hidden]`);
   // Scale and zero point are each per tensor or per column, independently (ONNX Runtime's attention_quant.cc).

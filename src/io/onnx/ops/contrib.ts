@@ -138,12 +138,16 @@ function qgemm(n: NodeContext): void {
 }
 
 /** (A − a_zp)·a_scale times constant B (inputs bAt, bAt + 1 scale, bAt + 2 zero point; per tensor or per column) plus the bias at `biasAt`, as the node's output. */
+/** A quantized activation as float, (a − zero)·scale, its scale and zero point (which may be computed, as DynamicQuantizeLinear's) named; no zero point: 0. */
+export function dequantizedActivation(e: Expansion, a: string, scale: string, zero: string, what: string): string {
+  return e.op('Mul', [zero ? e.op('Sub', [a, zero], `${what}-centred`) : a, scale], `${what}-float`);
+}
+
 function finishFloatProduct(n: NodeContext, e: Expansion, a: string, scale: string, zero: string, bAt: number, scaleAt: number, zeroAt: number, biasAt: number): void {
   const rank = dimsOf(n, bAt, 'B').length;
   const perColumn = count(n.constIn(scaleAt, 'b_scale').dims) > 1;
   const wf = e.op('DequantizeLinear', [n.ins[bAt], n.ins[scaleAt], n.ins[zeroAt] ?? ''], 'B-float', perColumn ? [intAttr('axis', rank - 1)] : []);
-  const centred = zero ? e.op('Sub', [a, zero], 'A-centred') : a;
-  e.finish([plusBias(n, e, e.op('MatMul', [e.op('Mul', [centred, scale], 'A-float'), wf], 'product'), biasAt)]);
+  e.finish([plusBias(n, e, e.op('MatMul', [dequantizedActivation(e, a, scale, zero, 'A'), wf], 'product'), biasAt)]);
 }
 
 /** MatMulIntegerToFloat: (A, B, a_scale, b_scale, a_zp, b_zp, bias) → (A − a_zp)·a_scale × (B − b_zp)·b_scale + bias; a_scale and a_zp may be computed. */
