@@ -62,6 +62,13 @@ function components(n: NodeContext, c: number, what: string): 1 | 2 {
   return c;
 }
 
+/** Bins of an N-point transform: N, or N/2 + 1 one-sided (attribute onesided, default `def`), which a complex `what` refuses. */
+function binsOf(n: NodeContext, N: number, c: 1 | 2, def: number, what: string): number {
+  const onesided = n.a.int('onesided', def) !== 0;
+  if (onesided && c === 2) throw new NodeError(`onesided is 1 with a complex ${what}; a one-sided spectrum needs a real one (set onesided 0)`);
+  return onesided ? Math.floor(N / 2) + 1 : N;
+}
+
 /** An optional constant scalar integer input. */
 function optInt(n: NodeContext, i: number, what: string): number | null {
   const c = n.optConst(i, what);
@@ -83,11 +90,9 @@ function dft(n: NodeContext): void {
   const s = x.shape;
   const c = components(n, s[s.length - 1], 'input');
   const inverse = n.a.int('inverse', 0) !== 0;
-  const onesided = n.a.int('onesided', 0) !== 0;
-  if (onesided && c === 2) throw new NodeError('onesided is 1 with a complex input; a one-sided spectrum needs a real one (set onesided 0)');
   const L = s[a];
   const N = optInt(n, 1, 'dft_length') ?? L;
-  const K = onesided ? Math.floor(N / 2) + 1 : N;
+  const K = binsOf(n, N, c, 0, 'input');
   // Move the signal axis next to the pair, so each row is one signal.
   const others = s.map((_, i) => i).filter((i) => i !== a && i !== s.length - 1);
   const perm = [...others, a, s.length - 1];
@@ -116,10 +121,8 @@ function stft(n: NodeContext): void {
   const L = optInt(n, 3, 'frame_length') ?? window?.length ?? len;
   if (window && window.length !== L) throw new NodeError(`window has ${window.length} values and frame_length is ${L}; they must be equal`);
   if (L > len) throw new NodeError(`frame_length ${L} is longer than the signal (${len})`);
-  const onesided = n.a.int('onesided', 1) !== 0;
-  if (onesided && c === 2) throw new NodeError('onesided is 1 with a complex signal; a one-sided spectrum needs a real one (set onesided 0)');
   const F = Math.floor((len - L) / step) + 1;
-  const K = onesided ? Math.floor(L / 2) + 1 : L;
+  const K = binsOf(n, L, c, 1, 'signal');
   const signal = x.shape.length === 1 ? reshapeTo(n, x, [len, 1]) : x;
   const frames = fresh(n, 'frames');
   const indices = Int32Array.from({ length: F * L }, (_, i) => Math.floor(i / L) * step + (i % L));
