@@ -4,16 +4,14 @@
  * attention, mask_filter_value added to padded keys, the causal future at −∞): shared by the CPU and
  * WebGPU tests. Masks and token ids come from the input itself, so each model has one input.
  */
-import { buildOnnxModel, type BuildNode, type BuildTensor } from '../../src/io/onnx/build.ts';
+import type { BuildNode, BuildTensor } from '../../src/io/onnx/build.ts';
+import { contribNode, f32, floats, i64, xyModel } from './onnx-nodes.ts';
 import { roundHalfEven } from '../../src/crossbar/rounding.ts';
 import { dynamicDef, dynamicInput, ints, type QCase } from './quantized-ops.ts';
 import { randomArray, rng } from './random.ts';
 
-const MS = 'com.microsoft';
-const ms = (op: string, inputs: string[], outputs: string[], attrs?: BuildNode['attrs']): BuildNode => ({ op, domain: MS, inputs, outputs, ...(attrs ? { attrs } : {}) });
-const floats = (name: string, dims: number[], v: ArrayLike<number>): BuildTensor => ({ name, dims, data: Float32Array.from(v) });
-const i64 = (name: string, v: number[]): BuildTensor => ({ name, dims: [v.length], data: BigInt64Array.from(v.map(BigInt)) });
-const f32 = (name: string, v: number): BuildTensor => ({ name, dims: [], data: Float32Array.of(v) });
+const ms = contribNode;
+const model = xyModel;
 const weights = (rows: number, cols: number, seed: number): number[] => Array.from(randomArray(rows * cols, seed, -0.5, 0.5));
 
 /** rows [R, K] · w [K, C] + b, row-major. */
@@ -49,10 +47,6 @@ function mha(q: number[], k: number[], v: number[], S: number, T: number, N: num
 
 const causal = (on: boolean) => (i: number, j: number): number => (on && j > i ? -Infinity : 0);
 const FILTER = -10000;
-
-function model(dims: number[], nodes: BuildNode[], initializers: BuildTensor[], opset = 13): Uint8Array {
-  return buildOnnxModel({ opset, inputs: [{ name: 'x', dims: ['batch', ...dims] }], outputs: [{ name: 'y', dims: ['batch'] }], initializers, nodes });
-}
 
 const floatOut = (v: number[]) => v.map((value) => ({ value }));
 

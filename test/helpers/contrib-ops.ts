@@ -4,15 +4,13 @@
  * quantized-ops.ts's Expect, decided roundings only); shared by the CPU and WebGPU tests.
  */
 import { roundHalfEven } from '../../src/crossbar/rounding.ts';
-import { buildOnnxModel, type BuildNode, type BuildTensor } from '../../src/io/onnx/build.ts';
+import type { BuildNode, BuildTensor } from '../../src/io/onnx/build.ts';
+import { contribNode, f32, floats, xyModel } from './onnx-nodes.ts';
 import { I8, U8, dynamicDef, dynamicInput, gridInput, intMatMul, ints, onGrid, quantized, type Expect, type QCase } from './quantized-ops.ts';
 import { randomArray } from './random.ts';
 
-const MS = 'com.microsoft';
 const prod = (d: readonly number[]): number => d.reduce((a, b) => a * b, 1);
-const f32 = (name: string, v: number): BuildTensor => ({ name, dims: [], data: Float32Array.of(v) });
 const u8 = (name: string, v: number): BuildTensor => ({ name, dims: [], data: Uint8Array.of(v) });
-const floats = (name: string, dims: number[], v: ArrayLike<number>): BuildTensor => ({ name, dims, data: Float32Array.from(v) });
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 /** erf by its Maclaurin series, which converges to f64 precision for the |x| < 3 used here. */
 const erf = (x: number): number => {
@@ -27,10 +25,7 @@ const erf = (x: number): number => {
 };
 const gelu = (v: number): number => 0.5 * v * (1 + erf(v / Math.SQRT2));
 
-/** x [batch, ...dims] → `nodes` → y, float in and out. */
-function model(dims: readonly number[], nodes: BuildNode[], initializers: BuildTensor[], opset = 13): Uint8Array {
-  return buildOnnxModel({ opset, inputs: [{ name: 'x', dims: ['batch', ...dims] }], outputs: [{ name: 'y', dims: ['batch'] }], initializers, nodes });
-}
+const model = xyModel;
 
 /** Nodes quantizing x to xq (scale xs, uint8 zero point xz), running `ops`, and dequantizing yq with ys/yz. */
 const qdq = (ops: BuildNode[]): BuildNode[] => [
@@ -39,8 +34,7 @@ const qdq = (ops: BuildNode[]): BuildNode[] => [
   { op: 'DequantizeLinear', inputs: ['yq', 'ys', 'yz'], outputs: ['y'] },
 ];
 
-/** A contrib node. */
-const ms = (op: string, inputs: string[], outputs: string[], attrs?: BuildNode['attrs']): BuildNode => ({ op, domain: MS, inputs, outputs, ...(attrs ? { attrs } : {}) });
+const ms = contribNode;
 
 const [XS, XZ] = [0.05, 100];
 const [YS, YZ] = [0.07, 80];

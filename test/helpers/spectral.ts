@@ -4,8 +4,9 @@
  * and WebGPU tests.
  */
 import type { Backend } from '../../src/gpu/backend.ts';
-import { buildOnnxModel, type BuildNode, type BuildTensor } from '../../src/io/onnx/build.ts';
+import type { BuildNode, BuildTensor } from '../../src/io/onnx/build.ts';
 import { digitalForward } from './digital-run.ts';
+import { f32, i64, xyModel } from './onnx-nodes.ts';
 import { randomArray } from './random.ts';
 
 type Complex = [number, number];
@@ -77,11 +78,8 @@ export interface SpectralCase {
   ref: (x: Float32Array) => number[];
 }
 
-const i64 = (name: string, v: number[], dims: number[] = [v.length]): BuildTensor => ({ name, dims, data: BigInt64Array.from(v.map(BigInt)) });
-
-function model(dims: number[], nodes: BuildNode[], initializers: BuildTensor[] = [], opset = 17): Uint8Array {
-  return buildOnnxModel({ opset, inputs: [{ name: 'x', dims: ['batch', ...dims] }], outputs: [{ name: 'y', dims: ['batch'] }], initializers, nodes });
-}
+/** The signal ops' models, opset 17 unless given. */
+const model = (dims: number[], nodes: BuildNode[], initializers: BuildTensor[] = [], opset = 17): Uint8Array => xyModel(dims, nodes, initializers, opset);
 
 function dftCase(dims: number[], o: { axis: number; N?: number; inverse?: boolean; onesided?: boolean; opset?: number }): SpectralCase {
   const a = (o.axis < 0 ? o.axis + dims.length + 1 : o.axis) - 1;
@@ -120,7 +118,6 @@ function melFrontEnd(): SpectralCase {
   const [len, L, step, bins] = [160, 64, 16, 5];
   const w = windowOf('hann', L, true);
   const i32 = (name: string, v: number): BuildTensor => ({ name, dims: [], data: Int32Array.of(v) });
-  const f32 = (name: string, v: number): BuildTensor => ({ name, dims: [], data: Float32Array.of(v) });
   const nodes: BuildNode[] = [
     { op: 'HannWindow', inputs: ['wsize'], outputs: ['w'] },
     { op: 'STFT', inputs: ['x', 'step', 'w'], outputs: ['spec'] },
@@ -192,7 +189,6 @@ export function melModel(): { model: Uint8Array; want: Float32Array } {
   const want = new Float32Array(33 * 5);
   for (const [r, c, v] of MEL_5_64) want[r * 5 + c] = v;
   const i64s = (name: string, v: number): BuildTensor => i64(name, [v], []);
-  const f32 = (name: string, v: number): BuildTensor => ({ name, dims: [], data: Float32Array.of(v) });
   return {
     model: model([33, 5], [
       { op: 'MelWeightMatrix', inputs: ['bins', 'n', 'rate', 'lo', 'hi'], outputs: ['mel'] },
