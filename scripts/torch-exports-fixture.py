@@ -12,6 +12,7 @@ never run Python.
 """
 import math
 import os
+import sys
 from typing import List
 
 import numpy as np
@@ -453,24 +454,71 @@ def latest():
     }
 
 
+class DynamicNet(nn.Module):
+    """A CNN for any height and width: a strided conv, a residual block, an upsampled skip, a global pool and a head."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+        self.block = Residual(8)
+        self.down = nn.MaxPool2d(2)
+        self.mix = nn.Conv2d(16, 8, 1)
+        self.head = nn.Linear(8, 5)
+
+    def forward(self, x):
+        h = self.block(self.stem(x))
+        up = F.interpolate(self.down(h), size=h.shape[2:], mode='bilinear', align_corners=False)
+        h = self.mix(torch.cat([h, up], 1))
+        return self.head(F.adaptive_avg_pool2d(h, 1).flatten(1))
+
+
+class DynamicSeq(nn.Module):
+    """A sequence model for any length: a TransformerEncoder layer, mean pooling over the sequence and a head."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True), 1, enable_nested_tensor=False)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.head(self.enc(x).mean(1))
+
+
+def dynamic_dims():
+    """Exports with dynamic per-sample dims (height and width, sequence length), each run at a size other than the exported one."""
+    torch.manual_seed(3)
+    hw = {'axes': {2: 'height', 3: 'width'}, 'run_shape': (3, 24, 40)}
+    return {
+        'dynamic-hw-11': (DynamicNet(), (3, 32, 32), 11, True, hw),
+        'dynamic-hw-17': (DynamicNet(), (3, 32, 32), 17, True, hw),
+        'dynamic-seq-13': (DynamicSeq(), (12, 16), 13, True, {'axes': {1: 'sequence'}, 'run_shape': (9, 16)}),
+    }
+
+
 def export(cases, x_seed=None):
-    """Writes each case; with x_seed, case i's inputs are drawn from seed x_seed + i, so adding a case leaves the others' unchanged."""
+    """Writes each case (only those named on the command line, when some are); with x_seed, case i's inputs are drawn from seed x_seed + i, so adding a case leaves the others' unchanged."""
     for i, (name, (module, shape, opset, dynamic, *options)) in enumerate(cases.items()):
         if x_seed is not None:
             torch.manual_seed(x_seed + i)
+        if len(sys.argv) > 1 and name not in sys.argv[1:]:
+            continue
         write(name, module, shape, opset, dynamic, **(options[0] if options else {}))
 
 
-def write(name, module, shape, opset, dynamic, external_data=False, **export_options):
+def write(name, module, shape, opset, dynamic, external_data=False, axes=None, run_shape=None, **export_options):
+    """Exports `module` at inputs of `shape` (batch 4) with dynamic dims `axes` besides the batch; x.npy and y.npy are at `run_shape` (default: `shape`)."""
     module.eval()
     x = torch.randn(4, *shape)
-    with torch.no_grad():
-        y = module(x)
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
-    axes = {'x': {0: 'batch'}, 'y': {0: 'batch'}} if dynamic else None
+    dims = {0: 'batch', **(axes or {})}
+    dynamic_axes = {'x': dims, 'y': {0: 'batch'}} if dynamic else None
     path = os.path.join(d, 'model.onnx')
-    torch.onnx.export(module, x, path, opset_version=opset, input_names=['x'], output_names=['y'], dynamic_axes=axes, **export_options)
+    torch.onnx.export(module, x, path, opset_version=opset, input_names=['x'], output_names=['y'], dynamic_axes=dynamic_axes, **export_options)
+    if run_shape is not None:
+        x = torch.randn(4, *run_shape)
+    with torch.no_grad():
+        y = module(x)
     if external_data:
         import onnx  # Debian's python3-onnx, only for this case
         onnx.save_model(onnx.load(path), path, save_as_external_data=True, all_tensors_to_one_file=True, location='model.onnx.data', size_threshold=0)
@@ -481,3 +529,4 @@ def write(name, module, shape, opset, dynamic, external_data=False, **export_opt
 export(CASES)
 export(later())
 export(latest(), x_seed=100)
+export(dynamic_dims(), x_seed=200)

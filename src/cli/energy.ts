@@ -59,7 +59,9 @@ function costNetwork(f: EnergyFlags): CostNetwork {
     if (nonNegative) for (const l of net.layers) l.inputNonNegative = true;
     return { label: name, source: net.source, inputShape: net.inputShape, layersFor: (cfg) => countsOnlyNetwork(net, cfg) };
   }
-  const net = loadModel(f.model!);
+  // --input-shape also fixes the model's symbolic dims (an export's dynamic height and width), with
+  // or without its batch dim: the input's rank tells which.
+  const net = loadModel(f.model!, shape ? (ranks) => ({ '': Object.values(ranks)[0] === shape.length - 1 ? shape.slice(1) : shape }) : undefined);
   if (shape) {
     const want = net.input.shape;
     const got = shape.length === want.length + 1 ? shape.slice(1) : shape;
@@ -198,7 +200,7 @@ export function registerEnergyCommand(program: Command): void {
     .description('energy, latency, throughput and area per inference of a network on presets (counts-only, DESIGN.md section 10)')
     .option('--model <m.onnx>', MODEL_HELP)
     .option('--network <name>', `built-in network: ${NETWORK_NAMES.join(', ')}`)
-    .option('--input-shape <dims>', 'input shape, e.g. 1,3,224,224 (built-in networks: any H, W; models: must match the file)')
+    .option('--input-shape <dims>', 'input shape, e.g. 1,3,224,224 (built-in networks: any H, W; models: must match the file, and fixes its dynamic dims)')
     .addOption(new Option('--preset <name>', `preset to cost, repeatable (default: ${ENERGY_DEFAULT_PRESETS.join(', ')}); a --config file overrides its fields`).argParser(collect))
     .option('--config <cfg.json>', 'hardware config (JSON, DESIGN.md section 7), applied over each --preset')
     .option('--area <mm2>', 'chip area budget in mm² of tiles for every preset (default: the fewest ISAAC chips of 168 tiles, 62.5 mm², that hold the network on every preset)')

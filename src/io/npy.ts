@@ -437,6 +437,11 @@ function fortranToC(src: Float64Array, shape: readonly number[]): Float64Array {
   return out;
 }
 
+/** The shape a .npy file's header declares (its data is not read or checked). */
+export function npyShape(bytes: Uint8Array, what: string): number[] {
+  return readHeader(bytes, what).shape;
+}
+
 /** Parses .npy bytes (format 1.0/2.0/3.0) into C-order float64 values; errors are one-line UsageErrors starting with `what`. */
 export function parseNpy(bytes: Uint8Array, what: string): NpyArray {
   return decodeBody(bytes, readHeader(bytes, what), what);

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { decodeModel } from '../io/onnx/decode.ts';
 import type { ExternalDataReader } from '../io/onnx/external.ts';
-import { importOnnx } from '../io/onnx/import.ts';
+import { importOnnx, type ImportOptions } from '../io/onnx/import.ts';
 import type { Network } from '../ir/graph.ts';
 
 /** Why a file could not be read, in a few words (Node's error code). */
@@ -25,15 +25,18 @@ export function externalDataBeside(path: string): ExternalDataReader {
   };
 }
 
-/** Reads and imports an ONNX model file (and its external data files); every problem is a one-line UsageError naming the file. */
-export function loadModel(path: string): Network {
+/**
+ * Reads and imports an ONNX model file (and its external data files); every problem is a one-line
+ * UsageError naming the file. `inputShapes` fix the model's symbolic per-sample dims (ImportOptions).
+ */
+export function loadModel(path: string, inputShapes?: ImportOptions['inputShapes']): Network {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (e) {
     throw new UsageError(`--model ${path}: cannot read (${readProblem(e)})`);
   }
-  return importOnnx(bytes, path, { externalData: externalDataBeside(path) });
+  return importOnnx(bytes, path, { externalData: externalDataBeside(path), inputShapes });
 }
 
 /**

@@ -91,6 +91,18 @@ describe('xbarsim energy', () => {
     expect(pixels.presets[0].energyPerInference_J).toBeLessThan(signed.presets[0].energyPerInference_J);
   });
 
+  it("--input-shape fixes an export's dynamic height and width; without it such a model is one line", async () => {
+    const model = 'test/fixtures/torch-exports/dynamic-hw-17/model.onnx';
+    const at = (shape: string) => energyReport(flags({ model, preset: ['isaac'], inputShape: shape }));
+    expect(at('1,3,64,64').inputShape).toEqual([3, 64, 64]);
+    // The convs' MACs grow with the pixels: four times as many at twice the height and width.
+    const conv = (shape: string) => at(shape).presets[0].layers[0].macs;
+    expect(conv('3,128,128') / conv('3,64,64')).toBe(4);
+    const r = await runMain(['energy', '--model', model, '--preset', 'isaac']);
+    expect(r.code).toBe(2);
+    expect(r.ownStderrLines).toEqual([expect.stringMatching(/symbolic or unknown dim 2 \("height"\); per-sample dims must be static or fixed by the shape of the inputs \(the --inputs file's; energy's --input-shape\)$/)]);
+  });
+
   it('a config over each preset changes what it sets (6-bit ADCs cost less)', () => {
     const base = energyReport(flags({ network: 'alexnet', preset: ['isaac'] }));
     const six = energyReport(flags({ network: 'alexnet', preset: ['isaac'], config: 'test/fixtures/energy-adc6.json' }));

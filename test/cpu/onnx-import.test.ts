@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { onnx } from 'onnx-proto';
 import { UsageError } from '../../src/errors.ts';
 import { buildOnnxModel } from '../../src/io/onnx/build.ts';
@@ -553,6 +553,28 @@ describe('importOnnx: errors', () => {
     const old = decodeModel(tiny([{ op: 'MatMul', inputs: ['x', 'w'], outputs: ['y'] }], { init: [f32('w', [4, 2])] }), FILE);
     old.graph.input.push(floatInput('w', [4, 2]));
     expect(importOnnx(encodeRaw(old), FILE).ops).toHaveLength(1);
+  });
+
+  it("takes symbolic per-sample dims from the inputs' shapes, with or without the batch dim, and refuses shapes that disagree", () => {
+    const dyn = tiny([{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], { input: ['N', 'C', 'T'] });
+    expect(importOnnx(dyn, FILE, { inputShapes: { '': [3, 7] } }).input.shape).toEqual([3, 7]);
+    expect(importOnnx(dyn, FILE, { inputShapes: { x: [3, 7] } }).input.shape).toEqual([3, 7]);
+    // A function is told each input's per-sample rank.
+    expect(importOnnx(dyn, FILE, { inputShapes: (ranks) => ({ x: ranks.x === 2 ? [3, 7] : [] }) }).input.shape).toEqual([3, 7]);
+    expect(usageMessage(() => importOnnx(dyn, FILE, { inputShapes: { '': [5, 3, 7] } }))).toBe(`${FILE}: graph input "x" takes [N, C, T] but its inputs are [N, 5, 3, 7]`);
+    expect(usageMessage(() => importOnnx(dyn, FILE, { inputShapes: { other: [3, 7] } }))).toMatch(/symbolic or unknown dim 1 \("C"\); per-sample dims must be static or fixed by the shape of the inputs/);
+    // A static model never asks for the shapes (a data file is read only for a model that needs it).
+    const asked = vi.fn(() => ({}));
+    importOnnx(tiny([{ op: 'Relu', inputs: ['x'], outputs: ['y'] }]), FILE, { inputShapes: asked });
+    expect(asked).not.toHaveBeenCalled();
+    // A name fixed by one input holds for another; fixed to two sizes, it is refused.
+    const two = buildOnnxModel({
+      inputs: [{ name: 'ids', dims: ['N', 'seq'] }, { name: 'mask', dims: ['N', 'seq'] }],
+      outputs: [{ name: 'y', dims: ['N', 'seq'] }],
+      nodes: [{ op: 'Add', inputs: ['ids', 'mask'], outputs: ['y'] }],
+    });
+    expect(importOnnx(two, FILE, { inputShapes: { ids: [9] } }).inputs.map((v) => v.shape)).toEqual([[9], [9]]);
+    expect(usageMessage(() => importOnnx(two, FILE, { inputShapes: { ids: [9], mask: [8] } }))).toBe(`${FILE}: symbolic dim "seq" is 9 in the inputs of "ids" but 8 in those of "mask"`);
   });
 
   it('explains unsupported uses of supported ops', () => {

@@ -182,6 +182,21 @@ describe('xbarsim run --digital', () => {
     expect([bad.code, bad.lines]).toEqual([2, [`xbarsim: --inputs ${big}: entry 1 is 16777217; integers are carried as float32, exact only up to 2^24 = 16777216 in magnitude`]]);
     expect(existsSync(join(dir, 'big-y.npy'))).toBe(false);
   });
+
+  it("fixes an export's dynamic height and width from the inputs' shape; a data file of the wrong rank is one line", async () => {
+    const model = 'test/fixtures/torch-exports/dynamic-hw-17/model.onnx';
+    for (const [h, w] of [[24, 40], [17, 9]]) {
+      const x = writeNpy(dir, `hw-${h}x${w}.npy`, [2, 3, h, w], randomArray(2 * 3 * h * w, h));
+      const out = join(dir, `hw-${h}x${w}-y.npy`);
+      const r = await xbarsim(['run', '--model', model, '--inputs', x, '--digital', '--out', out, '--backend', 'cpu']);
+      expect([r.code, r.lines]).toEqual([0, [expect.stringMatching(/^xbarsim run: y \[2, 5\] -> /)]]);
+      expect(readY(out).shape).toEqual([2, 5]);
+    }
+    const flat = writeNpy(dir, 'hw-flat.npy', [2, 3, 24], randomArray(2 * 3 * 24, 3));
+    const bad = await xbarsim(['run', '--model', model, '--inputs', flat, '--digital', '--out', join(dir, 'hw-flat-y.npy'), '--backend', 'cpu']);
+    expect([bad.code, bad.lines]).toEqual([2, [`xbarsim: ${model}: graph input "x" takes [N, 3, height, width] but its inputs are [N, 3, 24]`]]);
+    expect(existsSync(join(dir, 'hw-flat-y.npy'))).toBe(false);
+  });
 });
 
 describe('xbarsim run on a simulated chip', () => {

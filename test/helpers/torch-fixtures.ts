@@ -21,8 +21,9 @@ export const QUANTIZED_CASES: string[] = readdirSync(QUANTIZED_DIR).sort();
 
 /** One case: the imported network, its inputs (batch B) and PyTorch's outputs. */
 export function torchCase(name: string, dir = DIR): { net: Network; x: Float32Array; y: Float32Array; B: number } {
-  const net = loadModel(`${dir}/${name}/model.onnx`);
   const x = readNpyFile(`${dir}/${name}/x.npy`, 'x');
+  // As the CLI does, the inputs' shape fixes the dims an export left dynamic (height, width, sequence).
+  const net = loadModel(`${dir}/${name}/model.onnx`, { '': x.shape.slice(1) });
   const y = readNpyFile(`${dir}/${name}/y.npy`, 'y');
   return { net, x: Float32Array.from(x.data), y: Float32Array.from(y.data), B: x.shape[0] };
 }

@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.ts';
-import { checkFinite, checkFloat32Range, readInputBytes, readNpyFile, type NpyArray } from '../npy.ts';
-import { parseNpz } from '../npz.ts';
+import { checkFinite, checkFloat32Range, npyShape, readInputBytes, readNpyFile, type NpyArray } from '../npy.ts';
+import { parseNpz, readZip } from '../npz.ts';
 import type { BuiltinDataset } from './builtin.ts';
 import { FASHION_MNIST_CLASSES } from './fashion-mnist.ts';
 import { loadFashionMnist } from './fashion-mnist-node.ts';
@@ -85,6 +85,24 @@ export function readInputs(path: string, flag: string, modelShape: readonly numb
   }
   if (a.shape[0] === 0) throw new UsageError(`${flag} ${path}: has 0 samples (shape [${a.shape.join(', ')}]); nothing to evaluate`);
   return { x: Float32Array.from(a.data), n: a.shape[0] };
+}
+
+/**
+ * The per-sample shapes (each array's first dim, the samples, dropped) of the arrays in `--inputs`
+ * (or `--calibrate`, per `flag`), by graph-input name ('' for a .npy's one array), which fix a
+ * model's symbolic dims (ImportOptions.inputShapes); reading the data and checking it against the
+ * model is readInputs' job. No file, no shapes.
+ */
+export function inputShapesOf(path: string | undefined, flag: string): Record<string, number[]> {
+  if (path === undefined) return {};
+  const what = `${flag} ${path}`;
+  const bytes = readInputBytes(path, what);
+  if (!path.endsWith('.npz')) return { '': npyShape(bytes, what).slice(1) };
+  const out: Record<string, number[]> = {};
+  for (const [name, member] of readZip(bytes, what)) out[name.replace(/\.npy$/, '')] = npyShape(member, `${what} (${name})`).slice(1);
+  // As readInputs does, a model with one input takes an archive's only array whatever its key.
+  const keys = Object.keys(out);
+  return keys.length === 1 ? { ...out, '': out[keys[0]] } : out;
 }
 
 /** Integers past 2^24 have no exact float32, which every value is carried as: refused, not rounded. */

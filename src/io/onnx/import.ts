@@ -34,6 +34,12 @@ export const SUPPORTED_OPS: readonly string[] = [...OP_IMPORTERS.keys()].sort();
 /** ONNX Runtime contrib op types (domain com.microsoft) the importer understands. */
 export const SUPPORTED_CONTRIB_OPS: readonly string[] = [...CONTRIB_IMPORTERS.keys()].sort();
 
+/** Per-sample graph-input shapes (no batch dim in a batched import) by ONNX name, '' for a model's only input. */
+export type InputShapes = Readonly<Record<string, readonly number[]>>;
+
+/** Gives the shapes from the graph inputs' per-sample ranks, by name (a caller whose shapes may or may not hold the batch tells so). */
+export type InputShapesFor = (ranks: Readonly<Record<string, number>>) => InputShapes;
+
 /** How to read the graph inputs. */
 export interface ImportOptions {
   /**
@@ -43,16 +49,30 @@ export interface ImportOptions {
   batched?: boolean;
   /** Reads the files externally stored tensors name (ONNX external data); without it such a model is refused. */
   externalData?: ExternalDataReader;
+  /**
+   * The per-sample shapes the graph inputs are to run at: they fix the symbolic dims (an export's
+   * dynamic height, width or sequence length). Static dims are the file's; a shape that disagrees
+   * with one is refused where the data is read. A function is called only if the model has a
+   * symbolic per-sample dim, so that a data file is read (and its problems reported) only for a
+   * model that needs it.
+   */
+  inputShapes?: InputShapes | InputShapesFor;
 }
 
 /** Parses ONNX bytes into a Network; every problem with the file is a one-line UsageError naming `fileLabel`. */
 export function importOnnx(bytes: Uint8Array, fileLabel: string, options: ImportOptions = {}): Network {
   const model = decodeModel(bytes, fileLabel, options.externalData);
   inlineFunctions(model, bytes, fileLabel);
-  return new Importer(model, fileLabel, options.batched ?? true).run();
+  return new Importer(model, fileLabel, options.batched ?? true, options.inputShapes ?? {}).run();
 }
 
 const GRAPH_DTYPES: Readonly<Record<number, GraphDType>> = { [DataType.FLOAT]: 'float32', [DataType.INT32]: 'int32', [DataType.INT64]: 'int64', [DataType.BOOL]: 'bool' };
+
+/** A dim whose size the file does not state: a dim_param, or no value (or a negative one). */
+function isSymbolic(d: onnx.TensorShapeProto.IDimension): boolean {
+  const n = int64ToNumber(d.dimValue);
+  return !!d.dimParam || !(n >= 0) || (n === 0 && !d.dimValue && d.dimValue !== 0);
+}
 
 class Importer implements ImportState {
   private readonly graph: onnx.IGraphProto;
@@ -90,6 +110,7 @@ class Importer implements ImportState {
     private readonly model: DecodedModel,
     private readonly file: string,
     readonly batched: boolean,
+    private readonly shapesGiven: InputShapes | InputShapesFor,
   ) {
     this.graph = model.graph;
     this.opset = this.defaultOpset();
@@ -141,6 +162,11 @@ class Importer implements ImportState {
   private readInputs(): void {
     const real = (this.graph.input ?? []).filter((v) => !this.consts.has(v.name ?? ''));
     const batches = new Set<number | null>();
+    const perSample = (v: onnx.IValueInfoProto): onnx.TensorShapeProto.IDimension[] => (v.type?.tensorType?.shape?.dim ?? []).slice(this.batched ? 1 : 0);
+    const symbolic = real.some((v) => perSample(v).some(isSymbolic));
+    const ranks = Object.fromEntries(real.map((v) => [v.name ?? '', perSample(v).length]));
+    const given: InputShapes = !symbolic ? {} : typeof this.shapesGiven === 'function' ? this.shapesGiven(ranks) : this.shapesGiven;
+    const bound = this.boundDims(real, given);
     for (const v of real) {
       const name = v.name ?? '';
       if (this.defined.has(name)) throw new UsageError(`${this.file}: graph input ${quote(name)} is listed twice`);
@@ -158,13 +184,14 @@ class Importer implements ImportState {
         const b = int64ToNumber(dims[0].dimValue);
         batches.add(!dims[0].dimParam && b > 0 ? b : null);
       }
+      const fixedBy = this.givenShape(given, name, real.length, dims);
       const shape = dims.slice(this.batched ? 1 : 0).map((d, i) => {
         const n = int64ToNumber(d.dimValue);
         const at = i + (this.batched ? 1 : 0);
-        if (d.dimParam || !(n >= 0) || (n === 0 && !d.dimValue && d.dimValue !== 0)) {
-          throw new UsageError(`${this.file}: graph input ${quote(name)} has a symbolic or unknown dim ${at}${d.dimParam ? ` (${quote(d.dimParam)})` : ''}; per-sample dims must be static`);
-        }
-        return n;
+        if (!isSymbolic(d)) return n;
+        const fixed = fixedBy?.[i] ?? (d.dimParam ? bound.get(d.dimParam) : undefined);
+        if (fixed !== undefined) return fixed;
+        throw new UsageError(`${this.file}: graph input ${quote(name)} has a symbolic or unknown dim ${at}${d.dimParam ? ` (${quote(d.dimParam)})` : ''}; per-sample dims must be static or fixed by the shape of the inputs (the --inputs file's; energy's --input-shape)`);
       });
       this.values.set(name, { name, shape, dtype: dtype === 'float32' ? 'float' : dtype === 'bool' ? 'bool' : 'int' });
       this.defined.add(name);
@@ -176,6 +203,39 @@ class Importer implements ImportState {
     }
     const [b] = [...batches];
     this.declaredBatch = b ?? null;
+  }
+
+  /** The per-sample shape the caller gives for graph input `name` (declared as `dims`), or undefined; one of another rank is refused. */
+  private givenShape(given: InputShapes, name: string, inputs: number, dims: readonly onnx.TensorShapeProto.IDimension[]): readonly number[] | undefined {
+    const s = given[name] ?? (inputs === 1 ? given[''] : undefined);
+    if (!s || s.length === dims.length - (this.batched ? 1 : 0)) return s;
+    const declared = dims.map((d, i) => (i === 0 && this.batched ? 'N' : isSymbolic(d) ? (d.dimParam || '?') : String(int64ToNumber(d.dimValue))));
+    const N = this.batched ? 'N, ' : '';
+    throw new UsageError(`${this.file}: graph input ${quote(name)} takes [${declared.join(', ')}] but its inputs are [${N}${s.join(', ')}]`);
+  }
+
+  /**
+   * Named symbolic dims (dim_param) fixed by the given shapes, so that an input given no shape takes
+   * them from one that was (an attention mask's "sequence" from the token ids'); one name fixed to
+   * two sizes is refused.
+   */
+  private boundDims(real: readonly onnx.IValueInfoProto[], given: InputShapes): Map<string, number> {
+    const bound = new Map<string, { size: number; input: string }>();
+    for (const v of real) {
+      const name = v.name ?? '';
+      const dims = v.type?.tensorType?.shape?.dim ?? [];
+      const shape = this.givenShape(given, name, real.length, dims);
+      if (!shape) continue;
+      dims.slice(this.batched ? 1 : 0).forEach((d, i) => {
+        if (!isSymbolic(d) || !d.dimParam) return;
+        const had = bound.get(d.dimParam);
+        if (had && had.size !== shape[i]) {
+          throw new UsageError(`${this.file}: symbolic dim ${quote(d.dimParam)} is ${had.size} in the inputs of ${quote(had.input)} but ${shape[i]} in those of ${quote(name)}`);
+        }
+        bound.set(d.dimParam, { size: shape[i], input: name });
+      });
+    }
+    return new Map([...bound].map(([k, v]) => [k, v.size]));
   }
 
   /** Records aliases and counts readers, so folding can tell whether a layer's output has other uses. */
