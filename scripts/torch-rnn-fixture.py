@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes test/fixtures/torch-rnn/<case>/: PyTorch exports of nn.LSTM, nn.GRU and nn.RNN as users
 bring them (seq-first and batch_first, stacked, bidirectional, a head on the last step or on h_n,
-h_n of both directions concatenated, a mean over time, the whole output sequence, opsets 11 to 17,
+h_n of both directions concatenated, a mean over time, the whole output sequence, opsets 11 to 17, a
+static batch (torch.onnx.export's default),
 the initial state as graph inputs), each as model.onnx with x.npy (4 samples, or
 x.npy, h0.npy, c0.npy for the state inputs) and PyTorch's y.npy. test/cpu/torch-rnn.test.ts and
 test/gpu/torch-rnn.test.ts run them through xbarsim.
@@ -12,6 +13,7 @@ Random weights: the tests are of the import. Only needed to regenerate the fixtu
 never run Python.
 """
 import os
+import sys
 
 import numpy as np
 import torch
@@ -104,19 +106,22 @@ CASES = {
     'lstm-bidirectional-sequence': (Fn(lambda x, r: r(x)[0], nn.LSTM(I, H, batch_first=True, bidirectional=True)), 13),
 }
 
-def export(cases):
+def export(cases, dynamic=True):
+    """Writes each case (only those named on the command line, when some are), with a dynamic batch or the traced one."""
     for name, (module, opset) in cases.items():
-        write(name, module, opset)
+        write(name, module, opset, dynamic, len(sys.argv) == 1 or name in sys.argv[1:])
 
 
-def write(name, module, opset):
+def write(name, module, opset, dynamic, save):
     module.eval()
     x = torch.randn(4, T, I)
+    if not save:
+        return
     with torch.no_grad():
         y = module(x)
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
-    axes = {'x': {0: 'batch'}, 'y': {0: 'batch'}}
+    axes = {'x': {0: 'batch'}, 'y': {0: 'batch'}} if dynamic else None
     torch.onnx.export(module, x, os.path.join(d, 'model.onnx'), opset_version=opset, input_names=['x'], output_names=['y'], dynamic_axes=axes)
     np.save(os.path.join(d, 'x.npy'), x.numpy())
     np.save(os.path.join(d, 'y.npy'), y.numpy())
@@ -127,14 +132,15 @@ export(CASES)
 # The initial state as graph inputs: x [batch, T, I], h0 and c0 [batch, H], output [batch, T, H].
 module = WithState().eval()
 x, h0, c0 = torch.randn(4, T, I), torch.randn(4, H), torch.randn(4, H)
-with torch.no_grad():
-    y = module(x, h0, c0)
-d = os.path.join(OUT, 'lstm-state-inputs')
-os.makedirs(d, exist_ok=True)
-axes = {'x': {0: 'batch'}, 'h0': {0: 'batch'}, 'c0': {0: 'batch'}, 'y': {0: 'batch'}}
-torch.onnx.export(module, (x, h0, c0), os.path.join(d, 'model.onnx'), opset_version=13, input_names=['x', 'h0', 'c0'], output_names=['y'], dynamic_axes=axes)
-for k, v in (('x', x), ('h0', h0), ('c0', c0), ('y', y)):
-    np.save(os.path.join(d, f'{k}.npy'), v.numpy())
+if len(sys.argv) == 1 or 'lstm-state-inputs' in sys.argv[1:]:
+    with torch.no_grad():
+        y = module(x, h0, c0)
+    d = os.path.join(OUT, 'lstm-state-inputs')
+    os.makedirs(d, exist_ok=True)
+    axes = {'x': {0: 'batch'}, 'h0': {0: 'batch'}, 'c0': {0: 'batch'}, 'y': {0: 'batch'}}
+    torch.onnx.export(module, (x, h0, c0), os.path.join(d, 'model.onnx'), opset_version=13, input_names=['x', 'h0', 'c0'], output_names=['y'], dynamic_axes=axes)
+    for k, v in (('x', x), ('h0', h0), ('c0', c0), ('y', y)):
+        np.save(os.path.join(d, f'{k}.npy'), v.numpy())
 
 # Cases added later, drawn from their own seed so the ones above regenerate unchanged.
 torch.manual_seed(1)
@@ -142,3 +148,11 @@ export({
     'gru-learned-h0-expand': (LearnedState(nn.GRU(I, H, batch_first=True), False), 13),
     'rnn-learned-h0-repeat': (LearnedState(nn.RNN(I, H, batch_first=True), True), 17),
 })
+
+# torch.onnx.export's default, a static batch: the zero initial state of a stacked or bidirectional
+# layer is a constant [layers·dirs, 4, H] with the traced batch written in, expanded to the batch.
+torch.manual_seed(2)
+export({
+    'gru-2layer-static': (Fn(lambda x, r: r(x)[1][-1], nn.GRU(I, H, num_layers=2, batch_first=True)), 13),
+    'lstm-bidirectional-hn-cat-static': (Fn(lambda x, r: (lambda h: torch.cat([h[-2], h[-1]], 1))(r(x)[1][0]), nn.LSTM(I, H, num_layers=2, bidirectional=True, batch_first=True)), 17),
+}, dynamic=False)

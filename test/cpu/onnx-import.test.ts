@@ -577,6 +577,33 @@ describe('importOnnx: errors', () => {
     expect(usageMessage(() => importOnnx(two, FILE, { inputShapes: { ids: [9], mask: [8] } }))).toBe(`${FILE}: symbolic dim "seq" is 9 in the inputs of "ids" but 8 in those of "mask"`);
   });
 
+  it('a static export\'s constant with the traced batch in it (torch.zeros(layers, batch, H)) is one per sample when its slices agree', async () => {
+    const model = (h0: number[]) => buildOnnxModel({
+      inputs: [{ name: 'x', dims: [2, 3] }],
+      outputs: [{ name: 'y', dims: [2, 1, 3] }],
+      initializers: [{ name: 'h0', dims: [1, 2, 3], data: Float32Array.from(h0) }, i64('zero', [0]), i64('one', [1]), i64('three', [3])],
+      nodes: [
+        { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+        { op: 'Gather', inputs: ['s', 'zero'], outputs: ['b'], attrs: { axis: 0 } },
+        { op: 'Concat', inputs: ['one', 'b', 'three'], outputs: ['target'], attrs: { axis: 0 } },
+        { op: 'Expand', inputs: ['h0', 'target'], outputs: ['e'] },
+        { op: 'Transpose', inputs: ['e'], outputs: ['t'], attrs: { perm: [1, 0, 2] } },
+        { op: 'Unsqueeze', inputs: ['x', 'one'], outputs: ['x1'] },
+        { op: 'Add', inputs: ['t', 'x1'], outputs: ['y'] },
+      ],
+    });
+    const net = importOnnx(model([1, 2, 3, 1, 2, 3]), FILE);
+    const r = openNetwork({ kind: 'cpu', reason: 'test' }, net, resolveConfig({ preset: 'ideal' }), true);
+    try {
+      const y = (await r.forward(null, Float32Array.of(0, 0, 0, 10, 20, 30, 5, 5, 5), 3, 0)).output;
+      expect(Array.from(y)).toEqual([1, 2, 3, 11, 22, 33, 6, 7, 8]);
+    } finally {
+      r.destroy();
+    }
+    // Samples that differ cannot be one per sample at another batch size.
+    expect(importError(model([1, 2, 3, 4, 5, 6]))).toMatch(/node "Expand_3" \(Expand\): shape \[1, batch, 3\] moves the batch size away from the first dimension/);
+  });
+
   it('explains unsupported uses of supported ops', () => {
     expect(importError(tiny([{ op: 'MatMul', inputs: ['x', 'x'], outputs: ['y'] }]))).toMatch(/MatMul of two activations needs the same per-sample rank of at least 2/);
     expect(importError(tiny([{ op: 'Gemm', inputs: ['x', 'w'], outputs: ['y'], attrs: { transA: 1 } }], { init: [f32('w', [4, 2])] }))).toMatch(/transA/);

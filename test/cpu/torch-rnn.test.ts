@@ -29,6 +29,9 @@ const LAYERS: Record<string, { layers: number; uses: number }> = {
   'lstm-bidirectional': { layers: 5, uses: T - 1 },
   'lstm-bidirectional-hn-cat': { layers: 4, uses: T - 1 },
   'lstm-bidirectional-sequence': { layers: 4, uses: T - 1 },
+  // A static batch: the zero initial state is a constant with the traced batch in it, still skipped.
+  'gru-2layer-static': { layers: 4, uses: T - 1 },
+  'lstm-bidirectional-hn-cat-static': { layers: 8, uses: T - 1 },
   'lstm-state-inputs': { layers: 2, uses: T },
   'rnn-relu': { layers: 3, uses: T - 1 },
   'rnn-tanh': { layers: 3, uses: T - 1 },

@@ -173,11 +173,35 @@ export function constantToMovedBatch(n: NodeContext, c: Const, target: readonly 
   const at = target.findIndex(isBatchDim);
   const b = target[at];
   if (!n.imp.batched || at < (first ? 0 : 1) || !isBatchDim(b) || b.k !== 1 || target.filter(isBatchDim).length !== 1 || c.dims.length > target.length) return false;
-  const dims = [...new Array<number>(target.length - c.dims.length).fill(1), ...c.dims];
-  if (dims[at] !== 1) return false;
-  const per = foldExpand({ ...c, dims: dims.filter((_, i) => i !== at) } as Const, target.filter((_, i) => i !== at) as number[]);
+  const padded = { ...c, dims: [...new Array<number>(target.length - c.dims.length).fill(1), ...c.dims] } as Const;
+  const one = padded.dims[at] === 1 ? padded : sameAlong(padded, at, n.imp.declaredBatch);
+  if (!one) return false;
+  const per = foldExpand({ ...one, dims: one.dims.filter((_, i) => i !== at) } as Const, target.filter((_, i) => i !== at) as number[]);
   n.constValue(per, per.dims, 'expanded', out, per.kind === 'int' ? 'int' : 'float', at);
   return true;
+}
+
+/**
+ * `c`'s first slice along `axis` (that dim then 1) when the dim is the batch a static export declared
+ * and every slice is the same: `torch.zeros(layers, batch, H)` with the traced batch written into
+ * the constant, a state that is one per sample; null otherwise.
+ */
+function sameAlong(c: Const, axis: number, declared: number | null): Const | null {
+  const d = c.dims[axis];
+  if (declared === null || d !== declared) return null;
+  const inner = count(c.dims.slice(axis + 1));
+  const outer = count(c.dims.slice(0, axis));
+  const data: (number | Dim)[] = [];
+  for (let o = 0; o < outer; o++) {
+    const base = o * d * inner;
+    for (let i = 0; i < inner; i++) {
+      const v = c.data[base + i];
+      for (let k = 1; k < d; k++) if (c.data[base + k * inner + i] !== v) return null;
+      data.push(v);
+    }
+  }
+  const dims = c.dims.map((v, i) => (i === axis ? 1 : v));
+  return c.kind === 'float' ? { kind: 'float', dims, data: Float32Array.from(data as number[]) } : { ...c, dims, data: data as Dim[] };
 }
 
 function expand(n: NodeContext): void {
