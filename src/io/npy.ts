@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
+import { halfToFloat } from './half.ts';
 
 /** A decoded .npy array: C-order values converted to float64. */
 export interface NpyArray {
@@ -26,7 +27,7 @@ export interface NpyReadOptions {
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const ARRAY_ALIGN = 64;
 const GROWTH_AXIS_MAX_DIGITS = 21; // numpy pads the header so the growth axis can reach 21 digits
-const SUPPORTED = "'<f4', '<f8', '|u1', '|i1', '<i2', '<u2', '<i4', '<u4', '<i8', '<u8', '|b1' (and '>' variants)";
+const SUPPORTED = "'<f2', '<f4', '<f8', '|u1', '|i1', '<i2', '<u2', '<i4', '<u4', '<i8', '<u8', '|b1' (and '>' variants)";
 
 type Kind = 'f' | 'i' | 'u' | 'b';
 
@@ -253,7 +254,7 @@ function parseDtype(descr: string): Dtype | undefined {
   const kind = m[2] as Kind;
   const size = Number(m[3]);
   const ok =
-    (kind === 'f' && (size === 4 || size === 8)) ||
+    (kind === 'f' && (size === 2 || size === 4 || size === 8)) ||
     ((kind === 'i' || kind === 'u') && (size === 1 || size === 2 || size === 4 || size === 8)) ||
     (kind === 'b' && size === 1);
   if (!ok) return undefined;
@@ -354,7 +355,7 @@ function readHeader(bytes: Uint8Array, what: string): Header {
 function decodeValues(bytes: Uint8Array, start: number, n: number, dt: Dtype, h: Header, what: string): Float64Array {
   const out = new Float64Array(n);
   const nbytes = n * dt.size;
-  if (dt.kind === 'f' && dt.little === HOST_LITTLE) {
+  if (dt.kind === 'f' && dt.size !== 2 && dt.little === HOST_LITTLE) {
     const copy = new Uint8Array(nbytes); // aligned copy (Buffer#slice would not copy)
     copy.set(bytes.subarray(start, start + nbytes));
     if (dt.size === 8) out.set(new Float64Array(copy.buffer, 0, n));
@@ -364,6 +365,9 @@ function decodeValues(bytes: Uint8Array, start: number, n: number, dt: Dtype, h:
   const view = new DataView(bytes.buffer, bytes.byteOffset + start, nbytes);
   const le = dt.little;
   switch (`${dt.kind}${dt.size}`) {
+    case 'f2':
+      for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(i * 2, le));
+      break;
     case 'f4':
       for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, le);
       break;
@@ -458,7 +462,7 @@ function decodeBody(bytes: Uint8Array, h: Header, what: string): NpyArray {
   return { shape: h.shape, dtype: h.dtype.descr, data };
 }
 
-/** Like parseNpy, but only float dtypes ('<f4', '<f8', '>f4', '>f8') unless `opts.allowIntegers` also admits integer and bool ones. */
+/** Like parseNpy, but only float dtypes ('<f2', '<f4', '<f8' and their '>' forms) unless `opts.allowIntegers` also admits integer and bool ones. */
 export function parseNpyFloat(bytes: Uint8Array, what: string, opts: NpyReadOptions = {}): NpyArray {
   const h = readHeader(bytes, what);
   if (h.dtype.kind !== 'f' && !opts.allowIntegers) {

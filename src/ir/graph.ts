@@ -173,7 +173,7 @@ export type NetOp =
   | SliceOp | GatherOp | GatherElementsOp | LookupOp | PadOp | ExpandOp | WhereOp | ConstantOp | ResizeOp | Col2ImOp;
 
 /** The element type a graph input or output declares (the IR carries every value as f32). */
-export type GraphDType = 'float32' | 'int32' | 'int64' | 'bool';
+export type GraphDType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int32' | 'int64' | 'bool';
 
 /** A graph input or output: its value, per-sample shape, and offset in the packed sample. */
 export interface GraphValue {

@@ -232,6 +232,19 @@ describe('npy errors: one line starting with what', () => {
   const W = '--weights W.npy';
   const good = build(hdr('<f8', '(4, 128)'), new Uint8Array(4096));
 
+  it("reads float16 ('<f2', '>f2': what a float16 model's numpy inputs are) exactly, subnormals included", () => {
+    // 1, -2.5, 65504 (the largest half), 2^-24 (the smallest subnormal), -0.
+    const bits = [0x3c00, 0xc100, 0x7bff, 0x0001, 0x8000];
+    for (const little of [true, false]) {
+      const body = new Uint8Array(bits.length * 2);
+      const view = new DataView(body.buffer);
+      bits.forEach((b, i) => view.setUint16(2 * i, b, little));
+      const a = parseNpy(build(hdr(little ? '<f2' : '>f2', '(5,)'), body), 'x.npy');
+      expect(a.dtype).toBe(little ? '<f2' : '>f2');
+      expect(Array.from(a.data)).toEqual([1, -2.5, 65504, 2 ** -24, -0]);
+    }
+  });
+
   it.each<[string, Uint8Array, RegExp]>([
     ['empty file', new Uint8Array(0), /not a \.npy file/],
     ['not magic', new TextEncoder().encode('a,b,c\n1,2,3\n'), /not a \.npy file/],
@@ -243,7 +256,7 @@ describe('npy errors: one line starting with what', () => {
     ['unsupported version', Uint8Array.from([...good.subarray(0, 6), 4, 0, ...good.subarray(8)]), /version 4\.0/],
     ['complex dtype', build(hdr('<c16', '(1,)'), new Uint8Array(16)), /unsupported dtype "<c16"/],
     ['string dtype', build(hdr('<U3', '(1,)'), new Uint8Array(12)), /unsupported dtype/],
-    ['float16', build(hdr('<f2', '(1,)'), new Uint8Array(2)), /unsupported dtype/],
+    ['float128', build(hdr('<f16', '(1,)'), new Uint8Array(16)), /unsupported dtype/],
     ['structured dtype', build(`{'descr': [('a', '<f4'), ('b', '<i4')], 'fortran_order': False, 'shape': (1,), }`, new Uint8Array(8)), /unsupported dtype/],
     ['header not a dict', build(`['<f8', False, (1,)]`, f8le([1])), /bad header: not a dict/],
     ['header garbage', build(`{'descr': '<f8', 'fortran_order': False, 'shape': (1,)`, f8le([1])), /bad header/],

@@ -3,6 +3,7 @@
  */
 import type { onnx } from 'onnx-proto';
 import { UsageError, messageOf } from '../../errors.ts';
+import { bfloat16ToFloat, halfToFloat } from '../half.ts';
 import { embedExternalData, type ExternalDataReader } from './external.ts';
 import { DataType, int64ToNumber, proto, quote } from './proto.ts';
 
@@ -48,7 +49,8 @@ export function dataTypeName(code: number): string {
   const names: Record<number, string> = {
     0: 'undefined', 1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64',
     8: 'string', 9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 14: 'complex64',
-    15: 'complex128', 16: 'bfloat16',
+    15: 'complex128', 16: 'bfloat16', 17: 'float8e4m3fn', 18: 'float8e4m3fnuz', 19: 'float8e5m2', 20: 'float8e5m2fnuz',
+    21: 'uint4', 22: 'int4', 23: 'float4e2m1',
   };
   return names[code] ?? `type ${code}`;
 }
@@ -107,8 +109,9 @@ export function decodeTensor(t: onnx.ITensorProto, where: string): DecodedTensor
       }
       return { kind: 'float', dims, data };
     }
-    case DataType.FLOAT16: {
-      // Typed float16 values travel as their bit patterns in int32_data.
+    case DataType.FLOAT16:
+    case DataType.BFLOAT16: {
+      // Typed 16-bit floats travel as their bit patterns in int32_data.
       const bits: number[] = [];
       if (view) {
         check(rawCount(2));
@@ -117,7 +120,7 @@ export function decodeTensor(t: onnx.ITensorProto, where: string): DecodedTensor
         check(t.int32Data?.length ?? 0);
         for (const b of t.int32Data ?? []) bits.push(b & 0xffff);
       }
-      return { kind: 'float', dims, data: Float32Array.from(bits, halfToFloat) };
+      return { kind: 'float', dims, data: Float32Array.from(bits, type === DataType.FLOAT16 ? halfToFloat : bfloat16ToFloat) };
     }
     case DataType.INT64:
     case DataType.UINT64: {
@@ -166,18 +169,8 @@ export function decodeTensor(t: onnx.ITensorProto, where: string): DecodedTensor
       return { kind: 'int', dims, data, elem: type };
     }
     default:
-      throw new UsageError(`${label} has data type ${dataTypeName(type)}, which is not supported (float32, float64, float16 and integers are)`);
+      throw new UsageError(`${label} has data type ${dataTypeName(type)}, which is not supported (float32, float64, float16, bfloat16 and integers are)`);
   }
-}
-
-/** IEEE 754 half-precision bits → number. */
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 /**

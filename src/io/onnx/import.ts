@@ -66,7 +66,10 @@ export function importOnnx(bytes: Uint8Array, fileLabel: string, options: Import
   return new Importer(model, fileLabel, options.batched ?? true, options.inputShapes ?? {}).run();
 }
 
-const GRAPH_DTYPES: Readonly<Record<number, GraphDType>> = { [DataType.FLOAT]: 'float32', [DataType.INT32]: 'int32', [DataType.INT64]: 'int64', [DataType.BOOL]: 'bool' };
+const GRAPH_DTYPES: Readonly<Record<number, GraphDType>> = {
+  [DataType.FLOAT]: 'float32', [DataType.FLOAT16]: 'float16', [DataType.BFLOAT16]: 'bfloat16', [DataType.DOUBLE]: 'float64',
+  [DataType.INT32]: 'int32', [DataType.INT64]: 'int64', [DataType.BOOL]: 'bool',
+};
 
 /** A dim whose size the file does not state: a dim_param, or no value (or a negative one). */
 function isSymbolic(d: onnx.TensorShapeProto.IDimension): boolean {
@@ -174,7 +177,7 @@ class Importer implements ImportState {
       if (!tt) throw new UsageError(`${this.file}: graph input ${quote(name)} is not a tensor`);
       const dtype = GRAPH_DTYPES[tt.elemType || DataType.FLOAT];
       if (!dtype) {
-        throw new UsageError(`${this.file}: graph input ${quote(name)} is ${dataTypeName(tt.elemType ?? 0)}; only float32 inputs (and int32, int64 or bool ones, carried as exact f32 values) are supported`);
+        throw new UsageError(`${this.file}: graph input ${quote(name)} is ${dataTypeName(tt.elemType ?? 0)}; only float inputs (float32, float16, bfloat16, float64: computed in f32) and int32, int64 or bool ones (carried as exact f32 values) are supported`);
       }
       const dims = tt.shape?.dim;
       if (!dims || (dims.length === 0 && this.batched)) {
@@ -193,7 +196,7 @@ class Importer implements ImportState {
         if (fixed !== undefined) return fixed;
         throw new UsageError(`${this.file}: graph input ${quote(name)} has a symbolic or unknown dim ${at}${d.dimParam ? ` (${quote(d.dimParam)})` : ''}; per-sample dims must be static or fixed by the shape of the inputs (the --inputs file's; energy's --input-shape)`);
       });
-      this.values.set(name, { name, shape, dtype: dtype === 'float32' ? 'float' : dtype === 'bool' ? 'bool' : 'int' });
+      this.values.set(name, { name, shape, dtype: dtype === 'bool' ? 'bool' : dtype === 'int32' || dtype === 'int64' ? 'int' : 'float' });
       this.defined.add(name);
       this.taken.add(name);
       this.graphInputs.push({ name, dtype });

@@ -25,6 +25,7 @@ export const DataType = {
   DOUBLE: 11,
   UINT32: 12,
   UINT64: 13,
+  BFLOAT16: 16,
 } as const;
 
 /** AttributeProto.AttributeType codes. */

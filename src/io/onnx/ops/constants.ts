@@ -5,7 +5,7 @@
  */
 import { BATCH, BatchDim, count, floatsOf, intsOf, isBatchDim, plainIntsOf, showDims } from '../consts.ts';
 import type { Const, Dim } from '../consts.ts';
-import { decodeSparseTensor } from '../decode.ts';
+import { dataTypeName, decodeSparseTensor } from '../decode.ts';
 import { foldRange } from '../fold.ts';
 import { NodeError } from '../node.ts';
 import type { DType, NodeContext, OpTable } from '../node.ts';
@@ -117,11 +117,17 @@ function constantOfShape(n: NodeContext): void {
   n.constValue(per, per.dims, 'value', n.out, per.kind === 'int' ? 'int' : 'float', at, merged ? 'major' : undefined);
 }
 
+/** Element types a Cast cannot make: complex64/128, the float8 types and float4e2m1. */
+const NOT_CARRIED = new Set([14, 15, 17, 18, 19, 20, 23]);
+
 /** What Cast's `to` makes of a value. */
 function castKind(to: number): DType {
-  if (to === DataType.FLOAT || to === DataType.DOUBLE || to === DataType.FLOAT16) return 'float';
+  // 16-bit floats are carried in f32 as every float is (a float16 model's Casts at its boundary).
+  if (to === DataType.FLOAT || to === DataType.DOUBLE || to === DataType.FLOAT16 || to === DataType.BFLOAT16) return 'float';
   if (to === DataType.BOOL) return 'bool';
   if (to === DataType.STRING) throw new NodeError('Cast to string is not supported');
+  // 8- and 4-bit floats round too coarsely to pass as f32, and neither they nor complex numbers are integers.
+  if (NOT_CARRIED.has(to)) throw new NodeError(`Cast to ${dataTypeName(to)} is not supported (float32, float64, float16, bfloat16, integers and bool are)`);
   return 'int';
 }
 
