@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm; T5's relative position bias and rotary embeddings; torch.gather; rows picked per sample by h[torch.arange(batch), idx]; a Conv3d video network; a 3-D U-Net with ConvTranspose3d; modules exported as ONNX functions; weights in an external data file), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm; T5's relative position bias and rotary embeddings; torch.gather; rows picked per sample by h[torch.arange(batch), idx]; a Conv3d video network; a 3-D U-Net with ConvTranspose3d; modules exported as ONNX functions; weights in an external data file; dynamic height, width and sequence axes; opsets 7 and 8), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13, and python3-onnx)
@@ -495,6 +495,43 @@ def dynamic_dims():
     }
 
 
+class ConvLstm(nn.Module):
+    """Conv, BatchNorm, ReLU and MaxPool, the feature map's rows as a sequence through an LSTM, and a head on its last step."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2), nn.AvgPool2d(2, 1))
+        self.rnn = nn.LSTM(6 * 2, 8, batch_first=True)
+        self.head = nn.Linear(8, 4)
+
+    def forward(self, x):
+        h = self.features(x)
+        seq = h.permute(0, 2, 1, 3).reshape(h.shape[0], h.shape[2], -1)
+        return self.head(self.rnn(seq)[0][:, -1])
+
+
+class Blocks(nn.Module):
+    """Residual blocks, a strided conv, a global average pool, dropout and a log-softmax head."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.blocks = nn.Sequential(Residual(8), nn.Conv2d(8, 8, 3, stride=2), Residual(8))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(8, 5), nn.LogSoftmax(-1))
+
+    def forward(self, x):
+        return self.head(self.blocks(self.stem(x)))
+
+
+def old_opsets():
+    """Exports at opsets 7 and 8 (PyTorch 1.13's oldest): ConstantFill for an LSTM's zero state, BatchNormalization-7, Dropout-7."""
+    torch.manual_seed(4)
+    return {
+        'conv-lstm-7': (ConvLstm(), (3, 8, 6), 7, True),
+        'blocks-8': (Blocks(), (3, 12, 12), 8, True),
+    }
+
+
 def export(cases, x_seed=None):
     """Writes each case (only those named on the command line, when some are); with x_seed, case i's inputs are drawn from seed x_seed + i, so adding a case leaves the others' unchanged."""
     for i, (name, (module, shape, opset, dynamic, *options)) in enumerate(cases.items()):
@@ -530,3 +567,4 @@ export(CASES)
 export(later())
 export(latest(), x_seed=100)
 export(dynamic_dims(), x_seed=200)
+export(old_opsets(), x_seed=300)

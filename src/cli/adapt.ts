@@ -13,7 +13,7 @@ import { UsageError } from '../errors.ts';
 import { backendLine, releaseBackend } from '../gpu/backend.ts';
 import { nodeBackend } from '../gpu/node-backend.ts';
 import { writeTextAtomic } from '../io/atomic-write.ts';
-import { inputShapesOf } from '../io/datasets/eval-data.ts';
+import { dataInputShapes } from '../io/datasets/eval-data.ts';
 import type { LinearOp, Network } from '../ir/graph.ts';
 import { fitReducedRank } from '../nn/adapt/rrr.ts';
 import { AdapterTrainer, adaptedLayers, freshState, HW_CHIP_BASE, initialSet, type AdaptOptions, type TrainData, type TrainState } from '../nn/adapt/train.ts';
@@ -86,7 +86,7 @@ export async function runAdapt(f: AdaptFlags): Promise<void> {
   if (!f.out.endsWith('.npz') && !f.out.endsWith('.json')) throw new UsageError(`--out ${f.out}: unknown file type (allowed: .npz, .json)`);
   if (f.config === undefined && f.preset === undefined) throw new UsageError('adapt: one of --config FILE or --preset NAME is required');
   const cfg = evalConfig(f);
-  const net = loadModel(f.model, () => inputShapesOf(f.inputs, '--inputs'));
+  const net = loadModel(f.model, dataInputShapes(f.dataset, f.inputs));
   const names = layerNames(f.layers, 'linear');
   const layers = adaptedLayers(net, cfg, names);
   const seed = cfg.seed;

@@ -3,7 +3,7 @@ import type { XbarConfig } from '../config/types.ts';
 import { UsageError } from '../errors.ts';
 import { backendLine, releaseBackend, type Backend, type BackendChoice } from '../gpu/backend.ts';
 import { BUILTIN_DATASETS, isBuiltinDataset } from '../io/datasets/builtin.ts';
-import { builtinEvalData, inputShapesOf, npyEvalData, type EvalData, type InputPart } from '../io/datasets/eval-data.ts';
+import { builtinEvalData, dataInputShapes, npyEvalData, type EvalData, type InputPart } from '../io/datasets/eval-data.ts';
 import { readAdapterFile } from '../adapters/file.ts';
 import { checkAdapterSet } from '../adapters/set.ts';
 import { evaluateChip, type ChipEvaluation } from '../nn/evaluate.ts';
@@ -81,7 +81,7 @@ export async function runEval(f: EvalFlags): Promise<void> {
   const batch = intFlag('--batch', f.batch, 1, 65536);
   const cfg = evalConfig(f);
   tracePhase('args');
-  const net = loadModel(f.model, () => inputShapesOf(f.inputs, '--inputs'));
+  const net = loadModel(f.model, dataInputShapes(f.dataset, f.inputs));
   tracePhase('model');
   const data = evalDataFromFlags(f, net.input.shape, limit, cfg.calibration.samples, modelClasses(net), net.inputs);
   tracePhase('data');

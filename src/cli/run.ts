@@ -4,7 +4,7 @@ import { UsageError } from '../errors.ts';
 import { backendLine, releaseBackend, type BackendChoice } from '../gpu/backend.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
 import { checkOutputs, writeOutputs, type InputFile } from '../io/atomic-write.ts';
-import { inputShapesOf, readInputs } from '../io/datasets/eval-data.ts';
+import { dataInputShapes, readInputs } from '../io/datasets/eval-data.ts';
 import { encodeNpy } from '../io/npy.ts';
 import { sizeOf, type Network } from '../ir/graph.ts';
 import { loadModel } from '../nn/load-model.ts';
@@ -71,7 +71,7 @@ export async function runRun(f: RunFlags): Promise<void> {
   const cfg = runConfig(f);
   const chip = intFlag('--chip', f.chip, 0, 2 ** 32 - 1) ?? 0;
   const batchFlag = intFlag('--batch', f.batch, 1, 65536);
-  const net = loadModel(f.model, () => inputShapesOf(f.inputs, '--inputs'));
+  const net = loadModel(f.model, dataInputShapes(undefined, f.inputs));
   const output = chosenOutput(net, f.output);
   const outShape = output.shape;
   const packedSize = sizeOf(net.shapes.get(net.output)!);

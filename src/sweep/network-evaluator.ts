@@ -1,7 +1,7 @@
 import type { XbarConfig } from '../config/types.ts';
 import { backendLine, releaseBackend, type Backend } from '../gpu/backend.ts';
 import type { EvalData } from '../io/datasets/eval-data.ts';
-import { builtinEvalData, inputShapesOf, npyEvalData } from '../io/datasets/eval-data.ts';
+import { builtinEvalData, dataInputShapes, npyEvalData } from '../io/datasets/eval-data.ts';
 import type { EvalRequest, EvalResult, Evaluator, EvaluatorOptions, LayerRef, SweepEvalSetup } from './types.ts';
 import { nodeBackend, stderrLine } from '../gpu/node-backend.ts';
 import { fileTuningStore } from '../gpu/tuning-cache.ts';
@@ -39,7 +39,7 @@ export class NetworkEvaluator implements Evaluator {
    * writes anything.
    */
   static async open(setup: SweepEvalSetup, opts: EvaluatorOptions = {}): Promise<NetworkEvaluator> {
-    const net = loadModel(setup.model, () => inputShapesOf(typeof setup.dataset === 'string' ? undefined : setup.dataset.inputs, '--inputs'));
+    const net = loadModel(setup.model, typeof setup.dataset === 'string' ? dataInputShapes(setup.dataset, undefined) : dataInputShapes(undefined, setup.dataset.inputs));
     dataFor(net, setup, setup.limit, 1);
     const adapters = setup.adapters !== undefined ? readAdapterFile(setup.adapters) : null;
     if (adapters && setup.adapters !== undefined) checkAdapterSet(adapters, net, `--adapters ${setup.adapters}`);

@@ -33,6 +33,7 @@ import { encodeNpy } from '../../src/io/npy.ts';
 import { usageMessage } from '../helpers/errors.ts';
 import { resolveConfig } from '../../src/config/schema.ts';
 import { openNetwork } from '../../src/nn/runner.ts';
+import { digitalForward } from '../helpers/digital-run.ts';
 
 const FILE = 'model.onnx';
 
@@ -333,10 +334,21 @@ describe('importOnnx: opset-dependent semantics', () => {
     expect(importError(tiny([{ op: 'Squeeze', inputs: ['x'], outputs: ['y'], attrs: { axes: [1] } }], { opset: 11 }))).toMatch(/axis 1 of size 4/);
   });
 
-  it('accepts opsets 9 to 27 (the newest in ONNX\'s node tests) and rejects others naming the opset', () => {
-    for (const opset of [9, 21, 27]) expect(importOnnx(tiny([{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], { opset }), FILE).opset).toBe(opset);
-    expect(importError(tiny([{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], { opset: 8 }))).toMatch(/opset 8 of the default ONNX domain is not supported \(9–27/);
+  it('accepts opsets 7 to 27 (the newest in ONNX\'s node tests) and rejects others naming the opset', () => {
+    for (const opset of [7, 8, 9, 21, 27]) expect(importOnnx(tiny([{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], { opset }), FILE).opset).toBe(opset);
+    expect(importError(tiny([{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], { opset: 6 }))).toMatch(/opset 6 of the default ONNX domain is not supported \(7–27/);
     expect(importError(tiny([{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], { opset: 28 }))).toMatch(/opset 28/);
+  });
+
+  it('reads opsets 7 and 8 where they differ from 9: Upsample\'s scales attribute, BatchNormalization\'s spatial', async () => {
+    const up = tiny([{ op: 'Upsample', inputs: ['x'], outputs: ['y'], attrs: { scales: [1, 1, 2, 2], mode: 'nearest' } }], { opset: 7, input: ['N', 1, 2, 2] });
+    expect(Array.from(await digitalForward({ kind: 'cpu', reason: 'test' }, up, FILE, Float32Array.of(1, 2, 3, 4), 1))).toEqual([1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
+    expect(importError(tiny([{ op: 'Upsample', inputs: ['x'], outputs: ['y'] }], { opset: 8, input: ['N', 1, 2, 2] }))).toMatch(/attribute "scales" is missing/);
+    const bn = (spatial: number) => tiny([{ op: 'BatchNormalization', inputs: ['x', 's', 'b', 'm', 'v'], outputs: ['y'], attrs: { spatial } }], {
+      opset: 7, input: ['N', 2, 3], init: [f32('s', [2], [1, 2]), f32('b', [2], [0, 1]), f32('m', [2], [0, 0]), f32('v', [2], [1, 1])],
+    });
+    expect(importOnnx(bn(1), FILE).ops.map((o) => o.kind)).toEqual(['affine']);
+    expect(importError(bn(0))).toMatch(/attribute "spatial" is 0 \(statistics per activation\); only 1, per channel, is supported/);
   });
 });
 

@@ -197,6 +197,18 @@ describe('xbarsim run --digital', () => {
     expect([bad.code, bad.lines]).toEqual([2, [`xbarsim: ${model}: graph input "x" takes [N, 3, height, width] but its inputs are [N, 3, 24]`]]);
     expect(existsSync(join(dir, 'hw-flat-y.npy'))).toBe(false);
   });
+
+  it('eval --dataset mnist fixes a dynamic height and width to the digits\' 28×28', async () => {
+    const model = join(dir, 'pool-hw.onnx');
+    writeFileSync(model, buildOnnxModel({
+      inputs: [{ name: 'x', dims: ['N', 1, 'h', 'w'] }],
+      outputs: [{ name: 'y', dims: ['N', 10] }],
+      initializers: [{ name: 'w', dims: [1, 10], data: randomArray(10, 5) }],
+      nodes: [{ op: 'GlobalAveragePool', inputs: ['x'], outputs: ['p'] }, { op: 'Flatten', inputs: ['p'], outputs: ['f'] }, { op: 'MatMul', inputs: ['f', 'w'], outputs: ['y'] }],
+    }));
+    const r = await runMain(['eval', '--model', model, '--dataset', 'mnist', '--limit', '16', '--digital', '--backend', 'cpu']);
+    expect(r.code, r.ownStderrLines.join('\n')).toBe(0);
+  });
 });
 
 describe('xbarsim run on a simulated chip', () => {

@@ -16,7 +16,7 @@ import type { onnx } from 'onnx-proto';
 import { UsageError } from '../../src/errors.ts';
 import { decodeTensor } from '../../src/io/onnx/decode.ts';
 import type { DecodedModel } from '../../src/io/onnx/decode.ts';
-import { SUPPORTED_OPS, importOnnx } from '../../src/io/onnx/import.ts';
+import { MIN_OPSET, SUPPORTED_OPS, importOnnx } from '../../src/io/onnx/import.ts';
 import { proto } from '../../src/io/onnx/proto.ts';
 import type { Network } from '../../src/ir/graph.ts';
 
@@ -82,7 +82,7 @@ export function readSkips(): SkipList {
 export function skipIsJustified(row: ManifestRow, reason: string): string | null {
   if (reason.startsWith('dtype')) return row.dtypes.some((d) => !RUN_DTYPES.includes(d)) ? null : `${row.name}: listed for dtype but has only ${row.dtypes.join(', ')}`;
   if (reason.startsWith('training mode')) return /training_mode=1/.test(row.notes) ? null : `${row.name}: listed for training mode, which the manifest does not note`;
-  if (reason.startsWith('opset')) return row.opset < 9 ? null : `${row.name}: listed for its opset, which is ${row.opset}`;
+  if (reason.startsWith('opset')) return row.opset < MIN_OPSET ? null : `${row.name}: listed for its opset, which is ${row.opset}`;
   return `${row.name}: skip reason ${JSON.stringify(reason)} is not one of dtype, training mode, opset`;
 }
 

@@ -1,7 +1,7 @@
 import { UsageError } from '../../errors.ts';
 import { checkFinite, checkFloat32Range, npyShape, readInputBytes, readNpyFile, type NpyArray } from '../npy.ts';
 import { parseNpz, readZip } from '../npz.ts';
-import type { BuiltinDataset } from './builtin.ts';
+import { isBuiltinDataset, type BuiltinDataset } from './builtin.ts';
 import { FASHION_MNIST_CLASSES } from './fashion-mnist.ts';
 import { loadFashionMnist } from './fashion-mnist-node.ts';
 import { MNIST_CLASSES } from './mnist.ts';
@@ -103,6 +103,20 @@ export function inputShapesOf(path: string | undefined, flag: string): Record<st
   // As readInputs does, a model with one input takes an archive's only array whatever its key.
   const keys = Object.keys(out);
   return keys.length === 1 ? { ...out, '': out[keys[0]] } : out;
+}
+
+/**
+ * What fixes a model's symbolic dims for data from `--dataset` or `--inputs` (ImportOptions.inputShapes):
+ * a built-in dataset's 28×28 images as the model's one input takes them ([784], [28, 28] or
+ * [1, 28, 28] by its rank), else the `--inputs` file's shapes.
+ */
+export function dataInputShapes(dataset: string | undefined, inputs: string | undefined): (ranks: Readonly<Record<string, number>>) => Record<string, number[]> {
+  return (ranks) => {
+    if (dataset === undefined || !isBuiltinDataset(dataset)) return inputShapesOf(inputs, '--inputs');
+    const rank = Object.values(ranks);
+    const image = rank.length === 1 ? [[784], [28, 28], [1, 28, 28]][rank[0] - 1] : undefined;
+    return image ? { '': image } : {};
+  };
 }
 
 /** Integers past 2^24 have no exact float32, which every value is carried as: refused, not rounded. */

@@ -24,8 +24,13 @@ import { CONTRIB_DOMAIN, CONTRIB_IMPORTERS, OP_IMPORTERS, importersOf } from './
 import { holdsBatch, probeState, shapeOver, type Deferred } from './probe.ts';
 import { DataType, bare, int64ToNumber, quote } from './proto.ts';
 
-/** Oldest and newest default-domain opsets accepted (the newest is the newest in ONNX's own node tests). */
-export const MIN_OPSET = 9;
+/**
+ * Oldest and newest default-domain opsets accepted (the newest is the newest in ONNX's own node
+ * tests). Opsets 7 and 8 (the ONNX Model Zoo's older files, PyTorch's opset 7/8 exports) read as 9
+ * does but for Upsample's scales attribute, BatchNormalization's spatial and the former
+ * experimental ops; before 7, Add and its kin broadcast only by a `broadcast` attribute.
+ */
+export const MIN_OPSET = 7;
 export const MAX_OPSET = 27;
 
 /** Op types the importer understands, from the op table (error messages list them). */

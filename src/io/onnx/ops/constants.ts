@@ -91,9 +91,32 @@ function size(n: NodeContext): void {
 function constantOfShape(n: NodeContext): void {
   const shapeIn = n.constAt(0);
   if (!shapeIn) throw new NodeError('its shape input must be a constant; a shape computed from the data is not supported');
-  const dims = intsOf(shapeIn);
   const t = n.a.tensor('value');
-  const v = t ? n.imp.tensor(t, n.where) : { kind: 'float' as const, dims: [1], data: Float32Array.of(0) };
+  filled(n, intsOf(shapeIn), t ? n.imp.tensor(t, n.where) : { kind: 'float', dims: [1], data: Float32Array.of(0) });
+}
+
+/**
+ * ConstantFill, ONNX's former experimental op (PyTorch's opset 7 and 8 exports write torch.zeros
+ * with it): `value` (attribute, default 0) of type `dtype` over the shape the input holds
+ * (input_as_shape = 1), the input's own shape (0), or the `shape` attribute without an input, then
+ * `extra_shape`.
+ */
+function constantFill(n: NodeContext): void {
+  let dims: Dim[];
+  if (!n.ins[0]) dims = n.a.ints('shape', []);
+  else if (n.a.int('input_as_shape', 0) !== 0) {
+    const c = n.constAt(0);
+    if (!c) throw new NodeError('its shape input must be a constant; a shape computed from the data is not supported');
+    dims = intsOf(c);
+  } else dims = fullShape(n);
+  dims = [...dims, ...n.a.ints('extra_shape', [])];
+  const value = n.a.float('value', 0);
+  const kind = castKind(n.a.int('dtype', DataType.FLOAT));
+  filled(n, dims, kind === 'float' ? { kind: 'float', dims: [1], data: Float32Array.of(value) } : { kind: 'int', dims: [1], data: [kind === 'bool' ? (value !== 0 ? 1 : 0) : Math.trunc(value)] });
+}
+
+/** `v`'s one value over `dims` (numbers, or one of them the batch: then a value of every sample), as `n`'s output. */
+function filled(n: NodeContext, dims: readonly Dim[], v: Const): void {
   const fill = (numeric: number[]): Const => {
     if (numeric.some((d) => !Number.isInteger(d) || d < 0) || count(numeric) > MAX_FOLDED_ELEMENTS) {
       throw new NodeError(`shape [${numeric.join(', ')}] is invalid or too large to fold`);
@@ -101,7 +124,7 @@ function constantOfShape(n: NodeContext): void {
     const k = count(numeric);
     return v.kind === 'float' ? { kind: 'float', dims: numeric, data: new Float32Array(k).fill(v.data[0]) } : { kind: 'int', dims: numeric, data: new Array<Dim>(k).fill(v.data[0]) };
   };
-  if (!dims.some(isBatchDim)) return n.imp.setConst(n.out, fill(plainIntsOf(shapeIn, 'shape')));
+  if (!dims.some(isBatchDim)) return n.imp.setConst(n.out, fill(dims as number[]));
   // One dim is the batch: every sample holds the other dims. Not first, it is a moved batch (an RNN's
   // zero initial state [layers, batch, H]). A multiple k·batch is the batch merged with a dim of k
   // (torch.zeros_like of attention's [batch·heads, 1, T] key-padding mask): every sample holds k rows
@@ -178,6 +201,7 @@ export const CONSTANT_OPS: OpTable = {
   Shape: { always: shape, reads: 'shape' },
   Size: { always: size, reads: 'shape' },
   ConstantOfShape: { always: constantOfShape },
+  ConstantFill: { always: constantFill },
   Range: { fold: range },
   EyeLike: { fold: eyeLike },
   Cast: { fold: (n) => castConst(n.constIn(0, 'input 0'), castKind(n.a.int('to', DataType.FLOAT))), activation: (n) => castValue(n, castKind(n.a.int('to', DataType.FLOAT))) },

@@ -17,6 +17,7 @@ import type { NodeContext, OpTable } from '../node.ts';
 import type { Const } from '../consts.ts';
 import { AttrType } from '../proto.ts';
 import { CONV_ATTRIBUTES, Expansion, copied, dimsOf, floatAttr, intAttr } from './expansion.ts';
+import { parametricSoftplus, scaledTanh } from './experimental.ts';
 
 /** ONNX Runtime's contrib-op domain. */
 export const CONTRIB_DOMAIN = 'com.microsoft';
@@ -286,7 +287,6 @@ function fusedActivation(n: NodeContext, e: Expansion, v: string, params: readon
   if (!act) return v;
   if (!allowed.includes(act)) throw new NodeError(`attribute "activation" is ${JSON.stringify(act)}; allowed: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
   const p = (i: number, def: number): number => params[i] ?? def;
-  const scalar = (x: number, what: string): string => e.scalar(x, what);
   switch (act) {
     case 'LeakyRelu':
       return e.op('LeakyRelu', [v], 'leaky-relu', [floatAttr('alpha', p(0, 0.01))]);
@@ -303,11 +303,10 @@ function fusedActivation(n: NodeContext, e: Expansion, v: string, params: readon
     case 'Silu':
       return e.op('Mul', [v, e.op('Sigmoid', [v], 'gate')], 'silu');
     case 'ScaledTanh':
-      // α·tanh(β·x), ONNX's former experimental op (defaults 1).
-      return e.op('Mul', [e.op('Tanh', [e.op('Mul', [v, scalar(p(1, 1), 'beta')], 'scaled')], 'tanh'), scalar(p(0, 1), 'alpha')], 'scaled-tanh');
+      // ONNX's former experimental ops (defaults 1).
+      return scaledTanh(e, v, p(0, 1), p(1, 1));
     case 'ParametricSoftplus':
-      // α·ln(1 + e^{β·x}), ONNX's former experimental op (defaults 1).
-      return e.op('Mul', [e.op('Softplus', [e.op('Mul', [v, scalar(p(1, 1), 'beta')], 'scaled')], 'softplus'), scalar(p(0, 1), 'alpha')], 'parametric-softplus');
+      return parametricSoftplus(e, v, p(0, 1), p(1, 1));
     default:
       return e.op(act, [v], act.toLowerCase());
   }

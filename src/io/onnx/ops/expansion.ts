@@ -71,8 +71,12 @@ export class Expansion {
     return this.op('Transpose', [x], what, [{ name: 'perm', type: AttrType.INTS, ints: perm }]);
   }
 
-  /** `x[..., start:end:step]` along `axis`. */
+  /** `x[..., start:end:step]` along `axis`: the bounds inputs from opset 10 on, attributes (and no step) before. */
   slice(x: string, axis: number, start: number, end: number, what: string, step = 1): string {
+    if (this.n.opset < 10) {
+      if (step !== 1) throw new NodeError(`needs a strided Slice, which opset ${this.n.opset} lacks (Slice has steps from opset 10)`);
+      return this.op('Slice', [x], what, [{ name: 'starts', type: AttrType.INTS, ints: [start] }, { name: 'ends', type: AttrType.INTS, ints: [end] }, { name: 'axes', type: AttrType.INTS, ints: [axis] }]);
+    }
     return this.op('Slice', [x, this.ints([start], `${what}/start`), this.ints([end], `${what}/end`), this.ints([axis], `${what}/axis`), this.ints([step], `${what}/step`)], what);
   }
 

@@ -22,8 +22,12 @@ function sliceArgs(n: NodeContext, rank: number): { starts: number[]; ends: numb
   let axes: number[] | null;
   let steps: number[] | null = null;
   if (n.opset < 10) {
-    starts = n.a.ints('starts', []);
-    ends = n.a.ints('ends', []);
+    // Slice-1 reads only its attributes: inputs for bounds would be ignored, and no bounds is no slice.
+    if (n.ins.length > 1) throw new NodeError(`has ${n.ins.length} inputs; before opset 10 Slice takes one, its starts, ends and axes attributes`);
+    const s = n.a.ints('starts', null);
+    const en = n.a.ints('ends', null);
+    if (!s || !en) throw new NodeError('attributes "starts" and "ends" are required before opset 10');
+    [starts, ends] = [s, en];
     axes = n.a.ints('axes', null);
   } else {
     starts = plainIntsOf(n.constIn(1, 'starts'), 'starts');

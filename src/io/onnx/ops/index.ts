@@ -8,6 +8,7 @@ import { CONTROL_OPS } from './control.ts';
 import { CONV_OPS } from './conv.ts';
 import { EINSUM_OPS } from './einsum.ts';
 import { ELEMENTWISE_OPS } from './elementwise.ts';
+import { EXPERIMENTAL_OPS } from './experimental.ts';
 import { GATHER_OPS } from './gather.ts';
 import { GRID_SAMPLE_OPS } from './grid-sample.ts';
 import { LOGIC_OPS } from './logic.ts';
@@ -24,7 +25,7 @@ import { SEQUENCE_OPS } from './sequence.ts';
 import { SHAPE_OPS } from './shape.ts';
 import { SPECTRAL_OPS } from './spectral.ts';
 
-const FAMILIES = [MATRIX_OPS, CONV_OPS, EINSUM_OPS, ELEMENTWISE_OPS, LOGIC_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, GRID_SAMPLE_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, CONTROL_OPS, SEQUENCE_OPS, RECURRENT_OPS, SCATTER_OPS, QUANTIZE_OPS, QUANTIZED_LINEAR_OPS, ATTENTION_OPS, ROTARY_OPS, SPECTRAL_OPS, ORT_DEFAULT_DOMAIN_OPS];
+const FAMILIES = [MATRIX_OPS, CONV_OPS, EINSUM_OPS, ELEMENTWISE_OPS, LOGIC_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, GRID_SAMPLE_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, CONTROL_OPS, SEQUENCE_OPS, RECURRENT_OPS, SCATTER_OPS, QUANTIZE_OPS, QUANTIZED_LINEAR_OPS, ATTENTION_OPS, ROTARY_OPS, SPECTRAL_OPS, EXPERIMENTAL_OPS, ORT_DEFAULT_DOMAIN_OPS];
 
 function assemble(families: readonly OpTable[]): ReadonlyMap<string, OpImporter> {
   const table = new Map<string, OpImporter>();

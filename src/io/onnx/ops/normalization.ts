@@ -23,6 +23,8 @@ function channelsFirst(n: NodeContext, x: Value): number {
 function batchNorm(n: NodeContext): void {
   n.requireUnusedExtraOutputs('running statistics');
   if (n.a.int('training_mode', 0) !== 0) throw new NodeError('training_mode = 1 is not supported');
+  // BatchNormalization-7's spatial = 0 normalizes each activation by its own statistics, not each channel.
+  if (n.opset < 9 && n.a.int('spatial', 1) !== 1) throw new NodeError('attribute "spatial" is 0 (statistics per activation); only 1, per channel, is supported');
   const x = n.value(0, 'X');
   const C = channelsFirst(n, x);
   const vec = (i: number, what: string): Float32Array => {

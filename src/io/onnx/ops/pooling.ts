@@ -145,7 +145,9 @@ function resize(n: NodeContext): void {
   let nearestMode: ResizeOp['nearestMode'] = 'round_prefer_floor';
   let antialias = false;
   if (legacy) {
-    const v = floatsOf(n.constIn(1, 'scales'), 'scales');
+    // Upsample-7 gives the scales as an attribute; from opset 9 on they are an input.
+    const v = n.opset < 9 ? n.a.floats('scales', null) : floatsOf(n.constIn(1, 'scales'), 'scales');
+    if (!v) throw new NodeError('attribute "scales" is missing');
     if (v.length !== inDims.length) throw new NodeError(`scales has ${v.length} entries for a rank-${inDims.length} input`);
     target = { scales: [...v], out: inDims.map((d, i) => Math.floor(d * v[i])), roi: null };
     // Upsample and Resize-10 pick the input element at floor(x / scale) going up, ceil going down (as ONNX Runtime).
