@@ -524,11 +524,14 @@ class Blocks(nn.Module):
 
 
 def old_opsets():
-    """Exports at opsets 7 and 8 (PyTorch 1.13's oldest): ConstantFill for an LSTM's zero state, BatchNormalization-7, Dropout-7."""
+    """Exports at old opsets: 7 and 8 (PyTorch 1.13's oldest; ConstantFill for an LSTM's zero state, BatchNormalization-7, Dropout-7), and Scatter at 9 and 10."""
     torch.manual_seed(4)
     return {
         'conv-lstm-7': (ConvLstm(), (3, 8, 6), 7, True),
         'blocks-8': (Blocks(), (3, 12, 12), 8, True),
+        # torch.scatter before opset 11 is Scatter, ScatterElements' former name.
+        'scatter-9': (Fn(lambda x, fc: fc(torch.zeros_like(x).scatter(1, x.topk(6, 1)[1], x) + torch.zeros_like(x).scatter(1, x.argmax(1, keepdim=True), 1.0)), nn.Linear(6, 3)), (6,), 9, True),
+        'scatter-10': (Fn(lambda x, fc: fc(torch.zeros_like(x).scatter(1, x.topk(6, 1)[1], x) + torch.zeros_like(x).scatter(1, x.argmax(1, keepdim=True), 1.0)), nn.Linear(6, 3)), (6,), 10, True),
     }
 
 

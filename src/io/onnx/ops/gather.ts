@@ -13,6 +13,7 @@ import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
 import { quote } from '../proto.ts';
 import { emitBinary } from './elementwise.ts';
+import { Expansion, intAttr } from './expansion.ts';
 import { reshapeTo } from './matrix.ts';
 
 /** Slice's starts, ends, axes and steps: attributes before opset 10, constant inputs from then on. */
@@ -419,7 +420,40 @@ function gatherND(n: NodeContext): void {
   reshapeTo(n, gatherAlong(n, rows, row!, 0, 'picked'), [...lead, ...x.shape.slice(q)], n.out);
 }
 
+/** The kept positions of Compress's condition (constant: a condition from the data would size the output by the data). */
+function compressIndices(n: NodeContext, extent: number): Const {
+  const c = n.constAt(1);
+  if (!c) throw new NodeError(`condition ${quote(n.ins[1])} comes from the data; Compress with a computed condition sizes its output by the data, which is not supported (a constant condition is)`);
+  if (c.dims.length !== 1) throw new NodeError(`condition has dims [${c.dims.join(', ')}]; it must be 1-D`);
+  const keep = floatsOf(c, 'condition');
+  if (keep.length > extent) throw new NodeError(`condition has ${keep.length} entries for an axis of ${extent}`);
+  const idx: number[] = [];
+  keep.forEach((v, i) => v !== 0 && idx.push(i));
+  return { kind: 'int', dims: [idx.length], data: idx };
+}
+
+/** Compress along `axis` with a constant condition: the Gather of the kept indices (tf2onnx's boolean_mask). */
+function compress(n: NodeContext): void {
+  const axis = n.a.int('axis', Number.NaN);
+  if (Number.isNaN(axis)) throw new NodeError('has no "axis": it would flatten the input, across samples; only Compress along an axis is supported');
+  const x = n.value(0, 'input');
+  const a = normAxis(axis, x.shape.length + (n.imp.batched ? 1 : 0));
+  const extent = n.imp.batched ? (a === 0 ? Number.POSITIVE_INFINITY : x.shape[a - 1]) : x.shape[a];
+  const e = new Expansion(n);
+  e.finish([e.op('Gather', [n.ins[0], e.const(compressIndices(n, extent), 'kept')], 'compressed', [intAttr('axis', axis)])]);
+}
+
+function foldCompress(n: NodeContext): Const | null {
+  const x = n.constIn(0, 'input');
+  const axis = n.a.int('axis', Number.NaN);
+  const flat = Number.isNaN(axis);
+  const data = flat ? { ...x, dims: [count(x.dims)] } as Const : x;
+  const a = flat ? 0 : normAxis(axis, x.dims.length);
+  return foldGather(data, compressIndices(n, data.dims[a]), a);
+}
+
 export const GATHER_OPS: OpTable = {
+  Compress: { activation: compress, fold: foldCompress },
   Slice: { activation: slice, fold: foldSliceNode },
   Gather: { activation: gather, fold: (n) => foldGather(n.constIn(0, 'input 0'), n.constIn(1, 'input 1'), n.a.int('axis', 0)) },
   Expand: { activation: expand, fold: foldExpandNode, constInputs: true },

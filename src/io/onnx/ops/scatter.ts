@@ -211,4 +211,6 @@ function scatterElements(n: NodeContext): void {
 export const SCATTER_OPS: OpTable = {
   ScatterND: { fold: foldScatterND, activation: scatterActivation, batchProbe: true },
   ScatterElements: { activation: scatterElements },
+  // Scatter (opsets 9 and 10) is ScatterElements under its former name, without reductions.
+  Scatter: { activation: scatterElements },
 };
