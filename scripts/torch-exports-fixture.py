@@ -2,7 +2,7 @@
 """Writes test/fixtures/torch-exports/<case>/: PyTorch exports of the layers and idioms users bring
 (nn.MultiheadAttention, a seq-first nn.TransformerEncoderLayer, a static-batch ViT-style class token,
 PixelShuffle, repeat, reshape(-1, C), std/var, F.normalize, logsumexp, F.interpolate(size=...),
-LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm; T5's relative position bias and rotary embeddings; torch.gather; rows picked per sample by h[torch.arange(batch), idx]; a Conv3d video network; a 3-D U-Net with ConvTranspose3d; modules exported as ONNX functions; weights in an external data file; dynamic height, width and sequence axes; opsets 7 and 8), each as model.onnx with x.npy (4 inputs) and PyTorch's
+LPPool2d, the ELU family and PReLU, einsum, a -inf causal mask, LocalResponseNorm's If, cumsum, a position table written by slice assignment in forward(), an nn.LSTMCell loop and a Siamese encoder: modules called more than once; topk; one_hot; arange at opset 9; bicubic interpolation; a 3-D Linear, a Conv + BatchNorm and an nn.LSTM each called twice; a key-padding mask; slice assignment into activations; logic ops, Mod, Trilu and ArgMin; fake quantization; spectral_norm; T5's relative position bias and rotary embeddings; torch.gather; rows picked per sample by h[torch.arange(batch), idx]; a Conv3d video network; a 3-D U-Net with ConvTranspose3d; modules exported as ONNX functions; weights in an external data file; dynamic height, width and sequence axes; opsets 7 and 8; static-batch exports), each as model.onnx with x.npy (4 inputs) and PyTorch's
 y.npy. test/cpu/torch-exports.test.ts and test/gpu/torch-exports.test.ts run them through xbarsim.
 
   /usr/bin/python3 scripts/torch-exports-fixture.py   (Debian's python3-torch, 1.13, and python3-onnx)
@@ -535,6 +535,18 @@ def old_opsets():
     }
 
 
+def static_batch():
+    """torch.onnx.export's default, a static batch: constants the trace wrote out once per sample (torch.zeros_like(x), an LSTMCell's zero state, expanded indices, slice-assignment indices)."""
+    torch.manual_seed(5)
+    return {
+        'lstmcell-loop-static': (CellLoop(), (5, 6), 13, False),
+        'slice-assign-static': (SliceAssign(), (4, 6), 13, False),
+        'gather-elements-static': (Fn(lambda x, fc: fc(torch.gather(x, 1, torch.topk(x, 3, 1)[1]) + torch.gather(x, 1, torch.tensor([[5, 0, 2]]).expand(x.shape[0], 3))), nn.Linear(3, 2)), (8,), 13, False),
+        'scatter-elements-16-static': (Scatters(), (6,), 16, False),
+        'scripted-rnn-loop-static': (torch.jit.script(ScriptedRnn()), (5, 4), 13, False),
+    }
+
+
 def export(cases, x_seed=None):
     """Writes each case (only those named on the command line, when some are); with x_seed, case i's inputs are drawn from seed x_seed + i, so adding a case leaves the others' unchanged."""
     for i, (name, (module, shape, opset, dynamic, *options)) in enumerate(cases.items()):
@@ -571,3 +583,4 @@ export(later())
 export(latest(), x_seed=100)
 export(dynamic_dims(), x_seed=200)
 export(old_opsets(), x_seed=300)
+export(static_batch(), x_seed=400)

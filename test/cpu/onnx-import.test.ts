@@ -571,8 +571,8 @@ describe('importOnnx: errors', () => {
     const dyn = tiny([{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], { input: ['N', 'C', 'T'] });
     expect(importOnnx(dyn, FILE, { inputShapes: { '': [3, 7] } }).input.shape).toEqual([3, 7]);
     expect(importOnnx(dyn, FILE, { inputShapes: { x: [3, 7] } }).input.shape).toEqual([3, 7]);
-    // A function is told each input's per-sample rank.
-    expect(importOnnx(dyn, FILE, { inputShapes: (ranks) => ({ x: ranks.x === 2 ? [3, 7] : [] }) }).input.shape).toEqual([3, 7]);
+    // A function is told each input's declared per-sample dims (null: symbolic).
+    expect(importOnnx(dyn, FILE, { inputShapes: (declared) => ({ x: declared.x.length === 2 && declared.x[0] === null ? [3, 7] : [] }) }).input.shape).toEqual([3, 7]);
     expect(usageMessage(() => importOnnx(dyn, FILE, { inputShapes: { '': [5, 3, 7] } }))).toBe(`${FILE}: graph input "x" takes [N, C, T] but its inputs are [N, 5, 3, 7]`);
     expect(usageMessage(() => importOnnx(dyn, FILE, { inputShapes: { other: [3, 7] } }))).toMatch(/symbolic or unknown dim 1 \("C"\); per-sample dims must be static or fixed by the shape of the inputs/);
     // A static model never asks for the shapes (a data file is read only for a model that needs it).
@@ -614,6 +614,15 @@ describe('importOnnx: errors', () => {
     }
     // Samples that differ cannot be one per sample at another batch size.
     expect(importError(model([1, 2, 3, 4, 5, 6]))).toMatch(/node "Expand_3" \(Expand\): shape \[1, batch, 3\] moves the batch size away from the first dimension/);
+    // The same for an elementwise operand (torch.zeros_like(x) written out at the traced batch).
+    const add = (k: number[]) => buildOnnxModel({
+      inputs: [{ name: 'x', dims: [2, 3] }], outputs: [{ name: 'y', dims: [2, 3] }],
+      initializers: [{ name: 'k', dims: [2, 3], data: Float32Array.from(k) }],
+      nodes: [{ op: 'Add', inputs: ['x', 'k'], outputs: ['y'] }],
+    });
+    const sum = await digitalForward({ kind: 'cpu', reason: 'test' }, add([1, 2, 3, 1, 2, 3]), FILE, Float32Array.of(0, 0, 0, 1, 1, 1, 2, 2, 2), 3);
+    expect(Array.from(sum)).toEqual([1, 2, 3, 2, 3, 4, 3, 4, 5]);
+    expect(importError(add([1, 2, 3, 4, 5, 6]))).toMatch(/constant operand has dims \[2, 3\]; its first \(batch\) dim must be 1, or the declared batch with every sample alike/);
   });
 
   it('explains unsupported uses of supported ops', () => {

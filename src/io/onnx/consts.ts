@@ -32,6 +32,30 @@ export type Const =
   /** `elem`: the ONNX element type as the file stored it (an initializer or Constant), which QuantizeLinear's zero point needs. */
   | { kind: 'int'; dims: number[]; data: Dim[]; elem?: number };
 
+/**
+ * `c` cut to its first slice along `axis` (that dim then 1) when the dim is `declared`, the batch a
+ * static export traced, and every slice along it is the same: a value of every sample that the export
+ * wrote out once per traced sample (torch.zeros_like(x), an expanded mask, a zero RNN state). Null
+ * otherwise, and when there is no declared batch.
+ */
+export function uniformAlong(c: Const, axis: number, declared: number | null): Const | null {
+  const d = c.dims[axis];
+  if (declared === null || d !== declared) return null;
+  const inner = count(c.dims.slice(axis + 1));
+  const outer = count(c.dims.slice(0, axis));
+  const same = (a: Dim | number, b: Dim | number): boolean => (typeof a === 'number' && typeof b === 'number' ? Object.is(a, b) : isBatchDim(a as Dim) && isBatchDim(b as Dim) && (a as BatchDim).k === (b as BatchDim).k);
+  const keep: number[] = [];
+  for (let o = 0; o < outer; o++) {
+    const base = o * d * inner;
+    for (let i = 0; i < inner; i++) {
+      for (let k = 1; k < d; k++) if (!same(c.data[base + k * inner + i], c.data[base + i])) return null;
+      keep.push(base + i);
+    }
+  }
+  const dims = c.dims.map((v, i) => (i === axis ? 1 : v));
+  return c.kind === 'float' ? { kind: 'float', dims, data: Float32Array.from(keep, (k) => c.data[k]) } : { ...c, dims, data: keep.map((k) => c.data[k]) };
+}
+
 export type { BinaryFn };
 
 /** Thrown by folding helpers; the importer adds the file and node to the message. */

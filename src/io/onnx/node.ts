@@ -9,7 +9,7 @@
 import type { onnx } from 'onnx-proto';
 import type { ConvOp, LinearOp, NetOp } from '../../ir/graph.ts';
 import { Attrs } from './attrs.ts';
-import { count, finiteData, floatsOf, normAxis, plainIntsOf } from './consts.ts';
+import { count, finiteData, floatsOf, normAxis, plainIntsOf, uniformAlong } from './consts.ts';
 import type { Const } from './consts.ts';
 import { quote } from './proto.ts';
 import { UsageError } from '../../errors.ts';
@@ -297,15 +297,18 @@ export class NodeContext {
   /**
    * Input `i` as an activation of an elementwise op whose operands broadcast: a constant becomes a
    * `constant` op. In a batched import a constant of the activations' full rank must have a first
-   * (batch) dim of 1, which is dropped; a lower-rank one broadcasts over the per-sample dims.
+   * (batch) dim of 1, which is dropped (or the declared batch with every sample alike, uniformAlong);
+   * a lower-rank one broadcasts over the per-sample dims.
    */
   operand(i: number, fullRank: number, what: string): Value {
     const c = this.constAt(i);
     if (!c) return this.value(i, what);
     if (!this.imp.batched) return this.constValue(c, c.dims, what);
     if (c.dims.length > fullRank) throw new NodeError(`constant ${what} has dims [${c.dims.join(', ')}], more than the activations' rank ${fullRank}`);
-    if (c.dims.length === fullRank && c.dims[0] !== 1) throw new NodeError(`constant ${what} has dims [${c.dims.join(', ')}]; its first (batch) dim must be 1`);
-    return this.constValue(c, c.dims.length === fullRank ? c.dims.slice(1) : c.dims, what);
+    if (c.dims.length < fullRank) return this.constValue(c, c.dims, what);
+    const one = c.dims[0] === 1 ? c : uniformAlong(c, 0, this.imp.declaredBatch);
+    if (!one) throw new NodeError(`constant ${what} has dims [${c.dims.join(', ')}]; its first (batch) dim must be 1, or the declared batch with every sample alike`);
+    return this.constValue(one, one.dims.slice(1), what);
   }
 }
 

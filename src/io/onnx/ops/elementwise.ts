@@ -4,7 +4,7 @@
  * binary ops, and Where. A constant Add/Sub after a matrix op folds into its bias.
  */
 import type { BinaryFn, BinaryOp, UnaryFn, UnaryOp } from '../../../ir/graph.ts';
-import { broadcastShapes, finiteData, floatsOf } from '../consts.ts';
+import { broadcastShapes, finiteData, floatsOf, uniformAlong } from '../consts.ts';
 import type { Const } from '../consts.ts';
 import { foldBinary, foldUnary, foldWhere } from '../fold.ts';
 import { sampleStep } from '../probe.ts';
@@ -150,8 +150,8 @@ export function emitBinary(n: NodeContext, fn: BinaryFn, lhs: Operand, rhs: Oper
   }
   const constFirst = !!lhs.c;
   const x = (lhs.v ?? rhs.v)!;
-  const c = (lhs.c ?? rhs.c)!;
-  const bShape = constShape(n, c, x.shape.length, x.batchAt ?? 0, !!x.merged);
+  const c = perSampleOperand(n, (lhs.c ?? rhs.c)!, x.shape.length, x.batchAt ?? 0, !!x.merged);
+  const bShape = c.dims;
   const outShape = broadcastShapes(x.shape, bShape);
   if (x.merged && outShape && outShape.length !== x.shape.length) throw new NodeError(`constant operand has dims [${c.dims.join(', ')}], more than the activation's rank ${x.shape.length}`);
   if (!outShape) throw new NodeError(`shapes [${x.shape.join(', ')}] and [${bShape.join(', ')}] do not broadcast`);
@@ -165,18 +165,20 @@ export function emitBinary(n: NodeContext, fn: BinaryFn, lhs: Operand, rhs: Oper
 }
 
 /**
- * A constant operand's per-sample dims next to an activation of per-sample rank `rank` whose batch
- * is ONNX axis `batchAt`: right-aligned, the dim over the batch must be 1 and is dropped.
+ * A constant operand as the per-sample constant next to an activation of per-sample rank `rank`
+ * whose batch is ONNX axis `batchAt`: right-aligned, the dim over the batch must be 1 and is dropped
+ * (or be the declared batch with every sample alike, a static export's constant: one sample is kept).
  */
-function constShape(n: NodeContext, c: Const, rank: number, batchAt = 0, merged = false): number[] {
-  if (!n.imp.batched) return [...c.dims];
+function perSampleOperand(n: NodeContext, c: Const, rank: number, batchAt = 0, merged = false): Const {
+  if (!n.imp.batched) return c;
   const full = rank + (merged ? 0 : 1);
   if (c.dims.length > full) throw new NodeError(`constant operand has dims [${c.dims.join(', ')}], more than the activation's rank ${full}`);
   const over = batchAt - (full - c.dims.length);
-  if (over < 0) return [...c.dims];
-  if (c.dims[over] !== 1) throw new NodeError(`constant operand has dims [${c.dims.join(', ')}]; its ${over === 0 ? 'first ' : ''}(batch) dim must be 1`);
+  if (over < 0) return c;
   // A merged batch shares its axis with a per-sample dim: the constant's 1 there broadcasts over it.
-  return merged ? [...c.dims] : c.dims.filter((_, i) => i !== over);
+  const one = c.dims[over] === 1 ? c : merged ? null : uniformAlong(c, over, n.imp.declaredBatch);
+  if (!one) throw new NodeError(`constant operand has dims [${c.dims.join(', ')}]; its ${over === 0 ? 'first ' : ''}(batch) dim must be 1${merged ? '' : ', or the declared batch with every sample alike'}`);
+  return merged ? one : ({ ...one, dims: one.dims.filter((_, i) => i !== over) } as Const);
 }
 
 /** Input `i` as a binary operand: a constant, or an activation wherever its batch sits. */
@@ -215,8 +217,8 @@ function binary(fn: BinaryFn): OpImporter {
     const target = masked ? null : a.v && b.c && (fn === 'add' || fn === 'sub') ? n.imp.foldTarget(a.v.name) : b.v && a.c && fn === 'add' ? n.imp.foldTarget(b.v.name) : null;
     if (target) {
       const x = (a.v ?? b.v)!;
-      const c = (a.c ?? b.c)!;
-      const per = channelVector(target, constShape(n, c, x.shape.length, x.batchAt ?? 0, !!x.merged), floatsOf(c, 'constant operand'));
+      const c = perSampleOperand(n, (a.c ?? b.c)!, x.shape.length, x.batchAt ?? 0, !!x.merged);
+      const per = channelVector(target, c.dims, floatsOf(c, 'constant operand'));
       if (per) {
         n.imp.foldInto(target, n.out, (l) => {
           const bias = new Float32Array(per.length);
@@ -282,7 +284,9 @@ function where(n: NodeContext): void {
   if (merged && acts.some((v) => v.shape[at] !== acts[0].shape[at])) throw new NodeError('activations with a merged batch must share the merged dim');
   const [c, x, y] = [0, 1, 2].map((i) => {
     const k = n.constAt(i);
-    return k ? n.constValue(k, constShape(n, k, rank, at, !!merged), names[i]) : n.valueAnyBatch(i, names[i], true);
+    if (!k) return n.valueAnyBatch(i, names[i], true);
+    const per = perSampleOperand(n, k, rank, at, !!merged);
+    return n.constValue(per, per.dims, names[i]);
   });
   const outShape = broadcastShapes(c.shape, x.shape, y.shape);
   if (!outShape) throw new NodeError(`shapes [${c.shape.join(', ')}], [${x.shape.join(', ')}] and [${y.shape.join(', ')}] do not broadcast`);

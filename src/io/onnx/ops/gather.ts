@@ -6,7 +6,7 @@
  */
 import type { GatherOp, PadOp } from '../../../ir/graph.ts';
 import { rowMajorStrides } from '../../../ir/tensor.ts';
-import { count, floatsOf, intsOf, isBatchDim, normAxis, plainIntsOf, showDims } from '../consts.ts';
+import { count, floatsOf, intsOf, isBatchDim, normAxis, plainIntsOf, showDims, uniformAlong } from '../consts.ts';
 import type { Const, Dim } from '../consts.ts';
 import { foldExpand, foldGather, foldSlice, sliceWindow } from '../fold.ts';
 import { NodeError } from '../node.ts';
@@ -172,46 +172,25 @@ function expandTarget(n: NodeContext, rank: number): number[] {
  * A constant broadcast to `target` (ONNX dims, one of them the batch, not first): every sample is the
  * constant broadcast to the other dims, the batch at that ONNX axis (a learned RNN initial state,
  * `h0.expand(layers, batch, H)` or `h0.repeat(1, batch, 1)`); false when the batch is not one dim of
- * its own over a 1 of the constant, or (unless `first`) is the first dim.
+ * its own over a 1 of the constant, or (unless `first`) is the first dim. With `declared` (Expand,
+ * whose target replaces the dim), the constant's dim there may also be a static export's declared
+ * batch with every slice alike (uniformAlong); a Tile would multiply it instead.
  */
-export function constantToMovedBatch(n: NodeContext, c: Const, target: readonly Dim[], out: string, first = false): boolean {
+export function constantToMovedBatch(n: NodeContext, c: Const, target: readonly Dim[], out: string, first = false, declared = false): boolean {
   const at = target.findIndex(isBatchDim);
   const b = target[at];
   if (!n.imp.batched || at < (first ? 0 : 1) || !isBatchDim(b) || b.k !== 1 || target.filter(isBatchDim).length !== 1 || c.dims.length > target.length) return false;
   const padded = { ...c, dims: [...new Array<number>(target.length - c.dims.length).fill(1), ...c.dims] } as Const;
-  const one = padded.dims[at] === 1 ? padded : sameAlong(padded, at, n.imp.declaredBatch);
+  const one = padded.dims[at] === 1 ? padded : declared ? uniformAlong(padded, at, n.imp.declaredBatch) : null;
   if (!one) return false;
   const per = foldExpand({ ...one, dims: one.dims.filter((_, i) => i !== at) } as Const, target.filter((_, i) => i !== at) as number[]);
   n.constValue(per, per.dims, 'expanded', out, per.kind === 'int' ? 'int' : 'float', at);
   return true;
 }
 
-/**
- * `c`'s first slice along `axis` (that dim then 1) when the dim is the batch a static export declared
- * and every slice is the same: `torch.zeros(layers, batch, H)` with the traced batch written into
- * the constant, a state that is one per sample; null otherwise.
- */
-function sameAlong(c: Const, axis: number, declared: number | null): Const | null {
-  const d = c.dims[axis];
-  if (declared === null || d !== declared) return null;
-  const inner = count(c.dims.slice(axis + 1));
-  const outer = count(c.dims.slice(0, axis));
-  const data: (number | Dim)[] = [];
-  for (let o = 0; o < outer; o++) {
-    const base = o * d * inner;
-    for (let i = 0; i < inner; i++) {
-      const v = c.data[base + i];
-      for (let k = 1; k < d; k++) if (c.data[base + k * inner + i] !== v) return null;
-      data.push(v);
-    }
-  }
-  const dims = c.dims.map((v, i) => (i === axis ? 1 : v));
-  return c.kind === 'float' ? { kind: 'float', dims, data: Float32Array.from(data as number[]) } : { ...c, dims, data: data as Dim[] };
-}
-
 function expand(n: NodeContext): void {
   const c = n.constAt(0);
-  if (c && constantToMovedBatch(n, c, intsOf(n.constIn(1, 'shape')), n.out)) return;
+  if (c && constantToMovedBatch(n, c, intsOf(n.constIn(1, 'shape')), n.out, false, true)) return;
   if (c) {
     // A constant expanded to the batch: every sample is the constant expanded to the other dims. The
     // output's rank is the larger of the two (a [C] class token expanded to [batch, 1] is [batch, C]).
@@ -438,7 +417,8 @@ function compress(n: NodeContext): void {
   if (Number.isNaN(axis)) throw new NodeError('has no "axis": it would flatten the input, across samples; only Compress along an axis is supported');
   const x = n.value(0, 'input');
   const a = normAxis(axis, x.shape.length + (n.imp.batched ? 1 : 0));
-  const extent = n.imp.batched ? (a === 0 ? Number.POSITIVE_INFINITY : x.shape[a - 1]) : x.shape[a];
+  if (n.imp.batched && a === 0) throw new NodeError(`axis ${axis} is the batch dimension; Compress across samples is not supported`);
+  const extent = n.imp.batched ? x.shape[a - 1] : x.shape[a];
   const e = new Expansion(n);
   e.finish([e.op('Gather', [n.ins[0], e.const(compressIndices(n, extent), 'kept')], 'compressed', [intAttr('axis', axis)])]);
 }

@@ -6,7 +6,7 @@
 import type { LinearOp } from '../../../ir/graph.ts';
 import { floatsOf } from '../consts.ts';
 import type { Const } from '../consts.ts';
-import { foldMatMul } from '../fold.ts';
+import { foldBinary, foldMatMul, foldTranspose } from '../fold.ts';
 import { NodeError } from '../node.ts';
 import type { BatchMerge, FoldTarget, MatrixOp, NodeContext, OpTable, Value } from '../node.ts';
 
@@ -84,6 +84,22 @@ function gemm(n: NodeContext): void {
 }
 
 /** B as the layer's row-major [K, N] weight, times alpha: transposed in tiles (VGG's 25088×4096 in well under a second). */
+/**
+ * Gemm of constants, α·A'·B' + β·C (a static export's zero RNN state times its recurrent weight,
+ * torch.nn.LSTMCell called on torch.zeros(batch, H)).
+ */
+function foldGemm(n: NodeContext): Const {
+  const t = (c: Const, on: boolean): Const => (on ? foldTranspose(c, [1, 0]) : c);
+  const a = t(n.constIn(0, 'A'), n.a.int('transA', 0) !== 0);
+  const b = t(n.constIn(1, 'B'), n.a.int('transB', 0) !== 0);
+  if (a.dims.length !== 2 || b.dims.length !== 2) throw new NodeError(`A and B must be 2-D (dims [${a.dims.join(', ')}] and [${b.dims.join(', ')}])`);
+  const scale = (c: Const, k: number): Const => (k === 1 ? c : foldBinary('mul', c, { kind: 'float', dims: [], data: Float32Array.of(k) }));
+  const ab = scale(foldMatMul(a, b, MAX_FOLDED_PRODUCT), n.a.float('alpha', 1));
+  const c = n.optConst(2, 'C');
+  const beta = n.a.float('beta', 1);
+  return c && beta !== 0 ? foldBinary('add', ab, scale(c, beta)) : ab;
+}
+
 function gemmWeight(bw: Float32Array, K: number, N: number, transB: boolean, alpha: number): Float32Array {
   let w: Float32Array;
   if (!transB) w = Float32Array.from(bw);
@@ -268,7 +284,7 @@ export function foldChannelAffine(op: MatrixOp, s: Float64Array, t: Float64Array
 
 /** Matrix ops by ONNX op type. */
 export const MATRIX_OPS: OpTable = {
-  Gemm: { activation: gemm },
+  Gemm: { activation: gemm, fold: foldGemm },
   // Of two constants (spectral_norm's σ, a weight computed in the graph) it folds.
   MatMul: { activation: matmul, fold: (n) => foldMatMul(n.constIn(0, 'A'), n.constIn(1, 'B'), MAX_FOLDED_PRODUCT) },
 };

@@ -114,11 +114,14 @@ function scatterActivation(n: NodeContext): void {
     if (!n.ins[i + 1]) throw new NodeError(`${what} (input ${i + 1}) is missing`);
   });
   if (n.imp.valueOf(n.ins[1] ?? '')) throw new NodeError(`indices ${quote(n.ins[1])} come from the data; only indices known at import (shape computations) are supported`);
-  // Constant indices pick samples by number: the batch would be one of the written dims.
-  if (n.imp.batched && n.constAt(1)) throw new NodeError(`indices ${quote(n.ins[1])} are a constant, so they name samples by number; only an assignment to every sample (y[:, …] = …) is supported`);
+  // Constant indices pick samples by number: the batch would be one of the written dims. A static
+  // export's (y[:, 1:3] = u traced at the declared batch) are read at that batch, where they must
+  // write the same elements of every sample from its own updates, as a computed assignment does.
+  const fixed = n.imp.batched && n.constAt(1);
+  if (fixed && n.imp.declaredBatch === null) throw new NodeError(`indices ${quote(n.ins[1])} are a constant, so they name samples by number; only an assignment to every sample (y[:, …] = …) is supported`);
   let upd: SampleUpdates | null = null;
   let map: Int32Array | null = null;
-  for (const batch of n.imp.batched ? PROBE_BATCHES : [1]) {
+  for (const batch of fixed ? [n.imp.declaredBatch!] : n.imp.batched ? PROBE_BATCHES : [1]) {
     upd = updatesAt(n, batch, upd);
     const m = sampleMap(n, x.shape, batch, upd.size);
     if (map && m.some((s, i) => s !== map![i])) throw new NodeError(`writes different elements of a sample at batch sizes ${PROBE_BATCHES.join(', ')}; only an assignment the same for every batch size is supported`);

@@ -4,7 +4,7 @@
  * constants they fold.
  */
 import type { ReshapeOp } from '../../../ir/graph.ts';
-import { BatchDim, count, intsOf, isBatchDim, normAxis, plainIntsOf, showDims, withDims, type Dim } from '../consts.ts';
+import { BatchDim, count, intsOf, isBatchDim, normAxis, plainIntsOf, showDims, uniformAlong, withDims, type Dim } from '../consts.ts';
 import type { Const } from '../consts.ts';
 import { foldConcat, foldSlice, foldTranspose, reshapeDims } from '../fold.ts';
 import { NodeError } from '../node.ts';
@@ -201,7 +201,8 @@ function concat(n: NodeContext): void {
     if (!n.imp.batched) return n.constValue(c, c.dims, `input${k}`);
     if (batchAt) throw new NodeError(`input ${quote(n.ins[i])} is a constant and the activations have the batch dimension at axis ${batchAt}; only activations concatenate there`);
     // A static export folds Expand(class token, [batch, 1, D]) to a constant with the declared batch: the same in every sample.
-    const per = sampleOf(c, n.imp.declaredBatch);
+    const one = c.dims.length === 0 ? null : c.dims[0] === 1 ? c : uniformAlong(c, 0, n.imp.declaredBatch);
+    const per = one && { ...one, dims: one.dims.slice(1) } as Const;
     if (!per) throw new NodeError(`input ${quote(n.ins[i])} is a constant with dims [${c.dims.join(', ')}]; concatenating a constant with activations needs a first (batch) dim of 1 or the declared batch, equal in every sample`);
     return n.constValue(per, per.dims, `input${k}`);
   });
@@ -217,14 +218,6 @@ function concat(n: NodeContext): void {
   n.imp.emit({ kind: 'concat', name: n.name, inputs: vals.map((v) => v.name), output: n.out, axis: ax, inShapes: vals.map((v) => v.shape) }, outShape, vals[0].dtype, batchAt);
 }
 
-/** One sample of a constant shaped [batch or 1, ...] whose samples are all equal, or null. */
-function sampleOf(c: Const, declared: number | null): Const | null {
-  const b = c.dims[0];
-  if (c.dims.length === 0 || !(b === 1 || b === declared) || c.kind !== 'float') return null;
-  const per = count(c.dims.slice(1));
-  for (let s = 1; s < b; s++) for (let j = 0; j < per; j++) if (!Object.is(c.data[s * per + j], c.data[j])) return null;
-  return { kind: 'float', dims: c.dims.slice(1), data: c.data.slice(0, per) };
-}
 
 /**
  * DepthToSpace (DCR or CRD order) and SpaceToDepth of [batch, C, H, W] (nn.PixelShuffle and
@@ -280,7 +273,9 @@ function tile(n: NodeContext): void {
       });
       return n.imp.setConst(n.out, t);
     }
-    if (constantToMovedBatch(n, c, reps.map((r, i) => (c.dims[i] === 1 || isBatchDim(r) ? r : c.dims[i] * r)), n.out, true)) return;
+    // A dim of d > 1 repeated batch times is d·batch long: not one dim of the batch's own, refused.
+    const target = reps.map((r, i) => (c.dims[i] === 1 ? r : isBatchDim(r) ? new BatchDim(c.dims[i] * r.k) : c.dims[i] * r));
+    if (constantToMovedBatch(n, c, target, n.out, true)) return;
     throw new NodeError(`repeats ${showDims(reps)} of a constant: the batch size may only repeat a dim of 1, once`);
   }
   let x = n.value(0, 'input');
