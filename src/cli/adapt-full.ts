@@ -55,7 +55,9 @@ export async function runAdaptFull(f: AdaptFlags): Promise<void> {
   const cfg = evalConfig(f);
   const bytes = readFileSync(f.model);
   const net = loadModel(f.model, dataInputShapes(f.dataset, f.inputs));
-  const original = loadModel(f.model, dataInputShapes(f.dataset, f.inputs));
+  // The data's shapes as the import fixed them: the original and the written file take the same.
+  const shapes = Object.fromEntries(net.inputs.map((v) => [v.name, v.shape]));
+  const original = loadModel(f.model, shapes);
   const names = layerNames(f.layers, 'linear or conv');
   const layers = fullLayers(net, cfg, names);
   const writer = new OnnxParamWriter(bytes, f.model, externalDataBeside(f.model));
@@ -100,7 +102,7 @@ export async function runAdaptFull(f: AdaptFlags): Promise<void> {
     });
     // The reported accuracy is that of the written file itself, imported as eval imports it.
     const out = writer.encode();
-    const after = await chipAccuracy(backend, importOnnx(out, f.out), cfg, evalData, evalData, evalChip);
+    const after = await chipAccuracy(backend, importOnnx(out, f.out, { inputShapes: shapes }), cfg, evalData, evalData, evalChip);
     writeFileAtomic(f.out, out, f.out);
     const params = fullParamCount(state);
     const analog = analogWeightCount(net);

@@ -61,7 +61,7 @@ function costNetwork(f: EnergyFlags): CostNetwork {
   }
   // --input-shape also fixes the model's symbolic dims (an export's dynamic height and width), with
   // or without its batch dim: the input's rank tells which.
-  const net = loadModel(f.model!, shape ? (ranks) => ({ '': Object.values(ranks)[0] === shape.length - 1 ? shape.slice(1) : shape }) : undefined);
+  const net = loadModel(f.model!, shape ? (declared) => ({ '': Object.values(declared)[0]?.length === shape.length - 1 ? shape.slice(1) : shape }) : undefined);
   if (shape) {
     const want = net.input.shape;
     const got = shape.length === want.length + 1 ? shape.slice(1) : shape;

@@ -466,7 +466,7 @@ function decodeBody(bytes: Uint8Array, h: Header, what: string): NpyArray {
 export function parseNpyFloat(bytes: Uint8Array, what: string, opts: NpyReadOptions = {}): NpyArray {
   const h = readHeader(bytes, what);
   if (h.dtype.kind !== 'f' && !opts.allowIntegers) {
-    fail(what, `dtype '${h.dtype.descr}' is not a float type (expected '<f4' or '<f8'; convert with arr.astype('float32'))`);
+    fail(what, `dtype '${h.dtype.descr}' is not a float type (expected '<f2', '<f4' or '<f8'; convert with arr.astype('float32'))`);
   }
   return decodeBody(bytes, h, what);
 }

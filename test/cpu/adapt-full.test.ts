@@ -22,6 +22,8 @@ import { attentionNet, C, D, T } from '../helpers/attention-net.ts';
 import { MLP } from '../helpers/adapters.ts';
 import { checkParamGradients, largest } from '../helpers/param-grads.ts';
 import { runMain } from '../helpers/cli.ts';
+import { buildOnnxModel } from '../../src/io/onnx/build.ts';
+import { encodeNpy } from '../../src/io/npy.ts';
 
 /** The MLP's and the attention block's linear layers (and bias Adds) as --full trains them, checked at 2% relative steps. */
 const check = (net: Network, x: Float32Array, labels: number[], B: number, picks: (g: Float64Array) => number[], tol: number) =>
@@ -155,5 +157,24 @@ describe('xbarsim adapt --full', () => {
     expect(r.stderr).toMatch(re);
     expect(existsSync(join(dir, 'never.onnx'))).toBe(false);
     expect(existsSync(join(dir, 'w.npz'))).toBe(false);
+  });
+
+  it('a model with a dynamic height and width: trained at the data\'s size, and the written file re-imported at it', async () => {
+    const model = join(dir, 'dyn-hw.onnx');
+    writeFileSync(model, buildOnnxModel({
+      inputs: [{ name: 'x', dims: ['N', 2, 'H', 'W'] }],
+      outputs: [{ name: 'y', dims: ['N', 3] }],
+      initializers: [{ name: 'w', dims: [3, 2], data: Float32Array.of(0.5, -0.2, 0.1, 0.3, -0.4, 0.2) }, { name: 'b', dims: [3], data: new Float32Array(3) }],
+      nodes: [{ op: 'GlobalAveragePool', inputs: ['x'], outputs: ['p'] }, { op: 'Flatten', inputs: ['p'], outputs: ['f'] }, { op: 'Gemm', inputs: ['f', 'w', 'b'], outputs: ['y'], attrs: { transB: 1 } }],
+    }));
+    const rng = new Prng(3);
+    const x = join(dir, 'dyn-x.npy');
+    writeFileSync(x, encodeNpy([12, 2, 3, 5], '<f4', Float32Array.from({ length: 12 * 30 }, () => rng.uniform() * 2 - 1)));
+    const y = join(dir, 'dyn-y.npy');
+    writeFileSync(y, encodeNpy([12], '<f8', Array.from({ length: 12 }, (_, i) => i % 3)));
+    const out = join(dir, 'dyn-hw-trained.onnx');
+    const r = await runMain(['adapt', '--full', '--model', model, '--inputs', x, '--labels', y, '--preset', 'ideal', '--holdout', '4', '--epochs', '1', '--out', out, '--backend', 'cpu']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(out)).toBe(true);
   });
 });

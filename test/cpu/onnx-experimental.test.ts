@@ -5,7 +5,7 @@ import { digitalForward } from '../helpers/digital-run.ts';
 import { usageMessage } from '../helpers/errors.ts';
 
 // ONNX's former experimental ops (ImageScaler, Scale, Affine, ScaledTanh, ParametricSoftplus, Crop,
-// ConstantFill), in the Model Zoo's opset 7–9 files and PyTorch's opset 7/8 exports, against their
+// ConstantFill, MVN-1), in the Model Zoo's opset 7–9 files and PyTorch's opset 7/8 exports, against their
 // definitions (ONNX 1.3's onnx/defs/experiments) computed here by hand.
 const CPU = { kind: 'cpu' as const, reason: 'test' };
 
@@ -32,6 +32,16 @@ describe('former experimental ONNX ops', () => {
     close(await run(model([{ op: 'Affine', inputs: ['x'], outputs: ['y'], attrs: { alpha: 2, beta: 0.5 } }], ['N', 3]), x), [-1.5, 0.5, 4.5]);
     close(await run(model([{ op: 'ScaledTanh', inputs: ['x'], outputs: ['y'], attrs: { alpha: 2, beta: 0.5 } }], ['N', 3]), x), x.map((v) => 2 * Math.tanh(0.5 * v)));
     close(await run(model([{ op: 'ParametricSoftplus', inputs: ['x'], outputs: ['y'], attrs: { alpha: 2, beta: 0.5 } }], ['N', 3]), x), x.map((v) => 2 * Math.log1p(Math.exp(0.5 * v))));
+  });
+
+  it('MeanVarianceNormalization before opset 9 (MVN-1): per channel or across channels, the deviation divided out only with normalize_variance', async () => {
+    const x = [1, 3, 10, 20];
+    const mvn = (attrs: Record<string, number>) => model([{ op: 'MeanVarianceNormalization', inputs: ['x'], outputs: ['y'], attrs }], ['N', 2, 1, 2]);
+    close(await run(mvn({ normalize_variance: 0 }), x), [-1, 1, -5, 5]);
+    close(await run(mvn({}), x), [-1, 1, -1, 1]);
+    const all = x.map((v) => v - 8.5);
+    const sd = Math.sqrt(all.reduce((a, v) => a + v * v, 0) / 4);
+    close(await run(mvn({ across_channels: 1 }), x), all.map((v) => v / (sd + 1e-9)));
   });
 
   it('Crop: borders off each side, or a (height, width) window from the top-left border', async () => {

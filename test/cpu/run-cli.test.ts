@@ -196,6 +196,10 @@ describe('xbarsim run --digital', () => {
     const bad = await xbarsim(['run', '--model', model, '--inputs', flat, '--digital', '--out', join(dir, 'hw-flat-y.npy'), '--backend', 'cpu']);
     expect([bad.code, bad.lines]).toEqual([2, [`xbarsim: ${model}: graph input "x" takes [N, 3, height, width] but its inputs are [N, 3, 24]`]]);
     expect(existsSync(join(dir, 'hw-flat-y.npy'))).toBe(false);
+    // A static dim the data contradicts (3 channels, one given) is refused in the file's terms.
+    const gray = writeNpy(dir, 'hw-gray.npy', [2, 1, 24, 40], randomArray(2 * 24 * 40, 4));
+    const bad2 = await xbarsim(['run', '--model', model, '--inputs', gray, '--digital', '--out', join(dir, 'hw-gray-y.npy'), '--backend', 'cpu']);
+    expect([bad2.code, bad2.lines]).toEqual([2, [`xbarsim: ${model}: graph input "x" takes [N, 3, height, width] but its inputs are [N, 1, 24, 40]`]]);
   });
 
   it('eval --dataset mnist fixes a dynamic height and width to the digits\' 28×28', async () => {
@@ -208,6 +212,16 @@ describe('xbarsim run --digital', () => {
     }));
     const r = await runMain(['eval', '--model', model, '--dataset', 'mnist', '--limit', '16', '--digital', '--backend', 'cpu']);
     expect(r.code, r.ownStderrLines.join('\n')).toBe(0);
+    // Channels last (a Keras export's [N, H, W, 1]): the digits take that layout.
+    const nhwc = join(dir, 'pool-hw-nhwc.onnx');
+    writeFileSync(nhwc, buildOnnxModel({
+      inputs: [{ name: 'x', dims: ['N', 'h', 'w', 1] }],
+      outputs: [{ name: 'y', dims: ['N', 10] }],
+      initializers: [{ name: 'w', dims: [1, 10], data: randomArray(10, 6) }],
+      nodes: [{ op: 'ReduceMean', inputs: ['x'], outputs: ['p'], attrs: { axes: [1, 2], keepdims: 0 } }, { op: 'MatMul', inputs: ['p', 'w'], outputs: ['y'] }],
+    }));
+    const r2 = await runMain(['eval', '--model', nhwc, '--dataset', 'mnist', '--limit', '16', '--digital', '--backend', 'cpu']);
+    expect(r2.code, r2.ownStderrLines.join('\n')).toBe(0);
   });
 });
 

@@ -105,16 +105,20 @@ export function inputShapesOf(path: string | undefined, flag: string): Record<st
   return keys.length === 1 ? { ...out, '': out[keys[0]] } : out;
 }
 
+/** The layouts a built-in dataset's 28×28 images take as one model input: flat, 2-D, channels first or last. */
+const IMAGE_LAYOUTS = [[784], [28, 28], [1, 28, 28], [28, 28, 1]];
+
 /**
  * What fixes a model's symbolic dims for data from `--dataset` or `--inputs` (ImportOptions.inputShapes):
- * a built-in dataset's 28×28 images as the model's one input takes them ([784], [28, 28] or
- * [1, 28, 28] by its rank), else the `--inputs` file's shapes.
+ * a built-in dataset's 28×28 images in the first layout the model's one input declares compatibly
+ * (its rank, its static dims), else the `--inputs` file's shapes.
  */
-export function dataInputShapes(dataset: string | undefined, inputs: string | undefined): (ranks: Readonly<Record<string, number>>) => Record<string, number[]> {
-  return (ranks) => {
+export function dataInputShapes(dataset: string | undefined, inputs: string | undefined): (declared: Readonly<Record<string, readonly (number | null)[]>>) => Record<string, number[]> {
+  return (declared) => {
     if (dataset === undefined || !isBuiltinDataset(dataset)) return inputShapesOf(inputs, '--inputs');
-    const rank = Object.values(ranks);
-    const image = rank.length === 1 ? [[784], [28, 28], [1, 28, 28]][rank[0] - 1] : undefined;
+    const dims = Object.values(declared);
+    const fits = (l: number[]): boolean => dims.length === 1 && l.length === dims[0].length && l.every((d, i) => dims[0][i] === null || dims[0][i] === d);
+    const image = IMAGE_LAYOUTS.find(fits);
     return image ? { '': image } : {};
   };
 }

@@ -42,8 +42,11 @@ export const SUPPORTED_CONTRIB_OPS: readonly string[] = [...CONTRIB_IMPORTERS.ke
 /** Per-sample graph-input shapes (no batch dim in a batched import) by ONNX name, '' for a model's only input. */
 export type InputShapes = Readonly<Record<string, readonly number[]>>;
 
-/** Gives the shapes from the graph inputs' per-sample ranks, by name (a caller whose shapes may or may not hold the batch tells so). */
-export type InputShapesFor = (ranks: Readonly<Record<string, number>>) => InputShapes;
+/**
+ * Gives the shapes from the graph inputs' declared per-sample dims, by name (null: symbolic), so that
+ * a caller whose shapes may or may not hold the batch, or may be laid out two ways, can tell which.
+ */
+export type InputShapesFor = (declared: Readonly<Record<string, readonly (number | null)[]>>) => InputShapes;
 
 /** How to read the graph inputs. */
 export interface ImportOptions {
@@ -172,8 +175,8 @@ class Importer implements ImportState {
     const batches = new Set<number | null>();
     const perSample = (v: onnx.IValueInfoProto): onnx.TensorShapeProto.IDimension[] => (v.type?.tensorType?.shape?.dim ?? []).slice(this.batched ? 1 : 0);
     const symbolic = real.some((v) => perSample(v).some(isSymbolic));
-    const ranks = Object.fromEntries(real.map((v) => [v.name ?? '', perSample(v).length]));
-    const given: InputShapes = !symbolic ? {} : typeof this.shapesGiven === 'function' ? this.shapesGiven(ranks) : this.shapesGiven;
+    const declared = Object.fromEntries(real.map((v) => [v.name ?? '', perSample(v).map((d) => (isSymbolic(d) ? null : int64ToNumber(d.dimValue)))]));
+    const given: InputShapes = !symbolic ? {} : typeof this.shapesGiven === 'function' ? this.shapesGiven(declared) : this.shapesGiven;
     const bound = this.boundDims(real, given);
     for (const v of real) {
       const name = v.name ?? '';
@@ -216,7 +219,9 @@ class Importer implements ImportState {
   /** The per-sample shape the caller gives for graph input `name` (declared as `dims`), or undefined; one of another rank is refused. */
   private givenShape(given: InputShapes, name: string, inputs: number, dims: readonly onnx.TensorShapeProto.IDimension[]): readonly number[] | undefined {
     const s = given[name] ?? (inputs === 1 ? given[''] : undefined);
-    if (!s || s.length === dims.length - (this.batched ? 1 : 0)) return s;
+    const lead = this.batched ? 1 : 0;
+    // A static dim the inputs contradict is refused here, in the file's own terms.
+    if (!s || (s.length === dims.length - lead && dims.slice(lead).every((d, i) => isSymbolic(d) || int64ToNumber(d.dimValue) === s[i]))) return s;
     const declared = dims.map((d, i) => (i === 0 && this.batched ? 'N' : isSymbolic(d) ? (d.dimParam || '?') : String(int64ToNumber(d.dimValue))));
     const N = this.batched ? 'N, ' : '';
     throw new UsageError(`${this.file}: graph input ${quote(name)} takes [${declared.join(', ')}] but its inputs are [${N}${s.join(', ')}]`);

@@ -140,8 +140,8 @@ function filled(n: NodeContext, dims: readonly Dim[], v: Const): void {
   n.constValue(per, per.dims, 'value', n.out, per.kind === 'int' ? 'int' : 'float', at, merged ? 'major' : undefined);
 }
 
-/** Element types a Cast cannot make: complex64/128, the float8 types and float4e2m1. */
-const NOT_CARRIED = new Set([14, 15, 17, 18, 19, 20, 23]);
+/** Element types a Cast cannot make: complex64/128, the float8 types (e8m0 too) and float4e2m1. */
+const NOT_CARRIED = new Set([14, 15, 17, 18, 19, 20, 23, 24]);
 
 /** What Cast's `to` makes of a value. */
 function castKind(to: number): DType {

@@ -21,8 +21,10 @@ export function parametricSoftplus(e: Expansion, v: string, alpha: number, beta:
 
 /** ImageScaler: x·scale + bias[c] over [N, C, H, W], bias one per channel. */
 function imageScaler(n: NodeContext): void {
+  const dims = dimsOf(n, 0, 'input');
+  if (dims.length !== 4) throw new NodeError(`input has ${dims.length} dims; ImageScaler takes [N, C, H, W]`);
   const e = new Expansion(n);
-  const C = dimsOf(n, 0, 'input')[1];
+  const C = dims[1];
   const bias = n.a.floats('bias', null);
   if (bias && C !== null && bias.length !== C) throw new NodeError(`attribute "bias" has ${bias.length} entries for ${C} channels`);
   const scaled = e.op('Mul', [n.ins[0], e.scalar(n.a.float('scale', 1), 'scale')], 'scaled');

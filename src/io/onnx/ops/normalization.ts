@@ -192,17 +192,26 @@ function rmsNorm(n: NodeContext): void {
 /**
  * MeanVarianceNormalization (Caffe's MVN): (x − E[x]) / (√(E[x²] − E[x]²) + 1e-9) over `axes`
  * (default [0, 2, 3]), computed as ONNX's function body does it. In a batched import axis 0 is the
- * batch, and normalizing across samples is refused: name the per-sample axes.
+ * batch, and normalizing across samples is refused: name the per-sample axes. Before opset 9 it is
+ * the experimental MVN-1 (ONNX Runtime's MeanVarianceNormalization_0): per sample, over each
+ * channel's H·W or, with across_channels, over C·H·W, divided by the deviation only with
+ * normalize_variance (default 1).
  */
 function meanVarianceNorm(n: NodeContext): void {
   const x = n.value(0, 'X');
-  const axes = [...new Set(n.a.ints('axes', [0, 2, 3]).map((a) => n.axisOf(x, a, 'axes entry')))].sort((p, q) => p - q);
+  const legacy = n.opset < 9;
+  const given = legacy ? (n.a.int('across_channels', 0) !== 0 ? [1, 2, 3] : [2, 3]) : n.a.ints('axes', [0, 2, 3]);
+  const axes = [...new Set(given.map((a) => n.axisOf(x, a, 'axes entry')))].sort((p, q) => p - q);
   const fresh = (s: string): string => n.imp.fresh(`${n.out}/${s}`);
   const bin = (fn: 'sub' | 'mul' | 'div', a: Value, b: Value, out: string): Value => {
     emitBinary(n, fn, { v: a }, { v: b }, out);
     return n.imp.valueOf(out)!;
   };
   const mean = emitReduce(n, 'mean', x, axes, true, fresh('mean'));
+  if (legacy && n.a.int('normalize_variance', 1) === 0) {
+    bin('sub', x, mean, n.out);
+    return;
+  }
   const meanOfSquares = emitReduce(n, 'mean', bin('mul', x, x, fresh('square')), axes, true, fresh('mean-square'));
   const std = emitUnary(n, 'sqrt', bin('sub', meanOfSquares, bin('mul', mean, mean, fresh('mean2')), fresh('var')), fresh('std'));
   const den = fresh('den');
