@@ -536,7 +536,7 @@ def old_opsets():
 
 
 def static_batch():
-    """torch.onnx.export's default, a static batch: constants the trace wrote out once per sample (torch.zeros_like(x), an LSTMCell's zero state, expanded indices, slice-assignment indices)."""
+    """torch.onnx.export's default, a static batch: constants the trace wrote out once per sample (torch.zeros_like(x), an LSTMCell's zero state, expanded indices, slice-assignment indices, torch.arange(batch))."""
     torch.manual_seed(5)
     return {
         'lstmcell-loop-static': (CellLoop(), (5, 6), 13, False),
@@ -544,6 +544,8 @@ def static_batch():
         'gather-elements-static': (Fn(lambda x, fc: fc(torch.gather(x, 1, torch.topk(x, 3, 1)[1]) + torch.gather(x, 1, torch.tensor([[5, 0, 2]]).expand(x.shape[0], 3))), nn.Linear(3, 2)), (8,), 13, False),
         'scatter-elements-16-static': (Scatters(), (6,), 16, False),
         'scripted-rnn-loop-static': (torch.jit.script(ScriptedRnn()), (5, 4), 13, False),
+        # h[torch.arange(batch), idx] with the traced batch: arange a constant [4].
+        'row-pick-static': (RowPick(), (5, 6), 13, False),
     }
 
 

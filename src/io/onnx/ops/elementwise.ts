@@ -195,7 +195,7 @@ export function operandAt(n: NodeContext, i: number, what: string): Operand {
  */
 function sampleOffsetAdd(n: NodeContext): boolean {
   const at = [0, 1].find((i) => n.ins[i] && !n.imp.valueOf(n.ins[i]!) && !n.imp.constOf(n.ins[i]!));
-  if (at === undefined) return false;
+  if (at === undefined) return staticSampleOffsetAdd(n);
   const v = n.imp.valueOf(n.ins[1 - at] ?? '');
   const k = v && !v.batchAt && !v.merged && !v.sampleOffset ? sampleStep((b) => n.imp.probe(n.ins[at]!, b), n.rankOf(v)) : null;
   if (k === null) {
@@ -203,6 +203,26 @@ function sampleOffsetAdd(n: NodeContext): boolean {
     return false;
   }
   n.imp.emit({ kind: 'reshape', name: n.name, inputs: [v!.name], output: n.out, outShape: v!.shape }, [...v!.shape], v!.dtype);
+  n.imp.markSampleOffset(n.out, k);
+  return true;
+}
+
+/**
+ * sampleOffsetAdd's torch.arange(batch)·k in a static-batch export: a constant [declared batch, 1, …]
+ * holding 0, k, 2k, … (the traced samples' own offsets), added to an activation. True when the Add is done.
+ */
+function staticSampleOffsetAdd(n: NodeContext): boolean {
+  const B = n.imp.declaredBatch;
+  if (B === null || B < 2 || !n.imp.batched) return false;
+  const at = [0, 1].find((i) => n.ins[i] && n.imp.constOf(n.ins[i]!) && n.imp.valueOf(n.ins[1 - i] ?? ''));
+  if (at === undefined) return false;
+  const c = n.imp.constOf(n.ins[at]!)!;
+  const v = n.imp.valueOf(n.ins[1 - at]!)!;
+  if (v.batchAt || v.merged || v.sampleOffset || c.dims.length !== n.rankOf(v) || c.dims[0] !== B || c.dims.slice(1).some((d) => d !== 1)) return false;
+  const vals = Array.from(c.data as ArrayLike<number>, Number);
+  const k = vals[1];
+  if (!(Number.isInteger(k) && k > 0) || vals.some((x, i) => x !== i * k)) return false;
+  n.imp.emit({ kind: 'reshape', name: n.name, inputs: [v.name], output: n.out, outShape: v.shape }, [...v.shape], v.dtype);
   n.imp.markSampleOffset(n.out, k);
   return true;
 }
