@@ -155,4 +155,6 @@ torch.manual_seed(2)
 export({
     'gru-2layer-static': (Fn(lambda x, r: r(x)[1][-1], nn.GRU(I, H, num_layers=2, batch_first=True)), 13),
     'lstm-bidirectional-hn-cat-static': (Fn(lambda x, r: (lambda h: torch.cat([h[-2], h[-1]], 1))(r(x)[1][0]), nn.LSTM(I, H, num_layers=2, bidirectional=True, batch_first=True)), 17),
+    # A learned h0 expanded to the traced batch folds to a constant [1, 4, H].
+    'gru-learned-h0-static': (LearnedState(nn.GRU(I, H, batch_first=True), False), 13),
 }, dynamic=False)

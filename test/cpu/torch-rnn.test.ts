@@ -19,6 +19,7 @@ const LAYERS: Record<string, { layers: number; uses: number }> = {
   gru: { layers: 3, uses: T - 1 },
   // A learned initial state (not zero): every step reads the recurrent weight.
   'gru-learned-h0-expand': { layers: 2, uses: T },
+  'gru-learned-h0-static': { layers: 2, uses: T },
   'rnn-learned-h0-repeat': { layers: 2, uses: T },
   'gru-bidirectional-2layer': { layers: 9, uses: T - 1 },
   'gru-mean-seq-first': { layers: 2, uses: T - 1 },

@@ -7,7 +7,7 @@
  * ONNX batch in a whole-tensor one, so that one code path serves both.
  */
 import type { LinearOp, UnaryFn } from '../../../ir/graph.ts';
-import { floatsOf, plainIntsOf } from '../consts.ts';
+import { floatsOf, plainIntsOf, uniformAlong } from '../consts.ts';
 import { NodeError } from '../node.ts';
 import type { NodeContext, OpTable, Value } from '../node.ts';
 import { quote } from '../proto.ts';
@@ -123,9 +123,11 @@ function initialState(n: NodeContext, i: number, what: string, dirs: number, H: 
   if (c) {
     if (floatsOf(c, what).every((x) => x === 0)) return null;
     if (n.imp.batched) {
-      // A constant state is the same in every sample: its batch dim must be 1.
-      if (!ok(c.dims, 1)) throw new NodeError(`constant ${what} has dims [${c.dims.join(', ')}]; expected ${expected} with a batch of 1`);
-      return n.constValue(c, [dirs, 1, H], what);
+      // A constant state is the same in every sample: its batch dim must be 1, or the batch a static
+      // export traced with every sample's state alike (a learned h0 expanded to the batch, folded).
+      const one = ok(c.dims, 1) ? c : ok(c.dims, n.imp.declaredBatch) ? uniformAlong(c, batchAxis, n.imp.declaredBatch) : null;
+      if (!one) throw new NodeError(`constant ${what} has dims [${c.dims.join(', ')}]; expected ${expected} with a batch of 1, or the declared batch with every sample alike`);
+      return n.constValue(one, [dirs, 1, H], what);
     }
     v = n.constValue(c, c.dims, what);
   } else {
