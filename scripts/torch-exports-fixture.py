@@ -546,6 +546,8 @@ def static_batch():
         'scripted-rnn-loop-static': (torch.jit.script(ScriptedRnn()), (5, 4), 13, False),
         # h[torch.arange(batch), idx] with the traced batch: arange a constant [4].
         'row-pick-static': (RowPick(), (5, 6), 13, False),
+        # The key-padding mask over attention's merged [batch·heads, 1, T]: a constant [8, 1, 5].
+        'key-padding-mask-mha-static': (KeyPadding(nn.MultiheadAttention(16, 2, batch_first=True)), (5, 16), 17, False),
     }
 
 

@@ -9,7 +9,7 @@ import type { Const } from '../consts.ts';
 import { foldBinary, foldUnary, foldWhere } from '../fold.ts';
 import { sampleStep } from '../probe.ts';
 import { NodeError } from '../node.ts';
-import type { DType, NodeContext, OpImporter, OpTable, Value } from '../node.ts';
+import type { BatchMerge, DType, NodeContext, OpImporter, OpTable, Value } from '../node.ts';
 import { quote } from '../proto.ts';
 import { channelVector, reshapeTo } from './matrix.ts';
 
@@ -150,7 +150,7 @@ export function emitBinary(n: NodeContext, fn: BinaryFn, lhs: Operand, rhs: Oper
   }
   const constFirst = !!lhs.c;
   const x = (lhs.v ?? rhs.v)!;
-  const c = perSampleOperand(n, (lhs.c ?? rhs.c)!, x.shape.length, x.batchAt ?? 0, !!x.merged);
+  const c = perSampleOperand(n, (lhs.c ?? rhs.c)!, x);
   const bShape = c.dims;
   const outShape = broadcastShapes(x.shape, bShape);
   if (x.merged && outShape && outShape.length !== x.shape.length) throw new NodeError(`constant operand has dims [${c.dims.join(', ')}], more than the activation's rank ${x.shape.length}`);
@@ -165,20 +165,37 @@ export function emitBinary(n: NodeContext, fn: BinaryFn, lhs: Operand, rhs: Oper
 }
 
 /**
- * A constant operand as the per-sample constant next to an activation of per-sample rank `rank`
- * whose batch is ONNX axis `batchAt`: right-aligned, the dim over the batch must be 1 and is dropped
- * (or be the declared batch with every sample alike, a static export's constant: one sample is kept).
+ * A constant operand as the per-sample constant next to activation `x` (the per-sample shape, the
+ * batch at ONNX axis batchAt): right-aligned, the dim over the batch must be 1 and is dropped, or be
+ * the declared batch with every sample alike (a static export's constant: one sample is kept). Over
+ * a merged batch (batch·k), a 1 broadcasts, and a static export's declared·k with every sample's k
+ * alike is one sample's k.
  */
-function perSampleOperand(n: NodeContext, c: Const, rank: number, batchAt = 0, merged = false): Const {
+function perSampleOperand(n: NodeContext, c: Const, x: Value): Const {
   if (!n.imp.batched) return c;
-  const full = rank + (merged ? 0 : 1);
+  const batchAt = x.batchAt ?? 0;
+  const full = x.shape.length + (x.merged ? 0 : 1);
   if (c.dims.length > full) throw new NodeError(`constant operand has dims [${c.dims.join(', ')}], more than the activation's rank ${full}`);
   const over = batchAt - (full - c.dims.length);
-  if (over < 0) return c;
-  // A merged batch shares its axis with a per-sample dim: the constant's 1 there broadcasts over it.
-  const one = c.dims[over] === 1 ? c : merged ? null : uniformAlong(c, over, n.imp.declaredBatch);
-  if (!one) throw new NodeError(`constant operand has dims [${c.dims.join(', ')}]; its ${over === 0 ? 'first ' : ''}(batch) dim must be 1${merged ? '' : ', or the declared batch with every sample alike'}`);
-  return merged ? one : ({ ...one, dims: one.dims.filter((_, i) => i !== over) } as Const);
+  if (over < 0 || c.dims[over] === 1) return x.merged || over < 0 ? c : ({ ...c, dims: c.dims.filter((_, i) => i !== over) } as Const);
+  const B = n.imp.declaredBatch;
+  if (x.merged) {
+    const k = x.shape[batchAt];
+    const per = B === null || c.dims[over] !== B * k ? null : mergedSample(c, over, B, k, x.merged);
+    if (!per) throw new NodeError(`constant operand has dims [${c.dims.join(', ')}]; over the activation's merged batch·${k} its dim must be 1, or the declared batch·${k} with every sample alike`);
+    return per;
+  }
+  const one = uniformAlong(c, over, B);
+  if (!one) throw new NodeError(`constant operand has dims [${c.dims.join(', ')}]; its ${over === 0 ? 'first ' : ''}(batch) dim must be 1, or the declared batch with every sample alike`);
+  return { ...one, dims: one.dims.filter((_, i) => i !== over) } as Const;
+}
+
+/** One sample's k entries of a constant's axis holding B·k (merged batch major, b·k + i, or minor, i·B + b), when every sample's are alike. */
+function mergedSample(c: Const, axis: number, B: number, k: number, order: BatchMerge): Const | null {
+  const split = order === 'major' ? [B, k] : [k, B];
+  const view = { ...c, dims: [...c.dims.slice(0, axis), ...split, ...c.dims.slice(axis + 1)] } as Const;
+  const one = uniformAlong(view, order === 'major' ? axis : axis + 1, B);
+  return one && ({ ...one, dims: [...c.dims.slice(0, axis), k, ...c.dims.slice(axis + 1)] } as Const);
 }
 
 /** Input `i` as a binary operand: a constant, or an activation wherever its batch sits. */
@@ -237,7 +254,7 @@ function binary(fn: BinaryFn): OpImporter {
     const target = masked ? null : a.v && b.c && (fn === 'add' || fn === 'sub') ? n.imp.foldTarget(a.v.name) : b.v && a.c && fn === 'add' ? n.imp.foldTarget(b.v.name) : null;
     if (target) {
       const x = (a.v ?? b.v)!;
-      const c = perSampleOperand(n, (a.c ?? b.c)!, x.shape.length, x.batchAt ?? 0, !!x.merged);
+      const c = perSampleOperand(n, (a.c ?? b.c)!, x);
       const per = channelVector(target, c.dims, floatsOf(c, 'constant operand'));
       if (per) {
         n.imp.foldInto(target, n.out, (l) => {
@@ -305,7 +322,7 @@ function where(n: NodeContext): void {
   const [c, x, y] = [0, 1, 2].map((i) => {
     const k = n.constAt(i);
     if (!k) return n.valueAnyBatch(i, names[i], true);
-    const per = perSampleOperand(n, k, rank, at, !!merged);
+    const per = perSampleOperand(n, k, acts[0]);
     return n.constValue(per, per.dims, names[i]);
   });
   const outShape = broadcastShapes(c.shape, x.shape, y.shape);
