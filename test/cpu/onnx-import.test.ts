@@ -625,6 +625,22 @@ describe('importOnnx: errors', () => {
     expect(importError(add([1, 2, 3, 4, 5, 6]))).toMatch(/constant operand has dims \[2, 3\]; its first \(batch\) dim must be 1, or the declared batch with every sample alike/);
   });
 
+  it('over a merged batch·k axis (attention\'s [batch·heads, …] view), a static export\'s constant of every sample\'s k rows alike is one sample\'s', async () => {
+    // x [2, 3] viewed as [2·3] (batch-major merge) plus a constant [6] holding each sample's 3 values twice.
+    const model = (k: number[]) => buildOnnxModel({
+      inputs: [{ name: 'x', dims: [2, 3] }], outputs: [{ name: 'y', dims: [6] }],
+      initializers: [i64('flat', [6]), { name: 'k', dims: [6], data: Float32Array.from(k) }, i64('back', [-1, 3])],
+      nodes: [
+        { op: 'Reshape', inputs: ['x', 'flat'], outputs: ['m'] },
+        { op: 'Add', inputs: ['m', 'k'], outputs: ['s'] },
+        { op: 'Reshape', inputs: ['s', 'back'], outputs: ['y'] },
+      ],
+    });
+    const y = await digitalForward({ kind: 'cpu', reason: 'test' }, model([10, 20, 30, 10, 20, 30]), FILE, Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9), 3);
+    expect(Array.from(y)).toEqual([11, 22, 33, 14, 25, 36, 17, 28, 39]);
+    expect(importError(model([10, 20, 30, 40, 50, 60]))).toMatch(/over the activation's merged batch·3 its dim must be 1, or the declared batch·3 with every sample alike/);
+  });
+
   it('explains unsupported uses of supported ops', () => {
     expect(importError(tiny([{ op: 'MatMul', inputs: ['x', 'x'], outputs: ['y'] }]))).toMatch(/MatMul of two activations needs the same per-sample rank of at least 2/);
     expect(importError(tiny([{ op: 'Gemm', inputs: ['x', 'w'], outputs: ['y'], attrs: { transA: 1 } }], { init: [f32('w', [4, 2])] }))).toMatch(/transA/);
