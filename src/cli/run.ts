@@ -33,9 +33,11 @@ export function runConfig(f: Pick<RunFlags, 'digital' | 'preset' | 'config' | 's
   const analog = f.preset !== undefined || f.config !== undefined;
   if (f.digital && analog) throw new UsageError(`--digital runs the network in f32 without crossbars; it does not go with ${f.preset !== undefined ? '--preset' : '--config'}`);
   if (f.digital) {
-    for (const [flag, v] of [['--chip', f.chip], ['--calibrate', f.calibrate], ['--seed', f.seed]] as const) {
+    for (const [flag, v] of [['--chip', f.chip], ['--calibrate', f.calibrate]] as const) {
       if (v !== undefined) throw new UsageError(`${flag}: has no effect with --digital (it selects or calibrates a simulated chip)`);
     }
+    // --seed also keys a model's own random ops: checked against the model (digitalSeed).
+    intFlag('--seed', f.seed, 0, 2 ** 32 - 1);
     return null;
   }
   if (!analog) throw new UsageError('one of --digital, --preset NAME or --config FILE is required');
@@ -65,6 +67,15 @@ export function chosenOutput(net: Network, output: string | undefined): OutputPi
   return { name: o.name, shape: o.shape, offset: net.outputs.length > 1 ? o.offset : 0 };
 }
 
+/** The config of a --digital run: the ideal preset, with --seed for a model that draws random numbers of its own (and refused for one that does not). */
+function digitalConfig(net: Network, seedFlag: string | undefined): XbarConfig {
+  const cfg = configFromFlags(undefined, 'ideal');
+  const seed = intFlag('--seed', seedFlag, 0, 2 ** 32 - 1);
+  if (seed === undefined) return cfg;
+  if (!net.ops.some((o) => o.kind === 'random')) throw new UsageError('--seed: has no effect with --digital (it selects or calibrates a simulated chip, or seeds the model\'s own random ops, and this model has none)');
+  return { ...cfg, seed };
+}
+
 /** `xbarsim run`: one forward pass of --inputs through the digital network or one simulated chip, written as float32 .npy. */
 export async function runRun(f: RunFlags): Promise<void> {
   // Everything is validated before the backend is opened or anything is written.
@@ -72,6 +83,7 @@ export async function runRun(f: RunFlags): Promise<void> {
   const chip = intFlag('--chip', f.chip, 0, 2 ** 32 - 1) ?? 0;
   const batchFlag = intFlag('--batch', f.batch, 1, 65536);
   const net = loadModel(f.model, dataInputShapes(undefined, f.inputs));
+  const digitalCfg = cfg === null ? digitalConfig(net, f.seed) : null;
   const output = chosenOutput(net, f.output);
   const outShape = output.shape;
   const packedSize = sizeOf(net.shapes.get(net.output)!);
@@ -89,7 +101,7 @@ export async function runRun(f: RunFlags): Promise<void> {
 
   const backend = await nodeBackend(f.backend);
   try {
-    const runner = openNetwork(backend, net, cfg ?? configFromFlags(undefined, 'ideal'), cfg === null);
+    const runner = openNetwork(backend, net, cfg ?? digitalCfg!, cfg === null);
     try {
       const inSize = sizeOf(net.input.shape);
       const outSize = sizeOf(outShape);

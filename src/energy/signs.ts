@@ -98,6 +98,8 @@ function outputNonNegative(op: NetOp, known: (name: string) => boolean): boolean
       return allNonNegative(op.value);
     case 'lookup':
       return allNonNegative(op.table);
+    case 'random':
+      return op.dist === 'bernoulli' || (op.dist === 'uniform' && op.a >= 0);
     case 'gather-elements':
       return ins[0];
     case 'pool':

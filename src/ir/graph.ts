@@ -15,10 +15,10 @@
 import type { ConvGeometry, PoolGeometry } from './geometry.ts';
 import type { ConstTensor, OpBase, Shape } from './op-base.ts';
 import type { ArgMaxOp, CumSumOp, InstanceNormOp, LayerNormOp, LogSoftmaxOp, LrnOp, MatMulOp, ReduceOp, TopKOp } from './ops-math.ts';
-import type { Col2ImOp, ConstantOp, ExpandOp, GatherElementsOp, GatherOp, LookupOp, PadOp, ResizeOp, SliceOp, WhereOp } from './ops-tensor.ts';
+import type { Col2ImOp, ConstantOp, ExpandOp, GatherElementsOp, GatherOp, LookupOp, PadOp, RandomOp, ResizeOp, SliceOp, WhereOp } from './ops-tensor.ts';
 
 export type { ArgMaxOp, CumSumOp, InstanceNormOp, LayerNormOp, LogSoftmaxOp, LrnOp, MatMulOp, ReduceOp, TopKOp } from './ops-math.ts';
-export type { Col2ImOp, ConstantOp, ExpandOp, GatherElementsOp, GatherOp, LookupOp, PadOp, ResizeOp, SliceOp, WhereOp } from './ops-tensor.ts';
+export type { Col2ImOp, ConstantOp, ExpandOp, GatherElementsOp, GatherOp, LookupOp, PadOp, RandomOp, ResizeOp, SliceOp, WhereOp } from './ops-tensor.ts';
 
 export type { ConstTensor, OpBase, Shape } from './op-base.ts';
 
@@ -170,7 +170,7 @@ export interface ConcatOp extends OpBase {
 export type NetOp =
   | LinearOp | ConvOp | UnaryOp | BinaryOp | AffineOp | SoftmaxOp | PoolOp | ReshapeOp | TransposeOp | ConcatOp
   | MatMulOp | ReduceOp | ArgMaxOp | CumSumOp | TopKOp | LogSoftmaxOp | LayerNormOp | InstanceNormOp | LrnOp
-  | SliceOp | GatherOp | GatherElementsOp | LookupOp | PadOp | ExpandOp | WhereOp | ConstantOp | ResizeOp | Col2ImOp;
+  | SliceOp | GatherOp | GatherElementsOp | LookupOp | PadOp | ExpandOp | WhereOp | ConstantOp | RandomOp | ResizeOp | Col2ImOp;
 
 /** The element type a graph input or output declares (the IR carries every value as f32). */
 export type GraphDType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int32' | 'int64' | 'bool';

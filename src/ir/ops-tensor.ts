@@ -102,6 +102,24 @@ export interface ConstantOp extends OpBase {
 }
 
 /**
+ * The model's own random draws (ONNX RandomNormal, RandomUniform, their Like forms, Bernoulli), from
+ * Philox (src/random/philox.ts MODEL_KEY) keyed by `seed` (null: the run's config seed), the op's `stream` and, when `perSample`,
+ * the sample's position in the whole input set, so that a run gives the same draws at any batch
+ * size. Element e of a sample: `normal` a + b·N(0, 1) (mean a, scale b), `uniform` a + (b − a)·U,
+ * `bernoulli` 1 where U < p (input 0, per sample [outShape]), else 0.
+ */
+export interface RandomOp extends OpBase {
+  kind: 'random';
+  dist: 'normal' | 'uniform' | 'bernoulli';
+  a: number;
+  b: number;
+  seed: number | null;
+  stream: number;
+  perSample: boolean;
+  outShape: number[];
+}
+
+/**
  * ONNX Resize (and Upsample) of a sample, separably per axis d. Output coordinate x maps to the input
  * coordinate `v = T(x)` of `coordinateTransform` (ONNX's formulas in f64, with the float output
  * length `scales[d]·inShape[d]` where they use one; tf_crop_and_resize also reads `roi`). `nearest`

@@ -81,6 +81,8 @@ export interface NetworkRunner {
   readonly backend: 'webgpu' | 'cpu';
   /** Name of each matrix layer (ONNX node name), in planMatrices order. */
   readonly layerNames: readonly string[];
+  /** Whether the network draws random numbers of its own (RandomOp): then its calibration depends on the seed. */
+  readonly draws: boolean;
   /** The layers that run on crossbars (digital ones left out), in planMatrices order. */
   readonly analogLayers: readonly AnalogLayerInfo[];
   /** Per matrix layer: input scale sx and calibrated ADC range per group (after calibrate). */
@@ -138,6 +140,10 @@ class Runner<T> implements NetworkRunner {
     return this.ex.maxBatch;
   }
 
+  get draws(): boolean {
+    return this.net.ops.some((o) => o.kind === 'random');
+  }
+
   get layerNames(): string[] {
     return this.layers.map((l) => l.op.name);
   }
@@ -182,7 +188,7 @@ class Runner<T> implements NetworkRunner {
 
   async forward(handle: ChipHandle | null, x: Float32Array, B: number, offset: number, keep = false): Promise<ForwardResult> {
     const h = handle as Handle | null;
-    const b = this.ex.batch();
+    const b = this.ex.batch(offset);
     // Per layer and group, every use's count of vectors that needed the X⁻ pass.
     const neg: Pending<number>[][][] = this.layers.map((l) => l.parts.map(() => []));
     const kept = new Map<string, Pending<Float32Array>>();
@@ -251,8 +257,10 @@ export function openNetwork(backend: Backend, net: Network, cfg: XbarConfig, dig
  */
 export async function calibrateCached(runner: NetworkRunner, cfg: XbarConfig, cache: CalibrationCache, dataId: string, cal: CalibrationInputs): Promise<void> {
   // A nonuniform ADC fitted at calibration keeps its levels on the executor's layers: it calibrates itself.
-  const known = fitsAdcLevels(cfg) ? undefined : cache.get(cfg, dataId);
+  // A network's own random draws follow the seed into the layers it calibrates.
+  const id = runner.draws ? `${dataId}\u0000seed ${cfg.seed}` : dataId;
+  const known = fitsAdcLevels(cfg) ? undefined : cache.get(cfg, id);
   if (known) runner.adoptCalibration(known, cal.x, cal.n);
   else await runner.calibrate(cal.x, cal.n);
-  if (!known) cache.set(cfg, dataId, runner.scales);
+  if (!known) cache.set(cfg, id, runner.scales);
 }

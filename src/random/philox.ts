@@ -44,7 +44,23 @@ export const NOISE_STREAM = {
   adapterInit: 18,
   /** Adapter training: the mini-batch order, element lo = position in the epoch, hi = epoch. */
   adapterShuffle: 19,
+  /**
+   * The model's own random ops (RandomOp): key (seed, MODEL_KEY), layer word = the op's stream,
+   * lo = the element's Philox call within its sample (e/2 for normal, e/4 for uniform and
+   * Bernoulli), hi = the sample's position in the whole input set (0 for a draw shared by all).
+   */
+  model: 20,
 } as const;
+
+/** The key's second word of the model's random ops, where a chip's noise has the chip instance: the model draws the same on every chip. */
+export const MODEL_KEY = 0x6d6f646c;
+
+/** Element e of one sample of a model random op: normal a + b·N(0, 1), uniform a + (b − a)·U, Bernoulli [U < p]. */
+export function modelDraw(draws: NoiseDraws, dist: 'normal' | 'uniform' | 'bernoulli', a: number, b: number, e: number, sample: number, p = 0): number {
+  if (dist === 'normal') return a + b * draws.normal(Math.floor(e / 2), sample, (e % 2) as 0 | 1);
+  const u = uniform24(draws.words(Math.floor(e / 4), sample)[e % 4]);
+  return dist === 'uniform' ? a + (b - a) * u : u < p ? 1 : 0;
+}
 
 /** Element of a static stream: the cell index in ProgrammedLayer.G's [K, S, pol, N] order. */
 export function staticElement(k: number, s: number, p: number, j: number, S: number, pol: number, N: number): number {

@@ -3,7 +3,8 @@
  * pad, expand, where, constant, resize and ConvTranspose's col2im, each computed per output
  * coordinate straight from the ONNX definitions (no stride tables shared with the kernels).
  */
-import type { Col2ImOp, ConstantOp, ExpandOp, GatherElementsOp, GatherOp, LookupOp, PadOp, ResizeOp, SliceOp, WhereOp } from '../ir/graph.ts';
+import type { Col2ImOp, ConstantOp, ExpandOp, GatherElementsOp, GatherOp, LookupOp, PadOp, RandomOp, ResizeOp, SliceOp, WhereOp } from '../ir/graph.ts';
+import { MODEL_KEY, NOISE_STREAM, NoiseDraws, modelDraw } from '../random/philox.ts';
 import type { HostTensor } from '../ir/tensor.ts';
 import { broadcastAt, checkSamples } from './math-ops.ts';
 import { count, forEachIndex } from './ops.ts';
@@ -152,6 +153,23 @@ export function constantRef(op: ConstantOp, inputs: readonly HostTensor[], B: nu
   const y = new Float32Array(B * n);
   for (let s = 0; s < B; s++) y.set(op.value.data, s * n);
   return { shape: [B, ...op.value.dims], data: y };
+}
+
+/**
+ * The model's random draws (RandomOp) for B samples, the first at `sampleOffset` in the whole input
+ * set; `seed` is the run's, unless the op has its own.
+ */
+export function randomRef(op: RandomOp, inputs: readonly HostTensor[], B: number, ctx: { seed: number; sampleOffset: number }): HostTensor {
+  checkSamples(op, inputs, B, ...(op.dist === 'bernoulli' ? [op.outShape] : []));
+  const per = count(op.outShape);
+  const p = op.dist === 'bernoulli' ? inputs[0].data : undefined;
+  const draws = new NoiseDraws(op.seed ?? ctx.seed, MODEL_KEY, op.stream, NOISE_STREAM.model);
+  const y = new Float32Array(B * per);
+  for (let b = 0; b < B; b++) {
+    const sample = op.perSample ? ctx.sampleOffset + b : 0;
+    for (let e = 0; e < per; e++) y[b * per + e] = modelDraw(draws, op.dist, op.a, op.b, e, sample, p ? p[b * per + e] : 0);
+  }
+  return { shape: [B, ...op.outShape], data: y };
 }
 
 /** ONNX Resize's input coordinate of output coordinate x on axis d (f64; the float output length where ONNX uses it). */

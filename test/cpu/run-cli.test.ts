@@ -202,6 +202,18 @@ describe('xbarsim run --digital', () => {
     expect([bad2.code, bad2.lines]).toEqual([2, [`xbarsim: ${model}: graph input "x" takes [N, 3, height, width] but its inputs are [N, 1, 24, 40]`]]);
   });
 
+  it('--seed keys a model\'s own random ops in --digital (PyTorch\'s VAE, torch.randn_like); on a model without any it is refused', async () => {
+    const model = 'test/fixtures/torch-random/vae.onnx';
+    const x = writeNpy(dir, 'vae-x.npy', [6, 8], randomArray(48, 9));
+    const run = async (seed: string, out: string, batch = '6') => (await xbarsim(['run', '--model', model, '--inputs', x, '--digital', '--seed', seed, '--batch', batch, '--out', join(dir, out), '--backend', 'cpu'])).code;
+    expect([await run('1', 'vae-1.npy'), await run('1', 'vae-1b.npy', '4'), await run('2', 'vae-2.npy')]).toEqual([0, 0, 0]);
+    expect(readFileSync(join(dir, 'vae-1b.npy')).equals(readFileSync(join(dir, 'vae-1.npy')))).toBe(true);
+    expect(readFileSync(join(dir, 'vae-2.npy')).equals(readFileSync(join(dir, 'vae-1.npy')))).toBe(false);
+    const r = await xbarsim(['run', '--model', 'models/mlp.onnx', '--inputs', inputs.mlp, '--digital', '--seed', '3', '--out', join(dir, 'mlp-seed.npy'), '--backend', 'cpu']);
+    expect([r.code, r.lines]).toEqual([2, [expect.stringMatching(/^xbarsim: --seed: has no effect with --digital .*this model has none\)$/)]]);
+    expect(existsSync(join(dir, 'mlp-seed.npy'))).toBe(false);
+  });
+
   it('eval --dataset mnist fixes a dynamic height and width to the digits\' 28×28', async () => {
     const model = join(dir, 'pool-hw.onnx');
     writeFileSync(model, buildOnnxModel({

@@ -10,6 +10,7 @@ import { programChipRef } from '../../reference/chip.ts';
 import type { MatrixLayer } from '../matrices.ts';
 import { colsToNchwTensorRef, convF32Ref, im2colTensorRef, linearF32Ref } from '../ops/matrix.ts';
 import { digitalOpRef } from '../ops/registry.ts';
+import type { DigitalOp } from '../ops/types.ts';
 import type { ExecBatch, ChipSet, CrossbarRun, Executor, Pending } from './types.ts';
 import { forEachMatrix } from '../walk.ts';
 import { perReadLayer } from '../../random/philox.ts';
@@ -87,8 +88,8 @@ export class CpuExecutor implements Executor<HostTensor> {
     return set;
   }
 
-  batch(): ExecBatch<HostTensor> {
-    return new CpuBatch(this.inputShape, this.layers, this.programmed, this.hi, this.seed, this.digitalParams, this.adapters);
+  batch(sampleOffset = 0): ExecBatch<HostTensor> {
+    return new CpuBatch(this.inputShape, this.layers, this.programmed, this.hi, this.seed, this.digitalParams, this.adapters, sampleOffset);
   }
 
   destroy(): void {}
@@ -103,6 +104,7 @@ class CpuBatch implements ExecBatch<HostTensor> {
     private readonly seed: number,
     private readonly digitalParams: readonly DigitalParams[],
     private readonly adapters: readonly (CpuAdapter | null)[],
+    private readonly sampleOffset: number,
   ) {}
 
   adapter(layer: number, x: HostTensor, y: HostTensor, n: number): HostTensor {
@@ -116,7 +118,9 @@ class CpuBatch implements ExecBatch<HostTensor> {
     return { shape: [B, ...shape], data: x.subarray(0, B * sizeOf(shape)) };
   }
 
-  digital = digitalOpRef;
+  digital(op: DigitalOp, inputs: readonly HostTensor[], B: number): HostTensor {
+    return digitalOpRef(op, inputs, B, { seed: this.seed, sampleOffset: this.sampleOffset });
+  }
 
   f32(layer: number, x: HostTensor, B: number): HostTensor {
     const op = this.layers[layer].op;

@@ -16,6 +16,7 @@ import { sumAbs } from '../calibration.ts';
 import type { MatrixLayer } from '../matrices.ts';
 import { encodeColsToNchw, encodeConvF32, encodeIm2col, encodeLinearF32, prepareConvF32, prepareLinearF32, type F32Weights } from '../ops/matrix.ts';
 import { encodeDigitalOp, gpuKernelMissing } from '../ops/registry.ts';
+import type { OpContext } from '../ops/types.ts';
 import { UsageError } from '../../errors.ts';
 import { GpuAdapter } from '../../adapters/gpu.ts';
 import type { AdapterLayer } from '../../adapters/set.ts';
@@ -108,8 +109,8 @@ export class GpuExecutor implements Executor<GpuTensor> {
     return set;
   }
 
-  batch(): ExecBatch<GpuTensor> {
-    return new GpuBatch(this.s, this.net, this.layers, this.f32, this.xbars, this.adapters, this.digitalParams, this.fitRows, (layer, group) => this.adcMax(layer, group), this.constants);
+  batch(sampleOffset = 0): ExecBatch<GpuTensor> {
+    return new GpuBatch(this.s, this.net, this.layers, this.f32, this.xbars, this.adapters, this.digitalParams, this.fitRows, (layer, group) => this.adcMax(layer, group), this.constants, { seed: this.seed, sampleOffset });
   }
 
   /** The digital ops' constant tables (embeddings, masks, biases), uploaded on first use and kept for every batch. */
@@ -163,6 +164,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
     private readonly fitRows: LevelFitRows,
     private readonly adcMax: (layer: number, group: number) => GpuAdcMax | null,
     constants: ConstantCache,
+    private readonly ctx: OpContext,
   ) {
     const { device } = s.ctx;
     this.uniforms = new UniformArena(device);
@@ -205,7 +207,7 @@ class GpuBatch implements ExecBatch<GpuTensor> {
   }
 
   digital(op: Parameters<typeof encodeDigitalOp>[1], inputs: readonly GpuTensor[], B: number): GpuTensor {
-    return encodeDigitalOp(this.e, op, inputs, B);
+    return encodeDigitalOp(this.e, op, inputs, B, this.ctx);
   }
 
   f32(layer: number, x: GpuTensor, B: number): GpuTensor {

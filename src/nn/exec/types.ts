@@ -89,7 +89,8 @@ export interface Executor<T> {
   readonly maxBatch: number;
   /** Samples per calibration batch (the CPU takes them all at once). */
   readonly calibrationBatch: number;
-  batch(): ExecBatch<T>;
+  /** A batch whose first sample is at `sampleOffset` in the whole input set (the model's random draws are keyed by it). */
+  batch(sampleOffset?: number): ExecBatch<T>;
   /** Installs one layer's calibrated ADC range per group. */
   setRanges(layer: number, hi: readonly number[]): void;
   /**

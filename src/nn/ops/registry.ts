@@ -9,13 +9,13 @@ import { affine, binary, unary } from './elementwise.ts';
 import { concat, reshape, transpose } from './layout.ts';
 import { argmax, cumsum, instancenorm, topk, layernorm, logSoftmax, lrn, matmul, reduce } from './math.ts';
 import { pool, softmax } from './reduce.ts';
-import { col2im, constant, expand, gather, gatherElements, lookup, pad, resize, slice, where } from './tensor.ts';
-import type { DigitalKind, DigitalOp, DigitalOpImpl, DigitalOpTable } from './types.ts';
+import { col2im, constant, expand, gather, gatherElements, lookup, pad, random, resize, slice, where } from './tensor.ts';
+import type { DigitalKind, DigitalOp, DigitalOpImpl, DigitalOpTable, OpContext } from './types.ts';
 
 export const DIGITAL_OPS: DigitalOpTable = {
   unary, binary, affine, softmax, pool, reshape, transpose, concat,
   matmul, reduce, argmax, cumsum, topk, 'log-softmax': logSoftmax, layernorm, instancenorm, lrn,
-  slice, gather, 'gather-elements': gatherElements, lookup, pad, expand, where, constant, resize, col2im,
+  slice, gather, 'gather-elements': gatherElements, lookup, pad, expand, where, constant, random, resize, col2im,
 };
 
 function implOf(op: DigitalOp): DigitalOpImpl<DigitalOp> {
@@ -37,14 +37,17 @@ export function gpuKernelMissing(op: NetOp): string | null {
   return null;
 }
 
+/** The context of a lone op (seed 0, the first sample): an executor's batches pass their own. */
+const LONE: OpContext = { seed: 0, sampleOffset: 0 };
+
 /** Runs a digital op on the CPU oracle for B samples. */
-export function digitalOpRef(op: DigitalOp, inputs: readonly HostTensor[], B: number): HostTensor {
-  return implOf(op).cpu(op, inputs, B);
+export function digitalOpRef(op: DigitalOp, inputs: readonly HostTensor[], B: number, ctx: OpContext = LONE): HostTensor {
+  return implOf(op).cpu(op, inputs, B, ctx);
 }
 
 /** Records a digital op on the GPU for B samples (reshape shares its input's buffer). */
-export function encodeDigitalOp(e: OpEncoder, op: DigitalOp, inputs: readonly GpuTensor[], B: number): GpuTensor {
+export function encodeDigitalOp(e: OpEncoder, op: DigitalOp, inputs: readonly GpuTensor[], B: number, ctx: OpContext = LONE): GpuTensor {
   const gpu = implOf(op).gpu;
   if (!gpu) throw new Error(`${op.kind} ${op.name}: no WebGPU kernel for this op yet; run with --backend cpu`);
-  return gpu(e, op, inputs, B);
+  return gpu(e, op, inputs, B, ctx);
 }

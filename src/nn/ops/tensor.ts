@@ -10,7 +10,8 @@ import { encodeWhere } from '../../kernels/elementwise.ts';
 import { encodeStridedCopy } from '../../kernels/layout.ts';
 import { resizeAxisTaps } from '../../kernels/resize-taps.ts';
 import { encodeCol2Im, encodeGather, encodeGatherElements, encodeLookup, encodePad, encodeResize, type ResizeAxisTaps } from '../../kernels/tensor.ts';
-import { col2imRef, constantRef, expandRef, gatherElementsRef, gatherRef, lookupRef, padRef, resizeRef, sliceRef, whereRef } from '../../reference/tensor-ops.ts';
+import { col2imRef, constantRef, expandRef, gatherElementsRef, gatherRef, lookupRef, padRef, randomRef, resizeRef, sliceRef, whereRef } from '../../reference/tensor-ops.ts';
+import { encodeRandom } from '../../kernels/random.ts';
 import { checkArity, checkInput, fail, opAxis } from './checks.ts';
 import { allocTensor, operandStrides, uploadConstant } from './elementwise.ts';
 import { alignTo } from './math.ts';
@@ -132,6 +133,18 @@ export const where: DigitalOpImpl<OpOf<'where'>> = {
     const dims = [B, ...op.outShape];
     const y = allocTensor(e, dims, op.name);
     encodeWhere(e, operands[0], operands[1], operands[2], y.buf, dims);
+    return y;
+  },
+};
+
+export const random: DigitalOpImpl<OpOf<'random'>> = {
+  cpu: randomRef,
+  gpu(e, op, inputs, B, ctx) {
+    const bernoulli = op.dist === 'bernoulli';
+    checkArity(op, inputs, bernoulli ? 1 : 0);
+    if (bernoulli) checkInput(op, inputs[0], B, op.outShape, 'p');
+    const y = allocTensor(e, [B, ...op.outShape], op.name);
+    encodeRandom(e, { ...op, seed: op.seed ?? ctx.seed }, bernoulli ? inputs[0].buf : null, y.buf, B, sizeOf(op.outShape), ctx.sampleOffset);
     return y;
   },
 };

@@ -17,6 +17,7 @@ import { NORMALIZATION_OPS } from './normalization.ts';
 import { POOLING_OPS } from './pooling.ts';
 import { QUANTIZE_OPS } from './quantize.ts';
 import { QUANTIZED_LINEAR_OPS } from './quantized-linear.ts';
+import { RANDOM_OPS } from './random.ts';
 import { RECURRENT_OPS } from './recurrent.ts';
 import { SCATTER_OPS } from './scatter.ts';
 import { REDUCE_OPS } from './reduce.ts';
@@ -25,7 +26,7 @@ import { SEQUENCE_OPS } from './sequence.ts';
 import { SHAPE_OPS } from './shape.ts';
 import { SPECTRAL_OPS } from './spectral.ts';
 
-const FAMILIES = [MATRIX_OPS, CONV_OPS, EINSUM_OPS, ELEMENTWISE_OPS, LOGIC_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, GRID_SAMPLE_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, CONTROL_OPS, SEQUENCE_OPS, RECURRENT_OPS, SCATTER_OPS, QUANTIZE_OPS, QUANTIZED_LINEAR_OPS, ATTENTION_OPS, ROTARY_OPS, SPECTRAL_OPS, EXPERIMENTAL_OPS, ORT_DEFAULT_DOMAIN_OPS];
+const FAMILIES = [MATRIX_OPS, CONV_OPS, EINSUM_OPS, ELEMENTWISE_OPS, LOGIC_OPS, REDUCE_OPS, SHAPE_OPS, GATHER_OPS, GRID_SAMPLE_OPS, POOLING_OPS, NORMALIZATION_OPS, CONSTANT_OPS, CONTROL_OPS, SEQUENCE_OPS, RECURRENT_OPS, SCATTER_OPS, QUANTIZE_OPS, QUANTIZED_LINEAR_OPS, ATTENTION_OPS, ROTARY_OPS, SPECTRAL_OPS, EXPERIMENTAL_OPS, RANDOM_OPS, ORT_DEFAULT_DOMAIN_OPS];
 
 function assemble(families: readonly OpTable[]): ReadonlyMap<string, OpImporter> {
   const table = new Map<string, OpImporter>();
