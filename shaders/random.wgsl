@@ -7,11 +7,11 @@
 
 fn sample_of(b: u32) -> u32 { return select(0u, P.offset + b, P.perSample != 0u); }
 
-// The uniform of element i's counter word (uniforms and Bernoulli).
-fn uniform_at(i: u32) -> f32 {
+// Element i's counter word (uniforms and Bernoulli).
+fn word_at(i: u32) -> u32 {
   let e = i % P.per;
   let w = philox4x32(vec4<u32>(e / 4u, sample_of(i / P.per), P.stream, STREAM_MODEL), vec2<u32>(P.seed, P.modelKey));
-  return uniform24(w[e % 4u]);
+  return w[e % 4u];
 }
 
 // Normal (DIST 0) a + b·N(0, 1), from Box–Muller pair e % 2 of counter e/2; uniform (DIST 1) a + (b − a)·U.
@@ -25,13 +25,16 @@ fn random_main(@builtin(global_invocation_id) gid: vec3<u32>) {
     Y[i] = P.a + P.b * select(z.x, z.y, (e & 1u) == 1u);
     return;
   }
-  Y[i] = P.a + (P.b - P.a) * uniform_at(i);
+  Y[i] = P.a + (P.b - P.a) * uniform24(word_at(i));
 }
 
-// Bernoulli: 1 where U < p (X), else 0.
+// Bernoulli: 1 where U < p (X), else 0, decided in integers as modelDraw does: 2k + 1 < ⌈p·2²⁵⌉
+// (p·2²⁵ and its ceiling are exact in f32; p outside [0, 1] clamps, NaN gives 0).
 @compute @workgroup_size({{WG}})
 fn bernoulli_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.y * P.stride + gid.x;
   if (i >= P.n) { return; }
-  Y[i] = select(0.0, 1.0, uniform_at(i) < X[i]);
+  let t = ceil(X[i] * 33554432.0);
+  let k = word_at(i) >> 8u;
+  Y[i] = select(0.0, 1.0, t > 0.0 && (t > 33554431.0 || 2u * k + 1u < u32(t)));
 }

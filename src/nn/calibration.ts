@@ -127,7 +127,8 @@ async function overCalibration<T>(
   const step = calibrationStep(ex, cal);
   for (let s0 = 0; s0 < cal.n; s0 += step) {
     const B = Math.min(step, cal.n - s0);
-    const b = ex.batch();
+    // The batch's position in the calibration set keys a model's own random draws, as forward's does.
+    const b = ex.batch(s0);
     const after: (() => void)[] = [];
     const later = (f: () => void): void => void after.push(f);
     const run = (): void => {

@@ -58,8 +58,10 @@ export const MODEL_KEY = 0x6d6f646c;
 /** Element e of one sample of a model random op: normal a + b·N(0, 1), uniform a + (b − a)·U, Bernoulli [U < p]. */
 export function modelDraw(draws: NoiseDraws, dist: 'normal' | 'uniform' | 'bernoulli', a: number, b: number, e: number, sample: number, p = 0): number {
   if (dist === 'normal') return a + b * draws.normal(Math.floor(e / 2), sample, (e % 2) as 0 | 1);
-  const u = uniform24(draws.words(Math.floor(e / 4), sample)[e % 4]);
-  return dist === 'uniform' ? a + (b - a) * u : u < p ? 1 : 0;
+  const w = draws.words(Math.floor(e / 4), sample)[e % 4];
+  // U < p as integers, (2k + 1)/2²⁵ < p ⟺ 2k + 1 < ⌈p·2²⁵⌉ (k = w >>> 8), so that the GPU's f32 decides alike.
+  if (dist === 'bernoulli') return 2 * (w >>> 8) + 1 < Math.ceil(p * 2 ** 25) ? 1 : 0;
+  return a + (b - a) * uniform24(w);
 }
 
 /** Element of a static stream: the cell index in ProgrammedLayer.G's [K, S, pol, N] order. */

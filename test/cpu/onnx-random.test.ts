@@ -66,6 +66,14 @@ describe('ONNX random ops', () => {
     const u = each.map((v, i) => v - x[i]);
     expect(Array.from(u.subarray(0, 5))).not.toEqual(Array.from(u.subarray(5, 10)));
     expect(usageMessage(() => randomNet('RandomNormal', [5], { shape: [3, 5] }))).toMatch(/draws a tensor of shape \[3, 5\]; in a batched import its first dim must be 1 \(one draw for every sample\) or the batch/);
+    // A static export traced at batch 1 (torch.randn(1, 5)): that 1 is the batch, each sample its own draw.
+    const one = await drawsOf(CPU, randomNet('RandomNormal', [5], { shape: [1, 5] }, 1), x, 4, 4);
+    const d = one.map((v, i) => v - x[i]);
+    expect(Array.from(d.subarray(0, 5))).not.toEqual(Array.from(d.subarray(5, 10)));
+  });
+
+  it('refuses a normal or uniform draw typed other than float, in one line', () => {
+    expect(usageMessage(() => randomNet('RandomUniform', [5], { shape: [1, 5], dtype: 6 }))).toMatch(/attribute "dtype" is 6; RandomUniform draws float32, float64, float16 or bfloat16/);
   });
 
   it('PyTorch\'s VAE (torch.randn_like, RandomNormalLike): over 2000 samples of one input, each output\'s mean and deviation are the decoder\'s of mu and σ', async () => {

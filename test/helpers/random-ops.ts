@@ -60,3 +60,12 @@ export function vaeCase(n: number): { net: Network; x: Float32Array; n: number; 
   const f = (name: string): Float32Array => Float32Array.from(readNpyFile(`${dir}/${name}.npy`, name).data);
   return { net: loadModel(`${dir}/vae.onnx`), x, n, mean: f('mean'), std: f('std') };
 }
+
+/** x·N(0, 1) (RandomNormalLike of x) into an 8×8 crossbar layer: a network whose calibration follows its draws. */
+export function drawingLayer(): Network {
+  return importOnnx(buildOnnxModel({
+    opset: 15, inputs: [{ name: 'x', dims: ['N', 8] }], outputs: [{ name: 'y', dims: ['N', 8] }],
+    initializers: [{ name: 'w', dims: [8, 8], data: new Float32Array(64).map((_, i) => (i % 9 === 0 ? 1 : 0.1)) }],
+    nodes: [{ op: 'RandomNormalLike', inputs: ['x'], outputs: ['z'] }, { op: 'Mul', inputs: ['x', 'z'], outputs: ['h'] }, { op: 'MatMul', inputs: ['h', 'w'], outputs: ['y'] }],
+  }), 'drawing.onnx');
+}

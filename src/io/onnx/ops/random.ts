@@ -18,13 +18,18 @@ function streamOf(text: string): number {
   return h;
 }
 
-/** The element type a random op's `dtype` asks for, as the IR carries it. */
-function dtypeOf(n: NodeContext, def: DType): DType {
+const FLOATS: readonly number[] = [DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16];
+
+/** The element type a random op's `dtype` asks for, as the IR carries it; `floatOnly`: a normal or uniform draw, which ONNX types float. */
+function dtypeOf(n: NodeContext, def: DType, floatOnly: boolean): DType {
   const to = n.a.int('dtype', -1);
-  if (to === -1) return def;
-  if (to === DataType.FLOAT || to === DataType.DOUBLE || to === DataType.FLOAT16 || to === DataType.BFLOAT16) return 'float';
-  if (to === DataType.BOOL) return 'bool';
-  return 'int';
+  if (to === -1) {
+    if (floatOnly && def !== 'float') throw new NodeError(`input is ${def === 'bool' ? 'bool' : 'an integer'}; without "dtype" the draws would take its type, and ${n.op} draws floats`);
+    return def;
+  }
+  if (FLOATS.includes(to)) return 'float';
+  if (floatOnly) throw new NodeError(`attribute "dtype" is ${to}; ${n.op} draws float32, float64, float16 or bfloat16`);
+  return to === DataType.BOOL ? 'bool' : 'int';
 }
 
 /**
@@ -37,7 +42,8 @@ function sampleShape(n: NodeContext, dims: readonly number[]): { shape: number[]
   if (dims.length === 0 || !(dims[0] === 1 || dims[0] === n.imp.declaredBatch)) {
     throw new NodeError(`draws a tensor of shape [${dims.join(', ')}]; in a batched import its first dim must be 1 (one draw for every sample) or the batch`);
   }
-  return { shape: dims.slice(1), perSample: dims[0] !== 1 };
+  // With a declared batch of 1 the leading 1 is the batch: each sample run is one traced call, its own draw.
+  return { shape: dims.slice(1), perSample: dims[0] !== 1 || n.imp.declaredBatch === 1 };
 }
 
 function emitRandom(n: NodeContext, dist: RandomOp['dist'], a: number, b: number, shape: number[], perSample: boolean, dtype: DType, inputs: string[] = []): void {
@@ -64,7 +70,7 @@ function fromShape(dist: 'normal' | 'uniform'): (n: NodeContext) => void {
     if (!dims || dims.some((d) => !Number.isInteger(d) || d < 0)) throw new NodeError('attribute "shape" is required and must hold non-negative integers');
     const { shape, perSample } = sampleShape(n, dims);
     const [a, b] = params(n, dist);
-    emitRandom(n, dist, a, b, shape, perSample, dtypeOf(n, 'float'));
+    emitRandom(n, dist, a, b, shape, perSample, dtypeOf(n, 'float', true));
   };
 }
 
@@ -74,7 +80,7 @@ function like(dist: 'normal' | 'uniform'): (n: NodeContext) => void {
     const c = n.constAt(0);
     const { shape, perSample } = c ? sampleShape(n, c.dims) : { shape: [...n.value(0, 'input').shape], perSample: n.imp.batched };
     const [a, b] = params(n, dist);
-    emitRandom(n, dist, a, b, shape, perSample, dtypeOf(n, c ? (c.kind === 'float' ? 'float' : 'int') : n.value(0, 'input').dtype));
+    emitRandom(n, dist, a, b, shape, perSample, dtypeOf(n, c ? (c.kind === 'float' ? 'float' : 'int') : n.value(0, 'input').dtype, true));
   };
 }
 
@@ -82,7 +88,7 @@ function like(dist: 'normal' | 'uniform'): (n: NodeContext) => void {
 function bernoulli(n: NodeContext): void {
   if (n.constAt(0)) throw new NodeError(`probabilities ${quote(n.ins[0])} are a constant; Bernoulli of the data's probabilities is supported`);
   const p = n.value(0, 'input');
-  emitRandom(n, 'bernoulli', 0, 0, [...p.shape], n.imp.batched, dtypeOf(n, p.dtype), [p.name]);
+  emitRandom(n, 'bernoulli', 0, 0, [...p.shape], n.imp.batched, dtypeOf(n, p.dtype, false), [p.name]);
 }
 
 export const RANDOM_OPS: OpTable = {
