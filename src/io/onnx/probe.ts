@@ -76,11 +76,12 @@ export function shapeOver(at: (batch: number) => Const): Const | null {
 
 /**
  * k when a deferred value is torch.arange(batch)·k shaped [batch, 1, …, 1] (`rank` dims): at each probed
- * batch size n, [0, k, …, (n − 1)·k]. Null otherwise.
+ * batch size n (`batches`; a static export's constant is read at its declared batch only), [0, k, …,
+ * (n − 1)·k]. Null otherwise.
  */
-export function sampleStep(at: (batch: number) => Const, rank: number): number | null {
+export function sampleStep(at: (batch: number) => Const, rank: number, batches: readonly number[] = PROBE_BATCHES): number | null {
   let k: number | null = null;
-  for (const n of PROBE_BATCHES) {
+  for (const n of batches) {
     const c = at(n);
     if (c.dims.length !== rank || c.dims[0] !== n || c.dims.slice(1).some((d) => d !== 1)) return null;
     const v = Array.from(c.data as ArrayLike<number>, Number);

@@ -219,7 +219,12 @@ function sampleOffsetAdd(n: NodeContext): boolean {
     n.imp.settle(n.ins[at]!);
     return false;
   }
-  n.imp.emit({ kind: 'reshape', name: n.name, inputs: [v!.name], output: n.out, outShape: v!.shape }, [...v!.shape], v!.dtype);
+  return markOffsets(n, v!, k);
+}
+
+/** The Add's output is `v` itself, marked as holding k·(the sample's index) besides (Value.sampleOffset). */
+function markOffsets(n: NodeContext, v: Value, k: number): true {
+  n.imp.emit({ kind: 'reshape', name: n.name, inputs: [v.name], output: n.out, outShape: v.shape }, [...v.shape], v.dtype);
   n.imp.markSampleOffset(n.out, k);
   return true;
 }
@@ -235,13 +240,9 @@ function staticSampleOffsetAdd(n: NodeContext): boolean {
   if (at === undefined) return false;
   const c = n.imp.constOf(n.ins[at]!)!;
   const v = n.imp.valueOf(n.ins[1 - at]!)!;
-  if (v.batchAt || v.merged || v.sampleOffset || c.dims.length !== n.rankOf(v) || c.dims[0] !== B || c.dims.slice(1).some((d) => d !== 1)) return false;
-  const vals = Array.from(c.data as ArrayLike<number>, Number);
-  const k = vals[1];
-  if (!(Number.isInteger(k) && k > 0) || vals.some((x, i) => x !== i * k)) return false;
-  n.imp.emit({ kind: 'reshape', name: n.name, inputs: [v.name], output: n.out, outShape: v.shape }, [...v.shape], v.dtype);
-  n.imp.markSampleOffset(n.out, k);
-  return true;
+  if (v.batchAt || v.merged || v.sampleOffset) return false;
+  const k = sampleStep(() => c, n.rankOf(v), [B]);
+  return k !== null && markOffsets(n, v, k);
 }
 
 function binary(fn: BinaryFn): OpImporter {
