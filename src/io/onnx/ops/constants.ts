@@ -143,8 +143,8 @@ function filled(n: NodeContext, dims: readonly Dim[], v: Const): void {
 /** Element types a Cast cannot make: complex64/128, the float8 types (e8m0 too) and float4e2m1. */
 const NOT_CARRIED = new Set([14, 15, 17, 18, 19, 20, 23, 24]);
 
-/** What Cast's `to` makes of a value. */
-function castKind(to: number): DType {
+/** What Cast's `to` (or another op's `dtype`) makes of a value. */
+export function castKind(to: number): DType {
   // 16-bit floats are carried in f32 as every float is (a float16 model's Casts at its boundary).
   if (to === DataType.FLOAT || to === DataType.DOUBLE || to === DataType.FLOAT16 || to === DataType.BFLOAT16) return 'float';
   if (to === DataType.BOOL) return 'bool';

@@ -9,7 +9,8 @@
 import type { RandomOp } from '../../../ir/graph.ts';
 import { NodeError } from '../node.ts';
 import type { DType, NodeContext, OpTable } from '../node.ts';
-import { DataType, quote } from '../proto.ts';
+import { quote } from '../proto.ts';
+import { castKind } from './constants.ts';
 
 /** FNV-1a of `text`: the op's stream, the same for the same file whatever else it holds. */
 function streamOf(text: string): number {
@@ -18,8 +19,6 @@ function streamOf(text: string): number {
   return h;
 }
 
-const FLOATS: readonly number[] = [DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16];
-
 /** The element type a random op's `dtype` asks for, as the IR carries it; `floatOnly`: a normal or uniform draw, which ONNX types float. */
 function dtypeOf(n: NodeContext, def: DType, floatOnly: boolean): DType {
   const to = n.a.int('dtype', -1);
@@ -27,9 +26,9 @@ function dtypeOf(n: NodeContext, def: DType, floatOnly: boolean): DType {
     if (floatOnly && def !== 'float') throw new NodeError(`input is ${def === 'bool' ? 'bool' : 'an integer'}; without "dtype" the draws would take its type, and ${n.op} draws floats`);
     return def;
   }
-  if (FLOATS.includes(to)) return 'float';
-  if (floatOnly) throw new NodeError(`attribute "dtype" is ${to}; ${n.op} draws float32, float64, float16 or bfloat16`);
-  return to === DataType.BOOL ? 'bool' : 'int';
+  const kind = castKind(to);
+  if (floatOnly && kind !== 'float') throw new NodeError(`attribute "dtype" is ${to}; ${n.op} draws float32, float64, float16 or bfloat16`);
+  return kind;
 }
 
 /**
